@@ -1,0 +1,32 @@
+/*
+ * conf: the line tokenizer shared by the site and rules files.
+ * Splits a line into words and "quoted strings" with their 1-based
+ * columns, drops '#' comments, and reads whole files with a size bound.
+ */
+#ifndef SMAUDIT_CONF_H
+#define SMAUDIT_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "smaudit/err.h"
+
+#define SM_CONF_MAX_TOKENS 64
+#define SM_CONF_MAX_FILE (1024 * 1024)
+
+struct sm_tok {
+	char *s; /* NUL-terminated, inside the caller's line buffer */
+	int col;
+	bool quoted;
+};
+
+/* Tokenizes line in place.  Returns the token count, or -1 with *err_col and *why set. */
+int sm_conf_tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **why);
+
+/* Reads a whole text file; *out is malloc'd and NUL-terminated, owned by the caller. */
+enum sm_err sm_conf_read_file(const char *path, char **out, struct sm_errbuf *eb);
+
+/* The next line of *text (which advances); NULL at the end.  Modifies the text. */
+char *sm_conf_next_line(char **text);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * decode: link layer, tunnels, IP and transport headers, by our own code.
+ * Every read goes through a bounds-checked cursor; no length field is
+ * trusted.  The decoder owns a bounded IP fragment table so that every
+ * fragment is attributed to its flow.  Packets that cannot be decoded are
+ * counted by reason (see sm_dec_reason_name) and never crash the decoder.
+ */
+#ifndef SMAUDIT_DECODE_H
+#define SMAUDIT_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "smaudit/addr.h"
+#include "smaudit/capture.h"
+
+enum sm_dec {
+	DEC_OK = 0,
+	DEC_TRUNCATED,
+	DEC_UNSUPPORTED,
+	DEC_INVALID,
+	DEC_HELD, /* a fragment kept until its first fragment names the flow */
+};
+
+/* Why a packet was not decoded; counted per run. */
+enum sm_dec_reason {
+	R_NONE = 0,
+	R_LINK_TRUNCATED,
+	R_LINKTYPE_UNSUPPORTED,
+	R_NOT_IP,
+	R_VLAN_TOO_DEEP,
+	R_TUNNEL_TOO_DEEP,
+	R_IPV4_TRUNCATED,
+	R_IPV4_INVALID,
+	R_IPV6_TRUNCATED,
+	R_IPV6_INVALID,
+	R_EXTHDR_TRUNCATED,
+	R_L4_TRUNCATED,
+	R_L4_INVALID,
+	R_FRAG_ORPHAN,
+	R_FRAG_TABLE_FULL,
+	R_GRE_UNSUPPORTED,
+	R_TUNNEL_INNER,
+	R_COUNT
+};
+
+const char *sm_dec_reason_name(enum sm_dec_reason r);
+
+enum sm_tunnel {
+	TUN_NONE = 0,
+	TUN_GRE,
+	TUN_ERSPAN1,
+	TUN_ERSPAN2,
+	TUN_ERSPAN3,
+	TUN_VXLAN,
+	TUN_IPIP,
+};
+
+const char *sm_tunnel_name(enum sm_tunnel t);
+
+#define SM_VLAN_NONE (-1)
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+#define SM_PROTO_ICMP 1
+#define SM_PROTO_TCP 6
+#define SM_PROTO_UDP 17
+#define SM_PROTO_ICMP6 58
+
+/* A packet quoted inside an ICMP error. */
+struct sm_quote {
+	struct sm_addr src, dst;
+	uint8_t proto;
+	uint16_t sport, dport; /* ICMP echo: identifier in both */
+	bool ports_known;
+};
+
+struct sm_packet {
+	int64_t ts_ns;
+	uint32_t source;
+	int32_t vlan; /* outermost 802.1Q/ad tag, SM_VLAN_NONE if none */
+	int32_t inner_vlan;
+
+	struct sm_addr src, dst;
+	uint8_t proto; /* IP protocol of the transport header */
+	uint8_t ttl;   /* TTL / hop limit */
+	uint32_t ip_len; /* bytes of the IP datagram on the wire */
+
+	bool fragment;    /* part of a fragmented datagram */
+	bool l4_header;   /* transport header present (false for non-first fragments) */
+	uint32_t held_pkts; /* earlier fragments of this datagram, counted now */
+	uint32_t held_bytes;
+
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	uint32_t seq, ack;
+	uint32_t payload_len; /* transport payload length per the headers */
+	uint32_t payload_caplen;
+	const uint8_t *payload;
+
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;
+	bool icmp_echo;
+	bool icmp_error; /* quote is valid */
+	struct sm_quote quote;
+
+	enum sm_tunnel tunnel; /* outermost tunnel the packet came through */
+	struct sm_addr outer_src, outer_dst;
+};
+
+struct sm_decoder_opts {
+	uint32_t max_frags;  /* fragment table bound */
+	int64_t frag_timeout_ns;
+	bool vxlan;           /* decapsulate udp/4789 */
+};
+
+struct sm_decoder;
+
+struct sm_decoder *sm_decoder_new(const struct sm_decoder_opts *opts);
+void sm_decoder_free(struct sm_decoder *d);
+
+/* Decodes raw into out.  Returns DEC_OK, DEC_HELD or a failure, counted by reason. */
+enum sm_dec sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *out);
+
+/* Counts per reason; fragments still held when called are counted as orphans. */
+void sm_decoder_finish(struct sm_decoder *d);
+uint64_t sm_decoder_count(const struct sm_decoder *d, enum sm_dec_reason r);
+uint64_t sm_decoder_undecoded(const struct sm_decoder *d);
+uint64_t sm_decoder_frag_evictions(const struct sm_decoder *d);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * policy: the rules applied to a site.
+ * Expands the rules into the expected flows of the site (one entry per
+ * rule direction and, for each-pair/each-member coverage, per address),
+ * classifies every session that leaves the session table, and turns the
+ * evidence into one verdict per expected flow (SPEC section 4).  It also
+ * records which role addresses the capture ever showed (coverage).
+ */
+#ifndef SMAUDIT_POLICY_H
+#define SMAUDIT_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smaudit/rules.h"
+#include "smaudit/session.h"
+#include "smaudit/site.h"
+
+enum sm_verdict { V_OK, V_NO_ANSWER, V_REJECTED, V_ONE_WAY, V_NOT_SEEN, V_NA };
+
+const char *sm_verdict_name(enum sm_verdict v);
+
+struct sm_expect_entry {
+	const struct sm_rule *rule;
+	const struct sm_role *src_role, *dst_role; /* NULL when the site lacks the role */
+	int src_member, dst_member;                /* -1 = any member */
+	enum sm_verdict verdict;
+	uint64_t sessions, ok, rejected, no_answer, one_way;
+	int64_t first_ns, last_ns;
+	bool satisfied, tried;
+	struct sm_addr sat_src, sat_dst, try_src, try_dst;
+	uint64_t syns;
+	bool rst_seen, icmp_seen;
+	struct sm_addr rst_from, icmp_from;
+	uint8_t rst_ttl, icmp_type, icmp_code, icmp_ttl;
+	char detail[512];
+};
+
+/* How one session was classified; pointers stay valid while the policy lives. */
+struct sm_classification {
+	const char *class_name;
+	const char *rule;
+	const char *src_role, *dst_role;
+};
+
+struct sm_policy;
+
+/* rules and site must outlive the policy.  NULL when out of memory. */
+struct sm_policy *sm_policy_new(const struct sm_rules *rules, const struct sm_site *site);
+void sm_policy_free(struct sm_policy *p);
+void sm_policy_classify(struct sm_policy *p, const struct sm_session *s,
+			struct sm_classification *out);
+/* Computes verdicts and their details; call once after the last session. */
+void sm_policy_finish(struct sm_policy *p);
+size_t sm_policy_entry_count(const struct sm_policy *p);
+const struct sm_expect_entry *sm_policy_entry(const struct sm_policy *p, size_t i);
+/* Whether member m of role r was seen in any session. */
+bool sm_policy_member_seen(const struct sm_policy *p, const struct sm_role *r, size_t m);
+/* Ports that rules name as responder ports, one bit a port (8192 bytes). */
+const uint8_t *sm_policy_service_ports(const struct sm_policy *p);
+/* Text of an entry's source/destination for reports ("" = null). */
+void sm_entry_src(const struct sm_expect_entry *e, char *buf, size_t len);
+void sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * report: renders a stored run as text, JSON (SPEC section 5) or CSV.
+ * Reads everything from the store, so `smaudit audit` and a later
+ * `smaudit report --run N` print the same document.  Returns the summary
+ * counts the exit status is made from.
+ */
+#ifndef SMAUDIT_REPORT_H
+#define SMAUDIT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smaudit/err.h"
+#include "smaudit/store.h"
+
+enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV };
+
+struct sm_report_summary {
+	uint64_t expected, ok, missing, optional_missing, unexpected, not_applicable;
+};
+
+enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
+			     struct sm_report_summary *sum, struct sm_errbuf *eb);
+/* Writes s as a JSON string literal. */
+void sm_json_string(FILE *out, const char *s);
+/* Writes a UNIX time with up to microsecond precision, or null for 0. */
+void sm_json_ts(FILE *out, double ts);
+bool sm_parse_format(const char *s, enum sm_format *out);
+
+#endif

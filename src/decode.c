@@ -1,0 +1,897 @@
+#include "smaudit/decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Linktype values used here (pcap/dlt.h); kept local so only capture.c includes libpcap. */
+enum {
+	LT_NULL = 0,
+	LT_EN10MB = 1,
+	LT_PPP = 9,
+	LT_RAW_LINUX = 12,
+	LT_RAW_BSD = 14,
+	LT_PPP_SERIAL = 50,
+	LT_PPP_ETHER = 51,
+	LT_RAW = 101,
+	LT_C_HDLC = 104,
+	LT_LOOP = 108,
+	LT_LINUX_SLL = 113,
+	LT_IPV4 = 228,
+	LT_IPV6 = 229,
+	LT_LINUX_SLL2 = 276,
+};
+
+#define MAX_VLAN_DEPTH 4
+#define MAX_TUNNEL_DEPTH 3
+#define MAX_EXT_HEADERS 8
+
+/* A bounds-checked view of packet bytes; every read goes through cur_*(). */
+struct cur {
+	const uint8_t *p;
+	size_t len;
+};
+
+static bool
+cur_u8(const struct cur *c, size_t off, uint8_t *v)
+{
+	if (off >= c->len)
+		return false;
+	*v = c->p[off];
+	return true;
+}
+
+static bool
+cur_u16(const struct cur *c, size_t off, uint16_t *v)
+{
+	if (c->len < 2 || off > c->len - 2)
+		return false;
+	*v = (uint16_t)((c->p[off] << 8) | c->p[off + 1]);
+	return true;
+}
+
+static bool
+cur_u32(const struct cur *c, size_t off, uint32_t *v)
+{
+	if (c->len < 4 || off > c->len - 4)
+		return false;
+	*v = ((uint32_t)c->p[off] << 24) | ((uint32_t)c->p[off + 1] << 16) |
+	     ((uint32_t)c->p[off + 2] << 8) | c->p[off + 3];
+	return true;
+}
+
+/* Advances the cursor by n bytes; false (cursor unchanged) if fewer remain. */
+static bool
+cur_skip(struct cur *c, size_t n)
+{
+	if (n > c->len)
+		return false;
+	c->p += n;
+	c->len -= n;
+	return true;
+}
+
+/* Points *out at n bytes at off; false if they are not all captured. */
+static bool
+cur_bytes(const struct cur *c, size_t off, size_t n, const uint8_t **out)
+{
+	if (off > c->len || n > c->len - off)
+		return false;
+	*out = c->p + off;
+	return true;
+}
+
+struct frag_entry {
+	uint8_t used;
+	uint8_t ports_known;
+	uint8_t proto;
+	int32_t vlan;
+	uint32_t id;
+	uint32_t next; /* hash chain, UINT32_MAX = end */
+	struct sm_addr src, dst;
+	uint16_t sport, dport;
+	uint32_t held_pkts, held_bytes;
+	int64_t ts_ns;
+};
+
+struct sm_decoder {
+	struct sm_decoder_opts opts;
+	uint64_t count[R_COUNT];
+	uint64_t frag_evictions;
+	struct frag_entry *frags;
+	uint32_t *frag_buckets;
+	uint32_t frag_nbuckets;
+	uint32_t frag_ring; /* next slot to reuse: slots are taken in creation order */
+};
+
+static const char *const reason_names[R_COUNT] = {
+    [R_NONE] = "none",
+    [R_LINK_TRUNCATED] = "link-truncated",
+    [R_LINKTYPE_UNSUPPORTED] = "linktype-unsupported",
+    [R_NOT_IP] = "not-ip",
+    [R_VLAN_TOO_DEEP] = "vlan-too-deep",
+    [R_TUNNEL_TOO_DEEP] = "tunnel-too-deep",
+    [R_IPV4_TRUNCATED] = "ipv4-truncated",
+    [R_IPV4_INVALID] = "ipv4-invalid",
+    [R_IPV6_TRUNCATED] = "ipv6-truncated",
+    [R_IPV6_INVALID] = "ipv6-invalid",
+    [R_EXTHDR_TRUNCATED] = "ipv6-exthdr-truncated",
+    [R_L4_TRUNCATED] = "transport-truncated",
+    [R_L4_INVALID] = "transport-invalid",
+    [R_FRAG_ORPHAN] = "fragment-orphan",
+    [R_FRAG_TABLE_FULL] = "fragment-table-full",
+    [R_GRE_UNSUPPORTED] = "gre-unsupported",
+    [R_TUNNEL_INNER] = "tunnel-inner-undecoded",
+};
+
+const char *
+sm_dec_reason_name(enum sm_dec_reason r)
+{
+	return r < R_COUNT ? reason_names[r] : "unknown";
+}
+
+const char *
+sm_tunnel_name(enum sm_tunnel t)
+{
+	switch (t) {
+	case TUN_NONE:
+		return "";
+	case TUN_GRE:
+		return "gre";
+	case TUN_ERSPAN1:
+		return "erspan1";
+	case TUN_ERSPAN2:
+		return "erspan2";
+	case TUN_ERSPAN3:
+		return "erspan3";
+	case TUN_VXLAN:
+		return "vxlan";
+	case TUN_IPIP:
+		return "ipip";
+	}
+	return "";
+}
+
+struct sm_decoder *
+sm_decoder_new(const struct sm_decoder_opts *opts)
+{
+	struct sm_decoder *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->opts = *opts;
+	if (d->opts.max_frags == 0)
+		d->opts.max_frags = 8192;
+	if (d->opts.frag_timeout_ns <= 0)
+		d->opts.frag_timeout_ns = 30LL * 1000000000;
+	return d;
+}
+
+void
+sm_decoder_free(struct sm_decoder *d)
+{
+	if (d == NULL)
+		return;
+	free(d->frags);
+	free(d->frag_buckets);
+	free(d);
+}
+
+/* A failure of the given kind, counted under reason r. */
+static enum sm_dec
+fail(struct sm_decoder *d, enum sm_dec kind, enum sm_dec_reason r)
+{
+	d->count[r]++;
+	return kind;
+}
+
+uint64_t
+sm_decoder_count(const struct sm_decoder *d, enum sm_dec_reason r)
+{
+	return r < R_COUNT ? d->count[r] : 0;
+}
+
+uint64_t
+sm_decoder_undecoded(const struct sm_decoder *d)
+{
+	uint64_t n = 0;
+	for (int r = 1; r < R_COUNT; r++)
+		n += d->count[r];
+	return n;
+}
+
+uint64_t
+sm_decoder_frag_evictions(const struct sm_decoder *d)
+{
+	return d->frag_evictions;
+}
+
+/* ---- fragment table ---- */
+
+static uint32_t
+frag_hash(const struct sm_addr *src, const struct sm_addr *dst, uint32_t id, uint8_t proto)
+{
+	uint32_t h = sm_addr_hash(src, 2166136261u);
+	h = sm_addr_hash(dst, h);
+	h ^= id * 2654435761u;
+	h ^= proto;
+	return h;
+}
+
+static bool
+frag_alloc(struct sm_decoder *d)
+{
+	if (d->frags != NULL)
+		return true;
+	uint32_t nb = 1;
+	while (nb < d->opts.max_frags * 2)
+		nb <<= 1;
+	d->frags = calloc(d->opts.max_frags, sizeof(*d->frags));
+	d->frag_buckets = malloc(nb * sizeof(*d->frag_buckets));
+	if (d->frags == NULL || d->frag_buckets == NULL) {
+		free(d->frags);
+		free(d->frag_buckets);
+		d->frags = NULL;
+		d->frag_buckets = NULL;
+		return false;
+	}
+	memset(d->frag_buckets, 0xff, nb * sizeof(*d->frag_buckets));
+	d->frag_nbuckets = nb;
+	return true;
+}
+
+static void
+frag_unlink(struct sm_decoder *d, uint32_t idx)
+{
+	struct frag_entry *e = &d->frags[idx];
+	uint32_t b = frag_hash(&e->src, &e->dst, e->id, e->proto) & (d->frag_nbuckets - 1);
+	uint32_t *link = &d->frag_buckets[b];
+	while (*link != UINT32_MAX) {
+		if (*link == idx) {
+			*link = e->next;
+			break;
+		}
+		link = &d->frags[*link].next;
+	}
+	e->used = 0;
+}
+
+/* Forgets an entry; fragments it still holds are counted as lost. */
+static void
+frag_drop(struct sm_decoder *d, uint32_t idx, enum sm_dec_reason why)
+{
+	struct frag_entry *e = &d->frags[idx];
+	d->count[why] += e->held_pkts;
+	frag_unlink(d, idx);
+}
+
+/* Finds or creates the entry of a datagram; NULL when out of memory. */
+static struct frag_entry *
+frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
+{
+	if (!frag_alloc(d))
+		return NULL;
+	uint32_t b = frag_hash(&pkt->src, &pkt->dst, id, pkt->proto) & (d->frag_nbuckets - 1);
+	for (uint32_t i = d->frag_buckets[b]; i != UINT32_MAX; i = d->frags[i].next) {
+		struct frag_entry *e = &d->frags[i];
+		if (e->id == id && e->proto == pkt->proto && e->vlan == pkt->vlan &&
+		    sm_addr_eq(&e->src, &pkt->src) && sm_addr_eq(&e->dst, &pkt->dst)) {
+			if (pkt->ts_ns - e->ts_ns > d->opts.frag_timeout_ns) {
+				/* A stale datagram with a reused id: start over. */
+				d->count[R_FRAG_ORPHAN] += e->held_pkts;
+				e->held_pkts = e->held_bytes = 0;
+				e->ports_known = 0;
+			}
+			e->ts_ns = pkt->ts_ns;
+			return e;
+		}
+	}
+	uint32_t slot = d->frag_ring;
+	d->frag_ring = (d->frag_ring + 1) % d->opts.max_frags;
+	if (d->frags[slot].used) {
+		bool expired = pkt->ts_ns - d->frags[slot].ts_ns > d->opts.frag_timeout_ns;
+		if (!expired)
+			d->frag_evictions++;
+		frag_drop(d, slot, expired ? R_FRAG_ORPHAN : R_FRAG_TABLE_FULL);
+	}
+	struct frag_entry *e = &d->frags[slot];
+	memset(e, 0, sizeof(*e));
+	e->used = 1;
+	e->src = pkt->src;
+	e->dst = pkt->dst;
+	e->id = id;
+	e->proto = pkt->proto;
+	e->vlan = pkt->vlan;
+	e->ts_ns = pkt->ts_ns;
+	e->next = d->frag_buckets[b];
+	d->frag_buckets[b] = slot;
+	return e;
+}
+
+void
+sm_decoder_finish(struct sm_decoder *d)
+{
+	if (d->frags == NULL)
+		return;
+	for (uint32_t i = 0; i < d->opts.max_frags; i++)
+		if (d->frags[i].used)
+			frag_drop(d, i, R_FRAG_ORPHAN);
+}
+
+/* ---- transport ---- */
+
+static enum sm_dec decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c,
+				    struct sm_packet *pkt, int depth);
+static enum sm_dec decode_ip(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth);
+
+/* Reads the addresses and ports of a packet quoted by an ICMP error. */
+static bool
+parse_quote(struct cur c, struct sm_quote *q)
+{
+	uint8_t vhl;
+	memset(q, 0, sizeof(*q));
+	if (!cur_u8(&c, 0, &vhl))
+		return false;
+	size_t l4off;
+	uint16_t frag = 0;
+	const uint8_t *a;
+	if ((vhl >> 4) == 4) {
+		size_t ihl = (size_t)(vhl & 0x0f) * 4;
+		if (ihl < 20 || !cur_u8(&c, 9, &q->proto) || !cur_u16(&c, 6, &frag))
+			return false;
+		if (!cur_bytes(&c, 12, 4, &a))
+			return false;
+		sm_addr_v4(&q->src, a);
+		if (!cur_bytes(&c, 16, 4, &a))
+			return false;
+		sm_addr_v4(&q->dst, a);
+		l4off = ihl;
+	} else if ((vhl >> 4) == 6) {
+		uint8_t nh;
+		if (!cur_u8(&c, 6, &nh))
+			return false;
+		if (!cur_bytes(&c, 8, 16, &a))
+			return false;
+		sm_addr_v6(&q->src, a);
+		if (!cur_bytes(&c, 24, 16, &a))
+			return false;
+		sm_addr_v6(&q->dst, a);
+		l4off = 40;
+		for (int i = 0; i < MAX_EXT_HEADERS; i++) {
+			uint8_t nn, hl;
+			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+				break;
+			if (!cur_u8(&c, l4off, &nn) || !cur_u8(&c, l4off + 1, &hl))
+				return true; /* addresses known, ports not */
+			if (nh == 44) {
+				uint16_t off;
+				if (!cur_u16(&c, l4off + 2, &off))
+					return true;
+				frag = (uint16_t)(off >> 3);
+				l4off += 8;
+			} else {
+				l4off += ((size_t)hl + 1) * 8;
+			}
+			nh = nn;
+		}
+		q->proto = nh;
+	} else {
+		return false;
+	}
+	if ((frag & 0x1fff) != 0)
+		return true; /* a non-first fragment carries no ports */
+	if (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP || q->proto == 132) {
+		if (cur_u16(&c, l4off, &q->sport) && cur_u16(&c, l4off + 2, &q->dport))
+			q->ports_known = true;
+	} else if (q->proto == SM_PROTO_ICMP || q->proto == SM_PROTO_ICMP6) {
+		uint8_t type;
+		uint16_t id;
+		if (cur_u8(&c, l4off, &type) && cur_u16(&c, l4off + 4, &id)) {
+			bool echo = q->proto == SM_PROTO_ICMP ? (type == 8 || type == 0)
+							      : (type == 128 || type == 129);
+			q->sport = q->dport = echo ? id : type;
+			q->ports_known = echo;
+		}
+	}
+	return true;
+}
+
+static bool
+icmp_is_error(uint8_t proto, uint8_t type)
+{
+	if (proto == SM_PROTO_ICMP)
+		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;
+}
+
+/* Decapsulates an inner packet; on failure the outer packet is kept as it was. */
+static enum sm_dec
+decap(struct sm_decoder *d, enum sm_tunnel kind, bool ethernet, struct cur inner,
+      struct sm_packet *pkt, int depth)
+{
+	if (depth >= MAX_TUNNEL_DEPTH) {
+		d->count[R_TUNNEL_TOO_DEEP]++;
+		return DEC_OK;
+	}
+	struct sm_packet outer = *pkt;
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ts_ns = outer.ts_ns;
+	pkt->source = outer.source;
+	pkt->vlan = pkt->inner_vlan = SM_VLAN_NONE;
+	enum sm_dec rc;
+	if (ethernet) {
+		uint16_t type;
+		if (!cur_u16(&inner, 12, &type) || !cur_skip(&inner, 14))
+			rc = DEC_TRUNCATED;
+		else
+			rc = decode_ethertype(d, type, inner, pkt, depth + 1);
+	} else {
+		rc = decode_ip(d, inner, pkt, depth + 1);
+	}
+	if (rc == DEC_OK || rc == DEC_HELD) {
+		if (outer.tunnel == TUN_NONE) {
+			pkt->tunnel = kind;
+			pkt->outer_src = outer.src;
+			pkt->outer_dst = outer.dst;
+		} else {
+			pkt->tunnel = outer.tunnel;
+			pkt->outer_src = outer.outer_src;
+			pkt->outer_dst = outer.outer_dst;
+		}
+		return rc;
+	}
+	*pkt = outer;
+	d->count[R_TUNNEL_INNER]++;
+	return DEC_OK;
+}
+
+static enum sm_dec
+decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t flags, ver;
+	uint16_t proto;
+	if (!cur_u8(&c, 0, &flags) || !cur_u8(&c, 1, &ver) || !cur_u16(&c, 2, &proto))
+		return DEC_OK; /* a GRE session of its own */
+	size_t hl = 4;
+	if ((ver & 7) == 0) {
+		if (flags & 0x40) { /* source routing (RFC 1701) */
+			d->count[R_GRE_UNSUPPORTED]++;
+			return DEC_OK;
+		}
+		if (flags & 0x80)
+			hl += 4;
+		if (flags & 0x20)
+			hl += 4;
+		if (flags & 0x10)
+			hl += 4;
+		struct cur in = c;
+		if (!cur_skip(&in, hl))
+			return DEC_OK;
+		switch (proto) {
+		case 0x0800:
+		case 0x86dd:
+			return decap(d, TUN_GRE, false, in, pkt, depth);
+		case 0x6558:
+			return decap(d, TUN_GRE, true, in, pkt, depth);
+		case 0x88be:
+			if (flags & 0x10) { /* ERSPAN type II: 8-byte header */
+				if (!cur_skip(&in, 8))
+					return DEC_OK;
+				return decap(d, TUN_ERSPAN2, true, in, pkt, depth);
+			}
+			return decap(d, TUN_ERSPAN1, true, in, pkt, depth);
+		case 0x22eb: { /* ERSPAN type III: 12 bytes, 8 more if O is set */
+			uint8_t last;
+			if (!cur_u8(&in, 11, &last))
+				return DEC_OK;
+			if (!cur_skip(&in, (last & 1) ? 20 : 12))
+				return DEC_OK;
+			return decap(d, TUN_ERSPAN3, true, in, pkt, depth);
+		}
+		default:
+			d->count[R_GRE_UNSUPPORTED]++;
+			return DEC_OK;
+		}
+	}
+	if ((ver & 7) == 1 && proto == 0x880b) { /* PPTP enhanced GRE carrying PPP */
+		hl = 8;
+		if (flags & 0x10)
+			hl += 4;
+		if (ver & 0x80)
+			hl += 4;
+		struct cur in = c;
+		uint8_t b0, b1;
+		if (!cur_skip(&in, hl) || !cur_u8(&in, 0, &b0))
+			return DEC_OK;
+		if (b0 == 0xff && cur_u8(&in, 1, &b1) && b1 == 0x03 && !cur_skip(&in, 2))
+			return DEC_OK;
+		uint16_t pp;
+		if (!cur_u8(&in, 0, &b0))
+			return DEC_OK;
+		if (b0 & 1) {
+			pp = b0;
+			cur_skip(&in, 1);
+		} else if (cur_u16(&in, 0, &pp)) {
+			cur_skip(&in, 2);
+		} else {
+			return DEC_OK;
+		}
+		if (pp == 0x21 || pp == 0x57)
+			return decap(d, TUN_GRE, false, in, pkt, depth);
+		return DEC_OK;
+	}
+	d->count[R_GRE_UNSUPPORTED]++;
+	return DEC_OK;
+}
+
+static enum sm_dec
+decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	switch (pkt->proto) {
+	case SM_PROTO_TCP: {
+		uint8_t off;
+		if (!cur_u16(&c, 0, &pkt->sport) || !cur_u16(&c, 2, &pkt->dport) ||
+		    !cur_u32(&c, 4, &pkt->seq) || !cur_u32(&c, 8, &pkt->ack) ||
+		    !cur_u8(&c, 12, &off) || !cur_u8(&c, 13, &pkt->tcp_flags))
+			return fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+		size_t hl = (size_t)(off >> 4) * 4;
+		if (hl < 20)
+			return fail(d, DEC_INVALID, R_L4_INVALID);
+		pkt->payload_len = pkt->payload_len > hl ? (uint32_t)(pkt->payload_len - hl) : 0;
+		if (cur_skip(&c, hl)) {
+			pkt->payload = c.p;
+			pkt->payload_caplen =
+			    (uint32_t)(c.len < pkt->payload_len ? c.len : pkt->payload_len);
+		}
+		break;
+	}
+	case SM_PROTO_UDP:
+	case 132: /* SCTP: ports only */
+		if (!cur_u16(&c, 0, &pkt->sport) || !cur_u16(&c, 2, &pkt->dport))
+			return fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+		if (pkt->proto == SM_PROTO_UDP) {
+			pkt->payload_len = pkt->payload_len > 8 ? pkt->payload_len - 8 : 0;
+			if (cur_skip(&c, 8)) {
+				pkt->payload = c.p;
+				pkt->payload_caplen = (uint32_t)(c.len < pkt->payload_len
+								     ? c.len
+								     : pkt->payload_len);
+			}
+			uint8_t vflags;
+			if (d->opts.vxlan && pkt->dport == 4789 && !pkt->fragment &&
+			    pkt->payload != NULL && cur_u8(&c, 0, &vflags) && (vflags & 0x08)) {
+				struct cur in = c;
+				if (cur_skip(&in, 8))
+					return decap(d, TUN_VXLAN, true, in, pkt, depth);
+			}
+		}
+		break;
+	case SM_PROTO_ICMP:
+	case SM_PROTO_ICMP6: {
+		if (!cur_u8(&c, 0, &pkt->icmp_type) || !cur_u8(&c, 1, &pkt->icmp_code))
+			return fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+		bool v4 = pkt->proto == SM_PROTO_ICMP;
+		uint8_t t = pkt->icmp_type;
+		pkt->icmp_echo = v4 ? (t == 8 || t == 0) : (t == 128 || t == 129);
+		if (pkt->icmp_echo) {
+			if (!cur_u16(&c, 4, &pkt->icmp_id))
+				return fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+			pkt->sport = pkt->dport = pkt->icmp_id;
+		} else {
+			pkt->sport = t;
+			pkt->dport = pkt->icmp_code;
+		}
+		if (icmp_is_error(pkt->proto, t)) {
+			struct cur q = c;
+			if (cur_skip(&q, 8) && parse_quote(q, &pkt->quote))
+				pkt->icmp_error = true;
+		}
+		break;
+	}
+	case 47:
+		if (!pkt->fragment)
+			return decode_gre(d, c, pkt, depth);
+		break;
+	case 4:
+	case 41:
+		if (!pkt->fragment)
+			return decap(d, TUN_IPIP, false, c, pkt, depth);
+		break;
+	default:
+		break;
+	}
+	return DEC_OK;
+}
+
+/* Fragments: the first one names the flow; the others borrow its ports. */
+static enum sm_dec
+handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
+		bool first, int depth)
+{
+	pkt->fragment = true;
+	struct frag_entry *e = frag_lookup(d, pkt, id);
+	if (e == NULL)
+		return fail(d, DEC_INVALID, R_FRAG_TABLE_FULL);
+	if (first) {
+		pkt->l4_header = true;
+		enum sm_dec rc = decode_l4(d, l4, pkt, depth);
+		if (rc != DEC_OK)
+			return rc;
+		e->ports_known = 1;
+		e->sport = pkt->sport;
+		e->dport = pkt->dport;
+		pkt->held_pkts = e->held_pkts;
+		pkt->held_bytes = e->held_bytes;
+		e->held_pkts = e->held_bytes = 0;
+		return DEC_OK;
+	}
+	pkt->l4_header = false;
+	if (!e->ports_known) {
+		e->held_pkts++;
+		e->held_bytes += pkt->ip_len;
+		return DEC_HELD;
+	}
+	pkt->sport = e->sport;
+	pkt->dport = e->dport;
+	return DEC_OK;
+}
+
+static enum sm_dec
+decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t vhl, ttl, proto;
+	uint16_t tot, fragw, id;
+	const uint8_t *a;
+	if (!cur_u8(&c, 0, &vhl) || !cur_u16(&c, 2, &tot) || !cur_u16(&c, 4, &id) ||
+	    !cur_u16(&c, 6, &fragw) || !cur_u8(&c, 8, &ttl) || !cur_u8(&c, 9, &proto))
+		return fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	size_t ihl = (size_t)(vhl & 0x0f) * 4;
+	if (ihl < 20)
+		return fail(d, DEC_INVALID, R_IPV4_INVALID);
+	if (!cur_bytes(&c, 12, 4, &a))
+		return fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	sm_addr_v4(&pkt->src, a);
+	if (!cur_bytes(&c, 16, 4, &a))
+		return fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	sm_addr_v4(&pkt->dst, a);
+	if (c.len < ihl)
+		return fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	size_t total = tot;
+	if (total == 0) /* TSO/LRO captures leave it zero */
+		total = c.len;
+	else if (total < ihl)
+		return fail(d, DEC_INVALID, R_IPV4_INVALID);
+	pkt->proto = proto;
+	pkt->ttl = ttl;
+	pkt->ip_len = (uint32_t)total;
+	pkt->payload_len = (uint32_t)(total - ihl);
+	if (c.len > total)
+		c.len = total; /* drop Ethernet padding */
+	cur_skip(&c, ihl);
+	uint16_t off = fragw & 0x1fff;
+	bool more = (fragw & 0x2000) != 0;
+	if (off != 0 || more)
+		return handle_fragment(d, c, pkt, id, off == 0, depth);
+	pkt->l4_header = true;
+	return decode_l4(d, c, pkt, depth);
+}
+
+static enum sm_dec
+decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint16_t plen;
+	uint8_t nh, hlim;
+	const uint8_t *a;
+	if (!cur_u16(&c, 4, &plen) || !cur_u8(&c, 6, &nh) || !cur_u8(&c, 7, &hlim))
+		return fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
+	if (!cur_bytes(&c, 8, 16, &a))
+		return fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
+	sm_addr_v6(&pkt->src, a);
+	if (!cur_bytes(&c, 24, 16, &a))
+		return fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
+	sm_addr_v6(&pkt->dst, a);
+	cur_skip(&c, 40);
+	size_t payload = plen ? plen : c.len; /* 0: jumbogram or offload */
+	pkt->ttl = hlim;
+	pkt->ip_len = (uint32_t)(40 + payload);
+	if (c.len > payload)
+		c.len = payload;
+	size_t remaining = payload;
+	bool fragmented = false, first = true;
+	uint32_t id = 0;
+	for (int i = 0;; i++) {
+		if (i > MAX_EXT_HEADERS)
+			return fail(d, DEC_INVALID, R_IPV6_INVALID);
+		uint8_t nn, hl;
+		size_t len;
+		switch (nh) {
+		case 0:   /* hop-by-hop */
+		case 43:  /* routing */
+		case 60:  /* destination options */
+		case 135: /* mobility */
+		case 139: /* HIP */
+		case 140: /* shim6 */
+			if (!cur_u8(&c, 0, &nn) || !cur_u8(&c, 1, &hl))
+				return fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+			len = ((size_t)hl + 1) * 8;
+			break;
+		case 51: /* AH */
+			if (!cur_u8(&c, 0, &nn) || !cur_u8(&c, 1, &hl))
+				return fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+			len = ((size_t)hl + 2) * 4;
+			break;
+		case 44: { /* fragment */
+			uint16_t offw;
+			if (!cur_u8(&c, 0, &nn) || !cur_u16(&c, 2, &offw) || !cur_u32(&c, 4, &id))
+				return fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+			len = 8;
+			uint16_t off = offw >> 3;
+			bool more = (offw & 1) != 0;
+			if (off != 0 || more) {
+				fragmented = true;
+				first = off == 0;
+			}
+			break;
+		}
+		default:
+			goto done;
+		}
+		if (!cur_skip(&c, len))
+			return fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+		remaining = remaining > len ? remaining - len : 0;
+		nh = nn;
+		if (fragmented && !first)
+			break; /* the rest belongs to the first fragment */
+	}
+done:
+	pkt->proto = nh;
+	pkt->payload_len = (uint32_t)remaining;
+	if (fragmented)
+		return handle_fragment(d, c, pkt, id, first, depth);
+	pkt->l4_header = true;
+	return decode_l4(d, c, pkt, depth);
+}
+
+static enum sm_dec
+decode_ip(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t v;
+	if (!cur_u8(&c, 0, &v))
+		return fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	if ((v >> 4) == 4)
+		return decode_ipv4(d, c, pkt, depth);
+	if ((v >> 4) == 6)
+		return decode_ipv6(d, c, pkt, depth);
+	return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+}
+
+/* PPP protocol field (1 or 2 bytes) then IP. */
+static enum sm_dec
+decode_ppp(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t b0, b1;
+	if (cur_u8(&c, 0, &b0) && b0 == 0xff && cur_u8(&c, 1, &b1) && b1 == 0x03)
+		cur_skip(&c, 2);
+	uint16_t proto;
+	if (!cur_u8(&c, 0, &b0))
+		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+	if (b0 & 1) {
+		proto = b0;
+		cur_skip(&c, 1);
+	} else {
+		if (!cur_u16(&c, 0, &proto))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		cur_skip(&c, 2);
+	}
+	if (proto == 0x21 || proto == 0x57)
+		return decode_ip(d, c, pkt, depth);
+	return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+}
+
+static enum sm_dec
+decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c, struct sm_packet *pkt,
+		 int depth)
+{
+	for (int tags = 0;; tags++) {
+		switch (type) {
+		case 0x0800:
+		case 0x86dd:
+			return decode_ip(d, c, pkt, depth);
+		case 0x8100:
+		case 0x88a8:
+		case 0x9100:
+		case 0x9200: {
+			uint16_t tci, next;
+			if (tags >= MAX_VLAN_DEPTH)
+				return fail(d, DEC_UNSUPPORTED, R_VLAN_TOO_DEEP);
+			if (!cur_u16(&c, 0, &tci) || !cur_u16(&c, 2, &next))
+				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+			if (pkt->vlan == SM_VLAN_NONE)
+				pkt->vlan = tci & 0x0fff;
+			else if (pkt->inner_vlan == SM_VLAN_NONE)
+				pkt->inner_vlan = tci & 0x0fff;
+			cur_skip(&c, 4);
+			type = next;
+			continue;
+		}
+		case 0x8847:
+		case 0x8848: { /* MPLS: pop labels, then guess IP from the version nibble */
+			for (int i = 0; i < 8; i++) {
+				uint8_t b2;
+				if (!cur_u8(&c, 2, &b2) || !cur_skip(&c, 4))
+					return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+				if (b2 & 1)
+					return decode_ip(d, c, pkt, depth);
+			}
+			return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+		}
+		case 0x8864: /* PPPoE session */
+			if (!cur_skip(&c, 6))
+				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+			return decode_ppp(d, c, pkt, depth);
+		default:
+			if (type < 0x0600) { /* 802.3 length: LLC, maybe SNAP */
+				uint8_t dsap, ssap, ctl;
+				if (cur_u8(&c, 0, &dsap) && cur_u8(&c, 1, &ssap) &&
+				    cur_u8(&c, 2, &ctl) && dsap == 0xaa && ssap == 0xaa &&
+				    ctl == 0x03 && cur_u16(&c, 6, &type) && tags < MAX_VLAN_DEPTH) {
+					cur_skip(&c, 8);
+					continue;
+				}
+			}
+			return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+		}
+	}
+}
+
+enum sm_dec
+sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *pkt)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ts_ns = raw->ts_ns;
+	pkt->source = raw->source;
+	pkt->vlan = pkt->inner_vlan = SM_VLAN_NONE;
+	struct cur c = {raw->data, raw->caplen};
+	uint16_t type;
+	uint32_t fam;
+	switch (raw->linktype) {
+	case LT_EN10MB:
+		if (!cur_u16(&c, 12, &type) || !cur_skip(&c, 14))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		return decode_ethertype(d, type, c, pkt, 0);
+	case LT_LINUX_SLL:
+		if (!cur_u16(&c, 14, &type) || !cur_skip(&c, 16))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		return decode_ethertype(d, type, c, pkt, 0);
+	case LT_LINUX_SLL2:
+		if (!cur_u16(&c, 0, &type) || !cur_skip(&c, 20))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		return decode_ethertype(d, type, c, pkt, 0);
+	case LT_RAW_LINUX:
+	case LT_RAW_BSD:
+	case LT_RAW:
+	case LT_IPV4:
+	case LT_IPV6:
+		return decode_ip(d, c, pkt, 0);
+	case LT_NULL:
+	case LT_LOOP:
+		if (!cur_u32(&c, 0, &fam) || !cur_skip(&c, 4))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		if (raw->linktype == LT_NULL && fam > 0xffff) /* written in little endian */
+			fam = __builtin_bswap32(fam);
+		if (fam == 2 || fam == 10 || fam == 24 || fam == 28 || fam == 30)
+			return decode_ip(d, c, pkt, 0);
+		return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+	case LT_PPP:
+	case LT_PPP_SERIAL:
+		return decode_ppp(d, c, pkt, 0);
+	case LT_PPP_ETHER:
+		if (!cur_skip(&c, 6))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		return decode_ppp(d, c, pkt, 0);
+	case LT_C_HDLC:
+		if (!cur_u16(&c, 2, &type) || !cur_skip(&c, 4))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		return decode_ethertype(d, type, c, pkt, 0);
+	default:
+		return fail(d, DEC_UNSUPPORTED, R_LINKTYPE_UNSUPPORTED);
+	}
+}

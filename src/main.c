@@ -1,0 +1,583 @@
+/*
+ * smaudit: command line.  Parses argv, wires the modules, maps errors to
+ * the exit statuses of SPEC section 3.  Nothing else knows about argv.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smaudit/audit.h"
+#include "smaudit/policy.h"
+#include "smaudit/report.h"
+#include "smaudit/rules.h"
+#include "smaudit/site.h"
+#include "smaudit/store.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (stop_requested)
+		_exit(130); /* a second Ctrl-C: give up at once */
+	stop_requested = 1;
+}
+
+static void
+print_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "smaudit: warning: %s\n", msg);
+}
+
+static const char usage_text[] =
+    "usage: smaudit COMMAND [options]\n"
+    "\n"
+    "Audits network traffic against the port policy of NetApp SnapMirror active sync:\n"
+    "which expected flows are missing, unanswered or rejected, and what else talks to the\n"
+    "intercluster LIFs.\n"
+    "\n"
+    "commands:\n"
+    "  audit  -s SITE [-r RULES] [-d DB] [-f BPF] [--format text|json|csv] [-o OUT] CAPTURE|DIR...\n"
+    "         read pcap/pcapng files (a directory = every file in it; - = stdin) as one\n"
+    "         timeline, classify every session, store the run, print the report\n"
+    "  check  -s SITE [-r RULES]\n"
+    "         validate the site and rules files and print every flow the site must show\n"
+    "  report -d DB [--run ID] [--format text|json|csv] [-o OUT]\n"
+    "         re-render a stored run (default: the latest)\n"
+    "  query  -d DB [--run ID] [--host ADDR] [--port N] [--since T] [--until T] [--class C]\n"
+    "         list stored sessions (T is UNIX seconds; C is expected, optional, allowed,\n"
+    "         unexpected or unmonitored)\n"
+    "\n"
+    "audit options:\n"
+    "  -s, --site FILE        who is who: 'role NAME ADDR|CIDR...' lines (required)\n"
+    "  -r, --rules FILE       policy to use instead of the built-in rules/sm-as.rules\n"
+    "  -d, --db FILE          append the run to this SQLite file (default: in memory)\n"
+    "  -f, --filter BPF       only packets matching this tcpdump filter\n"
+    "      --format FMT       text (default), json (SPEC section 5) or csv\n"
+    "  -o, --output FILE      write the report there instead of stdout\n"
+    "      --max-sessions N   bound of the session table (default 262144)\n"
+    "      --tcp-timeout SEC  idle timeout of open TCP sessions (default 3600)\n"
+    "      --udp-timeout SEC  idle timeout of UDP and ICMP sessions (default 60)\n"
+    "  -q, --quiet            no progress line\n"
+    "\n"
+    "exit status: 0 no finding, 1 findings (missing expected flow or unexpected traffic),\n"
+    "             2 usage or configuration error, 3 runtime error (capture or database)\n"
+    "\n"
+    "examples:\n"
+    "  smaudit check -s site.conf\n"
+    "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
+    "  smaudit report -d incident.db --format json -o run.json\n"
+    "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n";
+
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("smaudit: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'smaudit --help' for more information.\n", stderr);
+	return SM_EXIT_USAGE;
+}
+
+static int
+fail(enum sm_err e, const struct sm_errbuf *eb)
+{
+	fprintf(stderr, "smaudit: %s\n", eb->msg[0] ? eb->msg : sm_strerror(e));
+	return sm_exit_status(e);
+}
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_RUN,
+	OPT_HOST,
+	OPT_PORT,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_CLASS,
+	OPT_MAX_SESSIONS,
+	OPT_TCP_TIMEOUT,
+	OPT_UDP_TIMEOUT,
+	OPT_LIMIT,
+};
+
+static const struct option long_opts[] = {
+    {"site", required_argument, NULL, 's'},
+    {"rules", required_argument, NULL, 'r'},
+    {"db", required_argument, NULL, 'd'},
+    {"filter", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"run", required_argument, NULL, OPT_RUN},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT},
+    {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {NULL, 0, NULL, 0},
+};
+
+struct args {
+	const char *site, *rules, *db, *bpf, *output, *host, *class_name;
+	enum sm_format format;
+	int64_t run;
+	int port;
+	double since, until;
+	uint64_t max_sessions, tcp_timeout, udp_timeout, limit;
+	bool quiet;
+};
+
+static bool
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+parse_time(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || end == s || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Parses options for cmd; returns -1 on success or an exit status. */
+static int
+parse_args(int argc, char **argv, const char *allowed, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->port = -1;
+	int c;
+	uint64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:r:d:f:o:qh", long_opts, NULL)) != -1) {
+		const char *name = NULL;
+		for (const struct option *o = long_opts; o->name; o++)
+			if (o->val == c)
+				name = o->name;
+		if (c != '?' && c != 'h' && name != NULL && strstr(allowed, name) == NULL)
+			return usage_error("option --%s does not apply to this command", name);
+		switch (c) {
+		case 's':
+			a->site = optarg;
+			break;
+		case 'r':
+			a->rules = optarg;
+			break;
+		case 'd':
+			a->db = optarg;
+			break;
+		case 'f':
+			a->bpf = optarg;
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return SM_EXIT_CLEAN;
+		case OPT_FORMAT:
+			if (!sm_parse_format(optarg, &a->format))
+				return usage_error("--format '%s': expected text, json or csv",
+						   optarg);
+			break;
+		case OPT_RUN:
+			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
+				return usage_error("--run '%s': expected a run id (1, 2, ...)",
+						   optarg);
+			a->run = (int64_t)v;
+			break;
+		case OPT_HOST:
+			a->host = optarg;
+			break;
+		case OPT_PORT:
+			if (!parse_u64(optarg, 65535, &v))
+				return usage_error("--port '%s': expected 0-65535", optarg);
+			a->port = (int)v;
+			break;
+		case OPT_SINCE:
+			if (!parse_time(optarg, &a->since))
+				return usage_error("--since '%s': expected UNIX seconds", optarg);
+			break;
+		case OPT_UNTIL:
+			if (!parse_time(optarg, &a->until))
+				return usage_error("--until '%s': expected UNIX seconds", optarg);
+			break;
+		case OPT_CLASS:
+			a->class_name = optarg;
+			break;
+		case OPT_MAX_SESSIONS:
+			if (!parse_u64(optarg, 50000000, &a->max_sessions) || a->max_sessions == 0)
+				return usage_error("--max-sessions '%s': expected 1-50000000",
+						   optarg);
+			break;
+		case OPT_TCP_TIMEOUT:
+			if (!parse_u64(optarg, 86400 * 30, &a->tcp_timeout) || !a->tcp_timeout)
+				return usage_error("--tcp-timeout '%s': expected seconds", optarg);
+			break;
+		case OPT_UDP_TIMEOUT:
+			if (!parse_u64(optarg, 86400 * 30, &a->udp_timeout) || !a->udp_timeout)
+				return usage_error("--udp-timeout '%s': expected seconds", optarg);
+			break;
+		case OPT_LIMIT:
+			if (!parse_u64(optarg, UINT32_MAX, &a->limit))
+				return usage_error("--limit '%s': expected a number", optarg);
+			break;
+		default:
+			fputs("Try 'smaudit --help' for more information.\n", stderr);
+			return SM_EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+/* Loads the site and rules (built-in rules without -r). */
+static int
+load_config(const struct args *a, struct sm_site *site, struct sm_rules *rules)
+{
+	struct sm_errbuf eb = {""};
+	enum sm_err e;
+	if (a->site == NULL)
+		return usage_error("%s", "-s SITE is required: the file that says which "
+					 "addresses are the intercluster LIFs, Mediator, ...");
+	if (a->rules != NULL)
+		e = sm_rules_load(a->rules, rules, &eb);
+	else
+		e = sm_rules_parse(sm_default_rules, SM_DEFAULT_RULES_NAME, rules, &eb);
+	if (e != SM_OK)
+		return fail(e, &eb);
+	e = sm_site_load(a->site, site, print_warning, NULL, &eb);
+	if (e != SM_OK) {
+		sm_rules_free(rules);
+		return fail(e, &eb);
+	}
+	sm_rules_check_site(rules, site, print_warning, NULL);
+	return -1;
+}
+
+/* Opens the report destination; with -o a temporary file renamed on success. */
+static FILE *
+open_output(const char *path, char *tmp, size_t len)
+{
+	if (path == NULL || strcmp(path, "-") == 0)
+		return stdout;
+	snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
+	return fopen(tmp, "w");
+}
+
+static int
+close_output(FILE *f, const char *path, const char *tmp, bool ok)
+{
+	if (f == stdout)
+		return fflush(stdout) == 0 ? 0 : -1;
+	int rc = fclose(f);
+	if (!ok || rc != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+render(struct sm_store *st, int64_t run, const struct args *a)
+{
+	char tmp[4096];
+	struct sm_errbuf eb = {""};
+	FILE *out = open_output(a->output, tmp, sizeof(tmp));
+	if (out == NULL) {
+		fprintf(stderr, "smaudit: %s: cannot write the report: %s\n", a->output,
+			strerror(errno));
+		return SM_EXIT_RUNTIME;
+	}
+	struct sm_report_summary sum;
+	enum sm_err e = sm_report_render(st, run, a->format, out, &sum, &eb);
+	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
+		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the report: %s",
+			     a->output ? a->output : "stdout", strerror(errno));
+	if (e != SM_OK)
+		return fail(e, &eb);
+	return (sum.missing > 0 || sum.unexpected > 0) ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
+}
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv,
+			    "site rules db filter output quiet format max-sessions tcp-timeout "
+			    "udp-timeout",
+			    &a);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return usage_error("%s", "audit needs at least one capture file or directory");
+	struct sm_site site;
+	struct sm_rules rules;
+	if ((rc = load_config(&a, &site, &rules)) >= 0)
+		return rc;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct sm_audit_opts o;
+	memset(&o, 0, sizeof(o));
+	o.inputs = (const char *const *)&argv[optind];
+	o.ninputs = (size_t)(argc - optind);
+	o.bpf = a.bpf;
+	o.db_path = a.db;
+	o.rules = &rules;
+	o.site = &site;
+	o.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
+	o.sessions.max_sessions = (uint32_t)a.max_sessions;
+	o.sessions.tcp_timeout_ns = (int64_t)a.tcp_timeout * 1000000000;
+	o.sessions.udp_timeout_ns = (int64_t)a.udp_timeout * 1000000000;
+	o.sessions.other_timeout_ns = (int64_t)a.udp_timeout * 1000000000;
+	o.decoder.vxlan = true;
+	o.progress = !a.quiet && isatty(STDERR_FILENO);
+	o.stop = &stop_requested;
+	o.warn = print_warning;
+
+	struct sm_errbuf eb = {""};
+	struct sm_store *st = NULL;
+	int64_t run = 0;
+	enum sm_err e = sm_audit_run(&o, &st, &run, &eb);
+	if (e != SM_OK) {
+		rc = fail(e, &eb);
+	} else {
+		if (stop_requested)
+			fprintf(stderr, "smaudit: interrupted: run %lld stored with what was read\n",
+				(long long)run);
+		rc = render(st, run, &a);
+	}
+	sm_store_close(st);
+	sm_rules_free(&rules);
+	sm_site_free(&site);
+	return rc;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "site rules", &a);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("check takes no capture ('%s')", argv[optind]);
+	struct sm_site site;
+	struct sm_rules rules;
+	if ((rc = load_config(&a, &site, &rules)) >= 0)
+		return rc;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	if (p == NULL) {
+		fputs("smaudit: out of memory\n", stderr);
+		rc = SM_EXIT_RUNTIME;
+		goto out;
+	}
+	sm_policy_finish(p);
+	printf("site %s: %zu roles; rules %s: %zu directional rules; monitored:",
+	       site.path, site.nroles, rules.name, rules.nrules);
+	for (size_t i = 0; i < rules.nmonitor; i++)
+		printf(" %s", rules.monitor[i]);
+	printf("\n\n%-9s %-10s %-36s %-36s %s\n", "KIND", "FLOW", "INITIATOR", "RESPONDER",
+	       "PURPOSE / RULE");
+	size_t n = sm_policy_entry_count(p), na = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sm_expect_entry *e = sm_policy_entry(p, i);
+		char flow[24], s[128], d[128], sa[64], da[64];
+		if (e->rule->proto == 1)
+			snprintf(flow, sizeof(flow), "icmp/echo");
+		else
+			snprintf(flow, sizeof(flow), "%s/%u", e->rule->proto == 6 ? "tcp" : "udp",
+				 e->rule->port);
+		sm_entry_src(e, sa, sizeof(sa));
+		sm_entry_dst(e, da, sizeof(da));
+		snprintf(s, sizeof(s), "%s %s", e->rule->src_role, sa[0] ? sa : "(any)");
+		snprintf(d, sizeof(d), "%s %s", e->rule->dst_role, da[0] ? da : "(any)");
+		if (e->verdict == V_NA) {
+			na++;
+			printf("%-9s %-10s %-36s %-36s n/a: %s\n", sm_rule_kind_name(e->rule->kind),
+			       flow, e->rule->src_role, e->rule->dst_role, e->detail);
+			continue;
+		}
+		printf("%-9s %-10s %-36s %-36s %s [%s]\n", sm_rule_kind_name(e->rule->kind), flow,
+		       s, d, e->rule->purpose, e->rule->id);
+	}
+	printf("\n%zu flows to verify, %zu not applicable to this site\n", n - na, na);
+	sm_policy_free(p);
+	rc = SM_EXIT_CLEAN;
+out:
+	sm_rules_free(&rules);
+	sm_site_free(&site);
+	return rc;
+}
+
+static int
+open_db(const struct args *a, struct sm_store **st, int64_t *run)
+{
+	struct sm_errbuf eb = {""};
+	if (a->db == NULL)
+		return usage_error("%s", "-d DB is required: the database written by "
+					 "'smaudit audit -d DB'");
+	if (access(a->db, F_OK) != 0) {
+		fprintf(stderr, "smaudit: %s: no such database\n", a->db);
+		return SM_EXIT_RUNTIME;
+	}
+	enum sm_err e = sm_store_open(st, a->db, false, &eb);
+	if (e == SM_OK) {
+		*run = a->run;
+		if (*run == 0)
+			e = sm_store_latest_run(*st, run, &eb);
+	}
+	if (e != SM_OK) {
+		sm_store_close(*st);
+		*st = NULL;
+		return e == SM_ERR_USAGE ? (fprintf(stderr, "smaudit: %s\n", eb.msg), SM_EXIT_RUNTIME)
+					 : fail(e, &eb);
+	}
+	return -1;
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "db run format output", &a);
+	if (rc >= 0)
+		return rc;
+	struct sm_store *st;
+	int64_t run;
+	if ((rc = open_db(&a, &st, &run)) >= 0)
+		return rc;
+	rc = render(st, run, &a);
+	sm_store_close(st);
+	return rc;
+}
+
+struct query_out {
+	enum sm_format fmt;
+	uint64_t n;
+};
+
+static bool
+print_session(void *ctx, const struct sm_session_row *r)
+{
+	struct query_out *q = ctx;
+	if (q->fmt == FMT_CSV)
+		printf("%lld,%s,%s,%d,%s,%d,%.6f,%.6f,%s,%llu,%llu,%llu,%llu,%s,%s,%s\n",
+		       (long long)r->id, r->proto, r->src, r->sport, r->dst, r->dport, r->first_ts,
+		       r->last_ts, r->state, (unsigned long long)r->pkts_fwd,
+		       (unsigned long long)r->pkts_rev, (unsigned long long)r->bytes_fwd,
+		       (unsigned long long)r->bytes_rev, r->class_name, r->rule, r->history);
+	else
+		printf("%-7lld %-5s %39s %-5d -> %39s %-5d %-6s %-12s %6llu/%-6llu %s\n",
+		       (long long)r->id, r->proto, r->src, r->sport, r->dst, r->dport, r->state,
+		       r->class_name, (unsigned long long)r->pkts_fwd,
+		       (unsigned long long)r->pkts_rev, r->history);
+	q->n++;
+	return true;
+}
+
+static int
+cmd_query(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "db run host port since until class format limit", &a);
+	if (rc >= 0)
+		return rc;
+	if (a.class_name != NULL && strcmp(a.class_name, "expected") &&
+	    strcmp(a.class_name, "optional") && strcmp(a.class_name, "allowed") &&
+	    strcmp(a.class_name, "unexpected") && strcmp(a.class_name, "unmonitored"))
+		return usage_error("--class '%s': expected expected, optional, allowed, "
+				   "unexpected or unmonitored",
+				   a.class_name);
+	struct sm_addr tmp;
+	if (a.host != NULL && !sm_addr_parse(a.host, &tmp))
+		return usage_error("--host '%s': expected an IPv4 or IPv6 address", a.host);
+	char canon[SM_ADDRSTRLEN];
+	if (a.host != NULL)
+		a.host = sm_addr_str(&tmp, canon, sizeof(canon));
+	struct sm_store *st;
+	int64_t run;
+	if ((rc = open_db(&a, &st, &run)) >= 0)
+		return rc;
+	struct sm_query q = {run, a.host, a.port, a.since, a.until, a.class_name, a.limit};
+	struct query_out qo = {a.format, 0};
+	if (a.format == FMT_CSV)
+		puts("id,proto,src,sport,dst,dport,first_ts,last_ts,state,pkts_fwd,pkts_rev,"
+		     "bytes_fwd,bytes_rev,class,rule,history");
+	else
+		printf("%-7s %-5s %39s %-5s    %39s %-5s %-6s %-12s %13s %s\n", "ID", "PROTO",
+		       "SRC", "SPORT", "DST", "DPORT", "STATE", "CLASS", "PKTS FWD/REV", "HISTORY");
+	struct sm_errbuf eb = {""};
+	enum sm_err e = sm_store_each_session(st, &q, print_session, &qo, &eb);
+	sm_store_close(st);
+	if (e != SM_OK)
+		return fail(e, &eb);
+	if (a.format != FMT_CSV)
+		fprintf(stderr, "%llu session(s) in run %lld\n", (unsigned long long)qo.n,
+			(long long)run);
+	return SM_EXIT_CLEAN;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "missing command (audit, check, report or query)");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_text, stdout);
+		return SM_EXIT_CLEAN;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("smaudit %s\n", SMAUDIT_VERSION);
+		return SM_EXIT_CLEAN;
+	}
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "query") == 0)
+		return cmd_query(argc - 1, argv + 1);
+	if (strcmp(cmd, "live") == 0) {
+		fputs("smaudit: 'live' is not available in this version yet; capture with "
+		      "tcpdump -w and run 'smaudit audit' on the files\n",
+		      stderr);
+		return SM_EXIT_USAGE;
+	}
+	return usage_error("unknown command '%s' (expected audit, check, report or query)", cmd);
+}

@@ -1,0 +1,477 @@
+#include "smaudit/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rule_ref {
+	const struct sm_role *src, *dst;
+	size_t first, count; /* its entries */
+};
+
+struct sm_policy {
+	const struct sm_rules *rules;
+	const struct sm_site *site;
+	struct rule_ref *refs;
+	struct sm_expect_entry *entries;
+	size_t nentries;
+	bool **seen; /* per role, per member */
+	const struct sm_role **monitored;
+	size_t nmonitored;
+	uint8_t service_ports[8192];
+};
+
+const char *
+sm_verdict_name(enum sm_verdict v)
+{
+	static const char *const names[] = {"ok",	"no-answer", "rejected",
+					    "one-way", "not-seen",  "n/a"};
+	return names[v];
+}
+
+static bool
+push_entry(struct sm_policy *p, size_t *cap, const struct sm_expect_entry *e)
+{
+	if (p->nentries == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct sm_expect_entry *n = realloc(p->entries, ncap * sizeof(*n));
+		if (n == NULL)
+			return false;
+		p->entries = n;
+		*cap = ncap;
+	}
+	p->entries[p->nentries++] = *e;
+	return true;
+}
+
+static bool
+expand_rule(struct sm_policy *p, size_t ri, size_t *cap)
+{
+	const struct sm_rule *r = &p->rules->rules[ri];
+	struct rule_ref *ref = &p->refs[ri];
+	struct sm_expect_entry e;
+	memset(&e, 0, sizeof(e));
+	e.rule = r;
+	e.src_role = ref->src;
+	e.dst_role = ref->dst;
+	e.src_member = e.dst_member = -1;
+	e.verdict = V_NOT_SEEN;
+	ref->first = p->nentries;
+	if (r->kind == RK_ALLOW)
+		return true;
+	if (ref->src == NULL || ref->dst == NULL) {
+		e.verdict = V_NA;
+		ref->count = 1;
+		return push_entry(p, cap, &e);
+	}
+	size_t ns = r->coverage == COV_ANY ? 1 : ref->src->nmembers;
+	size_t nd = r->coverage == COV_EACH_PAIR ? ref->dst->nmembers : 1;
+	for (size_t s = 0; s < ns; s++)
+		for (size_t d = 0; d < nd; d++) {
+			e.src_member = r->coverage == COV_ANY ? -1 : (int)s;
+			e.dst_member = r->coverage == COV_EACH_PAIR ? (int)d : -1;
+			if (e.src_member >= 0 && e.dst_member >= 0 &&
+			    sm_prefix_overlap(&ref->src->members[s].prefix,
+					      &ref->dst->members[d].prefix))
+				continue; /* an address does not talk to itself */
+			if (!push_entry(p, cap, &e))
+				return false;
+		}
+	ref->count = p->nentries - ref->first;
+	return true;
+}
+
+struct sm_policy *
+sm_policy_new(const struct sm_rules *rules, const struct sm_site *site)
+{
+	struct sm_policy *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->rules = rules;
+	p->site = site;
+	p->refs = calloc(rules->nrules ? rules->nrules : 1, sizeof(*p->refs));
+	p->seen = calloc(site->nroles ? site->nroles : 1, sizeof(*p->seen));
+	p->monitored = calloc(rules->nmonitor ? rules->nmonitor : 1, sizeof(*p->monitored));
+	if (p->refs == NULL || p->seen == NULL || p->monitored == NULL)
+		goto oom;
+	for (size_t i = 0; i < site->nroles; i++) {
+		p->seen[i] = calloc(site->roles[i].nmembers + 1, sizeof(bool));
+		if (p->seen[i] == NULL)
+			goto oom;
+	}
+	for (size_t i = 0; i < rules->nmonitor; i++) {
+		const struct sm_role *r = sm_site_role(site, rules->monitor[i]);
+		if (r != NULL)
+			p->monitored[p->nmonitored++] = r;
+	}
+	size_t cap = 0;
+	for (size_t i = 0; i < rules->nrules; i++) {
+		const struct sm_rule *r = &rules->rules[i];
+		p->refs[i].src = sm_site_role(site, r->src_role);
+		p->refs[i].dst = sm_site_role(site, r->dst_role);
+		if (r->proto != 1)
+			p->service_ports[r->port >> 3] |= (uint8_t)(1u << (r->port & 7));
+		if (!expand_rule(p, i, &cap))
+			goto oom;
+	}
+	return p;
+oom:
+	sm_policy_free(p);
+	return NULL;
+}
+
+void
+sm_policy_free(struct sm_policy *p)
+{
+	if (p == NULL)
+		return;
+	if (p->seen != NULL)
+		for (size_t i = 0; i < p->site->nroles; i++)
+			free(p->seen[i]);
+	free(p->seen);
+	free(p->refs);
+	free(p->entries);
+	free(p->monitored);
+	free(p);
+}
+
+const uint8_t *
+sm_policy_service_ports(const struct sm_policy *p)
+{
+	return p->service_ports;
+}
+
+enum outcome { O_OK, O_REJECTED, O_NO_ANSWER, O_ONE_WAY };
+
+/* What one session says about the path it tried. */
+static enum outcome
+session_outcome(const struct sm_session *s)
+{
+	if (sm_session_established(s))
+		return O_OK;
+	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2))
+		return O_REJECTED;
+	if (s->pkts[0] == 0)
+		return O_ONE_WAY; /* only the responder's half is visible */
+	if (s->pkts[1] == 0) {
+		if (s->proto != SM_PROTO_TCP)
+			return O_NO_ANSWER;
+		/* Initiator letters other than S (SYN) and R (its own abort) mean data
+		 * or ACKs went out: the connection works, the capture sees one half. */
+		uint16_t orig = s->history_seen & 0xff;
+		bool only_syn = s->syn_seen && (orig & ~((1u << 1) | (1u << 0))) == 0;
+		return only_syn ? O_NO_ANSWER : O_ONE_WAY;
+	}
+	return O_REJECTED; /* the responder sent only RSTs */
+}
+
+static bool
+proto_matches(const struct sm_rule *r, const struct sm_session *s)
+{
+	if (r->proto == 1) {
+		if (s->proto == SM_PROTO_ICMP)
+			return s->icmp_type == 8;
+		if (s->proto == SM_PROTO_ICMP6)
+			return s->icmp_type == 128;
+		return false;
+	}
+	return r->proto == s->proto && r->port == s->dport;
+}
+
+static void
+note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcome o)
+{
+	e->sessions++;
+	if (e->first_ns == 0 || s->first_ns < e->first_ns)
+		e->first_ns = s->first_ns;
+	if (s->last_ns > e->last_ns)
+		e->last_ns = s->last_ns;
+	e->syns += s->syn_count;
+	if (!e->tried) {
+		e->tried = true;
+		e->try_src = s->src;
+		e->try_dst = s->dst;
+	}
+	switch (o) {
+	case O_OK:
+		e->ok++;
+		if (!e->satisfied) {
+			e->satisfied = true;
+			e->sat_src = s->src;
+			e->sat_dst = s->dst;
+		}
+		break;
+	case O_REJECTED:
+		e->rejected++;
+		if (s->icmp_errors > 0 && !e->icmp_seen) {
+			e->icmp_seen = true;
+			e->icmp_from = s->icmp_err_from;
+			e->icmp_type = s->icmp_err_type;
+			e->icmp_code = s->icmp_err_code;
+			e->icmp_ttl = s->icmp_err_ttl;
+		}
+		if (s->rst_from == 2 && !e->rst_seen) {
+			e->rst_seen = true;
+			e->rst_from = s->dst;
+			e->rst_ttl = s->rst_ttl;
+		}
+		break;
+	case O_NO_ANSWER:
+		e->no_answer++;
+		break;
+	case O_ONE_WAY:
+		e->one_way++;
+		break;
+	}
+}
+
+static void
+mark_seen(struct sm_policy *p, const struct sm_addr *a)
+{
+	for (size_t i = 0; i < p->site->nroles; i++) {
+		int m = sm_role_member(&p->site->roles[i], a);
+		if (m >= 0)
+			p->seen[i][m] = true;
+	}
+}
+
+static const char *
+role_of(const struct sm_policy *p, const struct sm_addr *a)
+{
+	for (size_t i = 0; i < p->site->nroles; i++)
+		if (sm_role_member(&p->site->roles[i], a) >= 0)
+			return p->site->roles[i].name;
+	return NULL;
+}
+
+static bool
+monitored(const struct sm_policy *p, const struct sm_addr *a)
+{
+	for (size_t i = 0; i < p->nmonitored; i++)
+		if (sm_role_member(p->monitored[i], a) >= 0)
+			return true;
+	return false;
+}
+
+void
+sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_classification *out)
+{
+	mark_seen(p, &s->src);
+	mark_seen(p, &s->dst);
+	out->src_role = role_of(p, &s->src);
+	out->dst_role = role_of(p, &s->dst);
+	out->rule = NULL;
+	int best = -1; /* lowest kind wins: expect < optional < allow */
+	enum outcome o = session_outcome(s);
+	for (size_t i = 0; i < p->rules->nrules; i++) {
+		const struct sm_rule *r = &p->rules->rules[i];
+		const struct rule_ref *ref = &p->refs[i];
+		if (ref->src == NULL || ref->dst == NULL || !proto_matches(r, s))
+			continue;
+		int sm = sm_role_member(ref->src, &s->src);
+		int dm = sm < 0 ? -1 : sm_role_member(ref->dst, &s->dst);
+		if (sm < 0 || dm < 0)
+			continue;
+		if (best < 0 || (int)r->kind < best) {
+			best = (int)r->kind;
+			out->rule = r->id;
+			out->src_role = r->src_role;
+			out->dst_role = r->dst_role;
+		}
+		for (size_t k = ref->first; k < ref->first + ref->count; k++) {
+			struct sm_expect_entry *e = &p->entries[k];
+			if ((e->src_member < 0 || e->src_member == sm) &&
+			    (e->dst_member < 0 || e->dst_member == dm))
+				note_evidence(e, s, o);
+		}
+	}
+	if (best >= 0)
+		out->class_name = sm_rule_kind_name((enum sm_rule_kind)best);
+	else if (monitored(p, &s->src) || monitored(p, &s->dst))
+		out->class_name = "unexpected";
+	else
+		out->class_name = "unmonitored";
+	if (best == RK_EXPECT)
+		out->class_name = "expected";
+	else if (best == RK_ALLOW)
+		out->class_name = "allowed";
+}
+
+static const char *
+icmp_reason(uint8_t type, uint8_t code, bool v6)
+{
+	if (!v6 && type == 3) {
+		static const char *const c[] = {
+		    "network unreachable", "host unreachable", "protocol unreachable",
+		    "port unreachable", "fragmentation needed", "source route failed",
+		    "network unknown", "host unknown", "source host isolated",
+		    "network administratively prohibited", "host administratively prohibited",
+		    "network unreachable for TOS", "host unreachable for TOS",
+		    "communication administratively prohibited", "host precedence violation",
+		    "precedence cutoff"};
+		return code < 16 ? c[code] : "destination unreachable";
+	}
+	if (v6 && type == 1) {
+		static const char *const c[] = {"no route to destination",
+						"communication administratively prohibited",
+						"beyond scope of source address", "address unreachable",
+						"port unreachable", "source address failed policy",
+						"reject route to destination"};
+		return code < 7 ? c[code] : "destination unreachable";
+	}
+	if ((!v6 && type == 11) || (v6 && type == 3))
+		return "time exceeded (a routing loop or too many hops)";
+	if (v6 && type == 2)
+		return "packet too big";
+	return "ICMP error";
+}
+
+static bool
+member_seen(const struct sm_policy *p, const struct sm_role *r, int m)
+{
+	size_t ri = (size_t)(r - p->site->roles);
+	if (m >= 0)
+		return p->seen[ri][m];
+	for (size_t i = 0; i < r->nmembers; i++)
+		if (p->seen[ri][i])
+			return true;
+	return false;
+}
+
+static void
+describe(const struct sm_policy *p, struct sm_expect_entry *e)
+{
+	char a[SM_ADDRSTRLEN], b[SM_ADDRSTRLEN], x[SM_ADDRSTRLEN];
+	uint64_t failed = e->rejected + e->no_answer + e->one_way;
+	switch (e->verdict) {
+	case V_OK:
+		if (e->rejected + e->no_answer > 0)
+			snprintf(e->detail, sizeof(e->detail),
+				 "intermittent: %llu of %llu sessions failed (%llu rejected, %llu "
+				 "unanswered)",
+				 (unsigned long long)failed, (unsigned long long)e->sessions,
+				 (unsigned long long)e->rejected, (unsigned long long)e->no_answer);
+		break;
+	case V_REJECTED:
+		sm_addr_str(&e->try_dst, b, sizeof(b));
+		if (e->icmp_seen) {
+			sm_addr_str(&e->icmp_from, x, sizeof(x));
+			snprintf(e->detail, sizeof(e->detail),
+				 "%llu attempt(s) rejected by ICMP %s from %s (TTL %u)%s",
+				 (unsigned long long)e->rejected,
+				 icmp_reason(e->icmp_type, e->icmp_code, e->icmp_from.family == 6),
+				 x, e->icmp_ttl,
+				 strcmp(x, b) ? ": sent by a device in the path, not by the "
+						"destination"
+					      : "");
+		} else {
+			sm_addr_str(&e->rst_from, x, sizeof(x));
+			snprintf(e->detail, sizeof(e->detail),
+				 "%llu attempt(s) answered by TCP RST from %s (TTL %u): nothing "
+				 "listens on the port, or a firewall resets in its name",
+				 (unsigned long long)e->rejected, x, e->rst_ttl);
+		}
+		break;
+	case V_NO_ANSWER:
+		sm_addr_str(&e->try_src, a, sizeof(a));
+		sm_addr_str(&e->try_dst, b, sizeof(b));
+		snprintf(e->detail, sizeof(e->detail),
+			 "%llu attempt(s) from %s to %s never answered (%llu SYN sent): typical "
+			 "of a firewall that silently drops",
+			 (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns);
+		break;
+	case V_ONE_WAY:
+		snprintf(e->detail, sizeof(e->detail),
+			 "packets seen in one direction only (%llu session(s)): the capture "
+			 "sees half of this path (asymmetric routing or a span of one direction)",
+			 (unsigned long long)e->one_way);
+		break;
+	case V_NOT_SEEN: {
+		bool s_seen = member_seen(p, e->src_role, e->src_member);
+		bool d_seen = member_seen(p, e->dst_role, e->dst_member);
+		if (!s_seen && !d_seen)
+			snprintf(e->detail, sizeof(e->detail),
+				 "no packet of this flow; neither side appears anywhere in the "
+				 "capture: the span port may not see this path");
+		else if (!s_seen || !d_seen)
+			snprintf(e->detail, sizeof(e->detail),
+				 "no packet of this flow; the %s never appears in the capture: the "
+				 "span port may not see it",
+				 !s_seen ? "initiator" : "responder");
+		else
+			snprintf(e->detail, sizeof(e->detail),
+				 "no packet of this flow although both sides appear in the "
+				 "capture: the initiator never tried this port");
+		break;
+	}
+	case V_NA:
+		snprintf(e->detail, sizeof(e->detail), "role %s is not defined in the site file",
+			 e->src_role == NULL ? e->rule->src_role : e->rule->dst_role);
+		break;
+	}
+}
+
+void
+sm_policy_finish(struct sm_policy *p)
+{
+	for (size_t i = 0; i < p->nentries; i++) {
+		struct sm_expect_entry *e = &p->entries[i];
+		if (e->verdict == V_NA)
+			;
+		else if (e->ok > 0)
+			e->verdict = V_OK;
+		else if (e->rejected > 0)
+			e->verdict = V_REJECTED;
+		else if (e->no_answer > 0)
+			e->verdict = V_NO_ANSWER;
+		else if (e->one_way > 0)
+			e->verdict = V_ONE_WAY;
+		else
+			e->verdict = V_NOT_SEEN;
+		describe(p, e);
+	}
+}
+
+size_t
+sm_policy_entry_count(const struct sm_policy *p)
+{
+	return p->nentries;
+}
+
+const struct sm_expect_entry *
+sm_policy_entry(const struct sm_policy *p, size_t i)
+{
+	return i < p->nentries ? &p->entries[i] : NULL;
+}
+
+bool
+sm_policy_member_seen(const struct sm_policy *p, const struct sm_role *r, size_t m)
+{
+	return member_seen(p, r, (int)m);
+}
+
+/* A member written as one address, or the observed address inside a prefix. */
+static void
+side_text(const struct sm_role *role, int member, bool satisfied, const struct sm_addr *sat,
+	  char *buf, size_t len)
+{
+	if (satisfied) {
+		sm_addr_str(sat, buf, len);
+	} else if (role != NULL && member >= 0) {
+		sm_strlcpy(buf, role->members[member].text, len);
+	} else if (len > 0) {
+		buf[0] = '\0';
+	}
+}
+
+void
+sm_entry_src(const struct sm_expect_entry *e, char *buf, size_t len)
+{
+	side_text(e->src_role, e->src_member, e->satisfied, &e->sat_src, buf, len);
+}
+
+void
+sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len)
+{
+	side_text(e->dst_role, e->dst_member, e->satisfied, &e->sat_dst, buf, len);
+}

@@ -1,0 +1,613 @@
+#include "smaudit/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct rows {
+	struct sm_expected_row *exp;
+	size_t nexp, capexp;
+	struct sm_unexpected_row *unx;
+	size_t nunx, capunx;
+	struct sm_coverage_row *cov;
+	size_t ncov, capcov;
+	struct sm_counter_row *ctr;
+	size_t nctr, capctr;
+	bool oom;
+};
+
+/* Appends one element of size sz to *arr, growing it; false when out of memory. */
+static bool
+grow(void **arr, size_t *n, size_t *cap, size_t sz, const void *elem)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *na = realloc(*arr, ncap * sz);
+		if (na == NULL)
+			return false;
+		*arr = na;
+		*cap = ncap;
+	}
+	memcpy((char *)*arr + *n * sz, elem, sz);
+	(*n)++;
+	return true;
+}
+
+static bool
+add_exp(void *ctx, const struct sm_expected_row *r)
+{
+	struct rows *w = ctx;
+	if (!grow((void **)&w->exp, &w->nexp, &w->capexp, sizeof(*r), r))
+		w->oom = true;
+	return !w->oom;
+}
+
+static bool
+add_unx(void *ctx, const struct sm_unexpected_row *r)
+{
+	struct rows *w = ctx;
+	if (!grow((void **)&w->unx, &w->nunx, &w->capunx, sizeof(*r), r))
+		w->oom = true;
+	return !w->oom;
+}
+
+static bool
+add_cov(void *ctx, const struct sm_coverage_row *r)
+{
+	struct rows *w = ctx;
+	if (!grow((void **)&w->cov, &w->ncov, &w->capcov, sizeof(*r), r))
+		w->oom = true;
+	return !w->oom;
+}
+
+static bool
+add_ctr(void *ctx, const struct sm_counter_row *r)
+{
+	struct rows *w = ctx;
+	if (!grow((void **)&w->ctr, &w->nctr, &w->capctr, sizeof(*r), r))
+		w->oom = true;
+	return !w->oom;
+}
+
+static void
+rows_free(struct rows *w)
+{
+	free(w->exp);
+	free(w->unx);
+	free(w->cov);
+	free(w->ctr);
+}
+
+bool
+sm_parse_format(const char *s, enum sm_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = FMT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = FMT_JSON;
+	else if (strcmp(s, "csv") == 0)
+		*out = FMT_CSV;
+	else
+		return false;
+	return true;
+}
+
+void
+sm_json_string(FILE *out, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p == '\t')
+			fputs("\\t", out);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* "" and NULL both mean JSON null. */
+static void
+json_opt(FILE *out, const char *s)
+{
+	sm_json_string(out, s && *s ? s : NULL);
+}
+
+void
+sm_json_ts(FILE *out, double ts)
+{
+	if (ts <= 0) {
+		fputs("null", out);
+		return;
+	}
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.6f", ts);
+	size_t n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[n++] = '0', buf[n] = '\0';
+	fputs(buf, out);
+}
+
+static void
+json_port(FILE *out, int port)
+{
+	if (port < 0)
+		fputs("null", out);
+	else
+		fprintf(out, "%d", port);
+}
+
+static bool
+is_missing(const struct sm_expected_row *r)
+{
+	return strcmp(r->verdict, "ok") != 0 && strcmp(r->verdict, "n/a") != 0;
+}
+
+static void
+summarize(const struct rows *w, struct sm_report_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < w->nexp; i++) {
+		const struct sm_expected_row *r = &w->exp[i];
+		bool expect = strcmp(r->kind, "expect") == 0;
+		if (expect)
+			sum->expected++;
+		if (strcmp(r->verdict, "ok") == 0 && expect)
+			sum->ok++;
+		if (strcmp(r->verdict, "n/a") == 0)
+			sum->not_applicable++;
+		if (is_missing(r) && expect)
+			sum->missing++;
+		else if (is_missing(r))
+			sum->optional_missing++;
+	}
+	sum->unexpected = w->nunx;
+}
+
+struct src_ctx {
+	FILE *out;
+	int n;
+	bool text;
+};
+
+static bool
+json_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct src_ctx *c = ctx;
+	(void)packets;
+	(void)error;
+	fputs(c->n++ ? ", " : "", c->out);
+	sm_json_string(c->out, path);
+	return true;
+}
+
+static void
+render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
+	    const struct sm_report_summary *sum, struct sm_errbuf *eb)
+{
+	fprintf(out, "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"sources\": [",
+		(long long)run->id);
+	struct src_ctx sc = {out, 0, false};
+	sm_store_each_source(st, run->id, json_source, &sc, eb);
+	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
+		(unsigned long long)run->packets, (unsigned long long)run->bytes);
+	sm_json_ts(out, run->first_ts);
+	fputs(", \"last_ts\": ", out);
+	sm_json_ts(out, run->last_ts);
+	fprintf(out, ",\n          \"sessions\": %llu, \"undecoded\": %llu, \"dropped\": %llu},\n",
+		(unsigned long long)run->sessions, (unsigned long long)run->undecoded,
+		(unsigned long long)run->dropped);
+	fputs("  \"expected\": [", out);
+	for (size_t i = 0; i < w->nexp; i++) {
+		const struct sm_expected_row *r = &w->exp[i];
+		fputs(i ? ",\n    {" : "\n    {", out);
+		fputs("\"rule\": ", out);
+		sm_json_string(out, r->rule);
+		fputs(", \"kind\": ", out);
+		sm_json_string(out, r->kind);
+		fputs(", \"proto\": ", out);
+		sm_json_string(out, r->proto);
+		fputs(", \"port\": ", out);
+		json_port(out, r->port);
+		fputs(",\n     \"src_role\": ", out);
+		sm_json_string(out, r->src_role);
+		fputs(", \"dst_role\": ", out);
+		sm_json_string(out, r->dst_role);
+		fputs(", \"src\": ", out);
+		json_opt(out, r->src);
+		fputs(", \"dst\": ", out);
+		json_opt(out, r->dst);
+		fputs(",\n     \"verdict\": ", out);
+		sm_json_string(out, r->verdict);
+		fprintf(out, ", \"sessions\": %llu, \"first_ts\": ", (unsigned long long)r->sessions);
+		sm_json_ts(out, r->first_ts);
+		fputs(", \"last_ts\": ", out);
+		sm_json_ts(out, r->last_ts);
+		fputs(",\n     \"purpose\": ", out);
+		sm_json_string(out, r->purpose);
+		fputs("}", out);
+	}
+	fputs(w->nexp ? "\n  ],\n" : "],\n", out);
+	fputs("  \"unexpected\": [", out);
+	for (size_t i = 0; i < w->nunx; i++) {
+		const struct sm_unexpected_row *u = &w->unx[i];
+		fputs(i ? ",\n    {" : "\n    {", out);
+		fputs("\"proto\": ", out);
+		sm_json_string(out, u->proto);
+		fputs(", \"src\": ", out);
+		sm_json_string(out, u->src);
+		fputs(", \"dst\": ", out);
+		sm_json_string(out, u->dst);
+		fputs(", \"port\": ", out);
+		json_port(out, u->port);
+		fputs(",\n     \"src_role\": ", out);
+		json_opt(out, u->src_role);
+		fputs(", \"dst_role\": ", out);
+		json_opt(out, u->dst_role);
+		fprintf(out, ", \"sessions\": %llu, \"packets\": %llu, \"bytes\": %llu,\n     "
+			     "\"first_ts\": ",
+			(unsigned long long)u->sessions, (unsigned long long)u->packets,
+			(unsigned long long)u->bytes);
+		sm_json_ts(out, u->first_ts);
+		fputs(", \"last_ts\": ", out);
+		sm_json_ts(out, u->last_ts);
+		fputs(", \"state\": ", out);
+		json_opt(out, u->state);
+		fputs("}", out);
+	}
+	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
+	fprintf(out,
+		"  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
+		"\"optional_missing\": %llu, \"unexpected\": %llu}\n}\n",
+		(unsigned long long)sum->expected, (unsigned long long)sum->ok,
+		(unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
+		(unsigned long long)sum->unexpected);
+}
+
+static void
+csv_field(FILE *out, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return;
+	if (strpbrk(s, ",\"\n\r") == NULL) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void
+csv_num(FILE *out, const char *fmt_sep, double v, bool is_ts)
+{
+	fputs(fmt_sep, out);
+	if (is_ts) {
+		if (v > 0)
+			sm_json_ts(out, v);
+	} else {
+		fprintf(out, "%.0f", v);
+	}
+}
+
+static void
+render_csv(FILE *out, const struct rows *w)
+{
+	fputs("section,rule,kind,proto,port,src_role,dst_role,src,dst,verdict,sessions,packets,"
+	      "bytes,first_ts,last_ts,state,purpose,detail\n",
+	      out);
+	for (size_t i = 0; i < w->nexp; i++) {
+		const struct sm_expected_row *r = &w->exp[i];
+		fputs("expected,", out);
+		csv_field(out, r->rule);
+		fputc(',', out);
+		csv_field(out, r->kind);
+		fputc(',', out);
+		csv_field(out, r->proto);
+		fputc(',', out);
+		if (r->port >= 0)
+			fprintf(out, "%d", r->port);
+		const char *f[] = {r->src_role, r->dst_role, r->src, r->dst, r->verdict};
+		for (size_t k = 0; k < 5; k++) {
+			fputc(',', out);
+			csv_field(out, f[k]);
+		}
+		csv_num(out, ",", (double)r->sessions, false);
+		fputs(",,", out);
+		csv_num(out, ",", r->first_ts, true);
+		csv_num(out, ",", r->last_ts, true);
+		fputs(",,", out);
+		csv_field(out, r->purpose);
+		fputc(',', out);
+		csv_field(out, r->detail);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < w->nunx; i++) {
+		const struct sm_unexpected_row *u = &w->unx[i];
+		fputs("unexpected,,,", out);
+		csv_field(out, u->proto);
+		fputc(',', out);
+		if (u->port >= 0)
+			fprintf(out, "%d", u->port);
+		const char *f[] = {u->src_role, u->dst_role, u->src, u->dst};
+		for (size_t k = 0; k < 4; k++) {
+			fputc(',', out);
+			csv_field(out, f[k]);
+		}
+		fputc(',', out);
+		csv_num(out, ",", (double)u->sessions, false);
+		csv_num(out, ",", (double)u->packets, false);
+		csv_num(out, ",", (double)u->bytes, false);
+		csv_num(out, ",", u->first_ts, true);
+		csv_num(out, ",", u->last_ts, true);
+		fputc(',', out);
+		csv_field(out, u->state);
+		fputs(",,\n", out);
+	}
+}
+
+/* ---- text ---- */
+
+static void
+fmt_time(double ts, char *buf, size_t len)
+{
+	if (ts <= 0) {
+		sm_strlcpy(buf, "-", len);
+		return;
+	}
+	time_t t = (time_t)ts;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char base[32];
+	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)((ts - (double)t) * 1000));
+}
+
+static void
+flow_name(const struct sm_expected_row *r, char *buf, size_t len)
+{
+	char port[16] = "";
+	if (r->port >= 0)
+		snprintf(port, sizeof(port), "/%d", r->port);
+	else
+		sm_strlcpy(port, "/echo", sizeof(port));
+	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "*";
+	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "*";
+	snprintf(buf, len, "%s%s  %s %s -> %s %s", r->proto, port, r->src_role, src, r->dst_role,
+		 dst);
+}
+
+/* What to check and which ONTAP command tests the path, per flow and verdict. */
+static void
+advice(FILE *out, const struct sm_expected_row *r)
+{
+	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "<peer LIF>";
+	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "<LIF>";
+	char what[64];
+	if (r->port >= 0)
+		snprintf(what, sizeof(what), "%s/%d", r->proto, r->port);
+	else
+		sm_strlcpy(what, "ICMP echo", sizeof(what));
+	if (strcmp(r->verdict, "no-answer") == 0)
+		fprintf(out,
+			"      check: a firewall or ACL between %s and %s that drops %s (no "
+			"permit, or an explicit DROP)\n",
+			src, dst, what);
+	else if (strcmp(r->verdict, "rejected") == 0)
+		fprintf(out,
+			"      check: a REJECT rule for %s on the device named above; if the "
+			"destination itself answered, the service is not listening there "
+			"(network interface service-policy show)\n",
+			what);
+	else if (strcmp(r->verdict, "one-way") == 0)
+		fprintf(out, "      check: the span/mirror session: it must copy both directions "
+			     "(and every VLAN) of this path before this verdict can be trusted\n");
+	else if (strcmp(r->verdict, "not-seen") == 0)
+		fprintf(out, "      check: that the capture point sees this path at all, then "
+			     "whether the initiator was configured to use it\n");
+	else
+		return;
+	bool mediator = strcmp(r->dst_role, "mediator") == 0;
+	if (mediator)
+		fprintf(out, "      test:  snapmirror mediator show; network interface "
+			     "service-policy show; network connections active show -remote-ip "
+			     "%s\n",
+			dst);
+	else if (r->port < 0)
+		fprintf(out, "      test:  cluster peer ping; cluster peer health show\n");
+	else if (strncmp(r->src_role, "ic-", 3) == 0)
+		fprintf(out,
+			"      test:  cluster peer ping; network test-path -source-node <node> "
+			"-destination-cluster <peer> -destination-network-address %s; network "
+			"connections active show -remote-ip %s\n",
+			dst, dst);
+	else
+		fprintf(out, "      test:  network connections active show -remote-ip %s; network "
+			     "interface service-policy show\n",
+			dst);
+}
+
+static void
+text_expected(FILE *out, const struct sm_expected_row *r, bool with_advice)
+{
+	char name[256], t0[40], t1[40];
+	flow_name(r, name, sizeof(name));
+	fprintf(out, "  %-9s %s  (%s)\n", r->verdict, name, r->purpose);
+	if (r->sessions > 0) {
+		fmt_time(r->first_ts, t0, sizeof(t0));
+		fmt_time(r->last_ts, t1, sizeof(t1));
+		fprintf(out, "      %llu session(s), %s .. %s\n", (unsigned long long)r->sessions,
+			t0, t1);
+	}
+	if (r->detail[0])
+		fprintf(out, "      %s\n", r->detail);
+	if (with_advice)
+		advice(out, r);
+}
+
+static bool
+text_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct src_ctx *c = ctx;
+	fprintf(c->out, "  source   %s (%llu packets)%s%s\n", path, (unsigned long long)packets,
+		error[0] ? ": " : "", error);
+	return true;
+}
+
+static void
+render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
+	    const struct sm_report_summary *sum, struct sm_errbuf *eb)
+{
+	char t0[40], t1[40];
+	fmt_time(run->first_ts, t0, sizeof(t0));
+	fmt_time(run->last_ts, t1, sizeof(t1));
+	fprintf(out, "smaudit report, run %lld (%s, %s)\n", (long long)run->id, run->mode,
+		run->status);
+	struct src_ctx sc = {out, 0, true};
+	sm_store_each_source(st, run->id, text_source, &sc, eb);
+	fprintf(out, "  time     %s .. %s\n", t0, t1);
+	fprintf(out, "  traffic  %llu packets, %llu bytes, %llu sessions, %llu undecoded",
+		(unsigned long long)run->packets, (unsigned long long)run->bytes,
+		(unsigned long long)run->sessions, (unsigned long long)run->undecoded);
+	if (run->dropped)
+		fprintf(out, ", %llu DROPPED by the capture", (unsigned long long)run->dropped);
+	if (run->evicted)
+		fprintf(out, ", %llu evicted (table full)", (unsigned long long)run->evicted);
+	fputc('\n', out);
+	if (strcmp(run->status, "complete") != 0)
+		fprintf(out, "  WARNING  this run did not finish (%s): verdicts cover only what "
+			     "was read\n",
+			run->status);
+	if (run->read_errors)
+		fprintf(out, "  WARNING  %llu capture file(s) could not be read to the end: "
+			     "flows after the damage may show as not-seen\n",
+			(unsigned long long)run->read_errors);
+
+	fprintf(out, "\nMISSING EXPECTED FLOWS (%llu)\n", (unsigned long long)sum->missing);
+	for (size_t i = 0; i < w->nexp; i++)
+		if (strcmp(w->exp[i].kind, "expect") == 0 && is_missing(&w->exp[i]))
+			text_expected(out, &w->exp[i], true);
+	if (sum->missing == 0)
+		fputs("  none\n", out);
+
+	fprintf(out, "\nUNEXPECTED TRAFFIC ON MONITORED ROLES (%llu)\n",
+		(unsigned long long)sum->unexpected);
+	for (size_t i = 0; i < w->nunx; i++) {
+		const struct sm_unexpected_row *u = &w->unx[i];
+		char port[16] = "";
+		if (u->port >= 0)
+			snprintf(port, sizeof(port), "/%d", u->port);
+		fmt_time(u->first_ts, t0, sizeof(t0));
+		fprintf(out, "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
+			     "first %s\n",
+			u->proto, port, u->src, u->src_role[0] ? u->src_role : "no role", u->dst,
+			u->dst_role[0] ? u->dst_role : "no role", (unsigned long long)u->sessions,
+			(unsigned long long)u->packets, u->state, t0);
+	}
+	if (sum->unexpected == 0)
+		fputs("  none\n", out);
+
+	fprintf(out, "\nOPTIONAL FLOWS NOT SEEN WORKING (%llu)\n",
+		(unsigned long long)sum->optional_missing);
+	for (size_t i = 0; i < w->nexp; i++)
+		if (strcmp(w->exp[i].kind, "optional") == 0 && is_missing(&w->exp[i]))
+			text_expected(out, &w->exp[i], false);
+	if (sum->optional_missing == 0)
+		fputs("  none\n", out);
+
+	fputs("\nWORKING\n", out);
+	size_t nok = 0;
+	for (size_t i = 0; i < w->nexp; i++)
+		if (strcmp(w->exp[i].verdict, "ok") == 0) {
+			text_expected(out, &w->exp[i], false);
+			nok++;
+		}
+	if (nok == 0)
+		fputs("  none\n", out);
+
+	if (sum->not_applicable) {
+		fputs("\nNOT APPLICABLE (role not in the site file)\n", out);
+		for (size_t i = 0; i < w->nexp; i++)
+			if (strcmp(w->exp[i].verdict, "n/a") == 0)
+				fprintf(out, "  %s %s/%d %s -> %s: %s\n", w->exp[i].rule,
+					w->exp[i].proto, w->exp[i].port, w->exp[i].src_role,
+					w->exp[i].dst_role, w->exp[i].detail);
+	}
+
+	size_t unseen = 0;
+	for (size_t i = 0; i < w->ncov; i++)
+		unseen += !w->cov[i].seen;
+	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
+		w->ncov - unseen, w->ncov);
+	for (size_t i = 0; i < w->ncov; i++)
+		if (!w->cov[i].seen)
+			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
+	if (unseen)
+		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
+		      "not see them, not proof that they are blocked)\n",
+		      out);
+
+	if (w->nctr) {
+		fputs("\nUNDECODED PACKETS BY REASON\n", out);
+		for (size_t i = 0; i < w->nctr; i++)
+			fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
+				(unsigned long long)w->ctr[i].value);
+	}
+	fprintf(out,
+		"\nSUMMARY: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
+		"unexpected\n",
+		(unsigned long long)sum->expected, (unsigned long long)sum->ok,
+		(unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
+		(unsigned long long)sum->unexpected);
+}
+
+enum sm_err
+sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
+		 struct sm_report_summary *sum, struct sm_errbuf *eb)
+{
+	struct sm_run_row run;
+	struct rows w;
+	memset(&w, 0, sizeof(w));
+	enum sm_err e = sm_store_load_run(st, run_id, &run, eb);
+	if (e != SM_OK)
+		return e;
+	if (e == SM_OK)
+		e = sm_store_each_expected(st, run_id, add_exp, &w, eb);
+	if (e == SM_OK)
+		e = sm_store_each_unexpected(st, run_id, add_unx, &w, eb);
+	if (e == SM_OK)
+		e = sm_store_each_coverage(st, run_id, add_cov, &w, eb);
+	if (e == SM_OK)
+		e = sm_store_each_counter(st, run_id, add_ctr, &w, eb);
+	if (e == SM_OK && w.oom)
+		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	if (e == SM_OK) {
+		summarize(&w, sum);
+		if (fmt == FMT_JSON)
+			render_json(out, st, &run, &w, sum, eb);
+		else if (fmt == FMT_CSV)
+			render_csv(out, &w);
+		else
+			render_text(out, st, &run, &w, sum, eb);
+		if (fflush(out) != 0 || ferror(out))
+			e = sm_error(eb, SM_ERR_IO, "cannot write the report");
+	}
+	rows_free(&w);
+	sm_run_row_free(&run);
+	return e;
+}

@@ -1,0 +1,323 @@
+#include "smaudit/rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smaudit/conf.h"
+
+const char *
+sm_rule_kind_name(enum sm_rule_kind k)
+{
+	return k == RK_EXPECT ? "expect" : k == RK_OPTIONAL ? "optional" : "allow";
+}
+
+const char *
+sm_coverage_name(enum sm_coverage c)
+{
+	return c == COV_EACH_PAIR ? "each-pair" : c == COV_EACH_MEMBER ? "each-member" : "any";
+}
+
+void
+sm_rules_free(struct sm_rules *r)
+{
+	free(r->rules);
+	memset(r, 0, sizeof(*r));
+}
+
+bool
+sm_rules_monitors(const struct sm_rules *r, const char *role)
+{
+	for (size_t i = 0; i < r->nmonitor; i++)
+		if (strcmp(r->monitor[i], role) == 0)
+			return true;
+	return false;
+}
+
+struct parse {
+	const char *fname;
+	int line;
+	struct sm_errbuf *eb;
+};
+
+static enum sm_err __attribute__((format(printf, 3, 4)))
+perr(const struct parse *p, int col, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return sm_error(p->eb, SM_ERR_CONFIG, "%s:%d:%d: %s", p->fname, p->line, col, what);
+}
+
+static enum sm_err
+push_rule(struct sm_rules *out, const struct sm_rule *r, struct sm_errbuf *eb)
+{
+	struct sm_rule *n = realloc(out->rules, (out->nrules + 1) * sizeof(*n));
+	if (n == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	out->rules = n;
+	n[out->nrules++] = *r;
+	return SM_OK;
+}
+
+/* Splits "a,b,c" in place into role names; checks each. */
+static enum sm_err
+split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_MAX], int *count)
+{
+	*count = 0;
+	char *s = t->s;
+	for (;;) {
+		char *comma = strchr(s, ',');
+		if (comma)
+			*comma = '\0';
+		if (!sm_role_name_valid(s))
+			return perr(p, t->col + (int)(s - t->s),
+				    "invalid role name '%s': expected a role name such as ic-a "
+				    "(several joined by commas)",
+				    s);
+		if (*count == SM_MAX_MONITOR)
+			return perr(p, t->col, "too many roles in '%s'", t->s);
+		sm_strlcpy(names[(*count)++], s, SM_ROLE_NAME_MAX);
+		if (!comma)
+			return SM_OK;
+		s = comma + 1;
+	}
+}
+
+static enum sm_err
+parse_proto_port(const struct parse *p, const struct sm_tok *t, struct sm_rule *r)
+{
+	char *slash = strchr(t->s, '/');
+	if (slash == NULL)
+		return perr(p, t->col,
+			    "'%s': expected PROTO/PORT such as tcp/11104, udp/53 or icmp/echo",
+			    t->s);
+	*slash = '\0';
+	const char *port = slash + 1;
+	int pcol = t->col + (int)(port - t->s);
+	if (strcmp(t->s, "icmp") == 0) {
+		if (strcmp(port, "echo") != 0)
+			return perr(p, pcol, "'%s': ICMP rules take 'echo' (icmp/echo)", port);
+		r->proto = 1;
+		r->port = 0;
+		return SM_OK;
+	}
+	if (strcmp(t->s, "tcp") == 0)
+		r->proto = 6;
+	else if (strcmp(t->s, "udp") == 0)
+		r->proto = 17;
+	else
+		return perr(p, t->col, "unknown protocol '%s': expected tcp, udp or icmp", t->s);
+	char *end;
+	long v = strtol(port, &end, 10);
+	if (*port < '0' || *port > '9' || *end != '\0' || v < 1 || v > 65535)
+		return perr(p, pcol, "'%s': expected a port number from 1 to 65535", port);
+	r->port = (uint16_t)v;
+	return SM_OK;
+}
+
+static enum sm_err
+parse_monitor(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *out)
+{
+	if (n < 2)
+		return perr(p, tok[0].col, "'%s' needs at least one role name", tok[0].s);
+	if (out->monitor_set)
+		return perr(p, tok[0].col, "'%s' given twice: list every monitored role on one line",
+			    tok[0].s);
+	out->monitor_set = true;
+	for (int i = 1; i < n; i++) {
+		char names[SM_MAX_MONITOR][SM_ROLE_NAME_MAX];
+		int cnt;
+		enum sm_err e = split_roles(p, &tok[i], names, &cnt);
+		if (e != SM_OK)
+			return e;
+		for (int k = 0; k < cnt; k++) {
+			if (out->nmonitor == SM_MAX_MONITOR)
+				return perr(p, tok[i].col, "too many monitored roles at '%s'",
+					    tok[i].s);
+			sm_strlcpy(out->monitor[out->nmonitor++], names[k], SM_ROLE_NAME_MAX);
+		}
+	}
+	return SM_OK;
+}
+
+static enum sm_err
+parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *out)
+{
+	struct sm_rule r;
+	memset(&r, 0, sizeof(r));
+	r.line = p->line;
+	snprintf(r.id, sizeof(r.id), "%s:%d", out->name, p->line);
+	if (strcmp(tok[0].s, "expect") == 0)
+		r.kind = RK_EXPECT;
+	else if (strcmp(tok[0].s, "optional") == 0)
+		r.kind = RK_OPTIONAL;
+	else if (strcmp(tok[0].s, "allow") == 0)
+		r.kind = RK_ALLOW;
+	else
+		return perr(p, tok[0].col,
+			    "unknown keyword '%s': expected expect, optional, allow or monitor",
+			    tok[0].s);
+	if (n < 5)
+		return perr(p, tok[n - 1].col + (int)strlen(tok[n - 1].s),
+			    "incomplete rule: expected '%s PROTO/PORT SRC-ROLES -> DST-ROLES "
+			    "[COVERAGE] \"purpose\"'",
+			    tok[0].s);
+	enum sm_err e = parse_proto_port(p, &tok[1], &r);
+	if (e != SM_OK)
+		return e;
+	char srcs[SM_MAX_MONITOR][SM_ROLE_NAME_MAX], dsts[SM_MAX_MONITOR][SM_ROLE_NAME_MAX];
+	int nsrc, ndst;
+	if ((e = split_roles(p, &tok[2], srcs, &nsrc)) != SM_OK)
+		return e;
+	if (strcmp(tok[3].s, "->") == 0)
+		r.both = false;
+	else if (strcmp(tok[3].s, "<->") == 0)
+		r.both = true;
+	else
+		return perr(p, tok[3].col, "'%s': expected a direction, -> or <->", tok[3].s);
+	if ((e = split_roles(p, &tok[4], dsts, &ndst)) != SM_OK)
+		return e;
+	r.src_col = tok[2].col;
+	r.dst_col = tok[4].col;
+	bool have_purpose = false, have_cov = false;
+	for (int i = 5; i < n; i++) {
+		if (tok[i].quoted) {
+			if (have_purpose)
+				return perr(p, tok[i].col, "second purpose string \"%s\"",
+					    tok[i].s);
+			sm_strlcpy(r.purpose, tok[i].s, sizeof(r.purpose));
+			have_purpose = true;
+		} else if (strncmp(tok[i].s, "app=", 4) == 0) {
+			const char *a = tok[i].s + 4;
+			if (strcmp(a, "iscsi") && strcmp(a, "tls") && strcmp(a, "ssh") &&
+			    strcmp(a, "http"))
+				return perr(p, tok[i].col + 4,
+					    "unknown app '%s': expected iscsi, tls, ssh or http", a);
+			sm_strlcpy(r.app, a, sizeof(r.app));
+		} else if (!have_cov && (strcmp(tok[i].s, "any") == 0 ||
+					 strcmp(tok[i].s, "each-pair") == 0 ||
+					 strcmp(tok[i].s, "each-member") == 0)) {
+			r.coverage = tok[i].s[0] == 'a'	     ? COV_ANY
+				     : tok[i].s[5] == 'p' ? COV_EACH_PAIR
+							  : COV_EACH_MEMBER;
+			have_cov = true;
+		} else {
+			return perr(p, tok[i].col,
+				    "unexpected '%s': expected any, each-pair, each-member, "
+				    "app=NAME or a \"purpose\" in double quotes",
+				    tok[i].s);
+		}
+	}
+	if (!have_purpose)
+		return perr(p, tok[n - 1].col + (int)strlen(tok[n - 1].s),
+			    "missing purpose: expected a \"quoted text\" saying what the flow is "
+			    "for%s",
+			    "");
+	for (int s = 0; s < nsrc; s++)
+		for (int d = 0; d < ndst; d++) {
+			struct sm_rule x = r;
+			sm_strlcpy(x.src_role, srcs[s], sizeof(x.src_role));
+			sm_strlcpy(x.dst_role, dsts[d], sizeof(x.dst_role));
+			if ((e = push_rule(out, &x, p->eb)) != SM_OK)
+				return e;
+			if (r.both) {
+				x.reverse = true;
+				sm_strlcpy(x.src_role, dsts[d], sizeof(x.src_role));
+				sm_strlcpy(x.dst_role, srcs[s], sizeof(x.dst_role));
+				int c = x.src_col;
+				x.src_col = x.dst_col;
+				x.dst_col = c;
+				if ((e = push_rule(out, &x, p->eb)) != SM_OK)
+					return e;
+			}
+		}
+	return SM_OK;
+}
+
+enum sm_err
+sm_rules_parse(const char *text, const char *fname, struct sm_rules *out, struct sm_errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	const char *base = strrchr(fname, '/');
+	sm_strlcpy(out->name, base ? base + 1 : fname, sizeof(out->name));
+	char *copy = strdup(text);
+	if (copy == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	char *cursor = copy, *line;
+	struct parse p = {fname, 0, eb};
+	enum sm_err e = SM_OK;
+	while (e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL) {
+		p.line++;
+		struct sm_tok tok[SM_CONF_MAX_TOKENS];
+		int col;
+		const char *why;
+		int n = sm_conf_tokenize(line, tok, SM_CONF_MAX_TOKENS, &col, &why);
+		if (n < 0)
+			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, p.line, col, why);
+		else if (n > 0 && strcmp(tok[0].s, "monitor") == 0)
+			e = parse_monitor(&p, tok, n, out);
+		else if (n > 0)
+			e = parse_rule(&p, tok, n, out);
+	}
+	free(copy);
+	if (e == SM_OK && out->nrules == 0)
+		e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:1: the rules file defines no rule", fname,
+			     p.line > 0 ? p.line : 1);
+	if (e == SM_OK && !out->monitor_set) {
+		sm_strlcpy(out->monitor[0], "ic-a", SM_ROLE_NAME_MAX);
+		sm_strlcpy(out->monitor[1], "ic-b", SM_ROLE_NAME_MAX);
+		out->nmonitor = 2;
+	}
+	if (e != SM_OK)
+		sm_rules_free(out);
+	return e;
+}
+
+enum sm_err
+sm_rules_load(const char *path, struct sm_rules *out, struct sm_errbuf *eb)
+{
+	char *text;
+	memset(out, 0, sizeof(*out));
+	enum sm_err e = sm_conf_read_file(path, &text, eb);
+	if (e != SM_OK)
+		return e;
+	e = sm_rules_parse(text, path, out, eb);
+	free(text);
+	return e;
+}
+
+static bool
+rules_use(const struct sm_rules *r, const char *role)
+{
+	for (size_t i = 0; i < r->nrules; i++)
+		if (!strcmp(r->rules[i].src_role, role) || !strcmp(r->rules[i].dst_role, role))
+			return true;
+	return sm_rules_monitors(r, role);
+}
+
+void
+sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn,
+		    void *ctx)
+{
+	char msg[512];
+	for (size_t i = 0; i < s->nroles; i++)
+		if (!rules_use(r, s->roles[i].name)) {
+			snprintf(msg, sizeof(msg),
+				 "%s:%d:6: warning: role '%s' is used by no rule of %s; its "
+				 "addresses are checked only as unexpected traffic",
+				 s->path, s->roles[i].line, s->roles[i].name, r->name);
+			warn(ctx, msg);
+		}
+	for (size_t i = 0; i < r->nmonitor; i++)
+		if (sm_site_role(s, r->monitor[i]) == NULL) {
+			snprintf(msg, sizeof(msg),
+				 "%s: warning: monitored role '%s' is not defined in the site "
+				 "file; no unexpected traffic can be found on it",
+				 s->path, r->monitor[i]);
+			warn(ctx, msg);
+		}
+}

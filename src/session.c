@@ -1,0 +1,605 @@
+#include "smaudit/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+#define CHUNK_SHIFT 12
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define SEC 1000000000LL
+
+enum list_id { L_TCP_OPEN, L_TCP_CLOSED, L_UDP, L_OTHER, L_COUNT };
+
+struct lru {
+	uint32_t head, tail;
+};
+
+struct sm_session_table {
+	struct sm_session_opts opts;
+	sm_session_emit_fn emit;
+	void *ctx;
+	struct sm_session **chunks; /* sessions live in chunks of CHUNK_SIZE */
+	uint32_t nchunks, maxchunks;
+	uint32_t nslots;    /* slots handed out so far */
+	uint32_t free_head; /* free list through hnext */
+	uint32_t *buckets;
+	uint32_t nbuckets;
+	struct lru lists[L_COUNT];
+	int64_t now;
+	struct sm_session_stats st;
+};
+
+static struct sm_session *
+at(const struct sm_session_table *t, uint32_t idx)
+{
+	return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+}
+
+struct sm_session_table *
+sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit, void *ctx)
+{
+	struct sm_session_table *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->opts = *opts;
+	if (t->opts.max_sessions == 0)
+		t->opts.max_sessions = 262144;
+	if (t->opts.tcp_timeout_ns <= 0)
+		t->opts.tcp_timeout_ns = 3600 * SEC;
+	if (t->opts.tcp_close_ns <= 0)
+		t->opts.tcp_close_ns = 5 * SEC;
+	if (t->opts.udp_timeout_ns <= 0)
+		t->opts.udp_timeout_ns = 60 * SEC;
+	if (t->opts.other_timeout_ns <= 0)
+		t->opts.other_timeout_ns = 60 * SEC;
+	t->emit = emit;
+	t->ctx = ctx;
+	t->maxchunks = (t->opts.max_sessions + CHUNK_SIZE - 1) / CHUNK_SIZE;
+	t->chunks = calloc(t->maxchunks, sizeof(*t->chunks));
+	t->nbuckets = 1024;
+	while (t->nbuckets < t->opts.max_sessions && t->nbuckets < (1u << 30))
+		t->nbuckets <<= 1;
+	t->buckets = malloc((size_t)t->nbuckets * sizeof(*t->buckets));
+	if (t->chunks == NULL || t->buckets == NULL) {
+		sm_session_table_free(t);
+		return NULL;
+	}
+	memset(t->buckets, 0xff, (size_t)t->nbuckets * sizeof(*t->buckets));
+	t->free_head = NIL;
+	for (int i = 0; i < L_COUNT; i++)
+		t->lists[i].head = t->lists[i].tail = NIL;
+	return t;
+}
+
+void
+sm_session_table_free(struct sm_session_table *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->buckets);
+	free(t);
+}
+
+/* ---- naming ---- */
+
+const char *
+sm_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case SM_PROTO_TCP:
+		return "tcp";
+	case SM_PROTO_UDP:
+		return "udp";
+	case SM_PROTO_ICMP:
+		return "icmp";
+	case SM_PROTO_ICMP6:
+		return "icmp6";
+	default:
+		snprintf(buf, len, "%u", proto);
+		return buf;
+	}
+}
+
+const char *
+sm_session_state(const struct sm_session *s)
+{
+	if (s->proto == SM_PROTO_UDP) {
+		if (s->pkts[0] > 0)
+			return s->pkts[1] > 0 ? "SF" : "S0";
+		return s->pkts[1] > 0 ? "SHR" : "OTH";
+	}
+	if (s->proto != SM_PROTO_TCP)
+		return "OTH";
+	/* Zeek's conn_state() over the endpoint states. */
+	uint8_t os = s->state[0], rs = s->state[1];
+	bool o_inactive = os == EP_INACTIVE || os == EP_PARTIAL;
+	bool r_inactive = rs == EP_INACTIVE || rs == EP_PARTIAL;
+	if (rs == EP_RESET) {
+		if (os == EP_SYN_SENT || os == EP_SYN_ACK_SENT ||
+		    (os == EP_RESET && s->payload[0] == 0 && s->payload[1] == 0))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == EP_RESET) {
+		if (!r_inactive)
+			return "RSTO";
+		if (s->syn_seen)
+			return "RSTOS0";
+		return "OTH";
+	}
+	if (rs == EP_CLOSED && os == EP_CLOSED)
+		return "SF";
+	if (os == EP_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == EP_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == EP_SYN_SENT && rs == EP_INACTIVE)
+		return "S0";
+	if (os == EP_ESTABLISHED && rs == EP_ESTABLISHED)
+		return "S1";
+	return "OTH";
+}
+
+bool
+sm_session_established(const struct sm_session *s)
+{
+	if (s->pkts[0] == 0 || s->pkts[1] == 0)
+		return false;
+	if (s->proto == SM_PROTO_TCP)
+		return s->resp_answer;
+	return true;
+}
+
+/* ---- hashing and lists ---- */
+
+static bool
+endpoint_less(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb)
+{
+	int c = sm_addr_cmp(a, b);
+	return c < 0 || (c == 0 && pa < pb);
+}
+
+static uint32_t
+key_hash(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb,
+	 uint8_t proto, int32_t vlan, int32_t inner_vlan)
+{
+	if (endpoint_less(b, pb, a, pa)) {
+		const struct sm_addr *ta = a;
+		a = b;
+		b = ta;
+		uint16_t tp = pa;
+		pa = pb;
+		pb = tp;
+	}
+	uint32_t h = sm_addr_hash(a, 2166136261u);
+	h = sm_addr_hash(b, h);
+	h ^= ((uint32_t)pa << 16 | pb) * 2654435761u;
+	h ^= (uint32_t)proto * 0x9e3779b1u;
+	h ^= (uint32_t)(vlan + 1) * 0x85ebca6bu ^ (uint32_t)(inner_vlan + 1) * 0xc2b2ae35u;
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h;
+}
+
+static uint32_t
+session_hash(const struct sm_session *s)
+{
+	return key_hash(&s->src, s->sport, &s->dst, s->dport, s->proto, s->vlan, s->inner_vlan);
+}
+
+/* Direction of (src,sport -> dst,dport) in s: 0 fwd, 1 rev, -1 not this session. */
+static int
+session_dir(const struct sm_session *s, const struct sm_addr *src, uint16_t sport,
+	    const struct sm_addr *dst, uint16_t dport)
+{
+	if (s->sport == sport && s->dport == dport && sm_addr_eq(&s->src, src) &&
+	    sm_addr_eq(&s->dst, dst))
+		return 0;
+	if (s->sport == dport && s->dport == sport && sm_addr_eq(&s->src, dst) &&
+	    sm_addr_eq(&s->dst, src))
+		return 1;
+	return -1;
+}
+
+static uint32_t
+lookup(const struct sm_session_table *t, uint8_t proto, int32_t vlan, int32_t inner_vlan,
+       const struct sm_addr *src, uint16_t sport, const struct sm_addr *dst, uint16_t dport,
+       int *dir)
+{
+	uint32_t b = key_hash(src, sport, dst, dport, proto, vlan, inner_vlan) & (t->nbuckets - 1);
+	for (uint32_t i = t->buckets[b]; i != NIL; i = at(t, i)->hnext) {
+		const struct sm_session *s = at(t, i);
+		if (s->proto != proto || s->vlan != vlan || s->inner_vlan != inner_vlan)
+			continue;
+		int d = session_dir(s, src, sport, dst, dport);
+		if (d >= 0) {
+			*dir = d;
+			return i;
+		}
+	}
+	return NIL;
+}
+
+static void
+list_unlink(struct sm_session_table *t, uint32_t idx)
+{
+	struct sm_session *s = at(t, idx);
+	struct lru *l = &t->lists[s->list];
+	if (s->lprev != NIL)
+		at(t, s->lprev)->lnext = s->lnext;
+	else
+		l->head = s->lnext;
+	if (s->lnext != NIL)
+		at(t, s->lnext)->lprev = s->lprev;
+	else
+		l->tail = s->lprev;
+}
+
+static void
+list_append(struct sm_session_table *t, uint32_t idx, uint8_t list)
+{
+	struct sm_session *s = at(t, idx);
+	struct lru *l = &t->lists[list];
+	s->list = list;
+	s->lnext = NIL;
+	s->lprev = l->tail;
+	if (l->tail != NIL)
+		at(t, l->tail)->lnext = idx;
+	else
+		l->head = idx;
+	l->tail = idx;
+}
+
+static uint8_t
+list_for(const struct sm_session *s)
+{
+	if (s->proto == SM_PROTO_TCP) {
+		bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
+			      (s->state[0] == EP_CLOSED && s->state[1] == EP_CLOSED);
+		return closed ? L_TCP_CLOSED : L_TCP_OPEN;
+	}
+	return s->proto == SM_PROTO_UDP ? L_UDP : L_OTHER;
+}
+
+static int64_t
+timeout_of(const struct sm_session_table *t, uint8_t list)
+{
+	switch (list) {
+	case L_TCP_OPEN:
+		return t->opts.tcp_timeout_ns;
+	case L_TCP_CLOSED:
+		return t->opts.tcp_close_ns;
+	case L_UDP:
+		return t->opts.udp_timeout_ns;
+	default:
+		return t->opts.other_timeout_ns;
+	}
+}
+
+/* Removes a session from the table after handing it to the emit callback. */
+static void
+finish(struct sm_session_table *t, uint32_t idx, enum sm_session_end why)
+{
+	struct sm_session *s = at(t, idx);
+	t->emit(t->ctx, s, why);
+	t->st.emitted++;
+	if (why == END_EVICTED)
+		t->st.evicted++;
+	uint32_t b = session_hash(s) & (t->nbuckets - 1);
+	uint32_t *link = &t->buckets[b];
+	while (*link != NIL) {
+		if (*link == idx) {
+			*link = s->hnext;
+			break;
+		}
+		link = &at(t, *link)->hnext;
+	}
+	list_unlink(t, idx);
+	s->in_use = false;
+	s->hnext = t->free_head;
+	t->free_head = idx;
+	t->st.active--;
+}
+
+static void
+expire(struct sm_session_table *t)
+{
+	for (uint8_t l = 0; l < L_COUNT; l++) {
+		int64_t to = timeout_of(t, l);
+		while (t->lists[l].head != NIL) {
+			uint32_t idx = t->lists[l].head;
+			if (at(t, idx)->touch_ns + to >= t->now)
+				break;
+			finish(t, idx, l == L_TCP_CLOSED ? END_CLOSED : END_IDLE);
+		}
+	}
+}
+
+/* Makes room by evicting the session idle the longest. */
+static void
+evict_one(struct sm_session_table *t)
+{
+	uint32_t victim = NIL;
+	for (uint8_t l = 0; l < L_COUNT; l++) {
+		uint32_t h = t->lists[l].head;
+		if (h != NIL && (victim == NIL || at(t, h)->touch_ns < at(t, victim)->touch_ns))
+			victim = h;
+	}
+	if (victim != NIL)
+		finish(t, victim, END_EVICTED);
+}
+
+static uint32_t
+alloc_slot(struct sm_session_table *t)
+{
+	if (t->st.active >= t->opts.max_sessions)
+		evict_one(t);
+	if (t->free_head != NIL) {
+		uint32_t idx = t->free_head;
+		t->free_head = at(t, idx)->hnext;
+		return idx;
+	}
+	if (t->nslots == t->nchunks * CHUNK_SIZE) {
+		if (t->nchunks == t->maxchunks)
+			return NIL;
+		t->chunks[t->nchunks] = malloc(CHUNK_SIZE * sizeof(struct sm_session));
+		if (t->chunks[t->nchunks] == NULL)
+			return NIL;
+		t->nchunks++;
+	}
+	return t->nslots++;
+}
+
+static uint32_t
+create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip)
+{
+	uint32_t idx = alloc_slot(t);
+	if (idx == NIL)
+		return NIL;
+	struct sm_session *s = at(t, idx);
+	memset(s, 0, sizeof(*s));
+	s->in_use = true;
+	s->proto = pkt->proto;
+	s->vlan = pkt->vlan;
+	s->inner_vlan = pkt->inner_vlan;
+	s->flipped = flip;
+	if (!flip) {
+		s->src = pkt->src;
+		s->dst = pkt->dst;
+		s->sport = pkt->sport;
+		s->dport = pkt->dport;
+	} else {
+		s->src = pkt->dst;
+		s->dst = pkt->src;
+		s->sport = pkt->dport;
+		s->dport = pkt->sport;
+	}
+	s->first_ns = pkt->ts_ns;
+	s->source = pkt->source;
+	s->tunnel = pkt->tunnel;
+	s->outer_src = pkt->outer_src;
+	s->outer_dst = pkt->outer_dst;
+	if (flip)
+		s->history[s->history[0] = '^', 1] = '\0';
+	uint32_t b = session_hash(s) & (t->nbuckets - 1);
+	s->hnext = t->buckets[b];
+	t->buckets[b] = idx;
+	list_append(t, idx, list_for(s));
+	t->st.created++;
+	t->st.active++;
+	if (t->st.active > t->st.peak)
+		t->st.peak = t->st.active;
+	return idx;
+}
+
+/* Records a history letter once per direction (upper case from the initiator). */
+static void
+history_add(struct sm_session *s, int dir, char letter, int bit)
+{
+	uint16_t mask = (uint16_t)(1u << (bit + (dir ? 8 : 0)));
+	if (s->history_seen & mask)
+		return;
+	s->history_seen |= mask;
+	size_t n = strlen(s->history);
+	if (n + 1 < sizeof(s->history)) {
+		s->history[n] = dir ? (char)(letter - 'A' + 'a') : letter;
+		s->history[n + 1] = '\0';
+	}
+}
+
+static bool
+is_service_port(const struct sm_session_table *t, uint16_t port)
+{
+	if (t->opts.service_ports != NULL && (t->opts.service_ports[port >> 3] & (1u << (port & 7))))
+		return true;
+	return port < 1024;
+}
+
+/* Picks the initiator of a new session from its first packet. */
+static bool
+should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
+{
+	if (pkt->proto == SM_PROTO_TCP && pkt->l4_header) {
+		uint8_t f = pkt->tcp_flags;
+		if ((f & TH_SYN) && !(f & TH_ACK))
+			return false;
+		if ((f & TH_SYN) && (f & TH_ACK))
+			return true; /* SYN-ACK: the receiver initiated */
+	}
+	if ((pkt->proto == SM_PROTO_ICMP && pkt->icmp_type == 0) ||
+	    (pkt->proto == SM_PROTO_ICMP6 && pkt->icmp_type == 129))
+		return true; /* echo reply first */
+	if (pkt->proto == SM_PROTO_TCP || pkt->proto == SM_PROTO_UDP)
+		return is_service_port(t, pkt->sport) && !is_service_port(t, pkt->dport);
+	return false;
+}
+
+static void
+tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint8_t f = pkt->tcp_flags;
+	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
+	if (f & TH_RST) {
+		history_add(s, dir, 'R', 0);
+		*me = EP_RESET;
+		if (s->rst_from == 0) {
+			s->rst_from = (uint8_t)(dir + 1);
+			s->rst_ttl = pkt->ttl;
+		}
+		return;
+	}
+	if (dir == 1)
+		s->resp_answer = true;
+	if ((f & TH_SYN) && !(f & TH_ACK)) {
+		history_add(s, dir, 'S', 1);
+		if (dir == 0) {
+			s->syn_count++;
+			if (!s->syn_seen) {
+				s->syn_seen = true;
+				s->syn_seq = pkt->seq;
+			}
+		}
+		if (*me == EP_INACTIVE || *me == EP_PARTIAL)
+			*me = EP_SYN_SENT;
+	} else if ((f & TH_SYN) && (f & TH_ACK)) {
+		history_add(s, dir, 'H', 2);
+		if (*me == EP_INACTIVE || *me == EP_SYN_SENT || *me == EP_PARTIAL)
+			*me = EP_SYN_ACK_SENT;
+	} else {
+		if (*me == EP_INACTIVE)
+			*me = EP_PARTIAL;
+		if ((f & TH_ACK) && (*me == EP_SYN_SENT || *me == EP_SYN_ACK_SENT) &&
+		    (*peer == EP_SYN_SENT || *peer == EP_SYN_ACK_SENT || *peer == EP_ESTABLISHED)) {
+			*me = EP_ESTABLISHED;
+			if (*peer == EP_SYN_SENT || *peer == EP_SYN_ACK_SENT)
+				*peer = EP_ESTABLISHED;
+		}
+	}
+	if (pkt->payload_len > 0)
+		history_add(s, dir, 'D', 3);
+	else if ((f & (TH_SYN | TH_FIN | TH_RST)) == 0 && (f & TH_ACK))
+		history_add(s, dir, 'A', 4);
+	if (f & TH_FIN) {
+		history_add(s, dir, 'F', 5);
+		if (*me != EP_RESET)
+			*me = EP_CLOSED;
+	}
+}
+
+/* A SYN that opens a new conversation on the 4-tuple of a finished one. */
+static bool
+is_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint8_t f = pkt->tcp_flags;
+	if (!pkt->l4_header || !(f & TH_SYN) || (f & TH_ACK))
+		return false;
+	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
+		      s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
+	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
+		return false; /* a retransmitted SYN */
+	if (closed)
+		return true;
+	/* A new ISN on a session that carried data: the old one ended unseen. */
+	return dir == 0 && s->syn_seen && (s->payload[0] > 0 || s->payload[1] > 0);
+}
+
+static void
+attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struct sm_session *s)
+{
+	if (s->icmp_errors++ == 0) {
+		s->icmp_err_type = pkt->icmp_type;
+		s->icmp_err_code = pkt->icmp_code;
+		s->icmp_err_ttl = pkt->ttl;
+		s->icmp_err_from = pkt->src;
+	}
+	t->st.icmp_errors_attached++;
+}
+
+bool
+sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
+{
+	if (pkt->ts_ns > t->now)
+		t->now = pkt->ts_ns;
+	expire(t);
+
+	int dir;
+	if (pkt->icmp_error && pkt->quote.ports_known) {
+		const struct sm_quote *q = &pkt->quote;
+		uint32_t qi = lookup(t, q->proto, pkt->vlan, pkt->inner_vlan, &q->src, q->sport,
+				     &q->dst, q->dport, &dir);
+		if (qi != NIL) {
+			attach_icmp_error(t, pkt, at(t, qi));
+			return true;
+		}
+	}
+
+	uint32_t idx = lookup(t, pkt->proto, pkt->vlan, pkt->inner_vlan, &pkt->src, pkt->sport,
+			      &pkt->dst, pkt->dport, &dir);
+	if (idx != NIL && pkt->proto == SM_PROTO_TCP && is_port_reuse(at(t, idx), dir, pkt)) {
+		finish(t, idx, END_CLOSED);
+		idx = NIL;
+	}
+	if (idx == NIL) {
+		bool flip = should_flip(t, pkt);
+		idx = create(t, pkt, flip);
+		if (idx == NIL)
+			return false;
+		dir = flip ? 1 : 0;
+	}
+	struct sm_session *s = at(t, idx);
+	uint32_t n = 1 + pkt->held_pkts;
+	if (s->pkts[dir] == 0)
+		s->ttl[dir] = pkt->ttl;
+	s->pkts[dir] += n;
+	s->bytes[dir] += pkt->ip_len + pkt->held_bytes;
+	s->payload[dir] += pkt->payload_len;
+	if (pkt->ts_ns < s->first_ns)
+		s->first_ns = pkt->ts_ns;
+	if (pkt->ts_ns > s->last_ns)
+		s->last_ns = pkt->ts_ns;
+	if (pkt->proto == SM_PROTO_TCP && pkt->l4_header)
+		tcp_update(s, dir, pkt);
+	else if (pkt->icmp_echo && s->icmp_id == 0)
+		s->icmp_id = pkt->icmp_id;
+	if ((pkt->proto == SM_PROTO_ICMP || pkt->proto == SM_PROTO_ICMP6) &&
+	    s->pkts[0] + s->pkts[1] == n) {
+		/* Shown Zeek-style: type and code of the first message (the request of a
+		 * reply seen first). */
+		s->icmp_type = pkt->icmp_type;
+		if (dir == 1 && pkt->icmp_echo)
+			s->icmp_type = pkt->proto == SM_PROTO_ICMP ? 8 : 128;
+		s->icmp_code = pkt->icmp_code;
+	}
+	s->touch_ns = t->now;
+	uint8_t l = list_for(s);
+	list_unlink(t, idx);
+	list_append(t, idx, l);
+	return true;
+}
+
+void
+sm_session_flush(struct sm_session_table *t)
+{
+	for (uint8_t l = 0; l < L_COUNT; l++)
+		while (t->lists[l].head != NIL)
+			finish(t, t->lists[l].head, END_FLUSH);
+}
+
+void
+sm_session_foreach(struct sm_session_table *t, sm_session_emit_fn fn, void *ctx)
+{
+	for (uint8_t l = 0; l < L_COUNT; l++)
+		for (uint32_t i = t->lists[l].head; i != NIL; i = at(t, i)->lnext)
+			fn(ctx, at(t, i), END_FLUSH);
+}
+
+void
+sm_session_stats(const struct sm_session_table *t, struct sm_session_stats *out)
+{
+	*out = t->st;
+}

@@ -1,0 +1,199 @@
+#include "smaudit/site.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smaudit/conf.h"
+
+bool
+sm_role_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= SM_ROLE_NAME_MAX || !isalpha((unsigned char)name[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
+			return false;
+	return true;
+}
+
+void
+sm_site_free(struct sm_site *s)
+{
+	for (size_t i = 0; i < s->nroles; i++)
+		free(s->roles[i].members);
+	free(s->roles);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct sm_role *
+sm_site_role(const struct sm_site *s, const char *name)
+{
+	for (size_t i = 0; i < s->nroles; i++)
+		if (strcmp(s->roles[i].name, name) == 0)
+			return &s->roles[i];
+	return NULL;
+}
+
+int
+sm_role_member(const struct sm_role *r, const struct sm_addr *a)
+{
+	for (size_t i = 0; i < r->nmembers; i++)
+		if (sm_prefix_contains(&r->members[i].prefix, a))
+			return (int)i;
+	return -1;
+}
+
+static void
+warn_overlaps(const struct sm_site *s, const char *fname, sm_warn_fn warn, void *ctx)
+{
+	if (warn == NULL)
+		return;
+	for (size_t i = 0; i < s->nroles; i++)
+		for (size_t m = 0; m < s->roles[i].nmembers; m++)
+			for (size_t j = i; j < s->nroles; j++)
+				for (size_t k = (j == i ? m + 1 : 0); k < s->roles[j].nmembers;
+				     k++) {
+					const struct sm_member *x = &s->roles[i].members[m];
+					const struct sm_member *y = &s->roles[j].members[k];
+					if (!sm_prefix_overlap(&x->prefix, &y->prefix))
+						continue;
+					char msg[512];
+					snprintf(msg, sizeof(msg),
+						 "%s:%d:%d: warning: %s (role %s) overlaps %s (role "
+						 "%s, line %d); traffic of these addresses counts "
+						 "for both",
+						 fname, y->line, y->col, y->text, s->roles[j].name,
+						 x->text, s->roles[i].name, x->line);
+					warn(ctx, msg);
+				}
+}
+
+static enum sm_err
+add_member(struct sm_role *r, const struct sm_prefix *p, const char *text, int line, int col,
+	   struct sm_errbuf *eb)
+{
+	struct sm_member *n = realloc(r->members, (r->nmembers + 1) * sizeof(*n));
+	if (n == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	r->members = n;
+	struct sm_member *m = &n[r->nmembers++];
+	m->prefix = *p;
+	m->line = line;
+	m->col = col;
+	char buf[SM_ADDRSTRLEN];
+	sm_addr_str(&p->addr, buf, sizeof(buf));
+	unsigned full = p->addr.family == 4 ? 32 : 128;
+	if (p->len == full)
+		sm_strlcpy(m->text, buf, sizeof(m->text));
+	else
+		snprintf(m->text, sizeof(m->text), "%s/%u", buf, p->len);
+	(void)text;
+	return SM_OK;
+}
+
+enum sm_err
+sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_fn warn,
+	      void *ctx, struct sm_errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	char *copy = strdup(text);
+	out->path = strdup(fname);
+	if (copy == NULL || out->path == NULL) {
+		free(copy);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	char *cursor = copy, *line;
+	enum sm_err e = SM_OK;
+	for (int lineno = 1; e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL;
+	     lineno++) {
+		struct sm_tok tok[SM_CONF_MAX_TOKENS];
+		int col;
+		const char *why;
+		int n = sm_conf_tokenize(line, tok, SM_CONF_MAX_TOKENS, &col, &why);
+		if (n < 0) {
+			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, lineno, col, why);
+			break;
+		}
+		if (n == 0)
+			continue;
+		if (strcmp(tok[0].s, "role") != 0) {
+			e = sm_error(eb, SM_ERR_CONFIG,
+				     "%s:%d:%d: unknown keyword '%s': expected 'role NAME ADDRESS...'",
+				     fname, lineno, tok[0].col, tok[0].s);
+			break;
+		}
+		if (n < 2) {
+			e = sm_error(eb, SM_ERR_CONFIG,
+				     "%s:%d:%d: 'role' needs a name and at least one address",
+				     fname, lineno, tok[0].col + 4);
+			break;
+		}
+		if (!sm_role_name_valid(tok[1].s)) {
+			e = sm_error(eb, SM_ERR_CONFIG,
+				     "%s:%d:%d: invalid role name '%s': expected a letter then "
+				     "letters, digits, '-' or '_' (at most %d characters)",
+				     fname, lineno, tok[1].col, tok[1].s, SM_ROLE_NAME_MAX - 1);
+			break;
+		}
+		if (n < 3) {
+			e = sm_error(eb, SM_ERR_CONFIG,
+				     "%s:%d:%d: role '%s' lists no address: expected IPv4/IPv6 "
+				     "addresses or CIDR prefixes after the name",
+				     fname, lineno, tok[1].col + (int)strlen(tok[1].s), tok[1].s);
+			break;
+		}
+		const struct sm_role *prev = sm_site_role(out, tok[1].s);
+		if (prev != NULL) {
+			e = sm_error(eb, SM_ERR_CONFIG,
+				     "%s:%d:%d: role '%s' is already defined on line %d: list all "
+				     "its addresses on one line",
+				     fname, lineno, tok[1].col, tok[1].s, prev->line);
+			break;
+		}
+		struct sm_role *nr = realloc(out->roles, (out->nroles + 1) * sizeof(*nr));
+		if (nr == NULL) {
+			e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+			break;
+		}
+		out->roles = nr;
+		struct sm_role *r = &nr[out->nroles++];
+		memset(r, 0, sizeof(*r));
+		sm_strlcpy(r->name, tok[1].s, sizeof(r->name));
+		r->line = lineno;
+		for (int i = 2; i < n && e == SM_OK; i++) {
+			struct sm_prefix p;
+			if (!sm_prefix_parse(tok[i].s, &p, &why)) {
+				e = sm_error(eb, SM_ERR_CONFIG,
+					     "%s:%d:%d: '%s': %s (expected e.g. 10.10.1.11, "
+					     "fd00:20::11 or 10.99.0.0/24)",
+					     fname, lineno, tok[i].col, tok[i].s, why);
+				break;
+			}
+			e = add_member(r, &p, tok[i].s, lineno, tok[i].col, eb);
+		}
+	}
+	free(copy);
+	if (e == SM_OK)
+		warn_overlaps(out, fname, warn, ctx);
+	else
+		sm_site_free(out);
+	return e;
+}
+
+enum sm_err
+sm_site_load(const char *path, struct sm_site *out, sm_warn_fn warn, void *ctx,
+	     struct sm_errbuf *eb)
+{
+	char *text;
+	memset(out, 0, sizeof(*out));
+	enum sm_err e = sm_conf_read_file(path, &text, eb);
+	if (e != SM_OK)
+		return e;
+	e = sm_site_parse(text, path, out, warn, ctx, eb);
+	free(text);
+	return e;
+}

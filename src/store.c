@@ -1,0 +1,809 @@
+#include "smaudit/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH_ROWS 20000
+
+enum stmt_id {
+	ST_SESSION,
+	ST_SOURCE,
+	ST_COUNTER,
+	ST_EXPECTED,
+	ST_FINDING,
+	ST_COVERAGE,
+	ST_COUNT
+};
+
+struct sm_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	bool in_txn;
+	uint64_t batch;
+	int64_t run_id;
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, mode TEXT,"
+    " sources TEXT, packets INTEGER, bytes INTEGER, dropped INTEGER, status TEXT,"
+    " first_ts REAL, last_ts REAL, sessions INTEGER, undecoded INTEGER, evicted INTEGER,"
+    " read_errors INTEGER, site TEXT, rules TEXT);"
+    "CREATE TABLE run_sources(run_id INTEGER, idx INTEGER, path TEXT, packets INTEGER,"
+    " bytes INTEGER, error TEXT);"
+    "CREATE TABLE run_counters(run_id INTEGER, name TEXT, value INTEGER);"
+    "CREATE TABLE sessions(id INTEGER PRIMARY KEY, run_id INTEGER, proto TEXT, src TEXT,"
+    " sport INTEGER, dst TEXT, dport INTEGER, vlan INTEGER, first_ts REAL, last_ts REAL,"
+    " state TEXT, pkts_fwd INTEGER, pkts_rev INTEGER, bytes_fwd INTEGER, bytes_rev INTEGER,"
+    " class TEXT, rule TEXT, inner_vlan INTEGER, history TEXT, established INTEGER,"
+    " syn_count INTEGER, rst_from TEXT, rst_ttl INTEGER, icmp_errors INTEGER,"
+    " icmp_err_type INTEGER, icmp_err_code INTEGER, icmp_err_from TEXT, icmp_err_ttl INTEGER,"
+    " ttl_fwd INTEGER, ttl_rev INTEGER, tunnel TEXT, outer_src TEXT, outer_dst TEXT,"
+    " source TEXT, src_role TEXT, dst_role TEXT, app TEXT);"
+    "CREATE INDEX sessions_run ON sessions(run_id, class);"
+    "CREATE TABLE findings(id INTEGER PRIMARY KEY, run_id INTEGER, kind TEXT, severity TEXT,"
+    " rule TEXT, proto TEXT, src TEXT, dst TEXT, port INTEGER, verdict TEXT, detail TEXT);"
+    "CREATE TABLE expected(id INTEGER PRIMARY KEY, run_id INTEGER, rule TEXT, kind TEXT,"
+    " proto TEXT, port INTEGER, src_role TEXT, dst_role TEXT, src TEXT, dst TEXT,"
+    " verdict TEXT, sessions INTEGER, failed INTEGER, first_ts REAL, last_ts REAL,"
+    " purpose TEXT, detail TEXT, hint_src TEXT, hint_dst TEXT);"
+    "CREATE TABLE role_coverage(run_id INTEGER, role TEXT, member TEXT, seen INTEGER);"
+    "PRAGMA user_version = 1;";
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_SESSION] =
+	"INSERT INTO sessions(run_id, proto, src, sport, dst, dport, vlan, first_ts, last_ts,"
+	" state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
+	" established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
+	" icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
+	" src_role, dst_role) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	"?,?,?,?,?,?,?)",
+    [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
+    [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
+    [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
+		    " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
+		    " hint_src, hint_dst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_FINDING] = "INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
+		   " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [ST_COVERAGE] = "INSERT INTO role_coverage VALUES (?,?,?,?)",
+};
+
+static enum sm_err
+db_fail(struct sm_store *st, struct sm_errbuf *eb, const char *what)
+{
+	return sm_error(eb, SM_ERR_DB, "database error while %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static enum sm_err
+exec(struct sm_store *st, const char *sql, const char *what, struct sm_errbuf *eb)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		enum sm_err e = sm_error(eb, SM_ERR_DB, "database error while %s: %s", what,
+					 msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return e;
+	}
+	return SM_OK;
+}
+
+static enum sm_err
+check_schema(struct sm_store *st, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *q;
+	int version = -1, tables = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "reading the schema version");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return db_fail(st, eb, "reading the schema (is this an SQLite database?)");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		tables = sqlite3_column_int(q, 0);
+	int rc = sqlite3_finalize(q);
+	if (rc != SQLITE_OK)
+		return db_fail(st, eb, "reading the schema (is this an SQLite database?)");
+	if (version == 0 && tables == 0)
+		return exec(st, schema_v1, "creating the schema", eb);
+	if (version == 0)
+		return sm_error(eb, SM_ERR_DB,
+				"this SQLite file was not written by smaudit (no schema version)");
+	if (version > SM_SCHEMA_VERSION)
+		return sm_error(eb, SM_ERR_DB,
+				"database schema version %d is newer than this smaudit understands "
+				"(%d): upgrade smaudit",
+				version, SM_SCHEMA_VERSION);
+	return SM_OK;
+}
+
+enum sm_err
+sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_errbuf *eb)
+{
+	*out = NULL;
+	struct sm_store *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	const char *name = path ? path : ":memory:";
+	if (sqlite3_open_v2(name, &st->db, flags, NULL) != SQLITE_OK) {
+		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: cannot open database: %s", name,
+					 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		sm_store_close(st);
+		return e;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	enum sm_err e = SM_OK;
+	if (path != NULL)
+		e = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+			 "setting WAL mode", eb);
+	if (e == SM_OK)
+		e = check_schema(st, eb);
+	for (int i = 0; e == SM_OK && i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK)
+			e = db_fail(st, eb, "preparing statements");
+	if (e != SM_OK) {
+		if (path != NULL) {
+			char tmp[sizeof(eb->msg)];
+			sm_strlcpy(tmp, eb->msg, sizeof(tmp));
+			sm_strlcpy(eb->msg, path, sizeof(eb->msg));
+			sm_strlcat(eb->msg, ": ", sizeof(eb->msg));
+			sm_strlcat(eb->msg, tmp, sizeof(eb->msg));
+		}
+		sm_store_close(st);
+		return e;
+	}
+	*out = st;
+	return SM_OK;
+}
+
+void
+sm_store_close(struct sm_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_txn)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static enum sm_err
+begin(struct sm_store *st, struct sm_errbuf *eb)
+{
+	if (st->in_txn)
+		return SM_OK;
+	enum sm_err e = exec(st, "BEGIN", "starting a transaction", eb);
+	if (e == SM_OK)
+		st->in_txn = true;
+	return e;
+}
+
+enum sm_err
+sm_store_commit(struct sm_store *st, struct sm_errbuf *eb)
+{
+	if (!st->in_txn)
+		return SM_OK;
+	st->in_txn = false;
+	st->batch = 0;
+	return exec(st, "COMMIT", "committing", eb);
+}
+
+static void
+now_text(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_port(sqlite3_stmt *s, int i, int port)
+{
+	if (port < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int(s, i, port);
+}
+
+static void
+bind_ts(sqlite3_stmt *s, int i, double ts)
+{
+	if (ts <= 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, ts);
+}
+
+/* Runs a bound insert; rows are batched into transactions of BATCH_ROWS. */
+static enum sm_err
+step_insert(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_errbuf *eb)
+{
+	enum sm_err e = begin(st, eb);
+	if (e != SM_OK) {
+		sqlite3_reset(s);
+		return e;
+	}
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, eb, what);
+	if (++st->batch >= BATCH_ROWS)
+		return sm_store_commit(st, eb);
+	return SM_OK;
+}
+
+enum sm_err
+sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,
+		   const char *site, const char *rules, int64_t *run_id, struct sm_errbuf *eb)
+{
+	char started[32];
+	now_text(started, sizeof(started));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO runs(started, mode, sources, status, packets, bytes,"
+			       " dropped, site, rules) VALUES (?,?,?,'running',0,0,0,?,?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "recording the run");
+	bind_text(s, 1, started);
+	bind_text(s, 2, mode);
+	bind_text(s, 3, sources_json);
+	bind_text(s, 4, site);
+	bind_text(s, 5, rules);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, eb, "recording the run");
+	*run_id = sqlite3_last_insert_rowid(st->db);
+	st->run_id = *run_id;
+	return SM_OK;
+}
+
+static const char *
+addr_or_null(const struct sm_addr *a, char *buf)
+{
+	if (a->family == 0)
+		return NULL;
+	return sm_addr_str(a, buf, SM_ADDRSTRLEN);
+}
+
+enum sm_err
+sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
+		 const struct sm_session_class *cls, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s = st->stmt[ST_SESSION];
+	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], pbuf[8], ebuf[SM_ADDRSTRLEN],
+	    osrc[SM_ADDRSTRLEN], odst[SM_ADDRSTRLEN];
+	bool icmp = ss->proto == SM_PROTO_ICMP || ss->proto == SM_PROTO_ICMP6;
+	int i = 1;
+	sqlite3_bind_int64(s, i++, run_id);
+	bind_text(s, i++, sm_proto_name(ss->proto, pbuf, sizeof(pbuf)));
+	bind_text(s, i++, sm_addr_str(&ss->src, src, sizeof(src)));
+	sqlite3_bind_int(s, i++, icmp ? ss->icmp_type : ss->sport);
+	bind_text(s, i++, sm_addr_str(&ss->dst, dst, sizeof(dst)));
+	sqlite3_bind_int(s, i++, icmp ? ss->icmp_code : ss->dport);
+	bind_port(s, i++, ss->vlan);
+	sqlite3_bind_double(s, i++, (double)ss->first_ns / 1e9);
+	sqlite3_bind_double(s, i++, (double)ss->last_ns / 1e9);
+	bind_text(s, i++, sm_session_state(ss));
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->pkts[0]);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->pkts[1]);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->bytes[0]);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->bytes[1]);
+	bind_text(s, i++, cls->class_name);
+	bind_text(s, i++, cls->rule);
+	bind_port(s, i++, ss->inner_vlan);
+	bind_text(s, i++, ss->history);
+	sqlite3_bind_int(s, i++, sm_session_established(ss));
+	sqlite3_bind_int(s, i++, (int)ss->syn_count);
+	bind_text(s, i++, ss->rst_from == 0 ? NULL : ss->rst_from == 1 ? "src" : "dst");
+	if (ss->rst_from)
+		sqlite3_bind_int(s, i++, ss->rst_ttl);
+	else
+		sqlite3_bind_null(s, i++);
+	sqlite3_bind_int(s, i++, (int)ss->icmp_errors);
+	if (ss->icmp_errors) {
+		sqlite3_bind_int(s, i++, ss->icmp_err_type);
+		sqlite3_bind_int(s, i++, ss->icmp_err_code);
+		bind_text(s, i++, sm_addr_str(&ss->icmp_err_from, ebuf, sizeof(ebuf)));
+		sqlite3_bind_int(s, i++, ss->icmp_err_ttl);
+	} else {
+		for (int k = 0; k < 4; k++)
+			sqlite3_bind_null(s, i++);
+	}
+	bind_port(s, i++, ss->pkts[0] ? ss->ttl[0] : -1);
+	bind_port(s, i++, ss->pkts[1] ? ss->ttl[1] : -1);
+	bind_text(s, i++, sm_tunnel_name(ss->tunnel));
+	bind_text(s, i++, ss->tunnel ? addr_or_null(&ss->outer_src, osrc) : NULL);
+	bind_text(s, i++, ss->tunnel ? addr_or_null(&ss->outer_dst, odst) : NULL);
+	bind_text(s, i++, cls->source);
+	bind_text(s, i++, cls->src_role);
+	bind_text(s, i++, cls->dst_role);
+	return step_insert(st, s, "storing a session", eb);
+}
+
+enum sm_err
+sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,
+		uint64_t packets, uint64_t bytes, const char *error, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s = st->stmt[ST_SOURCE];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, idx);
+	bind_text(s, 3, path);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)packets);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)bytes);
+	bind_text(s, 6, error);
+	return step_insert(st, s, "storing a source", eb);
+}
+
+enum sm_err
+sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t value,
+		 struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s = st->stmt[ST_COUNTER];
+	sqlite3_bind_int64(s, 1, run_id);
+	bind_text(s, 2, name);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)value);
+	return step_insert(st, s, "storing a counter", eb);
+}
+
+enum sm_err
+sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_row *r,
+		  struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s = st->stmt[ST_EXPECTED];
+	int i = 1;
+	sqlite3_bind_int64(s, i++, run_id);
+	bind_text(s, i++, r->rule);
+	bind_text(s, i++, r->kind);
+	bind_text(s, i++, r->proto);
+	bind_port(s, i++, r->port);
+	bind_text(s, i++, r->src_role);
+	bind_text(s, i++, r->dst_role);
+	bind_text(s, i++, r->src);
+	bind_text(s, i++, r->dst);
+	bind_text(s, i++, r->verdict);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->sessions);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->failed);
+	bind_ts(s, i++, r->first_ts);
+	bind_ts(s, i++, r->last_ts);
+	bind_text(s, i++, r->purpose);
+	bind_text(s, i++, r->detail);
+	bind_text(s, i++, r->hint_src);
+	bind_text(s, i++, r->hint_dst);
+	return step_insert(st, s, "storing an expected flow", eb);
+}
+
+enum sm_err
+sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
+		 struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s = st->stmt[ST_FINDING];
+	int i = 1;
+	sqlite3_bind_int64(s, i++, run_id);
+	bind_text(s, i++, f->kind);
+	bind_text(s, i++, f->severity);
+	bind_text(s, i++, f->rule);
+	bind_text(s, i++, f->proto);
+	bind_text(s, i++, f->src);
+	bind_text(s, i++, f->dst);
+	bind_port(s, i++, f->port);
+	bind_text(s, i++, f->verdict);
+	bind_text(s, i++, f->detail);
+	return step_insert(st, s, "storing a finding", eb);
+}
+
+enum sm_err
+sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
+		  struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s = st->stmt[ST_COVERAGE];
+	sqlite3_bind_int64(s, 1, run_id);
+	bind_text(s, 2, c->role);
+	bind_text(s, 3, c->member);
+	sqlite3_bind_int(s, 4, c->seen);
+	return step_insert(st, s, "storing coverage", eb);
+}
+
+static const char unexpected_sql[] =
+    "SELECT proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END AS"
+    " port, src_role, dst_role, count(*), sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev),"
+    " min(first_ts), max(last_ts), state FROM sessions WHERE run_id = ? AND class ="
+    " 'unexpected' GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port";
+
+enum sm_err
+sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s;
+	char sql[sizeof(unexpected_sql) + 400];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO findings(run_id, kind, severity, proto, src, dst, port, verdict,"
+		 " detail) SELECT ?1, 'unexpected', 'error', proto, src, dst, port, NULL,"
+		 " printf('%%d session(s), %%d packets, last state %%s', s, p, state) FROM"
+		 " (SELECT proto, src, dst, port, count(*) s, sum(pk) p, max(last_ts) m, state FROM (SELECT"
+		 " proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
+		 " port, pkts_fwd + pkts_rev pk, last_ts, state FROM sessions WHERE run_id = ?1"
+		 " AND class = 'unexpected') GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port)");
+	enum sm_err e = begin(st, eb);
+	if (e != SM_OK)
+		return e;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "aggregating unexpected traffic");
+	sqlite3_bind_int64(s, 1, run_id);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, eb, "aggregating unexpected traffic");
+	return SM_OK;
+}
+
+enum sm_err
+sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errbuf *eb)
+{
+	char finished[32];
+	now_text(finished, sizeof(finished));
+	enum sm_err e = begin(st, eb);
+	if (e != SM_OK)
+		return e;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
+			       " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
+			       " read_errors=? WHERE id=?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "finishing the run");
+	int i = 1;
+	bind_text(s, i++, finished);
+	bind_text(s, i++, r->status);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->packets);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->bytes);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->dropped);
+	bind_ts(s, i++, r->first_ts);
+	bind_ts(s, i++, r->last_ts);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->sessions);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->undecoded);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->evicted);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->read_errors);
+	sqlite3_bind_int64(s, i++, r->id);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, eb, "finishing the run");
+	return sm_store_commit(st, eb);
+}
+
+/* ---- reading ---- */
+
+static void
+col_text(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	sm_strlcpy(buf, t ? (const char *)t : "", len);
+}
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int
+col_port(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
+}
+
+enum sm_err
+sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "SELECT max(id) FROM runs", -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "finding the latest run");
+	*run_id = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*run_id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (*run_id == 0)
+		return sm_error(eb, SM_ERR_USAGE, "the database holds no run yet");
+	return SM_OK;
+}
+
+enum sm_err
+sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r,
+		  struct sm_errbuf *eb)
+{
+	memset(r, 0, sizeof(*r));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, started, finished, mode, status, sources, site, rules,"
+			       " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
+			       " first_ts, last_ts FROM runs WHERE id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "reading the run");
+	sqlite3_bind_int64(s, 1, run_id);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		if (rc == SQLITE_DONE)
+			return sm_error(eb, SM_ERR_USAGE, "no run %lld in the database",
+					(long long)run_id);
+		return db_fail(st, eb, "reading the run");
+	}
+	int i = 0;
+	r->id = sqlite3_column_int64(s, i++);
+	col_text(s, i++, r->started, sizeof(r->started));
+	col_text(s, i++, r->finished, sizeof(r->finished));
+	col_text(s, i++, r->mode, sizeof(r->mode));
+	col_text(s, i++, r->status, sizeof(r->status));
+	r->sources = col_dup(s, i++);
+	r->site = col_dup(s, i++);
+	r->rules = col_dup(s, i++);
+	r->packets = (uint64_t)sqlite3_column_int64(s, i++);
+	r->bytes = (uint64_t)sqlite3_column_int64(s, i++);
+	r->dropped = (uint64_t)sqlite3_column_int64(s, i++);
+	r->sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r->undecoded = (uint64_t)sqlite3_column_int64(s, i++);
+	r->evicted = (uint64_t)sqlite3_column_int64(s, i++);
+	r->read_errors = (uint64_t)sqlite3_column_int64(s, i++);
+	r->first_ts = sqlite3_column_double(s, i++);
+	r->last_ts = sqlite3_column_double(s, i++);
+	sqlite3_finalize(s);
+	if (strcmp(r->status, "running") == 0)
+		sm_strlcpy(r->status, "interrupted", sizeof(r->status));
+	return SM_OK;
+}
+
+void
+sm_run_row_free(struct sm_run_row *r)
+{
+	free(r->sources);
+	free(r->site);
+	free(r->rules);
+	r->sources = r->site = r->rules = NULL;
+}
+
+/* Prepares sql with the run id bound as ?1 and calls row() for each result. */
+static enum sm_err
+each_row(struct sm_store *st, const char *sql, int64_t run_id,
+	 bool (*row)(sqlite3_stmt *, void *), void *ctx, const char *what, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, what);
+	sqlite3_bind_int64(s, 1, run_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (!row(s, ctx))
+			break;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, eb, what);
+	return SM_OK;
+}
+
+struct cb {
+	union {
+		bool (*exp)(void *, const struct sm_expected_row *);
+		bool (*unx)(void *, const struct sm_unexpected_row *);
+		bool (*cov)(void *, const struct sm_coverage_row *);
+		bool (*ctr)(void *, const struct sm_counter_row *);
+		bool (*src)(void *, const char *, uint64_t, const char *);
+	} fn;
+	void *ctx;
+};
+
+static bool
+expected_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_expected_row r;
+	memset(&r, 0, sizeof(r));
+	int i = 0;
+	col_text(s, i++, r.rule, sizeof(r.rule));
+	col_text(s, i++, r.kind, sizeof(r.kind));
+	col_text(s, i++, r.proto, sizeof(r.proto));
+	r.port = col_port(s, i++);
+	col_text(s, i++, r.src_role, sizeof(r.src_role));
+	col_text(s, i++, r.dst_role, sizeof(r.dst_role));
+	col_text(s, i++, r.src, sizeof(r.src));
+	col_text(s, i++, r.dst, sizeof(r.dst));
+	col_text(s, i++, r.verdict, sizeof(r.verdict));
+	r.sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r.failed = (uint64_t)sqlite3_column_int64(s, i++);
+	r.first_ts = sqlite3_column_double(s, i++);
+	r.last_ts = sqlite3_column_double(s, i++);
+	col_text(s, i++, r.purpose, sizeof(r.purpose));
+	col_text(s, i++, r.detail, sizeof(r.detail));
+	col_text(s, i++, r.hint_src, sizeof(r.hint_src));
+	col_text(s, i++, r.hint_dst, sizeof(r.hint_dst));
+	return c->fn.exp(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_each_expected(struct sm_store *st, int64_t run_id,
+		       bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
+		       struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.exp = fn;
+	return each_row(st,
+			"SELECT rule, kind, proto, port, src_role, dst_role, src, dst, verdict,"
+			" sessions, failed, first_ts, last_ts, purpose, detail, hint_src, hint_dst"
+			" FROM expected WHERE run_id = ?1 ORDER BY id",
+			run_id, expected_row, &c, "reading expected flows", eb);
+}
+
+static bool
+unexpected_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_unexpected_row r;
+	memset(&r, 0, sizeof(r));
+	int i = 0;
+	col_text(s, i++, r.proto, sizeof(r.proto));
+	col_text(s, i++, r.src, sizeof(r.src));
+	col_text(s, i++, r.dst, sizeof(r.dst));
+	r.port = col_port(s, i++);
+	col_text(s, i++, r.src_role, sizeof(r.src_role));
+	col_text(s, i++, r.dst_role, sizeof(r.dst_role));
+	r.sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r.packets = (uint64_t)sqlite3_column_int64(s, i++);
+	r.bytes = (uint64_t)sqlite3_column_int64(s, i++);
+	r.first_ts = sqlite3_column_double(s, i++);
+	r.last_ts = sqlite3_column_double(s, i++);
+	col_text(s, i++, r.state, sizeof(r.state));
+	return c->fn.unx(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
+			 bool (*fn)(void *, const struct sm_unexpected_row *), void *ctx,
+			 struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.unx = fn;
+	char sql[sizeof(unexpected_sql)];
+	sm_strlcpy(sql, unexpected_sql, sizeof(sql));
+	/* unexpected_sql binds the run as "?"; each_row binds parameter 1. */
+	return each_row(st, sql, run_id, unexpected_row, &c, "reading unexpected traffic", eb);
+}
+
+static bool
+coverage_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_coverage_row r;
+	col_text(s, 0, r.role, sizeof(r.role));
+	col_text(s, 1, r.member, sizeof(r.member));
+	r.seen = sqlite3_column_int(s, 2) != 0;
+	return c->fn.cov(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_each_coverage(struct sm_store *st, int64_t run_id,
+		       bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
+		       struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.cov = fn;
+	return each_row(st,
+			"SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
+			" ORDER BY rowid",
+			run_id, coverage_row, &c, "reading coverage", eb);
+}
+
+static bool
+counter_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_counter_row r;
+	col_text(s, 0, r.name, sizeof(r.name));
+	r.value = (uint64_t)sqlite3_column_int64(s, 1);
+	return c->fn.ctr(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_each_counter(struct sm_store *st, int64_t run_id,
+		      bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
+		      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.ctr = fn;
+	return each_row(st,
+			"SELECT name, value FROM run_counters WHERE run_id = ?1 ORDER BY rowid",
+			run_id, counter_row, &c, "reading counters", eb);
+}
+
+static bool
+source_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	const unsigned char *path = sqlite3_column_text(s, 0);
+	const unsigned char *err = sqlite3_column_text(s, 2);
+	return c->fn.src(
+	    c->ctx, path ? (const char *)path : "", (uint64_t)sqlite3_column_int64(s, 1),
+	    err ? (const char *)err : "");
+}
+
+enum sm_err
+sm_store_each_source(struct sm_store *st, int64_t run_id,
+		     bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
+		     struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.src = fn;
+	return each_row(st,
+			"SELECT path, packets, error FROM run_sources WHERE run_id = ?1 ORDER BY"
+			" idx",
+			run_id, source_row, &c, "reading sources", eb);
+}
+
+enum sm_err
+sm_store_each_session(struct sm_store *st, const struct sm_query *q,
+		      bool (*fn)(void *, const struct sm_session_row *), void *ctx,
+		      struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s;
+	const char *sql =
+	    "SELECT id, proto, src, sport, dst, dport, vlan, first_ts, last_ts, state, pkts_fwd,"
+	    " pkts_rev, bytes_fwd, bytes_rev, class, rule, history FROM sessions WHERE run_id = ?1"
+	    " AND (?2 IS NULL OR src = ?2 OR dst = ?2) AND (?3 < 0 OR dport = ?3 OR sport = ?3)"
+	    " AND (?4 <= 0 OR last_ts >= ?4) AND (?5 <= 0 OR first_ts <= ?5)"
+	    " AND (?6 IS NULL OR class = ?6) ORDER BY first_ts, id LIMIT ?7";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "querying sessions");
+	sqlite3_bind_int64(s, 1, q->run_id);
+	bind_text(s, 2, q->host);
+	sqlite3_bind_int(s, 3, q->port);
+	sqlite3_bind_double(s, 4, q->since);
+	sqlite3_bind_double(s, 5, q->until);
+	bind_text(s, 6, q->class_name);
+	sqlite3_bind_int64(s, 7, q->limit ? (sqlite3_int64)q->limit : -1);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sm_session_row r;
+		memset(&r, 0, sizeof(r));
+		int i = 0;
+		r.id = sqlite3_column_int64(s, i++);
+		col_text(s, i++, r.proto, sizeof(r.proto));
+		col_text(s, i++, r.src, sizeof(r.src));
+		r.sport = sqlite3_column_int(s, i++);
+		col_text(s, i++, r.dst, sizeof(r.dst));
+		r.dport = sqlite3_column_int(s, i++);
+		r.vlan = col_port(s, i++);
+		r.first_ts = sqlite3_column_double(s, i++);
+		r.last_ts = sqlite3_column_double(s, i++);
+		col_text(s, i++, r.state, sizeof(r.state));
+		r.pkts_fwd = (uint64_t)sqlite3_column_int64(s, i++);
+		r.pkts_rev = (uint64_t)sqlite3_column_int64(s, i++);
+		r.bytes_fwd = (uint64_t)sqlite3_column_int64(s, i++);
+		r.bytes_rev = (uint64_t)sqlite3_column_int64(s, i++);
+		col_text(s, i++, r.class_name, sizeof(r.class_name));
+		col_text(s, i++, r.rule, sizeof(r.rule));
+		col_text(s, i++, r.history, sizeof(r.history));
+		if (!fn(ctx, &r))
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, eb, "querying sessions");
+	return SM_OK;
+}
