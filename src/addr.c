@@ -98,7 +98,7 @@ sm_prefix_parse(const char *s, struct sm_prefix *out, const char **why)
 		unsigned long n = strtoul(d, &end, 10);
 		if (*end != '\0' || n > max) {
 			*why = out->addr.family == 4 ? "IPv4 prefix length must be 0-32"
-						     : "IPv6 prefix length must be 0-128";
+			                             : "IPv6 prefix length must be 0-128";
 			return false;
 		}
 		out->len = (uint8_t)n;

@@ -30,7 +30,7 @@ on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 	sm_policy_classify(rc->policy, s, &c);
 	const struct sm_source_info *src = sm_capture_source(rc->capture, s->source);
 	struct sm_session_class cls = {c.class_name, c.rule, c.src_role, c.dst_role,
-				       src ? src->path : NULL};
+	                               src ? src->path : NULL};
 	rc->err = sm_store_session(rc->store, rc->run_id, s, &cls, rc->eb);
 	rc->stored++;
 }
@@ -71,12 +71,13 @@ store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decod
 	for (size_t i = 0; e == SM_OK && i < sm_capture_source_count(rc->capture); i++) {
 		const struct sm_source_info *s = sm_capture_source(rc->capture, i);
 		e = sm_store_source(rc->store, run, (int)i, s->path, s->packets, s->bytes, s->error,
-				    rc->eb);
+		                    rc->eb);
 	}
 	for (int r = 1; e == SM_OK && r < R_COUNT; r++)
 		if (sm_decoder_count(dec, (enum sm_dec_reason)r) > 0)
-			e = sm_store_counter(rc->store, run, sm_dec_reason_name((enum sm_dec_reason)r),
-					     sm_decoder_count(dec, (enum sm_dec_reason)r), rc->eb);
+			e = sm_store_counter(rc->store, run,
+			                     sm_dec_reason_name((enum sm_dec_reason)r),
+			                     sm_decoder_count(dec, (enum sm_dec_reason)r), rc->eb);
 	sm_policy_finish(rc->policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(rc->policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(rc->policy, i);
@@ -88,7 +89,7 @@ store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decod
 			sm_strlcpy(row.proto, "icmp", sizeof(row.proto));
 		else
 			sm_strlcpy(row.proto, x->rule->proto == 6 ? "tcp" : "udp",
-				   sizeof(row.proto));
+			           sizeof(row.proto));
 		row.port = x->rule->proto == 1 ? -1 : x->rule->port;
 		sm_strlcpy(row.src_role, x->rule->src_role, sizeof(row.src_role));
 		sm_strlcpy(row.dst_role, x->rule->dst_role, sizeof(row.dst_role));
@@ -112,8 +113,10 @@ store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decod
 			memset(&f, 0, sizeof(f));
 			sm_strlcpy(f.kind, missing ? "missing" : "intermittent", sizeof(f.kind));
 			sm_strlcpy(f.severity,
-				   !missing ? "warning" : x->rule->kind == RK_EXPECT ? "error" : "info",
-				   sizeof(f.severity));
+			           !missing                     ? "warning"
+			           : x->rule->kind == RK_EXPECT ? "error"
+			                                        : "info",
+			           sizeof(f.severity));
 			sm_strlcpy(f.rule, row.rule, sizeof(f.rule));
 			sm_strlcpy(f.proto, row.proto, sizeof(f.proto));
 			sm_strlcpy(f.src, row.src[0] ? row.src : row.hint_src, sizeof(f.src));
@@ -141,7 +144,7 @@ store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decod
 
 enum sm_err
 sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t *run_id,
-	     struct sm_errbuf *eb)
+             struct sm_errbuf *eb)
 {
 	struct run_ctx rc;
 	memset(&rc, 0, sizeof(rc));
@@ -151,8 +154,8 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	struct sm_session_table *tab = NULL;
 	char *srcjson = NULL;
 
-	enum sm_err e = sm_capture_open(&rc.capture, o->inputs, o->ninputs, o->bpf, o->warn,
-					o->warn_ctx, eb);
+	enum sm_err e =
+	    sm_capture_open(&rc.capture, o->inputs, o->ninputs, o->bpf, o->warn, o->warn_ctx, eb);
 	if (e != SM_OK)
 		return e;
 	e = sm_store_open(&rc.store, o->db_path, true, eb);
@@ -169,8 +172,8 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
 		goto out;
 	}
-	e = sm_store_run_begin(rc.store, "audit", srcjson, o->site->path, o->rules_path,
-			       &rc.run_id, eb);
+	e = sm_store_run_begin(rc.store, "audit", srcjson, o->site->path, o->rules_path, &rc.run_id,
+	                       eb);
 	if (e != SM_OK)
 		goto out;
 
@@ -202,10 +205,11 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 				struct sm_session_stats ss;
 				sm_session_stats(tab, &ss);
 				fprintf(stderr,
-					"\rsmaudit: %llu packets, %.1f MB, %llu sessions (%llu "
-					"open)   ",
-					(unsigned long long)totals.packets, (double)totals.bytes / 1e6,
-					(unsigned long long)ss.created, (unsigned long long)ss.active);
+				        "\rsmaudit: %llu packets, %.1f MB, %llu sessions (%llu "
+				        "open)   ",
+				        (unsigned long long)totals.packets,
+				        (double)totals.bytes / 1e6, (unsigned long long)ss.created,
+				        (unsigned long long)ss.active);
 				next_progress = wall() + 1.0;
 			}
 		}

@@ -30,8 +30,7 @@ struct sm_capture {
 	void *warn_ctx;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-warnf(struct sm_capture *c, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) warnf(struct sm_capture *c, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -192,8 +191,9 @@ source_read(struct sm_capture *c, struct source *s)
 		return;
 	}
 	if (rc == PCAP_ERROR) {
-		snprintf(s->info.error, sizeof(s->info.error), "read stopped after %llu packets: %s",
-			 (unsigned long long)s->info.packets, pcap_geterr(s->pcap));
+		snprintf(s->info.error, sizeof(s->info.error),
+		         "read stopped after %llu packets: %s", (unsigned long long)s->info.packets,
+		         pcap_geterr(s->pcap));
 		warnf(c, "%s: %s", s->info.path, s->info.error);
 	}
 	source_finish(s);
@@ -203,8 +203,8 @@ static enum sm_err
 source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_errbuf *eb)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	s->pcap = pcap_open_offline_with_tstamp_precision(s->info.path, PCAP_TSTAMP_PRECISION_NANO,
-							  perr);
+	s->pcap =
+	    pcap_open_offline_with_tstamp_precision(s->info.path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (s->pcap == NULL) {
 		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s", perr);
 		return SM_OK;
@@ -213,16 +213,17 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 	if (bpf != NULL && *bpf != '\0') {
 		struct bpf_program prog;
 		if (pcap_compile(s->pcap, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			enum sm_err e = sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s", bpf,
-						 pcap_geterr(s->pcap));
+			enum sm_err e = sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s",
+			                         bpf, pcap_geterr(s->pcap));
 			source_finish(s);
 			return e;
 		}
 		int rc = pcap_setfilter(s->pcap, &prog);
 		pcap_freecode(&prog);
 		if (rc != 0) {
-			enum sm_err e = sm_error(eb, SM_ERR_USAGE, "cannot apply filter -f '%s': %s",
-						 bpf, pcap_geterr(s->pcap));
+			enum sm_err e =
+			    sm_error(eb, SM_ERR_USAGE, "cannot apply filter -f '%s': %s", bpf,
+			             pcap_geterr(s->pcap));
 			source_finish(s);
 			return e;
 		}
@@ -233,8 +234,8 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 }
 
 enum sm_err
-sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninputs,
-		const char *bpf, sm_capture_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb)
+sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninputs, const char *bpf,
+                sm_capture_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb)
 {
 	*out = NULL;
 	struct sm_capture *c = calloc(1, sizeof(*c));
@@ -246,7 +247,8 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 	enum sm_err err = SM_OK;
 	for (size_t i = 0; i < ninputs && err == SM_OK; i++) {
 		struct stat st;
-		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
 			size_t before = c->nsrc;
 			err = add_dir(c, inputs[i], 0, eb);
 			if (err == SM_OK && c->nsrc == before)
@@ -276,14 +278,15 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 	if (err == SM_OK && opened == 0) {
 		if (c->nsrc == 1)
 			err = sm_error(eb, SM_ERR_IO, "%s: %s", c->src[0].info.path,
-				       c->src[0].info.error);
+			               c->src[0].info.error);
 		else if (c->nsrc == 0)
 			err = sm_error(eb, SM_ERR_IO, "no capture files found in the given inputs");
 		else
-			err = sm_error(eb, SM_ERR_IO,
-				       "none of the %zu inputs could be opened as a capture (first: "
-				       "%s: %s)",
-				       c->nsrc, c->src[0].info.path, c->src[0].info.error);
+			err =
+			    sm_error(eb, SM_ERR_IO,
+			             "none of the %zu inputs could be opened as a capture (first: "
+			             "%s: %s)",
+			             c->nsrc, c->src[0].info.path, c->src[0].info.error);
 	} else if (err == SM_OK) {
 		for (size_t i = 0; i < c->nsrc; i++)
 			if (!c->src[i].info.opened)

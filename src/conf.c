@@ -70,7 +70,7 @@ sm_conf_read_file(const char *path, char **out, struct sm_errbuf *eb)
 	if (n > SM_CONF_MAX_FILE) {
 		free(buf);
 		return sm_error(eb, SM_ERR_CONFIG, "%s: file is larger than %d bytes", path,
-				SM_CONF_MAX_FILE);
+		                SM_CONF_MAX_FILE);
 	}
 	if (memchr(buf, '\0', n) != NULL) {
 		free(buf);

@@ -21,9 +21,9 @@ enum {
 	LT_LINUX_SLL2 = 276,
 };
 
-#define MAX_VLAN_DEPTH 4
+#define MAX_VLAN_DEPTH   4
 #define MAX_TUNNEL_DEPTH 3
-#define MAX_EXT_HEADERS 8
+#define MAX_EXT_HEADERS  8
 
 /* A bounds-checked view of packet bytes; every read goes through cur_*(). */
 struct cur {
@@ -319,7 +319,7 @@ sm_decoder_finish(struct sm_decoder *d)
 /* ---- transport ---- */
 
 static enum sm_dec decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c,
-				    struct sm_packet *pkt, int depth);
+                                    struct sm_packet *pkt, int depth);
 static enum sm_dec decode_ip(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth);
 
 /* Reads the addresses and ports of a packet quoted by an ICMP error. */
@@ -386,7 +386,7 @@ parse_quote(struct cur c, struct sm_quote *q)
 		uint16_t id;
 		if (cur_u8(&c, l4off, &type) && cur_u16(&c, l4off + 4, &id)) {
 			bool echo = q->proto == SM_PROTO_ICMP ? (type == 8 || type == 0)
-							      : (type == 128 || type == 129);
+			                                      : (type == 128 || type == 129);
 			q->sport = q->dport = echo ? id : type;
 			q->ports_known = echo;
 		}
@@ -551,9 +551,8 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 			pkt->payload_len = pkt->payload_len > 8 ? pkt->payload_len - 8 : 0;
 			if (cur_skip(&c, 8)) {
 				pkt->payload = c.p;
-				pkt->payload_caplen = (uint32_t)(c.len < pkt->payload_len
-								     ? c.len
-								     : pkt->payload_len);
+				pkt->payload_caplen =
+				    (uint32_t)(c.len < pkt->payload_len ? c.len : pkt->payload_len);
 			}
 			uint8_t vflags;
 			if (d->opts.vxlan && pkt->dport == 4789 && !pkt->fragment &&
@@ -603,8 +602,8 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 
 /* Fragments: the first one names the flow; the others borrow its ports. */
 static enum sm_dec
-handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
-		bool first, int depth)
+handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id, bool first,
+                int depth)
 {
 	pkt->fragment = true;
 	struct frag_entry *e = frag_lookup(d, pkt, id);
@@ -788,7 +787,7 @@ decode_ppp(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 
 static enum sm_dec
 decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c, struct sm_packet *pkt,
-		 int depth)
+                 int depth)
 {
 	for (int tags = 0;; tags++) {
 		switch (type) {

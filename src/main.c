@@ -44,7 +44,8 @@ static const char usage_text[] =
     "intercluster LIFs.\n"
     "\n"
     "commands:\n"
-    "  audit  -s SITE [-r RULES] [-d DB] [-f BPF] [--format text|json|csv] [-o OUT] CAPTURE|DIR...\n"
+    "  audit  -s SITE [-r RULES] [-d DB] [-f BPF] [--format text|json|csv] [-o OUT] "
+    "CAPTURE|DIR...\n"
     "         read pcap/pcapng files (a directory = every file in it; - = stdin) as one\n"
     "         timeline, classify every session, store the run, print the report\n"
     "  check  -s SITE [-r RULES]\n"
@@ -76,8 +77,7 @@ static const char usage_text[] =
     "  smaudit report -d incident.db --format json -o run.json\n"
     "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n";
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("smaudit: ", stderr);
@@ -208,12 +208,12 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 		case OPT_FORMAT:
 			if (!sm_parse_format(optarg, &a->format))
 				return usage_error("--format '%s': expected text, json or csv",
-						   optarg);
+				                   optarg);
 			break;
 		case OPT_RUN:
 			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
 				return usage_error("--run '%s': expected a run id (1, 2, ...)",
-						   optarg);
+				                   optarg);
 			a->run = (int64_t)v;
 			break;
 		case OPT_HOST:
@@ -238,7 +238,7 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 		case OPT_MAX_SESSIONS:
 			if (!parse_u64(optarg, 50000000, &a->max_sessions) || a->max_sessions == 0)
 				return usage_error("--max-sessions '%s': expected 1-50000000",
-						   optarg);
+				                   optarg);
 			break;
 		case OPT_TCP_TIMEOUT:
 			if (!parse_u64(optarg, 86400 * 30, &a->tcp_timeout) || !a->tcp_timeout)
@@ -268,7 +268,7 @@ load_config(const struct args *a, struct sm_site *site, struct sm_rules *rules)
 	enum sm_err e;
 	if (a->site == NULL)
 		return usage_error("%s", "-s SITE is required: the file that says which "
-					 "addresses are the intercluster LIFs, Mediator, ...");
+		                         "addresses are the intercluster LIFs, Mediator, ...");
 	if (a->rules != NULL)
 		e = sm_rules_load(a->rules, rules, &eb);
 	else
@@ -315,14 +315,14 @@ render(struct sm_store *st, int64_t run, const struct args *a)
 	FILE *out = open_output(a->output, tmp, sizeof(tmp));
 	if (out == NULL) {
 		fprintf(stderr, "smaudit: %s: cannot write the report: %s\n", a->output,
-			strerror(errno));
+		        strerror(errno));
 		return SM_EXIT_RUNTIME;
 	}
 	struct sm_report_summary sum;
 	enum sm_err e = sm_report_render(st, run, a->format, out, &sum, &eb);
 	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
 		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the report: %s",
-			     a->output ? a->output : "stdout", strerror(errno));
+		             a->output ? a->output : "stdout", strerror(errno));
 	if (e != SM_OK)
 		return fail(e, &eb);
 	return (sum.missing > 0 || sum.unexpected > 0) ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
@@ -333,9 +333,9 @@ cmd_audit(int argc, char **argv)
 {
 	struct args a;
 	int rc = parse_args(argc, argv,
-			    "site rules db filter output quiet format max-sessions tcp-timeout "
-			    "udp-timeout",
-			    &a);
+	                    "site rules db filter output quiet format max-sessions tcp-timeout "
+	                    "udp-timeout",
+	                    &a);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc)
@@ -376,8 +376,9 @@ cmd_audit(int argc, char **argv)
 		rc = fail(e, &eb);
 	} else {
 		if (stop_requested)
-			fprintf(stderr, "smaudit: interrupted: run %lld stored with what was read\n",
-				(long long)run);
+			fprintf(stderr,
+			        "smaudit: interrupted: run %lld stored with what was read\n",
+			        (long long)run);
 		rc = render(st, run, &a);
 	}
 	sm_store_close(st);
@@ -406,8 +407,8 @@ cmd_check(int argc, char **argv)
 		goto out;
 	}
 	sm_policy_finish(p);
-	printf("site %s: %zu roles; rules %s: %zu directional rules; monitored:",
-	       site.path, site.nroles, rules.name, rules.nrules);
+	printf("site %s: %zu roles; rules %s: %zu directional rules; monitored:", site.path,
+	       site.nroles, rules.name, rules.nrules);
 	for (size_t i = 0; i < rules.nmonitor; i++)
 		printf(" %s", rules.monitor[i]);
 	printf("\n\n%-9s %-10s %-36s %-36s %s\n", "KIND", "FLOW", "INITIATOR", "RESPONDER",
@@ -420,7 +421,7 @@ cmd_check(int argc, char **argv)
 			snprintf(flow, sizeof(flow), "icmp/echo");
 		else
 			snprintf(flow, sizeof(flow), "%s/%u", e->rule->proto == 6 ? "tcp" : "udp",
-				 e->rule->port);
+			         e->rule->port);
 		sm_entry_src(e, sa, sizeof(sa));
 		sm_entry_dst(e, da, sizeof(da));
 		snprintf(s, sizeof(s), "%s %s", e->rule->src_role, sa[0] ? sa : "(any)");
@@ -449,7 +450,7 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 	struct sm_errbuf eb = {""};
 	if (a->db == NULL)
 		return usage_error("%s", "-d DB is required: the database written by "
-					 "'smaudit audit -d DB'");
+		                         "'smaudit audit -d DB'");
 	if (access(a->db, F_OK) != 0) {
 		fprintf(stderr, "smaudit: %s: no such database\n", a->db);
 		return SM_EXIT_RUNTIME;
@@ -463,8 +464,9 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 	if (e != SM_OK) {
 		sm_store_close(*st);
 		*st = NULL;
-		return e == SM_ERR_USAGE ? (fprintf(stderr, "smaudit: %s\n", eb.msg), SM_EXIT_RUNTIME)
-					 : fail(e, &eb);
+		return e == SM_ERR_USAGE
+		           ? (fprintf(stderr, "smaudit: %s\n", eb.msg), SM_EXIT_RUNTIME)
+		           : fail(e, &eb);
 	}
 	return -1;
 }
@@ -520,8 +522,8 @@ cmd_query(int argc, char **argv)
 	    strcmp(a.class_name, "optional") && strcmp(a.class_name, "allowed") &&
 	    strcmp(a.class_name, "unexpected") && strcmp(a.class_name, "unmonitored"))
 		return usage_error("--class '%s': expected expected, optional, allowed, "
-				   "unexpected or unmonitored",
-				   a.class_name);
+		                   "unexpected or unmonitored",
+		                   a.class_name);
 	struct sm_addr tmp;
 	if (a.host != NULL && !sm_addr_parse(a.host, &tmp))
 		return usage_error("--host '%s': expected an IPv4 or IPv6 address", a.host);
@@ -547,7 +549,7 @@ cmd_query(int argc, char **argv)
 		return fail(e, &eb);
 	if (a.format != FMT_CSV)
 		fprintf(stderr, "%llu session(s) in run %lld\n", (unsigned long long)qo.n,
-			(long long)run);
+		        (long long)run);
 	return SM_EXIT_CLEAN;
 }
 

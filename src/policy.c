@@ -24,8 +24,8 @@ struct sm_policy {
 const char *
 sm_verdict_name(enum sm_verdict v)
 {
-	static const char *const names[] = {"ok",	"no-answer", "rejected",
-					    "one-way", "not-seen",  "n/a"};
+	static const char *const names[] = {"ok",      "no-answer", "rejected",
+	                                    "one-way", "not-seen",  "n/a"};
 	return names[v];
 }
 
@@ -71,8 +71,12 @@ expand_rule(struct sm_policy *p, size_t ri, size_t *cap)
 			e.src_member = r->coverage == COV_ANY ? -1 : (int)s;
 			e.dst_member = r->coverage == COV_EACH_PAIR ? (int)d : -1;
 			if (e.src_member >= 0 && e.dst_member >= 0 &&
+			    ref->src->members[s].prefix.addr.family !=
+			        ref->dst->members[d].prefix.addr.family)
+				continue; /* IPv4 never reaches IPv6: not a pair */
+			if (e.src_member >= 0 && e.dst_member >= 0 &&
 			    sm_prefix_overlap(&ref->src->members[s].prefix,
-					      &ref->dst->members[d].prefix))
+			                      &ref->dst->members[d].prefix))
 				continue; /* an address does not talk to itself */
 			if (!push_entry(p, cap, &e))
 				return false;
@@ -285,7 +289,13 @@ sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_cl
 				note_evidence(e, s, o);
 		}
 	}
-	if (best >= 0)
+	bool infra = s->proto == SM_PROTO_ICMP6 &&
+	             ((s->icmp_type >= 130 && s->icmp_type <= 137) || s->icmp_type == 143);
+	if (best < 0 && infra) {
+		/* Neighbour discovery and MLD: IPv6 cannot work without them. */
+		out->class_name = "allowed";
+		out->rule = "builtin:icmp6-nd";
+	} else if (best >= 0)
 		out->class_name = sm_rule_kind_name((enum sm_rule_kind)best);
 	else if (monitored(p, &s->src) || monitored(p, &s->dst))
 		out->class_name = "unexpected";
@@ -301,22 +311,32 @@ static const char *
 icmp_reason(uint8_t type, uint8_t code, bool v6)
 {
 	if (!v6 && type == 3) {
-		static const char *const c[] = {
-		    "network unreachable", "host unreachable", "protocol unreachable",
-		    "port unreachable", "fragmentation needed", "source route failed",
-		    "network unknown", "host unknown", "source host isolated",
-		    "network administratively prohibited", "host administratively prohibited",
-		    "network unreachable for TOS", "host unreachable for TOS",
-		    "communication administratively prohibited", "host precedence violation",
-		    "precedence cutoff"};
+		static const char *const c[] = {"network unreachable",
+		                                "host unreachable",
+		                                "protocol unreachable",
+		                                "port unreachable",
+		                                "fragmentation needed",
+		                                "source route failed",
+		                                "network unknown",
+		                                "host unknown",
+		                                "source host isolated",
+		                                "network administratively prohibited",
+		                                "host administratively prohibited",
+		                                "network unreachable for TOS",
+		                                "host unreachable for TOS",
+		                                "communication administratively prohibited",
+		                                "host precedence violation",
+		                                "precedence cutoff"};
 		return code < 16 ? c[code] : "destination unreachable";
 	}
 	if (v6 && type == 1) {
 		static const char *const c[] = {"no route to destination",
-						"communication administratively prohibited",
-						"beyond scope of source address", "address unreachable",
-						"port unreachable", "source address failed policy",
-						"reject route to destination"};
+		                                "communication administratively prohibited",
+		                                "beyond scope of source address",
+		                                "address unreachable",
+		                                "port unreachable",
+		                                "source address failed policy",
+		                                "reject route to destination"};
 		return code < 7 ? c[code] : "destination unreachable";
 	}
 	if ((!v6 && type == 11) || (v6 && type == 3))
@@ -347,66 +367,68 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 	case V_OK:
 		if (e->rejected + e->no_answer > 0)
 			snprintf(e->detail, sizeof(e->detail),
-				 "intermittent: %llu of %llu sessions failed (%llu rejected, %llu "
-				 "unanswered)",
-				 (unsigned long long)failed, (unsigned long long)e->sessions,
-				 (unsigned long long)e->rejected, (unsigned long long)e->no_answer);
+			         "intermittent: %llu of %llu sessions failed (%llu rejected, %llu "
+			         "unanswered)",
+			         (unsigned long long)failed, (unsigned long long)e->sessions,
+			         (unsigned long long)e->rejected, (unsigned long long)e->no_answer);
 		break;
 	case V_REJECTED:
 		sm_addr_str(&e->try_dst, b, sizeof(b));
 		if (e->icmp_seen) {
 			sm_addr_str(&e->icmp_from, x, sizeof(x));
 			snprintf(e->detail, sizeof(e->detail),
-				 "%llu attempt(s) rejected by ICMP %s from %s (TTL %u)%s",
-				 (unsigned long long)e->rejected,
-				 icmp_reason(e->icmp_type, e->icmp_code, e->icmp_from.family == 6),
-				 x, e->icmp_ttl,
-				 strcmp(x, b) ? ": sent by a device in the path, not by the "
-						"destination"
-					      : "");
+			         "%llu attempt(s) rejected by ICMP %s from %s (TTL %u)%s",
+			         (unsigned long long)e->rejected,
+			         icmp_reason(e->icmp_type, e->icmp_code, e->icmp_from.family == 6),
+			         x, e->icmp_ttl,
+			         strcmp(x, b) ? ": sent by a device in the path, not by the "
+			                        "destination"
+			                      : "");
 		} else {
 			sm_addr_str(&e->rst_from, x, sizeof(x));
 			snprintf(e->detail, sizeof(e->detail),
-				 "%llu attempt(s) answered by TCP RST from %s (TTL %u): nothing "
-				 "listens on the port, or a firewall resets in its name",
-				 (unsigned long long)e->rejected, x, e->rst_ttl);
+			         "%llu attempt(s) answered by TCP RST from %s (TTL %u): nothing "
+			         "listens on the port, or a firewall resets in its name",
+			         (unsigned long long)e->rejected, x, e->rst_ttl);
 		}
 		break;
 	case V_NO_ANSWER:
 		sm_addr_str(&e->try_src, a, sizeof(a));
 		sm_addr_str(&e->try_dst, b, sizeof(b));
 		snprintf(e->detail, sizeof(e->detail),
-			 "%llu attempt(s) from %s to %s never answered (%llu SYN sent): typical "
-			 "of a firewall that silently drops",
-			 (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns);
+		         "%llu attempt(s) from %s to %s never answered (%llu SYN sent): typical "
+		         "of a firewall that silently drops",
+		         (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns);
 		break;
 	case V_ONE_WAY:
 		snprintf(e->detail, sizeof(e->detail),
-			 "packets seen in one direction only (%llu session(s)): the capture "
-			 "sees half of this path (asymmetric routing or a span of one direction)",
-			 (unsigned long long)e->one_way);
+		         "packets seen in one direction only (%llu session(s)): the capture "
+		         "sees half of this path (asymmetric routing or a span of one direction)",
+		         (unsigned long long)e->one_way);
 		break;
 	case V_NOT_SEEN: {
 		bool s_seen = member_seen(p, e->src_role, e->src_member);
 		bool d_seen = member_seen(p, e->dst_role, e->dst_member);
 		if (!s_seen && !d_seen)
 			snprintf(e->detail, sizeof(e->detail),
-				 "no packet of this flow; neither side appears anywhere in the "
-				 "capture: the span port may not see this path");
+			         "no packet of this flow; neither side appears anywhere in the "
+			         "capture: the span port may not see this path");
 		else if (!s_seen || !d_seen)
 			snprintf(e->detail, sizeof(e->detail),
-				 "no packet of this flow; the %s never appears in the capture: the "
-				 "span port may not see it",
-				 !s_seen ? "initiator" : "responder");
+			         "no packet of this flow; the %s never appears in the capture: the "
+			         "span port may not see it",
+			         !s_seen ? "initiator" : "responder");
 		else
-			snprintf(e->detail, sizeof(e->detail),
-				 "no packet of this flow although both sides appear in the "
-				 "capture: the initiator never tried this port");
+			snprintf(
+			    e->detail, sizeof(e->detail),
+			    "no packet of this flow although both sides appear in the "
+			    "capture: the initiator never tried this port, or something between it "
+			    "and the capture point stopped the attempt");
 		break;
 	}
 	case V_NA:
 		snprintf(e->detail, sizeof(e->detail), "role %s is not defined in the site file",
-			 e->src_role == NULL ? e->rule->src_role : e->rule->dst_role);
+		         e->src_role == NULL ? e->rule->src_role : e->rule->dst_role);
 		break;
 	}
 }
@@ -453,7 +475,7 @@ sm_policy_member_seen(const struct sm_policy *p, const struct sm_role *r, size_t
 /* A member written as one address, or the observed address inside a prefix. */
 static void
 side_text(const struct sm_role *role, int member, bool satisfied, const struct sm_addr *sat,
-	  char *buf, size_t len)
+          char *buf, size_t len)
 {
 	if (satisfied) {
 		sm_addr_str(sat, buf, len);

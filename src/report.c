@@ -194,20 +194,20 @@ json_source(void *ctx, const char *path, uint64_t packets, const char *error)
 
 static void
 render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
-	    const struct sm_report_summary *sum, struct sm_errbuf *eb)
+            const struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
 	fprintf(out, "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"sources\": [",
-		(long long)run->id);
+	        (long long)run->id);
 	struct src_ctx sc = {out, 0, false};
 	sm_store_each_source(st, run->id, json_source, &sc, eb);
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
-		(unsigned long long)run->packets, (unsigned long long)run->bytes);
+	        (unsigned long long)run->packets, (unsigned long long)run->bytes);
 	sm_json_ts(out, run->first_ts);
 	fputs(", \"last_ts\": ", out);
 	sm_json_ts(out, run->last_ts);
 	fprintf(out, ",\n          \"sessions\": %llu, \"undecoded\": %llu, \"dropped\": %llu},\n",
-		(unsigned long long)run->sessions, (unsigned long long)run->undecoded,
-		(unsigned long long)run->dropped);
+	        (unsigned long long)run->sessions, (unsigned long long)run->undecoded,
+	        (unsigned long long)run->dropped);
 	fputs("  \"expected\": [", out);
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
@@ -230,7 +230,8 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		json_opt(out, r->dst);
 		fputs(",\n     \"verdict\": ", out);
 		sm_json_string(out, r->verdict);
-		fprintf(out, ", \"sessions\": %llu, \"first_ts\": ", (unsigned long long)r->sessions);
+		fprintf(out,
+		        ", \"sessions\": %llu, \"first_ts\": ", (unsigned long long)r->sessions);
 		sm_json_ts(out, r->first_ts);
 		fputs(", \"last_ts\": ", out);
 		sm_json_ts(out, r->last_ts);
@@ -255,10 +256,11 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		json_opt(out, u->src_role);
 		fputs(", \"dst_role\": ", out);
 		json_opt(out, u->dst_role);
-		fprintf(out, ", \"sessions\": %llu, \"packets\": %llu, \"bytes\": %llu,\n     "
-			     "\"first_ts\": ",
-			(unsigned long long)u->sessions, (unsigned long long)u->packets,
-			(unsigned long long)u->bytes);
+		fprintf(out,
+		        ", \"sessions\": %llu, \"packets\": %llu, \"bytes\": %llu,\n     "
+		        "\"first_ts\": ",
+		        (unsigned long long)u->sessions, (unsigned long long)u->packets,
+		        (unsigned long long)u->bytes);
 		sm_json_ts(out, u->first_ts);
 		fputs(", \"last_ts\": ", out);
 		sm_json_ts(out, u->last_ts);
@@ -268,11 +270,11 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	}
 	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
 	fprintf(out,
-		"  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
-		"\"optional_missing\": %llu, \"unexpected\": %llu}\n}\n",
-		(unsigned long long)sum->expected, (unsigned long long)sum->ok,
-		(unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-		(unsigned long long)sum->unexpected);
+	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
+	        "\"optional_missing\": %llu, \"unexpected\": %llu}\n}\n",
+	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
+	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
+	        (unsigned long long)sum->unexpected);
 }
 
 static void
@@ -389,7 +391,7 @@ flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "*";
 	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "*";
 	snprintf(buf, len, "%s%s  %s %s -> %s %s", r->proto, port, r->src_role, src, r->dst_role,
-		 dst);
+	         dst);
 }
 
 /* What to check and which ONTAP command tests the path, per flow and verdict. */
@@ -405,41 +407,43 @@ advice(FILE *out, const struct sm_expected_row *r)
 		sm_strlcpy(what, "ICMP echo", sizeof(what));
 	if (strcmp(r->verdict, "no-answer") == 0)
 		fprintf(out,
-			"      check: a firewall or ACL between %s and %s that drops %s (no "
-			"permit, or an explicit DROP)\n",
-			src, dst, what);
+		        "      check: a firewall or ACL between %s and %s that drops %s (no "
+		        "permit, or an explicit DROP)\n",
+		        src, dst, what);
 	else if (strcmp(r->verdict, "rejected") == 0)
 		fprintf(out,
-			"      check: a REJECT rule for %s on the device named above; if the "
-			"destination itself answered, the service is not listening there "
-			"(network interface service-policy show)\n",
-			what);
+		        "      check: a REJECT rule for %s on the device named above; if the "
+		        "destination itself answered, the service is not listening there "
+		        "(network interface service-policy show)\n",
+		        what);
 	else if (strcmp(r->verdict, "one-way") == 0)
 		fprintf(out, "      check: the span/mirror session: it must copy both directions "
-			     "(and every VLAN) of this path before this verdict can be trusted\n");
+		             "(and every VLAN) of this path before this verdict can be trusted\n");
 	else if (strcmp(r->verdict, "not-seen") == 0)
 		fprintf(out, "      check: that the capture point sees this path at all, then "
-			     "whether the initiator was configured to use it\n");
+		             "whether the initiator was configured to use it\n");
 	else
 		return;
 	bool mediator = strcmp(r->dst_role, "mediator") == 0;
 	if (mediator)
-		fprintf(out, "      test:  snapmirror mediator show; network interface "
-			     "service-policy show; network connections active show -remote-ip "
-			     "%s\n",
-			dst);
+		fprintf(out,
+		        "      test:  snapmirror mediator show; network interface "
+		        "service-policy show; network connections active show -remote-ip "
+		        "%s\n",
+		        dst);
 	else if (r->port < 0)
 		fprintf(out, "      test:  cluster peer ping; cluster peer health show\n");
 	else if (strncmp(r->src_role, "ic-", 3) == 0)
 		fprintf(out,
-			"      test:  cluster peer ping; network test-path -source-node <node> "
-			"-destination-cluster <peer> -destination-network-address %s; network "
-			"connections active show -remote-ip %s\n",
-			dst, dst);
+		        "      test:  cluster peer ping; network test-path -source-node <node> "
+		        "-destination-cluster <peer> -destination-network-address %s; network "
+		        "connections active show -remote-ip %s\n",
+		        dst, dst);
 	else
-		fprintf(out, "      test:  network connections active show -remote-ip %s; network "
-			     "interface service-policy show\n",
-			dst);
+		fprintf(out,
+		        "      test:  network connections active show -remote-ip %s; network "
+		        "interface service-policy show\n",
+		        dst);
 }
 
 static void
@@ -452,7 +456,7 @@ text_expected(FILE *out, const struct sm_expected_row *r, bool with_advice)
 		fmt_time(r->first_ts, t0, sizeof(t0));
 		fmt_time(r->last_ts, t1, sizeof(t1));
 		fprintf(out, "      %llu session(s), %s .. %s\n", (unsigned long long)r->sessions,
-			t0, t1);
+		        t0, t1);
 	}
 	if (r->detail[0])
 		fprintf(out, "      %s\n", r->detail);
@@ -465,38 +469,40 @@ text_source(void *ctx, const char *path, uint64_t packets, const char *error)
 {
 	struct src_ctx *c = ctx;
 	fprintf(c->out, "  source   %s (%llu packets)%s%s\n", path, (unsigned long long)packets,
-		error[0] ? ": " : "", error);
+	        error[0] ? ": " : "", error);
 	return true;
 }
 
 static void
 render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
-	    const struct sm_report_summary *sum, struct sm_errbuf *eb)
+            const struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
 	char t0[40], t1[40];
 	fmt_time(run->first_ts, t0, sizeof(t0));
 	fmt_time(run->last_ts, t1, sizeof(t1));
 	fprintf(out, "smaudit report, run %lld (%s, %s)\n", (long long)run->id, run->mode,
-		run->status);
+	        run->status);
 	struct src_ctx sc = {out, 0, true};
 	sm_store_each_source(st, run->id, text_source, &sc, eb);
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
 	fprintf(out, "  traffic  %llu packets, %llu bytes, %llu sessions, %llu undecoded",
-		(unsigned long long)run->packets, (unsigned long long)run->bytes,
-		(unsigned long long)run->sessions, (unsigned long long)run->undecoded);
+	        (unsigned long long)run->packets, (unsigned long long)run->bytes,
+	        (unsigned long long)run->sessions, (unsigned long long)run->undecoded);
 	if (run->dropped)
 		fprintf(out, ", %llu DROPPED by the capture", (unsigned long long)run->dropped);
 	if (run->evicted)
 		fprintf(out, ", %llu evicted (table full)", (unsigned long long)run->evicted);
 	fputc('\n', out);
 	if (strcmp(run->status, "complete") != 0)
-		fprintf(out, "  WARNING  this run did not finish (%s): verdicts cover only what "
-			     "was read\n",
-			run->status);
+		fprintf(out,
+		        "  WARNING  this run did not finish (%s): verdicts cover only what "
+		        "was read\n",
+		        run->status);
 	if (run->read_errors)
-		fprintf(out, "  WARNING  %llu capture file(s) could not be read to the end: "
-			     "flows after the damage may show as not-seen\n",
-			(unsigned long long)run->read_errors);
+		fprintf(out,
+		        "  WARNING  %llu capture file(s) could not be read to the end: "
+		        "flows after the damage may show as not-seen\n",
+		        (unsigned long long)run->read_errors);
 
 	fprintf(out, "\nMISSING EXPECTED FLOWS (%llu)\n", (unsigned long long)sum->missing);
 	for (size_t i = 0; i < w->nexp; i++)
@@ -506,24 +512,25 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs("  none\n", out);
 
 	fprintf(out, "\nUNEXPECTED TRAFFIC ON MONITORED ROLES (%llu)\n",
-		(unsigned long long)sum->unexpected);
+	        (unsigned long long)sum->unexpected);
 	for (size_t i = 0; i < w->nunx; i++) {
 		const struct sm_unexpected_row *u = &w->unx[i];
 		char port[16] = "";
 		if (u->port >= 0)
 			snprintf(port, sizeof(port), "/%d", u->port);
 		fmt_time(u->first_ts, t0, sizeof(t0));
-		fprintf(out, "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
-			     "first %s\n",
-			u->proto, port, u->src, u->src_role[0] ? u->src_role : "no role", u->dst,
-			u->dst_role[0] ? u->dst_role : "no role", (unsigned long long)u->sessions,
-			(unsigned long long)u->packets, u->state, t0);
+		fprintf(out,
+		        "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
+		        "first %s\n",
+		        u->proto, port, u->src, u->src_role[0] ? u->src_role : "no role", u->dst,
+		        u->dst_role[0] ? u->dst_role : "no role", (unsigned long long)u->sessions,
+		        (unsigned long long)u->packets, u->state, t0);
 	}
 	if (sum->unexpected == 0)
 		fputs("  none\n", out);
 
 	fprintf(out, "\nOPTIONAL FLOWS NOT SEEN WORKING (%llu)\n",
-		(unsigned long long)sum->optional_missing);
+	        (unsigned long long)sum->optional_missing);
 	for (size_t i = 0; i < w->nexp; i++)
 		if (strcmp(w->exp[i].kind, "optional") == 0 && is_missing(&w->exp[i]))
 			text_expected(out, &w->exp[i], false);
@@ -545,15 +552,15 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		for (size_t i = 0; i < w->nexp; i++)
 			if (strcmp(w->exp[i].verdict, "n/a") == 0)
 				fprintf(out, "  %s %s/%d %s -> %s: %s\n", w->exp[i].rule,
-					w->exp[i].proto, w->exp[i].port, w->exp[i].src_role,
-					w->exp[i].dst_role, w->exp[i].detail);
+				        w->exp[i].proto, w->exp[i].port, w->exp[i].src_role,
+				        w->exp[i].dst_role, w->exp[i].detail);
 	}
 
 	size_t unseen = 0;
 	for (size_t i = 0; i < w->ncov; i++)
 		unseen += !w->cov[i].seen;
 	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
-		w->ncov - unseen, w->ncov);
+	        w->ncov - unseen, w->ncov);
 	for (size_t i = 0; i < w->ncov; i++)
 		if (!w->cov[i].seen)
 			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
@@ -566,19 +573,19 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs("\nUNDECODED PACKETS BY REASON\n", out);
 		for (size_t i = 0; i < w->nctr; i++)
 			fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
-				(unsigned long long)w->ctr[i].value);
+			        (unsigned long long)w->ctr[i].value);
 	}
 	fprintf(out,
-		"\nSUMMARY: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
-		"unexpected\n",
-		(unsigned long long)sum->expected, (unsigned long long)sum->ok,
-		(unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-		(unsigned long long)sum->unexpected);
+	        "\nSUMMARY: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
+	        "unexpected\n",
+	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
+	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
+	        (unsigned long long)sum->unexpected);
 }
 
 enum sm_err
 sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
-		 struct sm_report_summary *sum, struct sm_errbuf *eb)
+                 struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
 	struct sm_run_row run;
 	struct rows w;

@@ -75,9 +75,9 @@ split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_M
 			*comma = '\0';
 		if (!sm_role_name_valid(s))
 			return perr(p, t->col + (int)(s - t->s),
-				    "invalid role name '%s': expected a role name such as ic-a "
-				    "(several joined by commas)",
-				    s);
+			            "invalid role name '%s': expected a role name such as ic-a "
+			            "(several joined by commas)",
+			            s);
 		if (*count == SM_MAX_MONITOR)
 			return perr(p, t->col, "too many roles in '%s'", t->s);
 		sm_strlcpy(names[(*count)++], s, SM_ROLE_NAME_MAX);
@@ -93,8 +93,8 @@ parse_proto_port(const struct parse *p, const struct sm_tok *t, struct sm_rule *
 	char *slash = strchr(t->s, '/');
 	if (slash == NULL)
 		return perr(p, t->col,
-			    "'%s': expected PROTO/PORT such as tcp/11104, udp/53 or icmp/echo",
-			    t->s);
+		            "'%s': expected PROTO/PORT such as tcp/11104, udp/53 or icmp/echo",
+		            t->s);
 	*slash = '\0';
 	const char *port = slash + 1;
 	int pcol = t->col + (int)(port - t->s);
@@ -125,8 +125,8 @@ parse_monitor(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules 
 	if (n < 2)
 		return perr(p, tok[0].col, "'%s' needs at least one role name", tok[0].s);
 	if (out->monitor_set)
-		return perr(p, tok[0].col, "'%s' given twice: list every monitored role on one line",
-			    tok[0].s);
+		return perr(p, tok[0].col,
+		            "'%s' given twice: list every monitored role on one line", tok[0].s);
 	out->monitor_set = true;
 	for (int i = 1; i < n; i++) {
 		char names[SM_MAX_MONITOR][SM_ROLE_NAME_MAX];
@@ -137,7 +137,7 @@ parse_monitor(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules 
 		for (int k = 0; k < cnt; k++) {
 			if (out->nmonitor == SM_MAX_MONITOR)
 				return perr(p, tok[i].col, "too many monitored roles at '%s'",
-					    tok[i].s);
+				            tok[i].s);
 			sm_strlcpy(out->monitor[out->nmonitor++], names[k], SM_ROLE_NAME_MAX);
 		}
 	}
@@ -159,13 +159,13 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 		r.kind = RK_ALLOW;
 	else
 		return perr(p, tok[0].col,
-			    "unknown keyword '%s': expected expect, optional, allow or monitor",
-			    tok[0].s);
+		            "unknown keyword '%s': expected expect, optional, allow or monitor",
+		            tok[0].s);
 	if (n < 5)
 		return perr(p, tok[n - 1].col + (int)strlen(tok[n - 1].s),
-			    "incomplete rule: expected '%s PROTO/PORT SRC-ROLES -> DST-ROLES "
-			    "[COVERAGE] \"purpose\"'",
-			    tok[0].s);
+		            "incomplete rule: expected '%s PROTO/PORT SRC-ROLES -> DST-ROLES "
+		            "[COVERAGE] \"purpose\"'",
+		            tok[0].s);
 	enum sm_err e = parse_proto_port(p, &tok[1], &r);
 	if (e != SM_OK)
 		return e;
@@ -188,7 +188,7 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 		if (tok[i].quoted) {
 			if (have_purpose)
 				return perr(p, tok[i].col, "second purpose string \"%s\"",
-					    tok[i].s);
+				            tok[i].s);
 			sm_strlcpy(r.purpose, tok[i].s, sizeof(r.purpose));
 			have_purpose = true;
 		} else if (strncmp(tok[i].s, "app=", 4) == 0) {
@@ -196,27 +196,28 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 			if (strcmp(a, "iscsi") && strcmp(a, "tls") && strcmp(a, "ssh") &&
 			    strcmp(a, "http"))
 				return perr(p, tok[i].col + 4,
-					    "unknown app '%s': expected iscsi, tls, ssh or http", a);
+				            "unknown app '%s': expected iscsi, tls, ssh or http",
+				            a);
 			sm_strlcpy(r.app, a, sizeof(r.app));
-		} else if (!have_cov && (strcmp(tok[i].s, "any") == 0 ||
-					 strcmp(tok[i].s, "each-pair") == 0 ||
-					 strcmp(tok[i].s, "each-member") == 0)) {
-			r.coverage = tok[i].s[0] == 'a'	     ? COV_ANY
-				     : tok[i].s[5] == 'p' ? COV_EACH_PAIR
-							  : COV_EACH_MEMBER;
+		} else if (!have_cov &&
+		           (strcmp(tok[i].s, "any") == 0 || strcmp(tok[i].s, "each-pair") == 0 ||
+		            strcmp(tok[i].s, "each-member") == 0)) {
+			r.coverage = tok[i].s[0] == 'a'   ? COV_ANY
+			             : tok[i].s[5] == 'p' ? COV_EACH_PAIR
+			                                  : COV_EACH_MEMBER;
 			have_cov = true;
 		} else {
 			return perr(p, tok[i].col,
-				    "unexpected '%s': expected any, each-pair, each-member, "
-				    "app=NAME or a \"purpose\" in double quotes",
-				    tok[i].s);
+			            "unexpected '%s': expected any, each-pair, each-member, "
+			            "app=NAME or a \"purpose\" in double quotes",
+			            tok[i].s);
 		}
 	}
 	if (!have_purpose)
 		return perr(p, tok[n - 1].col + (int)strlen(tok[n - 1].s),
-			    "missing purpose: expected a \"quoted text\" saying what the flow is "
-			    "for%s",
-			    "");
+		            "missing purpose: expected a \"quoted text\" saying what the flow is "
+		            "for%s",
+		            "");
 	for (int s = 0; s < nsrc; s++)
 		for (int d = 0; d < ndst; d++) {
 			struct sm_rule x = r;
@@ -266,7 +267,7 @@ sm_rules_parse(const char *text, const char *fname, struct sm_rules *out, struct
 	free(copy);
 	if (e == SM_OK && out->nrules == 0)
 		e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:1: the rules file defines no rule", fname,
-			     p.line > 0 ? p.line : 1);
+		             p.line > 0 ? p.line : 1);
 	if (e == SM_OK && !out->monitor_set) {
 		sm_strlcpy(out->monitor[0], "ic-a", SM_ROLE_NAME_MAX);
 		sm_strlcpy(out->monitor[1], "ic-b", SM_ROLE_NAME_MAX);
@@ -300,24 +301,23 @@ rules_use(const struct sm_rules *r, const char *role)
 }
 
 void
-sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn,
-		    void *ctx)
+sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx)
 {
 	char msg[512];
 	for (size_t i = 0; i < s->nroles; i++)
 		if (!rules_use(r, s->roles[i].name)) {
 			snprintf(msg, sizeof(msg),
-				 "%s:%d:6: warning: role '%s' is used by no rule of %s; its "
-				 "addresses are checked only as unexpected traffic",
-				 s->path, s->roles[i].line, s->roles[i].name, r->name);
+			         "%s:%d:6: warning: role '%s' is used by no rule of %s; its "
+			         "addresses are checked only as unexpected traffic",
+			         s->path, s->roles[i].line, s->roles[i].name, r->name);
 			warn(ctx, msg);
 		}
 	for (size_t i = 0; i < r->nmonitor; i++)
 		if (sm_site_role(s, r->monitor[i]) == NULL) {
 			snprintf(msg, sizeof(msg),
-				 "%s: warning: monitored role '%s' is not defined in the site "
-				 "file; no unexpected traffic can be found on it",
-				 s->path, r->monitor[i]);
+			         "%s: warning: monitored role '%s' is not defined in the site "
+			         "file; no unexpected traffic can be found on it",
+			         s->path, r->monitor[i]);
 			warn(ctx, msg);
 		}
 }

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL UINT32_MAX
+#define NIL         UINT32_MAX
 #define CHUNK_SHIFT 12
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
-#define SEC 1000000000LL
+#define CHUNK_SIZE  (1u << CHUNK_SHIFT)
+#define SEC         1000000000LL
 
 enum list_id { L_TCP_OPEN, L_TCP_CLOSED, L_UDP, L_OTHER, L_COUNT };
 
@@ -164,8 +164,8 @@ endpoint_less(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uin
 }
 
 static uint32_t
-key_hash(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb,
-	 uint8_t proto, int32_t vlan, int32_t inner_vlan)
+key_hash(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb, uint8_t proto,
+         int32_t vlan, int32_t inner_vlan)
 {
 	if (endpoint_less(b, pb, a, pa)) {
 		const struct sm_addr *ta = a;
@@ -195,7 +195,7 @@ session_hash(const struct sm_session *s)
 /* Direction of (src,sport -> dst,dport) in s: 0 fwd, 1 rev, -1 not this session. */
 static int
 session_dir(const struct sm_session *s, const struct sm_addr *src, uint16_t sport,
-	    const struct sm_addr *dst, uint16_t dport)
+            const struct sm_addr *dst, uint16_t dport)
 {
 	if (s->sport == sport && s->dport == dport && sm_addr_eq(&s->src, src) &&
 	    sm_addr_eq(&s->dst, dst))
@@ -260,7 +260,7 @@ list_for(const struct sm_session *s)
 {
 	if (s->proto == SM_PROTO_TCP) {
 		bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
-			      (s->state[0] == EP_CLOSED && s->state[1] == EP_CLOSED);
+		              (s->state[0] == EP_CLOSED && s->state[1] == EP_CLOSED);
 		return closed ? L_TCP_CLOSED : L_TCP_OPEN;
 	}
 	return s->proto == SM_PROTO_UDP ? L_UDP : L_OTHER;
@@ -415,7 +415,8 @@ history_add(struct sm_session *s, int dir, char letter, int bit)
 static bool
 is_service_port(const struct sm_session_table *t, uint16_t port)
 {
-	if (t->opts.service_ports != NULL && (t->opts.service_ports[port >> 3] & (1u << (port & 7))))
+	if (t->opts.service_ports != NULL &&
+	    (t->opts.service_ports[port >> 3] & (1u << (port & 7))))
 		return true;
 	return port < 1024;
 }
@@ -499,7 +500,7 @@ is_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
 	if (!pkt->l4_header || !(f & TH_SYN) || (f & TH_ACK))
 		return false;
 	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
-		      s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
+	              s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
 	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
 		return false; /* a retransmitted SYN */
 	if (closed)
@@ -531,7 +532,7 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	if (pkt->icmp_error && pkt->quote.ports_known) {
 		const struct sm_quote *q = &pkt->quote;
 		uint32_t qi = lookup(t, q->proto, pkt->vlan, pkt->inner_vlan, &q->src, q->sport,
-				     &q->dst, q->dport, &dir);
+		                     &q->dst, q->dport, &dir);
 		if (qi != NIL) {
 			attach_icmp_error(t, pkt, at(t, qi));
 			return true;
@@ -539,7 +540,7 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	}
 
 	uint32_t idx = lookup(t, pkt->proto, pkt->vlan, pkt->inner_vlan, &pkt->src, pkt->sport,
-			      &pkt->dst, pkt->dport, &dir);
+	                      &pkt->dst, pkt->dport, &dir);
 	if (idx != NIL && pkt->proto == SM_PROTO_TCP && is_port_reuse(at(t, idx), dir, pkt)) {
 		finish(t, idx, END_CLOSED);
 		idx = NIL;

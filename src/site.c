@@ -62,19 +62,20 @@ warn_overlaps(const struct sm_site *s, const char *fname, sm_warn_fn warn, void 
 					if (!sm_prefix_overlap(&x->prefix, &y->prefix))
 						continue;
 					char msg[512];
-					snprintf(msg, sizeof(msg),
-						 "%s:%d:%d: warning: %s (role %s) overlaps %s (role "
-						 "%s, line %d); traffic of these addresses counts "
-						 "for both",
-						 fname, y->line, y->col, y->text, s->roles[j].name,
-						 x->text, s->roles[i].name, x->line);
+					snprintf(
+					    msg, sizeof(msg),
+					    "%s:%d:%d: warning: %s (role %s) overlaps %s (role "
+					    "%s, line %d); traffic of these addresses counts "
+					    "for both",
+					    fname, y->line, y->col, y->text, s->roles[j].name,
+					    x->text, s->roles[i].name, x->line);
 					warn(ctx, msg);
 				}
 }
 
 static enum sm_err
 add_member(struct sm_role *r, const struct sm_prefix *p, const char *text, int line, int col,
-	   struct sm_errbuf *eb)
+           struct sm_errbuf *eb)
 {
 	struct sm_member *n = realloc(r->members, (r->nmembers + 1) * sizeof(*n));
 	if (n == NULL)
@@ -96,8 +97,8 @@ add_member(struct sm_role *r, const struct sm_prefix *p, const char *text, int l
 }
 
 enum sm_err
-sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_fn warn,
-	      void *ctx, struct sm_errbuf *eb)
+sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_fn warn, void *ctx,
+              struct sm_errbuf *eb)
 {
 	memset(out, 0, sizeof(*out));
 	char *copy = strdup(text);
@@ -108,8 +109,7 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 	}
 	char *cursor = copy, *line;
 	enum sm_err e = SM_OK;
-	for (int lineno = 1; e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL;
-	     lineno++) {
+	for (int lineno = 1; e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL; lineno++) {
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
 		int col;
 		const char *why;
@@ -121,37 +121,38 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		if (n == 0)
 			continue;
 		if (strcmp(tok[0].s, "role") != 0) {
-			e = sm_error(eb, SM_ERR_CONFIG,
-				     "%s:%d:%d: unknown keyword '%s': expected 'role NAME ADDRESS...'",
-				     fname, lineno, tok[0].col, tok[0].s);
+			e = sm_error(
+			    eb, SM_ERR_CONFIG,
+			    "%s:%d:%d: unknown keyword '%s': expected 'role NAME ADDRESS...'",
+			    fname, lineno, tok[0].col, tok[0].s);
 			break;
 		}
 		if (n < 2) {
 			e = sm_error(eb, SM_ERR_CONFIG,
-				     "%s:%d:%d: 'role' needs a name and at least one address",
-				     fname, lineno, tok[0].col + 4);
+			             "%s:%d:%d: 'role' needs a name and at least one address",
+			             fname, lineno, tok[0].col + 4);
 			break;
 		}
 		if (!sm_role_name_valid(tok[1].s)) {
 			e = sm_error(eb, SM_ERR_CONFIG,
-				     "%s:%d:%d: invalid role name '%s': expected a letter then "
-				     "letters, digits, '-' or '_' (at most %d characters)",
-				     fname, lineno, tok[1].col, tok[1].s, SM_ROLE_NAME_MAX - 1);
+			             "%s:%d:%d: invalid role name '%s': expected a letter then "
+			             "letters, digits, '-' or '_' (at most %d characters)",
+			             fname, lineno, tok[1].col, tok[1].s, SM_ROLE_NAME_MAX - 1);
 			break;
 		}
 		if (n < 3) {
 			e = sm_error(eb, SM_ERR_CONFIG,
-				     "%s:%d:%d: role '%s' lists no address: expected IPv4/IPv6 "
-				     "addresses or CIDR prefixes after the name",
-				     fname, lineno, tok[1].col + (int)strlen(tok[1].s), tok[1].s);
+			             "%s:%d:%d: role '%s' lists no address: expected IPv4/IPv6 "
+			             "addresses or CIDR prefixes after the name",
+			             fname, lineno, tok[1].col + (int)strlen(tok[1].s), tok[1].s);
 			break;
 		}
 		const struct sm_role *prev = sm_site_role(out, tok[1].s);
 		if (prev != NULL) {
 			e = sm_error(eb, SM_ERR_CONFIG,
-				     "%s:%d:%d: role '%s' is already defined on line %d: list all "
-				     "its addresses on one line",
-				     fname, lineno, tok[1].col, tok[1].s, prev->line);
+			             "%s:%d:%d: role '%s' is already defined on line %d: list all "
+			             "its addresses on one line",
+			             fname, lineno, tok[1].col, tok[1].s, prev->line);
 			break;
 		}
 		struct sm_role *nr = realloc(out->roles, (out->nroles + 1) * sizeof(*nr));
@@ -168,9 +169,9 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 			struct sm_prefix p;
 			if (!sm_prefix_parse(tok[i].s, &p, &why)) {
 				e = sm_error(eb, SM_ERR_CONFIG,
-					     "%s:%d:%d: '%s': %s (expected e.g. 10.10.1.11, "
-					     "fd00:20::11 or 10.99.0.0/24)",
-					     fname, lineno, tok[i].col, tok[i].s, why);
+				             "%s:%d:%d: '%s': %s (expected e.g. 10.10.1.11, "
+				             "fd00:20::11 or 10.99.0.0/24)",
+				             fname, lineno, tok[i].col, tok[i].s, why);
 				break;
 			}
 			e = add_member(r, &p, tok[i].s, lineno, tok[i].col, eb);
@@ -186,7 +187,7 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 
 enum sm_err
 sm_site_load(const char *path, struct sm_site *out, sm_warn_fn warn, void *ctx,
-	     struct sm_errbuf *eb)
+             struct sm_errbuf *eb)
 {
 	char *text;
 	memset(out, 0, sizeof(*out));

@@ -8,15 +8,7 @@
 
 #define BATCH_ROWS 20000
 
-enum stmt_id {
-	ST_SESSION,
-	ST_SOURCE,
-	ST_COUNTER,
-	ST_EXPECTED,
-	ST_FINDING,
-	ST_COVERAGE,
-	ST_COUNT
-};
+enum stmt_id { ST_SESSION, ST_SOURCE, ST_COUNTER, ST_EXPECTED, ST_FINDING, ST_COVERAGE, ST_COUNT };
 
 struct sm_store {
 	sqlite3 *db;
@@ -54,19 +46,19 @@ static const char *const schema_v1 =
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION] =
-	"INSERT INTO sessions(run_id, proto, src, sport, dst, dport, vlan, first_ts, last_ts,"
-	" state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
-	" established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
-	" icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-	" src_role, dst_role) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	"?,?,?,?,?,?,?)",
+        "INSERT INTO sessions(run_id, proto, src, sport, dst, dport, vlan, first_ts, last_ts,"
+        " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
+        " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
+        " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
+        " src_role, dst_role) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
-		    " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
-		    " hint_src, hint_dst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
+                    " hint_src, hint_dst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_FINDING] = "INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
-		   " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
     [ST_COVERAGE] = "INSERT INTO role_coverage VALUES (?,?,?,?)",
 };
 
@@ -82,7 +74,7 @@ exec(struct sm_store *st, const char *sql, const char *what, struct sm_errbuf *e
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		enum sm_err e = sm_error(eb, SM_ERR_DB, "database error while %s: %s", what,
-					 msg ? msg : sqlite3_errmsg(st->db));
+		                         msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return e;
 	}
@@ -111,12 +103,12 @@ check_schema(struct sm_store *st, struct sm_errbuf *eb)
 		return exec(st, schema_v1, "creating the schema", eb);
 	if (version == 0)
 		return sm_error(eb, SM_ERR_DB,
-				"this SQLite file was not written by smaudit (no schema version)");
+		                "this SQLite file was not written by smaudit (no schema version)");
 	if (version > SM_SCHEMA_VERSION)
 		return sm_error(eb, SM_ERR_DB,
-				"database schema version %d is newer than this smaudit understands "
-				"(%d): upgrade smaudit",
-				version, SM_SCHEMA_VERSION);
+		                "database schema version %d is newer than this smaudit understands "
+		                "(%d): upgrade smaudit",
+		                version, SM_SCHEMA_VERSION);
 	return SM_OK;
 }
 
@@ -131,7 +123,7 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	const char *name = path ? path : ":memory:";
 	if (sqlite3_open_v2(name, &st->db, flags, NULL) != SQLITE_OK) {
 		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: cannot open database: %s", name,
-					 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		sm_store_close(st);
 		return e;
 	}
@@ -139,12 +131,12 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	enum sm_err e = SM_OK;
 	if (path != NULL)
 		e = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-			 "setting WAL mode", eb);
+		         "setting WAL mode", eb);
 	if (e == SM_OK)
 		e = check_schema(st, eb);
 	for (int i = 0; e == SM_OK && i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &st->stmt[i], NULL) != SQLITE_OK)
+		                       &st->stmt[i], NULL) != SQLITE_OK)
 			e = db_fail(st, eb, "preparing statements");
 	if (e != SM_OK) {
 		if (path != NULL) {
@@ -252,15 +244,15 @@ step_insert(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_er
 
 enum sm_err
 sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,
-		   const char *site, const char *rules, int64_t *run_id, struct sm_errbuf *eb)
+                   const char *site, const char *rules, int64_t *run_id, struct sm_errbuf *eb)
 {
 	char started[32];
 	now_text(started, sizeof(started));
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO runs(started, mode, sources, status, packets, bytes,"
-			       " dropped, site, rules) VALUES (?,?,?,'running',0,0,0,?,?)",
-			       -1, &s, NULL) != SQLITE_OK)
+	                       "INSERT INTO runs(started, mode, sources, status, packets, bytes,"
+	                       " dropped, site, rules) VALUES (?,?,?,'running',0,0,0,?,?)",
+	                       -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "recording the run");
 	bind_text(s, 1, started);
 	bind_text(s, 2, mode);
@@ -286,7 +278,7 @@ addr_or_null(const struct sm_addr *a, char *buf)
 
 enum sm_err
 sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
-		 const struct sm_session_class *cls, struct sm_errbuf *eb)
+                 const struct sm_session_class *cls, struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_SESSION];
 	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], pbuf[8], ebuf[SM_ADDRSTRLEN],
@@ -340,8 +332,8 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 }
 
 enum sm_err
-sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,
-		uint64_t packets, uint64_t bytes, const char *error, struct sm_errbuf *eb)
+sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, uint64_t packets,
+                uint64_t bytes, const char *error, struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_SOURCE];
 	sqlite3_bind_int64(s, 1, run_id);
@@ -355,7 +347,7 @@ sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,
 
 enum sm_err
 sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t value,
-		 struct sm_errbuf *eb)
+                 struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_COUNTER];
 	sqlite3_bind_int64(s, 1, run_id);
@@ -366,7 +358,7 @@ sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t
 
 enum sm_err
 sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_row *r,
-		  struct sm_errbuf *eb)
+                  struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_EXPECTED];
 	int i = 1;
@@ -393,7 +385,7 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 
 enum sm_err
 sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
-		 struct sm_errbuf *eb)
+                 struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_FINDING];
 	int i = 1;
@@ -412,7 +404,7 @@ sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_ro
 
 enum sm_err
 sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
-		  struct sm_errbuf *eb)
+                  struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_COVERAGE];
 	sqlite3_bind_int64(s, 1, run_id);
@@ -434,13 +426,15 @@ sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errb
 	sqlite3_stmt *s;
 	char sql[sizeof(unexpected_sql) + 400];
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO findings(run_id, kind, severity, proto, src, dst, port, verdict,"
-		 " detail) SELECT ?1, 'unexpected', 'error', proto, src, dst, port, NULL,"
-		 " printf('%%d session(s), %%d packets, last state %%s', s, p, state) FROM"
-		 " (SELECT proto, src, dst, port, count(*) s, sum(pk) p, max(last_ts) m, state FROM (SELECT"
-		 " proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
-		 " port, pkts_fwd + pkts_rev pk, last_ts, state FROM sessions WHERE run_id = ?1"
-		 " AND class = 'unexpected') GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port)");
+	         "INSERT INTO findings(run_id, kind, severity, proto, src, dst, port, verdict,"
+	         " detail) SELECT ?1, 'unexpected', 'error', proto, src, dst, port, NULL,"
+	         " printf('%%d session(s), %%d packets, last state %%s', s, p, state) FROM"
+	         " (SELECT proto, src, dst, port, count(*) s, sum(pk) p, max(last_ts) m, state "
+	         "FROM (SELECT"
+	         " proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
+	         " port, pkts_fwd + pkts_rev pk, last_ts, state FROM sessions WHERE run_id = ?1"
+	         " AND class = 'unexpected') GROUP BY proto, src, dst, port ORDER BY proto, src, "
+	         "dst, port)");
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK)
 		return e;
@@ -463,11 +457,12 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	if (e != SM_OK)
 		return e;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
-			       " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
-			       " read_errors=? WHERE id=?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        st->db,
+	        "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
+	        " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
+	        " read_errors=? WHERE id=?",
+	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "finishing the run");
 	int i = 1;
 	bind_text(s, i++, finished);
@@ -527,16 +522,16 @@ sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 }
 
 enum sm_err
-sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r,
-		  struct sm_errbuf *eb)
+sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, struct sm_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, started, finished, mode, status, sources, site, rules,"
-			       " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
-			       " first_ts, last_ts FROM runs WHERE id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        st->db,
+	        "SELECT id, started, finished, mode, status, sources, site, rules,"
+	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
+	        " first_ts, last_ts FROM runs WHERE id = ?",
+	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "reading the run");
 	sqlite3_bind_int64(s, 1, run_id);
 	int rc = sqlite3_step(s);
@@ -544,7 +539,7 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r,
 		sqlite3_finalize(s);
 		if (rc == SQLITE_DONE)
 			return sm_error(eb, SM_ERR_USAGE, "no run %lld in the database",
-					(long long)run_id);
+			                (long long)run_id);
 		return db_fail(st, eb, "reading the run");
 	}
 	int i = 0;
@@ -582,8 +577,8 @@ sm_run_row_free(struct sm_run_row *r)
 
 /* Prepares sql with the run id bound as ?1 and calls row() for each result. */
 static enum sm_err
-each_row(struct sm_store *st, const char *sql, int64_t run_id,
-	 bool (*row)(sqlite3_stmt *, void *), void *ctx, const char *what, struct sm_errbuf *eb)
+each_row(struct sm_store *st, const char *sql, int64_t run_id, bool (*row)(sqlite3_stmt *, void *),
+         void *ctx, const char *what, struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -639,16 +634,16 @@ expected_row(sqlite3_stmt *s, void *p)
 
 enum sm_err
 sm_store_each_expected(struct sm_store *st, int64_t run_id,
-		       bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
-		       struct sm_errbuf *eb)
+                       bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
+                       struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.exp = fn;
 	return each_row(st,
-			"SELECT rule, kind, proto, port, src_role, dst_role, src, dst, verdict,"
-			" sessions, failed, first_ts, last_ts, purpose, detail, hint_src, hint_dst"
-			" FROM expected WHERE run_id = ?1 ORDER BY id",
-			run_id, expected_row, &c, "reading expected flows", eb);
+	                "SELECT rule, kind, proto, port, src_role, dst_role, src, dst, verdict,"
+	                " sessions, failed, first_ts, last_ts, purpose, detail, hint_src, hint_dst"
+	                " FROM expected WHERE run_id = ?1 ORDER BY id",
+	                run_id, expected_row, &c, "reading expected flows", eb);
 }
 
 static bool
@@ -675,8 +670,8 @@ unexpected_row(sqlite3_stmt *s, void *p)
 
 enum sm_err
 sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
-			 bool (*fn)(void *, const struct sm_unexpected_row *), void *ctx,
-			 struct sm_errbuf *eb)
+                         bool (*fn)(void *, const struct sm_unexpected_row *), void *ctx,
+                         struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.unx = fn;
@@ -699,15 +694,15 @@ coverage_row(sqlite3_stmt *s, void *p)
 
 enum sm_err
 sm_store_each_coverage(struct sm_store *st, int64_t run_id,
-		       bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
-		       struct sm_errbuf *eb)
+                       bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
+                       struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.cov = fn;
 	return each_row(st,
-			"SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
-			" ORDER BY rowid",
-			run_id, coverage_row, &c, "reading coverage", eb);
+	                "SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
+	                " ORDER BY rowid",
+	                run_id, coverage_row, &c, "reading coverage", eb);
 }
 
 static bool
@@ -722,14 +717,13 @@ counter_row(sqlite3_stmt *s, void *p)
 
 enum sm_err
 sm_store_each_counter(struct sm_store *st, int64_t run_id,
-		      bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
-		      struct sm_errbuf *eb)
+                      bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
+                      struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.ctr = fn;
-	return each_row(st,
-			"SELECT name, value FROM run_counters WHERE run_id = ?1 ORDER BY rowid",
-			run_id, counter_row, &c, "reading counters", eb);
+	return each_row(st, "SELECT name, value FROM run_counters WHERE run_id = ?1 ORDER BY rowid",
+	                run_id, counter_row, &c, "reading counters", eb);
 }
 
 static bool
@@ -738,28 +732,27 @@ source_row(sqlite3_stmt *s, void *p)
 	struct cb *c = p;
 	const unsigned char *path = sqlite3_column_text(s, 0);
 	const unsigned char *err = sqlite3_column_text(s, 2);
-	return c->fn.src(
-	    c->ctx, path ? (const char *)path : "", (uint64_t)sqlite3_column_int64(s, 1),
-	    err ? (const char *)err : "");
+	return c->fn.src(c->ctx, path ? (const char *)path : "",
+	                 (uint64_t)sqlite3_column_int64(s, 1), err ? (const char *)err : "");
 }
 
 enum sm_err
 sm_store_each_source(struct sm_store *st, int64_t run_id,
-		     bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
-		     struct sm_errbuf *eb)
+                     bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
+                     struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.src = fn;
 	return each_row(st,
-			"SELECT path, packets, error FROM run_sources WHERE run_id = ?1 ORDER BY"
-			" idx",
-			run_id, source_row, &c, "reading sources", eb);
+	                "SELECT path, packets, error FROM run_sources WHERE run_id = ?1 ORDER BY"
+	                " idx",
+	                run_id, source_row, &c, "reading sources", eb);
 }
 
 enum sm_err
 sm_store_each_session(struct sm_store *st, const struct sm_query *q,
-		      bool (*fn)(void *, const struct sm_session_row *), void *ctx,
-		      struct sm_errbuf *eb)
+                      bool (*fn)(void *, const struct sm_session_row *), void *ctx,
+                      struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s;
 	const char *sql =

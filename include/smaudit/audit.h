@@ -37,6 +37,6 @@ struct sm_audit_opts {
 
 /* On success *store (owned by the caller) holds run *run_id. */
 enum sm_err sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store, int64_t *run_id,
-			 struct sm_errbuf *eb);
+                         struct sm_errbuf *eb);
 
 #endif

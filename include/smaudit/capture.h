@@ -18,8 +18,8 @@
 struct sm_raw_packet {
 	int64_t ts_ns; /* UNIX time in nanoseconds */
 	uint32_t caplen;
-	uint32_t len; /* length on the wire */
-	int linktype; /* DLT_* value */
+	uint32_t len;    /* length on the wire */
+	int linktype;    /* DLT_* value */
 	uint32_t source; /* index into the source list */
 	const uint8_t *data;
 };
@@ -44,8 +44,8 @@ struct sm_capture;
  * *out is owned by the caller and freed with sm_capture_close().
  */
 enum sm_err sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninputs,
-			    const char *bpf, sm_capture_warn_fn warn, void *warn_ctx,
-			    struct sm_errbuf *eb);
+                            const char *bpf, sm_capture_warn_fn warn, void *warn_ctx,
+                            struct sm_errbuf *eb);
 
 /* Next packet of the merged timeline: 1 = got one, 0 = all sources done. */
 int sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);

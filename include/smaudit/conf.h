@@ -12,7 +12,7 @@
 #include "smaudit/err.h"
 
 #define SM_CONF_MAX_TOKENS 64
-#define SM_CONF_MAX_FILE (1024 * 1024)
+#define SM_CONF_MAX_FILE   (1024 * 1024)
 
 struct sm_tok {
 	char *s; /* NUL-terminated, inside the caller's line buffer */

@@ -68,9 +68,9 @@ const char *sm_tunnel_name(enum sm_tunnel t);
 #define TH_ACK 0x10
 #define TH_URG 0x20
 
-#define SM_PROTO_ICMP 1
-#define SM_PROTO_TCP 6
-#define SM_PROTO_UDP 17
+#define SM_PROTO_ICMP  1
+#define SM_PROTO_TCP   6
+#define SM_PROTO_UDP   17
 #define SM_PROTO_ICMP6 58
 
 /* A packet quoted inside an ICMP error. */
@@ -88,12 +88,12 @@ struct sm_packet {
 	int32_t inner_vlan;
 
 	struct sm_addr src, dst;
-	uint8_t proto; /* IP protocol of the transport header */
-	uint8_t ttl;   /* TTL / hop limit */
+	uint8_t proto;   /* IP protocol of the transport header */
+	uint8_t ttl;     /* TTL / hop limit */
 	uint32_t ip_len; /* bytes of the IP datagram on the wire */
 
-	bool fragment;    /* part of a fragmented datagram */
-	bool l4_header;   /* transport header present (false for non-first fragments) */
+	bool fragment;      /* part of a fragmented datagram */
+	bool l4_header;     /* transport header present (false for non-first fragments) */
 	uint32_t held_pkts; /* earlier fragments of this datagram, counted now */
 	uint32_t held_bytes;
 
@@ -115,9 +115,9 @@ struct sm_packet {
 };
 
 struct sm_decoder_opts {
-	uint32_t max_frags;  /* fragment table bound */
+	uint32_t max_frags; /* fragment table bound */
 	int64_t frag_timeout_ns;
-	bool vxlan;           /* decapsulate udp/4789 */
+	bool vxlan; /* decapsulate udp/4789 */
 };
 
 struct sm_decoder;

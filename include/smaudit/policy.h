@@ -49,7 +49,7 @@ struct sm_policy;
 struct sm_policy *sm_policy_new(const struct sm_rules *rules, const struct sm_site *site);
 void sm_policy_free(struct sm_policy *p);
 void sm_policy_classify(struct sm_policy *p, const struct sm_session *s,
-			struct sm_classification *out);
+                        struct sm_classification *out);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);

@@ -20,7 +20,7 @@ struct sm_report_summary {
 };
 
 enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
-			     struct sm_report_summary *sum, struct sm_errbuf *eb);
+                             struct sm_report_summary *sum, struct sm_errbuf *eb);
 /* Writes s as a JSON string literal. */
 void sm_json_string(FILE *out, const char *s);
 /* Writes a UNIX time with up to microsecond precision, or null for 0. */

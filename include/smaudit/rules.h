@@ -51,7 +51,7 @@ struct sm_rules {
 };
 
 enum sm_err sm_rules_parse(const char *text, const char *fname, struct sm_rules *out,
-			   struct sm_errbuf *eb);
+                           struct sm_errbuf *eb);
 enum sm_err sm_rules_load(const char *path, struct sm_rules *out, struct sm_errbuf *eb);
 void sm_rules_free(struct sm_rules *r);
 const char *sm_rule_kind_name(enum sm_rule_kind k);
@@ -59,6 +59,6 @@ const char *sm_coverage_name(enum sm_coverage c);
 bool sm_rules_monitors(const struct sm_rules *r, const char *role);
 /* Warns about roles the rules use that the site does not define, and site roles no rule uses. */
 void sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn,
-			 void *ctx);
+                         void *ctx);
 
 #endif

@@ -45,8 +45,8 @@ struct sm_session {
 	uint8_t state[2]; /* enum sm_ep_state per direction (TCP) */
 	char history[24];
 	uint16_t history_seen;
-	bool flipped;       /* initiator chosen against the first packet's direction */
-	bool syn_seen;      /* initiator's SYN seen */
+	bool flipped;  /* initiator chosen against the first packet's direction */
+	bool syn_seen; /* initiator's SYN seen */
 	uint32_t syn_seq;
 	uint32_t syn_count; /* SYNs (with retransmissions) sent by the initiator */
 	bool resp_answer;   /* responder sent a non-RST packet */
@@ -80,8 +80,8 @@ typedef void (*sm_session_emit_fn)(void *ctx, const struct sm_session *s, enum s
 
 struct sm_session_opts {
 	uint32_t max_sessions;
-	int64_t tcp_timeout_ns;   /* idle timeout of an open TCP session */
-	int64_t tcp_close_ns;     /* how long a closed TCP session waits for stragglers */
+	int64_t tcp_timeout_ns; /* idle timeout of an open TCP session */
+	int64_t tcp_close_ns;   /* how long a closed TCP session waits for stragglers */
 	int64_t udp_timeout_ns;
 	int64_t other_timeout_ns; /* ICMP and other protocols */
 	/* Ports a server listens on (bit per port), used to pick the initiator of a
@@ -98,7 +98,7 @@ struct sm_session_table;
 
 /* Returns NULL when out of memory.  Defaults fill fields left zero. */
 struct sm_session_table *sm_session_table_new(const struct sm_session_opts *opts,
-					      sm_session_emit_fn emit, void *ctx);
+                                              sm_session_emit_fn emit, void *ctx);
 void sm_session_table_free(struct sm_session_table *t);
 /* Accounts one decoded packet.  Returns false only when out of memory. */
 bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt);

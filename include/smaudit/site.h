@@ -34,10 +34,10 @@ struct sm_site {
 };
 
 /* Parses text (named fname in messages).  out is freed with sm_site_free. */
-enum sm_err sm_site_parse(const char *text, const char *fname, struct sm_site *out,
-			  sm_warn_fn warn, void *ctx, struct sm_errbuf *eb);
+enum sm_err sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_fn warn,
+                          void *ctx, struct sm_errbuf *eb);
 enum sm_err sm_site_load(const char *path, struct sm_site *out, sm_warn_fn warn, void *ctx,
-			 struct sm_errbuf *eb);
+                         struct sm_errbuf *eb);
 void sm_site_free(struct sm_site *s);
 const struct sm_role *sm_site_role(const struct sm_site *s, const char *name);
 /* Index of the member of role r that contains a, or -1. */

@@ -24,7 +24,7 @@ struct sm_session_class {
 	const char *class_name; /* expected, optional, allowed, unexpected, unmonitored */
 	const char *rule;       /* NULL if none */
 	const char *src_role, *dst_role;
-	const char *source;     /* capture file of its first packet */
+	const char *source; /* capture file of its first packet */
 };
 
 struct sm_run_row {
@@ -47,7 +47,7 @@ struct sm_expected_row {
 	char src[64], dst[64]; /* "" = null */
 	char verdict[12];
 	uint64_t sessions;
-	uint64_t failed; /* sessions that failed while others succeeded */
+	uint64_t failed;          /* sessions that failed while others succeeded */
 	double first_ts, last_ts; /* 0 = none */
 	char purpose[160];
 	char detail[512];
@@ -57,7 +57,7 @@ struct sm_expected_row {
 struct sm_unexpected_row {
 	char proto[8];
 	char src[64], dst[64];
-	int port; /* -1 for ICMP */
+	int port;                        /* -1 for ICMP */
 	char src_role[40], dst_role[40]; /* "" = null */
 	uint64_t sessions, packets, bytes;
 	double first_ts, last_ts;
@@ -84,7 +84,7 @@ struct sm_counter_row {
 struct sm_query {
 	int64_t run_id; /* 0 = latest */
 	const char *host;
-	int port; /* -1 = any */
+	int port;            /* -1 = any */
 	double since, until; /* 0 = open */
 	const char *class_name;
 	uint64_t limit;
@@ -100,58 +100,57 @@ struct sm_session_row {
 
 /* path NULL = in-memory database.  *out owned by caller, freed by sm_store_close. */
 enum sm_err sm_store_open(struct sm_store **out, const char *path, bool create,
-			  struct sm_errbuf *eb);
+                          struct sm_errbuf *eb);
 void sm_store_close(struct sm_store *st);
 
 /* Writing a run. */
 enum sm_err sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,
-			       const char *site, const char *rules, int64_t *run_id,
-			       struct sm_errbuf *eb);
+                               const char *site, const char *rules, int64_t *run_id,
+                               struct sm_errbuf *eb);
 enum sm_err sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s,
-			     const struct sm_session_class *cls, struct sm_errbuf *eb);
+                             const struct sm_session_class *cls, struct sm_errbuf *eb);
 enum sm_err sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,
-			    uint64_t packets, uint64_t bytes, const char *error,
-			    struct sm_errbuf *eb);
-enum sm_err sm_store_counter(struct sm_store *st, int64_t run_id, const char *name,
-			     uint64_t value, struct sm_errbuf *eb);
+                            uint64_t packets, uint64_t bytes, const char *error,
+                            struct sm_errbuf *eb);
+enum sm_err sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t value,
+                             struct sm_errbuf *eb);
 enum sm_err sm_store_expected(struct sm_store *st, int64_t run_id,
-			      const struct sm_expected_row *row, struct sm_errbuf *eb);
+                              const struct sm_expected_row *row, struct sm_errbuf *eb);
 enum sm_err sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
-			     struct sm_errbuf *eb);
-enum sm_err sm_store_coverage(struct sm_store *st, int64_t run_id,
-			      const struct sm_coverage_row *c, struct sm_errbuf *eb);
+                             struct sm_errbuf *eb);
+enum sm_err sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
+                              struct sm_errbuf *eb);
 /* Adds findings for the run's unexpected sessions, aggregated per SPEC section 5. */
-enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id,
-					 struct sm_errbuf *eb);
+enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
 /* Commits everything and records totals; status "complete" or "interrupted". */
 enum sm_err sm_store_run_end(struct sm_store *st, const struct sm_run_row *totals,
-			     struct sm_errbuf *eb);
+                             struct sm_errbuf *eb);
 /* Commits the current batch (durability point). */
 enum sm_err sm_store_commit(struct sm_store *st, struct sm_errbuf *eb);
 
 /* Reading. Callbacks return false to stop. */
 enum sm_err sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb);
 enum sm_err sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *out,
-			      struct sm_errbuf *eb);
+                              struct sm_errbuf *eb);
 void sm_run_row_free(struct sm_run_row *r);
 enum sm_err sm_store_each_expected(struct sm_store *st, int64_t run_id,
-				   bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
-				   struct sm_errbuf *eb);
+                                   bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
+                                   struct sm_errbuf *eb);
 enum sm_err sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
-				     bool (*fn)(void *, const struct sm_unexpected_row *),
-				     void *ctx, struct sm_errbuf *eb);
+                                     bool (*fn)(void *, const struct sm_unexpected_row *),
+                                     void *ctx, struct sm_errbuf *eb);
 enum sm_err sm_store_each_coverage(struct sm_store *st, int64_t run_id,
-				   bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
-				   struct sm_errbuf *eb);
+                                   bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
+                                   struct sm_errbuf *eb);
 enum sm_err sm_store_each_counter(struct sm_store *st, int64_t run_id,
-				  bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
-				  struct sm_errbuf *eb);
+                                  bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
+                                  struct sm_errbuf *eb);
 enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id,
-				 bool (*fn)(void *, const char *path, uint64_t packets,
-					    const char *error),
-				 void *ctx, struct sm_errbuf *eb);
+                                 bool (*fn)(void *, const char *path, uint64_t packets,
+                                            const char *error),
+                                 void *ctx, struct sm_errbuf *eb);
 enum sm_err sm_store_each_session(struct sm_store *st, const struct sm_query *q,
-				  bool (*fn)(void *, const struct sm_session_row *), void *ctx,
-				  struct sm_errbuf *eb);
+                                  bool (*fn)(void *, const struct sm_session_row *), void *ctx,
+                                  struct sm_errbuf *eb);
 
 #endif
