@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs what smaudit needs from Debian's packages, only what is missing.
+#   scripts/deps.sh          build and run:  compiler, cmake, libpcap, libnids, SQLite
+#   scripts/deps.sh --test   also the test tools: cmocka, tshark, sqlite3, tcpdump, clang
+set -e
+pkgs="build-essential cmake pkg-config libpcap-dev libnids-dev libsqlite3-dev"
+[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 clang"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Golden reports: every capture in pcaps/ audited as text and JSON, compared with
+# the files checked in here, and its exit status checked.
+# usage: tests/golden/run.sh SMAUDIT [--update]    (run from the repository root)
+set -u
+bin=$1
+update=${2:-}
+dir=$(dirname "$0")
+fail=0 pass=0
+# name site exit captures...
+cases=(
+	"healthy pcaps/site.conf 0 pcaps/healthy.pcap"
+	"dropped pcaps/site.conf 1 pcaps/dropped.pcap"
+	"rejected pcaps/site.conf 1 pcaps/rejected.pcap"
+	"unexpected pcaps/site.conf 1 pcaps/unexpected.pcap"
+	"mediator-down pcaps/site.conf 1 pcaps/mediator-down.pcap"
+	"vlan pcaps/site.conf 0 pcaps/vlan.pcap"
+	"qinq pcaps/site.conf 0 pcaps/qinq.pcap"
+	"ipv6 pcaps/site6.conf 0 pcaps/ipv6.pcap"
+	"two-files pcaps/site.conf 1 pcaps/dropped.pcap pcaps/unexpected.pcap"
+)
+for c in "${cases[@]}"; do
+	set -- $c
+	name=$1 site=$2 want=$3
+	shift 3
+	for fmt in txt json; do
+		f=$fmt
+		[ $fmt = txt ] && f=text
+		out=$("$bin" audit -q -s "$site" --format $f "$@" 2>&1)
+		rc=$?
+		if [ "$update" = --update ]; then
+			printf '%s\n' "$out" >"$dir/$name.$fmt"
+			continue
+		fi
+		if [ $rc -ne "$want" ]; then
+			echo "FAIL $name ($fmt): exit $rc, expected $want"
+			fail=$((fail + 1))
+		elif ! diff -u "$dir/$name.$fmt" <(printf '%s\n' "$out"); then
+			echo "FAIL $name ($fmt): report differs from $dir/$name.$fmt"
+			fail=$((fail + 1))
+		else
+			pass=$((pass + 1))
+		fi
+	done
+done
+[ "$update" = --update ] && { echo "golden files updated"; exit 0; }
+echo "golden: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What a user sees at the command line: exit statuses, error messages, stored
+# runs re-rendered, damaged and multiple inputs.   usage: cli.sh SMAUDIT
+set -u
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+check() { # name expected-exit grep-pattern-in-output command...
+	local name=$1 want=$2 pat=$3
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne "$want" ]; then
+		echo "FAIL $name: exit $rc, expected $want"; echo "$out" | head -5; fail=$((fail + 1))
+	elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
+		echo "FAIL $name: output lacks /$pat/"; echo "$out" | head -5; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+S=pcaps/site.conf
+check "no command" 2 "missing command" "$bin"
+check "help" 0 "exit status: 0 no finding" "$bin" --help
+check "version" 0 "^smaudit [0-9]" "$bin" --version
+check "unknown command" 2 "unknown command 'frobnicate'" "$bin" frobnicate
+check "audit without site" 2 "-s SITE is required" "$bin" audit pcaps/healthy.pcap
+check "audit without capture" 2 "at least one capture" "$bin" audit -s $S
+check "bad option value" 2 "--format 'xml': expected text, json or csv" "$bin" audit -s $S --format xml pcaps/healthy.pcap
+printf 'role ic-a 10.0.0.1\nrole ic-b 10.0.0.999\n' >"$work/bad.conf"
+check "site error has file:line:col" 2 "bad.conf:2:11: '10.0.0.999': not an IPv4 or IPv6 address" "$bin" audit -s "$work/bad.conf" pcaps/healthy.pcap
+printf 'expect tcp/11104 ic-a -> ic-b\n' >"$work/bad.rules"
+check "rules error has file:line:col" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S -r "$work/bad.rules"
+check "missing site file" 2 "nope.conf: cannot open" "$bin" audit -s "$work/nope.conf" pcaps/healthy.pcap
+check "unreadable capture is exit 3" 3 "nothing.pcap: cannot open capture" "$bin" audit -q -s $S "$work/nothing.pcap"
+echo "not a capture" >"$work/junk.pcap"
+check "junk capture is exit 3" 3 "junk.pcap: cannot open capture" "$bin" audit -q -s $S "$work/junk.pcap"
+check "bad file beside a good one is a warning" 0 "warning: .*junk.pcap: skipped" "$bin" audit -q -s $S pcaps/healthy.pcap "$work/junk.pcap"
+check "bad BPF is a usage error" 2 "invalid filter -f 'port port'" "$bin" audit -q -s $S -f "port port" pcaps/healthy.pcap
+check "BPF filter applies" 1 "no-answer|not-seen" "$bin" audit -q -s $S -f "not port 11105" pcaps/healthy.pcap
+head -c 20000 pcaps/healthy.pcap >"$work/cut.pcap"
+check "truncated capture: read what can be read" 1 "could not be read to the end" "$bin" audit -q -s $S "$work/cut.pcap"
+check "stdin capture" 0 "source   -" sh -c "'$bin' audit -q -s $S - < pcaps/healthy.pcap"
+mkdir "$work/dir" && cp pcaps/dropped.pcap pcaps/unexpected.pcap "$work/dir/"
+check "directory is every file in it" 1 "2 unexpected" "$bin" audit -q -s $S "$work/dir"
+check "check prints the matrix" 0 "tcp/31784 +node-mgmt-a 198.18.1.21" "$bin" check -s $S
+# database: two runs, re-render, query
+db="$work/runs.db"
+"$bin" audit -q -s $S -d "$db" --format json pcaps/rejected.pcap >"$work/run1.json"
+"$bin" audit -q -s $S -d "$db" pcaps/healthy.pcap >/dev/null
+check "report re-renders run 1" 1 "" "$bin" report -d "$db" --run 1 --format json -o "$work/again.json"
+if cmp -s "$work/run1.json" "$work/again.json"; then pass=$((pass + 1)); else echo "FAIL report --run 1 differs from the audit's own JSON"; fail=$((fail + 1)); fi
+check "report defaults to the latest run" 0 "run 2 \(audit, complete\)" "$bin" report -d "$db"
+check "report of a missing run" 2 "no run 7" "$bin" report -d "$db" --run 7
+check "query by port" 0 "198.18.1.11 .* 198.18.2.11 +11104" "$bin" query -d "$db" --run 1 --port 11104 --host 198.18.1.11
+check "query by class" 0 "1 session\(s\)|0 session\(s\)" "$bin" query -d "$db" --class unexpected
+check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus
+n=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status='complete'" 2>/dev/null || echo 2)
+if [ "$n" = 2 ]; then pass=$((pass + 1)); else echo "FAIL runs table: $n complete runs"; fail=$((fail + 1)); fi
+check "csv report" 1 "^section,rule,kind,proto,port" "$bin" report -d "$db" --run 1 --format csv
+check "missing database" 3 "no such database" "$bin" report -d "$work/none.db"
+echo "not a database at all, just text that is long enough to be a header......." >"$work/text.db"
+check "non-SQLite database" 3 "text.db" "$bin" report -d "$work/text.db"
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,163 @@
+/* site and rules files: what parses, and every error message a user can get. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smaudit/rules.h"
+#include "smaudit/site.h"
+
+static char warnings[2048];
+
+static void
+warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	sm_strlcat(warnings, msg, sizeof(warnings));
+	sm_strlcat(warnings, "\n", sizeof(warnings));
+}
+
+static void
+site_error(const char *text, const char *want)
+{
+	struct sm_site s;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_site_parse(text, "site.conf", &s, warn, NULL, &eb), SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, want);
+}
+
+static void
+rules_error(const char *text, const char *want)
+{
+	struct sm_rules r;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_rules_parse(text, "my.rules", &r, &eb), SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, want);
+}
+
+static void
+test_site_parses_v4_v6_cidr_and_comments(void **state)
+{
+	(void)state;
+	struct sm_site s;
+	struct sm_errbuf eb = {""};
+	warnings[0] = '\0';
+	const char *text = "# who is who\n\nrole ic-a 10.10.1.11 10.10.1.12 # two LIFs\n"
+	                   "role ic-b 10.20.1.11 fd00:20::11\nrole admin 10.99.0.0/24\n";
+	assert_int_equal(sm_site_parse(text, "site.conf", &s, warn, NULL, &eb), SM_OK);
+	assert_int_equal(s.nroles, 3);
+	const struct sm_role *b = sm_site_role(&s, "ic-b");
+	assert_non_null(b);
+	assert_int_equal(b->nmembers, 2);
+	assert_string_equal(b->members[1].text, "fd00:20::11");
+	struct sm_addr a;
+	sm_addr_parse("10.99.0.77", &a);
+	assert_int_equal(sm_role_member(sm_site_role(&s, "admin"), &a), 0);
+	assert_string_equal(warnings, "");
+	sm_site_free(&s);
+}
+
+static void
+test_site_errors_name_file_line_column(void **state)
+{
+	(void)state;
+	site_error("role ic-a 10.0.0.1\nrole ic-b 10.0.0.300\n",
+	           "site.conf:2:11: '10.0.0.300': not an IPv4 or IPv6 address (expected e.g. "
+	           "10.10.1.11, fd00:20::11 or 10.99.0.0/24)");
+	site_error("rol ic-a 10.0.0.1\n",
+	           "site.conf:1:1: unknown keyword 'rol': expected 'role NAME ADDRESS...'");
+	site_error("role ic-a\n", "site.conf:1:10: role 'ic-a' lists no address: expected "
+	                          "IPv4/IPv6 addresses or CIDR prefixes after the name");
+	site_error("role 9x 10.0.0.1\n",
+	           "site.conf:1:6: invalid role name '9x': expected a letter then letters, digits, "
+	           "'-' or '_' (at most 39 characters)");
+	site_error("role a 10.0.0.1\nrole a 10.0.0.2\n",
+	           "site.conf:2:6: role 'a' is already defined on line 1: list all its addresses "
+	           "on one line");
+	site_error("role a 10.0.0.0/33\n", "site.conf:1:8: '10.0.0.0/33': IPv4 prefix length must "
+	                                   "be 0-32 (expected e.g. 10.10.1.11, fd00:20::11 or "
+	                                   "10.99.0.0/24)");
+	site_error("role a 10.0.0.1/24\n",
+	           "site.conf:1:8: '10.0.0.1/24': address has bits set beyond the prefix length "
+	           "(expected e.g. 10.10.1.11, fd00:20::11 or 10.99.0.0/24)");
+}
+
+static void
+test_site_overlap_is_a_warning(void **state)
+{
+	(void)state;
+	struct sm_site s;
+	struct sm_errbuf eb = {""};
+	warnings[0] = '\0';
+	assert_int_equal(sm_site_parse("role a 10.0.0.0/24\nrole b 10.0.0.5\n", "site.conf", &s,
+	                               warn, NULL, &eb),
+	                 SM_OK);
+	assert_string_equal(warnings, "site.conf:2:8: warning: 10.0.0.5 (role b) overlaps "
+	                              "10.0.0.0/24 (role a, line 1); traffic of these addresses "
+	                              "counts for both\n");
+	sm_site_free(&s);
+}
+
+static void
+test_default_rules_compile_to_the_spec_policy(void **state)
+{
+	(void)state;
+	struct sm_rules r;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_rules_parse(sm_default_rules, SM_DEFAULT_RULES_NAME, &r, &eb), SM_OK);
+	/* 4 ic rules both ways, icmp both ways, 10000 4 roles both ways, 22, 31784 x4, 3260 x2 */
+	assert_int_equal(r.nrules, 4 * 2 + 2 + 4 * 2 + 1 + 4 + 2);
+	assert_int_equal(r.nmonitor, 2);
+	assert_string_equal(r.monitor[0], "ic-a");
+	const struct sm_rule *first = &r.rules[0];
+	assert_int_equal(first->port, 3260);
+	assert_int_equal(first->coverage, COV_EACH_PAIR);
+	assert_string_equal(first->app, "iscsi");
+	assert_string_equal(r.rules[1].src_role, "ic-b"); /* <-> made the reverse rule */
+	assert_true(r.rules[1].reverse);
+	sm_rules_free(&r);
+}
+
+static void
+test_rules_errors_name_file_line_column(void **state)
+{
+	(void)state;
+	rules_error("expect tcp/99999 a -> b \"x\"\n",
+	            "my.rules:1:12: '99999': expected a port number from 1 to 65535");
+	rules_error("expect sctp/1 a -> b \"x\"\n",
+	            "my.rules:1:8: unknown protocol 'sctp': expected tcp, udp or icmp");
+	rules_error("expect tcp/1 a => b \"x\"\n",
+	            "my.rules:1:16: '=>': expected a direction, -> or <->");
+	rules_error("expect tcp/1 a -> b\n", "my.rules:1:20: missing purpose: expected a \"quoted "
+	                                     "text\" saying what the flow is for");
+	rules_error("expect tcp/1 a -> b each \"x\"\n",
+	            "my.rules:1:21: unexpected 'each': expected any, each-pair, each-member, "
+	            "app=NAME or a \"purpose\" in double quotes");
+	rules_error("permit tcp/1 a -> b \"x\"\n",
+	            "my.rules:1:1: unknown keyword 'permit': expected expect, optional, allow or "
+	            "monitor");
+	rules_error("expect tcp/1 a -> b \"x\n",
+	            "my.rules:1:21: unterminated quoted string: expected a closing '\"'");
+	rules_error("expect tcp/1 a,,b -> c \"x\"\n",
+	            "my.rules:1:16: invalid role name '': expected a role name such as ic-a "
+	            "(several joined by commas)");
+	rules_error("# nothing\n", "my.rules:1:1: the rules file defines no rule");
+	rules_error("expect icmp/redirect a -> b \"x\"\n",
+	            "my.rules:1:13: 'redirect': ICMP rules take 'echo' (icmp/echo)");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_site_parses_v4_v6_cidr_and_comments),
+	    cmocka_unit_test(test_site_errors_name_file_line_column),
+	    cmocka_unit_test(test_site_overlap_is_a_warning),
+	    cmocka_unit_test(test_default_rules_compile_to_the_spec_policy),
+	    cmocka_unit_test(test_rules_errors_name_file_line_column),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,153 @@
+/* policy: verdicts from sessions, each-pair expansion, classes, n/a. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smaudit/policy.h"
+
+static struct sm_rules rules;
+static struct sm_site site;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb;
+	if (sm_rules_parse("expect tcp/11104 ic-a <-> ic-b each-pair \"sessions\"\n"
+	                   "optional icmp/echo ic-a <-> ic-b any \"ping\"\n"
+	                   "expect tcp/31784 node-mgmt-a -> mediator each-member \"quorum\"\n"
+	                   "allow tcp/22 admin -> ic-a \"ssh\"\n",
+	                   "t.rules", &rules, &eb) != SM_OK)
+		return -1;
+	return sm_site_parse("role ic-a 10.0.1.1 10.0.1.2\nrole ic-b 10.0.2.1\n"
+	                     "role admin 10.9.0.0/24\n",
+	                     "site.conf", &site, NULL, NULL, &eb) == SM_OK
+	           ? 0
+	           : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	sm_rules_free(&rules);
+	sm_site_free(&site);
+	return 0;
+}
+
+static struct sm_session
+sess(const char *src, const char *dst, unsigned dport, uint64_t fwd, uint64_t rev)
+{
+	struct sm_session s;
+	memset(&s, 0, sizeof(s));
+	sm_addr_parse(src, &s.src);
+	sm_addr_parse(dst, &s.dst);
+	s.proto = SM_PROTO_TCP;
+	s.sport = 40000;
+	s.dport = (uint16_t)dport;
+	s.pkts[0] = fwd;
+	s.pkts[1] = rev;
+	s.first_ns = 1000000000LL;
+	s.last_ns = 2000000000LL;
+	return s;
+}
+
+static const struct sm_expect_entry *
+find(const struct sm_policy *p, const char *rule_src, const char *src, const char *dst,
+     unsigned port)
+{
+	for (size_t i = 0; i < sm_policy_entry_count(p); i++) {
+		const struct sm_expect_entry *e = sm_policy_entry(p, i);
+		char s[64], d[64];
+		sm_entry_src(e, s, sizeof(s));
+		sm_entry_dst(e, d, sizeof(d));
+		if (e->rule->port == port && strcmp(e->rule->src_role, rule_src) == 0 &&
+		    strcmp(s, src) == 0 && strcmp(d, dst) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+test_verdicts_per_pair(void **state)
+{
+	(void)state;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	struct sm_classification c;
+	/* ok: handshake answered */
+	struct sm_session ok = sess("10.0.1.1", "10.0.2.1", 11104, 3, 2);
+	ok.resp_answer = true;
+	sm_policy_classify(p, &ok, &c);
+	assert_string_equal(c.class_name, "expected");
+	assert_string_equal(c.rule, "t.rules:1");
+	/* no-answer: SYNs only */
+	struct sm_session na = sess("10.0.1.2", "10.0.2.1", 11104, 3, 0);
+	na.syn_seen = true;
+	na.syn_count = 3;
+	na.history_seen = 1u << 1;
+	sm_policy_classify(p, &na, &c);
+	/* rejected: RST from the responder */
+	struct sm_session rj = sess("10.0.2.1", "10.0.1.1", 11104, 1, 1);
+	rj.rst_from = 2;
+	sm_policy_classify(p, &rj, &c);
+	/* one-way: data from the initiator, nothing back */
+	struct sm_session ow = sess("10.0.2.1", "10.0.1.2", 11104, 5, 0);
+	ow.history_seen = (1u << 3) | (1u << 4);
+	sm_policy_classify(p, &ow, &c);
+	sm_policy_finish(p);
+	assert_int_equal(find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104)->verdict, V_OK);
+	assert_int_equal(find(p, "ic-a", "10.0.1.2", "10.0.2.1", 11104)->verdict, V_NO_ANSWER);
+	assert_int_equal(find(p, "ic-b", "10.0.2.1", "10.0.1.1", 11104)->verdict, V_REJECTED);
+	assert_int_equal(find(p, "ic-b", "10.0.2.1", "10.0.1.2", 11104)->verdict, V_ONE_WAY);
+	sm_policy_free(p);
+}
+
+static void
+test_undefined_role_is_na_and_classes(void **state)
+{
+	(void)state;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	struct sm_classification c;
+	struct sm_session tel = sess("10.0.1.1", "192.0.2.7", 23, 1, 0);
+	sm_policy_classify(p, &tel, &c);
+	assert_string_equal(c.class_name, "unexpected");
+	struct sm_session ssh = sess("10.9.0.5", "10.0.1.1", 22, 4, 4);
+	ssh.resp_answer = true;
+	sm_policy_classify(p, &ssh, &c);
+	assert_string_equal(c.class_name, "allowed");
+	struct sm_session other = sess("192.0.2.1", "192.0.2.2", 80, 4, 4);
+	sm_policy_classify(p, &other, &c);
+	assert_string_equal(c.class_name, "unmonitored");
+	/* wrong direction on an allowed port is unexpected */
+	struct sm_session back = sess("10.0.1.1", "10.9.0.5", 22, 4, 4);
+	sm_policy_classify(p, &back, &c);
+	assert_string_equal(c.class_name, "unexpected");
+	sm_policy_finish(p);
+	bool saw_na = false;
+	for (size_t i = 0; i < sm_policy_entry_count(p); i++)
+		if (sm_policy_entry(p, i)->rule->port == 31784) {
+			assert_int_equal(sm_policy_entry(p, i)->verdict, V_NA);
+			saw_na = true;
+		}
+	assert_true(saw_na);
+	/* each-pair: 2 x 1 addresses, both directions */
+	size_t pairs = 0;
+	for (size_t i = 0; i < sm_policy_entry_count(p); i++)
+		pairs += sm_policy_entry(p, i)->rule->port == 11104;
+	assert_int_equal(pairs, 4);
+	sm_policy_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_verdicts_per_pair),
+	    cmocka_unit_test(test_undefined_role_is_na_and_classes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,250 @@
+/* session: Zeek states, port reuse, retransmissions, ICMP evidence, bounds and timeouts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smaudit/session.h"
+
+#define SEC 1000000000LL
+
+static struct sm_session got[64];
+static enum sm_session_end why[64];
+static int ngot;
+
+static void
+collect(void *ctx, const struct sm_session *s, enum sm_session_end w)
+{
+	(void)ctx;
+	if (ngot < 64) {
+		why[ngot] = w;
+		got[ngot++] = *s;
+	}
+}
+
+static struct sm_session_table *
+table(uint32_t max)
+{
+	ngot = 0;
+	struct sm_session_opts o = {.max_sessions = max};
+	return sm_session_table_new(&o, collect, NULL);
+}
+
+static struct sm_packet
+tcp_pkt(int64_t t, const char *src, unsigned sport, const char *dst, unsigned dport, unsigned flags,
+        uint32_t seq, uint32_t len)
+{
+	struct sm_packet p;
+	memset(&p, 0, sizeof(p));
+	p.ts_ns = t;
+	p.vlan = p.inner_vlan = SM_VLAN_NONE;
+	sm_addr_parse(src, &p.src);
+	sm_addr_parse(dst, &p.dst);
+	p.proto = SM_PROTO_TCP;
+	p.sport = (uint16_t)sport;
+	p.dport = (uint16_t)dport;
+	p.tcp_flags = (uint8_t)flags;
+	p.seq = seq;
+	p.payload_len = len;
+	p.ip_len = 40 + len;
+	p.ttl = 64;
+	p.l4_header = true;
+	return p;
+}
+
+#define A "198.18.1.11"
+#define B "198.18.2.11"
+
+static void
+feed(struct sm_session_table *t, struct sm_packet p)
+{
+	assert_true(sm_session_packet(t, &p));
+}
+
+static void
+test_handshake_and_close_is_sf(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40000, B, 11104, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 11104, A, 40000, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, 40000, B, 11104, TH_ACK, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 3, A, 40000, B, 11104, TH_ACK | TH_PSH, 101, 10));
+	feed(t, tcp_pkt(1 * SEC + 4, B, 11104, A, 40000, TH_ACK | TH_FIN, 901, 5));
+	feed(t, tcp_pkt(1 * SEC + 5, A, 40000, B, 11104, TH_ACK | TH_FIN, 111, 0));
+	assert_int_equal(ngot, 0);
+	/* the close delay passes: the session leaves the table as closed */
+	feed(t, tcp_pkt(20 * SEC, "10.9.9.9", 1, "10.9.9.8", 2, TH_SYN, 1, 0));
+	assert_int_equal(ngot, 1);
+	assert_int_equal(why[0], END_CLOSED);
+	assert_string_equal(sm_session_state(&got[0]), "SF");
+	assert_true(sm_session_established(&got[0]));
+	assert_int_equal(got[0].pkts[0], 4);
+	assert_int_equal(got[0].pkts[1], 2);
+	assert_string_equal(got[0].history, "ShADdfF");
+	sm_session_table_free(t);
+}
+
+static void
+test_retransmitted_syns_are_one_s0_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	for (int i = 0; i < 3; i++)
+		feed(t, tcp_pkt((1 + i) * SEC, A, 40001, B, 11105, TH_SYN, 555, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "S0");
+	assert_int_equal(got[0].syn_count, 3);
+	assert_false(sm_session_established(&got[0]));
+	sm_session_table_free(t);
+}
+
+static void
+test_syn_answered_by_rst_is_rej(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40002, B, 11104, TH_SYN, 1, 0));
+	struct sm_packet rst = tcp_pkt(1 * SEC + 5, B, 11104, A, 40002, TH_RST | TH_ACK, 0, 0);
+	rst.ttl = 62;
+	feed(t, rst);
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "REJ");
+	assert_int_equal(got[0].rst_from, 2);
+	assert_int_equal(got[0].rst_ttl, 62);
+	assert_false(sm_session_established(&got[0]));
+	sm_session_table_free(t);
+}
+
+static void
+test_port_reuse_after_close_is_a_new_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40003, B, 3260, TH_SYN, 1, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 3260, A, 40003, TH_RST | TH_ACK, 0, 0));
+	feed(t, tcp_pkt(2 * SEC, A, 40003, B, 3260, TH_SYN, 7777, 0));
+	feed(t, tcp_pkt(2 * SEC + 1, B, 3260, A, 40003, TH_SYN | TH_ACK, 1, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(sm_session_state(&got[0]), "REJ");
+	assert_true(sm_session_established(&got[1]));
+	sm_session_table_free(t);
+}
+
+static void
+test_midstream_pickup_both_ways_is_established(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	static uint8_t ports[8192];
+	ports[11104 >> 3] |= (uint8_t)(1u << (11104 & 7));
+	ngot = 0;
+	struct sm_session_opts o = {.max_sessions = 16, .service_ports = ports};
+	sm_session_table_free(t);
+	t = sm_session_table_new(&o, collect, NULL);
+	/* the server speaks first in the capture: the client is still the initiator */
+	feed(t, tcp_pkt(1 * SEC, B, 11104, A, 45000, TH_ACK | TH_PSH, 1, 100));
+	feed(t, tcp_pkt(1 * SEC + 1, A, 45000, B, 11104, TH_ACK | TH_PSH, 1, 100));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_true(got[0].flipped);
+	assert_int_equal(got[0].dport, 11104);
+	assert_string_equal(sm_session_state(&got[0]), "OTH");
+	assert_true(sm_session_established(&got[0]));
+	sm_session_table_free(t);
+}
+
+static void
+test_icmp_error_attaches_to_quoted_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40004, B, 3260, TH_SYN, 1, 0));
+	struct sm_packet icmp;
+	memset(&icmp, 0, sizeof(icmp));
+	icmp.ts_ns = 1 * SEC + 10;
+	icmp.vlan = icmp.inner_vlan = SM_VLAN_NONE;
+	sm_addr_parse("198.18.9.2", &icmp.src);
+	sm_addr_parse(A, &icmp.dst);
+	icmp.proto = SM_PROTO_ICMP;
+	icmp.icmp_type = 3;
+	icmp.icmp_code = 13;
+	icmp.ttl = 63;
+	icmp.icmp_error = true;
+	sm_addr_parse(A, &icmp.quote.src);
+	sm_addr_parse(B, &icmp.quote.dst);
+	icmp.quote.proto = SM_PROTO_TCP;
+	icmp.quote.sport = 40004;
+	icmp.quote.dport = 3260;
+	icmp.quote.ports_known = true;
+	feed(t, icmp);
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1); /* no session of its own */
+	assert_int_equal(got[0].icmp_errors, 1);
+	assert_int_equal(got[0].icmp_err_code, 13);
+	assert_int_equal(got[0].icmp_err_ttl, 63);
+	char buf[SM_ADDRSTRLEN];
+	assert_string_equal(sm_addr_str(&got[0].icmp_err_from, buf, sizeof(buf)), "198.18.9.2");
+	sm_session_table_free(t);
+}
+
+static void
+test_table_is_bounded_and_counts_evictions(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(4);
+	for (unsigned i = 0; i < 10; i++) {
+		struct sm_packet p = tcp_pkt(SEC + i, A, 30000 + i, B, 11105, TH_SYN, i, 0);
+		feed(t, p);
+	}
+	struct sm_session_stats st;
+	sm_session_stats(t, &st);
+	assert_int_equal(st.peak, 4);
+	assert_int_equal(st.evicted, 6);
+	assert_int_equal(why[0], END_EVICTED);
+	assert_int_equal(got[0].sport, 30000); /* the oldest went first */
+	sm_session_table_free(t);
+}
+
+static void
+test_udp_idle_timeout_and_vlan_key(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	struct sm_packet u = tcp_pkt(1 * SEC, A, 5353, B, 53, 0, 0, 0);
+	u.proto = SM_PROTO_UDP;
+	u.l4_header = true;
+	feed(t, u);
+	u.vlan = 7; /* same tuple, other VLAN: another session */
+	feed(t, u);
+	u.vlan = SM_VLAN_NONE;
+	u.ts_ns = 200 * SEC; /* past the 60 s UDP timeout */
+	feed(t, u);
+	sm_session_flush(t);
+	assert_int_equal(ngot, 3);
+	assert_int_equal(why[0], END_IDLE);
+	assert_string_equal(sm_session_state(&got[0]), "S0");
+	sm_session_table_free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_handshake_and_close_is_sf),
+	    cmocka_unit_test(test_retransmitted_syns_are_one_s0_session),
+	    cmocka_unit_test(test_syn_answered_by_rst_is_rej),
+	    cmocka_unit_test(test_port_reuse_after_close_is_a_new_session),
+	    cmocka_unit_test(test_midstream_pickup_both_ways_is_established),
+	    cmocka_unit_test(test_icmp_error_attaches_to_quoted_session),
+	    cmocka_unit_test(test_table_is_bounded_and_counts_evictions),
+	    cmocka_unit_test(test_udp_idle_timeout_and_vlan_key),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

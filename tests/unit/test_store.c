@@ -1,0 +1,126 @@
+/* store: schema, rows users query, interrupted runs, foreign or newer databases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "smaudit/store.h"
+
+static char path[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/smaudit-test-%d.db", (int)getpid());
+	unlink(path);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	char p[80];
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static bool
+count_session(void *ctx, const struct sm_session_row *r)
+{
+	int *n = ctx;
+	assert_string_equal(r->src, "fd00:1::11");
+	assert_string_equal(r->state, "S0");
+	assert_string_equal(r->class_name, "expected");
+	(*n)++;
+	return true;
+}
+
+static void
+test_session_row_and_unfinished_run(void **state)
+{
+	(void)state;
+	struct sm_store *st;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_store_open(&st, path, true, &eb), SM_OK);
+	int64_t run;
+	assert_int_equal(sm_store_run_begin(st, "audit", "[\"x'y.pcap\"]", "s", "r", &run, &eb),
+	                 SM_OK);
+	struct sm_session s;
+	memset(&s, 0, sizeof(s));
+	sm_addr_parse("fd00:1::11", &s.src);
+	sm_addr_parse("fd00:2::11", &s.dst);
+	s.proto = SM_PROTO_TCP;
+	s.sport = 40000;
+	s.dport = 11104;
+	s.vlan = s.inner_vlan = SM_VLAN_NONE;
+	s.state[0] = EP_SYN_SENT;
+	s.pkts[0] = 2;
+	struct sm_session_class cls = {"expected", "sm-as.rules:1", "ic-a", "ic-b",
+	                               "it's \"quoted\".pcap"};
+	assert_int_equal(sm_store_session(st, run, &s, &cls, &eb), SM_OK);
+	assert_int_equal(sm_store_commit(st, &eb), SM_OK);
+	sm_store_close(st); /* never ended: like a killed run */
+
+	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
+	struct sm_run_row r;
+	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
+	assert_string_equal(r.status, "interrupted");
+	assert_string_equal(r.sources, "[\"x'y.pcap\"]");
+	sm_run_row_free(&r);
+	int n = 0;
+	struct sm_query q = {run, "fd00:1::11", 11104, 0, 0, "expected", 0};
+	assert_int_equal(sm_store_each_session(st, &q, count_session, &n, &eb), SM_OK);
+	assert_int_equal(n, 1);
+	sm_store_close(st);
+
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	sqlite3_stmt *q2;
+	sqlite3_prepare_v2(db, "SELECT source, vlan FROM sessions", -1, &q2, NULL);
+	assert_int_equal(sqlite3_step(q2), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q2, 0), "it's \"quoted\".pcap");
+	assert_int_equal(sqlite3_column_type(q2, 1), SQLITE_NULL);
+	sqlite3_finalize(q2);
+	sqlite3_close(db);
+}
+
+static void
+test_foreign_and_newer_databases_are_refused(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	struct sm_store *st;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_store_open(&st, path, true, &eb), SM_ERR_DB);
+	assert_non_null(strstr(eb.msg, "not written by smaudit"));
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_int_equal(sm_store_open(&st, path, true, &eb), SM_ERR_DB);
+	assert_non_null(strstr(eb.msg, "newer than this smaudit"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_session_row_and_unfinished_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_and_newer_databases_are_refused, setup,
+	                                    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
