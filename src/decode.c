@@ -19,11 +19,16 @@ enum {
 	LT_IPV4 = 228,
 	LT_IPV6 = 229,
 	LT_LINUX_SLL2 = 276,
+	LT_IEEE802_11 = 105,
+	LT_RADIOTAP = 127,
+	LT_PPI = 192,
+	LT_NFLOG = 239,
 };
 
 #define MAX_VLAN_DEPTH   4
 #define MAX_TUNNEL_DEPTH 3
 #define MAX_EXT_HEADERS  8
+#define MAX_EXT_WALK     512 /* each header is >= 8 bytes: the packet ends the walk first */
 
 /* A bounds-checked view of packet bytes; every read goes through cur_*(). */
 struct cur {
@@ -56,6 +61,15 @@ cur_u32(const struct cur *c, size_t off, uint32_t *v)
 		return false;
 	*v = ((uint32_t)c->p[off] << 24) | ((uint32_t)c->p[off + 1] << 16) |
 	     ((uint32_t)c->p[off + 2] << 8) | c->p[off + 3];
+	return true;
+}
+
+static bool
+cur_le16(const struct cur *c, size_t off, uint16_t *v)
+{
+	if (c->len < 2 || off > c->len - 2)
+		return false;
+	*v = (uint16_t)(c->p[off] | (c->p[off + 1] << 8));
 	return true;
 }
 
@@ -147,6 +161,10 @@ sm_tunnel_name(enum sm_tunnel t)
 		return "vxlan";
 	case TUN_IPIP:
 		return "ipip";
+	case TUN_GENEVE:
+		return "geneve";
+	case TUN_GTP:
+		return "gtp-u";
 	}
 	return "";
 }
@@ -522,6 +540,51 @@ decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 	return DEC_OK;
 }
 
+/* VXLAN (4789), Geneve (6081) and GTP-U (2152) carry whole packets over UDP; c is
+ * the UDP payload.  Anything else, or a header that does not parse, stays UDP. */
+static enum sm_dec
+decode_udp_tunnel(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t b0, b1;
+	uint16_t proto;
+	struct cur in = c;
+	if (d->opts.vxlan && pkt->dport == 4789) {
+		if (cur_u8(&c, 0, &b0) && (b0 & 0x08) && cur_skip(&in, 8))
+			return decap(d, TUN_VXLAN, true, in, pkt, depth);
+	} else if (pkt->dport == 6081) {
+		if (cur_u8(&c, 0, &b0) && (b0 >> 6) == 0 && cur_u16(&c, 2, &proto) &&
+		    cur_skip(&in, 8 + (size_t)(b0 & 0x3f) * 4)) {
+			if (proto == 0x6558)
+				return decap(d, TUN_GENEVE, true, in, pkt, depth);
+			if (proto == 0x0800 || proto == 0x86dd)
+				return decap(d, TUN_GENEVE, false, in, pkt, depth);
+		}
+	} else if (pkt->dport == 2152 || pkt->sport == 2152) {
+		/* GTP-U v1 G-PDU: 8 bytes, 4 more if E/S/PN, then extension headers */
+		if (!cur_u8(&c, 0, &b0) || !cur_u8(&c, 1, &b1) || (b0 >> 5) != 1 || !(b0 & 0x10) ||
+		    b1 != 0xff)
+			return DEC_OK;
+		size_t off = 8;
+		if (b0 & 0x07) {
+			uint8_t next;
+			if (!cur_u8(&c, 11, &next))
+				return DEC_OK;
+			off = 12;
+			for (int i = 0; (b0 & 0x04) && next != 0 && i < 16; i++) {
+				uint8_t units;
+				if (!cur_u8(&c, off, &units) || units == 0)
+					return DEC_OK;
+				off += (size_t)units * 4;
+				if (!cur_u8(&c, off - 1, &next))
+					return DEC_OK;
+			}
+		}
+		if (cur_skip(&in, off))
+			return decap(d, TUN_GTP, false, in, pkt, depth);
+	}
+	return DEC_OK;
+}
+
 static enum sm_dec
 decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 {
@@ -554,13 +617,8 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 				pkt->payload_caplen =
 				    (uint32_t)(c.len < pkt->payload_len ? c.len : pkt->payload_len);
 			}
-			uint8_t vflags;
-			if (d->opts.vxlan && pkt->dport == 4789 && !pkt->fragment &&
-			    pkt->payload != NULL && cur_u8(&c, 0, &vflags) && (vflags & 0x08)) {
-				struct cur in = c;
-				if (cur_skip(&in, 8))
-					return decap(d, TUN_VXLAN, true, in, pkt, depth);
-			}
+			if (!pkt->fragment && pkt->payload != NULL)
+				return decode_udp_tunnel(d, c, pkt, depth);
 		}
 		break;
 	case SM_PROTO_ICMP:
@@ -665,6 +723,16 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	if (c.len > total)
 		c.len = total; /* drop Ethernet padding */
 	cur_skip(&c, ihl);
+	if (proto == 51) { /* AH: authenticates, does not hide, the next header */
+		uint8_t nh, hl;
+		if (cur_u8(&c, 0, &nh) && cur_u8(&c, 1, &hl) &&
+		    cur_skip(&c, ((size_t)hl + 2) * 4)) {
+			size_t ahlen = ((size_t)hl + 2) * 4;
+			pkt->proto = proto = nh;
+			pkt->payload_len =
+			    pkt->payload_len > ahlen ? (uint32_t)(pkt->payload_len - ahlen) : 0;
+		}
+	}
 	uint16_t off = fragw & 0x1fff;
 	bool more = (fragw & 0x2000) != 0;
 	if (off != 0 || more)
@@ -697,7 +765,7 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	bool fragmented = false, first = true;
 	uint32_t id = 0;
 	for (int i = 0;; i++) {
-		if (i > MAX_EXT_HEADERS)
+		if (i > MAX_EXT_WALK)
 			return fail(d, DEC_INVALID, R_IPV6_INVALID);
 		uint8_t nn, hl;
 		size_t len;
@@ -767,9 +835,14 @@ static enum sm_dec
 decode_ppp(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 {
 	uint8_t b0, b1;
+	uint16_t proto;
+	if (cur_u8(&c, 0, &b0) && (b0 == 0x0f || b0 == 0x8f) && cur_u8(&c, 1, &b1) && b1 == 0 &&
+	    cur_u16(&c, 2, &proto)) { /* Cisco HDLC framing on a PPP link type */
+		cur_skip(&c, 4);
+		return decode_ethertype(d, proto, c, pkt, depth);
+	}
 	if (cur_u8(&c, 0, &b0) && b0 == 0xff && cur_u8(&c, 1, &b1) && b1 == 0x03)
 		cur_skip(&c, 2);
-	uint16_t proto;
 	if (!cur_u8(&c, 0, &b0))
 		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 	if (b0 & 1) {
@@ -841,6 +914,55 @@ decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c, struct sm_pa
 	}
 }
 
+/* An 802.11 data frame carrying LLC/SNAP; management, control and protected
+ * frames carry no IP we can read. */
+static enum sm_dec
+decode_80211(struct sm_decoder *d, struct cur c, struct sm_packet *pkt)
+{
+	uint8_t fc, flags;
+	if (!cur_u8(&c, 0, &fc) || !cur_u8(&c, 1, &flags))
+		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+	if (((fc >> 2) & 3) != 2 || (flags & 0x40) || ((fc >> 4) & 0x4))
+		return fail(d, DEC_UNSUPPORTED, R_NOT_IP); /* not data, protected, or null data */
+	size_t hl = (flags & 3) == 3 ? 30 : 24;
+	if ((fc >> 4) & 0x8) {
+		hl += 2; /* QoS control */
+		if (flags & 0x80)
+			hl += 4; /* HT control */
+	}
+	uint8_t a, b, ctl;
+	uint16_t type;
+	if (!cur_skip(&c, hl) || !cur_u8(&c, 0, &a) || !cur_u8(&c, 1, &b) || !cur_u8(&c, 2, &ctl) ||
+	    !cur_u16(&c, 6, &type))
+		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+	if (a != 0xaa || b != 0xaa || ctl != 0x03)
+		return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+	cur_skip(&c, 8);
+	return decode_ethertype(d, type, c, pkt, 0);
+}
+
+/* Linux NFLOG: a 4-byte header, then TLVs; type 9 holds the packet. */
+static enum sm_dec
+decode_nflog(struct sm_decoder *d, struct cur c, struct sm_packet *pkt)
+{
+	if (!cur_skip(&c, 4))
+		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+	for (;;) {
+		uint16_t len, type;
+		if (!cur_le16(&c, 0, &len) || !cur_le16(&c, 2, &type) || len < 4)
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		if ((type & 0x7fff) == 9) {
+			struct cur in = c;
+			cur_skip(&in, 4);
+			if (in.len > (size_t)len - 4)
+				in.len = (size_t)len - 4;
+			return decode_ip(d, in, pkt, 0);
+		}
+		if (!cur_skip(&c, ((size_t)len + 3) & ~(size_t)3))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+	}
+}
+
 enum sm_dec
 sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *pkt)
 {
@@ -890,6 +1012,29 @@ sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packe
 		if (!cur_u16(&c, 2, &type) || !cur_skip(&c, 4))
 			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 		return decode_ethertype(d, type, c, pkt, 0);
+	case LT_IEEE802_11:
+		return decode_80211(d, c, pkt);
+	case LT_RADIOTAP: {
+		uint16_t hl;
+		if (!cur_le16(&c, 2, &hl) || !cur_skip(&c, hl))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		return decode_80211(d, c, pkt);
+	}
+	case LT_PPI: {
+		uint16_t hl, dlt;
+		if (!cur_le16(&c, 2, &hl) || !cur_le16(&c, 4, &dlt) || !cur_skip(&c, hl))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+		if (dlt == LT_IEEE802_11)
+			return decode_80211(d, c, pkt);
+		if (dlt == LT_EN10MB) {
+			if (!cur_u16(&c, 12, &type) || !cur_skip(&c, 14))
+				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+			return decode_ethertype(d, type, c, pkt, 0);
+		}
+		return fail(d, DEC_UNSUPPORTED, R_LINKTYPE_UNSUPPORTED);
+	}
+	case LT_NFLOG:
+		return decode_nflog(d, c, pkt);
 	default:
 		return fail(d, DEC_UNSUPPORTED, R_LINKTYPE_UNSUPPORTED);
 	}

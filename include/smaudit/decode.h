@@ -55,6 +55,8 @@ enum sm_tunnel {
 	TUN_ERSPAN3,
 	TUN_VXLAN,
 	TUN_IPIP,
+	TUN_GENEVE,
+	TUN_GTP,
 };
 
 const char *sm_tunnel_name(enum sm_tunnel t);
