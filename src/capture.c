@@ -9,9 +9,38 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define NG_MAX_IF    64
+#define NG_MAX_BLOCK (16u << 20)
+
+/* An interface of a pcapng section: its own link type and clock. */
+struct ng_if {
+	int linktype;
+	uint64_t units; /* timestamp units per second */
+	int64_t offset_s;
+	struct bpf_program prog;
+	bool has_prog;
+};
+
+/*
+ * Our own pcapng reader: libpcap rejects files whose interfaces differ in link
+ * type or snap length, which multi-interface captures do.
+ */
+struct ng {
+	FILE *f;
+	bool swap;
+	struct ng_if ifs[NG_MAX_IF];
+	size_t nifs;
+	uint8_t *buf;
+	size_t cap;
+	struct pcap_pkthdr hdr;
+	int64_t last_ts_ns;
+};
+
 struct source {
 	struct sm_source_info info;
 	pcap_t *pcap;
+	struct ng *ng;
+	const char *bpf;
 	int linktype;
 	bool has_pkt; /* hdr/data hold the source's next packet */
 	int64_t ts_ns;
@@ -167,13 +196,248 @@ heap_pop(struct sm_capture *c)
 }
 
 static void
+ng_free(struct ng *ng)
+{
+	if (ng == NULL)
+		return;
+	for (size_t i = 0; i < ng->nifs; i++)
+		if (ng->ifs[i].has_prog)
+			pcap_freecode(&ng->ifs[i].prog);
+	if (ng->f != NULL && ng->f != stdin)
+		fclose(ng->f);
+	free(ng->buf);
+	free(ng);
+}
+
+static void
 source_finish(struct source *s)
 {
 	if (s->pcap != NULL) {
 		pcap_close(s->pcap);
 		s->pcap = NULL;
 	}
+	ng_free(s->ng);
+	s->ng = NULL;
 	s->has_pkt = false;
+}
+
+static uint32_t
+ng_u32(const struct ng *ng, const uint8_t *p)
+{
+	uint32_t v =
+	    (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return ng->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t
+ng_u16(const struct ng *ng, const uint8_t *p)
+{
+	uint16_t v = (uint16_t)(p[0] | p[1] << 8);
+	return ng->swap ? __builtin_bswap16(v) : v;
+}
+
+static bool
+host_is_little(void)
+{
+	const uint16_t one = 1;
+	return *(const uint8_t *)&one == 1;
+}
+
+/* Reads one whole block into ng->buf; 1 = got one, 0 = clean end, -1 = error in why. */
+static int
+ng_block(struct ng *ng, uint32_t *type, uint32_t *len, const char **why)
+{
+	uint8_t head[12];
+	size_t n = fread(head, 1, 8, ng->f);
+	if (n == 0)
+		return 0;
+	if (n < 8) {
+		*why = "truncated block header";
+		return -1;
+	}
+	uint32_t t = ng_u32(ng, head);
+	if (t == 0x0a0d0d0a) { /* a new section may change the byte order */
+		if (fread(head + 8, 1, 4, ng->f) != 4) {
+			*why = "truncated section header";
+			return -1;
+		}
+		uint32_t magic;
+		memcpy(&magic, head + 8, 4);
+		if (magic == 0x1a2b3c4d)
+			ng->swap = false;
+		else if (magic == 0x4d3c2b1a)
+			ng->swap = true;
+		else {
+			*why = "bad byte-order magic in a section header";
+			return -1;
+		}
+	}
+	uint32_t l = ng_u32(ng, head + 4);
+	if (l < 12 || l % 4 != 0 || l > NG_MAX_BLOCK) {
+		*why = "block length out of range";
+		return -1;
+	}
+	if (l > ng->cap) {
+		uint8_t *nb = realloc(ng->buf, l);
+		if (nb == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		ng->buf = nb;
+		ng->cap = l;
+	}
+	size_t have = t == 0x0a0d0d0a ? 12 : 8;
+	memcpy(ng->buf, head, have);
+	if (fread(ng->buf + have, 1, l - have, ng->f) != l - have) {
+		*why = "truncated block";
+		return -1;
+	}
+	*type = t;
+	*len = l;
+	return 1;
+}
+
+/* Options from off to the block's trailing length must chain exactly. */
+static bool
+ng_options_ok(const struct ng *ng, uint32_t off, uint32_t len)
+{
+	while (off + 4 <= len - 4) {
+		uint16_t code = ng_u16(ng, ng->buf + off), olen = ng_u16(ng, ng->buf + off + 2);
+		if (code == 0)
+			return true;
+		off += 4 + (((uint32_t)olen + 3) & ~3u);
+		if (off > len - 4)
+			return false;
+	}
+	return off == len - 4;
+}
+
+static void
+ng_idb(struct ng *ng, const uint8_t *b, uint32_t len)
+{
+	if (ng->nifs == NG_MAX_IF || len < 20)
+		return;
+	struct ng_if *i = &ng->ifs[ng->nifs++];
+	memset(i, 0, sizeof(*i));
+	i->linktype = ng_u16(ng, b + 8);
+	i->units = 1000000;
+	for (uint32_t off = 16; off + 4 <= len - 4;) {
+		uint16_t code = ng_u16(ng, b + off), olen = ng_u16(ng, b + off + 2);
+		if (code == 0 || off + 4 + olen > len - 4)
+			break;
+		const uint8_t *v = b + off + 4;
+		if (code == 9 && olen >= 1) { /* if_tsresol */
+			uint64_t u = 1;
+			unsigned e = v[0] & 0x7f;
+			if (e <= 19 && !(v[0] & 0x80))
+				for (unsigned k = 0; k < e; k++)
+					u *= 10;
+			else if (e <= 63 && (v[0] & 0x80))
+				u = (uint64_t)1 << e;
+			i->units = u;
+		} else if (code == 14 && olen >= 8) { /* if_tsoffset */
+			uint64_t lo = ng_u32(ng, v), hi = ng_u32(ng, v + 4);
+			i->offset_s = (int64_t)(host_is_little() != ng->swap ? (hi << 32 | lo)
+			                                                     : (lo << 32 | hi));
+		}
+		off += 4 + (((uint32_t)olen + 3) & ~3u);
+	}
+}
+
+static int64_t
+ng_time(const struct ng_if *i, uint64_t ts)
+{
+	uint64_t sec = ts / i->units, frac = ts % i->units;
+	int64_t ns = i->units <= 1000000000u
+	                 ? (int64_t)(frac * 1000000000u / i->units)
+	                 : (int64_t)((long double)frac * 1e9L / (long double)i->units);
+	return (int64_t)sec * 1000000000 + ns + i->offset_s * 1000000000;
+}
+
+/* Compiles the source's filter for an interface's link type, once. */
+static bool
+ng_filter_ok(struct source *s, struct ng_if *i, const uint8_t *data)
+{
+	if (s->bpf == NULL || *s->bpf == '\0')
+		return true;
+	if (!i->has_prog) {
+		pcap_t *dead = pcap_open_dead(i->linktype, 262144);
+		if (dead == NULL ||
+		    pcap_compile(dead, &i->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			if (dead)
+				pcap_close(dead);
+			return false; /* a filter that does not fit this link type matches nothing
+			               */
+		}
+		pcap_close(dead);
+		i->has_prog = true;
+	}
+	return pcap_offline_filter(&i->prog, &s->ng->hdr, data) != 0;
+}
+
+/* Next packet of a pcapng source: 1 got one, 0 end, -1 error in why. */
+static int
+ng_next(struct source *s, int64_t *ts_ns, int *linktype, const u_char **data, const char **why)
+{
+	struct ng *ng = s->ng;
+	for (;;) {
+		uint32_t type, len;
+		int rc = ng_block(ng, &type, &len, why);
+		if (rc <= 0)
+			return rc;
+		const uint8_t *b = ng->buf;
+		if (type == 0x0a0d0d0a) {
+			for (size_t k = 0; k < ng->nifs; k++)
+				if (ng->ifs[k].has_prog)
+					pcap_freecode(&ng->ifs[k].prog);
+			ng->nifs = 0;
+			continue;
+		}
+		if (type == 1) {
+			ng_idb(ng, b, len);
+			continue;
+		}
+		uint32_t ifid, caplen, origlen, hdrlen;
+		uint64_t ts;
+		if (type == 6 && len >= 32) { /* enhanced packet */
+			ifid = ng_u32(ng, b + 8);
+			ts = (uint64_t)ng_u32(ng, b + 12) << 32 | ng_u32(ng, b + 16);
+			caplen = ng_u32(ng, b + 20);
+			origlen = ng_u32(ng, b + 24);
+			hdrlen = 28;
+		} else if (type == 2 && len >= 32) { /* obsolete packet block */
+			ifid = ng_u16(ng, b + 8);
+			ts = (uint64_t)ng_u32(ng, b + 12) << 32 | ng_u32(ng, b + 16);
+			caplen = ng_u32(ng, b + 20);
+			origlen = ng_u32(ng, b + 24);
+			hdrlen = 28;
+		} else if (type == 3 && len >= 16) { /* simple packet: no time, interface 0 */
+			ifid = 0;
+			ts = 0;
+			origlen = ng_u32(ng, b + 8);
+			caplen = len - 16 < origlen ? len - 16 : origlen;
+			hdrlen = 12;
+		} else {
+			continue;
+		}
+		if (ifid >= ng->nifs) {
+			*why = "packet names an interface that was not described";
+			return -1;
+		}
+		if (caplen > len - hdrlen - 4) {
+			*why = "captured length larger than its block";
+			return -1;
+		}
+		struct ng_if *i = &ng->ifs[ifid];
+		*ts_ns = type == 3 ? ng->last_ts_ns : ng_time(i, ts);
+		ng->last_ts_ns = *ts_ns;
+		ng->hdr.caplen = caplen;
+		ng->hdr.len = origlen < caplen ? caplen : origlen;
+		*linktype = i->linktype;
+		*data = b + hdrlen;
+		if (ng_filter_ok(s, i, *data))
+			return 1;
+	}
 }
 
 /* Reads the next packet of source s; a read error ends the source and is recorded. */
@@ -181,6 +445,23 @@ static void
 source_read(struct sm_capture *c, struct source *s)
 {
 	s->has_pkt = false;
+	if (s->ng != NULL) {
+		const char *why = NULL;
+		int rc = ng_next(s, &s->ts_ns, &s->linktype, &s->data, &why);
+		if (rc == 1) {
+			s->hdr = &s->ng->hdr;
+			s->has_pkt = true;
+			return;
+		}
+		if (rc < 0) {
+			snprintf(s->info.error, sizeof(s->info.error),
+			         "read stopped after %llu packets: %s",
+			         (unsigned long long)s->info.packets, why);
+			warnf(c, "%s: %s", s->info.path, s->info.error);
+		}
+		source_finish(s);
+		return;
+	}
 	if (s->pcap == NULL)
 		return;
 	int rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
@@ -199,10 +480,66 @@ source_read(struct sm_capture *c, struct source *s)
 	source_finish(s);
 }
 
+/* Opens s with our pcapng reader if the file is pcapng; false if it is not. */
+static bool
+ng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb)
+{
+	FILE *f = fopen(s->info.path, "rb");
+	uint8_t magic[4];
+	if (f == NULL)
+		return false;
+	if (fread(magic, 1, 4, f) != 4 || magic[0] != 0x0a || magic[1] != 0x0d ||
+	    magic[2] != 0x0d || magic[3] != 0x0a) {
+		fclose(f);
+		return false;
+	}
+	rewind(f);
+	s->ng = calloc(1, sizeof(*s->ng));
+	if (s->ng == NULL) {
+		fclose(f);
+		*err = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+		return true;
+	}
+	s->ng->f = f;
+	if (s->bpf != NULL && *s->bpf != '\0') { /* reject a bad filter up front */
+		struct bpf_program prog;
+		pcap_t *dead = pcap_open_dead(1, 262144);
+		if (dead == NULL ||
+		    pcap_compile(dead, &prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			*err = sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s", s->bpf,
+			                dead ? pcap_geterr(dead) : "out of memory");
+			source_finish(s);
+		} else {
+			pcap_freecode(&prog);
+		}
+		if (dead)
+			pcap_close(dead);
+		if (*err != SM_OK)
+			return true;
+	}
+	/* The first block must be a section header libpcap would accept. */
+	uint32_t type, len;
+	const char *why = "not a section header";
+	if (ng_block(s->ng, &type, &len, &why) != 1 || type != 0x0a0d0d0a || len < 28 ||
+	    ng_u16(s->ng, s->ng->buf + 12) != 1 || !ng_options_ok(s->ng, 24, len)) {
+		if (why == NULL || type == 0x0a0d0d0a)
+			why = "unsupported pcapng version or malformed section header";
+		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s", why);
+		source_finish(s);
+		return true;
+	}
+	s->info.opened = true;
+	return true;
+}
+
 static enum sm_err
 source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_errbuf *eb)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
+	s->bpf = bpf;
+	enum sm_err ng_err = SM_OK;
+	if (strcmp(s->info.path, "-") != 0 && ng_try_open(s, &ng_err, eb))
+		return ng_err;
 	s->pcap =
 	    pcap_open_offline_with_tstamp_precision(s->info.path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (s->pcap == NULL) {

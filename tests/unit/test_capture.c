@@ -1,0 +1,200 @@
+/* capture: pcapng with several sections and interfaces (own link type and clock each),
+ * classic pcap in micro and nanoseconds, and many files merged into one timeline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "smaudit/capture.h"
+
+static char dir[64];
+
+static void
+w32(FILE *f, uint32_t v)
+{
+	fwrite(&v, 4, 1, f);
+}
+
+static void
+w16(FILE *f, uint16_t v)
+{
+	fwrite(&v, 2, 1, f);
+}
+
+static void
+shb(FILE *f)
+{
+	w32(f, 0x0a0d0d0a);
+	w32(f, 28);
+	w32(f, 0x1a2b3c4d);
+	w16(f, 1);
+	w16(f, 0);
+	w32(f, 0xffffffff);
+	w32(f, 0xffffffff);
+	w32(f, 28);
+}
+
+/* An interface block; tsresol 0 = default microseconds. */
+static void
+idb(FILE *f, uint16_t linktype, uint8_t tsresol)
+{
+	uint32_t len = tsresol ? 32 : 20;
+	w32(f, 1);
+	w32(f, len);
+	w16(f, linktype);
+	w16(f, 0);
+	w32(f, tsresol ? 65535 : 1500); /* snap lengths differ: libpcap refuses this */
+	if (tsresol) {
+		w16(f, 9);
+		w16(f, 1);
+		uint8_t opt[4] = {tsresol, 0, 0, 0};
+		fwrite(opt, 4, 1, f);
+		w32(f, 0); /* opt_endofopt */
+	}
+	w32(f, len);
+}
+
+static void
+epb(FILE *f, uint32_t ifid, uint64_t ts, uint32_t caplen)
+{
+	uint32_t padded = (caplen + 3) & ~3u, len = 32 + padded;
+	w32(f, 6);
+	w32(f, len);
+	w32(f, ifid);
+	w32(f, (uint32_t)(ts >> 32));
+	w32(f, (uint32_t)ts);
+	w32(f, caplen);
+	w32(f, caplen);
+	for (uint32_t i = 0; i < padded; i++)
+		fputc(i < 2 ? 0x45 : 0, f);
+	w32(f, len);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/smaudit-cap-%d", (int)getpid());
+	char p[128];
+	snprintf(p, sizeof(p), "mkdir -p %s", dir);
+	if (system(p) != 0)
+		return -1;
+	/* pcapng: section 1 has Ethernet (us) and raw IP (ns); section 2 has loopback (us). */
+	snprintf(p, sizeof(p), "%s/a.pcapng", dir);
+	FILE *f = fopen(p, "wb");
+	shb(f);
+	idb(f, 1, 0);
+	idb(f, 101, 9);
+	epb(f, 0, 1000000ULL * 10, 60);        /* t = 10 s */
+	epb(f, 1, 1000000000ULL * 12 + 5, 40); /* t = 12 s + 5 ns */
+	shb(f);
+	idb(f, 0, 0);
+	epb(f, 0, 1000000ULL * 14, 44); /* t = 14 s */
+	fclose(f);
+	/* classic pcap, nanosecond magic, times between those above */
+	snprintf(p, sizeof(p), "%s/b.pcap", dir);
+	f = fopen(p, "wb");
+	w32(f, 0xa1b23c4d);
+	w16(f, 2);
+	w16(f, 4);
+	w32(f, 0);
+	w32(f, 0);
+	w32(f, 65535);
+	w32(f, 1);
+	uint32_t secs[2] = {11, 13};
+	for (int i = 0; i < 2; i++) {
+		w32(f, secs[i]);
+		w32(f, 7);
+		w32(f, 60);
+		w32(f, 60);
+		for (int k = 0; k < 60; k++)
+			fputc(0, f);
+	}
+	fclose(f);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	char p[128];
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	return system(p) == 0 ? 0 : -1;
+}
+
+static void
+test_merged_timeline_across_formats_and_interfaces(void **state)
+{
+	(void)state;
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	const char *in[] = {dir};
+	assert_int_equal(sm_capture_open(&c, in, 1, NULL, NULL, NULL, &eb), SM_OK);
+	struct sm_raw_packet p;
+	const int64_t want_ts[] = {10000000000LL, 11000000007LL, 12000000005LL, 13000000007LL,
+	                           14000000000LL};
+	const int want_lt[] = {1, 1, 101, 1, 0};
+	const uint32_t want_len[] = {60, 60, 40, 60, 44};
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(sm_capture_next(c, &p), 1);
+		assert_int_equal(p.ts_ns, want_ts[i]);
+		assert_int_equal(p.linktype, want_lt[i]);
+		assert_int_equal(p.caplen, want_len[i]);
+	}
+	assert_int_equal(sm_capture_next(c, &p), 0);
+	assert_int_equal(sm_capture_source_count(c), 2);
+	assert_string_equal(sm_capture_source(c, 0)->error, "");
+	assert_int_equal(sm_capture_source(c, 0)->packets, 3);
+	sm_capture_close(c);
+}
+
+static void
+test_truncated_pcapng_reads_what_it_can(void **state)
+{
+	(void)state;
+	char p[128], q[400];
+	snprintf(p, sizeof(p), "%s/a.pcapng", dir);
+	snprintf(q, sizeof(q), "head -c 180 %s > %s/cut.pcapng", p, dir);
+	assert_int_equal(system(q), 0);
+	snprintf(p, sizeof(p), "%s/cut.pcapng", dir);
+	const char *in[] = {p};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 1, NULL, NULL, NULL, &eb), SM_OK);
+	struct sm_raw_packet pkt;
+	int n = 0;
+	while (sm_capture_next(c, &pkt) == 1)
+		n++;
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(sm_capture_source(c, 0)->error, "truncated block"));
+	sm_capture_close(c);
+	unlink(p);
+}
+
+static void
+test_unopenable_input_is_an_error_naming_it(void **state)
+{
+	(void)state;
+	const char *in[] = {"/nonexistent/x.pcap"};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 1, NULL, NULL, NULL, &eb), SM_ERR_IO);
+	assert_non_null(strstr(eb.msg, "/nonexistent/x.pcap: cannot open capture"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_merged_timeline_across_formats_and_interfaces),
+	    cmocka_unit_test(test_truncated_pcapng_reads_what_it_can),
+	    cmocka_unit_test(test_unopenable_input_is_an_error_naming_it),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
