@@ -29,7 +29,7 @@ struct sm_source_info {
 	bool opened;
 	uint64_t packets;
 	uint64_t bytes;
-	char error[256]; /* why it could not be opened or read to the end; "" if fine */
+	char error[512]; /* why it could not be opened or read to the end; "" if fine */
 };
 
 /* Called for each non-fatal problem (a source that cannot be opened or read). */
