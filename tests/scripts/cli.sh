@@ -61,5 +61,15 @@ check "csv report" 1 "^section,rule,kind,proto,port" "$bin" report -d "$db" --ru
 check "missing database" 3 "no such database" "$bin" report -d "$work/none.db"
 echo "not a database at all, just text that is long enough to be a header......." >"$work/text.db"
 check "non-SQLite database" 3 "text.db" "$bin" report -d "$work/text.db"
+# Ctrl-C while reading: the run is kept, marked interrupted
+( (cat pcaps/healthy.pcap; sleep 3) | "$bin" audit -q -s $S -d "$work/int.db" - >"$work/int.out" 2>&1 ) &
+sleep 1.5
+pkill -INT -f "audit -q -s $S -d $work/int.db" || true
+wait
+if grep -q "run 1 (audit, interrupted)" "$work/int.out" && [ "$(sqlite3 "$work/int.db" "SELECT status FROM runs")" = interrupted ]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL Ctrl-C: run not stored as interrupted"; head -5 "$work/int.out"; fail=$((fail + 1))
+fi
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
