@@ -289,22 +289,21 @@ sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_cl
 				note_evidence(e, s, o);
 		}
 	}
+	static const char *const kind_class[] = {
+	    [RK_EXPECT] = "expected", [RK_OPTIONAL] = "optional", [RK_ALLOW] = "allowed"};
 	bool infra = s->proto == SM_PROTO_ICMP6 &&
 	             ((s->icmp_type >= 130 && s->icmp_type <= 137) || s->icmp_type == 143);
-	if (best < 0 && infra) {
+	if (best >= 0) {
+		out->class_name = kind_class[best];
+	} else if (infra) {
 		/* Neighbour discovery and MLD: IPv6 cannot work without them. */
 		out->class_name = "allowed";
 		out->rule = "builtin:icmp6-nd";
-	} else if (best >= 0)
-		out->class_name = sm_rule_kind_name((enum sm_rule_kind)best);
-	else if (monitored(p, &s->src) || monitored(p, &s->dst))
+	} else if (monitored(p, &s->src) || monitored(p, &s->dst)) {
 		out->class_name = "unexpected";
-	else
+	} else {
 		out->class_name = "unmonitored";
-	if (best == RK_EXPECT)
-		out->class_name = "expected";
-	else if (best == RK_ALLOW)
-		out->class_name = "allowed";
+	}
 }
 
 static const char *

@@ -414,27 +414,26 @@ sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_
 	return step_insert(st, s, "storing coverage", eb);
 }
 
+/* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
+ * state of the latest session.  The report and the findings both read this. */
 static const char unexpected_sql[] =
     "SELECT proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END AS"
-    " port, src_role, dst_role, count(*), sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev),"
-    " min(first_ts), max(last_ts), state FROM sessions WHERE run_id = ? AND class ="
-    " 'unexpected' GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port";
+    " port, src_role, dst_role, count(*) AS sessions, sum(pkts_fwd + pkts_rev) AS packets,"
+    " sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts), state FROM sessions WHERE"
+    " run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
+    " ORDER BY proto, src, dst, port";
 
 enum sm_err
 sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s;
-	char sql[sizeof(unexpected_sql) + 400];
+	char sql[sizeof(unexpected_sql) + 256];
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO findings(run_id, kind, severity, proto, src, dst, port, verdict,"
 	         " detail) SELECT ?1, 'unexpected', 'error', proto, src, dst, port, NULL,"
-	         " printf('%%d session(s), %%d packets, last state %%s', s, p, state) FROM"
-	         " (SELECT proto, src, dst, port, count(*) s, sum(pk) p, max(last_ts) m, state "
-	         "FROM (SELECT"
-	         " proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
-	         " port, pkts_fwd + pkts_rev pk, last_ts, state FROM sessions WHERE run_id = ?1"
-	         " AND class = 'unexpected') GROUP BY proto, src, dst, port ORDER BY proto, src, "
-	         "dst, port)");
+	         " printf('%%d session(s), %%d packets, last state %%s', sessions, packets, state)"
+	         " FROM (%s)",
+	         unexpected_sql);
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK)
 		return e;
@@ -675,10 +674,8 @@ sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.unx = fn;
-	char sql[sizeof(unexpected_sql)];
-	sm_strlcpy(sql, unexpected_sql, sizeof(sql));
-	/* unexpected_sql binds the run as "?"; each_row binds parameter 1. */
-	return each_row(st, sql, run_id, unexpected_row, &c, "reading unexpected traffic", eb);
+	return each_row(st, unexpected_sql, run_id, unexpected_row, &c,
+	                "reading unexpected traffic", eb);
 }
 
 static bool
