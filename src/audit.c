@@ -9,30 +9,53 @@
 #include "smaudit/policy.h"
 #include "smaudit/report.h"
 
-struct run_ctx {
+struct sm_pipeline {
 	struct sm_store *store;
 	struct sm_policy *policy;
-	struct sm_capture *capture;
+	struct sm_capture *capture; /* borrowed */
+	struct sm_decoder *dec;
+	struct sm_session_table *tab;
+	const struct sm_site *site;
+	sm_pipeline_session_fn on_session;
+	void *ctx;
 	int64_t run_id;
-	enum sm_err err; /* first store error; reading stops at it */
+	enum sm_err err; /* first store error; the run stops at it */
 	struct sm_errbuf *eb;
-	uint64_t stored;
+	struct sm_run_row totals;
+	int64_t first, last;
+	/* while a checkpoint writes the open sessions */
+	struct sm_policy *snapshot;
 };
+
+static void
+store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_session *s, bool open)
+{
+	if (pl->err != SM_OK)
+		return;
+	struct sm_classification c;
+	sm_policy_classify(policy, s, &c);
+	const struct sm_source_info *src = sm_capture_source(pl->capture, s->source);
+	struct sm_session_class cls = {c.class_name,           c.rule, c.src_role, c.dst_role,
+	                               src ? src->path : NULL, open};
+	pl->err = sm_store_session(pl->store, pl->run_id, s, &cls, pl->eb);
+	if (!open && pl->on_session != NULL)
+		pl->on_session(pl->ctx, s, &c);
+}
 
 static void
 on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 {
-	struct run_ctx *rc = ctx;
+	struct sm_pipeline *pl = ctx;
 	(void)why;
-	if (rc->err != SM_OK)
-		return;
-	struct sm_classification c;
-	sm_policy_classify(rc->policy, s, &c);
-	const struct sm_source_info *src = sm_capture_source(rc->capture, s->source);
-	struct sm_session_class cls = {c.class_name, c.rule, c.src_role, c.dst_role,
-	                               src ? src->path : NULL};
-	rc->err = sm_store_session(rc->store, rc->run_id, s, &cls, rc->eb);
-	rc->stored++;
+	store_one(pl, pl->policy, s, false);
+}
+
+static void
+on_open_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
+{
+	struct sm_pipeline *pl = ctx;
+	(void)why;
+	store_one(pl, pl->snapshot, s, true);
 }
 
 /* The inputs as a JSON array, for runs.sources. */
@@ -63,24 +86,29 @@ wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Sources, counters, verdicts, findings and coverage of the run, from policy. */
 static enum sm_err
-store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decoder *dec)
+store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 {
 	enum sm_err e = SM_OK;
-	int64_t run = rc->run_id;
-	for (size_t i = 0; e == SM_OK && i < sm_capture_source_count(rc->capture); i++) {
-		const struct sm_source_info *s = sm_capture_source(rc->capture, i);
-		e = sm_store_source(rc->store, run, (int)i, s->path, s->packets, s->bytes, s->error,
-		                    rc->eb);
+	int64_t run = pl->run_id;
+	struct sm_store *st = pl->store;
+	size_t nsrc = sm_capture_source_count(pl->capture);
+	for (size_t i = 0; e == SM_OK && i < nsrc + sm_capture_ring_count(pl->capture); i++) {
+		const struct sm_source_info *s = i < nsrc
+		                                     ? sm_capture_source(pl->capture, i)
+		                                     : sm_capture_ring_file(pl->capture, i - nsrc);
+		e = sm_store_source(st, run, (int)i, s->path, s->packets, s->bytes, s->error,
+		                    pl->eb);
 	}
 	for (int r = 1; e == SM_OK && r < R_COUNT; r++)
-		if (sm_decoder_count(dec, (enum sm_dec_reason)r) > 0)
-			e = sm_store_counter(rc->store, run,
-			                     sm_dec_reason_name((enum sm_dec_reason)r),
-			                     sm_decoder_count(dec, (enum sm_dec_reason)r), rc->eb);
-	sm_policy_finish(rc->policy);
-	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(rc->policy); i++) {
-		const struct sm_expect_entry *x = sm_policy_entry(rc->policy, i);
+		if (sm_decoder_count(pl->dec, (enum sm_dec_reason)r) > 0)
+			e = sm_store_counter(st, run, sm_dec_reason_name((enum sm_dec_reason)r),
+			                     sm_decoder_count(pl->dec, (enum sm_dec_reason)r),
+			                     pl->eb);
+	sm_policy_finish(policy);
+	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
+		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
 		struct sm_expected_row row;
 		memset(&row, 0, sizeof(row));
 		sm_strlcpy(row.rule, x->rule->id, sizeof(row.rule));
@@ -106,7 +134,7 @@ store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decod
 			sm_addr_str(&x->try_src, row.hint_src, sizeof(row.hint_src));
 			sm_addr_str(&x->try_dst, row.hint_dst, sizeof(row.hint_dst));
 		}
-		e = sm_store_expected(rc->store, run, &row, rc->eb);
+		e = sm_store_expected(st, run, &row, pl->eb);
 		bool missing = x->verdict != V_OK && x->verdict != V_NA;
 		if (e == SM_OK && (missing || row.failed > 0) && x->rule->kind != RK_ALLOW) {
 			struct sm_finding_row f;
@@ -124,91 +152,247 @@ store_results(struct run_ctx *rc, const struct sm_audit_opts *o, struct sm_decod
 			f.port = row.port;
 			sm_strlcpy(f.verdict, row.verdict, sizeof(f.verdict));
 			sm_strlcpy(f.detail, row.detail, sizeof(f.detail));
-			e = sm_store_finding(rc->store, run, &f, rc->eb);
+			e = sm_store_finding(st, run, &f, pl->eb);
 		}
 	}
-	for (size_t r = 0; e == SM_OK && r < o->site->nroles; r++) {
-		const struct sm_role *role = &o->site->roles[r];
+	for (size_t r = 0; e == SM_OK && r < pl->site->nroles; r++) {
+		const struct sm_role *role = &pl->site->roles[r];
 		for (size_t m = 0; e == SM_OK && m < role->nmembers; m++) {
 			struct sm_coverage_row c;
 			sm_strlcpy(c.role, role->name, sizeof(c.role));
 			sm_strlcpy(c.member, role->members[m].text, sizeof(c.member));
-			c.seen = sm_policy_member_seen(rc->policy, role, m);
-			e = sm_store_coverage(rc->store, run, &c, rc->eb);
+			c.seen = sm_policy_member_seen(policy, role, m);
+			e = sm_store_coverage(st, run, &c, pl->eb);
 		}
 	}
 	if (e == SM_OK)
-		e = sm_store_unexpected_findings(rc->store, run, rc->eb);
+		e = sm_store_unexpected_findings(st, run, pl->eb);
 	return e;
+}
+
+enum sm_err
+sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, struct sm_capture *cap,
+                 struct sm_errbuf *eb)
+{
+	*out = NULL;
+	struct sm_pipeline *pl = calloc(1, sizeof(*pl));
+	if (pl == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
+	pl->capture = cap;
+	pl->site = o->site;
+	pl->on_session = o->on_session;
+	pl->ctx = o->ctx;
+	pl->eb = eb;
+	char *srcjson = NULL;
+	enum sm_err e = sm_store_open(&pl->store, o->db_path, true, eb);
+	if (e != SM_OK)
+		goto out;
+	pl->policy = sm_policy_new(o->rules, o->site);
+	struct sm_session_opts so = o->sessions;
+	if (pl->policy != NULL)
+		so.service_ports = sm_policy_service_ports(pl->policy);
+	pl->dec = sm_decoder_new(&o->decoder);
+	pl->tab = pl->policy ? sm_session_table_new(&so, on_session, pl) : NULL;
+	srcjson = sources_json(cap);
+	if (pl->policy == NULL || pl->dec == NULL || pl->tab == NULL || srcjson == NULL) {
+		e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
+		goto out;
+	}
+	e = sm_store_run_begin(pl->store, o->mode, srcjson, o->site->path, o->rules_path,
+	                       &pl->run_id, eb);
+	pl->totals.id = pl->run_id;
+out:
+	free(srcjson);
+	if (e != SM_OK) {
+		sm_pipeline_free(pl);
+		return e;
+	}
+	*out = pl;
+	return SM_OK;
+}
+
+enum sm_err
+sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, struct sm_errbuf *eb)
+{
+	struct sm_packet pkt;
+	pl->totals.packets++;
+	pl->totals.bytes += raw->len;
+	if (pl->first == 0 || raw->ts_ns < pl->first)
+		pl->first = raw->ts_ns;
+	if (raw->ts_ns > pl->last)
+		pl->last = raw->ts_ns;
+	if (sm_decode(pl->dec, raw, &pkt) == DEC_OK && !sm_session_packet(pl->tab, &pkt))
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
+	return pl->err;
+}
+
+void
+sm_pipeline_tick(struct sm_pipeline *pl, int64_t now_ns)
+{
+	sm_session_advance(pl->tab, now_ns);
+}
+
+/* The run row's totals as of now, with the given status. */
+static void
+fill_totals(struct sm_pipeline *pl, const char *status, uint64_t open_sessions)
+{
+	struct sm_session_stats ss;
+	sm_session_stats(pl->tab, &ss);
+	struct sm_run_row *t = &pl->totals;
+	t->sessions = ss.emitted + open_sessions;
+	t->evicted = ss.evicted;
+	t->undecoded = sm_decoder_undecoded(pl->dec);
+	t->first_ts = (double)pl->first / 1e9;
+	t->last_ts = (double)pl->last / 1e9;
+	t->read_errors = 0;
+	for (size_t i = 0; i < sm_capture_source_count(pl->capture); i++) {
+		const struct sm_source_info *s = sm_capture_source(pl->capture, i);
+		if (s->opened && s->error[0])
+			t->read_errors++;
+	}
+	sm_strlcpy(t->status, status, sizeof(t->status));
+}
+
+enum sm_err
+sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
+{
+	if (pl->err != SM_OK)
+		return pl->err;
+	sm_capture_sync(pl->capture);
+	enum sm_err e = sm_store_run_reset(pl->store, pl->run_id, eb);
+	if (e != SM_OK)
+		return e;
+	pl->snapshot = sm_policy_clone(pl->policy);
+	if (pl->snapshot == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory writing a checkpoint");
+	struct sm_session_stats ss;
+	sm_session_stats(pl->tab, &ss);
+	sm_session_foreach(pl->tab, on_open_session, pl);
+	e = pl->err;
+	if (e == SM_OK)
+		e = store_results(pl, pl->snapshot);
+	sm_policy_free(pl->snapshot);
+	pl->snapshot = NULL;
+	if (e != SM_OK)
+		return e;
+	fill_totals(pl, "running", ss.active);
+	return sm_store_run_end(pl->store, &pl->totals, eb);
+}
+
+enum sm_err
+sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *eb)
+{
+	sm_capture_sync(pl->capture);
+	enum sm_err e = pl->err;
+	if (e == SM_OK)
+		e = sm_store_run_reset(pl->store, pl->run_id, eb);
+	if (e != SM_OK)
+		return e;
+	sm_session_flush(pl->tab);
+	sm_decoder_finish(pl->dec);
+	if (pl->err != SM_OK)
+		return pl->err;
+	e = store_results(pl, pl->policy);
+	if (e != SM_OK)
+		return e;
+	fill_totals(pl, interrupted ? "interrupted" : "complete", 0);
+	return sm_store_run_end(pl->store, &pl->totals, eb);
+}
+
+void
+sm_pipeline_set_dropped(struct sm_pipeline *pl, uint64_t dropped)
+{
+	pl->totals.dropped = dropped;
+}
+
+int64_t
+sm_pipeline_run_id(const struct sm_pipeline *pl)
+{
+	return pl->run_id;
+}
+
+const struct sm_run_row *
+sm_pipeline_totals(const struct sm_pipeline *pl)
+{
+	return &pl->totals;
+}
+
+struct sm_session_table *
+sm_pipeline_sessions(struct sm_pipeline *pl)
+{
+	return pl->tab;
+}
+
+const struct sm_policy *
+sm_pipeline_policy(const struct sm_pipeline *pl)
+{
+	return pl->policy;
+}
+
+struct sm_store *
+sm_pipeline_store(struct sm_pipeline *pl)
+{
+	return pl->store;
+}
+
+struct sm_store *
+sm_pipeline_take_store(struct sm_pipeline *pl)
+{
+	struct sm_store *st = pl->store;
+	pl->store = NULL;
+	return st;
+}
+
+void
+sm_pipeline_free(struct sm_pipeline *pl)
+{
+	if (pl == NULL)
+		return;
+	sm_session_table_free(pl->tab);
+	sm_decoder_free(pl->dec);
+	sm_policy_free(pl->policy);
+	sm_store_close(pl->store);
+	free(pl);
 }
 
 enum sm_err
 sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t *run_id,
              struct sm_errbuf *eb)
 {
-	struct run_ctx rc;
-	memset(&rc, 0, sizeof(rc));
-	rc.eb = eb;
 	*store_out = NULL;
-	struct sm_decoder *dec = NULL;
-	struct sm_session_table *tab = NULL;
-	char *srcjson = NULL;
-
+	struct sm_capture *cap = NULL;
+	struct sm_pipeline *pl = NULL;
 	enum sm_err e =
-	    sm_capture_open(&rc.capture, o->inputs, o->ninputs, o->bpf, o->warn, o->warn_ctx, eb);
+	    sm_capture_open(&cap, o->inputs, o->ninputs, o->bpf, o->warn, o->warn_ctx, eb);
 	if (e != SM_OK)
 		return e;
-	e = sm_store_open(&rc.store, o->db_path, true, eb);
+	struct sm_pipeline_opts po = {"audit",     o->db_path, o->rules, o->site, o->rules_path,
+	                              o->sessions, o->decoder, NULL,     NULL};
+	e = sm_pipeline_open(&pl, &po, cap, eb);
 	if (e != SM_OK)
 		goto out;
-	rc.policy = sm_policy_new(o->rules, o->site);
-	struct sm_session_opts so = o->sessions;
-	if (rc.policy != NULL)
-		so.service_ports = sm_policy_service_ports(rc.policy);
-	dec = sm_decoder_new(&o->decoder);
-	tab = rc.policy ? sm_session_table_new(&so, on_session, &rc) : NULL;
-	srcjson = sources_json(rc.capture);
-	if (rc.policy == NULL || dec == NULL || tab == NULL || srcjson == NULL) {
-		e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
-		goto out;
-	}
-	e = sm_store_run_begin(rc.store, "audit", srcjson, o->site->path, o->rules_path, &rc.run_id,
-	                       eb);
-	if (e != SM_OK)
-		goto out;
-
-	struct sm_run_row totals;
-	memset(&totals, 0, sizeof(totals));
-	totals.id = rc.run_id;
 	struct sm_raw_packet raw;
-	struct sm_packet pkt;
-	int64_t first = 0, last = 0;
 	double next_progress = wall() + 1.0;
 	bool interrupted = false;
-	while (rc.err == SM_OK && sm_capture_next(rc.capture, &raw) == 1) {
-		totals.packets++;
-		totals.bytes += raw.len;
-		if (first == 0 || raw.ts_ns < first)
-			first = raw.ts_ns;
-		if (raw.ts_ns > last)
-			last = raw.ts_ns;
-		if (sm_decode(dec, &raw, &pkt) == DEC_OK && !sm_session_packet(tab, &pkt)) {
-			e = sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
+	uint64_t n = 0;
+	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
+		e = sm_pipeline_packet(pl, &raw, eb);
+		if (e != SM_OK)
 			goto out;
-		}
-		if ((totals.packets & 4095) == 0) {
+		if ((++n & 4095) == 0) {
 			if (o->stop != NULL && *o->stop) {
 				interrupted = true;
 				break;
 			}
 			if (o->progress && wall() >= next_progress) {
 				struct sm_session_stats ss;
-				sm_session_stats(tab, &ss);
+				sm_session_stats(pl->tab, &ss);
 				fprintf(stderr,
 				        "\rsmaudit: %llu packets, %.1f MB, %llu sessions (%llu "
 				        "open)   ",
-				        (unsigned long long)totals.packets,
-				        (double)totals.bytes / 1e6, (unsigned long long)ss.created,
+				        (unsigned long long)pl->totals.packets,
+				        (double)pl->totals.bytes / 1e6,
+				        (unsigned long long)ss.created,
 				        (unsigned long long)ss.active);
 				next_progress = wall() + 1.0;
 			}
@@ -218,40 +402,13 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 		interrupted = true;
 	if (o->progress)
 		fputs("\r\033[K", stderr);
-	sm_session_flush(tab);
-	sm_decoder_finish(dec);
-	if (rc.err != SM_OK) {
-		e = rc.err;
-		goto out;
-	}
-	e = store_results(&rc, o, dec);
-	if (e != SM_OK)
-		goto out;
-	struct sm_session_stats ss;
-	sm_session_stats(tab, &ss);
-	totals.sessions = ss.emitted;
-	totals.evicted = ss.evicted;
-	totals.undecoded = sm_decoder_undecoded(dec);
-	totals.first_ts = (double)first / 1e9;
-	totals.last_ts = (double)last / 1e9;
-	for (size_t i = 0; i < sm_capture_source_count(rc.capture); i++) {
-		const struct sm_source_info *s = sm_capture_source(rc.capture, i);
-		if (s->opened && s->error[0])
-			totals.read_errors++;
-	}
-	sm_strlcpy(totals.status, interrupted ? "interrupted" : "complete", sizeof(totals.status));
-	e = sm_store_run_end(rc.store, &totals, eb);
+	e = sm_pipeline_finish(pl, interrupted, eb);
 	if (e == SM_OK) {
-		*store_out = rc.store;
-		*run_id = rc.run_id;
-		rc.store = NULL;
+		*run_id = pl->run_id;
+		*store_out = sm_pipeline_take_store(pl);
 	}
 out:
-	free(srcjson);
-	sm_session_table_free(tab);
-	sm_decoder_free(dec);
-	sm_policy_free(rc.policy);
-	sm_store_close(rc.store);
-	sm_capture_close(rc.capture);
+	sm_pipeline_free(pl);
+	sm_capture_close(cap);
 	return e;
 }

@@ -2,12 +2,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define NG_MAX_IF    64
 #define NG_MAX_BLOCK (16u << 20)
@@ -48,6 +51,20 @@ struct source {
 	const u_char *data;
 };
 
+/* The ring of raw capture files kept by a live run (-w DIR). */
+struct ring {
+	int dirfd; /* opened before privileges are dropped: works after chroot too */
+	char *dir;
+	uint64_t max_bytes;
+	unsigned max_files;
+	pcap_dumper_t *dump;
+	FILE *f;
+	unsigned seq;
+	struct sm_source_info *files; /* the files that still exist, oldest first */
+	size_t nfiles;
+	bool failed;
+};
+
 struct sm_capture {
 	struct source *src;
 	size_t nsrc, cap;
@@ -57,6 +74,8 @@ struct sm_capture {
 	long advance; /* source whose packet was handed out last, -1 if none */
 	sm_capture_warn_fn warn;
 	void *warn_ctx;
+	bool live;
+	struct ring *ring;
 };
 
 static void __attribute__((format(printf, 2, 3))) warnf(struct sm_capture *c, const char *fmt, ...)
@@ -638,9 +657,278 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 	return SM_OK;
 }
 
+/* ---- live capture ---- */
+
+static void
+ring_close_file(struct ring *r)
+{
+	if (r->dump != NULL) {
+		pcap_dump_close(r->dump); /* closes r->f too */
+		r->dump = NULL;
+		r->f = NULL;
+	}
+}
+
+/* Starts the next ring file, deleting the oldest beyond the count limit. */
+static bool
+ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
+{
+	ring_close_file(r);
+	while (r->nfiles >= r->max_files) {
+		const char *base = strrchr(r->files[0].path, '/');
+		if (unlinkat(r->dirfd, base ? base + 1 : r->files[0].path, 0) != 0 &&
+		    errno != ENOENT)
+			warnf(c, "%s: cannot delete the oldest ring file: %s", r->files[0].path,
+			      strerror(errno));
+		free(r->files[0].path);
+		memmove(&r->files[0], &r->files[1], (r->nfiles - 1) * sizeof(r->files[0]));
+		r->nfiles--;
+	}
+	char name[64], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(name, sizeof(name), "smaudit-%s-%04u.pcap", stamp, ++r->seq);
+	size_t plen = strlen(r->dir) + strlen(name) + 2;
+	char *path = malloc(plen);
+	struct sm_source_info *n = realloc(r->files, (r->nfiles + 1) * sizeof(*n));
+	if (path == NULL || n == NULL) {
+		free(path);
+		if (n != NULL)
+			r->files = n;
+		return false;
+	}
+	r->files = n;
+	snprintf(path, plen, "%s/%s", r->dir, name);
+	int fd = openat(r->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	r->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	r->dump = r->f ? pcap_dump_fopen(p, r->f) : NULL;
+	if (r->dump == NULL) {
+		warnf(c, "%s: cannot write the ring file, no more raw packets are kept: %s", path,
+		      fd < 0 ? strerror(errno) : pcap_geterr(p));
+		if (r->f != NULL)
+			fclose(r->f);
+		else if (fd >= 0)
+			close(fd);
+		r->f = NULL;
+		free(path);
+		r->failed = true;
+		return false;
+	}
+	memset(&r->files[r->nfiles], 0, sizeof(r->files[0]));
+	r->files[r->nfiles].path = path;
+	r->files[r->nfiles].opened = true;
+	r->nfiles++;
+	return true;
+}
+
+static void
+ring_write(struct sm_capture *c, struct ring *r, pcap_t *p, const struct pcap_pkthdr *h,
+           const u_char *data)
+{
+	if (r->failed)
+		return;
+	if (r->dump == NULL || (uint64_t)ftell(r->f) >= r->max_bytes) {
+		if (!ring_rotate(c, r, p))
+			return;
+	}
+	pcap_dump((u_char *)r->dump, h, data);
+	struct sm_source_info *fi = &r->files[r->nfiles - 1];
+	fi->packets++;
+	fi->bytes += h->len;
+	if (ferror(r->f)) {
+		snprintf(fi->error, sizeof(fi->error), "write failed: %s", strerror(errno));
+		warnf(c, "%s: %s; no more raw packets are kept", fi->path, fi->error);
+		ring_close_file(r);
+		r->failed = true;
+	}
+}
+
+static void
+ring_free(struct ring *r)
+{
+	if (r == NULL)
+		return;
+	ring_close_file(r);
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i].path);
+	free(r->files);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->dir);
+	free(r);
+}
+
+static enum sm_err
+ring_open(struct sm_capture *c, const struct sm_live_opts *lo, struct sm_errbuf *eb)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->dir = strdup(lo->ring_dir)) == NULL) {
+		free(r);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	r->dirfd = -1;
+	c->ring = r;
+	r->max_bytes = lo->ring_bytes ? lo->ring_bytes : 100u << 20;
+	r->max_files = lo->ring_files ? lo->ring_files : 10;
+	if (mkdir(r->dir, 0750) != 0 && errno != EEXIST)
+		return sm_error(eb, SM_ERR_IO, "%s: cannot create the ring directory: %s", r->dir,
+		                strerror(errno));
+	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->dirfd < 0)
+		return sm_error(eb, SM_ERR_IO, "%s: cannot open the ring directory: %s", r->dir,
+		                strerror(errno));
+	return SM_OK;
+}
+
+enum sm_err
+sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, const char *bpf,
+                     sm_capture_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb)
+{
+	*out = NULL;
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct sm_capture *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->src = calloc(1, sizeof(*c->src))) == NULL) {
+		free(c);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	c->warn = warn;
+	c->warn_ctx = warn_ctx;
+	c->advance = -1;
+	c->live = true;
+	c->nsrc = c->cap = 1;
+	struct source *s = &c->src[0];
+	size_t plen = strlen(lo->iface) + 6;
+	s->info.path = malloc(plen);
+	enum sm_err err = SM_OK;
+	if (s->info.path == NULL) {
+		err = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(s->info.path, plen, "live:%s", lo->iface);
+	s->pcap = pcap_create(lo->iface, perr);
+	if (s->pcap == NULL) {
+		err = sm_error(eb, SM_ERR_IO, "%s: %s", lo->iface, perr);
+		goto out;
+	}
+	pcap_set_snaplen(s->pcap, lo->snaplen ? lo->snaplen : 262144);
+	pcap_set_promisc(s->pcap, !lo->no_promisc);
+	pcap_set_timeout(s->pcap, lo->timeout_ms ? lo->timeout_ms : 250);
+	pcap_set_buffer_size(s->pcap, (lo->buffer_mb ? lo->buffer_mb : 32) << 20);
+	pcap_set_immediate_mode(s->pcap, lo->immediate);
+	pcap_set_tstamp_precision(s->pcap, PCAP_TSTAMP_PRECISION_NANO);
+	int rc = pcap_activate(s->pcap);
+	if (rc < 0) {
+		const char *hint =
+		    rc == PCAP_ERROR_PERM_DENIED
+		        ? " (run as root or give the binary cap_net_raw,cap_net_admin)"
+		    : rc == PCAP_ERROR_NO_SUCH_DEVICE ? " (see 'ip link' for names)"
+		                                      : "";
+		const char *msg = pcap_geterr(s->pcap);
+		err = sm_error(eb, SM_ERR_IO, "%s: cannot capture: %s%s", lo->iface,
+		               *msg ? msg : pcap_statustostr(rc), hint);
+		goto out;
+	}
+	if (rc > 0)
+		warnf(c, "%s: %s", lo->iface, pcap_geterr(s->pcap));
+	s->linktype = pcap_datalink(s->pcap);
+	s->info.opened = true;
+	if (bpf != NULL && *bpf != '\0') {
+		bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
+		if (pcap_lookupnet(lo->iface, &net, &mask, perr) != 0)
+			mask = PCAP_NETMASK_UNKNOWN;
+		struct bpf_program prog;
+		if (pcap_compile(s->pcap, &prog, bpf, 1, mask) != 0) {
+			err = sm_error(eb, SM_ERR_USAGE, "filter '%s': %s", bpf,
+			               pcap_geterr(s->pcap));
+			goto out;
+		}
+		rc = pcap_setfilter(s->pcap, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			err = sm_error(eb, SM_ERR_IO, "%s: cannot set the filter: %s", lo->iface,
+			               pcap_geterr(s->pcap));
+			goto out;
+		}
+	}
+	if (lo->ring_dir != NULL)
+		err = ring_open(c, lo, eb);
+out:
+	if (err != SM_OK) {
+		sm_capture_close(c);
+		return err;
+	}
+	*out = c;
+	return SM_OK;
+}
+
+static int
+live_next(struct sm_capture *c, struct sm_raw_packet *pkt)
+{
+	struct source *s = &c->src[0];
+	if (s->pcap == NULL)
+		return SM_CAPTURE_END;
+	int rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
+	if (rc == 0)
+		return SM_CAPTURE_IDLE;
+	if (rc != 1) {
+		if (rc == PCAP_ERROR) {
+			snprintf(s->info.error, sizeof(s->info.error),
+			         "capture stopped after %llu packets: %s",
+			         (unsigned long long)s->info.packets, pcap_geterr(s->pcap));
+			warnf(c, "%s: %s", s->info.path, s->info.error);
+		}
+		return SM_CAPTURE_END; /* the descriptor stays open for the final stats */
+	}
+	pkt->ts_ns = (int64_t)s->hdr->ts.tv_sec * 1000000000 + (int64_t)s->hdr->ts.tv_usec;
+	pkt->caplen = s->hdr->caplen;
+	pkt->len = s->hdr->len;
+	pkt->linktype = s->linktype;
+	pkt->source = 0;
+	pkt->data = s->data;
+	s->info.packets++;
+	s->info.bytes += s->hdr->len;
+	if (c->ring != NULL)
+		ring_write(c, c->ring, s->pcap, s->hdr, s->data);
+	return SM_CAPTURE_PACKET;
+}
+
+bool
+sm_capture_stats(struct sm_capture *c, uint64_t *received, uint64_t *dropped)
+{
+	struct pcap_stat ps;
+	if (!c->live || c->src[0].pcap == NULL || pcap_stats(c->src[0].pcap, &ps) != 0)
+		return false;
+	*received = ps.ps_recv;
+	*dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	return true;
+}
+
+void
+sm_capture_sync(struct sm_capture *c)
+{
+	if (c->ring != NULL && c->ring->dump != NULL)
+		pcap_dump_flush(c->ring->dump);
+}
+
+size_t
+sm_capture_ring_count(const struct sm_capture *c)
+{
+	return c->ring ? c->ring->nfiles : 0;
+}
+
+const struct sm_source_info *
+sm_capture_ring_file(const struct sm_capture *c, size_t i)
+{
+	return c->ring && i < c->ring->nfiles ? &c->ring->files[i] : NULL;
+}
+
 int
 sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 {
+	if (c->live)
+		return live_next(c, pkt);
 	if (c->advance >= 0) {
 		struct source *s = &c->src[c->advance];
 		source_read(c, s);
@@ -687,5 +975,6 @@ sm_capture_close(struct sm_capture *c)
 	}
 	free(c->src);
 	free(c->heap);
+	ring_free(c->ring);
 	free(c);
 }

@@ -257,11 +257,15 @@ monitored(const struct sm_policy *p, const struct sm_addr *a)
 	return false;
 }
 
-void
-sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_classification *out)
+/* Classifies s; with record, its evidence counts towards the verdicts. */
+static void
+classify(struct sm_policy *p, const struct sm_session *s, struct sm_classification *out,
+         bool record)
 {
-	mark_seen(p, &s->src);
-	mark_seen(p, &s->dst);
+	if (record) {
+		mark_seen(p, &s->src);
+		mark_seen(p, &s->dst);
+	}
 	out->src_role = role_of(p, &s->src);
 	out->dst_role = role_of(p, &s->dst);
 	out->rule = NULL;
@@ -282,7 +286,7 @@ sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_cl
 			out->src_role = r->src_role;
 			out->dst_role = r->dst_role;
 		}
-		for (size_t k = ref->first; k < ref->first + ref->count; k++) {
+		for (size_t k = ref->first; record && k < ref->first + ref->count; k++) {
 			struct sm_expect_entry *e = &p->entries[k];
 			if ((e->src_member < 0 || e->src_member == sm) &&
 			    (e->dst_member < 0 || e->dst_member == dm))
@@ -304,6 +308,30 @@ sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_cl
 	} else {
 		out->class_name = "unmonitored";
 	}
+}
+
+void
+sm_policy_classify(struct sm_policy *p, const struct sm_session *s, struct sm_classification *out)
+{
+	classify(p, s, out, true);
+}
+
+void
+sm_policy_peek(const struct sm_policy *p, const struct sm_session *s, struct sm_classification *out)
+{
+	classify((struct sm_policy *)p, s, out, false);
+}
+
+struct sm_policy *
+sm_policy_clone(const struct sm_policy *p)
+{
+	struct sm_policy *c = sm_policy_new(p->rules, p->site);
+	if (c == NULL)
+		return NULL;
+	memcpy(c->entries, p->entries, p->nentries * sizeof(*p->entries));
+	for (size_t i = 0; i < p->site->nroles; i++)
+		memcpy(c->seen[i], p->seen[i], (p->site->roles[i].nmembers + 1) * sizeof(bool));
+	return c;
 }
 
 static const char *

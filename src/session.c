@@ -320,6 +320,14 @@ expire(struct sm_session_table *t)
 	}
 }
 
+void
+sm_session_advance(struct sm_session_table *t, int64_t now_ns)
+{
+	if (now_ns > t->now)
+		t->now = now_ns;
+	expire(t);
+}
+
 /* Makes room by evicting the session idle the longest. */
 static void
 evict_one(struct sm_session_table *t)

@@ -44,14 +44,21 @@ static const char *const schema_v1 =
     "CREATE TABLE role_coverage(run_id INTEGER, role TEXT, member TEXT, seen INTEGER);"
     "PRAGMA user_version = 1;";
 
+/* Upgrades from version N-1 to N, applied in order to older databases. */
+static const char *const migrations[] = {
+    [2] = "ALTER TABLE sessions ADD COLUMN open INTEGER NOT NULL DEFAULT 0;"
+          "CREATE INDEX sessions_open ON sessions(run_id) WHERE open = 1;"
+          "PRAGMA user_version = 2;",
+};
+
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION] =
         "INSERT INTO sessions(run_id, proto, src, sport, dst, dport, vlan, first_ts, last_ts,"
         " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
         " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
         " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-        " src_role, dst_role) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-        "?,?,?,?,?,?,?)",
+        " src_role, dst_role, open) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "?,?,?,?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
@@ -99,9 +106,11 @@ check_schema(struct sm_store *st, struct sm_errbuf *eb)
 	int rc = sqlite3_finalize(q);
 	if (rc != SQLITE_OK)
 		return db_fail(st, eb, "reading the schema (is this an SQLite database?)");
-	if (version == 0 && tables == 0)
-		return exec(st, schema_v1, "creating the schema", eb);
-	if (version == 0)
+	enum sm_err e = SM_OK;
+	if (version == 0 && tables == 0) {
+		e = exec(st, schema_v1, "creating the schema", eb);
+		version = 1;
+	} else if (version == 0)
 		return sm_error(eb, SM_ERR_DB,
 		                "this SQLite file was not written by smaudit (no schema version)");
 	if (version > SM_SCHEMA_VERSION)
@@ -109,7 +118,16 @@ check_schema(struct sm_store *st, struct sm_errbuf *eb)
 		                "database schema version %d is newer than this smaudit understands "
 		                "(%d): upgrade smaudit",
 		                version, SM_SCHEMA_VERSION);
-	return SM_OK;
+	for (int v = version + 1; e == SM_OK && v <= SM_SCHEMA_VERSION; v++) {
+		e = exec(st, "BEGIN IMMEDIATE", "upgrading the schema", eb);
+		if (e == SM_OK)
+			e = exec(st, migrations[v], "upgrading the schema", eb);
+		if (e == SM_OK)
+			e = exec(st, "COMMIT", "upgrading the schema", eb);
+		else
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return e;
 }
 
 enum sm_err
@@ -328,6 +346,7 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 	bind_text(s, i++, cls->source);
 	bind_text(s, i++, cls->src_role);
 	bind_text(s, i++, cls->dst_role);
+	sqlite3_bind_int(s, i++, cls->open);
 	return step_insert(st, s, "storing a session", eb);
 }
 
@@ -448,10 +467,37 @@ sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errb
 }
 
 enum sm_err
+sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM sessions WHERE run_id = ?1 AND open = 1",
+	    "DELETE FROM expected WHERE run_id = ?1",
+	    "DELETE FROM findings WHERE run_id = ?1",
+	    "DELETE FROM role_coverage WHERE run_id = ?1",
+	    "DELETE FROM run_counters WHERE run_id = ?1",
+	    "DELETE FROM run_sources WHERE run_id = ?1",
+	};
+	enum sm_err e = begin(st, eb);
+	for (size_t i = 0; e == SM_OK && i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK)
+			return db_fail(st, eb, "replacing the last checkpoint");
+		sqlite3_bind_int64(s, 1, run_id);
+		int rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			e = db_fail(st, eb, "replacing the last checkpoint");
+	}
+	return e;
+}
+
+enum sm_err
 sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errbuf *eb)
 {
 	char finished[32];
 	now_text(finished, sizeof(finished));
+	if (strcmp(r->status, "running") == 0)
+		finished[0] = '\0'; /* a checkpoint: the run goes on */
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK)
 		return e;
@@ -560,7 +606,9 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->first_ts = sqlite3_column_double(s, i++);
 	r->last_ts = sqlite3_column_double(s, i++);
 	sqlite3_finalize(s);
-	if (strcmp(r->status, "running") == 0)
+	/* A run still marked running is interrupted, unless this connection is the
+	 * one writing it (an interim report of a live run). */
+	if (strcmp(r->status, "running") == 0 && run_id != st->run_id)
 		sm_strlcpy(r->status, "interrupted", sizeof(r->status));
 	return SM_OK;
 }

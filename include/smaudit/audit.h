@@ -1,6 +1,7 @@
 /*
- * audit: wires the pipeline for one offline run:
- * capture -> decode -> session -> policy -> store.
+ * audit: wires the pipeline of one run:
+ * capture -> decode -> session -> policy -> store,
+ * for capture files (sm_audit_run) and, through sm_pipeline_*, for live mode.
  * Owns nothing beyond the run; the store it returns holds everything the
  * report needs.  A stop request (Ctrl-C) ends reading early and the run is
  * stored as "interrupted" with everything read so far.
@@ -12,12 +13,61 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "smaudit/capture.h"
 #include "smaudit/decode.h"
 #include "smaudit/err.h"
+#include "smaudit/policy.h"
 #include "smaudit/rules.h"
 #include "smaudit/session.h"
 #include "smaudit/site.h"
 #include "smaudit/store.h"
+
+/* ---- the pipeline of one run, shared by audit and live ---- */
+
+/* Called with every session that leaves the table, after it was classified. */
+typedef void (*sm_pipeline_session_fn)(void *ctx, const struct sm_session *s,
+                                       const struct sm_classification *c);
+
+struct sm_pipeline_opts {
+	const char *mode;    /* runs.mode: "audit" or "live" */
+	const char *db_path; /* NULL = in-memory */
+	const struct sm_rules *rules;
+	const struct sm_site *site;
+	const char *rules_path; /* for the run record */
+	struct sm_session_opts sessions;
+	struct sm_decoder_opts decoder;
+	sm_pipeline_session_fn on_session; /* may be NULL */
+	void *ctx;
+};
+
+struct sm_pipeline;
+
+/* Opens the store and starts run rows for packets of cap (borrowed: it must
+ * outlive the pipeline).  *out is freed with sm_pipeline_free(). */
+enum sm_err sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o,
+                             struct sm_capture *cap, struct sm_errbuf *eb);
+/* Accounts one packet; an error (out of memory, database) ends the run. */
+enum sm_err sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw,
+                               struct sm_errbuf *eb);
+/* Moves the session clock to now_ns without a packet (a quiet live link). */
+void sm_pipeline_tick(struct sm_pipeline *pl, int64_t now_ns);
+/* Writes what the run knows so far, open sessions included, as one transaction
+ * (status stays "running"); the next checkpoint or the end replaces it. */
+enum sm_err sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb);
+/* Ends the run: every session leaves the table, verdicts and findings are
+ * stored and the run is marked complete or interrupted. */
+enum sm_err sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *eb);
+void sm_pipeline_set_dropped(struct sm_pipeline *pl, uint64_t dropped);
+int64_t sm_pipeline_run_id(const struct sm_pipeline *pl);
+const struct sm_run_row *sm_pipeline_totals(const struct sm_pipeline *pl);
+struct sm_session_table *sm_pipeline_sessions(struct sm_pipeline *pl);
+const struct sm_policy *sm_pipeline_policy(const struct sm_pipeline *pl);
+struct sm_store *sm_pipeline_store(struct sm_pipeline *pl);
+/* Hands the store to the caller (who closes it); the pipeline no longer uses it. */
+struct sm_store *sm_pipeline_take_store(struct sm_pipeline *pl);
+void sm_pipeline_free(struct sm_pipeline *pl);
+
+/* ---- offline audit of capture files ---- */
 
 struct sm_audit_opts {
 	const char *const *inputs;

@@ -47,8 +47,45 @@ enum sm_err sm_capture_open(struct sm_capture **out, const char *const *inputs, 
                             const char *bpf, sm_capture_warn_fn warn, void *warn_ctx,
                             struct sm_errbuf *eb);
 
-/* Next packet of the merged timeline: 1 = got one, 0 = all sources done. */
+/* A live interface (libpcap) instead of files. */
+struct sm_live_opts {
+	const char *iface;    /* "any" = every interface (Linux cooked headers) */
+	int snaplen;          /* bytes kept of each packet; 0 = 262144 */
+	int buffer_mb;        /* kernel buffer; 0 = 32 MB */
+	int timeout_ms;       /* longest wait before sm_capture_next() returns idle; 0 = 250 */
+	bool immediate;       /* deliver each packet at once (more CPU, less latency) */
+	bool no_promisc;      /* leave the interface out of promiscuous mode */
+	const char *ring_dir; /* keep the raw packets in rotating pcap files there; NULL = none */
+	uint64_t ring_bytes;  /* size of one ring file; 0 = 100 MB */
+	unsigned ring_files;  /* files kept; 0 = 10 */
+};
+
+/*
+ * Opens a live interface (and the ring directory, which is created if missing)
+ * with the BPF filter applied in the kernel.  SM_ERR_IO when the interface
+ * cannot be opened (no such device, not permitted), SM_ERR_USAGE for a filter
+ * that does not compile.  Call before dropping privileges.
+ */
+enum sm_err sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo,
+                                 const char *bpf, sm_capture_warn_fn warn, void *warn_ctx,
+                                 struct sm_errbuf *eb);
+
+enum { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_IDLE = 2 };
+
+/* Next packet of the merged timeline: SM_CAPTURE_PACKET, SM_CAPTURE_END when all
+ * sources are done (or a live capture failed: see the source's error), or
+ * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
 int sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
+
+/* Live capture counters from the kernel/libpcap; false for files. */
+bool sm_capture_stats(struct sm_capture *c, uint64_t *received, uint64_t *dropped);
+
+/* Flushes the ring file so it holds every packet read so far. */
+void sm_capture_sync(struct sm_capture *c);
+
+/* Ring files written so far that still exist, oldest first. */
+size_t sm_capture_ring_count(const struct sm_capture *c);
+const struct sm_source_info *sm_capture_ring_file(const struct sm_capture *c, size_t i);
 
 size_t sm_capture_source_count(const struct sm_capture *c);
 const struct sm_source_info *sm_capture_source(const struct sm_capture *c, size_t i);

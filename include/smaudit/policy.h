@@ -50,6 +50,11 @@ struct sm_policy *sm_policy_new(const struct sm_rules *rules, const struct sm_si
 void sm_policy_free(struct sm_policy *p);
 void sm_policy_classify(struct sm_policy *p, const struct sm_session *s,
                         struct sm_classification *out);
+/* Classifies without counting the session as evidence (a look at an open session). */
+void sm_policy_peek(const struct sm_policy *p, const struct sm_session *s,
+                    struct sm_classification *out);
+/* A copy with the evidence so far, to finish early without ending p (a checkpoint). */
+struct sm_policy *sm_policy_clone(const struct sm_policy *p);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);

@@ -102,6 +102,9 @@ struct sm_session_table *sm_session_table_new(const struct sm_session_opts *opts
 void sm_session_table_free(struct sm_session_table *t);
 /* Accounts one decoded packet.  Returns false only when out of memory. */
 bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt);
+/* Moves the clock on without a packet (live capture on a quiet link): sessions
+ * idle longer than their timeout leave the table. */
+void sm_session_advance(struct sm_session_table *t, int64_t now_ns);
 /* Emits every session still open (END_FLUSH). */
 void sm_session_flush(struct sm_session_table *t);
 /* Calls fn for every session still open, leaving them in the table. */

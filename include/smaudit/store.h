@@ -15,7 +15,7 @@
 #include "smaudit/err.h"
 #include "smaudit/session.h"
 
-#define SM_SCHEMA_VERSION 1
+#define SM_SCHEMA_VERSION 2
 
 struct sm_store;
 
@@ -25,6 +25,7 @@ struct sm_session_class {
 	const char *rule;       /* NULL if none */
 	const char *src_role, *dst_role;
 	const char *source; /* capture file of its first packet */
+	bool open;          /* still open at a checkpoint: replaced by the next one */
 };
 
 struct sm_run_row {
@@ -122,7 +123,11 @@ enum sm_err sm_store_coverage(struct sm_store *st, int64_t run_id, const struct 
                               struct sm_errbuf *eb);
 /* Adds findings for the run's unexpected sessions, aggregated per SPEC section 5. */
 enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
-/* Commits everything and records totals; status "complete" or "interrupted". */
+/* Deletes what a checkpoint wrote for the run (open sessions, verdicts, findings,
+ * coverage, counters, sources) so the next checkpoint or the end replaces it. */
+enum sm_err sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
+/* Commits everything and records totals; status "complete" or "interrupted",
+ * or "running" for a checkpoint of a run that goes on. */
 enum sm_err sm_store_run_end(struct sm_store *st, const struct sm_run_row *totals,
                              struct sm_errbuf *eb);
 /* Commits the current batch (durability point). */

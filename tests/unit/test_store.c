@@ -66,8 +66,8 @@ test_session_row_and_unfinished_run(void **state)
 	s.vlan = s.inner_vlan = SM_VLAN_NONE;
 	s.state[0] = EP_SYN_SENT;
 	s.pkts[0] = 2;
-	struct sm_session_class cls = {"expected", "sm-as.rules:1", "ic-a", "ic-b",
-	                               "it's \"quoted\".pcap"};
+	struct sm_session_class cls = {"expected", "sm-as.rules:1",        "ic-a",
+	                               "ic-b",     "it's \"quoted\".pcap", false};
 	assert_int_equal(sm_store_session(st, run, &s, &cls, &eb), SM_OK);
 	assert_int_equal(sm_store_commit(st, &eb), SM_OK);
 	sm_store_close(st); /* never ended: like a killed run */
