@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +76,8 @@ struct sm_capture {
 	sm_capture_warn_fn warn;
 	void *warn_ctx;
 	bool live;
+	int live_fd;   /* pollable descriptor of the live capture, -1 if none */
+	int live_wait; /* ms to wait for a packet before reporting idle */
 	struct ring *ring;
 };
 
@@ -797,6 +800,7 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 	c->warn_ctx = warn_ctx;
 	c->advance = -1;
 	c->live = true;
+	c->live_fd = -1;
 	c->nsrc = c->cap = 1;
 	struct source *s = &c->src[0];
 	size_t plen = strlen(lo->iface) + 6;
@@ -832,6 +836,12 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 	}
 	if (rc > 0)
 		warnf(c, "%s: %s", lo->iface, pcap_geterr(s->pcap));
+	/* Linux TPACKET_V3 does not wake a blocking read on a silent link, so the read
+	 * is non-blocking and we wait on the descriptor with our own timeout. */
+	c->live_wait = lo->timeout_ms ? lo->timeout_ms : 250;
+	c->live_fd = pcap_get_selectable_fd(s->pcap);
+	if (c->live_fd >= 0 && pcap_setnonblock(s->pcap, 1, perr) != 0)
+		c->live_fd = -1;
 	s->linktype = pcap_datalink(s->pcap);
 	s->info.opened = true;
 	if (bpf != NULL && *bpf != '\0') {
@@ -870,6 +880,11 @@ live_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	if (s->pcap == NULL)
 		return SM_CAPTURE_END;
 	int rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
+	if (rc == 0 && c->live_fd >= 0) {
+		struct pollfd pfd = {c->live_fd, POLLIN, 0};
+		if (poll(&pfd, 1, c->live_wait) > 0)
+			rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
+	}
 	if (rc == 0)
 		return SM_CAPTURE_IDLE;
 	if (rc != 1) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "smaudit/audit.h"
+#include "smaudit/live.h"
 #include "smaudit/policy.h"
 #include "smaudit/report.h"
 #include "smaudit/rules.h"
@@ -48,6 +49,9 @@ static const char usage_text[] =
     "CAPTURE|DIR...\n"
     "         read pcap/pcapng files (a directory = every file in it; - = stdin) as one\n"
     "         timeline, classify every session, store the run, print the report\n"
+    "  live   -s SITE -i IFACE [-d DB] [-f BPF] [--duration SEC] [-Z USER] [-w DIR] ...\n"
+    "         audit a span/mirror port or interface as traffic passes; problems are logged\n"
+    "         as they show, the report is printed when the run ends (Ctrl-C or --duration)\n"
     "  check  -s SITE [-r RULES]\n"
     "         validate the site and rules files and print every flow the site must show\n"
     "  report -d DB [--run ID] [--format text|json|csv] [-o OUT]\n"
@@ -68,6 +72,27 @@ static const char usage_text[] =
     "      --udp-timeout SEC  idle timeout of UDP and ICMP sessions (default 60)\n"
     "  -q, --quiet            no progress line\n"
     "\n"
+    "live options (with -s -r -d -f -o --format and the table options above):\n"
+    "  -i, --interface IFACE  where to capture ('any' = every interface)\n"
+    "      --duration SEC     end the run after SEC seconds (default: until Ctrl-C/SIGTERM)\n"
+    "      --snaplen BYTES    bytes kept per packet (default 262144)\n"
+    "      --buffer MB        kernel capture buffer (default 32); raise it if drops appear\n"
+    "      --immediate        hand over each packet at once (more CPU, less latency)\n"
+    "      --no-promisc       do not put the interface in promiscuous mode\n"
+    "      --alert-after SEC  log an expected SYN unanswered this long (default 5)\n"
+    "      --checkpoint SEC   write open sessions to the database this often (default 10):\n"
+    "                         a killed run loses at most that much\n"
+    "      --report-every SEC rewrite the -o report this often while running\n"
+    "      --json-lines       print each finding as one JSON line on stdout (for a SIEM);\n"
+    "                         the report then goes only to -o\n"
+    "  -Z, --user USER        parse packets as USER once the interface and files are open\n"
+    "                         (default as root: $SUDO_USER, else tcpdump, else nobody;\n"
+    "                         'root' keeps root)\n"
+    "      --chroot DIR       also change root to DIR after opening everything\n"
+    "  -w, --ring-dir DIR     keep the raw packets in rotating pcap files in DIR\n"
+    "      --ring-size MB     size of one ring file (default 100)\n"
+    "      --ring-files N     ring files kept (default 10; the oldest is deleted)\n"
+    "\n"
     "exit status: 0 no finding, 1 findings (missing expected flow or unexpected traffic),\n"
     "             2 usage or configuration error, 3 runtime error (capture or database)\n"
     "\n"
@@ -75,7 +100,9 @@ static const char usage_text[] =
     "  smaudit check -s site.conf\n"
     "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
     "  smaudit report -d incident.db --format json -o run.json\n"
-    "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n";
+    "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
+    "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
+    "--report-every 60 -o live.txt\n";
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
@@ -107,6 +134,18 @@ enum {
 	OPT_TCP_TIMEOUT,
 	OPT_UDP_TIMEOUT,
 	OPT_LIMIT,
+	OPT_DURATION,
+	OPT_SNAPLEN,
+	OPT_BUFFER,
+	OPT_IMMEDIATE,
+	OPT_NO_PROMISC,
+	OPT_ALERT_AFTER,
+	OPT_CHECKPOINT,
+	OPT_REPORT_EVERY,
+	OPT_JSON_LINES,
+	OPT_CHROOT,
+	OPT_RING_SIZE,
+	OPT_RING_FILES,
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +167,21 @@ static const struct option long_opts[] = {
     {"tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT},
     {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
     {"limit", required_argument, NULL, OPT_LIMIT},
+    {"interface", required_argument, NULL, 'i'},
+    {"user", required_argument, NULL, 'Z'},
+    {"ring-dir", required_argument, NULL, 'w'},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"buffer", required_argument, NULL, OPT_BUFFER},
+    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
+    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+    {"alert-after", required_argument, NULL, OPT_ALERT_AFTER},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"report-every", required_argument, NULL, OPT_REPORT_EVERY},
+    {"json-lines", no_argument, NULL, OPT_JSON_LINES},
+    {"chroot", required_argument, NULL, OPT_CHROOT},
+    {"ring-size", required_argument, NULL, OPT_RING_SIZE},
+    {"ring-files", required_argument, NULL, OPT_RING_FILES},
     {NULL, 0, NULL, 0},
 };
 
@@ -139,6 +193,11 @@ struct args {
 	double since, until;
 	uint64_t max_sessions, tcp_timeout, udp_timeout, limit;
 	bool quiet;
+	/* live */
+	const char *iface, *user, *ring_dir, *chroot_dir;
+	double duration;
+	uint64_t snaplen, buffer_mb, alert_after, checkpoint, report_every, ring_mb, ring_files;
+	bool immediate, no_promisc, json_lines;
 };
 
 static bool
@@ -176,7 +235,9 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 	int c;
 	uint64_t v;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:r:d:f:o:qh", long_opts, NULL)) != -1) {
+	a->alert_after = 5;
+	a->checkpoint = 10;
+	while ((c = getopt_long(argc, argv, "s:r:d:f:o:qhi:Z:w:", long_opts, NULL)) != -1) {
 		const char *name = NULL;
 		for (const struct option *o = long_opts; o->name; o++)
 			if (o->val == c)
@@ -251,6 +312,59 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 		case OPT_LIMIT:
 			if (!parse_u64(optarg, UINT32_MAX, &a->limit))
 				return usage_error("--limit '%s': expected a number", optarg);
+			break;
+		case 'i':
+			a->iface = optarg;
+			break;
+		case 'Z':
+			a->user = optarg;
+			break;
+		case 'w':
+			a->ring_dir = optarg;
+			break;
+		case OPT_CHROOT:
+			a->chroot_dir = optarg;
+			break;
+		case OPT_DURATION:
+			if (!parse_time(optarg, &a->duration) || a->duration <= 0)
+				return usage_error("--duration '%s': expected seconds", optarg);
+			break;
+		case OPT_SNAPLEN:
+			if (!parse_u64(optarg, 262144, &a->snaplen) || a->snaplen < 64)
+				return usage_error("--snaplen '%s': expected 64-262144", optarg);
+			break;
+		case OPT_BUFFER:
+			if (!parse_u64(optarg, 2047, &a->buffer_mb) || a->buffer_mb == 0)
+				return usage_error("--buffer '%s': expected 1-2047 MB", optarg);
+			break;
+		case OPT_IMMEDIATE:
+			a->immediate = true;
+			break;
+		case OPT_NO_PROMISC:
+			a->no_promisc = true;
+			break;
+		case OPT_JSON_LINES:
+			a->json_lines = true;
+			break;
+		case OPT_ALERT_AFTER:
+			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
+				return usage_error("--alert-after '%s': expected seconds", optarg);
+			break;
+		case OPT_CHECKPOINT:
+			if (!parse_u64(optarg, 86400, &a->checkpoint) || a->checkpoint == 0)
+				return usage_error("--checkpoint '%s': expected seconds", optarg);
+			break;
+		case OPT_REPORT_EVERY:
+			if (!parse_u64(optarg, 86400 * 30, &a->report_every) || !a->report_every)
+				return usage_error("--report-every '%s': expected seconds", optarg);
+			break;
+		case OPT_RING_SIZE:
+			if (!parse_u64(optarg, 1u << 20, &a->ring_mb) || a->ring_mb == 0)
+				return usage_error("--ring-size '%s': expected MB", optarg);
+			break;
+		case OPT_RING_FILES:
+			if (!parse_u64(optarg, 100000, &a->ring_files) || a->ring_files == 0)
+				return usage_error("--ring-files '%s': expected a count", optarg);
 			break;
 		default:
 			fputs("Try 'smaudit --help' for more information.\n", stderr);
@@ -328,6 +442,26 @@ render(struct sm_store *st, int64_t run, const struct args *a)
 	return (sum.missing > 0 || sum.unexpected > 0) ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
 }
 
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void
+session_opts(const struct args *a, struct sm_session_opts *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->max_sessions = (uint32_t)a->max_sessions;
+	so->tcp_timeout_ns = (int64_t)a->tcp_timeout * 1000000000;
+	so->udp_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+	so->other_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+}
+
 static int
 cmd_audit(int argc, char **argv)
 {
@@ -344,11 +478,7 @@ cmd_audit(int argc, char **argv)
 	struct sm_rules rules;
 	if ((rc = load_config(&a, &site, &rules)) >= 0)
 		return rc;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 
 	struct sm_audit_opts o;
 	memset(&o, 0, sizeof(o));
@@ -359,10 +489,7 @@ cmd_audit(int argc, char **argv)
 	o.rules = &rules;
 	o.site = &site;
 	o.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
-	o.sessions.max_sessions = (uint32_t)a.max_sessions;
-	o.sessions.tcp_timeout_ns = (int64_t)a.tcp_timeout * 1000000000;
-	o.sessions.udp_timeout_ns = (int64_t)a.udp_timeout * 1000000000;
-	o.sessions.other_timeout_ns = (int64_t)a.udp_timeout * 1000000000;
+	session_opts(&a, &o.sessions);
 	o.decoder.vxlan = true;
 	o.progress = !a.quiet && isatty(STDERR_FILENO);
 	o.stop = &stop_requested;
@@ -382,6 +509,79 @@ cmd_audit(int argc, char **argv)
 		rc = render(st, run, &a);
 	}
 	sm_store_close(st);
+	sm_rules_free(&rules);
+	sm_site_free(&site);
+	return rc;
+}
+
+static int
+cmd_live(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv,
+	                    "site rules db filter output quiet format max-sessions tcp-timeout "
+	                    "udp-timeout interface user ring-dir chroot duration snaplen buffer "
+	                    "immediate no-promisc json-lines alert-after checkpoint report-every "
+	                    "ring-size ring-files",
+	                    &a);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("live reads an interface (-i), not files ('%s'); use 'smaudit "
+		                   "audit' for captures",
+		                   argv[optind]);
+	if (a.iface == NULL)
+		return usage_error("%s", "live needs -i IFACE (e.g. the span port; 'any' for all)");
+	if (a.report_every && (a.output == NULL || strcmp(a.output, "-") == 0))
+		return usage_error("%s", "--report-every needs -o FILE to rewrite");
+	struct sm_site site;
+	struct sm_rules rules;
+	if ((rc = load_config(&a, &site, &rules)) >= 0)
+		return rc;
+	catch_stop_signals();
+	signal(SIGPIPE, SIG_IGN);
+	if (a.db == NULL)
+		fputs("smaudit: note: no -d DB: the run is kept in memory and lost when it ends\n",
+		      stderr);
+
+	struct sm_live_run_opts o;
+	memset(&o, 0, sizeof(o));
+	o.capture.iface = a.iface;
+	o.capture.snaplen = (int)a.snaplen;
+	o.capture.buffer_mb = (int)a.buffer_mb;
+	o.capture.immediate = a.immediate;
+	o.capture.no_promisc = a.no_promisc;
+	o.capture.ring_dir = a.ring_dir;
+	o.capture.ring_bytes = a.ring_mb << 20;
+	o.capture.ring_files = (unsigned)a.ring_files;
+	o.bpf = a.bpf;
+	o.pipeline.db_path = a.db;
+	o.pipeline.rules = &rules;
+	o.pipeline.site = &site;
+	o.pipeline.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
+	session_opts(&a, &o.pipeline.sessions);
+	o.pipeline.decoder.vxlan = true;
+	o.duration_s = a.duration;
+	o.checkpoint_s = (unsigned)a.checkpoint;
+	o.report_every_s = (unsigned)a.report_every;
+	o.alert_after_s = (unsigned)a.alert_after;
+	o.output = a.output;
+	o.format = a.format;
+	o.status = !a.quiet && isatty(STDERR_FILENO);
+	o.json_lines = a.json_lines;
+	o.user = a.user;
+	o.chroot_dir = a.chroot_dir;
+	o.stop = &stop_requested;
+	o.warn = print_warning;
+
+	struct sm_errbuf eb = {""};
+	struct sm_report_summary sum;
+	int64_t run = 0;
+	enum sm_err e = sm_live_run(&o, &run, &sum, &eb);
+	if (e != SM_OK)
+		rc = fail(e, &eb);
+	else
+		rc = (sum.missing > 0 || sum.unexpected > 0) ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
 	sm_rules_free(&rules);
 	sm_site_free(&site);
 	return rc;
@@ -557,7 +757,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("%s", "missing command (audit, check, report or query)");
+		return usage_error("%s", "missing command (audit, live, check, report or query)");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
@@ -575,11 +775,8 @@ main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "query") == 0)
 		return cmd_query(argc - 1, argv + 1);
-	if (strcmp(cmd, "live") == 0) {
-		fputs("smaudit: 'live' is not available in this version yet; capture with "
-		      "tcpdump -w and run 'smaudit audit' on the files\n",
-		      stderr);
-		return SM_EXIT_USAGE;
-	}
-	return usage_error("unknown command '%s' (expected audit, check, report or query)", cmd);
+	if (strcmp(cmd, "live") == 0)
+		return cmd_live(argc - 1, argv + 1);
+	return usage_error("unknown command '%s' (expected audit, live, check, report or query)",
+	                   cmd);
 }

@@ -169,6 +169,16 @@ session_outcome(const struct sm_session *s)
 	return O_REJECTED; /* the responder sent only RSTs */
 }
 
+enum sm_verdict
+sm_session_verdict(const struct sm_session *s)
+{
+	static const enum sm_verdict v[] = {[O_OK] = V_OK,
+	                                    [O_REJECTED] = V_REJECTED,
+	                                    [O_NO_ANSWER] = V_NO_ANSWER,
+	                                    [O_ONE_WAY] = V_ONE_WAY};
+	return v[session_outcome(s)];
+}
+
 static bool
 proto_matches(const struct sm_rule *r, const struct sm_session *s)
 {

@@ -365,8 +365,8 @@ render_csv(FILE *out, const struct rows *w)
 
 /* ---- text ---- */
 
-static void
-fmt_time(double ts, char *buf, size_t len)
+void
+sm_report_time(double ts, char *buf, size_t len)
 {
 	if (ts <= 0) {
 		sm_strlcpy(buf, "-", len);
@@ -447,19 +447,28 @@ advice(FILE *out, const struct sm_expected_row *r)
 }
 
 static void
-text_expected(FILE *out, const struct sm_expected_row *r, bool with_advice)
+text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
+              bool with_advice)
 {
 	char name[256], t0[40], t1[40];
 	flow_name(r, name, sizeof(name));
 	fprintf(out, "  %-9s %s  (%s)\n", r->verdict, name, r->purpose);
 	if (r->sessions > 0) {
-		fmt_time(r->first_ts, t0, sizeof(t0));
-		fmt_time(r->last_ts, t1, sizeof(t1));
+		sm_report_time(r->first_ts, t0, sizeof(t0));
+		sm_report_time(r->last_ts, t1, sizeof(t1));
 		fprintf(out, "      %llu session(s), %s .. %s\n", (unsigned long long)r->sessions,
 		        t0, t1);
 	}
 	if (r->detail[0])
 		fprintf(out, "      %s\n", r->detail);
+	bool loss_sensitive = strcmp(r->verdict, "no-answer") == 0 ||
+	                      strcmp(r->verdict, "one-way") == 0 ||
+	                      strcmp(r->verdict, "not-seen") == 0;
+	if (run->dropped > 0 && loss_sensitive)
+		fprintf(out,
+		        "      CAUTION: the capture dropped %llu packet(s) in this run; what is "
+		        "missing here may be capture loss\n",
+		        (unsigned long long)run->dropped);
 	if (with_advice)
 		advice(out, r);
 }
@@ -478,8 +487,8 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
             const struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
 	char t0[40], t1[40];
-	fmt_time(run->first_ts, t0, sizeof(t0));
-	fmt_time(run->last_ts, t1, sizeof(t1));
+	sm_report_time(run->first_ts, t0, sizeof(t0));
+	sm_report_time(run->last_ts, t1, sizeof(t1));
 	fprintf(out, "smaudit report, run %lld (%s, %s)\n", (long long)run->id, run->mode,
 	        run->status);
 	struct src_ctx sc = {out, 0, true};
@@ -507,7 +516,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "\nMISSING EXPECTED FLOWS (%llu)\n", (unsigned long long)sum->missing);
 	for (size_t i = 0; i < w->nexp; i++)
 		if (strcmp(w->exp[i].kind, "expect") == 0 && is_missing(&w->exp[i]))
-			text_expected(out, &w->exp[i], true);
+			text_expected(out, run, &w->exp[i], true);
 	if (sum->missing == 0)
 		fputs("  none\n", out);
 
@@ -518,7 +527,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		char port[16] = "";
 		if (u->port >= 0)
 			snprintf(port, sizeof(port), "/%d", u->port);
-		fmt_time(u->first_ts, t0, sizeof(t0));
+		sm_report_time(u->first_ts, t0, sizeof(t0));
 		fprintf(out,
 		        "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
 		        "first %s\n",
@@ -533,7 +542,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (unsigned long long)sum->optional_missing);
 	for (size_t i = 0; i < w->nexp; i++)
 		if (strcmp(w->exp[i].kind, "optional") == 0 && is_missing(&w->exp[i]))
-			text_expected(out, &w->exp[i], false);
+			text_expected(out, run, &w->exp[i], false);
 	if (sum->optional_missing == 0)
 		fputs("  none\n", out);
 

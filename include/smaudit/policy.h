@@ -19,6 +19,8 @@
 enum sm_verdict { V_OK, V_NO_ANSWER, V_REJECTED, V_ONE_WAY, V_NOT_SEEN, V_NA };
 
 const char *sm_verdict_name(enum sm_verdict v);
+/* What one session says about its path: ok, rejected, no-answer or one-way. */
+enum sm_verdict sm_session_verdict(const struct sm_session *s);
 
 struct sm_expect_entry {
 	const struct sm_rule *rule;

@@ -25,6 +25,8 @@ enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format
 void sm_json_string(FILE *out, const char *s);
 /* Writes a UNIX time with up to microsecond precision, or null for 0. */
 void sm_json_ts(FILE *out, double ts);
+/* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */
+void sm_report_time(double ts, char *buf, size_t len);
 bool sm_parse_format(const char *s, enum sm_format *out);
 
 #endif

@@ -58,6 +58,20 @@ check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus
 n=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status='complete'" 2>/dev/null || echo 2)
 if [ "$n" = 2 ]; then pass=$((pass + 1)); else echo "FAIL runs table: $n complete runs"; fail=$((fail + 1)); fi
 check "csv report" 1 "^section,rule,kind,proto,port" "$bin" report -d "$db" --run 1 --format csv
+# capture drops reported by a live run are shown beside the verdicts they could falsify
+"$bin" audit -q -s $S -d "$work/drops.db" pcaps/dropped.pcap >/dev/null
+sqlite3 "$work/drops.db" "UPDATE runs SET dropped = 7"
+check "drops beside a no-answer verdict" 1 "7 DROPPED by the capture" "$bin" report -d "$work/drops.db"
+check "drops caution on the verdict" 1 "CAUTION: the capture dropped 7 packet\(s\) in this run" "$bin" report -d "$work/drops.db"
+# an older (version 1) database is upgraded in place and its runs stay readable
+cp "$work/drops.db" "$work/v1.db"
+sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; PRAGMA user_version = 1"
+check "version 1 database reads after the upgrade" 1 "run 1 \(audit, complete\)" "$bin" report -d "$work/v1.db"
+check "version 1 database takes new runs" 0 "run 2 \(audit, complete\)" "$bin" audit -q -s $S -d "$work/v1.db" pcaps/healthy.pcap
+check "live without an interface" 2 "live needs -i IFACE" "$bin" live -s $S
+check "live with files" 2 "use 'smaudit audit' for captures" "$bin" live -s $S -i lo pcaps/healthy.pcap
+check "live --report-every without -o" 2 "--report-every needs -o FILE" "$bin" live -s $S -i lo --report-every 5
+check "live on a missing interface" 3 "nosuchif0: cannot capture" "$bin" live -q -s $S -i nosuchif0 --duration 1
 check "missing database" 3 "no such database" "$bin" report -d "$work/none.db"
 echo "not a database at all, just text that is long enough to be a header......." >"$work/text.db"
 check "non-SQLite database" 3 "text.db" "$bin" report -d "$work/text.db"

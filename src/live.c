@@ -1,0 +1,464 @@
+#include "smaudit/live.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smaudit/policy.h"
+#include "smaudit/priv.h"
+#include "smaudit/store.h"
+
+/* Problems are logged once per (kind, proto, src, dst, port); the set is bounded. */
+#define ALERT_SLOTS 65536
+#define ALERT_MAX   (ALERT_SLOTS / 4 * 3)
+
+enum alert_kind { A_NO_ANSWER, A_REJECTED, A_UNEXPECTED, A_COUNT };
+
+static const char *const alert_verdict[A_COUNT] = {"no-answer", "rejected", NULL};
+static const char *const alert_label[A_COUNT] = {"NO-ANSWER", "REJECTED", "UNEXPECTED"};
+
+struct live {
+	const struct sm_live_run_opts *o;
+	struct sm_pipeline *pl;
+	struct sm_capture *cap;
+	uint64_t *keys; /* open addressing; 0 = empty */
+	size_t nkeys;
+	bool keys_full;
+	uint64_t alerts[A_COUNT];
+	uint64_t dropped, dropped_logged;
+	double dropped_log_at;
+	bool status_shown;
+	int report_fd; /* -1 = stdout */
+};
+
+static double
+wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* True when this problem was logged before (or the set is full). */
+static bool
+logged_before(struct live *l, enum alert_kind k, const struct sm_session *s)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, &k, sizeof(k));
+	h = fnv(h, &s->proto, 1);
+	h = fnv(h, &s->src, sizeof(s->src));
+	h = fnv(h, &s->dst, sizeof(s->dst));
+	h = fnv(h, &s->dport, sizeof(s->dport));
+	if (h == 0)
+		h = 1;
+	size_t i = (size_t)h & (ALERT_SLOTS - 1);
+	while (l->keys[i] != 0) {
+		if (l->keys[i] == h)
+			return true;
+		i = (i + 1) & (ALERT_SLOTS - 1);
+	}
+	if (l->nkeys >= ALERT_MAX) {
+		if (!l->keys_full && l->o->warn)
+			l->o->warn(l->o->warn_ctx, "too many distinct problems to log each: "
+			                           "the rest are only in the report");
+		l->keys_full = true;
+		return true;
+	}
+	l->keys[i] = h;
+	l->nkeys++;
+	return false;
+}
+
+static void
+clear_status(struct live *l)
+{
+	if (l->status_shown) {
+		fputs("\r\033[K", stderr);
+		l->status_shown = false;
+	}
+}
+
+static void
+endpoint(const struct sm_addr *a, int port, char *buf, size_t len)
+{
+	char t[SM_ADDRSTRLEN];
+	sm_addr_str(a, t, sizeof(t));
+	if (port < 0)
+		snprintf(buf, len, "%s", t);
+	else if (a->family == 6)
+		snprintf(buf, len, "[%s]:%d", t, port);
+	else
+		snprintf(buf, len, "%s:%d", t, port);
+}
+
+static void
+alert_detail(enum alert_kind k, const struct sm_session *s, double age, char *buf, size_t len)
+{
+	char from[SM_ADDRSTRLEN];
+	if (k == A_NO_ANSWER && s->proto == SM_PROTO_TCP)
+		snprintf(buf, len, "%u SYN(s) unanswered for %.0f s", s->syn_count, age);
+	else if (k == A_NO_ANSWER)
+		snprintf(buf, len, "%llu packet(s) unanswered for %.0f s",
+		         (unsigned long long)s->pkts[0], age);
+	else if (k == A_REJECTED && s->icmp_errors > 0)
+		snprintf(buf, len, "ICMP type %u code %u from %s (TTL %u)", s->icmp_err_type,
+		         s->icmp_err_code, sm_addr_str(&s->icmp_err_from, from, sizeof(from)),
+		         s->icmp_err_ttl);
+	else if (k == A_REJECTED)
+		snprintf(buf, len, "TCP reset from %s (TTL %u)",
+		         sm_addr_str(&s->dst, from, sizeof(from)), s->rst_ttl);
+	else
+		snprintf(buf, len, "not in the policy for these roles (state %s, %llu packets)",
+		         sm_session_state(s), (unsigned long long)(s->pkts[0] + s->pkts[1]));
+}
+
+static void
+alert(struct live *l, enum alert_kind k, const struct sm_session *s,
+      const struct sm_classification *c, int64_t now)
+{
+	if (logged_before(l, k, s))
+		return;
+	l->alerts[k]++;
+	bool icmp = s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6;
+	char src[80], dst[80], detail[256], when[40], pbuf[8];
+	endpoint(&s->src, icmp ? -1 : s->sport, src, sizeof(src));
+	endpoint(&s->dst, icmp ? -1 : s->dport, dst, sizeof(dst));
+	double age = (double)(now - s->first_ns) / 1e9;
+	alert_detail(k, s, age, detail, sizeof(detail));
+	sm_report_time((double)now / 1e9, when, sizeof(when));
+	const char *proto = sm_proto_name(s->proto, pbuf, sizeof(pbuf));
+	clear_status(l);
+	fprintf(stderr, "smaudit: %s %-10s %s %s -> %s (%s -> %s%s%s): %s\n", when, alert_label[k],
+	        proto, src, dst, c->src_role ? c->src_role : "?", c->dst_role ? c->dst_role : "?",
+	        c->rule ? ", " : "", c->rule ? c->rule : "", detail);
+	if (!l->o->json_lines)
+		return;
+	char a[SM_ADDRSTRLEN], b[SM_ADDRSTRLEN];
+	printf("{\"event\": \"finding\", \"time\": ");
+	sm_json_ts(stdout, (double)now / 1e9);
+	printf(", \"kind\": \"%s\", \"verdict\": ", k == A_UNEXPECTED ? "unexpected" : "missing");
+	sm_json_string(stdout, alert_verdict[k]);
+	printf(", \"class\": ");
+	sm_json_string(stdout, c->class_name);
+	printf(", \"rule\": ");
+	sm_json_string(stdout, c->rule);
+	printf(", \"proto\": \"%s\", \"src\": \"%s\", \"sport\": ", proto,
+	       sm_addr_str(&s->src, a, sizeof(a)));
+	if (icmp)
+		printf("null, \"dst\": \"%s\", \"port\": null", sm_addr_str(&s->dst, b, sizeof(b)));
+	else
+		printf("%u, \"dst\": \"%s\", \"port\": %u", s->sport,
+		       sm_addr_str(&s->dst, b, sizeof(b)), s->dport);
+	printf(", \"src_role\": ");
+	sm_json_string(stdout, c->src_role);
+	printf(", \"dst_role\": ");
+	sm_json_string(stdout, c->dst_role);
+	printf(", \"first_seen\": ");
+	sm_json_ts(stdout, (double)s->first_ns / 1e9);
+	printf(", \"detail\": ");
+	sm_json_string(stdout, detail);
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* Logs what a session shows, closed (done) or still open. */
+static void
+examine(struct live *l, const struct sm_session *s, const struct sm_classification *c, bool done)
+{
+	int64_t now = now_ns();
+	bool expected =
+	    strcmp(c->class_name, "expected") == 0 || strcmp(c->class_name, "optional") == 0;
+	if (strcmp(c->class_name, "unexpected") == 0) {
+		alert(l, A_UNEXPECTED, s, c, now);
+		return;
+	}
+	if (!expected)
+		return;
+	enum sm_verdict v = sm_session_verdict(s);
+	if (v == V_REJECTED)
+		alert(l, A_REJECTED, s, c, now);
+	else if (v == V_NO_ANSWER &&
+	         (done || now - s->first_ns >= (int64_t)l->o->alert_after_s * 1000000000))
+		alert(l, A_NO_ANSWER, s, c, now);
+}
+
+static void
+on_closed(void *ctx, const struct sm_session *s, const struct sm_classification *c)
+{
+	examine(ctx, s, c, true);
+}
+
+static void
+on_open(void *ctx, const struct sm_session *s, enum sm_session_end why)
+{
+	struct live *l = ctx;
+	(void)why;
+	struct sm_classification c;
+	sm_policy_peek(sm_pipeline_policy(l->pl), s, &c);
+	examine(l, s, &c, false);
+}
+
+static void
+check_drops(struct live *l, double now)
+{
+	uint64_t recv, dropped;
+	if (!sm_capture_stats(l->cap, &recv, &dropped) || dropped <= l->dropped)
+		return;
+	l->dropped = dropped;
+	sm_pipeline_set_dropped(l->pl, dropped);
+	if (now - l->dropped_log_at < 10)
+		return;
+	clear_status(l);
+	fprintf(stderr,
+	        "smaudit: WARNING the capture dropped %llu packet(s) so far (kernel/libpcap): "
+	        "no-answer, one-way and not-seen verdicts may be capture loss; try a larger "
+	        "--buffer or a narrower -f filter\n",
+	        (unsigned long long)dropped);
+	if (l->o->json_lines) {
+		printf("{\"event\": \"drops\", \"time\": ");
+		sm_json_ts(stdout, (double)now_ns() / 1e9);
+		printf(", \"dropped\": %llu, \"received\": %llu}\n", (unsigned long long)dropped,
+		       (unsigned long long)recv);
+		fflush(stdout);
+	}
+	l->dropped_logged = dropped;
+	l->dropped_log_at = now;
+}
+
+static void
+show_status(struct live *l)
+{
+	struct sm_session_stats ss;
+	sm_session_stats(sm_pipeline_sessions(l->pl), &ss);
+	const struct sm_run_row *t = sm_pipeline_totals(l->pl);
+	fprintf(stderr,
+	        "\rsmaudit live %s: %llu packets, %llu sessions (%llu open), %llu dropped | "
+	        "%llu no-answer, %llu rejected, %llu unexpected\033[K",
+	        l->o->capture.iface, (unsigned long long)t->packets, (unsigned long long)ss.created,
+	        (unsigned long long)ss.active, (unsigned long long)l->dropped,
+	        (unsigned long long)l->alerts[A_NO_ANSWER],
+	        (unsigned long long)l->alerts[A_REJECTED],
+	        (unsigned long long)l->alerts[A_UNEXPECTED]);
+	l->status_shown = true;
+}
+
+/* Renders the run and replaces the report file's content (or prints it). */
+static enum sm_err
+write_report(struct live *l, struct sm_report_summary *sum, struct sm_errbuf *eb)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (m == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	enum sm_err e = sm_report_render(sm_pipeline_store(l->pl), sm_pipeline_run_id(l->pl),
+	                                 l->o->format, m, sum, eb);
+	if (fclose(m) != 0 && e == SM_OK)
+		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	if (e == SM_OK && l->report_fd < 0 && l->o->json_lines) {
+		/* stdout carries JSON lines: the summary alone is wanted */
+	} else if (e == SM_OK && l->report_fd < 0) {
+		clear_status(l);
+		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+			e = sm_error(eb, SM_ERR_IO, "cannot write the report to stdout: %s",
+			             strerror(errno));
+	} else if (e == SM_OK) {
+		size_t off = 0;
+		if (ftruncate(l->report_fd, 0) != 0)
+			off = len + 1;
+		while (off < len) {
+			ssize_t n = pwrite(l->report_fd, buf + off, len - off, (off_t)off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		if (off != len)
+			e = sm_error(eb, SM_ERR_IO, "%s: cannot write the report: %s", l->o->output,
+			             strerror(errno));
+	}
+	free(buf);
+	return e;
+}
+
+/* Opens everything that needs root: capture, database, report file, ring. */
+static enum sm_err
+open_all(struct live *l, const struct sm_priv *priv, struct sm_errbuf *eb)
+{
+	const struct sm_live_run_opts *o = l->o;
+	bool ring_created = false, db_created = false, out_created = false;
+	if (o->capture.ring_dir != NULL) {
+		ring_created = mkdir(o->capture.ring_dir, 0750) == 0;
+		if (!ring_created && errno != EEXIST)
+			return sm_error(eb, SM_ERR_IO, "%s: cannot create the ring directory: %s",
+			                o->capture.ring_dir, strerror(errno));
+	}
+	enum sm_err e =
+	    sm_capture_open_live(&l->cap, &o->capture, o->bpf, o->warn, o->warn_ctx, eb);
+	if (e != SM_OK)
+		return e;
+	const char *db = o->pipeline.db_path;
+	db_created = db != NULL && access(db, F_OK) != 0;
+	struct sm_pipeline_opts po = o->pipeline;
+	po.mode = "live";
+	po.on_session = on_closed;
+	po.ctx = l;
+	e = sm_pipeline_open(&l->pl, &po, l->cap, eb);
+	if (e != SM_OK)
+		return e;
+	e = sm_pipeline_checkpoint(l->pl, eb); /* creates the WAL files while root */
+	if (e != SM_OK)
+		return e;
+	if (o->output != NULL && strcmp(o->output, "-") != 0) {
+		out_created = access(o->output, F_OK) != 0;
+		l->report_fd = open(o->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (l->report_fd < 0)
+			return sm_error(eb, SM_ERR_IO, "%s: cannot write the report: %s", o->output,
+			                strerror(errno));
+	}
+	if (db_created) {
+		char path[4096];
+		sm_priv_give(priv, db);
+		snprintf(path, sizeof(path), "%s-wal", db);
+		sm_priv_give(priv, path);
+		snprintf(path, sizeof(path), "%s-shm", db);
+		sm_priv_give(priv, path);
+	}
+	if (out_created)
+		sm_priv_give(priv, o->output);
+	if (ring_created)
+		sm_priv_give(priv, o->capture.ring_dir);
+	return SM_OK;
+}
+
+static enum sm_err
+run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
+{
+	const struct sm_live_run_opts *o = l->o;
+	double start = wall();
+	double cp_every = o->checkpoint_s ? o->checkpoint_s : 10;
+	double next_scan = start + 1, next_cp = start + cp_every, next_status = start + 1;
+	double next_report = o->report_every_s ? start + o->report_every_s : 0;
+	struct sm_raw_packet raw;
+	enum sm_err e = SM_OK;
+	for (;;) {
+		if (o->stop != NULL && *o->stop)
+			break; /* Ctrl-C or SIGTERM: the normal end of a live run */
+		double now = wall();
+		if (o->duration_s > 0 && now - start >= o->duration_s)
+			break;
+		int rc = sm_capture_next(l->cap, &raw);
+		if (rc == SM_CAPTURE_END) {
+			*interrupted = true; /* the interface went away */
+			break;
+		}
+		if (rc == SM_CAPTURE_PACKET && (e = sm_pipeline_packet(l->pl, &raw, eb)) != SM_OK)
+			break;
+		if (now < next_scan)
+			continue;
+		next_scan = now + 1;
+		sm_pipeline_tick(l->pl, now_ns());
+		sm_session_foreach(sm_pipeline_sessions(l->pl), on_open, l);
+		check_drops(l, now);
+		if (now >= next_cp) {
+			next_cp = now + cp_every;
+			if ((e = sm_pipeline_checkpoint(l->pl, eb)) != SM_OK)
+				break;
+		}
+		if (next_report > 0 && now >= next_report) {
+			struct sm_report_summary sum;
+			next_report = now + o->report_every_s;
+			if ((e = sm_pipeline_checkpoint(l->pl, eb)) != SM_OK ||
+			    (e = write_report(l, &sum, eb)) != SM_OK)
+				break;
+		}
+		if (o->status && now >= next_status) {
+			next_status = now + 2;
+			show_status(l);
+		}
+	}
+	clear_status(l);
+	return e;
+}
+
+enum sm_err
+sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_summary *sum,
+            struct sm_errbuf *eb)
+{
+	struct live l;
+	memset(&l, 0, sizeof(l));
+	memset(sum, 0, sizeof(*sum));
+	l.o = o;
+	l.report_fd = -1;
+	l.keys = calloc(ALERT_SLOTS, sizeof(*l.keys));
+	if (l.keys == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	struct sm_priv priv;
+	enum sm_err e = sm_priv_resolve(o->user, &priv, eb);
+	if (e == SM_OK)
+		e = open_all(&l, &priv, eb);
+	if (e == SM_OK)
+		e = sm_priv_drop(&priv, o->chroot_dir, eb);
+	if (e != SM_OK)
+		goto out;
+	*run_id = sm_pipeline_run_id(l.pl);
+	fprintf(stderr, "smaudit: listening on %s, run %lld%s%s (uid %d); Ctrl-C ends the run\n",
+	        o->capture.iface, (long long)*run_id, priv.drop ? ", parsing as user " : "",
+	        priv.drop ? priv.user : "", (int)geteuid());
+	if (o->json_lines) {
+		printf("{\"event\": \"start\", \"time\": ");
+		sm_json_ts(stdout, (double)now_ns() / 1e9);
+		printf(", \"run\": %lld, \"interface\": ", (long long)*run_id);
+		sm_json_string(stdout, o->capture.iface);
+		printf("}\n");
+		fflush(stdout);
+	}
+	bool interrupted = false;
+	e = run_loop(&l, &interrupted, eb);
+	if (e != SM_OK) {
+		/* keep what the last checkpoint wrote; the run stays marked running */
+		goto out;
+	}
+	check_drops(&l, wall() + 3600);
+	sm_pipeline_set_dropped(l.pl, l.dropped);
+	e = sm_pipeline_finish(l.pl, interrupted, eb);
+	if (e == SM_OK)
+		e = write_report(&l, sum, eb);
+	if (e == SM_OK && o->json_lines) {
+		const struct sm_run_row *t = sm_pipeline_totals(l.pl);
+		printf("{\"event\": \"end\", \"time\": ");
+		sm_json_ts(stdout, (double)now_ns() / 1e9);
+		printf(", \"run\": %lld, \"status\": \"%s\", \"packets\": %llu, \"dropped\": %llu, "
+		       "\"missing\": %llu, \"unexpected\": %llu}\n",
+		       (long long)*run_id, t->status, (unsigned long long)t->packets,
+		       (unsigned long long)t->dropped, (unsigned long long)sum->missing,
+		       (unsigned long long)sum->unexpected);
+		fflush(stdout);
+	}
+out:
+	if (l.report_fd >= 0)
+		close(l.report_fd);
+	sm_pipeline_free(l.pl);
+	sm_capture_close(l.cap);
+	free(l.keys);
+	return e;
+}
