@@ -84,9 +84,9 @@ listeners() { # ns ports...
 capture_start() { # file [iface]
 	local ifc=${2:-any}
 	if [ "$ifc" = any ]; then
-		ip netns exec smr tcpdump -Q in -i any -s 256 -U -w "$1" 2>/dev/null &
+		ip netns exec smr tcpdump -Q in -i any -s 1500 -U -w "$1" 2>/dev/null &
 	else
-		ip netns exec smr tcpdump -i "$ifc" -s 256 -U -w "$1" 2>/dev/null &
+		ip netns exec smr tcpdump -i "$ifc" -s 1500 -U -w "$1" 2>/dev/null &
 	fi
 	CAP=$!
 	sleep 1
@@ -94,7 +94,7 @@ capture_start() { # file [iface]
 
 capture_stop() { sleep 1; kill -INT $CAP; wait $CAP 2>/dev/null || true; }
 
-conn() { ip netns exec "$1" $T connect "$2" "$3" "$4"; }
+conn() { ip netns exec "$1" $T connect "$2" "$3" "$4" ${5:-}; }
 
 # The flows SM-as needs, per SPEC section 1 (fam 4 or 6).
 sm_as_flows() {
@@ -128,6 +128,8 @@ scenario() { # name vlan-mode fam setup-hook
 	if [ "$mode" = none ]; then capture_start "$here/$name.pcap"; else capture_start "$here/$name.pcap" ar; fi
 	sm_as_flows "$fam" | sort | uniq -c | sed 's/^/   /' | grep -c ok >/dev/null || true
 	[ "$name" = unexpected ] && { conn sma 198.18.1.11 198.18.2.11 23 || true; conn smb 198.18.2.12 198.18.1.11 8080 || true; }
+	# an SSH tunnel on the HTTPS port and a web client on the iSCSI port
+	[ "$name" = mismatch ] && { conn sma 198.18.1.12 198.18.2.12 443 ssh || true; conn smb 198.18.2.11 198.18.1.11 3260 http || true; }
 	capture_stop
 }
 
@@ -146,6 +148,7 @@ scenario rejected none 4 reject_ports
 scenario unexpected none 4 nothing
 scenario mediator-down none 4 mediator_down
 scenario ipv6 none 6 nothing
+scenario mismatch none 4 nothing
 # This kernel class has no 802.1Q module, so the tagged captures are the healthy
 # one re-framed as Ethernet with tags (the only crafted part).
 [ -n "$ONLY" ] || python3 "$here/retag.py" "$here/healthy.pcap" "$here/vlan.pcap" 110

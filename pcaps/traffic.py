@@ -2,11 +2,51 @@
 """Real TCP/ICMP traffic for the example captures (run inside network namespaces).
 
 listen PORT...            accept on every local address, answer, close (runs until killed)
-connect SRC DST PORT      one TCP connection from SRC, a request and its answer
+connect SRC DST PORT [AS] one TCP connection from SRC, a request and its answer; the
+                          request speaks the port's protocol (iSCSI Login on 3260, a TLS
+                          ClientHello on 443/31784, an SSH banner on 22) or AS
+                          (iscsi, tls, ssh, http, opaque) to make a protocol mismatch
 ping SRC DST              one ICMP echo from SRC
 Every socket operation is bounded by a timeout; nothing loops forever.
 """
 import socket, struct, sys, threading, time, os
+
+PROTO_OF_PORT = {3260: "iscsi", 443: "tls", 31784: "tls", 22: "ssh"}
+
+def iscsi_login(src, dst):
+    text = ("InitiatorName=iqn.1992-08.com.netapp:sn.%s\0TargetName=iqn.1992-08.com.netapp:sn.%s"
+            "\0SessionType=Normal\0AuthMethod=None\0" % (src, dst)).encode()
+    text += b"\0" * (-len(text) % 4)
+    bhs = bytes([0x43, 0x87, 0, 0, 0]) + len(text).to_bytes(3, "big") + bytes(40)
+    return bhs + text
+
+def iscsi_login_response():
+    return bytes([0x23, 0x87, 0, 0, 0, 0, 0, 0]) + bytes(40)
+
+def tls_client_hello(sni):
+    name = sni.encode()
+    sni_ext = struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+    body += struct.pack("!H", len(sni_ext)) + sni_ext
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+def tls_server_hello():
+    body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x13\x01" + b"\x00" + b"\x00\x00"
+    hs = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + struct.pack("!H", len(hs)) + hs
+
+def request(proto, src, dst):
+    return {"iscsi": lambda: iscsi_login(src, dst),
+            "tls": lambda: tls_client_hello(dst),
+            "ssh": lambda: b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+            "http": lambda: b"GET /api/cluster HTTP/1.1\r\nHost: %s\r\n\r\n" % dst.encode(),
+            }.get(proto, lambda: b"smaudit-test-request\n")()
+
+def reply(port):
+    proto = PROTO_OF_PORT.get(port)
+    return {"iscsi": iscsi_login_response, "tls": tls_server_hello,
+            "ssh": lambda: b"SSH-2.0-OpenSSH_9.2p1\r\n"}.get(proto, lambda: b"smaudit-test-reply\n")()
 
 def listen(ports):
     def serve(port, fam):
@@ -21,7 +61,7 @@ def listen(ports):
             c.settimeout(3)
             try:
                 c.recv(4096)
-                c.sendall(b"smaudit-test-reply\n")
+                c.sendall(reply(port))
             except OSError:
                 pass
             c.close()
@@ -30,14 +70,14 @@ def listen(ports):
             threading.Thread(target=serve, args=(int(p), fam), daemon=True).start()
     time.sleep(120)  # bounded: the generator kills us long before
 
-def connect(src, dst, port):
+def connect(src, dst, port, proto=None):
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.bind((src, 0))
     s.settimeout(2.5)
     try:
         s.connect((dst, int(port)))
-        s.sendall(b"smaudit-test-request\n")
+        s.sendall(request(proto or PROTO_OF_PORT.get(int(port), "opaque"), src, dst))
         s.recv(4096)
         print("ok", src, dst, port)
     except OSError as e:
@@ -76,6 +116,6 @@ if __name__ == "__main__":
     if cmd == "listen":
         listen(sys.argv[2:])
     elif cmd == "connect":
-        connect(*sys.argv[2:5])
+        connect(*sys.argv[2:6])
     elif cmd == "ping":
         ping(*sys.argv[2:4])

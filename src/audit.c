@@ -5,8 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "smaudit/app.h"
 #include "smaudit/capture.h"
 #include "smaudit/policy.h"
+#include "smaudit/reasm.h"
 #include "smaudit/report.h"
 
 struct sm_pipeline {
@@ -25,7 +27,49 @@ struct sm_pipeline {
 	int64_t first, last;
 	/* while a checkpoint writes the open sessions */
 	struct sm_policy *snapshot;
+	struct sm_reasm *reasm;     /* NULL with no_payload */
+	struct sm_session *current; /* the session of the packet libnids is given */
 };
+
+/* libnids recognised one side of the current packet's stream. */
+static void
+on_app(void *ctx, const struct sm_reasm_result *r)
+{
+	struct sm_pipeline *pl = ctx;
+	struct sm_session *s = pl->current;
+	if (s == NULL)
+		return;
+	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
+	int dir = (r->from_client == client_is_src) ? 0 : 1;
+	s->app[dir] = (uint8_t)r->app;
+	if (r->detail != NULL && r->detail[0] && (dir == 0 || s->app_detail[0] == '\0'))
+		sm_strlcpy(s->app_detail, r->detail, sizeof(s->app_detail));
+}
+
+/* What the payload is: libnids for IPv4, the first payload segment for IPv6. */
+static void
+check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
+{
+	int dir;
+	struct sm_session *s = sm_session_last(pl->tab, &dir);
+	if (s == NULL)
+		return;
+	s->app_checked = true;
+	if (pkt->l3 != NULL) {
+		pl->current = s;
+		sm_reasm_packet(pl->reasm, pkt);
+		pl->current = NULL;
+		return;
+	}
+	if (pkt->payload_caplen == 0 || s->app[dir] != APP_NONE || !s->syn_seen)
+		return;
+	char detail[96];
+	enum sm_app a =
+	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
+	s->app[dir] = (uint8_t)(a == APP_MORE ? APP_UNKNOWN : a);
+	if (detail[0] && (dir == 0 || s->app_detail[0] == '\0'))
+		sm_strlcpy(s->app_detail, detail, sizeof(s->app_detail));
+}
 
 static void
 store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_session *s, bool open)
@@ -167,6 +211,33 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 	}
 	if (e == SM_OK)
 		e = sm_store_unexpected_findings(st, run, pl->eb);
+	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
+		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
+		if (x->mismatched == 0)
+			continue;
+		struct sm_finding_row f;
+		memset(&f, 0, sizeof(f));
+		sm_strlcpy(f.kind, "protocol-mismatch", sizeof(f.kind));
+		sm_strlcpy(f.severity, "error", sizeof(f.severity));
+		sm_strlcpy(f.rule, x->rule->id, sizeof(f.rule));
+		sm_strlcpy(f.proto, "tcp", sizeof(f.proto));
+		sm_addr_str(&x->mismatch_src, f.src, sizeof(f.src));
+		sm_addr_str(&x->mismatch_dst, f.dst, sizeof(f.dst));
+		f.port = x->rule->port;
+		snprintf(f.detail, sizeof(f.detail),
+		         "%llu session(s) speak %s, not %s as the rule requires%s%s%s",
+		         (unsigned long long)x->mismatched, x->mismatch_app, x->rule->app,
+		         x->mismatch_detail[0] ? " (first bytes: " : "", x->mismatch_detail,
+		         x->mismatch_detail[0] ? ")" : "");
+		e = sm_store_finding(st, run, &f, pl->eb);
+	}
+	if (e == SM_OK && pl->reasm != NULL) {
+		struct sm_reasm_stats rs;
+		sm_reasm_stats(pl->reasm, &rs);
+		if (rs.table_full > 0)
+			e = sm_store_counter(st, run, "reassembly-table-full", rs.table_full,
+			                     pl->eb);
+	}
 	return e;
 }
 
@@ -198,8 +269,11 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
 		goto out;
 	}
-	e = sm_store_run_begin(pl->store, o->mode, srcjson, o->site->path, o->rules_path,
-	                       &pl->run_id, eb);
+	if (!o->no_payload)
+		e = sm_reasm_new(&pl->reasm, so.max_sessions, on_app, pl, eb);
+	if (e == SM_OK)
+		e = sm_store_run_begin(pl->store, o->mode, srcjson, o->site->path, o->rules_path,
+		                       &pl->run_id, eb);
 	pl->totals.id = pl->run_id;
 out:
 	free(srcjson);
@@ -221,8 +295,12 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 		pl->first = raw->ts_ns;
 	if (raw->ts_ns > pl->last)
 		pl->last = raw->ts_ns;
-	if (sm_decode(pl->dec, raw, &pkt) == DEC_OK && !sm_session_packet(pl->tab, &pkt))
+	if (sm_decode(pl->dec, raw, &pkt) != DEC_OK)
+		return pl->err;
+	if (!sm_session_packet(pl->tab, &pkt))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
+	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP)
+		check_payload(pl, &pkt);
 	return pl->err;
 }
 
@@ -349,6 +427,7 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	if (pl == NULL)
 		return;
 	sm_session_table_free(pl->tab);
+	sm_reasm_free(pl->reasm);
 	sm_decoder_free(pl->dec);
 	sm_policy_free(pl->policy);
 	sm_store_close(pl->store);
@@ -367,7 +446,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	if (e != SM_OK)
 		return e;
 	struct sm_pipeline_opts po = {"audit",     o->db_path, o->rules, o->site, o->rules_path,
-	                              o->sessions, o->decoder, NULL,     NULL};
+	                              o->sessions, o->decoder, NULL,     NULL,    o->no_payload};
 	e = sm_pipeline_open(&pl, &po, cap, eb);
 	if (e != SM_OK)
 		goto out;

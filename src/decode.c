@@ -722,6 +722,8 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	pkt->payload_len = (uint32_t)(total - ihl);
 	if (c.len > total)
 		c.len = total; /* drop Ethernet padding */
+	pkt->l3 = c.p;
+	pkt->l3_caplen = (uint32_t)c.len;
 	cur_skip(&c, ihl);
 	if (proto == 51) { /* AH: authenticates, does not hide, the next header */
 		uint8_t nh, hl;
@@ -747,6 +749,8 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	uint16_t plen;
 	uint8_t nh, hlim;
 	const uint8_t *a;
+	pkt->l3 = NULL; /* an IPv6 (inner) packet: libnids cannot follow it */
+	pkt->l3_caplen = 0;
 	if (!cur_u16(&c, 4, &plen) || !cur_u8(&c, 6, &nh) || !cur_u8(&c, 7, &hlim))
 		return fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
 	if (!cur_bytes(&c, 8, 16, &a))

@@ -70,6 +70,8 @@ static const char usage_text[] =
     "      --max-sessions N   bound of the session table (default 262144)\n"
     "      --tcp-timeout SEC  idle timeout of open TCP sessions (default 3600)\n"
     "      --udp-timeout SEC  idle timeout of UDP and ICMP sessions (default 60)\n"
+    "      --no-payload       skip stream reassembly and protocol checks (faster; no\n"
+    "                         protocol-mismatch findings, no capture-loss count)\n"
     "  -q, --quiet            no progress line\n"
     "\n"
     "live options (with -s -r -d -f -o --format and the table options above):\n"
@@ -146,6 +148,7 @@ enum {
 	OPT_CHROOT,
 	OPT_RING_SIZE,
 	OPT_RING_FILES,
+	OPT_NO_PAYLOAD,
 };
 
 static const struct option long_opts[] = {
@@ -182,6 +185,7 @@ static const struct option long_opts[] = {
     {"chroot", required_argument, NULL, OPT_CHROOT},
     {"ring-size", required_argument, NULL, OPT_RING_SIZE},
     {"ring-files", required_argument, NULL, OPT_RING_FILES},
+    {"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
     {NULL, 0, NULL, 0},
 };
 
@@ -197,7 +201,7 @@ struct args {
 	const char *iface, *user, *ring_dir, *chroot_dir;
 	double duration;
 	uint64_t snaplen, buffer_mb, alert_after, checkpoint, report_every, ring_mb, ring_files;
-	bool immediate, no_promisc, json_lines;
+	bool immediate, no_promisc, json_lines, no_payload;
 };
 
 static bool
@@ -346,6 +350,9 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 		case OPT_JSON_LINES:
 			a->json_lines = true;
 			break;
+		case OPT_NO_PAYLOAD:
+			a->no_payload = true;
+			break;
 		case OPT_ALERT_AFTER:
 			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
 				return usage_error("--alert-after '%s': expected seconds", optarg);
@@ -439,7 +446,7 @@ render(struct sm_store *st, int64_t run, const struct args *a)
 		             a->output ? a->output : "stdout", strerror(errno));
 	if (e != SM_OK)
 		return fail(e, &eb);
-	return (sum.missing > 0 || sum.unexpected > 0) ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
+	return sm_report_exit(&sum);
 }
 
 static void
@@ -468,7 +475,7 @@ cmd_audit(int argc, char **argv)
 	struct args a;
 	int rc = parse_args(argc, argv,
 	                    "site rules db filter output quiet format max-sessions tcp-timeout "
-	                    "udp-timeout",
+	                    "udp-timeout no-payload",
 	                    &a);
 	if (rc >= 0)
 		return rc;
@@ -491,6 +498,7 @@ cmd_audit(int argc, char **argv)
 	o.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
 	session_opts(&a, &o.sessions);
 	o.decoder.vxlan = true;
+	o.no_payload = a.no_payload;
 	o.progress = !a.quiet && isatty(STDERR_FILENO);
 	o.stop = &stop_requested;
 	o.warn = print_warning;
@@ -522,7 +530,7 @@ cmd_live(int argc, char **argv)
 	                    "site rules db filter output quiet format max-sessions tcp-timeout "
 	                    "udp-timeout interface user ring-dir chroot duration snaplen buffer "
 	                    "immediate no-promisc json-lines alert-after checkpoint report-every "
-	                    "ring-size ring-files",
+	                    "ring-size ring-files no-payload",
 	                    &a);
 	if (rc >= 0)
 		return rc;
@@ -561,6 +569,7 @@ cmd_live(int argc, char **argv)
 	o.pipeline.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
 	session_opts(&a, &o.pipeline.sessions);
 	o.pipeline.decoder.vxlan = true;
+	o.pipeline.no_payload = a.no_payload;
 	o.duration_s = a.duration;
 	o.checkpoint_s = (unsigned)a.checkpoint;
 	o.report_every_s = (unsigned)a.report_every;
@@ -581,7 +590,7 @@ cmd_live(int argc, char **argv)
 	if (e != SM_OK)
 		rc = fail(e, &eb);
 	else
-		rc = (sum.missing > 0 || sum.unexpected > 0) ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
+		rc = sm_report_exit(&sum);
 	sm_rules_free(&rules);
 	sm_site_free(&site);
 	return rc;

@@ -192,9 +192,26 @@ proto_matches(const struct sm_rule *r, const struct sm_session *s)
 	return r->proto == s->proto && r->port == s->dport;
 }
 
+/* A rule naming a protocol and a session that showed another one. */
+static void
+note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
+{
+	const char *app = sm_session_app(s);
+	if (e->rule->app[0] == '\0' || app == NULL || strcmp(app, "unverified") == 0 ||
+	    strcmp(app, e->rule->app) == 0)
+		return;
+	if (e->mismatched++ == 0) {
+		sm_strlcpy(e->mismatch_app, app, sizeof(e->mismatch_app));
+		e->mismatch_src = s->src;
+		e->mismatch_dst = s->dst;
+		sm_strlcpy(e->mismatch_detail, s->app_detail, sizeof(e->mismatch_detail));
+	}
+}
+
 static void
 note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcome o)
 {
+	note_protocol(e, s);
 	e->sessions++;
 	if (e->first_ns == 0 || s->first_ns < e->first_ns)
 		e->first_ns = s->first_ns;

@@ -13,6 +13,8 @@ struct rows {
 	size_t ncov, capcov;
 	struct sm_counter_row *ctr;
 	size_t nctr, capctr;
+	struct sm_finding_row *mis;
+	size_t nmis, capmis;
 	bool oom;
 };
 
@@ -69,13 +71,30 @@ add_ctr(void *ctx, const struct sm_counter_row *r)
 	return !w->oom;
 }
 
+static bool
+add_mis(void *ctx, const struct sm_finding_row *r)
+{
+	struct rows *w = ctx;
+	if (!grow((void **)&w->mis, &w->nmis, &w->capmis, sizeof(*r), r))
+		w->oom = true;
+	return !w->oom;
+}
+
 static void
 rows_free(struct rows *w)
 {
+	free(w->mis);
 	free(w->exp);
 	free(w->unx);
 	free(w->cov);
 	free(w->ctr);
+}
+
+int
+sm_report_exit(const struct sm_report_summary *sum)
+{
+	return sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ? SM_EXIT_FINDINGS
+	                                                                      : SM_EXIT_CLEAN;
 }
 
 bool
@@ -173,6 +192,7 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 			sum->optional_missing++;
 	}
 	sum->unexpected = w->nunx;
+	sum->mismatched = w->nmis;
 }
 
 struct src_ctx {
@@ -269,12 +289,32 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs("}", out);
 	}
 	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
+	fputs("  \"protocol_mismatches\": [", out);
+	for (size_t i = 0; i < w->nmis; i++) {
+		const struct sm_finding_row *f = &w->mis[i];
+		fputs(i ? ",\n    {" : "\n    {", out);
+		fputs("\"rule\": ", out);
+		sm_json_string(out, f->rule);
+		fputs(", \"proto\": ", out);
+		sm_json_string(out, f->proto);
+		fputs(", \"port\": ", out);
+		json_port(out, f->port);
+		fputs(", \"src\": ", out);
+		json_opt(out, f->src);
+		fputs(", \"dst\": ", out);
+		json_opt(out, f->dst);
+		fputs(",\n     \"detail\": ", out);
+		sm_json_string(out, f->detail);
+		fputs("}", out);
+	}
+	fputs(w->nmis ? "\n  ],\n" : "],\n", out);
 	fprintf(out,
 	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
-	        "\"optional_missing\": %llu, \"unexpected\": %llu}\n}\n",
+	        "\"optional_missing\": %llu, \"unexpected\": %llu, \"protocol_mismatches\": "
+	        "%llu}\n}\n",
 	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected);
+	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
 }
 
 static void
@@ -469,6 +509,11 @@ text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_
 		        "      CAUTION: the capture dropped %llu packet(s) in this run; what is "
 		        "missing here may be capture loss\n",
 		        (unsigned long long)run->dropped);
+	else if (run->missed_bytes > 0 && loss_sensitive)
+		fprintf(out,
+		        "      CAUTION: the capture missed %llu bytes inside TCP streams in this "
+		        "run; what is missing here may be capture loss\n",
+		        (unsigned long long)run->missed_bytes);
 	if (with_advice)
 		advice(out, r);
 }
@@ -501,6 +546,10 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fprintf(out, ", %llu DROPPED by the capture", (unsigned long long)run->dropped);
 	if (run->evicted)
 		fprintf(out, ", %llu evicted (table full)", (unsigned long long)run->evicted);
+	if (run->missed_bytes)
+		fprintf(out, ", %llu bytes MISSED by the capture in %llu TCP session(s)",
+		        (unsigned long long)run->missed_bytes,
+		        (unsigned long long)run->gap_sessions);
 	fputc('\n', out);
 	if (strcmp(run->status, "complete") != 0)
 		fprintf(out,
@@ -536,6 +585,15 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        (unsigned long long)u->packets, u->state, t0);
 	}
 	if (sum->unexpected == 0)
+		fputs("  none\n", out);
+
+	fprintf(out, "\nPROTOCOL MISMATCHES (%zu)\n", w->nmis);
+	for (size_t i = 0; i < w->nmis; i++) {
+		const struct sm_finding_row *f = &w->mis[i];
+		fprintf(out, "  %s/%d  %s -> %s  [%s]\n      %s\n", f->proto, f->port, f->src,
+		        f->dst, f->rule, f->detail);
+	}
+	if (w->nmis == 0)
 		fputs("  none\n", out);
 
 	fprintf(out, "\nOPTIONAL FLOWS NOT SEEN WORKING (%llu)\n",
@@ -590,10 +648,10 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	}
 	fprintf(out,
 	        "\nSUMMARY: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
-	        "unexpected\n",
+	        "unexpected, %llu protocol mismatches\n",
 	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected);
+	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
 }
 
 enum sm_err
@@ -614,6 +672,8 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *
 		e = sm_store_each_coverage(st, run_id, add_cov, &w, eb);
 	if (e == SM_OK)
 		e = sm_store_each_counter(st, run_id, add_ctr, &w, eb);
+	if (e == SM_OK)
+		e = sm_store_each_mismatch(st, run_id, add_mis, &w, eb);
 	if (e == SM_OK && w.oom)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
 	if (e == SM_OK) {

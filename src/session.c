@@ -1,5 +1,7 @@
 #include "smaudit/session.h"
 
+#include "smaudit/app.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ struct sm_session_table {
 	struct lru lists[L_COUNT];
 	int64_t now;
 	struct sm_session_stats st;
+	uint32_t last_idx; /* session of the last packet, NIL once it left */
+	int last_dir;
 };
 
 static struct sm_session *
@@ -67,6 +71,7 @@ sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit
 	}
 	memset(t->buckets, 0xff, (size_t)t->nbuckets * sizeof(*t->buckets));
 	t->free_head = NIL;
+	t->last_idx = NIL;
 	for (int i = 0; i < L_COUNT; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
 	return t;
@@ -286,6 +291,8 @@ static void
 finish(struct sm_session_table *t, uint32_t idx, enum sm_session_end why)
 {
 	struct sm_session *s = at(t, idx);
+	if (t->last_idx == idx)
+		t->last_idx = NIL;
 	t->emit(t->ctx, s, why);
 	t->st.emitted++;
 	if (why == END_EVICTED)
@@ -448,9 +455,70 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 	return false;
 }
 
+/* Holes in one direction's sequence space: a segment beyond the highest byte
+ * seen opens one, a later segment inside it fills it (reordering).  Two holes
+ * are tracked per direction; older ones stay counted as missed. */
+static void
+track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint32_t seq = pkt->seq + ((pkt->tcp_flags & TH_SYN) ? 1u : 0u);
+	uint32_t end = seq + pkt->payload_len;
+	if (!s->seq_known[dir]) {
+		s->seq_known[dir] = true;
+		s->next_seq[dir] = end;
+		return;
+	}
+	if (pkt->payload_len == 0)
+		return;
+	int32_t ahead = (int32_t)(seq - s->next_seq[dir]);
+	if (ahead > 0 && ahead < (1 << 30)) {
+		s->missed[dir] += (uint64_t)ahead;
+		uint8_t k = s->nholes[dir];
+		if (k == 2) { /* forget the oldest hole; its bytes stay missed */
+			s->hole_lo[dir][0] = s->hole_lo[dir][1];
+			s->hole_hi[dir][0] = s->hole_hi[dir][1];
+			k = 1;
+		}
+		s->hole_lo[dir][k] = s->next_seq[dir];
+		s->hole_hi[dir][k] = seq;
+		s->nholes[dir] = (uint8_t)(k + 1);
+	} else if (ahead < 0) {
+		for (uint8_t k = 0; k < s->nholes[dir]; k++) {
+			uint32_t lo = s->hole_lo[dir][k], hi = s->hole_hi[dir][k];
+			if ((int32_t)(end - lo) <= 0 || (int32_t)(hi - seq) <= 0)
+				continue; /* no overlap */
+			uint32_t a = (int32_t)(seq - lo) > 0 ? seq : lo;
+			uint32_t b = (int32_t)(hi - end) > 0 ? end : hi;
+			s->missed[dir] -= b - a;
+			if (a == lo)
+				s->hole_lo[dir][k] = b;
+			else
+				s->hole_hi[dir][k] =
+				    a; /* a fill in the middle: the tail stays missed */
+		}
+	}
+	if ((int32_t)(end - s->next_seq[dir]) > 0)
+		s->next_seq[dir] = end;
+}
+
+const char *
+sm_session_app(const struct sm_session *s)
+{
+	for (int d = 0; d < 2; d++)
+		if (s->app[d] >= APP_ISCSI)
+			return sm_app_name((enum sm_app)s->app[d]);
+	if (s->app[0] == APP_UNKNOWN || s->app[1] == APP_UNKNOWN)
+		return "unknown";
+	if (!s->app_checked || s->payload[0] + s->payload[1] == 0 || s->proto != SM_PROTO_TCP)
+		return NULL;
+	/* payload nobody recognised: without the handshake the stream was not followed */
+	return s->syn_seen && (s->history_seen & (1u << 10)) ? "unknown" : "unverified";
+}
+
 static void
 tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
+	track_gaps(s, dir, pkt);
 	uint8_t f = pkt->tcp_flags;
 	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
 	if (f & TH_RST) {
@@ -532,6 +600,7 @@ attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struc
 bool
 sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 {
+	t->last_idx = NIL;
 	if (pkt->ts_ns > t->now)
 		t->now = pkt->ts_ns;
 	expire(t);
@@ -588,7 +657,18 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	uint8_t l = list_for(s);
 	list_unlink(t, idx);
 	list_append(t, idx, l);
+	t->last_idx = idx;
+	t->last_dir = dir;
 	return true;
+}
+
+struct sm_session *
+sm_session_last(struct sm_session_table *t, int *dir)
+{
+	if (t->last_idx == NIL)
+		return NULL;
+	*dir = t->last_dir;
+	return at(t, t->last_idx);
 }
 
 void

@@ -49,6 +49,9 @@ static const char *const migrations[] = {
     [2] = "ALTER TABLE sessions ADD COLUMN open INTEGER NOT NULL DEFAULT 0;"
           "CREATE INDEX sessions_open ON sessions(run_id) WHERE open = 1;"
           "PRAGMA user_version = 2;",
+    [3] = "ALTER TABLE sessions ADD COLUMN app_detail TEXT;"
+          "ALTER TABLE sessions ADD COLUMN missed_bytes INTEGER;"
+          "PRAGMA user_version = 3;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -57,8 +60,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
         " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
         " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-        " src_role, dst_role, open) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-        "?,?,?,?,?,?,?,?,?,?)",
+        " src_role, dst_role, open, app, app_detail, missed_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
@@ -347,6 +350,9 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 	bind_text(s, i++, cls->src_role);
 	bind_text(s, i++, cls->dst_role);
 	sqlite3_bind_int(s, i++, cls->open);
+	bind_text(s, i++, sm_session_app(ss));
+	bind_text(s, i++, ss->app_detail);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)(ss->missed[0] + ss->missed[1]));
 	return step_insert(st, s, "storing a session", eb);
 }
 
@@ -575,7 +581,9 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	        st->db,
 	        "SELECT id, started, finished, mode, status, sources, site, rules,"
 	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
-	        " first_ts, last_ts FROM runs WHERE id = ?",
+	        " first_ts, last_ts, (SELECT coalesce(sum(missed_bytes), 0) FROM sessions"
+	        " WHERE run_id = runs.id), (SELECT count(*) FROM sessions WHERE run_id ="
+	        " runs.id AND missed_bytes > 0) FROM runs WHERE id = ?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "reading the run");
 	sqlite3_bind_int64(s, 1, run_id);
@@ -605,6 +613,8 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->read_errors = (uint64_t)sqlite3_column_int64(s, i++);
 	r->first_ts = sqlite3_column_double(s, i++);
 	r->last_ts = sqlite3_column_double(s, i++);
+	r->missed_bytes = (uint64_t)sqlite3_column_int64(s, i++);
+	r->gap_sessions = (uint64_t)sqlite3_column_int64(s, i++);
 	sqlite3_finalize(s);
 	/* A run still marked running is interrupted, unless this connection is the
 	 * one writing it (an interim report of a live run). */
@@ -648,6 +658,7 @@ struct cb {
 		bool (*cov)(void *, const struct sm_coverage_row *);
 		bool (*ctr)(void *, const struct sm_counter_row *);
 		bool (*src)(void *, const char *, uint64_t, const char *);
+		bool (*fnd)(void *, const struct sm_finding_row *);
 	} fn;
 	void *ctx;
 };
@@ -844,4 +855,35 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(st, eb, "querying sessions");
 	return SM_OK;
+}
+
+static bool
+finding_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_finding_row r;
+	int i = 0;
+	col_text(s, i++, r.kind, sizeof(r.kind));
+	col_text(s, i++, r.severity, sizeof(r.severity));
+	col_text(s, i++, r.rule, sizeof(r.rule));
+	col_text(s, i++, r.proto, sizeof(r.proto));
+	col_text(s, i++, r.src, sizeof(r.src));
+	col_text(s, i++, r.dst, sizeof(r.dst));
+	r.port = col_port(s, i++);
+	col_text(s, i++, r.verdict, sizeof(r.verdict));
+	col_text(s, i++, r.detail, sizeof(r.detail));
+	return c->fn.fnd(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_each_mismatch(struct sm_store *st, int64_t run_id,
+                       bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
+                       struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.fnd = fn;
+	return each_row(st,
+	                "SELECT kind, severity, rule, proto, src, dst, port, verdict, detail FROM"
+	                " findings WHERE run_id = ?1 AND kind = 'protocol-mismatch' ORDER BY id",
+	                run_id, finding_row, &c, "reading findings", eb);
 }

@@ -38,6 +38,7 @@ struct sm_pipeline_opts {
 	struct sm_decoder_opts decoder;
 	sm_pipeline_session_fn on_session; /* may be NULL */
 	void *ctx;
+	bool no_payload; /* skip stream reassembly and protocol checks */
 };
 
 struct sm_pipeline;
@@ -79,7 +80,8 @@ struct sm_audit_opts {
 	const char *rules_path; /* for the run record */
 	struct sm_session_opts sessions;
 	struct sm_decoder_opts decoder;
-	bool progress; /* a progress line on stderr */
+	bool no_payload; /* skip stream reassembly and protocol checks */
+	bool progress;   /* a progress line on stderr */
 	volatile sig_atomic_t *stop;
 	sm_warn_fn warn;
 	void *warn_ctx;

@@ -93,6 +93,9 @@ struct sm_packet {
 	uint8_t proto;   /* IP protocol of the transport header */
 	uint8_t ttl;     /* TTL / hop limit */
 	uint32_t ip_len; /* bytes of the IP datagram on the wire */
+	const uint8_t
+	    *l3; /* innermost IPv4 header as captured (stream reassembly); NULL for IPv6 */
+	uint32_t l3_caplen;
 
 	bool fragment;      /* part of a fragmented datagram */
 	bool l4_header;     /* transport header present (false for non-first fragments) */

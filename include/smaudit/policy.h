@@ -35,6 +35,11 @@ struct sm_expect_entry {
 	bool rst_seen, icmp_seen;
 	struct sm_addr rst_from, icmp_from;
 	uint8_t rst_ttl, icmp_type, icmp_code, icmp_ttl;
+	/* sessions whose payload is not the protocol the rule names (app=) */
+	uint64_t mismatched;
+	char mismatch_app[16];
+	struct sm_addr mismatch_src, mismatch_dst;
+	char mismatch_detail[96];
 	char detail[512];
 };
 

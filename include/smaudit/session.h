@@ -62,6 +62,16 @@ struct sm_session {
 	enum sm_tunnel tunnel;
 	struct sm_addr outer_src, outer_dst;
 	uint32_t source; /* capture source of the first packet */
+	/* what the payload is (enum sm_app per direction) and what was read of it */
+	uint8_t app[2];
+	bool app_checked; /* payload checks ran on this session */
+	char app_detail[96];
+	/* capture loss: bytes of sequence space never seen, per direction */
+	uint64_t missed[2];
+	uint32_t next_seq[2];
+	uint32_t hole_lo[2][2], hole_hi[2][2];
+	uint8_t nholes[2];
+	bool seq_known[2];
 
 	/* table internals */
 	int64_t touch_ns;
@@ -70,6 +80,9 @@ struct sm_session {
 	bool in_use;
 };
 
+/* The protocol the session speaks ("tls", "unknown", "unverified", ...), NULL if
+ * no payload was looked at; from the initiator's side first. */
+const char *sm_session_app(const struct sm_session *s);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
 /* A completed handshake or replies seen (SPEC section 4 "established"). */
@@ -110,5 +123,7 @@ void sm_session_flush(struct sm_session_table *t);
 /* Calls fn for every session still open, leaving them in the table. */
 void sm_session_foreach(struct sm_session_table *t, sm_session_emit_fn fn, void *ctx);
 void sm_session_stats(const struct sm_session_table *t, struct sm_session_stats *out);
+/* The session the last packet went to (NULL if none) and its direction. */
+struct sm_session *sm_session_last(struct sm_session_table *t, int *dir);
 
 #endif

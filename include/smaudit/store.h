@@ -15,7 +15,7 @@
 #include "smaudit/err.h"
 #include "smaudit/session.h"
 
-#define SM_SCHEMA_VERSION 2
+#define SM_SCHEMA_VERSION 3
 
 struct sm_store;
 
@@ -36,7 +36,8 @@ struct sm_run_row {
 	char *sources;   /* JSON array text; owned */
 	char *site, *rules;
 	uint64_t packets, bytes, dropped, sessions, undecoded, evicted, read_errors;
-	double first_ts, last_ts; /* 0 when no packet */
+	double first_ts, last_ts;            /* 0 when no packet */
+	uint64_t missed_bytes, gap_sessions; /* capture loss inside TCP streams (read only) */
 };
 
 struct sm_expected_row {
@@ -157,5 +158,9 @@ enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id,
 enum sm_err sm_store_each_session(struct sm_store *st, const struct sm_query *q,
                                   bool (*fn)(void *, const struct sm_session_row *), void *ctx,
                                   struct sm_errbuf *eb);
+/* Findings of kind protocol-mismatch, in the order they were stored. */
+enum sm_err sm_store_each_mismatch(struct sm_store *st, int64_t run_id,
+                                   bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
+                                   struct sm_errbuf *eb);
 
 #endif

@@ -18,6 +18,8 @@ cases=(
 	"qinq pcaps/site.conf 0 pcaps/qinq.pcap"
 	"ipv6 pcaps/site6.conf 0 pcaps/ipv6.pcap"
 	"two-files pcaps/site.conf 1 pcaps/dropped.pcap pcaps/unexpected.pcap"
+	"mismatch pcaps/site.conf 1 pcaps/mismatch.pcap"
+	"mismatch-no-payload pcaps/site.conf 0 --no-payload pcaps/mismatch.pcap"
 )
 for c in "${cases[@]}"; do
 	set -- $c

@@ -38,7 +38,7 @@ check "junk capture is exit 3" 3 "junk.pcap: cannot open capture" "$bin" audit -
 check "bad file beside a good one is a warning" 0 "warning: .*junk.pcap: skipped" "$bin" audit -q -s $S pcaps/healthy.pcap "$work/junk.pcap"
 check "bad BPF is a usage error" 2 "invalid filter -f 'port port'" "$bin" audit -q -s $S -f "port port" pcaps/healthy.pcap
 check "BPF filter applies" 1 "no-answer|not-seen" "$bin" audit -q -s $S -f "not port 11105" pcaps/healthy.pcap
-head -c 20000 pcaps/healthy.pcap >"$work/cut.pcap"
+head -c 20037 pcaps/healthy.pcap >"$work/cut.pcap"
 check "truncated capture: read what can be read" 1 "could not be read to the end" "$bin" audit -q -s $S "$work/cut.pcap"
 check "stdin capture" 0 "source   -" sh -c "'$bin' audit -q -s $S - < pcaps/healthy.pcap"
 mkdir "$work/dir" && cp pcaps/dropped.pcap pcaps/unexpected.pcap "$work/dir/"
@@ -65,7 +65,7 @@ check "drops beside a no-answer verdict" 1 "7 DROPPED by the capture" "$bin" rep
 check "drops caution on the verdict" 1 "CAUTION: the capture dropped 7 packet\(s\) in this run" "$bin" report -d "$work/drops.db"
 # an older (version 1) database is upgraded in place and its runs stay readable
 cp "$work/drops.db" "$work/v1.db"
-sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; PRAGMA user_version = 1"
+sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; PRAGMA user_version = 1"
 check "version 1 database reads after the upgrade" 1 "run 1 \(audit, complete\)" "$bin" report -d "$work/v1.db"
 check "version 1 database takes new runs" 0 "run 2 \(audit, complete\)" "$bin" audit -q -s $S -d "$work/v1.db" pcaps/healthy.pcap
 check "live without an interface" 2 "live needs -i IFACE" "$bin" live -s $S

@@ -1,0 +1,41 @@
+/*
+ * app: what protocol a TCP stream really speaks, from the first bytes each
+ * side sent: iSCSI (a valid Basic Header Segment; names from a Login
+ * request), TLS (record and handshake headers; version and SNI of a
+ * ClientHello), SSH (banner) and HTTP.  Pure functions over a byte range;
+ * the callers (reasm for IPv4 via libnids, session for IPv6) feed them.
+ */
+#ifndef SMAUDIT_APP_H
+#define SMAUDIT_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sm_app {
+	APP_NONE = 0,   /* no payload looked at */
+	APP_MORE,       /* not enough bytes yet to say */
+	APP_UNKNOWN,    /* payload seen, none of the protocols below */
+	APP_UNVERIFIED, /* payload seen mid-stream (no handshake): not checked */
+	APP_ISCSI,
+	APP_TLS,
+	APP_SSH,
+	APP_HTTP,
+};
+
+/* "iscsi", "tls", "ssh", "http", "unknown", "unverified"; NULL for none/more. */
+const char *sm_app_name(enum sm_app a);
+/* Parses a rule's app= name; APP_NONE if unknown. */
+enum sm_app sm_app_parse(const char *name);
+
+/*
+ * Recognises the first len bytes one side of a stream sent (client = the
+ * initiator).  Returns APP_MORE while a longer prefix could still change the
+ * answer and len < SM_APP_WANT.  detail (may be NULL) receives what was read:
+ * "InitiatorName=... TargetName=...", "TLS 1.2 ClientHello SNI=...", the SSH
+ * banner or the HTTP request/status line, printable ASCII only.
+ */
+#define SM_APP_WANT 1024
+enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
+
+#endif

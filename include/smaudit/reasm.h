@@ -1,0 +1,46 @@
+/*
+ * reasm: the only user of libnids.  Follows IPv4 TCP streams through
+ * libnids' reassembly (packets already decoded by us are fed through a
+ * DLT_RAW descriptor, so every link type, tunnel and VLAN depth works) and
+ * reports what the first bytes of each side are (app.h).  libnids is global
+ * and not thread-safe: one reassembler per process at a time.
+ */
+#ifndef SMAUDIT_REASM_H
+#define SMAUDIT_REASM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smaudit/app.h"
+#include "smaudit/decode.h"
+#include "smaudit/err.h"
+
+/* One side of a stream recognised.  client: the side that sent the SYN. */
+struct sm_reasm_result {
+	struct sm_addr client, server;
+	uint16_t client_port, server_port;
+	bool from_client;
+	enum sm_app app;
+	const char *detail;
+};
+
+typedef void (*sm_reasm_fn)(void *ctx, const struct sm_reasm_result *r);
+
+struct sm_reasm_stats {
+	uint64_t packets;    /* IPv4 packets fed */
+	uint64_t streams;    /* handshakes libnids followed */
+	uint64_t table_full; /* streams libnids dropped because its table was full */
+};
+
+struct sm_reasm;
+
+/* max_streams bounds libnids' stream table (0 = 65536).  Fails with SM_ERR_USAGE
+ * when another reassembler exists. */
+enum sm_err sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *ctx,
+                         struct sm_errbuf *eb);
+/* Feeds one decoded packet; only IPv4 with its header at pkt->l3 is used. */
+void sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt);
+void sm_reasm_stats(const struct sm_reasm *r, struct sm_reasm_stats *out);
+void sm_reasm_free(struct sm_reasm *r);
+
+#endif

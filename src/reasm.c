@@ -1,0 +1,195 @@
+#include "smaudit/reasm.h"
+
+#include <nids.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per stream: which sides are decided.  Linked into the reassembler so what
+ * libnids frees without telling (nids_exit) is freed too. */
+struct stream_state {
+	bool done[2]; /* 0 = client, 1 = server */
+	struct stream_state *prev, *next;
+};
+
+struct sm_reasm {
+	pcap_t *dead;
+	sm_reasm_fn fn;
+	void *ctx;
+	struct sm_reasm_stats st;
+	struct stream_state *states;
+};
+
+/* libnids keeps its state in globals and calls back without a context. */
+static struct sm_reasm *current;
+
+static void
+nids_log(int type, int err, void *iph, void *data)
+{
+	(void)iph;
+	(void)data;
+	if (current != NULL && type == NIDS_WARN_TCP && err == NIDS_WARN_TCP_TOOMUCH)
+		current->st.table_full++;
+}
+
+static void
+report(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *detail)
+{
+	struct sm_reasm_result r;
+	memset(&r, 0, sizeof(r));
+	uint32_t sa = ts->addr.saddr, da = ts->addr.daddr; /* network order */
+	sm_addr_v4(&r.client, (const uint8_t *)&sa);
+	sm_addr_v4(&r.server, (const uint8_t *)&da);
+	r.client_port = ts->addr.source;
+	r.server_port = ts->addr.dest;
+	r.from_client = from_client;
+	r.app = app;
+	r.detail = detail;
+	current->fn(current->ctx, &r);
+}
+
+static void
+on_stream(struct tcp_stream *ts, void **param)
+{
+	(void)param;
+	struct stream_state *ss = ts->user;
+	switch (ts->nids_state) {
+	case NIDS_JUST_EST:
+		ss = calloc(1, sizeof(*ss));
+		if (ss == NULL)
+			return; /* not followed: the session stays unverified */
+		ts->user = ss;
+		ss->next = current->states;
+		if (ss->next != NULL)
+			ss->next->prev = ss;
+		current->states = ss;
+		ts->client.collect++;
+		ts->server.collect++;
+		current->st.streams++;
+		return;
+	case NIDS_DATA: {
+		if (ss == NULL)
+			return;
+		/* libnids names the half by who receives: server.data came from the client */
+		bool from_client = ts->server.count_new > 0;
+		struct half_stream *h = from_client ? &ts->server : &ts->client;
+		int side = from_client ? 0 : 1;
+		if (ss->done[side])
+			return;
+		size_t n = (size_t)(h->count - h->offset);
+		char detail[128];
+		enum sm_app a =
+		    sm_app_detect((const uint8_t *)h->data, n, from_client, detail, sizeof(detail));
+		if (a == APP_MORE) {
+			nids_discard(ts, 0); /* keep the bytes: the next segment completes them */
+			return;
+		}
+		ss->done[side] = true;
+		h->collect--;
+		report(ts, from_client, a, detail);
+		return;
+	}
+	default: /* closed, reset, timed out, evicted */
+		if (ss == NULL)
+			return;
+		if (ss->prev != NULL)
+			ss->prev->next = ss->next;
+		else
+			current->states = ss->next;
+		if (ss->next != NULL)
+			ss->next->prev = ss->prev;
+		free(ss);
+		ts->user = NULL;
+		return;
+	}
+}
+
+/* libnids declares its callbacks as void *: pass ours through without a cast
+ * that ISO C forbids. */
+static void *
+callback_ptr(void)
+{
+	void (*f)(struct tcp_stream *, void **) = on_stream;
+	void *p;
+	memcpy(&p, &f, sizeof(p));
+	return p;
+}
+
+enum sm_err
+sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *ctx,
+             struct sm_errbuf *eb)
+{
+	*out = NULL;
+	if (current != NULL)
+		return sm_error(eb, SM_ERR_USAGE, "one stream reassembler per process (libnids)");
+	struct sm_reasm *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	r->fn = fn;
+	r->ctx = ctx;
+	r->dead = pcap_open_dead(DLT_RAW, 262144);
+	if (r->dead == NULL) {
+		free(r);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	nids_params.pcap_desc = r->dead;
+	nids_params.filename = NULL;
+	nids_params.device = NULL;
+	nids_params.syslog = nids_log;
+	nids_params.scan_num_hosts = 0; /* no port scan detection */
+	nids_params.n_tcp_streams = (int)(max_streams ? max_streams : 65536) / 3 * 4;
+	nids_params.n_hosts = 1024;
+	nids_params.multiproc = 0;
+	nids_params.tcp_workarounds = 1;
+	nids_params.tcp_flow_timeout = 3600;
+	if (!nids_init()) {
+		enum sm_err e = sm_error(eb, SM_ERR_IO, "libnids: %s", nids_errbuf);
+		pcap_close(r->dead);
+		free(r);
+		return e;
+	}
+	/* captures see offloaded checksums: never verify them */
+	static struct nids_chksum_ctl none = {0, 0, NIDS_DONT_CHKSUM, 0};
+	nids_register_chksum_ctl(&none, 1);
+	nids_register_tcp(callback_ptr());
+	current = r;
+	*out = r;
+	return SM_OK;
+}
+
+void
+sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt)
+{
+	if (pkt->l3 == NULL || pkt->l3_caplen < 20 || pkt->src.family != 4)
+		return;
+	struct pcap_pkthdr h;
+	h.ts.tv_sec = (time_t)(pkt->ts_ns / 1000000000);
+	h.ts.tv_usec = (suseconds_t)(pkt->ts_ns % 1000000000 / 1000);
+	h.caplen = pkt->l3_caplen;
+	h.len = pkt->l3_caplen;
+	r->st.packets++;
+	nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)pkt->l3);
+}
+
+void
+sm_reasm_stats(const struct sm_reasm *r, struct sm_reasm_stats *out)
+{
+	*out = r->st;
+}
+
+void
+sm_reasm_free(struct sm_reasm *r)
+{
+	if (r == NULL)
+		return;
+	nids_unregister_tcp(callback_ptr());
+	nids_exit(); /* frees its streams without calling back */
+	while (r->states != NULL) {
+		struct stream_state *n = r->states->next;
+		free(r->states);
+		r->states = n;
+	}
+	pcap_close(r->dead);
+	if (current == r)
+		current = NULL;
+	free(r);
+}
