@@ -445,8 +445,8 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	    sm_capture_open(&cap, o->inputs, o->ninputs, o->bpf, o->warn, o->warn_ctx, eb);
 	if (e != SM_OK)
 		return e;
-	struct sm_pipeline_opts po = {"audit",     o->db_path, o->rules, o->site, o->rules_path,
-	                              o->sessions, o->decoder, NULL,     NULL,    o->no_payload};
+	struct sm_pipeline_opts po = o->pipeline;
+	po.mode = "audit";
 	e = sm_pipeline_open(&pl, &po, cap, eb);
 	if (e != SM_OK)
 		goto out;

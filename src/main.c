@@ -459,14 +459,22 @@ catch_stop_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* What audit and live share: database, policy, table bounds, decoding. */
 static void
-session_opts(const struct args *a, struct sm_session_opts *so)
+pipeline_opts(const struct args *a, const struct sm_rules *rules, const struct sm_site *site,
+              struct sm_pipeline_opts *po)
 {
-	memset(so, 0, sizeof(*so));
-	so->max_sessions = (uint32_t)a->max_sessions;
-	so->tcp_timeout_ns = (int64_t)a->tcp_timeout * 1000000000;
-	so->udp_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
-	so->other_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+	memset(po, 0, sizeof(*po));
+	po->db_path = a->db;
+	po->rules = rules;
+	po->site = site;
+	po->rules_path = a->rules ? a->rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
+	po->sessions.max_sessions = (uint32_t)a->max_sessions;
+	po->sessions.tcp_timeout_ns = (int64_t)a->tcp_timeout * 1000000000;
+	po->sessions.udp_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+	po->sessions.other_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+	po->decoder.vxlan = true;
+	po->no_payload = a->no_payload;
 }
 
 static int
@@ -492,13 +500,7 @@ cmd_audit(int argc, char **argv)
 	o.inputs = (const char *const *)&argv[optind];
 	o.ninputs = (size_t)(argc - optind);
 	o.bpf = a.bpf;
-	o.db_path = a.db;
-	o.rules = &rules;
-	o.site = &site;
-	o.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
-	session_opts(&a, &o.sessions);
-	o.decoder.vxlan = true;
-	o.no_payload = a.no_payload;
+	pipeline_opts(&a, &rules, &site, &o.pipeline);
 	o.progress = !a.quiet && isatty(STDERR_FILENO);
 	o.stop = &stop_requested;
 	o.warn = print_warning;
@@ -563,13 +565,7 @@ cmd_live(int argc, char **argv)
 	o.capture.ring_bytes = a.ring_mb << 20;
 	o.capture.ring_files = (unsigned)a.ring_files;
 	o.bpf = a.bpf;
-	o.pipeline.db_path = a.db;
-	o.pipeline.rules = &rules;
-	o.pipeline.site = &site;
-	o.pipeline.rules_path = a.rules ? a.rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
-	session_opts(&a, &o.pipeline.sessions);
-	o.pipeline.decoder.vxlan = true;
-	o.pipeline.no_payload = a.no_payload;
+	pipeline_opts(&a, &rules, &site, &o.pipeline);
 	o.duration_s = a.duration;
 	o.checkpoint_s = (unsigned)a.checkpoint;
 	o.report_every_s = (unsigned)a.report_every;

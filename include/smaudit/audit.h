@@ -74,14 +74,8 @@ struct sm_audit_opts {
 	const char *const *inputs;
 	size_t ninputs;
 	const char *bpf;
-	const char *db_path; /* NULL = in-memory */
-	const struct sm_rules *rules;
-	const struct sm_site *site;
-	const char *rules_path; /* for the run record */
-	struct sm_session_opts sessions;
-	struct sm_decoder_opts decoder;
-	bool no_payload; /* skip stream reassembly and protocol checks */
-	bool progress;   /* a progress line on stderr */
+	struct sm_pipeline_opts pipeline; /* mode is set by the audit */
+	bool progress;                    /* a progress line on stderr */
 	volatile sig_atomic_t *stop;
 	sm_warn_fn warn;
 	void *warn_ctx;
