@@ -21,6 +21,7 @@ for t in ip nft python3 sqlite3; do command -v $t >/dev/null || skip "$t is not 
 
 cleanup() {
 	for n in $A $B; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
+	wait 2>/dev/null
 	for n in $A $B; do ip netns del $n 2>/dev/null || true; done
 	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
