@@ -36,7 +36,19 @@ sm_addr_eq(const struct sm_addr *x, const struct sm_addr *y)
 const char *
 sm_addr_str(const struct sm_addr *a, char *buf, size_t len)
 {
-	if (a->family == 4)
+	if (a->family == 4 && len >= 16) {
+		/* every session stores two addresses: skip inet_ntop's sprintf */
+		char *o = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a->a[i];
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+	} else if (a->family == 4)
 		inet_ntop(AF_INET, a->a, buf, (socklen_t)len);
 	else if (a->family == 6)
 		inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
@@ -117,9 +129,10 @@ sm_prefix_contains(const struct sm_prefix *p, const struct sm_addr *a)
 {
 	if (p->addr.family != a->family)
 		return false;
-	struct sm_addr m = *a;
-	prefix_mask(&m, p->len);
-	return memcmp(m.a, p->addr.a, 16) == 0;
+	unsigned full = p->len / 8u, rest = p->len % 8u;
+	if (memcmp(a->a, p->addr.a, full) != 0)
+		return false;
+	return rest == 0 || ((a->a[full] ^ p->addr.a[full]) & (uint8_t)(0xff00u >> rest)) == 0;
 }
 
 bool

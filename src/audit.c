@@ -55,7 +55,11 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 	if (s == NULL)
 		return;
 	s->app_checked = true;
+	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE)
+		return; /* both sides known: nothing left to look at */
 	if (pkt->l3 != NULL) {
+		if (!s->syn_seen)
+			return; /* libnids follows only streams whose SYN it saw */
 		pl->current = s;
 		sm_reasm_packet(pl->reasm, pkt);
 		pl->current = NULL;

@@ -19,6 +19,18 @@ struct sm_reasm {
 	struct stream_state *states;
 };
 
+static void
+state_free(struct sm_reasm *r, struct stream_state *ss)
+{
+	if (ss->prev != NULL)
+		ss->prev->next = ss->next;
+	else
+		r->states = ss->next;
+	if (ss->next != NULL)
+		ss->next->prev = ss->prev;
+	free(ss);
+}
+
 /* libnids keeps its state in globals and calls back without a context. */
 static struct sm_reasm *current;
 
@@ -86,18 +98,19 @@ on_stream(struct tcp_stream *ts, void **param)
 		ss->done[side] = true;
 		h->collect--;
 		report(ts, from_client, a, detail);
+		if (ss->done[0] && ss->done[1]) {
+			/* No side collects any more: libnids frees the stream itself after
+			 * this callback, without calling back again. */
+			state_free(current, ss);
+			ts->user = NULL;
+			current->st.finished++;
+		}
 		return;
 	}
 	default: /* closed, reset, timed out, evicted */
 		if (ss == NULL)
 			return;
-		if (ss->prev != NULL)
-			ss->prev->next = ss->next;
-		else
-			current->states = ss->next;
-		if (ss->next != NULL)
-			ss->next->prev = ss->prev;
-		free(ss);
+		state_free(current, ss);
 		ts->user = NULL;
 		return;
 	}
@@ -183,11 +196,8 @@ sm_reasm_free(struct sm_reasm *r)
 		return;
 	nids_unregister_tcp(callback_ptr());
 	nids_exit(); /* frees its streams without calling back */
-	while (r->states != NULL) {
-		struct stream_state *n = r->states->next;
-		free(r->states);
-		r->states = n;
-	}
+	while (r->states != NULL)
+		state_free(r, r->states);
 	pcap_close(r->dead);
 	if (current == r)
 		current = NULL;

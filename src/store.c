@@ -223,7 +223,9 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 	if (v == NULL || *v == '\0')
 		sqlite3_bind_null(s, i);
 	else
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		/* Every caller steps (and clears or finalizes) the statement before v
+		 * goes out of scope, so SQLite need not copy it. */
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
 static void

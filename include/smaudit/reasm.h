@@ -30,6 +30,7 @@ struct sm_reasm_stats {
 	uint64_t packets;    /* IPv4 packets fed */
 	uint64_t streams;    /* handshakes libnids followed */
 	uint64_t table_full; /* streams libnids dropped because its table was full */
+	uint64_t finished;   /* streams let go once both sides were recognised */
 };
 
 struct sm_reasm;
@@ -38,7 +39,8 @@ struct sm_reasm;
  * when another reassembler exists. */
 enum sm_err sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *ctx,
                          struct sm_errbuf *eb);
-/* Feeds one decoded packet; only IPv4 with its header at pkt->l3 is used. */
+/* Feeds one decoded packet; only IPv4 with its header at pkt->l3 is used.  Once both
+ * sides of a stream are recognised libnids forgets it: feed no more of it. */
 void sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt);
 void sm_reasm_stats(const struct sm_reasm *r, struct sm_reasm_stats *out);
 void sm_reasm_free(struct sm_reasm *r);

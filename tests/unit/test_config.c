@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "smaudit/rules.h"
+#include "smaudit/addr.h"
 #include "smaudit/site.h"
 
 static char warnings[2048];
@@ -149,10 +150,49 @@ test_rules_errors_name_file_line_column(void **state)
 	            "my.rules:1:13: 'redirect': ICMP rules take 'echo' (icmp/echo)");
 }
 
+/* Text forms and prefix matches the reports and roles rely on. */
+static void
+test_addresses_print_and_match(void **state)
+{
+	(void)state;
+	static const char *const v4[] = {"0.0.0.0", "9.10.99.100", "255.255.255.255",
+	                                 "198.18.1.11"};
+	char buf[SM_ADDRSTRLEN];
+	struct sm_addr a;
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		assert_true(sm_addr_parse(v4[i], &a));
+		assert_string_equal(sm_addr_str(&a, buf, sizeof(buf)), v4[i]);
+	}
+	assert_true(sm_addr_parse("fd00:1::11", &a));
+	assert_string_equal(sm_addr_str(&a, buf, sizeof(buf)), "fd00:1::11");
+	struct sm_prefix p;
+	const char *why;
+	assert_true(sm_prefix_parse("198.18.0.0/15", &p, &why));
+	assert_true(sm_addr_parse("198.19.255.1", &a));
+	assert_true(sm_prefix_contains(&p, &a));
+	assert_true(sm_addr_parse("198.20.0.1", &a));
+	assert_false(sm_prefix_contains(&p, &a));
+	assert_true(sm_prefix_parse("fd00::/8", &p, &why));
+	assert_true(sm_addr_parse("fd12::1", &a));
+	assert_true(sm_prefix_contains(&p, &a));
+	assert_true(sm_addr_parse("fe00::1", &a));
+	assert_false(sm_prefix_contains(&p, &a));
+	assert_true(sm_prefix_parse("198.18.1.11", &p, &why)); /* a host is a /32 */
+	assert_true(sm_addr_parse("198.18.1.11", &a));
+	assert_true(sm_prefix_contains(&p, &a));
+	assert_true(sm_addr_parse("198.18.1.12", &a));
+	assert_false(sm_prefix_contains(&p, &a));
+	assert_true(sm_prefix_parse("0.0.0.0/0", &p, &why));
+	assert_true(sm_prefix_contains(&p, &a));
+	assert_true(sm_addr_parse("::1", &a));
+	assert_false(sm_prefix_contains(&p, &a)); /* another family */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_addresses_print_and_match),
 	    cmocka_unit_test(test_site_parses_v4_v6_cidr_and_comments),
 	    cmocka_unit_test(test_site_errors_name_file_line_column),
 	    cmocka_unit_test(test_site_overlap_is_a_warning),
