@@ -1,86 +1,187 @@
 #!/usr/bin/env python3
-"""Writes a synthetic span-port capture for the benchmark (pcap, Ethernet).
+"""Writes a synthetic span-port capture for the benchmark (classic pcap, Ethernet).
 
-gen.py OUT.pcap [--sessions N] [--concurrency C] [--seed S]
-Sessions are TCP handshakes, a few data segments each way and a close, on the
-SM-as ports (iSCSI Login on 3260, TLS ClientHello on 443/31784, opaque on
-11104/11105) among background ports, between addresses of pcaps/site.conf and
-198.19.0.0/16; every 50th SYN is never answered.  C sessions are open at once.
+  gen.py OUT.pcap [--sessions N] [--concurrency C] [--bulk-segments K] [--pps P] [--seed S]
+
+What is in it, like a span port next to an SM-as cluster pair:
+- SnapMirror replication between the intercluster LIFs of pcaps/site.conf on
+  11104/11105 and iSCSI (a Login first) on 3260: long sessions of full-size
+  segments (about K each way on average) with delayed ACKs;
+- the Mediator: TLS ClientHellos with SNI from the node-management LIFs to 31784;
+- background traffic among 198.19.0.0/16 (web, database, cache ports): short;
+- every 50th SYN unanswered, every 70th answered with a reset;
+- a fifth of the sessions 802.1Q-tagged, a tenth over IPv6 (fd00::/8);
+- C sessions open at any time, their packets interleaved at random; each opens
+  with a handshake and ends with FIN/FIN/ACK, so the session table holds about C.
 """
-import argparse, random, struct
+import argparse
+import random
+import struct
+
+LIFS_A = ["198.18.1.11", "198.18.1.12"]
+LIFS_B = ["198.18.2.11", "198.18.2.12"]
+LIFS6_A = ["fd00:1::11", "fd00:1::12"]
+LIFS6_B = ["fd00:2::11", "fd00:2::12"]
+NODE_MGMT = ["198.18.1.21", "198.18.2.21"]
+MEDIATOR = "198.18.3.5"
+MSS = 1448
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def ip6(a):
+    import socket
+    return socket.inet_pton(socket.AF_INET6, a)
+
 
 def csum(b):
-    if len(b) % 2: b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xFFFF); s += s >> 16
+    s = sum(struct.unpack("!10H", b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
     return ~s & 0xFFFF
 
-def ip4(a): return bytes(int(x) for x in a.split("."))
 
-def frame(src, dst, sport, dport, seq, ack, flags, payload, ttl=64):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, ttl, 6, 0, ip4(src), ip4(dst))
-    iph = iph[:10] + struct.pack("!H", csum(iph)) + iph[12:]
-    return b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00" + iph + tcp
+class Flow:
+    """One TCP session's frames; checksums of TCP are left zero (offload)."""
 
-LIFS_A = ["198.18.1.11", "198.18.1.12"]; LIFS_B = ["198.18.2.11", "198.18.2.12"]
-def payload_for(port, rnd):
-    if port == 3260:
-        text = b"InitiatorName=iqn.1992-08.com.netapp:sn.1\0TargetName=iqn.1992-08.com.netapp:sn.2\0"
-        return bytes([0x43, 0x87, 0, 0, 0]) + len(text).to_bytes(3, "big") + bytes(40) + text
-    if port in (443, 31784):
-        return b"\x16\x03\x01\x00\x2d\x01\x00\x00\x29\x03\x03" + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00"
-    return bytes(rnd.getrandbits(8) for _ in range(64))
+    def __init__(self, src, dst, sport, dport, vlan):
+        self.v6 = ":" in src
+        self.src, self.dst = (ip6(src), ip6(dst)) if self.v6 else (ip4(src), ip4(dst))
+        self.sport, self.dport = sport, dport
+        eth = b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02"
+        if vlan:
+            eth += struct.pack("!HH", 0x8100, vlan)
+        self.eth = eth + (b"\x86\xdd" if self.v6 else b"\x08\x00")
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("out"); ap.add_argument("--sessions", type=int, default=20000)
-    ap.add_argument("--concurrency", type=int, default=1000); ap.add_argument("--seed", type=int, default=1)
-    o = ap.parse_args()
-    rnd = random.Random(o.seed)
-    f = open(o.out, "wb")
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    t = 1_800_000_000.0
-    def write(fr):
-        nonlocal t
-        t += 0.00002
-        s = int(t); us = int((t - s) * 1e6)
-        f.write(struct.pack("<IIII", s, us, len(fr), len(fr)) + fr)
-    open_ = []  # per open session: generator of frames
-    def session(i):
-        sm = rnd.random() < 0.3
-        if sm:
-            src, dst = rnd.choice(LIFS_A), rnd.choice(LIFS_B)
-            port = rnd.choice([3260, 11104, 11105, 443])
+    def frame(self, fwd, seq, ack, flags, payload):
+        sport, dport = (self.sport, self.dport) if fwd else (self.dport, self.sport)
+        src, dst = (self.src, self.dst) if fwd else (self.dst, self.src)
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                          5 << 4, flags, 65535, 0, 0)
+        n = len(tcp) + len(payload)
+        if self.v6:
+            ip = struct.pack("!IHBB", 6 << 28, n, 6, 64) + src + dst
+        else:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + n, 0, 0x4000, 64, 6, 0, src, dst)
+            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        return self.eth + ip + tcp + payload
+
+
+def iscsi_login():
+    text = (b"InitiatorName=iqn.1992-08.com.netapp:sn.4082368507\0"
+            b"TargetName=iqn.1992-08.com.netapp:sn.4082368511:vs.3\0")
+    return bytes([0x43, 0x87, 0, 0, 0]) + len(text).to_bytes(3, "big") + bytes(40) + text
+
+
+def client_hello(sni):
+    name = sni.encode()
+    ext = struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    body = b"\x03\x03" + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00" + struct.pack("!H", len(ext)) + ext
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+FULL = bytes(MSS)
+
+
+def session(i, rnd, bulk):
+    """Yields the frames of session i in order."""
+    kind = rnd.random()
+    v6 = rnd.random() < 0.1
+    vlan = 110 if rnd.random() < 0.2 else 0
+    if kind < 0.35:  # replication / iSCSI between the intercluster LIFs
+        src, dst = (rnd.choice(LIFS6_A), rnd.choice(LIFS6_B)) if v6 else (rnd.choice(LIFS_A), rnd.choice(LIFS_B))
+        if rnd.random() < 0.5:
+            src, dst = dst, src
+        port = rnd.choice([11104, 11105, 11105, 3260])
+        first = iscsi_login() if port == 3260 else bytes(rnd.getrandbits(8) for _ in range(96))
+        segs = max(1, int(rnd.expovariate(1.0 / bulk)))
+    elif kind < 0.40:  # Mediator
+        src, dst, port, v6 = rnd.choice(NODE_MGMT), MEDIATOR, 31784, False
+        first, segs = client_hello(MEDIATOR), 3
+    else:  # background
+        if v6:
+            src = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
+            dst = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
         else:
             src = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
             dst = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
-            port = rnd.choice([80, 8080, 5432, 6379, 9200])
-        sport = 1024 + (i * 7919) % 60000
-        a, b = rnd.getrandbits(32), rnd.getrandbits(32)
-        yield frame(src, dst, sport, port, a, 0, 0x02, b"")
-        if i % 50 == 0:
-            return
-        yield frame(dst, src, port, sport, b, a + 1, 0x12, b"")
-        yield frame(src, dst, sport, port, a + 1, b + 1, 0x10, b"")
-        a += 1; b += 1
-        for k in range(rnd.randrange(2, 8)):
-            p = payload_for(port, rnd) if k == 0 else bytes(200)
-            yield frame(src, dst, sport, port, a, b, 0x18, p); a += len(p)
-            q = bytes(400)
-            yield frame(dst, src, port, sport, b, a, 0x18, q); b += len(q)
-        yield frame(src, dst, sport, port, a, b, 0x11, b"")
-        yield frame(dst, src, port, sport, b, a + 1, 0x11, b"")
-        yield frame(src, dst, sport, port, a + 1, b + 1, 0x10, b"")
-    started = 0
-    while started < o.sessions or open_:
-        while len(open_) < o.concurrency and started < o.sessions:
-            open_.append(session(started)); started += 1
-        k = rnd.randrange(len(open_))
+        port = rnd.choice([80, 8080, 5432, 6379, 9200, 443])
+        first = (client_hello("svc%d.example" % rnd.randrange(100)) if port == 443
+                 else b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        segs = rnd.randrange(1, 12)
+    f = Flow(src, dst, 1024 + (i * 7919) % 60000, port, vlan)
+    a, b = rnd.getrandbits(32), rnd.getrandbits(32)
+    yield f.frame(True, a, 0, 0x02, b"")
+    if i % 50 == 0:
+        return  # no answer
+    if i % 70 == 0:
+        yield f.frame(False, 0, a + 1, 0x14, b"")  # reset
+        return
+    yield f.frame(False, b, a + 1, 0x12, b"")
+    a += 1
+    b += 1
+    yield f.frame(True, a, b, 0x10, b"")
+    yield f.frame(True, a, b, 0x18, first)
+    a += len(first)
+    yield f.frame(False, b, a, 0x18, b"\x00" * 48)
+    b += 48
+    # the bulk: one side sends, the other ACKs every second segment
+    sender_fwd = rnd.random() < 0.5
+    for k in range(segs):
+        if sender_fwd:
+            yield f.frame(True, a, b, 0x10, FULL)
+            a += MSS
+            if k % 2:
+                yield f.frame(False, b, a, 0x10, b"")
+        else:
+            yield f.frame(False, b, a, 0x10, FULL)
+            b += MSS
+            if k % 2:
+                yield f.frame(True, a, b, 0x10, b"")
+    yield f.frame(True, a, b, 0x11, b"")
+    yield f.frame(False, b, a + 1, 0x11, b"")
+    yield f.frame(True, a + 1, b + 1, 0x10, b"")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--sessions", type=int, default=20000)
+    ap.add_argument("--concurrency", type=int, default=2000)
+    ap.add_argument("--bulk-segments", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pps", type=int, default=80000,
+                    help="packets per second of capture time (80000: a busy 1 Gb/s link)")
+    o = ap.parse_args()
+    rnd = random.Random(o.seed)
+    out = open(o.out, "wb", buffering=1 << 20)
+    out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    t_ns = 1_800_000_000 * 1_000_000_000
+    step_ns = 1_000_000_000 // o.pps
+    open_flows = []
+    started = packets = 0
+    pack = struct.Struct("<IIII").pack
+    while started < o.sessions or open_flows:
+        while len(open_flows) < o.concurrency and started < o.sessions:
+            open_flows.append(session(started, rnd, o.bulk_segments))
+            started += 1
+        k = rnd.randrange(len(open_flows))
         try:
-            write(next(open_[k]))
+            fr = next(open_flows[k])
         except StopIteration:
-            open_[k] = open_[-1]; open_.pop()
-    f.close()
+            open_flows[k] = open_flows[-1]
+            open_flows.pop()
+            continue
+        t_ns += step_ns
+        t_us = t_ns // 1000
+        out.write(pack(t_us // 1_000_000, t_us % 1_000_000, len(fr), len(fr)))
+        out.write(fr)
+        packets += 1
+    out.close()
+    print("%s: %d sessions, %d packets" % (o.out, o.sessions, packets))
+
 
 main()
