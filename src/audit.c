@@ -27,8 +27,9 @@ struct sm_pipeline {
 	int64_t first, last;
 	/* while a checkpoint writes the open sessions */
 	struct sm_policy *snapshot;
-	struct sm_reasm *reasm;     /* NULL with no_payload */
-	struct sm_session *current; /* the session of the packet libnids is given */
+	uint64_t missed[2], gaps[2]; /* capture loss of stored sessions: closed, open */
+	struct sm_reasm *reasm;      /* NULL with no_payload */
+	struct sm_session *current;  /* the session of the packet libnids is given */
 };
 
 /* libnids recognised one side of the current packet's stream. */
@@ -86,6 +87,9 @@ store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_sess
 	struct sm_session_class cls = {c.class_name,           c.rule, c.src_role, c.dst_role,
 	                               src ? src->path : NULL, open};
 	pl->err = sm_store_session(pl->store, pl->run_id, s, &cls, pl->eb);
+	uint64_t missed = s->missed[0] + s->missed[1];
+	pl->missed[open] += missed;
+	pl->gaps[open] += missed > 0;
 	if (!open && pl->on_session != NULL)
 		pl->on_session(pl->ctx, s, &c);
 }
@@ -324,6 +328,8 @@ fill_totals(struct sm_pipeline *pl, const char *status, uint64_t open_sessions)
 	t->sessions = ss.emitted + open_sessions;
 	t->evicted = ss.evicted;
 	t->undecoded = sm_decoder_undecoded(pl->dec);
+	t->missed_bytes = pl->missed[0] + pl->missed[1];
+	t->gap_sessions = pl->gaps[0] + pl->gaps[1];
 	t->first_ts = (double)pl->first / 1e9;
 	t->last_ts = (double)pl->last / 1e9;
 	t->read_errors = 0;
@@ -349,6 +355,7 @@ sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory writing a checkpoint");
 	struct sm_session_stats ss;
 	sm_session_stats(pl->tab, &ss);
+	pl->missed[1] = pl->gaps[1] = 0;
 	sm_session_foreach(pl->tab, on_open_session, pl);
 	e = pl->err;
 	if (e == SM_OK)
@@ -370,6 +377,7 @@ sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *e
 		e = sm_store_run_reset(pl->store, pl->run_id, eb);
 	if (e != SM_OK)
 		return e;
+	pl->missed[1] = pl->gaps[1] = 0;
 	sm_session_flush(pl->tab);
 	sm_decoder_finish(pl->dec);
 	if (pl->err != SM_OK)

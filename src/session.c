@@ -468,8 +468,8 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 		s->next_seq[dir] = end;
 		return;
 	}
-	if (pkt->payload_len == 0)
-		return;
+	if (pkt->payload_len == 0 && !(pkt->tcp_flags & TH_FIN))
+		return; /* a FIN marks the end of the data: bytes before it missing are missed */
 	int32_t ahead = (int32_t)(seq - s->next_seq[dir]);
 	if (ahead > 0 && ahead < (1 << 30)) {
 		s->missed[dir] += (uint64_t)ahead;

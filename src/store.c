@@ -51,6 +51,8 @@ static const char *const migrations[] = {
           "PRAGMA user_version = 2;",
     [3] = "ALTER TABLE sessions ADD COLUMN app_detail TEXT;"
           "ALTER TABLE sessions ADD COLUMN missed_bytes INTEGER;"
+          "ALTER TABLE runs ADD COLUMN missed_bytes INTEGER NOT NULL DEFAULT 0;"
+          "ALTER TABLE runs ADD COLUMN gap_sessions INTEGER NOT NULL DEFAULT 0;"
           "PRAGMA user_version = 3;",
 };
 
@@ -514,7 +516,7 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	        st->db,
 	        "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
 	        " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
-	        " read_errors=? WHERE id=?",
+	        " read_errors=?, missed_bytes=?, gap_sessions=? WHERE id=?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "finishing the run");
 	int i = 1;
@@ -529,6 +531,8 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->undecoded);
 	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->evicted);
 	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->read_errors);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->missed_bytes);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->gap_sessions);
 	sqlite3_bind_int64(s, i++, r->id);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
@@ -583,9 +587,7 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	        st->db,
 	        "SELECT id, started, finished, mode, status, sources, site, rules,"
 	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
-	        " first_ts, last_ts, (SELECT coalesce(sum(missed_bytes), 0) FROM sessions"
-	        " WHERE run_id = runs.id), (SELECT count(*) FROM sessions WHERE run_id ="
-	        " runs.id AND missed_bytes > 0) FROM runs WHERE id = ?",
+	        " first_ts, last_ts, missed_bytes, gap_sessions FROM runs WHERE id = ?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "reading the run");
 	sqlite3_bind_int64(s, 1, run_id);

@@ -37,7 +37,7 @@ struct sm_run_row {
 	char *site, *rules;
 	uint64_t packets, bytes, dropped, sessions, undecoded, evicted, read_errors;
 	double first_ts, last_ts;            /* 0 when no packet */
-	uint64_t missed_bytes, gap_sessions; /* capture loss inside TCP streams (read only) */
+	uint64_t missed_bytes, gap_sessions; /* capture loss inside TCP streams */
 };
 
 struct sm_expected_row {

@@ -63,9 +63,32 @@ check "csv report" 1 "^section,rule,kind,proto,port" "$bin" report -d "$db" --ru
 sqlite3 "$work/drops.db" "UPDATE runs SET dropped = 7"
 check "drops beside a no-answer verdict" 1 "7 DROPPED by the capture" "$bin" report -d "$work/drops.db"
 check "drops caution on the verdict" 1 "CAUTION: the capture dropped 7 packet\(s\) in this run" "$bin" report -d "$work/drops.db"
+# capture loss: the requests on 11104 are cut out of a capture, the FINs after them show the gap
+python3 - pcaps/healthy.pcap "$work/gap.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out, o = [d[:24]], 24
+while o + 16 <= len(d):
+    n = struct.unpack_from("<I", d, o + 8)[0]
+    rec = d[o:o + 16 + n]
+    o += 16 + n
+    pkt = rec[16:]
+    ip = pkt.find(b"\x45\x00")  # SLL2 header, then IPv4
+    if ip >= 0 and pkt[ip + 9] == 6:
+        tcp = ip + (pkt[ip] & 15) * 4
+        dport = struct.unpack_from("!H", pkt, tcp + 2)[0]
+        if dport == 11104 and len(pkt) > tcp + (pkt[tcp + 12] >> 4) * 4:
+            continue  # a data segment to 11104: "lost"
+    out.append(rec)
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+check "capture loss is counted per run" 0 "bytes MISSED by the capture in 8 TCP session" "$bin" audit -q -s $S "$work/gap.pcap"
+"$bin" audit -q -s $S -d "$work/gap.db" "$work/gap.pcap" >/dev/null
+n=$(sqlite3 "$work/gap.db" "SELECT count(*) FROM sessions WHERE dport = 11104 AND missed_bytes > 0")
+if [ "$n" = 8 ]; then pass=$((pass + 1)); else echo "FAIL missed_bytes per session: $n sessions, expected 8"; fail=$((fail + 1)); fi
 # an older (version 1) database is upgraded in place and its runs stay readable
 cp "$work/drops.db" "$work/v1.db"
-sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; PRAGMA user_version = 1"
+sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; PRAGMA user_version = 1"
 check "version 1 database reads after the upgrade" 1 "run 1 \(audit, complete\)" "$bin" report -d "$work/v1.db"
 check "version 1 database takes new runs" 0 "run 2 \(audit, complete\)" "$bin" audit -q -s $S -d "$work/v1.db" pcaps/healthy.pcap
 check "live without an interface" 2 "live needs -i IFACE" "$bin" live -s $S
