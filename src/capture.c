@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,10 +41,27 @@ struct ng {
 	int64_t last_ts_ns;
 };
 
+/*
+ * Classic pcap files are read in place from a read-only mapping: no copy of
+ * each packet into a buffer.  libpcap opens the file first (so what it refuses,
+ * we refuse, and its link type and snap length are used); a record libpcap
+ * would treat specially (caplen beyond the snap length or the maximum) hands
+ * the rest of the file to libpcap, which skips what was already read.
+ */
+struct mm {
+	const uint8_t *base;
+	size_t size, off;
+	bool swap, nano;
+	uint32_t snaplen;
+	uint64_t delivered;
+	struct pcap_pkthdr hdr;
+};
+
 struct source {
 	struct sm_source_info info;
 	pcap_t *pcap;
 	struct ng *ng;
+	struct mm *mm;
 	const char *bpf;
 	int linktype;
 	bool has_pkt; /* hdr/data hold the source's next packet */
@@ -232,8 +250,115 @@ ng_free(struct ng *ng)
 }
 
 static void
+mm_free(struct mm *m)
+{
+	if (m == NULL)
+		return;
+	munmap((void *)(uintptr_t)m->base, m->size);
+	free(m);
+}
+
+static uint32_t
+mm_u32(const struct mm *m, size_t off)
+{
+	uint32_t v;
+	memcpy(&v, m->base + off, 4);
+	return m->swap ? __builtin_bswap32(v) : v;
+}
+
+/* 1 = a packet, 0 = end of file, -1 = truncated (why set), -2 = hand over to libpcap. */
+static int
+mm_next(struct mm *m, int64_t *ts_ns, const u_char **data, char *why, size_t whylen)
+{
+	if (m->off == m->size)
+		return 0;
+	if (m->size - m->off < 16) {
+		snprintf(why, whylen,
+		         "truncated dump file; tried to read 16 header bytes, only got %zu",
+		         m->size - m->off);
+		return -1;
+	}
+	uint32_t sec = mm_u32(m, m->off), frac = mm_u32(m, m->off + 4);
+	uint32_t caplen = mm_u32(m, m->off + 8), len = mm_u32(m, m->off + 12);
+	if (caplen > m->snaplen || caplen > 262144)
+		return -2;
+	if (m->size - m->off - 16 < caplen) {
+		snprintf(why, whylen,
+		         "truncated dump file; tried to read %u captured bytes, only got %zu",
+		         caplen, m->size - m->off - 16);
+		return -1;
+	}
+	m->hdr.caplen = caplen;
+	m->hdr.len = len;
+	*ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (m->nano ? 1 : 1000);
+	*data = m->base + m->off + 16;
+	m->off += 16 + (size_t)caplen;
+	m->delivered++;
+	return 1;
+}
+
+/* Maps a classic pcap file libpcap accepted; false to let libpcap read it. */
+static bool
+mm_try_open(struct source *s)
+{
+	FILE *f = pcap_file(s->pcap);
+	struct stat st;
+	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24)
+		return false;
+	void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+	if (base == MAP_FAILED)
+		return false;
+	uint32_t magic;
+	memcpy(&magic, base, 4);
+	struct mm *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		munmap(base, (size_t)st.st_size);
+		return false;
+	}
+	m->base = base;
+	m->size = (size_t)st.st_size;
+	m->off = 24;
+	m->snaplen = (uint32_t)pcap_snapshot(s->pcap);
+	if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
+		m->nano = magic == 0xa1b23c4d;
+	} else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1) {
+		m->swap = true;
+		m->nano = magic == 0x4d3cb2a1;
+	} else { /* modified formats with longer record headers: libpcap knows them */
+		mm_free(m);
+		return false;
+	}
+	madvise(base, m->size, MADV_SEQUENTIAL);
+	s->mm = m;
+	return true;
+}
+
+/* The rest of the file through libpcap, after the packets already handed out. */
+static bool
+mm_hand_over(struct source *s)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	uint64_t skip = s->mm->delivered;
+	mm_free(s->mm);
+	s->mm = NULL;
+	pcap_close(s->pcap);
+	s->pcap =
+	    pcap_open_offline_with_tstamp_precision(s->info.path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (s->pcap == NULL) {
+		snprintf(s->info.error, sizeof(s->info.error), "cannot reopen capture: %s", perr);
+		return false;
+	}
+	for (uint64_t i = 0; i < skip; i++)
+		if (pcap_next_ex(s->pcap, &s->hdr, &s->data) != 1)
+			return false;
+	return true;
+}
+
+static void
 source_finish(struct source *s)
 {
+	mm_free(s->mm);
+	s->mm = NULL;
 	if (s->pcap != NULL) {
 		pcap_close(s->pcap);
 		s->pcap = NULL;
@@ -484,6 +609,25 @@ source_read(struct sm_capture *c, struct source *s)
 		source_finish(s);
 		return;
 	}
+	if (s->mm != NULL) {
+		char why[160];
+		int rc = mm_next(s->mm, &s->ts_ns, &s->data, why, sizeof(why));
+		if (rc == 1) {
+			s->hdr = &s->mm->hdr;
+			s->has_pkt = true;
+			return;
+		}
+		if (rc == -1) {
+			snprintf(s->info.error, sizeof(s->info.error),
+			         "read stopped after %llu packets: %s",
+			         (unsigned long long)s->info.packets, why);
+			warnf(c, "%s: %s", s->info.path, s->info.error);
+		}
+		if (rc != -2 || !mm_hand_over(s)) {
+			source_finish(s);
+			return;
+		}
+	}
 	if (s->pcap == NULL)
 		return;
 	int rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
@@ -586,7 +730,8 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 			source_finish(s);
 			return e;
 		}
-	}
+	} else if (strcmp(s->info.path, "-") != 0)
+		mm_try_open(s);
 	s->info.opened = true;
 	(void)c;
 	return SM_OK;

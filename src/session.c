@@ -17,6 +17,8 @@ struct lru {
 	uint32_t head, tail;
 };
 
+#define EXPIRE_EVERY (10 * 1000000) /* ns: timeouts are seconds long */
+
 struct sm_session_table {
 	struct sm_session_opts opts;
 	sm_session_emit_fn emit;
@@ -30,7 +32,8 @@ struct sm_session_table {
 	struct lru lists[L_COUNT];
 	int64_t now;
 	struct sm_session_stats st;
-	uint32_t last_idx; /* session of the last packet, NIL once it left */
+	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
+	uint32_t last_idx;   /* session of the last packet, NIL once it left */
 	int last_dir;
 };
 
@@ -161,34 +164,28 @@ sm_session_established(const struct sm_session *s)
 
 /* ---- hashing and lists ---- */
 
-static bool
-endpoint_less(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb)
+static uint64_t
+endpoint_hash(const struct sm_addr *a, uint16_t port)
 {
-	int c = sm_addr_cmp(a, b);
-	return c < 0 || (c == 0 && pa < pb);
+	uint64_t w0, w1;
+	memcpy(&w0, a->a, 8);
+	memcpy(&w1, a->a + 8, 8);
+	uint64_t h = (w0 ^ (uint64_t)port << 48 ^ a->family) * 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	h = (h ^ w1) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 32);
 }
 
 static uint32_t
 key_hash(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb, uint8_t proto,
          int32_t vlan, int32_t inner_vlan)
 {
-	if (endpoint_less(b, pb, a, pa)) {
-		const struct sm_addr *ta = a;
-		a = b;
-		b = ta;
-		uint16_t tp = pa;
-		pa = pb;
-		pb = tp;
-	}
-	uint32_t h = sm_addr_hash(a, 2166136261u);
-	h = sm_addr_hash(b, h);
-	h ^= ((uint32_t)pa << 16 | pb) * 2654435761u;
-	h ^= (uint32_t)proto * 0x9e3779b1u;
-	h ^= (uint32_t)(vlan + 1) * 0x85ebca6bu ^ (uint32_t)(inner_vlan + 1) * 0xc2b2ae35u;
-	h ^= h >> 15;
-	h *= 0x2c1b3c6du;
-	h ^= h >> 12;
-	return h;
+	/* The same for both directions: the endpoints' hashes are added. */
+	uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
+	h ^= (uint64_t)proto << 56 ^ (uint64_t)(uint32_t)(vlan + 1) << 20 ^
+	     (uint64_t)(uint32_t)(inner_vlan + 1);
+	h *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 static uint32_t
@@ -603,7 +600,10 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	t->last_idx = NIL;
 	if (pkt->ts_ns > t->now)
 		t->now = pkt->ts_ns;
-	expire(t);
+	if (t->now >= t->next_expire) {
+		expire(t);
+		t->next_expire = t->now + EXPIRE_EVERY;
+	}
 
 	int dir;
 	if (pkt->icmp_error && pkt->quote.ports_known) {
