@@ -278,11 +278,14 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		goto out;
 	}
 	if (!o->no_payload)
-		e = sm_reasm_new(&pl->reasm, so.max_sessions, on_app, pl, eb);
+		e = sm_reasm_new(&pl->reasm, so.max_sessions < 16384 ? so.max_sessions : 16384,
+		                 on_app, pl, eb);
 	if (e == SM_OK)
 		e = sm_store_run_begin(pl->store, o->mode, srcjson, o->site->path, o->rules_path,
 		                       &pl->run_id, eb);
 	pl->totals.id = pl->run_id;
+	if (e == SM_OK)
+		e = sm_store_write_behind(pl->store, eb);
 out:
 	free(srcjson);
 	if (e != SM_OK) {

@@ -48,9 +48,12 @@ struct ng {
  * would treat specially (caplen beyond the snap length or the maximum) hands
  * the rest of the file to libpcap, which skips what was already read.
  */
+#define MM_RELEASE (16u << 20)
+
 struct mm {
 	const uint8_t *base;
 	size_t size, off;
+	size_t released; /* pages below this were given back (RSS stays flat) */
 	bool swap, nano;
 	uint32_t snaplen;
 	uint64_t delivered;
@@ -287,6 +290,14 @@ mm_next(struct mm *m, int64_t *ts_ns, const u_char **data, char *why, size_t why
 		         "truncated dump file; tried to read %u captured bytes, only got %zu",
 		         caplen, m->size - m->off - 16);
 		return -1;
+	}
+	if (m->off - m->released >= MM_RELEASE) {
+		/* Pages already read stay in the page cache but leave our RSS; the
+		 * packet handed out now starts at or after the released range. */
+		size_t upto = m->off & ~(size_t)4095;
+		madvise((void *)(uintptr_t)(m->base + m->released), upto - m->released,
+		        MADV_DONTNEED);
+		m->released = upto;
 	}
 	m->hdr.caplen = caplen;
 	m->hdr.len = len;

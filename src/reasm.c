@@ -149,7 +149,9 @@ sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *
 	nids_params.device = NULL;
 	nids_params.syslog = nids_log;
 	nids_params.scan_num_hosts = 0; /* no port scan detection */
-	nids_params.n_tcp_streams = (int)(max_streams ? max_streams : 65536) / 3 * 4;
+	/* Streams live only until both sides are recognised (a few packets), so a
+	 * small table suffices and stays in the CPU cache. */
+	nids_params.n_tcp_streams = (int)(max_streams ? max_streams : 16384) / 3 * 4;
 	nids_params.n_hosts = 1024;
 	nids_params.multiproc = 0;
 	nids_params.tcp_workarounds = 1;

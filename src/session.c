@@ -18,6 +18,7 @@ struct lru {
 };
 
 #define EXPIRE_EVERY (10 * 1000000) /* ns: timeouts are seconds long */
+#define LRU_SLACK    (10 * 1000000)
 
 struct sm_session_table {
 	struct sm_session_opts opts;
@@ -64,9 +65,10 @@ sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit
 	t->ctx = ctx;
 	t->maxchunks = (t->opts.max_sessions + CHUNK_SIZE - 1) / CHUNK_SIZE;
 	t->chunks = calloc(t->maxchunks, sizeof(*t->chunks));
-	t->nbuckets = 1024;
-	while (t->nbuckets < t->opts.max_sessions && t->nbuckets < (1u << 30))
-		t->nbuckets <<= 1;
+	/* Buckets grow with the sessions actually open: a small array stays in the
+	 * CPU cache, where a bucket array sized for the maximum would miss on every
+	 * packet. */
+	t->nbuckets = 4096;
 	t->buckets = malloc((size_t)t->nbuckets * sizeof(*t->buckets));
 	if (t->chunks == NULL || t->buckets == NULL) {
 		sm_session_table_free(t);
@@ -346,6 +348,31 @@ evict_one(struct sm_session_table *t)
 		finish(t, victim, END_EVICTED);
 }
 
+/* Doubles the bucket array and re-links every session; keeps the old array if
+ * memory is short (chains get longer, nothing is lost). */
+static void
+grow_buckets(struct sm_session_table *t)
+{
+	uint32_t n = t->nbuckets * 2;
+	if (n == 0 || n > (1u << 30))
+		return;
+	uint32_t *b = malloc((size_t)n * sizeof(*b));
+	if (b == NULL)
+		return;
+	memset(b, 0xff, (size_t)n * sizeof(*b));
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		struct sm_session *s = at(t, i);
+		if (!s->in_use)
+			continue;
+		uint32_t k = session_hash(s) & (n - 1);
+		s->hnext = b[k];
+		b[k] = i;
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
 static uint32_t
 alloc_slot(struct sm_session_table *t)
 {
@@ -402,10 +429,13 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip)
 	s->hnext = t->buckets[b];
 	t->buckets[b] = idx;
 	list_append(t, idx, list_for(s));
+	s->moved_ns = t->now;
 	t->st.created++;
 	t->st.active++;
 	if (t->st.active > t->st.peak)
 		t->st.peak = t->st.active;
+	if (t->st.active > t->nbuckets)
+		grow_buckets(t);
 	return idx;
 }
 
@@ -655,8 +685,14 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	}
 	s->touch_ns = t->now;
 	uint8_t l = list_for(s);
-	list_unlink(t, idx);
-	list_append(t, idx, l);
+	/* Moving to the tail touches the neighbours (cache misses); within
+	 * LRU_SLACK of the last move the order is close enough for timeouts of
+	 * seconds. */
+	if (l != s->list || t->now - s->moved_ns >= LRU_SLACK) {
+		list_unlink(t, idx);
+		list_append(t, idx, l);
+		s->moved_ns = t->now;
+	}
 	t->last_idx = idx;
 	t->last_dir = dir;
 	return true;

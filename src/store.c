@@ -1,5 +1,6 @@
 #include "smaudit/store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +11,52 @@
 
 enum stmt_id { ST_SESSION, ST_SOURCE, ST_COUNTER, ST_EXPECTED, ST_FINDING, ST_COVERAGE, ST_COUNT };
 
+/*
+ * Write-behind of sessions: sm_store_session() copies the row into a ring and a
+ * writer thread inserts it, so SQLite runs beside packet processing.  Every
+ * other call first waits until the ring is empty (drain), so only one thread
+ * uses the connection at a time.
+ */
+#define RING_ROWS 4096
+
+struct ring_row {
+	struct sm_session s;
+	int64_t run_id;
+	char class_name[16], rule[96], src_role[40], dst_role[40];
+	const char *source; /* a capture path: lives as long as the run */
+	bool open;
+};
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, space, idle;
+	struct ring_row *ring;
+	size_t head, count;
+	bool busy, stop;
+	enum sm_err err; /* first error of the writer; every later call returns it */
+	struct sm_errbuf eb;
+};
+
 struct sm_store {
 	sqlite3 *db;
+	struct writer *w; /* NULL: sessions are written at once */
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool in_txn;
 	uint64_t batch;
 	int64_t run_id;
 };
+
+/* Every call but sm_store_session() first lets the writer finish. */
+#define DRAIN(st, eb)                                                                              \
+	do {                                                                                       \
+		enum sm_err drained_ = drain((st), (eb));                                          \
+		if (drained_ != SM_OK)                                                             \
+			return drained_;                                                           \
+	} while (0)
+
+static enum sm_err drain(struct sm_store *st, struct sm_errbuf *eb);
+static void writer_stop(struct sm_store *st);
 
 static const char *const schema_v1 =
     "CREATE TABLE runs(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, mode TEXT,"
@@ -142,7 +182,8 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	struct sm_store *st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	/* one thread at a time uses the connection (see drain): no SQLite mutexes */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	const char *name = path ? path : ":memory:";
 	if (sqlite3_open_v2(name, &st->db, flags, NULL) != SQLITE_OK) {
 		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: cannot open database: %s", name,
@@ -181,6 +222,7 @@ sm_store_close(struct sm_store *st)
 {
 	if (st == NULL)
 		return;
+	writer_stop(st); /* writes what is queued */
 	if (st->in_txn)
 		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	for (int i = 0; i < ST_COUNT; i++)
@@ -200,14 +242,22 @@ begin(struct sm_store *st, struct sm_errbuf *eb)
 	return e;
 }
 
-enum sm_err
-sm_store_commit(struct sm_store *st, struct sm_errbuf *eb)
+/* Commits the current batch; the writer thread uses it too, so no drain here. */
+static enum sm_err
+commit_now(struct sm_store *st, struct sm_errbuf *eb)
 {
 	if (!st->in_txn)
 		return SM_OK;
 	st->in_txn = false;
 	st->batch = 0;
 	return exec(st, "COMMIT", "committing", eb);
+}
+
+enum sm_err
+sm_store_commit(struct sm_store *st, struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	return commit_now(st, eb);
 }
 
 static void
@@ -263,7 +313,7 @@ step_insert(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_er
 	if (rc != SQLITE_DONE)
 		return db_fail(st, eb, what);
 	if (++st->batch >= BATCH_ROWS)
-		return sm_store_commit(st, eb);
+		return commit_now(st, eb);
 	return SM_OK;
 }
 
@@ -271,6 +321,7 @@ enum sm_err
 sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,
                    const char *site, const char *rules, int64_t *run_id, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	char started[32];
 	now_text(started, sizeof(started));
 	sqlite3_stmt *s;
@@ -301,9 +352,9 @@ addr_or_null(const struct sm_addr *a, char *buf)
 	return sm_addr_str(a, buf, SM_ADDRSTRLEN);
 }
 
-enum sm_err
-sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
-                 const struct sm_session_class *cls, struct sm_errbuf *eb)
+static enum sm_err
+write_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
+              const struct sm_session_class *cls, struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_SESSION];
 	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], pbuf[8], ebuf[SM_ADDRSTRLEN],
@@ -360,10 +411,148 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 	return step_insert(st, s, "storing a session", eb);
 }
 
+static void *
+writer_main(void *arg)
+{
+	struct sm_store *st = arg;
+	struct writer *w = st->w;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->count == 0 && !w->stop)
+			pthread_cond_wait(&w->nonempty, &w->mu);
+		if (w->count == 0)
+			break;
+		/* the rows up to the end of the ring: the producer never touches them
+		 * while count includes them */
+		size_t n = w->head + w->count > RING_ROWS ? RING_ROWS - w->head : w->count;
+		size_t first = w->head;
+		bool failed = w->err != SM_OK;
+		w->busy = true;
+		pthread_mutex_unlock(&w->mu);
+		enum sm_err e = SM_OK;
+		struct sm_errbuf eb = {""};
+		for (size_t i = first; !failed && e == SM_OK && i < first + n; i++) {
+			struct ring_row *r = &w->ring[i];
+			struct sm_session_class cls = {r->class_name,
+			                               r->rule[0] ? r->rule : NULL,
+			                               r->src_role[0] ? r->src_role : NULL,
+			                               r->dst_role[0] ? r->dst_role : NULL,
+			                               r->source,
+			                               r->open};
+			e = write_session(st, r->run_id, &r->s, &cls, &eb);
+		}
+		pthread_mutex_lock(&w->mu);
+		if (e != SM_OK && w->err == SM_OK) {
+			w->err = e;
+			w->eb = eb;
+		}
+		w->head = (w->head + n) % RING_ROWS;
+		w->count -= n;
+		w->busy = false;
+		pthread_cond_broadcast(&w->space);
+		if (w->count == 0)
+			pthread_cond_broadcast(&w->idle);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits until every queued session is written; returns the writer's first error. */
+static enum sm_err
+drain(struct sm_store *st, struct sm_errbuf *eb)
+{
+	struct writer *w = st->w;
+	if (w == NULL)
+		return SM_OK;
+	pthread_mutex_lock(&w->mu);
+	while (w->count > 0 || w->busy)
+		pthread_cond_wait(&w->idle, &w->mu);
+	enum sm_err e = w->err;
+	if (e != SM_OK)
+		*eb = w->eb;
+	pthread_mutex_unlock(&w->mu);
+	return e;
+}
+
+static void
+writer_stop(struct sm_store *st)
+{
+	struct writer *w = st->w;
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->nonempty);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->nonempty);
+	pthread_cond_destroy(&w->space);
+	pthread_cond_destroy(&w->idle);
+	free(w->ring);
+	free(w);
+	st->w = NULL;
+}
+
+enum sm_err
+sm_store_write_behind(struct sm_store *st, struct sm_errbuf *eb)
+{
+	if (st->w != NULL)
+		return SM_OK;
+	struct writer *w = calloc(1, sizeof(*w));
+	if (w == NULL || (w->ring = malloc(RING_ROWS * sizeof(*w->ring))) == NULL) {
+		free(w);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->nonempty, NULL);
+	pthread_cond_init(&w->space, NULL);
+	pthread_cond_init(&w->idle, NULL);
+	st->w = w;
+	if (pthread_create(&w->thread, NULL, writer_main, st) != 0) {
+		free(w->ring);
+		free(w);
+		st->w = NULL; /* sessions are then written at once: slower, not wrong */
+	}
+	return SM_OK;
+}
+
+enum sm_err
+sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
+                 const struct sm_session_class *cls, struct sm_errbuf *eb)
+{
+	struct writer *w = st->w;
+	if (w == NULL)
+		return write_session(st, run_id, ss, cls, eb);
+	pthread_mutex_lock(&w->mu);
+	while (w->count == RING_ROWS && w->err == SM_OK)
+		pthread_cond_wait(&w->space, &w->mu);
+	enum sm_err e = w->err;
+	if (e != SM_OK) {
+		*eb = w->eb;
+		pthread_mutex_unlock(&w->mu);
+		return e;
+	}
+	struct ring_row *r = &w->ring[(w->head + w->count) % RING_ROWS];
+	r->s = *ss;
+	r->run_id = run_id;
+	sm_strlcpy(r->class_name, cls->class_name ? cls->class_name : "", sizeof(r->class_name));
+	sm_strlcpy(r->rule, cls->rule ? cls->rule : "", sizeof(r->rule));
+	sm_strlcpy(r->src_role, cls->src_role ? cls->src_role : "", sizeof(r->src_role));
+	sm_strlcpy(r->dst_role, cls->dst_role ? cls->dst_role : "", sizeof(r->dst_role));
+	r->source = cls->source;
+	r->open = cls->open;
+	if (w->count++ == 0 && !w->busy)
+		pthread_cond_signal(&w->nonempty); /* a busy writer looks again when done */
+	pthread_mutex_unlock(&w->mu);
+	return SM_OK;
+}
+
 enum sm_err
 sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, uint64_t packets,
                 uint64_t bytes, const char *error, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_SOURCE];
 	sqlite3_bind_int64(s, 1, run_id);
 	sqlite3_bind_int(s, 2, idx);
@@ -378,6 +567,7 @@ enum sm_err
 sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t value,
                  struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_COUNTER];
 	sqlite3_bind_int64(s, 1, run_id);
 	bind_text(s, 2, name);
@@ -389,6 +579,7 @@ enum sm_err
 sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_row *r,
                   struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_EXPECTED];
 	int i = 1;
 	sqlite3_bind_int64(s, i++, run_id);
@@ -416,6 +607,7 @@ enum sm_err
 sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
                  struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_FINDING];
 	int i = 1;
 	sqlite3_bind_int64(s, i++, run_id);
@@ -435,6 +627,7 @@ enum sm_err
 sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
                   struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_COVERAGE];
 	sqlite3_bind_int64(s, 1, run_id);
 	bind_text(s, 2, c->role);
@@ -455,6 +648,7 @@ static const char unexpected_sql[] =
 enum sm_err
 sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s;
 	char sql[sizeof(unexpected_sql) + 256];
 	snprintf(sql, sizeof(sql),
@@ -479,6 +673,7 @@ sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errb
 enum sm_err
 sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	static const char *const sql[] = {
 	    "DELETE FROM sessions WHERE run_id = ?1 AND open = 1",
 	    "DELETE FROM expected WHERE run_id = ?1",
@@ -504,6 +699,7 @@ sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 enum sm_err
 sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	char finished[32];
 	now_text(finished, sizeof(finished));
 	if (strcmp(r->status, "running") == 0)
@@ -566,6 +762,7 @@ col_port(sqlite3_stmt *s, int i)
 enum sm_err
 sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, "SELECT max(id) FROM runs", -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "finding the latest run");
@@ -581,6 +778,7 @@ sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 enum sm_err
 sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	memset(r, 0, sizeof(*r));
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(
@@ -641,6 +839,7 @@ static enum sm_err
 each_row(struct sm_store *st, const char *sql, int64_t run_id, bool (*row)(sqlite3_stmt *, void *),
          void *ctx, const char *what, struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, what);
@@ -814,6 +1013,7 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
                       bool (*fn)(void *, const struct sm_session_row *), void *ctx,
                       struct sm_errbuf *eb)
 {
+	DRAIN(st, eb);
 	sqlite3_stmt *s;
 	const char *sql =
 	    "SELECT id, proto, src, sport, dst, dport, vlan, first_ts, last_ts, state, pkts_fwd,"

@@ -35,7 +35,7 @@ struct sm_reasm_stats {
 
 struct sm_reasm;
 
-/* max_streams bounds libnids' stream table (0 = 65536).  Fails with SM_ERR_USAGE
+/* max_streams bounds libnids' stream table (0 = 16384).  Fails with SM_ERR_USAGE
  * when another reassembler exists. */
 enum sm_err sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *ctx,
                          struct sm_errbuf *eb);

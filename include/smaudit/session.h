@@ -35,10 +35,16 @@ enum sm_session_end {
 
 /* Direction index: 0 = from the initiator ("fwd"), 1 = from the responder ("rev"). */
 struct sm_session {
-	struct sm_addr src, dst; /* src is the initiator */
-	uint16_t sport, dport;   /* ICMP echo: identifier in both; other ICMP: type, code */
+	/* table internals and the key first: a lookup reads one cache line */
+	uint32_t hnext, lprev, lnext;
+	uint8_t list;
+	bool in_use;
 	uint8_t proto;
+	uint16_t sport, dport; /* ICMP echo: identifier in both; other ICMP: type, code */
 	int32_t vlan, inner_vlan;
+	struct sm_addr src, dst; /* src is the initiator */
+	int64_t touch_ns, moved_ns;
+
 	int64_t first_ns, last_ns;
 	uint64_t pkts[2], bytes[2];
 	uint64_t payload[2];
@@ -72,12 +78,6 @@ struct sm_session {
 	uint32_t hole_lo[2][2], hole_hi[2][2];
 	uint8_t nholes[2];
 	bool seq_known[2];
-
-	/* table internals */
-	int64_t touch_ns;
-	uint32_t hnext, lprev, lnext;
-	uint8_t list;
-	bool in_use;
 };
 
 /* The protocol the session speaks ("tls", "unknown", "unverified", ...), NULL if

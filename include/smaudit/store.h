@@ -105,6 +105,11 @@ enum sm_err sm_store_open(struct sm_store **out, const char *path, bool create,
                           struct sm_errbuf *eb);
 void sm_store_close(struct sm_store *st);
 
+/* From now on sm_store_session() queues the row for a writer thread (the other
+ * calls wait for it), so SQLite works beside the caller.  Errors of queued rows
+ * are returned by the next call. */
+enum sm_err sm_store_write_behind(struct sm_store *st, struct sm_errbuf *eb);
+
 /* Writing a run. */
 enum sm_err sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,
                                const char *site, const char *rules, int64_t *run_id,
