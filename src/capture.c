@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,19 +41,20 @@ struct ng {
 };
 
 /*
- * Classic pcap files are read in place from a read-only mapping: no copy of
- * each packet into a buffer.  libpcap opens the file first (so what it refuses,
- * we refuse, and its link type and snap length are used); a record libpcap
- * would treat specially (caplen beyond the snap length or the maximum) hands
- * the rest of the file to libpcap, which skips what was already read.
+ * Classic pcap files are read with large read()s into one buffer and parsed in
+ * place: no per-packet copy, no stdio.  libpcap opens the file first (so what
+ * it refuses, we refuse, and its link type and snap length are used); a record
+ * libpcap would treat specially (caplen beyond the snap length or the maximum)
+ * hands the rest of the file to libpcap, which skips what was already read.
  */
-#define MM_RELEASE (16u << 20)
+#define MM_BUF (4u << 20) /* more than the largest record (16 + 262144) */
 
 struct mm {
-	const uint8_t *base;
-	size_t size, off;
-	size_t released; /* pages below this were given back (RSS stays flat) */
-	bool swap, nano;
+	int fd;
+	uint8_t *buf;
+	size_t len, off; /* bytes in buf, parse position */
+	uint64_t pos;    /* file offset of buf + len */
+	bool eof, swap, nano;
 	uint32_t snaplen;
 	uint64_t delivered;
 	struct pcap_pkthdr hdr;
@@ -257,7 +257,7 @@ mm_free(struct mm *m)
 {
 	if (m == NULL)
 		return;
-	munmap((void *)(uintptr_t)m->base, m->size);
+	free(m->buf);
 	free(m);
 }
 
@@ -265,50 +265,64 @@ static uint32_t
 mm_u32(const struct mm *m, size_t off)
 {
 	uint32_t v;
-	memcpy(&v, m->base + off, 4);
+	memcpy(&v, m->buf + off, 4);
 	return m->swap ? __builtin_bswap32(v) : v;
 }
 
-/* 1 = a packet, 0 = end of file, -1 = truncated (why set), -2 = hand over to libpcap. */
+/* Makes need bytes from off available; false at the end of the file (or an error). */
+static bool
+mm_fill(struct mm *m, size_t need)
+{
+	while (m->len - m->off < need && !m->eof) {
+		if (m->off > 0) { /* keep the partial record, drop what was parsed */
+			memmove(m->buf, m->buf + m->off, m->len - m->off);
+			m->len -= m->off;
+			m->off = 0;
+		}
+		ssize_t n = pread(m->fd, m->buf + m->len, MM_BUF - m->len, (off_t)m->pos);
+		if (n <= 0) {
+			m->eof = true;
+			break;
+		}
+		m->len += (size_t)n;
+		m->pos += (uint64_t)n;
+	}
+	return m->len - m->off >= need;
+}
+
+/* 1 = a packet, 0 = end of file, -1 = truncated (why set), -2 = hand over to libpcap.
+ * The packet stays valid until the next call. */
 static int
 mm_next(struct mm *m, int64_t *ts_ns, const u_char **data, char *why, size_t whylen)
 {
-	if (m->off == m->size)
-		return 0;
-	if (m->size - m->off < 16) {
+	if (!mm_fill(m, 16)) {
+		if (m->len == m->off)
+			return 0;
 		snprintf(why, whylen,
 		         "truncated dump file; tried to read 16 header bytes, only got %zu",
-		         m->size - m->off);
+		         m->len - m->off);
 		return -1;
 	}
 	uint32_t sec = mm_u32(m, m->off), frac = mm_u32(m, m->off + 4);
 	uint32_t caplen = mm_u32(m, m->off + 8), len = mm_u32(m, m->off + 12);
 	if (caplen > m->snaplen || caplen > 262144)
 		return -2;
-	if (m->size - m->off - 16 < caplen) {
+	if (!mm_fill(m, 16 + (size_t)caplen)) {
 		snprintf(why, whylen,
 		         "truncated dump file; tried to read %u captured bytes, only got %zu",
-		         caplen, m->size - m->off - 16);
+		         caplen, m->len - m->off - 16);
 		return -1;
-	}
-	if (m->off - m->released >= MM_RELEASE) {
-		/* Pages already read stay in the page cache but leave our RSS; the
-		 * packet handed out now starts at or after the released range. */
-		size_t upto = m->off & ~(size_t)4095;
-		madvise((void *)(uintptr_t)(m->base + m->released), upto - m->released,
-		        MADV_DONTNEED);
-		m->released = upto;
 	}
 	m->hdr.caplen = caplen;
 	m->hdr.len = len;
 	*ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (m->nano ? 1 : 1000);
-	*data = m->base + m->off + 16;
+	*data = m->buf + m->off + 16;
 	m->off += 16 + (size_t)caplen;
 	m->delivered++;
 	return 1;
 }
 
-/* Maps a classic pcap file libpcap accepted; false to let libpcap read it. */
+/* Reads a classic pcap file libpcap accepted ourselves; false to let libpcap read it. */
 static bool
 mm_try_open(struct source *s)
 {
@@ -316,19 +330,16 @@ mm_try_open(struct source *s)
 	struct stat st;
 	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24)
 		return false;
-	void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
-	if (base == MAP_FAILED)
-		return false;
 	uint32_t magic;
-	memcpy(&magic, base, 4);
+	if (pread(fileno(f), &magic, 4, 0) != 4)
+		return false;
 	struct mm *m = calloc(1, sizeof(*m));
-	if (m == NULL) {
-		munmap(base, (size_t)st.st_size);
+	if (m == NULL || (m->buf = malloc(MM_BUF)) == NULL) {
+		free(m);
 		return false;
 	}
-	m->base = base;
-	m->size = (size_t)st.st_size;
-	m->off = 24;
+	m->fd = fileno(f); /* stays open as long as libpcap's handle */
+	m->pos = 24;
 	m->snaplen = (uint32_t)pcap_snapshot(s->pcap);
 	if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
 		m->nano = magic == 0xa1b23c4d;
@@ -339,7 +350,7 @@ mm_try_open(struct source *s)
 		mm_free(m);
 		return false;
 	}
-	madvise(base, m->size, MADV_SEQUENTIAL);
+	posix_fadvise(m->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	s->mm = m;
 	return true;
 }

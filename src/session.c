@@ -17,8 +17,8 @@ struct lru {
 	uint32_t head, tail;
 };
 
-#define EXPIRE_EVERY (10 * 1000000) /* ns: timeouts are seconds long */
-#define LRU_SLACK    (10 * 1000000)
+#define EXPIRE_EVERY (10 * 1000000)   /* ns: timeouts are seconds long */
+#define LRU_SLACK    (1000 * 1000000) /* ns: expiry may come up to 1 s late */
 
 struct sm_session_table {
 	struct sm_session_opts opts;
