@@ -2,7 +2,10 @@
 # Benchmark: is auditing a capture hardly more than reading it, and does memory
 # stay bounded by what is active?  Run from the repository root:
 #
-#   bench/run.sh [--quick] [--runs N] [--no-tshark]
+#   bench/run.sh [--quick] [--runs N] [--no-tshark] [--check]
+#
+# --check fails (exit 1) when memory misses its goal (peak RSS over 128 MB, or more
+# than 1.2x when the capture has 4x the sessions); times are reported, never checked.
 #
 # Builds a Release smaudit (build-bench/) and the pcap-read floor (bench/floor.c),
 # generates captures with bench/gen.py into bench/data/ (kept for later runs),
@@ -18,13 +21,14 @@
 # same concurrency.  Needs GNU time (/usr/bin/time, Debian package "time").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-QUICK=0 RUNS=3 TSHARK=1
+QUICK=0 RUNS=5 TSHARK=1 CHECK=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--runs) RUNS=$2; shift ;;
 	--no-tshark) TSHARK=0 ;;
-	*) echo "usage: bench/run.sh [--quick] [--runs N] [--no-tshark]" >&2; exit 2 ;;
+	--check) CHECK=1 ;;
+	*) echo "usage: bench/run.sh [--quick] [--runs N] [--no-tshark] [--check]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -118,3 +122,7 @@ r4=$(echo "$m4" | awk '{print $3}')
 awk -v a="$r1" -v b="$r4" -v s="$MEM_SESSIONS" 'BEGIN {
 	printf "memory: %d sessions -> %.1f MB peak, %d sessions (same concurrency 2000) -> %.1f MB peak: x%.2f\n",
 	s, a / 1024, s * 4, b / 1024, b / a }'
+if [ $CHECK = 1 ]; then
+	awk -v a="$r1" -v b="$r4" 'BEGIN { bad = b / a > 1.2 || a > 131072 || b > 131072
+		print bad ? "memory goal MISSED" : "memory goal met"; exit bad }'
+fi
