@@ -386,7 +386,9 @@ alloc_slot(struct sm_session_table *t)
 	if (t->nslots == t->nchunks * CHUNK_SIZE) {
 		if (t->nchunks == t->maxchunks)
 			return NIL;
-		t->chunks[t->nchunks] = malloc(CHUNK_SIZE * sizeof(struct sm_session));
+		/* a table smaller than a chunk gets only what it can hold */
+		size_t n = t->opts.max_sessions < CHUNK_SIZE ? t->opts.max_sessions : CHUNK_SIZE;
+		t->chunks[t->nchunks] = malloc(n * sizeof(struct sm_session));
 		if (t->chunks[t->nchunks] == NULL)
 			return NIL;
 		t->nchunks++;

@@ -109,8 +109,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
                     " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
                     " hint_src, hint_dst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_FINDING] = "INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
-                   " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [ST_FINDING] = ("INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
+                    " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)"),
     [ST_COVERAGE] = "INSERT INTO role_coverage VALUES (?,?,?,?)",
 };
 
