@@ -93,6 +93,8 @@ rows_free(struct rows *w)
 int
 sm_report_exit(const struct sm_report_summary *sum)
 {
+	if (sum->unfinished && sum->expected + sum->optional_missing + sum->not_applicable == 0)
+		return SM_EXIT_RUNTIME;
 	return sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ? SM_EXIT_FINDINGS
 	                                                                      : SM_EXIT_CLEAN;
 }
@@ -678,6 +680,7 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
 	if (e == SM_OK) {
 		summarize(&w, sum);
+		sum->unfinished = run.finished[0] == '\0';
 		if (fmt == FMT_JSON)
 			render_json(out, st, &run, &w, sum, eb);
 		else if (fmt == FMT_CSV)

@@ -40,6 +40,8 @@ struct writer {
 
 struct sm_store {
 	sqlite3 *db;
+	char path[1024]; /* named in every error message */
+	bool readonly;
 	struct writer *w; /* NULL: sessions are written at once */
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool in_txn;
@@ -117,7 +119,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 static enum sm_err
 db_fail(struct sm_store *st, struct sm_errbuf *eb, const char *what)
 {
-	return sm_error(eb, SM_ERR_DB, "database error while %s: %s", what, sqlite3_errmsg(st->db));
+	return sm_error(eb, SM_ERR_DB, "%s: database error while %s: %s", st->path, what,
+	                sqlite3_errmsg(st->db));
 }
 
 static enum sm_err
@@ -125,8 +128,8 @@ exec(struct sm_store *st, const char *sql, const char *what, struct sm_errbuf *e
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		enum sm_err e = sm_error(eb, SM_ERR_DB, "database error while %s: %s", what,
-		                         msg ? msg : sqlite3_errmsg(st->db));
+		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: database error while %s: %s", st->path,
+		                         what, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return e;
 	}
@@ -159,10 +162,11 @@ check_schema(struct sm_store *st, struct sm_errbuf *eb)
 		return sm_error(eb, SM_ERR_DB,
 		                "this SQLite file was not written by smaudit (no schema version)");
 	if (version > SM_SCHEMA_VERSION)
-		return sm_error(eb, SM_ERR_DB,
-		                "database schema version %d is newer than this smaudit understands "
-		                "(%d): upgrade smaudit",
-		                version, SM_SCHEMA_VERSION);
+		return sm_error(
+		    eb, SM_ERR_DB,
+		    "%s: database schema version %d is newer than this smaudit understands "
+		    "(%d): upgrade smaudit",
+		    st->path, version, SM_SCHEMA_VERSION);
 	for (int v = version + 1; e == SM_OK && v <= SM_SCHEMA_VERSION; v++) {
 		e = exec(st, "BEGIN IMMEDIATE", "upgrading the schema", eb);
 		if (e == SM_OK)
@@ -185,7 +189,29 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	/* one thread at a time uses the connection (see drain): no SQLite mutexes */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	const char *name = path ? path : ":memory:";
-	if (sqlite3_open_v2(name, &st->db, flags, NULL) != SQLITE_OK) {
+	sm_strlcpy(st->path, name, sizeof(st->path));
+	int rc = sqlite3_open_v2(name, &st->db, flags, NULL);
+	if (rc == SQLITE_OK && !create && sqlite3_db_readonly(st->db, "main") == 1) {
+		/* a reader without write access: open it read-only, change nothing */
+		sqlite3_close(st->db);
+		st->readonly = true;
+		/* A WAL database needs its -shm file, which this reader may not create:
+		 * immutable=1 reads the file as it is (what was committed). */
+		char uri[3200] = "file:";
+		size_t o = strlen(uri);
+		for (const char *c = name; *c && o + 4 < sizeof(uri) - 16; c++) {
+			if (*c == '?' || *c == '#' || *c == '%' || (unsigned char)*c < 0x20)
+				o += (size_t)snprintf(uri + o, sizeof(uri) - o, "%%%02X",
+				                      (unsigned char)*c);
+			else
+				uri[o++] = *c;
+		}
+		snprintf(uri + o, sizeof(uri) - o, "?immutable=1");
+		rc = sqlite3_open_v2(uri, &st->db,
+		                     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+		                     NULL);
+	}
+	if (rc != SQLITE_OK) {
 		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: cannot open database: %s", name,
 		                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		sm_store_close(st);
@@ -193,7 +219,7 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	enum sm_err e = SM_OK;
-	if (path != NULL)
+	if (path != NULL && !st->readonly)
 		e = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 		         "setting WAL mode", eb);
 	if (e == SM_OK)
@@ -203,13 +229,6 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 		                       &st->stmt[i], NULL) != SQLITE_OK)
 			e = db_fail(st, eb, "preparing statements");
 	if (e != SM_OK) {
-		if (path != NULL) {
-			char tmp[sizeof(eb->msg)];
-			sm_strlcpy(tmp, eb->msg, sizeof(tmp));
-			sm_strlcpy(eb->msg, path, sizeof(eb->msg));
-			sm_strlcat(eb->msg, ": ", sizeof(eb->msg));
-			sm_strlcat(eb->msg, tmp, sizeof(eb->msg));
-		}
 		sm_store_close(st);
 		return e;
 	}
@@ -767,8 +786,14 @@ sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 	if (sqlite3_prepare_v2(st->db, "SELECT max(id) FROM runs", -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "finding the latest run");
 	*run_id = 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
 		*run_id = sqlite3_column_int64(s, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		enum sm_err e = db_fail(st, eb, "finding the latest run");
+		sqlite3_finalize(s);
+		return e;
+	}
 	sqlite3_finalize(s);
 	if (*run_id == 0)
 		return sm_error(eb, SM_ERR_USAGE, "the database holds no run yet");
