@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* fopencookie */
 #include "smaudit/capture.h"
 
 #include <dirent.h>
@@ -246,7 +247,7 @@ ng_free(struct ng *ng)
 	for (size_t i = 0; i < ng->nifs; i++)
 		if (ng->ifs[i].has_prog)
 			pcap_freecode(&ng->ifs[i].prog);
-	if (ng->f != NULL && ng->f != stdin)
+	if (ng->f != NULL)
 		fclose(ng->f);
 	free(ng->buf);
 	free(ng);
@@ -668,6 +669,80 @@ source_read(struct sm_capture *c, struct source *s)
 	source_finish(s);
 }
 
+static bool
+ng_magic(const uint8_t m[4])
+{
+	return m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
+}
+
+static bool ng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb);
+
+/*
+ * A FIFO or standard input cannot be read twice, so its first bytes are peeked
+ * once and handed back through a stream that replays them: both libpcap and our
+ * pcapng reader then get the whole capture from one FILE.
+ */
+struct peek {
+	int fd;
+	uint8_t pre[4];
+	size_t npre, used;
+};
+
+static ssize_t
+peek_read(void *cookie, char *buf, size_t n)
+{
+	struct peek *p = cookie;
+	if (p->used < p->npre) {
+		size_t k = p->npre - p->used < n ? p->npre - p->used : n;
+		memcpy(buf, p->pre + p->used, k);
+		p->used += k;
+		return (ssize_t)k;
+	}
+	ssize_t r;
+	do
+		r = read(p->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int
+peek_close(void *cookie)
+{
+	struct peek *p = cookie;
+	if (p->fd != STDIN_FILENO)
+		close(p->fd);
+	free(p);
+	return 0;
+}
+
+static FILE *
+peek_open(const char *path, uint8_t magic[4], size_t *nmagic)
+{
+	struct peek *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (p->fd < 0) {
+		free(p);
+		return NULL;
+	}
+	while (p->npre < 4) {
+		ssize_t r = read(p->fd, p->pre + p->npre, 4 - p->npre);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		p->npre += (size_t)r;
+	}
+	memcpy(magic, p->pre, p->npre);
+	*nmagic = p->npre;
+	cookie_io_functions_t io = {peek_read, NULL, NULL, peek_close};
+	FILE *f = fopencookie(p, "rb", io);
+	if (f == NULL)
+		peek_close(p);
+	return f;
+}
+
 /* Opens s with our pcapng reader if the file is pcapng; false if it is not. */
 static bool
 ng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb)
@@ -676,12 +751,18 @@ ng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb)
 	uint8_t magic[4];
 	if (f == NULL)
 		return false;
-	if (fread(magic, 1, 4, f) != 4 || magic[0] != 0x0a || magic[1] != 0x0d ||
-	    magic[2] != 0x0d || magic[3] != 0x0a) {
+	if (fread(magic, 1, 4, f) != 4 || !ng_magic(magic)) {
 		fclose(f);
 		return false;
 	}
 	rewind(f);
+	return ng_attach(s, f, err, eb);
+}
+
+/* Reads pcapng from f (positioned at its start; owned from now on). */
+static bool
+ng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb)
+{
 	s->ng = calloc(1, sizeof(*s->ng));
 	if (s->ng == NULL) {
 		fclose(f);
@@ -726,10 +807,32 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	s->bpf = bpf;
 	enum sm_err ng_err = SM_OK;
-	if (strcmp(s->info.path, "-") != 0 && ng_try_open(s, &ng_err, eb))
+	struct stat st;
+	bool stream = strcmp(s->info.path, "-") == 0 ||
+	              (stat(s->info.path, &st) == 0 && !S_ISREG(st.st_mode));
+	if (stream) {
+		uint8_t magic[4] = {0};
+		size_t n = 0;
+		FILE *f = peek_open(s->info.path, magic, &n);
+		if (f == NULL) {
+			snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
+			         strerror(errno));
+			return SM_OK;
+		}
+		if (n == 4 && ng_magic(magic)) {
+			ng_attach(s, f, &ng_err, eb);
+			return ng_err;
+		}
+		s->pcap =
+		    pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+		if (s->pcap == NULL)
+			fclose(f);
+	} else if (ng_try_open(s, &ng_err, eb)) {
 		return ng_err;
-	s->pcap =
-	    pcap_open_offline_with_tstamp_precision(s->info.path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	} else {
+		s->pcap = pcap_open_offline_with_tstamp_precision(s->info.path,
+		                                                  PCAP_TSTAMP_PRECISION_NANO, perr);
+	}
 	if (s->pcap == NULL) {
 		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s", perr);
 		return SM_OK;
