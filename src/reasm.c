@@ -3,6 +3,7 @@
 #include <nids.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Per stream: which sides are decided.  Linked into the reassembler so what
  * libnids frees without telling (nids_exit) is freed too. */
@@ -41,6 +42,20 @@ nids_log(int type, int err, void *iph, void *data)
 	(void)data;
 	if (current != NULL && type == NIDS_WARN_TCP && err == NIDS_WARN_TCP_TOOMUCH)
 		current->st.table_full++;
+}
+
+/* libnids cannot go on after an allocation failed (it would exit(1), which reads
+ * as "findings"): the one place smaudit ends outside main, with the runtime-error
+ * status.  The run stays marked running, so a later report shows it interrupted. */
+static void
+nids_oom(char *where)
+{
+	static const char msg[] = "smaudit: out of memory in stream reassembly (libnids)\n";
+	(void)where;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to do */
+	}
+	_exit(SM_EXIT_RUNTIME);
 }
 
 static void
@@ -148,6 +163,7 @@ sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *
 	nids_params.filename = NULL;
 	nids_params.device = NULL;
 	nids_params.syslog = nids_log;
+	nids_params.no_mem = nids_oom;
 	nids_params.scan_num_hosts = 0; /* no port scan detection */
 	/* Streams live only until both sides are recognised (a few packets), so a
 	 * small table suffices and stays in the CPU cache. */
