@@ -4,6 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+/* The run counter libnids' full stream table leaves (see audit.c). */
+#define REASM_FULL "reassembly-table-full"
+
 struct rows {
 	struct sm_expected_row *exp;
 	size_t nexp, capexp;
@@ -558,6 +561,13 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "  WARNING  this run did not finish (%s): verdicts cover only what "
 		        "was read\n",
 		        run->status);
+	for (size_t i = 0; i < w->nctr; i++)
+		if (strcmp(w->ctr[i].name, REASM_FULL) == 0)
+			fprintf(
+			    out,
+			    "  WARNING  the stream reassembly table was full %llu time(s): some "
+			    "sessions' protocols were not checked (unverified)\n",
+			    (unsigned long long)w->ctr[i].value);
 	if (run->read_errors)
 		fprintf(out,
 		        "  WARNING  %llu capture file(s) could not be read to the end: "
@@ -642,11 +652,15 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		      "not see them, not proof that they are blocked)\n",
 		      out);
 
-	if (w->nctr) {
+	size_t nundecoded = 0;
+	for (size_t i = 0; i < w->nctr; i++)
+		nundecoded += strcmp(w->ctr[i].name, REASM_FULL) != 0;
+	if (nundecoded) {
 		fputs("\nUNDECODED PACKETS BY REASON\n", out);
 		for (size_t i = 0; i < w->nctr; i++)
-			fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
-			        (unsigned long long)w->ctr[i].value);
+			if (strcmp(w->ctr[i].name, REASM_FULL) != 0)
+				fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
+				        (unsigned long long)w->ctr[i].value);
 	}
 	fprintf(out,
 	        "\nSUMMARY: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "

@@ -86,6 +86,9 @@ check "capture loss is counted per run" 0 "bytes MISSED by the capture in 8 TCP 
 "$bin" audit -q -s $S -d "$work/gap.db" "$work/gap.pcap" >/dev/null
 n=$(sqlite3 "$work/gap.db" "SELECT count(*) FROM sessions WHERE dport = 11104 AND missed_bytes > 0")
 if [ "$n" = 8 ]; then pass=$((pass + 1)); else echo "FAIL missed_bytes per session: $n sessions, expected 8"; fail=$((fail + 1)); fi
+# a full stream reassembly table is said, not hidden among undecoded packets
+python3 bench/gen.py "$work/busy.pcap" --sessions 400 --concurrency 200 --bulk-segments 2 >/dev/null
+check "full reassembly table is a warning" 1 "stream reassembly table was full [0-9]+ time" "$bin" audit -q -s $S --max-sessions 40 "$work/busy.pcap"
 # an older (version 1) database is upgraded in place and its runs stay readable
 cp "$work/drops.db" "$work/v1.db"
 sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; PRAGMA user_version = 1"
