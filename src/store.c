@@ -220,7 +220,10 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	sqlite3_busy_timeout(st->db, 5000);
 	enum sm_err e = SM_OK;
 	if (path != NULL && !st->readonly)
-		e = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+		e = exec(st,
+		         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		         /* no temporary files: a live run may be chrooted */
+		         " PRAGMA temp_store=MEMORY;",
 		         "setting WAL mode", eb);
 	if (e == SM_OK)
 		e = check_schema(st, eb);

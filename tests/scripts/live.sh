@@ -145,6 +145,20 @@ n=$(sqlite3 "$W/term.db" "SELECT count(*) FROM sessions WHERE open = 0 AND dport
 check "every session is stored closed at the end ($n with port 11104)" test "$n" -ge 4
 check "the default user as root is not root" grep -q "parsing as user" "$W/err3"
 
+# --- --chroot: everything opened before, the run ends normally inside the jail ---
+mkdir -p "$W/jail"
+ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$W/jail.db" --duration 5 -Z nobody \
+	--chroot "$W/jail" -o "$W/jail.txt" >/dev/null 2>"$W/err4" &
+LIVE=$!
+sleep 1.5
+traffic >/dev/null 2>&1
+wait $LIVE
+rc=$?
+check "a chrooted run ends with exit 1 (findings), got $rc" test $rc = 1
+check "a chrooted run writes its final report" grep -q "smaudit report, run 1 (live, complete)" "$W/jail.txt"
+status=$(sqlite3 "$W/jail.db" "SELECT status FROM runs")
+check "a chrooted run is stored complete (got $status)" test "$status" = complete
+
 # --- kill -9 mid-run: the last checkpoint survives ---
 ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$W/kill.db" --checkpoint 1 -Z nobody \
 	>/dev/null 2>"$W/err2" &
