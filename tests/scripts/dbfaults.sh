@@ -40,33 +40,29 @@ else
 	echo "note: not root (or no setpriv): read-only database case skipped"; skip=$((skip + 1))
 fi
 
+# hold_lock DB SECONDS: another process keeps an exclusive lock (sets $holder)
+hold_lock() {
+	rm -f "$1.held"
+	python3 - "$1" "$2" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(float(sys.argv[2]))
+c.execute("COMMIT")
+PY
+	holder=$!
+	for _ in $(seq 50); do [ -e "$1.held" ] && break; sleep 0.1; done
+}
+
 # --- locked by another writer: waits up to 5 s, then gives up with exit 3 ---
 db=$work/locked.db
 "$bin" audit -q -s $S -d "$db" pcaps/healthy.pcap >/dev/null
-python3 - "$db" 8 <<'PY' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[1] + ".held", "w").close()
-time.sleep(float(sys.argv[2]))
-c.execute("COMMIT")
-PY
-holder=$!
-for _ in $(seq 50); do [ -e "$db.held" ] && break; sleep 0.1; done
+hold_lock "$db" 8
 expect "locked database: exit 3 after the busy timeout" 3 "locked.db: .*database is locked" \
 	"$bin" audit -q -s $S -d "$db" pcaps/healthy.pcap
 wait $holder
-rm -f "$db.held"
-python3 - "$db" 2 <<'PY' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[1] + ".held", "w").close()
-time.sleep(float(sys.argv[2]))
-c.execute("COMMIT")
-PY
-holder=$!
-for _ in $(seq 50); do [ -e "$db.held" ] && break; sleep 0.1; done
+hold_lock "$db" 2
 expect "briefly locked database: waits and succeeds" 0 "run 2 \(audit, complete\)" \
 	"$bin" audit -q -s $S -d "$db" pcaps/healthy.pcap
 wait $holder
