@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "smaudit/app.h"
 #include "smaudit/capture.h"
@@ -128,14 +127,6 @@ sources_json(const struct sm_capture *c)
 	fputc(']', f);
 	fclose(f);
 	return buf;
-}
-
-static double
-wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Sources, counters, verdicts, findings and coverage of the run, from policy. */
@@ -466,7 +457,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	if (e != SM_OK)
 		goto out;
 	struct sm_raw_packet raw;
-	double next_progress = wall() + 1.0;
+	double next_progress = sm_monotonic_s() + 1.0;
 	bool interrupted = false;
 	uint64_t n = 0;
 	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
@@ -478,7 +469,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 				interrupted = true;
 				break;
 			}
-			if (o->progress && wall() >= next_progress) {
+			if (o->progress && sm_monotonic_s() >= next_progress) {
 				struct sm_session_stats ss;
 				sm_session_stats(pl->tab, &ss);
 				fprintf(stderr,
@@ -488,7 +479,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 				        (double)pl->totals.bytes / 1e6,
 				        (unsigned long long)ss.created,
 				        (unsigned long long)ss.active);
-				next_progress = wall() + 1.0;
+				next_progress = sm_monotonic_s() + 1.0;
 			}
 		}
 	}

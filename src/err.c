@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 const char *
 sm_strerror(enum sm_err e)
@@ -71,4 +72,12 @@ sm_strlcat(char *dst, const char *src, size_t size)
 	if (d == size)
 		return d + strlen(src);
 	return d + sm_strlcpy(dst + d, src, size - d);
+}
+
+double
+sm_monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -35,14 +35,6 @@ struct live {
 	int report_fd; /* -1 = stdout */
 };
 
-static double
-wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int64_t
 now_ns(void)
 {
@@ -354,7 +346,7 @@ static enum sm_err
 run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 {
 	const struct sm_live_run_opts *o = l->o;
-	double start = wall();
+	double start = sm_monotonic_s();
 	double cp_every = o->checkpoint_s ? o->checkpoint_s : 10;
 	double next_scan = start + 1, next_cp = start + cp_every, next_status = start + 1;
 	double next_report = o->report_every_s ? start + o->report_every_s : 0;
@@ -363,7 +355,7 @@ run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 	for (;;) {
 		if (o->stop != NULL && *o->stop)
 			break; /* Ctrl-C or SIGTERM: the normal end of a live run */
-		double now = wall();
+		double now = sm_monotonic_s();
 		if (o->duration_s > 0 && now - start >= o->duration_s)
 			break;
 		int rc = sm_capture_next(l->cap, &raw);
@@ -438,7 +430,7 @@ sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_
 		/* keep what the last checkpoint wrote; the run stays marked running */
 		goto out;
 	}
-	check_drops(&l, wall() + 3600);
+	check_drops(&l, sm_monotonic_s() + 3600);
 	sm_pipeline_set_dropped(l.pl, l.dropped);
 	e = sm_pipeline_finish(l.pl, interrupted, eb);
 	if (e == SM_OK)

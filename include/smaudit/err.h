@@ -35,6 +35,8 @@ int sm_exit_status(enum sm_err e);
 /* Bounded string helpers: always NUL-terminate, never overflow. */
 size_t sm_strlcpy(char *dst, const char *src, size_t size);
 size_t sm_strlcat(char *dst, const char *src, size_t size);
+/* Seconds on the monotonic clock, for progress lines and intervals. */
+double sm_monotonic_s(void);
 
 /* Receives a non-fatal warning (one line, already prefixed with its place). */
 typedef void (*sm_warn_fn)(void *ctx, const char *msg);
