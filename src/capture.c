@@ -82,6 +82,7 @@ struct ring {
 	unsigned max_files;
 	pcap_dumper_t *dump;
 	FILE *f;
+	uint64_t size; /* bytes written to the current file (no ftell per packet) */
 	unsigned seq;
 	struct sm_source_info *files; /* the files that still exist, oldest first */
 	size_t nfiles;
@@ -989,6 +990,7 @@ ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 		r->failed = true;
 		return false;
 	}
+	r->size = 24; /* the file header pcap_dump_fopen wrote */
 	memset(&r->files[r->nfiles], 0, sizeof(r->files[0]));
 	r->files[r->nfiles].path = path;
 	r->files[r->nfiles].opened = true;
@@ -1002,11 +1004,12 @@ ring_write(struct sm_capture *c, struct ring *r, pcap_t *p, const struct pcap_pk
 {
 	if (r->failed)
 		return;
-	if (r->dump == NULL || (uint64_t)ftell(r->f) >= r->max_bytes) {
+	if (r->dump == NULL || r->size >= r->max_bytes) {
 		if (!ring_rotate(c, r, p))
 			return;
 	}
 	pcap_dump((u_char *)r->dump, h, data);
+	r->size += 16 + (uint64_t)h->caplen;
 	struct sm_source_info *fi = &r->files[r->nfiles - 1];
 	fi->packets++;
 	fi->bytes += h->len;
