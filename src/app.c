@@ -190,6 +190,20 @@ tls(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 	return APP_TLS;
 }
 
+/* The length of the first line without its CR LF in *n; false while no end of line
+ * has arrived and fewer than limit bytes have (more may complete it). */
+static bool
+first_line(const uint8_t *p, size_t len, size_t limit, size_t *n)
+{
+	const uint8_t *eol = memchr(p, '\n', len);
+	if (eol == NULL && len < limit)
+		return false;
+	*n = eol ? (size_t)(eol - p) : len;
+	if (*n > 0 && p[*n - 1] == '\r')
+		(*n)--;
+	return true;
+}
+
 static enum sm_app
 ssh(const uint8_t *p, size_t len, char *detail, size_t dlen)
 {
@@ -197,12 +211,9 @@ ssh(const uint8_t *p, size_t len, char *detail, size_t dlen)
 		return memcmp(p, "SSH-", len) == 0 ? APP_MORE : APP_UNKNOWN;
 	if (memcmp(p, "SSH-", 4) != 0)
 		return APP_UNKNOWN;
-	const uint8_t *eol = memchr(p, '\n', len);
-	if (eol == NULL && len < 255)
+	size_t n;
+	if (!first_line(p, len, 255, &n))
 		return APP_MORE;
-	size_t n = eol ? (size_t)(eol - p) : len;
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
 	if (detail && dlen)
 		detail[0] = '\0';
 	put_text(detail, dlen, "", p, n);
@@ -231,12 +242,9 @@ http(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 	}
 	if (!start)
 		return APP_UNKNOWN;
-	const uint8_t *eol = memchr(p, '\n', len);
-	if (eol == NULL && len < 512)
+	size_t n;
+	if (!first_line(p, len, 512, &n))
 		return APP_MORE;
-	size_t n = eol ? (size_t)(eol - p) : len;
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
 	if (client && (n < 9 || memmem(p, n, " HTTP/", 6) == NULL))
 		return APP_UNKNOWN;
 	if (detail && dlen)

@@ -31,6 +31,15 @@ struct sm_pipeline {
 	struct sm_session *current;  /* the session of the packet libnids is given */
 };
 
+/* What one side of s speaks; the initiator's detail is the one kept. */
+static void
+note_app(struct sm_session *s, int dir, enum sm_app app, const char *detail)
+{
+	s->app[dir] = (uint8_t)app;
+	if (detail != NULL && detail[0] && (dir == 0 || s->app_detail[0] == '\0'))
+		sm_strlcpy(s->app_detail, detail, sizeof(s->app_detail));
+}
+
 /* libnids recognised one side of the current packet's stream. */
 static void
 on_app(void *ctx, const struct sm_reasm_result *r)
@@ -40,10 +49,7 @@ on_app(void *ctx, const struct sm_reasm_result *r)
 	if (s == NULL)
 		return;
 	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
-	int dir = (r->from_client == client_is_src) ? 0 : 1;
-	s->app[dir] = (uint8_t)r->app;
-	if (r->detail != NULL && r->detail[0] && (dir == 0 || s->app_detail[0] == '\0'))
-		sm_strlcpy(s->app_detail, r->detail, sizeof(s->app_detail));
+	note_app(s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
 }
 
 /* What the payload is: libnids for IPv4, the first payload segment for IPv6. */
@@ -70,9 +76,7 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 	char detail[96];
 	enum sm_app a =
 	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
-	s->app[dir] = (uint8_t)(a == APP_MORE ? APP_UNKNOWN : a);
-	if (detail[0] && (dir == 0 || s->app_detail[0] == '\0'))
-		sm_strlcpy(s->app_detail, detail, sizeof(s->app_detail));
+	note_app(s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
 }
 
 static void
