@@ -238,8 +238,7 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		struct sm_reasm_stats rs;
 		sm_reasm_stats(pl->reasm, &rs);
 		if (rs.table_full > 0)
-			e = sm_store_counter(st, run, "reassembly-table-full", rs.table_full,
-			                     pl->eb);
+			e = sm_store_counter(st, run, SM_COUNTER_REASM_FULL, rs.table_full, pl->eb);
 	}
 	return e;
 }

@@ -4,9 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The run counter libnids' full stream table leaves (see audit.c). */
-#define REASM_FULL "reassembly-table-full"
-
 struct rows {
 	struct sm_expected_row *exp;
 	size_t nexp, capexp;
@@ -562,7 +559,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "was read\n",
 		        run->status);
 	for (size_t i = 0; i < w->nctr; i++)
-		if (strcmp(w->ctr[i].name, REASM_FULL) == 0)
+		if (strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) == 0)
 			fprintf(
 			    out,
 			    "  WARNING  the stream reassembly table was full %llu time(s): some "
@@ -654,11 +651,11 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 
 	size_t nundecoded = 0;
 	for (size_t i = 0; i < w->nctr; i++)
-		nundecoded += strcmp(w->ctr[i].name, REASM_FULL) != 0;
+		nundecoded += strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) != 0;
 	if (nundecoded) {
 		fputs("\nUNDECODED PACKETS BY REASON\n", out);
 		for (size_t i = 0; i < w->nctr; i++)
-			if (strcmp(w->ctr[i].name, REASM_FULL) != 0)
+			if (strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) != 0)
 				fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
 				        (unsigned long long)w->ctr[i].value);
 	}

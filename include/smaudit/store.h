@@ -78,6 +78,10 @@ struct sm_coverage_row {
 	bool seen;
 };
 
+/* The run counter of sessions whose protocol libnids could not follow (table full);
+ * written by the pipeline, shown as a warning by the report. */
+#define SM_COUNTER_REASM_FULL "reassembly-table-full"
+
 struct sm_counter_row {
 	char name[48];
 	uint64_t value;
