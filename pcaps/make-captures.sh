@@ -130,7 +130,22 @@ scenario() { # name vlan-mode fam setup-hook
 	[ "$name" = unexpected ] && { conn sma 198.18.1.11 198.18.2.11 23 || true; conn smb 198.18.2.12 198.18.1.11 8080 || true; }
 	# an SSH tunnel on the HTTPS port and a web client on the iSCSI port
 	[ "$name" = mismatch ] && { conn sma 198.18.1.12 198.18.2.12 443 ssh || true; conn smb 198.18.2.11 198.18.1.11 3260 http || true; }
+	[ "$name" = outage ] && heartbeats
 	capture_stop
+}
+
+# Mediator and 11104 heartbeats once a second; the Mediator host drops them
+# for a few seconds in the middle (the silence `smaudit timeline` shows).
+heartbeats() {
+	local pids=""
+	for i in $(seq 1 16); do
+		[ "$i" = 6 ] && mediator_down
+		[ "$i" = 12 ] && ip netns exec smm nft delete table inet m
+		conn sma 198.18.1.21 198.18.3.5 31784 >/dev/null & pids="$pids $!"
+		conn sma 198.18.1.11 198.18.2.11 11104 >/dev/null & pids="$pids $!"
+		sleep 1
+	done
+	wait $pids # not the listeners or tcpdump
 }
 
 nothing() { :; }
@@ -149,6 +164,7 @@ scenario unexpected none 4 nothing
 scenario mediator-down none 4 mediator_down
 scenario ipv6 none 6 nothing
 scenario mismatch none 4 nothing
+scenario outage none 4 nothing
 # This kernel class has no 802.1Q module, so the tagged captures are the healthy
 # one re-framed as Ethernet with tags (the only crafted part).
 [ -n "$ONLY" ] || python3 "$here/retag.py" "$here/healthy.pcap" "$here/vlan.pcap" 110

@@ -4,7 +4,7 @@
 #   scripts/deps.sh --test   also the test tools: cmocka, tshark, sqlite3, tcpdump, clang, GNU time
 set -e
 pkgs="build-essential cmake pkg-config libpcap-dev libnids-dev libsqlite3-dev"
-[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 procps clang time python3"
+[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 procps clang time python3 chromium"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1266,3 +1266,74 @@ sm_capture_close(struct sm_capture *c)
 	ring_free(c->ring);
 	free(c);
 }
+
+/* ---- writing evidence files ---- */
+
+struct sm_capture_writer {
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+	FILE *f;
+	char path[4096];
+};
+
+enum sm_err
+sm_capture_writer_open(struct sm_capture_writer **out, const char *path, int linktype,
+                       struct sm_errbuf *eb)
+{
+	*out = NULL;
+	struct sm_capture_writer *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	sm_strlcpy(w->path, path, sizeof(w->path));
+	w->dead =
+	    pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
+	w->f = fopen(path, "wb");
+	if (w->dead == NULL || w->f == NULL) {
+		enum sm_err e = sm_error(eb, SM_ERR_IO, "%s: cannot create: %s", path,
+		                         w->f == NULL ? strerror(errno) : "out of memory");
+		if (w->f != NULL)
+			fclose(w->f);
+		if (w->dead != NULL)
+			pcap_close(w->dead);
+		free(w);
+		return e;
+	}
+	w->dump = pcap_dump_fopen(w->dead, w->f);
+	if (w->dump == NULL) {
+		enum sm_err e =
+		    sm_error(eb, SM_ERR_IO, "%s: cannot write: %s", path, pcap_geterr(w->dead));
+		fclose(w->f);
+		pcap_close(w->dead);
+		free(w);
+		return e;
+	}
+	*out = w;
+	return SM_OK;
+}
+
+enum sm_err
+sm_capture_write(struct sm_capture_writer *w, const struct sm_raw_packet *pkt, struct sm_errbuf *eb)
+{
+	struct pcap_pkthdr h;
+	h.ts.tv_sec = (time_t)(pkt->ts_ns / 1000000000);
+	/* with nanosecond precision libpcap takes tv_usec as nanoseconds */
+	h.ts.tv_usec = (suseconds_t)(pkt->ts_ns % 1000000000);
+	h.caplen = pkt->caplen;
+	h.len = pkt->len;
+	pcap_dump((u_char *)w->dump, &h, pkt->data);
+	if (ferror(w->f))
+		return sm_error(eb, SM_ERR_IO, "%s: write error: %s", w->path, strerror(errno));
+	return SM_OK;
+}
+
+enum sm_err
+sm_capture_writer_close(struct sm_capture_writer *w, struct sm_errbuf *eb)
+{
+	enum sm_err e = SM_OK;
+	if (pcap_dump_flush(w->dump) != 0 || ferror(w->f) || fsync(fileno(w->f)) != 0)
+		e = sm_error(eb, SM_ERR_IO, "%s: write error: %s", w->path, strerror(errno));
+	pcap_dump_close(w->dump); /* closes w->f */
+	pcap_close(w->dead);
+	free(w);
+	return e;
+}

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -80,4 +81,20 @@ sm_monotonic_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool
+sm_grow(void **arr, size_t *n, size_t *cap, size_t sz, const void *elem)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *na = realloc(*arr, ncap * sz);
+		if (na == NULL)
+			return false;
+		*arr = na;
+		*cap = ncap;
+	}
+	memcpy((char *)*arr + *n * sz, elem, sz);
+	(*n)++;
+	return true;
 }

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "smaudit/audit.h"
+#include "smaudit/extract.h"
+#include "smaudit/forensic.h"
 #include "smaudit/live.h"
 #include "smaudit/policy.h"
 #include "smaudit/report.h"
@@ -149,6 +151,13 @@ enum {
 	OPT_RING_SIZE,
 	OPT_RING_FILES,
 	OPT_NO_PAYLOAD,
+	OPT_PAIR,
+	OPT_GAP,
+	OPT_FINDING,
+	OPT_SESSION,
+	OPT_FROM,
+	OPT_FROM_ONTAP,
+	OPT_GUESS,
 };
 
 static const struct option long_opts[] = {
@@ -186,6 +195,13 @@ static const struct option long_opts[] = {
     {"ring-size", required_argument, NULL, OPT_RING_SIZE},
     {"ring-files", required_argument, NULL, OPT_RING_FILES},
     {"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
+    {"pair", required_argument, NULL, OPT_PAIR},
+    {"gap", required_argument, NULL, OPT_GAP},
+    {"finding", required_argument, NULL, OPT_FINDING},
+    {"session", required_argument, NULL, OPT_SESSION},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"from-ontap", no_argument, NULL, OPT_FROM_ONTAP},
+    {"guess", no_argument, NULL, OPT_GUESS},
     {NULL, 0, NULL, 0},
 };
 
@@ -202,6 +218,13 @@ struct args {
 	double duration;
 	uint64_t snaplen, buffer_mb, alert_after, checkpoint, report_every, ring_mb, ring_files;
 	bool immediate, no_promisc, json_lines, no_payload;
+	/* forensics */
+	char pair_a[SM_ADDRSTRLEN], pair_b[SM_ADDRSTRLEN];
+	double gap;
+	int64_t finding, session;
+	const char *from[64];
+	size_t nfrom;
+	bool from_ontap, guess;
 };
 
 static bool
@@ -241,6 +264,7 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 	optind = 1;
 	a->alert_after = 5;
 	a->checkpoint = 10;
+	a->gap = 30;
 	while ((c = getopt_long(argc, argv, "s:r:d:f:o:qhi:Z:w:", long_opts, NULL)) != -1) {
 		const char *name = NULL;
 		for (const struct option *o = long_opts; o->name; o++)
@@ -352,6 +376,48 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			break;
 		case OPT_NO_PAYLOAD:
 			a->no_payload = true;
+			break;
+		case OPT_PAIR: {
+			/* --pair A B (or A,B) */
+			char first[128];
+			sm_strlcpy(first, optarg, sizeof(first));
+			char *comma = strchr(first, ',');
+			const char *second = comma ? comma + 1 : NULL;
+			if (comma)
+				*comma = '\0';
+			else if (optind < argc && argv[optind][0] != '-')
+				second = argv[optind++];
+			struct sm_addr x, y;
+			if (second == NULL || !sm_addr_parse(first, &x) ||
+			    !sm_addr_parse(second, &y))
+				return usage_error("%s", "--pair: expected two addresses, as in "
+				                         "--pair 198.18.1.21 198.18.3.5");
+			sm_addr_str(&x, a->pair_a, sizeof(a->pair_a));
+			sm_addr_str(&y, a->pair_b, sizeof(a->pair_b));
+			break;
+		}
+		case OPT_GAP:
+			if (!parse_time(optarg, &a->gap) || a->gap <= 0)
+				return usage_error("--gap '%s': expected seconds (e.g. 30 or 2.5)",
+				                   optarg);
+			break;
+		case OPT_FINDING:
+		case OPT_SESSION:
+			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
+				return usage_error("--%s '%s': expected an id (1, 2, ...)", name,
+				                   optarg);
+			*(c == OPT_FINDING ? &a->finding : &a->session) = (int64_t)v;
+			break;
+		case OPT_FROM:
+			if (a->nfrom == sizeof(a->from) / sizeof(a->from[0]))
+				return usage_error("%s", "--from: at most 64 (give a directory)");
+			a->from[a->nfrom++] = optarg;
+			break;
+		case OPT_FROM_ONTAP:
+			a->from_ontap = true;
+			break;
+		case OPT_GUESS:
+			a->guess = true;
 			break;
 		case OPT_ALERT_AFTER:
 			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
@@ -739,7 +805,13 @@ cmd_query(int argc, char **argv)
 	int64_t run;
 	if ((rc = open_db(&a, &st, &run)) >= 0)
 		return rc;
-	struct sm_query q = {run, a.host, a.port, a.since, a.until, a.class_name, a.limit};
+	struct sm_query q = {.run_id = run,
+	                     .host = a.host,
+	                     .port = a.port,
+	                     .since = a.since,
+	                     .until = a.until,
+	                     .class_name = a.class_name,
+	                     .limit = a.limit};
 	struct query_out qo = {a.format, 0};
 	if (a.format == FMT_CSV)
 		puts("id,proto,src,sport,dst,dport,first_ts,last_ts,state,pkts_fwd,pkts_rev,"
@@ -758,11 +830,150 @@ cmd_query(int argc, char **argv)
 	return SM_EXIT_CLEAN;
 }
 
+/* Text or JSON output of the forensic commands, to stdout or -o (written whole). */
+static FILE *
+forensic_output(const struct args *a, char *tmp, size_t len)
+{
+	if (a->format == FMT_CSV) {
+		usage_error("%s", "--format: this command writes text or json");
+		return NULL;
+	}
+	FILE *out = open_output(a->output, tmp, len);
+	if (out == NULL)
+		fprintf(stderr, "smaudit: %s: cannot write: %s\n", a->output, strerror(errno));
+	return out;
+}
+
+static int
+finish_output(const struct args *a, FILE *out, const char *tmp, enum sm_err e, struct sm_errbuf *eb)
+{
+	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
+		e = sm_error(eb, SM_ERR_IO, "%s: cannot write: %s",
+		             a->output ? a->output : "stdout", strerror(errno));
+	return e == SM_OK ? -1 : fail(e, eb);
+}
+
+static int
+cmd_timeline(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "db run pair port gap format output", &a);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("timeline: unexpected argument '%s'", argv[optind]);
+	struct sm_store *st;
+	int64_t run;
+	if ((rc = open_db(&a, &st, &run)) >= 0)
+		return rc;
+	char tmp[4096];
+	FILE *out = forensic_output(&a, tmp, sizeof(tmp));
+	if (out == NULL) {
+		sm_store_close(st);
+		return a.format == FMT_CSV ? SM_EXIT_USAGE : SM_EXIT_RUNTIME;
+	}
+	struct sm_timeline_opts o = {
+	    run, a.pair_a[0] ? a.pair_a : NULL, a.pair_b[0] ? a.pair_b : NULL, a.port, a.gap, 0};
+	struct sm_timeline tl;
+	struct sm_errbuf eb = {""};
+	enum sm_err e = sm_timeline_build(st, &o, &tl, &eb);
+	if (e == SM_OK && a.format == FMT_JSON)
+		sm_timeline_json(out, &tl);
+	else if (e == SM_OK)
+		sm_timeline_text(out, &tl);
+	size_t gaps = sm_timeline_gaps(&tl);
+	sm_timeline_free(&tl);
+	sm_store_close(st);
+	if ((rc = finish_output(&a, out, tmp, e, &eb)) >= 0)
+		return rc;
+	return gaps > 0 ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
+}
+
+static int
+cmd_diff(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "db format output", &a);
+	if (rc >= 0)
+		return rc;
+	uint64_t ids[2];
+	if (argc - optind != 2)
+		return usage_error("%s",
+		                   "diff: expected two run ids: smaudit diff -d DB RUN_A RUN_B");
+	for (int i = 0; i < 2; i++)
+		if (!parse_u64(argv[optind + i], INT64_MAX, &ids[i]) || ids[i] == 0)
+			return usage_error("diff: '%s' is not a run id (1, 2, ...)",
+			                   argv[optind + i]);
+	struct sm_store *st;
+	int64_t run;
+	if ((rc = open_db(&a, &st, &run)) >= 0)
+		return rc;
+	char tmp[4096];
+	FILE *out = forensic_output(&a, tmp, sizeof(tmp));
+	if (out == NULL) {
+		sm_store_close(st);
+		return a.format == FMT_CSV ? SM_EXIT_USAGE : SM_EXIT_RUNTIME;
+	}
+	struct sm_errbuf eb = {""};
+	uint64_t ndiff = 0;
+	enum sm_err e = sm_diff_runs(st, (int64_t)ids[0], (int64_t)ids[1], a.format == FMT_JSON,
+	                             out, &ndiff, &eb);
+	sm_store_close(st);
+	if ((rc = finish_output(&a, out, tmp, e, &eb)) >= 0)
+		return rc;
+	return ndiff > 0 ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
+}
+
+static int
+cmd_extract(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "db finding session from output", &a);
+	if (rc >= 0)
+		return rc;
+	if (optind < argc)
+		return usage_error("extract: unexpected argument '%s'", argv[optind]);
+	if ((a.finding > 0) == (a.session > 0))
+		return usage_error("%s", "extract: give one of --finding N (ids in the report) or "
+		                         "--session N (ids from smaudit query)");
+	if (a.output == NULL || strcmp(a.output, "-") == 0)
+		return usage_error("%s", "extract: -o FILE is required (the evidence pcap)");
+	struct sm_store *st;
+	int64_t run;
+	if ((rc = open_db(&a, &st, &run)) >= 0)
+		return rc;
+	struct sm_extract_opts o = {a.finding, a.session,     a.output, a.from,
+	                            a.nfrom,   print_warning, NULL};
+	struct sm_extract_result res;
+	struct sm_errbuf eb = {""};
+	enum sm_err e = sm_extract(st, &o, &res, &eb);
+	sm_store_close(st);
+	if (e != SM_OK)
+		return fail(e, &eb);
+	if (res.sessions == 0) {
+		fprintf(stderr, "smaudit: nothing to extract: %s\n", res.why_empty);
+		return SM_EXIT_FINDINGS;
+	}
+	if (res.other_linktype)
+		fprintf(stderr,
+		        "smaudit: warning: %llu matching packet(s) of another link type were left "
+		        "out (a pcap file holds one)\n",
+		        (unsigned long long)res.other_linktype);
+	printf("%s  %s\n", res.sha256, a.output);
+	fprintf(stderr,
+	        "%llu packet(s) of %llu session(s) from run %lld; SHA-256 recorded as evidence "
+	        "%lld in %s\n",
+	        (unsigned long long)res.packets, (unsigned long long)res.sessions,
+	        (long long)res.run_id, (long long)res.evidence_id, a.db);
+	return SM_EXIT_CLEAN;
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("%s", "missing command (audit, live, check, report or query)");
+		return usage_error("%s", "missing command (audit, live, check, report, query, "
+		                         "timeline, diff, extract or site)");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
@@ -782,6 +993,13 @@ main(int argc, char **argv)
 		return cmd_query(argc - 1, argv + 1);
 	if (strcmp(cmd, "live") == 0)
 		return cmd_live(argc - 1, argv + 1);
-	return usage_error("unknown command '%s' (expected audit, live, check, report or query)",
+	if (strcmp(cmd, "timeline") == 0)
+		return cmd_timeline(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return cmd_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "extract") == 0)
+		return cmd_extract(argc - 1, argv + 1);
+	return usage_error("unknown command '%s' (expected audit, live, check, report, query, "
+	                   "timeline, diff, extract or site)",
 	                   cmd);
 }

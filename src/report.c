@@ -18,28 +18,11 @@ struct rows {
 	bool oom;
 };
 
-/* Appends one element of size sz to *arr, growing it; false when out of memory. */
-static bool
-grow(void **arr, size_t *n, size_t *cap, size_t sz, const void *elem)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		void *na = realloc(*arr, ncap * sz);
-		if (na == NULL)
-			return false;
-		*arr = na;
-		*cap = ncap;
-	}
-	memcpy((char *)*arr + *n * sz, elem, sz);
-	(*n)++;
-	return true;
-}
-
 static bool
 add_exp(void *ctx, const struct sm_expected_row *r)
 {
 	struct rows *w = ctx;
-	if (!grow((void **)&w->exp, &w->nexp, &w->capexp, sizeof(*r), r))
+	if (!sm_grow((void **)&w->exp, &w->nexp, &w->capexp, sizeof(*r), r))
 		w->oom = true;
 	return !w->oom;
 }
@@ -48,7 +31,7 @@ static bool
 add_unx(void *ctx, const struct sm_unexpected_row *r)
 {
 	struct rows *w = ctx;
-	if (!grow((void **)&w->unx, &w->nunx, &w->capunx, sizeof(*r), r))
+	if (!sm_grow((void **)&w->unx, &w->nunx, &w->capunx, sizeof(*r), r))
 		w->oom = true;
 	return !w->oom;
 }
@@ -57,7 +40,7 @@ static bool
 add_cov(void *ctx, const struct sm_coverage_row *r)
 {
 	struct rows *w = ctx;
-	if (!grow((void **)&w->cov, &w->ncov, &w->capcov, sizeof(*r), r))
+	if (!sm_grow((void **)&w->cov, &w->ncov, &w->capcov, sizeof(*r), r))
 		w->oom = true;
 	return !w->oom;
 }
@@ -66,7 +49,7 @@ static bool
 add_ctr(void *ctx, const struct sm_counter_row *r)
 {
 	struct rows *w = ctx;
-	if (!grow((void **)&w->ctr, &w->nctr, &w->capctr, sizeof(*r), r))
+	if (!sm_grow((void **)&w->ctr, &w->nctr, &w->capctr, sizeof(*r), r))
 		w->oom = true;
 	return !w->oom;
 }
@@ -75,7 +58,7 @@ static bool
 add_mis(void *ctx, const struct sm_finding_row *r)
 {
 	struct rows *w = ctx;
-	if (!grow((void **)&w->mis, &w->nmis, &w->capmis, sizeof(*r), r))
+	if (!sm_grow((void **)&w->mis, &w->nmis, &w->capmis, sizeof(*r), r))
 		w->oom = true;
 	return !w->oom;
 }

@@ -421,6 +421,7 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip)
 		s->dport = pkt->sport;
 	}
 	s->first_ns = pkt->ts_ns;
+	s->last_ns = pkt->ts_ns;
 	s->source = pkt->source;
 	s->tunnel = pkt->tunnel;
 	s->outer_src = pkt->outer_src;
@@ -670,8 +671,13 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	s->payload[dir] += pkt->payload_len;
 	if (pkt->ts_ns < s->first_ns)
 		s->first_ns = pkt->ts_ns;
-	if (pkt->ts_ns > s->last_ns)
+	if (pkt->ts_ns > s->last_ns) {
+		if (pkt->ts_ns - s->last_ns > s->idle_max_ns) {
+			s->idle_max_ns = pkt->ts_ns - s->last_ns;
+			s->idle_from_ns = s->last_ns;
+		}
 		s->last_ns = pkt->ts_ns;
+	}
 	if (pkt->proto == SM_PROTO_TCP && pkt->l4_header)
 		tcp_update(s, dir, pkt);
 	else if (pkt->icmp_echo && s->icmp_id == 0)

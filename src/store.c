@@ -96,6 +96,12 @@ static const char *const migrations[] = {
           "ALTER TABLE runs ADD COLUMN missed_bytes INTEGER NOT NULL DEFAULT 0;"
           "ALTER TABLE runs ADD COLUMN gap_sessions INTEGER NOT NULL DEFAULT 0;"
           "PRAGMA user_version = 3;",
+    [4] = "ALTER TABLE sessions ADD COLUMN idle_from REAL;"
+          "ALTER TABLE sessions ADD COLUMN idle_max REAL;"
+          "CREATE TABLE evidence(id INTEGER PRIMARY KEY, run_id INTEGER, finding_id INTEGER,"
+          " session_id INTEGER, path TEXT, sha256 TEXT, packets INTEGER, bytes INTEGER,"
+          " created TEXT);"
+          "PRAGMA user_version = 4;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -104,8 +110,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
         " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
         " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-        " src_role, dst_role, open, app, app_detail, missed_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max) VALUES"
+        " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
@@ -430,6 +436,13 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
 	bind_text(s, i++, sm_session_app(ss));
 	bind_text(s, i++, ss->app_detail);
 	sqlite3_bind_int64(s, i++, (sqlite3_int64)(ss->missed[0] + ss->missed[1]));
+	if (ss->idle_max_ns > 0) {
+		sqlite3_bind_double(s, i++, (double)ss->idle_from_ns / 1e9);
+		sqlite3_bind_double(s, i++, (double)ss->idle_max_ns / 1e9);
+	} else {
+		sqlite3_bind_null(s, i++);
+		sqlite3_bind_null(s, i++);
+	}
 	return step_insert(st, s, "storing a session", eb);
 }
 
@@ -882,6 +895,8 @@ each_row(struct sm_store *st, const char *sql, int64_t run_id, bool (*row)(sqlit
 	return SM_OK;
 }
 
+#define FINDING_COLS "id, run_id, kind, severity, rule, proto, src, dst, port, verdict, detail"
+
 struct cb {
 	union {
 		bool (*exp)(void *, const struct sm_expected_row *);
@@ -890,6 +905,8 @@ struct cb {
 		bool (*ctr)(void *, const struct sm_counter_row *);
 		bool (*src)(void *, const char *, uint64_t, const char *);
 		bool (*fnd)(void *, const struct sm_finding_row *);
+		bool (*run)(void *, int64_t);
+		bool (*flow)(void *, const struct sm_flow_row *);
 	} fn;
 	void *ctx;
 };
@@ -1045,10 +1062,16 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	sqlite3_stmt *s;
 	const char *sql =
 	    "SELECT id, proto, src, sport, dst, dport, vlan, first_ts, last_ts, state, pkts_fwd,"
-	    " pkts_rev, bytes_fwd, bytes_rev, class, rule, history FROM sessions WHERE run_id = ?1"
-	    " AND (?2 IS NULL OR src = ?2 OR dst = ?2) AND (?3 < 0 OR dport = ?3 OR sport = ?3)"
+	    " pkts_rev, bytes_fwd, bytes_rev, class, rule, history, run_id, src_role, dst_role,"
+	    " established, idle_from, idle_max, source FROM sessions"
+	    " WHERE (?8 > 0 AND id = ?8 OR ?8 <= 0 AND run_id = ?1)"
+	    " AND (?2 IS NULL OR (?9 IS NULL AND (src = ?2 OR dst = ?2))"
+	    "      OR (src = ?2 AND dst = ?9) OR (src = ?9 AND dst = ?2))"
+	    " AND (?3 < 0 OR dport = ?3 OR sport = ?3)"
 	    " AND (?4 <= 0 OR last_ts >= ?4) AND (?5 <= 0 OR first_ts <= ?5)"
-	    " AND (?6 IS NULL OR class = ?6) ORDER BY first_ts, id LIMIT ?7";
+	    " AND (?6 IS NULL OR class = ?6) AND (?10 IS NULL OR proto = ?10)"
+	    " AND (?11 <= 0 OR dport = ?11) AND (?12 = 0 OR class IN ('expected', 'optional'))"
+	    " ORDER BY first_ts, id LIMIT ?7";
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "querying sessions");
 	sqlite3_bind_int64(s, 1, q->run_id);
@@ -1058,6 +1081,11 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	sqlite3_bind_double(s, 5, q->until);
 	bind_text(s, 6, q->class_name);
 	sqlite3_bind_int64(s, 7, q->limit ? (sqlite3_int64)q->limit : -1);
+	sqlite3_bind_int64(s, 8, q->session_id);
+	bind_text(s, 9, q->peer);
+	bind_text(s, 10, q->proto);
+	sqlite3_bind_int(s, 11, q->dport);
+	sqlite3_bind_int(s, 12, q->policy_only);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sm_session_row r;
@@ -1080,6 +1108,13 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 		col_text(s, i++, r.class_name, sizeof(r.class_name));
 		col_text(s, i++, r.rule, sizeof(r.rule));
 		col_text(s, i++, r.history, sizeof(r.history));
+		r.run_id = sqlite3_column_int64(s, i++);
+		col_text(s, i++, r.src_role, sizeof(r.src_role));
+		col_text(s, i++, r.dst_role, sizeof(r.dst_role));
+		r.established = sqlite3_column_int(s, i++) != 0;
+		r.idle_from = sqlite3_column_double(s, i++);
+		r.idle_max = sqlite3_column_double(s, i++);
+		col_text(s, i++, r.source, sizeof(r.source));
 		if (!fn(ctx, &r))
 			break;
 	}
@@ -1095,6 +1130,8 @@ finding_row(sqlite3_stmt *s, void *p)
 	struct cb *c = p;
 	struct sm_finding_row r;
 	int i = 0;
+	r.id = sqlite3_column_int64(s, i++);
+	r.run_id = sqlite3_column_int64(s, i++);
 	col_text(s, i++, r.kind, sizeof(r.kind));
 	col_text(s, i++, r.severity, sizeof(r.severity));
 	col_text(s, i++, r.rule, sizeof(r.rule));
@@ -1115,7 +1152,126 @@ sm_store_each_mismatch(struct sm_store *st, int64_t run_id,
 	struct cb c = {.ctx = ctx};
 	c.fn.fnd = fn;
 	return each_row(st,
-	                "SELECT kind, severity, rule, proto, src, dst, port, verdict, detail FROM"
-	                " findings WHERE run_id = ?1 AND kind = 'protocol-mismatch' ORDER BY id",
+	                "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1"
+	                " AND kind = 'protocol-mismatch' ORDER BY id",
 	                run_id, finding_row, &c, "reading findings", eb);
+}
+
+enum sm_err
+sm_store_each_finding(struct sm_store *st, int64_t run_id,
+                      bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
+                      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.fnd = fn;
+	return each_row(st, "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1 ORDER BY id",
+	                run_id, finding_row, &c, "reading findings", eb);
+}
+
+static bool
+flow_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_flow_row r;
+	int i = 0;
+	col_text(s, i++, r.proto, sizeof(r.proto));
+	col_text(s, i++, r.src, sizeof(r.src));
+	col_text(s, i++, r.dst, sizeof(r.dst));
+	r.port = sqlite3_column_int(s, i++);
+	col_text(s, i++, r.class_name, sizeof(r.class_name));
+	col_text(s, i++, r.src_role, sizeof(r.src_role));
+	col_text(s, i++, r.dst_role, sizeof(r.dst_role));
+	r.sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r.established = (uint64_t)sqlite3_column_int64(s, i++);
+	r.packets = (uint64_t)sqlite3_column_int64(s, i++);
+	r.first_ts = sqlite3_column_double(s, i++);
+	r.last_ts = sqlite3_column_double(s, i++);
+	return c->fn.flow(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_each_flow(struct sm_store *st, int64_t run_id,
+                   bool (*fn)(void *, const struct sm_flow_row *), void *ctx, struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.flow = fn;
+	return each_row(st,
+	                "SELECT proto, src, dst, CASE WHEN proto IN ('icmp', 'icmp6') THEN -1"
+	                " ELSE dport END AS p, max(class), max(src_role), max(dst_role), count(*),"
+	                " sum(established), sum(pkts_fwd + pkts_rev), min(first_ts), max(last_ts)"
+	                " FROM sessions WHERE run_id = ?1 GROUP BY proto, src, dst, p"
+	                " ORDER BY proto, src, dst, p",
+	                run_id, flow_row, &c, "reading flows", eb);
+}
+
+static bool
+copy_finding(void *ctx, const struct sm_finding_row *r)
+{
+	*(struct sm_finding_row *)ctx = *r;
+	return false;
+}
+
+enum sm_err
+sm_store_load_finding(struct sm_store *st, int64_t id, struct sm_finding_row *out,
+                      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = out};
+	c.fn.fnd = copy_finding;
+	out->id = 0;
+	enum sm_err e = each_row(st, "SELECT " FINDING_COLS " FROM findings WHERE id = ?1", id,
+	                         finding_row, &c, "reading findings", eb);
+	if (e == SM_OK && out->id == 0)
+		return sm_error(eb, SM_ERR_USAGE,
+		                "%s: no finding %lld (see the report's finding ids)", st->path,
+		                (long long)id);
+	return e;
+}
+
+static bool
+run_id_row(sqlite3_stmt *s, void *p)
+{
+	struct cb *c = p;
+	return c->fn.run(c->ctx, sqlite3_column_int64(s, 0));
+}
+
+enum sm_err
+sm_store_each_run(struct sm_store *st, bool (*fn)(void *, int64_t), void *ctx, struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.run = fn;
+	return each_row(st, "SELECT id FROM runs WHERE ?1 = ?1 ORDER BY id", 0, run_id_row, &c,
+	                "reading runs", eb);
+}
+
+enum sm_err
+sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t *id,
+                  struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+	                       "INSERT INTO evidence(run_id, finding_id, session_id, path, sha256,"
+	                       " packets, bytes, created) VALUES (?,?,?,?,?,?,?,"
+	                       " strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "recording evidence");
+	sqlite3_bind_int64(s, 1, ev->run_id);
+	if (ev->finding_id)
+		sqlite3_bind_int64(s, 2, ev->finding_id);
+	else
+		sqlite3_bind_null(s, 2);
+	if (ev->session_id)
+		sqlite3_bind_int64(s, 3, ev->session_id);
+	else
+		sqlite3_bind_null(s, 3);
+	bind_text(s, 4, ev->path);
+	bind_text(s, 5, ev->sha256);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)ev->packets);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)ev->bytes);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, eb, "recording evidence");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return sm_store_commit(st, eb);
 }

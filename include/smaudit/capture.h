@@ -93,4 +93,15 @@ const struct sm_source_info *sm_capture_source(const struct sm_capture *c, size_
 /* Closes every source and frees c. */
 void sm_capture_close(struct sm_capture *c);
 
+/* A pcap file being written (nanosecond timestamps, one link type). */
+struct sm_capture_writer;
+
+/* Creates path (replacing it); *out is freed by sm_capture_writer_close. */
+enum sm_err sm_capture_writer_open(struct sm_capture_writer **out, const char *path, int linktype,
+                                   struct sm_errbuf *eb);
+enum sm_err sm_capture_write(struct sm_capture_writer *w, const struct sm_raw_packet *pkt,
+                             struct sm_errbuf *eb);
+/* Flushes the file to disk (fsync) and frees w; SM_ERR_IO if anything written was lost. */
+enum sm_err sm_capture_writer_close(struct sm_capture_writer *w, struct sm_errbuf *eb);
+
 #endif

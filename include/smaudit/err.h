@@ -7,6 +7,7 @@
 #ifndef SMAUDIT_ERR_H
 #define SMAUDIT_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum sm_err {
@@ -35,6 +36,9 @@ int sm_exit_status(enum sm_err e);
 /* Bounded string helpers: always NUL-terminate, never overflow. */
 size_t sm_strlcpy(char *dst, const char *src, size_t size);
 size_t sm_strlcat(char *dst, const char *src, size_t size);
+/* Appends one element of size sz to *arr (n used of cap), doubling it as needed;
+ * false when out of memory (the array is then unchanged). */
+bool sm_grow(void **arr, size_t *n, size_t *cap, size_t sz, const void *elem);
 /* Seconds on the monotonic clock, for progress lines and intervals. */
 double sm_monotonic_s(void);
 

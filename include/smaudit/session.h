@@ -46,6 +46,7 @@ struct sm_session {
 	int64_t touch_ns, moved_ns;
 
 	int64_t first_ns, last_ns;
+	int64_t idle_max_ns, idle_from_ns; /* longest silence between two packets, its start */
 	uint64_t pkts[2], bytes[2];
 	uint64_t payload[2];
 	uint8_t state[2]; /* enum sm_ep_state per direction (TCP) */

@@ -15,7 +15,7 @@
 #include "smaudit/err.h"
 #include "smaudit/session.h"
 
-#define SM_SCHEMA_VERSION 3
+#define SM_SCHEMA_VERSION 4
 
 struct sm_store;
 
@@ -67,6 +67,7 @@ struct sm_unexpected_row {
 };
 
 struct sm_finding_row {
+	int64_t id, run_id; /* filled when read back */
 	char kind[24], severity[12], rule[96], proto[8], src[64], dst[64], verdict[12];
 	int port;
 	char detail[512];
@@ -94,6 +95,12 @@ struct sm_query {
 	double since, until; /* 0 = open */
 	const char *class_name;
 	uint64_t limit;
+	/* narrower selections (zero = any) */
+	int64_t session_id;
+	const char *peer;  /* with host: sessions between host and peer, either way */
+	const char *proto; /* tcp, udp, icmp, ... */
+	int dport;         /* -1 or 0 = any; the responder port only */
+	bool policy_only;  /* class expected or optional */
 };
 
 struct sm_session_row {
@@ -102,6 +109,11 @@ struct sm_session_row {
 	int sport, dport, vlan;
 	double first_ts, last_ts;
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
+	int64_t run_id;
+	char src_role[40], dst_role[40];
+	bool established;
+	double idle_from, idle_max; /* longest silence inside the session (0 = none) */
+	char source[512];           /* capture file of its first packet */
 };
 
 /* path NULL = in-memory database.  *out owned by caller, freed by sm_store_close. */
@@ -171,5 +183,37 @@ enum sm_err sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 enum sm_err sm_store_each_mismatch(struct sm_store *st, int64_t run_id,
                                    bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
                                    struct sm_errbuf *eb);
+/* Every finding of the run, in the order they were stored. */
+enum sm_err sm_store_each_finding(struct sm_store *st, int64_t run_id,
+                                  bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
+                                  struct sm_errbuf *eb);
+/* Sessions of a run aggregated per (proto, initiator, responder, responder port;
+ * -1 for ICMP), ordered by that key (byte order of the text). */
+struct sm_flow_row {
+	char proto[8], src[64], dst[64];
+	int port;
+	char class_name[16], src_role[40], dst_role[40];
+	uint64_t sessions, established, packets;
+	double first_ts, last_ts;
+};
+enum sm_err sm_store_each_flow(struct sm_store *st, int64_t run_id,
+                               bool (*fn)(void *, const struct sm_flow_row *), void *ctx,
+                               struct sm_errbuf *eb);
+/* One finding by id (any run); SM_ERR_USAGE when there is none. */
+enum sm_err sm_store_load_finding(struct sm_store *st, int64_t id, struct sm_finding_row *out,
+                                  struct sm_errbuf *eb);
+/* Every run id, oldest first. */
+enum sm_err sm_store_each_run(struct sm_store *st, bool (*fn)(void *, int64_t), void *ctx,
+                              struct sm_errbuf *eb);
+
+/* An evidence file cut from the captures (smaudit extract); ids 0 = none. */
+struct sm_evidence_row {
+	int64_t run_id, finding_id, session_id;
+	const char *path;
+	char sha256[65];
+	uint64_t packets, bytes;
+};
+enum sm_err sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t *id,
+                              struct sm_errbuf *eb);
 
 #endif

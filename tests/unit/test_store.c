@@ -79,7 +79,8 @@ test_session_row_and_unfinished_run(void **state)
 	assert_string_equal(r.sources, "[\"x'y.pcap\"]");
 	sm_run_row_free(&r);
 	int n = 0;
-	struct sm_query q = {run, "fd00:1::11", 11104, 0, 0, "expected", 0};
+	struct sm_query q = {
+	    .run_id = run, .host = "fd00:1::11", .port = 11104, .class_name = "expected"};
 	assert_int_equal(sm_store_each_session(st, &q, count_session, &n, &eb), SM_OK);
 	assert_int_equal(n, 1);
 	sm_store_close(st);
