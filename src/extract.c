@@ -30,6 +30,7 @@ struct selection {
 	size_t n, cap;
 	uint32_t *hash; /* MATCH_HASH heads, index + 1 */
 	int64_t run_id;
+	const char *initiator; /* a finding's flow: only sessions it initiated */
 	bool oom;
 	/* the run's sources */
 	char **paths;
@@ -64,6 +65,8 @@ add_session(void *ctx, const struct sm_session_row *r)
 	struct match m;
 	memset(&m, 0, sizeof(m));
 	if (!sm_addr_parse(r->src, &m.a) || !sm_addr_parse(r->dst, &m.b))
+		return true;
+	if (s->initiator != NULL && strcmp(r->src, s->initiator) != 0)
 		return true;
 	if (s->n >= MAX_SESSIONS)
 		return false;
@@ -179,6 +182,7 @@ select_sessions(struct sm_store *st, const struct sm_extract_opts *o, struct sel
 		q.run_id = f.run_id;
 		q.host = f.src;
 		q.peer = f.dst;
+		s->initiator = f.src;
 		q.proto = f.proto;
 		q.dport = f.port > 0 ? f.port : 0;
 	}

@@ -47,7 +47,7 @@ static const char usage_text[] =
     "intercluster LIFs.\n"
     "\n"
     "commands:\n"
-    "  audit  -s SITE [-r RULES] [-d DB] [-f BPF] [--format text|json|csv] [-o OUT] "
+    "  audit  -s SITE [-r RULES] [-d DB] [-f BPF] [--format text|json|csv|html] [-o OUT] "
     "CAPTURE|DIR...\n"
     "         read pcap/pcapng files (a directory = every file in it; - = stdin) as one\n"
     "         timeline, classify every session, store the run, print the report\n"
@@ -56,18 +56,35 @@ static const char usage_text[] =
     "         as they show, the report is printed when the run ends (Ctrl-C or --duration)\n"
     "  check  -s SITE [-r RULES]\n"
     "         validate the site and rules files and print every flow the site must show\n"
-    "  report -d DB [--run ID] [--format text|json|csv] [-o OUT]\n"
+    "  report -d DB [--run ID] [--format text|json|csv|html] [-o OUT]\n"
     "         re-render a stored run (default: the latest)\n"
     "  query  -d DB [--run ID] [--host ADDR] [--port N] [--since T] [--until T] [--class C]\n"
     "         list stored sessions (T is UNIX seconds; C is expected, optional, allowed,\n"
     "         unexpected or unmonitored)\n"
     "\n"
+    "after an incident:\n"
+    "  timeline -d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format text|json]\n"
+    "         activity of each flow in 60 time buckets and every silence of SEC seconds or\n"
+    "         more (default 30) with the attempts that failed in it; without --pair or\n"
+    "         --port, the flows the policy expects (exit 1 when a silence is found)\n"
+    "  diff   -d DB RUN_A RUN_B [--format text|json]\n"
+    "         verdicts that changed, flows now failing or answered, flows that appeared or\n"
+    "         disappeared between two runs, e.g. before and after a change window (exit 1\n"
+    "         when they differ)\n"
+    "  extract -d DB --finding N | --session N -o FILE [--from CAPTURE|DIR]...\n"
+    "         write the packets behind a finding or session (and ICMP errors about them)\n"
+    "         from the run's capture files to a pcap file, print its SHA-256 and record it\n"
+    "         in the database's evidence table; --from if the captures moved\n"
+    "\n";
+
+static const char usage_options[] =
     "audit options:\n"
     "  -s, --site FILE        who is who: 'role NAME ADDR|CIDR...' lines (required)\n"
     "  -r, --rules FILE       policy to use instead of the built-in rules/sm-as.rules\n"
     "  -d, --db FILE          append the run to this SQLite file (default: in memory)\n"
     "  -f, --filter BPF       only packets matching this tcpdump filter\n"
-    "      --format FMT       text (default), json (SPEC section 5) or csv\n"
+    "      --format FMT       text (default), json (SPEC section 5), csv or html (one\n"
+    "                         self-contained page: flow matrix, findings, timelines)\n"
     "  -o, --output FILE      write the report there instead of stdout\n"
     "      --max-sessions N   bound of the session table (default 262144)\n"
     "      --tcp-timeout SEC  idle timeout of open TCP sessions (default 3600)\n"
@@ -105,6 +122,10 @@ static const char usage_text[] =
     "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
     "  smaudit report -d incident.db --format json -o run.json\n"
     "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
+    "  smaudit report -d incident.db --format html -o incident.html\n"
+    "  smaudit timeline -d incident.db --pair 10.10.0.21 10.30.0.5 --gap 60\n"
+    "  smaudit diff -d incident.db 1 2\n"
+    "  smaudit extract -d incident.db --finding 3 -o finding3.pcap\n"
     "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
     "--report-every 60 -o live.txt\n";
 
@@ -293,11 +314,12 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			fputs(usage_options, stdout);
 			return SM_EXIT_CLEAN;
 		case OPT_FORMAT:
 			if (!sm_parse_format(optarg, &a->format))
-				return usage_error("--format '%s': expected text, json or csv",
-				                   optarg);
+				return usage_error(
+				    "--format '%s': expected text, json, csv or html", optarg);
 			break;
 		case OPT_RUN:
 			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
@@ -830,18 +852,24 @@ cmd_query(int argc, char **argv)
 	return SM_EXIT_CLEAN;
 }
 
-/* Text or JSON output of the forensic commands, to stdout or -o (written whole). */
-static FILE *
-forensic_output(const struct args *a, char *tmp, size_t len)
+/* The database and the text or JSON output (stdout or -o, written whole) of the
+ * forensic commands; -1 when both are open, else the exit status. */
+static int
+forensic_open(const struct args *a, struct sm_store **st, int64_t *run, FILE **out, char *tmp,
+              size_t len)
 {
-	if (a->format == FMT_CSV) {
-		usage_error("%s", "--format: this command writes text or json");
-		return NULL;
-	}
-	FILE *out = open_output(a->output, tmp, len);
-	if (out == NULL)
+	if (a->format == FMT_CSV || a->format == FMT_HTML)
+		return usage_error("%s", "--format: this command writes text or json");
+	int rc = open_db(a, st, run);
+	if (rc >= 0)
+		return rc;
+	*out = open_output(a->output, tmp, len);
+	if (*out == NULL) {
 		fprintf(stderr, "smaudit: %s: cannot write: %s\n", a->output, strerror(errno));
-	return out;
+		sm_store_close(*st);
+		return SM_EXIT_RUNTIME;
+	}
+	return -1;
 }
 
 static int
@@ -864,14 +892,10 @@ cmd_timeline(int argc, char **argv)
 		return usage_error("timeline: unexpected argument '%s'", argv[optind]);
 	struct sm_store *st;
 	int64_t run;
-	if ((rc = open_db(&a, &st, &run)) >= 0)
-		return rc;
 	char tmp[4096];
-	FILE *out = forensic_output(&a, tmp, sizeof(tmp));
-	if (out == NULL) {
-		sm_store_close(st);
-		return a.format == FMT_CSV ? SM_EXIT_USAGE : SM_EXIT_RUNTIME;
-	}
+	FILE *out;
+	if ((rc = forensic_open(&a, &st, &run, &out, tmp, sizeof(tmp))) >= 0)
+		return rc;
 	struct sm_timeline_opts o = {
 	    run, a.pair_a[0] ? a.pair_a : NULL, a.pair_b[0] ? a.pair_b : NULL, a.port, a.gap, 0};
 	struct sm_timeline tl;
@@ -906,14 +930,10 @@ cmd_diff(int argc, char **argv)
 			                   argv[optind + i]);
 	struct sm_store *st;
 	int64_t run;
-	if ((rc = open_db(&a, &st, &run)) >= 0)
-		return rc;
 	char tmp[4096];
-	FILE *out = forensic_output(&a, tmp, sizeof(tmp));
-	if (out == NULL) {
-		sm_store_close(st);
-		return a.format == FMT_CSV ? SM_EXIT_USAGE : SM_EXIT_RUNTIME;
-	}
+	FILE *out;
+	if ((rc = forensic_open(&a, &st, &run, &out, tmp, sizeof(tmp))) >= 0)
+		return rc;
 	struct sm_errbuf eb = {""};
 	uint64_t ndiff = 0;
 	enum sm_err e = sm_diff_runs(st, (int64_t)ids[0], (int64_t)ids[1], a.format == FMT_JSON,
@@ -977,6 +997,7 @@ main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
+		fputs(usage_options, stdout);
 		return SM_EXIT_CLEAN;
 	}
 	if (strcmp(cmd, "--version") == 0) {

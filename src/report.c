@@ -1,5 +1,7 @@
 #include "smaudit/report.h"
 
+#include "smaudit/forensic.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -91,6 +93,8 @@ sm_parse_format(const char *s, enum sm_format *out)
 		*out = FMT_JSON;
 	else if (strcmp(s, "csv") == 0)
 		*out = FMT_CSV;
+	else if (strcmp(s, "html") == 0)
+		*out = FMT_HTML;
 	else
 		return false;
 	return true;
@@ -650,6 +654,272 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
 }
 
+/* ---- html: one self-contained file (no script, no external resource) ---- */
+
+static void
+html_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", out);
+		else if (*s == '>')
+			fputs("&gt;", out);
+		else if (*s == '&')
+			fputs("&amp;", out);
+		else if (*s == '"')
+			fputs("&quot;", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static int
+verdict_rank(const char *v)
+{
+	static const char *const order[] = {"n/a",     "ok",        "not-seen",
+	                                    "one-way", "no-answer", "rejected"};
+	for (int i = 0; i < 6; i++)
+		if (strcmp(v, order[i]) == 0)
+			return i;
+	return 0;
+}
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<title>smaudit report</title>\n<style>\n"
+    "body{font-family:sans-serif;margin:1.5em;color:#222}\n"
+    "table{border-collapse:collapse;margin:.5em 0}\n"
+    "td,th{border:1px solid #bbb;padding:.3em .6em;font-size:90%;vertical-align:top}\n"
+    "th{background:#eee}\n"
+    ".cell{text-align:center;font-weight:bold;cursor:help}\n"
+    ".v-ok{background:#b7e4b0}.v-no-answer{background:#f4a6a6}.v-rejected{background:#e06666;"
+    "color:#fff}\n.v-one-way{background:#ffd27f}.v-not-seen{background:#d9d9d9}"
+    ".v-na{background:#fff;color:#999}\n"
+    ".intermittent{outline:3px dashed #e69138}\n"
+    "pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}\n"
+    ".warn{color:#a00;font-weight:bold}\n"
+    "svg{background:#fafafa;border:1px solid #ccc}\n"
+    "</style></head><body>\n";
+
+static void
+html_matrix(FILE *out, const struct rows *w)
+{
+	/* columns: proto/port in order of appearance; rows: role pairs */
+	char cols[64][24], rws[128][96];
+	size_t ncol = 0, nrow = 0;
+	for (size_t i = 0; i < w->nexp; i++) {
+		const struct sm_expected_row *r = &w->exp[i];
+		char c[24], p[96];
+		if (r->port >= 0)
+			snprintf(c, sizeof(c), "%s/%d", r->proto, r->port);
+		else
+			snprintf(c, sizeof(c), "%s/echo", r->proto);
+		snprintf(p, sizeof(p), "%s \xe2\x86\x92 %s", r->src_role, r->dst_role);
+		size_t k;
+		for (k = 0; k < ncol && strcmp(cols[k], c) != 0; k++)
+			;
+		if (k == ncol && ncol < 64)
+			sm_strlcpy(cols[ncol++], c, sizeof(cols[0]));
+		for (k = 0; k < nrow && strcmp(rws[k], p) != 0; k++)
+			;
+		if (k == nrow && nrow < 128)
+			sm_strlcpy(rws[nrow++], p, sizeof(rws[0]));
+	}
+	fputs("<h2>Expected flows</h2>\n<p>Each cell is the worst verdict of the flows between "
+	      "the two roles on that port; hover over it for each flow and why.</p>\n"
+	      "<table id=\"matrix\"><tr><th>initiator \xe2\x86\x92 responder</th>",
+	      out);
+	for (size_t k = 0; k < ncol; k++)
+		fprintf(out, "<th>%s</th>", cols[k]);
+	fputs("</tr>\n", out);
+	for (size_t j = 0; j < nrow; j++) {
+		fputs("<tr><th>", out);
+		html_text(out, rws[j]);
+		fputs("</th>", out);
+		for (size_t k = 0; k < ncol; k++) {
+			const char *worst = NULL;
+			bool intermittent = false;
+			char *tip = NULL;
+			size_t tiplen = 0;
+			FILE *t = open_memstream(&tip, &tiplen);
+			for (size_t i = 0; t != NULL && i < w->nexp; i++) {
+				const struct sm_expected_row *r = &w->exp[i];
+				char c[24], p[96];
+				if (r->port >= 0)
+					snprintf(c, sizeof(c), "%s/%d", r->proto, r->port);
+				else
+					snprintf(c, sizeof(c), "%s/echo", r->proto);
+				snprintf(p, sizeof(p), "%s \xe2\x86\x92 %s", r->src_role,
+				         r->dst_role);
+				if (strcmp(c, cols[k]) != 0 || strcmp(p, rws[j]) != 0)
+					continue;
+				if (worst == NULL || verdict_rank(r->verdict) > verdict_rank(worst))
+					worst = r->verdict;
+				intermittent |= r->failed > 0;
+				char name[256];
+				flow_name(r, name, sizeof(name));
+				fprintf(t, "%s %s: %s (%s, %llu session(s))%s%s\n", r->verdict,
+				        name, r->purpose, r->kind, (unsigned long long)r->sessions,
+				        r->detail[0] ? "; " : "", r->detail);
+			}
+			if (t != NULL)
+				fclose(t);
+			if (worst == NULL) {
+				fputs("<td></td>", out);
+			} else {
+				fprintf(out,
+				        "<td class=\"cell v-%s%s\" data-verdict=\"%s\" title=\"",
+				        strcmp(worst, "n/a") == 0 ? "na" : worst,
+				        intermittent ? " intermittent" : "", worst);
+				html_text(out, tip);
+				fprintf(out, "\">%s%s</td>", worst, intermittent ? "*" : "");
+			}
+			free(tip);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n<p>* intermittent: some sessions failed while others worked.</p>\n", out);
+}
+
+static void
+html_findings(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
+              struct sm_errbuf *eb)
+{
+	fputs("<h2>Findings and what to check next</h2>\n", out);
+	size_t n = 0;
+	for (size_t i = 0; i < w->nexp; i++) {
+		const struct sm_expected_row *r = &w->exp[i];
+		if (!is_missing(r) || strcmp(r->kind, "expect") != 0)
+			continue;
+		char *txt = NULL;
+		size_t len = 0;
+		FILE *t = open_memstream(&txt, &len);
+		if (t == NULL)
+			continue;
+		text_expected(t, run, r, true);
+		fclose(t);
+		fprintf(out, "<pre class=\"finding v-%s\">", r->verdict);
+		html_text(out, txt);
+		fputs("</pre>\n", out);
+		free(txt);
+		n++;
+	}
+	if (n == 0)
+		fputs("<p>No expected flow is missing.</p>\n", out);
+	fprintf(out, "<h3>Unexpected traffic on monitored roles (%zu)</h3>\n", w->nunx);
+	if (w->nunx) {
+		fputs(
+		    "<table id=\"unexpected\"><tr><th>proto/port</th><th>source</th><th>destination"
+		    "</th><th>sessions</th><th>packets</th><th>state</th><th>first</th></tr>\n",
+		    out);
+		for (size_t i = 0; i < w->nunx; i++) {
+			const struct sm_unexpected_row *u = &w->unx[i];
+			char t0[40];
+			sm_report_time(u->first_ts, t0, sizeof(t0));
+			fprintf(out,
+			        "<tr><td>%s/%d</td><td>%s (%s)</td><td>%s (%s)</td><td>%llu</td>"
+			        "<td>%llu</td><td>%s</td><td>%s</td></tr>\n",
+			        u->proto, u->port, u->src, u->src_role[0] ? u->src_role : "no role",
+			        u->dst, u->dst_role[0] ? u->dst_role : "no role",
+			        (unsigned long long)u->sessions, (unsigned long long)u->packets,
+			        u->state, t0);
+		}
+		fputs("</table>\n", out);
+	}
+	for (size_t i = 0; i < w->nmis; i++) {
+		fprintf(out, "<p class=\"warn\">protocol mismatch %s/%d %s \xe2\x86\x92 %s: ",
+		        w->mis[i].proto, w->mis[i].port, w->mis[i].src, w->mis[i].dst);
+		html_text(out, w->mis[i].detail);
+		fputs("</p>\n", out);
+	}
+	fprintf(out,
+	        "<p>Packets behind a finding: <code>smaudit extract -d DB --finding N -o "
+	        "evidence.pcap</code> (ids: <code>sqlite3 DB 'SELECT id, kind, src, dst, "
+	        "port FROM findings WHERE run_id = %lld'</code>).</p>\n",
+	        (long long)run->id);
+	(void)st;
+	(void)eb;
+}
+
+static enum sm_err
+html_timeline(FILE *out, struct sm_store *st, const struct sm_run_row *run, struct sm_errbuf *eb)
+{
+	struct sm_timeline_opts o = {run->id, NULL, NULL, -1, 30, 120};
+	struct sm_timeline tl;
+	enum sm_err e = sm_timeline_build(st, &o, &tl, eb);
+	if (e != SM_OK) {
+		sm_timeline_free(&tl);
+		return e;
+	}
+	char t0[40], t1[40];
+	sm_report_time(tl.t0, t0, sizeof(t0));
+	sm_report_time(tl.t1, t1, sizeof(t1));
+	fprintf(out,
+	        "<h2>Timeline per flow</h2>\n<p>%s .. %s; green: answered traffic, red: attempts "
+	        "only, grey: nothing. Silences of %g s or more are listed (smaudit timeline "
+	        "--gap SEC for others).</p>\n<table id=\"timeline\">\n",
+	        t0, t1, tl.gap);
+	for (size_t i = 0; i < tl.nflows; i++) {
+		const struct sm_tl_flow *f = &tl.flows[i];
+		char pp[24];
+		if (f->port >= 0)
+			snprintf(pp, sizeof(pp), "%s/%d", f->proto, f->port);
+		else
+			sm_strlcpy(pp, f->proto, sizeof(pp));
+		fprintf(out,
+		        "<tr><th>%s %s %s \xe2\x86\x92 %s %s</th><td><svg width=\"%zu\" "
+		        "height=\"14\">",
+		        pp, f->src_role, f->src, f->dst_role, f->dst, tl.nbuckets * 4);
+		for (size_t k = 0; k < tl.nbuckets; k++)
+			if (f->marks[k])
+				fprintf(out,
+				        "<rect x=\"%zu\" y=\"1\" width=\"4\" height=\"12\" "
+				        "fill=\"%s\"/>",
+				        k * 4, f->marks[k] == TL_ANSWERED ? "#4caf50" : "#e53935");
+		fputs("</svg>", out);
+		for (size_t g = 0; g < f->ngaps; g++) {
+			sm_report_time(f->gaps[g].from, t0, sizeof(t0));
+			sm_report_time(f->gaps[g].to, t1, sizeof(t1));
+			fprintf(out, "<br>silent %s .. %s (%.1f s)%s", t0, t1,
+			        f->gaps[g].to - f->gaps[g].from,
+			        f->gaps[g].attempts ? ", attempts failed" : "");
+		}
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+	sm_timeline_free(&tl);
+	return SM_OK;
+}
+
+static enum sm_err
+render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
+            const struct sm_report_summary *sum, struct sm_errbuf *eb)
+{
+	fputs(html_head, out);
+	char *head = NULL;
+	size_t len = 0;
+	FILE *t = open_memstream(&head, &len);
+	if (t == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	render_text(t, st, run, w, sum, eb);
+	fclose(t);
+	fprintf(out,
+	        "<h1>smaudit report, run %lld</h1>\n<p id=\"summary\">%llu expected, %llu ok, "
+	        "<b>%llu missing</b>, %llu optional missing, <b>%llu unexpected</b>, %llu "
+	        "protocol mismatches</p>\n",
+	        (long long)run->id, (unsigned long long)sum->expected, (unsigned long long)sum->ok,
+	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
+	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	html_matrix(out, w);
+	html_findings(out, st, run, w, eb);
+	enum sm_err e = html_timeline(out, st, run, eb);
+	fputs("<h2>Coverage, loss and the full text report</h2>\n<pre id=\"text\">", out);
+	html_text(out, head);
+	fputs("</pre>\n</body></html>\n", out);
+	free(head);
+	return e;
+}
+
 enum sm_err
 sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
                  struct sm_report_summary *sum, struct sm_errbuf *eb)
@@ -677,6 +947,8 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *
 		sum->unfinished = run.finished[0] == '\0';
 		if (fmt == FMT_JSON)
 			render_json(out, st, &run, &w, sum, eb);
+		else if (fmt == FMT_HTML)
+			e = render_html(out, st, &run, &w, sum, eb);
 		else if (fmt == FMT_CSV)
 			render_csv(out, &w);
 		else

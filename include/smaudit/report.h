@@ -13,7 +13,7 @@
 #include "smaudit/err.h"
 #include "smaudit/store.h"
 
-enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV };
+enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML };
 
 struct sm_report_summary {
 	uint64_t expected, ok, missing, optional_missing, unexpected, not_applicable;

@@ -20,6 +20,7 @@ cases=(
 	"two-files pcaps/site.conf 1 pcaps/dropped.pcap pcaps/unexpected.pcap"
 	"mismatch pcaps/site.conf 1 pcaps/mismatch.pcap"
 	"mismatch-no-payload pcaps/site.conf 0 --no-payload pcaps/mismatch.pcap"
+	"outage pcaps/site.conf 0 pcaps/outage.pcap"
 )
 for c in "${cases[@]}"; do
 	set -- $c

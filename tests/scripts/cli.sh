@@ -26,7 +26,7 @@ check "version" 0 "^smaudit [0-9]" "$bin" --version
 check "unknown command" 2 "unknown command 'frobnicate'" "$bin" frobnicate
 check "audit without site" 2 "-s SITE is required" "$bin" audit pcaps/healthy.pcap
 check "audit without capture" 2 "at least one capture" "$bin" audit -s $S
-check "bad option value" 2 "--format 'xml': expected text, json or csv" "$bin" audit -s $S --format xml pcaps/healthy.pcap
+check "bad option value" 2 "--format 'xml': expected text, json, csv or html" "$bin" audit -s $S --format xml pcaps/healthy.pcap
 printf 'role ic-a 10.0.0.1\nrole ic-b 10.0.0.999\n' >"$work/bad.conf"
 check "site error has file:line:col" 2 "bad.conf:2:11: '10.0.0.999': not an IPv4 or IPv6 address" "$bin" audit -s "$work/bad.conf" pcaps/healthy.pcap
 printf 'expect tcp/11104 ic-a -> ic-b\n' >"$work/bad.rules"
@@ -91,7 +91,7 @@ python3 bench/gen.py "$work/busy.pcap" --sessions 400 --concurrency 200 --bulk-s
 check "full reassembly table is a warning" 1 "stream reassembly table was full [0-9]+ time" "$bin" audit -q -s $S --max-sessions 40 "$work/busy.pcap"
 # an older (version 1) database is upgraded in place and its runs stay readable
 cp "$work/drops.db" "$work/v1.db"
-sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; PRAGMA user_version = 1"
+sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; ALTER TABLE sessions DROP COLUMN idle_from; ALTER TABLE sessions DROP COLUMN idle_max; DROP TABLE evidence; PRAGMA user_version = 1"
 check "version 1 database reads after the upgrade" 1 "run 1 \(audit, complete\)" "$bin" report -d "$work/v1.db"
 check "version 1 database takes new runs" 0 "run 2 \(audit, complete\)" "$bin" audit -q -s $S -d "$work/v1.db" pcaps/healthy.pcap
 check "live without an interface" 2 "live needs -i IFACE" "$bin" live -s $S

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Post-incident commands against databases built from pcaps/: timeline (silences),
+# diff (before/after), extract (evidence pcap + SHA-256 in the database) and the
+# HTML report loaded in headless Chromium (cells checked, screenshot kept).
+# usage: forensics.sh SMAUDIT [SCREENSHOT.png]      (run from the repository root)
+set -u
+bin=$1
+shot=${2:-$PWD/report-screenshot.png}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { # name expected-exit grep-pattern command...
+	local name=$1 want=$2 pat=$3
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -ne "$want" ]; then
+		bad "$name: exit $rc, expected $want"; echo "$out" | head -8
+	elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
+		bad "$name: output lacks /$pat/"; echo "$out" | head -8
+	else
+		ok
+	fi
+}
+S=pcaps/site.conf
+db=$work/incident.db
+for f in healthy dropped outage rejected; do
+	"$bin" audit -q -s $S -d "$db" pcaps/$f.pcap >/dev/null
+done # runs 1..4
+
+# timeline: the Mediator outage in outage.pcap is a silence with failed attempts
+check "timeline shows the Mediator silence" 1 \
+	"SILENT .*\(([4-9]|1[0-9])\.[0-9] s\), [0-9]+ attempt\(s\) unanswered" \
+	"$bin" timeline -d "$db" --run 3 --port 31784 --gap 3
+out=$("$bin" timeline -d "$db" --run 3 --port 31784 --gap 3)
+grep -A2 "^tcp/31784  node-mgmt-a 198.18.1.21 -> mediator 198.18.3.5" <<<"$out" | grep -q "x" &&
+	ok || bad "timeline: node-mgmt-a -> mediator has no failed-attempt bucket"
+check "timeline of a healthy run has no silence" 0 "SUMMARY: [0-9]+ flow\(s\), 0 silence" \
+	"$bin" timeline -d "$db" --run 1
+check "timeline --pair" 1 "^tcp/11104  ic-a 198.18.1.11 -> ic-b 198.18.2.11" \
+	"$bin" timeline -d "$db" --run 3 --pair 198.18.2.11 198.18.1.11 --gap 3
+"$bin" timeline -d "$db" --run 3 --pair 198.18.1.21,198.18.3.5 --gap 3 --format json >"$work/tl.json"
+python3 - "$work/tl.json" <<'PY' && ok || bad "timeline json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["flows"] if x["port"] == 31784]
+assert len(f) == 1 and f[0]["failed"] >= 2, f
+assert any(s["attempts"] >= 2 and not s["edge"] for s in f[0]["silences"]), f[0]["silences"]
+assert len(f[0]["activity"]) == 60 and "x" in f[0]["activity"]
+PY
+check "timeline: bad --pair" 2 "--pair: expected two addresses" "$bin" timeline -d "$db" --pair 1.2.3.4
+check "timeline: no such run" 2 "" "$bin" timeline -d "$db" --run 99
+
+# diff: healthy (run 1) -> 11105 dropped (run 2)
+check "diff names the verdict change" 1 "tcp/11105  ic-a 198.18.1.11 -> ic-b 198.18.2.12: ok -> no-answer" \
+	"$bin" diff -d "$db" 1 2
+check "diff lists flows now failing" 1 "4 flow\(s\) now failing" "$bin" diff -d "$db" 1 2
+check "diff of a run with itself" 0 "SUMMARY: 0 verdict" "$bin" diff -d "$db" 2 2
+check "diff: one run id" 2 "expected two run ids" "$bin" diff -d "$db" 1
+"$bin" diff -d "$db" 2 1 --format json >"$work/diff.json"
+python3 - "$work/diff.json" <<'PY' && ok || bad "diff json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["verdict_changed"]) == 8, d["verdict_changed"]
+assert all(x["after"] == "ok" for x in d["verdict_changed"])
+assert len(d["now_answered"]) == 4 and d["differences"] > 0
+PY
+
+# extract: the SYNs behind a no-answer finding, hashed and recorded
+fid=$(sqlite3 "$db" "SELECT id FROM findings WHERE run_id = 2 AND verdict = 'no-answer' ORDER BY id LIMIT 1")
+check "extract a finding" 0 "^[0-9a-f]{64}  $work/ev.pcap" "$bin" extract -d "$db" --finding "$fid" -o "$work/ev.pcap"
+sum=$(sha256sum "$work/ev.pcap" | cut -d' ' -f1)
+[ "$(sqlite3 "$db" "SELECT sha256 FROM evidence WHERE finding_id = $fid")" = "$sum" ] && ok ||
+	bad "extract: evidence row lacks the file's SHA-256 $sum"
+n=$(tcpdump -nr "$work/ev.pcap" 2>/dev/null | grep -c "\.11105: Flags \[S\]")
+[ "$n" -ge 2 ] && [ "$n" = "$(tcpdump -nr "$work/ev.pcap" 2>/dev/null | wc -l)" ] && ok ||
+	bad "extract: $n SYNs to 11105, expected only the retransmitted SYNs"
+nf=$(sqlite3 "$db" "SELECT id FROM findings WHERE run_id = 2 AND verdict = 'not-seen' LIMIT 1")
+check "extract: nothing to extract" 1 "nothing to extract" "$bin" extract -d "$db" --finding "$nf" -o "$work/x.pcap"
+[ ! -e "$work/x.pcap" ] && ok || bad "extract wrote a file with nothing in it"
+sid=$(sqlite3 "$db" "SELECT id FROM sessions WHERE run_id = 3 AND dport = 31784 AND established = 1 LIMIT 1")
+check "extract a session" 0 "^[0-9a-f]{64} " "$bin" extract -d "$db" --session "$sid" -o "$work/s.pcap"
+[ "$(tcpdump -nr "$work/s.pcap" 2>/dev/null | wc -l)" = "$(sqlite3 "$db" "SELECT pkts_fwd + pkts_rev FROM sessions WHERE id = $sid")" ] &&
+	ok || bad "extract: session packet count differs from the database"
+# the capture moved: the user is told, and --from finds it
+cp pcaps/dropped.pcap "$work/moved.pcap"
+"$bin" audit -q -s $S -d "$work/moved.db" "$work/moved.pcap" >/dev/null
+mv "$work/moved.pcap" "$work/elsewhere.pcap"
+f2=$(sqlite3 "$work/moved.db" "SELECT id FROM findings WHERE verdict = 'no-answer' LIMIT 1")
+check "extract: moved capture" 3 "give them with --from" "$bin" extract -d "$work/moved.db" --finding "$f2" -o "$work/m.pcap"
+check "extract --from" 0 "^[0-9a-f]{64} " "$bin" extract -d "$work/moved.db" --finding "$f2" --from "$work/elsewhere.pcap" -o "$work/m.pcap"
+check "extract: both ids" 2 "give one of --finding" "$bin" extract -d "$db" --finding 1 --session 1 -o "$work/y.pcap"
+check "extract: no such finding" 2 "no finding 9999" "$bin" extract -d "$db" --finding 9999 -o "$work/y.pcap"
+
+# HTML: self-contained, and what a browser shows
+check "html report" 1 "" "$bin" report -d "$db" --run 4 --format html -o "$work/r.html"
+if grep -qiE "(src|href)=|https?://|@import|url\(" "$work/r.html"; then
+	bad "html report refers to something outside itself"
+else ok; fi
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ]; then
+	echo "SKIP browser checks: no chromium (scripts/deps.sh --test installs it)"
+else
+	flags="--headless --no-sandbox --disable-gpu --no-first-run --user-data-dir=$work/chrome"
+	timeout 120 "$browser" $flags --dump-dom "file://$work/r.html" >"$work/dom.html" 2>/dev/null
+	python3 - "$work/dom.html" <<'PY' && ok || bad "html: matrix in the browser's DOM"
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.cells = []; s.row = None; s.col = 0; s.heads = []; s.th = False; s.cur = None
+    def handle_starttag(s, t, a):
+        a = dict(a)
+        if t == "tr": s.row = None; s.col = 0
+        if t == "th": s.th = True; s.cur = ""
+        if t == "td":
+            s.col += 1
+            if "data-verdict" in a: s.cells.append((s.row, s.heads[s.col], a["data-verdict"], a.get("title", "")))
+    def handle_endtag(s, t):
+        if t == "th":
+            s.th = False
+            if s.row is None and s.cur is not None:
+                if s.cur.startswith("tcp/") or s.cur.startswith("icmp") or s.cur.startswith("initiator"): s.heads.append(s.cur)
+                else: s.row = s.cur
+    def handle_data(s, d):
+        if s.th: s.cur += d
+p = P(); p.feed(open(sys.argv[1]).read())
+cells = {(r, c): (v, t) for r, c, v, t in p.cells}
+v, t = cells[("ic-a \u2192 ic-b", "tcp/3260")]
+assert v == "rejected" and "ICMP" in t, (v, t)
+v, t = cells[("ic-a \u2192 ic-b", "tcp/11104")]
+assert v == "rejected" and "RST" in t.upper(), (v, t)
+assert cells[("ic-a \u2192 ic-b", "tcp/11105")][0] == "ok"
+assert cells[("node-mgmt-a \u2192 mediator", "tcp/31784")][0] == "ok"
+print("browser DOM: %d matrix cells" % len(cells))
+PY
+	rm -f "$shot"
+	timeout 120 "$browser" $flags --window-size=1400,1000 --screenshot="$shot" "file://$work/r.html" >/dev/null 2>&1
+	if [ -s "$shot" ] && [ "$(head -c 4 "$shot" | od -An -c | tr -d ' ')" = "211PNG" ]; then
+		echo "screenshot of the HTML report: $shot"; ok
+	else bad "html: no screenshot from $browser"; fi
+fi
+echo "forensics: $pass passed, $fail failed"
+[ $fail -eq 0 ]
