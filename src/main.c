@@ -19,6 +19,7 @@
 #include "smaudit/report.h"
 #include "smaudit/rules.h"
 #include "smaudit/site.h"
+#include "smaudit/sitegen.h"
 #include "smaudit/store.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -75,6 +76,13 @@ static const char usage_text[] =
     "         write the packets behind a finding or session (and ICMP errors about them)\n"
     "         from the run's capture files to a pcap file, print its SHA-256 and record it\n"
     "         in the database's evidence table; --from if the captures moved\n"
+    "\n"
+    "making a site file:\n"
+    "  site --from-ontap FILE... [-o SITE]\n"
+    "         from the text of 'network interface show -fields address,role,service-policy,\n"
+    "         vserver' (table or -instance) and 'snapmirror mediator show' of both clusters\n"
+    "  site --guess CAPTURE... [-o SITE]\n"
+    "         propose one from traffic (who talks 11104/11105/3260/31784 to whom): review it\n"
     "\n";
 
 static const char usage_options[] =
@@ -988,6 +996,47 @@ cmd_extract(int argc, char **argv)
 	return SM_EXIT_CLEAN;
 }
 
+static int
+cmd_site(int argc, char **argv)
+{
+	struct args a;
+	int rc = parse_args(argc, argv, "from-ontap guess output", &a);
+	if (rc >= 0)
+		return rc;
+	if (a.from_ontap == a.guess || optind >= argc)
+		return usage_error("%s", "site: smaudit site --from-ontap FILE... or smaudit site "
+		                         "--guess CAPTURE... [-o SITE]");
+	const char *const *in = (const char *const *)argv + optind;
+	size_t n = (size_t)(argc - optind);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem == NULL)
+		return fail(SM_ERR_NOMEM, &(struct sm_errbuf){""});
+	struct sm_errbuf eb = {""};
+	enum sm_err e = a.guess ? sm_site_guess(in, n, mem, print_warning, NULL, &eb)
+	                        : sm_site_from_ontap(in, n, mem, &eb);
+	fclose(mem);
+	struct sm_site site;
+	/* what we propose must be a valid site file */
+	if (e == SM_OK && sm_site_parse(text, "generated site", &site, NULL, NULL, &eb) == SM_OK)
+		sm_site_free(&site);
+	else if (e == SM_OK)
+		e = SM_ERR_INTERNAL;
+	char tmp[4096];
+	FILE *out = e == SM_OK ? open_output(a.output, tmp, sizeof(tmp)) : NULL;
+	if (e == SM_OK && out == NULL)
+		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write: %s", a.output, strerror(errno));
+	if (out != NULL) {
+		fputs(text, out);
+		if (close_output(out, a.output, tmp, true) != 0)
+			e = sm_error(&eb, SM_ERR_IO, "%s: cannot write: %s",
+			             a.output ? a.output : "stdout", strerror(errno));
+	}
+	free(text);
+	return e == SM_OK ? SM_EXIT_CLEAN : fail(e, &eb);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1020,6 +1069,8 @@ main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "extract") == 0)
 		return cmd_extract(argc - 1, argv + 1);
+	if (strcmp(cmd, "site") == 0)
+		return cmd_site(argc - 1, argv + 1);
 	return usage_error("unknown command '%s' (expected audit, live, check, report, query, "
 	                   "timeline, diff, extract or site)",
 	                   cmd);

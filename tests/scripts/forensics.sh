@@ -141,5 +141,29 @@ PY
 		echo "screenshot of the HTML report: $shot"; ok
 	else bad "html: no screenshot from $browser"; fi
 fi
+# site files from ONTAP output (tests/ontap: both output forms) and guessed from traffic
+check "site --from-ontap" 0 "^role ic-b 198.18.2.11 198.18.2.12$" \
+	"$bin" site --from-ontap tests/ontap/cluster-a.txt tests/ontap/cluster-b.txt
+"$bin" site --from-ontap tests/ontap/cluster-a.txt tests/ontap/cluster-b.txt -o "$work/ontap.conf"
+check "site --from-ontap output audits like pcaps/site.conf" 0 "SUMMARY: 32 expected, 32 ok, 0 missing" \
+	"$bin" audit -q -s "$work/ontap.conf" pcaps/healthy.pcap
+check "site --guess" 0 "" "$bin" site --guess pcaps/healthy.pcap -o "$work/guess.conf"
+python3 - "$work/guess.conf" pcaps/site.conf "$work/ontap.conf" <<'PY' && ok || bad "guessed/ONTAP site differs from pcaps/site.conf"
+import sys
+def roles(p):
+    r = {}
+    for l in open(p):
+        w = l.split("#")[0].split()
+        if w and w[0] == "role": r[w[1]] = set(w[2:])
+    return r
+want = roles(sys.argv[2]); want.pop("admin")
+for f in sys.argv[1], sys.argv[3]:
+    got = roles(f)
+    assert got == want, (f, got, want)
+PY
+check "site --from-ontap: not ONTAP output" 2 "no LIF or Mediator found" "$bin" site --from-ontap pcaps/site.conf
+check "site --from-ontap: missing file" 3 "cannot read" "$bin" site --from-ontap "$work/nope.txt"
+check "site --guess: no SM-as traffic" 2 "no SM-as traffic" "$bin" site --guess "$work/ev.pcap"
+check "site: no mode" 2 "smaudit site --from-ontap FILE" "$bin" site pcaps/healthy.pcap
 echo "forensics: $pass passed, $fail failed"
 [ $fail -eq 0 ]

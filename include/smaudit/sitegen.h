@@ -1,0 +1,25 @@
+/*
+ * sitegen: a first site file from what the admin already has.
+ * From the text of ONTAP's `network interface show -fields
+ * address,role,service-policy,vserver` (table or -instance) and `snapmirror
+ * mediator show`, or guessed from traffic (who talks 11104/11105/3260/31784
+ * to whom).  The output is a site file (SPEC section 2) with comments saying
+ * where each line came from; it always parses.
+ */
+#ifndef SMAUDIT_SITEGEN_H
+#define SMAUDIT_SITEGEN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "smaudit/err.h"
+
+/* Reads the ONTAP outputs (one or several files, e.g. one per cluster); the first
+ * cluster (admin vserver) seen becomes "a", the second "b". */
+enum sm_err sm_site_from_ontap(const char *const *files, size_t nfiles, FILE *out,
+                               struct sm_errbuf *eb);
+/* Reads the captures and proposes roles for review. */
+enum sm_err sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out,
+                          sm_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb);
+
+#endif

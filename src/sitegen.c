@@ -1,0 +1,480 @@
+#include "smaudit/sitegen.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smaudit/addr.h"
+#include "smaudit/capture.h"
+#include "smaudit/decode.h"
+#include "smaudit/session.h"
+
+/* Roles a generated site can name, in output order; clustered ones get -a/-b. */
+enum gen_role { GR_IC, GR_CLUSTER_MGMT, GR_NODE_MGMT, GR_MEDIATOR, GR_ADMIN, GR_COUNT };
+static const char *const gen_role_name[GR_COUNT] = {"ic", "cluster-mgmt", "node-mgmt", "mediator",
+                                                    "admin"};
+
+struct gen_entry {
+	enum gen_role role;
+	int cluster; /* 0 = a, 1 = b, -1 none */
+	char addr[SM_ADDRSTRLEN];
+	char why[160];
+};
+
+struct gen {
+	struct gen_entry *e;
+	size_t n, cap;
+	char clusters[2][64];
+	size_t nclusters;
+	bool oom;
+};
+
+static bool
+gen_add(struct gen *g, enum gen_role role, int cluster, const char *addr, const char *why)
+{
+	struct sm_addr a;
+	if (!sm_addr_parse(addr, &a))
+		return false;
+	struct gen_entry x = {role, cluster, "", ""};
+	sm_addr_str(&a, x.addr, sizeof(x.addr));
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->e[i].addr, x.addr) == 0 && g->e[i].role == role)
+			return true;
+	sm_strlcpy(x.why, why, sizeof(x.why));
+	if (!sm_grow((void **)&g->e, &g->n, &g->cap, sizeof(x), &x))
+		g->oom = true;
+	return true;
+}
+
+/* Writes the site: one role line per role, each address's origin as a comment. */
+static void
+gen_write(const struct gen *g, FILE *out)
+{
+	for (int r = 0; r < GR_COUNT; r++)
+		for (int c = -1; c < 2; c++) {
+			bool clustered = r <= GR_NODE_MGMT;
+			if (clustered != (c >= 0))
+				continue;
+			size_t n = 0;
+			for (size_t i = 0; i < g->n; i++)
+				if (g->e[i].role == (enum gen_role)r && g->e[i].cluster == c)
+					fprintf(out, "# %s\n", g->e[i].why), n++;
+			if (n == 0)
+				continue;
+			fprintf(out, "role %s%s", gen_role_name[r], c < 0 ? "" : c ? "-b" : "-a");
+			for (size_t i = 0; i < g->n; i++)
+				if (g->e[i].role == (enum gen_role)r && g->e[i].cluster == c)
+					fprintf(out, " %s", g->e[i].addr);
+			fputs("\n\n", out);
+		}
+}
+
+/* ---- ONTAP command output ---- */
+
+struct lif {
+	char vserver[64], name[96], role[32], addr[64], policy[64];
+	char where[128];
+};
+
+static int
+gen_cluster(struct gen *g, const char *vserver)
+{
+	for (size_t i = 0; i < g->nclusters; i++)
+		if (strcmp(g->clusters[i], vserver) == 0)
+			return (int)i;
+	if (g->nclusters == 2)
+		return -1;
+	sm_strlcpy(g->clusters[g->nclusters], vserver, sizeof(g->clusters[0]));
+	return (int)g->nclusters++;
+}
+
+/* Classifies one LIF; false when a third cluster shows up. */
+static bool
+gen_lif(struct gen *g, const struct lif *l)
+{
+	enum gen_role r;
+	bool mgmt = strstr(l->policy, "management") != NULL;
+	if (strcmp(l->role, "intercluster") == 0 || strstr(l->policy, "intercluster") != NULL)
+		r = GR_IC;
+	else if (strcmp(l->role, "cluster-mgmt") == 0 ||
+	         (mgmt && l->role[0] == '\0' && strstr(l->name, "cluster_mgmt") != NULL))
+		r = GR_CLUSTER_MGMT;
+	else if (strcmp(l->role, "node-mgmt") == 0 || (mgmt && l->role[0] == '\0'))
+		r = GR_NODE_MGMT;
+	else
+		return true; /* data and cluster LIFs play no part in SM-as ports */
+	int c = gen_cluster(g, l->vserver);
+	if (c < 0)
+		return false;
+	char why[512];
+	snprintf(why, sizeof(why), "%s: %s %s (%s%s%s)", l->where, l->vserver, l->name,
+	         l->role[0] ? l->role : "", l->role[0] && l->policy[0] ? ", " : "", l->policy);
+	gen_add(g, r, c, l->addr, why);
+	return true;
+}
+
+static char *
+trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+#define MAX_COLS 12
+
+static enum sm_err
+ontap_file(struct gen *g, const char *path, struct sm_errbuf *eb)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return sm_error(eb, SM_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+	char line[1024];
+	char cols[MAX_COLS][32];
+	size_t ncols = 0;
+	bool table = false, mediator_table = false, in_record = false;
+	struct lif rec;
+	memset(&rec, 0, sizeof(rec));
+	int lineno = 0;
+	enum sm_err e = SM_OK;
+	while (e == SM_OK && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		char *s = trim(line);
+		char low[1024];
+		sm_strlcpy(low, s, sizeof(low));
+		lower(low);
+		char *colon = strchr(s, ':');
+		if (strstr(low, "mediator address") == low && colon == NULL) {
+			mediator_table = true, table = false;
+			continue;
+		}
+		if (strstr(low, "vserver") == low && strstr(low, "address") != NULL &&
+		    colon == NULL) {
+			/* a table header: column names in order */
+			ncols = 0;
+			for (char *t = strtok(low, " \t"); t && ncols < MAX_COLS;
+			     t = strtok(NULL, " \t"))
+				sm_strlcpy(cols[ncols++], t, sizeof(cols[0]));
+			table = true, mediator_table = false;
+			continue;
+		}
+		if (*s == '\0' || strstr(low, "entries were displayed") || strstr(low, "::>")) {
+			table = mediator_table = false;
+			continue;
+		}
+		if (s[0] == '-')
+			continue;
+		if (mediator_table) {
+			char first[128];
+			sscanf(s, "%127s", first);
+			char why[160];
+			snprintf(why, sizeof(why), "%s:%d: snapmirror mediator show", path, lineno);
+			gen_add(g, GR_MEDIATOR, -1, first, why);
+			continue;
+		}
+		if (table) {
+			struct lif l;
+			memset(&l, 0, sizeof(l));
+			snprintf(l.where, sizeof(l.where), "%s:%d", path, lineno);
+			size_t k = 0;
+			for (char *t = strtok(s, " \t"); t && k < ncols;
+			     t = strtok(NULL, " \t"), k++) {
+				if (strcmp(cols[k], "vserver") == 0)
+					sm_strlcpy(l.vserver, t, sizeof(l.vserver));
+				else if (strcmp(cols[k], "lif") == 0)
+					sm_strlcpy(l.name, t, sizeof(l.name));
+				else if (strcmp(cols[k], "address") == 0)
+					sm_strlcpy(l.addr, t, sizeof(l.addr));
+				else if (strcmp(cols[k], "role") == 0)
+					sm_strlcpy(l.role, t, sizeof(l.role));
+				else if (strcmp(cols[k], "service-policy") == 0)
+					sm_strlcpy(l.policy, t, sizeof(l.policy));
+			}
+			if (l.addr[0] && !gen_lif(g, &l))
+				e = sm_error(eb, SM_ERR_CONFIG,
+				             "%s:%d: a third cluster (%s): give the outputs of the "
+				             "two SM-as clusters only",
+				             path, lineno, l.vserver);
+			continue;
+		}
+		if (colon == NULL)
+			continue;
+		/* -instance: "Key: value" */
+		*colon = '\0';
+		char *key = trim(s), *val = trim(colon + 1);
+		lower(key);
+		if (strcmp(key, "vserver name") == 0 || strcmp(key, "vserver") == 0) {
+			if (in_record && rec.addr[0] && !gen_lif(g, &rec))
+				e = sm_error(eb, SM_ERR_CONFIG, "%s: a third cluster (%s)",
+				             rec.where, rec.vserver);
+			memset(&rec, 0, sizeof(rec));
+			in_record = true;
+			snprintf(rec.where, sizeof(rec.where), "%s:%d", path, lineno);
+			sm_strlcpy(rec.vserver, val, sizeof(rec.vserver));
+		} else if (strcmp(key, "logical interface name") == 0 ||
+		           strcmp(key, "logical interface") == 0) {
+			sm_strlcpy(rec.name, val, sizeof(rec.name));
+		} else if (strcmp(key, "role") == 0) {
+			sm_strlcpy(rec.role, val, sizeof(rec.role));
+		} else if (strcmp(key, "network address") == 0 || strcmp(key, "address") == 0) {
+			sm_strlcpy(rec.addr, val, sizeof(rec.addr));
+		} else if (strcmp(key, "service policy") == 0) {
+			sm_strlcpy(rec.policy, val, sizeof(rec.policy));
+		} else if (strcmp(key, "mediator address") == 0) {
+			char why[160];
+			snprintf(why, sizeof(why), "%s:%d: snapmirror mediator show", path, lineno);
+			gen_add(g, GR_MEDIATOR, -1, val, why);
+		}
+	}
+	if (e == SM_OK && in_record && rec.addr[0] && !gen_lif(g, &rec))
+		e = sm_error(eb, SM_ERR_CONFIG, "%s: a third cluster (%s)", rec.where, rec.vserver);
+	if (e == SM_OK && ferror(f))
+		e = sm_error(eb, SM_ERR_IO, "%s: read error", path);
+	fclose(f);
+	return e;
+}
+
+enum sm_err
+sm_site_from_ontap(const char *const *files, size_t nfiles, FILE *out, struct sm_errbuf *eb)
+{
+	struct gen g;
+	memset(&g, 0, sizeof(g));
+	enum sm_err e = SM_OK;
+	for (size_t i = 0; e == SM_OK && i < nfiles; i++)
+		e = ontap_file(&g, files[i], eb);
+	if (e == SM_OK && g.oom)
+		e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	if (e == SM_OK && g.n == 0)
+		e = sm_error(
+		    eb, SM_ERR_CONFIG,
+		    "%s: no LIF or Mediator found: expected the text of 'network interface "
+		    "show -fields address,role,service-policy,vserver' (or -instance) and "
+		    "'snapmirror mediator show'",
+		    files[0]);
+	if (e == SM_OK) {
+		fprintf(out,
+		        "# Site file made by smaudit site --from-ontap; cluster a = %s, b = %s.\n"
+		        "# Add the admin hosts (role admin) and check every line.\n\n",
+		        g.clusters[0][0] ? g.clusters[0] : "?",
+		        g.clusters[1][0] ? g.clusters[1] : "?");
+		gen_write(&g, out);
+	}
+	free(g.e);
+	return e;
+}
+
+/* ---- guessed from traffic ---- */
+
+struct guess_flow {
+	struct sm_addr src, dst;
+	uint16_t dport;
+	bool established;
+};
+
+struct guess {
+	struct guess_flow *f;
+	size_t n, cap;
+	bool oom;
+};
+
+static void
+guess_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
+{
+	struct guess *gs = ctx;
+	(void)why;
+	if (s->proto != SM_PROTO_TCP)
+		return;
+	uint16_t p = s->dport;
+	if (p != 11104 && p != 11105 && p != 3260 && p != 31784 && p != 22)
+		return;
+	struct guess_flow f = {s->src, s->dst, p, sm_session_established(s)};
+	if (!sm_grow((void **)&gs->f, &gs->n, &gs->cap, sizeof(f), &f))
+		gs->oom = true;
+}
+
+static size_t
+common_bits(const struct sm_addr *x, const struct sm_addr *y)
+{
+	if (x->family != y->family)
+		return 0;
+	size_t n = 0;
+	for (size_t i = 0; i < 16; i++) {
+		uint8_t d = x->a[i] ^ y->a[i];
+		if (d == 0) {
+			n += 8;
+			continue;
+		}
+		while (!(d & 0x80))
+			d = (uint8_t)(d << 1), n++;
+		break;
+	}
+	return n;
+}
+
+static int
+gen_side(const struct gen *g, const struct sm_addr *a, enum gen_role role)
+{
+	/* the side whose intercluster LIFs share the longest prefix with a */
+	size_t best = 0;
+	int side = -1;
+	for (size_t i = 0; i < g->n; i++) {
+		struct sm_addr ic;
+		if (g->e[i].role != role || !sm_addr_parse(g->e[i].addr, &ic))
+			continue;
+		size_t b = common_bits(a, &ic);
+		if (b > best)
+			best = b, side = g->e[i].cluster;
+	}
+	return side;
+}
+
+static bool
+gen_has(const struct gen *g, enum gen_role r, const struct sm_addr *a)
+{
+	char t[SM_ADDRSTRLEN];
+	sm_addr_str(a, t, sizeof(t));
+	for (size_t i = 0; i < g->n; i++)
+		if (g->e[i].role == r && strcmp(g->e[i].addr, t) == 0)
+			return true;
+	return false;
+}
+
+/* Two sides from the 11104/11105 sessions: each session joins opposite sides. */
+static void
+guess_intercluster(struct gen *g, const struct guess *gs)
+{
+	char s[SM_ADDRSTRLEN], d[SM_ADDRSTRLEN], why[160];
+	for (int round = 0; round < 8; round++)
+		for (size_t i = 0; i < gs->n; i++) {
+			const struct guess_flow *f = &gs->f[i];
+			if (!f->established || (f->dport != 11104 && f->dport != 11105))
+				continue;
+			sm_addr_str(&f->src, s, sizeof(s));
+			sm_addr_str(&f->dst, d, sizeof(d));
+			int ss = -1, ds = -1;
+			for (size_t k = 0; k < g->n; k++) {
+				if (strcmp(g->e[k].addr, s) == 0)
+					ss = g->e[k].cluster;
+				if (strcmp(g->e[k].addr, d) == 0)
+					ds = g->e[k].cluster;
+			}
+			if (ss < 0 && ds < 0 && g->n > 0 && round == 0)
+				continue; /* a later round places it once a neighbour is known */
+			if (ss < 0)
+				ss = ds < 0 ? 0 : 1 - ds;
+			if (ds < 0)
+				ds = 1 - ss;
+			snprintf(why, sizeof(why),
+			         "%s: answered SnapMirror tcp/%u sessions with %s", s, f->dport, d);
+			gen_add(g, GR_IC, ss, s, why);
+			snprintf(why, sizeof(why),
+			         "%s: answered SnapMirror tcp/%u sessions from %s", d, f->dport, s);
+			gen_add(g, GR_IC, ds, d, why);
+		}
+}
+
+static void
+guess_mediator(struct gen *g, const struct guess *gs)
+{
+	char s[SM_ADDRSTRLEN], d[SM_ADDRSTRLEN], why[160];
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct guess_flow *f = &gs->f[i];
+		if (f->dport != 31784)
+			continue;
+		sm_addr_str(&f->dst, d, sizeof(d));
+		snprintf(why, sizeof(why), "%s: listens on tcp/31784 (Mediator service)", d);
+		gen_add(g, GR_MEDIATOR, -1, d, why);
+	}
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct guess_flow *f = &gs->f[i];
+		if (!gen_has(g, GR_MEDIATOR, &f->dst) || gen_has(g, GR_IC, &f->src))
+			continue;
+		sm_addr_str(&f->src, s, sizeof(s));
+		int side = gen_side(g, &f->src, GR_IC);
+		if (f->dport == 22) {
+			snprintf(why, sizeof(why), "%s: SSH to the Mediator (an admin host?)", s);
+			gen_add(g, GR_ADMIN, -1, s, why);
+		} else if (f->dport == 3260 && side >= 0) {
+			snprintf(why, sizeof(why),
+			         "%s: iSCSI to the Mediator (node management LIF; side by address)",
+			         s);
+			gen_add(g, GR_NODE_MGMT, side, s, why);
+		}
+	}
+	/* 31784 without 3260: the cluster management LIF */
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct guess_flow *f = &gs->f[i];
+		int side = gen_side(g, &f->src, GR_IC);
+		if (f->dport != 31784 || side < 0 || gen_has(g, GR_NODE_MGMT, &f->src))
+			continue;
+		sm_addr_str(&f->src, s, sizeof(s));
+		snprintf(why, sizeof(why),
+		         "%s: Mediator REST API only (cluster management LIF; side by address)", s);
+		gen_add(g, GR_CLUSTER_MGMT, side, s, why);
+	}
+}
+
+enum sm_err
+sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_fn warn,
+              void *warn_ctx, struct sm_errbuf *eb)
+{
+	struct sm_capture *cap;
+	enum sm_err e = sm_capture_open(&cap, captures, ncaptures, NULL, warn, warn_ctx, eb);
+	if (e != SM_OK)
+		return e;
+	struct guess gs;
+	memset(&gs, 0, sizeof(gs));
+	struct sm_decoder_opts dopts;
+	memset(&dopts, 0, sizeof(dopts));
+	struct sm_session_opts so;
+	memset(&so, 0, sizeof(so));
+	struct sm_decoder *dec = sm_decoder_new(&dopts);
+	struct sm_session_table *tab = sm_session_table_new(&so, guess_session, &gs);
+	struct sm_raw_packet raw;
+	while (dec && tab && !gs.oom && sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
+		struct sm_packet p;
+		if (sm_decode(dec, &raw, &p) == DEC_OK && !sm_session_packet(tab, &p))
+			gs.oom = true;
+	}
+	if (tab)
+		sm_session_flush(tab);
+	if (dec == NULL || tab == NULL || gs.oom)
+		e = sm_error(eb, SM_ERR_NOMEM, "out of memory reading the captures");
+	sm_session_table_free(tab);
+	sm_decoder_free(dec);
+	sm_capture_close(cap);
+	struct gen g;
+	memset(&g, 0, sizeof(g));
+	if (e == SM_OK) {
+		guess_intercluster(&g, &gs);
+		guess_mediator(&g, &gs);
+		if (g.oom)
+			e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	if (e == SM_OK && g.n == 0)
+		e = sm_error(eb, SM_ERR_CONFIG,
+		             "%s: no SM-as traffic (tcp 11104/11105/3260/31784) to guess from",
+		             captures[0]);
+	if (e == SM_OK) {
+		fprintf(out,
+		        "# PROPOSED by smaudit site --guess from %zu capture(s): review every "
+		        "line.\n# Sides a and b are arbitrary; mgmt LIFs are placed by "
+		        "address, roles never seen are absent.\n\n",
+		        ncaptures);
+		gen_write(&g, out);
+	}
+	free(g.e);
+	free(gs.f);
+	return e;
+}
