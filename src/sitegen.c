@@ -375,11 +375,11 @@ guess_intercluster(struct gen *g, const struct guess *gs)
 				ss = ds < 0 ? 0 : 1 - ds;
 			if (ds < 0)
 				ds = 1 - ss;
-			snprintf(why, sizeof(why),
-			         "%s: answered SnapMirror tcp/%u sessions with %s", s, f->dport, d);
+			snprintf(why, sizeof(why), "%s: opened SnapMirror tcp/%u to %s (answered)",
+			         s, f->dport, d);
 			gen_add(g, GR_IC, ss, s, why);
-			snprintf(why, sizeof(why),
-			         "%s: answered SnapMirror tcp/%u sessions from %s", d, f->dport, s);
+			snprintf(why, sizeof(why), "%s: answered SnapMirror tcp/%u from %s", d,
+			         f->dport, s);
 			gen_add(g, GR_IC, ds, d, why);
 		}
 }
