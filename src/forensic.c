@@ -427,17 +427,6 @@ cmp_flow(const struct sm_flow_row *x, const struct sm_flow_row *y)
 }
 
 static void
-exp_name(const struct sm_expected_row *r, char *buf, size_t len)
-{
-	char pp[24];
-	flow_proto_port(r->proto, r->port, pp, sizeof(pp));
-	if (r->port < 0)
-		sm_strlcat(pp, "/echo", sizeof(pp));
-	snprintf(buf, len, "%s  %s %s -> %s %s", pp, r->src_role, exp_src(r)[0] ? exp_src(r) : "*",
-	         r->dst_role, exp_dst(r)[0] ? exp_dst(r) : "*");
-}
-
-static void
 flow_name(const struct sm_flow_row *f, char *buf, size_t len)
 {
 	char pp[24];
@@ -660,7 +649,7 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 			const struct sm_expected_row *x = &a.exp[i], *y = &b.exp[pair[i]];
 			if (!a.matched[i] || strcmp(x->verdict, y->verdict) == 0)
 				continue;
-			exp_name(y, name, sizeof(name));
+			sm_report_flow_name(y, name, sizeof(name));
 			diff_item(&d, DK_VERDICT, name, x->verdict, y->verdict, NULL);
 		}
 		diff_section_end(&d, DK_VERDICT);
@@ -674,7 +663,7 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 			diff_section(&d, k);
 			for (size_t i = 0; i < s->nexp; i++)
 				if (!s->matched[i]) {
-					exp_name(&s->exp[i], name, sizeof(name));
+					sm_report_flow_name(&s->exp[i], name, sizeof(name));
 					diff_item(&d, k, name,
 					          k == DK_EXP_A ? s->exp[i].verdict : "absent",
 					          k == DK_EXP_A ? "absent" : s->exp[i].verdict,

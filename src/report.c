@@ -409,8 +409,8 @@ sm_report_time(double ts, char *buf, size_t len)
 	snprintf(buf, len, "%s.%03dZ", base, (int)((ts - (double)t) * 1000));
 }
 
-static void
-flow_name(const struct sm_expected_row *r, char *buf, size_t len)
+void
+sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 {
 	char port[16] = "";
 	if (r->port >= 0)
@@ -480,7 +480,7 @@ text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_
               bool with_advice)
 {
 	char name[256], t0[40], t1[40];
-	flow_name(r, name, sizeof(name));
+	sm_report_flow_name(r, name, sizeof(name));
 	fprintf(out, "  %-9s %s  (%s)\n", r->verdict, name, r->purpose);
 	if (r->sessions > 0) {
 		sm_report_time(r->first_ts, t0, sizeof(t0));
@@ -605,7 +605,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	for (size_t i = 0; i < w->nexp; i++)
 		if (strcmp(w->exp[i].verdict, "ok") == 0) {
 			char name[256];
-			flow_name(&w->exp[i], name, sizeof(name));
+			sm_report_flow_name(&w->exp[i], name, sizeof(name));
 			fprintf(out, "  ok  %s  %llu session(s)%s%s\n", name,
 			        (unsigned long long)w->exp[i].sessions,
 			        w->exp[i].detail[0] ? "; " : "", w->exp[i].detail);
@@ -701,29 +701,38 @@ static const char html_head[] =
     "svg{background:#fafafa;border:1px solid #ccc}\n"
     "</style></head><body>\n";
 
-static void
+/* Finds key in tab (n used of max), adding it if missing; max when tab is full. */
+static size_t
+html_key(char (*tab)[96], size_t *n, size_t max, const char *key)
+{
+	size_t k;
+	for (k = 0; k < *n && strcmp(tab[k], key) != 0; k++)
+		;
+	if (k == *n && *n < max)
+		sm_strlcpy(tab[(*n)++], key, sizeof(tab[0]));
+	return k < *n ? k : max;
+}
+
+static bool
 html_matrix(FILE *out, const struct rows *w)
 {
 	/* columns: proto/port in order of appearance; rows: role pairs */
-	char cols[64][24], rws[128][96];
+	enum { MAX_COLS = 64, MAX_ROWS = 128 };
+	char cols[MAX_COLS][96], rws[MAX_ROWS][96];
 	size_t ncol = 0, nrow = 0;
+	size_t(*cell)[2] = calloc(w->nexp + 1, sizeof(*cell)); /* column, row of each flow */
+	if (cell == NULL)
+		return false;
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
-		char c[24], p[96];
+		char c[96], p[96];
 		if (r->port >= 0)
 			snprintf(c, sizeof(c), "%s/%d", r->proto, r->port);
 		else
 			snprintf(c, sizeof(c), "%s/echo", r->proto);
 		snprintf(p, sizeof(p), "%s \xe2\x86\x92 %s", r->src_role, r->dst_role);
-		size_t k;
-		for (k = 0; k < ncol && strcmp(cols[k], c) != 0; k++)
-			;
-		if (k == ncol && ncol < 64)
-			sm_strlcpy(cols[ncol++], c, sizeof(cols[0]));
-		for (k = 0; k < nrow && strcmp(rws[k], p) != 0; k++)
-			;
-		if (k == nrow && nrow < 128)
-			sm_strlcpy(rws[nrow++], p, sizeof(rws[0]));
+		cell[i][0] = html_key(cols, &ncol, MAX_COLS, c);
+		cell[i][1] = html_key(rws, &nrow, MAX_ROWS, p);
 	}
 	fputs("<h2>Expected flows</h2>\n<p>Each cell is the worst verdict of the flows between "
 	      "the two roles on that port; hover over it for each flow and why.</p>\n"
@@ -744,20 +753,13 @@ html_matrix(FILE *out, const struct rows *w)
 			FILE *t = open_memstream(&tip, &tiplen);
 			for (size_t i = 0; t != NULL && i < w->nexp; i++) {
 				const struct sm_expected_row *r = &w->exp[i];
-				char c[24], p[96];
-				if (r->port >= 0)
-					snprintf(c, sizeof(c), "%s/%d", r->proto, r->port);
-				else
-					snprintf(c, sizeof(c), "%s/echo", r->proto);
-				snprintf(p, sizeof(p), "%s \xe2\x86\x92 %s", r->src_role,
-				         r->dst_role);
-				if (strcmp(c, cols[k]) != 0 || strcmp(p, rws[j]) != 0)
+				if (cell[i][0] != k || cell[i][1] != j)
 					continue;
 				if (worst == NULL || verdict_rank(r->verdict) > verdict_rank(worst))
 					worst = r->verdict;
 				intermittent |= r->failed > 0;
 				char name[256];
-				flow_name(r, name, sizeof(name));
+				sm_report_flow_name(r, name, sizeof(name));
 				fprintf(t, "%s %s: %s (%s, %llu session(s))%s%s\n", r->verdict,
 				        name, r->purpose, r->kind, (unsigned long long)r->sessions,
 				        r->detail[0] ? "; " : "", r->detail);
@@ -779,11 +781,12 @@ html_matrix(FILE *out, const struct rows *w)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n<p>* intermittent: some sessions failed while others worked.</p>\n", out);
+	free(cell);
+	return true;
 }
 
 static void
-html_findings(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
-              struct sm_errbuf *eb)
+html_findings(FILE *out, const struct sm_run_row *run, const struct rows *w)
 {
 	fputs("<h2>Findings and what to check next</h2>\n", out);
 	size_t n = 0;
@@ -837,8 +840,6 @@ html_findings(FILE *out, struct sm_store *st, const struct sm_run_row *run, cons
 	        "evidence.pcap</code> (ids: <code>sqlite3 DB 'SELECT id, kind, src, dst, "
 	        "port FROM findings WHERE run_id = %lld'</code>).</p>\n",
 	        (long long)run->id);
-	(void)st;
-	(void)eb;
 }
 
 static enum sm_err
@@ -910,8 +911,11 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (long long)run->id, (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
-	html_matrix(out, w);
-	html_findings(out, st, run, w, eb);
+	if (!html_matrix(out, w)) {
+		free(head);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	}
+	html_findings(out, run, w);
 	enum sm_err e = html_timeline(out, st, run, eb);
 	fputs("<h2>Coverage, loss and the full text report</h2>\n<pre id=\"text\">", out);
 	html_text(out, head);

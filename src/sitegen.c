@@ -355,7 +355,8 @@ static void
 guess_intercluster(struct gen *g, const struct guess *gs)
 {
 	char s[SM_ADDRSTRLEN], d[SM_ADDRSTRLEN], why[160];
-	for (int round = 0; round < 8; round++)
+	/* pass 0 places sessions touching a known address; pass 1 places the rest */
+	for (int round = 0; round < 2; round++)
 		for (size_t i = 0; i < gs->n; i++) {
 			const struct guess_flow *f = &gs->f[i];
 			if (!f->established || (f->dport != 11104 && f->dport != 11105))

@@ -19,7 +19,7 @@
 enum sm_err sm_site_from_ontap(const char *const *files, size_t nfiles, FILE *out,
                                struct sm_errbuf *eb);
 /* Reads the captures and proposes roles for review. */
-enum sm_err sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out,
-                          sm_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb);
+enum sm_err sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_fn warn,
+                          void *warn_ctx, struct sm_errbuf *eb);
 
 #endif
