@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "smaudit/audit.h"
@@ -40,123 +41,22 @@ print_warning(void *ctx, const char *msg)
 	fprintf(stderr, "smaudit: warning: %s\n", msg);
 }
 
-static const char usage_text[] =
-    "usage: smaudit COMMAND [options]\n"
-    "\n"
-    "Audits network traffic against the port policy of NetApp SnapMirror active sync:\n"
-    "which expected flows are missing, unanswered or rejected, and what else talks to the\n"
-    "intercluster LIFs.\n"
-    "\n"
-    "commands:\n"
-    "  audit  -s SITE [-r RULES] [-d DB] [-f BPF] [--format text|json|csv|html] [-o OUT] "
-    "CAPTURE|DIR...\n"
-    "         read pcap/pcapng files (a directory = every file in it; - = stdin) as one\n"
-    "         timeline, classify every session, store the run, print the report\n"
-    "  live   -s SITE -i IFACE [-d DB] [-f BPF] [--duration SEC] [-Z USER] [-w DIR] ...\n"
-    "         audit a span/mirror port or interface as traffic passes; problems are logged\n"
-    "         as they show, the report is printed when the run ends (Ctrl-C or --duration)\n"
-    "  check  -s SITE [-r RULES]\n"
-    "         validate the site and rules files and print every flow the site must show\n"
-    "  report -d DB [--run ID] [--format text|json|csv|html] [-o OUT]\n"
-    "         re-render a stored run (default: the latest)\n"
-    "  query  -d DB [--run ID] [--host ADDR] [--port N] [--since T] [--until T] [--class C]\n"
-    "         list stored sessions (T is UNIX seconds; C is expected, optional, allowed,\n"
-    "         unexpected or unmonitored)\n"
-    "\n"
-    "after an incident:\n"
-    "  timeline -d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format text|json]\n"
-    "         activity of each flow in 60 time buckets and every silence of SEC seconds or\n"
-    "         more (default 30) with the attempts that failed in it; without --pair or\n"
-    "         --port, the flows the policy expects (exit 1 when a silence is found)\n"
-    "  diff   -d DB RUN_A RUN_B [--format text|json]\n"
-    "         verdicts that changed, flows now failing or answered, flows that appeared or\n"
-    "         disappeared between two runs, e.g. before and after a change window (exit 1\n"
-    "         when they differ)\n"
-    "  extract -d DB --finding N | --session N -o FILE [--from CAPTURE|DIR]...\n"
-    "         write the packets behind a finding or session (and ICMP errors about them)\n"
-    "         from the run's capture files to a pcap file, print its SHA-256 and record it\n"
-    "         in the database's evidence table; --from if the captures moved\n"
-    "\n"
-    "making a site file:\n"
-    "  site --from-ontap FILE... [-o SITE]\n"
-    "         from the text of 'network interface show -fields address,role,service-policy,\n"
-    "         vserver' (table or -instance) and 'snapmirror mediator show' of both clusters\n"
-    "  site --guess CAPTURE... [-o SITE]\n"
-    "         propose one from traffic (who talks 11104/11105/3260/31784 to whom): review it\n"
-    "\n";
+/* ---- the command line: one table of options, one of commands ---- */
 
-static const char usage_options[] =
-    "audit options:\n"
-    "  -s, --site FILE        who is who: 'role NAME ADDR|CIDR...' lines (required)\n"
-    "  -r, --rules FILE       policy to use instead of the built-in rules/sm-as.rules\n"
-    "  -d, --db FILE          append the run to this SQLite file (default: in memory)\n"
-    "  -f, --filter BPF       only packets matching this tcpdump filter\n"
-    "      --format FMT       text (default), json (SPEC section 5), csv or html (one\n"
-    "                         self-contained page: flow matrix, findings, timelines)\n"
-    "  -o, --output FILE      write the report there instead of stdout\n"
-    "      --max-sessions N   bound of the session table (default 262144)\n"
-    "      --tcp-timeout SEC  idle timeout of open TCP sessions (default 3600)\n"
-    "      --udp-timeout SEC  idle timeout of UDP and ICMP sessions (default 60)\n"
-    "      --no-payload       skip stream reassembly and protocol checks (faster; no\n"
-    "                         protocol-mismatch findings, no capture-loss count)\n"
-    "  -q, --quiet            no progress line\n"
-    "\n"
-    "live options (with -s -r -d -f -o --format and the table options above):\n"
-    "  -i, --interface IFACE  where to capture ('any' = every interface)\n"
-    "      --duration SEC     end the run after SEC seconds (default: until Ctrl-C/SIGTERM)\n"
-    "      --snaplen BYTES    bytes kept per packet (default 262144)\n"
-    "      --buffer MB        kernel capture buffer (default 32); raise it if drops appear\n"
-    "      --immediate        hand over each packet at once (more CPU, less latency)\n"
-    "      --no-promisc       do not put the interface in promiscuous mode\n"
-    "      --alert-after SEC  log an expected SYN unanswered this long (default 5)\n"
-    "      --checkpoint SEC   write open sessions to the database this often (default 10):\n"
-    "                         a killed run loses at most that much\n"
-    "      --report-every SEC rewrite the -o report this often while running\n"
-    "      --json-lines       print each finding as one JSON line on stdout (for a SIEM);\n"
-    "                         the report then goes only to -o\n"
-    "  -Z, --user USER        parse packets as USER once the interface and files are open\n"
-    "                         (default as root: $SUDO_USER, else tcpdump, else nobody;\n"
-    "                         'root' keeps root)\n"
-    "      --chroot DIR       also change root to DIR after opening everything\n"
-    "  -w, --ring-dir DIR     keep the raw packets in rotating pcap files in DIR\n"
-    "      --ring-size MB     size of one ring file (default 100)\n"
-    "      --ring-files N     ring files kept (default 10; the oldest is deleted)\n"
-    "\n"
-    "exit status: 0 no finding, 1 findings (missing expected flow or unexpected traffic),\n"
-    "             2 usage or configuration error, 3 runtime error (capture or database)\n"
-    "\n"
-    "examples:\n"
-    "  smaudit check -s site.conf\n"
-    "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
-    "  smaudit report -d incident.db --format json -o run.json\n"
-    "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
-    "  smaudit report -d incident.db --format html -o incident.html\n"
-    "  smaudit timeline -d incident.db --pair 10.10.0.21 10.30.0.5 --gap 60\n"
-    "  smaudit diff -d incident.db 1 2\n"
-    "  smaudit extract -d incident.db --finding 3 -o finding3.pcap\n"
-    "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
-    "--report-every 60 -o live.txt\n";
+struct command;
+static int cmd_audit(int argc, char **argv, const struct command *cmd);
+static int cmd_live(int argc, char **argv, const struct command *cmd);
+static int cmd_check(int argc, char **argv, const struct command *cmd);
+static int cmd_report(int argc, char **argv, const struct command *cmd);
+static int cmd_query(int argc, char **argv, const struct command *cmd);
+static int cmd_timeline(int argc, char **argv, const struct command *cmd);
+static int cmd_diff(int argc, char **argv, const struct command *cmd);
+static int cmd_extract(int argc, char **argv, const struct command *cmd);
+static int cmd_site(int argc, char **argv, const struct command *cmd);
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("smaudit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'smaudit --help' for more information.\n", stderr);
-	return SM_EXIT_USAGE;
-}
-
-static int
-fail(enum sm_err e, const struct sm_errbuf *eb)
-{
-	fprintf(stderr, "smaudit: %s\n", eb->msg[0] ? eb->msg : sm_strerror(e));
-	return sm_exit_status(e);
-}
-
-enum {
+enum opt_id {
 	OPT_FORMAT = 256,
+	OPT_RULES,
 	OPT_RUN,
 	OPT_HOST,
 	OPT_PORT,
@@ -180,6 +80,7 @@ enum {
 	OPT_RING_SIZE,
 	OPT_RING_FILES,
 	OPT_NO_PAYLOAD,
+	OPT_STRICT,
 	OPT_PAIR,
 	OPT_GAP,
 	OPT_FINDING,
@@ -189,59 +90,316 @@ enum {
 	OPT_GUESS,
 };
 
-static const struct option long_opts[] = {
-    {"site", required_argument, NULL, 's'},
-    {"rules", required_argument, NULL, 'r'},
-    {"db", required_argument, NULL, 'd'},
-    {"filter", required_argument, NULL, 'f'},
-    {"output", required_argument, NULL, 'o'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"run", required_argument, NULL, OPT_RUN},
-    {"host", required_argument, NULL, OPT_HOST},
-    {"port", required_argument, NULL, OPT_PORT},
-    {"since", required_argument, NULL, OPT_SINCE},
-    {"until", required_argument, NULL, OPT_UNTIL},
-    {"class", required_argument, NULL, OPT_CLASS},
-    {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
-    {"tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT},
-    {"udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT},
-    {"limit", required_argument, NULL, OPT_LIMIT},
-    {"interface", required_argument, NULL, 'i'},
-    {"user", required_argument, NULL, 'Z'},
-    {"ring-dir", required_argument, NULL, 'w'},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
-    {"buffer", required_argument, NULL, OPT_BUFFER},
-    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
-    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
-    {"alert-after", required_argument, NULL, OPT_ALERT_AFTER},
-    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
-    {"report-every", required_argument, NULL, OPT_REPORT_EVERY},
-    {"json-lines", no_argument, NULL, OPT_JSON_LINES},
-    {"chroot", required_argument, NULL, OPT_CHROOT},
-    {"ring-size", required_argument, NULL, OPT_RING_SIZE},
-    {"ring-files", required_argument, NULL, OPT_RING_FILES},
-    {"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
-    {"pair", required_argument, NULL, OPT_PAIR},
-    {"gap", required_argument, NULL, OPT_GAP},
-    {"finding", required_argument, NULL, OPT_FINDING},
-    {"session", required_argument, NULL, OPT_SESSION},
-    {"from", required_argument, NULL, OPT_FROM},
-    {"from-ontap", no_argument, NULL, OPT_FROM_ONTAP},
-    {"guess", no_argument, NULL, OPT_GUESS},
-    {NULL, 0, NULL, 0},
+/* One option: its names, its argument and what it does (shown by COMMAND --help). */
+struct opt_def {
+	int id; /* the short letter, or an OPT_ value */
+	const char *name;
+	const char *arg; /* NULL: takes no argument */
+	const char *help;
 };
 
+static const struct opt_def opt_defs[] = {
+    {'s', "site", "FILE", "who is who: 'role NAME ADDR|CIDR...' lines (required)"},
+    {OPT_RULES, "rules", "FILE", "policy to use instead of the built-in rules/sm-as.rules"},
+    {'r', "read", "CAPTURE",
+     "read this pcap/pcapng file or directory ('-' = stdin); may be\n"
+     "given more than once, bare arguments are captures too"},
+    {'d', "db", "DB",
+     "the SQLite database file (audit, live: the run is appended; without\n"
+     "-d it is kept in memory)"},
+    {'f', "filter", "BPF",
+     "only packets matching this tcpdump filter; expected flows it\n"
+     "excludes get the verdict 'filtered', never 'missing'"},
+    {'o', "output", "FILE", "write there instead of stdout (written whole, then renamed)"},
+    {OPT_FORMAT, "format", "FMT", "text (default), json, csv or html (one self-contained page)"},
+    {OPT_STRICT, "strict", NULL,
+     "an intermittent failure (some attempts of a working flow\n"
+     "failed) is a finding too: exit status 1"},
+    {'q', "quiet", NULL, "no progress line"},
+    {OPT_MAX_SESSIONS, "max-sessions", "N", "bound of the session table (default 262144)"},
+    {OPT_TCP_TIMEOUT, "tcp-timeout", "SEC", "idle timeout of open TCP sessions (default 3600)"},
+    {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)"},
+    {OPT_NO_PAYLOAD, "no-payload", NULL,
+     "skip stream reassembly and protocol checks (faster; no\n"
+     "protocol-mismatch findings, no capture-loss count)"},
+    {'i', "interface", "IFACE", "where to capture ('any' = every interface)"},
+    {OPT_DURATION, "duration", "SEC", "end the run after SEC seconds (default: until Ctrl-C)"},
+    {OPT_SNAPLEN, "snaplen", "BYTES", "bytes kept per packet (default 262144)"},
+    {OPT_BUFFER, "buffer", "MB", "kernel capture buffer (default 32); raise it if drops appear"},
+    {OPT_IMMEDIATE, "immediate", NULL, "hand over each packet at once (more CPU, less latency)"},
+    {OPT_NO_PROMISC, "no-promisc", NULL, "do not put the interface in promiscuous mode"},
+    {OPT_ALERT_AFTER, "alert-after", "SEC", "log an expected SYN unanswered this long (default 5)"},
+    {OPT_CHECKPOINT, "checkpoint", "SEC",
+     "write open sessions to the database this often\n"
+     "(default 10): a killed run loses at most that much"},
+    {OPT_REPORT_EVERY, "report-every", "SEC", "rewrite the -o report this often while running"},
+    {OPT_JSON_LINES, "json-lines", NULL,
+     "print each finding as one JSON line on stdout (for a\n"
+     "SIEM); the report then goes only to -o"},
+    {'Z', "user", "USER",
+     "parse packets as USER once the interface and files are open\n"
+     "(default as root: $SUDO_USER, else tcpdump, else nobody;\n"
+     "'root' keeps root)"},
+    {OPT_CHROOT, "chroot", "DIR", "also change root to DIR after opening everything"},
+    {'w', "ring-dir", "DIR", "keep the raw packets in rotating pcap files in DIR"},
+    {OPT_RING_SIZE, "ring-size", "MB", "size of one ring file (default 100)"},
+    {OPT_RING_FILES, "ring-files", "N", "ring files kept (default 10; the oldest is deleted)"},
+    {OPT_RUN, "run", "ID", "the run to use (default: the latest)"},
+    {OPT_HOST, "host", "ADDR", "sessions from or to this address"},
+    {OPT_PORT, "port", "N", "sessions to or from this port"},
+    {OPT_SINCE, "since", "T", "sessions active at or after T (UNIX seconds)"},
+    {OPT_UNTIL, "until", "T", "sessions active at or before T (UNIX seconds)"},
+    {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored"},
+    {OPT_LIMIT, "limit", "N", "at most N sessions"},
+    {OPT_PAIR, "pair", "A B", "only the flows between addresses A and B (either way)"},
+    {OPT_GAP, "gap", "SEC", "the shortest silence reported (default 30; e.g. 2.5)"},
+    {OPT_FINDING, "finding", "N", "the packets behind finding N (the id in the report)"},
+    {OPT_SESSION, "session", "N", "the packets of session N (the id from smaudit query)"},
+    {OPT_FROM, "from", "CAPTURE|DIR", "where the run's capture files are now, if they moved"},
+    {OPT_FROM_ONTAP, "from-ontap", NULL, "FILE... are ONTAP command output"},
+    {OPT_GUESS, "guess", NULL, "FILE... are captures: propose roles from SM-as traffic"},
+    {'h', "help", NULL, "this help"},
+};
+
+#define N_OPT_DEFS   (sizeof(opt_defs) / sizeof(opt_defs[0]))
+#define MAX_CMD_OPTS 40
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, const struct command *cmd);
+	const char *synopsis; /* after "smaudit NAME " */
+	const char *summary;
+	int opts[MAX_CMD_OPTS]; /* the options it takes (0 ends the list; -h is implied) */
+	const char *examples;
+	bool captures; /* takes captures: -r FILE and bare arguments */
+};
+
+static const struct command commands[] = {
+    {"audit",
+     cmd_audit,
+     "-s SITE [--rules RULES] [-d DB] [-f BPF] [--strict] [--format FMT] [-o OUT] "
+     "[-r] CAPTURE|DIR...",
+     "Reads pcap/pcapng files (a directory = every capture in it; - = stdin) as one\n"
+     "timeline, classifies every session against the policy, stores the run and prints\n"
+     "the report: expected flows missing, unanswered or rejected, unexpected traffic on\n"
+     "the intercluster LIFs, protocol mismatches.",
+     {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, 'o', 'q', OPT_MAX_SESSIONS,
+      OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
+     "  smaudit audit -s site.conf -r span.pcapng\n"
+     "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
+     "  smaudit audit -s site.conf -f 'vlan 20' --format json -o run.json -r span.pcap\n"
+     "  smaudit audit -s site.conf --rules my-sm-as.rules --strict /captures/\n",
+     true},
+    {"live",
+     cmd_live,
+     "-s SITE [--rules RULES] -i IFACE [-d DB] [-f BPF] [--duration SEC] [-Z USER] ...",
+     "Audits a span/mirror port or interface as traffic passes; problems are logged as\n"
+     "they show, the report is printed when the run ends (Ctrl-C, SIGTERM or --duration).",
+     {'s',
+      OPT_RULES,
+      'i',
+      'd',
+      'f',
+      OPT_STRICT,
+      OPT_FORMAT,
+      'o',
+      'q',
+      OPT_DURATION,
+      OPT_SNAPLEN,
+      OPT_BUFFER,
+      OPT_IMMEDIATE,
+      OPT_NO_PROMISC,
+      OPT_ALERT_AFTER,
+      OPT_CHECKPOINT,
+      OPT_REPORT_EVERY,
+      OPT_JSON_LINES,
+      'Z',
+      OPT_CHROOT,
+      'w',
+      OPT_RING_SIZE,
+      OPT_RING_FILES,
+      OPT_MAX_SESSIONS,
+      OPT_TCP_TIMEOUT,
+      OPT_UDP_TIMEOUT,
+      OPT_NO_PAYLOAD},
+     "  smaudit live -s site.conf -i eth1 -d span.db --duration 600\n"
+     "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
+     "--report-every 60 -o live.txt\n",
+     false},
+    {"check",
+     cmd_check,
+     "-s SITE [--rules RULES]",
+     "Validates the site and rules files and prints every flow the site must show.",
+     {'s', OPT_RULES, 'r'},
+     "  smaudit check -s site.conf\n"
+     "  smaudit check -s site.conf --rules my-sm-as.rules\n",
+     false},
+    {"report",
+     cmd_report,
+     "-d DB [--run ID] [--format FMT] [-o OUT]",
+     "Renders a stored run again (default: the latest), with the same exit status.",
+     {'d', OPT_RUN, OPT_FORMAT, 'o'},
+     "  smaudit report -d incident.db\n"
+     "  smaudit report -d incident.db --run 2 --format html -o incident.html\n",
+     false},
+    {"query",
+     cmd_query,
+     "-d DB [--run ID] [--host ADDR] [--port N] [--since T] [--until T] [--class C]",
+     "Lists stored sessions (T is UNIX seconds).",
+     {'d', OPT_RUN, OPT_HOST, OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_CLASS, OPT_FORMAT, OPT_LIMIT},
+     "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
+     "  smaudit query -d incident.db --class unexpected --format csv\n",
+     false},
+    {"timeline",
+     cmd_timeline,
+     "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format text|json]",
+     "Activity of each flow in 60 time buckets and every silence of SEC seconds or more\n"
+     "with the attempts that failed in it; without --pair or --port, the flows the policy\n"
+     "expects (exit 1 when a silence is found).",
+     {'d', OPT_RUN, OPT_PAIR, OPT_PORT, OPT_GAP, OPT_FORMAT, 'o'},
+     "  smaudit timeline -d incident.db --pair 10.10.0.21 10.30.0.5 --gap 60\n"
+     "  smaudit timeline -d incident.db --port 31784 --gap 3\n",
+     false},
+    {"diff",
+     cmd_diff,
+     "-d DB RUN_A RUN_B [--format text|json]",
+     "Verdicts that changed, flows now failing or answered, flows that appeared or\n"
+     "disappeared between two runs, e.g. before and after a change window (exit 1 when\n"
+     "they differ).",
+     {'d', OPT_FORMAT, 'o'},
+     "  smaudit diff -d incident.db 1 2\n",
+     false},
+    {"extract",
+     cmd_extract,
+     "-d DB --finding N | --session N -o FILE [--from CAPTURE|DIR]...",
+     "Writes the packets behind a finding or session (and ICMP errors about them) from the\n"
+     "run's capture files to a pcap file, prints its SHA-256 and records it in the\n"
+     "database's evidence table.",
+     {'d', OPT_FINDING, OPT_SESSION, 'o', OPT_FROM},
+     "  smaudit extract -d incident.db --finding 3 -o finding3.pcap\n"
+     "  smaudit extract -d incident.db --session 812 -o s.pcap --from /archive/caps/\n",
+     false},
+    {"site",
+     cmd_site,
+     "--from-ontap FILE... | --guess CAPTURE... [-o SITE]",
+     "Makes a site file: from the text of 'network interface show -fields\n"
+     "address,role,service-policy,vserver' (table or -instance) and 'snapmirror mediator\n"
+     "show' of both clusters, or proposed from traffic (who talks 11104/11105/3260/31784\n"
+     "to whom): review it before use.",
+     {OPT_FROM_ONTAP, OPT_GUESS, 'o'},
+     "  smaudit site --from-ontap cluster-a.txt cluster-b.txt -o site.conf\n"
+     "  smaudit site --guess span.pcapng\n",
+     false},
+    {NULL, NULL, NULL, NULL, {0}, NULL, false},
+};
+
+static const struct opt_def *
+opt_def(int id)
+{
+	for (size_t i = 0; i < N_OPT_DEFS; i++)
+		if (opt_defs[i].id == id)
+			return &opt_defs[i];
+	return NULL;
+}
+
+static bool
+command_takes(const struct command *cmd, int id)
+{
+	if (id == 'h')
+		return true;
+	for (size_t i = 0; i < MAX_CMD_OPTS && cmd->opts[i] != 0; i++)
+		if (cmd->opts[i] == id)
+			return true;
+	return false;
+}
+
+static const char exit_text[] =
+    "exit status: 0 no finding, 1 findings, 2 usage or configuration error,\n"
+    "             3 runtime error (capture or database, or no site address in the capture)\n";
+
+static void
+print_command_help(FILE *out, const struct command *cmd)
+{
+	fprintf(out, "usage: smaudit %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis,
+	        cmd->summary);
+	for (size_t i = 0; i < MAX_CMD_OPTS && cmd->opts[i] != 0; i++) {
+		const struct opt_def *o = opt_def(cmd->opts[i]);
+		char names[64];
+		if (o->id < 256)
+			snprintf(names, sizeof(names), "-%c, --%s%s%s", o->id, o->name,
+			         o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(names, sizeof(names), "    --%s%s%s", o->name, o->arg ? " " : "",
+			         o->arg ? o->arg : "");
+		const char *help = o->help;
+		if (o->id == 'r' && !cmd->captures)
+			help = "the same as --rules (SPEC's 'check -s SITE -r RULES')";
+		fprintf(out, "  %-24s ", names);
+		for (const char *p = help; *p; p++) {
+			fputc(*p, out);
+			if (*p == '\n')
+				fprintf(out, "  %-24s ", "");
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "  %-24s %s\n\nexamples:\n%s\n%s", "-h, --help", "this help", cmd->examples,
+	        exit_text);
+}
+
+static void
+print_overview(FILE *out)
+{
+	fputs("usage: smaudit COMMAND [options]\n"
+	      "\n"
+	      "Audits network traffic against the port policy of NetApp SnapMirror active sync:\n"
+	      "which expected flows are missing, unanswered or rejected, and what else talks to\n"
+	      "the intercluster LIFs.\n\ncommands:\n",
+	      out);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->synopsis);
+	fputs("\n'smaudit COMMAND --help' shows a command's options and examples.\n\n"
+	      "a first audit:\n"
+	      "  smaudit check -s site.conf                  # the flows the site must show\n"
+	      "  smaudit audit -s site.conf -d incident.db -r span.pcapng\n"
+	      "  smaudit report -d incident.db --format html -o incident.html\n\n",
+	      out);
+	fputs(exit_text, out);
+}
+
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("smaudit: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'smaudit %s%s--help' for more information.\n", cmd ? cmd->name : "",
+	        cmd ? " " : "");
+	return SM_EXIT_USAGE;
+}
+
+static int
+fail(enum sm_err e, const struct sm_errbuf *eb)
+{
+	fprintf(stderr, "smaudit: %s\n", eb->msg[0] ? eb->msg : sm_strerror(e));
+	return sm_exit_status(e);
+}
+
+#define MAX_INPUTS 4096
+
 struct args {
+	const struct command *cmd;
 	const char *site, *rules, *db, *bpf, *output, *host, *class_name;
 	enum sm_format format;
 	int64_t run;
 	int port;
 	double since, until;
 	uint64_t max_sessions, tcp_timeout, udp_timeout, limit;
-	bool quiet;
+	bool quiet, strict;
+	/* captures: -r FILE and the bare arguments */
+	const char *inputs[MAX_INPUTS];
+	size_t ninputs;
 	/* live */
 	const char *iface, *user, *ring_dir, *chroot_dir;
 	double duration;
@@ -282,31 +440,113 @@ parse_time(const char *s, double *out)
 	return true;
 }
 
-/* Parses options for cmd; returns -1 on success or an exit status. */
+/* The commands that take option name; for the message about one that does not apply. */
+static void
+commands_taking(int id, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (const struct command *c = commands; c->name; c++)
+		if (command_takes(c, id) && id != 'h') {
+			if (buf[0])
+				sm_strlcat(buf, ", ", len);
+			sm_strlcat(buf, c->name, len);
+		}
+}
+
+/* An option the command does not take: name it, and the commands that do. */
 static int
-parse_args(int argc, char **argv, const char *allowed, struct args *a)
+unknown_option(const struct command *cmd, const char *arg)
+{
+	const char *name = arg;
+	while (*name == '-')
+		name++;
+	size_t n = strcspn(name, "=");
+	char users[256];
+	for (size_t i = 0; i < N_OPT_DEFS; i++) {
+		const struct opt_def *o = &opt_defs[i];
+		bool match = arg[1] == '-' ? strlen(o->name) == n && strncmp(o->name, name, n) == 0
+		                           : o->id < 256 && o->id == (unsigned char)name[0];
+		if (!match)
+			continue;
+		commands_taking(o->id, users, sizeof(users));
+		return usage_error(cmd, "option %s does not apply to '%s' (it is an option of: %s)",
+		                   arg, cmd->name, users);
+	}
+	return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+/* Parses the options of cmd; returns -1 on success or an exit status. */
+static int
+parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
 	a->port = -1;
-	int c;
-	uint64_t v;
-	optind = 1;
 	a->alert_after = 5;
 	a->checkpoint = 10;
 	a->gap = 30;
-	while ((c = getopt_long(argc, argv, "s:r:d:f:o:qhi:Z:w:", long_opts, NULL)) != -1) {
-		const char *name = NULL;
-		for (const struct option *o = long_opts; o->name; o++)
-			if (o->val == c)
-				name = o->name;
-		if (c != '?' && c != 'h' && name != NULL && strstr(allowed, name) == NULL)
-			return usage_error("option --%s does not apply to this command", name);
+
+	struct option longs[MAX_CMD_OPTS + 2];
+	/* ':' first: a missing argument is reported here, not by getopt */
+	char shorts[2 * MAX_CMD_OPTS + 4] = ":h";
+	size_t nl = 0;
+	for (size_t i = 0; i < MAX_CMD_OPTS && cmd->opts[i] != 0; i++) {
+		const struct opt_def *o = opt_def(cmd->opts[i]);
+		longs[nl++] =
+		    (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->id};
+		if (o->id < 256) {
+			char s[3] = {(char)o->id, o->arg ? ':' : '\0', '\0'};
+			sm_strlcat(shorts, s, sizeof(shorts));
+		}
+	}
+	longs[nl++] = (struct option){"help", no_argument, NULL, 'h'};
+	longs[nl] = (struct option){NULL, 0, NULL, 0};
+
+	int c;
+	uint64_t v;
+	optind = 1;
+	opterr = 0;
+	int li = -1;
+	while ((c = getopt_long(argc, argv, shorts, longs, &li)) != -1) {
+		if (li >= 0) {
+			/* getopt_long takes abbreviations ('--from' for '--from-ontap'):
+			 * an option is accepted only by its whole name */
+			const char *tok = argv[optind - 1];
+			if (longs[li].has_arg && optarg == tok && optind >= 2)
+				tok = argv[optind - 2];
+			size_t n = strcspn(tok + 2, "=");
+			if (strncmp(tok, "--", 2) != 0 || strlen(longs[li].name) != n ||
+			    strncmp(tok + 2, longs[li].name, n) != 0)
+				return unknown_option(cmd, tok);
+			li = -1;
+		}
+		const struct opt_def *od = opt_def(c);
+		const char *name = od ? od->name : "?";
 		switch (c) {
+		case '?': {
+			char shortopt[3] = {'-', (char)optopt, '\0'};
+			return unknown_option(cmd, optopt ? shortopt : argv[optind - 1]);
+		}
+		case ':':
+			return usage_error(cmd, "option %s needs an argument", argv[optind - 1]);
+		case 'h':
+			print_command_help(stdout, cmd);
+			return SM_EXIT_CLEAN;
 		case 's':
 			a->site = optarg;
 			break;
-		case 'r':
+		case OPT_RULES:
 			a->rules = optarg;
+			break;
+		case 'r':
+			if (!cmd->captures) { /* check -r RULES, as SPEC section 3 writes it */
+				a->rules = optarg;
+				break;
+			}
+			if (a->ninputs == MAX_INPUTS)
+				return usage_error(cmd, "at most %d captures (give a directory)",
+				                   MAX_INPUTS);
+			a->inputs[a->ninputs++] = optarg;
 			break;
 		case 'd':
 			a->db = optarg;
@@ -320,18 +560,17 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 		case 'q':
 			a->quiet = true;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			fputs(usage_options, stdout);
-			return SM_EXIT_CLEAN;
+		case OPT_STRICT:
+			a->strict = true;
+			break;
 		case OPT_FORMAT:
 			if (!sm_parse_format(optarg, &a->format))
 				return usage_error(
-				    "--format '%s': expected text, json, csv or html", optarg);
+				    cmd, "--format '%s': expected text, json, csv or html", optarg);
 			break;
 		case OPT_RUN:
 			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
-				return usage_error("--run '%s': expected a run id (1, 2, ...)",
+				return usage_error(cmd, "--run '%s': expected a run id (1, 2, ...)",
 				                   optarg);
 			a->run = (int64_t)v;
 			break;
@@ -340,36 +579,33 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			break;
 		case OPT_PORT:
 			if (!parse_u64(optarg, 65535, &v))
-				return usage_error("--port '%s': expected 0-65535", optarg);
+				return usage_error(cmd, "--port '%s': expected 0-65535", optarg);
 			a->port = (int)v;
 			break;
 		case OPT_SINCE:
-			if (!parse_time(optarg, &a->since))
-				return usage_error("--since '%s': expected UNIX seconds", optarg);
-			break;
 		case OPT_UNTIL:
-			if (!parse_time(optarg, &a->until))
-				return usage_error("--until '%s': expected UNIX seconds", optarg);
+			if (!parse_time(optarg, c == OPT_SINCE ? &a->since : &a->until))
+				return usage_error(cmd, "--%s '%s': expected UNIX seconds", name,
+				                   optarg);
 			break;
 		case OPT_CLASS:
 			a->class_name = optarg;
 			break;
 		case OPT_MAX_SESSIONS:
 			if (!parse_u64(optarg, 50000000, &a->max_sessions) || a->max_sessions == 0)
-				return usage_error("--max-sessions '%s': expected 1-50000000",
+				return usage_error(cmd, "--max-sessions '%s': expected 1-50000000",
 				                   optarg);
 			break;
 		case OPT_TCP_TIMEOUT:
-			if (!parse_u64(optarg, 86400 * 30, &a->tcp_timeout) || !a->tcp_timeout)
-				return usage_error("--tcp-timeout '%s': expected seconds", optarg);
-			break;
 		case OPT_UDP_TIMEOUT:
-			if (!parse_u64(optarg, 86400 * 30, &a->udp_timeout) || !a->udp_timeout)
-				return usage_error("--udp-timeout '%s': expected seconds", optarg);
+			if (!parse_u64(optarg, 86400 * 30, &v) || v == 0)
+				return usage_error(cmd, "--%s '%s': expected seconds", name,
+				                   optarg);
+			*(c == OPT_TCP_TIMEOUT ? &a->tcp_timeout : &a->udp_timeout) = v;
 			break;
 		case OPT_LIMIT:
 			if (!parse_u64(optarg, UINT32_MAX, &a->limit))
-				return usage_error("--limit '%s': expected a number", optarg);
+				return usage_error(cmd, "--limit '%s': expected a number", optarg);
 			break;
 		case 'i':
 			a->iface = optarg;
@@ -385,15 +621,18 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			break;
 		case OPT_DURATION:
 			if (!parse_time(optarg, &a->duration) || a->duration <= 0)
-				return usage_error("--duration '%s': expected seconds", optarg);
+				return usage_error(cmd, "--duration '%s': expected seconds",
+				                   optarg);
 			break;
 		case OPT_SNAPLEN:
 			if (!parse_u64(optarg, 262144, &a->snaplen) || a->snaplen < 64)
-				return usage_error("--snaplen '%s': expected 64-262144", optarg);
+				return usage_error(cmd, "--snaplen '%s': expected 64-262144",
+				                   optarg);
 			break;
 		case OPT_BUFFER:
 			if (!parse_u64(optarg, 2047, &a->buffer_mb) || a->buffer_mb == 0)
-				return usage_error("--buffer '%s': expected 1-2047 MB", optarg);
+				return usage_error(cmd, "--buffer '%s': expected 1-2047 MB",
+				                   optarg);
 			break;
 		case OPT_IMMEDIATE:
 			a->immediate = true;
@@ -420,27 +659,29 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			struct sm_addr x, y;
 			if (second == NULL || !sm_addr_parse(first, &x) ||
 			    !sm_addr_parse(second, &y))
-				return usage_error("%s", "--pair: expected two addresses, as in "
-				                         "--pair 198.18.1.21 198.18.3.5");
+				return usage_error(cmd, "%s",
+				                   "--pair: expected two addresses, as in "
+				                   "--pair 198.18.1.21 198.18.3.5");
 			sm_addr_str(&x, a->pair_a, sizeof(a->pair_a));
 			sm_addr_str(&y, a->pair_b, sizeof(a->pair_b));
 			break;
 		}
 		case OPT_GAP:
 			if (!parse_time(optarg, &a->gap) || a->gap <= 0)
-				return usage_error("--gap '%s': expected seconds (e.g. 30 or 2.5)",
-				                   optarg);
+				return usage_error(
+				    cmd, "--gap '%s': expected seconds (e.g. 30 or 2.5)", optarg);
 			break;
 		case OPT_FINDING:
 		case OPT_SESSION:
 			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
-				return usage_error("--%s '%s': expected an id (1, 2, ...)", name,
-				                   optarg);
+				return usage_error(cmd, "--%s '%s': expected an id (1, 2, ...)",
+				                   name, optarg);
 			*(c == OPT_FINDING ? &a->finding : &a->session) = (int64_t)v;
 			break;
 		case OPT_FROM:
 			if (a->nfrom == sizeof(a->from) / sizeof(a->from[0]))
-				return usage_error("%s", "--from: at most 64 (give a directory)");
+				return usage_error(cmd, "%s",
+				                   "--from: at most 64 (give a directory)");
 			a->from[a->nfrom++] = optarg;
 			break;
 		case OPT_FROM_ONTAP:
@@ -451,29 +692,39 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			break;
 		case OPT_ALERT_AFTER:
 			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
-				return usage_error("--alert-after '%s': expected seconds", optarg);
+				return usage_error(cmd, "--alert-after '%s': expected seconds",
+				                   optarg);
 			break;
 		case OPT_CHECKPOINT:
 			if (!parse_u64(optarg, 86400, &a->checkpoint) || a->checkpoint == 0)
-				return usage_error("--checkpoint '%s': expected seconds", optarg);
+				return usage_error(cmd, "--checkpoint '%s': expected seconds",
+				                   optarg);
 			break;
 		case OPT_REPORT_EVERY:
 			if (!parse_u64(optarg, 86400 * 30, &a->report_every) || !a->report_every)
-				return usage_error("--report-every '%s': expected seconds", optarg);
+				return usage_error(cmd, "--report-every '%s': expected seconds",
+				                   optarg);
 			break;
 		case OPT_RING_SIZE:
 			if (!parse_u64(optarg, 1u << 20, &a->ring_mb) || a->ring_mb == 0)
-				return usage_error("--ring-size '%s': expected MB", optarg);
+				return usage_error(cmd, "--ring-size '%s': expected MB", optarg);
 			break;
 		case OPT_RING_FILES:
 			if (!parse_u64(optarg, 100000, &a->ring_files) || a->ring_files == 0)
-				return usage_error("--ring-files '%s': expected a count", optarg);
+				return usage_error(cmd, "--ring-files '%s': expected a count",
+				                   optarg);
 			break;
 		default:
-			fputs("Try 'smaudit --help' for more information.\n", stderr);
-			return SM_EXIT_USAGE;
+			return usage_error(cmd, "option %s is not handled", argv[optind - 1]);
 		}
 	}
+	if (cmd->captures)
+		for (int i = optind; i < argc; i++) {
+			if (a->ninputs == MAX_INPUTS)
+				return usage_error(cmd, "at most %d captures (give a directory)",
+				                   MAX_INPUTS);
+			a->inputs[a->ninputs++] = argv[i];
+		}
 	return -1;
 }
 
@@ -484,8 +735,9 @@ load_config(const struct args *a, struct sm_site *site, struct sm_rules *rules)
 	struct sm_errbuf eb = {""};
 	enum sm_err e;
 	if (a->site == NULL)
-		return usage_error("%s", "-s SITE is required: the file that says which "
-		                         "addresses are the intercluster LIFs, Mediator, ...");
+		return usage_error(a->cmd, "%s",
+		                   "-s SITE is required: the file that says which "
+		                   "addresses are the intercluster LIFs, Mediator, ...");
 	if (a->rules != NULL)
 		e = sm_rules_load(a->rules, rules, &eb);
 	else
@@ -524,22 +776,34 @@ close_output(FILE *f, const char *path, const char *tmp, bool ok)
 	return 0;
 }
 
-static int
-render(struct sm_store *st, int64_t run, const struct args *a)
-{
+/* Where a report goes: stdout, or -o FILE written as FILE.tmp.PID and renamed at the end. */
+struct report_out {
+	FILE *f;
 	char tmp[4096];
+};
+
+/* Opens the report destination (before any packet is read); -1 or an exit status. */
+static int
+report_out_open(const struct args *a, struct report_out *ro)
+{
+	ro->f = open_output(a->output, ro->tmp, sizeof(ro->tmp));
+	if (ro->f != NULL)
+		return -1;
+	fprintf(stderr, "smaudit: %s: cannot write the report: %s\n", a->output, strerror(errno));
+	return SM_EXIT_RUNTIME;
+}
+
+/* Renders run into ro and closes it (the file is kept only when all went well). */
+static int
+render(struct sm_store *st, int64_t run, const struct args *a, struct report_out *ro)
+{
 	struct sm_errbuf eb = {""};
-	FILE *out = open_output(a->output, tmp, sizeof(tmp));
-	if (out == NULL) {
-		fprintf(stderr, "smaudit: %s: cannot write the report: %s\n", a->output,
-		        strerror(errno));
-		return SM_EXIT_RUNTIME;
-	}
 	struct sm_report_summary sum;
-	enum sm_err e = sm_report_render(st, run, a->format, out, &sum, &eb);
-	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
+	enum sm_err e = sm_report_render(st, run, a->format, ro->f, &sum, &eb);
+	if (close_output(ro->f, a->output, ro->tmp, e == SM_OK) != 0 && e == SM_OK)
 		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the report: %s",
 		             a->output ? a->output : "stdout", strerror(errno));
+	ro->f = NULL;
 	if (e != SM_OK)
 		return fail(e, &eb);
 	return sm_report_exit(&sum);
@@ -574,27 +838,31 @@ pipeline_opts(const struct args *a, const struct sm_rules *rules, const struct s
 }
 
 static int
-cmd_audit(int argc, char **argv)
+cmd_audit(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv,
-	                    "site rules db filter output quiet format max-sessions tcp-timeout "
-	                    "udp-timeout no-payload",
-	                    &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
-	if (optind >= argc)
-		return usage_error("%s", "audit needs at least one capture file or directory");
+	if (a.ninputs == 0)
+		return usage_error(
+		    cmd, "%s", "audit needs at least one capture: -r FILE, a file or a directory");
 	struct sm_site site;
 	struct sm_rules rules;
 	if ((rc = load_config(&a, &site, &rules)) >= 0)
 		return rc;
+	struct report_out ro;
+	if ((rc = report_out_open(&a, &ro)) >= 0) {
+		sm_rules_free(&rules);
+		sm_site_free(&site);
+		return rc;
+	}
 	catch_stop_signals();
 
 	struct sm_audit_opts o;
 	memset(&o, 0, sizeof(o));
-	o.inputs = (const char *const *)&argv[optind];
-	o.ninputs = (size_t)(argc - optind);
+	o.inputs = a.inputs;
+	o.ninputs = a.ninputs;
 	o.bpf = a.bpf;
 	pipeline_opts(&a, &rules, &site, &o.pipeline);
 	o.progress = !a.quiet && isatty(STDERR_FILENO);
@@ -606,13 +874,14 @@ cmd_audit(int argc, char **argv)
 	int64_t run = 0;
 	enum sm_err e = sm_audit_run(&o, &st, &run, &eb);
 	if (e != SM_OK) {
+		close_output(ro.f, a.output, ro.tmp, false);
 		rc = fail(e, &eb);
 	} else {
 		if (stop_requested)
 			fprintf(stderr,
 			        "smaudit: interrupted: run %lld stored with what was read\n",
 			        (long long)run);
-		rc = render(st, run, &a);
+		rc = render(st, run, &a, &ro);
 	}
 	sm_store_close(st);
 	sm_rules_free(&rules);
@@ -621,25 +890,32 @@ cmd_audit(int argc, char **argv)
 }
 
 static int
-cmd_live(int argc, char **argv)
+cmd_live(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv,
-	                    "site rules db filter output quiet format max-sessions tcp-timeout "
-	                    "udp-timeout interface user ring-dir chroot duration snaplen buffer "
-	                    "immediate no-promisc json-lines alert-after checkpoint report-every "
-	                    "ring-size ring-files no-payload",
-	                    &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
-		return usage_error("live reads an interface (-i), not files ('%s'); use 'smaudit "
+		return usage_error(cmd,
+		                   "live reads an interface (-i), not files ('%s'); use 'smaudit "
 		                   "audit' for captures",
 		                   argv[optind]);
 	if (a.iface == NULL)
-		return usage_error("%s", "live needs -i IFACE (e.g. the span port; 'any' for all)");
+		return usage_error(cmd, "%s",
+		                   "live needs -i IFACE (e.g. the span port; 'any' for all)");
 	if (a.report_every && (a.output == NULL || strcmp(a.output, "-") == 0))
-		return usage_error("%s", "--report-every needs -o FILE to rewrite");
+		return usage_error(cmd, "%s", "--report-every needs -o FILE to rewrite");
+	if (a.chroot_dir != NULL) { /* checked before anything is opened or stored */
+		struct stat sb;
+		const char *why = stat(a.chroot_dir, &sb) != 0 ? strerror(errno)
+		                  : !S_ISDIR(sb.st_mode)       ? "not a directory"
+		                                               : NULL;
+		if (why != NULL) {
+			fprintf(stderr, "smaudit: --chroot %s: %s\n", a.chroot_dir, why);
+			return SM_EXIT_RUNTIME;
+		}
+	}
 	struct sm_site site;
 	struct sm_rules rules;
 	if ((rc = load_config(&a, &site, &rules)) >= 0)
@@ -689,14 +965,14 @@ cmd_live(int argc, char **argv)
 }
 
 static int
-cmd_check(int argc, char **argv)
+cmd_check(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "site rules", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
-		return usage_error("check takes no capture ('%s')", argv[optind]);
+		return usage_error(cmd, "check takes no capture ('%s')", argv[optind]);
 	struct sm_site site;
 	struct sm_rules rules;
 	if ((rc = load_config(&a, &site, &rules)) >= 0)
@@ -750,8 +1026,9 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 {
 	struct sm_errbuf eb = {""};
 	if (a->db == NULL)
-		return usage_error("%s", "-d DB is required: the database written by "
-		                         "'smaudit audit -d DB'");
+		return usage_error(a->cmd, "%s",
+		                   "-d DB is required: the database written by "
+		                   "'smaudit audit -d DB'");
 	if (access(a->db, F_OK) != 0) {
 		fprintf(stderr, "smaudit: %s: no such database\n", a->db);
 		return SM_EXIT_RUNTIME;
@@ -773,17 +1050,19 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 }
 
 static int
-cmd_report(int argc, char **argv)
+cmd_report(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "db run format output", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	struct sm_store *st;
 	int64_t run;
 	if ((rc = open_db(&a, &st, &run)) >= 0)
 		return rc;
-	rc = render(st, run, &a);
+	struct report_out ro;
+	if ((rc = report_out_open(&a, &ro)) < 0)
+		rc = render(st, run, &a, &ro);
 	sm_store_close(st);
 	return rc;
 }
@@ -813,21 +1092,22 @@ print_session(void *ctx, const struct sm_session_row *r)
 }
 
 static int
-cmd_query(int argc, char **argv)
+cmd_query(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "db run host port since until class format limit", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	if (a.class_name != NULL && strcmp(a.class_name, "expected") &&
 	    strcmp(a.class_name, "optional") && strcmp(a.class_name, "allowed") &&
 	    strcmp(a.class_name, "unexpected") && strcmp(a.class_name, "unmonitored"))
-		return usage_error("--class '%s': expected expected, optional, allowed, "
+		return usage_error(cmd,
+		                   "--class '%s': expected expected, optional, allowed, "
 		                   "unexpected or unmonitored",
 		                   a.class_name);
 	struct sm_addr tmp;
 	if (a.host != NULL && !sm_addr_parse(a.host, &tmp))
-		return usage_error("--host '%s': expected an IPv4 or IPv6 address", a.host);
+		return usage_error(cmd, "--host '%s': expected an IPv4 or IPv6 address", a.host);
 	char canon[SM_ADDRSTRLEN];
 	if (a.host != NULL)
 		a.host = sm_addr_str(&tmp, canon, sizeof(canon));
@@ -867,7 +1147,7 @@ forensic_open(const struct args *a, struct sm_store **st, int64_t *run, FILE **o
               size_t len)
 {
 	if (a->format == FMT_CSV || a->format == FMT_HTML)
-		return usage_error("%s", "--format: this command writes text or json");
+		return usage_error(a->cmd, "%s", "--format: this command writes text or json");
 	int rc = open_db(a, st, run);
 	if (rc >= 0)
 		return rc;
@@ -890,14 +1170,14 @@ finish_output(const struct args *a, FILE *out, const char *tmp, enum sm_err e, s
 }
 
 static int
-cmd_timeline(int argc, char **argv)
+cmd_timeline(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "db run pair port gap format output", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
-		return usage_error("timeline: unexpected argument '%s'", argv[optind]);
+		return usage_error(cmd, "timeline: unexpected argument '%s'", argv[optind]);
 	struct sm_store *st;
 	int64_t run;
 	char tmp[4096];
@@ -922,19 +1202,19 @@ cmd_timeline(int argc, char **argv)
 }
 
 static int
-cmd_diff(int argc, char **argv)
+cmd_diff(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "db format output", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	uint64_t ids[2];
 	if (argc - optind != 2)
-		return usage_error("%s",
+		return usage_error(cmd, "%s",
 		                   "diff: expected two run ids: smaudit diff -d DB RUN_A RUN_B");
 	for (int i = 0; i < 2; i++)
 		if (!parse_u64(argv[optind + i], INT64_MAX, &ids[i]) || ids[i] == 0)
-			return usage_error("diff: '%s' is not a run id (1, 2, ...)",
+			return usage_error(cmd, "diff: '%s' is not a run id (1, 2, ...)",
 			                   argv[optind + i]);
 	struct sm_store *st;
 	int64_t run;
@@ -953,19 +1233,20 @@ cmd_diff(int argc, char **argv)
 }
 
 static int
-cmd_extract(int argc, char **argv)
+cmd_extract(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "db finding session from output", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	if (optind < argc)
-		return usage_error("extract: unexpected argument '%s'", argv[optind]);
+		return usage_error(cmd, "extract: unexpected argument '%s'", argv[optind]);
 	if ((a.finding > 0) == (a.session > 0))
-		return usage_error("%s", "extract: give one of --finding N (ids in the report) or "
-		                         "--session N (ids from smaudit query)");
+		return usage_error(cmd, "%s",
+		                   "extract: give one of --finding N (ids in the report) or "
+		                   "--session N (ids from smaudit query)");
 	if (a.output == NULL || strcmp(a.output, "-") == 0)
-		return usage_error("%s", "extract: -o FILE is required (the evidence pcap)");
+		return usage_error(cmd, "%s", "extract: -o FILE is required (the evidence pcap)");
 	struct sm_store *st;
 	int64_t run;
 	if ((rc = open_db(&a, &st, &run)) >= 0)
@@ -997,15 +1278,16 @@ cmd_extract(int argc, char **argv)
 }
 
 static int
-cmd_site(int argc, char **argv)
+cmd_site(int argc, char **argv, const struct command *cmd)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "from-ontap guess output", &a);
+	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
 	if (a.from_ontap == a.guess || optind >= argc)
-		return usage_error("%s", "site: smaudit site --from-ontap FILE... or smaudit site "
-		                         "--guess CAPTURE... [-o SITE]");
+		return usage_error(cmd, "%s",
+		                   "site: smaudit site --from-ontap FILE... or smaudit site "
+		                   "--guess CAPTURE... [-o SITE]");
 	const char *const *in = (const char *const *)argv + optind;
 	size_t n = (size_t)(argc - optind);
 	char *text = NULL;
@@ -1041,37 +1323,29 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("%s", "missing command (audit, live, check, report, query, "
-		                         "timeline, diff, extract or site)");
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		fputs(usage_text, stdout);
-		fputs(usage_options, stdout);
+		return usage_error(NULL, "%s",
+		                   "missing command (audit, live, check, report, query, timeline, "
+		                   "diff, extract or site)");
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+		if (argc > 2 && strcmp(name, "help") == 0)
+			for (const struct command *c = commands; c->name; c++)
+				if (strcmp(c->name, argv[2]) == 0) {
+					print_command_help(stdout, c);
+					return SM_EXIT_CLEAN;
+				}
+		print_overview(stdout);
 		return SM_EXIT_CLEAN;
 	}
-	if (strcmp(cmd, "--version") == 0) {
+	if (strcmp(name, "--version") == 0) {
 		printf("smaudit %s\n", SMAUDIT_VERSION);
 		return SM_EXIT_CLEAN;
 	}
-	if (strcmp(cmd, "audit") == 0)
-		return cmd_audit(argc - 1, argv + 1);
-	if (strcmp(cmd, "check") == 0)
-		return cmd_check(argc - 1, argv + 1);
-	if (strcmp(cmd, "report") == 0)
-		return cmd_report(argc - 1, argv + 1);
-	if (strcmp(cmd, "query") == 0)
-		return cmd_query(argc - 1, argv + 1);
-	if (strcmp(cmd, "live") == 0)
-		return cmd_live(argc - 1, argv + 1);
-	if (strcmp(cmd, "timeline") == 0)
-		return cmd_timeline(argc - 1, argv + 1);
-	if (strcmp(cmd, "diff") == 0)
-		return cmd_diff(argc - 1, argv + 1);
-	if (strcmp(cmd, "extract") == 0)
-		return cmd_extract(argc - 1, argv + 1);
-	if (strcmp(cmd, "site") == 0)
-		return cmd_site(argc - 1, argv + 1);
-	return usage_error("unknown command '%s' (expected audit, live, check, report, query, "
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c->run(argc - 1, argv + 1, c);
+	return usage_error(NULL,
+	                   "unknown command '%s' (expected audit, live, check, report, query, "
 	                   "timeline, diff, extract or site)",
-	                   cmd);
+	                   name);
 }

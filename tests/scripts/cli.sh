@@ -30,7 +30,8 @@ check "bad option value" 2 "--format 'xml': expected text, json, csv or html" "$
 printf 'role ic-a 10.0.0.1\nrole ic-b 10.0.0.999\n' >"$work/bad.conf"
 check "site error has file:line:col" 2 "bad.conf:2:11: '10.0.0.999': not an IPv4 or IPv6 address" "$bin" audit -s "$work/bad.conf" pcaps/healthy.pcap
 printf 'expect tcp/11104 ic-a -> ic-b\n' >"$work/bad.rules"
-check "rules error has file:line:col" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S -r "$work/bad.rules"
+check "rules error has file:line:col" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S --rules "$work/bad.rules"
+check "check -r RULES (SPEC section 3)" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S -r "$work/bad.rules"
 check "missing site file" 2 "nope.conf: cannot open" "$bin" audit -s "$work/nope.conf" pcaps/healthy.pcap
 check "unreadable capture is exit 3" 3 "nothing.pcap: cannot open capture" "$bin" audit -q -s $S "$work/nothing.pcap"
 echo "not a capture" >"$work/junk.pcap"
@@ -111,5 +112,35 @@ if grep -q "run 1 (audit, interrupted)" "$work/int.out" && [ "$(sqlite3 "$work/i
 else
 	echo "FAIL Ctrl-C: run not stored as interrupted"; head -5 "$work/int.out"; fail=$((fail + 1))
 fi
+# every option belongs to its commands; -r reads a capture, --rules names the policy
+check "-r reads a capture" 0 "SUMMARY: 32 expected, 32 ok" "$bin" audit -q -s $S -r pcaps/healthy.pcap
+check "-r twice and a bare capture" 1 "source   pcaps/dropped.pcap" "$bin" audit -q -s $S -r pcaps/dropped.pcap -r pcaps/unexpected.pcap pcaps/healthy.pcap
+check "--rules with -r" 0 "SUMMARY: 32 expected" "$bin" audit -q -s $S --rules rules/sm-as.rules -r pcaps/healthy.pcap
+check "audit --session is refused" 2 "option --session does not apply to 'audit' \(it is an option of: extract\)" "$bin" audit -q -s $S --session 5 pcaps/healthy.pcap
+check "live --port is refused" 2 "option --port does not apply to 'live'" "$bin" live -s $S -i lo --port 5
+check "site --from is refused (no abbreviation of --from-ontap)" 2 "option --from does not apply to 'site'" "$bin" site --from tests/ontap/cluster-a.txt
+check "abbreviated option is refused" 2 "unknown option '--form'" "$bin" audit -q -s $S --form json pcaps/healthy.pcap
+check "unknown short option" 2 "unknown option '-x'" "$bin" audit -q -s $S -x pcaps/healthy.pcap
+check "missing option argument" 2 "option -s needs an argument" "$bin" audit -s
+check "audit --help is audit's" 0 "usage: smaudit audit .*--strict" "$bin" audit --help
+out=$("$bin" audit --help)
+if grep -q -- "--interface\|--finding\|--ring-dir" <<<"$out" || ! grep -q "^examples:" <<<"$out" || [ "$(wc -l <<<"$out")" -gt 45 ]; then
+	echo "FAIL audit --help shows other commands' options or no examples"; fail=$((fail + 1))
+else pass=$((pass + 1)); fi
+check "help COMMAND" 0 "usage: smaudit extract .*--finding" "$bin" help extract
+check "overview names every command" 0 "timeline" "$bin" --help
+# outputs are checked before the first packet: a capture that never ends cannot delay the error
+# (a FIFO whose writer keeps it open: reading it to the end would take 20 s)
+for what in "-o /missing/dir/r.txt:cannot write the report" "-d /missing/dir/r.db:cannot open database"; do
+	opt=${what%%:*}
+	mkfifo "$work/slow.fifo"
+	(cat pcaps/healthy.pcap; sleep 20) >"$work/slow.fifo" &
+	writer=$!
+	check "$opt fails before the first packet" 3 "${what#*:}" timeout 5 "$bin" audit -q -s $S $opt "$work/slow.fifo"
+	pkill -P $writer 2>/dev/null; kill $writer 2>/dev/null; wait $writer 2>/dev/null
+	rm -f "$work/slow.fifo"
+done
+check "--chroot that is not a directory" 3 "--chroot /etc/passwd: not a directory" "$bin" live -q -s $S -i lo --chroot /etc/passwd --duration 1
+check "-w that cannot be made" 3 "/missing/ring: cannot create the ring directory" "$bin" live -q -s $S -i lo -w /missing/ring --duration 1
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

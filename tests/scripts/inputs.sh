@@ -41,7 +41,7 @@ PY
 
 # --- a rule purpose that looks like SQL stays text ---
 sed 's/"iSCSI LUN consensus"/"iSCSI'"'"'); DELETE FROM runs; -- it'"'"'s \\\\ fine"/' rules/sm-as.rules >"$work/odd.rules"
-"$bin" audit -q -s $S -r "$work/odd.rules" -d "$work/rules.db" pcaps/healthy.pcap >/dev/null
+"$bin" audit -q -s $S --rules "$work/odd.rules" -d "$work/rules.db" pcaps/healthy.pcap >/dev/null
 n=$(sqlite3 "$work/rules.db" "SELECT count(*) FROM runs")
 p=$(sqlite3 "$work/rules.db" "SELECT DISTINCT purpose FROM expected WHERE port = 3260 AND src_role = 'ic-a'")
 [ "$n" = 1 ] && [ "$p" = "iSCSI'); DELETE FROM runs; -- it's \\\\ fine" ] && ok || bad "SQL-looking purpose: runs=$n purpose=[$p]"
