@@ -133,6 +133,16 @@ sources_json(const struct sm_capture *c)
 	return buf;
 }
 
+/* The policy asks whether the capture filter lets a flow be seen. */
+static bool
+flow_visible(void *ctx, uint8_t proto, const struct sm_addr *src, const struct sm_addr *dst,
+             uint16_t dport)
+{
+	struct sm_pipeline *pl = ctx;
+	struct sm_flow_probe f = {proto, *src, *dst, dport};
+	return sm_capture_filter_keeps(pl->capture, &f);
+}
+
 /* Sources, counters, verdicts, findings and coverage of the run, from policy. */
 static enum sm_err
 store_results(struct sm_pipeline *pl, struct sm_policy *policy)
@@ -262,8 +272,10 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		goto out;
 	pl->policy = sm_policy_new(o->rules, o->site);
 	struct sm_session_opts so = o->sessions;
-	if (pl->policy != NULL)
+	if (pl->policy != NULL) {
 		so.service_ports = sm_policy_service_ports(pl->policy);
+		sm_policy_set_visibility(pl->policy, flow_visible, pl);
+	}
 	pl->dec = sm_decoder_new(&o->decoder);
 	pl->tab = pl->policy ? sm_session_table_new(&so, on_session, pl) : NULL;
 	srcjson = sources_json(cap);
@@ -277,6 +289,8 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	if (e == SM_OK)
 		e = sm_store_run_begin(pl->store, o->mode, srcjson, o->site->path, o->rules_path,
 		                       &pl->run_id, eb);
+	if (e == SM_OK)
+		e = sm_store_run_options(pl->store, pl->run_id, o->filter, o->strict, eb);
 	pl->totals.id = pl->run_id;
 	if (e == SM_OK)
 		e = sm_store_write_behind(pl->store, eb);

@@ -61,14 +61,29 @@ struct mm {
 	struct pcap_pkthdr hdr;
 };
 
+/* How a capture's frames look below IP: link type and VLAN tags (outer first).
+ * The -f filter is probed with packets of every shape the capture holds. */
+struct frame_shape {
+	int linktype;
+	uint16_t tag[2];
+	uint8_t ntags;
+};
+
+#define MAX_SHAPES 64
+
 struct source {
 	struct sm_source_info info;
 	pcap_t *pcap;
 	struct ng *ng;
 	struct mm *mm;
 	const char *bpf;
+	struct bpf_program prog; /* -f for a classic pcap source, applied here */
+	bool has_prog;
+	struct frame_shape shapes[MAX_SHAPES]; /* of every frame read, kept or not */
+	uint8_t nshapes, last_shape;
 	int linktype;
-	bool has_pkt; /* hdr/data hold the source's next packet */
+	bool linktype_known; /* declared by the file or interface (not pcapng) */
+	bool has_pkt;        /* hdr/data hold the source's next packet */
 	int64_t ts_ns;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
@@ -102,6 +117,13 @@ struct sm_capture {
 	int live_fd;   /* pollable descriptor of the live capture, -1 if none */
 	int live_wait; /* ms to wait for a packet before reporting idle */
 	struct ring *ring;
+	char *bpf; /* -f, NULL without */
+	struct probe_prog {
+		int linktype;
+		bool ok;
+		struct bpf_program prog;
+	} probe[8]; /* -f compiled for each link type probed */
+	size_t nprobe;
 };
 
 static void __attribute__((format(printf, 2, 3))) warnf(struct sm_capture *c, const char *fmt, ...)
@@ -378,9 +400,55 @@ mm_hand_over(struct source *s)
 	return true;
 }
 
+static bool
+shape_eq(const struct frame_shape *x, const struct frame_shape *y)
+{
+	return x->linktype == y->linktype && x->ntags == y->ntags && x->tag[0] == y->tag[0] &&
+	       x->tag[1] == y->tag[1];
+}
+
+/* Records the shape of one frame (cheap when it is the shape of the frame before). */
+static void
+source_note_shape(struct source *s, int linktype, const uint8_t *d, uint32_t caplen)
+{
+	struct frame_shape f = {linktype, {0, 0}, 0};
+	if (linktype == DLT_EN10MB)
+		for (uint32_t off = 12; f.ntags < 2 && off + 4 <= caplen; off += 4) {
+			unsigned type = (unsigned)d[off] << 8 | d[off + 1];
+			if (type != 0x8100 && type != 0x88a8 && type != 0x9100)
+				break;
+			f.tag[f.ntags++] =
+			    (uint16_t)(((unsigned)d[off + 2] << 8 | d[off + 3]) & 0xfff);
+		}
+	if (s->nshapes > 0 && shape_eq(&s->shapes[s->last_shape], &f))
+		return;
+	for (uint8_t i = 0; i < s->nshapes; i++)
+		if (shape_eq(&s->shapes[i], &f)) {
+			s->last_shape = i;
+			return;
+		}
+	if (s->nshapes < MAX_SHAPES) {
+		s->last_shape = s->nshapes;
+		s->shapes[s->nshapes++] = f;
+	}
+}
+
+/* Whether the -f filter keeps the packet just read (classic pcap sources). */
+static bool
+source_keeps(struct source *s)
+{
+	if (!s->has_prog)
+		return true;
+	source_note_shape(s, s->linktype, s->data, s->hdr->caplen);
+	return pcap_offline_filter(&s->prog, s->hdr, s->data) != 0;
+}
+
 static void
 source_finish(struct source *s)
 {
+	if (s->has_prog)
+		pcap_freecode(&s->prog);
+	s->has_prog = false;
 	mm_free(s->mm);
 	s->mm = NULL;
 	if (s->pcap != NULL) {
@@ -531,6 +599,7 @@ ng_filter_ok(struct source *s, struct ng_if *i, const uint8_t *data)
 {
 	if (s->bpf == NULL || *s->bpf == '\0')
 		return true;
+	source_note_shape(s, i->linktype, data, s->ng->hdr.caplen);
 	if (!i->has_prog) {
 		pcap_t *dead = pcap_open_dead(i->linktype, 262144);
 		if (dead == NULL ||
@@ -613,7 +682,7 @@ ng_next(struct source *s, int64_t *ts_ns, int *linktype, const u_char **data, co
 
 /* Reads the next packet of source s; a read error ends the source and is recorded. */
 static void
-source_read(struct sm_capture *c, struct source *s)
+source_read_one(struct sm_capture *c, struct source *s)
 {
 	s->has_pkt = false;
 	if (s->ng != NULL) {
@@ -668,6 +737,15 @@ source_read(struct sm_capture *c, struct source *s)
 		warnf(c, "%s: %s", s->info.path, s->info.error);
 	}
 	source_finish(s);
+}
+
+/* The next packet of s that the -f filter keeps. */
+static void
+source_read(struct sm_capture *c, struct source *s)
+{
+	do
+		source_read_one(c, s);
+	while (s->has_pkt && !source_keeps(s));
 }
 
 static bool
@@ -839,24 +917,18 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 		return SM_OK;
 	}
 	s->linktype = pcap_datalink(s->pcap);
+	s->linktype_known = true;
 	if (bpf != NULL && *bpf != '\0') {
-		struct bpf_program prog;
-		if (pcap_compile(s->pcap, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		/* applied by source_read, which also sees the frames it drops */
+		if (pcap_compile(s->pcap, &s->prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 			enum sm_err e = sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s",
 			                         bpf, pcap_geterr(s->pcap));
 			source_finish(s);
 			return e;
 		}
-		int rc = pcap_setfilter(s->pcap, &prog);
-		pcap_freecode(&prog);
-		if (rc != 0) {
-			enum sm_err e =
-			    sm_error(eb, SM_ERR_USAGE, "cannot apply filter -f '%s': %s", bpf,
-			             pcap_geterr(s->pcap));
-			source_finish(s);
-			return e;
-		}
-	} else if (strcmp(s->info.path, "-") != 0)
+		s->has_prog = true;
+	}
+	if (strcmp(s->info.path, "-") != 0)
 		mm_try_open(s);
 	s->info.opened = true;
 	(void)c;
@@ -875,6 +947,8 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 	c->warn_ctx = warn_ctx;
 	c->advance = -1;
 	enum sm_err err = SM_OK;
+	if (bpf != NULL && *bpf != '\0' && (c->bpf = strdup(bpf)) == NULL)
+		err = sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < ninputs && err == SM_OK; i++) {
 		struct stat st;
 		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &st) == 0 &&
@@ -1116,6 +1190,7 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 	if (c->live_fd >= 0 && pcap_setnonblock(s->pcap, 1, perr) != 0)
 		c->live_fd = -1;
 	s->linktype = pcap_datalink(s->pcap);
+	s->linktype_known = true;
 	s->info.opened = true;
 	if (bpf != NULL && *bpf != '\0') {
 		bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
@@ -1132,6 +1207,10 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 		if (rc != 0) {
 			err = sm_error(eb, SM_ERR_IO, "%s: cannot set the filter: %s", lo->iface,
 			               pcap_geterr(s->pcap));
+			goto out;
+		}
+		if ((c->bpf = strdup(bpf)) == NULL) {
+			err = sm_error(eb, SM_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 	}
@@ -1174,6 +1253,8 @@ live_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	pkt->len = s->hdr->len;
 	pkt->linktype = s->linktype;
 	pkt->source = 0;
+	if (c->bpf != NULL) /* the kernel drops the rest: only kept frames are seen */
+		source_note_shape(s, s->linktype, s->data, s->hdr->caplen);
 	pkt->data = s->data;
 	s->info.packets++;
 	s->info.bytes += s->hdr->len;
@@ -1264,7 +1345,190 @@ sm_capture_close(struct sm_capture *c)
 	free(c->src);
 	free(c->heap);
 	ring_free(c->ring);
+	for (size_t i = 0; i < c->nprobe; i++)
+		if (c->probe[i].ok)
+			pcap_freecode(&c->probe[i].prog);
+	free(c->bpf);
 	free(c);
+}
+
+/* ---- what the -f filter keeps of a flow ---- */
+
+/* Appends a link header of shape sh for an IP packet of family v6; false for link
+ * types we cannot build. */
+static bool
+probe_link(const struct frame_shape *sh, bool v6, uint8_t *b, size_t *n)
+{
+	uint16_t etype = v6 ? 0x86dd : 0x0800;
+	switch (sh->linktype) {
+	case DLT_EN10MB: {
+		static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+		memcpy(b, macs, 12);
+		*n = 12;
+		for (uint8_t t = 0; t < sh->ntags; t++) {
+			uint16_t tpid = t + 1 < sh->ntags ? 0x88a8 : 0x8100;
+			b[(*n)++] = (uint8_t)(tpid >> 8);
+			b[(*n)++] = (uint8_t)tpid;
+			b[(*n)++] = (uint8_t)(sh->tag[t] >> 8);
+			b[(*n)++] = (uint8_t)sh->tag[t];
+		}
+		b[(*n)++] = (uint8_t)(etype >> 8);
+		b[(*n)++] = (uint8_t)etype;
+		return true;
+	}
+	case DLT_LINUX_SLL: /* packet type, ARPHRD_ETHER, address length, address, protocol */
+		memset(b, 0, 16);
+		b[3] = 1;
+		b[5] = 6;
+		b[14] = (uint8_t)(etype >> 8);
+		b[15] = (uint8_t)etype;
+		*n = 16;
+		return true;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2: /* protocol, reserved, ifindex, ARPHRD_ETHER, type, addr len */
+		memset(b, 0, 20);
+		b[0] = (uint8_t)(etype >> 8);
+		b[1] = (uint8_t)etype;
+		b[7] = 1;
+		b[9] = 1;
+		b[11] = 6;
+		*n = 20;
+		return true;
+#endif
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		*n = 0;
+		return sh->linktype == DLT_RAW || (sh->linktype == DLT_IPV6) == v6;
+	default:
+		return false;
+	}
+}
+
+/* One packet of the flow: kind 0 = SYN, 1 = SYN-ACK, 2 = data, 3 = data back (ICMP:
+ * request, reply; UDP: a datagram either way).  Returns its length, 0 if unbuildable. */
+static size_t
+probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int kind, uint8_t *b)
+{
+	bool v6 = f->src.family == 6, back = kind == 1 || kind == 3;
+	const struct sm_addr *src = back ? &f->dst : &f->src, *dst = back ? &f->src : &f->dst;
+	uint16_t sport = back ? f->dport : 49152, dport = back ? 49152 : f->dport;
+	size_t n;
+	if (!probe_link(sh, v6, b, &n))
+		return 0;
+	uint8_t l4[20 + 64];
+	size_t l4len;
+	uint8_t proto = f->proto;
+	memset(l4, 0, sizeof(l4));
+	if (f->proto == 6) {
+		static const uint8_t flags[4] = {0x02, 0x12, 0x18, 0x18};
+		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
+		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
+		l4[7] = 1, l4[11] = kind == 0 ? 0 : 1;
+		l4[12] = 5 << 4;
+		l4[13] = flags[kind];
+		l4[14] = 0xff, l4[15] = 0xff;
+		l4len = kind < 2 ? 20 : 20 + 64;
+	} else if (f->proto == 17) {
+		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
+		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
+		l4len = 8 + 64;
+		l4[4] = 0, l4[5] = (uint8_t)l4len;
+	} else { /* ICMP echo request and reply */
+		proto = v6 ? 58 : 1;
+		l4[0] = v6 ? (back ? 129 : 128) : (back ? 0 : 8);
+		l4[5] = 1, l4[7] = 1;
+		l4len = 8 + 56;
+	}
+	if (v6) {
+		uint8_t *ip = b + n;
+		memset(ip, 0, 40);
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)(l4len >> 8), ip[5] = (uint8_t)l4len;
+		ip[6] = proto;
+		ip[7] = 64;
+		memcpy(ip + 8, src->a, 16);
+		memcpy(ip + 24, dst->a, 16);
+		n += 40;
+	} else {
+		uint8_t *ip = b + n;
+		size_t tot = 20 + l4len;
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot;
+		ip[6] = 0x40; /* DF */
+		ip[8] = 64;
+		ip[9] = proto;
+		memcpy(ip + 12, src->a, 4);
+		memcpy(ip + 16, dst->a, 4);
+		n += 20;
+	}
+	memcpy(b + n, l4, l4len);
+	return n + l4len;
+}
+
+/* The -f program for a link type, compiled once; NULL if it does not compile there. */
+static const struct bpf_program *
+probe_prog(struct sm_capture *c, int linktype)
+{
+	for (size_t i = 0; i < c->nprobe; i++)
+		if (c->probe[i].linktype == linktype)
+			return c->probe[i].ok ? &c->probe[i].prog : NULL;
+	if (c->nprobe == sizeof(c->probe) / sizeof(c->probe[0]))
+		return NULL;
+	struct probe_prog *p = &c->probe[c->nprobe++];
+	p->linktype = linktype;
+	pcap_t *dead = pcap_open_dead(linktype, 262144);
+	p->ok = dead != NULL && pcap_compile(dead, &p->prog, c->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (dead != NULL)
+		pcap_close(dead);
+	return p->ok ? &p->prog : NULL;
+}
+
+/* Every packet kind of flow f in frames of shape sh passes the filter. */
+static bool
+shape_keeps(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f)
+{
+	const struct bpf_program *prog = probe_prog(c, sh->linktype);
+	if (prog == NULL)
+		return false; /* the filter cannot be tested there: the capture cannot say */
+	int kinds = f->proto == 6 ? 4 : 2;
+	for (int k = 0; k < kinds; k++) {
+		uint8_t buf[128];
+		size_t len = probe_packet(sh, f, f->proto == 6 ? k : k == 0 ? 0 : 1, buf);
+		if (len == 0)
+			return false;
+		struct pcap_pkthdr h;
+		memset(&h, 0, sizeof(h));
+		h.caplen = h.len = (bpf_u_int32)len;
+		if (pcap_offline_filter(prog, &h, buf) == 0)
+			return false;
+	}
+	return true;
+}
+
+bool
+sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f)
+{
+	if (c->bpf == NULL)
+		return true;
+	size_t probed = 0;
+	for (size_t i = 0; i < c->nsrc; i++) {
+		struct source *s = &c->src[i];
+		for (uint8_t k = 0; k < s->nshapes; k++, probed++)
+			if (!shape_keeps(c, &s->shapes[k], f))
+				return false;
+	}
+	/* no frame read at all: the link types the sources declared, untagged */
+	for (size_t i = 0; probed == 0 && i < c->nsrc; i++) {
+		const struct source *s = &c->src[i];
+		struct frame_shape sh = {s->linktype, {0, 0}, 0};
+		if (s->info.opened && s->linktype_known && !shape_keeps(c, &sh, f))
+			return false;
+	}
+	for (size_t i = 0; probed == 0 && i < c->nsrc; i++)
+		probed += c->src[i].info.opened && c->src[i].linktype_known;
+	return probed > 0;
 }
 
 /* ---- writing evidence files ---- */

@@ -799,7 +799,9 @@ render(struct sm_store *st, int64_t run, const struct args *a, struct report_out
 {
 	struct sm_errbuf eb = {""};
 	struct sm_report_summary sum;
-	enum sm_err e = sm_report_render(st, run, a->format, ro->f, &sum, &eb);
+	enum sm_err e = sm_report_check_site_seen(st, run, &eb);
+	if (e == SM_OK)
+		e = sm_report_render(st, run, a->format, ro->f, &sum, &eb);
 	if (close_output(ro->f, a->output, ro->tmp, e == SM_OK) != 0 && e == SM_OK)
 		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the report: %s",
 		             a->output ? a->output : "stdout", strerror(errno));
@@ -835,6 +837,8 @@ pipeline_opts(const struct args *a, const struct sm_rules *rules, const struct s
 	po->sessions.other_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
 	po->decoder.vxlan = true;
 	po->no_payload = a->no_payload;
+	po->filter = a->bpf;
+	po->strict = a->strict;
 }
 
 static int

@@ -19,13 +19,15 @@ struct sm_policy {
 	const struct sm_role **monitored;
 	size_t nmonitored;
 	uint8_t service_ports[8192];
+	sm_flow_visible_fn visible;
+	void *visible_ctx;
 };
 
 const char *
 sm_verdict_name(enum sm_verdict v)
 {
-	static const char *const names[] = {"ok",      "no-answer", "rejected",
-	                                    "one-way", "not-seen",  "n/a"};
+	static const char *const names[] = {"ok",       "no-answer", "rejected", "one-way",
+	                                    "not-seen", "n/a",       "filtered"};
 	return names[v];
 }
 
@@ -356,6 +358,8 @@ sm_policy_clone(const struct sm_policy *p)
 	if (c == NULL)
 		return NULL;
 	memcpy(c->entries, p->entries, p->nentries * sizeof(*p->entries));
+	c->visible = p->visible;
+	c->visible_ctx = p->visible_ctx;
 	for (size_t i = 0; i < p->site->nroles; i++)
 		memcpy(c->seen[i], p->seen[i], (p->site->roles[i].nmembers + 1) * sizeof(bool));
 	return c;
@@ -484,7 +488,48 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		snprintf(e->detail, sizeof(e->detail), "role %s is not defined in the site file",
 		         e->src_role == NULL ? e->rule->src_role : e->rule->dst_role);
 		break;
+	case V_FILTERED:
+		sm_addr_str(&e->try_src, a, sizeof(a));
+		sm_addr_str(&e->try_dst, b, sizeof(b));
+		snprintf(e->detail, sizeof(e->detail),
+		         "the capture filter (-f) drops packets of this flow (%s -> %s): the "
+		         "capture cannot say whether it works",
+		         a, b);
+		break;
 	}
+}
+
+void
+sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *ctx)
+{
+	p->visible = fn;
+	p->visible_ctx = ctx;
+}
+
+/* Whether the capture can show every address pair entry e stands for; the first pair
+ * it cannot show goes to try_src/try_dst (what the filtered detail names). */
+static bool
+entry_visible(const struct sm_policy *p, struct sm_expect_entry *e)
+{
+	const struct sm_role *sr = e->src_role, *dr = e->dst_role;
+	size_t s0 = e->src_member >= 0 ? (size_t)e->src_member : 0;
+	size_t s1 = e->src_member >= 0 ? s0 + 1 : sr->nmembers;
+	size_t d0 = e->dst_member >= 0 ? (size_t)e->dst_member : 0;
+	size_t d1 = e->dst_member >= 0 ? d0 + 1 : dr->nmembers;
+	for (size_t i = s0; i < s1; i++)
+		for (size_t j = d0; j < d1; j++) {
+			const struct sm_addr *x = &sr->members[i].prefix.addr;
+			const struct sm_addr *y = &dr->members[j].prefix.addr;
+			if (x->family != y->family)
+				continue; /* not a pair */
+			if (!p->visible(p->visible_ctx, e->rule->proto, x, y, e->rule->port)) {
+				e->tried = true;
+				e->try_src = *x;
+				e->try_dst = *y;
+				return false;
+			}
+		}
+	return true;
 }
 
 void
@@ -504,6 +549,9 @@ sm_policy_finish(struct sm_policy *p)
 			e->verdict = V_ONE_WAY;
 		else
 			e->verdict = V_NOT_SEEN;
+		if (e->verdict != V_OK && e->verdict != V_NA && p->visible != NULL &&
+		    !entry_visible(p, e))
+			e->verdict = V_FILTERED;
 		describe(p, e);
 	}
 }

@@ -80,8 +80,9 @@ sm_report_exit(const struct sm_report_summary *sum)
 {
 	if (sum->unfinished && sum->expected + sum->optional_missing + sum->not_applicable == 0)
 		return SM_EXIT_RUNTIME;
-	return sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ? SM_EXIT_FINDINGS
-	                                                                      : SM_EXIT_CLEAN;
+	bool findings = sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ||
+	                (sum->strict && sum->intermittent > 0);
+	return findings ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
 }
 
 bool
@@ -159,7 +160,8 @@ json_port(FILE *out, int port)
 static bool
 is_missing(const struct sm_expected_row *r)
 {
-	return strcmp(r->verdict, "ok") != 0 && strcmp(r->verdict, "n/a") != 0;
+	return strcmp(r->verdict, "ok") != 0 && strcmp(r->verdict, "n/a") != 0 &&
+	       strcmp(r->verdict, "filtered") != 0;
 }
 
 static void
@@ -175,6 +177,10 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 			sum->ok++;
 		if (strcmp(r->verdict, "n/a") == 0)
 			sum->not_applicable++;
+		if (strcmp(r->verdict, "filtered") == 0)
+			sum->filtered++;
+		if (expect && r->failed > 0)
+			sum->intermittent++;
 		if (is_missing(r) && expect)
 			sum->missing++;
 		else if (is_missing(r))
@@ -214,9 +220,15 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	sm_json_ts(out, run->first_ts);
 	fputs(", \"last_ts\": ", out);
 	sm_json_ts(out, run->last_ts);
-	fprintf(out, ",\n          \"sessions\": %llu, \"undecoded\": %llu, \"dropped\": %llu},\n",
+	fprintf(out, ",\n          \"sessions\": %llu, \"undecoded\": %llu, \"dropped\": %llu",
 	        (unsigned long long)run->sessions, (unsigned long long)run->undecoded,
 	        (unsigned long long)run->dropped);
+	fputs(", \"filter\": ", out);
+	if (run->filter != NULL)
+		sm_json_string(out, run->filter);
+	else
+		fputs("null", out);
+	fprintf(out, ", \"strict\": %s},\n", run->strict ? "true" : "false");
 	fputs("  \"expected\": [", out);
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
@@ -300,10 +312,11 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out,
 	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
 	        "\"optional_missing\": %llu, \"unexpected\": %llu, \"protocol_mismatches\": "
-	        "%llu}\n}\n",
+	        "%llu, \"filtered\": %llu, \"intermittent\": %llu}\n}\n",
 	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched,
+	        (unsigned long long)sum->filtered, (unsigned long long)sum->intermittent);
 }
 
 static void
@@ -540,6 +553,13 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        (unsigned long long)run->missed_bytes,
 		        (unsigned long long)run->gap_sessions);
 	fputc('\n', out);
+	if (run->filter != NULL)
+		fprintf(out,
+		        "  filter   %s (only matching packets were read: flows it excludes are "
+		        "'filtered', not missing)\n",
+		        run->filter);
+	if (run->strict)
+		fputs("  strict   intermittent failures of expected flows are findings\n", out);
 	if (strcmp(run->status, "complete") != 0)
 		fprintf(out,
 		        "  WARNING  this run did not finish (%s): verdicts cover only what "
@@ -564,6 +584,16 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 			text_expected(out, run, &w->exp[i], true);
 	if (sum->missing == 0)
 		fputs("  none\n", out);
+
+	if (run->strict) {
+		fprintf(out, "\nINTERMITTENT FAILURES OF EXPECTED FLOWS (%llu)\n",
+		        (unsigned long long)sum->intermittent);
+		for (size_t i = 0; i < w->nexp; i++)
+			if (strcmp(w->exp[i].kind, "expect") == 0 && w->exp[i].failed > 0)
+				text_expected(out, run, &w->exp[i], true);
+		if (sum->intermittent == 0)
+			fputs("  none\n", out);
+	}
 
 	fprintf(out, "\nUNEXPECTED TRAFFIC ON MONITORED ROLES (%llu)\n",
 	        (unsigned long long)sum->unexpected);
@@ -599,6 +629,19 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 			text_expected(out, run, &w->exp[i], false);
 	if (sum->optional_missing == 0)
 		fputs("  none\n", out);
+
+	if (run->filter != NULL) {
+		fprintf(out, "\nHIDDEN BY THE CAPTURE FILTER (%llu): the capture cannot say\n",
+		        (unsigned long long)sum->filtered);
+		for (size_t i = 0; i < w->nexp; i++)
+			if (strcmp(w->exp[i].verdict, "filtered") == 0) {
+				char name[256];
+				sm_report_flow_name(&w->exp[i], name, sizeof(name));
+				fprintf(out, "  filtered  %s  (%s)\n", name, w->exp[i].kind);
+			}
+		if (sum->filtered == 0)
+			fputs("  none\n", out);
+	}
 
 	fputs("\nWORKING\n", out);
 	size_t nok = 0;
@@ -648,10 +691,15 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	}
 	fprintf(out,
 	        "\nSUMMARY: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
-	        "unexpected, %llu protocol mismatches\n",
+	        "unexpected, %llu protocol mismatches",
 	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	if (run->filter != NULL)
+		fprintf(out, ", %llu filtered", (unsigned long long)sum->filtered);
+	if (run->strict)
+		fprintf(out, ", %llu intermittent", (unsigned long long)sum->intermittent);
+	fputc('\n', out);
 }
 
 /* ---- html: one self-contained file (no script, no external resource) ---- */
@@ -676,9 +724,9 @@ html_text(FILE *out, const char *s)
 static int
 verdict_rank(const char *v)
 {
-	static const char *const order[] = {"n/a",     "ok",        "not-seen",
+	static const char *const order[] = {"n/a",     "ok",        "filtered", "not-seen",
 	                                    "one-way", "no-answer", "rejected"};
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (strcmp(v, order[i]) == 0)
 			return i;
 	return 0;
@@ -694,7 +742,7 @@ static const char html_head[] =
     ".cell{text-align:center;font-weight:bold;cursor:help}\n"
     ".v-ok{background:#b7e4b0}.v-no-answer{background:#f4a6a6}.v-rejected{background:#e06666;"
     "color:#fff}\n.v-one-way{background:#ffd27f}.v-not-seen{background:#d9d9d9}"
-    ".v-na{background:#fff;color:#999}\n"
+    ".v-na{background:#fff;color:#999}.v-filtered{background:#cfe2f3}\n"
     ".intermittent{outline:3px dashed #e69138}\n"
     "pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}\n"
     ".warn{color:#a00;font-weight:bold}\n"
@@ -924,6 +972,87 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	return e;
 }
 
+/* ---- a capture that shows none of the site ---- */
+
+struct seen_ctx {
+	size_t addresses, seen;
+	char list[512]; /* sources, then busiest addresses */
+	int n;
+};
+
+static bool
+count_seen(void *ctx, const struct sm_coverage_row *r)
+{
+	struct seen_ctx *c = ctx;
+	c->addresses++;
+	c->seen += r->seen != 0;
+	return true;
+}
+
+static bool
+list_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct seen_ctx *c = ctx;
+	(void)packets;
+	(void)error;
+	if (c->n++ == 3) {
+		sm_strlcat(c->list, ", ...", sizeof(c->list));
+		return false;
+	}
+	if (c->n > 1)
+		sm_strlcat(c->list, ", ", sizeof(c->list));
+	sm_strlcat(c->list, path, sizeof(c->list));
+	return true;
+}
+
+static bool
+list_busiest(void *ctx, const char *addr, uint64_t packets, const char *unused)
+{
+	struct seen_ctx *c = ctx;
+	char item[96];
+	(void)unused;
+	snprintf(item, sizeof(item), "%s%s (%llu packets)", c->n++ ? ", " : "", addr,
+	         (unsigned long long)packets);
+	sm_strlcat(c->list, item, sizeof(c->list));
+	return true;
+}
+
+enum sm_err
+sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
+{
+	struct seen_ctx c;
+	memset(&c, 0, sizeof(c));
+	enum sm_err e = sm_store_each_coverage(st, run_id, count_seen, &c, eb);
+	if (e != SM_OK || c.addresses == 0 || c.seen > 0)
+		return e;
+	struct sm_run_row run;
+	if ((e = sm_store_load_run(st, run_id, &run, eb)) != SM_OK)
+		return e;
+	if ((e = sm_store_each_source(st, run_id, list_source, &c, eb)) == SM_OK) {
+		char sources[512], site[256];
+		sm_strlcpy(sources, c.list, sizeof(sources));
+		sm_strlcpy(site, run.site ? run.site : "the site file", sizeof(site));
+		c.list[0] = '\0';
+		c.n = 0;
+		e = sm_store_each_busiest(st, run_id, list_busiest, &c, eb);
+		if (e == SM_OK)
+			e = sm_error(
+			    eb, SM_ERR_IO,
+			    "none of the %zu site addresses of %s appears in %s%s%s%s; %s%s: "
+			    "wrong site file, %s (run %lld is stored, but it says nothing "
+			    "about this site)",
+			    c.addresses, site, sources, run.filter ? " through the filter '" : "",
+			    run.filter ? run.filter : "", run.filter ? "'" : "",
+			    c.n ? "the busiest addresses in it are " : "no IP packet was read",
+			    c.list,
+			    run.filter ? "wrong capture, or a filter (-f) that excludes the site"
+			               : "or a capture from another place",
+			    (long long)run_id);
+	}
+	sm_run_row_free(&run);
+	return e;
+}
+
 enum sm_err
 sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
                  struct sm_report_summary *sum, struct sm_errbuf *eb)
@@ -949,6 +1078,7 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *
 	if (e == SM_OK) {
 		summarize(&w, sum);
 		sum->unfinished = run.finished[0] == '\0';
+		sum->strict = run.strict;
 		if (fmt == FMT_JSON)
 			render_json(out, st, &run, &w, sum, eb);
 		else if (fmt == FMT_HTML)

@@ -102,6 +102,9 @@ static const char *const migrations[] = {
           " session_id INTEGER, path TEXT, sha256 TEXT, packets INTEGER, bytes INTEGER,"
           " created TEXT);"
           "PRAGMA user_version = 4;",
+    [5] = "ALTER TABLE runs ADD COLUMN filter TEXT;"
+          "ALTER TABLE runs ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;"
+          "PRAGMA user_version = 5;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -370,6 +373,23 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	*run_id = sqlite3_last_insert_rowid(st->db);
 	st->run_id = *run_id;
 	return SM_OK;
+}
+
+enum sm_err
+sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter, bool strict,
+                     struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "UPDATE runs SET filter = ?, strict = ? WHERE id = ?", -1,
+	                       &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, "recording the run");
+	bind_text(s, 1, filter != NULL && *filter ? filter : NULL);
+	sqlite3_bind_int(s, 2, strict);
+	sqlite3_bind_int64(s, 3, run_id);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SM_OK : db_fail(st, eb, "recording the run");
 }
 
 static const char *
@@ -816,6 +836,24 @@ sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 	return SM_OK;
 }
 
+/* What the run was asked to do: its -f filter and --strict. */
+static enum sm_err
+load_run_options(struct sm_store *st, struct sm_run_row *r, struct sm_errbuf *eb)
+{
+	sqlite3_stmt *s;
+	(void)eb;
+	if (sqlite3_prepare_v2(st->db, "SELECT filter, strict FROM runs WHERE id = ?", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return SM_OK; /* an older database a reader cannot upgrade: neither was used */
+	sqlite3_bind_int64(s, 1, r->id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		r->filter = col_dup(s, 0);
+		r->strict = sqlite3_column_int(s, 1) != 0;
+	}
+	sqlite3_finalize(s);
+	return SM_OK;
+}
+
 enum sm_err
 sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, struct sm_errbuf *eb)
 {
@@ -863,7 +901,7 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	 * one writing it (an interim report of a live run). */
 	if (strcmp(r->status, "running") == 0 && run_id != st->run_id)
 		sm_strlcpy(r->status, "interrupted", sizeof(r->status));
-	return SM_OK;
+	return load_run_options(st, r, eb);
 }
 
 void
@@ -872,7 +910,8 @@ sm_run_row_free(struct sm_run_row *r)
 	free(r->sources);
 	free(r->site);
 	free(r->rules);
-	r->sources = r->site = r->rules = NULL;
+	free(r->filter);
+	r->sources = r->site = r->rules = r->filter = NULL;
 }
 
 /* Prepares sql with the run id bound as ?1 and calls row() for each result. */
@@ -1051,6 +1090,21 @@ sm_store_each_source(struct sm_store *st, int64_t run_id,
 	                "SELECT path, packets, error FROM run_sources WHERE run_id = ?1 ORDER BY"
 	                " idx",
 	                run_id, source_row, &c, "reading sources", eb);
+}
+
+enum sm_err
+sm_store_each_busiest(struct sm_store *st, int64_t run_id,
+                      bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
+                      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.src = fn;
+	return each_row(st,
+	                "SELECT addr, sum(p), NULL FROM (SELECT src AS addr, pkts_fwd + pkts_rev"
+	                " AS p FROM sessions WHERE run_id = ?1 UNION ALL SELECT dst, pkts_fwd +"
+	                " pkts_rev FROM sessions WHERE run_id = ?1) GROUP BY addr"
+	                " ORDER BY 2 DESC, addr LIMIT 5",
+	                run_id, source_row, &c, "reading sessions", eb);
 }
 
 enum sm_err

@@ -38,7 +38,9 @@ struct sm_pipeline_opts {
 	struct sm_decoder_opts decoder;
 	sm_pipeline_session_fn on_session; /* may be NULL */
 	void *ctx;
-	bool no_payload; /* skip stream reassembly and protocol checks */
+	bool no_payload;    /* skip stream reassembly and protocol checks */
+	const char *filter; /* -f as given, for the run record (the capture applies it) */
+	bool strict;        /* intermittent failures are findings */
 };
 
 struct sm_pipeline;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "smaudit/addr.h"
 #include "smaudit/err.h"
 
 /* One packet as read; data stays valid until the next sm_capture_next(). */
@@ -92,6 +93,18 @@ const struct sm_source_info *sm_capture_source(const struct sm_capture *c, size_
 
 /* Closes every source and frees c. */
 void sm_capture_close(struct sm_capture *c);
+
+/* A flow whose packets the -f filter is asked about (initiator src, responder dst). */
+struct sm_flow_probe {
+	uint8_t proto; /* 6, 17, or 1 for ICMP echo (ICMPv6 echo for IPv6 addresses) */
+	struct sm_addr src, dst;
+	uint16_t dport;
+};
+/* Whether the -f filter keeps every packet of f (TCP: SYN, SYN-ACK and data both
+ * ways; else request and answer) in frames of every shape the capture held: each
+ * link type and VLAN tag stack read, the packets the filter dropped included (live:
+ * those it kept).  True without a filter; false where it cannot be tested. */
+bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f);
 
 /* A pcap file being written (nanosecond timestamps, one link type). */
 struct sm_capture_writer;

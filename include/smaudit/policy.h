@@ -16,7 +16,7 @@
 #include "smaudit/session.h"
 #include "smaudit/site.h"
 
-enum sm_verdict { V_OK, V_NO_ANSWER, V_REJECTED, V_ONE_WAY, V_NOT_SEEN, V_NA };
+enum sm_verdict { V_OK, V_NO_ANSWER, V_REJECTED, V_ONE_WAY, V_NOT_SEEN, V_NA, V_FILTERED };
 
 const char *sm_verdict_name(enum sm_verdict v);
 /* What one session says about its path: ok, rejected, no-answer or one-way. */
@@ -62,6 +62,13 @@ void sm_policy_peek(const struct sm_policy *p, const struct sm_session *s,
                     struct sm_classification *out);
 /* A copy with the evidence so far, to finish early without ending p (a checkpoint). */
 struct sm_policy *sm_policy_clone(const struct sm_policy *p);
+/* Whether the capture shows both directions of a flow (the -f filter keeps its
+ * packets); proto is 6, 17 or 1 (ICMP echo), src the initiator. */
+typedef bool (*sm_flow_visible_fn)(void *ctx, uint8_t proto, const struct sm_addr *src,
+                                   const struct sm_addr *dst, uint16_t dport);
+/* With fn set, an entry that is not ok while the capture cannot show one of its
+ * address pairs gets the verdict filtered (never a finding).  Clones keep it. */
+void sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *ctx);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);

@@ -17,14 +17,21 @@ enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML };
 
 struct sm_report_summary {
 	uint64_t expected, ok, missing, optional_missing, unexpected, not_applicable;
-	uint64_t mismatched; /* protocol-mismatch findings */
-	bool unfinished;     /* the run stopped without storing its end (killed, disk full) */
+	uint64_t mismatched;   /* protocol-mismatch findings */
+	uint64_t filtered;     /* expected entries the capture filter hides */
+	uint64_t intermittent; /* expect entries ok with some failed attempts */
+	bool strict;           /* the run counts intermittent failures as findings */
+	bool unfinished;       /* the run stopped without storing its end (killed, disk full) */
 };
 
 enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
                              struct sm_report_summary *sum, struct sm_errbuf *eb);
-/* Exit status of a rendered run: 1 with any finding, else 0; 3 for a run that never
- * finished and stored no verdict (nothing was judged). */
+/* An error (exit 3) naming the busiest addresses when the run's capture shows not
+ * one address of the site: the site file or the capture is the wrong one. */
+enum sm_err sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
+/* Exit status of a rendered run: 1 with any finding (with --strict, intermittent
+ * failures too), else 0; 3 for a run that never finished and stored no verdict
+ * (nothing was judged). */
 int sm_report_exit(const struct sm_report_summary *sum);
 /* Writes s as a JSON string literal. */
 void sm_json_string(FILE *out, const char *s);

@@ -15,7 +15,7 @@
 #include "smaudit/err.h"
 #include "smaudit/session.h"
 
-#define SM_SCHEMA_VERSION 4
+#define SM_SCHEMA_VERSION 5
 
 struct sm_store;
 
@@ -38,6 +38,8 @@ struct sm_run_row {
 	uint64_t packets, bytes, dropped, sessions, undecoded, evicted, read_errors;
 	double first_ts, last_ts;            /* 0 when no packet */
 	uint64_t missed_bytes, gap_sessions; /* capture loss inside TCP streams */
+	char *filter;                        /* the -f filter (owned), NULL without */
+	bool strict;                         /* --strict: intermittent failures are findings */
 };
 
 struct sm_expected_row {
@@ -150,6 +152,9 @@ enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, st
 enum sm_err sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
 /* Commits everything and records totals; status "complete" or "interrupted",
  * or "running" for a checkpoint of a run that goes on. */
+/* Records the run's -f filter (NULL or "" for none) and --strict. */
+enum sm_err sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter,
+                                 bool strict, struct sm_errbuf *eb);
 enum sm_err sm_store_run_end(struct sm_store *st, const struct sm_run_row *totals,
                              struct sm_errbuf *eb);
 /* Commits the current batch (durability point). */
@@ -172,6 +177,12 @@ enum sm_err sm_store_each_coverage(struct sm_store *st, int64_t run_id,
 enum sm_err sm_store_each_counter(struct sm_store *st, int64_t run_id,
                                   bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
                                   struct sm_errbuf *eb);
+/* The five addresses with the most packets in the run's sessions, busiest first
+ * (fn gets the address, its packets and ""). */
+enum sm_err sm_store_each_busiest(struct sm_store *st, int64_t run_id,
+                                  bool (*fn)(void *, const char *addr, uint64_t packets,
+                                             const char *unused),
+                                  void *ctx, struct sm_errbuf *eb);
 enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id,
                                  bool (*fn)(void *, const char *path, uint64_t packets,
                                             const char *error),

@@ -38,7 +38,41 @@ echo "not a capture" >"$work/junk.pcap"
 check "junk capture is exit 3" 3 "junk.pcap: cannot open capture" "$bin" audit -q -s $S "$work/junk.pcap"
 check "bad file beside a good one is a warning" 0 "warning: .*junk.pcap: skipped" "$bin" audit -q -s $S pcaps/healthy.pcap "$work/junk.pcap"
 check "bad BPF is a usage error" 2 "invalid filter -f 'port port'" "$bin" audit -q -s $S -f "port port" pcaps/healthy.pcap
-check "BPF filter applies" 1 "no-answer|not-seen" "$bin" audit -q -s $S -f "not port 11105" pcaps/healthy.pcap
+# -f: flows the filter excludes are 'filtered' (not missing, not a finding); the header says the filter
+check "filter: excluded flows are filtered, not missing" 0 "0 missing, 0 optional missing, 0 unexpected, 0 protocol mismatches, 27 filtered" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/healthy.pcap
+check "filter: the header states it" 0 "^  filter   tcp port 11105" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/healthy.pcap
+"$bin" audit -q -s $S -f "tcp port 11105" --format json pcaps/healthy.pcap >"$work/f.json"
+if python3 - "$work/f.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["run"]["filter"] == "tcp port 11105", d["run"]
+assert d["summary"]["missing"] == 0 and d["summary"]["filtered"] == 27, d["summary"]
+for e in d["expected"]:
+    want = "ok" if e["port"] == 11105 else ("n/a" if e["verdict"] == "n/a" else "filtered")
+    assert e["verdict"] == want, e
+PY
+then pass=$((pass + 1)); else echo "FAIL filter: JSON verdicts"; fail=$((fail + 1)); fi
+check "filter does not hide real failures" 1 "no-answer tcp/11105  ic-a 198.18.1.11 -> ic-b 198.18.2.11" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/dropped.pcap
+check "filter: one host" 0 "14 ok, 0 missing.*19 filtered" "$bin" audit -q -s $S -f "host 198.18.1.11" pcaps/healthy.pcap
+# VLAN-tagged frames: without 'vlan' the filter matches none of them (libpcap's rule)
+check "filter on tagged frames without 'vlan' keeps nothing" 3 "through the filter 'tcp port 11105'" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/vlan.pcap
+check "filter with 'vlan' on tagged frames" 0 "8 ok, 0 missing.*27 filtered" "$bin" audit -q -s $S -f "vlan and tcp port 11105" pcaps/vlan.pcap
+check "filter: a pass for SYNs only hides nothing that worked" 0 "32 ok, 0 missing" "$bin" audit -q -s $S -f "tcp[tcpflags] & tcp-syn != 0 or icmp" pcaps/healthy.pcap
+if command -v editcap >/dev/null; then
+	editcap -F pcapng pcaps/vlan.pcap "$work/vlan.pcapng"
+	check "filter on pcapng" 0 "8 ok, 0 missing.*27 filtered" "$bin" audit -q -s $S -f "vlan and tcp port 11105" "$work/vlan.pcapng"
+	check "filter on tagged pcapng without 'vlan'" 3 "no IP packet was read" "$bin" audit -q -s $S -f "tcp port 11105" "$work/vlan.pcapng"
+fi
+# --strict: an intermittent failure is a finding (outage.pcap: 4 of 17 Mediator sessions unanswered)
+check "intermittent without --strict" 0 "intermittent: 4 of 17 sessions failed" "$bin" audit -q -s $S pcaps/outage.pcap
+check "intermittent with --strict" 1 "INTERMITTENT FAILURES OF EXPECTED FLOWS \(1\)" "$bin" audit -q -s $S --strict -d "$work/strict.db" pcaps/outage.pcap
+check "report of a --strict run keeps its exit status" 1 "1 intermittent" "$bin" report -d "$work/strict.db"
+check "--strict JSON" 1 '"strict": true' "$bin" report -d "$work/strict.db" --format json
+# a site file and a capture that have nothing in common: exit 3, the busiest addresses named
+printf 'role ic-a 10.1.1.1\nrole ic-b 10.2.2.2\nrole mediator 10.3.3.3\n' >"$work/elsewhere.conf"
+check "no site address in the capture" 3 "none of the 3 site addresses of .*elsewhere.conf appears in pcaps/healthy.pcap; the busiest addresses in it are 198.18.1.11 \(144 packets\), 198.18.2.11 \(144 packets\)" "$bin" audit -q -s "$work/elsewhere.conf" pcaps/healthy.pcap
+check "no site address: report says the same" 3 "none of the 3 site addresses" sh -c "'$bin' audit -q -s '$work/elsewhere.conf' -d '$work/else.db' pcaps/healthy.pcap; '$bin' report -d '$work/else.db'"
+check "some site addresses: still a report" 1 "MISSING EXPECTED FLOWS" "$bin" audit -q -s $S pcaps/mediator-down.pcap
 head -c 20037 pcaps/healthy.pcap >"$work/cut.pcap"
 check "truncated capture: read what can be read" 1 "could not be read to the end" "$bin" audit -q -s $S "$work/cut.pcap"
 check "stdin capture" 0 "source   -" sh -c "'$bin' audit -q -s $S - < pcaps/healthy.pcap"
@@ -92,7 +126,7 @@ python3 bench/gen.py "$work/busy.pcap" --sessions 400 --concurrency 200 --bulk-s
 check "full reassembly table is a warning" 1 "stream reassembly table was full [0-9]+ time" "$bin" audit -q -s $S --max-sessions 40 "$work/busy.pcap"
 # an older (version 1) database is upgraded in place and its runs stay readable
 cp "$work/drops.db" "$work/v1.db"
-sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; ALTER TABLE sessions DROP COLUMN idle_from; ALTER TABLE sessions DROP COLUMN idle_max; DROP TABLE evidence; PRAGMA user_version = 1"
+sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; ALTER TABLE sessions DROP COLUMN idle_from; ALTER TABLE sessions DROP COLUMN idle_max; DROP TABLE evidence; ALTER TABLE runs DROP COLUMN filter; ALTER TABLE runs DROP COLUMN strict; PRAGMA user_version = 1"
 check "version 1 database reads after the upgrade" 1 "run 1 \(audit, complete\)" "$bin" report -d "$work/v1.db"
 check "version 1 database takes new runs" 0 "run 2 \(audit, complete\)" "$bin" audit -q -s $S -d "$work/v1.db" pcaps/healthy.pcap
 check "live without an interface" 2 "live needs -i IFACE" "$bin" live -s $S
