@@ -47,30 +47,52 @@ sm_role_member(const struct sm_role *r, const struct sm_addr *a)
 	return -1;
 }
 
-static void
-warn_overlaps(const struct sm_site *s, const char *fname, sm_warn_fn warn, void *ctx)
+/*
+ * An address in two roles would count its traffic for both, silently changing
+ * verdicts: an error naming both places.  Within one role it is only a repeat.
+ * Checks member k of role j against the members written before it.
+ */
+static enum sm_err
+check_overlaps_before(const struct sm_site *s, size_t j, size_t k, sm_warn_fn warn, void *ctx,
+                      struct sm_errbuf *eb)
 {
-	if (warn == NULL)
-		return;
-	for (size_t i = 0; i < s->nroles; i++)
-		for (size_t m = 0; m < s->roles[i].nmembers; m++)
-			for (size_t j = i; j < s->nroles; j++)
-				for (size_t k = (j == i ? m + 1 : 0); k < s->roles[j].nmembers;
-				     k++) {
-					const struct sm_member *x = &s->roles[i].members[m];
-					const struct sm_member *y = &s->roles[j].members[k];
-					if (!sm_prefix_overlap(&x->prefix, &y->prefix))
-						continue;
-					char msg[512];
-					snprintf(
-					    msg, sizeof(msg),
-					    "%s:%d:%d: warning: %s (role %s) overlaps %s (role "
-					    "%s, line %d); traffic of these addresses counts "
-					    "for both",
-					    fname, y->line, y->col, y->text, s->roles[j].name,
-					    x->text, s->roles[i].name, x->line);
-					warn(ctx, msg);
-				}
+	const struct sm_member *y = &s->roles[j].members[k];
+	for (size_t i = 0; i <= j; i++) {
+		const struct sm_role *r = &s->roles[i];
+		size_t before = i == j ? k : r->nmembers;
+		for (size_t m = 0; m < before; m++) {
+			const struct sm_member *x = &r->members[m];
+			if (!sm_prefix_overlap(&x->prefix, &y->prefix))
+				continue;
+			if (i != j)
+				return sm_error(eb, SM_ERR_CONFIG,
+				                "%s:%d:%d: %s (role %s) overlaps %s of role %s at "
+				                "%s:%d:%d",
+				                s->path, y->line, y->col, y->text, s->roles[j].name,
+				                x->text, r->name, s->path, x->line, x->col);
+			if (warn == NULL)
+				continue;
+			char msg[512];
+			snprintf(msg, sizeof(msg),
+			         "%s:%d:%d: %s (role %s) overlaps %s of the same role at %s:%d:%d; "
+			         "listing it once is enough",
+			         s->path, y->line, y->col, y->text, r->name, x->text, s->path,
+			         x->line, x->col);
+			warn(ctx, msg);
+		}
+	}
+	return SM_OK;
+}
+
+/* In file order, so the error reported is the earliest line. */
+static enum sm_err
+check_overlaps(const struct sm_site *s, sm_warn_fn warn, void *ctx, struct sm_errbuf *eb)
+{
+	enum sm_err e = SM_OK;
+	for (size_t j = 0; j < s->nroles && e == SM_OK; j++)
+		for (size_t k = 0; k < s->roles[j].nmembers && e == SM_OK; k++)
+			e = check_overlaps_before(s, j, k, warn, ctx, eb);
+	return e;
 }
 
 static enum sm_err
@@ -165,6 +187,7 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		memset(r, 0, sizeof(*r));
 		sm_strlcpy(r->name, tok[1].s, sizeof(r->name));
 		r->line = lineno;
+		r->col = tok[1].col;
 		for (int i = 2; i < n && e == SM_OK; i++) {
 			struct sm_prefix p;
 			if (!sm_prefix_parse(tok[i].s, &p, &why)) {
@@ -179,8 +202,8 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 	}
 	free(copy);
 	if (e == SM_OK)
-		warn_overlaps(out, fname, warn, ctx);
-	else
+		e = check_overlaps(out, warn, ctx, eb);
+	if (e != SM_OK)
 		sm_site_free(out);
 	return e;
 }

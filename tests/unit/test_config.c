@@ -87,18 +87,36 @@ test_site_errors_name_file_line_column(void **state)
 }
 
 static void
-test_site_overlap_is_a_warning(void **state)
+test_site_address_in_two_roles_is_an_error_naming_both_lines(void **state)
+{
+	(void)state;
+	site_error("role ic-a  198.18.1.11 198.18.1.12\nrole ic-b  198.18.1.11\n",
+	           "site.conf:2:12: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at "
+	           "site.conf:1:12");
+}
+
+static void
+test_site_overlapping_prefixes_in_two_roles_are_an_error(void **state)
+{
+	(void)state;
+	site_error("role a 10.0.0.0/24\n# b is inside a\nrole b 10.0.0.128/25\n",
+	           "site.conf:3:8: 10.0.0.128/25 (role b) overlaps 10.0.0.0/24 of role a at "
+	           "site.conf:1:8");
+}
+
+static void
+test_site_same_address_twice_in_one_role_is_a_warning(void **state)
 {
 	(void)state;
 	struct sm_site s;
 	struct sm_errbuf eb = {""};
 	warnings[0] = '\0';
-	assert_int_equal(sm_site_parse("role a 10.0.0.0/24\nrole b 10.0.0.5\n", "site.conf", &s,
-	                               warn, NULL, &eb),
+	assert_int_equal(sm_site_parse("role a 10.0.0.0/24 10.0.0.5\nrole b 10.0.1.1\n",
+	                               "site.conf", &s, warn, NULL, &eb),
 	                 SM_OK);
-	assert_string_equal(warnings, "site.conf:2:8: warning: 10.0.0.5 (role b) overlaps "
-	                              "10.0.0.0/24 (role a, line 1); traffic of these addresses "
-	                              "counts for both\n");
+	assert_string_equal(warnings, "site.conf:1:20: 10.0.0.5 (role a) overlaps 10.0.0.0/24 of "
+	                              "the same role at site.conf:1:8; listing it once is "
+	                              "enough\n");
 	sm_site_free(&s);
 }
 
@@ -195,7 +213,9 @@ main(void)
 	    cmocka_unit_test(test_addresses_print_and_match),
 	    cmocka_unit_test(test_site_parses_v4_v6_cidr_and_comments),
 	    cmocka_unit_test(test_site_errors_name_file_line_column),
-	    cmocka_unit_test(test_site_overlap_is_a_warning),
+	    cmocka_unit_test(test_site_address_in_two_roles_is_an_error_naming_both_lines),
+	    cmocka_unit_test(test_site_overlapping_prefixes_in_two_roles_are_an_error),
+	    cmocka_unit_test(test_site_same_address_twice_in_one_role_is_a_warning),
 	    cmocka_unit_test(test_default_rules_compile_to_the_spec_policy),
 	    cmocka_unit_test(test_rules_errors_name_file_line_column),
 	};
