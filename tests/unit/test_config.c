@@ -9,6 +9,7 @@
 
 #include "smaudit/rules.h"
 #include "smaudit/addr.h"
+#include "smaudit/conf.h"
 #include "smaudit/site.h"
 
 static char warnings[2048];
@@ -168,6 +169,24 @@ test_rules_errors_name_file_line_column(void **state)
 	            "my.rules:1:13: 'redirect': ICMP rules take 'echo' (icmp/echo)");
 }
 
+static void
+test_edit_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(sm_conf_edit_distance("mediator", "mediator"), 0);
+	assert_int_equal(sm_conf_edit_distance("mediatr", "mediator"), 1);
+	assert_int_equal(sm_conf_edit_distance("mediaotr", "mediator"), 1);
+	assert_int_equal(sm_conf_edit_distance("MEDIATOR", "mediator"), 0);
+	assert_int_equal(sm_conf_edit_distance("", "ic-b"), 4);
+	/* optimal string alignment: a transposed pair is not edited again */
+	assert_int_equal(sm_conf_edit_distance("ca", "abc"), 3);
+	assert_true(sm_conf_near_miss("ic-bb", "ic-b"));
+	assert_false(sm_conf_near_miss("ic", "ic-b"));
+	assert_true(sm_conf_near_miss("medator", "mediator"));
+	assert_true(sm_conf_near_miss("mdiatr", "mediator"));
+	assert_false(sm_conf_near_miss("backup", "aiqum"));
+}
+
 /* Text forms and prefix matches the reports and roles rely on. */
 static void
 test_addresses_print_and_match(void **state)
@@ -217,6 +236,7 @@ main(void)
 	    cmocka_unit_test(test_site_overlapping_prefixes_in_two_roles_are_an_error),
 	    cmocka_unit_test(test_site_same_address_twice_in_one_role_is_a_warning),
 	    cmocka_unit_test(test_default_rules_compile_to_the_spec_policy),
+	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_rules_errors_name_file_line_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
