@@ -169,6 +169,109 @@ test_rules_errors_name_file_line_column(void **state)
 	            "my.rules:1:13: 'redirect': ICMP rules take 'echo' (icmp/echo)");
 }
 
+/* sm_rules_check_site on a site and rules text (NULL: the built-in rules);
+ * warnings land in the global buffer. */
+static enum sm_err
+check_site(const char *rules_text, const char *site_text, struct sm_errbuf *eb)
+{
+	struct sm_rules r;
+	struct sm_site s;
+	warnings[0] = '\0';
+	if (rules_text == NULL)
+		assert_int_equal(sm_rules_parse(sm_default_rules, SM_DEFAULT_RULES_NAME, &r, eb),
+		                 SM_OK);
+	else
+		assert_int_equal(sm_rules_parse(rules_text, "conf/my.rules", &r, eb), SM_OK);
+	assert_int_equal(sm_site_parse(site_text, "conf/site.conf", &s, warn, NULL, eb), SM_OK);
+	enum sm_err e = sm_rules_check_site(&r, &s, warn, NULL, eb);
+	sm_site_free(&s);
+	sm_rules_free(&r);
+	return e;
+}
+
+static void
+test_site_role_close_to_a_missing_rule_role_is_an_error(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(check_site(NULL,
+	                            "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\n\n  role mediatr "
+	                            "10.0.0.5\n",
+	                            &eb),
+	                 SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, "conf/site.conf:4:8: role 'mediatr' is used by no rule; did "
+	                            "you mean 'mediator'?");
+	assert_int_equal(
+	    check_site(NULL, "role ic-a 10.0.0.1\nrole ic-bb 10.0.0.2\nrole mediator 10.0.0.5\n",
+	               &eb),
+	    SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, "conf/site.conf:2:6: role 'ic-bb' is used by no rule; did you "
+	                            "mean 'ic-b'?");
+	/* a transposition is one edit; case does not count */
+	assert_int_equal(check_site(NULL,
+	                            "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\nrole Mediaotr "
+	                            "10.0.0.5\n",
+	                            &eb),
+	                 SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, "conf/site.conf:3:6: role 'Mediaotr' is used by no rule; did "
+	                            "you mean 'mediator'?");
+}
+
+static void
+test_site_role_close_to_no_missing_rule_role_is_a_warning(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	/* far from every role */
+	assert_int_equal(
+	    check_site(NULL, "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\nrole backup 10.9.9.9\n", &eb),
+	    SM_OK);
+	assert_string_equal(warnings, "conf/site.conf:3:6: role 'backup' is used by no rule of "
+	                              "sm-as.rules; its addresses are checked only as unexpected "
+	                              "traffic\n");
+	/* close to ic-b, which the site defines: not a typo */
+	assert_int_equal(
+	    check_site(NULL, "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\nrole ic-bb 10.0.0.3\n", &eb),
+	    SM_OK);
+	assert_string_equal(warnings, "conf/site.conf:3:6: role 'ic-bb' is used by no rule of "
+	                              "sm-as.rules; its addresses are checked only as unexpected "
+	                              "traffic\n");
+	/* two edits from a four-letter name is too far to guess */
+	assert_int_equal(check_site("expect tcp/1 ic-a -> ic-b \"x\"\n",
+	                            "role ic-a 10.0.0.1\nrole ic 10.0.0.2\n", &eb),
+	                 SM_OK);
+	assert_null(strstr(warnings, "did you mean"));
+}
+
+static void
+test_rule_role_missing_from_site_is_a_warning_at_the_rules_line(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(check_site("monitor ic-a\n"
+	                            "expect tcp/1 ic-a -> ic-a,backup \"x\"\n"
+	                            "expect tcp/2 ic-a -> backup \"y\"\n",
+	                            "role ic-a 10.0.0.1\n", &eb),
+	                 SM_OK);
+	assert_string_equal(warnings, "conf/my.rules:2:27: role 'backup' is not defined in "
+	                              "conf/site.conf; the rules that use it are n/a\n");
+	assert_int_equal(check_site("monitor ic-a ic-b\nexpect tcp/1 ic-a -> ic-a \"x\"\n",
+	                            "role ic-a 10.0.0.1\n", &eb),
+	                 SM_OK);
+	assert_string_equal(warnings, "conf/my.rules:1:14: monitored role 'ic-b' is not defined in "
+	                              "conf/site.conf; no unexpected traffic can be found on it\n");
+}
+
+static void
+test_builtin_rules_leave_optional_roles_to_the_report(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	/* no aiqum, admin or mediator: their rules are n/a in the report, no warning */
+	assert_int_equal(check_site(NULL, "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\n", &eb), SM_OK);
+	assert_string_equal(warnings, "");
+}
+
 static void
 test_edit_distance(void **state)
 {
@@ -236,6 +339,10 @@ main(void)
 	    cmocka_unit_test(test_site_overlapping_prefixes_in_two_roles_are_an_error),
 	    cmocka_unit_test(test_site_same_address_twice_in_one_role_is_a_warning),
 	    cmocka_unit_test(test_default_rules_compile_to_the_spec_policy),
+	    cmocka_unit_test(test_site_role_close_to_a_missing_rule_role_is_an_error),
+	    cmocka_unit_test(test_site_role_close_to_no_missing_rule_role_is_a_warning),
+	    cmocka_unit_test(test_rule_role_missing_from_site_is_a_warning_at_the_rules_line),
+	    cmocka_unit_test(test_builtin_rules_leave_optional_roles_to_the_report),
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_rules_errors_name_file_line_column),
 	};
