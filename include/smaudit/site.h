@@ -2,7 +2,8 @@
  * site: who is who.  Parses the site file of SPEC section 2
  * ("role NAME ADDR|CIDR ...") into roles with their members, reporting every
  * error as FILE:LINE:COL.  An address (or overlapping prefixes) in two roles
- * is an error naming both places; a repeat within one role is a warning.
+ * is an error naming both places; a repeat within one role is a warning (an
+ * address already covered by the role is not added again).
  */
 #ifndef SMAUDIT_SITE_H
 #define SMAUDIT_SITE_H

@@ -118,6 +118,9 @@ test_site_same_address_twice_in_one_role_is_a_warning(void **state)
 	assert_string_equal(warnings, "site.conf:1:20: 10.0.0.5 (role a) overlaps 10.0.0.0/24 of "
 	                              "the same role at site.conf:1:8; listing it once is "
 	                              "enough\n");
+	/* kept once: a second member for the same address would be expected to
+	 * talk on its own and could only be "not-seen" */
+	assert_int_equal(s.roles[0].nmembers, 1);
 	sm_site_free(&s);
 }
 
