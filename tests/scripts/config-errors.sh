@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Site and rules mistakes that would change a verdict are errors (exit 2,
+# FILE:LINE:COL); the rest are one warning line each.  SPEC section 2.
+# usage: config-errors.sh SMAUDIT    (run from the repository root)
+set -u
+bin=$1
+RULES_OPT=-r # the option naming a rules file
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+# run NAME EXPECTED-EXIT command...: keeps stderr in $err
+run() {
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	err=$(cat "$work/err")
+	if [ $rc -ne "$want" ]; then
+		echo "FAIL $name: exit $rc, expected $want"
+		head -5 "$work/err"
+		fail=$((fail + 1))
+		return 1
+	fi
+	return 0
+}
+# stderr_is NAME EXPECTED-TEXT: the whole of stderr
+stderr_is() {
+	if [ "$err" != "$2" ]; then
+		printf 'FAIL %s: stderr is\n%s\nexpected\n%s\n' "$1" "$err" "$2"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+# stderr_has NAME LINE: one line of stderr is exactly LINE
+stderr_has() {
+	if ! grep -qxF -- "$2" "$work/err"; then
+		printf 'FAIL %s: stderr lacks\n%s\nin\n%s\n' "$1" "$2" "$err"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+# every stderr line says "warning:" at most once
+one_warning_word() {
+	if grep -E 'warning:.*warning:' "$work/err"; then
+		echo "FAIL $1: a line says 'warning:' twice"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+# With the right site, the dead Mediator is a finding.
+run "dead mediator is a finding" 1 "$bin" audit -q -s pcaps/site.conf pcaps/mediator-down.pcap &&
+	pass=$((pass + 1))
+
+site=$work/mediatr.conf
+sed 's/^role mediator /role mediatr  /' pcaps/site.conf >"$site"
+run "mediatr typo" 2 "$bin" audit -q -s "$site" pcaps/mediator-down.pcap &&
+	stderr_is "mediatr typo" \
+		"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
+
+site=$work/ic-bb.conf
+sed 's/^role ic-b /role ic-bb/' pcaps/site.conf >"$site"
+run "ic-bb typo" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "ic-bb typo" "smaudit: $site:3:6: role 'ic-bb' is used by no rule; did you mean 'ic-b'?"
+
+site=$work/two-roles.conf
+sed 's/^\(role ic-b .*\)$/\1 198.18.1.11/' pcaps/site.conf >"$site"
+run "address in two roles" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "address in two roles" \
+		"smaudit: $site:3:45: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at $site:2:21"
+
+site=$work/prefixes.conf
+sed 's|^role admin .*|role admin          198.18.0.0/16|' pcaps/site.conf >"$site"
+run "overlapping prefixes" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "overlapping prefixes" \
+		"smaudit: $site:9:21: 198.18.0.0/16 (role admin) overlaps 198.18.1.11 of role ic-a at $site:2:21"
+
+site=$work/repeat.conf
+sed 's/^\(role ic-a .*\)$/\1 198.18.1.11/' pcaps/site.conf >"$site"
+run "address twice in one role" 0 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "address twice in one role" \
+		"smaudit: warning: $site:2:45: 198.18.1.11 (role ic-a) overlaps 198.18.1.11 of the same role at $site:2:21; listing it once is enough"
+
+site=$work/backup.conf
+{ cat pcaps/site.conf; echo "role backup         198.18.9.9"; } >"$site"
+run "unused role far from any" 0 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "unused role far from any" \
+		"smaudit: warning: $site:10:6: role 'backup' is used by no rule of sm-as.rules; its addresses are checked only as unexpected traffic"
+one_warning_word "unused role far from any"
+
+rules=$work/my.rules
+{ cat rules/sm-as.rules; echo 'optional tcp/8080  ic-a -> ic-a,backup any "backup agent"'; } >"$rules"
+n=$(wc -l <"$rules")
+run "rules role the site lacks" 0 "$bin" check -s pcaps/site.conf $RULES_OPT "$rules" &&
+	stderr_has "rules role the site lacks" \
+		"smaudit: warning: $rules:$n:33: role 'backup' is not defined in pcaps/site.conf; the rules that use it are n/a"
+one_warning_word "rules role the site lacks"
+
+echo "config-errors: $pass passed, $fail failed"
+[ $fail -eq 0 ]
