@@ -100,5 +100,17 @@ run "rules role the site lacks" 0 "$bin" check -s pcaps/site.conf $RULES_OPT "$r
 		"smaudit: warning: $rules:$n:33: role 'backup' is not defined in pcaps/site.conf; the rules that use it are n/a"
 one_warning_word "rules role the site lacks"
 
+# A generated site never puts one address in two roles (the second is a comment).
+sed 's/198.18.1.21  node-mgmt/198.18.1.20  node-mgmt/' tests/ontap/cluster-a.txt >"$work/a.txt"
+run "site --from-ontap, one address on two LIFs" 0 \
+	"$bin" site --from-ontap "$work/a.txt" tests/ontap/cluster-b.txt -o "$work/gen.conf" &&
+	run "the generated site passes check" 0 "$bin" check -s "$work/gen.conf" &&
+	if grep -q '^# left out: 198.18.1.20 as cluster-mgmt-a .*already node-mgmt-a' "$work/gen.conf"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL generated site: no comment on the address left out"
+		fail=$((fail + 1))
+	fi
+
 echo "config-errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]
