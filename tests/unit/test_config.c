@@ -263,6 +263,12 @@ test_rule_role_missing_from_site_is_a_warning_at_the_rules_line(void **state)
 	                 SM_OK);
 	assert_string_equal(warnings, "conf/my.rules:1:14: monitored role 'ic-b' is not defined in "
 	                              "conf/site.conf; no unexpected traffic can be found on it\n");
+	/* without a monitor line, ic-a and ic-b are monitored: the place is the file */
+	assert_int_equal(
+	    check_site("expect tcp/1 ic-a -> ic-a \"x\"\n", "role ic-a 10.0.0.1\n", &eb), SM_OK);
+	assert_string_equal(warnings, "conf/my.rules:1:1: monitored role 'ic-b' (by default: no "
+	                              "'monitor' line) is not defined in conf/site.conf; no "
+	                              "unexpected traffic can be found on it\n");
 }
 
 static void
