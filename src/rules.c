@@ -340,7 +340,7 @@ roles_missing(const struct sm_rules *r, const struct sm_site *s, struct role_use
 	}
 }
 
-/* The first missing role that name is a near miss of, or NULL. */
+/* The missing role nearest to name among its near misses (the first of equals), or NULL. */
 static const char *
 meant_role(const char *name, const struct role_use *missing, size_t n)
 {

@@ -79,6 +79,12 @@ run "overlapping prefixes" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
 	stderr_is "overlapping prefixes" \
 		"smaudit: $site:9:21: 198.18.0.0/16 (role admin) overlaps 198.18.1.11 of role ic-a at $site:2:21"
 
+site=$work/empty-role.conf
+sed 's/^role mediator .*/role mediator/' pcaps/site.conf >"$site"
+run "role without address" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "role without address" \
+		"smaudit: $site:8:14: role 'mediator' lists no address: expected IPv4/IPv6 addresses or CIDR prefixes after the name"
+
 site=$work/repeat.conf
 sed 's/^\(role ic-a .*\)$/\1 198.18.1.11/' pcaps/site.conf >"$site"
 run "address twice in one role" 0 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
