@@ -52,50 +52,44 @@ one_warning_word() {
 	fi
 }
 
+# site_case NAME SED-SCRIPT EXIT CAPTURE STDERR: audits CAPTURE with
+# pcaps/site.conf edited by SED-SCRIPT into $site (set before the call)
+site_case() {
+	sed "$2" pcaps/site.conf >"$site"
+	run "$1" "$3" "$bin" audit -q -s "$site" "$4" && stderr_is "$1" "$5"
+}
+
 # With the right site, the dead Mediator is a finding.
 run "dead mediator is a finding" 1 "$bin" audit -q -s pcaps/site.conf pcaps/mediator-down.pcap &&
 	pass=$((pass + 1))
 
 site=$work/mediatr.conf
-sed 's/^role mediator /role mediatr  /' pcaps/site.conf >"$site"
-run "mediatr typo" 2 "$bin" audit -q -s "$site" pcaps/mediator-down.pcap &&
-	stderr_is "mediatr typo" \
-		"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
+site_case "mediatr typo" 's/^role mediator /role mediatr  /' 2 pcaps/mediator-down.pcap \
+	"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
 
 site=$work/ic-bb.conf
-sed 's/^role ic-b /role ic-bb/' pcaps/site.conf >"$site"
-run "ic-bb typo" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
-	stderr_is "ic-bb typo" "smaudit: $site:3:6: role 'ic-bb' is used by no rule; did you mean 'ic-b'?"
+site_case "ic-bb typo" 's/^role ic-b /role ic-bb/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:3:6: role 'ic-bb' is used by no rule; did you mean 'ic-b'?"
 
 site=$work/two-roles.conf
-sed 's/^\(role ic-b .*\)$/\1 198.18.1.11/' pcaps/site.conf >"$site"
-run "address in two roles" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
-	stderr_is "address in two roles" \
-		"smaudit: $site:3:45: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at $site:2:21"
+site_case "address in two roles" 's/^\(role ic-b .*\)$/\1 198.18.1.11/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:3:45: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at $site:2:21"
 
 site=$work/prefixes.conf
-sed 's|^role admin .*|role admin          198.18.0.0/16|' pcaps/site.conf >"$site"
-run "overlapping prefixes" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
-	stderr_is "overlapping prefixes" \
-		"smaudit: $site:9:21: 198.18.0.0/16 (role admin) overlaps 198.18.1.11 of role ic-a at $site:2:21"
+site_case "overlapping prefixes" 's|^role admin .*|role admin          198.18.0.0/16|' 2 pcaps/healthy.pcap \
+	"smaudit: $site:9:21: 198.18.0.0/16 (role admin) overlaps 198.18.1.11 of role ic-a at $site:2:21"
 
 site=$work/empty-role.conf
-sed 's/^role mediator .*/role mediator/' pcaps/site.conf >"$site"
-run "role without address" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
-	stderr_is "role without address" \
-		"smaudit: $site:8:14: role 'mediator' lists no address: expected IPv4/IPv6 addresses or CIDR prefixes after the name"
+site_case "role without address" 's/^role mediator .*/role mediator/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:8:14: role 'mediator' lists no address: expected IPv4/IPv6 addresses or CIDR prefixes after the name"
 
 site=$work/repeat.conf
-sed 's/^\(role ic-a .*\)$/\1 198.18.1.11/' pcaps/site.conf >"$site"
-run "address twice in one role" 0 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
-	stderr_is "address twice in one role" \
-		"smaudit: warning: $site:2:45: 198.18.1.11 (role ic-a) overlaps 198.18.1.11 of the same role at $site:2:21; listing it once is enough"
+site_case "address twice in one role" 's/^\(role ic-a .*\)$/\1 198.18.1.11/' 0 pcaps/healthy.pcap \
+	"smaudit: warning: $site:2:45: 198.18.1.11 (role ic-a) overlaps 198.18.1.11 of the same role at $site:2:21; listing it once is enough"
 
 site=$work/backup.conf
-{ cat pcaps/site.conf; echo "role backup         198.18.9.9"; } >"$site"
-run "unused role far from any" 0 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
-	stderr_is "unused role far from any" \
-		"smaudit: warning: $site:10:6: role 'backup' is used by no rule of sm-as.rules; its addresses are checked only as unexpected traffic"
+site_case "unused role far from any" '$a role backup         198.18.9.9' 0 pcaps/healthy.pcap \
+	"smaudit: warning: $site:10:6: role 'backup' is used by no rule of sm-as.rules; its addresses are checked only as unexpected traffic"
 one_warning_word "unused role far from any"
 
 rules=$work/my.rules
