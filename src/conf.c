@@ -1,6 +1,8 @@
 #include "smaudit/conf.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,4 +97,39 @@ sm_conf_next_line(char **text)
 		*text = line + strlen(line);
 	}
 	return line;
+}
+
+int
+sm_conf_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > SM_CONF_NAME_MAX || lb > SM_CONF_NAME_MAX)
+		return INT_MAX;
+	int d[SM_CONF_NAME_MAX + 1][SM_CONF_NAME_MAX + 1];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]);
+			int cb = tolower((unsigned char)b[j - 1]);
+			int best = d[i - 1][j - 1] + (ca != cb);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+bool
+sm_conf_near_miss(const char *typed, const char *meant)
+{
+	int allowed = strlen(meant) <= 4 ? 1 : 2;
+	return sm_conf_edit_distance(typed, meant) <= allowed;
 }

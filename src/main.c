@@ -749,7 +749,12 @@ load_config(const struct args *a, struct sm_site *site, struct sm_rules *rules)
 		sm_rules_free(rules);
 		return fail(e, &eb);
 	}
-	sm_rules_check_site(rules, site, print_warning, NULL);
+	e = sm_rules_check_site(rules, site, print_warning, NULL, &eb);
+	if (e != SM_OK) {
+		sm_site_free(site);
+		sm_rules_free(rules);
+		return fail(e, &eb);
+	}
 	return -1;
 }
 

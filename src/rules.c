@@ -23,6 +23,7 @@ void
 sm_rules_free(struct sm_rules *r)
 {
 	free(r->rules);
+	free(r->path);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -63,9 +64,10 @@ push_rule(struct sm_rules *out, const struct sm_rule *r, struct sm_errbuf *eb)
 	return SM_OK;
 }
 
-/* Splits "a,b,c" in place into role names; checks each. */
+/* Splits "a,b,c" in place into role names with their columns; checks each. */
 static enum sm_err
-split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_MAX], int *count)
+split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_MAX], int cols[],
+            int *count)
 {
 	*count = 0;
 	char *s = t->s;
@@ -80,6 +82,7 @@ split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_M
 			            s);
 		if (*count == SM_MAX_MONITOR)
 			return perr(p, t->col, "too many roles in '%s'", t->s);
+		cols[*count] = t->col + (int)(s - t->s);
 		sm_strlcpy(names[(*count)++], s, SM_ROLE_NAME_MAX);
 		if (!comma)
 			return SM_OK;
@@ -128,16 +131,18 @@ parse_monitor(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules 
 		return perr(p, tok[0].col,
 		            "'%s' given twice: list every monitored role on one line", tok[0].s);
 	out->monitor_set = true;
+	out->monitor_line = p->line;
 	for (int i = 1; i < n; i++) {
 		char names[SM_MAX_MONITOR][SM_ROLE_NAME_MAX];
-		int cnt;
-		enum sm_err e = split_roles(p, &tok[i], names, &cnt);
+		int cols[SM_MAX_MONITOR], cnt;
+		enum sm_err e = split_roles(p, &tok[i], names, cols, &cnt);
 		if (e != SM_OK)
 			return e;
 		for (int k = 0; k < cnt; k++) {
 			if (out->nmonitor == SM_MAX_MONITOR)
 				return perr(p, tok[i].col, "too many monitored roles at '%s'",
 				            tok[i].s);
+			out->monitor_col[out->nmonitor] = cols[k];
 			sm_strlcpy(out->monitor[out->nmonitor++], names[k], SM_ROLE_NAME_MAX);
 		}
 	}
@@ -170,8 +175,8 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 	if (e != SM_OK)
 		return e;
 	char srcs[SM_MAX_MONITOR][SM_ROLE_NAME_MAX], dsts[SM_MAX_MONITOR][SM_ROLE_NAME_MAX];
-	int nsrc, ndst;
-	if ((e = split_roles(p, &tok[2], srcs, &nsrc)) != SM_OK)
+	int scols[SM_MAX_MONITOR], dcols[SM_MAX_MONITOR], nsrc, ndst;
+	if ((e = split_roles(p, &tok[2], srcs, scols, &nsrc)) != SM_OK)
 		return e;
 	if (strcmp(tok[3].s, "->") == 0)
 		r.both = false;
@@ -179,10 +184,8 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 		r.both = true;
 	else
 		return perr(p, tok[3].col, "'%s': expected a direction, -> or <->", tok[3].s);
-	if ((e = split_roles(p, &tok[4], dsts, &ndst)) != SM_OK)
+	if ((e = split_roles(p, &tok[4], dsts, dcols, &ndst)) != SM_OK)
 		return e;
-	r.src_col = tok[2].col;
-	r.dst_col = tok[4].col;
 	bool have_purpose = false, have_cov = false;
 	for (int i = 5; i < n; i++) {
 		if (tok[i].quoted) {
@@ -223,15 +226,16 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 			struct sm_rule x = r;
 			sm_strlcpy(x.src_role, srcs[s], sizeof(x.src_role));
 			sm_strlcpy(x.dst_role, dsts[d], sizeof(x.dst_role));
+			x.src_col = scols[s];
+			x.dst_col = dcols[d];
 			if ((e = push_rule(out, &x, p->eb)) != SM_OK)
 				return e;
 			if (r.both) {
 				x.reverse = true;
 				sm_strlcpy(x.src_role, dsts[d], sizeof(x.src_role));
 				sm_strlcpy(x.dst_role, srcs[s], sizeof(x.dst_role));
-				int c = x.src_col;
-				x.src_col = x.dst_col;
-				x.dst_col = c;
+				x.src_col = dcols[d];
+				x.dst_col = scols[s];
 				if ((e = push_rule(out, &x, p->eb)) != SM_OK)
 					return e;
 			}
@@ -245,9 +249,14 @@ sm_rules_parse(const char *text, const char *fname, struct sm_rules *out, struct
 	memset(out, 0, sizeof(*out));
 	const char *base = strrchr(fname, '/');
 	sm_strlcpy(out->name, base ? base + 1 : fname, sizeof(out->name));
+	out->builtin = text == sm_default_rules;
+	out->path = strdup(fname);
 	char *copy = strdup(text);
-	if (copy == NULL)
+	if (copy == NULL || out->path == NULL) {
+		free(copy);
+		sm_rules_free(out);
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
 	char *cursor = copy, *line;
 	struct parse p = {fname, 0, eb};
 	enum sm_err e = SM_OK;
@@ -300,24 +309,100 @@ rules_use(const struct sm_rules *r, const char *role)
 	return sm_rules_monitors(r, role);
 }
 
-void
-sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx)
+/* A role the rules use and where it is first written (line 0: by default). */
+struct role_use {
+	const char *name;
+	int line, col;
+	bool monitored;
+};
+
+/* Roles the rules use that the site lacks, monitored ones first, each once; *n
+ * is at most max. */
+static void
+roles_missing(const struct sm_rules *r, const struct sm_site *s, struct role_use *out, size_t max,
+              size_t *n)
 {
+	*n = 0;
+	for (size_t i = 0; i < r->nmonitor && *n < max; i++)
+		if (sm_site_role(s, r->monitor[i]) == NULL)
+			out[(*n)++] =
+			    (struct role_use){r->monitor[i], r->monitor_line,
+			                      r->monitor_line ? r->monitor_col[i] : 1, true};
+	for (size_t i = 0; i < 2 * r->nrules && *n < max; i++) {
+		const struct sm_rule *x = &r->rules[i / 2];
+		const char *name = i % 2 ? x->dst_role : x->src_role;
+		bool seen = sm_site_role(s, name) != NULL;
+		for (size_t k = 0; k < *n && !seen; k++)
+			seen = !out[k].monitored && strcmp(out[k].name, name) == 0;
+		if (!seen)
+			out[(*n)++] = (struct role_use){name, x->line,
+			                                i % 2 ? x->dst_col : x->src_col, false};
+	}
+}
+
+/* The missing role nearest to name among its near misses (the first of equals), or NULL. */
+static const char *
+meant_role(const char *name, const struct role_use *missing, size_t n)
+{
+	const char *best = NULL;
+	int best_d = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = sm_conf_edit_distance(name, missing[i].name);
+		if (sm_conf_near_miss(name, missing[i].name) && (best == NULL || d < best_d)) {
+			best = missing[i].name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+enum sm_err
+sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx,
+                    struct sm_errbuf *eb)
+{
+	/* at most every monitored role and both roles of every rule */
+	size_t max = r->nmonitor + 2 * r->nrules, nmissing;
+	struct role_use *missing = calloc(max ? max : 1, sizeof(*missing));
+	if (missing == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	roles_missing(r, s, missing, max, &nmissing);
+	enum sm_err e = SM_OK;
+	for (size_t i = 0; i < s->nroles && e == SM_OK; i++) {
+		const struct sm_role *role = &s->roles[i];
+		const char *meant =
+		    rules_use(r, role->name) ? NULL : meant_role(role->name, missing, nmissing);
+		if (meant != NULL)
+			e = sm_error(eb, SM_ERR_CONFIG,
+			             "%s:%d:%d: role '%s' is used by no rule; did you mean '%s'?",
+			             s->path, role->line, role->col, role->name, meant);
+	}
 	char msg[512];
-	for (size_t i = 0; i < s->nroles; i++)
+	for (size_t i = 0; i < s->nroles && e == SM_OK && warn != NULL; i++)
 		if (!rules_use(r, s->roles[i].name)) {
 			snprintf(msg, sizeof(msg),
-			         "%s:%d:6: warning: role '%s' is used by no rule of %s; its "
-			         "addresses are checked only as unexpected traffic",
-			         s->path, s->roles[i].line, s->roles[i].name, r->name);
+			         "%s:%d:%d: role '%s' is used by no rule of %s; its addresses are "
+			         "checked only as unexpected traffic",
+			         s->path, s->roles[i].line, s->roles[i].col, s->roles[i].name,
+			         r->name);
 			warn(ctx, msg);
 		}
-	for (size_t i = 0; i < r->nmonitor; i++)
-		if (sm_site_role(s, r->monitor[i]) == NULL) {
+	for (size_t i = 0; i < nmissing && e == SM_OK && warn != NULL; i++) {
+		const struct role_use *u = &missing[i];
+		if (u->monitored)
 			snprintf(msg, sizeof(msg),
-			         "%s: warning: monitored role '%s' is not defined in the site "
-			         "file; no unexpected traffic can be found on it",
-			         s->path, r->monitor[i]);
-			warn(ctx, msg);
-		}
+			         "%s:%d:%d: monitored role '%s'%s is not defined in %s; no "
+			         "unexpected traffic can be found on it",
+			         r->path, u->line ? u->line : 1, u->col, u->name,
+			         u->line ? "" : " (by default: no 'monitor' line)", s->path);
+		else if (!r->builtin)
+			snprintf(msg, sizeof(msg),
+			         "%s:%d:%d: role '%s' is not defined in %s; the rules that use it "
+			         "are n/a",
+			         r->path, u->line, u->col, u->name, s->path);
+		else
+			continue; /* the report shows the built-in rules it makes n/a */
+		warn(ctx, msg);
+	}
+	free(missing);
+	return e;
 }

@@ -47,52 +47,80 @@ sm_role_member(const struct sm_role *r, const struct sm_addr *a)
 	return -1;
 }
 
-static void
-warn_overlaps(const struct sm_site *s, const char *fname, sm_warn_fn warn, void *ctx)
+/*
+ * An address in two roles would count its traffic for both, silently changing
+ * verdicts: an error naming both places.  Checks member k of role j against the
+ * roles written before it.
+ */
+static enum sm_err
+check_overlaps_before(const struct sm_site *s, size_t j, size_t k, struct sm_errbuf *eb)
 {
-	if (warn == NULL)
-		return;
-	for (size_t i = 0; i < s->nroles; i++)
-		for (size_t m = 0; m < s->roles[i].nmembers; m++)
-			for (size_t j = i; j < s->nroles; j++)
-				for (size_t k = (j == i ? m + 1 : 0); k < s->roles[j].nmembers;
-				     k++) {
-					const struct sm_member *x = &s->roles[i].members[m];
-					const struct sm_member *y = &s->roles[j].members[k];
-					if (!sm_prefix_overlap(&x->prefix, &y->prefix))
-						continue;
-					char msg[512];
-					snprintf(
-					    msg, sizeof(msg),
-					    "%s:%d:%d: warning: %s (role %s) overlaps %s (role "
-					    "%s, line %d); traffic of these addresses counts "
-					    "for both",
-					    fname, y->line, y->col, y->text, s->roles[j].name,
-					    x->text, s->roles[i].name, x->line);
-					warn(ctx, msg);
-				}
+	const struct sm_member *y = &s->roles[j].members[k];
+	for (size_t i = 0; i < j; i++) {
+		const struct sm_role *r = &s->roles[i];
+		for (size_t m = 0; m < r->nmembers; m++) {
+			const struct sm_member *x = &r->members[m];
+			if (sm_prefix_overlap(&x->prefix, &y->prefix))
+				return sm_error(eb, SM_ERR_CONFIG,
+				                "%s:%d:%d: %s (role %s) overlaps %s of role %s at "
+				                "%s:%d:%d",
+				                s->path, y->line, y->col, y->text, s->roles[j].name,
+				                x->text, r->name, s->path, x->line, x->col);
+		}
+	}
+	return SM_OK;
 }
 
+/* In file order, so the error reported is the earliest line. */
 static enum sm_err
-add_member(struct sm_role *r, const struct sm_prefix *p, const char *text, int line, int col,
-           struct sm_errbuf *eb)
+check_overlaps(const struct sm_site *s, struct sm_errbuf *eb)
 {
-	struct sm_member *n = realloc(r->members, (r->nmembers + 1) * sizeof(*n));
-	if (n == NULL)
-		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
-	r->members = n;
-	struct sm_member *m = &n[r->nmembers++];
-	m->prefix = *p;
-	m->line = line;
-	m->col = col;
+	enum sm_err e = SM_OK;
+	for (size_t j = 0; j < s->nroles && e == SM_OK; j++)
+		for (size_t k = 0; k < s->roles[j].nmembers && e == SM_OK; k++)
+			e = check_overlaps_before(s, j, k, eb);
+	return e;
+}
+
+/*
+ * Appends p to r.  A repeat within the role is only a warning, and a prefix
+ * inside an earlier one is left out: no address could ever match it, so its
+ * expected flows would all be "not-seen".
+ */
+static enum sm_err
+add_member(const struct sm_site *s, struct sm_role *r, const struct sm_prefix *p, int line, int col,
+           sm_warn_fn warn, void *ctx, struct sm_errbuf *eb)
+{
+	struct sm_member m = {.prefix = *p, .line = line, .col = col};
 	char buf[SM_ADDRSTRLEN];
 	sm_addr_str(&p->addr, buf, sizeof(buf));
 	unsigned full = p->addr.family == 4 ? 32 : 128;
 	if (p->len == full)
-		sm_strlcpy(m->text, buf, sizeof(m->text));
+		sm_strlcpy(m.text, buf, sizeof(m.text));
 	else
-		snprintf(m->text, sizeof(m->text), "%s/%u", buf, p->len);
-	(void)text;
+		snprintf(m.text, sizeof(m.text), "%s/%u", buf, p->len);
+	bool covered = false;
+	for (size_t i = 0; i < r->nmembers; i++) {
+		const struct sm_member *x = &r->members[i];
+		if (!sm_prefix_overlap(&x->prefix, p))
+			continue;
+		covered = covered || x->prefix.len <= p->len;
+		if (warn == NULL)
+			continue;
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+		         "%s:%d:%d: %s (role %s) overlaps %s of the same role at %s:%d:%d; listing "
+		         "it once is enough",
+		         s->path, line, col, m.text, r->name, x->text, s->path, x->line, x->col);
+		warn(ctx, msg);
+	}
+	if (covered)
+		return SM_OK;
+	struct sm_member *n = realloc(r->members, (r->nmembers + 1) * sizeof(*n));
+	if (n == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	r->members = n;
+	n[r->nmembers++] = m;
 	return SM_OK;
 }
 
@@ -165,6 +193,7 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		memset(r, 0, sizeof(*r));
 		sm_strlcpy(r->name, tok[1].s, sizeof(r->name));
 		r->line = lineno;
+		r->col = tok[1].col;
 		for (int i = 2; i < n && e == SM_OK; i++) {
 			struct sm_prefix p;
 			if (!sm_prefix_parse(tok[i].s, &p, &why)) {
@@ -174,13 +203,13 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 				             fname, lineno, tok[i].col, tok[i].s, why);
 				break;
 			}
-			e = add_member(r, &p, tok[i].s, lineno, tok[i].col, eb);
+			e = add_member(out, r, &p, lineno, tok[i].col, warn, ctx, eb);
 		}
 	}
 	free(copy);
 	if (e == SM_OK)
-		warn_overlaps(out, fname, warn, ctx);
-	else
+		e = check_overlaps(out, eb);
+	if (e != SM_OK)
 		sm_site_free(out);
 	return e;
 }

@@ -22,9 +22,18 @@ struct gen_entry {
 	char why[160];
 };
 
+/* An address found for a second role: written as a comment, since a site file
+ * gives an address one role (SPEC section 2). */
+struct gen_left_out {
+	struct gen_entry entry;
+	size_t kept; /* index in gen.e of the role it keeps */
+};
+
 struct gen {
 	struct gen_entry *e;
 	size_t n, cap;
+	struct gen_left_out *left;
+	size_t nleft, capleft;
 	char clusters[2][64];
 	size_t nclusters;
 	bool oom;
@@ -38,19 +47,42 @@ gen_add(struct gen *g, enum gen_role role, int cluster, const char *addr, const 
 		return false;
 	struct gen_entry x = {role, cluster, "", ""};
 	sm_addr_str(&a, x.addr, sizeof(x.addr));
-	for (size_t i = 0; i < g->n; i++)
-		if (strcmp(g->e[i].addr, x.addr) == 0 && g->e[i].role == role)
-			return true;
 	sm_strlcpy(x.why, why, sizeof(x.why));
+	for (size_t i = 0; i < g->n; i++) {
+		if (strcmp(g->e[i].addr, x.addr) != 0)
+			continue;
+		if (g->e[i].role == role)
+			return true;
+		/* the first role found keeps the address */
+		struct gen_left_out l = {x, i};
+		if (!sm_grow((void **)&g->left, &g->nleft, &g->capleft, sizeof(l), &l))
+			g->oom = true;
+		return true;
+	}
 	if (!sm_grow((void **)&g->e, &g->n, &g->cap, sizeof(x), &x))
 		g->oom = true;
 	return true;
+}
+
+static const char *
+gen_role_str(enum gen_role r, int cluster, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", gen_role_name[r], cluster < 0 ? "" : cluster ? "-b" : "-a");
+	return buf;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	free(g->e);
+	free(g->left);
 }
 
 /* Writes the site: one role line per role, each address's origin as a comment. */
 static void
 gen_write(const struct gen *g, FILE *out)
 {
+	char name[64], kept[64];
 	for (int r = 0; r < GR_COUNT; r++)
 		for (int c = -1; c < 2; c++) {
 			bool clustered = r <= GR_NODE_MGMT;
@@ -62,12 +94,21 @@ gen_write(const struct gen *g, FILE *out)
 					fprintf(out, "# %s\n", g->e[i].why), n++;
 			if (n == 0)
 				continue;
-			fprintf(out, "role %s%s", gen_role_name[r], c < 0 ? "" : c ? "-b" : "-a");
+			fprintf(out, "role %s",
+			        gen_role_str((enum gen_role)r, c, name, sizeof(name)));
 			for (size_t i = 0; i < g->n; i++)
 				if (g->e[i].role == (enum gen_role)r && g->e[i].cluster == c)
 					fprintf(out, " %s", g->e[i].addr);
 			fputs("\n\n", out);
 		}
+	for (size_t i = 0; i < g->nleft; i++) {
+		const struct gen_entry *x = &g->left[i].entry, *k = &g->e[g->left[i].kept];
+		fprintf(
+		    out,
+		    "# left out: %s as %s (%s): it is already %s, and an address has one role\n",
+		    x->addr, gen_role_str(x->role, x->cluster, name, sizeof(name)), x->why,
+		    gen_role_str(k->role, k->cluster, kept, sizeof(kept)));
+	}
 }
 
 /* ---- ONTAP command output ---- */
@@ -270,7 +311,7 @@ sm_site_from_ontap(const char *const *files, size_t nfiles, FILE *out, struct sm
 		        g.clusters[1][0] ? g.clusters[1] : "?");
 		gen_write(&g, out);
 	}
-	free(g.e);
+	gen_free(&g);
 	return e;
 }
 
@@ -475,7 +516,7 @@ sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_
 		        ncaptures);
 		gen_write(&g, out);
 	}
-	free(g.e);
+	gen_free(&g);
 	free(gs.f);
 	return e;
 }

@@ -2,6 +2,7 @@
  * conf: the line tokenizer shared by the site and rules files.
  * Splits a line into words and "quoted strings" with their 1-based
  * columns, drops '#' comments, and reads whole files with a size bound.
+ * Also says when a name looks like a mistyped other one ("did you mean").
  */
 #ifndef SMAUDIT_CONF_H
 #define SMAUDIT_CONF_H
@@ -28,5 +29,14 @@ enum sm_err sm_conf_read_file(const char *path, char **out, struct sm_errbuf *eb
 
 /* The next line of *text (which advances); NULL at the end.  Modifies the text. */
 char *sm_conf_next_line(char **text);
+
+/* Damerau-Levenshtein distance (optimal string alignment), ignoring ASCII case.
+ * Names longer than SM_CONF_NAME_MAX count as far from everything. */
+#define SM_CONF_NAME_MAX 64
+int sm_conf_edit_distance(const char *a, const char *b);
+
+/* True if typed is probably a mistyped meant: at most one edit from a name of up
+ * to 4 characters (ic-a vs ic-b is a real difference), two from a longer one. */
+bool sm_conf_near_miss(const char *typed, const char *meant);
 
 #endif

@@ -36,7 +36,7 @@ struct sm_rule {
 	enum sm_coverage coverage;
 	char app[16];
 	char purpose[160];
-	int src_col, dst_col; /* where the role names stand, for warnings */
+	int src_col, dst_col; /* where each role name stands, for warnings */
 };
 
 #define SM_MAX_MONITOR 16
@@ -45,9 +45,13 @@ struct sm_rules {
 	struct sm_rule *rules;
 	size_t nrules;
 	char monitor[SM_MAX_MONITOR][SM_ROLE_NAME_MAX];
+	int monitor_col[SM_MAX_MONITOR];
 	size_t nmonitor;
 	bool monitor_set;
-	char name[64]; /* file name used in rule ids */
+	int monitor_line; /* 0 when monitoring the default roles */
+	char name[64];    /* file name used in rule ids */
+	char *path;       /* as the caller named it, for messages; owned */
+	bool builtin;     /* parsed from sm_default_rules */
 };
 
 enum sm_err sm_rules_parse(const char *text, const char *fname, struct sm_rules *out,
@@ -57,8 +61,15 @@ void sm_rules_free(struct sm_rules *r);
 const char *sm_rule_kind_name(enum sm_rule_kind k);
 const char *sm_coverage_name(enum sm_coverage c);
 bool sm_rules_monitors(const struct sm_rules *r, const char *role);
-/* Warns about roles the rules use that the site does not define, and site roles no rule uses. */
-void sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn,
-                         void *ctx);
+/*
+ * Checks the site against the rules.  A site role no rule uses whose name is a
+ * near miss (sm_conf_near_miss) of a role the rules use and the site lacks is
+ * SM_ERR_CONFIG with "SITE:LINE:COL: ... did you mean ...?" in eb.  Otherwise
+ * warns (warn may be NULL) about the other unused site roles, at the site's
+ * line, and about roles a rules file uses that the site lacks (their rules are
+ * n/a; for the built-in rules only monitored ones), at the rules' line.
+ */
+enum sm_err sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn,
+                                void *ctx, struct sm_errbuf *eb);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * site: who is who.  Parses the site file of SPEC section 2
  * ("role NAME ADDR|CIDR ...") into roles with their members, reporting every
- * error as FILE:LINE:COL and overlaps between roles as warnings.
+ * error as FILE:LINE:COL.  An address (or overlapping prefixes) in two roles
+ * is an error naming both places; a repeat within one role is a warning (an
+ * address already covered by the role is not added again).
  */
 #ifndef SMAUDIT_SITE_H
 #define SMAUDIT_SITE_H
@@ -24,7 +26,7 @@ struct sm_role {
 	char name[SM_ROLE_NAME_MAX];
 	struct sm_member *members;
 	size_t nmembers;
-	int line;
+	int line, col; /* where the name stands */
 };
 
 struct sm_site {

@@ -4,7 +4,8 @@
  * address,role,service-policy,vserver` (table or -instance) and `snapmirror
  * mediator show`, or guessed from traffic (who talks 11104/11105/3260/31784
  * to whom).  The output is a site file (SPEC section 2) with comments saying
- * where each line came from; it always parses.
+ * where each line came from; it always parses (an address found for a second
+ * role stays in the first and the other is a "# left out:" comment).
  */
 #ifndef SMAUDIT_SITEGEN_H
 #define SMAUDIT_SITEGEN_H

@@ -1,5 +1,6 @@
-/* libFuzzer target: the rules and site parsers on any text, and a policy made
- * of what parses.  Input: rules text, a NUL byte, site text. */
+/* libFuzzer target: the rules and site parsers on any text, their check
+ * against each other, and a policy made of what passes.
+ * Input: rules text, a NUL byte, site text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sm_site site;
 	bool r_ok = sm_rules_parse(text, "fuzz.rules", &rules, &eb) == SM_OK;
 	bool s_ok = sm_site_parse(site_text, "fuzz.conf", &site, NULL, NULL, &eb) == SM_OK;
-	if (r_ok && s_ok) {
+	if (r_ok && s_ok && sm_rules_check_site(&rules, &site, NULL, NULL, &eb) == SM_OK) {
 		struct sm_policy *p = sm_policy_new(&rules, &site);
 		if (p != NULL) {
 			sm_policy_finish(p);

@@ -9,6 +9,7 @@
 
 #include "smaudit/rules.h"
 #include "smaudit/addr.h"
+#include "smaudit/conf.h"
 #include "smaudit/site.h"
 
 static char warnings[2048];
@@ -87,18 +88,39 @@ test_site_errors_name_file_line_column(void **state)
 }
 
 static void
-test_site_overlap_is_a_warning(void **state)
+test_site_address_in_two_roles_is_an_error_naming_both_lines(void **state)
+{
+	(void)state;
+	site_error("role ic-a  198.18.1.11 198.18.1.12\nrole ic-b  198.18.1.11\n",
+	           "site.conf:2:12: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at "
+	           "site.conf:1:12");
+}
+
+static void
+test_site_overlapping_prefixes_in_two_roles_are_an_error(void **state)
+{
+	(void)state;
+	site_error("role a 10.0.0.0/24\n# b is inside a\nrole b 10.0.0.128/25\n",
+	           "site.conf:3:8: 10.0.0.128/25 (role b) overlaps 10.0.0.0/24 of role a at "
+	           "site.conf:1:8");
+}
+
+static void
+test_site_same_address_twice_in_one_role_is_a_warning(void **state)
 {
 	(void)state;
 	struct sm_site s;
 	struct sm_errbuf eb = {""};
 	warnings[0] = '\0';
-	assert_int_equal(sm_site_parse("role a 10.0.0.0/24\nrole b 10.0.0.5\n", "site.conf", &s,
-	                               warn, NULL, &eb),
+	assert_int_equal(sm_site_parse("role a 10.0.0.0/24 10.0.0.5\nrole b 10.0.1.1\n",
+	                               "site.conf", &s, warn, NULL, &eb),
 	                 SM_OK);
-	assert_string_equal(warnings, "site.conf:2:8: warning: 10.0.0.5 (role b) overlaps "
-	                              "10.0.0.0/24 (role a, line 1); traffic of these addresses "
-	                              "counts for both\n");
+	assert_string_equal(warnings, "site.conf:1:20: 10.0.0.5 (role a) overlaps 10.0.0.0/24 of "
+	                              "the same role at site.conf:1:8; listing it once is "
+	                              "enough\n");
+	/* kept once: a second member for the same address would be expected to
+	 * talk on its own and could only be "not-seen" */
+	assert_int_equal(s.roles[0].nmembers, 1);
 	sm_site_free(&s);
 }
 
@@ -150,6 +172,133 @@ test_rules_errors_name_file_line_column(void **state)
 	            "my.rules:1:13: 'redirect': ICMP rules take 'echo' (icmp/echo)");
 }
 
+/* sm_rules_check_site on a site and rules text (NULL: the built-in rules);
+ * warnings land in the global buffer. */
+static enum sm_err
+check_site(const char *rules_text, const char *site_text, struct sm_errbuf *eb)
+{
+	struct sm_rules r;
+	struct sm_site s;
+	warnings[0] = '\0';
+	if (rules_text == NULL)
+		assert_int_equal(sm_rules_parse(sm_default_rules, SM_DEFAULT_RULES_NAME, &r, eb),
+		                 SM_OK);
+	else
+		assert_int_equal(sm_rules_parse(rules_text, "conf/my.rules", &r, eb), SM_OK);
+	assert_int_equal(sm_site_parse(site_text, "conf/site.conf", &s, warn, NULL, eb), SM_OK);
+	enum sm_err e = sm_rules_check_site(&r, &s, warn, NULL, eb);
+	sm_site_free(&s);
+	sm_rules_free(&r);
+	return e;
+}
+
+static void
+test_site_role_close_to_a_missing_rule_role_is_an_error(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(check_site(NULL,
+	                            "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\n\n  role mediatr "
+	                            "10.0.0.5\n",
+	                            &eb),
+	                 SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, "conf/site.conf:4:8: role 'mediatr' is used by no rule; did "
+	                            "you mean 'mediator'?");
+	assert_int_equal(
+	    check_site(NULL, "role ic-a 10.0.0.1\nrole ic-bb 10.0.0.2\nrole mediator 10.0.0.5\n",
+	               &eb),
+	    SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, "conf/site.conf:2:6: role 'ic-bb' is used by no rule; did you "
+	                            "mean 'ic-b'?");
+	/* a transposition is one edit; case does not count */
+	assert_int_equal(check_site(NULL,
+	                            "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\nrole Mediaotr "
+	                            "10.0.0.5\n",
+	                            &eb),
+	                 SM_ERR_CONFIG);
+	assert_string_equal(eb.msg, "conf/site.conf:3:6: role 'Mediaotr' is used by no rule; did "
+	                            "you mean 'mediator'?");
+}
+
+static void
+test_site_role_close_to_no_missing_rule_role_is_a_warning(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	/* far from every role */
+	assert_int_equal(
+	    check_site(NULL, "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\nrole backup 10.9.9.9\n", &eb),
+	    SM_OK);
+	assert_string_equal(warnings, "conf/site.conf:3:6: role 'backup' is used by no rule of "
+	                              "sm-as.rules; its addresses are checked only as unexpected "
+	                              "traffic\n");
+	/* close to ic-b, which the site defines: not a typo */
+	assert_int_equal(
+	    check_site(NULL, "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\nrole ic-bb 10.0.0.3\n", &eb),
+	    SM_OK);
+	assert_string_equal(warnings, "conf/site.conf:3:6: role 'ic-bb' is used by no rule of "
+	                              "sm-as.rules; its addresses are checked only as unexpected "
+	                              "traffic\n");
+	/* two edits from a four-letter name is too far to guess */
+	assert_int_equal(check_site("expect tcp/1 ic-a -> ic-b \"x\"\n",
+	                            "role ic-a 10.0.0.1\nrole ic 10.0.0.2\n", &eb),
+	                 SM_OK);
+	assert_null(strstr(warnings, "did you mean"));
+}
+
+static void
+test_rule_role_missing_from_site_is_a_warning_at_the_rules_line(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(check_site("monitor ic-a\n"
+	                            "expect tcp/1 ic-a -> ic-a,backup \"x\"\n"
+	                            "expect tcp/2 ic-a -> backup \"y\"\n",
+	                            "role ic-a 10.0.0.1\n", &eb),
+	                 SM_OK);
+	assert_string_equal(warnings, "conf/my.rules:2:27: role 'backup' is not defined in "
+	                              "conf/site.conf; the rules that use it are n/a\n");
+	assert_int_equal(check_site("monitor ic-a ic-b\nexpect tcp/1 ic-a -> ic-a \"x\"\n",
+	                            "role ic-a 10.0.0.1\n", &eb),
+	                 SM_OK);
+	assert_string_equal(warnings, "conf/my.rules:1:14: monitored role 'ic-b' is not defined in "
+	                              "conf/site.conf; no unexpected traffic can be found on it\n");
+	/* without a monitor line, ic-a and ic-b are monitored: the place is the file */
+	assert_int_equal(
+	    check_site("expect tcp/1 ic-a -> ic-a \"x\"\n", "role ic-a 10.0.0.1\n", &eb), SM_OK);
+	assert_string_equal(warnings, "conf/my.rules:1:1: monitored role 'ic-b' (by default: no "
+	                              "'monitor' line) is not defined in conf/site.conf; no "
+	                              "unexpected traffic can be found on it\n");
+}
+
+static void
+test_builtin_rules_leave_optional_roles_to_the_report(void **state)
+{
+	(void)state;
+	struct sm_errbuf eb = {""};
+	/* no aiqum, admin or mediator: their rules are n/a in the report, no warning */
+	assert_int_equal(check_site(NULL, "role ic-a 10.0.0.1\nrole ic-b 10.0.0.2\n", &eb), SM_OK);
+	assert_string_equal(warnings, "");
+}
+
+static void
+test_edit_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(sm_conf_edit_distance("mediator", "mediator"), 0);
+	assert_int_equal(sm_conf_edit_distance("mediatr", "mediator"), 1);
+	assert_int_equal(sm_conf_edit_distance("mediaotr", "mediator"), 1);
+	assert_int_equal(sm_conf_edit_distance("MEDIATOR", "mediator"), 0);
+	assert_int_equal(sm_conf_edit_distance("", "ic-b"), 4);
+	/* optimal string alignment: a transposed pair is not edited again */
+	assert_int_equal(sm_conf_edit_distance("ca", "abc"), 3);
+	assert_true(sm_conf_near_miss("ic-bb", "ic-b"));
+	assert_false(sm_conf_near_miss("ic", "ic-b"));
+	assert_true(sm_conf_near_miss("medator", "mediator"));
+	assert_true(sm_conf_near_miss("mdiatr", "mediator"));
+	assert_false(sm_conf_near_miss("backup", "aiqum"));
+}
+
 /* Text forms and prefix matches the reports and roles rely on. */
 static void
 test_addresses_print_and_match(void **state)
@@ -195,8 +344,15 @@ main(void)
 	    cmocka_unit_test(test_addresses_print_and_match),
 	    cmocka_unit_test(test_site_parses_v4_v6_cidr_and_comments),
 	    cmocka_unit_test(test_site_errors_name_file_line_column),
-	    cmocka_unit_test(test_site_overlap_is_a_warning),
+	    cmocka_unit_test(test_site_address_in_two_roles_is_an_error_naming_both_lines),
+	    cmocka_unit_test(test_site_overlapping_prefixes_in_two_roles_are_an_error),
+	    cmocka_unit_test(test_site_same_address_twice_in_one_role_is_a_warning),
 	    cmocka_unit_test(test_default_rules_compile_to_the_spec_policy),
+	    cmocka_unit_test(test_site_role_close_to_a_missing_rule_role_is_an_error),
+	    cmocka_unit_test(test_site_role_close_to_no_missing_rule_role_is_a_warning),
+	    cmocka_unit_test(test_rule_role_missing_from_site_is_a_warning_at_the_rules_line),
+	    cmocka_unit_test(test_builtin_rules_leave_optional_roles_to_the_report),
+	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_rules_errors_name_file_line_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Site and rules mistakes that would change a verdict are errors (exit 2,
+# FILE:LINE:COL); the rest are one warning line each.  SPEC section 2.
+# usage: config-errors.sh SMAUDIT    (run from the repository root)
+set -u
+bin=$1
+RULES_OPT=--rules # the option naming a rules file
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+# run NAME EXPECTED-EXIT command...: keeps stderr in $err
+run() {
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	err=$(cat "$work/err")
+	if [ $rc -ne "$want" ]; then
+		echo "FAIL $name: exit $rc, expected $want"
+		head -5 "$work/err"
+		fail=$((fail + 1))
+		return 1
+	fi
+	return 0
+}
+# stderr_is NAME EXPECTED-TEXT: the whole of stderr
+stderr_is() {
+	if [ "$err" != "$2" ]; then
+		printf 'FAIL %s: stderr is\n%s\nexpected\n%s\n' "$1" "$err" "$2"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+# stderr_has NAME LINE: one line of stderr is exactly LINE
+stderr_has() {
+	if ! grep -qxF -- "$2" "$work/err"; then
+		printf 'FAIL %s: stderr lacks\n%s\nin\n%s\n' "$1" "$2" "$err"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+# every stderr line says "warning:" at most once
+one_warning_word() {
+	if grep -E 'warning:.*warning:' "$work/err"; then
+		echo "FAIL $1: a line says 'warning:' twice"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+# site_case NAME SED-SCRIPT EXIT CAPTURE STDERR: audits CAPTURE with
+# pcaps/site.conf edited by SED-SCRIPT into $site (set before the call)
+site_case() {
+	sed "$2" pcaps/site.conf >"$site"
+	run "$1" "$3" "$bin" audit -q -s "$site" "$4" && stderr_is "$1" "$5"
+}
+
+# With the right site, the dead Mediator is a finding.
+run "dead mediator is a finding" 1 "$bin" audit -q -s pcaps/site.conf pcaps/mediator-down.pcap &&
+	pass=$((pass + 1))
+
+site=$work/mediatr.conf
+site_case "mediatr typo" 's/^role mediator /role mediatr  /' 2 pcaps/mediator-down.pcap \
+	"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
+
+site=$work/ic-bb.conf
+site_case "ic-bb typo" 's/^role ic-b /role ic-bb/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:3:6: role 'ic-bb' is used by no rule; did you mean 'ic-b'?"
+
+site=$work/two-roles.conf
+site_case "address in two roles" 's/^\(role ic-b .*\)$/\1 198.18.1.11/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:3:45: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at $site:2:21"
+
+site=$work/prefixes.conf
+site_case "overlapping prefixes" 's|^role admin .*|role admin          198.18.0.0/16|' 2 pcaps/healthy.pcap \
+	"smaudit: $site:9:21: 198.18.0.0/16 (role admin) overlaps 198.18.1.11 of role ic-a at $site:2:21"
+
+site=$work/empty-role.conf
+site_case "role without address" 's/^role mediator .*/role mediator/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:8:14: role 'mediator' lists no address: expected IPv4/IPv6 addresses or CIDR prefixes after the name"
+
+site=$work/repeat.conf
+site_case "address twice in one role" 's/^\(role ic-a .*\)$/\1 198.18.1.11/' 0 pcaps/healthy.pcap \
+	"smaudit: warning: $site:2:45: 198.18.1.11 (role ic-a) overlaps 198.18.1.11 of the same role at $site:2:21; listing it once is enough"
+
+site=$work/backup.conf
+site_case "unused role far from any" '$a role backup         198.18.9.9' 0 pcaps/healthy.pcap \
+	"smaudit: warning: $site:10:6: role 'backup' is used by no rule of sm-as.rules; its addresses are checked only as unexpected traffic"
+one_warning_word "unused role far from any"
+
+rules=$work/my.rules
+{ cat rules/sm-as.rules; echo 'optional tcp/8080  ic-a -> ic-a,backup any "backup agent"'; } >"$rules"
+n=$(wc -l <"$rules")
+run "rules role the site lacks" 0 "$bin" check -s pcaps/site.conf $RULES_OPT "$rules" &&
+	stderr_has "rules role the site lacks" \
+		"smaudit: warning: $rules:$n:33: role 'backup' is not defined in pcaps/site.conf; the rules that use it are n/a"
+one_warning_word "rules role the site lacks"
+
+# A generated site never puts one address in two roles (the second is a comment).
+sed 's/198.18.1.21  node-mgmt/198.18.1.20  node-mgmt/' tests/ontap/cluster-a.txt >"$work/a.txt"
+run "site --from-ontap, one address on two LIFs" 0 \
+	"$bin" site --from-ontap "$work/a.txt" tests/ontap/cluster-b.txt -o "$work/gen.conf" &&
+	run "the generated site passes check" 0 "$bin" check -s "$work/gen.conf" &&
+	if grep -q '^# left out: 198.18.1.20 as cluster-mgmt-a .*already node-mgmt-a' "$work/gen.conf"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL generated site: no comment on the address left out"
+		fail=$((fail + 1))
+	fi
+
+echo "config-errors: $pass passed, $fail failed"
+[ $fail -eq 0 ]
