@@ -256,11 +256,20 @@ copy_value(char *dst, const char *val, size_t size)
 static enum sm_err
 gen_mediator(struct ontap_reader *r, const char *addr, int lineno)
 {
-	struct sm_addr a;
+	struct sm_addr a, any;
 	if (!sm_addr_parse(addr, &a))
 		return sm_error(r->eb, SM_ERR_CONFIG,
 		                "%s:%d: Mediator address '%s' is not an IP address", r->path,
 		                lineno, addr);
+	sm_addr_parse("0.0.0.0", &any);
+	if (sm_addr_eq(&a, &any)) {
+		/* the ONTAP Cloud Mediator: reached over HTTPS 443, no mediator host to name */
+		ontap_warn(r,
+		           "%s:%d: the ONTAP Cloud Mediator (0.0.0.0): no role mediator (the "
+		           "clusters reach it over HTTPS 443 from their management LIFs)",
+		           r->path, lineno);
+		return SM_OK;
+	}
 	char why[160];
 	snprintf(why, sizeof(why), "%s:%d: snapmirror mediator show", r->path, lineno);
 	gen_add(r->g, GR_MEDIATOR, -1, addr, why);

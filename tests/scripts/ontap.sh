@@ -98,5 +98,14 @@ check "a table without role or service-policy is refused" 2 "run '$FIELDS'" \
 	sh -c "printf 'vserver  lif  address\n-------- ---- -----------\nclusterB ic1  198.18.2.11\n' >$work/norole.txt &&
 		exec \"\$0\" site --from-ontap $work/norole.txt" "$bin"
 
+# the ONTAP Cloud Mediator shows 0.0.0.0: no mediator role, and the user is told why
+printf '%s\n' 'clusterB::> snapmirror mediator show' \
+	'Mediator Address Peer Cluster     Connection Status Quorum Status Type' \
+	'---------------- ---------------- ----------------- ------------- -------' \
+	'0.0.0.0          clusterA         connected         true          cloud' >"$work/cloud.txt"
+check "Cloud Mediator: warned" 0 "$work/cloud.txt:4: the ONTAP Cloud Mediator (0.0.0.0): no role mediator" \
+	"$bin" site --from-ontap $T/cluster-a.txt $T/cluster-b.txt "$work/cloud.txt" -o "$work/cloud.conf"
+check "Cloud Mediator: only the Mediator of cluster-a.txt" 0 "" \
+	grep -x "role mediator 198.18.3.5" "$work/cloud.conf"
 echo "ontap: $pass passed, $fail failed"
 [ $fail -eq 0 ]
