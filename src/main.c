@@ -1306,7 +1306,7 @@ cmd_site(int argc, char **argv, const struct command *cmd)
 		return fail(SM_ERR_NOMEM, &(struct sm_errbuf){""});
 	struct sm_errbuf eb = {""};
 	enum sm_err e = a.guess ? sm_site_guess(in, n, mem, print_warning, NULL, &eb)
-	                        : sm_site_from_ontap(in, n, mem, &eb);
+	                        : sm_site_from_ontap(in, n, mem, print_warning, NULL, &eb);
 	fclose(mem);
 	struct sm_site site;
 	/* what we propose must be a valid site file */
