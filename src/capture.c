@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
@@ -1395,6 +1396,15 @@ probe_link(const struct frame_shape *sh, bool v6, uint8_t *b, size_t *n)
 		*n = 20;
 		return true;
 #endif
+	case DLT_NULL:   /* address family in the writer's byte order (taken as ours) */
+	case DLT_LOOP: { /* in network byte order */
+		uint32_t af = v6 ? 24 : 2; /* AF_INET6 as BSD numbers it; libpcap takes 24/28/30 */
+		if (sh->linktype == DLT_LOOP)
+			af = htonl(af);
+		memcpy(b, &af, 4);
+		*n = 4;
+		return true;
+	}
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:

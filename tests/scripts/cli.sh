@@ -63,6 +63,11 @@ if command -v editcap >/dev/null; then
 	check "filter on pcapng" 0 "8 ok, 0 missing.*27 filtered" "$bin" audit -q -s $S -f "vlan and tcp port 11105" "$work/vlan.pcapng"
 	check "filter on tagged pcapng without 'vlan'" 3 "no IP packet was read" "$bin" audit -q -s $S -f "tcp port 11105" "$work/vlan.pcapng"
 fi
+# the filter is probed in the capture's own link type: a real failure stays a failure in each
+for lt in 0 1 101 108 113; do
+	python3 tests/scripts/relink.py pcaps/dropped.pcap "$work/dropped-$lt.pcap" $lt
+	check "filter probed on link type $lt" 1 "0 ok, 8 missing.*27 filtered" "$bin" audit -q -s $S -f "tcp port 11105" "$work/dropped-$lt.pcap"
+done
 # --strict: an intermittent failure is a finding (outage.pcap: 4 of 17 Mediator sessions unanswered)
 check "intermittent without --strict" 0 "intermittent: 4 of 17 sessions failed" "$bin" audit -q -s $S pcaps/outage.pcap
 check "intermittent with --strict" 1 "INTERMITTENT FAILURES OF EXPECTED FLOWS \(1\)" "$bin" audit -q -s $S --strict -d "$work/strict.db" pcaps/outage.pcap
