@@ -5,20 +5,7 @@ set -u
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # name expected-exit grep-pattern-in-output command...
-	local name=$1 want=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -ne "$want" ]; then
-		echo "FAIL $name: exit $rc, expected $want"; echo "$out" | head -5; fail=$((fail + 1))
-	elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
-		echo "FAIL $name: output lacks /$pat/"; echo "$out" | head -5; fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$(dirname "$0")/check.sh"
 S=pcaps/site.conf
 check "no command" 2 "missing command" "$bin"
 check "help" 0 "exit status: 0 no finding" "$bin" --help

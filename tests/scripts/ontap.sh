@@ -7,22 +7,10 @@ set -u
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
 T=tests/ontap
 FIELDS='network interface show -fields address,role,service-policy,vserver'
-check() { # name expected-exit grep-pattern-in-output command...
-	local name=$1 want=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -ne "$want" ]; then
-		echo "FAIL $name: exit $rc, expected $want"; echo "$out" | head -8; fail=$((fail + 1))
-	elif [ -n "$pat" ] && ! grep -qF -- "$pat" <<<"$out"; then
-		echo "FAIL $name: output lacks '$pat'"; echo "$out" | head -8; fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$(dirname "$0")/check.sh"
+CHECK_FIXED=1
 roles() { grep '^role ' "$1"; } # a site without its comments (they name files and lines)
 site_ok() { # name site: the generated site is one smaudit check accepts
 	check "$1: smaudit check accepts the site" 0 "" "$bin" check -s "$2"
