@@ -156,6 +156,14 @@ json_port(FILE *out, int port)
 		fprintf(out, "%d", port);
 }
 
+/* `, "finding": ID` on an entry that is a finding (SPEC section 5). */
+static void
+json_finding(FILE *out, int64_t id)
+{
+	if (id > 0)
+		fprintf(out, ", \"finding\": %lld", (long long)id);
+}
+
 static bool
 is_missing(const struct sm_expected_row *r)
 {
@@ -208,7 +216,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"sources\": [",
 	        (long long)run->id);
 	struct src_ctx sc = {out, 0, false};
-	sm_store_each_source(st, run->id, json_source, &sc, eb);
+	sm_store_each_source(st, run->id, true, json_source, &sc, eb);
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes);
 	sm_json_ts(out, run->first_ts);
@@ -246,6 +254,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		sm_json_ts(out, r->last_ts);
 		fputs(",\n     \"purpose\": ", out);
 		sm_json_string(out, r->purpose);
+		json_finding(out, r->finding_id);
 		fputs("}", out);
 	}
 	fputs(w->nexp ? "\n  ],\n" : "],\n", out);
@@ -275,6 +284,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		sm_json_ts(out, u->last_ts);
 		fputs(", \"state\": ", out);
 		json_opt(out, u->state);
+		json_finding(out, u->finding_id);
 		fputs("}", out);
 	}
 	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
@@ -294,6 +304,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		json_opt(out, f->dst);
 		fputs(",\n     \"detail\": ", out);
 		sm_json_string(out, f->detail);
+		json_finding(out, f->id);
 		fputs("}", out);
 	}
 	fputs(w->nmis ? "\n  ],\n" : "],\n", out);
@@ -336,11 +347,21 @@ csv_num(FILE *out, const char *fmt_sep, double v, bool is_ts)
 	}
 }
 
+/* The last column (the finding id, empty for none) and the end of the line. */
+static void
+csv_finding(FILE *out, int64_t id)
+{
+	if (id > 0)
+		fprintf(out, ",%lld\n", (long long)id);
+	else
+		fputs(",\n", out);
+}
+
 static void
 render_csv(FILE *out, const struct rows *w)
 {
 	fputs("section,rule,kind,proto,port,src_role,dst_role,src,dst,verdict,sessions,packets,"
-	      "bytes,first_ts,last_ts,state,purpose,detail\n",
+	      "bytes,first_ts,last_ts,state,purpose,detail,finding\n",
 	      out);
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
@@ -366,7 +387,7 @@ render_csv(FILE *out, const struct rows *w)
 		csv_field(out, r->purpose);
 		fputc(',', out);
 		csv_field(out, r->detail);
-		fputc('\n', out);
+		csv_finding(out, r->finding_id);
 	}
 	for (size_t i = 0; i < w->nunx; i++) {
 		const struct sm_unexpected_row *u = &w->unx[i];
@@ -388,7 +409,22 @@ render_csv(FILE *out, const struct rows *w)
 		csv_num(out, ",", u->last_ts, true);
 		fputc(',', out);
 		csv_field(out, u->state);
-		fputs(",,\n", out);
+		fputs(",,", out);
+		csv_finding(out, u->finding_id);
+	}
+	for (size_t i = 0; i < w->nmis; i++) {
+		const struct sm_finding_row *f = &w->mis[i];
+		fputs("protocol-mismatch,", out);
+		csv_field(out, f->rule);
+		fputs(",,", out);
+		csv_field(out, f->proto);
+		fprintf(out, ",%d,,,", f->port);
+		csv_field(out, f->src);
+		fputc(',', out);
+		csv_field(out, f->dst);
+		fputs(",,,,,,,,,", out);
+		csv_field(out, f->detail);
+		csv_finding(out, f->id);
 	}
 }
 
@@ -417,8 +453,8 @@ sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 		snprintf(port, sizeof(port), "/%d", r->port);
 	else
 		sm_strlcpy(port, "/echo", sizeof(port));
-	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "*";
-	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "*";
+	const char *src = r->src[0] ? r->src : "*";
+	const char *dst = r->dst[0] ? r->dst : "*";
 	snprintf(buf, len, "%s%s  %s %s -> %s %s", r->proto, port, r->src_role, src, r->dst_role,
 	         dst);
 }
@@ -427,8 +463,8 @@ sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 static void
 advice(FILE *out, const struct sm_expected_row *r)
 {
-	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "<peer LIF>";
-	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "<LIF>";
+	const char *dst = r->dst[0] ? r->dst : "<peer LIF>";
+	const char *src = r->src[0] ? r->src : "<LIF>";
 	char what[64];
 	if (r->port >= 0)
 		snprintf(what, sizeof(what), "%s/%d", r->proto, r->port);
@@ -475,13 +511,24 @@ advice(FILE *out, const struct sm_expected_row *r)
 		        dst);
 }
 
+/* "  [finding N]" after the line of an entry that is a finding, else "". */
+static const char *
+finding_tag(int64_t id, char *buf, size_t len)
+{
+	if (id <= 0)
+		return "";
+	snprintf(buf, len, "  [finding %lld]", (long long)id);
+	return buf;
+}
+
 static void
 text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
               bool with_advice)
 {
-	char name[256], t0[40], t1[40];
+	char name[256], t0[40], t1[40], id[32];
 	sm_report_flow_name(r, name, sizeof(name));
-	fprintf(out, "  %-9s %s  (%s)\n", r->verdict, name, r->purpose);
+	fprintf(out, "  %-9s %s  (%s)%s\n", r->verdict, name, r->purpose,
+	        finding_tag(r->finding_id, id, sizeof(id)));
 	if (r->sessions > 0) {
 		sm_report_time(r->first_ts, t0, sizeof(t0));
 		sm_report_time(r->last_ts, t1, sizeof(t1));
@@ -526,7 +573,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "smaudit report, run %lld (%s, %s)\n", (long long)run->id, run->mode,
 	        run->status);
 	struct src_ctx sc = {out, 0, true};
-	sm_store_each_source(st, run->id, text_source, &sc, eb);
+	sm_store_each_source(st, run->id, true, text_source, &sc, eb);
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
 	fprintf(out, "  traffic  %llu packets, %llu bytes, %llu sessions, %llu undecoded",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes,
@@ -573,12 +620,14 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		if (u->port >= 0)
 			snprintf(port, sizeof(port), "/%d", u->port);
 		sm_report_time(u->first_ts, t0, sizeof(t0));
+		char id[32];
 		fprintf(out,
 		        "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
-		        "first %s\n",
+		        "first %s%s\n",
 		        u->proto, port, u->src, u->src_role[0] ? u->src_role : "no role", u->dst,
 		        u->dst_role[0] ? u->dst_role : "no role", (unsigned long long)u->sessions,
-		        (unsigned long long)u->packets, u->state, t0);
+		        (unsigned long long)u->packets, u->state, t0,
+		        finding_tag(u->finding_id, id, sizeof(id)));
 	}
 	if (sum->unexpected == 0)
 		fputs("  none\n", out);
@@ -586,8 +635,9 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "\nPROTOCOL MISMATCHES (%zu)\n", w->nmis);
 	for (size_t i = 0; i < w->nmis; i++) {
 		const struct sm_finding_row *f = &w->mis[i];
-		fprintf(out, "  %s/%d  %s -> %s  [%s]\n      %s\n", f->proto, f->port, f->src,
-		        f->dst, f->rule, f->detail);
+		char id[32];
+		fprintf(out, "  %s/%d  %s -> %s  [%s]%s\n      %s\n", f->proto, f->port, f->src,
+		        f->dst, f->rule, finding_tag(f->id, id, sizeof(id)), f->detail);
 	}
 	if (w->nmis == 0)
 		fputs("  none\n", out);
@@ -604,11 +654,12 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	size_t nok = 0;
 	for (size_t i = 0; i < w->nexp; i++)
 		if (strcmp(w->exp[i].verdict, "ok") == 0) {
-			char name[256];
+			char name[256], id[32];
 			sm_report_flow_name(&w->exp[i], name, sizeof(name));
-			fprintf(out, "  ok  %s  %llu session(s)%s%s\n", name,
+			fprintf(out, "  ok  %s  %llu session(s)%s%s%s\n", name,
 			        (unsigned long long)w->exp[i].sessions,
-			        w->exp[i].detail[0] ? "; " : "", w->exp[i].detail);
+			        w->exp[i].detail[0] ? "; " : "", w->exp[i].detail,
+			        finding_tag(w->exp[i].finding_id, id, sizeof(id)));
 			nok++;
 		}
 	if (nok == 0)
@@ -813,7 +864,8 @@ html_findings(FILE *out, const struct sm_run_row *run, const struct rows *w)
 	if (w->nunx) {
 		fputs(
 		    "<table id=\"unexpected\"><tr><th>proto/port</th><th>source</th><th>destination"
-		    "</th><th>sessions</th><th>packets</th><th>state</th><th>first</th></tr>\n",
+		    "</th><th>sessions</th><th>packets</th><th>state</th><th>first</th>"
+		    "<th>finding</th></tr>\n",
 		    out);
 		for (size_t i = 0; i < w->nunx; i++) {
 			const struct sm_unexpected_row *u = &w->unx[i];
@@ -821,24 +873,26 @@ html_findings(FILE *out, const struct sm_run_row *run, const struct rows *w)
 			sm_report_time(u->first_ts, t0, sizeof(t0));
 			fprintf(out,
 			        "<tr><td>%s/%d</td><td>%s (%s)</td><td>%s (%s)</td><td>%llu</td>"
-			        "<td>%llu</td><td>%s</td><td>%s</td></tr>\n",
+			        "<td>%llu</td><td>%s</td><td>%s</td><td>%lld</td></tr>\n",
 			        u->proto, u->port, u->src, u->src_role[0] ? u->src_role : "no role",
 			        u->dst, u->dst_role[0] ? u->dst_role : "no role",
 			        (unsigned long long)u->sessions, (unsigned long long)u->packets,
-			        u->state, t0);
+			        u->state, t0, (long long)u->finding_id);
 		}
 		fputs("</table>\n", out);
 	}
 	for (size_t i = 0; i < w->nmis; i++) {
-		fprintf(out, "<p class=\"warn\">protocol mismatch %s/%d %s \xe2\x86\x92 %s: ",
-		        w->mis[i].proto, w->mis[i].port, w->mis[i].src, w->mis[i].dst);
+		fprintf(out,
+		        "<p class=\"warn\">protocol mismatch %s/%d %s \xe2\x86\x92 %s (finding "
+		        "%lld): ",
+		        w->mis[i].proto, w->mis[i].port, w->mis[i].src, w->mis[i].dst,
+		        (long long)w->mis[i].id);
 		html_text(out, w->mis[i].detail);
 		fputs("</p>\n", out);
 	}
 	fprintf(out,
 	        "<p>Packets behind a finding: <code>smaudit extract -d DB --finding N -o "
-	        "evidence.pcap</code> (ids: <code>sqlite3 DB 'SELECT id, kind, src, dst, "
-	        "port FROM findings WHERE run_id = %lld'</code>).</p>\n",
+	        "evidence.pcap</code>, with the id shown as [finding N] (run %lld).</p>\n",
 	        (long long)run->id);
 }
 

@@ -102,6 +102,12 @@ static const char *const migrations[] = {
           " session_id INTEGER, path TEXT, sha256 TEXT, packets INTEGER, bytes INTEGER,"
           " created TEXT);"
           "PRAGMA user_version = 4;",
+    [5] = "ALTER TABLE expected ADD COLUMN finding_id INTEGER;"
+          "ALTER TABLE run_sources ADD COLUMN given TEXT;"
+          "ALTER TABLE runs ADD COLUMN pid INTEGER;"
+          "ALTER TABLE runs ADD COLUMN host TEXT;"
+          "ALTER TABLE runs ADD COLUMN heartbeat TEXT;"
+          "PRAGMA user_version = 5;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -112,11 +118,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
         " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max) VALUES"
         " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
+    [ST_SOURCE] = "INSERT INTO run_sources(run_id, idx, path, packets, bytes, error, given)"
+                  " VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
                     " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
-                    " hint_src, hint_dst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " finding_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_FINDING] = ("INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
                     " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)"),
     [ST_COVERAGE] = "INSERT INTO role_coverage VALUES (?,?,?,?)",
@@ -584,8 +591,8 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 }
 
 enum sm_err
-sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, uint64_t packets,
-                uint64_t bytes, const char *error, struct sm_errbuf *eb)
+sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, const char *given,
+                uint64_t packets, uint64_t bytes, const char *error, struct sm_errbuf *eb)
 {
 	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_SOURCE];
@@ -595,6 +602,7 @@ sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, 
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)packets);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)bytes);
 	bind_text(s, 6, error);
+	bind_text(s, 7, given);
 	return step_insert(st, s, "storing a source", eb);
 }
 
@@ -633,13 +641,15 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 	bind_ts(s, i++, r->last_ts);
 	bind_text(s, i++, r->purpose);
 	bind_text(s, i++, r->detail);
-	bind_text(s, i++, r->hint_src);
-	bind_text(s, i++, r->hint_dst);
+	if (r->finding_id > 0)
+		sqlite3_bind_int64(s, i++, r->finding_id);
+	else
+		sqlite3_bind_null(s, i++);
 	return step_insert(st, s, "storing an expected flow", eb);
 }
 
 enum sm_err
-sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
+sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f, int64_t *id,
                  struct sm_errbuf *eb)
 {
 	DRAIN(st, eb);
@@ -655,7 +665,10 @@ sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_ro
 	bind_port(s, i++, f->port);
 	bind_text(s, i++, f->verdict);
 	bind_text(s, i++, f->detail);
-	return step_insert(st, s, "storing a finding", eb);
+	enum sm_err e = step_insert(st, s, "storing a finding", eb);
+	if (id != NULL)
+		*id = e == SM_OK ? sqlite3_last_insert_rowid(st->db) : 0;
+	return e;
 }
 
 enum sm_err
@@ -933,8 +946,7 @@ expected_row(sqlite3_stmt *s, void *p)
 	r.last_ts = sqlite3_column_double(s, i++);
 	col_text(s, i++, r.purpose, sizeof(r.purpose));
 	col_text(s, i++, r.detail, sizeof(r.detail));
-	col_text(s, i++, r.hint_src, sizeof(r.hint_src));
-	col_text(s, i++, r.hint_dst, sizeof(r.hint_dst));
+	r.finding_id = sqlite3_column_int64(s, i++);
 	return c->fn.exp(c->ctx, &r);
 }
 
@@ -946,8 +958,10 @@ sm_store_each_expected(struct sm_store *st, int64_t run_id,
 	struct cb c = {.ctx = ctx};
 	c.fn.exp = fn;
 	return each_row(st,
-	                "SELECT rule, kind, proto, port, src_role, dst_role, src, dst, verdict,"
-	                " sessions, failed, first_ts, last_ts, purpose, detail, hint_src, hint_dst"
+	                /* before schema 5 the pair that tried was a hint beside a null */
+	                "SELECT rule, kind, proto, port, src_role, dst_role,"
+	                " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
+	                " failed, first_ts, last_ts, purpose, detail, finding_id"
 	                " FROM expected WHERE run_id = ?1 ORDER BY id",
 	                run_id, expected_row, &c, "reading expected flows", eb);
 }
@@ -971,6 +985,7 @@ unexpected_row(sqlite3_stmt *s, void *p)
 	r.first_ts = sqlite3_column_double(s, i++);
 	r.last_ts = sqlite3_column_double(s, i++);
 	col_text(s, i++, r.state, sizeof(r.state));
+	r.finding_id = sqlite3_column_int64(s, i++);
 	return c->fn.unx(c->ctx, &r);
 }
 
@@ -981,8 +996,16 @@ sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.unx = fn;
-	return each_row(st, unexpected_sql, run_id, unexpected_row, &c,
-	                "reading unexpected traffic", eb);
+	/* each aggregate with the id of the finding made from it (a join, not a
+	 * lookup per row: a run may hold thousands of both) */
+	char sql[sizeof(unexpected_sql) + 400];
+	snprintf(sql, sizeof(sql),
+	         "SELECT u.*, f.id FROM (%s) u LEFT JOIN (SELECT min(id) AS id, proto, src,"
+	         " dst, port FROM findings WHERE run_id = ?1 AND kind = 'unexpected'"
+	         " GROUP BY proto, src, dst, port) f ON f.proto = u.proto AND f.src = u.src"
+	         " AND f.dst = u.dst AND f.port IS u.port ORDER BY u.proto, u.src, u.dst, u.port",
+	         unexpected_sql);
+	return each_row(st, sql, run_id, unexpected_row, &c, "reading unexpected traffic", eb);
 }
 
 static bool
@@ -1041,15 +1064,17 @@ source_row(sqlite3_stmt *s, void *p)
 }
 
 enum sm_err
-sm_store_each_source(struct sm_store *st, int64_t run_id,
+sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
                      bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
                      struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.src = fn;
 	return each_row(st,
-	                "SELECT path, packets, error FROM run_sources WHERE run_id = ?1 ORDER BY"
-	                " idx",
+	                as_given ? "SELECT coalesce(given, path), packets, error FROM run_sources"
+	                           " WHERE run_id = ?1 ORDER BY idx"
+	                         : "SELECT path, packets, error FROM run_sources WHERE run_id = ?1"
+	                           " ORDER BY idx",
 	                run_id, source_row, &c, "reading sources", eb);
 }
 

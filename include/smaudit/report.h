@@ -33,8 +33,8 @@ void sm_json_ts(FILE *out, double ts);
 /* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */
 void sm_report_time(double ts, char *buf, size_t len);
 bool sm_parse_format(const char *s, enum sm_format *out);
-/* "tcp/11104  ic-a 10.10.1.11 -> ic-b 10.20.1.11" ("/echo" for ICMP; the pair that
- * tried, or "*", when the row names none). */
+/* "tcp/11104  ic-a 10.10.1.11 -> ic-b 10.20.1.11" ("/echo" for ICMP; "*" for a side
+ * the row names no address of, as its JSON says null). */
 void sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len);
 
 #endif

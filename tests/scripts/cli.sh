@@ -91,7 +91,7 @@ python3 bench/gen.py "$work/busy.pcap" --sessions 400 --concurrency 200 --bulk-s
 check "full reassembly table is a warning" 1 "stream reassembly table was full [0-9]+ time" "$bin" audit -q -s $S --max-sessions 40 "$work/busy.pcap"
 # an older (version 1) database is upgraded in place and its runs stay readable
 cp "$work/drops.db" "$work/v1.db"
-sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; ALTER TABLE sessions DROP COLUMN idle_from; ALTER TABLE sessions DROP COLUMN idle_max; DROP TABLE evidence; PRAGMA user_version = 1"
+sqlite3 "$work/v1.db" "DROP INDEX sessions_open; ALTER TABLE sessions DROP COLUMN open; ALTER TABLE sessions DROP COLUMN app_detail; ALTER TABLE sessions DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN missed_bytes; ALTER TABLE runs DROP COLUMN gap_sessions; ALTER TABLE sessions DROP COLUMN idle_from; ALTER TABLE sessions DROP COLUMN idle_max; DROP TABLE evidence; ALTER TABLE expected DROP COLUMN finding_id; ALTER TABLE run_sources DROP COLUMN given; ALTER TABLE runs DROP COLUMN pid; ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN heartbeat; PRAGMA user_version = 1"
 check "version 1 database reads after the upgrade" 1 "run 1 \(audit, complete\)" "$bin" report -d "$work/v1.db"
 check "version 1 database takes new runs" 0 "run 2 \(audit, complete\)" "$bin" audit -q -s $S -d "$work/v1.db" pcaps/healthy.pcap
 check "live without an interface" 2 "live needs -i IFACE" "$bin" live -s $S
