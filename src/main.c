@@ -542,6 +542,9 @@ render(struct sm_store *st, int64_t run, const struct args *a)
 		             a->output ? a->output : "stdout", strerror(errno));
 	if (e != SM_OK)
 		return fail(e, &eb);
+	if (sum.nothing_read)
+		fprintf(stderr, "smaudit: run %lld stored no packet: the report is incomplete\n",
+		        (long long)run);
 	return sm_report_exit(&sum);
 }
 

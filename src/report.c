@@ -78,7 +78,8 @@ rows_free(struct rows *w)
 int
 sm_report_exit(const struct sm_report_summary *sum)
 {
-	if (sum->unfinished && sum->expected + sum->optional_missing + sum->not_applicable == 0)
+	if (sum->nothing_read ||
+	    (sum->unfinished && sum->expected + sum->optional_missing + sum->not_applicable == 0))
 		return SM_EXIT_RUNTIME;
 	return sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ? SM_EXIT_FINDINGS
 	                                                                      : SM_EXIT_CLEAN;
@@ -213,8 +214,10 @@ static void
 render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
             const struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
-	fprintf(out, "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"sources\": [",
-	        (long long)run->id);
+	fprintf(out,
+	        "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"status\": ", (long long)run->id);
+	sm_json_string(out, run->status);
+	fputs(", \"sources\": [", out);
 	struct src_ctx sc = {out, 0, false};
 	sm_store_each_source(st, run->id, true, json_source, &sc, eb);
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
@@ -604,6 +607,20 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "  WARNING  %llu capture file(s) could not be read to the end: "
 		        "flows after the damage may show as not-seen\n",
 		        (unsigned long long)run->read_errors);
+	if (sum->nothing_read) {
+		if (strcmp(run->status, "running") == 0)
+			fprintf(out,
+			        "\nINCOMPLETE: run %lld is still running and has stored no packet "
+			        "yet: nothing is judged so far\n",
+			        (long long)run->id);
+		else
+			fprintf(out,
+			        "\nINCOMPLETE: run %lld stored no packet before it stopped (killed "
+			        "before its first checkpoint, or it failed to start): nothing was "
+			        "judged\n",
+			        (long long)run->id);
+		return;
+	}
 
 	fprintf(out, "\nMISSING EXPECTED FLOWS (%llu)\n", (unsigned long long)sum->missing);
 	for (size_t i = 0; i < w->nexp; i++)
@@ -1000,9 +1017,16 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *
 		e = sm_store_each_mismatch(st, run_id, add_mis, &w, eb);
 	if (e == SM_OK && w.oom)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	if (e == SM_OK && run.finished[0] == '\0' && run.packets == 0) {
+		/* The verdicts of a run that stopped before it stored a packet (its first
+		 * checkpoint, written at start) judge nothing: none is shown. */
+		rows_free(&w);
+		memset(&w, 0, sizeof(w));
+	}
 	if (e == SM_OK) {
 		summarize(&w, sum);
 		sum->unfinished = run.finished[0] == '\0';
+		sum->nothing_read = sum->unfinished && run.packets == 0;
 		if (fmt == FMT_JSON)
 			render_json(out, st, &run, &w, sum, eb);
 		else if (fmt == FMT_HTML)

@@ -1,11 +1,18 @@
 #include "smaudit/store.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* A run marked running on another host is still going if its last checkpoint
+ * (heartbeat) is at most this old; on this host its process id decides. */
+#define HEARTBEAT_FRESH_S 120
 
 #define BATCH_ROWS 20000
 
@@ -362,7 +369,8 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
 	                       "INSERT INTO runs(started, mode, sources, status, packets, bytes,"
-	                       " dropped, site, rules) VALUES (?,?,?,'running',0,0,0,?,?)",
+	                       " dropped, site, rules, pid, host, heartbeat)"
+	                       " VALUES (?,?,?,'running',0,0,0,?,?,?,?,?1)",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "recording the run");
 	bind_text(s, 1, started);
@@ -370,6 +378,10 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	bind_text(s, 3, sources_json);
 	bind_text(s, 4, site);
 	bind_text(s, 5, rules);
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)getpid());
+	bind_text(s, 7, host);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -760,7 +772,8 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	        st->db,
 	        "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
 	        " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
-	        " read_errors=?, missed_bytes=?, gap_sessions=? WHERE id=?",
+	        " read_errors=?, missed_bytes=?, gap_sessions=?,"
+	        " heartbeat=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id=?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "finishing the run");
 	int i = 1;
@@ -829,6 +842,41 @@ sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 	return SM_OK;
 }
 
+/* A killed process whose parent has not reaped it yet (a zombie) is gone. */
+static bool
+process_alive(pid_t pid)
+{
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+		return false;
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return true; /* no procfs: kill() is all there is */
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *state = strrchr(stat, ')'); /* "pid (comm) S ...": comm may hold ')' */
+	return state == NULL || (state[1] != '\0' && state[2] != 'Z' && state[2] != 'X');
+}
+
+/* Whether a run marked running still goes on: its process is alive on this host,
+ * or (another host) its last checkpoint is recent.  The connection writing the
+ * run does not ask (an interim report of a live run is running). */
+static bool
+still_running(sqlite3_stmt *s, int pid_col, int host_col, int age_col)
+{
+	char host[256] = "", here[256] = "";
+	col_text(s, host_col, host, sizeof(host));
+	gethostname(here, sizeof(here) - 1);
+	if (sqlite3_column_type(s, pid_col) == SQLITE_NULL || host[0] == '\0')
+		return false; /* written before schema 5: nothing says it still runs */
+	if (strcmp(host, here) == 0)
+		return process_alive((pid_t)sqlite3_column_int64(s, pid_col));
+	return sqlite3_column_type(s, age_col) != SQLITE_NULL &&
+	       sqlite3_column_double(s, age_col) <= HEARTBEAT_FRESH_S;
+}
+
 enum sm_err
 sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, struct sm_errbuf *eb)
 {
@@ -839,7 +887,8 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	        st->db,
 	        "SELECT id, started, finished, mode, status, sources, site, rules,"
 	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
-	        " first_ts, last_ts, missed_bytes, gap_sessions FROM runs WHERE id = ?",
+	        " first_ts, last_ts, missed_bytes, gap_sessions, pid, host,"
+	        " (julianday('now') - julianday(heartbeat)) * 86400 FROM runs WHERE id = ?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "reading the run");
 	sqlite3_bind_int64(s, 1, run_id);
@@ -871,11 +920,10 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->last_ts = sqlite3_column_double(s, i++);
 	r->missed_bytes = (uint64_t)sqlite3_column_int64(s, i++);
 	r->gap_sessions = (uint64_t)sqlite3_column_int64(s, i++);
-	sqlite3_finalize(s);
-	/* A run still marked running is interrupted, unless this connection is the
-	 * one writing it (an interim report of a live run). */
-	if (strcmp(r->status, "running") == 0 && run_id != st->run_id)
+	if (strcmp(r->status, "running") == 0 && run_id != st->run_id &&
+	    !still_running(s, i, i + 1, i + 2))
 		sm_strlcpy(r->status, "interrupted", sizeof(r->status));
+	sqlite3_finalize(s);
 	return SM_OK;
 }
 

@@ -19,12 +19,14 @@ struct sm_report_summary {
 	uint64_t expected, ok, missing, optional_missing, unexpected, not_applicable;
 	uint64_t mismatched; /* protocol-mismatch findings */
 	bool unfinished;     /* the run stopped without storing its end (killed, disk full) */
+	bool nothing_read;   /* unfinished with no packet stored: nothing was judged */
 };
 
 enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
                              struct sm_report_summary *sum, struct sm_errbuf *eb);
 /* Exit status of a rendered run: 1 with any finding, else 0; 3 for a run that never
- * finished and stored no verdict (nothing was judged). */
+ * finished and stored no verdict or no packet (nothing was judged: such a run is
+ * rendered as incomplete, without verdicts). */
 int sm_report_exit(const struct sm_report_summary *sum);
 /* Writes s as a JSON string literal. */
 void sm_json_string(FILE *out, const char *s);
