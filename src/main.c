@@ -59,6 +59,8 @@ static const char usage_text[] =
     "         validate the site and rules files and print every flow the site must show\n"
     "  report -d DB [--run ID] [--format text|json|csv|html] [-o OUT]\n"
     "         re-render a stored run (default: the latest)\n"
+    "  report -d DB --list [--format text|json]\n"
+    "         list the stored runs, oldest first\n"
     "  query  -d DB [--run ID] [--host ADDR] [--port N] [--since T] [--until T] [--class C]\n"
     "         list stored sessions (T is UNIX seconds; C is expected, optional, allowed,\n"
     "         unexpected or unmonitored)\n"
@@ -187,6 +189,7 @@ enum {
 	OPT_FROM,
 	OPT_FROM_ONTAP,
 	OPT_GUESS,
+	OPT_LIST,
 };
 
 static const struct option long_opts[] = {
@@ -231,6 +234,7 @@ static const struct option long_opts[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"from-ontap", no_argument, NULL, OPT_FROM_ONTAP},
     {"guess", no_argument, NULL, OPT_GUESS},
+    {"list", no_argument, NULL, OPT_LIST},
     {NULL, 0, NULL, 0},
 };
 
@@ -254,6 +258,7 @@ struct args {
 	const char *from[64];
 	size_t nfrom;
 	bool from_ontap, guess;
+	bool list; /* report --list */
 };
 
 static bool
@@ -448,6 +453,9 @@ parse_args(int argc, char **argv, const char *allowed, struct args *a)
 			break;
 		case OPT_GUESS:
 			a->guess = true;
+			break;
+		case OPT_LIST:
+			a->list = true;
 			break;
 		case OPT_ALERT_AFTER:
 			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
@@ -775,18 +783,39 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 	return -1;
 }
 
+/* report --list: every run, one a line (or a JSON array). */
+static int
+list_runs(struct sm_store *st, const struct args *a)
+{
+	char tmp[4096];
+	struct sm_errbuf eb = {""};
+	FILE *out = open_output(a->output, tmp, sizeof(tmp));
+	if (out == NULL) {
+		fprintf(stderr, "smaudit: %s: cannot write the list: %s\n", a->output,
+		        strerror(errno));
+		return SM_EXIT_RUNTIME;
+	}
+	enum sm_err e = sm_report_list(st, a->format, out, &eb);
+	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
+		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the list: %s",
+		             a->output ? a->output : "stdout", strerror(errno));
+	return e == SM_OK ? SM_EXIT_CLEAN : fail(e, &eb);
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
 	struct args a;
-	int rc = parse_args(argc, argv, "db run format output", &a);
+	int rc = parse_args(argc, argv, "db run format output list", &a);
 	if (rc >= 0)
 		return rc;
+	if (a.list && (a.run != 0 || (a.format != FMT_TEXT && a.format != FMT_JSON)))
+		return usage_error("%s", "--list takes no --run and --format text or json");
 	struct sm_store *st;
 	int64_t run;
 	if ((rc = open_db(&a, &st, &run)) >= 0)
 		return rc;
-	rc = render(st, run, &a);
+	rc = a.list ? list_runs(st, &a) : render(st, run, &a);
 	sm_store_close(st);
 	return rc;
 }

@@ -995,6 +995,98 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	return e;
 }
 
+/* ---- the list of runs ---- */
+
+struct list_ctx {
+	struct sm_store *st;
+	FILE *out;
+	bool json;
+	size_t n;
+	enum sm_err err;
+	struct sm_errbuf *eb;
+};
+
+static bool
+count_finding(void *ctx, const struct sm_finding_row *f)
+{
+	if (strcmp(f->severity, "error") == 0)
+		(*(uint64_t *)ctx)++;
+	return true;
+}
+
+static bool
+list_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct src_ctx *c = ctx;
+	(void)packets;
+	(void)error;
+	if (c->text)
+		fprintf(c->out, "%s%s", c->n++ ? ", " : "  ", path);
+	else
+		json_source(ctx, path, packets, error);
+	return true;
+}
+
+static bool
+list_run(void *ctx, int64_t id)
+{
+	struct list_ctx *c = ctx;
+	struct sm_run_row r;
+	uint64_t findings = 0;
+	c->err = sm_store_load_run(c->st, id, &r, c->eb);
+	if (c->err != SM_OK)
+		return false;
+	bool nothing_read = r.finished[0] == '\0' && r.packets == 0;
+	if (!nothing_read)
+		c->err = sm_store_each_finding(c->st, id, count_finding, &findings, c->eb);
+	FILE *out = c->out;
+	struct src_ctx sc = {out, 0, !c->json};
+	if (c->err == SM_OK && c->json) {
+		fprintf(out, "%s\n  {\"id\": %lld, \"mode\": ", c->n ? "," : "", (long long)id);
+		sm_json_string(out, r.mode);
+		fputs(", \"status\": ", out);
+		sm_json_string(out, r.status);
+		fputs(", \"sources\": [", out);
+		c->err = sm_store_each_source(c->st, id, true, list_source, &sc, c->eb);
+		fputs("],\n   \"first_ts\": ", out);
+		sm_json_ts(out, r.first_ts);
+		fputs(", \"last_ts\": ", out);
+		sm_json_ts(out, r.last_ts);
+		fprintf(out, ", \"packets\": %llu, \"sessions\": %llu, \"findings\": %llu}",
+		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
+		        (unsigned long long)findings);
+	} else if (c->err == SM_OK) {
+		char t0[40], t1[40];
+		sm_report_time(r.first_ts, t0, sizeof(t0));
+		sm_report_time(r.last_ts, t1, sizeof(t1));
+		fprintf(out,
+		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
+		        (long long)id, r.mode, r.status, t0, t1, (unsigned long long)r.packets,
+		        (unsigned long long)r.sessions, (unsigned long long)findings);
+		c->err = sm_store_each_source(c->st, id, true, list_source, &sc, c->eb);
+		fputc('\n', out);
+	}
+	sm_run_row_free(&r);
+	c->n++;
+	return c->err == SM_OK;
+}
+
+enum sm_err
+sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out, struct sm_errbuf *eb)
+{
+	struct list_ctx c = {st, out, fmt == FMT_JSON, 0, SM_OK, eb};
+	if (c.json)
+		fputc('[', out);
+	enum sm_err e = sm_store_each_run(st, list_run, &c, eb);
+	if (e == SM_OK)
+		e = c.err;
+	if (c.json)
+		fputs(c.n ? "\n]\n" : "]\n", out);
+	if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
+		e = sm_error(eb, SM_ERR_IO, "cannot write the list of runs");
+	return e;
+}
+
 enum sm_err
 sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
                  struct sm_report_summary *sum, struct sm_errbuf *eb)

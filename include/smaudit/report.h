@@ -24,6 +24,13 @@ struct sm_report_summary {
 
 enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
                              struct sm_report_summary *sum, struct sm_errbuf *eb);
+/* Every run of the database, oldest first: one line a run (text) or a JSON array
+ * of {id, mode, status, sources, first_ts, last_ts, packets, sessions, findings}.
+ * findings counts those of severity error (what makes the exit status 1, not the
+ * optional flows or intermittent ones); a run that stored no packet counts none,
+ * as its report shows none. */
+enum sm_err sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out,
+                           struct sm_errbuf *eb);
 /* Exit status of a rendered run: 1 with any finding, else 0; 3 for a run that never
  * finished and stored no verdict or no packet (nothing was judged: such a run is
  * rendered as incomplete, without verdicts). */
