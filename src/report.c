@@ -193,6 +193,30 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 	sum->mismatched = w->nmis;
 }
 
+static size_t
+unseen_count(const struct rows *w)
+{
+	size_t unseen = 0;
+	for (size_t i = 0; i < w->ncov; i++)
+		unseen += !w->cov[i].seen;
+	return unseen;
+}
+
+static void
+text_coverage(FILE *out, const struct rows *w)
+{
+	size_t unseen = unseen_count(w);
+	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
+	        w->ncov - unseen, w->ncov);
+	for (size_t i = 0; i < w->ncov; i++)
+		if (!w->cov[i].seen)
+			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
+	if (unseen)
+		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
+		      "not see them, not proof that they are blocked)\n",
+		      out);
+}
+
 struct src_ctx {
 	FILE *out;
 	int n;
@@ -311,6 +335,19 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs("}", out);
 	}
 	fputs(w->nmis ? "\n  ],\n" : "],\n", out);
+	size_t unseen = unseen_count(w), n = 0;
+	fprintf(out, "  \"coverage\": {\"seen\": %zu, \"total\": %zu, \"never_seen\": [",
+	        w->ncov - unseen, w->ncov);
+	for (size_t i = 0; i < w->ncov; i++) {
+		if (w->cov[i].seen)
+			continue;
+		fputs(n++ ? ",\n      {\"role\": " : "\n      {\"role\": ", out);
+		sm_json_string(out, w->cov[i].role);
+		fputs(", \"member\": ", out);
+		sm_json_string(out, w->cov[i].member);
+		fputc('}', out);
+	}
+	fputs(n ? "\n  ]},\n" : "]},\n", out);
 	fprintf(out,
 	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
 	        "\"optional_missing\": %llu, \"unexpected\": %llu, \"protocol_mismatches\": "
@@ -607,6 +644,8 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "  WARNING  %llu capture file(s) could not be read to the end: "
 		        "flows after the damage may show as not-seen\n",
 		        (unsigned long long)run->read_errors);
+	if (unseen_count(w) > 0)
+		text_coverage(out, w); /* before any 'missing': the capture did not see it all */
 	if (sum->nothing_read) {
 		if (strcmp(run->status, "running") == 0)
 			fprintf(out,
@@ -691,18 +730,8 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 				        w->exp[i].dst_role, w->exp[i].detail);
 	}
 
-	size_t unseen = 0;
-	for (size_t i = 0; i < w->ncov; i++)
-		unseen += !w->cov[i].seen;
-	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
-	        w->ncov - unseen, w->ncov);
-	for (size_t i = 0; i < w->ncov; i++)
-		if (!w->cov[i].seen)
-			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
-	if (unseen)
-		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
-		      "not see them, not proof that they are blocked)\n",
-		      out);
+	if (unseen_count(w) == 0)
+		text_coverage(out, w);
 
 	size_t nundecoded = 0;
 	for (size_t i = 0; i < w->nctr; i++)
@@ -982,6 +1011,23 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (long long)run->id, (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	size_t unseen = unseen_count(w);
+	if (unseen > 0) {
+		fprintf(out,
+		        "<p class=\"warn\" id=\"coverage\">Coverage: %zu of %zu site addresses "
+		        "never appear in the capture:",
+		        unseen, w->ncov);
+		for (size_t i = 0; i < w->ncov; i++)
+			if (!w->cov[i].seen) {
+				fputc(' ', out);
+				html_text(out, w->cov[i].role);
+				fputc(' ', out);
+				html_text(out, w->cov[i].member);
+			}
+		fputs(". Their flows are 'not-seen' because the span port may not see them, "
+		      "not proof that they are blocked.</p>\n",
+		      out);
+	}
 	if (!html_matrix(out, w)) {
 		free(head);
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
