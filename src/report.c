@@ -131,21 +131,27 @@ json_opt(FILE *out, const char *s)
 	sm_json_string(out, s && *s ? s : NULL);
 }
 
-void
-sm_json_ts(FILE *out, double ts)
+/* A UNIX time with up to microsecond precision and no trailing zeros ("" for 0). */
+static void
+ts_text(double ts, char *buf, size_t len)
 {
-	if (ts <= 0) {
-		fputs("null", out);
+	buf[0] = '\0';
+	if (ts <= 0)
 		return;
-	}
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%.6f", ts);
+	snprintf(buf, len, "%.6f", ts);
 	size_t n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '0')
 		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
+	if (n > 0 && buf[n - 1] == '.' && n + 1 < len)
 		buf[n++] = '0', buf[n] = '\0';
-	fputs(buf, out);
+}
+
+void
+sm_json_ts(FILE *out, double ts)
+{
+	char buf[64];
+	ts_text(ts, buf, sizeof(buf));
+	fputs(buf[0] ? buf : "null", out);
 }
 
 static void
@@ -375,26 +381,63 @@ csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The columns of the CSV report, one list for every section. */
+enum csv_col {
+	C_SECTION,
+	C_RULE,
+	C_KIND,
+	C_PROTO,
+	C_PORT,
+	C_SRC_ROLE,
+	C_DST_ROLE,
+	C_SRC,
+	C_DST,
+	C_VERDICT,
+	C_SESSIONS,
+	C_PACKETS,
+	C_BYTES,
+	C_FIRST_TS,
+	C_LAST_TS,
+	C_STATE,
+	C_PURPOSE,
+	C_DETAIL,
+	C_FINDING,
+	C_COUNT
+};
+
+/* Numbers of a row as text ("" = empty field). */
+struct csv_nums {
+	char port[16], sessions[24], packets[24], bytes[24], first[32], last[32], finding[24];
+};
+
 static void
-csv_num(FILE *out, const char *fmt_sep, double v, bool is_ts)
+csv_numbers(struct csv_nums *n, int port, const uint64_t *counts, double first, double last,
+            int64_t finding)
 {
-	fputs(fmt_sep, out);
-	if (is_ts) {
-		if (v > 0)
-			sm_json_ts(out, v);
-	} else {
-		fprintf(out, "%.0f", v);
-	}
+	memset(n, 0, sizeof(*n));
+	if (port >= 0)
+		snprintf(n->port, sizeof(n->port), "%d", port);
+	char *dst[3] = {n->sessions, n->packets, n->bytes};
+	for (int i = 0; i < 3; i++)
+		if (counts[i] != UINT64_MAX)
+			snprintf(dst[i], sizeof(n->sessions), "%llu",
+			         (unsigned long long)counts[i]);
+	ts_text(first, n->first, sizeof(n->first));
+	ts_text(last, n->last, sizeof(n->last));
+	if (finding > 0)
+		snprintf(n->finding, sizeof(n->finding), "%lld", (long long)finding);
 }
 
-/* The last column (the finding id, empty for none) and the end of the line. */
+/* One line; NULL columns are empty. */
 static void
-csv_finding(FILE *out, int64_t id)
+csv_row(FILE *out, const char *const col[C_COUNT])
 {
-	if (id > 0)
-		fprintf(out, ",%lld\n", (long long)id);
-	else
-		fputs(",\n", out);
+	for (int i = 0; i < C_COUNT; i++) {
+		if (i)
+			fputc(',', out);
+		csv_field(out, col[i]);
+	}
+	fputc('\n', out);
 }
 
 static void
@@ -403,68 +446,46 @@ render_csv(FILE *out, const struct rows *w)
 	fputs("section,rule,kind,proto,port,src_role,dst_role,src,dst,verdict,sessions,packets,"
 	      "bytes,first_ts,last_ts,state,purpose,detail,finding\n",
 	      out);
+	struct csv_nums n;
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
-		fputs("expected,", out);
-		csv_field(out, r->rule);
-		fputc(',', out);
-		csv_field(out, r->kind);
-		fputc(',', out);
-		csv_field(out, r->proto);
-		fputc(',', out);
-		if (r->port >= 0)
-			fprintf(out, "%d", r->port);
-		const char *f[] = {r->src_role, r->dst_role, r->src, r->dst, r->verdict};
-		for (size_t k = 0; k < 5; k++) {
-			fputc(',', out);
-			csv_field(out, f[k]);
-		}
-		csv_num(out, ",", (double)r->sessions, false);
-		fputs(",,", out);
-		csv_num(out, ",", r->first_ts, true);
-		csv_num(out, ",", r->last_ts, true);
-		fputs(",,", out);
-		csv_field(out, r->purpose);
-		fputc(',', out);
-		csv_field(out, r->detail);
-		csv_finding(out, r->finding_id);
+		uint64_t counts[3] = {r->sessions, UINT64_MAX, UINT64_MAX};
+		csv_numbers(&n, r->port, counts, r->first_ts, r->last_ts, r->finding_id);
+		const char *col[C_COUNT] = {[C_SECTION] = "expected",   [C_RULE] = r->rule,
+		                            [C_KIND] = r->kind,         [C_PROTO] = r->proto,
+		                            [C_PORT] = n.port,          [C_SRC_ROLE] = r->src_role,
+		                            [C_DST_ROLE] = r->dst_role, [C_SRC] = r->src,
+		                            [C_DST] = r->dst,           [C_VERDICT] = r->verdict,
+		                            [C_SESSIONS] = n.sessions,  [C_FIRST_TS] = n.first,
+		                            [C_LAST_TS] = n.last,       [C_PURPOSE] = r->purpose,
+		                            [C_DETAIL] = r->detail,     [C_FINDING] = n.finding};
+		csv_row(out, col);
 	}
 	for (size_t i = 0; i < w->nunx; i++) {
 		const struct sm_unexpected_row *u = &w->unx[i];
-		fputs("unexpected,,,", out);
-		csv_field(out, u->proto);
-		fputc(',', out);
-		if (u->port >= 0)
-			fprintf(out, "%d", u->port);
-		const char *f[] = {u->src_role, u->dst_role, u->src, u->dst};
-		for (size_t k = 0; k < 4; k++) {
-			fputc(',', out);
-			csv_field(out, f[k]);
-		}
-		fputc(',', out);
-		csv_num(out, ",", (double)u->sessions, false);
-		csv_num(out, ",", (double)u->packets, false);
-		csv_num(out, ",", (double)u->bytes, false);
-		csv_num(out, ",", u->first_ts, true);
-		csv_num(out, ",", u->last_ts, true);
-		fputc(',', out);
-		csv_field(out, u->state);
-		fputs(",,", out);
-		csv_finding(out, u->finding_id);
+		uint64_t counts[3] = {u->sessions, u->packets, u->bytes};
+		csv_numbers(&n, u->port, counts, u->first_ts, u->last_ts, u->finding_id);
+		const char *col[C_COUNT] = {
+		    [C_SECTION] = "unexpected", [C_PROTO] = u->proto,       [C_PORT] = n.port,
+		    [C_SRC_ROLE] = u->src_role, [C_DST_ROLE] = u->dst_role, [C_SRC] = u->src,
+		    [C_DST] = u->dst,           [C_SESSIONS] = n.sessions,  [C_PACKETS] = n.packets,
+		    [C_BYTES] = n.bytes,        [C_FIRST_TS] = n.first,     [C_LAST_TS] = n.last,
+		    [C_STATE] = u->state,       [C_FINDING] = n.finding};
+		csv_row(out, col);
 	}
 	for (size_t i = 0; i < w->nmis; i++) {
 		const struct sm_finding_row *f = &w->mis[i];
-		fputs("protocol-mismatch,", out);
-		csv_field(out, f->rule);
-		fputs(",,", out);
-		csv_field(out, f->proto);
-		fprintf(out, ",%d,,,", f->port);
-		csv_field(out, f->src);
-		fputc(',', out);
-		csv_field(out, f->dst);
-		fputs(",,,,,,,,,", out);
-		csv_field(out, f->detail);
-		csv_finding(out, f->id);
+		uint64_t counts[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+		csv_numbers(&n, f->port, counts, 0, 0, f->id);
+		const char *col[C_COUNT] = {[C_SECTION] = "protocol-mismatch",
+		                            [C_RULE] = f->rule,
+		                            [C_PROTO] = f->proto,
+		                            [C_PORT] = n.port,
+		                            [C_SRC] = f->src,
+		                            [C_DST] = f->dst,
+		                            [C_DETAIL] = f->detail,
+		                            [C_FINDING] = n.finding};
+		csv_row(out, col);
 	}
 }
 
@@ -1064,12 +1085,9 @@ static bool
 list_source(void *ctx, const char *path, uint64_t packets, const char *error)
 {
 	struct src_ctx *c = ctx;
-	(void)packets;
-	(void)error;
-	if (c->text)
-		fprintf(c->out, "%s%s", c->n++ ? ", " : "  ", path);
-	else
-		json_source(ctx, path, packets, error);
+	if (!c->text)
+		return json_source(ctx, path, packets, error);
+	fprintf(c->out, "%s%s", c->n++ ? ", " : "  ", path);
 	return true;
 }
 
