@@ -1,8 +1,10 @@
 #include "smaudit/audit.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smaudit/app.h"
 #include "smaudit/capture.h"
@@ -29,7 +31,43 @@ struct sm_pipeline {
 	uint64_t missed[2], gaps[2]; /* capture loss of stored sessions: closed, open */
 	struct sm_reasm *reasm;      /* NULL with no_payload */
 	struct sm_session *current;  /* the session of the packet libnids is given */
+	/* Absolute paths of the sources, resolved when the run opens (before a live
+	 * run may chroot), so extract finds them from any directory later. */
+	char **abs_paths; /* per capture source; NULL entry = keep the path as given */
+	size_t nabs;
+	char cwd[PATH_MAX];
 };
+
+/* The absolute path of capture source i (or ring file i - nsrc) into buf. */
+static const char *
+absolute_source(const struct sm_pipeline *pl, size_t i, const char *given, char *buf, size_t len)
+{
+	if (i < sm_capture_source_count(pl->capture))
+		return pl->abs_paths[i] != NULL ? pl->abs_paths[i] : given;
+	if (given[0] == '/' || pl->cwd[0] == '\0')
+		return given;
+	snprintf(buf, len, "%s/%s", pl->cwd, given);
+	return buf;
+}
+
+/* Resolves the capture sources' paths now; "-" and live interfaces stay as they are. */
+static bool
+resolve_sources(struct sm_pipeline *pl)
+{
+	size_t n = sm_capture_source_count(pl->capture);
+	pl->abs_paths = calloc(n + 1, sizeof(*pl->abs_paths));
+	if (pl->abs_paths == NULL)
+		return false;
+	pl->nabs = n;
+	if (getcwd(pl->cwd, sizeof(pl->cwd)) == NULL)
+		pl->cwd[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *p = sm_capture_source(pl->capture, i)->path;
+		if (strcmp(p, "-") != 0 && strncmp(p, "live:", 5) != 0)
+			pl->abs_paths[i] = realpath(p, NULL); /* NULL: unreadable, keep as given */
+	}
+	return true;
+}
 
 /* What one side of s speaks; the initiator's detail is the one kept. */
 static void
@@ -155,7 +193,9 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		const struct sm_source_info *s = i < nsrc
 		                                     ? sm_capture_source(pl->capture, i)
 		                                     : sm_capture_ring_file(pl->capture, i - nsrc);
-		e = sm_store_source(st, run, (int)i, s->path, s->packets, s->bytes, s->error,
+		char buf[PATH_MAX + 256];
+		const char *abs = absolute_source(pl, i, s->path, buf, sizeof(buf));
+		e = sm_store_source(st, run, (int)i, abs, s->path, s->packets, s->bytes, s->error,
 		                    pl->eb);
 	}
 	for (int r = 1; e == SM_OK && r < R_COUNT; r++)
@@ -187,13 +227,8 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		row.last_ts = (double)x->last_ns / 1e9;
 		sm_strlcpy(row.purpose, x->rule->purpose, sizeof(row.purpose));
 		sm_strlcpy(row.detail, x->detail, sizeof(row.detail));
-		if (x->tried) {
-			sm_addr_str(&x->try_src, row.hint_src, sizeof(row.hint_src));
-			sm_addr_str(&x->try_dst, row.hint_dst, sizeof(row.hint_dst));
-		}
-		e = sm_store_expected(st, run, &row, pl->eb);
 		bool missing = x->verdict != V_OK && x->verdict != V_NA;
-		if (e == SM_OK && (missing || row.failed > 0) && x->rule->kind != RK_ALLOW) {
+		if ((missing || row.failed > 0) && x->rule->kind != RK_ALLOW) {
 			struct sm_finding_row f;
 			memset(&f, 0, sizeof(f));
 			sm_strlcpy(f.kind, missing ? "missing" : "intermittent", sizeof(f.kind));
@@ -204,13 +239,15 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 			           sizeof(f.severity));
 			sm_strlcpy(f.rule, row.rule, sizeof(f.rule));
 			sm_strlcpy(f.proto, row.proto, sizeof(f.proto));
-			sm_strlcpy(f.src, row.src[0] ? row.src : row.hint_src, sizeof(f.src));
-			sm_strlcpy(f.dst, row.dst[0] ? row.dst : row.hint_dst, sizeof(f.dst));
+			sm_strlcpy(f.src, row.src, sizeof(f.src));
+			sm_strlcpy(f.dst, row.dst, sizeof(f.dst));
 			f.port = row.port;
 			sm_strlcpy(f.verdict, row.verdict, sizeof(f.verdict));
 			sm_strlcpy(f.detail, row.detail, sizeof(f.detail));
-			e = sm_store_finding(st, run, &f, pl->eb);
+			e = sm_store_finding(st, run, &f, &row.finding_id, pl->eb);
 		}
+		if (e == SM_OK)
+			e = sm_store_expected(st, run, &row, pl->eb);
 	}
 	for (size_t r = 0; e == SM_OK && r < pl->site->nroles; r++) {
 		const struct sm_role *role = &pl->site->roles[r];
@@ -242,7 +279,7 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		         (unsigned long long)x->mismatched, x->mismatch_app, x->rule->app,
 		         x->mismatch_detail[0] ? " (first bytes: " : "", x->mismatch_detail,
 		         x->mismatch_detail[0] ? ")" : "");
-		e = sm_store_finding(st, run, &f, pl->eb);
+		e = sm_store_finding(st, run, &f, NULL, pl->eb);
 	}
 	if (e == SM_OK && pl->reasm != NULL) {
 		struct sm_reasm_stats rs;
@@ -279,7 +316,8 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	pl->dec = sm_decoder_new(&o->decoder);
 	pl->tab = pl->policy ? sm_session_table_new(&so, on_session, pl) : NULL;
 	srcjson = sources_json(cap);
-	if (pl->policy == NULL || pl->dec == NULL || pl->tab == NULL || srcjson == NULL) {
+	if (pl->policy == NULL || pl->dec == NULL || pl->tab == NULL || srcjson == NULL ||
+	    !resolve_sources(pl)) {
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
 		goto out;
 	}
@@ -454,6 +492,9 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	sm_decoder_free(pl->dec);
 	sm_policy_free(pl->policy);
 	sm_store_close(pl->store);
+	for (size_t i = 0; i < pl->nabs; i++)
+		free(pl->abs_paths[i]);
+	free(pl->abs_paths);
 	free(pl);
 }
 

@@ -220,7 +220,7 @@ select_inputs(struct sm_store *st, const struct sm_extract_opts *o, struct selec
 		*n = o->nfrom;
 		return SM_OK;
 	}
-	enum sm_err e = sm_store_each_source(st, s->run_id, add_source, s, eb);
+	enum sm_err e = sm_store_each_source(st, s->run_id, false, add_source, s, eb);
 	if (e == SM_OK && s->oom)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	if (e != SM_OK)

@@ -394,18 +394,6 @@ diff_add_flow(void *ctx, const struct sm_flow_row *r)
 	return !d->oom;
 }
 
-static const char *
-exp_src(const struct sm_expected_row *r)
-{
-	return r->src[0] ? r->src : r->hint_src;
-}
-
-static const char *
-exp_dst(const struct sm_expected_row *r)
-{
-	return r->dst[0] ? r->dst : r->hint_dst;
-}
-
 static bool
 same_rule_dir(const struct sm_expected_row *x, const struct sm_expected_row *y)
 {
@@ -447,8 +435,8 @@ diff_match_expected(struct diff_side *a, struct diff_side *b, size_t *pair)
 				const struct sm_expected_row *x = &a->exp[i], *y = &b->exp[k];
 				if (b->matched[k] || !same_rule_dir(x, y))
 					continue;
-				if (pass == 0 && (strcmp(exp_src(x), exp_src(y)) != 0 ||
-				                  strcmp(exp_dst(x), exp_dst(y)) != 0))
+				if (pass == 0 &&
+				    (strcmp(x->src, y->src) != 0 || strcmp(x->dst, y->dst) != 0))
 					continue;
 				a->matched[i] = b->matched[k] = true;
 				pair[i] = k;

@@ -88,6 +88,7 @@ enum opt_id {
 	OPT_FROM,
 	OPT_FROM_ONTAP,
 	OPT_GUESS,
+	OPT_LIST,
 };
 
 /* One option: its names, its argument and what it does (shown by COMMAND --help). */
@@ -145,6 +146,9 @@ static const struct opt_def opt_defs[] = {
     {OPT_RING_SIZE, "ring-size", "MB", "size of one ring file (default 100)"},
     {OPT_RING_FILES, "ring-files", "N", "ring files kept (default 10; the oldest is deleted)"},
     {OPT_RUN, "run", "ID", "the run to use (default: the latest)"},
+    {OPT_LIST, "list", NULL,
+     "list the stored runs instead (id, mode, status, time, counts,\n"
+     "sources), oldest first; --format text or json"},
     {OPT_HOST, "host", "ADDR", "sessions from or to this address"},
     {OPT_PORT, "port", "N", "sessions to or from this port"},
     {OPT_SINCE, "since", "T", "sessions active at or after T (UNIX seconds)"},
@@ -237,8 +241,10 @@ static const struct command commands[] = {
     {"report",
      cmd_report,
      "-d DB [--run ID] [--format FMT] [-o OUT]",
-     "Renders a stored run again (default: the latest), with the same exit status.",
-     {'d', OPT_RUN, OPT_FORMAT, 'o'},
+     "Renders a stored run again (default: the latest), with the same exit status;\n"
+     "--list lists the runs of the database.",
+     {'d', OPT_RUN, OPT_LIST, OPT_FORMAT, 'o'},
+     "  smaudit report -d incident.db --list\n"
      "  smaudit report -d incident.db\n"
      "  smaudit report -d incident.db --run 2 --format html -o incident.html\n",
      false},
@@ -412,6 +418,7 @@ struct args {
 	const char *from[64];
 	size_t nfrom;
 	bool from_ontap, guess;
+	bool list; /* report --list */
 };
 
 static bool
@@ -690,6 +697,9 @@ parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 		case OPT_GUESS:
 			a->guess = true;
 			break;
+		case OPT_LIST:
+			a->list = true;
+			break;
 		case OPT_ALERT_AFTER:
 			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
 				return usage_error(cmd, "--alert-after '%s': expected seconds",
@@ -813,6 +823,9 @@ render(struct sm_store *st, int64_t run, const struct args *a, struct report_out
 	ro->f = NULL;
 	if (e != SM_OK)
 		return fail(e, &eb);
+	if (sum.nothing_read)
+		fprintf(stderr, "smaudit: run %lld stored no packet: the report is incomplete\n",
+		        (long long)run);
 	return sm_report_exit(&sum);
 }
 
@@ -1058,6 +1071,25 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 	return -1;
 }
 
+/* report --list: every run, one a line (or a JSON array). */
+static int
+list_runs(struct sm_store *st, const struct args *a)
+{
+	char tmp[4096];
+	struct sm_errbuf eb = {""};
+	FILE *out = open_output(a->output, tmp, sizeof(tmp));
+	if (out == NULL) {
+		fprintf(stderr, "smaudit: %s: cannot write the list: %s\n", a->output,
+		        strerror(errno));
+		return SM_EXIT_RUNTIME;
+	}
+	enum sm_err e = sm_report_list(st, a->format, out, &eb);
+	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
+		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the list: %s",
+		             a->output ? a->output : "stdout", strerror(errno));
+	return e == SM_OK ? SM_EXIT_CLEAN : fail(e, &eb);
+}
+
 static int
 cmd_report(int argc, char **argv, const struct command *cmd)
 {
@@ -1065,13 +1097,19 @@ cmd_report(int argc, char **argv, const struct command *cmd)
 	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
+	if (a.list && (a.run != 0 || (a.format != FMT_TEXT && a.format != FMT_JSON)))
+		return usage_error(cmd, "%s", "--list takes no --run and --format text or json");
 	struct sm_store *st;
 	int64_t run;
 	if ((rc = open_db(&a, &st, &run)) >= 0)
 		return rc;
-	struct report_out ro;
-	if ((rc = report_out_open(&a, &ro)) < 0)
-		rc = render(st, run, &a, &ro);
+	if (a.list) {
+		rc = list_runs(st, &a);
+	} else {
+		struct report_out ro;
+		if ((rc = report_out_open(&a, &ro)) < 0)
+			rc = render(st, run, &a, &ro);
+	}
 	sm_store_close(st);
 	return rc;
 }

@@ -220,8 +220,13 @@ note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcom
 	if (s->last_ns > e->last_ns)
 		e->last_ns = s->last_ns;
 	e->syns += s->syn_count;
-	if (!e->tried) {
+	/* The pair a failing verdict is about: the first session with the outcome
+	 * that decides the verdict (rejected over no-answer over one-way). */
+	static const uint8_t rank[] = {
+	    [O_OK] = 0, [O_ONE_WAY] = 1, [O_NO_ANSWER] = 2, [O_REJECTED] = 3};
+	if (!e->tried || rank[o] > e->try_rank) {
 		e->tried = true;
+		e->try_rank = rank[o];
 		e->try_src = s->src;
 		e->try_dst = s->dst;
 	}
@@ -574,28 +579,40 @@ sm_policy_member_seen(const struct sm_policy *p, const struct sm_role *r, size_t
 	return member_seen(p, r, (int)m);
 }
 
-/* A member written as one address, or the observed address inside a prefix. */
+/* The address of one side of an entry (SPEC section 4): the pair that satisfied
+ * it, else the attempts its verdict is about, else the member it names, else
+ * the role's only address; "" when nothing was seen and the role has several,
+ * and for a rule that does not apply (it is about no pair). */
 static void
-side_text(const struct sm_role *role, int member, bool satisfied, const struct sm_addr *sat,
-          char *buf, size_t len)
+side_text(const struct sm_expect_entry *e, const struct sm_role *role, int member,
+          const struct sm_addr *sat, const struct sm_addr *tried, char *buf, size_t len)
 {
-	if (satisfied) {
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (e->verdict == V_NA)
+		return;
+	if (e->satisfied) {
 		sm_addr_str(sat, buf, len);
+	} else if (e->tried) {
+		sm_addr_str(tried, buf, len);
 	} else if (role != NULL && member >= 0) {
 		sm_strlcpy(buf, role->members[member].text, len);
-	} else if (len > 0) {
-		buf[0] = '\0';
+	} else if (role != NULL && role->nmembers == 1) {
+		const struct sm_prefix *p = &role->members[0].prefix;
+		if (p->len == (p->addr.family == 6 ? 128 : 32))
+			sm_addr_str(&p->addr, buf, len);
 	}
 }
 
 void
 sm_entry_src(const struct sm_expect_entry *e, char *buf, size_t len)
 {
-	side_text(e->src_role, e->src_member, e->satisfied, &e->sat_src, buf, len);
+	side_text(e, e->src_role, e->src_member, &e->sat_src, &e->try_src, buf, len);
 }
 
 void
 sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len)
 {
-	side_text(e->dst_role, e->dst_member, e->satisfied, &e->sat_dst, buf, len);
+	side_text(e, e->dst_role, e->dst_member, &e->sat_dst, &e->try_dst, buf, len);
 }

@@ -78,7 +78,8 @@ rows_free(struct rows *w)
 int
 sm_report_exit(const struct sm_report_summary *sum)
 {
-	if (sum->unfinished && sum->expected + sum->optional_missing + sum->not_applicable == 0)
+	if (sum->nothing_read ||
+	    (sum->unfinished && sum->expected + sum->optional_missing + sum->not_applicable == 0))
 		return SM_EXIT_RUNTIME;
 	bool findings = sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ||
 	                (sum->strict && sum->intermittent > 0);
@@ -131,21 +132,27 @@ json_opt(FILE *out, const char *s)
 	sm_json_string(out, s && *s ? s : NULL);
 }
 
-void
-sm_json_ts(FILE *out, double ts)
+/* A UNIX time with up to microsecond precision and no trailing zeros ("" for 0). */
+static void
+ts_text(double ts, char *buf, size_t len)
 {
-	if (ts <= 0) {
-		fputs("null", out);
+	buf[0] = '\0';
+	if (ts <= 0)
 		return;
-	}
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%.6f", ts);
+	snprintf(buf, len, "%.6f", ts);
 	size_t n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '0')
 		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
+	if (n > 0 && buf[n - 1] == '.' && n + 1 < len)
 		buf[n++] = '0', buf[n] = '\0';
-	fputs(buf, out);
+}
+
+void
+sm_json_ts(FILE *out, double ts)
+{
+	char buf[64];
+	ts_text(ts, buf, sizeof(buf));
+	fputs(buf[0] ? buf : "null", out);
 }
 
 static void
@@ -155,6 +162,14 @@ json_port(FILE *out, int port)
 		fputs("null", out);
 	else
 		fprintf(out, "%d", port);
+}
+
+/* `, "finding": ID` on an entry that is a finding (SPEC section 5). */
+static void
+json_finding(FILE *out, int64_t id)
+{
+	if (id > 0)
+		fprintf(out, ", \"finding\": %lld", (long long)id);
 }
 
 static bool
@@ -190,6 +205,30 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 	sum->mismatched = w->nmis;
 }
 
+static size_t
+unseen_count(const struct rows *w)
+{
+	size_t unseen = 0;
+	for (size_t i = 0; i < w->ncov; i++)
+		unseen += !w->cov[i].seen;
+	return unseen;
+}
+
+static void
+text_coverage(FILE *out, const struct rows *w)
+{
+	size_t unseen = unseen_count(w);
+	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
+	        w->ncov - unseen, w->ncov);
+	for (size_t i = 0; i < w->ncov; i++)
+		if (!w->cov[i].seen)
+			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
+	if (unseen)
+		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
+		      "not see them, not proof that they are blocked)\n",
+		      out);
+}
+
 struct src_ctx {
 	FILE *out;
 	int n;
@@ -211,10 +250,12 @@ static void
 render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
             const struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
-	fprintf(out, "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"sources\": [",
-	        (long long)run->id);
+	fprintf(out,
+	        "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"status\": ", (long long)run->id);
+	sm_json_string(out, run->status);
+	fputs(", \"sources\": [", out);
 	struct src_ctx sc = {out, 0, false};
-	sm_store_each_source(st, run->id, json_source, &sc, eb);
+	sm_store_each_source(st, run->id, true, json_source, &sc, eb);
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes);
 	sm_json_ts(out, run->first_ts);
@@ -258,6 +299,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		sm_json_ts(out, r->last_ts);
 		fputs(",\n     \"purpose\": ", out);
 		sm_json_string(out, r->purpose);
+		json_finding(out, r->finding_id);
 		fputs("}", out);
 	}
 	fputs(w->nexp ? "\n  ],\n" : "],\n", out);
@@ -287,6 +329,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		sm_json_ts(out, u->last_ts);
 		fputs(", \"state\": ", out);
 		json_opt(out, u->state);
+		json_finding(out, u->finding_id);
 		fputs("}", out);
 	}
 	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
@@ -306,9 +349,23 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		json_opt(out, f->dst);
 		fputs(",\n     \"detail\": ", out);
 		sm_json_string(out, f->detail);
+		json_finding(out, f->id);
 		fputs("}", out);
 	}
 	fputs(w->nmis ? "\n  ],\n" : "],\n", out);
+	size_t unseen = unseen_count(w), n = 0;
+	fprintf(out, "  \"coverage\": {\"seen\": %zu, \"total\": %zu, \"never_seen\": [",
+	        w->ncov - unseen, w->ncov);
+	for (size_t i = 0; i < w->ncov; i++) {
+		if (w->cov[i].seen)
+			continue;
+		fputs(n++ ? ",\n      {\"role\": " : "\n      {\"role\": ", out);
+		sm_json_string(out, w->cov[i].role);
+		fputs(", \"member\": ", out);
+		sm_json_string(out, w->cov[i].member);
+		fputc('}', out);
+	}
+	fputs(n ? "\n  ]},\n" : "]},\n", out);
 	fprintf(out,
 	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
 	        "\"optional_missing\": %llu, \"unexpected\": %llu, \"protocol_mismatches\": "
@@ -337,71 +394,111 @@ csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The columns of the CSV report, one list for every section. */
+enum csv_col {
+	C_SECTION,
+	C_RULE,
+	C_KIND,
+	C_PROTO,
+	C_PORT,
+	C_SRC_ROLE,
+	C_DST_ROLE,
+	C_SRC,
+	C_DST,
+	C_VERDICT,
+	C_SESSIONS,
+	C_PACKETS,
+	C_BYTES,
+	C_FIRST_TS,
+	C_LAST_TS,
+	C_STATE,
+	C_PURPOSE,
+	C_DETAIL,
+	C_FINDING,
+	C_COUNT
+};
+
+/* Numbers of a row as text ("" = empty field). */
+struct csv_nums {
+	char port[16], sessions[24], packets[24], bytes[24], first[32], last[32], finding[24];
+};
+
 static void
-csv_num(FILE *out, const char *fmt_sep, double v, bool is_ts)
+csv_numbers(struct csv_nums *n, int port, const uint64_t *counts, double first, double last,
+            int64_t finding)
 {
-	fputs(fmt_sep, out);
-	if (is_ts) {
-		if (v > 0)
-			sm_json_ts(out, v);
-	} else {
-		fprintf(out, "%.0f", v);
+	memset(n, 0, sizeof(*n));
+	if (port >= 0)
+		snprintf(n->port, sizeof(n->port), "%d", port);
+	char *dst[3] = {n->sessions, n->packets, n->bytes};
+	for (int i = 0; i < 3; i++)
+		if (counts[i] != UINT64_MAX)
+			snprintf(dst[i], sizeof(n->sessions), "%llu",
+			         (unsigned long long)counts[i]);
+	ts_text(first, n->first, sizeof(n->first));
+	ts_text(last, n->last, sizeof(n->last));
+	if (finding > 0)
+		snprintf(n->finding, sizeof(n->finding), "%lld", (long long)finding);
+}
+
+/* One line; NULL columns are empty. */
+static void
+csv_row(FILE *out, const char *const col[C_COUNT])
+{
+	for (int i = 0; i < C_COUNT; i++) {
+		if (i)
+			fputc(',', out);
+		csv_field(out, col[i]);
 	}
+	fputc('\n', out);
 }
 
 static void
 render_csv(FILE *out, const struct rows *w)
 {
 	fputs("section,rule,kind,proto,port,src_role,dst_role,src,dst,verdict,sessions,packets,"
-	      "bytes,first_ts,last_ts,state,purpose,detail\n",
+	      "bytes,first_ts,last_ts,state,purpose,detail,finding\n",
 	      out);
+	struct csv_nums n;
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
-		fputs("expected,", out);
-		csv_field(out, r->rule);
-		fputc(',', out);
-		csv_field(out, r->kind);
-		fputc(',', out);
-		csv_field(out, r->proto);
-		fputc(',', out);
-		if (r->port >= 0)
-			fprintf(out, "%d", r->port);
-		const char *f[] = {r->src_role, r->dst_role, r->src, r->dst, r->verdict};
-		for (size_t k = 0; k < 5; k++) {
-			fputc(',', out);
-			csv_field(out, f[k]);
-		}
-		csv_num(out, ",", (double)r->sessions, false);
-		fputs(",,", out);
-		csv_num(out, ",", r->first_ts, true);
-		csv_num(out, ",", r->last_ts, true);
-		fputs(",,", out);
-		csv_field(out, r->purpose);
-		fputc(',', out);
-		csv_field(out, r->detail);
-		fputc('\n', out);
+		uint64_t counts[3] = {r->sessions, UINT64_MAX, UINT64_MAX};
+		csv_numbers(&n, r->port, counts, r->first_ts, r->last_ts, r->finding_id);
+		const char *col[C_COUNT] = {[C_SECTION] = "expected",   [C_RULE] = r->rule,
+		                            [C_KIND] = r->kind,         [C_PROTO] = r->proto,
+		                            [C_PORT] = n.port,          [C_SRC_ROLE] = r->src_role,
+		                            [C_DST_ROLE] = r->dst_role, [C_SRC] = r->src,
+		                            [C_DST] = r->dst,           [C_VERDICT] = r->verdict,
+		                            [C_SESSIONS] = n.sessions,  [C_FIRST_TS] = n.first,
+		                            [C_LAST_TS] = n.last,       [C_PURPOSE] = r->purpose,
+		                            [C_DETAIL] = r->detail,     [C_FINDING] = n.finding};
+		csv_row(out, col);
 	}
 	for (size_t i = 0; i < w->nunx; i++) {
 		const struct sm_unexpected_row *u = &w->unx[i];
-		fputs("unexpected,,,", out);
-		csv_field(out, u->proto);
-		fputc(',', out);
-		if (u->port >= 0)
-			fprintf(out, "%d", u->port);
-		const char *f[] = {u->src_role, u->dst_role, u->src, u->dst};
-		for (size_t k = 0; k < 4; k++) {
-			fputc(',', out);
-			csv_field(out, f[k]);
-		}
-		fputc(',', out);
-		csv_num(out, ",", (double)u->sessions, false);
-		csv_num(out, ",", (double)u->packets, false);
-		csv_num(out, ",", (double)u->bytes, false);
-		csv_num(out, ",", u->first_ts, true);
-		csv_num(out, ",", u->last_ts, true);
-		fputc(',', out);
-		csv_field(out, u->state);
-		fputs(",,\n", out);
+		uint64_t counts[3] = {u->sessions, u->packets, u->bytes};
+		csv_numbers(&n, u->port, counts, u->first_ts, u->last_ts, u->finding_id);
+		const char *col[C_COUNT] = {
+		    [C_SECTION] = "unexpected", [C_PROTO] = u->proto,       [C_PORT] = n.port,
+		    [C_SRC_ROLE] = u->src_role, [C_DST_ROLE] = u->dst_role, [C_SRC] = u->src,
+		    [C_DST] = u->dst,           [C_SESSIONS] = n.sessions,  [C_PACKETS] = n.packets,
+		    [C_BYTES] = n.bytes,        [C_FIRST_TS] = n.first,     [C_LAST_TS] = n.last,
+		    [C_STATE] = u->state,       [C_FINDING] = n.finding};
+		csv_row(out, col);
+	}
+	for (size_t i = 0; i < w->nmis; i++) {
+		const struct sm_finding_row *f = &w->mis[i];
+		uint64_t counts[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+		csv_numbers(&n, f->port, counts, 0, 0, f->id);
+		const char *col[C_COUNT] = {[C_SECTION] = "protocol-mismatch",
+		                            [C_RULE] = f->rule,
+		                            [C_PROTO] = f->proto,
+		                            [C_PORT] = n.port,
+		                            [C_SRC] = f->src,
+		                            [C_DST] = f->dst,
+		                            [C_DETAIL] = f->detail,
+		                            [C_FINDING] = n.finding};
+		csv_row(out, col);
 	}
 }
 
@@ -430,8 +527,8 @@ sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 		snprintf(port, sizeof(port), "/%d", r->port);
 	else
 		sm_strlcpy(port, "/echo", sizeof(port));
-	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "*";
-	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "*";
+	const char *src = r->src[0] ? r->src : "*";
+	const char *dst = r->dst[0] ? r->dst : "*";
 	snprintf(buf, len, "%s%s  %s %s -> %s %s", r->proto, port, r->src_role, src, r->dst_role,
 	         dst);
 }
@@ -440,8 +537,8 @@ sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 static void
 advice(FILE *out, const struct sm_expected_row *r)
 {
-	const char *dst = r->dst[0] ? r->dst : r->hint_dst[0] ? r->hint_dst : "<peer LIF>";
-	const char *src = r->src[0] ? r->src : r->hint_src[0] ? r->hint_src : "<LIF>";
+	const char *dst = r->dst[0] ? r->dst : "<peer LIF>";
+	const char *src = r->src[0] ? r->src : "<LIF>";
 	char what[64];
 	if (r->port >= 0)
 		snprintf(what, sizeof(what), "%s/%d", r->proto, r->port);
@@ -488,13 +585,24 @@ advice(FILE *out, const struct sm_expected_row *r)
 		        dst);
 }
 
+/* "  [finding N]" after the line of an entry that is a finding, else "". */
+static const char *
+finding_tag(int64_t id, char *buf, size_t len)
+{
+	if (id <= 0)
+		return "";
+	snprintf(buf, len, "  [finding %lld]", (long long)id);
+	return buf;
+}
+
 static void
 text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
               bool with_advice)
 {
-	char name[256], t0[40], t1[40];
+	char name[256], t0[40], t1[40], id[32];
 	sm_report_flow_name(r, name, sizeof(name));
-	fprintf(out, "  %-9s %s  (%s)\n", r->verdict, name, r->purpose);
+	fprintf(out, "  %-9s %s  (%s)%s\n", r->verdict, name, r->purpose,
+	        finding_tag(r->finding_id, id, sizeof(id)));
 	if (r->sessions > 0) {
 		sm_report_time(r->first_ts, t0, sizeof(t0));
 		sm_report_time(r->last_ts, t1, sizeof(t1));
@@ -539,7 +647,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "smaudit report, run %lld (%s, %s)\n", (long long)run->id, run->mode,
 	        run->status);
 	struct src_ctx sc = {out, 0, true};
-	sm_store_each_source(st, run->id, text_source, &sc, eb);
+	sm_store_each_source(st, run->id, true, text_source, &sc, eb);
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
 	fprintf(out, "  traffic  %llu packets, %llu bytes, %llu sessions, %llu undecoded",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes,
@@ -577,6 +685,22 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "  WARNING  %llu capture file(s) could not be read to the end: "
 		        "flows after the damage may show as not-seen\n",
 		        (unsigned long long)run->read_errors);
+	if (unseen_count(w) > 0)
+		text_coverage(out, w); /* before any 'missing': the capture did not see it all */
+	if (sum->nothing_read) {
+		if (strcmp(run->status, "running") == 0)
+			fprintf(out,
+			        "\nINCOMPLETE: run %lld is still running and has stored no packet "
+			        "yet: nothing is judged so far\n",
+			        (long long)run->id);
+		else
+			fprintf(out,
+			        "\nINCOMPLETE: run %lld stored no packet before it stopped (killed "
+			        "before its first checkpoint, or it failed to start): nothing was "
+			        "judged\n",
+			        (long long)run->id);
+		return;
+	}
 
 	fprintf(out, "\nMISSING EXPECTED FLOWS (%llu)\n", (unsigned long long)sum->missing);
 	for (size_t i = 0; i < w->nexp; i++)
@@ -603,12 +727,14 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		if (u->port >= 0)
 			snprintf(port, sizeof(port), "/%d", u->port);
 		sm_report_time(u->first_ts, t0, sizeof(t0));
+		char id[32];
 		fprintf(out,
 		        "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
-		        "first %s\n",
+		        "first %s%s\n",
 		        u->proto, port, u->src, u->src_role[0] ? u->src_role : "no role", u->dst,
 		        u->dst_role[0] ? u->dst_role : "no role", (unsigned long long)u->sessions,
-		        (unsigned long long)u->packets, u->state, t0);
+		        (unsigned long long)u->packets, u->state, t0,
+		        finding_tag(u->finding_id, id, sizeof(id)));
 	}
 	if (sum->unexpected == 0)
 		fputs("  none\n", out);
@@ -616,8 +742,9 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "\nPROTOCOL MISMATCHES (%zu)\n", w->nmis);
 	for (size_t i = 0; i < w->nmis; i++) {
 		const struct sm_finding_row *f = &w->mis[i];
-		fprintf(out, "  %s/%d  %s -> %s  [%s]\n      %s\n", f->proto, f->port, f->src,
-		        f->dst, f->rule, f->detail);
+		char id[32];
+		fprintf(out, "  %s/%d  %s -> %s  [%s]%s\n      %s\n", f->proto, f->port, f->src,
+		        f->dst, f->rule, finding_tag(f->id, id, sizeof(id)), f->detail);
 	}
 	if (w->nmis == 0)
 		fputs("  none\n", out);
@@ -647,11 +774,12 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	size_t nok = 0;
 	for (size_t i = 0; i < w->nexp; i++)
 		if (strcmp(w->exp[i].verdict, "ok") == 0) {
-			char name[256];
+			char name[256], id[32];
 			sm_report_flow_name(&w->exp[i], name, sizeof(name));
-			fprintf(out, "  ok  %s  %llu session(s)%s%s\n", name,
+			fprintf(out, "  ok  %s  %llu session(s)%s%s%s\n", name,
 			        (unsigned long long)w->exp[i].sessions,
-			        w->exp[i].detail[0] ? "; " : "", w->exp[i].detail);
+			        w->exp[i].detail[0] ? "; " : "", w->exp[i].detail,
+			        finding_tag(w->exp[i].finding_id, id, sizeof(id)));
 			nok++;
 		}
 	if (nok == 0)
@@ -666,18 +794,8 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 				        w->exp[i].dst_role, w->exp[i].detail);
 	}
 
-	size_t unseen = 0;
-	for (size_t i = 0; i < w->ncov; i++)
-		unseen += !w->cov[i].seen;
-	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
-	        w->ncov - unseen, w->ncov);
-	for (size_t i = 0; i < w->ncov; i++)
-		if (!w->cov[i].seen)
-			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
-	if (unseen)
-		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
-		      "not see them, not proof that they are blocked)\n",
-		      out);
+	if (unseen_count(w) == 0)
+		text_coverage(out, w);
 
 	size_t nundecoded = 0;
 	for (size_t i = 0; i < w->nctr; i++)
@@ -861,7 +979,8 @@ html_findings(FILE *out, const struct sm_run_row *run, const struct rows *w)
 	if (w->nunx) {
 		fputs(
 		    "<table id=\"unexpected\"><tr><th>proto/port</th><th>source</th><th>destination"
-		    "</th><th>sessions</th><th>packets</th><th>state</th><th>first</th></tr>\n",
+		    "</th><th>sessions</th><th>packets</th><th>state</th><th>first</th>"
+		    "<th>finding</th></tr>\n",
 		    out);
 		for (size_t i = 0; i < w->nunx; i++) {
 			const struct sm_unexpected_row *u = &w->unx[i];
@@ -869,24 +988,26 @@ html_findings(FILE *out, const struct sm_run_row *run, const struct rows *w)
 			sm_report_time(u->first_ts, t0, sizeof(t0));
 			fprintf(out,
 			        "<tr><td>%s/%d</td><td>%s (%s)</td><td>%s (%s)</td><td>%llu</td>"
-			        "<td>%llu</td><td>%s</td><td>%s</td></tr>\n",
+			        "<td>%llu</td><td>%s</td><td>%s</td><td>%lld</td></tr>\n",
 			        u->proto, u->port, u->src, u->src_role[0] ? u->src_role : "no role",
 			        u->dst, u->dst_role[0] ? u->dst_role : "no role",
 			        (unsigned long long)u->sessions, (unsigned long long)u->packets,
-			        u->state, t0);
+			        u->state, t0, (long long)u->finding_id);
 		}
 		fputs("</table>\n", out);
 	}
 	for (size_t i = 0; i < w->nmis; i++) {
-		fprintf(out, "<p class=\"warn\">protocol mismatch %s/%d %s \xe2\x86\x92 %s: ",
-		        w->mis[i].proto, w->mis[i].port, w->mis[i].src, w->mis[i].dst);
+		fprintf(out,
+		        "<p class=\"warn\">protocol mismatch %s/%d %s \xe2\x86\x92 %s (finding "
+		        "%lld): ",
+		        w->mis[i].proto, w->mis[i].port, w->mis[i].src, w->mis[i].dst,
+		        (long long)w->mis[i].id);
 		html_text(out, w->mis[i].detail);
 		fputs("</p>\n", out);
 	}
 	fprintf(out,
 	        "<p>Packets behind a finding: <code>smaudit extract -d DB --finding N -o "
-	        "evidence.pcap</code> (ids: <code>sqlite3 DB 'SELECT id, kind, src, dst, "
-	        "port FROM findings WHERE run_id = %lld'</code>).</p>\n",
+	        "evidence.pcap</code>, with the id shown as [finding N] (run %lld).</p>\n",
 	        (long long)run->id);
 }
 
@@ -959,6 +1080,23 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (long long)run->id, (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	size_t unseen = unseen_count(w);
+	if (unseen > 0) {
+		fprintf(out,
+		        "<p class=\"warn\" id=\"coverage\">Coverage: %zu of %zu site addresses "
+		        "never appear in the capture:",
+		        unseen, w->ncov);
+		for (size_t i = 0; i < w->ncov; i++)
+			if (!w->cov[i].seen) {
+				fputc(' ', out);
+				html_text(out, w->cov[i].role);
+				fputc(' ', out);
+				html_text(out, w->cov[i].member);
+			}
+		fputs(". Their flows are 'not-seen' because the span port may not see them, "
+		      "not proof that they are blocked.</p>\n",
+		      out);
+	}
 	if (!html_matrix(out, w)) {
 		free(head);
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
@@ -990,7 +1128,7 @@ count_seen(void *ctx, const struct sm_coverage_row *r)
 }
 
 static bool
-list_source(void *ctx, const char *path, uint64_t packets, const char *error)
+name_source(void *ctx, const char *path, uint64_t packets, const char *error)
 {
 	struct seen_ctx *c = ctx;
 	(void)packets;
@@ -1028,7 +1166,11 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 	struct sm_run_row run;
 	if ((e = sm_store_load_run(st, run_id, &run, eb)) != SM_OK)
 		return e;
-	if ((e = sm_store_each_source(st, run_id, list_source, &c, eb)) == SM_OK) {
+	if (run.finished[0] == '\0' && run.packets == 0) {
+		sm_run_row_free(&run); /* stored nothing: the report says it is incomplete */
+		return SM_OK;
+	}
+	if ((e = sm_store_each_source(st, run_id, true, name_source, &c, eb)) == SM_OK) {
 		char sources[512], site[256];
 		sm_strlcpy(sources, c.list, sizeof(sources));
 		sm_strlcpy(site, run.site ? run.site : "the site file", sizeof(site));
@@ -1050,6 +1192,95 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 			    (long long)run_id);
 	}
 	sm_run_row_free(&run);
+	return e;
+}
+
+/* ---- the list of runs ---- */
+
+struct list_ctx {
+	struct sm_store *st;
+	FILE *out;
+	bool json;
+	size_t n;
+	enum sm_err err;
+	struct sm_errbuf *eb;
+};
+
+static bool
+count_finding(void *ctx, const struct sm_finding_row *f)
+{
+	if (strcmp(f->severity, "error") == 0)
+		(*(uint64_t *)ctx)++;
+	return true;
+}
+
+static bool
+list_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct src_ctx *c = ctx;
+	if (!c->text)
+		return json_source(ctx, path, packets, error);
+	fprintf(c->out, "%s%s", c->n++ ? ", " : "  ", path);
+	return true;
+}
+
+static bool
+list_run(void *ctx, int64_t id)
+{
+	struct list_ctx *c = ctx;
+	struct sm_run_row r;
+	uint64_t findings = 0;
+	c->err = sm_store_load_run(c->st, id, &r, c->eb);
+	if (c->err != SM_OK)
+		return false;
+	bool nothing_read = r.finished[0] == '\0' && r.packets == 0;
+	if (!nothing_read)
+		c->err = sm_store_each_finding(c->st, id, count_finding, &findings, c->eb);
+	FILE *out = c->out;
+	struct src_ctx sc = {out, 0, !c->json};
+	if (c->err == SM_OK && c->json) {
+		fprintf(out, "%s\n  {\"id\": %lld, \"mode\": ", c->n ? "," : "", (long long)id);
+		sm_json_string(out, r.mode);
+		fputs(", \"status\": ", out);
+		sm_json_string(out, r.status);
+		fputs(", \"sources\": [", out);
+		c->err = sm_store_each_source(c->st, id, true, list_source, &sc, c->eb);
+		fputs("],\n   \"first_ts\": ", out);
+		sm_json_ts(out, r.first_ts);
+		fputs(", \"last_ts\": ", out);
+		sm_json_ts(out, r.last_ts);
+		fprintf(out, ", \"packets\": %llu, \"sessions\": %llu, \"findings\": %llu}",
+		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
+		        (unsigned long long)findings);
+	} else if (c->err == SM_OK) {
+		char t0[40], t1[40];
+		sm_report_time(r.first_ts, t0, sizeof(t0));
+		sm_report_time(r.last_ts, t1, sizeof(t1));
+		fprintf(out,
+		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
+		        (long long)id, r.mode, r.status, t0, t1, (unsigned long long)r.packets,
+		        (unsigned long long)r.sessions, (unsigned long long)findings);
+		c->err = sm_store_each_source(c->st, id, true, list_source, &sc, c->eb);
+		fputc('\n', out);
+	}
+	sm_run_row_free(&r);
+	c->n++;
+	return c->err == SM_OK;
+}
+
+enum sm_err
+sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out, struct sm_errbuf *eb)
+{
+	struct list_ctx c = {st, out, fmt == FMT_JSON, 0, SM_OK, eb};
+	if (c.json)
+		fputc('[', out);
+	enum sm_err e = sm_store_each_run(st, list_run, &c, eb);
+	if (e == SM_OK)
+		e = c.err;
+	if (c.json)
+		fputs(c.n ? "\n]\n" : "]\n", out);
+	if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
+		e = sm_error(eb, SM_ERR_IO, "cannot write the list of runs");
 	return e;
 }
 
@@ -1075,10 +1306,17 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *
 		e = sm_store_each_mismatch(st, run_id, add_mis, &w, eb);
 	if (e == SM_OK && w.oom)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	if (e == SM_OK && run.finished[0] == '\0' && run.packets == 0) {
+		/* The verdicts of a run that stopped before it stored a packet (its first
+		 * checkpoint, written at start) judge nothing: none is shown. */
+		rows_free(&w);
+		memset(&w, 0, sizeof(w));
+	}
 	if (e == SM_OK) {
 		summarize(&w, sum);
 		sum->unfinished = run.finished[0] == '\0';
 		sum->strict = run.strict;
+		sum->nothing_read = sum->unfinished && run.packets == 0;
 		if (fmt == FMT_JSON)
 			render_json(out, st, &run, &w, sum, eb);
 		else if (fmt == FMT_HTML)

@@ -1,11 +1,18 @@
 #include "smaudit/store.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* A run marked running on another host is still going if its last checkpoint
+ * (heartbeat) is at most this old; on this host its process id decides. */
+#define HEARTBEAT_FRESH_S 120
 
 #define BATCH_ROWS 20000
 
@@ -102,7 +109,12 @@ static const char *const migrations[] = {
           " session_id INTEGER, path TEXT, sha256 TEXT, packets INTEGER, bytes INTEGER,"
           " created TEXT);"
           "PRAGMA user_version = 4;",
-    [5] = "ALTER TABLE runs ADD COLUMN filter TEXT;"
+    [5] = "ALTER TABLE expected ADD COLUMN finding_id INTEGER;"
+          "ALTER TABLE run_sources ADD COLUMN given TEXT;"
+          "ALTER TABLE runs ADD COLUMN pid INTEGER;"
+          "ALTER TABLE runs ADD COLUMN host TEXT;"
+          "ALTER TABLE runs ADD COLUMN heartbeat TEXT;"
+          "ALTER TABLE runs ADD COLUMN filter TEXT;"
           "ALTER TABLE runs ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;"
           "PRAGMA user_version = 5;",
 };
@@ -115,11 +127,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
         " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max) VALUES"
         " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_SOURCE] = "INSERT INTO run_sources VALUES (?,?,?,?,?,?)",
+    [ST_SOURCE] = "INSERT INTO run_sources(run_id, idx, path, packets, bytes, error, given)"
+                  " VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
                     " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
-                    " hint_src, hint_dst) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " finding_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_FINDING] = ("INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
                     " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)"),
     [ST_COVERAGE] = "INSERT INTO role_coverage VALUES (?,?,?,?)",
@@ -358,7 +371,8 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
 	                       "INSERT INTO runs(started, mode, sources, status, packets, bytes,"
-	                       " dropped, site, rules) VALUES (?,?,?,'running',0,0,0,?,?)",
+	                       " dropped, site, rules, pid, host, heartbeat)"
+	                       " VALUES (?,?,?,'running',0,0,0,?,?,?,?,?1)",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "recording the run");
 	bind_text(s, 1, started);
@@ -366,6 +380,10 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	bind_text(s, 3, sources_json);
 	bind_text(s, 4, site);
 	bind_text(s, 5, rules);
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)getpid());
+	bind_text(s, 7, host);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -604,8 +622,8 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 }
 
 enum sm_err
-sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, uint64_t packets,
-                uint64_t bytes, const char *error, struct sm_errbuf *eb)
+sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, const char *given,
+                uint64_t packets, uint64_t bytes, const char *error, struct sm_errbuf *eb)
 {
 	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_SOURCE];
@@ -615,6 +633,7 @@ sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, 
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)packets);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)bytes);
 	bind_text(s, 6, error);
+	bind_text(s, 7, given);
 	return step_insert(st, s, "storing a source", eb);
 }
 
@@ -653,13 +672,15 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 	bind_ts(s, i++, r->last_ts);
 	bind_text(s, i++, r->purpose);
 	bind_text(s, i++, r->detail);
-	bind_text(s, i++, r->hint_src);
-	bind_text(s, i++, r->hint_dst);
+	if (r->finding_id > 0)
+		sqlite3_bind_int64(s, i++, r->finding_id);
+	else
+		sqlite3_bind_null(s, i++);
 	return step_insert(st, s, "storing an expected flow", eb);
 }
 
 enum sm_err
-sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
+sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f, int64_t *id,
                  struct sm_errbuf *eb)
 {
 	DRAIN(st, eb);
@@ -675,7 +696,10 @@ sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_ro
 	bind_port(s, i++, f->port);
 	bind_text(s, i++, f->verdict);
 	bind_text(s, i++, f->detail);
-	return step_insert(st, s, "storing a finding", eb);
+	enum sm_err e = step_insert(st, s, "storing a finding", eb);
+	if (id != NULL)
+		*id = e == SM_OK ? sqlite3_last_insert_rowid(st->db) : 0;
+	return e;
 }
 
 enum sm_err
@@ -767,7 +791,8 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	        st->db,
 	        "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
 	        " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
-	        " read_errors=?, missed_bytes=?, gap_sessions=? WHERE id=?",
+	        " read_errors=?, missed_bytes=?, gap_sessions=?,"
+	        " heartbeat=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id=?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "finishing the run");
 	int i = 1;
@@ -854,6 +879,41 @@ load_run_options(struct sm_store *st, struct sm_run_row *r, struct sm_errbuf *eb
 	return SM_OK;
 }
 
+/* A killed process whose parent has not reaped it yet (a zombie) is gone. */
+static bool
+process_alive(pid_t pid)
+{
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+		return false;
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return true; /* no procfs: kill() is all there is */
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *state = strrchr(stat, ')'); /* "pid (comm) S ...": comm may hold ')' */
+	return state == NULL || (state[1] != '\0' && state[2] != 'Z' && state[2] != 'X');
+}
+
+/* Whether a run marked running still goes on: its process is alive on this host,
+ * or (another host) its last checkpoint is recent.  The connection writing the
+ * run does not ask (an interim report of a live run is running). */
+static bool
+still_running(sqlite3_stmt *s, int pid_col, int host_col, int age_col)
+{
+	char host[256] = "", here[256] = "";
+	col_text(s, host_col, host, sizeof(host));
+	gethostname(here, sizeof(here) - 1);
+	if (sqlite3_column_type(s, pid_col) == SQLITE_NULL || host[0] == '\0')
+		return false; /* written before schema 5: nothing says it still runs */
+	if (strcmp(host, here) == 0)
+		return process_alive((pid_t)sqlite3_column_int64(s, pid_col));
+	return sqlite3_column_type(s, age_col) != SQLITE_NULL &&
+	       sqlite3_column_double(s, age_col) <= HEARTBEAT_FRESH_S;
+}
+
 enum sm_err
 sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, struct sm_errbuf *eb)
 {
@@ -864,7 +924,8 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	        st->db,
 	        "SELECT id, started, finished, mode, status, sources, site, rules,"
 	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
-	        " first_ts, last_ts, missed_bytes, gap_sessions FROM runs WHERE id = ?",
+	        " first_ts, last_ts, missed_bytes, gap_sessions, pid, host,"
+	        " (julianday('now') - julianday(heartbeat)) * 86400 FROM runs WHERE id = ?",
 	        -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, eb, "reading the run");
 	sqlite3_bind_int64(s, 1, run_id);
@@ -896,11 +957,10 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->last_ts = sqlite3_column_double(s, i++);
 	r->missed_bytes = (uint64_t)sqlite3_column_int64(s, i++);
 	r->gap_sessions = (uint64_t)sqlite3_column_int64(s, i++);
-	sqlite3_finalize(s);
-	/* A run still marked running is interrupted, unless this connection is the
-	 * one writing it (an interim report of a live run). */
-	if (strcmp(r->status, "running") == 0 && run_id != st->run_id)
+	if (strcmp(r->status, "running") == 0 && run_id != st->run_id &&
+	    !still_running(s, i, i + 1, i + 2))
 		sm_strlcpy(r->status, "interrupted", sizeof(r->status));
+	sqlite3_finalize(s);
 	return load_run_options(st, r, eb);
 }
 
@@ -972,8 +1032,7 @@ expected_row(sqlite3_stmt *s, void *p)
 	r.last_ts = sqlite3_column_double(s, i++);
 	col_text(s, i++, r.purpose, sizeof(r.purpose));
 	col_text(s, i++, r.detail, sizeof(r.detail));
-	col_text(s, i++, r.hint_src, sizeof(r.hint_src));
-	col_text(s, i++, r.hint_dst, sizeof(r.hint_dst));
+	r.finding_id = sqlite3_column_int64(s, i++);
 	return c->fn.exp(c->ctx, &r);
 }
 
@@ -985,8 +1044,10 @@ sm_store_each_expected(struct sm_store *st, int64_t run_id,
 	struct cb c = {.ctx = ctx};
 	c.fn.exp = fn;
 	return each_row(st,
-	                "SELECT rule, kind, proto, port, src_role, dst_role, src, dst, verdict,"
-	                " sessions, failed, first_ts, last_ts, purpose, detail, hint_src, hint_dst"
+	                /* before schema 5 the pair that tried was a hint beside a null */
+	                "SELECT rule, kind, proto, port, src_role, dst_role,"
+	                " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
+	                " failed, first_ts, last_ts, purpose, detail, finding_id"
 	                " FROM expected WHERE run_id = ?1 ORDER BY id",
 	                run_id, expected_row, &c, "reading expected flows", eb);
 }
@@ -1010,6 +1071,7 @@ unexpected_row(sqlite3_stmt *s, void *p)
 	r.first_ts = sqlite3_column_double(s, i++);
 	r.last_ts = sqlite3_column_double(s, i++);
 	col_text(s, i++, r.state, sizeof(r.state));
+	r.finding_id = sqlite3_column_int64(s, i++);
 	return c->fn.unx(c->ctx, &r);
 }
 
@@ -1020,8 +1082,16 @@ sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.unx = fn;
-	return each_row(st, unexpected_sql, run_id, unexpected_row, &c,
-	                "reading unexpected traffic", eb);
+	/* each aggregate with the id of the finding made from it (a join, not a
+	 * lookup per row: a run may hold thousands of both) */
+	char sql[sizeof(unexpected_sql) + 400];
+	snprintf(sql, sizeof(sql),
+	         "SELECT u.*, f.id FROM (%s) u LEFT JOIN (SELECT min(id) AS id, proto, src,"
+	         " dst, port FROM findings WHERE run_id = ?1 AND kind = 'unexpected'"
+	         " GROUP BY proto, src, dst, port) f ON f.proto = u.proto AND f.src = u.src"
+	         " AND f.dst = u.dst AND f.port IS u.port ORDER BY u.proto, u.src, u.dst, u.port",
+	         unexpected_sql);
+	return each_row(st, sql, run_id, unexpected_row, &c, "reading unexpected traffic", eb);
 }
 
 static bool
@@ -1080,15 +1150,17 @@ source_row(sqlite3_stmt *s, void *p)
 }
 
 enum sm_err
-sm_store_each_source(struct sm_store *st, int64_t run_id,
+sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
                      bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
                      struct sm_errbuf *eb)
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.src = fn;
 	return each_row(st,
-	                "SELECT path, packets, error FROM run_sources WHERE run_id = ?1 ORDER BY"
-	                " idx",
+	                as_given ? "SELECT coalesce(given, path), packets, error FROM run_sources"
+	                           " WHERE run_id = ?1 ORDER BY idx"
+	                         : "SELECT path, packets, error FROM run_sources WHERE run_id = ?1"
+	                           " ORDER BY idx",
 	                run_id, source_row, &c, "reading sources", eb);
 }
 

@@ -30,7 +30,10 @@ struct sm_expect_entry {
 	uint64_t sessions, ok, rejected, no_answer, one_way;
 	int64_t first_ns, last_ns;
 	bool satisfied, tried;
+	/* sat: the first pair that worked; try: the first pair whose outcome is the
+	 * worst seen, i.e. the pair a failing verdict is about */
 	struct sm_addr sat_src, sat_dst, try_src, try_dst;
+	uint8_t try_rank;
 	uint64_t syns;
 	bool rst_seen, icmp_seen;
 	struct sm_addr rst_from, icmp_from;
@@ -77,7 +80,10 @@ const struct sm_expect_entry *sm_policy_entry(const struct sm_policy *p, size_t 
 bool sm_policy_member_seen(const struct sm_policy *p, const struct sm_role *r, size_t m);
 /* Ports that rules name as responder ports, one bit a port (8192 bytes). */
 const uint8_t *sm_policy_service_ports(const struct sm_policy *p);
-/* Text of an entry's source/destination for reports ("" = null). */
+/* Text of an entry's source/destination for reports ("" = null): the pair that
+ * satisfied it, else the attempts its verdict is about, else the member it names
+ * or the role's only address; "" only when nothing was seen and the role has
+ * several addresses, or the rule is n/a (SPEC section 4). */
 void sm_entry_src(const struct sm_expect_entry *e, char *buf, size_t len);
 void sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len);
 

@@ -22,6 +22,7 @@ struct sm_report_summary {
 	uint64_t intermittent; /* expect entries ok with some failed attempts */
 	bool strict;           /* the run counts intermittent failures as findings */
 	bool unfinished;       /* the run stopped without storing its end (killed, disk full) */
+	bool nothing_read;     /* unfinished with no packet stored: nothing was judged */
 };
 
 enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
@@ -29,9 +30,17 @@ enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format
 /* An error (exit 3) naming the busiest addresses when the run's capture shows not
  * one address of the site: the site file or the capture is the wrong one. */
 enum sm_err sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
+/* Every run of the database, oldest first: one line a run (text) or a JSON array
+ * of {id, mode, status, sources, first_ts, last_ts, packets, sessions, findings}.
+ * findings counts those of severity error (what makes the exit status 1, not the
+ * optional flows or intermittent ones); a run that stored no packet counts none,
+ * as its report shows none. */
+enum sm_err sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out,
+                           struct sm_errbuf *eb);
 /* Exit status of a rendered run: 1 with any finding (with --strict, intermittent
- * failures too), else 0; 3 for a run that never finished and stored no verdict
- * (nothing was judged). */
+ * failures too), else 0; 3 for a run that never finished and stored no verdict or
+ * no packet (nothing was judged: such a run is rendered as incomplete, without
+ * verdicts). */
 int sm_report_exit(const struct sm_report_summary *sum);
 /* Writes s as a JSON string literal. */
 void sm_json_string(FILE *out, const char *s);
@@ -40,8 +49,8 @@ void sm_json_ts(FILE *out, double ts);
 /* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */
 void sm_report_time(double ts, char *buf, size_t len);
 bool sm_parse_format(const char *s, enum sm_format *out);
-/* "tcp/11104  ic-a 10.10.1.11 -> ic-b 10.20.1.11" ("/echo" for ICMP; the pair that
- * tried, or "*", when the row names none). */
+/* "tcp/11104  ic-a 10.10.1.11 -> ic-b 10.20.1.11" ("/echo" for ICMP; "*" for a side
+ * the row names no address of, as its JSON says null). */
 void sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len);
 
 #endif

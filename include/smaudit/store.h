@@ -32,7 +32,8 @@ struct sm_run_row {
 	int64_t id;
 	char started[32], finished[32];
 	char mode[16];
-	char status[16]; /* running, complete, interrupted */
+	char status[16]; /* running, complete, interrupted (read back: a run marked
+	                  * running whose process is gone reads as interrupted) */
 	char *sources;   /* JSON array text; owned */
 	char *site, *rules;
 	uint64_t packets, bytes, dropped, sessions, undecoded, evicted, read_errors;
@@ -55,7 +56,7 @@ struct sm_expected_row {
 	double first_ts, last_ts; /* 0 = none */
 	char purpose[160];
 	char detail[512];
-	char hint_src[64], hint_dst[64]; /* the pair that tried, for advice */
+	int64_t finding_id; /* the finding this entry is, 0 = none */
 };
 
 struct sm_unexpected_row {
@@ -66,6 +67,7 @@ struct sm_unexpected_row {
 	uint64_t sessions, packets, bytes;
 	double first_ts, last_ts;
 	char state[8];
+	int64_t finding_id; /* its finding, 0 = none (an interim report) */
 };
 
 struct sm_finding_row {
@@ -134,15 +136,18 @@ enum sm_err sm_store_run_begin(struct sm_store *st, const char *mode, const char
                                struct sm_errbuf *eb);
 enum sm_err sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s,
                              const struct sm_session_class *cls, struct sm_errbuf *eb);
+/* path: absolute (or "-", "live:IFACE"), what extract opens later; given: as the
+ * user wrote it, what reports show. */
 enum sm_err sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,
-                            uint64_t packets, uint64_t bytes, const char *error,
+                            const char *given, uint64_t packets, uint64_t bytes, const char *error,
                             struct sm_errbuf *eb);
 enum sm_err sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t value,
                              struct sm_errbuf *eb);
 enum sm_err sm_store_expected(struct sm_store *st, int64_t run_id,
                               const struct sm_expected_row *row, struct sm_errbuf *eb);
+/* *id (may be NULL) receives the finding's id, the one `extract --finding` takes. */
 enum sm_err sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f,
-                             struct sm_errbuf *eb);
+                             int64_t *id, struct sm_errbuf *eb);
 enum sm_err sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
                               struct sm_errbuf *eb);
 /* Adds findings for the run's unexpected sessions, aggregated per SPEC section 5. */
@@ -183,7 +188,8 @@ enum sm_err sm_store_each_busiest(struct sm_store *st, int64_t run_id,
                                   bool (*fn)(void *, const char *addr, uint64_t packets,
                                              const char *unused),
                                   void *ctx, struct sm_errbuf *eb);
-enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id,
+/* as_given: paths as the user wrote them (reports), else absolute (extract). */
+enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
                                  bool (*fn)(void *, const char *path, uint64_t packets,
                                             const char *error),
                                  void *ctx, struct sm_errbuf *eb);

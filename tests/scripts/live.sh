@@ -185,5 +185,12 @@ check "sessions still open at the kill are stored as open ($n)" test "$n" -ge 1
 check "smaudit report marks the killed run interrupted" grep -q "live, interrupted" "$W/kill.txt"
 check "the killed run still shows the reject" grep -q "rejected.*3260" "$W/kill.txt"
 
+# --- killed before its first checkpoint: incomplete, exit 3, not 'not-seen' findings ---
+ip netns exec $A timeout -s KILL 1 "$BIN" live --site "$W/site.conf" -i va -d "$W/early.db" >/dev/null 2>&1
+"$BIN" report -d "$W/early.db" >"$W/early.txt" 2>&1
+rc=$?
+check "a run killed before it stored a packet exits 3 (got $rc)" test $rc = 3
+check "... and reads as interrupted and incomplete" grep -q "live, interrupted.*INCOMPLETE" <(tr '\n' ' ' <"$W/early.txt")
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

@@ -106,6 +106,47 @@ test_verdicts_per_pair(void **state)
 	sm_policy_free(p);
 }
 
+/* The entry of an "any" rule names the pair its verdict is about (SPEC section 4). */
+static void
+test_any_rule_names_the_pair_of_its_verdict(void **state)
+{
+	(void)state;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	struct sm_classification c;
+	struct sm_session unanswered = sess("10.0.1.1", "10.0.2.1", 0, 2, 0);
+	unanswered.proto = SM_PROTO_ICMP;
+	unanswered.icmp_type = 8;
+	sm_policy_classify(p, &unanswered, &c);
+	struct sm_session refused = unanswered; /* a later, worse attempt decides */
+	sm_addr_parse("10.0.1.2", &refused.src);
+	refused.icmp_errors = 1;
+	sm_policy_classify(p, &refused, &c);
+	sm_policy_finish(p);
+	const struct sm_expect_entry *fwd = NULL, *rev = NULL;
+	for (size_t i = 0; i < sm_policy_entry_count(p); i++) {
+		const struct sm_expect_entry *e = sm_policy_entry(p, i);
+		if (e->rule->proto == 1 && strcmp(e->rule->src_role, "ic-a") == 0)
+			fwd = e;
+		else if (e->rule->proto == 1)
+			rev = e;
+	}
+	char s[64], d[64];
+	assert_non_null(fwd);
+	assert_int_equal(fwd->verdict, V_REJECTED);
+	sm_entry_src(fwd, s, sizeof(s));
+	sm_entry_dst(fwd, d, sizeof(d));
+	assert_string_equal(s, "10.0.1.2");
+	assert_string_equal(d, "10.0.2.1");
+	/* nothing seen: ic-b's one address is named, ic-a's two are not */
+	assert_non_null(rev);
+	assert_int_equal(rev->verdict, V_NOT_SEEN);
+	sm_entry_src(rev, s, sizeof(s));
+	sm_entry_dst(rev, d, sizeof(d));
+	assert_string_equal(s, "10.0.2.1");
+	assert_string_equal(d, "");
+	sm_policy_free(p);
+}
+
 static void
 test_undefined_role_is_na_and_classes(void **state)
 {
@@ -147,6 +188,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verdicts_per_pair),
+	    cmocka_unit_test(test_any_rule_names_the_pair_of_its_verdict),
 	    cmocka_unit_test(test_undefined_role_is_na_and_classes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -70,10 +71,27 @@ test_session_row_and_unfinished_run(void **state)
 	                               "ic-b",     "it's \"quoted\".pcap", false};
 	assert_int_equal(sm_store_session(st, run, &s, &cls, &eb), SM_OK);
 	assert_int_equal(sm_store_commit(st, &eb), SM_OK);
-	sm_store_close(st); /* never ended: like a killed run */
+	sm_store_close(st); /* never ended: its process (this one) still runs */
 
 	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
 	struct sm_run_row r;
+	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
+	assert_string_equal(r.status, "running");
+	sm_run_row_free(&r);
+	sm_store_close(st);
+
+	/* the process that wrote it is gone: like a killed run */
+	pid_t gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	sqlite3 *w;
+	char sql[96];
+	snprintf(sql, sizeof(sql), "UPDATE runs SET pid = %ld", (long)gone);
+	assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(w);
+	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
 	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
 	assert_string_equal(r.status, "interrupted");
 	assert_string_equal(r.sources, "[\"x'y.pcap\"]");

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# What the reports say about a failing flow is the same in every format: the
+# addresses of the pair (text, JSON, CSV and the findings table agree), the
+# finding id that `smaudit extract --finding` takes, the list of runs, the
+# coverage note, and runs that stored nothing or are still going.
+# usage: tests/scripts/report-facts.sh SMAUDIT    (run from the repository root)
+set -u
+bin=$(readlink -f "$1")
+S=pcaps/site.conf
+work=$(mktemp -d /tmp/smaudit-facts.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+db=$work/a.db
+"$bin" audit -q -s $S -d "$db" pcaps/mediator-down.pcap >/dev/null
+"$bin" audit -q -s $S -d "$db" pcaps/dropped.pcap >/dev/null
+"$bin" audit -q -s $S -d "$db" pcaps/unexpected.pcap >/dev/null
+"$bin" audit -q -s $S -d "$db" pcaps/mismatch.pcap >/dev/null
+
+# Each entry of a run: JSON facts checked against the text, CSV and SQLite.
+facts() { # run, label
+	local run=$1 label=$2
+	"$bin" report -d "$db" --run "$run" --format json >"$work/r$run.json"
+	"$bin" report -d "$db" --run "$run" >"$work/r$run.txt"
+	"$bin" report -d "$db" --run "$run" --format csv >"$work/r$run.csv"
+	sqlite3 -separator ' ' "$db" "SELECT id, coalesce(src, ''), coalesce(dst, '') FROM findings WHERE run_id = $run" >"$work/f$run.txt"
+	python3 - "$work/r$run.json" "$work/r$run.txt" "$work/r$run.csv" "$work/f$run.txt" "$label" <<'PY'
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read().splitlines()
+rows = list(csv.DictReader(open(sys.argv[3])))
+db = {}
+for line in open(sys.argv[4]):
+    fid, *addr = line.rstrip("\n").split(" ")
+    db[int(fid)] = (addr + ["", ""])[:2]
+label, errors = sys.argv[5], []
+def fail(msg):
+    errors.append(f"{label}: {msg}")
+ids = set()
+for e in doc["expected"]:
+    name = f'{e["proto"]}/{e["port"] if e["port"] is not None else "echo"}'
+    if e["verdict"] == "n/a":
+        continue
+    failing = e["verdict"] != "ok"
+    if failing and e["kind"] == "expect":
+        if e["src"] is None or e["dst"] is None:
+            fail(f'{name} {e["src_role"]} -> {e["dst_role"]} ({e["verdict"]}): src {e["src"]}, dst {e["dst"]} in JSON')
+    if failing and "finding" not in e:
+        fail(f'{name} {e["src_role"]} -> {e["dst_role"]} ({e["verdict"]}) has no "finding"')
+    want = f'{name}  {e["src_role"]} {e["src"] or "*"} -> {e["dst_role"]} {e["dst"] or "*"}'
+    lines = [l for l in text if want in l]
+    if not lines:
+        fail(f"text has no line with '{want}' (the JSON's addresses)")
+    if "finding" in e:
+        fid = e["finding"]
+        ids.add(fid)
+        if not any(f"[finding {fid}]" in l for l in lines):
+            fail(f"text does not show finding {fid} on '{want}'")
+        if db.get(fid) != [e["src"] or "", e["dst"] or ""]:
+            fail(f"findings table row {fid} is {db.get(fid)}, JSON says {e['src']} -> {e['dst']}")
+        if not any(r["finding"] == str(fid) and r["src"] == (e["src"] or "") and r["dst"] == (e["dst"] or "") for r in rows):
+            fail(f"CSV has no row of finding {fid} with {e['src']} -> {e['dst']}")
+for key in ("unexpected", "protocol_mismatches"):
+    for u in doc[key]:
+        if "finding" not in u:
+            fail(f"{key} entry {u['src']} -> {u['dst']} has no \"finding\"")
+        elif db.get(u["finding"]) != [u["src"], u["dst"]]:
+            fail(f"{key} finding {u['finding']} is {db.get(u['finding'])} in the database")
+        else:
+            ids.add(u["finding"])
+            if not any(f"[finding {u['finding']}]" in l for l in text):
+                fail(f"text does not show finding {u['finding']} ({key})")
+if ids != set(db):
+    fail(f"findings in the database {sorted(db)} but in the JSON {sorted(ids)}")
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+PY
+	[ $? = 0 ] && ok || bad "$label: the formats disagree (above)"
+}
+facts 1 mediator-down
+facts 2 dropped
+facts 3 unexpected
+facts 4 mismatch
+
+# The optional SSH rule: the Mediator has one address, shown although nothing was seen.
+python3 - "$work/r1.json" <<'PY' && ok || bad "optional tcp/22 to the Mediator: dst must be its one address"
+import json, sys
+e = [e for e in json.load(open(sys.argv[1]))["expected"] if e["port"] == 22][0]
+sys.exit(0 if e["dst"] == "198.18.3.5" and e["src"] is None else 1)
+PY
+
+# The id the JSON shows is the one extract takes, from any directory.
+fid=$(python3 -c 'import json,sys; print([e["finding"] for e in json.load(open(sys.argv[1]))["expected"] if e["verdict"] == "no-answer"][0])' "$work/r1.json")
+(cd /tmp && "$bin" extract -d "$db" --finding "$fid" -o "$work/ev.pcap" >"$work/ev.out" 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ "$(tcpdump -nr "$work/ev.pcap" 2>/dev/null | wc -l)" -gt 0 ]; then ok; else
+	bad "extract --finding $fid from /tmp: exit $rc"; cat "$work/ev.out"; fi
+case "$(sqlite3 "$db" "SELECT path FROM run_sources WHERE run_id = 1")" in
+/*/pcaps/mediator-down.pcap) ok ;;
+*) bad "run_sources.path is not absolute: $(sqlite3 "$db" "SELECT path FROM run_sources WHERE run_id = 1")" ;;
+esac
+(cd /tmp && "$bin" report -d "$db" --run 1) | grep -q "^  source   pcaps/mediator-down.pcap (290 packets)" && ok ||
+	bad "the report does not show the source as given"
+
+# report --list: one line a run, newest last; JSON an array
+"$bin" report -d "$db" --list >"$work/list.txt"; rc=$?
+if [ $rc = 0 ] && [ "$(wc -l <"$work/list.txt")" = 4 ] && tail -1 "$work/list.txt" | grep -Eq "^4 +audit +complete .*mismatch.pcap" &&
+	head -1 "$work/list.txt" | grep -Eq "^1 .*290 packets, 36 sessions, 6 findings"; then ok; else
+	bad "report --list (exit $rc):"; cat "$work/list.txt"; fi
+"$bin" report -d "$db" --list --format json | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)
+assert [r["id"] for r in runs] == [1, 2, 3, 4], runs
+r = runs[0]
+assert (r["mode"], r["status"], r["packets"], r["sessions"], r["findings"]) == ("audit", "complete", 290, 36, 6), r
+assert r["sources"] == ["pcaps/mediator-down.pcap"] and r["first_ts"] > 0 and r["last_ts"] >= r["first_ts"], r
+' && ok || bad "report --list --format json"
+
+# Coverage comes before the missing flows when some addresses were never seen.
+awk '/^COVERAGE/ {c = NR} /^MISSING EXPECTED/ {m = NR} END {exit !(c && m && c < m)}' "$work/r1.txt" && ok ||
+	bad "the coverage note is not above MISSING EXPECTED FLOWS"
+python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["coverage"]
+assert (c["seen"], c["total"]) == (9, 10) and c["never_seen"] == [{"role": "admin", "member": "198.18.9.0/30"}], c
+' "$work/r1.json" && ok || bad "JSON coverage"
+
+# A live run that stored nothing but its first (empty) checkpoint and died.
+sqlite3 "$db" "INSERT INTO runs(id, started, mode, sources, status, packets, bytes, dropped)
+	VALUES (5, '2026-12-01T00:00:00Z', 'live', '[\"live:eth9\"]', 'running', 0, 0, 0);
+	INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role, verdict, sessions)
+	SELECT 5, rule, kind, proto, port, src_role, dst_role, 'not-seen', 0 FROM expected WHERE run_id = 1;"
+"$bin" report -d "$db" --run 5 >"$work/r5.txt" 2>"$work/r5.err"; rc=$?
+if [ $rc = 3 ] && grep -q "run 5 (live, interrupted)" "$work/r5.txt" && grep -q "INCOMPLETE" "$work/r5.txt" &&
+	! grep -q "^MISSING" "$work/r5.txt" && grep -q "run 5 stored no packet" "$work/r5.err"; then ok; else
+	bad "a run that stored nothing: exit $rc"; cat "$work/r5.txt" "$work/r5.err"; fi
+"$bin" report -d "$db" --run 5 --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["run"]["status"] == "interrupted" and d["expected"] == [], d["run"]
+' && ok || bad "a run that stored nothing: JSON"
+# A run still going (its process is alive on this host) is running, not interrupted.
+sleep 60 &
+alive=$!
+sqlite3 "$db" "UPDATE runs SET pid = $alive, host = '$(hostname)' WHERE id = 5"
+"$bin" report -d "$db" --run 5 2>/dev/null | grep -q "run 5 (live, running)" && ok || bad "a live run still going is not shown running"
+kill $alive
+wait $alive 2>/dev/null
+"$bin" report -d "$db" --run 5 2>/dev/null | grep -q "run 5 (live, interrupted)" && ok || bad "a run whose process is gone is not interrupted"
+
+echo "report-facts: $pass passed, $fail failed"
+[ $fail -eq 0 ]
