@@ -1080,6 +1080,19 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (long long)run->id, (unsigned long long)sum->expected, (unsigned long long)sum->ok,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	if (run->filter != NULL) {
+		fputs("<p class=\"warn\" id=\"filter\">Capture filter: <code>", out);
+		html_text(out, run->filter);
+		fprintf(out,
+		        "</code>. Only matching packets were read: %llu expected flow(s) it "
+		        "excludes are 'filtered' (the capture cannot say), not missing.</p>\n",
+		        (unsigned long long)sum->filtered);
+	}
+	if (run->strict)
+		fprintf(out,
+		        "<p class=\"warn\" id=\"strict\">--strict: %llu intermittent failure(s) "
+		        "of expected flows count as findings.</p>\n",
+		        (unsigned long long)sum->intermittent);
 	size_t unseen = unseen_count(w);
 	if (unseen > 0) {
 		fprintf(out,

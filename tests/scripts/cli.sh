@@ -39,6 +39,7 @@ for e in d["expected"]:
     assert e["verdict"] == want, e
 PY
 then pass=$((pass + 1)); else echo "FAIL filter: JSON verdicts"; fail=$((fail + 1)); fi
+check "filter: the HTML header states it" 0 '<p class="warn" id="filter">Capture filter: <code>tcp port 11105</code>' "$bin" audit -q -s $S -f "tcp port 11105" --format html pcaps/healthy.pcap
 check "filter does not hide real failures" 1 "no-answer tcp/11105  ic-a 198.18.1.11 -> ic-b 198.18.2.11" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/dropped.pcap
 check "filter: one host" 0 "14 ok, 0 missing.*19 filtered" "$bin" audit -q -s $S -f "host 198.18.1.11" pcaps/healthy.pcap
 # VLAN-tagged frames: without 'vlan' the filter matches none of them (libpcap's rule)
