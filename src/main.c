@@ -339,7 +339,7 @@ print_command_help(FILE *out, const struct command *cmd)
 			         o->arg ? o->arg : "");
 		const char *help = o->help;
 		if (o->id == 'r' && !cmd->captures)
-			help = "the same as --rules (SPEC's 'check -s SITE -r RULES')";
+			help = "the same as --rules (check reads no capture)";
 		fprintf(out, "  %-24s ", names);
 		for (const char *p = help; *p; p++) {
 			fputc(*p, out);
@@ -1145,6 +1145,8 @@ cmd_query(int argc, char **argv, const struct command *cmd)
 	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
+	if (a.format == FMT_JSON || a.format == FMT_HTML)
+		return usage_error(cmd, "%s", "query writes text or csv (--format text|csv)");
 	if (a.class_name != NULL && strcmp(a.class_name, "expected") &&
 	    strcmp(a.class_name, "optional") && strcmp(a.class_name, "allowed") &&
 	    strcmp(a.class_name, "unexpected") && strcmp(a.class_name, "unmonitored"))

@@ -215,7 +215,7 @@ unseen_count(const struct rows *w)
 }
 
 static void
-text_coverage(FILE *out, const struct rows *w)
+text_coverage(FILE *out, const struct sm_run_row *run, const struct rows *w)
 {
 	size_t unseen = unseen_count(w);
 	fprintf(out, "\nCOVERAGE: %zu of %zu site addresses seen in the capture\n",
@@ -223,7 +223,11 @@ text_coverage(FILE *out, const struct rows *w)
 	for (size_t i = 0; i < w->ncov; i++)
 		if (!w->cov[i].seen)
 			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
-	if (unseen)
+	if (unseen && run->filter != NULL)
+		fputs("  (the capture filter may be what hides them: their flows are 'filtered' "
+		      "where it excludes them, else 'not-seen', not proof that they are blocked)\n",
+		      out);
+	else if (unseen)
 		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
 		      "not see them, not proof that they are blocked)\n",
 		      out);
@@ -686,7 +690,8 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "flows after the damage may show as not-seen\n",
 		        (unsigned long long)run->read_errors);
 	if (unseen_count(w) > 0)
-		text_coverage(out, w); /* before any 'missing': the capture did not see it all */
+		text_coverage(out, run,
+		              w); /* before any 'missing': the capture did not see it all */
 	if (sum->nothing_read) {
 		if (strcmp(run->status, "running") == 0)
 			fprintf(out,
@@ -795,7 +800,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	}
 
 	if (unseen_count(w) == 0)
-		text_coverage(out, w);
+		text_coverage(out, run, w);
 
 	size_t nundecoded = 0;
 	for (size_t i = 0; i < w->nctr; i++)

@@ -39,6 +39,7 @@ for e in d["expected"]:
     assert e["verdict"] == want, e
 PY
 then pass=$((pass + 1)); else echo "FAIL filter: JSON verdicts"; fail=$((fail + 1)); fi
+check "filter: coverage says the filter may hide addresses" 0 "the capture filter may be what hides them" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/healthy.pcap
 check "filter: the HTML header states it" 0 '<p class="warn" id="filter">Capture filter: <code>tcp port 11105</code>' "$bin" audit -q -s $S -f "tcp port 11105" --format html pcaps/healthy.pcap
 check "filter does not hide real failures" 1 "no-answer tcp/11105  ic-a 198.18.1.11 -> ic-b 198.18.2.11" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/dropped.pcap
 check "filter: one host" 0 "14 ok, 0 missing.*19 filtered" "$bin" audit -q -s $S -f "host 198.18.1.11" pcaps/healthy.pcap
@@ -82,6 +83,7 @@ check "report defaults to the latest run" 0 "run 2 \(audit, complete\)" "$bin" r
 check "report of a missing run" 2 "no run 7" "$bin" report -d "$db" --run 7
 check "query by port" 0 "198.18.1.11 .* 198.18.2.11 +11104" "$bin" query -d "$db" --run 1 --port 11104 --host 198.18.1.11
 check "query by class" 0 "1 session\(s\)|0 session\(s\)" "$bin" query -d "$db" --class unexpected
+check "query --format json is refused, not ignored" 2 "query writes text or csv" "$bin" query -d "$db" --format json
 check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus
 n=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status='complete'" 2>/dev/null || echo 2)
 if [ "$n" = 2 ]; then pass=$((pass + 1)); else echo "FAIL runs table: $n complete runs"; fail=$((fail + 1)); fi
