@@ -174,11 +174,11 @@ sources_json(const struct sm_capture *c)
 /* The policy asks whether the capture filter lets a flow be seen. */
 static bool
 flow_visible(void *ctx, uint8_t proto, const struct sm_addr *src, const struct sm_addr *dst,
-             uint16_t dport)
+             uint16_t dport, bool seen)
 {
 	struct sm_pipeline *pl = ctx;
 	struct sm_flow_probe f = {proto, *src, *dst, dport};
-	return sm_capture_filter_keeps(pl->capture, &f);
+	return sm_capture_filter_keeps(pl->capture, &f, seen);
 }
 
 /* Sources, counters, verdicts, findings and coverage of the run, from policy. */
@@ -227,7 +227,7 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		row.last_ts = (double)x->last_ns / 1e9;
 		sm_strlcpy(row.purpose, x->rule->purpose, sizeof(row.purpose));
 		sm_strlcpy(row.detail, x->detail, sizeof(row.detail));
-		bool missing = x->verdict != V_OK && x->verdict != V_NA;
+		bool missing = x->verdict != V_OK && x->verdict != V_NA && x->verdict != V_FILTERED;
 		if ((missing || row.failed > 0) && x->rule->kind != RK_ALLOW) {
 			struct sm_finding_row f;
 			memset(&f, 0, sizeof(f));

@@ -62,15 +62,18 @@ struct mm {
 	struct pcap_pkthdr hdr;
 };
 
-/* How a capture's frames look below IP: link type and VLAN tags (outer first).
- * The -f filter is probed with packets of every shape the capture holds. */
+/* How a capture's frames look below IP: the link type and the link header of the
+ * first frame that looked so (MAC addresses, VLAN tags, cooked header), with its
+ * protocol field zeroed.  The -f filter is probed with packets built on every shape
+ * the capture held. */
 struct frame_shape {
 	int linktype;
-	uint16_t tag[2];
-	uint8_t ntags;
+	uint8_t linklen; /* bytes before the IP header */
+	uint8_t link[40];
 };
 
-#define MAX_SHAPES 64
+#define MAX_SHAPES   1024
+#define LINKTYPE_RAW 101 /* in pcapng files; libpcap calls it DLT_RAW */
 
 struct source {
 	struct sm_source_info info;
@@ -80,8 +83,7 @@ struct source {
 	const char *bpf;
 	struct bpf_program prog; /* -f for a classic pcap source, applied here */
 	bool has_prog;
-	struct frame_shape shapes[MAX_SHAPES]; /* of every frame read, kept or not */
-	uint8_t nshapes, last_shape;
+	struct sm_capture *cap; /* the capture it belongs to (its frame shapes) */
 	int linktype;
 	bool linktype_known; /* declared by the file or interface (not pcapng) */
 	bool has_pkt;        /* hdr/data hold the source's next packet */
@@ -119,6 +121,9 @@ struct sm_capture {
 	int live_wait; /* ms to wait for a packet before reporting idle */
 	struct ring *ring;
 	char *bpf; /* -f, NULL without */
+	/* the frame shapes read (offline: kept or dropped by -f; live: kept) */
+	struct frame_shape *shapes;
+	size_t nshapes, last_shape;
 	struct probe_prog {
 		int linktype;
 		bool ok;
@@ -151,6 +156,7 @@ add_path(struct sm_capture *c, const char *path, struct sm_errbuf *eb)
 	}
 	struct source *s = &c->src[c->nsrc];
 	memset(s, 0, sizeof(*s));
+	s->cap = c;
 	s->info.path = strdup(path);
 	if (s->info.path == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory listing captures");
@@ -401,37 +407,82 @@ mm_hand_over(struct source *s)
 	return true;
 }
 
+/* The link header of frame d as a shape; false for link types probes cannot model. */
+static bool
+shape_of(int linktype, const uint8_t *d, uint32_t caplen, struct frame_shape *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->linktype = linktype == LINKTYPE_RAW ? DLT_RAW : linktype;
+	uint32_t len, proto = 0; /* where the protocol field is, zeroed in the sample */
+	switch (f->linktype) {
+	case DLT_EN10MB:
+		len = 12;
+		while (len + 4 <= caplen && len < 12 + 8) {
+			unsigned type = (unsigned)d[len] << 8 | d[len + 1];
+			if (type != 0x8100 && type != 0x88a8 && type != 0x9100)
+				break;
+			len += 4;
+		}
+		proto = len;
+		len += 2;
+		break;
+	case DLT_LINUX_SLL:
+		len = 16, proto = 14;
+		break;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		len = 20, proto = 0;
+		break;
+#endif
+	case DLT_NULL:
+	case DLT_LOOP:
+		len = 4, proto = 0;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		return true;
+	default:
+		return false;
+	}
+	if (len > caplen || len > sizeof(f->link))
+		return false;
+	f->linklen = (uint8_t)len;
+	memcpy(f->link, d, len);
+	memset(f->link + proto, 0, f->linktype == DLT_NULL || f->linktype == DLT_LOOP ? 4 : 2);
+	return true;
+}
+
 static bool
 shape_eq(const struct frame_shape *x, const struct frame_shape *y)
 {
-	return x->linktype == y->linktype && x->ntags == y->ntags && x->tag[0] == y->tag[0] &&
-	       x->tag[1] == y->tag[1];
+	return x->linktype == y->linktype && x->linklen == y->linklen &&
+	       memcmp(x->link, y->link, x->linklen) == 0;
 }
 
 /* Records the shape of one frame (cheap when it is the shape of the frame before). */
 static void
-source_note_shape(struct source *s, int linktype, const uint8_t *d, uint32_t caplen)
+note_shape(struct sm_capture *c, int linktype, const uint8_t *d, uint32_t caplen)
 {
-	struct frame_shape f = {linktype, {0, 0}, 0};
-	if (linktype == DLT_EN10MB)
-		for (uint32_t off = 12; f.ntags < 2 && off + 4 <= caplen; off += 4) {
-			unsigned type = (unsigned)d[off] << 8 | d[off + 1];
-			if (type != 0x8100 && type != 0x88a8 && type != 0x9100)
-				break;
-			f.tag[f.ntags++] =
-			    (uint16_t)(((unsigned)d[off + 2] << 8 | d[off + 3]) & 0xfff);
-		}
-	if (s->nshapes > 0 && shape_eq(&s->shapes[s->last_shape], &f))
+	struct frame_shape f;
+	if (!shape_of(linktype, d, caplen, &f)) {
+		memset(&f, 0, sizeof(f)); /* a shape probes cannot build: linklen 0xff */
+		f.linktype = linktype;
+		f.linklen = 0xff;
+	}
+	if (c->nshapes > 0 && shape_eq(&c->shapes[c->last_shape], &f))
 		return;
-	for (uint8_t i = 0; i < s->nshapes; i++)
-		if (shape_eq(&s->shapes[i], &f)) {
-			s->last_shape = i;
+	for (size_t i = 0; i < c->nshapes; i++)
+		if (shape_eq(&c->shapes[i], &f)) {
+			c->last_shape = i;
 			return;
 		}
-	if (s->nshapes < MAX_SHAPES) {
-		s->last_shape = s->nshapes;
-		s->shapes[s->nshapes++] = f;
-	}
+	if (c->nshapes == MAX_SHAPES)
+		return; /* the shapes kept still decide; more are rare on one span port */
+	if (c->shapes == NULL && (c->shapes = calloc(MAX_SHAPES, sizeof(*c->shapes))) == NULL)
+		return;
+	c->last_shape = c->nshapes;
+	c->shapes[c->nshapes++] = f;
 }
 
 /* Whether the -f filter keeps the packet just read (classic pcap sources). */
@@ -440,7 +491,7 @@ source_keeps(struct source *s)
 {
 	if (!s->has_prog)
 		return true;
-	source_note_shape(s, s->linktype, s->data, s->hdr->caplen);
+	note_shape(s->cap, s->linktype, s->data, s->hdr->caplen);
 	return pcap_offline_filter(&s->prog, s->hdr, s->data) != 0;
 }
 
@@ -600,7 +651,7 @@ ng_filter_ok(struct source *s, struct ng_if *i, const uint8_t *data)
 {
 	if (s->bpf == NULL || *s->bpf == '\0')
 		return true;
-	source_note_shape(s, i->linktype, data, s->ng->hdr.caplen);
+	note_shape(s->cap, i->linktype, data, s->ng->hdr.caplen);
 	if (!i->has_prog) {
 		pcap_t *dead = pcap_open_dead(i->linktype, 262144);
 		if (dead == NULL ||
@@ -1255,7 +1306,7 @@ live_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	pkt->linktype = s->linktype;
 	pkt->source = 0;
 	if (c->bpf != NULL) /* the kernel drops the rest: only kept frames are seen */
-		source_note_shape(s, s->linktype, s->data, s->hdr->caplen);
+		note_shape(c, s->linktype, s->data, s->hdr->caplen);
 	pkt->data = s->data;
 	s->info.packets++;
 	s->info.bytes += s->hdr->len;
@@ -1350,50 +1401,46 @@ sm_capture_close(struct sm_capture *c)
 		if (c->probe[i].ok)
 			pcap_freecode(&c->probe[i].prog);
 	free(c->bpf);
+	free(c->shapes);
 	free(c);
 }
 
 /* ---- what the -f filter keeps of a flow ---- */
 
-/* Appends a link header of shape sh for an IP packet of family v6; false for link
- * types we cannot build. */
+/* The link header of shape sh for an IP packet of family v6, the way back (back:
+ * MAC addresses swapped, a cooked header's direction turned); false where it cannot
+ * be built. */
 static bool
-probe_link(const struct frame_shape *sh, bool v6, uint8_t *b, size_t *n)
+probe_link(const struct frame_shape *sh, bool v6, bool back, uint8_t *b, size_t *n)
 {
 	uint16_t etype = v6 ? 0x86dd : 0x0800;
+	if (sh->linklen == 0xff)
+		return false;
+	memcpy(b, sh->link, sh->linklen);
+	*n = sh->linklen;
 	switch (sh->linktype) {
-	case DLT_EN10MB: {
-		static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
-		memcpy(b, macs, 12);
-		*n = 12;
-		for (uint8_t t = 0; t < sh->ntags; t++) {
-			uint16_t tpid = t + 1 < sh->ntags ? 0x88a8 : 0x8100;
-			b[(*n)++] = (uint8_t)(tpid >> 8);
-			b[(*n)++] = (uint8_t)tpid;
-			b[(*n)++] = (uint8_t)(sh->tag[t] >> 8);
-			b[(*n)++] = (uint8_t)sh->tag[t];
+	case DLT_EN10MB:
+		if (back) {
+			uint8_t mac[6];
+			memcpy(mac, b, 6);
+			memmove(b, b + 6, 6);
+			memcpy(b + 6, mac, 6);
 		}
-		b[(*n)++] = (uint8_t)(etype >> 8);
-		b[(*n)++] = (uint8_t)etype;
+		b[*n - 2] = (uint8_t)(etype >> 8);
+		b[*n - 1] = (uint8_t)etype;
 		return true;
-	}
-	case DLT_LINUX_SLL: /* packet type, ARPHRD_ETHER, address length, address, protocol */
-		memset(b, 0, 16);
-		b[3] = 1;
-		b[5] = 6;
+	case DLT_LINUX_SLL: /* packet type 0 (to us) and 4 (sent by us) turn round */
+		if (back && (b[1] == 0 || b[1] == 4))
+			b[1] = b[1] == 0 ? 4 : 0;
 		b[14] = (uint8_t)(etype >> 8);
 		b[15] = (uint8_t)etype;
-		*n = 16;
 		return true;
 #ifdef DLT_LINUX_SLL2
-	case DLT_LINUX_SLL2: /* protocol, reserved, ifindex, ARPHRD_ETHER, type, addr len */
-		memset(b, 0, 20);
+	case DLT_LINUX_SLL2:
+		if (back && (b[10] == 0 || b[10] == 4))
+			b[10] = b[10] == 0 ? 4 : 0;
 		b[0] = (uint8_t)(etype >> 8);
 		b[1] = (uint8_t)etype;
-		b[7] = 1;
-		b[9] = 1;
-		b[11] = 6;
-		*n = 20;
 		return true;
 #endif
 	case DLT_NULL:   /* address family in the writer's byte order (taken as ours) */
@@ -1402,29 +1449,31 @@ probe_link(const struct frame_shape *sh, bool v6, uint8_t *b, size_t *n)
 		if (sh->linktype == DLT_LOOP)
 			af = htonl(af);
 		memcpy(b, &af, 4);
-		*n = 4;
 		return true;
 	}
 	case DLT_RAW:
+		return true;
 	case DLT_IPV4:
 	case DLT_IPV6:
-		*n = 0;
-		return sh->linktype == DLT_RAW || (sh->linktype == DLT_IPV6) == v6;
+		return (sh->linktype == DLT_IPV6) == v6;
 	default:
 		return false;
 	}
 }
 
+#define PROBE_MAX (40 + 40 + 20 + 64) /* link header, IPv6, TCP, payload */
+
 /* One packet of the flow: kind 0 = SYN, 1 = SYN-ACK, 2 = data, 3 = data back (ICMP:
  * request, reply; UDP: a datagram either way).  Returns its length, 0 if unbuildable. */
 static size_t
-probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int kind, uint8_t *b)
+probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int kind,
+             uint8_t b[PROBE_MAX])
 {
 	bool v6 = f->src.family == 6, back = kind == 1 || kind == 3;
 	const struct sm_addr *src = back ? &f->dst : &f->src, *dst = back ? &f->src : &f->dst;
 	uint16_t sport = back ? f->dport : 49152, dport = back ? 49152 : f->dport;
 	size_t n;
-	if (!probe_link(sh, v6, b, &n))
+	if (!probe_link(sh, v6, back, b, &n))
 		return 0;
 	uint8_t l4[20 + 64];
 	size_t l4len;
@@ -1450,8 +1499,8 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
 		l4[5] = 1, l4[7] = 1;
 		l4len = 8 + 56;
 	}
+	uint8_t *ip = b + n;
 	if (v6) {
-		uint8_t *ip = b + n;
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
 		ip[4] = (uint8_t)(l4len >> 8), ip[5] = (uint8_t)l4len;
@@ -1461,7 +1510,6 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
 		memcpy(ip + 24, dst->a, 16);
 		n += 40;
 	} else {
-		uint8_t *ip = b + n;
 		size_t tot = 20 + l4len;
 		memset(ip, 0, 20);
 		ip[0] = 0x45;
@@ -1495,50 +1543,70 @@ probe_prog(struct sm_capture *c, int linktype)
 	return p->ok ? &p->prog : NULL;
 }
 
-/* Every packet kind of flow f in frames of shape sh passes the filter. */
-static bool
-shape_keeps(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f)
+/* How many of flow f's probe packets in frames of shape sh the filter keeps, of *total
+ * (0 kept when the shape cannot be probed). */
+static int
+shape_kept(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f,
+           int *total)
 {
 	const struct bpf_program *prog = probe_prog(c, sh->linktype);
-	if (prog == NULL)
-		return false; /* the filter cannot be tested there: the capture cannot say */
-	int kinds = f->proto == 6 ? 4 : 2;
-	for (int k = 0; k < kinds; k++) {
-		uint8_t buf[128];
+	*total = f->proto == 6 ? 4 : 2;
+	int kept = 0;
+	for (int k = 0; prog != NULL && k < *total; k++) {
+		uint8_t buf[PROBE_MAX];
 		size_t len = probe_packet(sh, f, f->proto == 6 ? k : k == 0 ? 0 : 1, buf);
 		if (len == 0)
-			return false;
+			return 0;
 		struct pcap_pkthdr h;
 		memset(&h, 0, sizeof(h));
 		h.caplen = h.len = (bpf_u_int32)len;
-		if (pcap_offline_filter(prog, &h, buf) == 0)
-			return false;
+		kept += pcap_offline_filter(prog, &h, buf) != 0;
 	}
-	return true;
+	return kept;
+}
+
+/* A shape for a source that read no frame: its declared link type, a plain header. */
+static bool
+default_shape(int linktype, struct frame_shape *sh)
+{
+	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0};
+	static const uint8_t sll2[20] = {8, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6};
+	static const uint8_t sll[16] = {0, 0, 0, 1, 0, 6};
+	const uint8_t *frame = linktype == DLT_EN10MB ? eth
+#ifdef DLT_LINUX_SLL2
+	                       : linktype == DLT_LINUX_SLL2 ? sll2
+#endif
+	                       : linktype == DLT_LINUX_SLL ? sll
+	                                                   : eth; /* 4-byte headers: any bytes */
+	return shape_of(linktype, frame, 20, sh);
 }
 
 bool
-sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f)
+sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, bool seen)
 {
 	if (c->bpf == NULL)
 		return true;
-	size_t probed = 0;
-	for (size_t i = 0; i < c->nsrc; i++) {
-		struct source *s = &c->src[i];
-		for (uint8_t k = 0; k < s->nshapes; k++, probed++)
-			if (!shape_keeps(c, &s->shapes[k], f))
-				return false;
+	size_t counted = 0;
+	struct frame_shape dflt;
+	for (size_t i = 0; i < c->nshapes; i++) {
+		int total, kept = shape_kept(c, &c->shapes[i], f, &total);
+		if (!seen && kept < total)
+			return false; /* the flow may travel in this shape, hidden */
+		if (seen && kept > 0 && kept < total)
+			return false; /* where its packets pass, some of them do not */
+		counted += kept == total;
 	}
-	/* no frame read at all: the link types the sources declared, untagged */
-	for (size_t i = 0; probed == 0 && i < c->nsrc; i++) {
+	/* no frame read at all: the link types the sources declared, plain headers */
+	for (size_t i = 0; c->nshapes == 0 && i < c->nsrc; i++) {
 		const struct source *s = &c->src[i];
-		struct frame_shape sh = {s->linktype, {0, 0}, 0};
-		if (s->info.opened && s->linktype_known && !shape_keeps(c, &sh, f))
+		if (!s->info.opened || !s->linktype_known || !default_shape(s->linktype, &dflt))
+			continue;
+		int total, kept = shape_kept(c, &dflt, f, &total);
+		if (kept < total)
 			return false;
+		counted++;
 	}
-	for (size_t i = 0; probed == 0 && i < c->nsrc; i++)
-		probed += c->src[i].info.opened && c->src[i].linktype_known;
-	return probed > 0;
+	return counted > 0;
 }
 
 /* ---- writing evidence files ---- */

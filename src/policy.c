@@ -494,12 +494,12 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		         e->src_role == NULL ? e->rule->src_role : e->rule->dst_role);
 		break;
 	case V_FILTERED:
-		sm_addr_str(&e->try_src, a, sizeof(a));
-		sm_addr_str(&e->try_dst, b, sizeof(b));
 		snprintf(e->detail, sizeof(e->detail),
-		         "the capture filter (-f) drops packets of this flow (%s -> %s): the "
-		         "capture cannot say whether it works",
-		         a, b);
+		         "%s: the capture filter (-f) would drop packets of this flow (%s -> %s), "
+		         "so the capture cannot say whether it works",
+		         e->tried ? "attempts seen, but their answers could be filtered"
+		                  : "no packet of this flow",
+		         e->hidden_src, e->hidden_dst);
 		break;
 	}
 }
@@ -511,11 +511,38 @@ sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *ctx)
 	p->visible_ctx = ctx;
 }
 
-/* Whether the capture can show every address pair entry e stands for; the first pair
- * it cannot show goes to try_src/try_dst (what the filtered detail names). */
+/* An address of member m to probe the filter with: the address itself, or the first
+ * host of a prefix (its network address may be one no packet ever carries). */
+static struct sm_addr
+probe_address(const struct sm_member *m)
+{
+	struct sm_addr a = m->prefix.addr;
+	unsigned bits = a.family == 6 ? 128 : 32;
+	if (m->prefix.len + 1u < bits) {
+		int last = a.family == 6 ? 15 : 3;
+		while (last >= 0 && ++a.a[last] == 0) /* network + 1 */
+			last--;
+	}
+	return a;
+}
+
+/* Whether the capture filter lets the capture judge entry e.  Attempts seen (no
+ * answer, one way): their own pair, where their packets pass, must show the answers
+ * too.  Nothing seen: every address pair the entry stands for must be visible in
+ * every frame shape (the flow could travel in any).  The pair it cannot show is kept
+ * in hidden_src/hidden_dst for the detail. */
 static bool
 entry_visible(const struct sm_policy *p, struct sm_expect_entry *e)
 {
+	uint8_t proto = e->rule->proto;
+	if (e->verdict == V_NO_ANSWER || e->verdict == V_ONE_WAY) {
+		if (p->visible(p->visible_ctx, proto, &e->try_src, &e->try_dst, e->rule->port,
+		               true))
+			return true;
+		sm_addr_str(&e->try_src, e->hidden_src, sizeof(e->hidden_src));
+		sm_addr_str(&e->try_dst, e->hidden_dst, sizeof(e->hidden_dst));
+		return false;
+	}
 	const struct sm_role *sr = e->src_role, *dr = e->dst_role;
 	size_t s0 = e->src_member >= 0 ? (size_t)e->src_member : 0;
 	size_t s1 = e->src_member >= 0 ? s0 + 1 : sr->nmembers;
@@ -523,14 +550,15 @@ entry_visible(const struct sm_policy *p, struct sm_expect_entry *e)
 	size_t d1 = e->dst_member >= 0 ? d0 + 1 : dr->nmembers;
 	for (size_t i = s0; i < s1; i++)
 		for (size_t j = d0; j < d1; j++) {
-			const struct sm_addr *x = &sr->members[i].prefix.addr;
-			const struct sm_addr *y = &dr->members[j].prefix.addr;
-			if (x->family != y->family)
+			struct sm_addr x = probe_address(&sr->members[i]);
+			struct sm_addr y = probe_address(&dr->members[j]);
+			if (x.family != y.family)
 				continue; /* not a pair */
-			if (!p->visible(p->visible_ctx, e->rule->proto, x, y, e->rule->port)) {
-				e->tried = true;
-				e->try_src = *x;
-				e->try_dst = *y;
+			if (!p->visible(p->visible_ctx, proto, &x, &y, e->rule->port, false)) {
+				sm_strlcpy(e->hidden_src, sr->members[i].text,
+				           sizeof(e->hidden_src));
+				sm_strlcpy(e->hidden_dst, dr->members[j].text,
+				           sizeof(e->hidden_dst));
 				return false;
 			}
 		}
@@ -554,8 +582,9 @@ sm_policy_finish(struct sm_policy *p)
 			e->verdict = V_ONE_WAY;
 		else
 			e->verdict = V_NOT_SEEN;
-		if (e->verdict != V_OK && e->verdict != V_NA && p->visible != NULL &&
-		    !entry_visible(p, e))
+		/* a reset or ICMP error seen is evidence whatever the filter hides */
+		if (e->verdict != V_OK && e->verdict != V_NA && e->verdict != V_REJECTED &&
+		    p->visible != NULL && !entry_visible(p, e))
 			e->verdict = V_FILTERED;
 		describe(p, e);
 	}

@@ -43,6 +43,7 @@ struct sm_expect_entry {
 	char mismatch_app[16];
 	struct sm_addr mismatch_src, mismatch_dst;
 	char mismatch_detail[96];
+	char hidden_src[64], hidden_dst[64]; /* the pair a filtered verdict is about */
 	char detail[512];
 };
 
@@ -66,11 +67,14 @@ void sm_policy_peek(const struct sm_policy *p, const struct sm_session *s,
 /* A copy with the evidence so far, to finish early without ending p (a checkpoint). */
 struct sm_policy *sm_policy_clone(const struct sm_policy *p);
 /* Whether the capture shows both directions of a flow (the -f filter keeps its
- * packets); proto is 6, 17 or 1 (ICMP echo), src the initiator. */
+ * packets); proto is 6, 17 or 1 (ICMP echo), src the initiator; seen: some of its
+ * packets were read (only where those pass does the answer matter). */
 typedef bool (*sm_flow_visible_fn)(void *ctx, uint8_t proto, const struct sm_addr *src,
-                                   const struct sm_addr *dst, uint16_t dport);
-/* With fn set, an entry that is not ok while the capture cannot show one of its
- * address pairs gets the verdict filtered (never a finding).  Clones keep it. */
+                                   const struct sm_addr *dst, uint16_t dport, bool seen);
+/* With fn set, an entry the capture cannot judge gets the verdict filtered (never a
+ * finding): unanswered or one-way attempts whose answers the filter would drop, or
+ * no packet at all where the filter drops the flow of some address pair.  A reset or
+ * ICMP error seen is evidence and stays rejected.  Clones keep fn. */
 void sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *ctx);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);

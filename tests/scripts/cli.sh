@@ -57,6 +57,30 @@ for lt in 0 1 101 108 113; do
 	python3 tests/scripts/relink.py pcaps/dropped.pcap "$work/dropped-$lt.pcap" $lt
 	check "filter probed on link type $lt" 1 "0 ok, 8 missing.*27 filtered" "$bin" audit -q -s $S -f "tcp port 11105" "$work/dropped-$lt.pcap"
 done
+# evidence read through the filter decides where its packets pass: a trunk filtered to one VLAN
+python3 tests/scripts/relink.py pcaps/mediator-down.pcap "$work/md-v20.pcap" 1 20
+python3 tests/scripts/relink.py pcaps/healthy.pcap "$work/h-v110.pcap" 1 110
+check "filter to one VLAN of a trunk keeps its failures" 1 "26 ok, 6 missing.*1 filtered" "$bin" audit -q -s $S -f "vlan 20" "$work/md-v20.pcap" "$work/h-v110.pcap"
+check "filter to the other VLAN of the trunk" 0 "32 ok, 0 missing" "$bin" audit -q -s $S -f "vlan 110" "$work/md-v20.pcap" "$work/h-v110.pcap"
+# MAC filters are probed with the capture's own link headers (the Mediator's MAC: aa:bb:cc:12:03:05)
+python3 tests/scripts/relink.py pcaps/mediator-down.pcap "$work/md-eth.pcap" 1
+check "ether host: unanswered SYNs to the Mediator stay missing" 1 "0 ok, 6 missing.*29 filtered" "$bin" audit -q -s $S -f "ether host aa:bb:cc:12:03:05" "$work/md-eth.pcap"
+check "ether dst: their answers could be filtered" 0 "0 missing.*35 filtered" "$bin" audit -q -s $S -f "ether dst aa:bb:cc:12:03:05" "$work/md-eth.pcap"
+"$bin" audit -q -s $S -f "ether dst aa:bb:cc:12:03:05" --format json "$work/md-eth.pcap" >"$work/f2.json"
+if python3 - "$work/f2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [e for e in d["expected"] if e["verdict"] == "filtered"]
+assert f and all("finding" not in e for e in f), "a filtered entry carries a finding"
+assert any(e["port"] == 31784 and e["src"] == "198.18.1.21" and e["dst"] == "198.18.3.5" for e in f), f
+PY
+then pass=$((pass + 1)); else echo "FAIL filter: filtered entries must name their pair and carry no finding"; fail=$((fail + 1)); fi
+# a prefix member is probed at an address inside it, and the report never names its network address
+sed 's/^role mediator .*/role mediator      198.18.3.4\/30/' $S >"$work/pfx.conf"
+check "prefix member under a host filter" 1 "no-answer tcp/31784  node-mgmt-a 198.18.1.21 -> mediator 198.18.3.5" "$bin" audit -q -s "$work/pfx.conf" -f "host 198.18.3.5" pcaps/mediator-down.pcap
+# IPv6 probes (the longest packets built)
+sed 's/^role mediator .*/role mediator fd00:3::99/' pcaps/site6.conf >"$work/site6b.conf"
+check "IPv6 flows under a filter" 1 "missing" "$bin" audit -q -s "$work/site6b.conf" -f ip6 pcaps/ipv6.pcap
 # --strict: an intermittent failure is a finding (outage.pcap: 4 of 17 Mediator sessions unanswered)
 check "intermittent without --strict" 0 "intermittent: 4 of 17 sessions failed" "$bin" audit -q -s $S pcaps/outage.pcap
 check "intermittent with --strict" 1 "INTERMITTENT FAILURES OF EXPECTED FLOWS \(1\)" "$bin" audit -q -s $S --strict -d "$work/strict.db" pcaps/outage.pcap

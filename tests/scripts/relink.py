@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 import struct, sys
-# relink.py IN OUT LINKTYPE: rewrites an SLL2 capture's link headers (20 bytes) for another link type
+# relink.py IN OUT LINKTYPE [VLAN]: rewrites an SLL2 capture's link headers (20 bytes) for
+# another link type.  Ethernet frames get MAC addresses made of their IP addresses
+# (aa:bb:cc and the address's last three bytes) and, with VLAN, an 802.1Q tag.
 src, dst, lt = sys.argv[1], sys.argv[2], int(sys.argv[3])
+vlan = int(sys.argv[4]) if len(sys.argv) > 4 else None
 d = open(src, "rb").read()
 magic, vmaj, vmin, tz, sig, snap, inlt = struct.unpack_from("<IHHiIII", d, 0)
 assert inlt == 276, inlt
@@ -25,7 +28,11 @@ while o + 16 <= len(d):
     elif lt == 113:
         hdr = struct.pack("!HHH8sH", 0, 1, 6, b"\2\0\0\0\0\1\0\0", proto)
     elif lt == 1:
-        hdr = b"\2\0\0\0\0\2\2\0\0\0\0\1" + struct.pack("!H", proto)
+        sa, da = (body[8:24], body[24:40]) if v6 else (body[12:16], body[16:20])
+        hdr = b"\xaa\xbb\xcc" + da[-3:] + b"\xaa\xbb\xcc" + sa[-3:]
+        if vlan is not None:
+            hdr += struct.pack("!HH", 0x8100, vlan)
+        hdr += struct.pack("!H", proto)
     else:
         raise SystemExit("unsupported link type")
     p = hdr + body
