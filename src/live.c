@@ -433,6 +433,8 @@ sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_
 	check_drops(&l, sm_monotonic_s() + 3600);
 	sm_pipeline_set_dropped(l.pl, l.dropped);
 	e = sm_pipeline_finish(l.pl, interrupted, eb);
+	if (e == SM_OK) /* a link that never showed the site: wrong site file or port */
+		e = sm_report_check_site_seen(sm_pipeline_store(l.pl), *run_id, eb);
 	if (e == SM_OK)
 		e = write_report(&l, sum, eb);
 	if (e == SM_OK && o->json_lines) {

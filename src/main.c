@@ -531,8 +531,12 @@ parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 		const char *name = od ? od->name : "?";
 		switch (c) {
 		case '?': {
+			const char *tok = argv[optind - 1];
+			if (optopt != 0 && strncmp(tok, "--", 2) == 0) /* --strict=1 */
+				return usage_error(cmd, "option '%.*s' takes no argument",
+				                   (int)strcspn(tok, "="), tok);
 			char shortopt[3] = {'-', (char)optopt, '\0'};
-			return unknown_option(cmd, optopt ? shortopt : argv[optind - 1]);
+			return unknown_option(cmd, optopt ? shortopt : tok);
 		}
 		case ':':
 			return usage_error(cmd, "option %s needs an argument", argv[optind - 1]);
@@ -859,6 +863,41 @@ pipeline_opts(const struct args *a, const struct sm_rules *rules, const struct s
 	po->strict = a->strict;
 }
 
+/* A capture named on the command line that is a rules or site file (given with -r,
+ * as the rules were before -r meant a capture) is a usage error, not a capture
+ * skipped with a warning while the built-in rules decide. */
+static int
+refuse_config_inputs(const struct command *cmd, const struct args *a)
+{
+	static const char *const words[] = {"expect", "optional", "allow", "monitor", "role"};
+	for (size_t i = 0; i < a->ninputs; i++) {
+		struct stat sb;
+		if (stat(a->inputs[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		FILE *f = fopen(a->inputs[i], "r");
+		if (f == NULL)
+			continue;
+		char line[512];
+		bool config = false;
+		for (int n = 0; n < 200 && !config && fgets(line, sizeof(line), f) != NULL; n++) {
+			const char *w = line + strspn(line, " \t");
+			for (size_t k = 0; k < sizeof(words) / sizeof(words[0]) && !config; k++) {
+				size_t len = strlen(words[k]);
+				config = strncmp(w, words[k], len) == 0 &&
+				         (w[len] == ' ' || w[len] == '\t');
+			}
+		}
+		fclose(f);
+		if (config)
+			return usage_error(
+			    cmd,
+			    "%s is a rules or site file, not a capture (rules are given "
+			    "with --rules FILE, the site with -s FILE)",
+			    a->inputs[i]);
+	}
+	return -1;
+}
+
 static int
 cmd_audit(int argc, char **argv, const struct command *cmd)
 {
@@ -869,6 +908,8 @@ cmd_audit(int argc, char **argv, const struct command *cmd)
 	if (a.ninputs == 0)
 		return usage_error(
 		    cmd, "%s", "audit needs at least one capture: -r FILE, a file or a directory");
+	if ((rc = refuse_config_inputs(cmd, &a)) >= 0)
+		return rc;
 	struct sm_site site;
 	struct sm_rules rules;
 	if ((rc = load_config(&a, &site, &rules)) >= 0)
@@ -1097,6 +1138,9 @@ cmd_report(int argc, char **argv, const struct command *cmd)
 	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
+	if (optind < argc)
+		return usage_error(cmd, "report: unexpected argument '%s' (a run is --run ID)",
+		                   argv[optind]);
 	if (a.list && (a.run != 0 || (a.format != FMT_TEXT && a.format != FMT_JSON)))
 		return usage_error(cmd, "%s", "--list takes no --run and --format text or json");
 	struct sm_store *st;
@@ -1145,6 +1189,10 @@ cmd_query(int argc, char **argv, const struct command *cmd)
 	int rc = parse_args(argc, argv, cmd, &a);
 	if (rc >= 0)
 		return rc;
+	if (optind < argc)
+		return usage_error(
+		    cmd, "query: unexpected argument '%s' (filters are --host, --port, ...)",
+		    argv[optind]);
 	if (a.format == FMT_JSON || a.format == FMT_HTML)
 		return usage_error(cmd, "%s", "query writes text or csv (--format text|csv)");
 	if (a.class_name != NULL && strcmp(a.class_name, "expected") &&

@@ -668,8 +668,15 @@ ontap_line(struct ontap_reader *r, char *s, size_t indent)
 		report_ignored(r);
 		if (!is_separator(s))
 			return table_line(r, s, indent > r->base_indent);
-		if (r->ncols == 0)
+		if (r->ncols == 0) {
 			r->ncols = count_words(s);
+			if (r->ncols > MAX_COLS)
+				return sm_error(
+				    r->eb, SM_ERR_CONFIG,
+				    "%s:%d: a table of %zu columns, more than any ONTAP output "
+				    "smaudit reads (%d)",
+				    r->path, r->lineno, r->ncols, MAX_COLS);
+		}
 		return SM_OK;
 	}
 	char *colon = strchr(s, ':');

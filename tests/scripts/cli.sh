@@ -108,6 +108,8 @@ check "report of a missing run" 2 "no run 7" "$bin" report -d "$db" --run 7
 check "query by port" 0 "198.18.1.11 .* 198.18.2.11 +11104" "$bin" query -d "$db" --run 1 --port 11104 --host 198.18.1.11
 check "query by class" 0 "1 session\(s\)|0 session\(s\)" "$bin" query -d "$db" --class unexpected
 check "query --format json is refused, not ignored" 2 "query writes text or csv" "$bin" query -d "$db" --format json
+check "report with a bare argument" 2 "report: unexpected argument '1'" "$bin" report -d "$db" 1
+check "query with a bare argument" 2 "query: unexpected argument '198.18.1.11'" "$bin" query -d "$db" 198.18.1.11
 check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus
 n=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status='complete'" 2>/dev/null || echo 2)
 if [ "$n" = 2 ]; then pass=$((pass + 1)); else echo "FAIL runs table: $n complete runs"; fail=$((fail + 1)); fi
@@ -174,6 +176,9 @@ check "live --port is refused" 2 "option --port does not apply to 'live'" "$bin"
 check "site --from is refused (no abbreviation of --from-ontap)" 2 "option --from does not apply to 'site'" "$bin" site --from tests/ontap/cluster-a.txt
 check "abbreviated option is refused" 2 "unknown option '--form'" "$bin" audit -q -s $S --form json pcaps/healthy.pcap
 check "unknown short option" 2 "unknown option '-x'" "$bin" audit -q -s $S -x pcaps/healthy.pcap
+check "an argument to a flag" 2 "option '--strict' takes no argument" "$bin" audit -q -s $S --strict=1 pcaps/healthy.pcap
+check "a rules file given with -r (the old habit)" 2 "rules/sm-as.rules is a rules or site file, not a capture \(rules are given with --rules FILE" "$bin" audit -q -s $S -r rules/sm-as.rules pcaps/healthy.pcap
+check "live on a link that never shows the site" 3 "none of the 10 site addresses of pcaps/site.conf appears in live:lo" "$bin" live -q -s $S -i lo --duration 1
 check "missing option argument" 2 "option -s needs an argument" "$bin" audit -s
 check "audit --help is audit's" 0 "usage: smaudit audit .*--strict" "$bin" audit --help
 out=$("$bin" audit --help)

@@ -95,5 +95,6 @@ check "Cloud Mediator: warned" 0 "$work/cloud.txt:4: the ONTAP Cloud Mediator (0
 	"$bin" site --from-ontap $T/cluster-a.txt $T/cluster-b.txt "$work/cloud.txt" -o "$work/cloud.conf"
 check "Cloud Mediator: only the Mediator of cluster-a.txt" 0 "" \
 	grep -x "role mediator 198.18.3.5" "$work/cloud.conf"
+check "a table wider than any ONTAP output is refused" 2 "too-many-columns.txt:3: a table of 30 columns" "$bin" site --from-ontap $T/too-many-columns.txt
 echo "ontap: $pass passed, $fail failed"
 [ $fail -eq 0 ]
