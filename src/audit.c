@@ -241,6 +241,10 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 			sm_strlcpy(f.proto, row.proto, sizeof(f.proto));
 			sm_strlcpy(f.src, row.src, sizeof(f.src));
 			sm_strlcpy(f.dst, row.dst, sizeof(f.dst));
+			if (!missing && x->try_rank > 0) { /* intermittent: the pair that failed */
+				sm_addr_str(&x->try_src, f.src, sizeof(f.src));
+				sm_addr_str(&x->try_dst, f.dst, sizeof(f.dst));
+			}
 			f.port = row.port;
 			sm_strlcpy(f.verdict, row.verdict, sizeof(f.verdict));
 			sm_strlcpy(f.detail, row.detail, sizeof(f.detail));

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* strcasestr */
 #include "smaudit/conf.h"
 
 #include <ctype.h>
@@ -131,5 +132,8 @@ bool
 sm_conf_near_miss(const char *typed, const char *meant)
 {
 	int allowed = strlen(meant) <= 4 ? 1 : 2;
-	return sm_conf_edit_distance(typed, meant) <= allowed;
+	if (sm_conf_edit_distance(typed, meant) <= allowed)
+		return true;
+	/* "the-mediator", "mediator1": the name is there with something around it */
+	return strlen(meant) >= 4 && strcasestr(typed, meant) != NULL;
 }

@@ -36,7 +36,8 @@ char *sm_conf_next_line(char **text);
 int sm_conf_edit_distance(const char *a, const char *b);
 
 /* True if typed is probably a mistyped meant: at most one edit from a name of up
- * to 4 characters (ic-a vs ic-b is a real difference), two from a longer one. */
+ * to 4 characters (ic-a vs ic-b is a real difference), two from a longer one, or
+ * meant (4 characters or more) inside it ("the-mediator"). */
 bool sm_conf_near_miss(const char *typed, const char *meant);
 
 #endif

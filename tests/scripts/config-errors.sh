@@ -71,6 +71,10 @@ site=$work/ic-bb.conf
 site_case "ic-bb typo" 's/^role ic-b /role ic-bb/' 2 pcaps/healthy.pcap \
 	"smaudit: $site:3:6: role 'ic-bb' is used by no rule; did you mean 'ic-b'?"
 
+site=$work/the-mediator.conf
+site_case "rule role inside a longer name" 's/^role mediator /role the-mediator /' 2 pcaps/mediator-down.pcap \
+	"smaudit: $site:8:6: role 'the-mediator' is used by no rule; did you mean 'mediator'?"
+
 site=$work/two-roles.conf
 site_case "address in two roles" 's/^\(role ic-b .*\)$/\1 198.18.1.11/' 2 pcaps/healthy.pcap \
 	"smaudit: $site:3:45: 198.18.1.11 (role ic-b) overlaps 198.18.1.11 of role ic-a at $site:2:21"
