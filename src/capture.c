@@ -1544,13 +1544,14 @@ probe_prog(struct sm_capture *c, int linktype)
 }
 
 /* How many of flow f's probe packets in frames of shape sh the filter keeps, of *total
- * (0 kept when the shape cannot be probed). */
+ * (0 kept when the shape cannot be probed); handshake: only the first packet and its
+ * answer (SYN and SYN-ACK, request and reply). */
 static int
 shape_kept(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f,
-           int *total)
+           bool handshake, int *total)
 {
 	const struct bpf_program *prog = probe_prog(c, sh->linktype);
-	*total = f->proto == 6 ? 4 : 2;
+	*total = f->proto == 6 && !handshake ? 4 : 2;
 	int kept = 0;
 	for (int k = 0; prog != NULL && k < *total; k++) {
 		uint8_t buf[PROBE_MAX];
@@ -1589,7 +1590,7 @@ sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, boo
 	size_t counted = 0;
 	struct frame_shape dflt;
 	for (size_t i = 0; i < c->nshapes; i++) {
-		int total, kept = shape_kept(c, &c->shapes[i], f, &total);
+		int total, kept = shape_kept(c, &c->shapes[i], f, seen, &total);
 		if (!seen && kept < total)
 			return false; /* the flow may travel in this shape, hidden */
 		if (seen && kept > 0 && kept < total)
@@ -1601,7 +1602,7 @@ sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, boo
 		const struct source *s = &c->src[i];
 		if (!s->info.opened || !s->linktype_known || !default_shape(s->linktype, &dflt))
 			continue;
-		int total, kept = shape_kept(c, &dflt, f, &total);
+		int total, kept = shape_kept(c, &dflt, f, seen, &total);
 		if (kept < total)
 			return false;
 		counted++;

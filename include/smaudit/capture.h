@@ -100,13 +100,13 @@ struct sm_flow_probe {
 	struct sm_addr src, dst;
 	uint16_t dport;
 };
-/* Whether the -f filter keeps the packets of f (TCP: SYN, SYN-ACK and data both ways;
- * else request and answer), built on every frame shape the capture held (link type,
- * MAC addresses, VLAN tags, cooked header; offline the frames the filter dropped too,
- * live those it kept).  Not seen: in every shape (the flow may travel in any).  seen
- * (some packets of f were read through the filter): in every shape where any of them
- * passes, and there must be one.  True without a filter; false where the filter
- * cannot be tested. */
+/* Whether the -f filter keeps the packets of f, built on every frame shape the capture
+ * held (link type, MAC addresses, VLAN tags, cooked header; offline the frames the
+ * filter dropped too, live those it kept).  Not seen: SYN, SYN-ACK and data both ways
+ * (else request and answer) in every shape, as the flow may travel in any.  seen
+ * (attempts of f were read through the filter): the first packet and its answer, in
+ * every shape where either passes, and there must be one.  True without a filter;
+ * false where the filter cannot be tested. */
 bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, bool seen);
 
 /* A pcap file being written (nanosecond timestamps, one link type). */

@@ -46,6 +46,7 @@ check "filter: one host" 0 "14 ok, 0 missing.*19 filtered" "$bin" audit -q -s $S
 # VLAN-tagged frames: without 'vlan' the filter matches none of them (libpcap's rule)
 check "filter on tagged frames without 'vlan' keeps nothing" 3 "through the filter 'tcp port 11105'" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/vlan.pcap
 check "filter with 'vlan' on tagged frames" 0 "8 ok, 0 missing.*27 filtered" "$bin" audit -q -s $S -f "vlan and tcp port 11105" pcaps/vlan.pcap
+check "filter keeping SYNs: unanswered SYNs stay missing, unseen flows are filtered" 1 "24 ok, 4 missing.*5 filtered" "$bin" audit -q -s $S -f "tcp[tcpflags] & tcp-syn != 0 or icmp" pcaps/dropped.pcap
 check "filter: a pass for SYNs only hides nothing that worked" 0 "32 ok, 0 missing" "$bin" audit -q -s $S -f "tcp[tcpflags] & tcp-syn != 0 or icmp" pcaps/healthy.pcap
 if command -v editcap >/dev/null; then
 	editcap -F pcapng pcaps/vlan.pcap "$work/vlan.pcapng"
