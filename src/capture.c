@@ -124,6 +124,8 @@ struct sm_capture {
 	/* the frame shapes read (offline: kept or dropped by -f; live: kept) */
 	struct frame_shape *shapes;
 	size_t nshapes, last_shape;
+	uint16_t *shape_slot; /* hash of shapes: index + 1, 0 = empty */
+	bool shapes_lost;     /* more shapes than kept (or no memory for them) */
 	struct probe_prog {
 		int linktype;
 		bool ok;
@@ -453,36 +455,65 @@ shape_of(int linktype, const uint8_t *d, uint32_t caplen, struct frame_shape *f)
 	return true;
 }
 
+/* Bytes of the sample that count (none for a shape probes cannot build). */
+static size_t
+shape_bytes(const struct frame_shape *f)
+{
+	return f->linklen == 0xff ? 0 : f->linklen;
+}
+
 static bool
 shape_eq(const struct frame_shape *x, const struct frame_shape *y)
 {
 	return x->linktype == y->linktype && x->linklen == y->linklen &&
-	       memcmp(x->link, y->link, x->linklen) == 0;
+	       memcmp(x->link, y->link, shape_bytes(x)) == 0;
 }
 
-/* Records the shape of one frame (cheap when it is the shape of the frame before). */
+static uint32_t
+shape_hash(const struct frame_shape *f)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)f->linktype;
+	h = (h ^ f->linklen) * 16777619u;
+	for (size_t i = 0; i < shape_bytes(f); i++)
+		h = (h ^ f->link[i]) * 16777619u;
+	return h;
+}
+
+/* Records the shape of one frame: a comparison with the frame before, else a look
+ * in a hash of the shapes seen.  Past MAX_SHAPES (or out of memory) the capture
+ * notes that it lost count: flows never seen are then not judged under -f. */
 static void
 note_shape(struct sm_capture *c, int linktype, const uint8_t *d, uint32_t caplen)
 {
 	struct frame_shape f;
 	if (!shape_of(linktype, d, caplen, &f)) {
-		memset(&f, 0, sizeof(f)); /* a shape probes cannot build: linklen 0xff */
+		memset(&f, 0, sizeof(f)); /* a shape probes cannot build */
 		f.linktype = linktype;
 		f.linklen = 0xff;
 	}
 	if (c->nshapes > 0 && shape_eq(&c->shapes[c->last_shape], &f))
 		return;
-	for (size_t i = 0; i < c->nshapes; i++)
-		if (shape_eq(&c->shapes[i], &f)) {
-			c->last_shape = i;
+	if (c->shapes == NULL) {
+		c->shapes = calloc(MAX_SHAPES, sizeof(*c->shapes));
+		c->shape_slot = calloc(2 * MAX_SHAPES, sizeof(*c->shape_slot));
+		if (c->shapes == NULL || c->shape_slot == NULL) {
+			c->shapes_lost = true;
 			return;
 		}
-	if (c->nshapes == MAX_SHAPES)
-		return; /* the shapes kept still decide; more are rare on one span port */
-	if (c->shapes == NULL && (c->shapes = calloc(MAX_SHAPES, sizeof(*c->shapes))) == NULL)
+	}
+	uint32_t k = shape_hash(&f) & (2 * MAX_SHAPES - 1);
+	for (; c->shape_slot[k] != 0; k = (k + 1) & (2 * MAX_SHAPES - 1))
+		if (shape_eq(&c->shapes[c->shape_slot[k] - 1], &f)) {
+			c->last_shape = c->shape_slot[k] - 1u;
+			return;
+		}
+	if (c->nshapes == MAX_SHAPES) {
+		c->shapes_lost = true;
 		return;
+	}
 	c->last_shape = c->nshapes;
 	c->shapes[c->nshapes++] = f;
+	c->shape_slot[k] = (uint16_t)c->nshapes;
 }
 
 /* Whether the -f filter keeps the packet just read (classic pcap sources). */
@@ -1402,6 +1433,7 @@ sm_capture_close(struct sm_capture *c)
 			pcap_freecode(&c->probe[i].prog);
 	free(c->bpf);
 	free(c->shapes);
+	free(c->shape_slot);
 	free(c);
 }
 
@@ -1587,6 +1619,8 @@ sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, boo
 {
 	if (c->bpf == NULL)
 		return true;
+	if (!seen && c->shapes_lost)
+		return false; /* a shape not kept could hide the flow */
 	size_t counted = 0;
 	struct frame_shape dflt;
 	for (size_t i = 0; i < c->nshapes; i++) {

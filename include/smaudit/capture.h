@@ -106,7 +106,8 @@ struct sm_flow_probe {
  * (else request and answer) in every shape, as the flow may travel in any.  seen
  * (attempts of f were read through the filter): the first packet and its answer, in
  * every shape where either passes, and there must be one.  True without a filter;
- * false where the filter cannot be tested. */
+ * false where the filter cannot be tested (or, not seen, where the capture held more
+ * shapes than it keeps). */
 bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, bool seen);
 
 /* A pcap file being written (nanosecond timestamps, one link type). */
