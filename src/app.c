@@ -114,31 +114,83 @@ iscsi(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 	return APP_ISCSI;
 }
 
+/* "1.3", "SSL 3.0", "1.3 draft 28" or the number. */
 static void
 tls_version(uint16_t v, char *buf, size_t len)
 {
 	if (v == 0x0300)
 		snprintf(buf, len, "SSL 3.0");
 	else if (v >= 0x0301 && v <= 0x0304)
-		snprintf(buf, len, "TLS 1.%d", v - 0x0301);
+		snprintf(buf, len, "1.%d", v - 0x0301);
+	else if ((v >> 8) == 0x7f)
+		snprintf(buf, len, "1.3 draft %u", v & 0xffu);
 	else
 		snprintf(buf, len, "0x%04x", v);
 }
 
-/* The server_name of a ClientHello body (after the 4-byte handshake header). */
-static void
-tls_sni(const uint8_t *b, size_t n, char *detail, size_t dlen)
+/* Order of versions for "highest": drafts of 1.3 sit between 1.2 and 1.3;
+ * GREASE (RFC 8701) and unknown values rank below everything. */
+static int
+tls_version_rank(uint16_t v)
 {
-	size_t o = 2 + 32; /* client_version, random */
+	if (v >= 0x0300 && v <= 0x0304)
+		return 2 * (v - 0x0300);
+	if ((v >> 8) == 0x7f)
+		return 2 * (0x0303 - 0x0300) + 1;
+	return -1;
+}
+
+/* What a ClientHello or ServerHello says: legacy version, supported_versions
+ * (highest offered or the one chosen), SNI. */
+struct tls_hello {
+	uint16_t legacy, version; /* version: 0 without supported_versions */
+	const uint8_t *sni;
+	size_t sni_len;
+};
+
+/* supported_versions: a list in a ClientHello, the choice in a ServerHello. */
+static void
+tls_supported_versions(const uint8_t *e, size_t n, bool client, struct tls_hello *h)
+{
+	if (!client) {
+		if (n >= 2)
+			h->version = be16(e);
+		return;
+	}
+	if (n < 1)
+		return;
+	size_t end = 1 + (size_t)e[0] < n ? 1 + (size_t)e[0] : n;
+	for (size_t o = 1; o + 2 <= end; o += 2) {
+		uint16_t v = be16(e + o);
+		if (tls_version_rank(v) >= 0 &&
+		    (h->version == 0 || tls_version_rank(v) > tls_version_rank(h->version)))
+			h->version = v;
+	}
+}
+
+/* Parses a hello body b[0..n) (after the 4-byte handshake header); what is cut
+ * off is simply not reported. */
+static void
+tls_hello(const uint8_t *b, size_t n, bool client, struct tls_hello *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (n < 2)
+		return;
+	h->legacy = be16(b);
+	size_t o = 2 + 32; /* version, random */
 	if (o + 1 > n)
 		return;
 	o += 1 + b[o]; /* session id */
-	if (o + 2 > n)
-		return;
-	o += 2 + be16(b + o); /* cipher suites */
-	if (o + 1 > n)
-		return;
-	o += 1 + b[o]; /* compression methods */
+	if (client) {
+		if (o + 2 > n)
+			return;
+		o += 2 + be16(b + o); /* cipher suites */
+		if (o + 1 > n)
+			return;
+		o += 1 + b[o]; /* compression methods */
+	} else {
+		o += 2 + 1; /* the cipher suite and compression method chosen */
+	}
 	if (o + 2 > n)
 		return;
 	size_t end = o + 2 + be16(b + o);
@@ -148,14 +200,32 @@ tls_sni(const uint8_t *b, size_t n, char *detail, size_t dlen)
 	while (o + 4 <= end) {
 		uint16_t type = be16(b + o), elen = be16(b + o + 2);
 		o += 4;
-		if (type == 0 && o + 5 <= end && b[o + 2] == 0) {
+		size_t avail = o + elen <= end ? elen : end - o;
+		if (type == 0 && client && avail >= 5 && b[o + 2] == 0) {
 			size_t nl = be16(b + o + 3);
-			if (o + 5 + nl <= end)
-				put_text(detail, dlen, " SNI=", b + o + 5, nl);
-			return;
+			if (5 + nl <= avail) {
+				h->sni = b + o + 5;
+				h->sni_len = nl;
+			}
+		} else if (type == 43) {
+			tls_supported_versions(b + o, avail, client, h);
 		}
 		o += elen;
 	}
+}
+
+/* "TLS ClientHello offers up to 1.3, SNI example.com", "TLS ServerHello chose 1.2". */
+static void
+tls_hello_detail(const struct tls_hello *h, bool client, char *detail, size_t dlen)
+{
+	if (detail == NULL || dlen == 0)
+		return;
+	char ver[24];
+	tls_version(h->version ? h->version : h->legacy, ver, sizeof(ver));
+	snprintf(detail, dlen, "TLS %s %s",
+	         client ? "ClientHello offers up to" : "ServerHello chose", ver);
+	if (h->sni != NULL)
+		put_text(detail, dlen, ", SNI ", h->sni, h->sni_len);
 }
 
 static enum sm_app
@@ -167,26 +237,29 @@ tls(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 		return APP_MORE;
 	if (p[0] < 0x14 || p[0] > 0x17 || p[1] != 3 || p[2] > 4 || be16(p + 3) > 16384 + 2048)
 		return APP_UNKNOWN;
-	char ver[16];
-	tls_version(be16(p + 1), ver, sizeof(ver));
 	if (p[0] != 0x16) { /* alert, change cipher spec or data first: still TLS */
+		char ver[24];
+		tls_version(be16(p + 1), ver, sizeof(ver));
 		if (detail && dlen)
-			snprintf(detail, dlen, "%s record type %u", ver, p[0]);
+			snprintf(detail, dlen, "TLS %s record type %u", ver, p[0]);
 		return APP_TLS;
 	}
+	(void)client; /* the handshake type says which hello it is */
 	uint8_t hs = p[5];
 	if (hs != 1 && hs != 2)
 		return APP_UNKNOWN;
+	/* The hello ends with the handshake message or the record, whichever is
+	 * first; its extensions (versions, SNI) may be anywhere in it. */
 	size_t rec = be16(p + 3);
-	if (hs == 1 && client && len < 5 + rec && len < SM_APP_WANT)
-		return APP_MORE; /* the SNI may be further in */
-	if (detail && dlen)
-		snprintf(detail, dlen, "%s %s", ver, hs == 1 ? "ClientHello" : "ServerHello");
-	if (hs == 1 && len > 9) {
-		size_t n = len - 9 < rec - 4 ? len - 9 : rec - 4;
-		if (rec >= 4)
-			tls_sni(p + 9, n, detail, dlen);
-	}
+	size_t end = 5 + rec;
+	if (len >= 9 && 9 + (size_t)be24(p + 6) < end)
+		end = 9 + (size_t)be24(p + 6);
+	if (len < end && len < SM_APP_TLS_WANT)
+		return APP_MORE;
+	size_t have = len < end ? len : end;
+	struct tls_hello h;
+	tls_hello(have > 9 ? p + 9 : p, have > 9 ? have - 9 : 0, hs == 1, &h);
+	tls_hello_detail(&h, hs == 1, detail, dlen);
 	return APP_TLS;
 }
 
@@ -264,6 +337,8 @@ sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dl
 	bool more = false;
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
 		enum sm_app a = text[i](p, len, client, detail, dlen);
+		if (a == APP_MORE && text[i] == tls && len >= SM_APP_WANT)
+			return a; /* a hello longer than SM_APP_WANT: tls() bounds its wait */
 		if (a == APP_MORE)
 			more = true;
 		else if (a != APP_UNKNOWN)

@@ -69,12 +69,33 @@ resolve_sources(struct sm_pipeline *pl)
 	return true;
 }
 
-/* What one side of s speaks; the initiator's detail is the one kept. */
+/* A TLS ServerHello's choice follows the ClientHello's offer in one detail:
+ * "TLS ClientHello offers up to 1.3, SNI x; ServerHello chose 1.2". */
+static bool
+join_tls_detail(struct sm_session *s, int dir, const char *detail)
+{
+	static const char client[] = "TLS ClientHello", server[] = "TLS ServerHello";
+	const char *have = s->app_detail, *cl = dir == 0 ? detail : have,
+	           *sv = dir == 0 ? have : detail;
+	if (s->app[0] != APP_TLS || s->app[1] != APP_TLS ||
+	    strncmp(cl, client, sizeof(client) - 1) != 0 ||
+	    strncmp(sv, server, sizeof(server) - 1) != 0)
+		return false;
+	char joined[2 * sizeof(s->app_detail) + 2]; /* cut to app_detail below */
+	snprintf(joined, sizeof(joined), "%s; %s", cl, sv + 4);
+	sm_strlcpy(s->app_detail, joined, sizeof(s->app_detail));
+	return true;
+}
+
+/* What one side of s speaks; the initiator's detail is the one kept (for TLS,
+ * with the version the server chose). */
 static void
 note_app(struct sm_session *s, int dir, enum sm_app app, const char *detail)
 {
 	s->app[dir] = (uint8_t)app;
-	if (detail != NULL && detail[0] && (dir == 0 || s->app_detail[0] == '\0'))
+	if (detail == NULL || detail[0] == '\0' || join_tls_detail(s, dir, detail))
+		return;
+	if (dir == 0 || s->app_detail[0] == '\0')
 		sm_strlcpy(s->app_detail, detail, sizeof(s->app_detail));
 }
 

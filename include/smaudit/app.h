@@ -31,11 +31,15 @@ enum sm_app sm_app_parse(const char *name);
 /*
  * Recognises the first len bytes one side of a stream sent (client = the
  * initiator).  Returns APP_MORE while a longer prefix could still change the
- * answer and len < SM_APP_WANT.  detail (may be NULL) receives what was read:
- * "InitiatorName=... TargetName=...", "TLS 1.2 ClientHello SNI=...", the SSH
- * banner or the HTTP request/status line, printable ASCII only.
+ * answer and len < SM_APP_WANT, or for a TLS hello until its whole handshake
+ * message arrived and len < SM_APP_TLS_WANT.  detail (may be NULL) receives what
+ * was read: "InitiatorName=... TargetName=...", "TLS ClientHello offers up to 1.3,
+ * SNI example.com" (the highest version in supported_versions, else the legacy
+ * one), "TLS ServerHello chose 1.2", the SSH banner or the HTTP request/status
+ * line, printable ASCII only.
  */
-#define SM_APP_WANT 1024
+#define SM_APP_WANT     1024
+#define SM_APP_TLS_WANT (5 + 16384) /* a record header and 16 KB of hello */
 enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
 
 #endif

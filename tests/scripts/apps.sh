@@ -24,15 +24,15 @@ expect() { # capture, SQL condition on sessions, description
 	fi
 }
 expect pcaps/healthy.pcap "dport = 3260 AND app = 'iscsi' AND app_detail LIKE 'Login request InitiatorName=iqn.1992-08.com.netapp:%'" "iSCSI login names"
-expect pcaps/healthy.pcap "dport = 31784 AND app = 'tls' AND app_detail = 'TLS 1.0 ClientHello SNI=198.18.3.5'" "TLS SNI"
+expect pcaps/healthy.pcap "dport = 31784 AND app = 'tls' AND app_detail LIKE 'TLS ClientHello offers up to 1._, SNI 198.18.3.5%'" "TLS SNI"
 expect pcaps/healthy.pcap "dport = 11104 AND app = 'unknown'" "NetApp's own protocol is recorded as unknown"
 expect pcaps/ipv6.pcap "dport = 3260 AND app = 'iscsi' AND src LIKE 'fd00:%'" "iSCSI over IPv6 (own check)"
 expect pcaps/mismatch.pcap "dport = 443 AND app = 'ssh'" "SSH on the HTTPS port"
 expect pcaps/mismatch.pcap "dport = 3260 AND app = 'http' AND app_detail = 'GET /api/cluster HTTP/1.1'" "HTTP on the iSCSI port"
 if [ -d "$corpus" ]; then
 	expect "$corpus/tcpdump/ssh.pcap" "dport = 22 AND app = 'ssh' AND app_detail = 'SSH-2.0-OpenSSH_7.8'" "SSH banner (tcpdump corpus)"
-	expect "$corpus/ndpi/tls_long_cert.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE '%SNI=www.repubblica.it'" "TLS SNI over IPv4 (nDPI corpus)"
-	expect "$corpus/ndpi/http_ipv6.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE '%SNI=www.ntop.org'" "TLS SNI over IPv6 (nDPI corpus)"
+	expect "$corpus/ndpi/tls_long_cert.pcap" "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI www.repubblica.it; ServerHello chose 1.2'" "TLS SNI over IPv4 (nDPI corpus)"
+	expect "$corpus/ndpi/http_ipv6.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE 'TLS ClientHello offers up to 1.2, SNI www.ntop.org%'" "TLS SNI over IPv6 (nDPI corpus)"
 	expect "$corpus/ndpi/http_connect.pcap" "dport = 8080 AND app = 'http' AND app_detail = 'CONNECT apache.org:443 HTTP/1.1'" "HTTP request line (nDPI corpus)"
 	expect "$corpus/tcpdump/ipv4_tcp_http_xml.pcap" "dport = 80 AND app = 'unverified'" "mid-stream pickup is unverified, not a failure"
 else

@@ -73,7 +73,7 @@ tls_client_hello_sni(void **state)
 	(void)state;
 	char d[96];
 	assert_int_equal(detect(hello, sizeof(hello), true, d), APP_TLS);
-	assert_string_equal(d, "TLS 1.0 ClientHello SNI=med.x");
+	assert_string_equal(d, "TLS ClientHello offers up to 1.2, SNI med.x");
 	/* the record is longer than what arrived: wait for the rest (SNI) */
 	assert_int_equal(detect(hello, 30, true, d), APP_MORE);
 	uint8_t bad[sizeof(hello)];
@@ -83,7 +83,86 @@ tls_client_hello_sni(void **state)
 	memcpy(bad, hello, sizeof(hello));
 	bad[sizeof(hello) - 6] = 0x40; /* name length beyond the data */
 	assert_int_equal(detect(bad, sizeof(bad), true, d), APP_TLS);
-	assert_string_equal(d, "TLS 1.0 ClientHello");
+	assert_string_equal(d, "TLS ClientHello offers up to 1.2");
+}
+
+/* A ClientHello body: legacy version 1.2, no session id, one suite, then exts. */
+static size_t
+client_hello(uint8_t *b, size_t cap, const uint8_t *ext, size_t elen)
+{
+	size_t hl = 2 + 32 + 1 + 4 + 2 + 2 + elen;
+	size_t n = 9 + hl;
+	assert_true(n <= cap);
+	memset(b, 0, n);
+	b[0] = 0x16, b[1] = 3, b[2] = 1;
+	b[3] = (uint8_t)((hl + 4) >> 8), b[4] = (uint8_t)(hl + 4);
+	b[5] = 1, b[6] = (uint8_t)(hl >> 16), b[7] = (uint8_t)(hl >> 8), b[8] = (uint8_t)hl;
+	b[9] = 3, b[10] = 3;
+	uint8_t *q = b + 9 + 2 + 32 + 1;
+	q[0] = 0, q[1] = 2, q[2] = 0x13, q[3] = 0x01, q[4] = 1, q[5] = 0;
+	q[6] = (uint8_t)(elen >> 8), q[7] = (uint8_t)elen;
+	memcpy(q + 8, ext, elen);
+	return n;
+}
+
+static void
+tls_offers_supported_versions(void **state)
+{
+	(void)state;
+	/* GREASE, 1.3, 1.2 in supported_versions; then the SNI */
+	static const uint8_t ext[] = {0x00, 0x2b, 0x00, 0x07, 0x06, 0x0a, 0x0a, 0x03, 0x04,
+	                              0x03, 0x03, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, 0x00,
+	                              0x00, 0x05, 'm',  'e',  'd',  '.',  'x'};
+	uint8_t b[128];
+	size_t n = client_hello(b, sizeof(b), ext, sizeof(ext));
+	char d[96];
+	assert_int_equal(detect(b, n, true, d), APP_TLS);
+	assert_string_equal(d, "TLS ClientHello offers up to 1.3, SNI med.x");
+}
+
+static void
+tls_server_hello_chooses(void **state)
+{
+	(void)state;
+	static const uint8_t sh[] = {
+	    0x16, 0x03, 0x03, 0x00, 0x3a, /* record: handshake, 58 */
+	    0x02, 0x00, 0x00, 0x36,       /* ServerHello, 54 */
+	    0x03, 0x03, 0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, /* random */
+	    0x00,                                           /* session id */
+	    0x13, 0x01,                                     /* cipher suite */
+	    0x00,                                           /* compression */
+	    0x00, 0x0e,                                     /* extensions: 14 */
+	    0x00, 0x33, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x00, /* key_share (truncated) */
+	    0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};            /* supported_versions: 1.3 */
+	char d[96];
+	assert_int_equal(detect(sh, sizeof(sh), false, d), APP_TLS);
+	assert_string_equal(d, "TLS ServerHello chose 1.3");
+	uint8_t legacy[sizeof(sh)];
+	memcpy(legacy, sh, sizeof(sh));
+	legacy[sizeof(sh) - 5] = 0x2c; /* supported_versions becomes another extension */
+	assert_int_equal(detect(legacy, sizeof(legacy), false, d), APP_TLS);
+	assert_string_equal(d, "TLS ServerHello chose 1.2");
+}
+
+/* Post-quantum key shares make 1.5-2 KB ClientHellos: the SNI after them is read
+ * once the whole handshake message arrived, up to 16 KB. */
+static void
+tls_client_hello_many_segments(void **state)
+{
+	(void)state;
+	static uint8_t ext[1800], b[2000];
+	ext[0] = 0x00, ext[1] = 0x33; /* key_share of 1,760 bytes */
+	ext[2] = (uint8_t)(1760 >> 8), ext[3] = (uint8_t)1760;
+	static const uint8_t sni[] = {0x00, 0x00, 0x00, 0x0a, 0x00, 0x08, 0x00,
+	                              0x00, 0x05, 'm',  'e',  'd',  '.',  'x'};
+	memcpy(ext + 4 + 1760, sni, sizeof(sni));
+	size_t n = client_hello(b, sizeof(b), ext, 4 + 1760 + sizeof(sni));
+	char d[96];
+	assert_int_equal(detect(b, 1024, true, d), APP_MORE);
+	assert_int_equal(detect(b, 1500, true, d), APP_MORE);
+	assert_int_equal(detect(b, n, true, d), APP_TLS);
+	assert_string_equal(d, "TLS ClientHello offers up to 1.2, SNI med.x");
 }
 
 static void
@@ -130,9 +209,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(iscsi_login_names),    cmocka_unit_test(iscsi_data_length_not_trusted),
-	    cmocka_unit_test(tls_client_hello_sni), cmocka_unit_test(ssh_banner),
-	    cmocka_unit_test(http_lines),           cmocka_unit_test(opaque_is_unknown),
+	    cmocka_unit_test(iscsi_login_names),
+	    cmocka_unit_test(iscsi_data_length_not_trusted),
+	    cmocka_unit_test(tls_client_hello_sni),
+	    cmocka_unit_test(tls_offers_supported_versions),
+	    cmocka_unit_test(tls_server_hello_chooses),
+	    cmocka_unit_test(tls_client_hello_many_segments),
+	    cmocka_unit_test(ssh_banner),
+	    cmocka_unit_test(http_lines),
+	    cmocka_unit_test(opaque_is_unknown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
