@@ -12,6 +12,20 @@
 #include "smaudit/reasm.h"
 #include "smaudit/report.h"
 
+/* The first bytes of one side of a session checked without libnids (IPv6),
+ * kept across in-order segments until sm_app_detect decides.  While a side is
+ * kept its app is APP_MORE.  At most FIRST_BYTES_MAX sides at once, each up to
+ * SM_APP_TLS_WANT bytes; a side that finds no free slot is decided on its
+ * first segment. */
+#define FIRST_BYTES_MAX 256
+struct first_bytes {
+	const struct sm_session *s; /* NULL: free; freed before s leaves the table */
+	int dir;
+	uint32_t next_seq;
+	size_t len;
+	uint8_t *buf; /* owned, SM_APP_TLS_WANT bytes */
+};
+
 struct sm_pipeline {
 	struct sm_store *store;
 	struct sm_policy *policy;
@@ -31,6 +45,7 @@ struct sm_pipeline {
 	uint64_t missed[2], gaps[2]; /* capture loss of stored sessions: closed, open */
 	struct sm_reasm *reasm;      /* NULL with no_payload */
 	struct sm_session *current;  /* the session of the packet libnids is given */
+	struct first_bytes pending[FIRST_BYTES_MAX]; /* sides checked without libnids */
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
 	char **abs_paths; /* per capture source; NULL entry = keep the path as given */
@@ -111,7 +126,120 @@ on_app(void *ctx, const struct sm_reasm_result *r)
 	note_app(s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
 }
 
-/* What the payload is: libnids for IPv4, the first payload segment for IPv6. */
+static struct first_bytes *
+first_bytes_find(struct sm_pipeline *pl, const struct sm_session *s, int dir)
+{
+	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
+		if (pl->pending[i].s == s && pl->pending[i].dir == dir)
+			return &pl->pending[i];
+	return NULL;
+}
+
+static void
+first_bytes_release(struct first_bytes *fb)
+{
+	free(fb->buf);
+	memset(fb, 0, sizeof(*fb));
+}
+
+/* Decides a kept side with the bytes it has (the session ends or a gap came). */
+static enum sm_app
+first_bytes_decide(struct first_bytes *fb, char *detail, size_t dlen)
+{
+	enum sm_app a = sm_app_detect(fb->buf, fb->len, fb->dir == 0, detail, dlen);
+	first_bytes_release(fb);
+	return a == APP_MORE ? APP_UNKNOWN : a;
+}
+
+/* Starts keeping the first segment of a side; false when no slot or memory is
+ * free (the caller decides on this segment alone). */
+static bool
+first_bytes_keep(struct sm_pipeline *pl, const struct sm_session *s, int dir,
+                 const struct sm_packet *pkt)
+{
+	if (pkt->payload_caplen < pkt->payload_len)
+		return false; /* cut by the snap length: nothing follows in order */
+	struct first_bytes *fb = first_bytes_find(pl, NULL, 0);
+	if (fb == NULL || (fb->buf = malloc(SM_APP_TLS_WANT)) == NULL)
+		return false;
+	fb->s = s;
+	fb->dir = dir;
+	fb->len = pkt->payload_caplen < SM_APP_TLS_WANT ? pkt->payload_caplen : SM_APP_TLS_WANT;
+	memcpy(fb->buf, pkt->payload, fb->len);
+	fb->next_seq = pkt->seq + (uint32_t)pkt->payload_caplen;
+	return true;
+}
+
+/* Adds a following segment; false when it cannot follow on (a gap, a cut
+ * segment): then the side is decided with what it has. */
+static bool
+first_bytes_append(struct first_bytes *fb, const struct sm_packet *pkt)
+{
+	int32_t ahead = (int32_t)(pkt->seq - fb->next_seq);
+	if (ahead > 0 || pkt->payload_caplen < pkt->payload_len)
+		return false;
+	size_t skip = (size_t) - (int64_t)ahead; /* retransmitted bytes already kept */
+	if (skip >= pkt->payload_caplen)
+		return true;
+	size_t n = pkt->payload_caplen - skip;
+	if (n > SM_APP_TLS_WANT - fb->len)
+		n = SM_APP_TLS_WANT - fb->len;
+	memcpy(fb->buf + fb->len, pkt->payload + skip, n);
+	fb->len += n;
+	fb->next_seq += (uint32_t)(pkt->payload_caplen - skip);
+	return true;
+}
+
+/* Our own check of one side from its first segments, for what libnids does not
+ * follow. */
+static void
+check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
+                  const struct sm_packet *pkt)
+{
+	char detail[SM_APP_DETAIL_MAX];
+	struct first_bytes *fb = s->app[dir] == APP_MORE ? first_bytes_find(pl, s, dir) : NULL;
+	if (fb != NULL) {
+		if (!first_bytes_append(fb, pkt)) {
+			note_app(s, dir, first_bytes_decide(fb, detail, sizeof(detail)), detail);
+			return;
+		}
+		enum sm_app a = sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail));
+		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
+			first_bytes_release(fb);
+			note_app(s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+		}
+		return;
+	}
+	if (s->app[dir] != APP_NONE)
+		return;
+	enum sm_app a =
+	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
+	if (a == APP_MORE && first_bytes_keep(pl, s, dir, pkt))
+		s->app[dir] = APP_MORE;
+	else
+		note_app(s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+}
+
+/* A session leaving the table: its kept sides are decided with what arrived. */
+static const struct sm_session *
+first_bytes_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_session *copy)
+{
+	if (s->app[0] != APP_MORE && s->app[1] != APP_MORE)
+		return s;
+	*copy = *s;
+	for (int dir = 0; dir < 2; dir++) {
+		struct first_bytes *fb = first_bytes_find(pl, s, dir);
+		char detail[SM_APP_DETAIL_MAX];
+		if (fb != NULL)
+			note_app(copy, dir, first_bytes_decide(fb, detail, sizeof(detail)), detail);
+		else if (copy->app[dir] == APP_MORE)
+			copy->app[dir] = APP_UNKNOWN;
+	}
+	return copy;
+}
+
+/* What the payload is: libnids for IPv4, our own check of the first segments
+ * for IPv6. */
 static void
 check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 {
@@ -122,20 +250,16 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 	s->app_checked = true;
 	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE)
 		return; /* both sides known: nothing left to look at */
+	if (!s->syn_seen)
+		return; /* no handshake: a stream picked up mid-way stays unverified */
 	if (pkt->l3 != NULL) {
-		if (!s->syn_seen)
-			return; /* libnids follows only streams whose SYN it saw */
 		pl->current = s;
 		sm_reasm_packet(pl->reasm, pkt);
 		pl->current = NULL;
 		return;
 	}
-	if (pkt->payload_caplen == 0 || s->app[dir] != APP_NONE || !s->syn_seen)
-		return;
-	char detail[96];
-	enum sm_app a =
-	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
-	note_app(s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+	if (pkt->payload_caplen > 0)
+		check_first_bytes(pl, s, dir, pkt);
 }
 
 static void
@@ -161,7 +285,8 @@ on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 {
 	struct sm_pipeline *pl = ctx;
 	(void)why;
-	store_one(pl, pl->policy, s, false);
+	struct sm_session copy;
+	store_one(pl, pl->policy, first_bytes_flush(pl, s, &copy), false);
 }
 
 static void
@@ -513,6 +638,8 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	if (pl == NULL)
 		return;
 	sm_session_table_free(pl->tab);
+	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
+		free(pl->pending[i].buf);
 	sm_reasm_free(pl->reasm);
 	sm_decoder_free(pl->dec);
 	sm_policy_free(pl->policy);

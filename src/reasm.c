@@ -103,7 +103,7 @@ on_stream(struct tcp_stream *ts, void **param)
 		if (ss->done[side])
 			return;
 		size_t n = (size_t)(h->count - h->offset);
-		char detail[128];
+		char detail[SM_APP_DETAIL_MAX];
 		enum sm_app a =
 		    sm_app_detect((const uint8_t *)h->data, n, from_client, detail, sizeof(detail));
 		if (a == APP_MORE) {

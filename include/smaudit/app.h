@@ -38,8 +38,9 @@ enum sm_app sm_app_parse(const char *name);
  * one), "TLS ServerHello chose 1.2", the SSH banner or the HTTP request/status
  * line, printable ASCII only.
  */
-#define SM_APP_WANT     1024
-#define SM_APP_TLS_WANT (5 + 16384) /* a record header and 16 KB of hello */
+#define SM_APP_WANT       1024
+#define SM_APP_TLS_WANT   (5 + 16384) /* a record header and 16 KB of hello */
+#define SM_APP_DETAIL_MAX 512         /* the longest detail, with its NUL */
 enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
 
 #endif

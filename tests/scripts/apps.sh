@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What protocol really runs on a port, checked on captures other projects made
 # (../shared/corpus) and on pcaps/: the app and app_detail columns of sessions.
-# IPv4 streams go through libnids, IPv6 through our first-payload check.
+# IPv4 streams go through libnids, IPv6 and one-sided streams through our
+# first-segments check.  pcaps/tls-*.pcap come from pcaps/tls-cases.py.
 # usage: apps.sh SMAUDIT CORPUS_DIR
 set -u
 bin=$1
@@ -29,7 +30,9 @@ expect pcaps/healthy.pcap "dport = 11104 AND app = 'unknown'" "NetApp's own prot
 expect pcaps/ipv6.pcap "dport = 3260 AND app = 'iscsi' AND src LIKE 'fd00:%'" "iSCSI over IPv6 (own check)"
 expect pcaps/mismatch.pcap "dport = 443 AND app = 'ssh'" "SSH on the HTTPS port"
 expect pcaps/mismatch.pcap "dport = 3260 AND app = 'http' AND app_detail = 'GET /api/cluster HTTP/1.1'" "HTTP on the iSCSI port"
+expect pcaps/tls-split6.pcap "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI split.example.net; ServerHello chose 1.3'" "TLS ClientHello over IPv6 in several segments (own check)"
 if [ -d "$corpus" ]; then
+	expect "$corpus/arkime/tls-split-client-hello.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE '%SNI clients2.google.com%'" "TLS SNI after 1 KB of ClientHello (arkime corpus)"
 	expect "$corpus/tcpdump/ssh.pcap" "dport = 22 AND app = 'ssh' AND app_detail = 'SSH-2.0-OpenSSH_7.8'" "SSH banner (tcpdump corpus)"
 	expect "$corpus/ndpi/tls_long_cert.pcap" "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI www.repubblica.it; ServerHello chose 1.2'" "TLS SNI over IPv4 (nDPI corpus)"
 	expect "$corpus/ndpi/http_ipv6.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE 'TLS ClientHello offers up to 1.2, SNI www.ntop.org%'" "TLS SNI over IPv6 (nDPI corpus)"
