@@ -12,11 +12,11 @@
 #include "smaudit/reasm.h"
 #include "smaudit/report.h"
 
-/* The first bytes of one side of a session checked without libnids (IPv6),
- * kept across in-order segments until sm_app_detect decides.  While a side is
- * kept its app is APP_MORE.  At most FIRST_BYTES_MAX sides at once, each up to
- * SM_APP_TLS_WANT bytes; a side that finds no free slot is decided on its
- * first segment. */
+/* The first bytes of one side of a session checked without libnids (IPv6, or
+ * an IPv4 stream captured in one direction), kept across in-order segments
+ * until sm_app_detect decides.  While a side is kept its app is APP_MORE.  At
+ * most FIRST_BYTES_MAX sides at once, each up to SM_APP_TLS_WANT bytes; a side
+ * that finds no free slot is decided on its first segment. */
 #define FIRST_BYTES_MAX 256
 struct first_bytes {
 	const struct sm_session *s; /* NULL: free; freed before s leaves the table */
@@ -238,8 +238,8 @@ first_bytes_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_
 	return copy;
 }
 
-/* What the payload is: libnids for IPv4, our own check of the first segments
- * for IPv6. */
+/* What the payload is: libnids for IPv4 streams it follows, our own check of
+ * the first segments for IPv6 and for streams captured in one direction only. */
 static void
 check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 {
@@ -252,7 +252,10 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 		return; /* both sides known: nothing left to look at */
 	if (!s->syn_seen)
 		return; /* no handshake: a stream picked up mid-way stays unverified */
-	if (pkt->l3 != NULL) {
+	/* libnids follows a stream once it saw the handshake: one that shows one
+	 * direction only (a one-sided capture) never gets there. */
+	bool one_sided = s->pkts[dir ^ 1] == 0;
+	if (pkt->l3 != NULL && !(one_sided && pkt->payload_caplen > 0) && s->app[dir] != APP_MORE) {
 		pl->current = s;
 		sm_reasm_packet(pl->reasm, pkt);
 		pl->current = NULL;

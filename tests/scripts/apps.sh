@@ -31,6 +31,7 @@ expect pcaps/ipv6.pcap "dport = 3260 AND app = 'iscsi' AND src LIKE 'fd00:%'" "i
 expect pcaps/mismatch.pcap "dport = 443 AND app = 'ssh'" "SSH on the HTTPS port"
 expect pcaps/mismatch.pcap "dport = 3260 AND app = 'http' AND app_detail = 'GET /api/cluster HTTP/1.1'" "HTTP on the iSCSI port"
 expect pcaps/tls-split6.pcap "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI split.example.net; ServerHello chose 1.3'" "TLS ClientHello over IPv6 in several segments (own check)"
+expect pcaps/tls-onesided.pcap "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI one-side.example.net'" "TLS from a capture of the client's direction only"
 if [ -d "$corpus" ]; then
 	expect "$corpus/arkime/tls-split-client-hello.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE '%SNI clients2.google.com%'" "TLS SNI after 1 KB of ClientHello (arkime corpus)"
 	expect "$corpus/tcpdump/ssh.pcap" "dport = 22 AND app = 'ssh' AND app_detail = 'SSH-2.0-OpenSSH_7.8'" "SSH banner (tcpdump corpus)"
