@@ -1,6 +1,8 @@
 #include "smaudit/audit.h"
 
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,7 @@ struct sm_pipeline {
 	struct sm_reasm *reasm;      /* NULL with no_payload */
 	struct sm_session *current;  /* the session of the packet libnids is given */
 	struct first_bytes pending[FIRST_BYTES_MAX]; /* sides checked without libnids */
+	struct app_detail *details;                  /* owned: details of sessions in the table */
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
 	char **abs_paths; /* per capture source; NULL entry = keep the path as given */
@@ -84,34 +87,84 @@ resolve_sources(struct sm_pipeline *pl)
 	return true;
 }
 
+/* Details read from payloads: a session points at the text of its node, the
+ * pipeline owns the node and frees it when the session leaves the table (or
+ * with the pipeline).  At most one node of at most SM_APP_DETAIL_MAX bytes per
+ * session in the table. */
+struct app_detail {
+	struct app_detail *prev, *next;
+	char text[];
+};
+
+static struct app_detail *
+app_detail_node(const char *text)
+{
+	return (struct app_detail *)(uintptr_t)(text - offsetof(struct app_detail, text));
+}
+
+/* Frees the node of a detail set by set_detail (NULL: nothing). */
+static void
+app_detail_free(struct sm_pipeline *pl, const char *text)
+{
+	if (text == NULL)
+		return;
+	struct app_detail *d = app_detail_node(text);
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		pl->details = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	free(d);
+}
+
+/* Replaces the detail of s; out of memory keeps the one it had. */
+static void
+set_detail(struct sm_pipeline *pl, struct sm_session *s, const char *text)
+{
+	size_t n = strnlen(text, SM_APP_DETAIL_MAX - 1);
+	struct app_detail *d = malloc(sizeof(*d) + n + 1);
+	if (d == NULL)
+		return;
+	memcpy(d->text, text, n);
+	d->text[n] = '\0';
+	d->prev = NULL;
+	d->next = pl->details;
+	if (d->next != NULL)
+		d->next->prev = d;
+	pl->details = d;
+	app_detail_free(pl, s->app_detail);
+	s->app_detail = d->text;
+}
+
 /* A TLS ServerHello's choice follows the ClientHello's offer in one detail:
  * "TLS ClientHello offers up to 1.3, SNI x; ServerHello chose 1.2". */
 static bool
-join_tls_detail(struct sm_session *s, int dir, const char *detail)
+join_tls_detail(struct sm_pipeline *pl, struct sm_session *s, int dir, const char *detail)
 {
 	static const char client[] = "TLS ClientHello", server[] = "TLS ServerHello";
-	const char *have = s->app_detail, *cl = dir == 0 ? detail : have,
-	           *sv = dir == 0 ? have : detail;
+	const char *have = s->app_detail ? s->app_detail : "";
+	const char *cl = dir == 0 ? detail : have, *sv = dir == 0 ? have : detail;
 	if (s->app[0] != APP_TLS || s->app[1] != APP_TLS ||
 	    strncmp(cl, client, sizeof(client) - 1) != 0 ||
 	    strncmp(sv, server, sizeof(server) - 1) != 0)
 		return false;
-	char joined[2 * sizeof(s->app_detail) + 2]; /* cut to app_detail below */
+	char joined[2 * SM_APP_DETAIL_MAX + 2]; /* cut to SM_APP_DETAIL_MAX by set_detail */
 	snprintf(joined, sizeof(joined), "%s; %s", cl, sv + 4);
-	sm_strlcpy(s->app_detail, joined, sizeof(s->app_detail));
+	set_detail(pl, s, joined);
 	return true;
 }
 
 /* What one side of s speaks; the initiator's detail is the one kept (for TLS,
  * with the version the server chose). */
 static void
-note_app(struct sm_session *s, int dir, enum sm_app app, const char *detail)
+note_app(struct sm_pipeline *pl, struct sm_session *s, int dir, enum sm_app app, const char *detail)
 {
 	s->app[dir] = (uint8_t)app;
-	if (detail == NULL || detail[0] == '\0' || join_tls_detail(s, dir, detail))
+	if (detail == NULL || detail[0] == '\0' || join_tls_detail(pl, s, dir, detail))
 		return;
-	if (dir == 0 || s->app_detail[0] == '\0')
-		sm_strlcpy(s->app_detail, detail, sizeof(s->app_detail));
+	if (dir == 0 || s->app_detail == NULL)
+		set_detail(pl, s, detail);
 }
 
 /* libnids recognised one side of the current packet's stream. */
@@ -123,7 +176,7 @@ on_app(void *ctx, const struct sm_reasm_result *r)
 	if (s == NULL)
 		return;
 	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
-	note_app(s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
+	note_app(pl, s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
 }
 
 static struct first_bytes *
@@ -200,13 +253,14 @@ check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
 	struct first_bytes *fb = s->app[dir] == APP_MORE ? first_bytes_find(pl, s, dir) : NULL;
 	if (fb != NULL) {
 		if (!first_bytes_append(fb, pkt)) {
-			note_app(s, dir, first_bytes_decide(fb, detail, sizeof(detail)), detail);
+			note_app(pl, s, dir, first_bytes_decide(fb, detail, sizeof(detail)),
+			         detail);
 			return;
 		}
 		enum sm_app a = sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail));
 		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
 			first_bytes_release(fb);
-			note_app(s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+			note_app(pl, s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
 		}
 		return;
 	}
@@ -217,7 +271,7 @@ check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
 	if (a == APP_MORE && first_bytes_keep(pl, s, dir, pkt))
 		s->app[dir] = APP_MORE;
 	else
-		note_app(s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+		note_app(pl, s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
 }
 
 /* A session leaving the table: its kept sides are decided with what arrived. */
@@ -231,7 +285,8 @@ first_bytes_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_
 		struct first_bytes *fb = first_bytes_find(pl, s, dir);
 		char detail[SM_APP_DETAIL_MAX];
 		if (fb != NULL)
-			note_app(copy, dir, first_bytes_decide(fb, detail, sizeof(detail)), detail);
+			note_app(pl, copy, dir, first_bytes_decide(fb, detail, sizeof(detail)),
+			         detail);
 		else if (copy->app[dir] == APP_MORE)
 			copy->app[dir] = APP_UNKNOWN;
 	}
@@ -289,7 +344,9 @@ on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 	struct sm_pipeline *pl = ctx;
 	(void)why;
 	struct sm_session copy;
-	store_one(pl, pl->policy, first_bytes_flush(pl, s, &copy), false);
+	const struct sm_session *done = first_bytes_flush(pl, s, &copy);
+	store_one(pl, pl->policy, done, false);
+	app_detail_free(pl, done->app_detail);
 }
 
 static void
@@ -643,6 +700,8 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	sm_session_table_free(pl->tab);
 	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
 		free(pl->pending[i].buf);
+	while (pl->details != NULL)
+		app_detail_free(pl, pl->details->text);
 	sm_reasm_free(pl->reasm);
 	sm_decoder_free(pl->dec);
 	sm_policy_free(pl->policy);

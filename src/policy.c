@@ -206,7 +206,8 @@ note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 		sm_strlcpy(e->mismatch_app, app, sizeof(e->mismatch_app));
 		e->mismatch_src = s->src;
 		e->mismatch_dst = s->dst;
-		sm_strlcpy(e->mismatch_detail, s->app_detail, sizeof(e->mismatch_detail));
+		sm_strlcpy(e->mismatch_detail, s->app_detail ? s->app_detail : "",
+		           sizeof(e->mismatch_detail));
 	}
 }
 

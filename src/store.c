@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smaudit/app.h"
+
 /* A run marked running on another host is still going if its last checkpoint
  * (heartbeat) is at most this old; on this host its process id decides. */
 #define HEARTBEAT_FRESH_S 120
@@ -32,6 +34,7 @@ struct ring_row {
 	char class_name[16], rule[96], src_role[40], dst_role[40];
 	const char *source; /* a capture path: lives as long as the run */
 	bool open;
+	char app_detail[SM_APP_DETAIL_MAX]; /* s.app_detail points here */
 };
 
 struct writer {
@@ -608,6 +611,10 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 	}
 	struct ring_row *r = &w->ring[(w->head + w->count) % RING_ROWS];
 	r->s = *ss;
+	if (ss->app_detail != NULL) { /* the session's own text goes when it leaves */
+		sm_strlcpy(r->app_detail, ss->app_detail, sizeof(r->app_detail));
+		r->s.app_detail = r->app_detail;
+	}
 	r->run_id = run_id;
 	sm_strlcpy(r->class_name, cls->class_name ? cls->class_name : "", sizeof(r->class_name));
 	sm_strlcpy(r->rule, cls->rule ? cls->rule : "", sizeof(r->rule));

@@ -72,7 +72,9 @@ struct sm_session {
 	/* what the payload is (enum sm_app per direction) and what was read of it */
 	uint8_t app[2];
 	bool app_checked; /* payload checks ran on this session */
-	char app_detail[96];
+	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
+	 * out of the slot: owned by whoever set it, valid while s is in the table */
+	const char *app_detail;
 	/* capture loss: bytes of sequence space never seen, per direction */
 	uint64_t missed[2];
 	uint32_t next_seq[2];

@@ -25,6 +25,7 @@ expect() { # capture, SQL condition on sessions, description
 	fi
 }
 expect pcaps/healthy.pcap "dport = 3260 AND app = 'iscsi' AND app_detail LIKE 'Login request InitiatorName=iqn.1992-08.com.netapp:%'" "iSCSI login names"
+expect pcaps/healthy.pcap "dport = 3260 AND app_detail GLOB 'Login request InitiatorName=iqn.1992-08.com.netapp:sn.198.18.*.* TargetName=iqn.1992-08.com.netapp:sn.198.18.*.*'" "iSCSI TargetName whole (past 96 bytes)"
 expect pcaps/healthy.pcap "dport = 31784 AND app = 'tls' AND app_detail LIKE 'TLS ClientHello offers up to 1._, SNI 198.18.3.5%'" "TLS SNI"
 expect pcaps/healthy.pcap "dport = 11104 AND app = 'unknown'" "NetApp's own protocol is recorded as unknown"
 expect pcaps/ipv6.pcap "dport = 3260 AND app = 'iscsi' AND src LIKE 'fd00:%'" "iSCSI over IPv6 (own check)"
