@@ -228,9 +228,29 @@ tls_hello_detail(const struct tls_hello *h, bool client, char *detail, size_t dl
 		put_text(detail, dlen, ", SNI ", h->sni, h->sni_len);
 }
 
+/* An SSL 2.0-format ClientHello offering SSL 3.0 to TLS 1.2 (RFC 5246 appendix
+ * E.2): a 2-byte record header with the top bit set, CLIENT-HELLO, the version. */
+static enum sm_app
+tls_sslv2_client_hello(const uint8_t *p, size_t len, char *detail, size_t dlen)
+{
+	if (len < 5)
+		return len < 3 || p[2] == 1 ? APP_MORE : APP_UNKNOWN;
+	uint16_t v = be16(p + 3);
+	if (p[2] != 1 || v < 0x0300 || v > 0x0303 || (((p[0] & 0x7fu) << 8) | p[1]) < 9)
+		return APP_UNKNOWN;
+	if (detail && dlen) {
+		char ver[24];
+		tls_version(v, ver, sizeof(ver));
+		snprintf(detail, dlen, "TLS ClientHello (SSL 2.0 format) offers up to %s", ver);
+	}
+	return APP_TLS;
+}
+
 static enum sm_app
 tls(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 {
+	if (client && (p[0] & 0x80) != 0)
+		return tls_sslv2_client_hello(p, len, detail, dlen);
 	if (p[0] < 0x14 || p[0] > 0x17 || (len > 1 && p[1] != 3) || (len > 2 && p[2] > 4))
 		return APP_UNKNOWN;
 	if (len < 6)
@@ -244,7 +264,6 @@ tls(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 			snprintf(detail, dlen, "TLS %s record type %u", ver, p[0]);
 		return APP_TLS;
 	}
-	(void)client; /* the handshake type says which hello it is */
 	uint8_t hs = p[5];
 	if (hs != 1 && hs != 2)
 		return APP_UNKNOWN;

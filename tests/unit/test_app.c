@@ -145,6 +145,21 @@ tls_server_hello_chooses(void **state)
 	assert_string_equal(d, "TLS ServerHello chose 1.2");
 }
 
+/* Old clients open with an SSL 2.0-format ClientHello that offers TLS (RFC 5246
+ * appendix E.2); tshark reads its version. */
+static void
+tls_sslv2_format_client_hello(void **state)
+{
+	(void)state;
+	static const uint8_t v2[] = {0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15, 0x00, 0x00,
+	                             0x00, 0x10, 0x00, 0x00, 0x39, 0x00, 0x00, 0x38};
+	char d[96];
+	assert_int_equal(detect(v2, sizeof(v2), true, d), APP_TLS);
+	assert_string_equal(d, "TLS ClientHello (SSL 2.0 format) offers up to 1.0");
+	assert_int_equal(detect(v2, 3, true, d), APP_MORE);
+	assert_int_equal(detect(v2, sizeof(v2), false, d), APP_UNKNOWN); /* servers answer in TLS */
+}
+
 /* Post-quantum key shares make 1.5-2 KB ClientHellos: the SNI after them is read
  * once the whole handshake message arrived, up to 16 KB. */
 static void
@@ -214,6 +229,7 @@ main(void)
 	    cmocka_unit_test(tls_client_hello_sni),
 	    cmocka_unit_test(tls_offers_supported_versions),
 	    cmocka_unit_test(tls_server_hello_chooses),
+	    cmocka_unit_test(tls_sslv2_format_client_hello),
 	    cmocka_unit_test(tls_client_hello_many_segments),
 	    cmocka_unit_test(ssh_banner),
 	    cmocka_unit_test(http_lines),
