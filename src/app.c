@@ -114,12 +114,12 @@ iscsi(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 	return APP_ISCSI;
 }
 
-/* "1.3", "SSL 3.0", "1.3 draft 28" or the number. */
+/* "1.3", "SSL 3.0", "SSL 2.0", "1.3 draft 28" or the number. */
 static void
 tls_version(uint16_t v, char *buf, size_t len)
 {
-	if (v == 0x0300)
-		snprintf(buf, len, "SSL 3.0");
+	if (v == 0x0002 || v == 0x0300)
+		snprintf(buf, len, "SSL %d.0", v == 0x0002 ? 2 : 3);
 	else if (v >= 0x0301 && v <= 0x0304)
 		snprintf(buf, len, "1.%d", v - 0x0301);
 	else if ((v >> 8) == 0x7f)
@@ -228,15 +228,16 @@ tls_hello_detail(const struct tls_hello *h, bool client, char *detail, size_t dl
 		put_text(detail, dlen, ", SNI ", h->sni, h->sni_len);
 }
 
-/* An SSL 2.0-format ClientHello offering SSL 3.0 to TLS 1.2 (RFC 5246 appendix
- * E.2): a 2-byte record header with the top bit set, CLIENT-HELLO, the version. */
+/* An SSL 2.0-format ClientHello offering SSL 2.0, or SSL 3.0 to TLS 1.2 (RFC
+ * 5246 appendix E.2): a 2-byte record header with the top bit set, CLIENT-HELLO, the version. */
 static enum sm_app
 tls_sslv2_client_hello(const uint8_t *p, size_t len, char *detail, size_t dlen)
 {
 	if (len < 5)
 		return len < 3 || p[2] == 1 ? APP_MORE : APP_UNKNOWN;
 	uint16_t v = be16(p + 3);
-	if (p[2] != 1 || v < 0x0300 || v > 0x0303 || (((p[0] & 0x7fu) << 8) | p[1]) < 9)
+	if (p[2] != 1 || (v != 0x0002 && (v < 0x0300 || v > 0x0303)) ||
+	    (((p[0] & 0x7fu) << 8) | p[1]) < 9)
 		return APP_UNKNOWN;
 	if (detail && dlen) {
 		char ver[24];

@@ -42,7 +42,7 @@ for line in open(sys.argv[1]):
 def rank(v):
     return 2 * (v - 0x300) if 0x300 <= v <= 0x304 else 7 if v >> 8 == 0x7F else -1
 def name(v):
-    if v == 0x300: return "SSL 3.0"
+    if v in (0x2, 0x300): return "SSL %d.0" % (2 if v == 0x2 else 3)
     if 0x301 <= v <= 0x304: return "1.%d" % (v - 0x301)
     if v >> 8 == 0x7F: return "1.3 draft %d" % (v & 0xFF)
     return "0x%04x" % v

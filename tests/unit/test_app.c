@@ -158,6 +158,11 @@ tls_sslv2_format_client_hello(void **state)
 	assert_string_equal(d, "TLS ClientHello (SSL 2.0 format) offers up to 1.0");
 	assert_int_equal(detect(v2, 3, true, d), APP_MORE);
 	assert_int_equal(detect(v2, sizeof(v2), false, d), APP_UNKNOWN); /* servers answer in TLS */
+	uint8_t ssl2[sizeof(v2)];
+	memcpy(ssl2, v2, sizeof(v2));
+	ssl2[3] = 0x00, ssl2[4] = 0x02; /* SSL 2.0 itself (zeek/tls/ssl-v2.pcap) */
+	assert_int_equal(detect(ssl2, sizeof(ssl2), true, d), APP_TLS);
+	assert_string_equal(d, "TLS ClientHello (SSL 2.0 format) offers up to SSL 2.0");
 }
 
 /* Post-quantum key shares make 1.5-2 KB ClientHellos: the SNI after them is read
