@@ -249,6 +249,13 @@ iscsi_login(const uint8_t *p, size_t len)
 	}
 }
 
+/* Vendor-specific opcodes fix no field: two of them in a row prove nothing. */
+static bool
+bhs_vendor(uint8_t b0)
+{
+	return (b0 & 0x3f) == 0x1c || (b0 & 0x3f) == 0x3c;
+}
+
 /* Any other first PDU: a second valid BHS where its framing ends, with header
  * and data digests (negotiated at login, unseen here) or without. */
 static enum sm_app
@@ -262,7 +269,7 @@ iscsi_framing(const uint8_t *p, size_t len, bool client)
 			continue;
 		}
 		enum bhs_check c = bhs_check(p + next, len - next, client);
-		if (c == BHS_OK)
+		if (c == BHS_OK && !(bhs_vendor(p[0]) && bhs_vendor(p[next])))
 			return APP_ISCSI;
 		more = more || c == BHS_PART;
 	}

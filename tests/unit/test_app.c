@@ -180,6 +180,13 @@ iscsi_two_pdus_in_a_row(void **state)
 	memcpy(b + 68, tgtd_good, 48);
 	assert_int_equal(detect(b, 116, false, d), APP_ISCSI);
 	assert_int_equal(detect(b, 116, true, d), APP_UNKNOWN);
+	/* vendor-specific opcodes fix no field: two of them are no evidence */
+	memset(b, 0, sizeof(b));
+	b[0] = 0x1c;
+	b[48] = 0x5c;
+	assert_int_equal(detect(b, 96, true, d), APP_UNKNOWN);
+	memcpy(b + 48, libiscsi_tur, 48);
+	assert_int_equal(detect(b, 96, true, d), APP_ISCSI);
 }
 
 /* Oracle TNS Connect (nDPI oracle12.pcapng), client */
