@@ -80,36 +80,221 @@ iscsi_key(const uint8_t *seg, size_t n, const char *key, char *detail, size_t dl
 	}
 }
 
+/*
+ * iSCSI as RFC 7143 frames it.  A stream opens with a Login request (the
+ * initiator) or a Login response (the target): a Basic Header Segment of 48
+ * bytes whose reserved fields are zero, version 0, and a data segment of
+ * "key=value\0" pairs.  Any other first PDU counts only when a second valid
+ * BHS starts exactly where the first PDU's framing ends.  Many protocols'
+ * first bytes pass an opcode check alone (SMTP's "EHLO" is a Data-Out).
+ */
+enum { BHS_LEN = 48, LOGIN_TEXT_MAX = 8192, ISCSI_KEY_MAX = 63 };
+
+#define BHS_BYTE(i)     (UINT64_C(1) << (i))
+#define BHS_BYTES(a, b) ((BHS_BYTE((b) + 1) - 1) & ~(BHS_BYTE(a) - 1))
+
+/* What one opcode's BHS allows (RFC 7143 section 11). */
+struct bhs_rule {
+	uint8_t op;
+	bool immediate; /* the I bit may be set: a request numbered by CmdSN */
+	uint8_t set;    /* bits of byte 1 that must be set (F of single-PDU opcodes) */
+	uint8_t free;   /* bits of byte 1 that may be either */
+	uint64_t zero;  /* reserved bytes: bit i set = byte i is 0 */
+};
+
+static const struct bhs_rule initiator_bhs[] = {
+    {0x00, true, 0x80, 0x00, BHS_BYTES(2, 3) | BHS_BYTES(32, 47)}, /* NOP-Out */
+    {0x01, true, 0x00, 0xe7, BHS_BYTES(2, 3)},                     /* SCSI Command */
+    {0x02, true, 0x80, 0x7f, BHS_BYTES(2, 7) | BHS_BYTES(40, 47)}, /* Task Management */
+    {0x03, true, 0x00, 0xcf,
+     BHS_BYTES(2, 3) | BHS_BYTES(22, 23) | BHS_BYTES(32, 47)},     /* Login: version 0 */
+    {0x04, true, 0x00, 0xc0, BHS_BYTES(2, 3) | BHS_BYTES(32, 47)}, /* Text */
+    {0x05, false, 0x00, 0x80,
+     BHS_BYTES(2, 3) | BHS_BYTES(24, 27) | BHS_BYTES(32, 35) | BHS_BYTES(44, 47)}, /* Data-Out */
+    {0x06, true, 0x80, 0x7f, BHS_BYTES(2, 15) | BHS_BYTES(22, 23) | BHS_BYTES(32, 47)}, /* Logout */
+    {0x10, false, 0x80, 0x0f, BHS_BYTES(2, 3) | BHS_BYTES(24, 27) | BHS_BYTES(32, 39)}, /* SNACK */
+    {0x1c, true, 0x00, 0xff, 0}, /* vendor specific */
+};
+
+static const struct bhs_rule target_bhs[] = {
+    {0x20, false, 0x80, 0x00, BHS_BYTES(2, 3) | BHS_BYTES(36, 47)}, /* NOP-In */
+    {0x21, false, 0x80, 0x1e, BHS_BYTES(8, 15)},                    /* SCSI Response */
+    {0x22, false, 0x80, 0x00,
+     BHS_BYTES(3, 15) | BHS_BYTES(20, 23) | BHS_BYTES(36, 47)}, /* Task Management */
+    {0x23, false, 0x00, 0xcf,
+     BHS_BYTES(2, 3) | BHS_BYTES(20, 23) | BHS_BYTES(38, 47)},      /* Login: version 0 */
+    {0x24, false, 0x00, 0xc0, BHS_BYTES(2, 3) | BHS_BYTES(36, 47)}, /* Text */
+    {0x25, false, 0x00, 0xc7, BHS_BYTE(2)},                         /* SCSI Data-In */
+    {0x26, false, 0x80, 0x00,
+     BHS_BYTES(3, 15) | BHS_BYTES(20, 23) | BHS_BYTES(36, 39) | BHS_BYTES(44, 47)}, /* Logout */
+    {0x31, false, 0x80, 0x00, BHS_BYTES(2, 7)},                                     /* R2T */
+    {0x32, false, 0x80, 0x00,
+     BHS_BYTES(2, 3) | BHS_BYTES(20, 23) | BHS_BYTES(44, 47)}, /* Asynchronous Message */
+    {0x3c, false, 0x00, 0xff, 0},                              /* vendor specific */
+    {0x3f, false, 0x80, 0x00,
+     BHS_BYTE(3) | BHS_BYTES(8, 15) | BHS_BYTES(20, 23) | BHS_BYTES(40, 47)}, /* Reject */
+};
+
+enum bhs_check { BHS_BAD, BHS_PART, BHS_OK };
+
+/* Checks the len bytes of a BHS that have arrived (all 48 or fewer). */
+static enum bhs_check
+bhs_check(const uint8_t *p, size_t len, bool initiator)
+{
+	const struct bhs_rule *rules = initiator ? initiator_bhs : target_bhs;
+	size_t nrules = initiator ? sizeof(initiator_bhs) / sizeof(initiator_bhs[0])
+	                          : sizeof(target_bhs) / sizeof(target_bhs[0]);
+	const struct bhs_rule *r = NULL;
+	if (len == 0)
+		return BHS_PART;
+	for (size_t i = 0; i < nrules; i++)
+		if (rules[i].op == (p[0] & 0x3f))
+			r = &rules[i];
+	if (r == NULL || (p[0] & 0x80) != 0 || ((p[0] & 0x40) != 0 && !r->immediate))
+		return BHS_BAD;
+	size_t n = len < BHS_LEN ? len : BHS_LEN;
+	if (n > 1 && (p[1] & ~r->free) != r->set)
+		return BHS_BAD;
+	for (size_t i = 2; i < n; i++)
+		if ((r->zero >> i & 1) != 0 && p[i] != 0)
+			return BHS_BAD;
+	if (n > 1 && (r->op == 0x03 || r->op == 0x23)) {
+		/* Transit and Continue together, or the reserved stage 2 */
+		bool transit = p[1] & 0x80, cont = p[1] & 0x40;
+		if ((transit && cont) || (p[1] >> 2 & 3) == 2 || (transit && (p[1] & 3) == 2))
+			return BHS_BAD;
+	}
+	if (n > 1 && (r->op == 0x04 || r->op == 0x24) && (p[1] & 0xc0) == 0xc0)
+		return BHS_BAD; /* Final and Continue together */
+	return len < BHS_LEN ? BHS_PART : BHS_OK;
+}
+
+/* Where the PDU whose BHS is at p ends, with or without digests. */
+static size_t
+pdu_len(const uint8_t *p, bool header_digest, bool data_digest)
+{
+	size_t data = be24(p + 5);
+	return BHS_LEN + (size_t)p[4] * 4 + (header_digest ? 4 : 0) + ((data + 3) & ~(size_t)3) +
+	       (data_digest && data > 0 ? 4 : 0);
+}
+
+static bool
+iscsi_key_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '+' || c == '@' || c == '_';
+}
+
+/*
+ * A login data segment: t[0..n) of its dsl bytes have arrived.  BHS_OK when
+ * it is whole and made of key=value pairs each ending in a NUL (zero bytes
+ * after the last pair are tolerated), BHS_PART while what arrived is such a
+ * prefix (*pairs complete ones), BHS_BAD otherwise.
+ */
+static enum bhs_check
+login_text(const uint8_t *t, size_t n, size_t dsl, size_t *pairs)
+{
+	*pairs = 0;
+	size_t i = 0;
+	while (i < n) {
+		if (t[i] == 0) { /* padding counted in the length: only zeros may follow */
+			if (*pairs == 0)
+				return BHS_BAD;
+			while (i < n && t[i] == 0)
+				i++;
+			if (i < n)
+				return BHS_BAD;
+			break;
+		}
+		size_t k = i;
+		while (k < n && iscsi_key_char(t[k]))
+			k++;
+		if (k == n)
+			return k - i <= ISCSI_KEY_MAX && n < dsl ? BHS_PART : BHS_BAD;
+		if (t[k] != '=' || k == i || k - i > ISCSI_KEY_MAX)
+			return BHS_BAD;
+		size_t v = k + 1;
+		while (v < n && t[v] >= 0x20 && t[v] != 0x7f)
+			v++;
+		if (v == n)
+			return n < dsl ? BHS_PART : BHS_BAD;
+		if (t[v] != 0)
+			return BHS_BAD;
+		(*pairs)++;
+		i = v + 1;
+	}
+	if (n < dsl)
+		return BHS_PART;
+	return *pairs > 0 ? BHS_OK : BHS_BAD;
+}
+
+/* A Login request or response: its BHS is valid; the text decides. */
+static enum sm_app
+iscsi_login(const uint8_t *p, size_t len)
+{
+	size_t dsl = be24(p + 5), seg = BHS_LEN + (size_t)p[4] * 4, pairs;
+	if (dsl == 0 || dsl > LOGIN_TEXT_MAX)
+		return APP_UNKNOWN;
+	if (len <= seg)
+		return len < SM_APP_WANT ? APP_MORE : APP_UNKNOWN;
+	switch (login_text(p + seg, len - seg < dsl ? len - seg : dsl, dsl, &pairs)) {
+	case BHS_OK:
+		return APP_ISCSI;
+	case BHS_PART:
+		if (len < SM_APP_WANT)
+			return APP_MORE;
+		return pairs > 0 ? APP_ISCSI : APP_UNKNOWN;
+	default:
+		return APP_UNKNOWN;
+	}
+}
+
+/* Vendor-specific opcodes fix no field: two of them in a row prove nothing. */
+static bool
+bhs_vendor(uint8_t b0)
+{
+	return (b0 & 0x3f) == 0x1c || (b0 & 0x3f) == 0x3c;
+}
+
+/* Any other first PDU: a second valid BHS where its framing ends, with header
+ * and data digests (negotiated at login, unseen here) or without. */
+static enum sm_app
+iscsi_framing(const uint8_t *p, size_t len, bool client)
+{
+	bool more = false;
+	for (int digests = 0; digests < 4; digests++) {
+		size_t next = pdu_len(p, digests & 1, digests & 2);
+		if (next >= len) {
+			more = true;
+			continue;
+		}
+		enum bhs_check c = bhs_check(p + next, len - next, client);
+		if (c == BHS_OK && !(bhs_vendor(p[0]) && bhs_vendor(p[next])))
+			return APP_ISCSI;
+		more = more || c == BHS_PART;
+	}
+	return more && len < SM_APP_WANT ? APP_MORE : APP_UNKNOWN;
+}
+
 static enum sm_app
 iscsi(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 {
+	enum bhs_check c = bhs_check(p, len, client);
+	if (c != BHS_OK)
+		return c == BHS_PART ? APP_MORE : APP_UNKNOWN;
 	uint8_t op = p[0] & 0x3f;
-	static const uint8_t init_ops[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10};
-	static const uint8_t target_ops[] = {0x20, 0x21, 0x22, 0x23, 0x24,
-	                                     0x25, 0x26, 0x31, 0x32, 0x3f};
-	const uint8_t *ops = client ? init_ops : target_ops;
-	size_t nops = client ? sizeof(init_ops) : sizeof(target_ops);
-	if ((p[0] & 0x80) != 0 || (!client && (p[0] & 0x40) != 0) || memchr(ops, op, nops) == NULL)
-		return APP_UNKNOWN;
-	if (len < 48)
-		return APP_MORE;
-	uint32_t dsl = be24(p + 5);
-	if (p[4] > 64 || dsl > (1u << 24) - 1)
-		return APP_UNKNOWN;
 	bool login = op == 0x03 || op == 0x23;
-	if (login && (p[2] != 0 || p[3] != 0)) /* version-max/min (active): only 0 exists */
-		return APP_UNKNOWN;
+	enum sm_app a = login ? iscsi_login(p, len) : iscsi_framing(p, len, client);
+	if (a != APP_ISCSI)
+		return a;
 	if (detail && dlen)
 		snprintf(detail, dlen, "%s",
-		         client ? (login ? "Login request" : "iSCSI PDU")
-		                : (login ? "Login response" : "iSCSI PDU"));
+		         login ? (client ? "Login request" : "Login response") : "iSCSI PDU");
 	if (op == 0x03) {
-		size_t seg = 48 + (size_t)p[4] * 4;
+		size_t seg = BHS_LEN + (size_t)p[4] * 4, dsl = be24(p + 5);
 		size_t n = seg < len ? len - seg : 0;
-		if (n > dsl)
-			n = dsl;
-		iscsi_key(p + seg, n, "InitiatorName", detail, dlen);
-		iscsi_key(p + seg, n, "TargetName", detail, dlen);
+		iscsi_key(p + seg, n < dsl ? n : dsl, "InitiatorName", detail, dlen);
+		iscsi_key(p + seg, n < dsl ? n : dsl, "TargetName", detail, dlen);
 	}
 	return APP_ISCSI;
 }

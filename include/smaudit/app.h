@@ -1,6 +1,7 @@
 /*
  * app: what protocol a TCP stream really speaks, from the first bytes each
- * side sent: iSCSI (a valid Basic Header Segment; names from a Login
+ * side sent: iSCSI (an RFC 7143 Login with key=value text, or two PDUs whose
+ * framing lines up; names from a Login
  * request), TLS (record and handshake headers; version and SNI of a
  * ClientHello), SSH (banner) and HTTP.  Pure functions over a byte range;
  * the callers (reasm for IPv4 via libnids, session for IPv6) feed them.

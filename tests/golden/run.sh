@@ -21,6 +21,7 @@ cases=(
 	"mismatch pcaps/site.conf 1 pcaps/mismatch.pcap"
 	"mismatch-no-payload pcaps/site.conf 0 --no-payload pcaps/mismatch.pcap"
 	"outage pcaps/site.conf 0 pcaps/outage.pcap"
+	"iscsi-real pcaps/iscsi-real.conf 1 pcaps/iscsi-real.pcap"
 )
 for c in "${cases[@]}"; do
 	set -- $c

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs smaudit (built with ASan/UBSan) over every capture of ../shared/corpus:
-# no crash, no sanitizer report, no hang; exit 0 or 1, or 3 only when libpcap
+# no crash, no sanitizer report, no hang, no session labelled iscsi (the corpus
+# holds none); exit 0 or 1, or 3 only when libpcap
 # itself cannot open the file or it holds no IP packet.  The site puts every
 # address in a monitored role, so each file's whole report is rendered (a site
 # none of whose addresses appears would end at exit 3 before the report).
@@ -18,11 +19,17 @@ export ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:exi
 one() {
 	f=$1
 	err="$work/$(echo "$f" | md5sum | cut -c1-16).err"
-	timeout 60 "$bin" audit -q -s "$work/site.conf" "$f" >/dev/null 2>"$err"
+	db="$work/$(echo "$f" | md5sum | cut -c1-16).db"
+	timeout 60 "$bin" audit -q -s "$work/site.conf" -d "$db" "$f" >/dev/null 2>"$err"
 	rc=$?
+	# the corpus holds no iSCSI (tshark finds no frame): no session may claim it
+	iscsi=$(sqlite3 "$db" "SELECT count(*) FROM sessions WHERE app = 'iscsi'" 2>/dev/null || echo 0)
+	rm -f "$db" "$db-wal" "$db-shm"
 	if [ $rc -eq 124 ]; then echo "HANG $f"
 	elif [ $rc -ne 0 ] && [ $rc -ne 1 ] && ! { [ $rc -eq 3 ] && grep -qE "cannot open capture|no IP packet was read" "$err"; }; then
 		echo "BAD exit $rc $f: $(head -c 300 "$err")"
+	elif [ "${iscsi:-0}" != 0 ]; then
+		echo "ISCSI $f: $iscsi session(s) labelled iscsi"
 	elif grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$err"; then
 		echo "SANITIZER $f: $(grep -m1 -E 'AddressSanitizer|runtime error|LeakSanitizer' "$err")"
 	else

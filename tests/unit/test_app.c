@@ -16,26 +16,125 @@ detect(const void *p, size_t n, bool client, char *detail)
 	return sm_app_detect(p, n, client, detail, 96);
 }
 
+/* The Login request libiscsi's iscsi-inq sent to tgtd and tgtd's Login
+ * response (pcaps/iscsi-real.pcap): BHS, then the text without its padding. */
+static const uint8_t libiscsi_login_bhs[48] = {
+    0x43, 0x87, 0x00, 0x00, 0x00, 0x00, 0x01, 0x96, 0x80, 0xf6, 0x59, 0x29, 0x00, 0x00, 0x00, 0x00,
+    0x03, 0x17, 0x91, 0x39, 0x00, 0x00, 0x00, 0x00, 0x6d, 0xc0, 0xf2, 0xb4, 0x00, 0x00, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+static const char libiscsi_login_text[] =
+    "InitiatorName=iqn.2026-12.test:smis-a\0TargetName=iqn.2026-12.test:lun0\0"
+    "SessionType=Normal\0HeaderDigest=None,CRC32C\0DataDigest=None\0InitialR2T=No\0"
+    "ImmediateData=Yes\0MaxBurstLength=262144\0FirstBurstLength=262144\0"
+    "DefaultTime2Wait=2\0DefaultTime2Retain=0\0MaxOutstandingR2T=1\0"
+    "ErrorRecoveryLevel=0\0IFMarker=No\0OFMarker=No\0MaxConnections=1\0"
+    "MaxRecvDataSegmentLength=262144\0DataPDUInOrder=Yes\0DataSequenceInOrder=Yes";
+static const uint8_t tgtd_login_bhs[48] = {
+    0x23, 0x87, 0x00, 0x00, 0x00, 0x00, 0x01, 0x2c, 0x80, 0xf6, 0x59, 0x29, 0x00, 0x00, 0x01, 0x00,
+    0x03, 0x17, 0x91, 0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6d, 0xc0, 0xf2, 0xb4,
+    0x6d, 0xc0, 0xf2, 0xb5, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+static const char tgtd_login_text[] =
+    "TargetPortalGroupTag=1\0HeaderDigest=None\0DataDigest=None\0InitialR2T=Yes\0"
+    "ImmediateData=Yes\0MaxBurstLength=262144\0FirstBurstLength=65536\0"
+    "DefaultTime2Wait=2\0DefaultTime2Retain=0\0MaxOutstandingR2T=1\0"
+    "ErrorRecoveryLevel=0\0IFMarker=No\0OFMarker=No\0MaxConnections=1\0"
+    "DataPDUInOrder=Yes\0DataSequenceInOrder=Yes";
+/* libiscsi's TEST UNIT READY and tgtd's answer: a SCSI Response with 20
+ * bytes of sense data, then a Good one. */
+static const uint8_t libiscsi_tur[48] = {
+    0x01, 0x81, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x03, 0x17, 0x91, 0x3a, 0x00, 0x00, 0x00, 0x00, 0x6d, 0xc0, 0xf2, 0xb4, 0x00, 0x00, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+static const uint8_t tgtd_check_condition[68] = {
+    0x21, 0x80, 0x00, 0x02, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x03, 0x17, 0x91, 0x3a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x6d, 0xc0, 0xf2, 0xb5, 0x6d, 0xc0, 0xf3, 0x35, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0x70, 0x00, 0x06, 0x00, 0x00, 0x00,
+    0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x29, 0x00, 0x00, 0x00, 0x00, 0x00};
+static const uint8_t tgtd_good[48] = {
+    0x21, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x03, 0x17, 0x91, 0x3b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x6d, 0xc0, 0xf2, 0xb6,
+    0x6d, 0xc0, 0xf3, 0x36, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+
+/* A Login PDU in out: bhs, text with its final NUL, padding; its length. */
+static size_t
+login_pdu(uint8_t *out, const uint8_t bhs[48], const char *text, size_t text_size)
+{
+	size_t padded = (text_size + 3) & ~(size_t)3;
+	memcpy(out, bhs, 48);
+	memset(out + 48, 0, padded);
+	memcpy(out + 48, text, text_size);
+	return 48 + padded;
+}
+
 static void
-iscsi_login_names(void **state)
+iscsi_real_login_request(void **state)
 {
 	(void)state;
-	uint8_t b[48 + 64];
-	memset(b, 0, sizeof(b));
-	const char text[] = "InitiatorName=iqn.a:1\0TargetName=iqn.b:2\0";
-	b[0] = 0x43;
-	b[1] = 0x87;
-	b[7] = sizeof(text) - 1;
-	memcpy(b + 48, text, sizeof(text) - 1);
+	uint8_t b[512];
+	size_t n =
+	    login_pdu(b, libiscsi_login_bhs, libiscsi_login_text, sizeof(libiscsi_login_text));
 	char d[96];
-	assert_int_equal(detect(b, 48 + sizeof(text) - 1, true, d), APP_ISCSI);
-	assert_string_equal(d, "Login request InitiatorName=iqn.a:1 TargetName=iqn.b:2");
-	assert_int_equal(detect(b, 20, true, d), APP_MORE); /* a BHS is 48 bytes */
-	b[0] = 0x23;                                        /* a login response */
-	assert_int_equal(detect(b, 48, false, d), APP_ISCSI);
-	assert_int_equal(detect(b, 48, true, d), APP_UNKNOWN); /* not from an initiator */
-	b[0] = 0x43;
-	b[2] = 7; /* version 7 does not exist */
+	assert_int_equal(n, 456); /* as on the wire */
+	assert_int_equal(detect(b, n, true, d), APP_ISCSI);
+	assert_string_equal(
+	    d,
+	    "Login request InitiatorName=iqn.2026-12.test:smis-a TargetName=iqn.2026-12.test:lun0");
+	assert_int_equal(detect(b, 20, true, d), APP_MORE);       /* a BHS is 48 bytes */
+	assert_int_equal(detect(b, 48 + 100, true, d), APP_MORE); /* the text goes on */
+	assert_int_equal(detect(b, n, false, d), APP_UNKNOWN);    /* not from a target */
+}
+
+static void
+iscsi_real_login_response(void **state)
+{
+	(void)state;
+	uint8_t b[512];
+	size_t n = login_pdu(b, tgtd_login_bhs, tgtd_login_text, sizeof(tgtd_login_text));
+	char d[96];
+	assert_int_equal(n, 348);
+	assert_int_equal(detect(b, n, false, d), APP_ISCSI);
+	assert_string_equal(d, "Login response");
+	assert_int_equal(detect(b, n, true, d), APP_UNKNOWN); /* not from an initiator */
+}
+
+/* One field of the real Login request changed: not a Login any more. */
+static void
+iscsi_login_fields_checked(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t at;
+		uint8_t value;
+		const char *what;
+	} bad[] = {
+	    {0, 0x83, "reserved bit 7 of byte 0"},
+	    {1, 0xc7, "Transit and Continue together"},
+	    {1, 0x8b, "stage 2 (reserved)"},
+	    {1, 0xa7, "reserved bits of byte 1"},
+	    {2, 0x01, "version-max 1"},
+	    {3, 0x01, "version-min 1"},
+	    {22, 0x01, "reserved bytes 22-23"},
+	    {40, 0x01, "reserved bytes 32-47"},
+	    {5, 0xff, "a data segment longer than login text may be"},
+	    {48 + 13, ' ', "a key without '='"},
+	    {48 + 3, '\n', "a control character in a key"},
+	    {48 + 20, '\r', "a control character in a value"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t b[512];
+		size_t n = login_pdu(b, libiscsi_login_bhs, libiscsi_login_text,
+		                     sizeof(libiscsi_login_text));
+		b[bad[i].at] = bad[i].value;
+		char d[96];
+		enum sm_app a = detect(b, n, true, d);
+		if (a != APP_UNKNOWN)
+			fail_msg("%s: app %d, want unknown", bad[i].what, (int)a);
+	}
+	uint8_t b[48];
+	memcpy(b, libiscsi_login_bhs, 48);
+	b[6] = b[7] = 0; /* a Login without text */
+	char d[96];
 	assert_int_equal(detect(b, 48, true, d), APP_UNKNOWN);
 }
 
@@ -43,16 +142,136 @@ static void
 iscsi_data_length_not_trusted(void **state)
 {
 	(void)state;
-	uint8_t b[60];
-	memset(b, 0, sizeof(b));
-	b[0] = 0x43;
-	b[5] = 0xff; /* claims 16 MB of text; only 12 bytes are there */
-	b[6] = 0xff;
-	b[7] = 0xff;
-	memcpy(b + 48, "InitiatorNam", 12);
+	uint8_t b[SM_APP_WANT];
+	memset(b, 'x', sizeof(b));
+	memcpy(b, libiscsi_login_bhs, 48);
+	b[6] = 0x1f; /* claims 8000 bytes of text; SM_APP_WANT have arrived */
+	b[7] = 0x40;
+	const char first[] = "InitiatorName=iqn.a:1\0X=";
+	memcpy(b + 48, first, sizeof(first) - 1);
 	char d[96];
+	assert_int_equal(detect(b, 100, true, d), APP_MORE);
 	assert_int_equal(detect(b, sizeof(b), true, d), APP_ISCSI);
-	assert_string_equal(d, "Login request");
+	assert_string_equal(d, "Login request InitiatorName=iqn.a:1");
+	b[48 + 4] = '#'; /* no key has a '#' */
+	assert_int_equal(detect(b, sizeof(b), true, d), APP_UNKNOWN);
+}
+
+/* Other first PDUs: only a second BHS where the first one's framing ends. */
+static void
+iscsi_two_pdus_in_a_row(void **state)
+{
+	(void)state;
+	uint8_t b[160];
+	char d[96];
+	memcpy(b, libiscsi_tur, 48);
+	memcpy(b + 48, libiscsi_tur, 48);
+	assert_int_equal(detect(b, 48, true, d), APP_MORE);
+	assert_int_equal(detect(b, 96, true, d), APP_ISCSI);
+	assert_string_equal(d, "iSCSI PDU");
+	memcpy(b + 48, "GET / HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n", 48);
+	assert_int_equal(detect(b, 96, true, d), APP_UNKNOWN);
+	/* with a header digest (CRC32C) after each BHS */
+	memset(b + 48, 0x5a, 4);
+	memcpy(b + 52, libiscsi_tur, 48);
+	assert_int_equal(detect(b, 100, true, d), APP_ISCSI);
+	/* the target: 48 + 20 bytes of sense data, then the next response */
+	memcpy(b, tgtd_check_condition, 68);
+	memcpy(b + 68, tgtd_good, 48);
+	assert_int_equal(detect(b, 116, false, d), APP_ISCSI);
+	assert_int_equal(detect(b, 116, true, d), APP_UNKNOWN);
+	/* vendor-specific opcodes fix no field: two of them are no evidence */
+	memset(b, 0, sizeof(b));
+	b[0] = 0x1c;
+	b[48] = 0x5c;
+	assert_int_equal(detect(b, 96, true, d), APP_UNKNOWN);
+	memcpy(b + 48, libiscsi_tur, 48);
+	assert_int_equal(detect(b, 96, true, d), APP_ISCSI);
+}
+
+/* Oracle TNS Connect (nDPI oracle12.pcapng), client */
+static const uint8_t tns_connect[] = {
+    0x00, 0xd4, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x3b, 0x01, 0x2c, 0x0c, 0x41, 0x20, 0x00,
+    0xff, 0xff, 0x7f, 0x08, 0x00, 0x00, 0x01, 0x00, 0x00, 0x8e, 0x00, 0x46, 0x00, 0x00, 0x08, 0x00,
+    0x41, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x20,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, 0x44, 0x45, 0x53, 0x43, 0x52, 0x49, 0x50, 0x54, 0x49};
+
+/* Sybase TDS 5 login (Arkime tds5.pcap), client */
+static const uint8_t tds5_login[] = {
+    0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x55, 0x53, 0x45, 0x52, 0x5f, 0x5f, 0x5f, 0x55, 0x53,
+    0x45, 0x52, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x50, 0x41, 0x53, 0x53, 0x57, 0x4f, 0x52, 0x44, 0x48, 0x45};
+
+/* MS SQL TDS 7 prelogin (Arkime tds7.pcap), client */
+static const uint8_t tds7_prelogin[] = {
+    0x12, 0x01, 0x00, 0x34, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x15, 0x00, 0x06,
+    0x01, 0x00, 0x1b, 0x00, 0x01, 0x02, 0x00, 0x1c, 0x00, 0x0c, 0x03, 0x00, 0x28,
+    0x00, 0x04, 0xff, 0x08, 0x00, 0x01, 0x55, 0x00, 0x00, 0x00, 0x4d, 0x53, 0x53,
+    0x51, 0x4c, 0x53, 0x65, 0x72, 0x76, 0x65, 0x72, 0x00, 0xd8, 0x03, 0x00, 0x00};
+
+/* MySQL 5.7 greeting (Arkime mysql-tls.pcap), server */
+static const uint8_t mysql_greeting[] = {
+    0x4a, 0x00, 0x00, 0x00, 0x0a, 0x35, 0x2e, 0x37, 0x2e, 0x31, 0x36, 0x00, 0x4d, 0x68, 0x20, 0x00,
+    0x09, 0x37, 0x52, 0x2b, 0x2f, 0x25, 0x46, 0x29, 0x00, 0xff, 0xff, 0x08, 0x02, 0x00, 0xff, 0xc1,
+    0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x69, 0x64, 0x78, 0x44, 0x63,
+    0x7e, 0x23, 0x66, 0x54, 0x08, 0x2b, 0x1b, 0x00, 0x6d, 0x79, 0x73, 0x71, 0x6c, 0x5f, 0x6e, 0x61,
+    0x74, 0x69, 0x76, 0x65, 0x5f, 0x70, 0x61, 0x73, 0x73, 0x77, 0x6f, 0x72, 0x64, 0x00};
+
+/* First bytes of streams in ../shared/corpus that the opcode check alone
+ * called iSCSI, each with what the same side sent next. */
+static void
+iscsi_corpus_false_positives(void **state)
+{
+	(void)state;
+	static const uint8_t pg_ssl[] = {0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f,
+	                                 0x16, 0x03, 0x01, 0x01, 0x1c, 0x01, 0x00, 0x01};
+	static const uint8_t pg_startup[] = "\x00\x00\x00\x26\x00\x03\x00\x00user\0oryx\0"
+	                                    "database\0mails\0\0";
+	static const uint8_t socks5[] = "\x05\x01\x00" /* greeting; the request after */
+	                                "\x05\x01\x00\x03\x0b"
+	                                "example.com\x00\x50"
+	                                "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
+	static const uint8_t socks4a[] = "\x04\x01\x01\xbb\x00\x00\x00\x01"
+	                                 "fd7bcf7b5c9e1d\0login.live.com\0"
+	                                 "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+	static const uint8_t h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+	                            "\x00\x00\x12\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64"
+	                            "\x00\x04\x40\x00\x00\x00\x00\x02\x00\x00\x00\x00";
+	static const char smtp[] =
+	    "EHLO example.com\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\n";
+	static const char ftp_banner[] =
+	    "220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------\r\n"
+	    "220-You are user number 1 of 50 allowed.\r\n";
+	static const char auth_tls[] = "AUTH TLS\r\n\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+	                               "0123456789abcdef0123456789abcdef0123456789";
+	static const struct {
+		const char *what;
+		const void *p;
+		size_t n;
+		bool client;
+	} fp[] = {
+	    {"SMTP EHLO", smtp, sizeof(smtp) - 1, true},
+	    {"FTP banner", ftp_banner, sizeof(ftp_banner) - 1, false},
+	    {"FTP AUTH TLS", auth_tls, sizeof(auth_tls) - 1, true},
+	    {"PostgreSQL SSLRequest", pg_ssl, sizeof(pg_ssl), true},
+	    {"PostgreSQL StartupMessage", pg_startup, sizeof(pg_startup) - 1, true},
+	    {"SOCKS5", socks5, sizeof(socks5) - 1, true},
+	    {"SOCKS4a", socks4a, sizeof(socks4a) - 1, true},
+	    {"HTTP/2 preface", h2, sizeof(h2) - 1, true},
+	    {"MySQL greeting", mysql_greeting, sizeof(mysql_greeting), false},
+	    {"TDS 7 prelogin", tds7_prelogin, sizeof(tds7_prelogin), true},
+	    {"TDS 5 login", tds5_login, sizeof(tds5_login), true},
+	    {"TNS Connect", tns_connect, sizeof(tns_connect), true},
+	};
+	for (size_t i = 0; i < sizeof(fp) / sizeof(fp[0]); i++) {
+		char d[96];
+		enum sm_app a = detect(fp[i].p, fp[i].n, fp[i].client, d);
+		if (a != APP_UNKNOWN)
+			fail_msg("%s: app %d, want unknown", fp[i].what, (int)a);
+	}
 }
 
 static const uint8_t hello[] = {
@@ -229,8 +448,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(iscsi_login_names),
+	    cmocka_unit_test(iscsi_real_login_request),
+	    cmocka_unit_test(iscsi_real_login_response),
+	    cmocka_unit_test(iscsi_login_fields_checked),
 	    cmocka_unit_test(iscsi_data_length_not_trusted),
+	    cmocka_unit_test(iscsi_two_pdus_in_a_row),
+	    cmocka_unit_test(iscsi_corpus_false_positives),
 	    cmocka_unit_test(tls_client_hello_sni),
 	    cmocka_unit_test(tls_offers_supported_versions),
 	    cmocka_unit_test(tls_server_hello_chooses),
