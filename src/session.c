@@ -553,11 +553,17 @@ tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
 	if (f & TH_RST) {
 		history_add(s, dir, 'R', 0);
-		*me = EP_RESET;
 		if (s->rst_from == 0) {
 			s->rst_from = (uint8_t)(dir + 1);
 			s->rst_ttl = pkt->ttl;
 		}
+		/* Zeek: once both sides sent their FIN the connection closed normally,
+		 * and a RST after that (a client aborting its half-closed socket) changes
+		 * nothing. */
+		if (*me == EP_CLOSED && *peer == EP_CLOSED)
+			return;
+		s->rst_after_fin[dir] = *me == EP_CLOSED;
+		*me = EP_RESET;
 		return;
 	}
 	if (dir == 1)
@@ -593,6 +599,11 @@ tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 		history_add(s, dir, 'A', 4);
 	if (f & TH_FIN) {
 		history_add(s, dir, 'F', 5);
+		/* Zeek: a FIN answering a peer that sent FIN then RST makes that RST
+		 * part of a normal close. */
+		if ((*me == EP_ESTABLISHED || *me == EP_PARTIAL) && *peer == EP_RESET &&
+		    s->rst_after_fin[!dir])
+			*peer = EP_CLOSED;
 		if (*me != EP_RESET)
 			*me = EP_CLOSED;
 	}

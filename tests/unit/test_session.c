@@ -233,6 +233,64 @@ test_udp_idle_timeout_and_vlan_key(void **state)
 	sm_session_table_free(t);
 }
 
+/* Zeek leaves a connection whose FINs both went out closed when a RST follows
+ * (a client aborting after the close, as STARTTLS clients of imap, pop3, xmpp
+ * and irc do): SF, not RSTO. */
+static void
+test_rst_after_both_fins_is_sf(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40010, B, 143, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 143, A, 40010, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, 40010, B, 143, TH_ACK, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 3, B, 143, A, 40010, TH_ACK | TH_PSH, 901, 20));
+	feed(t, tcp_pkt(1 * SEC + 4, A, 40010, B, 143, TH_ACK | TH_FIN, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 5, B, 143, A, 40010, TH_ACK | TH_FIN, 921, 0));
+	feed(t, tcp_pkt(1 * SEC + 6, A, 40010, B, 143, TH_RST, 102, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "SF");
+	assert_string_equal(got[0].history, "ShAdFfR");
+	sm_session_table_free(t);
+}
+
+/* A FIN, then a RST from the same side, then the peer's FIN: Zeek takes it back
+ * to a normal close. */
+static void
+test_fin_rst_then_peer_fin_is_sf(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40011, B, 110, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 110, A, 40011, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, 40011, B, 110, TH_ACK, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 3, A, 40011, B, 110, TH_ACK | TH_FIN, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 4, A, 40011, B, 110, TH_RST, 102, 0));
+	feed(t, tcp_pkt(1 * SEC + 5, B, 110, A, 40011, TH_ACK | TH_FIN, 901, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "SF");
+	sm_session_table_free(t);
+}
+
+/* A RST before the peer's FIN is still an abort. */
+static void
+test_rst_after_one_fin_is_rsto(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40012, B, 993, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 993, A, 40012, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, 40012, B, 993, TH_ACK, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 3, B, 993, A, 40012, TH_ACK | TH_FIN, 901, 0));
+	feed(t, tcp_pkt(1 * SEC + 4, A, 40012, B, 993, TH_RST, 101, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "RSTO");
+	sm_session_table_free(t);
+}
+
 int
 main(void)
 {
@@ -245,6 +303,9 @@ main(void)
 	    cmocka_unit_test(test_icmp_error_attaches_to_quoted_session),
 	    cmocka_unit_test(test_table_is_bounded_and_counts_evictions),
 	    cmocka_unit_test(test_udp_idle_timeout_and_vlan_key),
+	    cmocka_unit_test(test_rst_after_both_fins_is_sf),
+	    cmocka_unit_test(test_fin_rst_then_peer_fin_is_sf),
+	    cmocka_unit_test(test_rst_after_one_fin_is_rsto),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
