@@ -291,6 +291,40 @@ test_rst_after_one_fin_is_rsto(void **state)
 	sm_session_table_free(t);
 }
 
+/* The SYN went by before the capture started, the SYN-ACK did not: Zeek counts
+ * the handshake as done (both endpoints established) and says S1, not OTH. */
+static void
+test_synack_without_syn_then_data_is_s1(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, B, 3260, A, 40020, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, A, 40020, B, 3260, TH_ACK, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, 40020, B, 3260, TH_ACK | TH_PSH, 101, 48));
+	feed(t, tcp_pkt(1 * SEC + 3, B, 3260, A, 40020, TH_ACK | TH_PSH, 901, 48));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0].history, "^hADd");
+	assert_true(sm_session_established(&got[0]));
+	assert_string_equal(sm_session_state(&got[0]), "S1");
+	sm_session_table_free(t);
+}
+
+/* Zeek's handshake completes on the SYN-ACK: a missing last ACK still leaves S1. */
+static void
+test_syn_synack_without_last_ack_is_s1(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40021, B, 3260, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 3260, A, 40021, TH_SYN | TH_ACK, 900, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0].history, "Sh");
+	assert_string_equal(sm_session_state(&got[0]), "S1");
+	sm_session_table_free(t);
+}
+
 int
 main(void)
 {
@@ -306,6 +340,8 @@ main(void)
 	    cmocka_unit_test(test_rst_after_both_fins_is_sf),
 	    cmocka_unit_test(test_fin_rst_then_peer_fin_is_sf),
 	    cmocka_unit_test(test_rst_after_one_fin_is_rsto),
+	    cmocka_unit_test(test_synack_without_syn_then_data_is_s1),
+	    cmocka_unit_test(test_syn_synack_without_last_ack_is_s1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
