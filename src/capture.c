@@ -684,7 +684,9 @@ ng_filter_ok(struct source *s, struct ng_if *i, const uint8_t *data)
 		return true;
 	note_shape(s->cap, i->linktype, data, s->ng->hdr.caplen);
 	if (!i->has_prog) {
-		pcap_t *dead = pcap_open_dead(i->linktype, 262144);
+		/* pcapng's LINKTYPE_RAW is DLT_RAW to libpcap's compiler */
+		pcap_t *dead =
+		    pcap_open_dead(i->linktype == LINKTYPE_RAW ? DLT_RAW : i->linktype, 262144);
 		if (dead == NULL ||
 		    pcap_compile(dead, &i->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 			if (dead)

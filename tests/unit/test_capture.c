@@ -188,6 +188,31 @@ test_unopenable_input_is_an_error_naming_it(void **state)
 	assert_non_null(strstr(eb.msg, "/nonexistent/x.pcap: cannot open capture"));
 }
 
+/* pcapng names raw IP LINKTYPE_RAW (101), libpcap's compiler DLT_RAW: a filter
+ * on a raw IP interface still keeps its IPv4 packets. */
+static void
+test_filter_keeps_ip_on_a_raw_pcapng_interface(void **state)
+{
+	(void)state;
+	char p[128];
+	snprintf(p, sizeof(p), "/tmp/smaudit-cap-raw-%d.pcapng", (int)getpid());
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	shb(f);
+	idb(f, 101, 0);
+	epb(f, 0, 1000000ULL * 10, 40);
+	fclose(f);
+	const char *in[] = {p};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 1, "ip", NULL, NULL, &eb), SM_OK);
+	struct sm_raw_packet pkt;
+	assert_int_equal(sm_capture_next(c, &pkt), 1);
+	assert_int_equal(pkt.linktype, 101);
+	sm_capture_close(c);
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -195,6 +220,7 @@ main(void)
 	    cmocka_unit_test(test_merged_timeline_across_formats_and_interfaces),
 	    cmocka_unit_test(test_truncated_pcapng_reads_what_it_can),
 	    cmocka_unit_test(test_unopenable_input_is_an_error_naming_it),
+	    cmocka_unit_test(test_filter_keeps_ip_on_a_raw_pcapng_interface),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
