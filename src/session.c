@@ -655,10 +655,12 @@ is_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
 		return false;
 	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
 	              s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
-	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
-		return false; /* a retransmitted SYN */
+	/* After a close any SYN is a new attempt, even with the sequence number of
+	 * the last one (a client retrying after a RST), as Zeek counts them. */
 	if (closed)
 		return true;
+	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
+		return false; /* a retransmitted SYN */
 	/* A new ISN on a session that carried data: the old one ended unseen. */
 	return dir == 0 && s->syn_seen && (s->payload[0] > 0 || s->payload[1] > 0);
 }

@@ -325,6 +325,26 @@ test_syn_synack_without_last_ack_is_s1(void **state)
 	sm_session_table_free(t);
 }
 
+/* A client that retries its SYN with the same sequence number after the RST
+ * (Windows does, twice) makes a new attempt: a new session, as Zeek logs it. */
+static void
+test_same_syn_after_rst_is_a_new_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	for (int i = 0; i < 3; i++) {
+		feed(t, tcp_pkt((1 + i) * SEC, A, 40030, B, 110, TH_SYN, 4242, 0));
+		feed(t, tcp_pkt((1 + i) * SEC + 1, B, 110, A, 40030, TH_RST | TH_ACK, 0, 0));
+	}
+	sm_session_flush(t);
+	assert_int_equal(ngot, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(sm_session_state(&got[i]), "REJ");
+		assert_int_equal(got[i].syn_count, 1);
+	}
+	sm_session_table_free(t);
+}
+
 int
 main(void)
 {
@@ -342,6 +362,7 @@ main(void)
 	    cmocka_unit_test(test_rst_after_one_fin_is_rsto),
 	    cmocka_unit_test(test_synack_without_syn_then_data_is_s1),
 	    cmocka_unit_test(test_syn_synack_without_last_ack_is_s1),
+	    cmocka_unit_test(test_same_syn_after_rst_is_a_new_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
