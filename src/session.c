@@ -114,6 +114,25 @@ sm_proto_name(uint8_t proto, char *buf, size_t len)
 	}
 }
 
+/* Zeek's test for RSTOS0: the history opens with the initiator's SYN ('^'
+ * aside) and reaches its RST with no handshake, ACK, FIN or odd flags on the
+ * way (letters H A F G I Q). */
+static bool
+syn_then_rst_only(const char *h)
+{
+	if (*h == '^')
+		h++;
+	if (*h++ != 'S')
+		return false;
+	for (; *h != '\0'; h++) {
+		if (*h == 'R')
+			return true;
+		if (strchr("HAFGIQ", *h) != NULL)
+			return false;
+	}
+	return false;
+}
+
 const char *
 sm_session_state(const struct sm_session *s)
 {
@@ -137,7 +156,7 @@ sm_session_state(const struct sm_session *s)
 	if (os == EP_RESET) {
 		if (!r_inactive)
 			return "RSTO";
-		if (s->syn_seen)
+		if (syn_then_rst_only(s->history))
 			return "RSTOS0";
 		return "OTH";
 	}

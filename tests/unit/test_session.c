@@ -345,6 +345,27 @@ test_same_syn_after_rst_is_a_new_session(void **state)
 	sm_session_table_free(t);
 }
 
+/* RSTOS0 is Zeek's name for a SYN then the initiator's RST with nothing from
+ * the responder; an ACK between them (history SAR) makes it OTH. */
+static void
+test_syn_ack_rst_without_answer_is_oth(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40040, B, 443, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, A, 40040, B, 443, TH_RST, 101, 0));
+	feed(t, tcp_pkt(2 * SEC, A, 40041, B, 443, TH_SYN, 200, 0));
+	feed(t, tcp_pkt(2 * SEC + 1, A, 40041, B, 443, TH_ACK, 201, 0));
+	feed(t, tcp_pkt(2 * SEC + 2, A, 40041, B, 443, TH_RST, 201, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(got[0].history, "SR");
+	assert_string_equal(sm_session_state(&got[0]), "RSTOS0");
+	assert_string_equal(got[1].history, "SAR");
+	assert_string_equal(sm_session_state(&got[1]), "OTH");
+	sm_session_table_free(t);
+}
+
 int
 main(void)
 {
@@ -363,6 +384,7 @@ main(void)
 	    cmocka_unit_test(test_synack_without_syn_then_data_is_s1),
 	    cmocka_unit_test(test_syn_synack_without_last_ack_is_s1),
 	    cmocka_unit_test(test_same_syn_after_rst_is_a_new_session),
+	    cmocka_unit_test(test_syn_ack_rst_without_answer_is_oth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
