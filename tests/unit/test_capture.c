@@ -188,6 +188,24 @@ test_unopenable_input_is_an_error_naming_it(void **state)
 	assert_non_null(strstr(eb.msg, "/nonexistent/x.pcap: cannot open capture"));
 }
 
+/* Reads up to 8 packets of path through filter bpf (may be NULL): how many,
+ * and the link type of each in linktypes; the read must end without error. */
+static int
+count_packets(const char *path, const char *bpf, int *linktypes)
+{
+	const char *in[] = {path};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 1, bpf, NULL, NULL, &eb), SM_OK);
+	struct sm_raw_packet pkt;
+	int n = 0;
+	while (n < 8 && sm_capture_next(c, &pkt) == 1)
+		linktypes[n++] = pkt.linktype;
+	assert_string_equal(sm_capture_source(c, 0)->error, "");
+	sm_capture_close(c);
+	return n;
+}
+
 /* pcapng names raw IP LINKTYPE_RAW (101), libpcap's compiler DLT_RAW: a filter
  * on a raw IP interface still keeps its IPv4 packets. */
 static void
@@ -202,14 +220,9 @@ test_filter_keeps_ip_on_a_raw_pcapng_interface(void **state)
 	idb(f, 101, 0);
 	epb(f, 0, 1000000ULL * 10, 40);
 	fclose(f);
-	const char *in[] = {p};
-	struct sm_capture *c;
-	struct sm_errbuf eb = {""};
-	assert_int_equal(sm_capture_open(&c, in, 1, "ip", NULL, NULL, &eb), SM_OK);
-	struct sm_raw_packet pkt;
-	assert_int_equal(sm_capture_next(c, &pkt), 1);
-	assert_int_equal(pkt.linktype, 101);
-	sm_capture_close(c);
+	int lt[8];
+	assert_int_equal(count_packets(p, "ip", lt), 1);
+	assert_int_equal(lt[0], 101);
 	unlink(p);
 }
 
@@ -227,22 +240,6 @@ write_many_interfaces(const char *path)
 	epb(f, 501, 1000000ULL * 11, 40);
 	epb(f, 999, 1000000ULL * 12, 40);
 	fclose(f);
-}
-
-static int
-count_packets(const char *path, const char *bpf, int *linktypes)
-{
-	const char *in[] = {path};
-	struct sm_capture *c;
-	struct sm_errbuf eb = {""};
-	assert_int_equal(sm_capture_open(&c, in, 1, bpf, NULL, NULL, &eb), SM_OK);
-	struct sm_raw_packet pkt;
-	int n = 0;
-	while (n < 8 && sm_capture_next(c, &pkt) == 1)
-		linktypes[n++] = pkt.linktype;
-	assert_string_equal(sm_capture_source(c, 0)->error, "");
-	sm_capture_close(c);
-	return n;
 }
 
 static void

@@ -64,14 +64,21 @@ feed(struct sm_session_table *t, struct sm_packet p)
 	assert_true(sm_session_packet(t, &p));
 }
 
+/* SYN, SYN-ACK, ACK at 1 s between A:sport and B:dport (A at 100, B at 900). */
+static void
+handshake(struct sm_session_table *t, unsigned sport, unsigned dport)
+{
+	feed(t, tcp_pkt(1 * SEC, A, sport, B, dport, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, dport, A, sport, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, sport, B, dport, TH_ACK, 101, 0));
+}
+
 static void
 test_handshake_and_close_is_sf(void **state)
 {
 	(void)state;
 	struct sm_session_table *t = table(16);
-	feed(t, tcp_pkt(1 * SEC, A, 40000, B, 11104, TH_SYN, 100, 0));
-	feed(t, tcp_pkt(1 * SEC + 1, B, 11104, A, 40000, TH_SYN | TH_ACK, 900, 0));
-	feed(t, tcp_pkt(1 * SEC + 2, A, 40000, B, 11104, TH_ACK, 101, 0));
+	handshake(t, 40000, 11104);
 	feed(t, tcp_pkt(1 * SEC + 3, A, 40000, B, 11104, TH_ACK | TH_PSH, 101, 10));
 	feed(t, tcp_pkt(1 * SEC + 4, B, 11104, A, 40000, TH_ACK | TH_FIN, 901, 5));
 	feed(t, tcp_pkt(1 * SEC + 5, A, 40000, B, 11104, TH_ACK | TH_FIN, 111, 0));
@@ -241,9 +248,7 @@ test_rst_after_both_fins_is_sf(void **state)
 {
 	(void)state;
 	struct sm_session_table *t = table(16);
-	feed(t, tcp_pkt(1 * SEC, A, 40010, B, 143, TH_SYN, 100, 0));
-	feed(t, tcp_pkt(1 * SEC + 1, B, 143, A, 40010, TH_SYN | TH_ACK, 900, 0));
-	feed(t, tcp_pkt(1 * SEC + 2, A, 40010, B, 143, TH_ACK, 101, 0));
+	handshake(t, 40010, 143);
 	feed(t, tcp_pkt(1 * SEC + 3, B, 143, A, 40010, TH_ACK | TH_PSH, 901, 20));
 	feed(t, tcp_pkt(1 * SEC + 4, A, 40010, B, 143, TH_ACK | TH_FIN, 101, 0));
 	feed(t, tcp_pkt(1 * SEC + 5, B, 143, A, 40010, TH_ACK | TH_FIN, 921, 0));
@@ -262,9 +267,7 @@ test_fin_rst_then_peer_fin_is_sf(void **state)
 {
 	(void)state;
 	struct sm_session_table *t = table(16);
-	feed(t, tcp_pkt(1 * SEC, A, 40011, B, 110, TH_SYN, 100, 0));
-	feed(t, tcp_pkt(1 * SEC + 1, B, 110, A, 40011, TH_SYN | TH_ACK, 900, 0));
-	feed(t, tcp_pkt(1 * SEC + 2, A, 40011, B, 110, TH_ACK, 101, 0));
+	handshake(t, 40011, 110);
 	feed(t, tcp_pkt(1 * SEC + 3, A, 40011, B, 110, TH_ACK | TH_FIN, 101, 0));
 	feed(t, tcp_pkt(1 * SEC + 4, A, 40011, B, 110, TH_RST, 102, 0));
 	feed(t, tcp_pkt(1 * SEC + 5, B, 110, A, 40011, TH_ACK | TH_FIN, 901, 0));
@@ -280,9 +283,7 @@ test_rst_after_one_fin_is_rsto(void **state)
 {
 	(void)state;
 	struct sm_session_table *t = table(16);
-	feed(t, tcp_pkt(1 * SEC, A, 40012, B, 993, TH_SYN, 100, 0));
-	feed(t, tcp_pkt(1 * SEC + 1, B, 993, A, 40012, TH_SYN | TH_ACK, 900, 0));
-	feed(t, tcp_pkt(1 * SEC + 2, A, 40012, B, 993, TH_ACK, 101, 0));
+	handshake(t, 40012, 993);
 	feed(t, tcp_pkt(1 * SEC + 3, B, 993, A, 40012, TH_ACK | TH_FIN, 901, 0));
 	feed(t, tcp_pkt(1 * SEC + 4, A, 40012, B, 993, TH_RST, 101, 0));
 	sm_session_flush(t);
