@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NG_MAX_IF    64
 #define NG_MAX_BLOCK (16u << 20)
 
 /* An interface of a pcapng section: its own link type and clock. */
@@ -34,8 +33,8 @@ struct ng_if {
 struct ng {
 	FILE *f;
 	bool swap;
-	struct ng_if ifs[NG_MAX_IF];
-	size_t nifs;
+	struct ng_if *ifs; /* grows with the section's interface blocks */
+	size_t nifs, ifcap;
 	uint8_t *buf;
 	size_t cap;
 	struct pcap_pkthdr hdr;
@@ -279,6 +278,7 @@ ng_free(struct ng *ng)
 	for (size_t i = 0; i < ng->nifs; i++)
 		if (ng->ifs[i].has_prog)
 			pcap_freecode(&ng->ifs[i].prog);
+	free(ng->ifs);
 	if (ng->f != NULL)
 		fclose(ng->f);
 	free(ng->buf);
@@ -634,11 +634,21 @@ ng_options_ok(const struct ng *ng, uint32_t off, uint32_t len)
 	return off == len - 4;
 }
 
-static void
+/* Adds the interface an interface block describes; false when out of memory.
+ * A section may describe any number of interfaces: the table doubles. */
+static bool
 ng_idb(struct ng *ng, const uint8_t *b, uint32_t len)
 {
-	if (ng->nifs == NG_MAX_IF || len < 20)
-		return;
+	if (len < 20)
+		return true;
+	if (ng->nifs == ng->ifcap) {
+		size_t n = ng->ifcap ? ng->ifcap * 2 : 8;
+		struct ng_if *ifs = reallocarray(ng->ifs, n, sizeof(*ifs));
+		if (ifs == NULL)
+			return false;
+		ng->ifs = ifs;
+		ng->ifcap = n;
+	}
 	struct ng_if *i = &ng->ifs[ng->nifs++];
 	memset(i, 0, sizeof(*i));
 	i->linktype = ng_u16(ng, b + 8);
@@ -664,6 +674,7 @@ ng_idb(struct ng *ng, const uint8_t *b, uint32_t len)
 		}
 		off += 4 + (((uint32_t)olen + 3) & ~3u);
 	}
+	return true;
 }
 
 static int64_t
@@ -684,7 +695,9 @@ ng_filter_ok(struct source *s, struct ng_if *i, const uint8_t *data)
 		return true;
 	note_shape(s->cap, i->linktype, data, s->ng->hdr.caplen);
 	if (!i->has_prog) {
-		pcap_t *dead = pcap_open_dead(i->linktype, 262144);
+		/* pcapng's LINKTYPE_RAW is DLT_RAW to libpcap's compiler */
+		pcap_t *dead =
+		    pcap_open_dead(i->linktype == LINKTYPE_RAW ? DLT_RAW : i->linktype, 262144);
 		if (dead == NULL ||
 		    pcap_compile(dead, &i->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 			if (dead)
@@ -717,7 +730,10 @@ ng_next(struct source *s, int64_t *ts_ns, int *linktype, const u_char **data, co
 			continue;
 		}
 		if (type == 1) {
-			ng_idb(ng, b, len);
+			if (!ng_idb(ng, b, len)) {
+				*why = "out of memory";
+				return -1;
+			}
 			continue;
 		}
 		uint32_t ifid, caplen, origlen, hdrlen;

@@ -114,6 +114,25 @@ sm_proto_name(uint8_t proto, char *buf, size_t len)
 	}
 }
 
+/* Zeek's test for RSTOS0: the history opens with the initiator's SYN ('^'
+ * aside) and reaches its RST with no handshake, ACK, FIN or odd flags on the
+ * way (letters H A F G I Q). */
+static bool
+syn_then_rst_only(const char *h)
+{
+	if (*h == '^')
+		h++;
+	if (*h++ != 'S')
+		return false;
+	for (; *h != '\0'; h++) {
+		if (*h == 'R')
+			return true;
+		if (strchr("HAFGIQ", *h) != NULL)
+			return false;
+	}
+	return false;
+}
+
 const char *
 sm_session_state(const struct sm_session *s)
 {
@@ -137,7 +156,7 @@ sm_session_state(const struct sm_session *s)
 	if (os == EP_RESET) {
 		if (!r_inactive)
 			return "RSTO";
-		if (s->syn_seen)
+		if (syn_then_rst_only(s->history))
 			return "RSTOS0";
 		return "OTH";
 	}
@@ -545,15 +564,79 @@ sm_session_app(const struct sm_session *s)
 	return s->syn_seen && (s->history_seen & (1u << 10)) ? "unknown" : "unverified";
 }
 
+/* Moves the sending endpoint (and at times its peer) through Zeek's TCP
+ * endpoint states, state by state as Zeek's TCP analyzer does, so that
+ * sm_session_state() names the connection as Zeek's conn.log would. */
+static void
+endpoint_update(struct sm_session *s, int dir, uint8_t f, uint32_t payload_len)
+{
+	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
+	bool syn = f & TH_SYN, ack = f & TH_ACK, fin = f & TH_FIN, rst = f & TH_RST;
+	switch (*me) {
+	case EP_INACTIVE:
+		if (syn && dir == 0) {
+			*me = ack ? EP_SYN_ACK_SENT : EP_SYN_SENT;
+		} else if (syn) {
+			/* the responder's SYN(-ACK) completes the handshake for both */
+			if (*peer == EP_SYN_SENT)
+				*peer = EP_ESTABLISHED;
+			*me = EP_ESTABLISHED;
+		}
+		if (fin)
+			*me = EP_CLOSED;
+		if (rst)
+			*me = EP_RESET;
+		if (*me != EP_INACTIVE)
+			break;
+		if (dir == 1 && payload_len == 0 && *peer == EP_SYN_SENT)
+			break; /* a bare ACK ahead of the SYN-ACK forms nothing */
+		/* An ACK answering a SYN-ACK whose SYN was missed completes the
+		 * handshake; anything else joins a conversation under way. */
+		*me = ack && *peer == EP_ESTABLISHED ? EP_ESTABLISHED : EP_PARTIAL;
+		break;
+	case EP_SYN_SENT:
+	case EP_SYN_ACK_SENT:
+		if (fin)
+			*me = EP_CLOSED;
+		if (rst)
+			*me = EP_RESET;
+		break;
+	case EP_ESTABLISHED:
+	case EP_PARTIAL:
+		if (syn && !ack && *me == EP_PARTIAL && *peer == EP_INACTIVE)
+			*me = EP_SYN_SENT;
+		if (fin && !rst) {
+			/* a FIN answering a peer that sent FIN then RST makes that RST
+			 * part of a normal close */
+			if (*peer == EP_RESET && s->rst_after_fin[!dir])
+				*peer = EP_CLOSED;
+			*me = EP_CLOSED;
+		}
+		if (rst)
+			*me = EP_RESET;
+		break;
+	case EP_CLOSED:
+		/* Once both sides sent their FIN the connection closed normally; a RST
+		 * after that (a client aborting its half-closed socket) changes
+		 * nothing. */
+		if (rst && *peer != EP_CLOSED) {
+			*me = EP_RESET;
+			s->rst_after_fin[dir] = true;
+		}
+		break;
+	default: /* EP_RESET is final */
+		break;
+	}
+}
+
 static void
 tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
 	track_gaps(s, dir, pkt);
 	uint8_t f = pkt->tcp_flags;
-	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
+	endpoint_update(s, dir, f, pkt->payload_len);
 	if (f & TH_RST) {
 		history_add(s, dir, 'R', 0);
-		*me = EP_RESET;
 		if (s->rst_from == 0) {
 			s->rst_from = (uint8_t)(dir + 1);
 			s->rst_ttl = pkt->ttl;
@@ -571,31 +654,15 @@ tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 				s->syn_seq = pkt->seq;
 			}
 		}
-		if (*me == EP_INACTIVE || *me == EP_PARTIAL)
-			*me = EP_SYN_SENT;
 	} else if ((f & TH_SYN) && (f & TH_ACK)) {
 		history_add(s, dir, 'H', 2);
-		if (*me == EP_INACTIVE || *me == EP_SYN_SENT || *me == EP_PARTIAL)
-			*me = EP_SYN_ACK_SENT;
-	} else {
-		if (*me == EP_INACTIVE)
-			*me = EP_PARTIAL;
-		if ((f & TH_ACK) && (*me == EP_SYN_SENT || *me == EP_SYN_ACK_SENT) &&
-		    (*peer == EP_SYN_SENT || *peer == EP_SYN_ACK_SENT || *peer == EP_ESTABLISHED)) {
-			*me = EP_ESTABLISHED;
-			if (*peer == EP_SYN_SENT || *peer == EP_SYN_ACK_SENT)
-				*peer = EP_ESTABLISHED;
-		}
 	}
 	if (pkt->payload_len > 0)
 		history_add(s, dir, 'D', 3);
 	else if ((f & (TH_SYN | TH_FIN | TH_RST)) == 0 && (f & TH_ACK))
 		history_add(s, dir, 'A', 4);
-	if (f & TH_FIN) {
+	if (f & TH_FIN)
 		history_add(s, dir, 'F', 5);
-		if (*me != EP_RESET)
-			*me = EP_CLOSED;
-	}
 }
 
 /* A SYN that opens a new conversation on the 4-tuple of a finished one. */
@@ -607,10 +674,12 @@ is_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
 		return false;
 	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
 	              s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
-	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
-		return false; /* a retransmitted SYN */
+	/* After a close any SYN is a new attempt, even with the sequence number of
+	 * the last one (a client retrying after a RST), as Zeek counts them. */
 	if (closed)
 		return true;
+	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
+		return false; /* a retransmitted SYN */
 	/* A new ISN on a session that carried data: the old one ended unseen. */
 	return dir == 0 && s->syn_seen && (s->payload[0] > 0 || s->payload[1] > 0);
 }

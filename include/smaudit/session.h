@@ -49,7 +49,8 @@ struct sm_session {
 	int64_t idle_max_ns, idle_from_ns; /* longest silence between two packets, its start */
 	uint64_t pkts[2], bytes[2];
 	uint64_t payload[2];
-	uint8_t state[2]; /* enum sm_ep_state per direction (TCP) */
+	uint8_t state[2];      /* enum sm_ep_state per direction (TCP) */
+	bool rst_after_fin[2]; /* this side's RST followed its own FIN */
 	char history[24];
 	uint16_t history_seen;
 	bool flipped;  /* initiator chosen against the first packet's direction */

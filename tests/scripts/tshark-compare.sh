@@ -23,7 +23,10 @@ one() {
 	db="$work/$tag.db"
 	timeout 120 "$bin" audit -q -s "$work/site.conf" -d "$db" "$f" >/dev/null 2>&1
 	rc=$?
-	if [ $rc -gt 1 ]; then rm -f "$db"*; echo "SKIP-OURS $f"; return; fi
+	# exit 3 (no site address in the capture) still stores the run and its sessions
+	if [ $rc -gt 1 ] && [ $rc -ne 3 ] || ! sqlite3 "$db" 'SELECT 1 FROM sessions LIMIT 1' >/dev/null 2>&1; then
+		rm -f "$db"*; echo "SKIP-OURS $f"; return
+	fi
 	tun=$(sqlite3 "$db" "SELECT count(*) FROM sessions WHERE tunnel IS NOT NULL")
 	pairs() {
 		sqlite3 "$db" "SELECT count(*) FROM (SELECT DISTINCT CASE WHEN src||'|'||sport < dst||'|'||dport THEN src||'|'||sport||'-'||dst||'|'||dport ELSE dst||'|'||dport||'-'||src||'|'||sport END FROM sessions WHERE proto='$1')"

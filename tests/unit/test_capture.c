@@ -188,6 +188,80 @@ test_unopenable_input_is_an_error_naming_it(void **state)
 	assert_non_null(strstr(eb.msg, "/nonexistent/x.pcap: cannot open capture"));
 }
 
+/* Reads up to 8 packets of path through filter bpf (may be NULL): how many,
+ * and the link type of each in linktypes; the read must end without error. */
+static int
+count_packets(const char *path, const char *bpf, int *linktypes)
+{
+	const char *in[] = {path};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 1, bpf, NULL, NULL, &eb), SM_OK);
+	struct sm_raw_packet pkt;
+	int n = 0;
+	while (n < 8 && sm_capture_next(c, &pkt) == 1)
+		linktypes[n++] = pkt.linktype;
+	assert_string_equal(sm_capture_source(c, 0)->error, "");
+	sm_capture_close(c);
+	return n;
+}
+
+/* pcapng names raw IP LINKTYPE_RAW (101), libpcap's compiler DLT_RAW: a filter
+ * on a raw IP interface still keeps its IPv4 packets. */
+static void
+test_filter_keeps_ip_on_a_raw_pcapng_interface(void **state)
+{
+	(void)state;
+	char p[128];
+	snprintf(p, sizeof(p), "/tmp/smaudit-cap-raw-%d.pcapng", (int)getpid());
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	shb(f);
+	idb(f, 101, 0);
+	epb(f, 0, 1000000ULL * 10, 40);
+	fclose(f);
+	int lt[8];
+	assert_int_equal(count_packets(p, "ip", lt), 1);
+	assert_int_equal(lt[0], 101);
+	unlink(p);
+}
+
+/* A pcapng section with 1,000 interfaces, Ethernet and raw IP in turn, and a
+ * packet on the first, a middle and the last one. */
+static void
+write_many_interfaces(const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	shb(f);
+	for (int k = 0; k < 1000; k++)
+		idb(f, k % 2 ? 101 : 1, 0);
+	epb(f, 0, 1000000ULL * 10, 60);
+	epb(f, 501, 1000000ULL * 11, 40);
+	epb(f, 999, 1000000ULL * 12, 40);
+	fclose(f);
+}
+
+static void
+test_pcapng_with_a_thousand_interfaces_reads_whole(void **state)
+{
+	(void)state;
+	char p[128];
+	snprintf(p, sizeof(p), "/tmp/smaudit-cap-many-%d.pcapng", (int)getpid());
+	write_many_interfaces(p);
+	int lt[8];
+	assert_int_equal(count_packets(p, NULL, lt), 3);
+	assert_int_equal(lt[0], 1);
+	assert_int_equal(lt[1], 101);
+	assert_int_equal(lt[2], 101);
+	/* each interface keeps the filter compiled for its own link type: "ip"
+	 * matches the raw IPv4 packets, not the Ethernet frame without type 0x0800 */
+	assert_int_equal(count_packets(p, "ip", lt), 2);
+	assert_int_equal(lt[0], 101);
+	assert_int_equal(lt[1], 101);
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -195,6 +269,8 @@ main(void)
 	    cmocka_unit_test(test_merged_timeline_across_formats_and_interfaces),
 	    cmocka_unit_test(test_truncated_pcapng_reads_what_it_can),
 	    cmocka_unit_test(test_unopenable_input_is_an_error_naming_it),
+	    cmocka_unit_test(test_filter_keeps_ip_on_a_raw_pcapng_interface),
+	    cmocka_unit_test(test_pcapng_with_a_thousand_interfaces_reads_whole),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -64,14 +64,21 @@ feed(struct sm_session_table *t, struct sm_packet p)
 	assert_true(sm_session_packet(t, &p));
 }
 
+/* SYN, SYN-ACK, ACK at 1 s between A:sport and B:dport (A at 100, B at 900). */
+static void
+handshake(struct sm_session_table *t, unsigned sport, unsigned dport)
+{
+	feed(t, tcp_pkt(1 * SEC, A, sport, B, dport, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, dport, A, sport, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, sport, B, dport, TH_ACK, 101, 0));
+}
+
 static void
 test_handshake_and_close_is_sf(void **state)
 {
 	(void)state;
 	struct sm_session_table *t = table(16);
-	feed(t, tcp_pkt(1 * SEC, A, 40000, B, 11104, TH_SYN, 100, 0));
-	feed(t, tcp_pkt(1 * SEC + 1, B, 11104, A, 40000, TH_SYN | TH_ACK, 900, 0));
-	feed(t, tcp_pkt(1 * SEC + 2, A, 40000, B, 11104, TH_ACK, 101, 0));
+	handshake(t, 40000, 11104);
 	feed(t, tcp_pkt(1 * SEC + 3, A, 40000, B, 11104, TH_ACK | TH_PSH, 101, 10));
 	feed(t, tcp_pkt(1 * SEC + 4, B, 11104, A, 40000, TH_ACK | TH_FIN, 901, 5));
 	feed(t, tcp_pkt(1 * SEC + 5, A, 40000, B, 11104, TH_ACK | TH_FIN, 111, 0));
@@ -233,6 +240,133 @@ test_udp_idle_timeout_and_vlan_key(void **state)
 	sm_session_table_free(t);
 }
 
+/* Zeek leaves a connection whose FINs both went out closed when a RST follows
+ * (a client aborting after the close, as STARTTLS clients of imap, pop3, xmpp
+ * and irc do): SF, not RSTO. */
+static void
+test_rst_after_both_fins_is_sf(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	handshake(t, 40010, 143);
+	feed(t, tcp_pkt(1 * SEC + 3, B, 143, A, 40010, TH_ACK | TH_PSH, 901, 20));
+	feed(t, tcp_pkt(1 * SEC + 4, A, 40010, B, 143, TH_ACK | TH_FIN, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 5, B, 143, A, 40010, TH_ACK | TH_FIN, 921, 0));
+	feed(t, tcp_pkt(1 * SEC + 6, A, 40010, B, 143, TH_RST, 102, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "SF");
+	assert_string_equal(got[0].history, "ShAdFfR");
+	sm_session_table_free(t);
+}
+
+/* A FIN, then a RST from the same side, then the peer's FIN: Zeek takes it back
+ * to a normal close. */
+static void
+test_fin_rst_then_peer_fin_is_sf(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	handshake(t, 40011, 110);
+	feed(t, tcp_pkt(1 * SEC + 3, A, 40011, B, 110, TH_ACK | TH_FIN, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 4, A, 40011, B, 110, TH_RST, 102, 0));
+	feed(t, tcp_pkt(1 * SEC + 5, B, 110, A, 40011, TH_ACK | TH_FIN, 901, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "SF");
+	sm_session_table_free(t);
+}
+
+/* A RST before the peer's FIN is still an abort. */
+static void
+test_rst_after_one_fin_is_rsto(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	handshake(t, 40012, 993);
+	feed(t, tcp_pkt(1 * SEC + 3, B, 993, A, 40012, TH_ACK | TH_FIN, 901, 0));
+	feed(t, tcp_pkt(1 * SEC + 4, A, 40012, B, 993, TH_RST, 101, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(sm_session_state(&got[0]), "RSTO");
+	sm_session_table_free(t);
+}
+
+/* The SYN went by before the capture started, the SYN-ACK did not: Zeek counts
+ * the handshake as done (both endpoints established) and says S1, not OTH. */
+static void
+test_synack_without_syn_then_data_is_s1(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, B, 3260, A, 40020, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, A, 40020, B, 3260, TH_ACK, 101, 0));
+	feed(t, tcp_pkt(1 * SEC + 2, A, 40020, B, 3260, TH_ACK | TH_PSH, 101, 48));
+	feed(t, tcp_pkt(1 * SEC + 3, B, 3260, A, 40020, TH_ACK | TH_PSH, 901, 48));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0].history, "^hADd");
+	assert_true(sm_session_established(&got[0]));
+	assert_string_equal(sm_session_state(&got[0]), "S1");
+	sm_session_table_free(t);
+}
+
+/* Zeek's handshake completes on the SYN-ACK: a missing last ACK still leaves S1. */
+static void
+test_syn_synack_without_last_ack_is_s1(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40021, B, 3260, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, B, 3260, A, 40021, TH_SYN | TH_ACK, 900, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0].history, "Sh");
+	assert_string_equal(sm_session_state(&got[0]), "S1");
+	sm_session_table_free(t);
+}
+
+/* A client that retries its SYN with the same sequence number after the RST
+ * (Windows does, twice) makes a new attempt: a new session, as Zeek logs it. */
+static void
+test_same_syn_after_rst_is_a_new_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	for (int i = 0; i < 3; i++) {
+		feed(t, tcp_pkt((1 + i) * SEC, A, 40030, B, 110, TH_SYN, 4242, 0));
+		feed(t, tcp_pkt((1 + i) * SEC + 1, B, 110, A, 40030, TH_RST | TH_ACK, 0, 0));
+	}
+	sm_session_flush(t);
+	assert_int_equal(ngot, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(sm_session_state(&got[i]), "REJ");
+		assert_int_equal(got[i].syn_count, 1);
+	}
+	sm_session_table_free(t);
+}
+
+/* RSTOS0 is Zeek's name for a SYN then the initiator's RST with nothing from
+ * the responder; an ACK between them (history SAR) makes it OTH. */
+static void
+test_syn_ack_rst_without_answer_is_oth(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40040, B, 443, TH_SYN, 100, 0));
+	feed(t, tcp_pkt(1 * SEC + 1, A, 40040, B, 443, TH_RST, 101, 0));
+	feed(t, tcp_pkt(2 * SEC, A, 40041, B, 443, TH_SYN, 200, 0));
+	feed(t, tcp_pkt(2 * SEC + 1, A, 40041, B, 443, TH_ACK, 201, 0));
+	feed(t, tcp_pkt(2 * SEC + 2, A, 40041, B, 443, TH_RST, 201, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(got[0].history, "SR");
+	assert_string_equal(sm_session_state(&got[0]), "RSTOS0");
+	assert_string_equal(got[1].history, "SAR");
+	assert_string_equal(sm_session_state(&got[1]), "OTH");
+	sm_session_table_free(t);
+}
+
 int
 main(void)
 {
@@ -245,6 +379,13 @@ main(void)
 	    cmocka_unit_test(test_icmp_error_attaches_to_quoted_session),
 	    cmocka_unit_test(test_table_is_bounded_and_counts_evictions),
 	    cmocka_unit_test(test_udp_idle_timeout_and_vlan_key),
+	    cmocka_unit_test(test_rst_after_both_fins_is_sf),
+	    cmocka_unit_test(test_fin_rst_then_peer_fin_is_sf),
+	    cmocka_unit_test(test_rst_after_one_fin_is_rsto),
+	    cmocka_unit_test(test_synack_without_syn_then_data_is_s1),
+	    cmocka_unit_test(test_syn_synack_without_last_ack_is_s1),
+	    cmocka_unit_test(test_same_syn_after_rst_is_a_new_session),
+	    cmocka_unit_test(test_syn_ack_rst_without_answer_is_oth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
