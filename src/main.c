@@ -1112,23 +1112,27 @@ open_db(const struct args *a, struct sm_store **st, int64_t *run)
 	return -1;
 }
 
+static int
+finish_output(const struct args *a, FILE *out, const char *tmp, enum sm_err e, struct sm_errbuf *eb)
+{
+	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
+		e = sm_error(eb, SM_ERR_IO, "%s: cannot write: %s",
+		             a->output ? a->output : "stdout", strerror(errno));
+	return e == SM_OK ? -1 : fail(e, eb);
+}
+
 /* report --list: every run, one a line (or a JSON array). */
 static int
 list_runs(struct sm_store *st, const struct args *a)
 {
-	char tmp[4096];
+	struct report_out ro;
+	int rc = report_out_open(a, &ro);
+	if (rc >= 0)
+		return rc;
 	struct sm_errbuf eb = {""};
-	FILE *out = open_output(a->output, tmp, sizeof(tmp));
-	if (out == NULL) {
-		fprintf(stderr, "smaudit: %s: cannot write the list: %s\n", a->output,
-		        strerror(errno));
-		return SM_EXIT_RUNTIME;
-	}
-	enum sm_err e = sm_report_list(st, a->format, out, &eb);
-	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
-		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the list: %s",
-		             a->output ? a->output : "stdout", strerror(errno));
-	return e == SM_OK ? SM_EXIT_CLEAN : fail(e, &eb);
+	enum sm_err e = sm_report_list(st, a->format, ro.f, &eb);
+	rc = finish_output(a, ro.f, ro.tmp, e, &eb);
+	return rc >= 0 ? rc : SM_EXIT_CLEAN;
 }
 
 static int
@@ -1255,15 +1259,6 @@ forensic_open(const struct args *a, struct sm_store **st, int64_t *run, FILE **o
 		return SM_EXIT_RUNTIME;
 	}
 	return -1;
-}
-
-static int
-finish_output(const struct args *a, FILE *out, const char *tmp, enum sm_err e, struct sm_errbuf *eb)
-{
-	if (close_output(out, a->output, tmp, e == SM_OK) != 0 && e == SM_OK)
-		e = sm_error(eb, SM_ERR_IO, "%s: cannot write: %s",
-		             a->output ? a->output : "stdout", strerror(errno));
-	return e == SM_OK ? -1 : fail(e, eb);
 }
 
 static int
