@@ -562,7 +562,10 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 		pl->first = raw->ts_ns;
 	if (raw->ts_ns > pl->last)
 		pl->last = raw->ts_ns;
-	if (sm_decode(pl->dec, raw, &pkt) != DEC_OK)
+	enum sm_dec rc = sm_decode(pl->dec, raw, &pkt);
+	if (rc == DEC_HELD && pkt.nouter > 0 && !sm_session_carriers(pl->tab, &pkt))
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
+	if (rc != DEC_OK)
 		return pl->err;
 	if (!sm_session_packet(pl->tab, &pkt))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");

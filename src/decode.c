@@ -1,5 +1,6 @@
 #include "smaudit/decode.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,8 @@ enum {
 };
 
 #define MAX_VLAN_DEPTH   4
-#define MAX_TUNNEL_DEPTH 3
+#define MAX_TUNNEL_DEPTH SM_MAX_OUTER
+#define MAX_FRAG_BUFS    64 /* tunnel datagrams reassembled at once: 64 x 66 KB at most */
 #define MAX_EXT_HEADERS  8
 #define MAX_EXT_WALK     512 /* each header is >= 8 bytes: the packet ends the walk first */
 
@@ -94,9 +96,20 @@ cur_bytes(const struct cur *c, size_t off, size_t n, const uint8_t **out)
 	return true;
 }
 
+/* The bytes of a fragmented UDP datagram that may carry a tunnel, kept until it
+ * is whole and then decoded as one: the tunnel header is in the first fragment,
+ * the packet it carries spans them all. */
+struct frag_buf {
+	uint32_t total;  /* bytes of the datagram, known once its last fragment came */
+	uint32_t blocks; /* 8-byte blocks received */
+	uint8_t map[65536 / 64];
+	uint8_t data[65536];
+};
+
 struct frag_entry {
 	uint8_t used;
 	uint8_t ports_known;
+	uint8_t no_buf; /* not a tunnel, too many at once, or done: keep no bytes */
 	uint8_t proto;
 	int32_t vlan;
 	uint32_t id;
@@ -105,6 +118,7 @@ struct frag_entry {
 	uint16_t sport, dport;
 	uint32_t held_pkts, held_bytes;
 	int64_t ts_ns;
+	struct frag_buf *buf;
 };
 
 struct sm_decoder {
@@ -115,6 +129,8 @@ struct sm_decoder {
 	uint32_t *frag_buckets;
 	uint32_t frag_nbuckets;
 	uint32_t frag_ring; /* next slot to reuse: slots are taken in creation order */
+	uint32_t nbufs;
+	struct frag_buf *done_buf; /* the last datagram reassembled: the packet points into it */
 };
 
 static const char *const reason_names[R_COUNT] = {
@@ -165,6 +181,12 @@ sm_tunnel_name(enum sm_tunnel t)
 		return "geneve";
 	case TUN_GTP:
 		return "gtp-u";
+	case TUN_VXLAN_GPE:
+		return "vxlan-gpe";
+	case TUN_TEREDO:
+		return "teredo";
+	case TUN_AYIYA:
+		return "ayiya";
 	}
 	return "";
 }
@@ -188,6 +210,9 @@ sm_decoder_free(struct sm_decoder *d)
 {
 	if (d == NULL)
 		return;
+	for (uint32_t i = 0; d->frags != NULL && i < d->opts.max_frags; i++)
+		free(d->frags[i].buf);
+	free(d->done_buf);
 	free(d->frags);
 	free(d->frag_buckets);
 	free(d);
@@ -272,12 +297,68 @@ frag_unlink(struct sm_decoder *d, uint32_t idx)
 	e->used = 0;
 }
 
+static void
+frag_buf_free(struct sm_decoder *d, struct frag_entry *e)
+{
+	if (e->buf != NULL) {
+		free(e->buf);
+		e->buf = NULL;
+		d->nbufs--;
+	}
+}
+
+/* Keeps the bytes of one fragment (data: its payload, off: where it goes in the
+ * datagram, len: its length per the IP header, more: MF); a fragment not
+ * captured whole, or the bound on datagrams kept, ends the keeping. */
+static void
+frag_buf_add(struct sm_decoder *d, struct frag_entry *e, struct cur data, uint32_t off,
+             uint32_t len, bool more)
+{
+	if (e->no_buf)
+		return;
+	if (data.len < len || (size_t)off + len > sizeof(e->buf->data) || (more && len % 8 != 0) ||
+	    (e->buf == NULL && d->nbufs >= MAX_FRAG_BUFS)) {
+		frag_buf_free(d, e);
+		e->no_buf = 1;
+		return;
+	}
+	if (e->buf == NULL) {
+		e->buf = malloc(sizeof(*e->buf));
+		if (e->buf == NULL) {
+			e->no_buf = 1;
+			return;
+		}
+		d->nbufs++;
+		e->buf->total = 0;
+		e->buf->blocks = 0;
+		memset(e->buf->map, 0, sizeof(e->buf->map));
+	}
+	struct frag_buf *b = e->buf;
+	memcpy(b->data + off, data.p, len);
+	for (uint32_t k = off / 8; k < (off + len + 7) / 8; k++) {
+		if (!(b->map[k / 8] & (1u << (k % 8)))) {
+			b->map[k / 8] |= (uint8_t)(1u << (k % 8));
+			b->blocks++;
+		}
+	}
+	if (!more)
+		b->total = off + len;
+}
+
+static bool
+frag_buf_whole(const struct frag_entry *e)
+{
+	const struct frag_buf *b = e->buf;
+	return b != NULL && b->total != 0 && b->blocks == (b->total + 7) / 8;
+}
+
 /* Forgets an entry; fragments it still holds are counted as lost. */
 static void
 frag_drop(struct sm_decoder *d, uint32_t idx, enum sm_dec_reason why)
 {
 	struct frag_entry *e = &d->frags[idx];
 	d->count[why] += e->held_pkts;
+	frag_buf_free(d, e);
 	frag_unlink(d, idx);
 }
 
@@ -297,6 +378,8 @@ frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
 				d->count[R_FRAG_ORPHAN] += e->held_pkts;
 				e->held_pkts = e->held_bytes = 0;
 				e->ports_known = 0;
+				e->no_buf = 0;
+				frag_buf_free(d, e);
 			}
 			e->ts_ns = pkt->ts_ns;
 			return e;
@@ -336,6 +419,8 @@ sm_decoder_finish(struct sm_decoder *d)
 
 /* ---- transport ---- */
 
+static enum sm_dec decode_80211(struct sm_decoder *d, struct cur c, struct sm_packet *pkt,
+                                int depth);
 static enum sm_dec decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c,
                                     struct sm_packet *pkt, int depth);
 static enum sm_dec decode_ip(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth);
@@ -420,9 +505,12 @@ icmp_is_error(uint8_t proto, uint8_t type)
 	return type >= 1 && type <= 4;
 }
 
-/* Decapsulates an inner packet; on failure the outer packet is kept as it was. */
+/* Decapsulates an inner packet; on failure the outer packet is kept as it was.
+ * The carrying datagram becomes the packet's outermost layer. */
+enum inner { IN_IP, IN_ETHERNET, IN_80211 };
+
 static enum sm_dec
-decap(struct sm_decoder *d, enum sm_tunnel kind, bool ethernet, struct cur inner,
+decap(struct sm_decoder *d, enum sm_tunnel kind, enum inner what, struct cur inner,
       struct sm_packet *pkt, int depth)
 {
 	if (depth >= MAX_TUNNEL_DEPTH) {
@@ -435,7 +523,9 @@ decap(struct sm_decoder *d, enum sm_tunnel kind, bool ethernet, struct cur inner
 	pkt->source = outer.source;
 	pkt->vlan = pkt->inner_vlan = SM_VLAN_NONE;
 	enum sm_dec rc;
-	if (ethernet) {
+	if (what == IN_80211) {
+		rc = decode_80211(d, inner, pkt, depth + 1);
+	} else if (what == IN_ETHERNET) {
 		uint16_t type;
 		if (!cur_u16(&inner, 12, &type) || !cur_skip(&inner, 14))
 			rc = DEC_TRUNCATED;
@@ -444,7 +534,7 @@ decap(struct sm_decoder *d, enum sm_tunnel kind, bool ethernet, struct cur inner
 	} else {
 		rc = decode_ip(d, inner, pkt, depth + 1);
 	}
-	if (rc == DEC_OK || rc == DEC_HELD) {
+	if ((rc == DEC_OK || rc == DEC_HELD) && pkt->nouter < SM_MAX_OUTER) {
 		if (outer.tunnel == TUN_NONE) {
 			pkt->tunnel = kind;
 			pkt->outer_src = outer.src;
@@ -454,6 +544,21 @@ decap(struct sm_decoder *d, enum sm_tunnel kind, bool ethernet, struct cur inner
 			pkt->outer_src = outer.outer_src;
 			pkt->outer_dst = outer.outer_dst;
 		}
+		memmove(&pkt->outer[1], &pkt->outer[0], pkt->nouter * sizeof(pkt->outer[0]));
+		pkt->nouter++;
+		struct sm_outer *o = &pkt->outer[0];
+		o->kind = kind;
+		o->src = outer.src;
+		o->dst = outer.dst;
+		o->proto = outer.proto;
+		o->ttl = outer.ttl;
+		o->sport = outer.proto == SM_PROTO_UDP ? outer.sport : 0;
+		o->dport = outer.proto == SM_PROTO_UDP ? outer.dport : 0;
+		o->ip_len = outer.ip_len;
+		o->held_pkts = outer.held_pkts;
+		o->held_bytes = outer.held_bytes;
+		o->vlan = outer.vlan;
+		o->inner_vlan = outer.inner_vlan;
 		return rc;
 	}
 	*pkt = outer;
@@ -486,25 +591,30 @@ decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 		switch (proto) {
 		case 0x0800:
 		case 0x86dd:
-			return decap(d, TUN_GRE, false, in, pkt, depth);
+			return decap(d, TUN_GRE, IN_IP, in, pkt, depth);
 		case 0x6558:
-			return decap(d, TUN_GRE, true, in, pkt, depth);
+			return decap(d, TUN_GRE, IN_ETHERNET, in, pkt, depth);
 		case 0x88be:
 			if (flags & 0x10) { /* ERSPAN type II: 8-byte header */
 				if (!cur_skip(&in, 8))
 					return DEC_OK;
-				return decap(d, TUN_ERSPAN2, true, in, pkt, depth);
+				return decap(d, TUN_ERSPAN2, IN_ETHERNET, in, pkt, depth);
 			}
-			return decap(d, TUN_ERSPAN1, true, in, pkt, depth);
+			return decap(d, TUN_ERSPAN1, IN_ETHERNET, in, pkt, depth);
 		case 0x22eb: { /* ERSPAN type III: 12 bytes, 8 more if O is set */
 			uint8_t last;
 			if (!cur_u8(&in, 11, &last))
 				return DEC_OK;
 			if (!cur_skip(&in, (last & 1) ? 20 : 12))
 				return DEC_OK;
-			return decap(d, TUN_ERSPAN3, true, in, pkt, depth);
+			return decap(d, TUN_ERSPAN3, IN_ETHERNET, in, pkt, depth);
 		}
 		default:
+			/* Aruba access points: 802.11 frames, types 0x82x0, 0x8300-0x8370, 0x9000 */
+			if ((((proto & 0xff00) == 0x8200 || (proto >= 0x8300 && proto <= 0x8370)) &&
+			     (proto & 0x0f) == 0) ||
+			    proto == 0x9000)
+				return decap(d, TUN_GRE, IN_80211, in, pkt, depth);
 			d->count[R_GRE_UNSUPPORTED]++;
 			return DEC_OK;
 		}
@@ -533,56 +643,189 @@ decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 			return DEC_OK;
 		}
 		if (pp == 0x21 || pp == 0x57)
-			return decap(d, TUN_GRE, false, in, pkt, depth);
+			return decap(d, TUN_GRE, IN_IP, in, pkt, depth);
 		return DEC_OK;
 	}
 	d->count[R_GRE_UNSUPPORTED]++;
 	return DEC_OK;
 }
 
-/* VXLAN (4789), Geneve (6081) and GTP-U (2152) carry whole packets over UDP; c is
- * the UDP payload.  Anything else, or a header that does not parse, stays UDP. */
+static bool
+is_tunnel_port(const struct sm_decoder *d, uint16_t p)
+{
+	switch (p) {
+	case 4789:
+	case 4790:
+		return d->opts.vxlan;
+	case 2152: /* GTP-U */
+	case 3544: /* Teredo */
+	case 4754: /* GRE in UDP (RFC 8086) */
+	case 5072: /* AYIYA */
+	case 6081: /* Geneve */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* VXLAN (RFC 7348) or VXLAN-GPE: the I flag, or the P flag and what follows.  A
+ * datagram whose destination is not the VXLAN port (the port was the sender's)
+ * must also keep the reserved bits zero. */
+static enum sm_dec
+decode_vxlan(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t b0, next, last;
+	struct cur in = c;
+	if (!cur_u8(&c, 0, &b0) || !cur_u8(&c, 3, &next) || !cur_u8(&c, 7, &last) ||
+	    !cur_skip(&in, 8))
+		return DEC_OK;
+	bool std = pkt->dport == 4789 || pkt->dport == 4790;
+	if (!std && ((b0 & ~0x0c) != 0 || last != 0))
+		return DEC_OK;
+	if (b0 & 0x04) { /* GPE: next protocol 1 IPv4, 2 IPv6, 3 Ethernet */
+		if (next == 1 || next == 2)
+			return decap(d, TUN_VXLAN_GPE, IN_IP, in, pkt, depth);
+		if (next == 3)
+			return decap(d, TUN_VXLAN_GPE, IN_ETHERNET, in, pkt, depth);
+		return DEC_OK;
+	}
+	if (b0 & 0x08)
+		return decap(d, TUN_VXLAN, IN_ETHERNET, in, pkt, depth);
+	return DEC_OK;
+}
+
+/* GTP-U v1 G-PDU: 8 bytes, 4 more if E/S/PN, then extension headers. */
+static enum sm_dec
+decode_gtp(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t b0, b1;
+	struct cur in = c;
+	if (!cur_u8(&c, 0, &b0) || !cur_u8(&c, 1, &b1) || (b0 >> 5) != 1 || !(b0 & 0x10) ||
+	    b1 != 0xff)
+		return DEC_OK;
+	size_t off = 8;
+	if (b0 & 0x07) {
+		uint8_t next;
+		if (!cur_u8(&c, 11, &next))
+			return DEC_OK;
+		off = 12;
+		for (int i = 0; (b0 & 0x04) && next != 0 && i < 16; i++) {
+			uint8_t units;
+			if (!cur_u8(&c, off, &units) || units == 0)
+				return DEC_OK;
+			off += (size_t)units * 4;
+			if (!cur_u8(&c, off - 1, &next))
+				return DEC_OK;
+		}
+	}
+	if (cur_skip(&in, off))
+		return decap(d, TUN_GTP, IN_IP, in, pkt, depth);
+	return DEC_OK;
+}
+
+/* Teredo (RFC 4380): an optional authentication and origin indication, then an
+ * IPv6 packet exactly as long as the rest of the datagram.  A bubble (no next
+ * header, nothing in it) keeps the NAT mapping open: it stays UDP. */
+static enum sm_dec
+decode_teredo(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t b0, b1, idlen, aulen, nh;
+	uint16_t plen;
+	size_t len = pkt->payload_len; /* per the UDP header */
+	if (cur_u8(&c, 0, &b0) && cur_u8(&c, 1, &b1) && b0 == 0 && b1 == 1) {
+		if (!cur_u8(&c, 2, &idlen) || !cur_u8(&c, 3, &aulen))
+			return DEC_OK;
+		size_t n = 4 + (size_t)idlen + aulen + 8 + 1;
+		if (n > len || !cur_skip(&c, n))
+			return DEC_OK;
+		len -= n;
+	}
+	if (cur_u8(&c, 0, &b0) && cur_u8(&c, 1, &b1) && b0 == 0 && b1 == 0) {
+		if (len < 8 || !cur_skip(&c, 8))
+			return DEC_OK;
+		len -= 8;
+	}
+	if (!cur_u8(&c, 0, &b0) || (b0 >> 4) != 6 || !cur_u16(&c, 4, &plen) ||
+	    !cur_u8(&c, 6, &nh) || (size_t)plen + 40 != len || (nh == 59 && plen == 0))
+		return DEC_OK;
+	return decap(d, TUN_TEREDO, IN_IP, c, pkt, depth);
+}
+
+/* AYIYA: identity (2^idlen bytes) and signature (4 * siglen) after 8 bytes;
+ * opcode 1 forwards the IPv4 or IPv6 packet that follows. */
+static enum sm_dec
+decode_ayiya(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t b0, b1, b2, next, v;
+	if (!cur_u8(&c, 0, &b0) || !cur_u8(&c, 1, &b1) || !cur_u8(&c, 2, &b2) ||
+	    !cur_u8(&c, 3, &next) || (b2 & 0x0f) != 1 || (next != 4 && next != 41))
+		return DEC_OK;
+	size_t n = 8 + ((size_t)1 << (b0 >> 4)) + (size_t)(b1 >> 4) * 4;
+	if (!cur_skip(&c, n) || !cur_u8(&c, 0, &v) || (v >> 4) != (next == 4 ? 4 : 6))
+		return DEC_OK;
+	return decap(d, TUN_AYIYA, IN_IP, c, pkt, depth);
+}
+
+static enum sm_dec decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt,
+                              int depth);
+
+/* UDP that carries whole packets, by either port (a port seen only as the
+ * source is the sender's choice, as in VXLAN from 4789 to 4790); c is the UDP
+ * payload.  Anything else, or a header that does not parse, stays UDP. */
 static enum sm_dec
 decode_udp_tunnel(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 {
-	uint8_t b0, b1;
-	uint16_t proto;
-	struct cur in = c;
-	if (d->opts.vxlan && pkt->dport == 4789) {
-		if (cur_u8(&c, 0, &b0) && (b0 & 0x08) && cur_skip(&in, 8))
-			return decap(d, TUN_VXLAN, true, in, pkt, depth);
-	} else if (pkt->dport == 6081) {
+	uint16_t sp = pkt->sport, dp = pkt->dport;
+	if (!is_tunnel_port(d, sp) && !is_tunnel_port(d, dp)) {
+		/* Teredo and AYIYA relays use other ports too: known by content, an
+		 * IPv6 packet to or from the Teredo prefix 2001::/32 filling the
+		 * datagram, or AYIYA's forward opcode followed by IPv6 */
+		uint8_t b0, b2, b3;
+		const uint8_t *a, *b;
+		if (!cur_u8(&c, 0, &b0))
+			return DEC_OK;
+		if ((b0 >> 4) == 6 && cur_bytes(&c, 8, 4, &a) && cur_bytes(&c, 24, 4, &b) &&
+		    ((a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) ||
+		     (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0)))
+			return decode_teredo(d, c, pkt, depth);
+		if (cur_u8(&c, 2, &b2) && cur_u8(&c, 3, &b3) && b2 == 0x11 && b3 == 41)
+			return decode_ayiya(d, c, pkt, depth);
+		return DEC_OK;
+	}
+	enum sm_dec rc = DEC_OK;
+	uint8_t before = pkt->nouter; /* grows when a layer was taken off */
+#define PORT(n) (sp == (n) || dp == (n))
+#define TRY(call)                                                                          \
+	do {                                                                               \
+		rc = (call);                                                               \
+		if (rc != DEC_OK || pkt->nouter != before)                                 \
+			return rc;                                                         \
+	} while (0)
+	if (d->opts.vxlan && (PORT(4789) || PORT(4790)))
+		TRY(decode_vxlan(d, c, pkt, depth));
+	if (PORT(6081)) {
+		uint8_t b0;
+		uint16_t proto;
+		struct cur in = c;
 		if (cur_u8(&c, 0, &b0) && (b0 >> 6) == 0 && cur_u16(&c, 2, &proto) &&
 		    cur_skip(&in, 8 + (size_t)(b0 & 0x3f) * 4)) {
 			if (proto == 0x6558)
-				return decap(d, TUN_GENEVE, true, in, pkt, depth);
-			if (proto == 0x0800 || proto == 0x86dd)
-				return decap(d, TUN_GENEVE, false, in, pkt, depth);
+				TRY(decap(d, TUN_GENEVE, IN_ETHERNET, in, pkt, depth));
+			else if (proto == 0x0800 || proto == 0x86dd)
+				TRY(decap(d, TUN_GENEVE, IN_IP, in, pkt, depth));
 		}
-	} else if (pkt->dport == 2152 || pkt->sport == 2152) {
-		/* GTP-U v1 G-PDU: 8 bytes, 4 more if E/S/PN, then extension headers */
-		if (!cur_u8(&c, 0, &b0) || !cur_u8(&c, 1, &b1) || (b0 >> 5) != 1 || !(b0 & 0x10) ||
-		    b1 != 0xff)
-			return DEC_OK;
-		size_t off = 8;
-		if (b0 & 0x07) {
-			uint8_t next;
-			if (!cur_u8(&c, 11, &next))
-				return DEC_OK;
-			off = 12;
-			for (int i = 0; (b0 & 0x04) && next != 0 && i < 16; i++) {
-				uint8_t units;
-				if (!cur_u8(&c, off, &units) || units == 0)
-					return DEC_OK;
-				off += (size_t)units * 4;
-				if (!cur_u8(&c, off - 1, &next))
-					return DEC_OK;
-			}
-		}
-		if (cur_skip(&in, off))
-			return decap(d, TUN_GTP, false, in, pkt, depth);
 	}
-	return DEC_OK;
+	if (PORT(2152))
+		TRY(decode_gtp(d, c, pkt, depth));
+	if (PORT(3544))
+		TRY(decode_teredo(d, c, pkt, depth));
+	if (PORT(5072))
+		TRY(decode_ayiya(d, c, pkt, depth));
+	if (PORT(4754))
+		TRY(decode_gre(d, c, pkt, depth));
+#undef TRY
+#undef PORT
+	return rc;
 }
 
 static enum sm_dec
@@ -650,7 +893,7 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 	case 4:
 	case 41:
 		if (!pkt->fragment)
-			return decap(d, TUN_IPIP, false, c, pkt, depth);
+			return decap(d, TUN_IPIP, IN_IP, c, pkt, depth);
 		break;
 	default:
 		break;
@@ -658,15 +901,46 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 	return DEC_OK;
 }
 
-/* Fragments: the first one names the flow; the others borrow its ports. */
+/* A tunnel datagram made whole: decoded from the kept bytes as the current
+ * fragment's packet, so that the frame counts once on the carrying flow and the
+ * packet inside goes to its own. */
 static enum sm_dec
-handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id, bool first,
-                int depth)
+frag_buf_decode(struct sm_decoder *d, struct frag_entry *e, struct sm_packet *pkt, int depth)
 {
+	struct frag_buf *b = e->buf;
+	e->buf = NULL;
+	e->no_buf = 1; /* duplicates of it are plain fragments */
+	d->nbufs--;
+	free(d->done_buf);
+	d->done_buf = b; /* the packet points into it until the next call */
+	struct cur c = {b->data, b->total};
+	uint16_t ulen;
+	if (!cur_u16(&c, 4, &ulen) || ulen < 8 || ulen > b->total || !cur_skip(&c, 8))
+		return DEC_OK;
+	c.len = (size_t)ulen - 8;
+	pkt->payload = c.p;
+	pkt->payload_len = pkt->payload_caplen = (uint32_t)c.len;
+	return decode_udp_tunnel(d, c, pkt, depth);
+}
+
+/* Fragments: the first one names the flow; the others borrow its ports.  The
+ * bytes of a UDP datagram to or from a tunnel port are kept (and those of UDP
+ * fragments that come before their first, which names the port) until the
+ * datagram is whole.  off: the fragment's place in bytes; len: its payload per
+ * the IP header; keep: its bytes start the fragmentable part (no IPv6 header
+ * after the fragment header). */
+static enum sm_dec
+handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
+                uint32_t off, bool more, bool keep, int depth)
+{
+	bool first = off == 0;
+	uint32_t len = pkt->payload_len;
 	pkt->fragment = true;
 	struct frag_entry *e = frag_lookup(d, pkt, id);
 	if (e == NULL)
 		return fail(d, DEC_INVALID, R_FRAG_TABLE_FULL);
+	if (!keep || pkt->proto != SM_PROTO_UDP)
+		e->no_buf = 1;
 	if (first) {
 		pkt->l4_header = true;
 		enum sm_dec rc = decode_l4(d, l4, pkt, depth);
@@ -678,9 +952,16 @@ handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint
 		pkt->held_pkts = e->held_pkts;
 		pkt->held_bytes = e->held_bytes;
 		e->held_pkts = e->held_bytes = 0;
-		return DEC_OK;
+		if (!is_tunnel_port(d, pkt->sport) && !is_tunnel_port(d, pkt->dport)) {
+			frag_buf_free(d, e);
+			e->no_buf = 1;
+			return DEC_OK;
+		}
+		frag_buf_add(d, e, l4, 0, len, more);
+		return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
 	}
 	pkt->l4_header = false;
+	frag_buf_add(d, e, l4, off, len, more);
 	if (!e->ports_known) {
 		e->held_pkts++;
 		e->held_bytes += pkt->ip_len;
@@ -688,7 +969,7 @@ handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint
 	}
 	pkt->sport = e->sport;
 	pkt->dport = e->dport;
-	return DEC_OK;
+	return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
 }
 
 static enum sm_dec
@@ -738,7 +1019,7 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	uint16_t off = fragw & 0x1fff;
 	bool more = (fragw & 0x2000) != 0;
 	if (off != 0 || more)
-		return handle_fragment(d, c, pkt, id, off == 0, depth);
+		return handle_fragment(d, c, pkt, id, (uint32_t)off * 8, more, true, depth);
 	pkt->l4_header = true;
 	return decode_l4(d, c, pkt, depth);
 }
@@ -766,8 +1047,9 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	if (c.len > payload)
 		c.len = payload;
 	size_t remaining = payload;
-	bool fragmented = false, first = true;
-	uint32_t id = 0;
+	bool fragmented = false, first = true, frag_more = false;
+	uint32_t id = 0, frag_off = 0;
+	size_t frag_rest = 0; /* bytes after the fragment header */
 	for (int i = 0;; i++) {
 		if (i > MAX_EXT_WALK)
 			return fail(d, DEC_INVALID, R_IPV6_INVALID);
@@ -799,6 +1081,9 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 			if (off != 0 || more) {
 				fragmented = true;
 				first = off == 0;
+				frag_off = (uint32_t)off * 8;
+				frag_more = more;
+				frag_rest = remaining > 8 ? remaining - 8 : 0;
 			}
 			break;
 		}
@@ -816,7 +1101,8 @@ done:
 	pkt->proto = nh;
 	pkt->payload_len = (uint32_t)remaining;
 	if (fragmented)
-		return handle_fragment(d, c, pkt, id, first, depth);
+		return handle_fragment(d, c, pkt, id, frag_off, frag_more, remaining == frag_rest,
+		                       depth);
 	pkt->l4_header = true;
 	return decode_l4(d, c, pkt, depth);
 }
@@ -899,6 +1185,16 @@ decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c, struct sm_pa
 			}
 			return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
 		}
+		case 0x88e7: /* 802.1ah (PBB): I-TAG, then the customer's Ethernet header */
+			if (tags >= MAX_VLAN_DEPTH || !cur_u16(&c, 16, &type) || !cur_skip(&c, 18))
+				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+			tags++;
+			continue;
+		case 0x8926: /* VN-Tag: 4 bytes, then the next type */
+			if (tags >= MAX_VLAN_DEPTH || !cur_u16(&c, 4, &type) || !cur_skip(&c, 6))
+				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
+			tags++;
+			continue;
 		case 0x8864: /* PPPoE session */
 			if (!cur_skip(&c, 6))
 				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
@@ -918,22 +1214,26 @@ decode_ethertype(struct sm_decoder *d, uint16_t type, struct cur c, struct sm_pa
 	}
 }
 
-/* An 802.11 data frame carrying LLC/SNAP; management, control and protected
- * frames carry no IP we can read. */
+/* An 802.11 data frame carrying LLC/SNAP (the first subframe of an A-MSDU);
+ * management, control and protected frames carry no IP we can read. */
 static enum sm_dec
-decode_80211(struct sm_decoder *d, struct cur c, struct sm_packet *pkt)
+decode_80211(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 {
-	uint8_t fc, flags;
+	uint8_t fc, flags, qos = 0;
 	if (!cur_u8(&c, 0, &fc) || !cur_u8(&c, 1, &flags))
 		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 	if (((fc >> 2) & 3) != 2 || (flags & 0x40) || ((fc >> 4) & 0x4))
 		return fail(d, DEC_UNSUPPORTED, R_NOT_IP); /* not data, protected, or null data */
 	size_t hl = (flags & 3) == 3 ? 30 : 24;
 	if ((fc >> 4) & 0x8) {
+		if (!cur_u8(&c, hl, &qos))
+			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 		hl += 2; /* QoS control */
 		if (flags & 0x80)
 			hl += 4; /* HT control */
 	}
+	if ((qos & 0x80) && !cur_skip(&c, 14)) /* A-MSDU: DA, SA, length of the first */
+		return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 	uint8_t a, b, ctl;
 	uint16_t type;
 	if (!cur_skip(&c, hl) || !cur_u8(&c, 0, &a) || !cur_u8(&c, 1, &b) || !cur_u8(&c, 2, &ctl) ||
@@ -942,7 +1242,7 @@ decode_80211(struct sm_decoder *d, struct cur c, struct sm_packet *pkt)
 	if (a != 0xaa || b != 0xaa || ctl != 0x03)
 		return fail(d, DEC_UNSUPPORTED, R_NOT_IP);
 	cur_skip(&c, 8);
-	return decode_ethertype(d, type, c, pkt, 0);
+	return decode_ethertype(d, type, c, pkt, depth);
 }
 
 /* Linux NFLOG: a 4-byte header, then TLVs; type 9 holds the packet. */
@@ -970,7 +1270,11 @@ decode_nflog(struct sm_decoder *d, struct cur c, struct sm_packet *pkt)
 enum sm_dec
 sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *pkt)
 {
-	memset(pkt, 0, sizeof(*pkt));
+	if (d->done_buf != NULL) {
+		free(d->done_buf);
+		d->done_buf = NULL;
+	}
+	memset(pkt, 0, offsetof(struct sm_packet, outer));
 	pkt->ts_ns = raw->ts_ns;
 	pkt->source = raw->source;
 	pkt->vlan = pkt->inner_vlan = SM_VLAN_NONE;
@@ -1017,19 +1321,19 @@ sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packe
 			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 		return decode_ethertype(d, type, c, pkt, 0);
 	case LT_IEEE802_11:
-		return decode_80211(d, c, pkt);
+		return decode_80211(d, c, pkt, 0);
 	case LT_RADIOTAP: {
 		uint16_t hl;
 		if (!cur_le16(&c, 2, &hl) || !cur_skip(&c, hl))
 			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
-		return decode_80211(d, c, pkt);
+		return decode_80211(d, c, pkt, 0);
 	}
 	case LT_PPI: {
 		uint16_t hl, dlt;
 		if (!cur_le16(&c, 2, &hl) || !cur_le16(&c, 4, &dlt) || !cur_skip(&c, hl))
 			return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 		if (dlt == LT_IEEE802_11)
-			return decode_80211(d, c, pkt);
+			return decode_80211(d, c, pkt, 0);
 		if (dlt == LT_EN10MB) {
 			if (!cur_u16(&c, 12, &type) || !cur_skip(&c, 14))
 				return fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);

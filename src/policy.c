@@ -211,9 +211,46 @@ note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 	}
 }
 
+/* Whether s goes on with an unanswered attempt already counted; it is
+ * forgotten (and uncounted) then, and s counts with its own outcome. */
+static bool
+continues_attempt(struct sm_expect_entry *e, const struct sm_session *s)
+{
+	if (s->proto != SM_PROTO_TCP || !s->syn_seen || s->flipped)
+		return false;
+	for (uint8_t i = 0; i < e->nunanswered; i++) {
+		const struct sm_attempt *a = &e->unanswered[i];
+		if (a->isn == s->syn_seq && a->sport == s->sport && sm_addr_eq(&a->src, &s->src) &&
+		    sm_addr_eq(&a->dst, &s->dst)) {
+			e->unanswered[i] = e->unanswered[--e->nunanswered];
+			e->no_answer--;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+remember_unanswered(struct sm_expect_entry *e, const struct sm_session *s)
+{
+	if (s->proto != SM_PROTO_TCP || !s->syn_seen)
+		return;
+	const size_t n = sizeof(e->unanswered) / sizeof(e->unanswered[0]);
+	if (e->nunanswered == n) { /* forget the oldest */
+		memmove(&e->unanswered[0], &e->unanswered[1], (n - 1) * sizeof(e->unanswered[0]));
+		e->nunanswered--;
+	}
+	struct sm_attempt *a = &e->unanswered[e->nunanswered++];
+	a->src = s->src;
+	a->dst = s->dst;
+	a->sport = s->sport;
+	a->isn = s->syn_seq;
+}
+
 static void
 note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcome o)
 {
+	continues_attempt(e, s);
 	note_protocol(e, s);
 	e->sessions++;
 	if (e->first_ns == 0 || s->first_ns < e->first_ns)
@@ -257,6 +294,7 @@ note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcom
 		break;
 	case O_NO_ANSWER:
 		e->no_answer++;
+		remember_unanswered(e, s);
 		break;
 	case O_ONE_WAY:
 		e->one_way++;

@@ -3,6 +3,7 @@
 #include "smaudit/app.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ struct sm_session_table {
 	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
 	uint32_t last_idx;   /* session of the last packet, NIL once it left */
 	int last_dir;
+	uint64_t next_uid;
 };
 
 static struct sm_session *
@@ -416,7 +418,7 @@ alloc_slot(struct sm_session_table *t)
 }
 
 static uint32_t
-create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip)
+create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint64_t parent)
 {
 	uint32_t idx = alloc_slot(t);
 	if (idx == NIL)
@@ -445,6 +447,8 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip)
 	s->tunnel = pkt->tunnel;
 	s->outer_src = pkt->outer_src;
 	s->outer_dst = pkt->outer_dst;
+	s->uid = ++t->next_uid;
+	s->tunnel_parent = parent;
 	if (flip)
 		s->history[s->history[0] = '^', 1] = '\0';
 	uint32_t b = session_hash(s) & (t->nbuckets - 1);
@@ -479,6 +483,20 @@ history_add(struct sm_session *s, int dir, char letter, int bit)
 static bool
 is_service_port(const struct sm_session_table *t, uint16_t port)
 {
+	switch (port) {
+	case 0:   /* no port at all */
+	case 68:  /* DHCP client */
+		return false;
+	case 3544: /* Teredo */
+	case 4754: /* GRE in UDP */
+	case 4789: /* VXLAN */
+	case 4790: /* VXLAN-GPE */
+	case 5072: /* AYIYA */
+	case 6081: /* Geneve */
+		return true;
+	default:
+		break;
+	}
 	if (t->opts.service_ports != NULL &&
 	    (t->opts.service_ports[port >> 3] & (1u << (port & 7))))
 		return true;
@@ -499,6 +517,10 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 	if ((pkt->proto == SM_PROTO_ICMP && pkt->icmp_type == 0) ||
 	    (pkt->proto == SM_PROTO_ICMP6 && pkt->icmp_type == 129))
 		return true; /* echo reply first */
+	/* a broadcast is never the initiator (a DHCP offer seen alone) */
+	static const uint8_t bcast[4] = {255, 255, 255, 255};
+	if (pkt->dst.family == 4 && memcmp(pkt->dst.a, bcast, 4) == 0)
+		return false;
 	if (pkt->proto == SM_PROTO_TCP || pkt->proto == SM_PROTO_UDP)
 		return is_service_port(t, pkt->sport) && !is_service_port(t, pkt->dport);
 	return false;
@@ -629,12 +651,27 @@ endpoint_update(struct sm_session *s, int dir, uint8_t f, uint32_t payload_len)
 	}
 }
 
+/* Zeek's close_complete: a side's first FIN or RST completes the close when it
+ * is a RST, when the other side closed before, or when the other side never
+ * sent anything; the conversation then ends tcp_close_ns later. */
+static void
+note_close(struct sm_session *s, int dir, uint8_t f, int64_t ts_ns)
+{
+	if (!(f & (TH_FIN | TH_RST)) || s->did_close[dir])
+		return;
+	s->did_close[dir] = true;
+	if (s->close_ns == 0 &&
+	    ((f & TH_RST) || s->did_close[!dir] || s->state[!dir] == EP_INACTIVE))
+		s->close_ns = ts_ns;
+}
+
 static void
 tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
 	track_gaps(s, dir, pkt);
 	uint8_t f = pkt->tcp_flags;
 	endpoint_update(s, dir, f, pkt->payload_len);
+	note_close(s, dir, f, pkt->ts_ns);
 	if (f & TH_RST) {
 		history_add(s, dir, 'R', 0);
 		if (s->rst_from == 0) {
@@ -652,6 +689,7 @@ tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
 			if (!s->syn_seen) {
 				s->syn_seen = true;
 				s->syn_seq = pkt->seq;
+				s->syn_ns = pkt->ts_ns;
 			}
 		}
 	} else if ((f & TH_SYN) && (f & TH_ACK)) {
@@ -696,17 +734,40 @@ attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struc
 	t->st.icmp_errors_attached++;
 }
 
-bool
-sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
+/* Zeek's tcp_attempt_delay: an initiator whose SYN the responder left without
+ * any answer for this long has made an attempt that ended; what it sends next
+ * starts another session (a SYN retransmitted later too). */
+#define ATTEMPT_NS (5 * SEC)
+
+static bool
+attempt_over(const struct sm_session *s, int64_t now)
+{
+	return s->proto == SM_PROTO_TCP && s->syn_seen && s->state[1] == EP_INACTIVE &&
+	       (s->state[0] == EP_SYN_SENT || s->state[0] == EP_SYN_ACK_SENT) &&
+	       now - s->syn_ns >= ATTEMPT_NS;
+}
+
+/* Zeek's DNS analyzer ends a UDP DNS conversation on a timer: every 10 s from
+ * its start, once it has been quiet for 9 s of them. */
+#define DNS_EVERY_NS (10 * SEC)
+#define DNS_QUIET_NS (9 * SEC)
+
+static bool
+dns_over(const struct sm_session *s, int64_t now)
+{
+	if (s->proto != SM_PROTO_UDP ||
+	    !(s->dport == 53 || s->sport == 53 || s->dport == 5353 || s->dport == 5355))
+		return false;
+	int64_t due = s->last_ns + DNS_QUIET_NS - s->first_ns; /* first tick at or after it */
+	int64_t k = due <= DNS_EVERY_NS ? 1 : (due + DNS_EVERY_NS - 1) / DNS_EVERY_NS;
+	return s->first_ns + k * DNS_EVERY_NS <= now;
+}
+
+/* Accounts pkt in its session (created linked to parent when new). */
+static bool
+account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
 {
 	t->last_idx = NIL;
-	if (pkt->ts_ns > t->now)
-		t->now = pkt->ts_ns;
-	if (t->now >= t->next_expire) {
-		expire(t);
-		t->next_expire = t->now + EXPIRE_EVERY;
-	}
-
 	int dir;
 	if (pkt->icmp_error && pkt->quote.ports_known) {
 		const struct sm_quote *q = &pkt->quote;
@@ -723,10 +784,18 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	if (idx != NIL && pkt->proto == SM_PROTO_TCP && is_port_reuse(at(t, idx), dir, pkt)) {
 		finish(t, idx, END_CLOSED);
 		idx = NIL;
+	} else if (idx != NIL && at(t, idx)->close_ns != 0 &&
+	           pkt->ts_ns - at(t, idx)->close_ns >= t->opts.tcp_close_ns) {
+		finish(t, idx, END_CLOSED); /* a straggler after the close delay */
+		idx = NIL;
+	} else if (idx != NIL && (attempt_over(at(t, idx), pkt->ts_ns) ||
+	                          dns_over(at(t, idx), pkt->ts_ns))) {
+		finish(t, idx, END_IDLE);
+		idx = NIL;
 	}
 	if (idx == NIL) {
 		bool flip = should_flip(t, pkt);
-		idx = create(t, pkt, flip);
+		idx = create(t, pkt, flip, parent);
 		if (idx == NIL)
 			return false;
 		dir = flip ? 1 : 0;
@@ -773,6 +842,73 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
 	t->last_idx = idx;
 	t->last_dir = dir;
 	return true;
+}
+
+static void
+clock_to(struct sm_session_table *t, int64_t ts_ns)
+{
+	if (ts_ns > t->now)
+		t->now = ts_ns;
+	if (t->now >= t->next_expire) {
+		expire(t);
+		t->next_expire = t->now + EXPIRE_EVERY;
+	}
+}
+
+/* The carrying datagrams of pkt, outermost first, each linked to the one
+ * outside it; *parent ends as the innermost carrier's uid. */
+static bool
+carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *parent)
+{
+	*parent = 0;
+	for (uint8_t i = 0; i < pkt->nouter && i < SM_MAX_OUTER; i++) {
+		const struct sm_outer *o = &pkt->outer[i];
+		struct sm_packet op;
+		memset(&op, 0, offsetof(struct sm_packet, outer));
+		op.ts_ns = pkt->ts_ns;
+		op.source = pkt->source;
+		op.vlan = o->vlan;
+		op.inner_vlan = o->inner_vlan;
+		op.src = o->src;
+		op.dst = o->dst;
+		op.proto = o->proto;
+		op.ttl = o->ttl;
+		op.ip_len = o->ip_len;
+		op.held_pkts = o->held_pkts;
+		op.held_bytes = o->held_bytes;
+		op.l4_header = true;
+		op.sport = o->sport;
+		op.dport = o->dport;
+		if (i > 0) {
+			op.tunnel = pkt->outer[0].kind;
+			op.outer_src = pkt->outer[0].src;
+			op.outer_dst = pkt->outer[0].dst;
+		}
+		if (!account(t, &op, *parent))
+			return false;
+		*parent = at(t, t->last_idx)->uid;
+	}
+	return true;
+}
+
+bool
+sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
+{
+	clock_to(t, pkt->ts_ns);
+	uint64_t parent;
+	if (!carriers(t, pkt, &parent))
+		return false;
+	return account(t, pkt, parent);
+}
+
+bool
+sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
+{
+	clock_to(t, pkt->ts_ns);
+	uint64_t parent;
+	bool ok = carriers(t, pkt, &parent);
+	t->last_idx = NIL;
+	return ok;
 }
 
 struct sm_session *

@@ -120,6 +120,9 @@ static const char *const migrations[] = {
           "ALTER TABLE runs ADD COLUMN filter TEXT;"
           "ALTER TABLE runs ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;"
           "PRAGMA user_version = 5;",
+    [6] = "ALTER TABLE sessions ADD COLUMN uid INTEGER;"
+          "ALTER TABLE sessions ADD COLUMN tunnel_parent INTEGER;"
+          "PRAGMA user_version = 6;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -128,8 +131,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
         " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
         " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-        " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max) VALUES"
-        " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max, uid,"
+        " tunnel_parent) VALUES"
+        " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources(run_id, idx, path, packets, bytes, error, given)"
                   " VALUES (?,?,?,?,?,?,?)",
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
@@ -484,6 +488,11 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
 		sqlite3_bind_null(s, i++);
 		sqlite3_bind_null(s, i++);
 	}
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->uid);
+	if (ss->tunnel_parent)
+		sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->tunnel_parent);
+	else
+		sqlite3_bind_null(s, i++);
 	return step_insert(st, s, "storing a session", eb);
 }
 

@@ -57,11 +57,32 @@ enum sm_tunnel {
 	TUN_IPIP,
 	TUN_GENEVE,
 	TUN_GTP,
+	TUN_VXLAN_GPE,
+	TUN_TEREDO,
+	TUN_AYIYA,
 };
 
 const char *sm_tunnel_name(enum sm_tunnel t);
 
 #define SM_VLAN_NONE (-1)
+
+/* Tunnels inside tunnels the decoder follows; deeper ones stay the outer packet. */
+#define SM_MAX_OUTER 3
+
+/* One tunnel layer a packet came through: the datagram that carried it, which is
+ * a conversation of its own on the wire (a UDP flow between VTEPs, a GRE flow
+ * between routers). */
+struct sm_outer {
+	enum sm_tunnel kind; /* the tunnel this datagram carries */
+	struct sm_addr src, dst;
+	uint8_t proto; /* 17 for UDP tunnels, 47 GRE, 4/41 IP in IP */
+	uint8_t ttl;
+	uint16_t sport, dport; /* UDP ports; 0 for GRE and IP in IP */
+	uint32_t ip_len;       /* bytes of the carrying IP datagram (this frame's) */
+	uint32_t held_pkts;    /* earlier fragments of the carrying datagram, counted now */
+	uint32_t held_bytes;
+	int32_t vlan, inner_vlan;
+};
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -117,12 +138,18 @@ struct sm_packet {
 
 	enum sm_tunnel tunnel; /* outermost tunnel the packet came through */
 	struct sm_addr outer_src, outer_dst;
+
+	/* The layers that carried it, outermost first (nouter 0: not tunnelled).  Set
+	 * for DEC_HELD too: the carrying datagrams were seen although the inner
+	 * fragment waits.  Kept last: sm_decode clears only up to here. */
+	uint8_t nouter;
+	struct sm_outer outer[SM_MAX_OUTER];
 };
 
 struct sm_decoder_opts {
 	uint32_t max_frags; /* fragment table bound */
 	int64_t frag_timeout_ns;
-	bool vxlan; /* decapsulate udp/4789 */
+	bool vxlan; /* decapsulate udp/4789 and udp/4790 (VXLAN-GPE) */
 };
 
 struct sm_decoder;
@@ -130,7 +157,9 @@ struct sm_decoder;
 struct sm_decoder *sm_decoder_new(const struct sm_decoder_opts *opts);
 void sm_decoder_free(struct sm_decoder *d);
 
-/* Decodes raw into out.  Returns DEC_OK, DEC_HELD or a failure, counted by reason. */
+/* Decodes raw into out.  Returns DEC_OK, DEC_HELD or a failure, counted by reason.
+ * out->payload and out->l3 point into raw or into the decoder (an outer datagram
+ * it reassembled from IP fragments): valid until the next call. */
 enum sm_dec sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *out);
 
 /* Counts per reason; fragments still held when called are counted as orphans. */

@@ -44,6 +44,16 @@ struct sm_expect_entry {
 	struct sm_addr mismatch_src, mismatch_dst;
 	char mismatch_detail[96];
 	char hidden_src[64], hidden_dst[64]; /* the pair a filtered verdict is about */
+	/* the last unanswered attempts, by pair, port and initial sequence number:
+	 * a session that goes on with the same SYN (retransmitted after the
+	 * session table ended the attempt, as Zeek does after 5 s) is the same
+	 * attempt, counted once with the outcome of its last part */
+	struct sm_attempt {
+		struct sm_addr src, dst;
+		uint16_t sport;
+		uint32_t isn;
+	} unanswered[4];
+	uint8_t nunanswered;
 	char detail[512];
 };
 

@@ -51,6 +51,8 @@ struct sm_session {
 	uint64_t payload[2];
 	uint8_t state[2];      /* enum sm_ep_state per direction (TCP) */
 	bool rst_after_fin[2]; /* this side's RST followed its own FIN */
+	bool did_close[2];     /* this side sent a FIN or RST */
+	int64_t close_ns;      /* when the close was complete (Zeek's close_complete), 0 if not */
 	char history[24];
 	uint16_t history_seen;
 	bool flipped;  /* initiator chosen against the first packet's direction */
@@ -69,6 +71,11 @@ struct sm_session {
 	struct sm_addr icmp_err_from;
 	enum sm_tunnel tunnel;
 	struct sm_addr outer_src, outer_dst;
+	/* uid: this session's number in the table, in creation order from 1;
+	 * tunnel_parent: the uid of the session that carried its first packet
+	 * (the UDP, GRE or IP-in-IP flow of the tunnel), 0 if none */
+	uint64_t uid, tunnel_parent;
+	int64_t syn_ns;  /* when the initiator's first SYN was seen */
 	uint32_t source; /* capture source of the first packet */
 	/* what the payload is (enum sm_app per direction) and what was read of it */
 	uint8_t app[2];
@@ -117,8 +124,13 @@ struct sm_session_table;
 struct sm_session_table *sm_session_table_new(const struct sm_session_opts *opts,
                                               sm_session_emit_fn emit, void *ctx);
 void sm_session_table_free(struct sm_session_table *t);
-/* Accounts one decoded packet.  Returns false only when out of memory. */
+/* Accounts one decoded packet: first each datagram that carried it through a
+ * tunnel (pkt->outer, a session of its own), then the packet itself, in the
+ * session linked to its carrier.  Returns false only when out of memory. */
 bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt);
+/* Accounts only the carrying datagrams of a packet the decoder holds (an inner
+ * fragment waiting for its first): they were on the wire all the same. */
+bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Moves the clock on without a packet (live capture on a quiet link): sessions
  * idle longer than their timeout leave the table. */
 void sm_session_advance(struct sm_session_table *t, int64_t now_ns);

@@ -15,7 +15,7 @@
 #include "smaudit/err.h"
 #include "smaudit/session.h"
 
-#define SM_SCHEMA_VERSION 5
+#define SM_SCHEMA_VERSION 6
 
 struct sm_store;
 

@@ -29,7 +29,7 @@ while read -r t; do
 		>/dev/null 2>&1
 	printf '%s\t%s\n' "$t" "$work/$n.db" >>"$work/dbs"
 done <"$work/traces"
-python3 - "$ref" "$work/dbs" "${ZEEK_MIN_FOUND:-346}" "${ZEEK_MIN_STATE:-329}" "$report" <<'PY'
+python3 - "$ref" "$work/dbs" "${ZEEK_MIN_FOUND:-401}" "${ZEEK_MIN_STATE:-395}" "$report" <<'PY'
 import sqlite3, sys
 
 ref, dbs, min_found, min_state, report = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]

@@ -340,6 +340,245 @@ test_erspan2_and_erspan3(void **state)
 	addr_is(&p.src, "10.0.0.1");
 }
 
+/* A UDP header (the length covers the header and n payload bytes). */
+static void
+udp_hdr(struct buf *w, unsigned sport, unsigned dport, unsigned n)
+{
+	put16(w, sport);
+	put16(w, dport);
+	put16(w, 8 + n);
+	put16(w, 0);
+}
+
+static void
+outer_is(const struct sm_packet *p, int i, enum sm_tunnel kind, const char *src, unsigned sport,
+         const char *dst, unsigned dport)
+{
+	assert_true(p->nouter > i);
+	assert_int_equal(p->outer[i].kind, kind);
+	addr_is(&p->outer[i].src, src);
+	addr_is(&p->outer[i].dst, dst);
+	assert_int_equal(p->outer[i].sport, sport);
+	assert_int_equal(p->outer[i].dport, dport);
+}
+
+static void
+test_vxlan_from_its_port_and_vxlan_gpe(void **state)
+{
+	(void)state;
+	struct buf w = {.n = 0};
+	struct sm_packet p;
+	/* VXLAN sent from 4789 to 4790 (as an ERSPAN'd Arista capture has it) */
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "192.0.2.2", 17, 20 + 8 + 8 + 14 + 40, 3, 0, 64);
+	udp_hdr(&w, 4789, 4790, 8 + 14 + 40);
+	put32(&w, 0x08000000);
+	put32(&w, 0x00006400);
+	eth(&w, 0x0800);
+	syn_v4(&w);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_VXLAN);
+	assert_int_equal(p.nouter, 1);
+	outer_is(&p, 0, TUN_VXLAN, "192.0.2.1", 4789, "192.0.2.2", 4790);
+	assert_int_equal(p.outer[0].proto, 17);
+	assert_int_equal(p.outer[0].ip_len, 20 + 8 + 8 + 14 + 40);
+	assert_int_equal(p.dport, 11104);
+
+	/* VXLAN-GPE carrying IPv4 without an Ethernet header */
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "192.0.2.2", 17, 20 + 8 + 8 + 40, 3, 0, 64);
+	udp_hdr(&w, 40000, 4790, 8 + 40);
+	put32(&w, 0x0c000001); /* I and P flags, next protocol 1: IPv4 */
+	put32(&w, 0x00006400);
+	syn_v4(&w);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_VXLAN_GPE);
+	addr_is(&p.src, "10.0.0.1");
+
+	/* a source port of 4789 with a header that is not VXLAN's stays UDP */
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "192.0.2.2", 17, 20 + 8 + 8 + 14 + 40, 3, 0, 64);
+	udp_hdr(&w, 4789, 53, 8 + 14 + 40);
+	put32(&w, 0x08010000); /* reserved bits set: a DNS id, not VXLAN */
+	put32(&w, 0x00006401);
+	eth(&w, 0x0800);
+	syn_v4(&w);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.nouter, 0);
+	assert_int_equal(p.proto, 17);
+	assert_int_equal(p.dport, 53);
+}
+
+/* A GTP-U G-PDU carrying the SYN, split into two IPv4 fragments at 24 bytes of
+ * UDP payload. */
+static void
+gtp_fragments(struct buf *a, struct buf *b, unsigned id)
+{
+	struct buf all = {.n = 0};
+	put8(&all, 0x30); /* version 1, PT, no options */
+	put8(&all, 0xff); /* G-PDU */
+	put16(&all, 40);
+	put32(&all, 1);
+	syn_v4(&all); /* 40 bytes */
+	/* first fragment: UDP header + 16 bytes; second: the other 32 */
+	eth(a, 0x0800);
+	ipv4(a, "192.0.2.10", "192.0.2.20", 17, 20 + 8 + 16, id, 0x2000, 64);
+	udp_hdr(a, 2152, 2152, (unsigned)all.n);
+	putn(a, all.b, 16);
+	eth(b, 0x0800);
+	ipv4(b, "192.0.2.10", "192.0.2.20", 17, 20 + (unsigned)all.n - 16, id, 3, 64);
+	putn(b, all.b + 16, all.n - 16);
+}
+
+static void
+test_gtp_in_ip_fragments_is_decapsulated_once_whole(void **state)
+{
+	(void)state;
+	struct buf a = {.n = 0}, b = {.n = 0};
+	struct sm_packet p;
+	gtp_fragments(&a, &b, 500);
+	/* in order: the head is the carrying flow's, the tail brings the inner SYN */
+	assert_int_equal(run(&a, 1, &p), DEC_OK);
+	assert_int_equal(p.nouter, 0);
+	assert_int_equal(p.dport, 2152);
+	assert_int_equal(run(&b, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_GTP);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(p.dport, 11104);
+	assert_int_equal(p.tcp_flags, TH_SYN);
+	outer_is(&p, 0, TUN_GTP, "192.0.2.10", 2152, "192.0.2.20", 2152);
+	assert_int_equal(p.outer[0].ip_len, 20 + 32);
+	/* reversed: the tail waits, the head completes the datagram */
+	a.n = b.n = 0;
+	gtp_fragments(&a, &b, 501);
+	assert_int_equal(run(&b, 1, &p), DEC_HELD);
+	assert_int_equal(run(&a, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_GTP);
+	assert_int_equal(p.dport, 11104);
+	assert_int_equal(p.outer[0].held_pkts, 1);
+	assert_int_equal(p.outer[0].held_bytes, 20 + 32);
+}
+
+/* An IPv6 TCP SYN, 2001::1 (Teredo prefix) to 2001:db8::2. */
+static void
+syn_v6(struct buf *w, const char *src)
+{
+	put32(w, 0x60000000);
+	put16(w, 20);
+	put8(w, 6);
+	put8(w, 64);
+	struct sm_addr a;
+	sm_addr_parse(src, &a);
+	putn(w, a.a, 16);
+	sm_addr_parse("2001:db8::2", &a);
+	putn(w, a.a, 16);
+	tcp(w, 50000, 80, 7, 0, 0x02);
+}
+
+static void
+test_teredo_and_ayiya_on_any_port(void **state)
+{
+	(void)state;
+	struct buf w = {.n = 0};
+	struct sm_packet p;
+	/* Teredo to a relay's own port: known by the Teredo prefix */
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "198.51.100.7", 17, 20 + 8 + 60, 3, 0, 64);
+	udp_hdr(&w, 3797, 32900, 60);
+	syn_v6(&w, "2001:0:4137:9e50::1");
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_TEREDO);
+	addr_is(&p.src, "2001:0:4137:9e50::1");
+	assert_int_equal(p.dport, 80);
+	outer_is(&p, 0, TUN_TEREDO, "192.0.2.1", 3797, "198.51.100.7", 32900);
+	/* the same IPv6 packet outside the prefix on that port is just UDP */
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "198.51.100.7", 17, 20 + 8 + 60, 3, 0, 64);
+	udp_hdr(&w, 3797, 32900, 60);
+	syn_v6(&w, "2001:db8::1");
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.nouter, 0);
+	assert_int_equal(p.dport, 32900);
+	/* a Teredo bubble (no next header, nothing in it) stays UDP */
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "198.51.100.7", 17, 20 + 8 + 40, 3, 0, 64);
+	udp_hdr(&w, 3797, 3544, 40);
+	put32(&w, 0x60000000);
+	put16(&w, 0);
+	put8(&w, 59);
+	put8(&w, 21);
+	for (int i = 0; i < 32; i++)
+		put8(&w, i == 0 ? 0x20 : i == 1 ? 0x01 : 0);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.nouter, 0);
+	assert_int_equal(p.dport, 3544);
+	/* AYIYA: 16-byte identity, 20-byte signature, forward, IPv6 */
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "198.51.100.9", 17, 20 + 8 + 44 + 60, 3, 0, 64);
+	udp_hdr(&w, 40000, 5072, 44 + 60);
+	put8(&w, 0x41);
+	put8(&w, 0x52);
+	put8(&w, 0x11);
+	put8(&w, 41);
+	put32(&w, 0);
+	for (int i = 0; i < 36; i++)
+		put8(&w, 0xab);
+	syn_v6(&w, "2001:db8::1");
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_AYIYA);
+	assert_int_equal(p.dport, 80);
+}
+
+static void
+test_pbb_vntag_and_aruba_gre(void **state)
+{
+	(void)state;
+	struct buf w = {.n = 0};
+	struct sm_packet p;
+	eth(&w, 0x88e7); /* 802.1ah I-TAG, then the customer's addresses and type */
+	put32(&w, 0x00000100);
+	eth(&w, 0x0800);
+	syn_v4(&w);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.dport, 11104);
+	w.n = 0;
+	eth(&w, 0x8926); /* VN-Tag */
+	put32(&w, 0x80010000);
+	put16(&w, 0x0800);
+	syn_v4(&w);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.dport, 11104);
+	/* Aruba GRE 0x8240: an 802.11 QoS data frame with an A-MSDU */
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "192.0.2.1", "192.0.2.2", 47, 20 + 4 + 26 + 14 + 8 + 40, 3, 0, 64);
+	put16(&w, 0);
+	put16(&w, 0x8240);
+	put8(&w, 0x88); /* QoS data */
+	put8(&w, 0x02); /* from DS */
+	for (int i = 0; i < 22; i++)
+		put8(&w, 0);
+	put8(&w, 0x80); /* QoS control: A-MSDU present */
+	put8(&w, 0);
+	for (int i = 0; i < 12; i++) /* A-MSDU subframe: DA, SA */
+		put8(&w, 2);
+	put16(&w, 48);
+	put32(&w, 0xaaaa0300);
+	put16(&w, 0);
+	put16(&w, 0x0800);
+	syn_v4(&w);
+	assert_int_equal(run(&w, 1, &p), DEC_OK);
+	assert_int_equal(p.tunnel, TUN_GRE);
+	assert_int_equal(p.dport, 11104);
+	outer_is(&p, 0, TUN_GRE, "192.0.2.1", 0, "192.0.2.2", 0);
+	assert_int_equal(p.outer[0].proto, 47);
+}
+
 static void
 test_unknown_linktype_and_non_ip(void **state)
 {
@@ -371,6 +610,10 @@ main(void)
 	    cmocka_unit_test(test_icmp_unreachable_quotes_the_attempt),
 	    cmocka_unit_test(test_vxlan_inner_packet_with_outer_recorded),
 	    cmocka_unit_test(test_erspan2_and_erspan3),
+	    cmocka_unit_test(test_vxlan_from_its_port_and_vxlan_gpe),
+	    cmocka_unit_test(test_gtp_in_ip_fragments_is_decapsulated_once_whole),
+	    cmocka_unit_test(test_teredo_and_ayiya_on_any_port),
+	    cmocka_unit_test(test_pbb_vntag_and_aruba_gre),
 	    cmocka_unit_test(test_unknown_linktype_and_non_ip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

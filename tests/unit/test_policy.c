@@ -183,6 +183,56 @@ test_undefined_role_is_na_and_classes(void **state)
 	sm_policy_free(p);
 }
 
+/* A SYN retransmitted after the session table ended the attempt (5 s without
+ * an answer, as Zeek) goes on with the same attempt: counted once, with the
+ * outcome of its last part. */
+static void
+test_attempt_split_by_the_table_counts_once(void **state)
+{
+	(void)state;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	struct sm_classification c;
+	struct sm_session part = sess("10.0.1.1", "10.0.2.1", 11104, 3, 0);
+	part.syn_seen = true;
+	part.syn_seq = 555;
+	part.syn_count = 3;
+	part.history_seen = 1u << 1;
+	sm_policy_classify(p, &part, &c);
+	part.pkts[0] = part.syn_count = 1;
+	sm_policy_classify(p, &part, &c);
+	sm_policy_classify(p, &part, &c);
+	/* a second connect() (another ISN) is another attempt */
+	part.syn_seq = 9999;
+	sm_policy_classify(p, &part, &c);
+	/* on the other pair the retransmission after 7 s is answered */
+	struct sm_session late = sess("10.0.1.2", "10.0.2.1", 11104, 3, 0);
+	late.syn_seen = true;
+	late.syn_seq = 777;
+	late.syn_count = 3;
+	late.history_seen = 1u << 1;
+	sm_policy_classify(p, &late, &c);
+	late.pkts[0] = 3;
+	late.pkts[1] = 2;
+	late.syn_count = 1;
+	late.resp_answer = true;
+	late.state[0] = late.state[1] = EP_ESTABLISHED;
+	late.history_seen = (1u << 1) | (1u << 4) | (1u << (2 + 8));
+	sm_policy_classify(p, &late, &c);
+	sm_policy_finish(p);
+	const struct sm_expect_entry *na = find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104);
+	assert_int_equal(na->verdict, V_NO_ANSWER);
+	assert_int_equal(na->no_answer, 2);
+	assert_int_equal(na->sessions, 4);
+	assert_int_equal(na->syns, 6);
+	assert_non_null(strstr(na->detail, "2 attempt(s)"));
+	assert_non_null(strstr(na->detail, "(6 SYN sent)"));
+	const struct sm_expect_entry *ok = find(p, "ic-a", "10.0.1.2", "10.0.2.1", 11104);
+	assert_int_equal(ok->verdict, V_OK);
+	assert_int_equal(ok->no_answer, 0);
+	assert_null(strstr(ok->detail, "intermittent"));
+	sm_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -190,6 +240,7 @@ main(void)
 	    cmocka_unit_test(test_verdicts_per_pair),
 	    cmocka_unit_test(test_any_rule_names_the_pair_of_its_verdict),
 	    cmocka_unit_test(test_undefined_role_is_na_and_classes),
+	    cmocka_unit_test(test_attempt_split_by_the_table_counts_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -367,6 +367,156 @@ test_syn_ack_rst_without_answer_is_oth(void **state)
 	sm_session_table_free(t);
 }
 
+static void
+test_syn_unanswered_for_5s_ends_the_attempt_as_zeek_does(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	/* a connect() retrying: SYNs at 0, 1, 3, 7 and 15 s, never answered */
+	const int at[] = {0, 1, 3, 7, 15};
+	for (int i = 0; i < 5; i++)
+		feed(t, tcp_pkt(100 * SEC + at[i] * SEC, A, 40001, B, 11105, TH_SYN, 555, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 3);
+	assert_int_equal(got[0].syn_count, 3);
+	assert_int_equal(got[1].syn_count, 1);
+	assert_int_equal(got[2].syn_count, 1);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(sm_session_state(&got[i]), "S0");
+		assert_int_equal(got[i].syn_seq, 555);
+	}
+	sm_session_table_free(t);
+}
+
+static void
+test_half_duplex_client_is_s0_then_sh(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	/* only the client's side is captured: SYN, data for 3.4 s, then 1.7 s later
+	 * more data and its FIN (Zeek's ssh.client-side-half-duplex) */
+	feed(t, tcp_pkt(0, A, 51880, B, 22, TH_SYN, 10, 0));
+	feed(t, tcp_pkt(SEC / 10, A, 51880, B, 22, TH_ACK, 11, 0));
+	feed(t, tcp_pkt(3 * SEC, A, 51880, B, 22, TH_ACK | TH_PSH, 11, 100));
+	feed(t, tcp_pkt(5 * SEC + SEC / 10, A, 51880, B, 22, TH_ACK | TH_PSH, 111, 100));
+	feed(t, tcp_pkt(5 * SEC + SEC / 2, A, 51880, B, 22, TH_ACK, 211, 0));
+	feed(t, tcp_pkt(6 * SEC, A, 51880, B, 22, TH_ACK | TH_FIN, 211, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(sm_session_state(&got[0]), "S0");
+	assert_string_equal(got[0].history, "SAD");
+	assert_string_equal(sm_session_state(&got[1]), "SH");
+	assert_string_equal(got[1].history, "DAF");
+	sm_session_table_free(t);
+}
+
+static void
+test_straggler_after_the_close_delay_is_a_new_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	/* the server's FIN is the first thing seen (the client never spoke): the
+	 * close is complete; the client's RST 10 s later is another conversation */
+	feed(t, tcp_pkt(SEC, B, 80, A, 1576, TH_ACK | TH_FIN, 900, 0));
+	feed(t, tcp_pkt(SEC + 1000, A, 1576, B, 80, TH_ACK, 100, 0));
+	feed(t, tcp_pkt(11 * SEC, A, 1576, B, 80, TH_ACK | TH_RST, 100, 0));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 2);
+	assert_string_equal(sm_session_state(&got[0]), "SHR");
+	assert_int_equal(got[0].pkts[0] + got[0].pkts[1], 2);
+	assert_int_equal(got[1].pkts[0] + got[1].pkts[1], 1);
+	sm_session_table_free(t);
+}
+
+static struct sm_packet
+udp_pkt(int64_t ts, const char *src, unsigned sport, const char *dst, unsigned dport)
+{
+	struct sm_packet p = tcp_pkt(ts, src, sport, dst, dport, 0, 0, 20);
+	p.proto = SM_PROTO_UDP;
+	p.ip_len = 48;
+	return p;
+}
+
+static void
+test_dns_ends_after_its_quiet_timer_and_servers_answer_first(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, udp_pkt(11 * SEC, A, 1920, B, 53));
+	feed(t, udp_pkt(11 * SEC + SEC / 10, B, 53, A, 1920));
+	feed(t, udp_pkt(27 * SEC, A, 1920, B, 53)); /* 16 s later: a new one */
+	feed(t, udp_pkt(27 * SEC + SEC / 10, B, 53, A, 1920));
+	/* a Teredo server's packet seen first: the client is the initiator */
+	feed(t, udp_pkt(30 * SEC, B, 3544, A, 3797));
+	/* a DHCP offer seen alone: from the server to the client's port 68 */
+	feed(t, udp_pkt(31 * SEC, B, 67, A, 68));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 4);
+	int dns = 0;
+	for (int i = 0; i < ngot; i++) {
+		if (got[i].dport == 53) {
+			dns++;
+			assert_string_equal(sm_session_state(&got[i]), "SF");
+		} else {
+			assert_true(got[i].flipped);
+			assert_string_equal(sm_session_state(&got[i]), "SHR");
+			assert_true(got[i].dport == 3544 || got[i].dport == 67);
+		}
+	}
+	assert_int_equal(dns, 2);
+	sm_session_table_free(t);
+}
+
+static void
+test_tunnel_carriers_are_sessions_linked_to_the_inner(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	struct sm_packet p = tcp_pkt(SEC, A, 40000, B, 11104, TH_SYN, 1, 0);
+	p.nouter = 2;
+	p.tunnel = TUN_GTP;
+	p.outer[0] = (struct sm_outer){.kind = TUN_GTP, .proto = 17, .ttl = 60, .sport = 2152,
+	                               .dport = 2152, .ip_len = 100, .held_pkts = 1,
+	                               .held_bytes = 576, .vlan = 20, .inner_vlan = SM_VLAN_NONE};
+	sm_addr_parse("192.0.2.1", &p.outer[0].src);
+	sm_addr_parse("192.0.2.2", &p.outer[0].dst);
+	p.outer[1] = (struct sm_outer){.kind = TUN_TEREDO, .proto = 17, .ttl = 50, .sport = 3797,
+	                               .dport = 3544, .ip_len = 80, .vlan = SM_VLAN_NONE,
+	                               .inner_vlan = SM_VLAN_NONE};
+	sm_addr_parse("10.1.1.1", &p.outer[1].src);
+	sm_addr_parse("10.2.2.2", &p.outer[1].dst);
+	feed(t, p);
+	p.ts_ns += 1000;
+	feed(t, p);
+	sm_session_flush(t);
+	assert_int_equal(ngot, 3);
+	const struct sm_session *gtp = NULL, *teredo = NULL, *inner = NULL;
+	for (int i = 0; i < ngot; i++) {
+		if (got[i].dport == 2152)
+			gtp = &got[i];
+		else if (got[i].dport == 3544)
+			teredo = &got[i];
+		else
+			inner = &got[i];
+	}
+	assert_non_null(gtp);
+	assert_non_null(teredo);
+	assert_non_null(inner);
+	assert_int_equal(gtp->tunnel_parent, 0);
+	assert_int_equal(gtp->tunnel, TUN_NONE);
+	assert_int_equal(gtp->vlan, 20);
+	assert_int_equal(gtp->pkts[0], 4); /* two frames, each after one held fragment */
+	assert_int_equal(gtp->bytes[0], 2 * (100 + 576));
+	assert_int_equal(teredo->tunnel_parent, gtp->uid);
+	assert_int_equal(teredo->tunnel, TUN_GTP);
+	assert_int_equal(teredo->pkts[0], 2);
+	assert_int_equal(inner->tunnel_parent, teredo->uid);
+	assert_int_equal(inner->pkts[0], 2);
+	assert_int_equal(inner->syn_count, 2);
+	assert_true(gtp->uid != teredo->uid && teredo->uid != inner->uid);
+	sm_session_table_free(t);
+}
+
 int
 main(void)
 {
@@ -386,6 +536,11 @@ main(void)
 	    cmocka_unit_test(test_syn_synack_without_last_ack_is_s1),
 	    cmocka_unit_test(test_same_syn_after_rst_is_a_new_session),
 	    cmocka_unit_test(test_syn_ack_rst_without_answer_is_oth),
+	    cmocka_unit_test(test_syn_unanswered_for_5s_ends_the_attempt_as_zeek_does),
+	    cmocka_unit_test(test_half_duplex_client_is_s0_then_sh),
+	    cmocka_unit_test(test_straggler_after_the_close_delay_is_a_new_session),
+	    cmocka_unit_test(test_dns_ends_after_its_quiet_timer_and_servers_answer_first),
+	    cmocka_unit_test(test_tunnel_carriers_are_sessions_linked_to_the_inner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
