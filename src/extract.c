@@ -102,30 +102,36 @@ tuple_matches(const struct match *m, uint8_t proto, const struct sm_addr *src,
 	return fwd ? sport == m->pa && dport == m->pb : sport == m->pb && dport == m->pa;
 }
 
-/* Is pkt part of a selected session, or an ICMP error quoting one? */
+static bool
+tuple_selected(const struct selection *s, int64_t ts, uint8_t proto, const struct sm_addr *src,
+               const struct sm_addr *dst, uint16_t sport, uint16_t dport, bool ports)
+{
+	for (uint32_t i = s->hash[pair_hash(proto, src, dst)]; i != 0; i = s->m[i - 1].next) {
+		const struct match *m = &s->m[i - 1];
+		if (ts >= m->from_ns && ts <= m->to_ns &&
+		    tuple_matches(m, proto, src, dst, sport, dport, ports))
+			return true;
+	}
+	return false;
+}
+
+/* Is pkt part of a selected session, an ICMP error quoting one, or a datagram
+ * carrying a selected tunnel session? */
 static bool
 selected(const struct selection *s, const struct sm_packet *p)
 {
-	const struct sm_addr *src = &p->src, *dst = &p->dst;
-	uint8_t proto = p->proto;
-	uint16_t sport = p->sport, dport = p->dport;
-	bool ports = p->l4_header;
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t i = s->hash[pair_hash(proto, src, dst)]; i != 0;
-		     i = s->m[i - 1].next) {
-			const struct match *m = &s->m[i - 1];
-			if (p->ts_ns >= m->from_ns && p->ts_ns <= m->to_ns &&
-			    tuple_matches(m, proto, src, dst, sport, dport, ports))
-				return true;
-		}
-		if (pass == 1 || !p->icmp_error)
-			break;
-		src = &p->quote.src;
-		dst = &p->quote.dst;
-		proto = p->quote.proto;
-		sport = p->quote.sport;
-		dport = p->quote.dport;
-		ports = p->quote.ports_known;
+	if (tuple_selected(s, p->ts_ns, p->proto, &p->src, &p->dst, p->sport, p->dport,
+	                   p->l4_header))
+		return true;
+	const struct sm_quote *q = &p->quote;
+	if (p->icmp_error && tuple_selected(s, p->ts_ns, q->proto, &q->src, &q->dst, q->sport,
+	                                    q->dport, q->ports_known))
+		return true;
+	for (uint8_t i = 0; i < p->nouter && i < SM_MAX_OUTER; i++) {
+		const struct sm_outer *o = &p->outer[i];
+		if (tuple_selected(s, p->ts_ns, o->proto, &o->src, &o->dst, o->sport, o->dport,
+		                   true))
+			return true;
 	}
 	return false;
 }
@@ -275,6 +281,7 @@ copy_packets(const struct sm_extract_opts *o, const struct selection *s, const c
 		return e;
 	struct sm_decoder_opts dopts;
 	memset(&dopts, 0, sizeof(dopts));
+	dopts.vxlan = true; /* decoded as the audit decodes them */
 	struct sm_decoder *dec = sm_decoder_new(&dopts);
 	if (dec == NULL) {
 		sm_capture_close(cap);
