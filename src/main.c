@@ -1,6 +1,6 @@
 /*
  * smaudit: command line.  Parses argv, wires the modules, maps errors to
- * the exit statuses of SPEC section 3.  Nothing else knows about argv.
+ * the exit statuses of docs/exit-status.md.  Nothing else knows about argv.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -385,6 +385,36 @@ usage_error(const struct command *cmd, const char *fmt, ...)
 	return SM_EXIT_USAGE;
 }
 
+/* For the shell completions (completions/): `smaudit --complete` lists the commands,
+ * `smaudit --complete COMMAND` the options of one, a line each: the long name, the
+ * short one or '-', and the argument's first word or '-' (FILE, DIR, FMT, ...).  Not
+ * in --help: it is for scripts, and these tables are its only source. */
+static int
+print_completion(const char *name)
+{
+	if (name == NULL) {
+		for (const struct command *c = commands; c->name; c++)
+			printf("%s\n", c->name);
+		return SM_EXIT_CLEAN;
+	}
+	for (const struct command *c = commands; c->name; c++) {
+		if (strcmp(c->name, name) != 0)
+			continue;
+		for (size_t i = 0; i < MAX_CMD_OPTS && c->opts[i] != 0; i++) {
+			const struct opt_def *o = opt_def(c->opts[i]);
+			const char *arg = o->arg;
+			if (o->id == 'r' && !c->captures)
+				arg = "FILE"; /* check -r RULES */
+			char shortname[3] = {'-', o->id < 256 ? (char)o->id : '\0', '\0'};
+			printf("--%s %s %.*s\n", o->name, shortname,
+			       arg ? (int)strcspn(arg, " ") : 1, arg ? arg : "-");
+		}
+		printf("--help -h -\n");
+		return SM_EXIT_CLEAN;
+	}
+	return usage_error(NULL, "--complete: unknown command '%s'", name);
+}
+
 static int
 fail(enum sm_err e, const struct sm_errbuf *eb)
 {
@@ -550,7 +580,7 @@ parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 			a->rules = optarg;
 			break;
 		case 'r':
-			if (!cmd->captures) { /* check -r RULES, as SPEC section 3 writes it */
+			if (!cmd->captures) { /* check -r RULES, as smaudit(1) documents it */
 				a->rules = optarg;
 				break;
 			}
@@ -1429,6 +1459,8 @@ main(int argc, char **argv)
 		print_overview(stdout);
 		return SM_EXIT_CLEAN;
 	}
+	if (strcmp(name, "--complete") == 0)
+		return print_completion(argc > 2 ? argv[2] : NULL);
 	if (strcmp(name, "--version") == 0) {
 		printf("smaudit %s\n", SMAUDIT_VERSION);
 		return SM_EXIT_CLEAN;
