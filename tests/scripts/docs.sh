@@ -69,7 +69,7 @@ done
 
 # no reference to the unshipped SPEC where users read; links to docs/ resolve
 helps=$("$bin" --help; for c in $("$bin" --complete); do "$bin" "$c" --help; done)
-if grep -n 'SPEC' README.md docs/*.md man/smaudit.1 rules/sm-as.rules <<<"" >"$work/spec" || grep -q SPEC <<<"$helps"; then
+if grep -nw 'SPEC' README.md docs/*.md man/smaudit.1 rules/sm-as.rules >"$work/spec" || grep -q SPEC <<<"$helps"; then
 	bad "SPEC is mentioned where users read it:"; cat "$work/spec"
 else
 	ok
