@@ -112,7 +112,9 @@ static const struct opt_def opt_defs[] = {
      "only packets matching this tcpdump filter; expected flows it\n"
      "excludes get the verdict 'filtered', never 'missing'"},
     {'o', "output", "FILE", "write there instead of stdout (written whole, then renamed)"},
-    {OPT_FORMAT, "format", "FMT", "text (default), json, csv or html (one self-contained page)"},
+    {OPT_FORMAT, "format", "FMT",
+     "text (default), json (its fields: docs/json.md), csv or html\n"
+     "(one self-contained page)"},
     {OPT_STRICT, "strict", NULL,
      "an intermittent failure (some attempts of a working flow\n"
      "failed) is a finding too: exit status 1"},
@@ -363,7 +365,9 @@ print_overview(FILE *out)
 	      out);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(out, "  %-8s %s\n", c->name, c->synopsis);
-	fputs("\n'smaudit COMMAND --help' shows a command's options and examples.\n\n"
+	fputs("\n'smaudit COMMAND --help' shows a command's options and examples; 'man smaudit'\n"
+	      "all of them. Verdicts, JSON fields, database schema and exit statuses are in\n"
+	      "docs/ (installed in share/doc/smaudit).\n\n"
 	      "a first audit:\n"
 	      "  smaudit check -s site.conf                  # the flows the site must show\n"
 	      "  smaudit audit -s site.conf -d incident.db -r span.pcapng\n"
