@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What a site gets from `cmake --install` and from the Debian package: a plain build of
-# the tree installed to a prefix, and `cpack -G DEB` unpacked into a throwaway root. In
+# the tree installed to a prefix, and `cpack -G DEB` installed by dpkg into a throwaway
+# root (and simulated by apt on this host). In
 # both the installed smaudit runs the README's quick-start audit (its report, exit 1),
 # and the package declares its libraries. smaudit(1) renders without a warning and
 # names every option `smaudit COMMAND --help` lists; the bash completion completes the
@@ -102,8 +103,23 @@ else
 		esac
 	done
 	[ "$(dpkg-deb -f "$deb" Package)" = smaudit ] && ok || bad "package name"
-	mkdir "$work/root"
-	dpkg-deb -x "$deb" "$work/root" && ok || bad "dpkg-deb -x"
+	# dpkg installs it into an empty root of its own (the libraries are the host's:
+	# --force-depends), and lists its files
+	mkdir -p "$work/root/var/lib/dpkg/info" "$work/root/var/lib/dpkg/updates"
+	touch "$work/root/var/lib/dpkg/status"
+	if dpkg --root="$work/root" --log=/dev/null --force-depends --force-not-root \
+		--force-script-chrootless -i "$deb" >"$work/log" 2>&1 &&
+		dpkg --root="$work/root" -L smaudit | grep -qx /usr/bin/smaudit; then
+		ok
+	else
+		bad "dpkg --root -i"; tail -5 "$work/log"
+	fi
+	# apt on this host finds every dependency (a misnamed one would be unmet)
+	if command -v apt-get >/dev/null; then
+		timeout 120 apt-get install --simulate --no-install-recommends -q "$deb" >"$work/apt" 2>&1 &&
+			grep -q '^Inst smaudit ' "$work/apt" && ok ||
+			{ bad "apt-get install --simulate ${deb##*/}"; tail -5 "$work/apt"; }
+	fi
 	installed "package" "$work/root/usr" vendor-completions
 	quickstart "package" "$work/root/usr"
 fi
