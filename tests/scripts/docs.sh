@@ -78,7 +78,8 @@ grep -q "'man smaudit'" <<<"$helps" && grep -q "docs/ (installed in share/doc/sm
 	grep -q "json (its fields: docs/json.md)" <<<"$helps" && ok ||
 	bad "smaudit --help does not point at the man page and docs/, or --format at docs/json.md"
 for f in $(grep -ohE 'docs/[a-z-]+\.md' README.md man/smaudit.1 <(echo "$helps") | sort -u) \
-	$(grep -ohE '\]\([a-z-]+\.md' docs/*.md | cut -c3- | sed 's|^|docs/|' | sort -u); do
+	$(grep -ohE '\]\([a-z-]+\.md' docs/*.md | cut -c3- | sed 's|^|docs/|' | sort -u) \
+	$(grep -oE '^\.Pa [a-z-]+\.md' man/smaudit.1 | cut -c5- | sed 's|^|docs/|' | sort -u); do
 	[ -f "$f" ] && ok || bad "$f is referred to but does not exist"
 done
 
