@@ -96,7 +96,7 @@ capture_stop() { sleep 1; kill -INT $CAP; wait $CAP 2>/dev/null || true; }
 
 conn() { ip netns exec "$1" $T connect "$2" "$3" "$4" ${5:-}; }
 
-# The flows SM-as needs, per SPEC section 1 (fam 4 or 6).
+# The flows SM-as needs, per rules/sm-as.rules (fam 4 or 6).
 sm_as_flows() {
 	local fam=$1 pa pb
 	if [ "$fam" = 6 ]; then pa=fd00:1::; pb=fd00:2::; m=fd00:3::5; else pa=198.18.1.; pb=198.18.2.; m=198.18.3.5; fi

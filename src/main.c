@@ -1,6 +1,6 @@
 /*
  * smaudit: command line.  Parses argv, wires the modules, maps errors to
- * the exit statuses of SPEC section 3.  Nothing else knows about argv.
+ * the exit statuses of docs/exit-status.md.  Nothing else knows about argv.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -112,7 +112,9 @@ static const struct opt_def opt_defs[] = {
      "only packets matching this tcpdump filter; expected flows it\n"
      "excludes get the verdict 'filtered', never 'missing'"},
     {'o', "output", "FILE", "write there instead of stdout (written whole, then renamed)"},
-    {OPT_FORMAT, "format", "FMT", "text (default), json, csv or html (one self-contained page)"},
+    {OPT_FORMAT, "format", "FMT",
+     "text (default), json (its fields: docs/json.md), csv or html\n"
+     "(one self-contained page)"},
     {OPT_STRICT, "strict", NULL,
      "an intermittent failure (some attempts of a working flow\n"
      "failed) is a finding too: exit status 1"},
@@ -363,7 +365,9 @@ print_overview(FILE *out)
 	      out);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(out, "  %-8s %s\n", c->name, c->synopsis);
-	fputs("\n'smaudit COMMAND --help' shows a command's options and examples.\n\n"
+	fputs("\n'smaudit COMMAND --help' shows a command's options and examples; 'man smaudit'\n"
+	      "all of them. Verdicts, JSON fields, database schema and exit statuses are in\n"
+	      "docs/ (installed in share/doc/smaudit).\n\n"
 	      "a first audit:\n"
 	      "  smaudit check -s site.conf                  # the flows the site must show\n"
 	      "  smaudit audit -s site.conf -d incident.db -r span.pcapng\n"
@@ -383,6 +387,36 @@ usage_error(const struct command *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry 'smaudit %s%s--help' for more information.\n", cmd ? cmd->name : "",
 	        cmd ? " " : "");
 	return SM_EXIT_USAGE;
+}
+
+/* For the shell completions (completions/): `smaudit --complete` lists the commands,
+ * `smaudit --complete COMMAND` the options of one, a line each: the long name, the
+ * short one or '-', and the argument's first word or '-' (FILE, DIR, FMT, ...).  Not
+ * in --help: it is for scripts, and these tables are its only source. */
+static int
+print_completion(const char *name)
+{
+	if (name == NULL) {
+		for (const struct command *c = commands; c->name; c++)
+			printf("%s\n", c->name);
+		return SM_EXIT_CLEAN;
+	}
+	for (const struct command *c = commands; c->name; c++) {
+		if (strcmp(c->name, name) != 0)
+			continue;
+		for (size_t i = 0; i < MAX_CMD_OPTS && c->opts[i] != 0; i++) {
+			const struct opt_def *o = opt_def(c->opts[i]);
+			const char *arg = o->arg;
+			if (o->id == 'r' && !c->captures)
+				arg = "FILE"; /* check -r RULES */
+			char shortname[3] = {'-', o->id < 256 ? (char)o->id : '\0', '\0'};
+			printf("--%s %s %.*s\n", o->name, shortname,
+			       arg ? (int)strcspn(arg, " ") : 1, arg ? arg : "-");
+		}
+		printf("--help -h -\n");
+		return SM_EXIT_CLEAN;
+	}
+	return usage_error(NULL, "--complete: unknown command '%s'", name);
 }
 
 static int
@@ -550,7 +584,7 @@ parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 			a->rules = optarg;
 			break;
 		case 'r':
-			if (!cmd->captures) { /* check -r RULES, as SPEC section 3 writes it */
+			if (!cmd->captures) { /* check -r RULES, as smaudit(1) documents it */
 				a->rules = optarg;
 				break;
 			}
@@ -1429,6 +1463,8 @@ main(int argc, char **argv)
 		print_overview(stdout);
 		return SM_EXIT_CLEAN;
 	}
+	if (strcmp(name, "--complete") == 0)
+		return print_completion(argc > 2 ? argv[2] : NULL);
 	if (strcmp(name, "--version") == 0) {
 		printf("smaudit %s\n", SMAUDIT_VERSION);
 		return SM_EXIT_CLEAN;

@@ -647,7 +647,7 @@ sm_policy_member_seen(const struct sm_policy *p, const struct sm_role *r, size_t
 	return member_seen(p, r, (int)m);
 }
 
-/* The address of one side of an entry (SPEC section 4): the pair that satisfied
+/* The address of one side of an entry (docs/verdicts.md): the pair that satisfied
  * it, else the attempts its verdict is about, else the member it names, else
  * the role's only address; "" when nothing was seen and the role has several,
  * and for a rule that does not apply (it is about no pair). */

@@ -24,7 +24,7 @@ struct gen_entry {
 };
 
 /* An address found for a second role: written as a comment, since a site file
- * gives an address one role (SPEC section 2). */
+ * gives an address one role (docs/site-file.md). */
 struct gen_left_out {
 	struct gen_entry entry;
 	size_t kept; /* index in gen.e of the role it keeps */

@@ -30,7 +30,7 @@ const char *sm_strerror(enum sm_err e);
 enum sm_err sm_error(struct sm_errbuf *eb, enum sm_err e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The exit status of SPEC section 3 for an error. */
+/* The exit status of docs/exit-status.md for an error. */
 int sm_exit_status(enum sm_err e);
 
 /* Bounded string helpers: always NUL-terminate, never overflow. */
@@ -45,7 +45,7 @@ double sm_monotonic_s(void);
 /* Receives a non-fatal warning (one line, already prefixed with its place). */
 typedef void (*sm_warn_fn)(void *ctx, const char *msg);
 
-/* Exit statuses of SPEC section 3. */
+/* Exit statuses of docs/exit-status.md. */
 enum sm_exit {
 	SM_EXIT_CLEAN = 0,
 	SM_EXIT_FINDINGS = 1,

@@ -3,7 +3,7 @@
  * Expands the rules into the expected flows of the site (one entry per
  * rule direction and, for each-pair/each-member coverage, per address),
  * classifies every session that leaves the session table, and turns the
- * evidence into one verdict per expected flow (SPEC section 4).  It also
+ * evidence into one verdict per expected flow (docs/verdicts.md).  It also
  * records which role addresses the capture ever showed (coverage).
  */
 #ifndef SMAUDIT_POLICY_H
@@ -97,7 +97,7 @@ const uint8_t *sm_policy_service_ports(const struct sm_policy *p);
 /* Text of an entry's source/destination for reports ("" = null): the pair that
  * satisfied it, else the attempts its verdict is about, else the member it names
  * or the role's only address; "" only when nothing was seen and the role has
- * several addresses, or the rule is n/a (SPEC section 4). */
+ * several addresses, or the rule is n/a (docs/verdicts.md). */
 void sm_entry_src(const struct sm_expect_entry *e, char *buf, size_t len);
 void sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len);
 

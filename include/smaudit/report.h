@@ -1,5 +1,5 @@
 /*
- * report: renders a stored run as text, JSON (SPEC section 5) or CSV.
+ * report: renders a stored run as text, JSON (docs/json.md) or CSV.
  * Reads everything from the store, so `smaudit audit` and a later
  * `smaudit report --run N` print the same document.  Returns the summary
  * counts the exit status is made from.

@@ -1,6 +1,6 @@
 /*
  * session: the bounded table of conversations.
- * Groups decoded packets into sessions as SPEC section 4 says (TCP from
+ * Groups decoded packets into sessions as docs/verdicts.md says (TCP from
  * first packet to close, port reuse is a new session, UDP/ICMP by key with
  * an idle timeout, VLANs in the key), keeps Zeek's conn_state and history,
  * and hands every session to the emit callback when it leaves the table
@@ -96,7 +96,7 @@ struct sm_session {
 const char *sm_session_app(const struct sm_session *s);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
-/* A completed handshake or replies seen (SPEC section 4 "established"). */
+/* A completed handshake or replies seen (docs/verdicts.md "established"). */
 bool sm_session_established(const struct sm_session *s);
 const char *sm_proto_name(uint8_t proto, char *buf, size_t len);
 

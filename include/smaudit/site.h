@@ -1,5 +1,5 @@
 /*
- * site: who is who.  Parses the site file of SPEC section 2
+ * site: who is who.  Parses the site file of docs/site-file.md
  * ("role NAME ADDR|CIDR ...") into roles with their members, reporting every
  * error as FILE:LINE:COL.  An address (or overlapping prefixes) in two roles
  * is an error naming both places; a repeat within one role is a warning (an

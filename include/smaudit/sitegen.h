@@ -4,7 +4,7 @@
  * address,role,service-policy,vserver` (table, rows wrapped or not, or -instance),
  * its default view when the command line in the file names the role (`-role
  * intercluster`), and `snapmirror mediator show`; or guessed from traffic (who talks
- * 11104/11105/3260/31784 to whom).  The output is a site file (SPEC section 2) with
+ * 11104/11105/3260/31784 to whom).  The output is a site file (docs/site-file.md) with
  * comments saying where each line came from; it always parses (an address found for
  * a second role stays in the first and the other is a "# left out:" comment).  A LIF is never
  * classified by its name: what cannot be read is an error or a warning with its

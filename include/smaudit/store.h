@@ -1,6 +1,6 @@
 /*
  * store: the only user of SQLite.
- * Owns the schema of SPEC section 6 (versioned with PRAGMA user_version),
+ * Owns the schema of docs/schema.md (versioned with PRAGMA user_version),
  * writes runs, sessions, expected-flow verdicts and findings with prepared
  * statements in batched transactions (WAL), and reads them back for the
  * report, query and re-render commands.  A run is marked "running" when it
@@ -150,7 +150,7 @@ enum sm_err sm_store_finding(struct sm_store *st, int64_t run_id, const struct s
                              int64_t *id, struct sm_errbuf *eb);
 enum sm_err sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
                               struct sm_errbuf *eb);
-/* Adds findings for the run's unexpected sessions, aggregated per SPEC section 5. */
+/* Adds findings for the run's unexpected sessions, aggregated per docs/json.md. */
 enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
 /* Deletes what a checkpoint wrote for the run (open sessions, verdicts, findings,
  * coverage, counters, sources) so the next checkpoint or the end replaces it. */

@@ -18,7 +18,7 @@ printf 'role ic-a 10.0.0.1\nrole ic-b 10.0.0.999\n' >"$work/bad.conf"
 check "site error has file:line:col" 2 "bad.conf:2:11: '10.0.0.999': not an IPv4 or IPv6 address" "$bin" audit -s "$work/bad.conf" pcaps/healthy.pcap
 printf 'expect tcp/11104 ic-a -> ic-b\n' >"$work/bad.rules"
 check "rules error has file:line:col" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S --rules "$work/bad.rules"
-check "check -r RULES (SPEC section 3)" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S -r "$work/bad.rules"
+check "check -r RULES (the same as --rules)" 2 "bad.rules:1:30: missing purpose" "$bin" check -s $S -r "$work/bad.rules"
 check "missing site file" 2 "nope.conf: cannot open" "$bin" audit -s "$work/nope.conf" pcaps/healthy.pcap
 check "unreadable capture is exit 3" 3 "nothing.pcap: cannot open capture" "$bin" audit -q -s $S "$work/nothing.pcap"
 echo "not a capture" >"$work/junk.pcap"

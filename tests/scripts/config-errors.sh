@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Site and rules mistakes that would change a verdict are errors (exit 2,
-# FILE:LINE:COL); the rest are one warning line each.  SPEC section 2.
+# FILE:LINE:COL); the rest are one warning line each.  docs/site-file.md.
 # usage: config-errors.sh SMAUDIT    (run from the repository root)
 set -u
 bin=$1

@@ -421,7 +421,7 @@ def cmd_audit(name, sitefile, bpf, strict, verbose, w):
         line(("INTERMITTENT FAILURES OF EXPECTED FLOWS (%d)" % len(intermittent)) in text,
              "%s --strict text has 'INTERMITTENT FAILURES OF EXPECTED FLOWS (%d)'" % (tag, len(intermittent)))
     # what the JSON says about the addresses of failing entries, beside what the
-    # text shows: recorded, not judged (SPEC section 4 on null addresses is changing)
+    # text shows: recorded, not judged (docs/verdicts.md on null addresses is changing)
     for k, e in got.items():
         if e["verdict"] not in ("ok", "n/a", "filtered") and verbose == "1" and k in want:
             b = text_block(text, e["verdict"], k, want[k].get("pairs", []))

@@ -106,7 +106,7 @@ test_verdicts_per_pair(void **state)
 	sm_policy_free(p);
 }
 
-/* The entry of an "any" rule names the pair its verdict is about (SPEC section 4). */
+/* The entry of an "any" rule names the pair its verdict is about (docs/verdicts.md). */
 static void
 test_any_rule_names_the_pair_of_its_verdict(void **state)
 {

@@ -1,0 +1,65 @@
+# bash completion for smaudit(1).
+# The commands and each command's options come from the binary itself
+# (`smaudit --complete [COMMAND]`, one option a line: long name, short name or '-',
+# argument or '-'), so they follow the command table of src/main.c.
+_smaudit()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local prog=${COMP_WORDS[0]} table long short arg want="" opts=""
+	COMPREPLY=()
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		COMPREPLY=($(compgen -W "$("$prog" --complete 2>/dev/null) help --help --version" -- "$cur"))
+		return 0
+	fi
+	if [ "${COMP_WORDS[1]}" = help ]; then
+		[ "$COMP_CWORD" -eq 2 ] &&
+			COMPREPLY=($(compgen -W "$("$prog" --complete 2>/dev/null)" -- "$cur"))
+		return 0
+	fi
+	table=$("$prog" --complete "${COMP_WORDS[1]}" 2>/dev/null) || return 0
+	while read -r long short arg; do
+		opts="$opts $long"
+		[ "$short" != - ] && opts="$opts $short"
+		if [ "$prev" = "$long" ] || { [ "$short" != - ] && [ "$prev" = "$short" ]; }; then
+			want=$arg
+		fi
+	done <<<"$table"
+	case $want in
+	"" | -) ;;
+	FMT)
+		COMPREPLY=($(compgen -W "text json csv html" -- "$cur"))
+		return 0
+		;;
+	C)
+		COMPREPLY=($(compgen -W "expected optional allowed unexpected unmonitored" -- "$cur"))
+		return 0
+		;;
+	IFACE)
+		COMPREPLY=($(compgen -W "any $(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		return 0
+		;;
+	USER)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return 0
+		;;
+	DIR)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return 0
+		;;
+	FILE | DB | CAPTURE*)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	*) return 0 ;; # a number, an address, a time: nothing to offer
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return 0
+	fi
+	# bare arguments: captures (audit), ONTAP output or captures (site)
+	compopt -o filenames 2>/dev/null
+	COMPREPLY=($(compgen -f -- "$cur"))
+}
+complete -F _smaudit smaudit
