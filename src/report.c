@@ -987,7 +987,8 @@ static const char html_style[] =
     ".axis span:nth-child(2n){display:none}}\n"
     "</style>\n";
 
-/* "tcp/11104 ic-a 10.0.0.1 -> ic-b 10.0.0.2" with names that do not break inside. */
+/* "tcp/11104 ic-a 10.0.0.1 -> ic-b 10.0.0.2" with names that do not break inside; a
+ * NULL role is left out, "" is "no role"; an address "" is left out. */
 static void
 html_flow(FILE *out, const char *proto, int port, const char *src_role, const char *src,
           const char *dst_role, const char *dst)
@@ -998,11 +999,17 @@ html_flow(FILE *out, const char *proto, int port, const char *src_role, const ch
 		fprintf(out, "<span class=\"flow\">%s/echo</span> ", proto);
 	const char *role[2] = {src_role, dst_role}, *addr[2] = {src, dst};
 	for (int k = 0; k < 2; k++) {
-		fputs(k ? " \xe2\x86\x92 <span class=\"role\">" : "<span class=\"role\">", out);
-		html_text(out, role[k][0] ? role[k] : "no role");
-		fputs("</span> <span class=\"addr\">", out);
-		html_text(out, addr[k][0] ? addr[k] : "*");
-		fputs("</span>", out);
+		fputs(k ? " \xe2\x86\x92 " : "", out);
+		if (role[k] != NULL) { /* NULL: not known (protocol mismatches) */
+			fputs("<span class=\"role\">", out);
+			html_text(out, role[k][0] ? role[k] : "no role");
+			fputs(addr[k][0] ? "</span> " : "</span>", out);
+		}
+		if (addr[k][0]) { /* none for a flow of a role without address (n/a) */
+			fputs("<span class=\"addr\">", out);
+			html_text(out, addr[k]);
+			fputs("</span>", out);
+		}
 	}
 }
 
@@ -1235,7 +1242,9 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 			sm_report_time(u->first_ts, t0, sizeof(t0));
 			fputs("<li>", out);
 			html_flow(out, u->proto, u->port, u->src_role, u->src, u->dst_role, u->dst);
-			fprintf(out, ": %llu session(s), %llu packets, state %s, first %s",
+			fprintf(out,
+			        ": %llu session(s), %llu packets, state %s, first <span "
+			        "class=\"nw\">%s</span>",
 			        (unsigned long long)u->sessions, (unsigned long long)u->packets,
 			        u->state, t0);
 			html_finding_id(out, u->finding_id);
@@ -1249,7 +1258,7 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 		for (size_t i = 0; i < w->nmis; i++) {
 			const struct sm_finding_row *f = &w->mis[i];
 			fputs("<li>", out);
-			html_flow(out, f->proto, f->port, "", f->src, "", f->dst);
+			html_flow(out, f->proto, f->port, NULL, f->src, NULL, f->dst);
 			html_finding_id(out, f->id);
 			fputs(": ", out);
 			html_words(out, f->detail);
@@ -1407,10 +1416,17 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputs("nothing judged", out);
 	else if (sum->missing + sum->unexpected + sum->mismatched == 0)
 		fputs("no failing flow", out);
-	else
-		fprintf(out, "%llu failing flow(s), %llu unexpected, %llu protocol mismatch(es)",
-		        (unsigned long long)sum->missing, (unsigned long long)sum->unexpected,
-		        (unsigned long long)sum->mismatched);
+	else {
+		const uint64_t n[3] = {sum->missing, sum->unexpected, sum->mismatched};
+		static const char *const what[3] = {"failing flow(s)", "unexpected",
+		                                    "protocol mismatch(es)"};
+		for (int k = 0, first = 1; k < 3; k++)
+			if (n[k] > 0) {
+				fprintf(out, "%s%llu %s", first ? "" : ", ",
+				        (unsigned long long)n[k], what[k]);
+				first = 0;
+			}
+	}
 	fprintf(out, " (smaudit, %s)</title>\n", t0);
 	fputs(html_style, out);
 	fputs("</head><body>\n<header>\n<h1>smaudit report: <span class=\"file\">", out);
@@ -1442,7 +1458,7 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		html_text(out, db_path);
 		fputs("</code>", out);
 	} else {
-		fputs("not stored (no -d DB)", out);
+		fputs("not stored (no <span class=\"nw\">-d DB</span>)", out);
 	}
 	fprintf(out, "</dd>\n<dt>traffic</dt>\n<dd>%llu packets, %llu sessions, %llu undecoded",
 	        (unsigned long long)run->packets, (unsigned long long)run->sessions,
