@@ -244,7 +244,7 @@ static const struct command commands[] = {
      false},
     {"report",
      cmd_report,
-     "-d DB [--run ID] [--format FMT] [-o OUT]",
+     "-d DB [--run ID] [--format FMT] [--color WHEN] [-o OUT]",
      "Renders a stored run again (default: the latest), with the same exit status;\n"
      "--list lists the runs of the database.",
      {'d', OPT_RUN, OPT_LIST, OPT_FORMAT, OPT_COLOR, 'o'},

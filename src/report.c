@@ -1219,7 +1219,13 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 			html_expected_card(out, run, &w->exp[i], false);
 			any_finding |= w->exp[i].finding_id > 0;
 		}
-	if (sum->missing == 0)
+	if (sum->nothing_read)
+		fprintf(
+		    out,
+		    "<p class=\"warn\">Nothing was judged: run %lld stored no packet (still "
+		    "running, killed before its first checkpoint, or it failed to start).</p>\n",
+		    (long long)run->id);
+	else if (sum->missing == 0)
 		fputs("<p>No expected flow is missing.</p>\n", out);
 	if (sum->intermittent > 0) {
 		fprintf(out, "<h3>Intermittent failures of expected flows (%llu)%s</h3>\n",
