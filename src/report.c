@@ -1030,13 +1030,13 @@ html_notes(FILE *out, const char *txt)
 		char buf[1024];
 		snprintf(buf, sizeof(buf), "%.*s", (int)len, line);
 		line += len + (line[len] == '\n');
-		const char *s = buf + strspn(buf, " ");
+		char *s = buf + strspn(buf, " ");
 		if (strncmp(s, "check:", 6) == 0) {
 			fputs("<li><b>check</b> ", out);
 			html_words(out, s + 6 + strspn(s + 6, " "));
 		} else if (strncmp(s, "test:", 5) == 0) {
 			fputs("<li><b>test</b>", out);
-			for (char *cmd = (char *)s + 5, *next; cmd != NULL; cmd = next) {
+			for (char *cmd = s + 5, *next; cmd != NULL; cmd = next) {
 				cmd += strspn(cmd, " ");
 				next = strstr(cmd, "; ");
 				if (next != NULL)
