@@ -263,8 +263,9 @@ write_report(struct live *l, struct sm_report_summary *sum, struct sm_errbuf *eb
 	FILE *m = open_memstream(&buf, &len);
 	if (m == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+	struct sm_report_style style = {l->o->pipeline.db_path, false};
 	enum sm_err e = sm_report_render(sm_pipeline_store(l->pl), sm_pipeline_run_id(l->pl),
-	                                 l->o->format, m, sum, eb);
+	                                 l->o->format, &style, m, sum, eb);
 	if (fclose(m) != 0 && e == SM_OK)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
 	if (e == SM_OK && l->report_fd < 0 && l->o->json_lines) {

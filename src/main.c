@@ -89,6 +89,7 @@ enum opt_id {
 	OPT_FROM_ONTAP,
 	OPT_GUESS,
 	OPT_LIST,
+	OPT_COLOR,
 };
 
 /* One option: its names, its argument and what it does (shown by COMMAND --help). */
@@ -115,6 +116,9 @@ static const struct opt_def opt_defs[] = {
     {OPT_FORMAT, "format", "FMT",
      "text (default), json (its fields: docs/json.md), csv or html\n"
      "(one self-contained page)"},
+    {OPT_COLOR, "color", "WHEN",
+     "colour the text report: auto (default: only on a terminal, not\n"
+     "with NO_COLOR set), always or never"},
     {OPT_STRICT, "strict", NULL,
      "an intermittent failure (some attempts of a working flow\n"
      "failed) is a finding too: exit status 1"},
@@ -189,7 +193,7 @@ static const struct command commands[] = {
      "timeline, classifies every session against the policy, stores the run and prints\n"
      "the report: expected flows missing, unanswered or rejected, unexpected traffic on\n"
      "the intercluster LIFs, protocol mismatches.",
-     {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, 'o', 'q', OPT_MAX_SESSIONS,
+     {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', OPT_MAX_SESSIONS,
       OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
      "  smaudit audit -s site.conf -r span.pcapng\n"
      "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
@@ -242,10 +246,10 @@ static const struct command commands[] = {
      false},
     {"report",
      cmd_report,
-     "-d DB [--run ID] [--format FMT] [-o OUT]",
+     "-d DB [--run ID] [--format FMT] [--color WHEN] [-o OUT]",
      "Renders a stored run again (default: the latest), with the same exit status;\n"
      "--list lists the runs of the database.",
-     {'d', OPT_RUN, OPT_LIST, OPT_FORMAT, 'o'},
+     {'d', OPT_RUN, OPT_LIST, OPT_FORMAT, OPT_COLOR, 'o'},
      "  smaudit report -d incident.db --list\n"
      "  smaudit report -d incident.db\n"
      "  smaudit report -d incident.db --run 2 --format html -o incident.html\n",
@@ -453,6 +457,7 @@ struct args {
 	size_t nfrom;
 	bool from_ontap, guess;
 	bool list; /* report --list */
+	enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color;
 };
 
 static bool
@@ -738,6 +743,17 @@ parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 		case OPT_LIST:
 			a->list = true;
 			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				a->color = COLOR_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				a->color = COLOR_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				a->color = COLOR_NEVER;
+			else
+				return usage_error(
+				    cmd, "--color '%s': expected auto, always or never", optarg);
+			break;
 		case OPT_ALERT_AFTER:
 			if (!parse_u64(optarg, 86400, &a->alert_after) || a->alert_after == 0)
 				return usage_error(cmd, "--alert-after '%s': expected seconds",
@@ -846,15 +862,28 @@ report_out_open(const struct args *a, struct report_out *ro)
 	return SM_EXIT_RUNTIME;
 }
 
+/* Colour only for people: on a terminal, unless NO_COLOR is set (https://no-color.org),
+ * or when asked for with --color=always (e.g. for less -R). */
+static bool
+want_color(const struct args *a, FILE *out)
+{
+	if (a->color != COLOR_AUTO)
+		return a->color == COLOR_ALWAYS;
+	const char *term = getenv("TERM");
+	return out == stdout && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+	       !(term != NULL && strcmp(term, "dumb") == 0);
+}
+
 /* Renders run into ro and closes it (the file is kept only when all went well). */
 static int
 render(struct sm_store *st, int64_t run, const struct args *a, struct report_out *ro)
 {
 	struct sm_errbuf eb = {""};
 	struct sm_report_summary sum;
+	struct sm_report_style style = {a->db, want_color(a, ro->f)};
 	enum sm_err e = sm_report_check_site_seen(st, run, &eb);
 	if (e == SM_OK)
-		e = sm_report_render(st, run, a->format, ro->f, &sum, &eb);
+		e = sm_report_render(st, run, a->format, &style, ro->f, &sum, &eb);
 	if (close_output(ro->f, a->output, ro->tmp, e == SM_OK) != 0 && e == SM_OK)
 		e = sm_error(&eb, SM_ERR_IO, "%s: cannot write the report: %s",
 		             a->output ? a->output : "stdout", strerror(errno));

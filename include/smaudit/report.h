@@ -1,5 +1,5 @@
 /*
- * report: renders a stored run as text, JSON (docs/json.md) or CSV.
+ * report: renders a stored run as text, JSON (docs/json.md), CSV or HTML.
  * Reads everything from the store, so `smaudit audit` and a later
  * `smaudit report --run N` print the same document.  Returns the summary
  * counts the exit status is made from.
@@ -25,7 +25,15 @@ struct sm_report_summary {
 	bool nothing_read;     /* unfinished with no packet stored: nothing was judged */
 };
 
-enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt, FILE *out,
+/* What a report says beyond the stored run; NULL = neither. */
+struct sm_report_style {
+	const char *db_path; /* the database the run is in (HTML: the extract hint names
+	                      * it), NULL = kept in memory: no hint */
+	bool color;          /* text: ANSI colours for a terminal */
+};
+
+enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
+                             const struct sm_report_style *style, FILE *out,
                              struct sm_report_summary *sum, struct sm_errbuf *eb);
 /* An error (exit 3) naming the busiest addresses when the run's capture shows not
  * one address of the site: the site file or the capture is the wrong one. */

@@ -141,6 +141,9 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["run"]["status"] == "interrupted" and d["expected"] == [], d["run"]
 ' && ok || bad "a run that stored nothing: JSON"
+"$bin" report -d "$db" --run 5 --format html >"$work/r5.html" 2>/dev/null
+grep -q "Nothing was judged: run 5 stored no packet" "$work/r5.html" && ! grep -q "No expected flow is missing" "$work/r5.html" &&
+	ok || bad "a run that stored nothing: the HTML report does not say nothing was judged"
 # A run still going (its process is alive on this host) is running, not interrupted.
 sleep 60 &
 alive=$!
