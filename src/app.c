@@ -563,3 +563,22 @@ sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dl
 		detail[0] = '\0';
 	return more && len < SM_APP_WANT ? APP_MORE : APP_UNKNOWN;
 }
+
+enum sm_app
+sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
+{
+	enum sm_app a = sm_app_detect(p, len, client, detail, dlen);
+	if (a != APP_MORE)
+		return a;
+	/* a hello cut short by the end of the stream is TLS all the same: read
+	 * what arrived of it */
+	if (len >= 6 && p[0] == 0x16 && p[1] == 3 && p[2] <= 4 && (p[5] == 1 || p[5] == 2)) {
+		struct tls_hello h;
+		tls_hello(len > 9 ? p + 9 : p, len > 9 ? len - 9 : 0, p[5] == 1, &h);
+		tls_hello_detail(&h, p[5] == 1, detail, dlen);
+		return APP_TLS;
+	}
+	if (detail && dlen)
+		detail[0] = '\0';
+	return APP_UNKNOWN;
+}

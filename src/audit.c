@@ -23,6 +23,7 @@
 struct first_bytes {
 	const struct sm_session *s; /* NULL: free; freed before s leaves the table */
 	int dir;
+	bool midway; /* the session was picked up mid-way: not recognised is unverified */
 	uint32_t next_seq;
 	size_t len;
 	uint8_t *buf; /* owned, SM_APP_TLS_WANT bytes */
@@ -196,12 +197,23 @@ first_bytes_release(struct first_bytes *fb)
 }
 
 /* Decides a kept side with the bytes it has (the session ends or a gap came). */
+/* What a side that showed no protocol is: unknown, or unverified when its first
+ * bytes need not be the start of the stream (no detail then). */
+static enum sm_app
+not_recognised(bool midway, char *detail)
+{
+	if (midway)
+		detail[0] = '\0';
+	return midway ? APP_UNVERIFIED : APP_UNKNOWN;
+}
+
 static enum sm_app
 first_bytes_decide(struct first_bytes *fb, char *detail, size_t dlen)
 {
-	enum sm_app a = sm_app_detect(fb->buf, fb->len, fb->dir == 0, detail, dlen);
+	enum sm_app a = sm_app_decide(fb->buf, fb->len, fb->dir == 0, detail, dlen);
+	bool midway = fb->midway;
 	first_bytes_release(fb);
-	return a == APP_MORE ? APP_UNKNOWN : a;
+	return a == APP_UNKNOWN ? not_recognised(midway, detail) : a;
 }
 
 /* Starts keeping the first segment of a side; false when no slot or memory is
@@ -217,6 +229,7 @@ first_bytes_keep(struct sm_pipeline *pl, const struct sm_session *s, int dir,
 		return false;
 	fb->s = s;
 	fb->dir = dir;
+	fb->midway = !s->syn_seen;
 	fb->len = pkt->payload_caplen < SM_APP_TLS_WANT ? pkt->payload_caplen : SM_APP_TLS_WANT;
 	memcpy(fb->buf, pkt->payload, fb->len);
 	fb->next_seq = pkt->seq + (uint32_t)pkt->payload_caplen;
@@ -259,8 +272,11 @@ check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
 		}
 		enum sm_app a = sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail));
 		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
+			bool midway = fb->midway;
 			first_bytes_release(fb);
-			note_app(pl, s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+			if (a == APP_MORE || a == APP_UNKNOWN)
+				a = not_recognised(midway, detail);
+			note_app(pl, s, dir, a, detail);
 		}
 		return;
 	}
@@ -270,8 +286,10 @@ check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
 	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
 	if (a == APP_MORE && first_bytes_keep(pl, s, dir, pkt))
 		s->app[dir] = APP_MORE;
+	else if (a == APP_MORE || a == APP_UNKNOWN)
+		note_app(pl, s, dir, not_recognised(!s->syn_seen, detail), detail);
 	else
-		note_app(pl, s, dir, a == APP_MORE ? APP_UNKNOWN : a, detail);
+		note_app(pl, s, dir, a, detail);
 }
 
 /* A session leaving the table: its kept sides are decided with what arrived. */
@@ -288,7 +306,7 @@ first_bytes_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_
 			note_app(pl, copy, dir, first_bytes_decide(fb, detail, sizeof(detail)),
 			         detail);
 		else if (copy->app[dir] == APP_MORE)
-			copy->app[dir] = APP_UNKNOWN;
+			copy->app[dir] = s->syn_seen ? APP_UNKNOWN : APP_UNVERIFIED;
 	}
 	return copy;
 }
@@ -305,8 +323,14 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 	s->app_checked = true;
 	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE)
 		return; /* both sides known: nothing left to look at */
-	if (!s->syn_seen)
-		return; /* no handshake: a stream picked up mid-way stays unverified */
+	if (!s->syn_seen) {
+		/* Picked up mid-way: its first bytes are a protocol's only when they
+		 * open one (a TLS hello, an SSH banner, an HTTP request or status line,
+		 * an iSCSI login); anything else leaves it unverified. */
+		if (pkt->payload_caplen > 0)
+			check_first_bytes(pl, s, dir, pkt);
+		return;
+	}
 	/* libnids follows a stream once it saw the handshake: one that shows one
 	 * direction only (a one-sided capture) never gets there. */
 	bool one_sided = s->pkts[dir ^ 1] == 0;
@@ -338,13 +362,32 @@ store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_sess
 		pl->on_session(pl->ctx, s, &c);
 }
 
+/* A session leaving the table whose stream libnids still holds undecided: its
+ * sides are decided with what arrived. */
+static const struct sm_session *
+reasm_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_session *copy)
+{
+	bool waiting = false;
+	for (int dir = 0; dir < 2; dir++)
+		waiting |= s->app[dir] <= APP_MORE && s->payload[dir] > 0;
+	if (pl->reasm == NULL || s->proto != SM_PROTO_TCP || s->src.family != 4 || !waiting ||
+	    !s->syn_seen)
+		return s;
+	*copy = *s;
+	pl->current = copy;
+	sm_reasm_end(pl->reasm, &copy->src, copy->sport, &copy->dst, copy->dport);
+	pl->current = NULL;
+	return copy;
+}
+
 static void
 on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 {
 	struct sm_pipeline *pl = ctx;
 	(void)why;
-	struct sm_session copy;
+	struct sm_session copy, copy2;
 	const struct sm_session *done = first_bytes_flush(pl, s, &copy);
+	done = reasm_flush(pl, done, &copy2);
 	store_one(pl, pl->policy, done, false);
 	app_detail_free(pl, done->app_detail);
 }

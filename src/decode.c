@@ -610,7 +610,8 @@ decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 			return decap(d, TUN_ERSPAN3, IN_ETHERNET, in, pkt, depth);
 		}
 		default:
-			/* Aruba access points: 802.11 frames, types 0x82x0, 0x8300-0x8370, 0x9000 */
+			/* Aruba access points: 802.11 frames, types 0x82x0, 0x8300-0x8370, 0x9000
+			 */
 			if ((((proto & 0xff00) == 0x8200 || (proto >= 0x8300 && proto <= 0x8370)) &&
 			     (proto & 0x0f) == 0) ||
 			    proto == 0x9000)
@@ -766,8 +767,7 @@ decode_ayiya(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int dept
 	return decap(d, TUN_AYIYA, IN_IP, c, pkt, depth);
 }
 
-static enum sm_dec decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt,
-                              int depth);
+static enum sm_dec decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth);
 
 /* UDP that carries whole packets, by either port (a port seen only as the
  * source is the sender's choice, as in VXLAN from 4789 to 4790); c is the UDP
@@ -795,11 +795,11 @@ decode_udp_tunnel(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int
 	enum sm_dec rc = DEC_OK;
 	uint8_t before = pkt->nouter; /* grows when a layer was taken off */
 #define PORT(n) (sp == (n) || dp == (n))
-#define TRY(call)                                                                          \
-	do {                                                                               \
-		rc = (call);                                                               \
-		if (rc != DEC_OK || pkt->nouter != before)                                 \
-			return rc;                                                         \
+#define TRY(call)                                                                                  \
+	do {                                                                                       \
+		rc = (call);                                                                       \
+		if (rc != DEC_OK || pkt->nouter != before)                                         \
+			return rc;                                                                 \
 	} while (0)
 	if (d->opts.vxlan && (PORT(4789) || PORT(4790)))
 		TRY(decode_vxlan(d, c, pkt, depth));

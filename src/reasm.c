@@ -74,6 +74,24 @@ report(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *det
 	current->fn(current->ctx, &r);
 }
 
+/* The stream ends: a side still waiting for more bytes is decided with what it
+ * sent (a hello cut short is still TLS). */
+static void
+decide_rest(struct tcp_stream *ts, struct stream_state *ss)
+{
+	for (int side = 0; side < 2; side++) {
+		struct half_stream *h = side == 0 ? &ts->server : &ts->client;
+		if (ss->done[side] || h->data == NULL || h->count <= h->offset)
+			continue;
+		char detail[SM_APP_DETAIL_MAX];
+		enum sm_app a =
+		    sm_app_decide((const uint8_t *)h->data, (size_t)(h->count - h->offset),
+		                  side == 0, detail, sizeof(detail));
+		ss->done[side] = true;
+		report(ts, side == 0, a, detail);
+	}
+}
+
 static void
 on_stream(struct tcp_stream *ts, void **param)
 {
@@ -125,6 +143,7 @@ on_stream(struct tcp_stream *ts, void **param)
 	default: /* closed, reset, timed out, evicted */
 		if (ss == NULL)
 			return;
+		decide_rest(ts, ss);
 		state_free(current, ss);
 		ts->user = NULL;
 		return;
@@ -199,6 +218,22 @@ sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt)
 	h.len = pkt->l3_caplen;
 	r->st.packets++;
 	nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)pkt->l3);
+}
+
+void
+sm_reasm_end(struct sm_reasm *r, const struct sm_addr *client, uint16_t client_port,
+             const struct sm_addr *server, uint16_t server_port)
+{
+	if (client->family != 4 || server->family != 4)
+		return;
+	struct tuple4 t;
+	memcpy(&t.saddr, client->a, 4);
+	memcpy(&t.daddr, server->a, 4);
+	t.source = client_port;
+	t.dest = server_port;
+	struct tcp_stream *ts = nids_find_tcp_stream(&t);
+	if (ts != NULL && ts->user != NULL && r == current)
+		decide_rest(ts, ts->user);
 }
 
 void

@@ -484,8 +484,8 @@ static bool
 is_service_port(const struct sm_session_table *t, uint16_t port)
 {
 	switch (port) {
-	case 0:   /* no port at all */
-	case 68:  /* DHCP client */
+	case 0:  /* no port at all */
+	case 68: /* DHCP client */
 		return false;
 	case 3544: /* Teredo */
 	case 4754: /* GRE in UDP */
@@ -788,8 +788,8 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 	           pkt->ts_ns - at(t, idx)->close_ns >= t->opts.tcp_close_ns) {
 		finish(t, idx, END_CLOSED); /* a straggler after the close delay */
 		idx = NIL;
-	} else if (idx != NIL && (attempt_over(at(t, idx), pkt->ts_ns) ||
-	                          dns_over(at(t, idx), pkt->ts_ns))) {
+	} else if (idx != NIL &&
+	           (attempt_over(at(t, idx), pkt->ts_ns) || dns_over(at(t, idx), pkt->ts_ns))) {
 		finish(t, idx, END_IDLE);
 		idx = NIL;
 	}

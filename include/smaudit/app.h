@@ -43,5 +43,8 @@ enum sm_app sm_app_parse(const char *name);
 #define SM_APP_TLS_WANT   (5 + 16384) /* a record header and 16 KB of hello */
 #define SM_APP_DETAIL_MAX 512         /* the longest detail, with its NUL */
 enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
+/* The same when no more bytes will come (the stream ended or a gap came): never
+ * APP_MORE; a TLS hello cut short is TLS, with what arrived of it. */
+enum sm_app sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
 
 #endif

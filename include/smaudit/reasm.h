@@ -42,6 +42,10 @@ enum sm_err sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_f
 /* Feeds one decoded packet; only IPv4 with its header at pkt->l3 is used.  Once both
  * sides of a stream are recognised libnids forgets it: feed no more of it. */
 void sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt);
+/* The session of a stream ends (it leaves the session table while libnids may
+ * still hold it): sides still waiting for bytes are decided and reported now. */
+void sm_reasm_end(struct sm_reasm *r, const struct sm_addr *client, uint16_t client_port,
+                  const struct sm_addr *server, uint16_t server_port);
 void sm_reasm_stats(const struct sm_reasm *r, struct sm_reasm_stats *out);
 void sm_reasm_free(struct sm_reasm *r);
 

@@ -404,6 +404,23 @@ tls_client_hello_many_segments(void **state)
 	assert_string_equal(d, "TLS ClientHello offers up to 1.2, SNI med.x");
 }
 
+/* A stream that ends inside its hello (the capture stopped, the peer reset) is
+ * TLS with what arrived; what opens no protocol stays unknown. */
+static void
+tls_hello_cut_by_the_end_of_the_stream(void **state)
+{
+	(void)state;
+	char d[96];
+	assert_int_equal(detect(hello, 30, true, d), APP_MORE);
+	assert_int_equal(sm_app_decide(hello, 30, true, d, sizeof(d)), APP_TLS);
+	assert_string_equal(d, "TLS ClientHello offers up to 1.2");
+	assert_int_equal(sm_app_decide(hello, sizeof(hello), true, d, sizeof(d)), APP_TLS);
+	assert_string_equal(d, "TLS ClientHello offers up to 1.2, SNI med.x");
+	assert_int_equal(sm_app_decide((const uint8_t *)"SSH-2.0-Open", 12, true, d, sizeof(d)),
+	                 APP_UNKNOWN);
+	assert_int_equal(sm_app_decide(hello, 4, true, d, sizeof(d)), APP_UNKNOWN);
+}
+
 static void
 ssh_banner(void **state)
 {
@@ -459,6 +476,7 @@ main(void)
 	    cmocka_unit_test(tls_server_hello_chooses),
 	    cmocka_unit_test(tls_sslv2_format_client_hello),
 	    cmocka_unit_test(tls_client_hello_many_segments),
+	    cmocka_unit_test(tls_hello_cut_by_the_end_of_the_stream),
 	    cmocka_unit_test(ssh_banner),
 	    cmocka_unit_test(http_lines),
 	    cmocka_unit_test(opaque_is_unknown),

@@ -475,13 +475,25 @@ test_tunnel_carriers_are_sessions_linked_to_the_inner(void **state)
 	struct sm_packet p = tcp_pkt(SEC, A, 40000, B, 11104, TH_SYN, 1, 0);
 	p.nouter = 2;
 	p.tunnel = TUN_GTP;
-	p.outer[0] = (struct sm_outer){.kind = TUN_GTP, .proto = 17, .ttl = 60, .sport = 2152,
-	                               .dport = 2152, .ip_len = 100, .held_pkts = 1,
-	                               .held_bytes = 576, .vlan = 20, .inner_vlan = SM_VLAN_NONE};
+	p.outer[0] = (struct sm_outer){.kind = TUN_GTP,
+	                               .proto = 17,
+	                               .ttl = 60,
+	                               .sport = 2152,
+	                               .dport = 2152,
+	                               .ip_len = 100,
+	                               .held_pkts = 1,
+	                               .held_bytes = 576,
+	                               .vlan = 20,
+	                               .inner_vlan = SM_VLAN_NONE};
 	sm_addr_parse("192.0.2.1", &p.outer[0].src);
 	sm_addr_parse("192.0.2.2", &p.outer[0].dst);
-	p.outer[1] = (struct sm_outer){.kind = TUN_TEREDO, .proto = 17, .ttl = 50, .sport = 3797,
-	                               .dport = 3544, .ip_len = 80, .vlan = SM_VLAN_NONE,
+	p.outer[1] = (struct sm_outer){.kind = TUN_TEREDO,
+	                               .proto = 17,
+	                               .ttl = 50,
+	                               .sport = 3797,
+	                               .dport = 3544,
+	                               .ip_len = 80,
+	                               .vlan = SM_VLAN_NONE,
 	                               .inner_vlan = SM_VLAN_NONE};
 	sm_addr_parse("10.1.1.1", &p.outer[1].src);
 	sm_addr_parse("10.2.2.2", &p.outer[1].dst);
