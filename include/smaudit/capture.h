@@ -1,6 +1,7 @@
 /*
  * capture: the only user of libpcap.
- * Opens any number of pcap/pcapng files and directories (or "-" for stdin)
+ * Opens any number of pcap/pcapng files, plain or compressed (gzip, zstd, lz4:
+ * src/inflate.c), and directories (or "-" for stdin)
  * and yields their packets as ONE timeline ordered by packet time, even when
  * the files' time ranges interleave.  Damaged or truncated files are read as
  * far as possible; what could not be read is recorded per source, never fatal.
