@@ -51,7 +51,10 @@ struct sm_pipeline {
 	struct app_detail *details;                  /* owned: details of sessions in the table */
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
-	char **abs_paths; /* per capture source; NULL entry = keep the path as given */
+	char **abs_paths;         /* per capture source; NULL entry = keep the path as given */
+	bool has_from, has_until; /* the window, stored as run counters */
+	int64_t from_ns, until_ns;
+	uint64_t stopped_at; /* -c count the run stopped at, 0 = read to the end */
 	size_t nabs;
 	char cwd[PATH_MAX];
 };
@@ -409,6 +412,14 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 			e = sm_store_counter(st, run, sm_dec_reason_name((enum sm_dec_reason)r),
 			                     sm_decoder_count(pl->dec, (enum sm_dec_reason)r),
 			                     pl->eb);
+	if (e == SM_OK && pl->has_from)
+		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_FROM, (uint64_t)pl->from_ns,
+		                     pl->eb);
+	if (e == SM_OK && pl->has_until)
+		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_UNTIL, (uint64_t)pl->until_ns,
+		                     pl->eb);
+	if (e == SM_OK && pl->stopped_at > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_STOPPED_AT, pl->stopped_at, pl->eb);
 	sm_policy_finish(policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
@@ -511,6 +522,10 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	pl->capture = cap;
 	pl->site = o->site;
 	pl->on_session = o->on_session;
+	pl->has_from = o->has_from;
+	pl->has_until = o->has_until;
+	pl->from_ns = o->from_ns;
+	pl->until_ns = o->until_ns;
 	pl->ctx = o->ctx;
 	pl->eb = eb;
 	char *srcjson = NULL;
@@ -654,6 +669,12 @@ sm_pipeline_set_dropped(struct sm_pipeline *pl, uint64_t dropped)
 	pl->totals.dropped = dropped;
 }
 
+void
+sm_pipeline_set_stopped_at(struct sm_pipeline *pl, uint64_t count)
+{
+	pl->stopped_at = count;
+}
+
 int64_t
 sm_pipeline_run_id(const struct sm_pipeline *pl)
 {
@@ -712,6 +733,12 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	free(pl);
 }
 
+static bool
+in_window(const struct sm_pipeline_opts *o, int64_t ts_ns)
+{
+	return (!o->has_from || ts_ns >= o->from_ns) && (!o->has_until || ts_ns <= o->until_ns);
+}
+
 enum sm_err
 sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t *run_id,
              struct sm_errbuf *eb)
@@ -731,11 +758,19 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	struct sm_raw_packet raw;
 	double next_progress = sm_monotonic_s() + 1.0;
 	bool interrupted = false;
-	uint64_t n = 0;
+	uint64_t n = 0, taken = 0;
 	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
-		e = sm_pipeline_packet(pl, &raw, eb);
-		if (e != SM_OK)
-			goto out;
+		if (in_window(&po, raw.ts_ns)) {
+			if (o->count > 0 &&
+			    taken == o->count) { /* one more to read: stopped early */
+				sm_pipeline_set_stopped_at(pl, taken);
+				break;
+			}
+			taken++;
+			e = sm_pipeline_packet(pl, &raw, eb);
+			if (e != SM_OK)
+				goto out;
+		}
 		if ((++n & 4095) == 0) {
 			if (o->stop != NULL && *o->stop) {
 				interrupted = true;

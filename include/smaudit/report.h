@@ -44,6 +44,8 @@ enum sm_err sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out,
 int sm_report_exit(const struct sm_report_summary *sum);
 /* Writes s as a JSON string literal. */
 void sm_json_string(FILE *out, const char *s);
+/* Writes s as one CSV field (quoted when it holds a comma, quote or newline). */
+void sm_csv_field(FILE *out, const char *s);
 /* Writes a UNIX time with up to microsecond precision, or null for 0. */
 void sm_json_ts(FILE *out, double ts);
 /* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */

@@ -108,7 +108,7 @@ check "report defaults to the latest run" 0 "run 2 \(audit, complete\)" "$bin" r
 check "report of a missing run" 2 "no run 7" "$bin" report -d "$db" --run 7
 check "query by port" 0 "198.18.1.11 .* 198.18.2.11 +11104" "$bin" query -d "$db" --run 1 --port 11104 --host 198.18.1.11
 check "query by class" 0 "1 session\(s\)|0 session\(s\)" "$bin" query -d "$db" --class unexpected
-check "query --format json is refused, not ignored" 2 "query writes text or csv" "$bin" query -d "$db" --format json
+check "query --format html is refused, not ignored" 2 "query writes text, json or csv" "$bin" query -d "$db" --format html
 check "report with a bare argument" 2 "report: unexpected argument '1'" "$bin" report -d "$db" 1
 check "query with a bare argument" 2 "query: unexpected argument '198.18.1.11'" "$bin" query -d "$db" 198.18.1.11
 check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus
