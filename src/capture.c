@@ -28,8 +28,10 @@ struct ng_if {
 };
 
 /*
- * Our own pcapng reader: libpcap rejects files whose interfaces differ in link
- * type or snap length, which multi-interface captures do.
+ * Our own pcapng reader: libpcap (1.10, Debian 12) rejects files whose interfaces
+ * differ in link type or snap length, which multi-interface captures do (tshark's
+ * "any" plus a VLAN trunk, dumpcap -i a -i b); it also keeps each interface's
+ * clock (if_tsresol, if_tsoffset).
  */
 struct ng {
 	FILE *f;

@@ -520,7 +520,9 @@ take_fraction(const char **p, int64_t *ns)
  * A point in time as people write it: UNIX seconds (1796170849, 1796170849.25) or
  * ISO 8601 with a zone: 2026-12-02T04:17:00Z, 2026-12-02T05:17:00+01:00 (+0100, +01),
  * seconds optional, fractions of a second, a space for the T as the reports print
- * times.  UNIX nanoseconds into *ns; false with the reason in why.
+ * times.  UNIX nanoseconds into *ns; false with the reason in why.  Own code, as
+ * glibc's strptime neither reads fractions nor applies a %z offset to the time it
+ * returns, and its errors do not say which field is wrong.
  */
 static bool
 parse_when(const char *s, int64_t *ns, char *why, size_t whylen)
