@@ -733,6 +733,51 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	free(pl);
 }
 
+/* "1.2 GB", "85.3 MB", "512 kB" */
+static void
+human_bytes(double b, char *buf, size_t len)
+{
+	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+	size_t u = 0;
+	while (b >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", b, unit[u]);
+}
+
+/* One progress line on stderr (a terminal): the file being read, k of n, the
+ * percentage of the bytes of all files, the rate and the time left. */
+static void
+show_progress(struct sm_pipeline *pl, struct sm_capture *cap, double elapsed)
+{
+	struct sm_capture_progress p;
+	sm_capture_progress(cap, &p);
+	struct sm_session_stats ss;
+	sm_session_stats(pl->tab, &ss);
+	const char *name = p.path ? strrchr(p.path, '/') : NULL;
+	name = name ? name + 1 : p.path ? p.path : "";
+	char done[32], total[32], rate[32], left[32] = "";
+	human_bytes((double)p.done, done, sizeof(done));
+	human_bytes((double)p.total, total, sizeof(total));
+	double bps = elapsed > 0 ? (double)p.done / elapsed : 0;
+	human_bytes(bps, rate, sizeof(rate));
+	fprintf(stderr, "\r\033[Ksmaudit: file %zu/%zu %.40s", p.file + 1, p.nfiles, name);
+	if (p.total > 0) {
+		double frac = (double)p.done / (double)p.total;
+		if (bps > 0 && p.done < p.total) {
+			unsigned long secs = (unsigned long)((double)(p.total - p.done) / bps);
+			snprintf(left, sizeof(left), ", %lu:%02lu:%02lu left", secs / 3600,
+			         secs / 60 % 60, secs % 60);
+		}
+		fprintf(stderr, ", %.0f%% of %s", frac > 1 ? 100.0 : frac * 100, total);
+	} else {
+		fprintf(stderr, ", %s read", done);
+	}
+	fprintf(stderr, ", %s/s%s, %llu packets, %llu sessions", rate, left,
+	        (unsigned long long)pl->totals.packets, (unsigned long long)ss.created);
+}
+
 static bool
 in_window(const struct sm_pipeline_opts *o, int64_t ts_ns)
 {
@@ -756,7 +801,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	if (e != SM_OK)
 		goto out;
 	struct sm_raw_packet raw;
-	double next_progress = sm_monotonic_s() + 1.0;
+	double started = sm_monotonic_s(), next_progress = started + 1.0;
 	bool interrupted = false;
 	uint64_t n = 0, taken = 0;
 	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
@@ -777,15 +822,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 				break;
 			}
 			if (o->progress && sm_monotonic_s() >= next_progress) {
-				struct sm_session_stats ss;
-				sm_session_stats(pl->tab, &ss);
-				fprintf(stderr,
-				        "\rsmaudit: %llu packets, %.1f MB, %llu sessions (%llu "
-				        "open)   ",
-				        (unsigned long long)pl->totals.packets,
-				        (double)pl->totals.bytes / 1e6,
-				        (unsigned long long)ss.created,
-				        (unsigned long long)ss.active);
+				show_progress(pl, cap, sm_monotonic_s() - started);
 				next_progress = sm_monotonic_s() + 1.0;
 			}
 		}

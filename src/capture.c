@@ -85,6 +85,8 @@ struct source {
 	struct sm_instream *in; /* compressed file or pipe: the stream pcap or ng reads (it
 	                         * owns it); NULL for a plain file */
 	uint64_t size;          /* bytes of a regular file, 0 unknown (progress) */
+	bool finished;          /* read to its end (or stopped): all its bytes count as read */
+	uint64_t read_at_end;   /* bytes read when it finished */
 	const char *bpf;
 	struct bpf_program prog; /* -f for a classic pcap source, applied here */
 	bool has_prog;
@@ -532,9 +534,28 @@ source_keeps(struct source *s)
 	return pcap_offline_filter(&s->prog, s->hdr, s->data) != 0;
 }
 
+/* Bytes of s's file read so far, as stored on disk (progress). */
+static uint64_t
+source_bytes_read(const struct source *s)
+{
+	if (s->finished)
+		return s->read_at_end;
+	if (s->in != NULL)
+		return sm_instream_consumed(s->in);
+	if (s->mm != NULL)
+		return s->mm->pos - (s->mm->len - s->mm->off);
+	FILE *f = s->ng != NULL ? s->ng->f : s->pcap != NULL ? pcap_file(s->pcap) : NULL;
+	off_t at = f != NULL ? ftello(f) : -1;
+	return at > 0 ? (uint64_t)at : 0;
+}
+
 static void
 source_finish(struct source *s)
 {
+	if (!s->finished) {
+		s->read_at_end = s->size > 0 ? s->size : source_bytes_read(s);
+		s->finished = true;
+	}
 	if (s->has_prog)
 		pcap_freecode(&s->prog);
 	s->has_prog = false;
@@ -1409,6 +1430,28 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	s->info.bytes += s->hdr->len;
 	c->advance = (long)idx;
 	return 1;
+}
+
+void
+sm_capture_progress(const struct sm_capture *c, struct sm_capture_progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->nfiles = c->nsrc;
+	if (c->advance >= 0) {
+		p->file = (size_t)c->advance;
+		p->path = c->src[c->advance].info.path;
+	}
+	bool sizes_known = true;
+	for (size_t i = 0; i < c->nsrc; i++) {
+		const struct source *s = &c->src[i];
+		if (!s->info.opened)
+			continue;
+		p->done += source_bytes_read(s);
+		p->total += s->size;
+		sizes_known = sizes_known && s->size > 0;
+	}
+	if (!sizes_known)
+		p->total = 0;
 }
 
 size_t

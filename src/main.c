@@ -118,7 +118,9 @@ static const struct opt_def opt_defs[] = {
     {OPT_STRICT, "strict", NULL,
      "an intermittent failure (some attempts of a working flow\n"
      "failed) is a finding too: exit status 1"},
-    {'q', "quiet", NULL, "no progress line"},
+    {'q', "quiet", NULL,
+     "no progress line (shown on a terminal: file k of n, percent of\n"
+     "the bytes, rate and time left)"},
     {OPT_MAX_SESSIONS, "max-sessions", "N", "bound of the session table (default 262144)"},
     {OPT_TCP_TIMEOUT, "tcp-timeout", "SEC", "idle timeout of open TCP sessions (default 3600)"},
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)"},
