@@ -626,17 +626,21 @@ unknown_option(const struct command *cmd, const char *arg)
 	while (*name == '-')
 		name++;
 	size_t n = strcspn(name, "=");
-	char users[256];
-	for (size_t i = 0; i < N_OPT_DEFS; i++) {
+	char users[256] = "", some[256];
+	for (size_t i = 0; i < N_OPT_DEFS; i++) { /* one name may mean one thing per command */
 		const struct opt_def *o = &opt_defs[i];
 		bool match = arg[1] == '-' ? strlen(o->name) == n && strncmp(o->name, name, n) == 0
 		                           : o->id < 256 && o->id == (unsigned char)name[0];
 		if (!match)
 			continue;
-		commands_taking(o->id, users, sizeof(users));
+		commands_taking(o->id, some, sizeof(some));
+		if (users[0] && some[0])
+			sm_strlcat(users, ", ", sizeof(users));
+		sm_strlcat(users, some, sizeof(users));
+	}
+	if (users[0])
 		return usage_error(cmd, "option %s does not apply to '%s' (it is an option of: %s)",
 		                   arg, cmd->name, users);
-	}
 	return usage_error(cmd, "unknown option '%s'", arg);
 }
 

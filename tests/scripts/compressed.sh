@@ -82,6 +82,17 @@ else
 	echo "note: editcap missing: pcapng-inside cases skipped"
 fi
 
+# extract reads the run's compressed capture again: the same packets as from the plain file
+for src in pcaps/dropped.pcap "$work/dropped.pcap.zstd"; do
+	zstd -q -c pcaps/dropped.pcap >"$work/dropped.pcap.zstd"
+	db="$work/ex-$(basename "$src").db"
+	"$bin" audit -q -s pcaps/site.conf -d "$db" "$src" >/dev/null 2>&1
+	fid=$(sqlite3 "$db" "SELECT min(id) FROM findings")
+	"$bin" extract -d "$db" --finding "$fid" -o "$db.pcap" >/dev/null 2>&1
+done
+[ -s "$work/ex-dropped.pcap.db.pcap" ] && cmp -s "$work/ex-dropped.pcap.db.pcap" "$work/ex-dropped.pcap.zstd.db.pcap" &&
+	ok || bad "extract from a zstd capture differs from extract from the plain one"
+
 # Truncated: what could be read is reported, the file named with why it stopped (not exit 3).
 z="$work/cut.pcap.gz"
 gzip -c pcaps/healthy.pcap >"$work/full.gz"

@@ -49,6 +49,7 @@ diff -q "$work/all.txt" tests/golden/healthy.txt >/dev/null && pass=$((pass + 1)
 	{ echo "FAIL -c at the capture's size: report differs from the golden one"; fail=$((fail + 1)); }
 check "-c 0 is refused" 2 "^smaudit: -c '0': expected a number of packets" "$bin" audit -q -s $S -c 0 $P
 check "-c belongs to audit" 2 "does not apply to 'report'" "$bin" report -d "$work/none.db" -c 5
+check "--from of audit and of extract" 2 "--from does not apply to 'report' \(it is an option of: audit, extract\)" "$bin" report -d "$work/none.db" --from 2026-12-02T04:17:00Z
 
 # --- --from/--until: every form of the same window gives the same report ---
 for args in "--from $from --until $until" "--from $iso_from --until $off_until" \
