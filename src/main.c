@@ -105,8 +105,9 @@ static const struct opt_def opt_defs[] = {
     {'s', "site", "FILE", "who is who: 'role NAME ADDR|CIDR...' lines (required)"},
     {OPT_RULES, "rules", "FILE", "policy to use instead of the built-in rules/sm-as.rules"},
     {'r', "read", "CAPTURE",
-     "read this pcap/pcapng file or directory ('-' = stdin); may be\n"
-     "given more than once, bare arguments are captures too"},
+     "read this pcap/pcapng file (or .gz, .zst, .lz4: known by content)\n"
+     "or directory ('-' = stdin); may be given more than once, bare\n"
+     "arguments are captures too"},
     {'d', "db", "DB",
      "the SQLite database file (audit, live: the run is appended; without\n"
      "-d it is kept in memory)"},
@@ -118,9 +119,7 @@ static const struct opt_def opt_defs[] = {
     {OPT_STRICT, "strict", NULL,
      "an intermittent failure (some attempts of a working flow\n"
      "failed) is a finding too: exit status 1"},
-    {'q', "quiet", NULL,
-     "no progress line (shown on a terminal: file k of n, percent of\n"
-     "the bytes, rate and time left)"},
+    {'q', "quiet", NULL, "no progress line (on a terminal: file k/n, %, rate, time left)"},
     {OPT_MAX_SESSIONS, "max-sessions", "N", "bound of the session table (default 262144)"},
     {OPT_TCP_TIMEOUT, "tcp-timeout", "SEC", "idle timeout of open TCP sessions (default 3600)"},
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)"},
@@ -162,10 +161,9 @@ static const struct opt_def opt_defs[] = {
     {OPT_UNTIL, "until", "TIME", "sessions active at or before TIME (as --since)"},
     {'c', "count", "N", "stop after N packets (as tcpdump -c); the report says so"},
     {OPT_WINDOW_FROM, "from", "TIME",
-     "only packets at or after TIME: ISO 8601 with a zone\n"
-     "(2026-12-02T04:17:00Z, 2026-12-02T05:17:00+01:00, fractions of\n"
-     "a second) or UNIX seconds; packets outside the window count\n"
-     "for nothing, the report shows the window"},
+     "only packets at or after TIME: ISO 8601 with a zone, as in\n"
+     "2026-12-02T05:17:00.5+01:00 or ...04:17:00Z, or UNIX seconds;\n"
+     "packets outside count for nothing, the report shows the window"},
     {OPT_WINDOW_UNTIL, "until", "TIME", "only packets at or before TIME (as --from)"},
     {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored"},
     {OPT_LIMIT, "limit", "N", "at most N sessions"},
@@ -197,10 +195,11 @@ static const struct command commands[] = {
      cmd_audit,
      "-s SITE [--rules RULES] [-d DB] [-f BPF] [--strict] [--format FMT] [-o OUT] "
      "[-r] CAPTURE|DIR...",
-     "Reads pcap/pcapng files (a directory = every capture in it; - = stdin) as one\n"
-     "timeline, classifies every session against the policy, stores the run and prints\n"
-     "the report: expected flows missing, unanswered or rejected, unexpected traffic on\n"
-     "the intercluster LIFs, protocol mismatches.",
+     "Reads pcap/pcapng files, plain or compressed with gzip, zstd or lz4 (a directory =\n"
+     "every capture in it; - = stdin) as one timeline, classifies every session against\n"
+     "the policy, stores the run and prints the report: expected flows missing,\n"
+     "unanswered or rejected, unexpected traffic on the intercluster LIFs, protocol\n"
+     "mismatches.",
      {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, 'o', 'q', 'c', OPT_WINDOW_FROM,
       OPT_WINDOW_UNTIL, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
      "  smaudit audit -s site.conf -r span.pcapng\n"
@@ -266,8 +265,8 @@ static const struct command commands[] = {
      false},
     {"query",
      cmd_query,
-     "-d DB [--run ID] [--host ADDR] [--port N] [--since TIME] [--until TIME] [--class C]\n"
-     "              [--format text|json|csv]",
+     "-d DB [--run ID] [--host ADDR] [--port N] [--since TIME] [--until TIME] [--class C] "
+     "[--format text|json|csv]",
      "Lists stored sessions.",
      {'d', OPT_RUN, OPT_HOST, OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_CLASS, OPT_FORMAT, OPT_LIMIT},
      "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
@@ -358,6 +357,8 @@ print_command_help(FILE *out, const struct command *cmd)
 		const char *help = o->help;
 		if (o->id == 'r' && !cmd->captures)
 			help = "the same as --rules (check reads no capture)";
+		if (o->id == OPT_FORMAT && strcmp(cmd->name, "query") == 0)
+			help = "text (default), json (one document) or csv";
 		fprintf(out, "  %-24s ", names);
 		for (const char *p = help; *p; p++) {
 			fputc(*p, out);
