@@ -112,8 +112,9 @@ gzip_step(struct sm_instream *h, uint8_t *out, size_t n, size_t *got)
 	if (!h->frame_open) {
 		if (avail == 0)
 			return true;
-		if (h->in[h->in_off] != 0x1f) { /* not another member: what gzip calls
-			                           trailing garbage, ignored as gzip does */
+		/* Not another member: what gzip calls trailing garbage, ignored as gzip
+		 * does (tar-style zero padding, for one). */
+		if (h->in[h->in_off] != 0x1f) {
 			h->done = true;
 			return true;
 		}
