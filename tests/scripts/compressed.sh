@@ -82,6 +82,12 @@ else
 	echo "note: editcap missing: pcapng-inside cases skipped"
 fi
 
+# -f on a compressed capture: the verdicts of the plain file under the same filter
+lz4 -q -c pcaps/healthy.pcap >"$work/f.pcap.lz4"
+want=$("$bin" audit -q -s pcaps/site.conf -f "tcp port 11105" --format json pcaps/healthy.pcap 2>&1)
+got=$(report json pcaps/site.conf "$work/f.pcap.lz4" pcaps/healthy.pcap -f "tcp port 11105" "$work/f.pcap.lz4")
+[ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "-f on an lz4 capture: report differs from the plain file's"
+
 # extract reads the run's compressed capture again: the same packets as from the plain file
 for src in pcaps/dropped.pcap "$work/dropped.pcap.zstd"; do
 	zstd -q -c pcaps/dropped.pcap >"$work/dropped.pcap.zstd"
