@@ -52,7 +52,10 @@ struct sm_pipeline {
 	struct app_detail *details;                  /* owned: details of sessions in the table */
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
-	char **abs_paths; /* per capture source; NULL entry = keep the path as given */
+	char **abs_paths;         /* per capture source; NULL entry = keep the path as given */
+	bool has_from, has_until; /* the window, stored as run counters */
+	int64_t from_ns, until_ns;
+	uint64_t stopped_at; /* -c count the run stopped at, 0 = read to the end */
 	size_t nabs;
 	char cwd[PATH_MAX];
 };
@@ -452,6 +455,14 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 			e = sm_store_counter(st, run, sm_dec_reason_name((enum sm_dec_reason)r),
 			                     sm_decoder_count(pl->dec, (enum sm_dec_reason)r),
 			                     pl->eb);
+	if (e == SM_OK && pl->has_from)
+		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_FROM, (uint64_t)pl->from_ns,
+		                     pl->eb);
+	if (e == SM_OK && pl->has_until)
+		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_UNTIL, (uint64_t)pl->until_ns,
+		                     pl->eb);
+	if (e == SM_OK && pl->stopped_at > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_STOPPED_AT, pl->stopped_at, pl->eb);
 	sm_policy_finish(policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
@@ -554,6 +565,10 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	pl->capture = cap;
 	pl->site = o->site;
 	pl->on_session = o->on_session;
+	pl->has_from = o->has_from;
+	pl->has_until = o->has_until;
+	pl->from_ns = o->from_ns;
+	pl->until_ns = o->until_ns;
 	pl->ctx = o->ctx;
 	pl->eb = eb;
 	char *srcjson = NULL;
@@ -700,6 +715,12 @@ sm_pipeline_set_dropped(struct sm_pipeline *pl, uint64_t dropped)
 	pl->totals.dropped = dropped;
 }
 
+void
+sm_pipeline_set_stopped_at(struct sm_pipeline *pl, uint64_t count)
+{
+	pl->stopped_at = count;
+}
+
 int64_t
 sm_pipeline_run_id(const struct sm_pipeline *pl)
 {
@@ -758,6 +779,57 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	free(pl);
 }
 
+/* "1.2 GB", "85.3 MB", "512 kB" */
+static void
+human_bytes(double b, char *buf, size_t len)
+{
+	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+	size_t u = 0;
+	while (b >= 1000 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", b, unit[u]);
+}
+
+/* One progress line on stderr (a terminal): the file being read, k of n, the
+ * percentage of the bytes of all files, the rate and the time left. */
+static void
+show_progress(struct sm_pipeline *pl, struct sm_capture *cap, double elapsed)
+{
+	struct sm_capture_progress p;
+	sm_capture_progress(cap, &p);
+	struct sm_session_stats ss;
+	sm_session_stats(pl->tab, &ss);
+	const char *name = p.path ? strrchr(p.path, '/') : NULL;
+	name = name ? name + 1 : p.path ? p.path : "";
+	char done[32], total[32], rate[32], left[32] = "";
+	human_bytes((double)p.done, done, sizeof(done));
+	human_bytes((double)p.total, total, sizeof(total));
+	double bps = elapsed > 0 ? (double)p.done / elapsed : 0;
+	human_bytes(bps, rate, sizeof(rate));
+	fprintf(stderr, "\r\033[Ksmaudit: file %zu/%zu %.40s", p.file + 1, p.nfiles, name);
+	if (p.total > 0) {
+		double frac = (double)p.done / (double)p.total;
+		if (bps > 0 && p.done < p.total) {
+			unsigned long secs = (unsigned long)((double)(p.total - p.done) / bps);
+			snprintf(left, sizeof(left), ", %lu:%02lu:%02lu left", secs / 3600,
+			         secs / 60 % 60, secs % 60);
+		}
+		fprintf(stderr, ", %.0f%% of %s", frac > 1 ? 100.0 : frac * 100, total);
+	} else {
+		fprintf(stderr, ", %s read", done);
+	}
+	fprintf(stderr, ", %s/s%s, %llu packets, %llu sessions", rate, left,
+	        (unsigned long long)pl->totals.packets, (unsigned long long)ss.created);
+}
+
+static bool
+in_window(const struct sm_pipeline_opts *o, int64_t ts_ns)
+{
+	return (!o->has_from || ts_ns >= o->from_ns) && (!o->has_until || ts_ns <= o->until_ns);
+}
+
 enum sm_err
 sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t *run_id,
              struct sm_errbuf *eb)
@@ -775,28 +847,28 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	if (e != SM_OK)
 		goto out;
 	struct sm_raw_packet raw;
-	double next_progress = sm_monotonic_s() + 1.0;
+	double started = sm_monotonic_s(), next_progress = started + 1.0;
 	bool interrupted = false;
-	uint64_t n = 0;
+	uint64_t n = 0, taken = 0;
 	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
-		e = sm_pipeline_packet(pl, &raw, eb);
-		if (e != SM_OK)
-			goto out;
+		if (in_window(&po, raw.ts_ns)) {
+			if (o->count > 0 &&
+			    taken == o->count) { /* one more to read: stopped early */
+				sm_pipeline_set_stopped_at(pl, taken);
+				break;
+			}
+			taken++;
+			e = sm_pipeline_packet(pl, &raw, eb);
+			if (e != SM_OK)
+				goto out;
+		}
 		if ((++n & 4095) == 0) {
 			if (o->stop != NULL && *o->stop) {
 				interrupted = true;
 				break;
 			}
 			if (o->progress && sm_monotonic_s() >= next_progress) {
-				struct sm_session_stats ss;
-				sm_session_stats(pl->tab, &ss);
-				fprintf(stderr,
-				        "\rsmaudit: %llu packets, %.1f MB, %llu sessions (%llu "
-				        "open)   ",
-				        (unsigned long long)pl->totals.packets,
-				        (double)pl->totals.bytes / 1e6,
-				        (unsigned long long)ss.created,
-				        (unsigned long long)ss.active);
+				show_progress(pl, cap, sm_monotonic_s() - started);
 				next_progress = sm_monotonic_s() + 1.0;
 			}
 		}

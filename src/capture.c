@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* fopencookie */
 #include "smaudit/capture.h"
+#include "smaudit/inflate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,8 +28,10 @@ struct ng_if {
 };
 
 /*
- * Our own pcapng reader: libpcap rejects files whose interfaces differ in link
- * type or snap length, which multi-interface captures do.
+ * Our own pcapng reader: libpcap (1.10, Debian 12) rejects files whose interfaces
+ * differ in link type or snap length, which multi-interface captures do (tshark's
+ * "any" plus a VLAN trunk, dumpcap -i a -i b); it also keeps each interface's
+ * clock (if_tsresol, if_tsoffset).
  */
 struct ng {
 	FILE *f;
@@ -79,6 +82,11 @@ struct source {
 	pcap_t *pcap;
 	struct ng *ng;
 	struct mm *mm;
+	struct sm_instream *in; /* compressed file or pipe: the stream pcap or ng reads (it
+	                         * owns it); NULL for a plain file */
+	uint64_t size;          /* bytes of a regular file, 0 unknown (progress) */
+	bool finished;          /* read to its end (or stopped): all its bytes count as read */
+	uint64_t read_at_end;   /* bytes read when it finished */
 	const char *bpf;
 	struct bpf_program prog; /* -f for a classic pcap source, applied here */
 	bool has_prog;
@@ -526,9 +534,28 @@ source_keeps(struct source *s)
 	return pcap_offline_filter(&s->prog, s->hdr, s->data) != 0;
 }
 
+/* Bytes of s's file read so far, as stored on disk (progress). */
+static uint64_t
+source_bytes_read(const struct source *s)
+{
+	if (s->finished)
+		return s->read_at_end;
+	if (s->in != NULL)
+		return sm_instream_consumed(s->in);
+	if (s->mm != NULL)
+		return s->mm->pos - (s->mm->len - s->mm->off);
+	FILE *f = s->ng != NULL ? s->ng->f : s->pcap != NULL ? pcap_file(s->pcap) : NULL;
+	off_t at = f != NULL ? ftello(f) : -1;
+	return at > 0 ? (uint64_t)at : 0;
+}
+
 static void
 source_finish(struct source *s)
 {
+	if (!s->finished) {
+		s->read_at_end = s->size > 0 ? s->size : source_bytes_read(s);
+		s->finished = true;
+	}
 	if (s->has_prog)
 		pcap_freecode(&s->prog);
 	s->has_prog = false;
@@ -540,6 +567,7 @@ source_finish(struct source *s)
 	}
 	ng_free(s->ng);
 	s->ng = NULL;
+	s->in = NULL; /* closed with the pcap or ng stream above */
 	s->has_pkt = false;
 }
 
@@ -779,6 +807,18 @@ ng_next(struct source *s, int64_t *ts_ns, int *linktype, const u_char **data, co
 	}
 }
 
+/* Records and reports why s stopped before its end: the decompressor's reason when
+ * it is what failed (the reader then only saw a short read), else why. */
+static void
+read_stopped(struct sm_capture *c, struct source *s, const char *why)
+{
+	if (s->in != NULL && *sm_instream_error(s->in) != '\0')
+		why = sm_instream_error(s->in);
+	snprintf(s->info.error, sizeof(s->info.error), "read stopped after %llu packets: %s",
+	         (unsigned long long)s->info.packets, why);
+	warnf(c, "%s: %s", s->info.path, s->info.error);
+}
+
 /* Reads the next packet of source s; a read error ends the source and is recorded. */
 static void
 source_read_one(struct sm_capture *c, struct source *s)
@@ -792,12 +832,8 @@ source_read_one(struct sm_capture *c, struct source *s)
 			s->has_pkt = true;
 			return;
 		}
-		if (rc < 0) {
-			snprintf(s->info.error, sizeof(s->info.error),
-			         "read stopped after %llu packets: %s",
-			         (unsigned long long)s->info.packets, why);
-			warnf(c, "%s: %s", s->info.path, s->info.error);
-		}
+		if (rc < 0 || (s->in != NULL && *sm_instream_error(s->in) != '\0'))
+			read_stopped(c, s, why != NULL ? why : "read error");
 		source_finish(s);
 		return;
 	}
@@ -809,12 +845,8 @@ source_read_one(struct sm_capture *c, struct source *s)
 			s->has_pkt = true;
 			return;
 		}
-		if (rc == -1) {
-			snprintf(s->info.error, sizeof(s->info.error),
-			         "read stopped after %llu packets: %s",
-			         (unsigned long long)s->info.packets, why);
-			warnf(c, "%s: %s", s->info.path, s->info.error);
-		}
+		if (rc == -1)
+			read_stopped(c, s, why);
 		if (rc != -2 || !mm_hand_over(s)) {
 			source_finish(s);
 			return;
@@ -829,12 +861,8 @@ source_read_one(struct sm_capture *c, struct source *s)
 		s->ts_ns = (int64_t)s->hdr->ts.tv_sec * 1000000000 + (int64_t)s->hdr->ts.tv_usec;
 		return;
 	}
-	if (rc == PCAP_ERROR) {
-		snprintf(s->info.error, sizeof(s->info.error),
-		         "read stopped after %llu packets: %s", (unsigned long long)s->info.packets,
-		         pcap_geterr(s->pcap));
-		warnf(c, "%s: %s", s->info.path, s->info.error);
-	}
+	if (rc == PCAP_ERROR)
+		read_stopped(c, s, pcap_geterr(s->pcap));
 	source_finish(s);
 }
 
@@ -854,72 +882,6 @@ ng_magic(const uint8_t m[4])
 }
 
 static bool ng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb);
-
-/*
- * A FIFO or standard input cannot be read twice, so its first bytes are peeked
- * once and handed back through a stream that replays them: both libpcap and our
- * pcapng reader then get the whole capture from one FILE.
- */
-struct peek {
-	int fd;
-	uint8_t pre[4];
-	size_t npre, used;
-};
-
-static ssize_t
-peek_read(void *cookie, char *buf, size_t n)
-{
-	struct peek *p = cookie;
-	if (p->used < p->npre) {
-		size_t k = p->npre - p->used < n ? p->npre - p->used : n;
-		memcpy(buf, p->pre + p->used, k);
-		p->used += k;
-		return (ssize_t)k;
-	}
-	ssize_t r;
-	do
-		r = read(p->fd, buf, n);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
-static int
-peek_close(void *cookie)
-{
-	struct peek *p = cookie;
-	if (p->fd != STDIN_FILENO)
-		close(p->fd);
-	free(p);
-	return 0;
-}
-
-static FILE *
-peek_open(const char *path, uint8_t magic[4], size_t *nmagic)
-{
-	struct peek *p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return NULL;
-	p->fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (p->fd < 0) {
-		free(p);
-		return NULL;
-	}
-	while (p->npre < 4) {
-		ssize_t r = read(p->fd, p->pre + p->npre, 4 - p->npre);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		p->npre += (size_t)r;
-	}
-	memcpy(magic, p->pre, p->npre);
-	*nmagic = p->npre;
-	cookie_io_functions_t io = {peek_read, NULL, NULL, peek_close};
-	FILE *f = fopencookie(p, "rb", io);
-	if (f == NULL)
-		peek_close(p);
-	return f;
-}
 
 /* Opens s with our pcapng reader if the file is pcapng; false if it is not. */
 static bool
@@ -979,6 +941,66 @@ ng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb)
 	return true;
 }
 
+/* The compression a regular file's first bytes show. */
+static enum sm_compression
+file_compression(const char *path)
+{
+	uint8_t magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return SM_COMP_NONE; /* libpcap's open reports why */
+	ssize_t n = read(fd, magic, sizeof(magic));
+	close(fd);
+	return sm_compression_detect(magic, n > 0 ? (size_t)n : 0);
+}
+
+/*
+ * A compressed file, a FIFO or standard input: read once, through the stream
+ * src/inflate.c makes of it (decompressed, its first bytes peeked and handed
+ * back), so that both libpcap and our pcapng reader get the whole capture.
+ */
+static enum sm_err
+source_open_stream(struct source *s, char *perr, struct sm_errbuf *eb)
+{
+	bool std_in = strcmp(s->info.path, "-") == 0;
+	int fd = std_in ? STDIN_FILENO : open(s->info.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
+		         strerror(errno));
+		return SM_OK;
+	}
+	FILE *f = sm_instream_open(fd, &s->in);
+	if (f == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "%s: out of memory opening the capture",
+		                s->info.path);
+	uint8_t magic[4] = {0};
+	size_t n = sm_instream_peek(s->in, magic, sizeof(magic));
+	const char *kind = sm_compression_name(sm_instream_kind(s->in));
+	if (*sm_instream_error(s->in) != '\0') {
+		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
+		         sm_instream_error(s->in));
+	} else if (n == 4 && ng_magic(magic)) {
+		enum sm_err ng_err = SM_OK;
+		ng_attach(s, f, &ng_err, eb);
+		return ng_err;
+	} else {
+		s->pcap =
+		    pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+		if (s->pcap != NULL)
+			return SM_OK;
+		if (sm_instream_kind(s->in) == SM_COMP_NONE)
+			snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
+			         perr);
+		else
+			snprintf(s->info.error, sizeof(s->info.error),
+			         "cannot open capture: %s (in the %s-decompressed data)", perr,
+			         kind);
+	}
+	fclose(f);
+	s->in = NULL;
+	return SM_OK;
+}
+
 static enum sm_err
 source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_errbuf *eb)
 {
@@ -986,34 +1008,24 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 	s->bpf = bpf;
 	enum sm_err ng_err = SM_OK;
 	struct stat st;
-	bool stream = strcmp(s->info.path, "-") == 0 ||
-	              (stat(s->info.path, &st) == 0 && !S_ISREG(st.st_mode));
-	if (stream) {
-		uint8_t magic[4] = {0};
-		size_t n = 0;
-		FILE *f = peek_open(s->info.path, magic, &n);
-		if (f == NULL) {
-			snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
-			         strerror(errno));
-			return SM_OK;
-		}
-		if (n == 4 && ng_magic(magic)) {
-			ng_attach(s, f, &ng_err, eb);
-			return ng_err;
-		}
-		s->pcap =
-		    pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
-		if (s->pcap == NULL)
-			fclose(f);
+	bool regular =
+	    strcmp(s->info.path, "-") != 0 && stat(s->info.path, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular)
+		s->size = (uint64_t)st.st_size;
+	if (!regular || file_compression(s->info.path) != SM_COMP_NONE) {
+		enum sm_err e = source_open_stream(s, perr, eb);
+		if (e != SM_OK || s->ng != NULL || s->pcap == NULL)
+			return e;
 	} else if (ng_try_open(s, &ng_err, eb)) {
 		return ng_err;
 	} else {
 		s->pcap = pcap_open_offline_with_tstamp_precision(s->info.path,
 		                                                  PCAP_TSTAMP_PRECISION_NANO, perr);
-	}
-	if (s->pcap == NULL) {
-		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s", perr);
-		return SM_OK;
+		if (s->pcap == NULL) {
+			snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
+			         perr);
+			return SM_OK;
+		}
 	}
 	s->linktype = pcap_datalink(s->pcap);
 	s->linktype_known = true;
@@ -1027,7 +1039,7 @@ source_open(struct sm_capture *c, struct source *s, const char *bpf, struct sm_e
 		}
 		s->has_prog = true;
 	}
-	if (strcmp(s->info.path, "-") != 0)
+	if (s->in == NULL) /* a plain regular file */
 		mm_try_open(s);
 	s->info.opened = true;
 	(void)c;
@@ -1418,6 +1430,28 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	s->info.bytes += s->hdr->len;
 	c->advance = (long)idx;
 	return 1;
+}
+
+void
+sm_capture_progress(const struct sm_capture *c, struct sm_capture_progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->nfiles = c->nsrc;
+	if (c->advance >= 0) {
+		p->file = (size_t)c->advance;
+		p->path = c->src[c->advance].info.path;
+	}
+	bool sizes_known = true;
+	for (size_t i = 0; i < c->nsrc; i++) {
+		const struct source *s = &c->src[i];
+		if (!s->info.opened)
+			continue;
+		p->done += source_bytes_read(s);
+		p->total += s->size;
+		sizes_known = sizes_known && s->size > 0;
+	}
+	if (!sizes_known)
+		p->total = 0;
 }
 
 size_t

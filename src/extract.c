@@ -9,7 +9,7 @@
 
 #include "smaudit/capture.h"
 #include "smaudit/decode.h"
-#include "smaudit/sha256.h"
+#include "smaudit/digest.h"
 
 #define MAX_SESSIONS 100000
 #define SLACK_NS     2000000000LL /* ICMP errors and stragglers around a session's span */

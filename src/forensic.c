@@ -679,3 +679,111 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 	sm_run_row_free(&rb);
 	return e;
 }
+
+/* ---- sessions (smaudit query) ---- */
+
+void
+sm_session_list_begin(struct sm_session_list *l)
+{
+	l->n = 0;
+	if (l->format == FMT_CSV)
+		fputs("id,proto,src,sport,dst,dport,first_ts,last_ts,state,pkts_fwd,pkts_rev,"
+		      "bytes_fwd,bytes_rev,class,rule,history,src_role,dst_role\n",
+		      l->out);
+	else if (l->format == FMT_JSON)
+		fprintf(l->out, "{\"run\": %lld, \"sessions\": [", (long long)l->run_id);
+	else
+		fprintf(l->out, "%-7s %-5s %39s %-5s    %39s %-5s %-6s %-12s %13s %s\n", "ID",
+		        "PROTO", "SRC", "SPORT", "DST", "DPORT", "STATE", "CLASS", "PKTS FWD/REV",
+		        "HISTORY");
+}
+
+static void
+csv_session(FILE *out, const struct sm_session_row *r)
+{
+	fprintf(out, "%lld,", (long long)r->id);
+	sm_csv_field(out, r->proto);
+	fputc(',', out);
+	sm_csv_field(out, r->src);
+	fprintf(out, ",%d,", r->sport);
+	sm_csv_field(out, r->dst);
+	fprintf(out, ",%d,%.6f,%.6f,", r->dport, r->first_ts, r->last_ts);
+	sm_csv_field(out, r->state);
+	fprintf(out, ",%llu,%llu,%llu,%llu,", (unsigned long long)r->pkts_fwd,
+	        (unsigned long long)r->pkts_rev, (unsigned long long)r->bytes_fwd,
+	        (unsigned long long)r->bytes_rev);
+	const char *const rest[] = {r->class_name, r->rule, r->history, r->src_role, r->dst_role};
+	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
+		if (i)
+			fputc(',', out);
+		sm_csv_field(out, rest[i]);
+	}
+	fputc('\n', out);
+}
+
+/* A string member, null when empty. */
+static void
+json_member(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, ", \"%s\": ", name);
+	if (*value)
+		sm_json_string(out, value);
+	else
+		fputs("null", out);
+}
+
+static void
+json_session(FILE *out, const struct sm_session_row *r, bool first)
+{
+	fprintf(out, "%s\n  {\"id\": %lld", first ? "" : ",", (long long)r->id);
+	json_member(out, "proto", r->proto);
+	json_member(out, "src", r->src);
+	fprintf(out, ", \"sport\": %d", r->sport);
+	json_member(out, "dst", r->dst);
+	fprintf(out, ", \"dport\": %d, \"vlan\": ", r->dport);
+	if (r->vlan >= 0)
+		fprintf(out, "%d", r->vlan);
+	else
+		fputs("null", out);
+	fputs(", \"first_ts\": ", out);
+	sm_json_ts(out, r->first_ts);
+	fputs(", \"last_ts\": ", out);
+	sm_json_ts(out, r->last_ts);
+	json_member(out, "state", r->state);
+	fprintf(out,
+	        ", \"pkts_fwd\": %llu, \"pkts_rev\": %llu, \"bytes_fwd\": %llu, \"bytes_rev\": "
+	        "%llu",
+	        (unsigned long long)r->pkts_fwd, (unsigned long long)r->pkts_rev,
+	        (unsigned long long)r->bytes_fwd, (unsigned long long)r->bytes_rev);
+	json_member(out, "class", r->class_name);
+	json_member(out, "rule", r->rule);
+	json_member(out, "history", r->history);
+	json_member(out, "src_role", r->src_role);
+	json_member(out, "dst_role", r->dst_role);
+	json_member(out, "source", r->source);
+	fputc('}', out);
+}
+
+bool
+sm_session_list_row(void *list, const struct sm_session_row *r)
+{
+	struct sm_session_list *l = list;
+	if (l->format == FMT_CSV)
+		csv_session(l->out, r);
+	else if (l->format == FMT_JSON)
+		json_session(l->out, r, l->n == 0);
+	else
+		fprintf(l->out, "%-7lld %-5s %39s %-5d -> %39s %-5d %-6s %-12s %6llu/%-6llu %s\n",
+		        (long long)r->id, r->proto, r->src, r->sport, r->dst, r->dport, r->state,
+		        r->class_name, (unsigned long long)r->pkts_fwd,
+		        (unsigned long long)r->pkts_rev, r->history);
+	l->n++;
+	return true;
+}
+
+void
+sm_session_list_end(struct sm_session_list *l)
+{
+	if (l->format == FMT_JSON)
+		fprintf(l->out, "%s]}\n", l->n ? "\n" : "");
+}

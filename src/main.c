@@ -90,6 +90,8 @@ enum opt_id {
 	OPT_GUESS,
 	OPT_LIST,
 	OPT_COLOR,
+	OPT_WINDOW_FROM,
+	OPT_WINDOW_UNTIL,
 };
 
 /* One option: its names, its argument and what it does (shown by COMMAND --help). */
@@ -104,8 +106,9 @@ static const struct opt_def opt_defs[] = {
     {'s', "site", "FILE", "who is who: 'role NAME ADDR|CIDR...' lines (required)"},
     {OPT_RULES, "rules", "FILE", "policy to use instead of the built-in rules/sm-as.rules"},
     {'r', "read", "CAPTURE",
-     "read this pcap/pcapng file or directory ('-' = stdin); may be\n"
-     "given more than once, bare arguments are captures too"},
+     "read this pcap/pcapng file (or .gz, .zst, .lz4: known by content)\n"
+     "or directory ('-' = stdin); may be given more than once, bare\n"
+     "arguments are captures too"},
     {'d', "db", "DB",
      "the SQLite database file (audit, live: the run is appended; without\n"
      "-d it is kept in memory)"},
@@ -122,7 +125,7 @@ static const struct opt_def opt_defs[] = {
     {OPT_STRICT, "strict", NULL,
      "an intermittent failure (some attempts of a working flow\n"
      "failed) is a finding too: exit status 1"},
-    {'q', "quiet", NULL, "no progress line"},
+    {'q', "quiet", NULL, "no progress line (on a terminal: file k/n, %, rate, time left)"},
     {OPT_MAX_SESSIONS, "max-sessions", "N", "bound of the session table (default 262144)"},
     {OPT_TCP_TIMEOUT, "tcp-timeout", "SEC", "idle timeout of open TCP sessions (default 3600)"},
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)"},
@@ -157,8 +160,17 @@ static const struct opt_def opt_defs[] = {
      "sources), oldest first; --format text or json"},
     {OPT_HOST, "host", "ADDR", "sessions from or to this address"},
     {OPT_PORT, "port", "N", "sessions to or from this port"},
-    {OPT_SINCE, "since", "T", "sessions active at or after T (UNIX seconds)"},
-    {OPT_UNTIL, "until", "T", "sessions active at or before T (UNIX seconds)"},
+    {OPT_SINCE, "since", "TIME",
+     "sessions active at or after TIME: ISO 8601 with a zone\n"
+     "(2026-12-02T04:17:00Z, 2026-12-02T05:17:00+01:00, fractions of\n"
+     "a second; a space for the T, as reports print it) or UNIX seconds"},
+    {OPT_UNTIL, "until", "TIME", "sessions active at or before TIME (as --since)"},
+    {'c', "count", "N", "stop after N packets (as tcpdump -c); the report says so"},
+    {OPT_WINDOW_FROM, "from", "TIME",
+     "only packets at or after TIME: ISO 8601 with a zone, as in\n"
+     "2026-12-02T05:17:00.5+01:00 or ...04:17:00Z, or UNIX seconds;\n"
+     "packets outside count for nothing, the report shows the window"},
+    {OPT_WINDOW_UNTIL, "until", "TIME", "only packets at or before TIME (as --from)"},
     {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored"},
     {OPT_LIMIT, "limit", "N", "at most N sessions"},
     {OPT_PAIR, "pair", "A B", "only the flows between addresses A and B (either way)"},
@@ -189,13 +201,17 @@ static const struct command commands[] = {
      cmd_audit,
      "-s SITE [--rules RULES] [-d DB] [-f BPF] [--strict] [--format FMT] [-o OUT] "
      "[-r] CAPTURE|DIR...",
-     "Reads pcap/pcapng files (a directory = every capture in it; - = stdin) as one\n"
-     "timeline, classifies every session against the policy, stores the run and prints\n"
-     "the report: expected flows missing, unanswered or rejected, unexpected traffic on\n"
-     "the intercluster LIFs, protocol mismatches.",
-     {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', OPT_MAX_SESSIONS,
-      OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
+     "Reads pcap/pcapng files, plain or compressed with gzip, zstd or lz4 (a directory =\n"
+     "every capture in it; - = stdin) as one timeline, classifies every session against\n"
+     "the policy, stores the run and prints the report: expected flows missing,\n"
+     "unanswered or rejected, unexpected traffic on the intercluster LIFs, protocol\n"
+     "mismatches.",
+     {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', 'c',
+      OPT_WINDOW_FROM, OPT_WINDOW_UNTIL, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT,
+      OPT_NO_PAYLOAD},
      "  smaudit audit -s site.conf -r span.pcapng\n"
+     "  smaudit audit -s site.conf -r span.pcap.gz --from 2026-12-02T04:17:00Z "
+     "--until 2026-12-02T05:17:00+01:00\n"
      "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
      "  smaudit audit -s site.conf -f 'vlan 20' --format json -o run.json -r span.pcap\n"
      "  smaudit audit -s site.conf --rules my-sm-as.rules --strict /captures/\n",
@@ -256,11 +272,13 @@ static const struct command commands[] = {
      false},
     {"query",
      cmd_query,
-     "-d DB [--run ID] [--host ADDR] [--port N] [--since T] [--until T] [--class C]",
-     "Lists stored sessions (T is UNIX seconds).",
+     "-d DB [--run ID] [--host ADDR] [--port N] [--since TIME] [--until TIME] [--class C] "
+     "[--format text|json|csv]",
+     "Lists stored sessions.",
      {'d', OPT_RUN, OPT_HOST, OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_CLASS, OPT_FORMAT, OPT_LIMIT},
      "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
-     "  smaudit query -d incident.db --class unexpected --format csv\n",
+     "  smaudit query -d incident.db --class unexpected --format csv\n"
+     "  smaudit query -d incident.db --since '2026-12-02 04:17:00Z' --format json\n",
      false},
     {"timeline",
      cmd_timeline,
@@ -346,6 +364,8 @@ print_command_help(FILE *out, const struct command *cmd)
 		const char *help = o->help;
 		if (o->id == 'r' && !cmd->captures)
 			help = "the same as --rules (check reads no capture)";
+		if (o->id == OPT_FORMAT && strcmp(cmd->name, "query") == 0)
+			help = "text (default), json (one document) or csv";
 		fprintf(out, "  %-24s ", names);
 		for (const char *p = help; *p; p++) {
 			fputc(*p, out);
@@ -439,6 +459,9 @@ struct args {
 	int64_t run;
 	int port;
 	double since, until;
+	uint64_t count;           /* audit -c */
+	bool has_from, has_until; /* audit --from/--until */
+	int64_t from_ns, until_ns;
 	uint64_t max_sessions, tcp_timeout, udp_timeout, limit;
 	bool quiet, strict;
 	/* captures: -r FILE and the bare arguments */
@@ -486,6 +509,143 @@ parse_time(const char *s, double *out)
 	return true;
 }
 
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil): no timegm(), no TZ. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* n decimal digits at *p into *out, advancing *p; false if they are not there. */
+static bool
+take_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+/* ".123456789" at *p (or ",": ISO 8601 allows both) as nanoseconds; 0 without. */
+static bool
+take_fraction(const char **p, int64_t *ns)
+{
+	*ns = 0;
+	if (**p != '.' && **p != ',')
+		return true;
+	(*p)++;
+	int64_t scale = 100000000;
+	int n = 0;
+	for (; **p >= '0' && **p <= '9'; (*p)++, n++)
+		if (n < 9) {
+			*ns += (**p - '0') * scale;
+			scale /= 10;
+		}
+	return n > 0;
+}
+
+#define WHEN_FORMS                                                                                 \
+	"ISO 8601 with a zone such as 2026-12-02T04:17:00Z or 2026-12-02T05:17:00+01:00, or "      \
+	"UNIX seconds"
+
+/*
+ * A point in time as people write it: UNIX seconds (1796170849, 1796170849.25) or
+ * ISO 8601 with a zone: 2026-12-02T04:17:00Z, 2026-12-02T05:17:00+01:00 (+0100, +01),
+ * seconds optional, fractions of a second, a space for the T as the reports print
+ * times.  UNIX nanoseconds into *ns; false with the reason in why.  Own code, as
+ * glibc's strptime neither reads fractions nor applies a %z offset to the time it
+ * returns, and its errors do not say which field is wrong.
+ */
+static bool
+parse_when(const char *s, int64_t *ns, char *why, size_t whylen)
+{
+	const char *p = s;
+	int year, mon, day, hour, min, sec = 0, oh = 0, om = 0;
+	int64_t frac;
+	size_t lead = strspn(s, "0123456789");
+	if (lead != 4 || s[4] != '-') { /* UNIX seconds */
+		p += lead;
+		if (lead == 0 || lead > 11 || !take_fraction(&p, &frac) || *p != '\0') {
+			snprintf(why, whylen, "expected %s", WHEN_FORMS);
+			return false;
+		}
+		*ns = strtoll(s, NULL, 10) * 1000000000 + frac;
+		return true;
+	}
+	if (!take_digits(&p, 4, &year) || *p++ != '-' || !take_digits(&p, 2, &mon) || *p++ != '-' ||
+	    !take_digits(&p, 2, &day)) {
+		snprintf(why, whylen, "expected a date as YYYY-MM-DD (%s)", WHEN_FORMS);
+		return false;
+	}
+	if (*p != 'T' && *p != 't' && *p != ' ') {
+		snprintf(why, whylen, "expected a time after the date, as in %.10sT04:17:00Z", s);
+		return false;
+	}
+	p++;
+	if (!take_digits(&p, 2, &hour) || *p++ != ':' || !take_digits(&p, 2, &min) ||
+	    (*p == ':' && (p++, !take_digits(&p, 2, &sec))) || !take_fraction(&p, &frac)) {
+		snprintf(why, whylen, "expected the time as HH:MM[:SS[.fraction]] (%s)",
+		         WHEN_FORMS);
+		return false;
+	}
+	int sign = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		bool ok = take_digits(&p, 2, &oh);
+		if (ok && *p == ':')
+			p++;
+		if (!ok || (*p != '\0' && !take_digits(&p, 2, &om))) {
+			snprintf(why, whylen, "expected the zone offset as +HH:MM, +HHMM or +HH");
+			return false;
+		}
+	} else if (*p == '\0') {
+		snprintf(why, whylen,
+		         "no time zone: add Z for UTC or the offset of the local time, as in "
+		         "%s+01:00",
+		         s);
+		return false;
+	}
+	if (*p != '\0') {
+		snprintf(why, whylen, "unexpected '%s' at the end (%s)", p, WHEN_FORMS);
+		return false;
+	}
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	const char *bad = mon < 1 || mon > 12 ? "month"
+	                  : day < 1 || day > mdays[mon - 1] || (mon == 2 && day == 29 && !leap)
+	                      ? "day"
+	                  : hour > 23          ? "hour"
+	                  : min > 59           ? "minute"
+	                  : sec > 60           ? "second"
+	                  : oh > 23 || om > 59 ? "zone offset"
+	                                       : NULL;
+	if (bad != NULL) {
+		snprintf(why, whylen, "%s out of range", bad);
+		return false;
+	}
+	int64_t t = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec -
+	            sign * (oh * 3600 + om * 60);
+	if (t < 0) {
+		snprintf(why, whylen, "before 1970 (UNIX time 0)");
+		return false;
+	}
+	*ns = t * 1000000000 + frac;
+	return true;
+}
+
 /* The commands that take option name; for the message about one that does not apply. */
 static void
 commands_taking(int id, char *buf, size_t len)
@@ -507,17 +667,21 @@ unknown_option(const struct command *cmd, const char *arg)
 	while (*name == '-')
 		name++;
 	size_t n = strcspn(name, "=");
-	char users[256];
-	for (size_t i = 0; i < N_OPT_DEFS; i++) {
+	char users[256] = "", some[256];
+	for (size_t i = 0; i < N_OPT_DEFS; i++) { /* one name may mean one thing per command */
 		const struct opt_def *o = &opt_defs[i];
 		bool match = arg[1] == '-' ? strlen(o->name) == n && strncmp(o->name, name, n) == 0
 		                           : o->id < 256 && o->id == (unsigned char)name[0];
 		if (!match)
 			continue;
-		commands_taking(o->id, users, sizeof(users));
+		commands_taking(o->id, some, sizeof(some));
+		if (users[0] && some[0])
+			sm_strlcat(users, ", ", sizeof(users));
+		sm_strlcat(users, some, sizeof(users));
+	}
+	if (users[0])
 		return usage_error(cmd, "option %s does not apply to '%s' (it is an option of: %s)",
 		                   arg, cmd->name, users);
-	}
 	return usage_error(cmd, "unknown option '%s'", arg);
 }
 
@@ -634,9 +798,25 @@ parse_args(int argc, char **argv, const struct command *cmd, struct args *a)
 			break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
-			if (!parse_time(optarg, c == OPT_SINCE ? &a->since : &a->until))
-				return usage_error(cmd, "--%s '%s': expected UNIX seconds", name,
-				                   optarg);
+		case OPT_WINDOW_FROM:
+		case OPT_WINDOW_UNTIL: {
+			char why[200];
+			int64_t ns;
+			if (!parse_when(optarg, &ns, why, sizeof(why)))
+				return usage_error(cmd, "--%s '%s': %s", name, optarg, why);
+			if (c == OPT_SINCE || c == OPT_UNTIL)
+				*(c == OPT_SINCE ? &a->since : &a->until) = (double)ns / 1e9;
+			else if (c == OPT_WINDOW_FROM)
+				a->has_from = true, a->from_ns = ns;
+			else
+				a->has_until = true, a->until_ns = ns;
+			break;
+		}
+		case 'c':
+			if (!parse_u64(optarg, UINT64_MAX, &a->count) || a->count == 0)
+				return usage_error(
+				    cmd, "-c '%s': expected a number of packets (1, 2, ...)",
+				    optarg);
 			break;
 		case OPT_CLASS:
 			a->class_name = optarg;
@@ -924,6 +1104,10 @@ pipeline_opts(const struct args *a, const struct sm_rules *rules, const struct s
 	po->no_payload = a->no_payload;
 	po->filter = a->bpf;
 	po->strict = a->strict;
+	po->has_from = a->has_from;
+	po->has_until = a->has_until;
+	po->from_ns = a->from_ns;
+	po->until_ns = a->until_ns;
 }
 
 /* A capture named on the command line that is a rules or site file (given with -r,
@@ -971,6 +1155,8 @@ cmd_audit(int argc, char **argv, const struct command *cmd)
 	if (a.ninputs == 0)
 		return usage_error(
 		    cmd, "%s", "audit needs at least one capture: -r FILE, a file or a directory");
+	if (a.has_from && a.has_until && a.from_ns > a.until_ns)
+		return usage_error(cmd, "%s", "--from is after --until: the window holds no time");
 	if ((rc = refuse_config_inputs(cmd, &a)) >= 0)
 		return rc;
 	struct sm_site site;
@@ -992,6 +1178,7 @@ cmd_audit(int argc, char **argv, const struct command *cmd)
 	o.bpf = a.bpf;
 	pipeline_opts(&a, &rules, &site, &o.pipeline);
 	o.progress = !a.quiet && isatty(STDERR_FILENO);
+	o.count = a.count;
 	o.stop = &stop_requested;
 	o.warn = print_warning;
 
@@ -1225,30 +1412,6 @@ cmd_report(int argc, char **argv, const struct command *cmd)
 	return rc;
 }
 
-struct query_out {
-	enum sm_format fmt;
-	uint64_t n;
-};
-
-static bool
-print_session(void *ctx, const struct sm_session_row *r)
-{
-	struct query_out *q = ctx;
-	if (q->fmt == FMT_CSV)
-		printf("%lld,%s,%s,%d,%s,%d,%.6f,%.6f,%s,%llu,%llu,%llu,%llu,%s,%s,%s\n",
-		       (long long)r->id, r->proto, r->src, r->sport, r->dst, r->dport, r->first_ts,
-		       r->last_ts, r->state, (unsigned long long)r->pkts_fwd,
-		       (unsigned long long)r->pkts_rev, (unsigned long long)r->bytes_fwd,
-		       (unsigned long long)r->bytes_rev, r->class_name, r->rule, r->history);
-	else
-		printf("%-7lld %-5s %39s %-5d -> %39s %-5d %-6s %-12s %6llu/%-6llu %s\n",
-		       (long long)r->id, r->proto, r->src, r->sport, r->dst, r->dport, r->state,
-		       r->class_name, (unsigned long long)r->pkts_fwd,
-		       (unsigned long long)r->pkts_rev, r->history);
-	q->n++;
-	return true;
-}
-
 static int
 cmd_query(int argc, char **argv, const struct command *cmd)
 {
@@ -1260,8 +1423,10 @@ cmd_query(int argc, char **argv, const struct command *cmd)
 		return usage_error(
 		    cmd, "query: unexpected argument '%s' (filters are --host, --port, ...)",
 		    argv[optind]);
-	if (a.format == FMT_JSON || a.format == FMT_HTML)
-		return usage_error(cmd, "%s", "query writes text or csv (--format text|csv)");
+	if (a.format == FMT_HTML)
+		return usage_error(cmd, "%s",
+		                   "query writes text, json or csv (--format text|json|csv); the "
+		                   "HTML page is 'smaudit report --format html'");
 	if (a.class_name != NULL && strcmp(a.class_name, "expected") &&
 	    strcmp(a.class_name, "optional") && strcmp(a.class_name, "allowed") &&
 	    strcmp(a.class_name, "unexpected") && strcmp(a.class_name, "unmonitored"))
@@ -1286,20 +1451,16 @@ cmd_query(int argc, char **argv, const struct command *cmd)
 	                     .until = a.until,
 	                     .class_name = a.class_name,
 	                     .limit = a.limit};
-	struct query_out qo = {a.format, 0};
-	if (a.format == FMT_CSV)
-		puts("id,proto,src,sport,dst,dport,first_ts,last_ts,state,pkts_fwd,pkts_rev,"
-		     "bytes_fwd,bytes_rev,class,rule,history");
-	else
-		printf("%-7s %-5s %39s %-5s    %39s %-5s %-6s %-12s %13s %s\n", "ID", "PROTO",
-		       "SRC", "SPORT", "DST", "DPORT", "STATE", "CLASS", "PKTS FWD/REV", "HISTORY");
+	struct sm_session_list list = {.out = stdout, .format = a.format, .run_id = run};
+	sm_session_list_begin(&list);
 	struct sm_errbuf eb = {""};
-	enum sm_err e = sm_store_each_session(st, &q, print_session, &qo, &eb);
+	enum sm_err e = sm_store_each_session(st, &q, sm_session_list_row, &list, &eb);
 	sm_store_close(st);
 	if (e != SM_OK)
 		return fail(e, &eb);
-	if (a.format != FMT_CSV)
-		fprintf(stderr, "%llu session(s) in run %lld\n", (unsigned long long)qo.n,
+	sm_session_list_end(&list);
+	if (a.format == FMT_TEXT)
+		fprintf(stderr, "%llu session(s) in run %lld\n", (unsigned long long)list.n,
 		        (long long)run);
 	return SM_EXIT_CLEAN;
 }

@@ -286,6 +286,59 @@ json_source(void *ctx, const char *path, uint64_t packets, const char *error)
 	return true;
 }
 
+/* The run counter called name, if the run has one. */
+static const struct sm_counter_row *
+counter(const struct rows *w, const char *name)
+{
+	for (size_t i = 0; i < w->nctr; i++)
+		if (strcmp(w->ctr[i].name, name) == 0)
+			return &w->ctr[i];
+	return NULL;
+}
+
+/* Whether counter name counts undecoded packets (the others record how the run went). */
+static bool
+counter_is_reason(const char *name)
+{
+	return strcmp(name, SM_COUNTER_REASM_FULL) != 0 &&
+	       strcmp(name, SM_COUNTER_WINDOW_FROM) != 0 &&
+	       strcmp(name, SM_COUNTER_WINDOW_UNTIL) != 0 &&
+	       strcmp(name, SM_COUNTER_STOPPED_AT) != 0;
+}
+
+/* A window end stored in nanoseconds, as report seconds (0 = none). */
+static double
+counter_ts(const struct rows *w, const char *name)
+{
+	const struct sm_counter_row *c = counter(w, name);
+	return c != NULL ? (double)c->value / 1e9 : 0;
+}
+
+/* "window" and "stopped_at" of the JSON run object, present only when the run was
+ * limited by --from/--until or stopped by -c. */
+static void
+json_limits(FILE *out, const struct rows *w)
+{
+	const struct sm_counter_row *from = counter(w, SM_COUNTER_WINDOW_FROM),
+	                            *until = counter(w, SM_COUNTER_WINDOW_UNTIL),
+	                            *stop = counter(w, SM_COUNTER_STOPPED_AT);
+	if (from != NULL || until != NULL) {
+		fputs(",\n          \"window\": {\"from\": ", out);
+		if (from != NULL)
+			sm_json_ts(out, (double)from->value / 1e9);
+		else
+			fputs("null", out);
+		fputs(", \"until\": ", out);
+		if (until != NULL)
+			sm_json_ts(out, (double)until->value / 1e9);
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
+	if (stop != NULL)
+		fprintf(out, ", \"stopped_at\": %llu", (unsigned long long)stop->value);
+}
+
 static void
 render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
             const struct sm_report_summary *sum, struct sm_errbuf *eb)
@@ -309,7 +362,9 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		sm_json_string(out, run->filter);
 	else
 		fputs("null", out);
-	fprintf(out, ", \"strict\": %s},\n", run->strict ? "true" : "false");
+	fprintf(out, ", \"strict\": %s", run->strict ? "true" : "false");
+	json_limits(out, w);
+	fputs("},\n", out);
 	fputs("  \"expected\": [", out);
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
@@ -416,8 +471,8 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (unsigned long long)sum->filtered, (unsigned long long)sum->intermittent);
 }
 
-static void
-csv_field(FILE *out, const char *s)
+void
+sm_csv_field(FILE *out, const char *s)
 {
 	if (s == NULL || *s == '\0')
 		return;
@@ -488,7 +543,7 @@ csv_row(FILE *out, const char *const col[C_COUNT])
 	for (int i = 0; i < C_COUNT; i++) {
 		if (i)
 			fputc(',', out);
-		csv_field(out, col[i]);
+		sm_csv_field(out, col[i]);
 	}
 	fputc('\n', out);
 }
@@ -700,6 +755,17 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	struct src_ctx sc = {out, 0, true};
 	sm_store_each_source(st, run->id, true, text_source, &sc, eb);
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
+	if (counter(w, SM_COUNTER_WINDOW_FROM) || counter(w, SM_COUNTER_WINDOW_UNTIL)) {
+		char w0[40] = "(start)", w1[40] = "(end)";
+		if (counter(w, SM_COUNTER_WINDOW_FROM))
+			sm_report_time(counter_ts(w, SM_COUNTER_WINDOW_FROM), w0, sizeof(w0));
+		if (counter(w, SM_COUNTER_WINDOW_UNTIL))
+			sm_report_time(counter_ts(w, SM_COUNTER_WINDOW_UNTIL), w1, sizeof(w1));
+		fprintf(out,
+		        "  window   %s .. %s (--from/--until: packets outside were not "
+		        "counted)\n",
+		        w0, w1);
+	}
 	fprintf(out, "  traffic  %llu packets, %llu bytes, %llu sessions, %llu undecoded",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes,
 	        (unsigned long long)run->sessions, (unsigned long long)run->undecoded);
@@ -724,6 +790,12 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "  %sWARNING%s  this run did not finish (%s): verdicts cover only what "
 		        "was read\n",
 		        warn, end, run->status);
+	const struct sm_counter_row *stop = counter(w, SM_COUNTER_STOPPED_AT);
+	if (stop != NULL)
+		fprintf(out,
+		        "  %sWARNING%s  stopped after %llu packets (-c): the capture holds more; "
+		        "verdicts cover only what was read\n",
+		        warn, end, (unsigned long long)stop->value);
 	for (size_t i = 0; i < w->nctr; i++)
 		if (strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) == 0)
 			fprintf(out,
@@ -854,11 +926,11 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 
 	size_t nundecoded = 0;
 	for (size_t i = 0; i < w->nctr; i++)
-		nundecoded += strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) != 0;
+		nundecoded += counter_is_reason(w->ctr[i].name);
 	if (nundecoded) {
 		fprintf(out, "\n%sUNDECODED PACKETS BY REASON%s\n", tone(color, TONE_HEAD), end);
 		for (size_t i = 0; i < w->nctr; i++)
-			if (strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) != 0)
+			if (counter_is_reason(w->ctr[i].name))
 				fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
 				        (unsigned long long)w->ctr[i].value);
 	}
@@ -1609,7 +1681,22 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 		sm_run_row_free(&run); /* stored nothing: the report says it is incomplete */
 		return SM_OK;
 	}
-	if ((e = sm_store_each_source(st, run_id, true, name_source, &c, eb)) == SM_OK) {
+	struct rows w;
+	memset(&w, 0, sizeof(w));
+	if ((e = sm_store_each_counter(st, run_id, add_ctr, &w, eb)) != SM_OK || w.oom) {
+		rows_free(&w);
+		sm_run_row_free(&run);
+		return e != SM_OK ? e : sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	bool windowed = counter(&w, SM_COUNTER_WINDOW_FROM) || counter(&w, SM_COUNTER_WINDOW_UNTIL);
+	rows_free(&w);
+	if ((e = sm_store_each_source(st, run_id, true, name_source, &c, eb)) == SM_OK &&
+	    windowed && run.packets == 0) {
+		e = sm_error(eb, SM_ERR_IO,
+		             "no packet of %s falls in the --from/--until window: nothing to judge "
+		             "(run %lld is stored, empty)",
+		             c.list, (long long)run_id);
+	} else if (e == SM_OK) {
 		char sources[512], site[256];
 		sm_strlcpy(sources, c.list, sizeof(sources));
 		sm_strlcpy(site, run.site ? run.site : "the site file", sizeof(site));

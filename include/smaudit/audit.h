@@ -41,6 +41,10 @@ struct sm_pipeline_opts {
 	bool no_payload;    /* skip stream reassembly and protocol checks */
 	const char *filter; /* -f as given, for the run record (the capture applies it) */
 	bool strict;        /* intermittent failures are findings */
+	/* The time window packets were read in (audit --from/--until), recorded with
+	 * the run (counters SM_COUNTER_WINDOW_*) for the report to show. */
+	bool has_from, has_until;
+	int64_t from_ns, until_ns; /* UNIX time in nanoseconds */
 };
 
 struct sm_pipeline;
@@ -61,6 +65,8 @@ enum sm_err sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
  * stored and the run is marked complete or interrupted. */
 enum sm_err sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *eb);
 void sm_pipeline_set_dropped(struct sm_pipeline *pl, uint64_t dropped);
+/* The run stopped at -c COUNT packets with more to read (SM_COUNTER_STOPPED_AT). */
+void sm_pipeline_set_stopped_at(struct sm_pipeline *pl, uint64_t count);
 int64_t sm_pipeline_run_id(const struct sm_pipeline *pl);
 const struct sm_run_row *sm_pipeline_totals(const struct sm_pipeline *pl);
 struct sm_session_table *sm_pipeline_sessions(struct sm_pipeline *pl);
@@ -78,12 +84,15 @@ struct sm_audit_opts {
 	const char *bpf;
 	struct sm_pipeline_opts pipeline; /* mode is set by the audit */
 	bool progress;                    /* a progress line on stderr */
+	uint64_t count;                   /* -c: stop after this many packets; 0 = all */
 	volatile sig_atomic_t *stop;
 	sm_warn_fn warn;
 	void *warn_ctx;
 };
 
-/* On success *store (owned by the caller) holds run *run_id. */
+/* Packets outside the window of o->pipeline (has_from/has_until) are skipped:
+ * they count for nothing, neither packets nor sessions.
+ * On success *store (owned by the caller) holds run *run_id. */
 enum sm_err sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store, int64_t *run_id,
                          struct sm_errbuf *eb);
 

@@ -1,6 +1,7 @@
 /*
  * capture: the only user of libpcap.
- * Opens any number of pcap/pcapng files and directories (or "-" for stdin)
+ * Opens any number of pcap/pcapng files, plain or compressed (gzip, zstd, lz4:
+ * src/inflate.c), and directories (or "-" for stdin)
  * and yields their packets as ONE timeline ordered by packet time, even when
  * the files' time ranges interleave.  Damaged or truncated files are read as
  * far as possible; what could not be read is recorded per source, never fatal.
@@ -87,6 +88,16 @@ void sm_capture_sync(struct sm_capture *c);
 /* Ring files written so far that still exist, oldest first. */
 size_t sm_capture_ring_count(const struct sm_capture *c);
 const struct sm_source_info *sm_capture_ring_file(const struct sm_capture *c, size_t i);
+
+/* How far reading the files is, for a progress line. */
+struct sm_capture_progress {
+	size_t file, nfiles; /* the source of the last packet: number file+1 of nfiles */
+	const char *path;    /* its name as given; NULL before the first packet */
+	uint64_t done;       /* bytes of the opened files read so far (as stored: compressed
+	                      * bytes for a compressed file) */
+	uint64_t total;      /* their sizes summed; 0 when one is unknown (stdin, a pipe) */
+};
+void sm_capture_progress(const struct sm_capture *c, struct sm_capture_progress *p);
 
 size_t sm_capture_source_count(const struct sm_capture *c);
 const struct sm_source_info *sm_capture_source(const struct sm_capture *c, size_t i);

@@ -33,7 +33,9 @@ enum sm_err sm_error(struct sm_errbuf *eb, enum sm_err e, const char *fmt, ...)
 /* The exit status of docs/exit-status.md for an error. */
 int sm_exit_status(enum sm_err e);
 
-/* Bounded string helpers: always NUL-terminate, never overflow. */
+/* Bounded string helpers: always NUL-terminate, never overflow.  Own code: glibc has
+ * strlcpy only from 2.38 (Debian 12 ships 2.36), and libbsd for two functions is a
+ * dependency for nothing. */
 size_t sm_strlcpy(char *dst, const char *src, size_t size);
 size_t sm_strlcat(char *dst, const char *src, size_t size);
 /* Appends one element of size sz to *arr (n used of cap), doubling it as needed;

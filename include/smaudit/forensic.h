@@ -3,7 +3,8 @@
  * Builds the timeline of flows (activity per time bucket and every silence
  * longer than a gap) and the difference between two runs (flows that
  * appeared, disappeared or changed verdict), from the store only, and renders
- * both as text or JSON.  The HTML report draws the same timeline.
+ * both as text or JSON.  The HTML report draws the same timeline.  Lists
+ * stored sessions (smaudit query) as text, CSV or JSON.
  */
 #ifndef SMAUDIT_FORENSIC_H
 #define SMAUDIT_FORENSIC_H
@@ -13,6 +14,7 @@
 #include <stdio.h>
 
 #include "smaudit/err.h"
+#include "smaudit/report.h"
 #include "smaudit/store.h"
 
 /* Activity of one bucket of a flow. */
@@ -74,5 +76,18 @@ void sm_timeline_json(FILE *out, const struct sm_timeline *tl);
 /* Differences between two runs; returns the number of differences in *ndiff. */
 enum sm_err sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE *out,
                          uint64_t *ndiff, struct sm_errbuf *eb);
+
+/* Sessions as smaudit query lists them: aligned text columns, CSV with a header
+ * row, or one JSON document {"run": ID, "sessions": [...]}.  begin, then
+ * sm_session_list_row for each session (a store callback), then end. */
+struct sm_session_list {
+	FILE *out;             /* borrowed */
+	enum sm_format format; /* FMT_TEXT, FMT_CSV or FMT_JSON */
+	int64_t run_id;
+	uint64_t n; /* sessions written */
+};
+void sm_session_list_begin(struct sm_session_list *l);
+bool sm_session_list_row(void *list, const struct sm_session_row *r);
+void sm_session_list_end(struct sm_session_list *l);
 
 #endif

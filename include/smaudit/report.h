@@ -50,8 +50,12 @@ enum sm_err sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out,
  * no packet (nothing was judged: such a run is rendered as incomplete, without
  * verdicts). */
 int sm_report_exit(const struct sm_report_summary *sum);
-/* Writes s as a JSON string literal. */
+/* Writes s as a JSON string literal.  The reports write JSON in one pass with keys in
+ * a fixed order, so a small writer serves; a JSON library (json-c, jansson) would build
+ * the whole document in memory first and parse nothing. */
 void sm_json_string(FILE *out, const char *s);
+/* Writes s as one CSV field (quoted when it holds a comma, quote or newline). */
+void sm_csv_field(FILE *out, const char *s);
 /* Writes a UNIX time with up to microsecond precision, or null for 0. */
 void sm_json_ts(FILE *out, double ts);
 /* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */

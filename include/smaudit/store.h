@@ -86,6 +86,11 @@ struct sm_coverage_row {
 /* The run counter of sessions whose protocol libnids could not follow (table full);
  * written by the pipeline, shown as a warning by the report. */
 #define SM_COUNTER_REASM_FULL "reassembly-table-full"
+/* What the run was limited to (audit --from/--until, -c): the window's ends in UNIX
+ * nanoseconds, and the packet count the run stopped at with more to read. */
+#define SM_COUNTER_WINDOW_FROM  "window-from-ns"
+#define SM_COUNTER_WINDOW_UNTIL "window-until-ns"
+#define SM_COUNTER_STOPPED_AT   "stopped-at-count"
 
 struct sm_counter_row {
 	char name[48];
