@@ -180,6 +180,13 @@ on_app(void *ctx, const struct sm_reasm_result *r)
 	if (s == NULL)
 		return;
 	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
+	if (r->upgrade) { /* "EHLO x; then TLS ClientHello offers up to 1.3, SNI y" */
+		char joined[2 * SM_APP_DETAIL_MAX + 16];
+		snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
+		         s->app_detail ? "; " : "", r->detail ? r->detail : "TLS");
+		set_detail(pl, s, joined);
+		return;
+	}
 	note_app(pl, s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
 }
 
@@ -324,8 +331,12 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 	if (s == NULL)
 		return;
 	s->app_checked = true;
-	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE)
-		return; /* both sides known: nothing left to look at */
+	/* Both sides known: nothing left to look at, but for a client whose first
+	 * bytes named no protocol, which libnids watches for a switch to TLS
+	 * (STARTTLS) over its next deliveries. */
+	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE &&
+	    !(s->app[0] == APP_UNKNOWN && pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96))
+		return;
 	if (!s->syn_seen) {
 		/* Picked up mid-way: its first bytes are a protocol's only when they
 		 * open one (a TLS hello, an SSH banner, an HTTP request or status line,

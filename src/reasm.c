@@ -9,6 +9,9 @@
  * libnids frees without telling (nids_exit) is freed too. */
 struct stream_state {
 	bool done[2]; /* 0 = client, 1 = server */
+	/* a client whose first bytes named no protocol may switch to TLS later
+	 * (STARTTLS): its next WATCH_CHUNKS deliveries are looked at for a hello */
+	uint8_t watch;
 	struct stream_state *prev, *next;
 };
 
@@ -58,11 +61,15 @@ nids_oom(char *where)
 	_exit(SM_EXIT_RUNTIME);
 }
 
+#define WATCH_CHUNKS 32
+
 static void
-report(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *detail)
+report_as(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *detail,
+          bool upgrade)
 {
 	struct sm_reasm_result r;
 	memset(&r, 0, sizeof(r));
+	r.upgrade = upgrade;
 	uint32_t sa = ts->addr.saddr, da = ts->addr.daddr; /* network order */
 	sm_addr_v4(&r.client, (const uint8_t *)&sa);
 	sm_addr_v4(&r.server, (const uint8_t *)&da);
@@ -72,6 +79,54 @@ report(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *det
 	r.app = app;
 	r.detail = detail;
 	current->fn(current->ctx, &r);
+}
+
+static void
+report(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *detail)
+{
+	report_as(ts, from_client, app, detail, false);
+}
+
+/* Lets go of a stream both sides of which are decided and watched. */
+static void
+maybe_finish(struct tcp_stream *ts, struct stream_state *ss)
+{
+	if (!ss->done[0] || !ss->done[1] || ss->watch > 0)
+		return;
+	/* No side collects any more: libnids frees the stream itself after this
+	 * callback, without calling back again. */
+	state_free(current, ss);
+	ts->user = NULL;
+	current->st.finished++;
+}
+
+/* Looks for a TLS ClientHello starting anywhere in what the client sent after
+ * its first bytes named no protocol: the switch to TLS (STARTTLS, AUTH TLS,
+ * STLS).  A hello not yet whole is kept for the next delivery. */
+static void
+look_for_hello(struct tcp_stream *ts, struct stream_state *ss, struct half_stream *h)
+{
+	const uint8_t *p = (const uint8_t *)h->data;
+	size_t n = (size_t)(h->count - h->offset);
+	char detail[SM_APP_DETAIL_MAX];
+	for (size_t i = 0; i + 6 <= n; i++) {
+		if (p[i] != 0x16 || p[i + 1] != 3 || p[i + 2] > 4 || p[i + 5] != 1)
+			continue;
+		enum sm_app a = sm_app_detect(p + i, n - i, true, detail, sizeof(detail));
+		if (a == APP_MORE && n - i < SM_APP_TLS_WANT) {
+			nids_discard(ts, (int)i); /* keep the hello for the next delivery */
+			return;
+		}
+		if (a == APP_TLS) {
+			report_as(ts, true, a, detail, true);
+			ss->watch = 1; /* found: the last look */
+			break;
+		}
+	}
+	if (--ss->watch == 0) {
+		h->collect--;
+		maybe_finish(ts, ss);
+	}
 }
 
 /* The stream ends: a side still waiting for more bytes is decided with what it
@@ -118,8 +173,11 @@ on_stream(struct tcp_stream *ts, void **param)
 		bool from_client = ts->server.count_new > 0;
 		struct half_stream *h = from_client ? &ts->server : &ts->client;
 		int side = from_client ? 0 : 1;
-		if (ss->done[side])
+		if (ss->done[side]) {
+			if (side == 0 && ss->watch > 0)
+				look_for_hello(ts, ss, h);
 			return;
+		}
 		size_t n = (size_t)(h->count - h->offset);
 		char detail[SM_APP_DETAIL_MAX];
 		enum sm_app a =
@@ -129,15 +187,14 @@ on_stream(struct tcp_stream *ts, void **param)
 			return;
 		}
 		ss->done[side] = true;
-		h->collect--;
 		report(ts, from_client, a, detail);
-		if (ss->done[0] && ss->done[1]) {
-			/* No side collects any more: libnids frees the stream itself after
-			 * this callback, without calling back again. */
-			state_free(current, ss);
-			ts->user = NULL;
-			current->st.finished++;
+		if (side == 0 && a == APP_UNKNOWN) {
+			ss->watch = WATCH_CHUNKS; /* keeps collecting the client's bytes */
+			look_for_hello(ts, ss, h);
+			return;
 		}
+		h->collect--;
+		maybe_finish(ts, ss);
 		return;
 	}
 	default: /* closed, reset, timed out, evicted */

@@ -22,6 +22,9 @@ struct sm_reasm_result {
 	bool from_client;
 	enum sm_app app;
 	const char *detail;
+	/* the client, whose first bytes named no protocol, switched to TLS later
+	 * (STARTTLS): detail is its ClientHello, app stays what it was */
+	bool upgrade;
 };
 
 typedef void (*sm_reasm_fn)(void *ctx, const struct sm_reasm_result *r);

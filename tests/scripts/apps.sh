@@ -43,6 +43,8 @@ if [ -d "$corpus" ]; then
 	expect "$corpus/ndpi/http_ipv6.pcap" "dport = 443 AND app = 'tls' AND app_detail LIKE 'TLS ClientHello offers up to 1.2, SNI www.ntop.org%'" "TLS SNI over IPv6 (nDPI corpus)"
 	expect "$corpus/ndpi/http_connect.pcap" "dport = 8080 AND app = 'http' AND app_detail = 'CONNECT apache.org:443 HTTP/1.1'" "HTTP request line (nDPI corpus)"
 	expect "$corpus/tcpdump/ipv4_tcp_http_xml.pcap" "dport = 80 AND app = 'http' AND app_detail = 'HTTP/1.1 200 OK'" "mid-stream pickup named by what opens a protocol (an HTTP status line)"
+	expect "$corpus/ndpi/pop3_stls.pcap" "dport = 110 AND app = 'unknown' AND app_detail = 'then TLS ClientHello offers up to 1.0, SNI pop.lavabit.com'" "STARTTLS: the ClientHello after POP3's STLS, with its SNI (the session stays what it began as)"
+	expect "$corpus/ndpi/imap-starttls.pcap" "dport = 143 AND app = 'unknown' AND app_detail LIKE 'then TLS ClientHello offers up to 1.2%'" "STARTTLS after IMAP's commands"
 	expect "$corpus/tcpdump/bgp-addpath.pcap" "dport = 179 AND app = 'unverified'" "mid-stream pickup opening no protocol is unverified, not a failure"
 else
 	echo "note: $corpus absent (a user's clone): corpus captures skipped"
