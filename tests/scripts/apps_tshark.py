@@ -35,8 +35,12 @@ def main():
         if len(v) < 17 or not v[1]:
             continue
         ts, stream = float(v[0] or 0), last(v[1])
-        src, sport = last(v[2]) or last(v[3]), last(v[4])
-        dst, dport = last(v[5]) or last(v[6]), last(v[7])
+        # the innermost IP layer's addresses: IPv6 inside IPv4 (Teredo, AYIYA) too
+        layers = v[11].split(":")
+        v6 = "ipv6" in layers and ("ip" not in layers or
+                                   layers[::-1].index("ipv6") < layers[::-1].index("ip"))
+        src, dst = (last(v[3]), last(v[6])) if v6 else (last(v[2]), last(v[5]))
+        sport, dport = last(v[4]), last(v[7])
         syn, ack, tlen, protos, sni = last(v[8]), last(v[9]), last(v[10]), v[11], v[12]
         # what tshark really read, not what it guessed from a port: a TLS record,
         # an HTTP request or response line, an SSH banner
