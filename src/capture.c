@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,6 +117,49 @@ struct ring {
 	bool failed;
 };
 
+/*
+ * A live capture is read by its own thread, which does nothing but take packets
+ * off the kernel ring and copy them into this queue: a preallocated ring of
+ * variable-size slots (header, then the bytes, 8-aligned), one producer (the
+ * capture thread), one consumer (sm_capture_next).  When the queue is full the
+ * capture thread waits, so the kernel ring fills behind it: both buffers absorb
+ * a burst before the kernel drops.  Positions only grow; offset = pos % size.
+ */
+struct qslot {
+	int64_t ts_ns;
+	uint32_t caplen; /* QSLOT_WRAP: the rest of the buffer is unused, go to 0 */
+	uint32_t len;
+};
+#define QSLOT_WRAP UINT32_MAX
+
+struct live_queue {
+	uint8_t *buf;
+	size_t size;
+	_Atomic uint64_t head;  /* bytes published by the capture thread */
+	_Atomic uint64_t tail;  /* bytes released by the consumer */
+	uint64_t held;          /* consumer: end of the slot handed out last */
+	_Atomic bool c_waiting; /* the consumer sleeps on nonempty */
+	_Atomic bool p_waiting; /* the capture thread sleeps on nonfull */
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull;
+};
+
+/* The capture thread and what it shares with the consumer (under q.mu). */
+struct live_reader {
+	pthread_t thread;
+	bool started;
+	struct live_queue q;
+	_Atomic bool stop;  /* drain the kernel ring, read the final counters, end */
+	_Atomic bool abort; /* end at once (the consumer is gone) */
+	_Atomic bool done;  /* the thread ended: nothing more will be queued */
+	uint64_t delivered; /* packets queued (capture thread) */
+	/* under q.mu: kernel counters widened to 64 bits, and the delivered count */
+	uint64_t recv, kdrop, ifdrop, delivered_pub;
+	bool final;            /* the counters are the last ones: undelivered packets are lost */
+	struct pcap_stat last; /* capture thread: the previous pcap_stats */
+	char error[PCAP_ERRBUF_SIZE + 64]; /* why the capture stopped; set before done */
+};
+
 struct sm_capture {
 	struct source *src;
 	size_t nsrc, cap;
@@ -124,8 +170,9 @@ struct sm_capture {
 	sm_capture_warn_fn warn;
 	void *warn_ctx;
 	bool live;
-	int live_fd;   /* pollable descriptor of the live capture, -1 if none */
-	int live_wait; /* ms to wait for a packet before reporting idle */
+	int live_fd;                /* pollable descriptor of the live capture, -1 if none */
+	int live_wait;              /* ms to wait for a packet before reporting idle */
+	struct live_reader *reader; /* live: the capture thread and its queue */
 	struct ring *ring;
 	char *bpf; /* -f, NULL without */
 	/* the frame shapes read (offline: kept or dropped by -f; live: kept) */
@@ -1118,6 +1165,9 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 
 /* ---- live capture ---- */
 
+static enum sm_err reader_new(struct sm_capture *c, const struct sm_live_opts *lo,
+                              struct sm_errbuf *eb);
+
 static void
 ring_close_file(struct ring *r)
 {
@@ -1277,7 +1327,7 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 	pcap_set_snaplen(s->pcap, lo->snaplen ? lo->snaplen : 262144);
 	pcap_set_promisc(s->pcap, !lo->no_promisc);
 	pcap_set_timeout(s->pcap, lo->timeout_ms ? lo->timeout_ms : 250);
-	pcap_set_buffer_size(s->pcap, (lo->buffer_mb ? lo->buffer_mb : 32) << 20);
+	pcap_set_buffer_size(s->pcap, (lo->buffer_mb ? lo->buffer_mb : SM_LIVE_BUFFER_MB) << 20);
 	pcap_set_immediate_mode(s->pcap, lo->immediate);
 	pcap_set_tstamp_precision(s->pcap, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(s->pcap);
@@ -1325,7 +1375,8 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 			goto out;
 		}
 	}
-	if (lo->ring_dir != NULL)
+	err = reader_new(c, lo, eb);
+	if (err == SM_OK && lo->ring_dir != NULL)
 		err = ring_open(c, lo, eb);
 out:
 	if (err != SM_OK) {
@@ -1336,52 +1387,359 @@ out:
 	return SM_OK;
 }
 
+/* ---- the capture thread ---- */
+
+#define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+static void
+queue_wake(pthread_mutex_t *mu, pthread_cond_t *cv)
+{
+	pthread_mutex_lock(mu);
+	pthread_cond_broadcast(cv);
+	pthread_mutex_unlock(mu);
+}
+
+/* Sleeps on cv until ready() or ms pass; waiting is the flag the other side checks
+ * after it publishes (both sides use sequentially consistent atomics: either it sees
+ * the flag or we see its work). */
+static void
+queue_sleep(struct live_queue *q, pthread_cond_t *cv, _Atomic bool *waiting,
+            bool (*ready)(struct live_reader *), struct live_reader *r, int ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)ms * 1000000;
+	until.tv_sec += until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&q->mu);
+	atomic_store(waiting, true);
+	if (!ready(r))
+		pthread_cond_timedwait(cv, &q->mu, &until);
+	atomic_store(waiting, false);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static bool
+queue_has_data(struct live_reader *r)
+{
+	return atomic_load(&r->q.head) != atomic_load(&r->q.tail) || atomic_load(&r->done);
+}
+
+static bool
+queue_has_half_free(struct live_reader *r)
+{
+	return atomic_load(&r->abort) ||
+	       r->q.size - (atomic_load(&r->q.head) - atomic_load(&r->q.tail)) >= r->q.size / 2;
+}
+
+/* Copies one packet into the queue, waiting while it is full.  False: abort. */
+static bool
+queue_push(struct live_reader *r, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct live_queue *q = &r->q;
+	size_t need = ALIGN8(sizeof(struct qslot) + h->caplen);
+	for (;;) {
+		uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+		uint64_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+		size_t off = (size_t)(head % q->size), room = q->size - off;
+		size_t total = room < need ? room + need : need;
+		if (q->size - (head - tail) >= total) {
+			if (room < need) { /* skip the end of the buffer */
+				if (room >= sizeof(struct qslot)) {
+					struct qslot wrap = {0, QSLOT_WRAP, 0};
+					memcpy(q->buf + off, &wrap, sizeof(wrap));
+				}
+				off = 0;
+			}
+			struct qslot sl = {(int64_t)h->ts.tv_sec * 1000000000 +
+			                       (int64_t)h->ts.tv_usec,
+			                   h->caplen, h->len};
+			memcpy(q->buf + off, &sl, sizeof(sl));
+			memcpy(q->buf + off + sizeof(sl), data, h->caplen);
+			atomic_store(&q->head, head + total);
+			if (atomic_load(&q->c_waiting))
+				queue_wake(&q->mu, &q->nonempty);
+			return true;
+		}
+		if (atomic_load(&r->abort))
+			return false;
+		/* full: let the consumer free half of it (fewer wake-ups than one slot) */
+		queue_sleep(q, &q->nonfull, &q->p_waiting, queue_has_half_free, r, 100);
+	}
+}
+
+static void
+reader_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct sm_capture *c = (struct sm_capture *)user;
+	struct live_reader *r = c->reader;
+	if (!queue_push(r, h, data)) {
+		pcap_breakloop(c->src[0].pcap);
+		return;
+	}
+	r->delivered++;
+}
+
+/* Widens libpcap's 32-bit counters (they wrap after 2^32 packets, hours at a
+ * high rate) and publishes them; called at least once a second. */
+static void
+reader_stats(struct sm_capture *c, bool final)
+{
+	struct live_reader *r = c->reader;
+	struct pcap_stat ps;
+	bool ok = pcap_stats(c->src[0].pcap, &ps) == 0;
+	pthread_mutex_lock(&r->q.mu);
+	if (ok) {
+		r->recv += (uint32_t)(ps.ps_recv - r->last.ps_recv);
+		r->kdrop += (uint32_t)(ps.ps_drop - r->last.ps_drop);
+		r->ifdrop += (uint32_t)(ps.ps_ifdrop - r->last.ps_ifdrop);
+		r->last = ps;
+	}
+	r->delivered_pub = r->delivered;
+	if (final) {
+		/* what passed the filter counts as received even when it was not read */
+		if (r->recv < r->delivered + r->kdrop)
+			r->recv = r->delivered + r->kdrop;
+		r->final = true;
+	}
+	pthread_mutex_unlock(&r->q.mu);
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads what the ring holds (non-blocking), else waits up to ms for more.
+ * Returns the packets read, 0 for none within ms, -1 when the capture failed. */
+static int
+reader_read(struct sm_capture *c, int ms)
+{
+	struct live_reader *r = c->reader;
+	pcap_t *p = c->src[0].pcap;
+	int n = pcap_dispatch(p, -1, reader_packet, (u_char *)c);
+	if (n == 0 && c->live_fd >= 0) {
+		struct pollfd pfd = {c->live_fd, POLLIN, 0};
+		if (poll(&pfd, 1, ms) > 0)
+			n = pcap_dispatch(p, -1, reader_packet, (u_char *)c);
+	}
+	if (n == PCAP_ERROR_BREAK)
+		return atomic_load(&r->abort) ? -1 : 0;
+	if (n < 0) {
+		snprintf(r->error, sizeof(r->error), "%s", pcap_geterr(p));
+		return -1;
+	}
+	return n;
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct sm_capture *c = arg;
+	struct live_reader *r = c->reader;
+	double next_stats = mono_s() + 1;
+	bool failed = false;
+	while (!atomic_load(&r->stop) && !atomic_load(&r->abort)) {
+		if (reader_read(c, 100) < 0) {
+			failed = true;
+			break;
+		}
+		double now = mono_s();
+		if (now >= next_stats) {
+			next_stats = now + 1;
+			reader_stats(c, false);
+		}
+	}
+	/* Stopped: read what had reached the ring by now (a bounded amount: the
+	 * ring's size), while the consumer works through the queue; a link busier
+	 * than we read cannot keep us here.  A half-filled TPACKET_V3 block is handed
+	 * over only when its timeout expires, so a wait longer than that which brings
+	 * nothing means the ring is empty.  The rest counts as dropped. */
+	reader_stats(c, false);
+	pthread_mutex_lock(&r->q.mu);
+	uint64_t arrived = r->recv - r->kdrop;
+	pthread_mutex_unlock(&r->q.mu);
+	int quiet = c->live_wait + 100;
+	while (!failed && !atomic_load(&r->abort) && r->delivered < arrived) {
+		int n = reader_read(c, quiet);
+		if (n <= 0) {
+			failed = n < 0;
+			break;
+		}
+	}
+	reader_stats(c, true);
+	atomic_store(&r->done, true);
+	queue_wake(&r->q.mu, &r->q.nonempty);
+	return NULL;
+}
+
+static void
+reader_free(struct live_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->started) {
+		atomic_store(&r->abort, true);
+		queue_wake(&r->q.mu, &r->q.nonfull);
+		pthread_join(r->thread, NULL);
+	}
+	pthread_mutex_destroy(&r->q.mu);
+	pthread_cond_destroy(&r->q.nonempty);
+	pthread_cond_destroy(&r->q.nonfull);
+	free(r->q.buf);
+	free(r);
+}
+
+/* The queue: a quarter of the kernel buffer, 4-64 MB, and room for 4 packets of
+ * the snap length whatever it is. */
+static enum sm_err
+reader_new(struct sm_capture *c, const struct sm_live_opts *lo, struct sm_errbuf *eb)
+{
+	struct live_reader *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	size_t kernel = (size_t)(lo->buffer_mb ? lo->buffer_mb : SM_LIVE_BUFFER_MB) << 20;
+	size_t size = kernel / 4;
+	size = size < (4u << 20) ? 4u << 20 : size > (64u << 20) ? 64u << 20 : size;
+	size_t slot = ALIGN8(sizeof(struct qslot) + (size_t)(lo->snaplen ? lo->snaplen : 262144));
+	if (size < 4 * slot)
+		size = 4 * slot;
+	r->q.size = size;
+	r->q.buf = malloc(size);
+	pthread_mutex_init(&r->q.mu, NULL);
+	pthread_cond_init(&r->q.nonempty, NULL);
+	pthread_cond_init(&r->q.nonfull, NULL);
+	c->reader = r;
+	if (r->q.buf == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory for the %zu MB packet queue",
+		                size >> 20);
+	return SM_OK;
+}
+
+/* Started at the first read, after privileges are dropped: the thread inherits
+ * the process's final credentials and confinement.  Stop signals stay with the
+ * main thread. */
+static bool
+reader_start(struct sm_capture *c)
+{
+	struct live_reader *r = c->reader;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&r->thread, NULL, reader_main, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(r->error, sizeof(r->error), "cannot start the capture thread: %s",
+		         strerror(rc));
+		atomic_store(&r->done, true);
+		return false;
+	}
+	r->started = true;
+	return true;
+}
+
 static int
 live_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 {
 	struct source *s = &c->src[0];
+	struct live_reader *r = c->reader;
+	struct live_queue *q = &r->q;
 	if (s->pcap == NULL)
 		return SM_CAPTURE_END;
-	int rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
-	if (rc == 0 && c->live_fd >= 0) {
-		struct pollfd pfd = {c->live_fd, POLLIN, 0};
-		if (poll(&pfd, 1, c->live_wait) > 0)
-			rc = pcap_next_ex(s->pcap, &s->hdr, &s->data);
+	if (!r->started && !atomic_load(&r->done))
+		reader_start(c);
+	if (q->held != atomic_load_explicit(&q->tail, memory_order_relaxed)) {
+		atomic_store(&q->tail, q->held); /* the previous packet's slot is free */
+		if (atomic_load(&q->p_waiting) && queue_has_half_free(r))
+			queue_wake(&q->mu, &q->nonfull);
 	}
-	if (rc == 0)
-		return SM_CAPTURE_IDLE;
-	if (rc != 1) {
-		if (rc == PCAP_ERROR) {
-			snprintf(s->info.error, sizeof(s->info.error),
-			         "capture stopped after %llu packets: %s",
-			         (unsigned long long)s->info.packets, pcap_geterr(s->pcap));
-			warnf(c, "%s: %s", s->info.path, s->info.error);
+	for (;;) {
+		uint64_t tail = q->held,
+		         head = atomic_load_explicit(&q->head, memory_order_acquire);
+		if (head == tail) {
+			if (atomic_load(&r->done)) {
+				if (atomic_load(&q->head) != tail)
+					continue; /* queued just before the end */
+				if (r->error[0] != '\0' && s->info.error[0] == '\0') {
+					snprintf(s->info.error, sizeof(s->info.error),
+					         "capture stopped after %llu packets: %s",
+					         (unsigned long long)s->info.packets, r->error);
+					warnf(c, "%s: %s", s->info.path, s->info.error);
+				}
+				return SM_CAPTURE_END;
+			}
+			queue_sleep(q, &q->nonempty, &q->c_waiting, queue_has_data, r,
+			            c->live_wait);
+			if (atomic_load(&q->head) == tail && !atomic_load(&r->done))
+				return SM_CAPTURE_IDLE;
+			continue;
 		}
-		return SM_CAPTURE_END; /* the descriptor stays open for the final stats */
+		size_t off = (size_t)(tail % q->size), room = q->size - off;
+		struct qslot sl;
+		if (room >= sizeof(sl))
+			memcpy(&sl, q->buf + off, sizeof(sl));
+		if (room < sizeof(sl) || sl.caplen == QSLOT_WRAP) {
+			q->held = tail + room;
+			atomic_store(&q->tail, q->held);
+			continue;
+		}
+		q->held = tail + ALIGN8(sizeof(sl) + sl.caplen);
+		pkt->ts_ns = sl.ts_ns;
+		pkt->caplen = sl.caplen;
+		pkt->len = sl.len;
+		pkt->data = q->buf + off + sizeof(sl);
+		break;
 	}
-	pkt->ts_ns = (int64_t)s->hdr->ts.tv_sec * 1000000000 + (int64_t)s->hdr->ts.tv_usec;
-	pkt->caplen = s->hdr->caplen;
-	pkt->len = s->hdr->len;
 	pkt->linktype = s->linktype;
 	pkt->source = 0;
 	if (c->bpf != NULL) /* the kernel drops the rest: only kept frames are seen */
-		note_shape(c, s->linktype, s->data, s->hdr->caplen);
-	pkt->data = s->data;
+		note_shape(c, s->linktype, pkt->data, pkt->caplen);
 	s->info.packets++;
-	s->info.bytes += s->hdr->len;
-	if (c->ring != NULL)
-		ring_write(c, c->ring, s->pcap, s->hdr, s->data);
+	s->info.bytes += pkt->len;
+	if (c->ring != NULL) {
+		struct pcap_pkthdr h;
+		h.ts.tv_sec = (time_t)(pkt->ts_ns / 1000000000);
+		h.ts.tv_usec = (suseconds_t)(pkt->ts_ns % 1000000000); /* nanosecond pcap */
+		h.caplen = pkt->caplen;
+		h.len = pkt->len;
+		ring_write(c, c->ring, s->pcap, &h, pkt->data);
+	}
 	return SM_CAPTURE_PACKET;
+}
+
+void
+sm_capture_stop(struct sm_capture *c)
+{
+	if (c->reader == NULL)
+		return;
+	atomic_store(&c->reader->stop, true);
+	if (!c->reader->started)
+		atomic_store(&c->reader->done, true);
 }
 
 bool
 sm_capture_stats(struct sm_capture *c, uint64_t *received, uint64_t *dropped)
 {
-	struct pcap_stat ps;
-	if (!c->live || c->src[0].pcap == NULL || pcap_stats(c->src[0].pcap, &ps) != 0)
+	struct live_reader *r = c->reader;
+	if (!c->live || r == NULL)
 		return false;
-	*received = ps.ps_recv;
-	*dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	if (!r->started) { /* no thread reads the handle: ask libpcap here */
+		struct pcap_stat ps;
+		if (c->src[0].pcap == NULL || pcap_stats(c->src[0].pcap, &ps) != 0)
+			return false;
+		*received = ps.ps_recv;
+		*dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+		return true;
+	}
+	pthread_mutex_lock(&r->q.mu);
+	*received = r->recv;
+	*dropped = r->kdrop + r->ifdrop;
+	if (r->final) /* what the kernel kept but was never read is lost too */
+		*dropped = r->recv - r->delivered_pub + r->ifdrop;
+	pthread_mutex_unlock(&r->q.mu);
 	return true;
 }
 
@@ -1471,6 +1829,7 @@ sm_capture_close(struct sm_capture *c)
 {
 	if (c == NULL)
 		return;
+	reader_free(c->reader); /* ends the capture thread before its handle closes */
 	for (size_t i = 0; i < c->nsrc; i++) {
 		source_finish(&c->src[i]);
 		free(c->src[i].info.path);

@@ -353,15 +353,20 @@ run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 	double next_report = o->report_every_s ? start + o->report_every_s : 0;
 	struct sm_raw_packet raw;
 	enum sm_err e = SM_OK;
+	bool stopping = false;
 	for (;;) {
-		if (o->stop != NULL && *o->stop)
-			break; /* Ctrl-C or SIGTERM: the normal end of a live run */
 		double now = sm_monotonic_s();
-		if (o->duration_s > 0 && now - start >= o->duration_s)
-			break;
+		if (!stopping && ((o->stop != NULL && *o->stop) ||
+		                  (o->duration_s > 0 && now - start >= o->duration_s))) {
+			/* Ctrl-C, SIGTERM or --duration: the normal end of a live run.  What
+			 * the kernel and the queue still hold is read first; the capture
+			 * counts the rest as dropped. */
+			sm_capture_stop(l->cap);
+			stopping = true;
+		}
 		int rc = sm_capture_next(l->cap, &raw);
 		if (rc == SM_CAPTURE_END) {
-			*interrupted = true; /* the interface went away */
+			*interrupted = !stopping; /* else the interface went away */
 			break;
 		}
 		if (rc == SM_CAPTURE_PACKET && (e = sm_pipeline_packet(l->pl, &raw, eb)) != SM_OK)

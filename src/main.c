@@ -135,7 +135,7 @@ static const struct opt_def opt_defs[] = {
     {'i', "interface", "IFACE", "where to capture ('any' = every interface)"},
     {OPT_DURATION, "duration", "SEC", "end the run after SEC seconds (default: until Ctrl-C)"},
     {OPT_SNAPLEN, "snaplen", "BYTES", "bytes kept per packet (default 262144)"},
-    {OPT_BUFFER, "buffer", "MB", "kernel capture buffer (default 32); raise it if drops appear"},
+    {OPT_BUFFER, "buffer", "MB", "kernel capture buffer (default 128); raise it if drops appear"},
     {OPT_IMMEDIATE, "immediate", NULL, "hand over each packet at once (more CPU, less latency)"},
     {OPT_NO_PROMISC, "no-promisc", NULL, "do not put the interface in promiscuous mode"},
     {OPT_ALERT_AFTER, "alert-after", "SEC", "log an expected SYN unanswered this long (default 5)"},

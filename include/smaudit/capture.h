@@ -49,11 +49,15 @@ enum sm_err sm_capture_open(struct sm_capture **out, const char *const *inputs, 
                             const char *bpf, sm_capture_warn_fn warn, void *warn_ctx,
                             struct sm_errbuf *eb);
 
+/* The default kernel buffer: 128 MB, about 100 ms of a saturated 10 GbE span port
+ * (Zeek's AF_PACKET default), or 900,000 minimum-size frames. */
+#define SM_LIVE_BUFFER_MB 128
+
 /* A live interface (libpcap) instead of files. */
 struct sm_live_opts {
 	const char *iface;    /* "any" = every interface (Linux cooked headers) */
 	int snaplen;          /* bytes kept of each packet; 0 = 262144 */
-	int buffer_mb;        /* kernel buffer; 0 = 32 MB */
+	int buffer_mb;        /* kernel buffer; 0 = SM_LIVE_BUFFER_MB */
 	int timeout_ms;       /* longest wait before sm_capture_next() returns idle; 0 = 250 */
 	bool immediate;       /* deliver each packet at once (more CPU, less latency) */
 	bool no_promisc;      /* leave the interface out of promiscuous mode */
@@ -64,7 +68,11 @@ struct sm_live_opts {
 
 /*
  * Opens a live interface (and the ring directory, which is created if missing)
- * with the BPF filter applied in the kernel.  SM_ERR_IO when the interface
+ * with the BPF filter applied in the kernel.  Its packets are taken off the
+ * kernel ring by a thread of its own, started by the first sm_capture_next(),
+ * that copies them into a queue (a quarter of the kernel buffer, 4-64 MB) and
+ * does nothing else; sm_capture_next() and everything after it stay in the
+ * calling thread.  SM_ERR_IO when the interface
  * cannot be opened (no such device, not permitted), SM_ERR_USAGE for a filter
  * that does not compile.  Call before dropping privileges.
  */
@@ -79,7 +87,16 @@ enum { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_IDLE = 2 };
  * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
 int sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
 
-/* Live capture counters from the kernel/libpcap; false for files. */
+/* Ends a live capture: the capture thread takes what the kernel ring still holds
+ * (for at most 5 s), reads the final counters and ends; sm_capture_next() then
+ * returns the queued packets, then SM_CAPTURE_END.  Nothing for files. */
+void sm_capture_stop(struct sm_capture *c);
+
+/* Live capture counters, 64-bit: received = what reached the capture (passed the
+ * filter), dropped = what the kernel (ring full) or the interface dropped.  Once
+ * stopped and read to SM_CAPTURE_END, dropped also counts what was received but
+ * never read, so packets read + dropped = received + interface drops.  False for
+ * files. */
 bool sm_capture_stats(struct sm_capture *c, uint64_t *received, uint64_t *dropped);
 
 /* Flushes the ring file so it holds every packet read so far. */
