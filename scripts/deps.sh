@@ -5,10 +5,11 @@
 #   scripts/deps.sh --test   also the test tools: cmocka, tshark, sqlite3, tcpdump, clang, GNU time,
 #                            tgt and libiscsi-bin (real iSCSI: tests/scripts/make-iscsi-capture.sh),
 #                            man-db, zsh and file (the install test: man page, completions, .deb),
-#                            gzip, zstd and lz4 (compressed copies of pcaps/ in tests/scripts/compressed.sh)
+#                            gzip, zstd and lz4 (compressed copies of pcaps/ in tests/scripts/compressed.sh),
+#                            tcpreplay (the live_flood test)
 set -e
 pkgs="build-essential cmake pkg-config libpcap-dev libnids-dev libsqlite3-dev zlib1g-dev libzstd-dev liblz4-dev libssl-dev"
-[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 procps clang time python3 chromium tgt libiscsi-bin man-db zsh file gzip zstd lz4"
+[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 procps clang time python3 chromium tgt libiscsi-bin man-db zsh file gzip zstd lz4 tcpreplay"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
