@@ -1593,8 +1593,10 @@ reader_free(struct live_reader *r)
 	free(r);
 }
 
-/* The queue: a quarter of the kernel buffer, 4-64 MB, and room for 4 packets of
- * the snap length whatever it is. */
+/* The queue: an eighth of the kernel buffer, 4-16 MB (the kernel ring holds the
+ * burst; the queue only lets the capture thread hand over without waiting for
+ * each packet's processing; both count in the process's RSS), and room for 4
+ * packets of the snap length whatever it is. */
 static enum sm_err
 reader_new(struct sm_capture *c, const struct sm_live_opts *lo, struct sm_errbuf *eb)
 {
@@ -1602,8 +1604,8 @@ reader_new(struct sm_capture *c, const struct sm_live_opts *lo, struct sm_errbuf
 	if (r == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	size_t kernel = (size_t)(lo->buffer_mb ? lo->buffer_mb : SM_LIVE_BUFFER_MB) << 20;
-	size_t size = kernel / 4;
-	size = size < (4u << 20) ? 4u << 20 : size > (64u << 20) ? 64u << 20 : size;
+	size_t size = kernel / 8;
+	size = size < (4u << 20) ? 4u << 20 : size > (16u << 20) ? 16u << 20 : size;
 	size_t slot = ALIGN8(sizeof(struct qslot) + (size_t)(lo->snaplen ? lo->snaplen : 262144));
 	if (size < 4 * slot)
 		size = 4 * slot;

@@ -50,7 +50,7 @@ enum sm_err sm_capture_open(struct sm_capture **out, const char *const *inputs, 
                             struct sm_errbuf *eb);
 
 /* The default kernel buffer: 128 MB, about 100 ms of a saturated 10 GbE span port
- * (Zeek's AF_PACKET default), or 900,000 minimum-size frames. */
+ * (Zeek's AF_PACKET default), or 860,000 minimum-size frames. */
 #define SM_LIVE_BUFFER_MB 128
 
 /* A live interface (libpcap) instead of files. */
@@ -70,7 +70,7 @@ struct sm_live_opts {
  * Opens a live interface (and the ring directory, which is created if missing)
  * with the BPF filter applied in the kernel.  Its packets are taken off the
  * kernel ring by a thread of its own, started by the first sm_capture_next(),
- * that copies them into a queue (a quarter of the kernel buffer, 4-64 MB) and
+ * that copies them into a queue (an eighth of the kernel buffer, 4-16 MB) and
  * does nothing else; sm_capture_next() and everything after it stay in the
  * calling thread.  SM_ERR_IO when the interface
  * cannot be opened (no such device, not permitted), SM_ERR_USAGE for a filter
