@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs what smaudit needs from Debian's packages, only what is missing.
-#   scripts/deps.sh          build and run:  compiler, cmake, libpcap, libnids, SQLite
+#   scripts/deps.sh          build and run:  compiler, cmake, libpcap, libnids, SQLite,
+#                            libcap-ng and libseccomp (live: privileges, sandbox)
 #   scripts/deps.sh --test   also the test tools: cmocka, tshark, sqlite3, tcpdump, clang, GNU time,
+#                            setcap (libcap2-bin: live_priv's file-capabilities start),
 #                            tgt and libiscsi-bin (real iSCSI: tests/scripts/make-iscsi-capture.sh)
 set -e
-pkgs="build-essential cmake pkg-config libpcap-dev libnids-dev libsqlite3-dev"
-[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 procps clang time python3 chromium tgt libiscsi-bin"
+pkgs="build-essential cmake pkg-config libpcap-dev libnids-dev libsqlite3-dev libcap-ng-dev libseccomp-dev"
+[ "${1:-}" = "--test" ] && pkgs="$pkgs libcmocka-dev tshark sqlite3 tcpdump nftables iproute2 procps libcap2-bin clang time python3 chromium tgt libiscsi-bin"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
