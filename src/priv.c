@@ -2,13 +2,16 @@
 #include "smaudit/priv.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool
@@ -207,6 +212,74 @@ sm_priv_ring_dir(const struct sm_priv *p, const char *dir, struct sm_errbuf *eb)
 	return e;
 }
 
+/* Capabilities belong to each thread, and the SQLite writer thread already runs:
+ * it clears its own in a signal handler, which only raw system calls can do. */
+static atomic_int threads_cleared, threads_failed;
+
+static void
+clear_thread_caps(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+		atomic_fetch_add(&threads_cleared, 1);
+	else
+		atomic_fetch_add(&threads_failed, 1);
+	errno = saved;
+}
+
+/*
+ * Makes every other thread clear its capabilities.  Needed when the uid does
+ * not change (a non-root start with file capabilities, -Z root); a change of
+ * uid clears them in every thread (glibc changes the uid of each).
+ */
+static enum sm_err
+drop_other_threads_caps(struct sm_errbuf *eb)
+{
+	DIR *dir = opendir("/proc/self/task");
+	if (dir == NULL)
+		return sm_error(eb, SM_ERR_IO,
+		                "cannot list the threads to drop their capabilities: "
+		                "/proc/self/task: %s",
+		                strerror(errno));
+	int sig = SIGRTMIN + 2;
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = clear_thread_caps;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, &old) != 0) {
+		closedir(dir);
+		return sm_error(eb, SM_ERR_IO, "cannot drop the capabilities of the threads: %s",
+		                strerror(errno));
+	}
+	atomic_store(&threads_cleared, 0);
+	atomic_store(&threads_failed, 0);
+	long self = syscall(SYS_gettid);
+	int sent = 0;
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end == '\0' && tid > 0 && tid != self &&
+		    syscall(SYS_tgkill, (long)getpid(), tid, (long)sig) == 0)
+			sent++;
+	}
+	closedir(dir);
+	struct timespec ms = {0, 1000000};
+	for (int i = 0;
+	     i < 5000 && atomic_load(&threads_cleared) + atomic_load(&threads_failed) < sent; i++)
+		nanosleep(&ms, NULL);
+	int cleared = atomic_load(&threads_cleared);
+	sigaction(sig, &old, NULL);
+	if (cleared != sent)
+		return sm_error(eb, SM_ERR_IO, "%d of %d threads could not drop their capabilities",
+		                sent - cleared, sent);
+	return SM_OK;
+}
+
 /* Clears every capability (and the bounding set when allowed), sets no_new_privs. */
 static enum sm_err
 drop_capabilities(struct sm_errbuf *eb)
@@ -230,6 +303,9 @@ enum sm_err
 sm_priv_drop(const struct sm_priv *p, const char *chroot_dir, struct sm_errbuf *eb)
 {
 	if (!p->drop) {
+		enum sm_err e = drop_other_threads_caps(eb); /* while /proc is there */
+		if (e != SM_OK)
+			return e;
 		if (chroot_dir != NULL && geteuid() == 0 &&
 		    (chroot(chroot_dir) != 0 || chdir("/") != 0))
 			return sm_error(eb, SM_ERR_IO, "--chroot %s: %s", chroot_dir,
@@ -326,6 +402,7 @@ static const int allowed[] = {
     SCMP_SYS(poll),
     SCMP_SYS(ppoll),
     SCMP_SYS(getsockopt),
+    SCMP_SYS(getsockname),
     SCMP_SYS(futex),
     SCMP_SYS(set_robust_list),
     SCMP_SYS(rseq),

@@ -17,7 +17,7 @@ fails=0
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs as root)"
-for t in ip python3 setpriv; do command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test)"; done
+for t in ip python3 setpriv sqlite3; do command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test)"; done
 id nobody >/dev/null 2>&1 || skip "no user nobody"
 NOGROUP=$(id -gn nobody)
 
@@ -43,7 +43,9 @@ check() { # description, then a command that must succeed
 	local what=$1; shift
 	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
 }
-field() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$2/status" 2>/dev/null; }
+# A field of /proc/PID/status over every thread (the SQLite writer too): the
+# distinct values, space-separated.
+field() { cat /proc/$2/task/*/status 2>/dev/null | awk -v k="$1:" '$1 == k {print $2}' | sort -u | xargs; }
 
 # One live run of 4 s with one ok connection on 11104: while it runs, what
 # /proc says of the parsing process; then its exit status and report.
@@ -61,12 +63,13 @@ audited() {
 		sleep 0.1
 	done
 	sleep 0.5
-	local cap prm nnp sec
+	local cap prm nnp sec threads
 	cap=$(field CapEff $pid) prm=$(field CapPrm $pid) nnp=$(field NoNewPrivs $pid) sec=$(field Seccomp $pid)
+	threads=$(ls /proc/$pid/task 2>/dev/null | wc -l)
 	ip netns exec $A $T connect 198.18.2.11 198.18.2.21 11104 >/dev/null 2>&1
 	wait $pid
 	local rc=$?
-	check "$name: no effective capability while parsing (CapEff $cap)" test "$cap" = 0000000000000000
+	check "$name: no effective capability in any of its $threads threads (CapEff $cap)" test "$cap" = 0000000000000000
 	check "$name: no permitted capability either (CapPrm $prm)" test "$prm" = 0000000000000000
 	check "$name: no_new_privs is set ($nnp)" test "$nnp" = 1
 	check "$name: a seccomp filter confines it (Seccomp $sec)" test "$sec" = 2
@@ -77,11 +80,12 @@ audited() {
 	[ $rc -le 1 ] || sed 's/^/     stderr: /' "$W/$name.err"
 }
 
-# --- capabilities, no_new_privs, seccomp: three ways to start ---
+# --- capabilities, no_new_privs, seccomp: four ways to start ---
 audited root-Z "$W/root-Z.report" "$BIN" -- -Z nobody -d "$W/z.db"
 check "root-Z: the database and the report belong to nobody" \
 	test "$(stat -c %U "$W/z.db" "$W/z.db-wal" "$W/root-Z.report" | sort -u)" = nobody
 audited root-default "$W/root-default.report" "$BIN" --
+audited root-kept "$W/root-kept.report" "$BIN" -- -Z root
 mkdir "$W/bin" "$W/mine"
 chown nobody "$W/mine"
 cp "$BIN" "$W/bin/smaudit-caps"
@@ -138,6 +142,21 @@ check "... and no database was created" test ! -e "$W/ring.db"
 ip netns exec $A "$BIN" live -q -s "$W/site.conf" -i pa --duration 1 -Z nobody -w "$W/new-ring" \
 	>/dev/null 2>&1
 check "a ring directory smaudit creates is given to nobody" test "$(stat -c %U "$W/new-ring")" = nobody
+
+# --- the interface goes away mid-run: libpcap's own checks pass the filter ---
+ip netns exec $A "$BIN" live -q -s "$W/site.conf" -i pa --duration 10 -Z nobody -d "$W/gone.db" \
+	>/dev/null 2>"$W/gone.err" &
+LIVE=$!
+sleep 2
+ip netns exec $A $T connect 198.18.2.11 198.18.2.21 11104 >/dev/null 2>&1
+ip -n $A link del pa
+wait $LIVE
+check "an interface that disappears ends the capture with libpcap's message" \
+	grep -q "capture stopped after .*The interface disappeared" "$W/gone.err"
+check "... not with a system call the sandbox refused" \
+	test "$(grep -c "refused system call" "$W/gone.err")" = 0
+status=$(sqlite3 "$W/gone.db" "SELECT status FROM runs" 2>&1)
+check "... and the run is stored interrupted (got $status)" test "$status" = interrupted
 
 echo "$fails failure(s)"
 [ $fails = 0 ]
