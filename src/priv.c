@@ -494,6 +494,13 @@ sm_priv_confine(struct sm_errbuf *eb)
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 		                      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* glibc's own thread signals (cancel, setxid), set up by the first pthread_create */
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1,
+		                      SCMP_A0(SCMP_CMP_EQ, __SIGRTMIN));
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1,
+		                      SCMP_A0(SCMP_CMP_EQ, __SIGRTMIN + 1));
 	/* kill(pid, 0): is the process of a run still alive (store) */
 	if (rc == 0)
 		rc =

@@ -208,6 +208,15 @@ check_schema(struct sm_store *st, struct sm_errbuf *eb)
 {
 	if (st->readonly) /* changes nothing: a reader only checks the version */
 		return check_schema_locked(st, eb);
+	/* up to date: no write lock taken (a live run may be writing the database) */
+	sqlite3_stmt *q;
+	int version = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version == SM_SCHEMA_VERSION)
+		return SM_OK;
 	enum sm_err e = exec(st, "BEGIN IMMEDIATE", "reading the schema", eb);
 	if (e != SM_OK)
 		return e;
