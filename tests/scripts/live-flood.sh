@@ -2,14 +2,14 @@
 # A flood of new sessions into `smaudit live`, stopped the moment it ends
 # (issue 17, 1 and 2).  N SYNs of distinct sessions (synflood.py) are replayed
 # with tcpreplay --topspeed over a veth pair between two network namespaces made
-# here (no address, no route: nothing leaves them) into smaudit on the far end;
-# SIGTERM follows the replay at once.  Checks, from the `end` JSON line and the
-# report: packets counted + packets reported dropped = packets that reached the
-# interface (its rx counter), with the default buffer, and with --buffer 1 and
-# smaudit paused (SIGSTOP) during the replay, so that drops are certain; the
-# drops show in the report.  tcpdump -w /dev/null takes the same
-# replay; both drop figures are printed (tcpdump's: what reached the interface and
-# it did not write) and smaudit may not drop more than tcpdump + 1% of N.
+# here (no address, no route: nothing leaves them) into smaudit -Z nobody on the
+# far end, SIGTERM following the replay at once.  Checks, from the `end` JSON
+# line and the report: packets counted + packets reported dropped = packets that
+# reached the interface (its rx counter), with the default buffer, and with
+# --buffer 1 and smaudit paused (SIGSTOP) during the replay, so that drops are
+# certain; the drops show in the report.  tcpdump -w /dev/null takes the same
+# replay; both drop figures are printed (tcpdump's: what reached the interface
+# and it did not write) and smaudit may not drop more than tcpdump + 1% of N.
 # Usage: live-flood.sh SMAUDIT_BINARY SYNFLOOD_PY   (FLOOD_N=packets, default 200000)
 set -u
 BIN=$(readlink -f "$1")
@@ -80,7 +80,7 @@ echo "     tcpdump -w /dev/null: $td_capt captured, $td_kern dropped by kernel, 
 flood() { # name, extra smaudit options: one run stopped as the replay ends
 	local name=$1; shift
 	ip netns exec $B "$BIN" live -s "$W/site.conf" -i fb -d "$W/$name.db" --json-lines \
-		-o "$W/$name.txt" "$@" >"$W/$name.lines" 2>"$W/$name.err" &
+		-o "$W/$name.txt" -Z nobody "$@" >"$W/$name.lines" 2>"$W/$name.err" &
 	local pid=$!
 	wait_for "$W/$name.lines" '"event": "start"' || echo "FAIL - smaudit live did not start"
 	local before=$(rx)
