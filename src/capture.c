@@ -112,6 +112,8 @@ struct ring {
 	FILE *f;
 	uint64_t size; /* bytes written to the current file (no ftell per packet) */
 	unsigned seq;
+	pcap_t *dead; /* the interface's link type and snap length, for pcap_dump: the
+	               * live handle belongs to the capture thread */
 	struct sm_source_info *files; /* the files that still exist, oldest first */
 	size_t nfiles;
 	bool failed;
@@ -1210,7 +1212,8 @@ ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 	}
 	r->files = n;
 	snprintf(path, plen, "%s/%s", r->dir, name);
-	int fd = openat(r->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+	int fd =
+	    openat(r->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	r->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	r->dump = r->f ? pcap_dump_fopen(p, r->f) : NULL;
 	if (r->dump == NULL) {
@@ -1262,6 +1265,8 @@ ring_free(struct ring *r)
 	if (r == NULL)
 		return;
 	ring_close_file(r);
+	if (r->dead != NULL)
+		pcap_close(r->dead);
 	for (size_t i = 0; i < r->nfiles; i++)
 		free(r->files[i].path);
 	free(r->files);
@@ -1281,6 +1286,10 @@ ring_open(struct sm_capture *c, const struct sm_live_opts *lo, struct sm_errbuf 
 	}
 	r->dirfd = -1;
 	c->ring = r;
+	r->dead = pcap_open_dead_with_tstamp_precision(
+	    c->src[0].linktype, pcap_snapshot(c->src[0].pcap), PCAP_TSTAMP_PRECISION_NANO);
+	if (r->dead == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	r->max_bytes = lo->ring_bytes ? lo->ring_bytes : 100u << 20;
 	r->max_files = lo->ring_files ? lo->ring_files : 10;
 	if (mkdir(r->dir, 0750) != 0 && errno != EEXIST)
@@ -1707,7 +1716,7 @@ live_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 		h.ts.tv_usec = (suseconds_t)(pkt->ts_ns % 1000000000); /* nanosecond pcap */
 		h.caplen = pkt->caplen;
 		h.len = pkt->len;
-		ring_write(c, c->ring, s->pcap, &h, pkt->data);
+		ring_write(c, c->ring, c->ring->dead, &h, pkt->data);
 	}
 	return SM_CAPTURE_PACKET;
 }
