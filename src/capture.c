@@ -151,10 +151,13 @@ struct live_reader {
 	pthread_t thread;
 	bool started;
 	struct live_queue q;
-	_Atomic bool stop;  /* drain the kernel ring, read the final counters, end */
-	_Atomic bool abort; /* end at once (the consumer is gone) */
-	_Atomic bool done;  /* the thread ended: nothing more will be queued */
-	uint64_t delivered; /* packets queued (capture thread) */
+	_Atomic bool stop;       /* drain the kernel ring, read the final counters, end */
+	_Atomic int64_t stop_ns; /* when the stop was asked (packet clock): later packets
+	                          * are not the run's */
+	bool past_stop;          /* capture thread: a packet after stop_ns was seen */
+	_Atomic bool abort;      /* end at once (the consumer is gone) */
+	_Atomic bool done;       /* the thread ended: nothing more will be queued */
+	uint64_t delivered;      /* packets queued (capture thread) */
 	/* under q.mu: kernel counters widened to 64 bits, and the delivered count */
 	uint64_t recv, kdrop, ifdrop, delivered_pub;
 	bool final;            /* the counters are the last ones: undelivered packets are lost */
@@ -1482,6 +1485,13 @@ reader_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct sm_capture *c = (struct sm_capture *)user;
 	struct live_reader *r = c->reader;
+	if (atomic_load(&r->stop) && (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec >
+	                                 atomic_load(&r->stop_ns)) {
+		/* the ring is in arrival order: everything from here on came after */
+		r->past_stop = true;
+		pcap_breakloop(c->src[0].pcap);
+		return;
+	}
 	if (!queue_push(r, h, data)) {
 		pcap_breakloop(c->src[0].pcap);
 		return;
@@ -1492,7 +1502,7 @@ reader_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 /* Widens libpcap's 32-bit counters (they wrap after 2^32 packets, hours at a
  * high rate) and publishes them; called at least once a second. */
 static void
-reader_stats(struct sm_capture *c, bool final)
+reader_stats(struct sm_capture *c, bool final, bool clean, uint64_t kdrop_at_stop)
 {
 	struct live_reader *r = c->reader;
 	struct pcap_stat ps;
@@ -1505,12 +1515,17 @@ reader_stats(struct sm_capture *c, bool final)
 		r->last = ps;
 	}
 	r->delivered_pub = r->delivered;
-	if (final) {
-		/* what passed the filter counts as received even when it was not read */
-		if (r->recv < r->delivered + r->kdrop)
-			r->recv = r->delivered + r->kdrop;
-		r->final = true;
+	if (final && clean && r->past_stop) {
+		/* every packet up to the stop was read or dropped by the kernel before
+		 * it (drops are counted as packets arrive); the later ones are not the
+		 * run's, so a busy link does not show drops at every stop */
+		r->kdrop = kdrop_at_stop;
+		r->recv = r->delivered + kdrop_at_stop;
+	} else if (final && r->recv < r->delivered + r->kdrop) {
+		r->recv = r->delivered + r->kdrop; /* the counters lag; never below */
 	}
+	if (final) /* from now on, what was received and not read counts as dropped */
+		r->final = true;
 	pthread_mutex_unlock(&r->q.mu);
 }
 
@@ -1559,27 +1574,29 @@ reader_main(void *arg)
 		double now = mono_s();
 		if (now >= next_stats) {
 			next_stats = now + 1;
-			reader_stats(c, false);
+			reader_stats(c, false, false, 0);
 		}
 	}
-	/* Stopped: read what had reached the ring by now (a bounded amount: the
-	 * ring's size), while the consumer works through the queue; a link busier
-	 * than we read cannot keep us here.  A half-filled TPACKET_V3 block is handed
-	 * over only when its timeout expires, so a wait longer than that which brings
-	 * nothing means the ring is empty.  The rest counts as dropped. */
-	reader_stats(c, false);
+	/* Stopped: read every packet that arrived before the stop (the ring keeps
+	 * arrival order, so up to the first later one), while the consumer works
+	 * through the queue; a link busier than we read cannot keep us here.  A
+	 * half-filled TPACKET_V3 block is handed over only when its timeout
+	 * expires, so a wait longer than that which brings nothing means the ring
+	 * is empty.  What the kernel received and we did not read counts as
+	 * dropped (sm_capture_stats). */
+	reader_stats(c, false, false, 0); /* after stop_ns: its drops include all before */
 	pthread_mutex_lock(&r->q.mu);
-	uint64_t arrived = r->recv - r->kdrop;
+	uint64_t kdrop_at_stop = r->kdrop;
 	pthread_mutex_unlock(&r->q.mu);
 	int quiet = c->live_wait + 100;
-	while (!failed && !atomic_load(&r->abort) && r->delivered < arrived) {
+	while (!failed && !atomic_load(&r->abort) && !r->past_stop) {
 		int n = reader_read(c, quiet);
 		if (n <= 0) {
 			failed = n < 0;
 			break;
 		}
 	}
-	reader_stats(c, true);
+	reader_stats(c, true, !failed && !atomic_load(&r->abort), kdrop_at_stop);
 	atomic_store(&r->done, true);
 	queue_wake(&r->q.mu, &r->q.nonempty);
 	return NULL;
@@ -1726,6 +1743,9 @@ sm_capture_stop(struct sm_capture *c)
 {
 	if (c->reader == NULL)
 		return;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now); /* the clock of packet timestamps */
+	atomic_store(&c->reader->stop_ns, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 	atomic_store(&c->reader->stop, true);
 	if (!c->reader->started)
 		atomic_store(&c->reader->done, true);

@@ -87,16 +87,18 @@ enum { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_IDLE = 2 };
  * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
 int sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
 
-/* Ends a live capture: the capture thread takes what the kernel ring still holds
- * (for at most 5 s), reads the final counters and ends; sm_capture_next() then
- * returns the queued packets, then SM_CAPTURE_END.  Nothing for files. */
+/* Ends a live capture now: the capture thread reads every packet that arrived
+ * before this call (up to the first later one, or until the ring is empty; a
+ * busy link cannot hold it), reads the final counters and ends;
+ * sm_capture_next() then returns the queued packets, then SM_CAPTURE_END.
+ * Packets that arrived after the call belong to no run.  Nothing for files. */
 void sm_capture_stop(struct sm_capture *c);
 
 /* Live capture counters, 64-bit: received = what reached the capture (passed the
  * filter), dropped = what the kernel (ring full) or the interface dropped.  Once
- * stopped and read to SM_CAPTURE_END, dropped also counts what was received but
- * never read, so packets read + dropped = received + interface drops.  False for
- * files. */
+ * stopped and read to SM_CAPTURE_END, received is what arrived before the stop
+ * and dropped also counts what of it was never read (the capture failed), so
+ * packets read + dropped = received + interface drops.  False for files. */
 bool sm_capture_stats(struct sm_capture *c, uint64_t *received, uint64_t *dropped);
 
 /* Flushes the ring file so it holds every packet read so far. */
