@@ -343,9 +343,9 @@ run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 		double now = sm_monotonic_s();
 		if (!stopping && ((o->stop != NULL && *o->stop) ||
 		                  (o->duration_s > 0 && now - start >= o->duration_s))) {
-			/* Ctrl-C, SIGTERM or --duration: the normal end of a live run.  What
-			 * the kernel and the queue still hold is read first; the capture
-			 * counts the rest as dropped. */
+			/* Ctrl-C, SIGTERM or --duration: the normal end of a live run.  Every
+			 * packet that arrived before now is still read; the capture counts
+			 * what of it could not be as dropped. */
 			sm_capture_stop(l->cap);
 			stopping = true;
 		}
