@@ -582,3 +582,26 @@ sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dl
 		detail[0] = '\0';
 	return APP_UNKNOWN;
 }
+
+bool
+sm_app_may_switch(enum sm_app a, const char *detail)
+{
+	return a == APP_UNKNOWN || (a == APP_HTTP && strncmp(detail, "CONNECT ", 8) == 0);
+}
+
+bool
+sm_app_find_hello(const uint8_t *p, size_t len, size_t *at, char *detail, size_t dlen)
+{
+	for (size_t i = 0; i + 6 <= len; i++) {
+		if (p[i] != 0x16 || p[i + 1] != 3 || p[i + 2] > 4 || p[i + 5] != 1)
+			continue;
+		enum sm_app a = sm_app_detect(p + i, len - i, true, detail, dlen);
+		*at = i;
+		if (a == APP_TLS)
+			return true;
+		if (a == APP_MORE)
+			return false; /* *at: where a hello not yet whole starts */
+	}
+	*at = len;
+	return false;
+}

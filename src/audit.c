@@ -173,6 +173,37 @@ note_app(struct sm_pipeline *pl, struct sm_session *s, int dir, enum sm_app app,
 		set_detail(pl, s, detail);
 }
 
+/* The initiator switched to TLS after what it sent first (STARTTLS, CONNECT):
+ * "EHLO x; then TLS ClientHello offers up to 1.3, SNI y". */
+static void
+note_switch(struct sm_pipeline *pl, struct sm_session *s, const char *hello)
+{
+	char joined[2 * SM_APP_DETAIL_MAX + 16];
+	snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
+	         s->app_detail ? "; " : "", hello ? hello : "TLS");
+	set_detail(pl, s, joined);
+}
+
+/* Our own watch for a switch to TLS where libnids does not follow the stream:
+ * a hello in one of the initiator's next segments (one cut at the segment's
+ * end is read as far as it goes). */
+static void
+watch_switch(struct sm_pipeline *pl, struct sm_session *s, const struct sm_packet *pkt)
+{
+	char detail[SM_APP_DETAIL_MAX];
+	size_t at, n = pkt->payload_caplen;
+	bool found = sm_app_find_hello(pkt->payload, n, &at, detail, sizeof(detail));
+	if (!found && at < n)
+		found = sm_app_decide(pkt->payload + at, n - at, true, detail, sizeof(detail)) ==
+		        APP_TLS;
+	if (found) {
+		note_switch(pl, s, detail);
+		s->tls_watch = 0;
+	} else {
+		s->tls_watch--;
+	}
+}
+
 /* libnids recognised one side of the current packet's stream. */
 static void
 on_app(void *ctx, const struct sm_reasm_result *r)
@@ -182,11 +213,8 @@ on_app(void *ctx, const struct sm_reasm_result *r)
 	if (s == NULL)
 		return;
 	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
-	if (r->upgrade) { /* "EHLO x; then TLS ClientHello offers up to 1.3, SNI y" */
-		char joined[2 * SM_APP_DETAIL_MAX + 16];
-		snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
-		         s->app_detail ? "; " : "", r->detail ? r->detail : "TLS");
-		set_detail(pl, s, joined);
+	if (r->upgrade) {
+		note_switch(pl, s, r->detail);
 		return;
 	}
 	note_app(pl, s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
@@ -302,6 +330,12 @@ check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
 		note_app(pl, s, dir, not_recognised(!s->syn_seen, detail), detail);
 	else
 		note_app(pl, s, dir, a, detail);
+	if (dir == 0 &&
+	    (s->app[0] == APP_UNVERIFIED ||
+	     sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : ""))) {
+		s->tls_watch = 32;
+		watch_switch(pl, s, pkt); /* a hello after a PROXY line in the same segment */
+	}
 }
 
 /* A session leaving the table: its kept sides are decided with what arrived. */
@@ -333,11 +367,16 @@ check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
 	if (s == NULL)
 		return;
 	s->app_checked = true;
+	if (dir == 0 && s->tls_watch > 0 && pkt->payload_caplen > 0) {
+		watch_switch(pl, s, pkt);
+		return;
+	}
 	/* Both sides known: nothing left to look at, but for a client whose first
 	 * bytes named no protocol, which libnids watches for a switch to TLS
 	 * (STARTTLS) over its next deliveries. */
 	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE &&
-	    !(s->app[0] == APP_UNKNOWN && pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96))
+	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 &&
+	      sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "")))
 		return;
 	if (!s->syn_seen) {
 		/* Picked up mid-way: its first bytes are a protocol's only when they

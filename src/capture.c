@@ -1205,7 +1205,7 @@ ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 	}
 	r->files = n;
 	snprintf(path, plen, "%s/%s", r->dir, name);
-	int fd = openat(r->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int fd = openat(r->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	r->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (r->f != NULL && setvbuf(r->f, r->buf, _IOFBF, RING_BUF) != 0) {
 		fclose(r->f); /* closes fd */
@@ -1289,7 +1289,7 @@ ring_open(struct sm_capture *c, const struct sm_live_opts *lo, struct sm_errbuf 
 	if (mkdir(r->dir, 0750) != 0 && errno != EEXIST)
 		return sm_error(eb, SM_ERR_IO, "%s: cannot create the ring directory: %s", r->dir,
 		                strerror(errno));
-	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (r->dirfd < 0)
 		return sm_error(eb, SM_ERR_IO, "%s: cannot open the ring directory: %s", r->dir,
 		                strerror(errno));

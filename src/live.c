@@ -1,10 +1,8 @@
 #include "smaudit/live.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,7 +43,7 @@ struct live {
 	 * retry_at; faults and down_s (earlier faults) are stored with the run */
 	bool db_down;
 	double down_at, down_s, retry_at, backoff;
-	uint64_t faults, waiting_at_fault;
+	uint64_t faults;
 	struct sm_report_db_fault fault; /* for a run the database never took */
 };
 
@@ -442,24 +440,33 @@ write_failed_report(struct live *l)
 	free(buf);
 }
 
-/* Opens everything that needs root: capture, database, report file, ring. */
+/*
+ * Opens everything that needs root: the ring directory, capture, database,
+ * report file.  Files are checked and created by priv (no symbolic link
+ * followed, no other user's file taken over, given to the user by descriptor)
+ * before SQLite or the report writes them.
+ */
 static enum sm_err
 open_all(struct live *l, const struct sm_priv *priv, struct sm_errbuf *eb)
 {
 	const struct sm_live_run_opts *o = l->o;
-	bool ring_created = false, db_created = false, out_created = false;
-	if (o->capture.ring_dir != NULL) {
-		ring_created = mkdir(o->capture.ring_dir, 0750) == 0;
-		if (!ring_created && errno != EEXIST)
-			return sm_error(eb, SM_ERR_IO, "%s: cannot create the ring directory: %s",
-			                o->capture.ring_dir, strerror(errno));
-	}
-	enum sm_err e =
-	    sm_capture_open_live(&l->cap, &o->capture, o->bpf, o->warn, o->warn_ctx, eb);
+	enum sm_err e = SM_OK;
+	if (o->capture.ring_dir != NULL &&
+	    (e = sm_priv_ring_dir(priv, o->capture.ring_dir, eb)) != SM_OK)
+		return e;
+	e = sm_capture_open_live(&l->cap, &o->capture, o->bpf, o->warn, o->warn_ctx, eb);
 	if (e != SM_OK)
 		return e;
 	const char *db = o->pipeline.db_path;
-	db_created = db != NULL && access(db, F_OK) != 0;
+	if (db != NULL) {
+		int fd;
+		if ((e = sm_priv_open_file(priv, db, "database", &fd, eb)) != SM_OK)
+			return e;
+		close(fd); /* SQLite opens it by name; as root it gives -wal and -shm its owner */
+	}
+	if (o->output != NULL && strcmp(o->output, "-") != 0 &&
+	    (e = sm_priv_open_file(priv, o->output, "report", &l->report_fd, eb)) != SM_OK)
+		return e;
 	struct sm_pipeline_opts po = o->pipeline;
 	po.mode = "live";
 	po.on_session = on_closed;
@@ -470,29 +477,7 @@ open_all(struct live *l, const struct sm_priv *priv, struct sm_errbuf *eb)
 	e = sm_pipeline_open(&l->pl, &po, l->cap, eb);
 	if (e != SM_OK)
 		return e;
-	e = sm_pipeline_checkpoint(l->pl, eb); /* creates the WAL files while root */
-	if (e != SM_OK)
-		return e;
-	if (o->output != NULL && strcmp(o->output, "-") != 0) {
-		out_created = access(o->output, F_OK) != 0;
-		l->report_fd = open(o->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (l->report_fd < 0)
-			return sm_error(eb, SM_ERR_IO, "%s: cannot write the report: %s", o->output,
-			                strerror(errno));
-	}
-	if (db_created) {
-		char path[4096];
-		sm_priv_give(priv, db);
-		snprintf(path, sizeof(path), "%s-wal", db);
-		sm_priv_give(priv, path);
-		snprintf(path, sizeof(path), "%s-shm", db);
-		sm_priv_give(priv, path);
-	}
-	if (out_created)
-		sm_priv_give(priv, o->output);
-	if (ring_created)
-		sm_priv_give(priv, o->capture.ring_dir);
-	return SM_OK;
+	return sm_pipeline_checkpoint(l->pl, eb); /* creates the WAL files while root */
 }
 
 static enum sm_err
@@ -612,7 +597,9 @@ sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_
 		fflush(stdout);
 	}
 	bool interrupted = false;
-	e = run_loop(&l, &interrupted, eb);
+	e = sm_priv_confine(eb); /* from here on, hostile packets are parsed */
+	if (e == SM_OK)
+		e = run_loop(&l, &interrupted, eb);
 	if (e != SM_OK) {
 		/* keep what the last checkpoint wrote; the run stays marked running */
 		goto out;

@@ -149,7 +149,8 @@ static const struct opt_def opt_defs[] = {
     {'Z', "user", "USER",
      "parse packets as USER once the interface and files are open\n"
      "(default as root: $SUDO_USER, else tcpdump, else nobody;\n"
-     "'root' keeps root)"},
+     "'root' keeps root); every capability is dropped and a\n"
+     "seccomp filter confines parsing in any case"},
     {OPT_CHROOT, "chroot", "DIR", "also change root to DIR after opening everything"},
     {'w', "ring-dir", "DIR", "keep the raw packets in rotating pcap files in DIR"},
     {OPT_RING_SIZE, "ring-size", "MB", "size of one ring file (default 100)"},

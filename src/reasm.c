@@ -101,27 +101,21 @@ maybe_finish(struct tcp_stream *ts, struct stream_state *ss)
 }
 
 /* Looks for a TLS ClientHello starting anywhere in what the client sent after
- * its first bytes named no protocol: the switch to TLS (STARTTLS, AUTH TLS,
- * STLS).  A hello not yet whole is kept for the next delivery. */
+ * its first bytes named no protocol or an HTTP CONNECT: the switch to TLS
+ * (STARTTLS, AUTH TLS, STLS, a proxy tunnel).  A hello not yet whole is kept
+ * for the next delivery. */
 static void
 look_for_hello(struct tcp_stream *ts, struct stream_state *ss, struct half_stream *h)
 {
 	const uint8_t *p = (const uint8_t *)h->data;
-	size_t n = (size_t)(h->count - h->offset);
+	size_t n = (size_t)(h->count - h->offset), at;
 	char detail[SM_APP_DETAIL_MAX];
-	for (size_t i = 0; i + 6 <= n; i++) {
-		if (p[i] != 0x16 || p[i + 1] != 3 || p[i + 2] > 4 || p[i + 5] != 1)
-			continue;
-		enum sm_app a = sm_app_detect(p + i, n - i, true, detail, sizeof(detail));
-		if (a == APP_MORE && n - i < SM_APP_TLS_WANT) {
-			nids_discard(ts, (int)i); /* keep the hello for the next delivery */
-			return;
-		}
-		if (a == APP_TLS) {
-			report_as(ts, true, a, detail, true);
-			ss->watch = 1; /* found: the last look */
-			break;
-		}
+	if (sm_app_find_hello(p, n, &at, detail, sizeof(detail))) {
+		report_as(ts, true, APP_TLS, detail, true);
+		ss->watch = 1; /* found: the last look */
+	} else if (at < n && n - at < SM_APP_TLS_WANT) {
+		nids_discard(ts, (int)at); /* keep the hello for the next delivery */
+		return;
 	}
 	if (--ss->watch == 0) {
 		h->collect--;
@@ -188,7 +182,7 @@ on_stream(struct tcp_stream *ts, void **param)
 		}
 		ss->done[side] = true;
 		report(ts, from_client, a, detail);
-		if (side == 0 && a == APP_UNKNOWN) {
+		if (side == 0 && sm_app_may_switch(a, detail)) {
 			ss->watch = WATCH_CHUNKS; /* keeps collecting the client's bytes */
 			look_for_hello(ts, ss, h);
 			return;

@@ -176,8 +176,14 @@ exec(struct sm_store *st, const char *sql, const char *what, struct sm_errbuf *e
 	return SM_OK;
 }
 
+/*
+ * Reads the schema version and creates or upgrades the schema, all in one
+ * immediate transaction: two processes creating the same new database at once
+ * take turns (the busy wait of sm_store_open), and the second finds the schema
+ * the first committed.
+ */
 static enum sm_err
-check_schema(struct sm_store *st, struct sm_errbuf *eb)
+check_schema_locked(struct sm_store *st, struct sm_errbuf *eb)
 {
 	sqlite3_stmt *q;
 	int version = -1, tables = 0;
@@ -207,15 +213,33 @@ check_schema(struct sm_store *st, struct sm_errbuf *eb)
 		    "%s: database schema version %d is newer than this smaudit understands "
 		    "(%d): upgrade smaudit",
 		    st->path, version, SM_SCHEMA_VERSION);
-	for (int v = version + 1; e == SM_OK && v <= SM_SCHEMA_VERSION; v++) {
-		e = exec(st, "BEGIN IMMEDIATE", "upgrading the schema", eb);
-		if (e == SM_OK)
-			e = exec(st, migrations[v], "upgrading the schema", eb);
-		if (e == SM_OK)
-			e = exec(st, "COMMIT", "upgrading the schema", eb);
-		else
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	for (int v = version + 1; e == SM_OK && v <= SM_SCHEMA_VERSION; v++)
+		e = exec(st, migrations[v], "upgrading the schema", eb);
+	return e;
+}
+
+static enum sm_err
+check_schema(struct sm_store *st, struct sm_errbuf *eb)
+{
+	if (st->readonly) /* changes nothing: a reader only checks the version */
+		return check_schema_locked(st, eb);
+	/* up to date: no write lock taken (a live run may be writing the database) */
+	sqlite3_stmt *q;
+	int version = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version == SM_SCHEMA_VERSION)
+		return SM_OK;
+	enum sm_err e = exec(st, "BEGIN IMMEDIATE", "reading the schema", eb);
+	if (e != SM_OK)
+		return e;
+	e = check_schema_locked(st, eb);
+	if (e == SM_OK)
+		e = exec(st, "COMMIT", "creating the schema", eb);
+	if (e != SM_OK)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return e;
 }
 
@@ -259,12 +283,18 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	enum sm_err e = SM_OK;
-	if (path != NULL && !st->readonly)
+	/* Switching to WAL does not wait for a process creating the same database:
+	 * it is retried for as long as the busy wait above (5 s). */
+	for (int tries = 0; path != NULL && !st->readonly; tries++) {
 		e = exec(st,
 		         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		         /* no temporary files: a live run may be chrooted */
 		         " PRAGMA temp_store=MEMORY;",
 		         "setting WAL mode", eb);
+		if (e == SM_OK || sqlite3_errcode(st->db) != SQLITE_BUSY || tries >= 500)
+			break;
+		sqlite3_sleep(10);
+	}
 	if (e == SM_OK)
 		e = check_schema(st, eb);
 	for (int i = 0; e == SM_OK && i < ST_COUNT; i++)

@@ -51,4 +51,13 @@ enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detai
  * APP_MORE; a TLS hello cut short is TLS, with what arrived of it. */
 enum sm_app sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
 
+/* A client side that may still switch to TLS after what it sent first: one
+ * that named no protocol (STARTTLS, STLS, AUTH TLS, SSLRequest) or an HTTP
+ * CONNECT through a proxy. */
+bool sm_app_may_switch(enum sm_app a, const char *detail);
+/* Looks for a whole TLS ClientHello starting anywhere in p: true and its
+ * detail when found (*at: where); false with *at where a hello that is not yet
+ * whole starts, or len when there is none. */
+bool sm_app_find_hello(const uint8_t *p, size_t len, size_t *at, char *detail, size_t dlen);
+
 #endif

@@ -82,7 +82,8 @@ struct sm_session {
 	uint32_t source; /* capture source of the first packet */
 	/* what the payload is (enum sm_app per direction) and what was read of it */
 	uint8_t app[2];
-	bool app_checked; /* payload checks ran on this session */
+	bool app_checked;  /* payload checks ran on this session */
+	uint8_t tls_watch; /* initiator segments still looked at for a switch to TLS */
 	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
 	 * out of the slot: owned by whoever set it, valid while s is in the table */
 	const char *app_detail;

@@ -200,6 +200,12 @@ for what in "-o /missing/dir/r.txt:cannot write the report" "-d /missing/dir/r.d
 	rm -f "$work/slow.fifo"
 done
 check "--chroot that is not a directory" 3 "--chroot /etc/passwd: not a directory" "$bin" live -q -s $S -i lo --chroot /etc/passwd --duration 1
+check "--chroot that is missing" 3 "--chroot $work/no-jail: No such file or directory" "$bin" live -q -s $S -i lo --chroot "$work/no-jail" -d "$work/jail.db" -o "$work/jail.txt" --duration 1
+if [ -e "$work/jail.db" ] || [ -e "$work/jail.txt" ]; then
+	echo "FAIL --chroot that is missing: the database or the report was created first"; fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
 check "-w that cannot be made" 3 "/missing/ring: cannot create the ring directory" "$bin" live -q -s $S -i lo -w /missing/ring --duration 1
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
