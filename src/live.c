@@ -271,15 +271,15 @@ db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
 	l->backoff = 1;
 	l->retry_at = now + l->backoff;
 	sm_strlcpy(l->fault.error, eb->msg, sizeof(l->fault.error));
-	size_t backlog =
-	    l->o->pipeline.sessions.max_sessions ? l->o->pipeline.sessions.max_sessions : 262144;
+	struct sm_store_backlog bl;
+	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
 	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
 	clear_status(l);
 	fprintf(stderr,
 	        "smaudit: %s DATABASE UNAVAILABLE: %s; capture goes on, closed sessions wait in "
-	        "memory (up to %zu, --max-sessions) and the checkpoint is tried again\n",
-	        when, eb->msg, backlog);
+	        "memory (up to %llu, --max-sessions) and the checkpoint is tried again\n",
+	        when, eb->msg, (unsigned long long)bl.limit);
 	if (l->o->json_lines) {
 		printf("{\"event\": \"database\", \"time\": ");
 		sm_json_ts(stdout, (double)now_ns() / 1e9);

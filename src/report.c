@@ -1907,14 +1907,14 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		e = sm_store_each_mismatch(st, run_id, add_mis, &w, eb);
 	if (e == SM_OK && w.oom)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
-	if (e == SM_OK)
-		db_fault_of(&w, style);
 	if (e == SM_OK && run.finished[0] == '\0' && run.packets == 0) {
 		/* The verdicts of a run that stopped before it stored a packet (its first
 		 * checkpoint, written at start) judge nothing: none is shown. */
 		rows_free(&w);
 		memset(&w, 0, sizeof(w));
 	}
+	if (e == SM_OK) /* after the rows a run that judged nothing shows are dropped */
+		db_fault_of(&w, style);
 	if (e == SM_OK) {
 		summarize(&w, sum);
 		sum->unfinished = run.finished[0] == '\0';

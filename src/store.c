@@ -805,6 +805,7 @@ sm_store_backlog(struct sm_store *st, struct sm_store_backlog *out)
 	pthread_mutex_lock(&w->mu);
 	out->waiting = w->count;
 	out->not_stored = w->not_stored;
+	out->limit = w->backlog;
 	out->failing = w->err != SM_OK;
 	pthread_mutex_unlock(&w->mu);
 }

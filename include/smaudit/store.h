@@ -149,6 +149,7 @@ void sm_store_abort(struct sm_store *st, enum sm_err e, const struct sm_errbuf *
 struct sm_store_backlog {
 	uint64_t waiting;    /* session rows not committed yet */
 	uint64_t not_stored; /* rows dropped: the backlog was full during an error */
+	uint64_t limit;      /* rows that may wait (the backlog, at least the ring) */
 	bool failing;        /* the last try failed */
 };
 void sm_store_backlog(struct sm_store *st, struct sm_store_backlog *out);

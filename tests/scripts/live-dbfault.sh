@@ -10,7 +10,10 @@
 #     stored), one JSON line and one stderr line for the fault and one for the
 #     recovery, the run is complete with every session and its report mentions
 #     the fault;
-#  2. never released: the run ends with exit 3, the error in the report (-o).
+#  2. never released (taken before the first checkpoint with a packet): the run
+#     ends with exit 3, the error in the report (-o);
+#  3. more closed sessions during the lock than may wait in memory: the rest are
+#     counted and reported as not stored.
 # usage: live-dbfault.sh SMAUDIT TRAFFIC_PY   (root)
 set -u
 BIN=$(readlink -f "$1")
@@ -150,16 +153,51 @@ import json, sys
 d = json.load(open(sys.argv[1]))["run"]["database"]
 sys.exit(not (d["faults"] == 1 and d["stored"] and d["not_stored"] == 0 and d["unavailable_s"] > 2))' "$W/lock.json"
 
+# --- 3. more closed sessions than may wait in memory: counted, reported, not kept ---
+# 6000 UDP sessions (one datagram each, source ports 20000-25999) during the lock,
+# closed by --udp-timeout 1 while it is held; at most 4096 rows wait
+# (--max-sessions 2000 is below the ring's own 4096).
+db=$W/bound.db
+ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$db" --checkpoint 1 --duration 16 \
+	--max-sessions 2000 --udp-timeout 1 --json-lines -o "$W/bound.txt" -Z nobody \
+	>"$W/bound.lines" 2>"$W/bound.err" &
+LIVE=$!
+sleep 1.5
+hold_lock "$db" 8
+for _ in $(seq 50); do [ -e "$db.held" ] && break; sleep 0.1; done
+ip netns exec $A python3 - <<'PY'
+import socket
+for i in range(6000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.18.61.11", 20000 + i))
+    s.sendto(b"x", ("198.18.61.21", 9999))
+    s.close()
+PY
+wait $HOLDER; HOLDER=""
+wait $LIVE
+rc=$?
+check "a bounded backlog: the run ends normally (exit 1), got $rc" test $rc = 1
+rows=$(sqlite3 "$db" "SELECT count(*) FROM sessions WHERE proto = 'udp' AND dport = 9999")
+lost=$(sqlite3 "$db" "SELECT value FROM run_counters WHERE name = 'sessions-not-stored'")
+dropped=$(sqlite3 "$db" "SELECT dropped FROM runs")
+echo "     6000 UDP sessions: $rows stored, ${lost:-0} not stored, $dropped packets dropped"
+check "... at most 4096 of them waited in memory, the rest counted as not stored" \
+	test "${lost:-0}" -ge $((6000 - 4096 - dropped)) -a $((rows + ${lost:-0} + dropped)) -ge 6000
+n=$(sqlite3 "$db" "SELECT count(DISTINCT sport) FROM sessions WHERE proto = 'udp' AND dport = 9999")
+check "... none of those stored is stored twice ($n distinct of $rows)" test "$n" = "$rows"
+check "... the report says how many sessions are not stored" \
+	grep -q "WARNING  ${lost:-x} session(s) closed while the database was unavailable could not wait" "$W/bound.txt"
+check "... the recovery line says some could not wait" grep -q "DATABASE BACK .*some could not wait" "$W/bound.err"
+
 # --- 2. a lock never released: exit 3, the error in the report ---
 db=$W/never.db
 ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$db" --checkpoint 1 --duration 6 \
 	-o "$W/never.txt" -Z nobody >/dev/null 2>"$W/never.err" &
 LIVE=$!
-sleep 1.5
+sleep 0.5 # before the first checkpoint after the start: the last one stored holds no packet
+hold_lock "$db" 60
 sessions 4 "$W/never.log" &
 GEN=$!
-sleep 1
-hold_lock "$db" 60
 start=$(date +%s)
 wait $LIVE
 rc=$?
@@ -172,6 +210,7 @@ check "... stderr says the run is not stored" grep -q "database did not come bac
 check "... the report says the database failed and did not come back" \
 	grep -q "ERROR    the database failed and did not come back: .*database is locked" "$W/never.txt"
 check "... and that it shows the last checkpoint" grep -q "this report is its last checkpoint" "$W/never.txt"
+grep -q "this report is its last checkpoint" "$W/never.txt" || sed 's/^/     report: /' "$W/never.txt" | head -12
 kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null; HOLDER=""
 
 echo "$fails failure(s)"
