@@ -56,6 +56,8 @@ struct sm_pipeline {
 	bool has_from, has_until; /* the window, stored as run counters */
 	int64_t from_ns, until_ns;
 	uint64_t stopped_at; /* -c count the run stopped at, 0 = read to the end */
+	uint64_t db_faults, db_unavailable_ms; /* database errors waited out (live) */
+	bool flushed;                          /* sm_pipeline_finish closed every session */
 	size_t nabs;
 	char cwd[PATH_MAX];
 };
@@ -513,6 +515,15 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		                     pl->eb);
 	if (e == SM_OK && pl->stopped_at > 0)
 		e = sm_store_counter(st, run, SM_COUNTER_STOPPED_AT, pl->stopped_at, pl->eb);
+	struct sm_store_backlog bl;
+	sm_store_backlog(st, &bl);
+	if (e == SM_OK && pl->db_faults > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_DB_FAULTS, pl->db_faults, pl->eb);
+	if (e == SM_OK && pl->db_faults > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_DB_UNAVAILABLE_MS, pl->db_unavailable_ms,
+		                     pl->eb);
+	if (e == SM_OK && bl.not_stored > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_NOT_STORED, bl.not_stored, pl->eb);
 	sm_policy_finish(policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
@@ -649,7 +660,9 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		e = sm_store_run_options(pl->store, pl->run_id, o->filter, o->strict, eb);
 	pl->totals.id = pl->run_id;
 	if (e == SM_OK)
-		e = sm_store_write_behind(pl->store, eb);
+		e = sm_store_write_behind(pl->store, o->db_backlog, eb);
+	if (e == SM_OK && o->db_busy_ms > 0)
+		sm_store_busy_timeout(pl->store, o->db_busy_ms);
 out:
 	free(srcjson);
 	if (e != SM_OK) {
@@ -711,6 +724,16 @@ fill_totals(struct sm_pipeline *pl, const char *status, uint64_t open_sessions)
 	sm_strlcpy(t->status, status, sizeof(t->status));
 }
 
+/* A database error in a checkpoint or the end: what it wrote is rolled back; the
+ * sessions waiting in the store are tried again by the next one (live). */
+static enum sm_err
+store_failed(struct sm_pipeline *pl, enum sm_err e, struct sm_errbuf *eb)
+{
+	if (e == SM_ERR_DB)
+		sm_store_abort(pl->store, e, eb);
+	return e;
+}
+
 enum sm_err
 sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 {
@@ -719,7 +742,7 @@ sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 	sm_capture_sync(pl->capture);
 	enum sm_err e = sm_store_run_reset(pl->store, pl->run_id, eb);
 	if (e != SM_OK)
-		return e;
+		return store_failed(pl, e, eb);
 	pl->snapshot = sm_policy_clone(pl->policy);
 	if (pl->snapshot == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory writing a checkpoint");
@@ -733,9 +756,10 @@ sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 	sm_policy_free(pl->snapshot);
 	pl->snapshot = NULL;
 	if (e != SM_OK)
-		return e;
+		return store_failed(pl, e, eb);
 	fill_totals(pl, "running", ss.active);
-	return sm_store_run_end(pl->store, &pl->totals, eb);
+	e = sm_store_run_end(pl->store, &pl->totals, eb);
+	return e == SM_OK ? e : store_failed(pl, e, eb);
 }
 
 enum sm_err
@@ -743,20 +767,31 @@ sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *e
 {
 	sm_capture_sync(pl->capture);
 	enum sm_err e = pl->err;
+	if (e != SM_OK)
+		return e;
+	if (!pl->flushed) { /* once: a database error lets the caller try again */
+		pl->flushed = true;
+		pl->missed[1] = pl->gaps[1] = 0;
+		sm_session_flush(pl->tab);
+		sm_decoder_finish(pl->dec);
+		if (pl->err != SM_OK)
+			return pl->err;
+	}
+	e = sm_store_run_reset(pl->store, pl->run_id, eb);
 	if (e == SM_OK)
-		e = sm_store_run_reset(pl->store, pl->run_id, eb);
+		e = store_results(pl, pl->policy);
 	if (e != SM_OK)
-		return e;
-	pl->missed[1] = pl->gaps[1] = 0;
-	sm_session_flush(pl->tab);
-	sm_decoder_finish(pl->dec);
-	if (pl->err != SM_OK)
-		return pl->err;
-	e = store_results(pl, pl->policy);
-	if (e != SM_OK)
-		return e;
+		return store_failed(pl, e, eb);
 	fill_totals(pl, interrupted ? "interrupted" : "complete", 0);
-	return sm_store_run_end(pl->store, &pl->totals, eb);
+	e = sm_store_run_end(pl->store, &pl->totals, eb);
+	return e == SM_OK ? e : store_failed(pl, e, eb);
+}
+
+void
+sm_pipeline_set_db_fault(struct sm_pipeline *pl, uint64_t faults, uint64_t unavailable_ms)
+{
+	pl->db_faults = faults;
+	pl->db_unavailable_ms = unavailable_ms;
 }
 
 void

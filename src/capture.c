@@ -103,6 +103,7 @@ struct source {
 };
 
 /* The ring of raw capture files kept by a live run (-w DIR). */
+#define RING_BUF (64u << 10)
 struct ring {
 	int dirfd; /* opened before privileges are dropped: works after chroot too */
 	char *dir;
@@ -111,6 +112,12 @@ struct ring {
 	pcap_dumper_t *dump;
 	FILE *f;
 	uint64_t size; /* bytes written to the current file (no ftell per packet) */
+	/* Packets reach the file when the stdio buffer is flushed, which ring_flush
+	 * does before the buffer is full: only packets a flush got into the file
+	 * are counted in files[], the ones in the buffer wait in pending_*. */
+	char *buf; /* RING_BUF bytes, the current file's stdio buffer */
+	size_t buffered;
+	uint64_t pending_packets, pending_bytes;
 	unsigned seq;
 	pcap_t *dead; /* the interface's link type and snap length, for pcap_dump: the
 	               * live handle belongs to the capture thread */
@@ -1181,12 +1188,48 @@ ring_close_file(struct ring *r)
 		r->dump = NULL;
 		r->f = NULL;
 	}
+	r->buffered = 0;
+	r->pending_packets = r->pending_bytes = 0;
+}
+
+/* The ring cannot be written (a full disk): the packets not yet in the file are
+ * not counted, the file records why, and no more raw packets are kept. */
+static void
+ring_fail(struct sm_capture *c, struct ring *r, int err)
+{
+	struct sm_source_info *fi = &r->files[r->nfiles - 1];
+	snprintf(fi->error, sizeof(fi->error), "write failed: %s", strerror(err));
+	warnf(c, "%s: %s; no more raw packets are kept (%llu packet(s) in the file)", fi->path,
+	      fi->error, (unsigned long long)fi->packets);
+	ring_close_file(r);
+	r->failed = true;
+}
+
+/* Writes the buffer to the current file; its packets are then counted. */
+static bool
+ring_flush(struct sm_capture *c, struct ring *r)
+{
+	if (r->f == NULL)
+		return false;
+	errno = 0;
+	if (fflush(r->f) != 0 || ferror(r->f)) {
+		ring_fail(c, r, errno ? errno : EIO);
+		return false;
+	}
+	struct sm_source_info *fi = &r->files[r->nfiles - 1];
+	fi->packets += r->pending_packets;
+	fi->bytes += r->pending_bytes;
+	r->pending_packets = r->pending_bytes = 0;
+	r->buffered = 0;
+	return true;
 }
 
 /* Starts the next ring file, deleting the oldest beyond the count limit. */
 static bool
 ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 {
+	if (r->dump != NULL && !ring_flush(c, r))
+		return false;
 	ring_close_file(r);
 	while (r->nfiles >= r->max_files) {
 		const char *base = strrchr(r->files[0].path, '/');
@@ -1207,7 +1250,9 @@ ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 	size_t plen = strlen(r->dir) + strlen(name) + 2;
 	char *path = malloc(plen);
 	struct sm_source_info *n = realloc(r->files, (r->nfiles + 1) * sizeof(*n));
-	if (path == NULL || n == NULL) {
+	if (r->buf == NULL)
+		r->buf = malloc(RING_BUF);
+	if (path == NULL || n == NULL || r->buf == NULL) {
 		free(path);
 		if (n != NULL)
 			r->files = n;
@@ -1218,6 +1263,12 @@ ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 	int fd =
 	    openat(r->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	r->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (r->f != NULL && setvbuf(r->f, r->buf, _IOFBF, RING_BUF) != 0) {
+		fclose(r->f); /* closes fd */
+		r->f = NULL;
+		fd = -1;
+		errno = ENOMEM;
+	}
 	r->dump = r->f ? pcap_dump_fopen(p, r->f) : NULL;
 	if (r->dump == NULL) {
 		warnf(c, "%s: cannot write the ring file, no more raw packets are kept: %s", path,
@@ -1232,6 +1283,7 @@ ring_rotate(struct sm_capture *c, struct ring *r, pcap_t *p)
 		return false;
 	}
 	r->size = 24; /* the file header pcap_dump_fopen wrote */
+	r->buffered = 24;
 	memset(&r->files[r->nfiles], 0, sizeof(r->files[0]));
 	r->files[r->nfiles].path = path;
 	r->files[r->nfiles].opened = true;
@@ -1249,17 +1301,17 @@ ring_write(struct sm_capture *c, struct ring *r, pcap_t *p, const struct pcap_pk
 		if (!ring_rotate(c, r, p))
 			return;
 	}
+	size_t rec = 16 + (size_t)h->caplen;
+	/* flushed before stdio would: a packet is counted once it is in the file */
+	if (r->buffered + rec > RING_BUF && !ring_flush(c, r))
+		return;
 	pcap_dump((u_char *)r->dump, h, data);
-	r->size += 16 + (uint64_t)h->caplen;
-	struct sm_source_info *fi = &r->files[r->nfiles - 1];
-	fi->packets++;
-	fi->bytes += h->len;
-	if (ferror(r->f)) {
-		snprintf(fi->error, sizeof(fi->error), "write failed: %s", strerror(errno));
-		warnf(c, "%s: %s; no more raw packets are kept", fi->path, fi->error);
-		ring_close_file(r);
-		r->failed = true;
-	}
+	r->size += rec;
+	r->buffered += rec;
+	r->pending_packets++;
+	r->pending_bytes += h->len;
+	if (r->buffered >= RING_BUF || ferror(r->f))
+		ring_flush(c, r); /* a record larger than the buffer went straight out */
 }
 
 static void
@@ -1273,6 +1325,7 @@ ring_free(struct ring *r)
 	for (size_t i = 0; i < r->nfiles; i++)
 		free(r->files[i].path);
 	free(r->files);
+	free(r->buf);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	free(r->dir);
@@ -1778,7 +1831,7 @@ void
 sm_capture_sync(struct sm_capture *c)
 {
 	if (c->ring != NULL && c->ring->dump != NULL)
-		pcap_dump_flush(c->ring->dump);
+		ring_flush(c, c->ring);
 }
 
 size_t

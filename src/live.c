@@ -10,6 +10,14 @@
 #include "smaudit/priv.h"
 #include "smaudit/store.h"
 
+/* While the database is unavailable the checkpoint is tried again after 1 s,
+ * then twice as long each time up to DB_RETRY_MAX_S; one try waits DB_BUSY_MS
+ * for another process's lock, so capture never stalls long.  At the end of the
+ * run it is tried for DB_END_GRACE_S more. */
+#define DB_RETRY_MAX_S 30.0
+#define DB_BUSY_MS     250
+#define DB_END_GRACE_S 6.0
+
 /* Problems are logged once per (kind, proto, src, dst, port); the set is bounded. */
 #define ALERT_SLOTS 65536
 #define ALERT_MAX   (ALERT_SLOTS / 4 * 3)
@@ -31,6 +39,12 @@ struct live {
 	double dropped_log_at;
 	bool status_shown;
 	int report_fd; /* -1 = stdout */
+	/* the database: unavailable since down_at (monotonic s), tried again at
+	 * retry_at; faults and down_s (earlier faults) are stored with the run */
+	bool db_down;
+	double down_at, down_s, retry_at, backoff;
+	uint64_t faults;
+	struct sm_report_db_fault fault; /* for a run the database never took */
 };
 
 static int64_t
@@ -235,6 +249,90 @@ check_drops(struct live *l, double now)
 	l->dropped_log_at = now;
 }
 
+static uint64_t
+unavailable_ms(const struct live *l, double now)
+{
+	double s = l->down_s + (l->db_down ? now - l->down_at : 0);
+	return (uint64_t)(s * 1000);
+}
+
+/* A checkpoint failed on a database error: logged once, then tried again with backoff. */
+static void
+db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
+{
+	if (l->db_down) {
+		l->backoff = l->backoff * 2 < DB_RETRY_MAX_S ? l->backoff * 2 : DB_RETRY_MAX_S;
+		l->retry_at = now + l->backoff;
+		return;
+	}
+	l->db_down = true;
+	l->down_at = now;
+	l->faults++;
+	l->backoff = 1;
+	l->retry_at = now + l->backoff;
+	sm_strlcpy(l->fault.error, eb->msg, sizeof(l->fault.error));
+	struct sm_store_backlog bl;
+	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
+	char when[40];
+	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
+	clear_status(l);
+	fprintf(stderr,
+	        "smaudit: %s DATABASE UNAVAILABLE: %s; capture goes on, closed sessions wait in "
+	        "memory (up to %llu, --max-sessions) and the checkpoint is tried again\n",
+	        when, eb->msg, (unsigned long long)bl.limit);
+	if (l->o->json_lines) {
+		printf("{\"event\": \"database\", \"time\": ");
+		sm_json_ts(stdout, (double)now_ns() / 1e9);
+		printf(", \"state\": \"unavailable\", \"error\": ");
+		sm_json_string(stdout, eb->msg);
+		printf("}\n");
+		fflush(stdout);
+	}
+}
+
+/* A checkpoint got through after a database error. */
+static void
+db_back(struct live *l, double now)
+{
+	if (!l->db_down)
+		return;
+	double down = now - l->down_at;
+	l->down_s += down;
+	l->db_down = false;
+	struct sm_store_backlog bl;
+	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
+	char when[40];
+	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
+	clear_status(l);
+	fprintf(stderr,
+	        "smaudit: %s DATABASE BACK after %.1f s: the sessions that waited are stored%s\n",
+	        when, down, bl.not_stored ? ", but some could not wait (see the report)" : "");
+	if (l->o->json_lines) {
+		printf("{\"event\": \"database\", \"time\": ");
+		sm_json_ts(stdout, (double)now_ns() / 1e9);
+		printf(", \"state\": \"back\", \"unavailable_s\": %.3f, \"not_stored\": %llu}\n",
+		       down, (unsigned long long)bl.not_stored);
+		fflush(stdout);
+	}
+}
+
+/* A checkpoint, or while the database is unavailable the next try when due. */
+static enum sm_err
+checkpoint(struct live *l, double now, struct sm_errbuf *eb)
+{
+	if (l->db_down && now < l->retry_at)
+		return SM_OK;
+	sm_pipeline_set_db_fault(l->pl, l->faults, unavailable_ms(l, now));
+	enum sm_err e = sm_pipeline_checkpoint(l->pl, eb);
+	if (e == SM_ERR_DB) {
+		db_unavailable(l, eb, now);
+		return SM_OK;
+	}
+	if (e == SM_OK)
+		db_back(l, now);
+	return e;
+}
+
 static void
 show_status(struct live *l)
 {
@@ -252,6 +350,34 @@ show_status(struct live *l)
 	l->status_shown = true;
 }
 
+/* Replaces the report file's content with buf (or prints it). */
+static enum sm_err
+put_report(struct live *l, const char *buf, size_t len, struct sm_errbuf *eb)
+{
+	if (l->report_fd < 0 && l->o->json_lines)
+		return SM_OK; /* stdout carries JSON lines: the summary alone is wanted */
+	if (l->report_fd < 0) {
+		clear_status(l);
+		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+			return sm_error(eb, SM_ERR_IO, "cannot write the report to stdout: %s",
+			                strerror(errno));
+		return SM_OK;
+	}
+	size_t off = 0;
+	if (ftruncate(l->report_fd, 0) != 0)
+		off = len + 1;
+	while (off < len) {
+		ssize_t n = pwrite(l->report_fd, buf + off, len - off, (off_t)off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off != len)
+		return sm_error(eb, SM_ERR_IO, "%s: cannot write the report: %s", l->o->output,
+		                strerror(errno));
+	return SM_OK;
+}
+
 /* Renders the run and replaces the report file's content (or prints it). */
 static enum sm_err
 write_report(struct live *l, struct sm_report_summary *sum, struct sm_errbuf *eb)
@@ -261,34 +387,57 @@ write_report(struct live *l, struct sm_report_summary *sum, struct sm_errbuf *eb
 	FILE *m = open_memstream(&buf, &len);
 	if (m == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
-	struct sm_report_style style = {l->o->pipeline.db_path, false};
+	struct sm_report_style style = {l->o->pipeline.db_path, false, NULL};
+	if (l->fault.never_back)
+		style.db = &l->fault;
 	enum sm_err e = sm_report_render(sm_pipeline_store(l->pl), sm_pipeline_run_id(l->pl),
 	                                 l->o->format, &style, m, sum, eb);
 	if (fclose(m) != 0 && e == SM_OK)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
-	if (e == SM_OK && l->report_fd < 0 && l->o->json_lines) {
-		/* stdout carries JSON lines: the summary alone is wanted */
-	} else if (e == SM_OK && l->report_fd < 0) {
-		clear_status(l);
-		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
-			e = sm_error(eb, SM_ERR_IO, "cannot write the report to stdout: %s",
-			             strerror(errno));
-	} else if (e == SM_OK) {
-		size_t off = 0;
-		if (ftruncate(l->report_fd, 0) != 0)
-			off = len + 1;
-		while (off < len) {
-			ssize_t n = pwrite(l->report_fd, buf + off, len - off, (off_t)off);
-			if (n <= 0)
-				break;
-			off += (size_t)n;
-		}
-		if (off != len)
-			e = sm_error(eb, SM_ERR_IO, "%s: cannot write the report: %s", l->o->output,
-			             strerror(errno));
-	}
+	if (e == SM_OK)
+		e = put_report(l, buf, len, eb);
 	free(buf);
 	return e;
+}
+
+/* The report of a run the database never took: rendered from what the last
+ * checkpoint stored, or when even that cannot be read, the error alone. */
+static void
+write_failed_report(struct live *l)
+{
+	struct sm_errbuf reb = {""};
+	struct sm_report_summary ignored;
+	if (write_report(l, &ignored, &reb) == SM_OK)
+		return;
+	clear_status(l);
+	fprintf(stderr, "smaudit: the report cannot be read from the database either: %s\n",
+	        reb.msg);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (m == NULL)
+		return;
+	if (l->o->format == FMT_JSON) {
+		fprintf(
+		    m,
+		    "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"status\": \"not stored\", "
+		    "\"database\": {\"faults\": %llu, \"unavailable_s\": %.3f, \"not_stored\": "
+		    "%llu, "
+		    "\"stored\": false, \"error\": ",
+		    (long long)sm_pipeline_run_id(l->pl), (unsigned long long)l->fault.faults,
+		    l->fault.unavailable_s, (unsigned long long)l->fault.not_stored);
+		sm_json_string(m, l->fault.error);
+		fputs("}}\n}\n", m);
+	} else {
+		fprintf(m,
+		        "smaudit report, run %lld (live, not stored)\n"
+		        "  ERROR    the database failed and did not come back: %s\n"
+		        "           the run is not stored and its report cannot be read: %s\n",
+		        (long long)sm_pipeline_run_id(l->pl), l->fault.error, reb.msg);
+	}
+	if (fclose(m) == 0)
+		put_report(l, buf, len, &reb);
+	free(buf);
 }
 
 /*
@@ -322,6 +471,9 @@ open_all(struct live *l, const struct sm_priv *priv, struct sm_errbuf *eb)
 	po.mode = "live";
 	po.on_session = on_closed;
 	po.ctx = l;
+	/* a database error does not stop the capture: closed sessions wait */
+	po.db_backlog = po.sessions.max_sessions ? po.sessions.max_sessions : 262144;
+	po.db_busy_ms = DB_BUSY_MS;
 	e = sm_pipeline_open(&l->pl, &po, l->cap, eb);
 	if (e != SM_OK)
 		return e;
@@ -362,16 +514,16 @@ run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 		sm_pipeline_tick(l->pl, now_ns());
 		sm_session_foreach(sm_pipeline_sessions(l->pl), on_open, l);
 		check_drops(l, now);
-		if (now >= next_cp) {
+		if (now >= next_cp || (l->db_down && now >= l->retry_at)) {
 			next_cp = now + cp_every;
-			if ((e = sm_pipeline_checkpoint(l->pl, eb)) != SM_OK)
+			if ((e = checkpoint(l, now, eb)) != SM_OK)
 				break;
 		}
-		if (next_report > 0 && now >= next_report) {
+		if (next_report > 0 && now >= next_report && !l->db_down) {
 			struct sm_report_summary sum;
 			next_report = now + o->report_every_s;
-			if ((e = sm_pipeline_checkpoint(l->pl, eb)) != SM_OK ||
-			    (e = write_report(l, &sum, eb)) != SM_OK)
+			if ((e = checkpoint(l, now, eb)) != SM_OK ||
+			    (!l->db_down && (e = write_report(l, &sum, eb)) != SM_OK))
 				break;
 		}
 		if (o->status && now >= next_status) {
@@ -381,6 +533,40 @@ run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 	}
 	clear_status(l);
 	return e;
+}
+
+/* Ends the run; a database still (or newly) unavailable is tried again for
+ * DB_END_GRACE_S.  If it never comes back the waiting sessions are dropped so
+ * the report can read what the last checkpoint stored, and the error says what
+ * was lost. */
+static enum sm_err
+finish(struct live *l, bool interrupted, struct sm_errbuf *eb)
+{
+	double start = sm_monotonic_s(), wait = 0.5;
+	for (;;) {
+		double now = sm_monotonic_s();
+		sm_pipeline_set_db_fault(l->pl, l->faults, unavailable_ms(l, now));
+		enum sm_err e = sm_pipeline_finish(l->pl, interrupted, eb);
+		if (e == SM_OK)
+			db_back(l, sm_monotonic_s());
+		if (e != SM_ERR_DB)
+			return e;
+		db_unavailable(l, eb, now);
+		if (now - start >= DB_END_GRACE_S)
+			break;
+		struct timespec ts = {0, (long)(wait * 1e9)};
+		nanosleep(&ts, NULL);
+		wait = wait * 2 < 2 ? wait * 2 : 2;
+	}
+	l->fault.never_back = true;
+	l->fault.faults = l->faults;
+	l->fault.unavailable_s = (double)unavailable_ms(l, sm_monotonic_s()) / 1000;
+	l->fault.not_stored = sm_store_give_up(sm_pipeline_store(l->pl));
+	sm_strlcpy(l->fault.error, eb->msg, sizeof(l->fault.error));
+	return sm_error(eb, SM_ERR_DB,
+	                "%s; the database did not come back: the run is not stored complete "
+	                "(%llu session(s) lost; the report shows the last checkpoint)",
+	                l->fault.error, (unsigned long long)l->fault.not_stored);
 }
 
 enum sm_err
@@ -425,7 +611,11 @@ sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_
 	}
 	check_drops(&l, sm_monotonic_s() + 3600);
 	sm_pipeline_set_dropped(l.pl, l.dropped);
-	e = sm_pipeline_finish(l.pl, interrupted, eb);
+	e = finish(&l, interrupted, eb);
+	if (e == SM_ERR_DB) { /* never came back: the report says so, exit 3 */
+		write_failed_report(&l);
+		goto out;
+	}
 	if (e == SM_OK) /* a link that never showed the site: wrong site file or port */
 		e = sm_report_check_site_seen(sm_pipeline_store(l.pl), *run_id, eb);
 	if (e == SM_OK)

@@ -1061,7 +1061,7 @@ render(struct sm_store *st, int64_t run, const struct args *a, struct report_out
 {
 	struct sm_errbuf eb = {""};
 	struct sm_report_summary sum;
-	struct sm_report_style style = {a->db, want_color(a, ro->f)};
+	struct sm_report_style style = {a->db, want_color(a, ro->f), NULL};
 	enum sm_err e = sm_report_check_site_seen(st, run, &eb);
 	if (e == SM_OK)
 		e = sm_report_render(st, run, a->format, &style, ro->f, &sum, &eb);

@@ -18,6 +18,10 @@ struct rows {
 	struct sm_finding_row *mis;
 	size_t nmis, capmis;
 	bool oom;
+	/* database errors of a live run: from its counters, or from the run itself
+	 * when the database never came back (nothing of that could be stored) */
+	bool has_db;
+	struct sm_report_db_fault db;
 };
 
 static bool
@@ -303,7 +307,75 @@ counter_is_reason(const char *name)
 	return strcmp(name, SM_COUNTER_REASM_FULL) != 0 &&
 	       strcmp(name, SM_COUNTER_WINDOW_FROM) != 0 &&
 	       strcmp(name, SM_COUNTER_WINDOW_UNTIL) != 0 &&
-	       strcmp(name, SM_COUNTER_STOPPED_AT) != 0;
+	       strcmp(name, SM_COUNTER_STOPPED_AT) != 0 &&
+	       strcmp(name, SM_COUNTER_DB_FAULTS) != 0 &&
+	       strcmp(name, SM_COUNTER_DB_UNAVAILABLE_MS) != 0 &&
+	       strcmp(name, SM_COUNTER_NOT_STORED) != 0;
+}
+
+/* What the report says of database errors the run met (see struct rows). */
+static void
+db_fault_of(struct rows *w, const struct sm_report_style *style)
+{
+	const struct sm_counter_row *f = counter(w, SM_COUNTER_DB_FAULTS),
+	                            *ms = counter(w, SM_COUNTER_DB_UNAVAILABLE_MS),
+	                            *lost = counter(w, SM_COUNTER_NOT_STORED);
+	memset(&w->db, 0, sizeof(w->db));
+	w->has_db = true;
+	if (style != NULL && style->db != NULL)
+		w->db = *style->db;
+	else if (f != NULL || lost != NULL) {
+		w->db.faults = f ? f->value : 0;
+		w->db.unavailable_s = ms ? (double)ms->value / 1000 : 0;
+		w->db.not_stored = lost ? lost->value : 0;
+	} else
+		w->has_db = false;
+}
+
+/* "database" of the JSON run object, present only when the run met database errors. */
+static void
+json_db_fault(FILE *out, const struct rows *w)
+{
+	if (!w->has_db)
+		return;
+	fprintf(out,
+	        ",\n          \"database\": {\"faults\": %llu, \"unavailable_s\": %.3f, "
+	        "\"not_stored\": %llu, \"stored\": %s, \"error\": ",
+	        (unsigned long long)w->db.faults, w->db.unavailable_s,
+	        (unsigned long long)w->db.not_stored, w->db.never_back ? "false" : "true");
+	if (w->db.never_back)
+		sm_json_string(out, w->db.error);
+	else
+		fputs("null", out);
+	fputc('}', out);
+}
+
+/* The lines of the text report about database errors the run met. */
+static void
+text_db_fault(FILE *out, const struct rows *w, const char *warn, const char *end)
+{
+	if (!w->has_db)
+		return;
+	if (w->db.never_back)
+		fprintf(out,
+		        "  %sERROR%s    the database failed and did not come back: %s\n"
+		        "           the run is not stored complete: this report is its last "
+		        "checkpoint; %llu session(s) closed since are lost\n",
+		        warn, end, w->db.error, (unsigned long long)w->db.not_stored);
+	else if (w->db.faults > 0)
+		fprintf(out,
+		        "  %sWARNING%s  the database was unavailable %llu time(s), %.1f s in all: "
+		        "capture went on, the sessions of that time waited in memory and were "
+		        "stored when it came back\n",
+		        warn, end, (unsigned long long)w->db.faults, w->db.unavailable_s);
+	if (!w->db.never_back && w->db.not_stored > 0)
+		fprintf(
+		    out,
+		    "  %sWARNING%s  %llu session(s) closed while the database was unavailable "
+		    "could not wait in memory (--max-sessions) and are not stored: the sessions "
+		    "table and the unexpected traffic miss them; expected-flow verdicts count "
+		    "them\n",
+		    warn, end, (unsigned long long)w->db.not_stored);
 }
 
 /* A window end stored in nanoseconds, as report seconds (0 = none). */
@@ -364,6 +436,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs("null", out);
 	fprintf(out, ", \"strict\": %s", run->strict ? "true" : "false");
 	json_limits(out, w);
+	json_db_fault(out, w);
 	fputs("},\n", out);
 	fputs("  \"expected\": [", out);
 	for (size_t i = 0; i < w->nexp; i++) {
@@ -802,6 +875,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 			        "  %sWARNING%s  the stream reassembly table was full %llu time(s): "
 			        "some sessions' protocols were not checked (unverified)\n",
 			        warn, end, (unsigned long long)w->ctr[i].value);
+	text_db_fault(out, w, warn, end);
 	if (run->read_errors)
 		fprintf(out,
 		        "  %sWARNING%s  %llu capture file(s) could not be read to the end: "
@@ -1839,6 +1913,8 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		rows_free(&w);
 		memset(&w, 0, sizeof(w));
 	}
+	if (e == SM_OK) /* after the rows a run that judged nothing shows are dropped */
+		db_fault_of(&w, style);
 	if (e == SM_OK) {
 		summarize(&w, sum);
 		sum->unfinished = run.finished[0] == '\0';

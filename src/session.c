@@ -526,9 +526,53 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 	return false;
 }
 
+/* Removes hole k of direction dir. */
+static void
+hole_remove(struct sm_session *s, int dir, uint8_t k)
+{
+	for (uint8_t i = k; i + 1 < s->nholes[dir]; i++) {
+		s->hole_lo[dir][i] = s->hole_lo[dir][i + 1];
+		s->hole_hi[dir][i] = s->hole_hi[dir][i + 1];
+		s->hole_missing[dir][i] = s->hole_missing[dir][i + 1];
+	}
+	s->nholes[dir]--;
+}
+
+/* Opens the hole [lo, hi) of direction dir.  With every slot taken, the two
+ * neighbours closest together become one hole spanning both (the bytes between
+ * them were seen: the merged hole still counts only its own missing bytes), so
+ * heavy reordering never leaves bytes counted missed that arrive later. */
+static void
+hole_open(struct sm_session *s, int dir, uint32_t lo, uint32_t hi)
+{
+	uint8_t n = s->nholes[dir];
+	if (n == SM_SESSION_HOLES) {
+		uint8_t best = (uint8_t)(n - 1); /* the last hole with the new one */
+		uint32_t gap = lo - s->hole_hi[dir][n - 1];
+		for (uint8_t i = 0; i + 1 < n; i++)
+			if (s->hole_lo[dir][i + 1] - s->hole_hi[dir][i] < gap) {
+				gap = s->hole_lo[dir][i + 1] - s->hole_hi[dir][i];
+				best = i;
+			}
+		if (best == n - 1) {
+			s->hole_hi[dir][best] = hi;
+			s->hole_missing[dir][best] += hi - lo;
+			return;
+		}
+		s->hole_hi[dir][best] = s->hole_hi[dir][best + 1];
+		s->hole_missing[dir][best] += s->hole_missing[dir][best + 1];
+		hole_remove(s, dir, (uint8_t)(best + 1));
+		n = s->nholes[dir];
+	}
+	s->hole_lo[dir][n] = lo;
+	s->hole_hi[dir][n] = hi;
+	s->hole_missing[dir][n] = hi - lo;
+	s->nholes[dir] = (uint8_t)(n + 1);
+}
+
 /* Holes in one direction's sequence space: a segment beyond the highest byte
- * seen opens one, a later segment inside it fills it (reordering).  Two holes
- * are tracked per direction; older ones stay counted as missed. */
+ * seen opens one, a later segment inside it fills it (reordering).  Bytes of a
+ * hole are counted missed until they arrive. */
 static void
 track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
@@ -544,28 +588,30 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	int32_t ahead = (int32_t)(seq - s->next_seq[dir]);
 	if (ahead > 0 && ahead < (1 << 30)) {
 		s->missed[dir] += (uint64_t)ahead;
-		uint8_t k = s->nholes[dir];
-		if (k == 2) { /* forget the oldest hole; its bytes stay missed */
-			s->hole_lo[dir][0] = s->hole_lo[dir][1];
-			s->hole_hi[dir][0] = s->hole_hi[dir][1];
-			k = 1;
-		}
-		s->hole_lo[dir][k] = s->next_seq[dir];
-		s->hole_hi[dir][k] = seq;
-		s->nholes[dir] = (uint8_t)(k + 1);
+		hole_open(s, dir, s->next_seq[dir], seq);
 	} else if (ahead < 0) {
-		for (uint8_t k = 0; k < s->nholes[dir]; k++) {
+		for (uint8_t k = 0; k < s->nholes[dir];) {
 			uint32_t lo = s->hole_lo[dir][k], hi = s->hole_hi[dir][k];
-			if ((int32_t)(end - lo) <= 0 || (int32_t)(hi - seq) <= 0)
+			if ((int32_t)(end - lo) <= 0 || (int32_t)(hi - seq) <= 0) {
+				k++;
 				continue; /* no overlap */
+			}
 			uint32_t a = (int32_t)(seq - lo) > 0 ? seq : lo;
 			uint32_t b = (int32_t)(hi - end) > 0 ? end : hi;
-			s->missed[dir] -= b - a;
+			uint32_t got =
+			    b - a < s->hole_missing[dir][k] ? b - a : s->hole_missing[dir][k];
+			s->missed[dir] -= got;
+			s->hole_missing[dir][k] -= got;
 			if (a == lo)
 				s->hole_lo[dir][k] = b;
+			else if (b == hi)
+				s->hole_hi[dir][k] = a;
+			/* a fill in the middle: the hole keeps its ends, fewer bytes missing */
+			if (s->hole_missing[dir][k] == 0 ||
+			    s->hole_lo[dir][k] == s->hole_hi[dir][k])
+				hole_remove(s, dir, k);
 			else
-				s->hole_hi[dir][k] =
-				    a; /* a fill in the middle: the tail stays missed */
+				k++;
 		}
 	}
 	if ((int32_t)(end - s->next_seq[dir]) > 0)

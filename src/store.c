@@ -23,8 +23,15 @@ enum stmt_id { ST_SESSION, ST_SOURCE, ST_COUNTER, ST_EXPECTED, ST_FINDING, ST_CO
 /*
  * Write-behind of sessions: sm_store_session() copies the row into a ring and a
  * writer thread inserts it, so SQLite runs beside packet processing.  Every
- * other call first waits until the ring is empty (drain), so only one thread
- * uses the connection at a time.
+ * other call first waits until every row is inserted (drain), so only one
+ * thread uses the connection at a time.
+ *
+ * A row leaves the ring only when the transaction holding it commits: after a
+ * database error (locked, disk full) the transaction is rolled back and every
+ * row not committed is still there to be written again.  With a backlog
+ * (sm_store_write_behind) the writer then waits for a retry (the next call
+ * that drains) and the ring grows up to the backlog meanwhile; rows beyond it
+ * are counted, not kept.  Without one the error is returned by every call.
  */
 #define RING_ROWS 4096
 
@@ -34,7 +41,8 @@ struct ring_row {
 	char class_name[16], rule[96], src_role[40], dst_role[40];
 	const char *source; /* a capture path: lives as long as the run */
 	bool open;
-	char app_detail[SM_APP_DETAIL_MAX]; /* s.app_detail points here */
+	bool has_detail; /* s.app_detail is app_detail when written */
+	char app_detail[SM_APP_DETAIL_MAX];
 };
 
 struct writer {
@@ -42,10 +50,13 @@ struct writer {
 	pthread_mutex_t mu;
 	pthread_cond_t nonempty, space, idle;
 	struct ring_row *ring;
-	size_t head, count;
-	bool busy, stop;
-	enum sm_err err; /* first error of the writer; every later call returns it */
+	size_t cap, backlog; /* rows the ring holds now, and may grow to */
+	size_t head, count;  /* the rows not committed, oldest at head */
+	size_t written;      /* of them, inserted into the open transaction */
+	bool busy, stop, retry;
+	enum sm_err err; /* the database error the writer waits out (or stops at) */
 	struct sm_errbuf eb;
+	uint64_t not_stored; /* rows dropped: the backlog was full during an error */
 };
 
 struct sm_store {
@@ -323,15 +334,46 @@ begin(struct sm_store *st, struct sm_errbuf *eb)
 	return e;
 }
 
-/* Commits the current batch; the writer thread uses it too, so no drain here. */
+/* Rolls the open transaction back after an error: the writer's rows in it are
+ * written again later.  Called by the thread using the connection. */
+static void
+rollback_now(struct sm_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_txn = false;
+	st->batch = 0;
+	if (st->w != NULL) {
+		pthread_mutex_lock(&st->w->mu);
+		st->w->written = 0;
+		pthread_mutex_unlock(&st->w->mu);
+	}
+}
+
+/* Commits the current batch; the writer's rows in it leave the ring.  The
+ * writer thread uses it too, so no drain here. */
 static enum sm_err
 commit_now(struct sm_store *st, struct sm_errbuf *eb)
 {
 	if (!st->in_txn)
 		return SM_OK;
+	enum sm_err e = exec(st, "COMMIT", "committing", eb);
+	if (e != SM_OK) {
+		rollback_now(st);
+		return e;
+	}
 	st->in_txn = false;
 	st->batch = 0;
-	return exec(st, "COMMIT", "committing", eb);
+	struct writer *w = st->w;
+	if (w != NULL) {
+		pthread_mutex_lock(&w->mu);
+		w->head = (w->head + w->written) % w->cap;
+		w->count -= w->written;
+		w->written = 0;
+		pthread_cond_broadcast(&w->space);
+		pthread_mutex_unlock(&w->mu);
+	}
+	return SM_OK;
 }
 
 enum sm_err
@@ -379,9 +421,9 @@ bind_ts(sqlite3_stmt *s, int i, double ts)
 		sqlite3_bind_double(s, i, ts);
 }
 
-/* Runs a bound insert; rows are batched into transactions of BATCH_ROWS. */
+/* Runs a bound insert in the open transaction (the writer commits on its own). */
 static enum sm_err
-step_insert(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_errbuf *eb)
+step_row(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_errbuf *eb)
 {
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK) {
@@ -393,9 +435,18 @@ step_insert(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_er
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, eb, what);
-	if (++st->batch >= BATCH_ROWS)
-		return commit_now(st, eb);
+	st->batch++;
 	return SM_OK;
+}
+
+/* Runs a bound insert; rows are batched into transactions of BATCH_ROWS. */
+static enum sm_err
+step_insert(struct sm_store *st, sqlite3_stmt *s, const char *what, struct sm_errbuf *eb)
+{
+	enum sm_err e = step_row(st, s, what, eb);
+	if (e == SM_OK && st->batch >= BATCH_ROWS)
+		return commit_now(st, eb);
+	return e;
 }
 
 enum sm_err
@@ -523,7 +574,14 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
 		sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->tunnel_parent);
 	else
 		sqlite3_bind_null(s, i++);
-	return step_insert(st, s, "storing a session", eb);
+	return step_row(st, s, "storing a session", eb);
+}
+
+/* The writer has rows to insert now. */
+static bool
+writer_has_work(const struct writer *w)
+{
+	return w->retry || (w->err == SM_OK && w->count > w->written);
 }
 
 static void *
@@ -533,20 +591,20 @@ writer_main(void *arg)
 	struct writer *w = st->w;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->count == 0 && !w->stop)
+		while (!writer_has_work(w) && !w->stop)
 			pthread_cond_wait(&w->nonempty, &w->mu);
-		if (w->count == 0)
+		if (!writer_has_work(w))
 			break;
 		/* the rows up to the end of the ring: the producer never touches them
 		 * while count includes them */
-		size_t n = w->head + w->count > RING_ROWS ? RING_ROWS - w->head : w->count;
-		size_t first = w->head;
-		bool failed = w->err != SM_OK;
+		size_t first = (w->head + w->written) % w->cap, todo = w->count - w->written;
+		size_t n = first + todo > w->cap ? w->cap - first : todo;
+		bool retry = w->retry;
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
 		enum sm_err e = SM_OK;
 		struct sm_errbuf eb = {""};
-		for (size_t i = first; !failed && e == SM_OK && i < first + n; i++) {
+		for (size_t i = first; e == SM_OK && i < first + n; i++) {
 			struct ring_row *r = &w->ring[i];
 			struct sm_session_class cls = {r->class_name,
 			                               r->rule[0] ? r->rule : NULL,
@@ -554,25 +612,42 @@ writer_main(void *arg)
 			                               r->dst_role[0] ? r->dst_role : NULL,
 			                               r->source,
 			                               r->open};
+			r->s.app_detail = r->has_detail ? r->app_detail : NULL;
 			e = write_session(st, r->run_id, &r->s, &cls, &eb);
 		}
 		pthread_mutex_lock(&w->mu);
-		if (e != SM_OK && w->err == SM_OK) {
+		bool caught_up = false, commit = false;
+		if (e == SM_OK) {
+			w->written += n;
+			caught_up = w->written == w->count;
+			/* a retry commits to prove the database is back; otherwise
+			 * often enough to free the ring */
+			commit = (retry && caught_up) || st->batch >= BATCH_ROWS ||
+			         w->written >= w->cap / 2;
+		}
+		pthread_mutex_unlock(&w->mu);
+		if (e == SM_OK && commit)
+			e = commit_now(st, &eb);
+		else if (e != SM_OK)
+			rollback_now(st);
+		pthread_mutex_lock(&w->mu);
+		if (e != SM_OK) {
 			w->err = e;
 			w->eb = eb;
 		}
-		w->head = (w->head + n) % RING_ROWS;
-		w->count -= n;
+		if (e != SM_OK || caught_up)
+			w->retry = false;
 		w->busy = false;
 		pthread_cond_broadcast(&w->space);
-		if (w->count == 0)
+		if (!writer_has_work(w))
 			pthread_cond_broadcast(&w->idle);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-/* Waits until every queued session is written; returns the writer's first error. */
+/* Waits until every queued session is inserted; after a database error the
+ * writer first tries again (with a backlog).  Returns the writer's error. */
 static enum sm_err
 drain(struct sm_store *st, struct sm_errbuf *eb)
 {
@@ -580,7 +655,12 @@ drain(struct sm_store *st, struct sm_errbuf *eb)
 	if (w == NULL)
 		return SM_OK;
 	pthread_mutex_lock(&w->mu);
-	while (w->count > 0 || w->busy)
+	if (w->err != SM_OK && w->backlog > 0) {
+		w->err = SM_OK;
+		w->retry = true;
+		pthread_cond_signal(&w->nonempty);
+	}
+	while (writer_has_work(w) || w->busy)
 		pthread_cond_wait(&w->idle, &w->mu);
 	enum sm_err e = w->err;
 	if (e != SM_OK)
@@ -610,7 +690,7 @@ writer_stop(struct sm_store *st)
 }
 
 enum sm_err
-sm_store_write_behind(struct sm_store *st, struct sm_errbuf *eb)
+sm_store_write_behind(struct sm_store *st, size_t backlog, struct sm_errbuf *eb)
 {
 	if (st->w != NULL)
 		return SM_OK;
@@ -619,6 +699,8 @@ sm_store_write_behind(struct sm_store *st, struct sm_errbuf *eb)
 		free(w);
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	}
+	w->cap = RING_ROWS;
+	w->backlog = backlog > 0 && backlog < RING_ROWS ? RING_ROWS : backlog;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->nonempty, NULL);
 	pthread_cond_init(&w->space, NULL);
@@ -632,28 +714,56 @@ sm_store_write_behind(struct sm_store *st, struct sm_errbuf *eb)
 	return SM_OK;
 }
 
+/* Doubles the ring (up to the backlog) while the writer waits out an error:
+ * it is idle then, so the rows can move. */
+static bool
+ring_grow(struct writer *w)
+{
+	size_t cap = w->cap * 2 < w->backlog ? w->cap * 2 : w->backlog;
+	if (cap <= w->cap || w->busy)
+		return false;
+	struct ring_row *ring = malloc(cap * sizeof(*ring));
+	if (ring == NULL)
+		return false;
+	for (size_t i = 0; i < w->count; i++)
+		ring[i] = w->ring[(w->head + i) % w->cap];
+	free(w->ring);
+	w->ring = ring;
+	w->cap = cap;
+	w->head = 0;
+	return true;
+}
+
 enum sm_err
 sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
                  const struct sm_session_class *cls, struct sm_errbuf *eb)
 {
 	struct writer *w = st->w;
-	if (w == NULL)
-		return write_session(st, run_id, ss, cls, eb);
+	if (w == NULL) {
+		enum sm_err e = write_session(st, run_id, ss, cls, eb);
+		if (e == SM_OK && st->batch >= BATCH_ROWS)
+			e = commit_now(st, eb);
+		return e;
+	}
 	pthread_mutex_lock(&w->mu);
-	while (w->count == RING_ROWS && w->err == SM_OK)
+	while (w->count == w->cap && w->err == SM_OK)
 		pthread_cond_wait(&w->space, &w->mu);
 	enum sm_err e = w->err;
-	if (e != SM_OK) {
+	if (e != SM_OK && w->backlog == 0) {
 		*eb = w->eb;
 		pthread_mutex_unlock(&w->mu);
 		return e;
 	}
-	struct ring_row *r = &w->ring[(w->head + w->count) % RING_ROWS];
-	r->s = *ss;
-	if (ss->app_detail != NULL) { /* the session's own text goes when it leaves */
-		sm_strlcpy(r->app_detail, ss->app_detail, sizeof(r->app_detail));
-		r->s.app_detail = r->app_detail;
+	if (w->count == w->cap && !ring_grow(w)) {
+		w->not_stored++; /* the database is away and the backlog full */
+		pthread_mutex_unlock(&w->mu);
+		return SM_OK;
 	}
+	struct ring_row *r = &w->ring[(w->head + w->count) % w->cap];
+	r->s = *ss;
+	r->has_detail = ss->app_detail != NULL;
+	if (r->has_detail) /* the session's own text goes when it leaves */
+		sm_strlcpy(r->app_detail, ss->app_detail, sizeof(r->app_detail));
 	r->run_id = run_id;
 	sm_strlcpy(r->class_name, cls->class_name ? cls->class_name : "", sizeof(r->class_name));
 	sm_strlcpy(r->rule, cls->rule ? cls->rule : "", sizeof(r->rule));
@@ -661,10 +771,59 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 	sm_strlcpy(r->dst_role, cls->dst_role ? cls->dst_role : "", sizeof(r->dst_role));
 	r->source = cls->source;
 	r->open = cls->open;
-	if (w->count++ == 0 && !w->busy)
+	w->count++;
+	if (writer_has_work(w) && !w->busy)
 		pthread_cond_signal(&w->nonempty); /* a busy writer looks again when done */
 	pthread_mutex_unlock(&w->mu);
 	return SM_OK;
+}
+
+void
+sm_store_abort(struct sm_store *st, enum sm_err e, const struct sm_errbuf *eb)
+{
+	struct writer *w = st->w;
+	if (w != NULL) { /* the error first, so the writer starts nothing meanwhile */
+		pthread_mutex_lock(&w->mu);
+		while (w->busy)
+			pthread_cond_wait(&w->idle, &w->mu);
+		if (w->err == SM_OK) {
+			w->err = e;
+			w->eb = *eb;
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	rollback_now(st);
+}
+
+void
+sm_store_backlog(struct sm_store *st, struct sm_store_backlog *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct writer *w = st->w;
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	out->waiting = w->count;
+	out->not_stored = w->not_stored;
+	out->limit = w->backlog;
+	out->failing = w->err != SM_OK;
+	pthread_mutex_unlock(&w->mu);
+}
+
+uint64_t
+sm_store_give_up(struct sm_store *st)
+{
+	struct writer *w = st->w;
+	if (w == NULL)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->idle, &w->mu);
+	uint64_t lost = w->count + w->not_stored;
+	w->head = w->count = w->written = 0;
+	w->err = SM_OK;
+	pthread_mutex_unlock(&w->mu);
+	return lost;
 }
 
 enum sm_err
@@ -1446,4 +1605,10 @@ sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t
 		return db_fail(st, eb, "recording evidence");
 	*id = sqlite3_last_insert_rowid(st->db);
 	return sm_store_commit(st, eb);
+}
+
+void
+sm_store_busy_timeout(struct sm_store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
 }

@@ -45,6 +45,11 @@ struct sm_pipeline_opts {
 	 * the run (counters SM_COUNTER_WINDOW_*) for the report to show. */
 	bool has_from, has_until;
 	int64_t from_ns, until_ns; /* UNIX time in nanoseconds */
+	/* Closed sessions kept in memory while the database is unavailable (live);
+	 * 0 = a database error ends the run.  db_busy_ms: how long one try waits for
+	 * another process's lock (0 = 5000 ms). */
+	size_t db_backlog;
+	int db_busy_ms;
 };
 
 struct sm_pipeline;
@@ -59,11 +64,17 @@ enum sm_err sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packe
 /* Moves the session clock to now_ns without a packet (a quiet live link). */
 void sm_pipeline_tick(struct sm_pipeline *pl, int64_t now_ns);
 /* Writes what the run knows so far, open sessions included, as one transaction
- * (status stays "running"); the next checkpoint or the end replaces it. */
+ * (status stays "running"); the next checkpoint or the end replaces it.  A
+ * database error (SM_ERR_DB) rolls it back; with opts.db_backlog the closed
+ * sessions waiting are kept and the next checkpoint tries them again. */
 enum sm_err sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb);
 /* Ends the run: every session leaves the table, verdicts and findings are
- * stored and the run is marked complete or interrupted. */
+ * stored and the run is marked complete or interrupted.  After a database
+ * error (SM_ERR_DB) it may be called again: the sessions left the table once. */
 enum sm_err sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *eb);
+/* Database errors the run waited out, and for how long in all (stored with the
+ * run's counters by the next checkpoint or the end). */
+void sm_pipeline_set_db_fault(struct sm_pipeline *pl, uint64_t faults, uint64_t unavailable_ms);
 void sm_pipeline_set_dropped(struct sm_pipeline *pl, uint64_t dropped);
 /* The run stopped at -c COUNT packets with more to read (SM_COUNTER_STOPPED_AT). */
 void sm_pipeline_set_stopped_at(struct sm_pipeline *pl, uint64_t count);

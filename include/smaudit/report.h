@@ -25,11 +25,22 @@ struct sm_report_summary {
 	bool nothing_read;     /* unfinished with no packet stored: nothing was judged */
 };
 
+/* A live run whose database failed and never came back (the run's stored
+ * counters say the same of faults it waited out). */
+struct sm_report_db_fault {
+	bool never_back;
+	uint64_t faults;
+	double unavailable_s;
+	uint64_t not_stored; /* closed sessions lost */
+	char error[512];
+};
+
 /* What a report says beyond the stored run; NULL = neither. */
 struct sm_report_style {
 	const char *db_path; /* the database the run is in (HTML: the extract hint names
 	                      * it), NULL = kept in memory: no hint */
 	bool color;          /* text: ANSI colours for a terminal */
+	const struct sm_report_db_fault *db; /* NULL: from the run's counters */
 };
 
 enum sm_err sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,

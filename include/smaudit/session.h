@@ -34,6 +34,9 @@ enum sm_session_end {
 };
 
 /* Direction index: 0 = from the initiator ("fwd"), 1 = from the responder ("rev"). */
+/* Holes in a direction's sequence space tracked at once (reordering). */
+#define SM_SESSION_HOLES 4
+
 struct sm_session {
 	/* table internals and the key first: a lookup reads one cache line */
 	uint32_t hnext, lprev, lnext;
@@ -87,7 +90,10 @@ struct sm_session {
 	/* capture loss: bytes of sequence space never seen, per direction */
 	uint64_t missed[2];
 	uint32_t next_seq[2];
-	uint32_t hole_lo[2][2], hole_hi[2][2];
+	/* holes not yet filled, oldest first: [lo, hi) holding hole_missing bytes
+	 * never seen (less than hi - lo once two holes were merged into one) */
+	uint32_t hole_lo[2][SM_SESSION_HOLES], hole_hi[2][SM_SESSION_HOLES];
+	uint32_t hole_missing[2][SM_SESSION_HOLES];
 	uint8_t nholes[2];
 	bool seq_known[2];
 };

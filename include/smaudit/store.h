@@ -91,6 +91,11 @@ struct sm_coverage_row {
 #define SM_COUNTER_WINDOW_FROM  "window-from-ns"
 #define SM_COUNTER_WINDOW_UNTIL "window-until-ns"
 #define SM_COUNTER_STOPPED_AT   "stopped-at-count"
+/* Database errors a live run waited out: how many, how long in all (ms), and the
+ * closed sessions that could not wait in memory (more than --max-sessions). */
+#define SM_COUNTER_DB_FAULTS         "database-faults"
+#define SM_COUNTER_DB_UNAVAILABLE_MS "database-unavailable-ms"
+#define SM_COUNTER_NOT_STORED        "sessions-not-stored"
 
 struct sm_counter_row {
 	char name[48];
@@ -131,9 +136,28 @@ enum sm_err sm_store_open(struct sm_store **out, const char *path, bool create,
 void sm_store_close(struct sm_store *st);
 
 /* From now on sm_store_session() queues the row for a writer thread (the other
- * calls wait for it), so SQLite works beside the caller.  Errors of queued rows
- * are returned by the next call. */
-enum sm_err sm_store_write_behind(struct sm_store *st, struct sm_errbuf *eb);
+ * calls wait for it), so SQLite works beside the caller.  A row is kept until
+ * the transaction holding it commits.  backlog 0: a database error of queued
+ * rows is returned by the next call and every later one.  backlog N: after a
+ * database error sm_store_session() keeps queueing (up to N rows waiting, the
+ * rest counted as not stored) and the next call that waits for the writer
+ * tries the waiting rows again; its error says whether they got in. */
+enum sm_err sm_store_write_behind(struct sm_store *st, size_t backlog, struct sm_errbuf *eb);
+/* After a database error in a transaction (e of eb): rolls it back; with a
+ * backlog the waiting rows are tried again by the next call that waits. */
+void sm_store_abort(struct sm_store *st, enum sm_err e, const struct sm_errbuf *eb);
+struct sm_store_backlog {
+	uint64_t waiting;    /* session rows not committed yet */
+	uint64_t not_stored; /* rows dropped: the backlog was full during an error */
+	uint64_t limit;      /* rows that may wait (the backlog, at least the ring) */
+	bool failing;        /* the last try failed */
+};
+void sm_store_backlog(struct sm_store *st, struct sm_store_backlog *out);
+/* The database did not come back: the waiting rows are dropped so the store can
+ * be read; returns them with the ones not stored before. */
+uint64_t sm_store_give_up(struct sm_store *st);
+/* How long a statement waits for another process's lock (default 5000 ms). */
+void sm_store_busy_timeout(struct sm_store *st, int ms);
 
 /* Writing a run. */
 enum sm_err sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,

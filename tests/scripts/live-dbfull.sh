@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A full disk under the database must not stop a live capture (issue 17, section 3).
+# In a network namespace made here (UDP on its loopback, 198.18.62.1 -> .2, no route
+# out) and a private mount namespace (unshare -m), the database lives on a 2 MB
+# tmpfs; 2 s into `smaudit live --checkpoint 1` a filler file takes all its space,
+# 3000 UDP sessions (source ports 40000-42999) pass, and the filler is deleted:
+# the fault and the recovery are logged once each, every session is stored, the
+# run is complete and its report names the fault.
+# usage: live-dbfull.sh SMAUDIT   (root)
+set -u
+BIN=$(readlink -f "$1")
+N=smdb-full
+W=$(mktemp -d /tmp/smaudit-dbfull.XXXXXX)
+chmod 755 "$W"
+fails=0
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
+for t in ip unshare mount python3 sqlite3; do command -v $t >/dev/null || skip "$t is not installed"; done
+cleanup() {
+	ip netns pids $N 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+	wait 2>/dev/null
+	ip netns del $N 2>/dev/null || true
+	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+ip netns del $N 2>/dev/null || true
+ip netns add $N 2>/dev/null || skip "network namespaces are not permitted here"
+ip -n $N link set lo up
+ip -n $N addr add 198.18.62.1/32 dev lo
+ip -n $N addr add 198.18.62.2/32 dev lo
+unshare -m true 2>/dev/null || skip "mount namespaces are not permitted here"
+printf 'role ic-a 198.18.62.1\nrole ic-b 198.18.62.2\n' >"$W/site.conf"
+mkdir "$W/db"
+check() { # description, then a command that must succeed
+	local what=$1; shift
+	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
+}
+
+ip netns exec $N unshare -m --propagation private bash -s "$BIN" "$W" <<'SH'
+BIN=$1 W=$2
+mount -t tmpfs -o size=2m tmpfs "$W/db" || exit 1
+"$BIN" live -s "$W/site.conf" -i lo -d "$W/db/f.db" --checkpoint 1 --duration 14 --udp-timeout 1 \
+	-Z root -o "$W/f.txt" --json-lines >"$W/f.lines" 2>"$W/f.err" &
+live=$!
+sleep 2
+dd if=/dev/zero of="$W/db/filler" bs=4k 2>/dev/null
+python3 - <<'PY'
+import socket, time
+for i in range(3000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.18.62.1", 40000 + i))
+    s.sendto(bytes(100), ("198.18.62.2", 9999))
+    s.close()
+    if i % 300 == 0:
+        time.sleep(0.3)
+PY
+sleep 3
+rm -f "$W/db/filler"
+wait $live
+echo $? >"$W/rc"
+sqlite3 "$W/db/f.db" "SELECT status FROM runs" >"$W/status"
+sqlite3 "$W/db/f.db" "SELECT count(DISTINCT sport) FROM sessions WHERE dport = 9999 AND sport BETWEEN 40000 AND 42999" >"$W/n"
+sqlite3 "$W/db/f.db" "SELECT value FROM run_counters WHERE name = 'database-faults'" >"$W/faults"
+SH
+sed 's/^/     stderr: /' "$W/f.err" | grep -v UNEXPECTED | cut -c1-200
+rc=$(cat "$W/rc" 2>/dev/null)
+check "the run ends normally (exit 1: unexpected UDP, missing flows), got $rc" test "$rc" = 1
+check "stderr names the full disk once" test "$(grep -c 'DATABASE UNAVAILABLE: .*disk is full' "$W/f.err")" = 1
+check "stderr names the recovery once" test "$(grep -c 'DATABASE BACK after' "$W/f.err")" = 1
+check "JSON lines: an unavailable and a back event" \
+	test "$(grep -o '"state": "[a-z]*"' "$W/f.lines" | tr '\n' ' ')" = '"state": "unavailable" "state": "back" '
+check "every one of the 3000 sessions is stored (got $(cat "$W/n"))" test "$(cat "$W/n")" = 3000
+check "the run is stored complete" test "$(cat "$W/status")" = complete
+check "the run counts one database fault" test "$(cat "$W/faults")" = 1
+check "the report names the fault" grep -q "WARNING  the database was unavailable 1 time(s)" "$W/f.txt"
+echo "$fails failure(s)"
+[ $fails = 0 ]
