@@ -66,7 +66,7 @@ traffic() { # waits for its own clients only, never for smaudit
 }
 
 # --- a full run: verdicts, JSON lines, interim report, ring, dropped uid ---
-ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$W/live.db" --duration 14 \
+ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$W/live.db" --duration 24 \
 	--alert-after 2 --checkpoint 1 --report-every 2 -o "$W/report.json" --format json \
 	--json-lines -w "$W/ring" --ring-size 1 -Z nobody >"$W/lines" 2>"$W/err" &
 LIVE=$!
