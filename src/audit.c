@@ -333,7 +333,7 @@ check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
 	if (dir == 0 &&
 	    (s->app[0] == APP_UNVERIFIED ||
 	     sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : ""))) {
-		s->tls_watch = 32;
+		s->tls_watch = SM_APP_SWITCH_WATCH;
 		watch_switch(pl, s, pkt); /* a hello after a PROXY line in the same segment */
 	}
 }

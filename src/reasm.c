@@ -10,7 +10,7 @@
 struct stream_state {
 	bool done[2]; /* 0 = client, 1 = server */
 	/* a client whose first bytes named no protocol may switch to TLS later
-	 * (STARTTLS): its next WATCH_CHUNKS deliveries are looked at for a hello */
+	 * (STARTTLS): its next SM_APP_SWITCH_WATCH deliveries are looked at for a hello */
 	uint8_t watch;
 	struct stream_state *prev, *next;
 };
@@ -60,8 +60,6 @@ nids_oom(char *where)
 	}
 	_exit(SM_EXIT_RUNTIME);
 }
-
-#define WATCH_CHUNKS 32
 
 static void
 report_as(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *detail,
@@ -183,7 +181,7 @@ on_stream(struct tcp_stream *ts, void **param)
 		ss->done[side] = true;
 		report(ts, from_client, a, detail);
 		if (side == 0 && sm_app_may_switch(a, detail)) {
-			ss->watch = WATCH_CHUNKS; /* keeps collecting the client's bytes */
+			ss->watch = SM_APP_SWITCH_WATCH; /* keeps collecting the client's bytes */
 			look_for_hello(ts, ss, h);
 			return;
 		}

@@ -55,6 +55,8 @@ enum sm_app sm_app_decide(const uint8_t *p, size_t len, bool client, char *detai
  * that named no protocol (STARTTLS, STLS, AUTH TLS, SSLRequest) or an HTTP
  * CONNECT through a proxy. */
 bool sm_app_may_switch(enum sm_app a, const char *detail);
+/* How many more deliveries (segments) of such a client are looked at for it. */
+#define SM_APP_SWITCH_WATCH 32
 /* Looks for a whole TLS ClientHello starting anywhere in p: true and its
  * detail when found (*at: where); false with *at where a hello that is not yet
  * whole starts, or len when there is none. */
