@@ -10,31 +10,15 @@
 set -u
 BIN=$(readlink -f "$1")
 N=smdb-full
-W=$(mktemp -d /tmp/smaudit-dbfull.XXXXXX)
-chmod 755 "$W"
-fails=0
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
-for t in ip unshare mount python3 sqlite3; do command -v $t >/dev/null || skip "$t is not installed"; done
-cleanup() {
-	ip netns pids $N 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-	wait 2>/dev/null
-	ip netns del $N 2>/dev/null || true
-	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-ip netns del $N 2>/dev/null || true
-ip netns add $N 2>/dev/null || skip "network namespaces are not permitted here"
-ip -n $N link set lo up
+. "$(dirname "$0")/netns.sh"
+net_need unshare mount python3 sqlite3
+net_work dbfull
+net_ns $N
 ip -n $N addr add 198.18.62.1/32 dev lo
 ip -n $N addr add 198.18.62.2/32 dev lo
 unshare -m true 2>/dev/null || skip "mount namespaces are not permitted here"
 printf 'role ic-a 198.18.62.1\nrole ic-b 198.18.62.2\n' >"$W/site.conf"
 mkdir "$W/db"
-check() { # description, then a command that must succeed
-	local what=$1; shift
-	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
-}
 
 ip netns exec $N unshare -m --propagation private bash -s "$BIN" "$W" <<'SH'
 BIN=$1 W=$2
