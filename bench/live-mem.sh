@@ -13,7 +13,7 @@ set -u
 BIN=$(readlink -f "$1")
 N=$2
 GEN=$(readlink -f "$(dirname "$0")/../tests/scripts/synflood.py")
-A=smbm-a B=smbm-b
+A=smbm-a$$ B=smbm-b$$
 . "$(dirname "$0")/../tests/scripts/netns.sh"
 net_need python3 tcpreplay
 net_work livemem

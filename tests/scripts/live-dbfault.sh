@@ -18,7 +18,7 @@
 set -u
 BIN=$(readlink -f "$1")
 T="python3 $(readlink -f "$2")"
-A=smdf-a B=smdf-b
+A=smdf-a$$ B=smdf-b$$
 . "$(dirname "$0")/netns.sh"
 net_need python3 sqlite3
 HOLDER=""

@@ -12,7 +12,7 @@
 # usage: live-dbfull.sh SMAUDIT   (root)
 set -u
 BIN=$(readlink -f "$1")
-N=smdb-full
+N=smdb-full$$
 . "$(dirname "$0")/netns.sh"
 net_need unshare mount python3 sqlite3
 net_work dbfull

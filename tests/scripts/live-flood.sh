@@ -15,7 +15,7 @@ set -u
 BIN=$(readlink -f "$1")
 GEN=$(readlink -f "$2")
 N=${FLOOD_N:-200000}
-A=smfl-a B=smfl-b
+A=smfl-a$$ B=smfl-b$$
 . "$(dirname "$0")/netns.sh"
 net_need python3 tcpdump tcpreplay
 net_work flood

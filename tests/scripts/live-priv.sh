@@ -10,7 +10,7 @@
 set -u
 BIN=$(readlink -f "$1")
 T="python3 $(readlink -f "$2")"
-A=smlp-a B=smlp-b
+A=smlp-a$$ B=smlp-b$$
 . "$(dirname "$0")/netns.sh"
 net_need python3 setpriv sqlite3
 id nobody >/dev/null 2>&1 || skip "no user nobody"

@@ -10,7 +10,7 @@
 set -u
 BIN=$(readlink -f "$1")
 T="python3 $(readlink -f "$2")"
-A=smlt-a B=smlt-b
+A=smlt-a$$ B=smlt-b$$
 . "$(dirname "$0")/netns.sh"
 net_need nft python3 sqlite3
 net_work live

@@ -36,7 +36,8 @@ BIN=$(readlink -f "$1")
 TPY=$(readlink -f "$2")
 T0=$(date +%s)
 SM() { timeout 30 "$BIN" "$@"; } # a hung smaudit is a failed check, not a hung test
-A=smrs-a B=smrs-b M=smrs-m R=smrs-r
+S=$$ # a suffix of our own: two runs at once do not share namespaces
+A=smrs-a$S B=smrs-b$S M=smrs-m$S R=smrs-r$S
 NS="$A $B $M $R"
 W=$(mktemp -d /tmp/smaudit-realstack.XXXXXX)
 chmod 755 "$W"
@@ -511,7 +512,7 @@ grep -q "listening on" "$W/tcpdump.err" || { cat "$W/tcpdump.err"; skip "tcpdump
 round() { # number: every attempt of the plan at once (one bounded process per namespace)
 	local n=$1 ns pids=""
 	for ns in a b; do
-		ip netns exec "smrs-$ns" timeout 15 $O run "$TPY" "$ns" "$n" >"$W/clients.$n.$ns.log" 2>&1 &
+		ip netns exec "smrs-$ns$S" timeout 15 $O run "$TPY" "$ns" "$n" >"$W/clients.$n.$ns.log" 2>&1 &
 		pids="$pids $!"
 		PIDS="$PIDS $!"
 	done

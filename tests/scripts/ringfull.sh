@@ -9,7 +9,7 @@
 # run itself completes.   usage: ringfull.sh SMAUDIT   (root; from the repository root)
 set -u
 BIN=$(readlink -f "$1")
-N=smrf-a
+N=smrf-a$$
 . "$(dirname "$0")/netns.sh"
 net_need unshare mount python3 sqlite3
 net_work ringfull
