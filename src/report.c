@@ -1,6 +1,7 @@
 #include "smaudit/report.h"
 
 #include "smaudit/forensic.h"
+#include "smaudit/fmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,66 +9,20 @@
 
 struct rows {
 	struct sm_expected_row *exp;
-	size_t nexp, capexp;
+	size_t nexp;
 	struct sm_unexpected_row *unx;
-	size_t nunx, capunx;
+	size_t nunx;
 	struct sm_coverage_row *cov;
-	size_t ncov, capcov;
+	size_t ncov;
 	struct sm_counter_row *ctr;
-	size_t nctr, capctr;
+	size_t nctr;
 	struct sm_finding_row *mis;
-	size_t nmis, capmis;
-	bool oom;
+	size_t nmis;
 	/* database errors of a live run: from its counters, or from the run itself
 	 * when the database never came back (nothing of that could be stored) */
 	bool has_db;
 	struct sm_report_db_fault db;
 };
-
-static bool
-add_exp(void *ctx, const struct sm_expected_row *r)
-{
-	struct rows *w = ctx;
-	if (!sm_grow((void **)&w->exp, &w->nexp, &w->capexp, sizeof(*r), r))
-		w->oom = true;
-	return !w->oom;
-}
-
-static bool
-add_unx(void *ctx, const struct sm_unexpected_row *r)
-{
-	struct rows *w = ctx;
-	if (!sm_grow((void **)&w->unx, &w->nunx, &w->capunx, sizeof(*r), r))
-		w->oom = true;
-	return !w->oom;
-}
-
-static bool
-add_cov(void *ctx, const struct sm_coverage_row *r)
-{
-	struct rows *w = ctx;
-	if (!sm_grow((void **)&w->cov, &w->ncov, &w->capcov, sizeof(*r), r))
-		w->oom = true;
-	return !w->oom;
-}
-
-static bool
-add_ctr(void *ctx, const struct sm_counter_row *r)
-{
-	struct rows *w = ctx;
-	if (!sm_grow((void **)&w->ctr, &w->nctr, &w->capctr, sizeof(*r), r))
-		w->oom = true;
-	return !w->oom;
-}
-
-static bool
-add_mis(void *ctx, const struct sm_finding_row *r)
-{
-	struct rows *w = ctx;
-	if (!sm_grow((void **)&w->mis, &w->nmis, &w->capmis, sizeof(*r), r))
-		w->oom = true;
-	return !w->oom;
-}
 
 static void
 rows_free(struct rows *w)
@@ -77,6 +32,14 @@ rows_free(struct rows *w)
 	free(w->unx);
 	free(w->cov);
 	free(w->ctr);
+}
+
+/* Whether the run's stored status is st. */
+static bool
+run_is(const struct sm_run_row *run, enum sm_run_status st)
+{
+	enum sm_run_status have;
+	return sm_run_status_parse(run->status, &have) && have == st;
 }
 
 int
@@ -90,84 +53,6 @@ sm_report_exit(const struct sm_report_summary *sum)
 	return findings ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
 }
 
-bool
-sm_parse_format(const char *s, enum sm_format *out)
-{
-	if (strcmp(s, "text") == 0)
-		*out = FMT_TEXT;
-	else if (strcmp(s, "json") == 0)
-		*out = FMT_JSON;
-	else if (strcmp(s, "csv") == 0)
-		*out = FMT_CSV;
-	else if (strcmp(s, "html") == 0)
-		*out = FMT_HTML;
-	else
-		return false;
-	return true;
-}
-
-void
-sm_json_string(FILE *out, const char *s)
-{
-	if (s == NULL) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-/* "" and NULL both mean JSON null. */
-static void
-json_opt(FILE *out, const char *s)
-{
-	sm_json_string(out, s && *s ? s : NULL);
-}
-
-/* A UNIX time with up to microsecond precision and no trailing zeros ("" for 0). */
-static void
-ts_text(double ts, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (ts <= 0)
-		return;
-	snprintf(buf, len, "%.6f", ts);
-	size_t n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '0')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.' && n + 1 < len)
-		buf[n++] = '0', buf[n] = '\0';
-}
-
-void
-sm_json_ts(FILE *out, double ts)
-{
-	char buf[64];
-	ts_text(ts, buf, sizeof(buf));
-	fputs(buf[0] ? buf : "null", out);
-}
-
-static void
-json_port(FILE *out, int port)
-{
-	if (port < 0)
-		fputs("null", out);
-	else
-		fprintf(out, "%d", port);
-}
-
 /* `, "finding": ID` on an entry that is a finding (SPEC section 5). */
 static void
 json_finding(FILE *out, int64_t id)
@@ -179,8 +64,7 @@ json_finding(FILE *out, int64_t id)
 static bool
 is_missing(const struct sm_expected_row *r)
 {
-	return strcmp(r->verdict, "ok") != 0 && strcmp(r->verdict, "n/a") != 0 &&
-	       strcmp(r->verdict, "filtered") != 0;
+	return sm_verdict_failed(r->verdict);
 }
 
 static void
@@ -189,14 +73,14 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < w->nexp; i++) {
 		const struct sm_expected_row *r = &w->exp[i];
-		bool expect = strcmp(r->kind, "expect") == 0;
+		bool expect = r->kind == RK_EXPECT;
 		if (expect)
 			sum->expected++;
-		if (strcmp(r->verdict, "ok") == 0 && expect)
+		if (r->verdict == V_OK && expect)
 			sum->ok++;
-		if (strcmp(r->verdict, "n/a") == 0)
+		if (r->verdict == V_NA)
 			sum->not_applicable++;
-		if (strcmp(r->verdict, "filtered") == 0)
+		if (r->verdict == V_FILTERED)
 			sum->filtered++;
 		if (expect && r->failed > 0)
 			sum->intermittent++;
@@ -243,13 +127,13 @@ tone_head(bool color, uint64_t bad)
 }
 
 static enum tone
-verdict_tone(const char *verdict)
+verdict_tone(enum sm_verdict v)
 {
-	if (strcmp(verdict, "ok") == 0)
+	if (v == V_OK)
 		return TONE_GOOD;
-	if (strcmp(verdict, "no-answer") == 0 || strcmp(verdict, "rejected") == 0)
+	if (v == V_NO_ANSWER || v == V_REJECTED)
 		return TONE_BAD;
-	if (strcmp(verdict, "filtered") == 0 || strcmp(verdict, "n/a") == 0)
+	if (v == V_FILTERED || v == V_NA)
 		return TONE_DIM;
 	return TONE_WARN;
 }
@@ -411,7 +295,7 @@ json_limits(FILE *out, const struct rows *w)
 		fprintf(out, ", \"stopped_at\": %llu", (unsigned long long)stop->value);
 }
 
-static void
+static enum sm_err
 render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
             const struct sm_report_summary *sum, struct sm_errbuf *eb)
 {
@@ -420,7 +304,9 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	sm_json_string(out, run->status);
 	fputs(", \"sources\": [", out);
 	struct src_ctx sc = {out, 0, false};
-	sm_store_each_source(st, run->id, true, json_source, &sc, eb);
+	enum sm_err e = sm_store_each_source(st, run->id, true, json_source, &sc, eb);
+	if (e != SM_OK)
+		return e;
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes);
 	sm_json_ts(out, run->first_ts);
@@ -445,21 +331,21 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs("\"rule\": ", out);
 		sm_json_string(out, r->rule);
 		fputs(", \"kind\": ", out);
-		sm_json_string(out, r->kind);
+		sm_json_string(out, sm_rule_kind_name(r->kind));
 		fputs(", \"proto\": ", out);
 		sm_json_string(out, r->proto);
 		fputs(", \"port\": ", out);
-		json_port(out, r->port);
+		sm_json_port(out, r->port);
 		fputs(",\n     \"src_role\": ", out);
 		sm_json_string(out, r->src_role);
 		fputs(", \"dst_role\": ", out);
 		sm_json_string(out, r->dst_role);
 		fputs(", \"src\": ", out);
-		json_opt(out, r->src);
+		sm_json_opt(out, r->src);
 		fputs(", \"dst\": ", out);
-		json_opt(out, r->dst);
+		sm_json_opt(out, r->dst);
 		fputs(",\n     \"verdict\": ", out);
-		sm_json_string(out, r->verdict);
+		sm_json_string(out, sm_verdict_name(r->verdict));
 		fprintf(out,
 		        ", \"sessions\": %llu, \"first_ts\": ", (unsigned long long)r->sessions);
 		sm_json_ts(out, r->first_ts);
@@ -482,11 +368,11 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs(", \"dst\": ", out);
 		sm_json_string(out, u->dst);
 		fputs(", \"port\": ", out);
-		json_port(out, u->port);
+		sm_json_port(out, u->port);
 		fputs(",\n     \"src_role\": ", out);
-		json_opt(out, u->src_role);
+		sm_json_opt(out, u->src_role);
 		fputs(", \"dst_role\": ", out);
-		json_opt(out, u->dst_role);
+		sm_json_opt(out, u->dst_role);
 		fprintf(out,
 		        ", \"sessions\": %llu, \"packets\": %llu, \"bytes\": %llu,\n     "
 		        "\"first_ts\": ",
@@ -496,7 +382,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs(", \"last_ts\": ", out);
 		sm_json_ts(out, u->last_ts);
 		fputs(", \"state\": ", out);
-		json_opt(out, u->state);
+		sm_json_opt(out, u->state);
 		json_finding(out, u->finding_id);
 		fputs("}", out);
 	}
@@ -510,11 +396,11 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fputs(", \"proto\": ", out);
 		sm_json_string(out, f->proto);
 		fputs(", \"port\": ", out);
-		json_port(out, f->port);
+		sm_json_port(out, f->port);
 		fputs(", \"src\": ", out);
-		json_opt(out, f->src);
+		sm_json_opt(out, f->src);
 		fputs(", \"dst\": ", out);
-		json_opt(out, f->dst);
+		sm_json_opt(out, f->dst);
 		fputs(",\n     \"detail\": ", out);
 		sm_json_string(out, f->detail);
 		json_finding(out, f->id);
@@ -542,24 +428,7 @@ render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched,
 	        (unsigned long long)sum->filtered, (unsigned long long)sum->intermittent);
-}
-
-void
-sm_csv_field(FILE *out, const char *s)
-{
-	if (s == NULL || *s == '\0')
-		return;
-	if (strpbrk(s, ",\"\n\r") == NULL) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	return SM_OK;
 }
 
 /* The columns of the CSV report, one list for every section. */
@@ -603,8 +472,8 @@ csv_numbers(struct csv_nums *n, int port, const uint64_t *counts, double first, 
 		if (counts[i] != UINT64_MAX)
 			snprintf(dst[i], sizeof(n->sessions), "%llu",
 			         (unsigned long long)counts[i]);
-	ts_text(first, n->first, sizeof(n->first));
-	ts_text(last, n->last, sizeof(n->last));
+	sm_fmt_ts(first, n->first, sizeof(n->first));
+	sm_fmt_ts(last, n->last, sizeof(n->last));
 	if (finding > 0)
 		snprintf(n->finding, sizeof(n->finding), "%lld", (long long)finding);
 }
@@ -632,14 +501,22 @@ render_csv(FILE *out, const struct rows *w)
 		const struct sm_expected_row *r = &w->exp[i];
 		uint64_t counts[3] = {r->sessions, UINT64_MAX, UINT64_MAX};
 		csv_numbers(&n, r->port, counts, r->first_ts, r->last_ts, r->finding_id);
-		const char *col[C_COUNT] = {[C_SECTION] = "expected",   [C_RULE] = r->rule,
-		                            [C_KIND] = r->kind,         [C_PROTO] = r->proto,
-		                            [C_PORT] = n.port,          [C_SRC_ROLE] = r->src_role,
-		                            [C_DST_ROLE] = r->dst_role, [C_SRC] = r->src,
-		                            [C_DST] = r->dst,           [C_VERDICT] = r->verdict,
-		                            [C_SESSIONS] = n.sessions,  [C_FIRST_TS] = n.first,
-		                            [C_LAST_TS] = n.last,       [C_PURPOSE] = r->purpose,
-		                            [C_DETAIL] = r->detail,     [C_FINDING] = n.finding};
+		const char *col[C_COUNT] = {[C_SECTION] = "expected",
+		                            [C_RULE] = r->rule,
+		                            [C_KIND] = sm_rule_kind_name(r->kind),
+		                            [C_PROTO] = r->proto,
+		                            [C_PORT] = n.port,
+		                            [C_SRC_ROLE] = r->src_role,
+		                            [C_DST_ROLE] = r->dst_role,
+		                            [C_SRC] = r->src,
+		                            [C_DST] = r->dst,
+		                            [C_VERDICT] = sm_verdict_name(r->verdict),
+		                            [C_SESSIONS] = n.sessions,
+		                            [C_FIRST_TS] = n.first,
+		                            [C_LAST_TS] = n.last,
+		                            [C_PURPOSE] = r->purpose,
+		                            [C_DETAIL] = r->detail,
+		                            [C_FINDING] = n.finding};
 		csv_row(out, col);
 	}
 	for (size_t i = 0; i < w->nunx; i++) {
@@ -672,35 +549,6 @@ render_csv(FILE *out, const struct rows *w)
 
 /* ---- text ---- */
 
-void
-sm_report_time(double ts, char *buf, size_t len)
-{
-	if (ts <= 0) {
-		sm_strlcpy(buf, "-", len);
-		return;
-	}
-	time_t t = (time_t)ts;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char base[32];
-	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", base, (int)((ts - (double)t) * 1000));
-}
-
-void
-sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
-{
-	char port[16] = "";
-	if (r->port >= 0)
-		snprintf(port, sizeof(port), "/%d", r->port);
-	else
-		sm_strlcpy(port, "/echo", sizeof(port));
-	const char *src = r->src[0] ? r->src : "*";
-	const char *dst = r->dst[0] ? r->dst : "*";
-	snprintf(buf, len, "%s%s  %s %s -> %s %s", r->proto, port, r->src_role, src, r->dst_role,
-	         dst);
-}
-
 /* What to check and which ONTAP command tests the path, per flow and verdict. */
 static void
 advice(FILE *out, const struct sm_expected_row *r)
@@ -712,21 +560,21 @@ advice(FILE *out, const struct sm_expected_row *r)
 		snprintf(what, sizeof(what), "%s/%d", r->proto, r->port);
 	else
 		sm_strlcpy(what, "ICMP echo", sizeof(what));
-	if (strcmp(r->verdict, "no-answer") == 0)
+	if (r->verdict == V_NO_ANSWER)
 		fprintf(out,
 		        "      check: a firewall or ACL between %s and %s that drops %s (no "
 		        "permit, or an explicit DROP)\n",
 		        src, dst, what);
-	else if (strcmp(r->verdict, "rejected") == 0)
+	else if (r->verdict == V_REJECTED)
 		fprintf(out,
 		        "      check: a REJECT rule for %s on the device named above; if the "
 		        "destination itself answered, the service is not listening there "
 		        "(network interface service-policy show)\n",
 		        what);
-	else if (strcmp(r->verdict, "one-way") == 0)
+	else if (r->verdict == V_ONE_WAY)
 		fprintf(out, "      check: the span/mirror session: it must copy both directions "
 		             "(and every VLAN) of this path before this verdict can be trusted\n");
-	else if (strcmp(r->verdict, "not-seen") == 0)
+	else if (r->verdict == V_NOT_SEEN)
 		fprintf(out, "      check: that the capture point sees this path at all, then "
 		             "whether the initiator was configured to use it\n");
 	else
@@ -771,16 +619,15 @@ expected_notes(FILE *out, const struct sm_run_row *run, const struct sm_expected
 {
 	char t0[40], t1[40];
 	if (r->sessions > 0) {
-		sm_report_time(r->first_ts, t0, sizeof(t0));
-		sm_report_time(r->last_ts, t1, sizeof(t1));
+		sm_fmt_time(r->first_ts, t0, sizeof(t0));
+		sm_fmt_time(r->last_ts, t1, sizeof(t1));
 		fprintf(out, "      %llu session(s), %s .. %s\n", (unsigned long long)r->sessions,
 		        t0, t1);
 	}
 	if (r->detail[0])
 		fprintf(out, "      %s\n", r->detail);
-	bool loss_sensitive = strcmp(r->verdict, "no-answer") == 0 ||
-	                      strcmp(r->verdict, "one-way") == 0 ||
-	                      strcmp(r->verdict, "not-seen") == 0;
+	bool loss_sensitive =
+	    r->verdict == V_NO_ANSWER || r->verdict == V_ONE_WAY || r->verdict == V_NOT_SEEN;
 	if (run->dropped > 0 && loss_sensitive)
 		fprintf(out,
 		        "      CAUTION: the capture dropped %llu packet(s) in this run; what is "
@@ -800,9 +647,10 @@ text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_
               bool with_advice, bool color)
 {
 	char name[256], id[32];
-	sm_report_flow_name(r, name, sizeof(name));
-	fprintf(out, "  %s%-9s%s %s  (%s)%s\n", tone(color, verdict_tone(r->verdict)), r->verdict,
-	        tone_end(color), name, r->purpose, finding_tag(r->finding_id, id, sizeof(id)));
+	sm_fmt_flow_name(r, name, sizeof(name));
+	fprintf(out, "  %s%-9s%s %s  (%s)%s\n", tone(color, verdict_tone(r->verdict)),
+	        sm_verdict_name(r->verdict), tone_end(color), name, r->purpose,
+	        finding_tag(r->finding_id, id, sizeof(id)));
 	expected_notes(out, run, r, with_advice);
 }
 
@@ -815,25 +663,27 @@ text_source(void *ctx, const char *path, uint64_t packets, const char *error)
 	return true;
 }
 
-static void
+static enum sm_err
 render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
             const struct sm_report_summary *sum, bool color, struct sm_errbuf *eb)
 {
 	const char *end = tone_end(color), *warn = tone(color, TONE_WARN);
 	char t0[40], t1[40];
-	sm_report_time(run->first_ts, t0, sizeof(t0));
-	sm_report_time(run->last_ts, t1, sizeof(t1));
+	sm_fmt_time(run->first_ts, t0, sizeof(t0));
+	sm_fmt_time(run->last_ts, t1, sizeof(t1));
 	fprintf(out, "%ssmaudit report, run %lld (%s, %s)%s\n", tone(color, TONE_HEAD),
 	        (long long)run->id, run->mode, run->status, end);
 	struct src_ctx sc = {out, 0, true};
-	sm_store_each_source(st, run->id, true, text_source, &sc, eb);
+	enum sm_err e = sm_store_each_source(st, run->id, true, text_source, &sc, eb);
+	if (e != SM_OK)
+		return e;
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
 	if (counter(w, SM_COUNTER_WINDOW_FROM) || counter(w, SM_COUNTER_WINDOW_UNTIL)) {
 		char w0[40] = "(start)", w1[40] = "(end)";
 		if (counter(w, SM_COUNTER_WINDOW_FROM))
-			sm_report_time(counter_ts(w, SM_COUNTER_WINDOW_FROM), w0, sizeof(w0));
+			sm_fmt_time(counter_ts(w, SM_COUNTER_WINDOW_FROM), w0, sizeof(w0));
 		if (counter(w, SM_COUNTER_WINDOW_UNTIL))
-			sm_report_time(counter_ts(w, SM_COUNTER_WINDOW_UNTIL), w1, sizeof(w1));
+			sm_fmt_time(counter_ts(w, SM_COUNTER_WINDOW_UNTIL), w1, sizeof(w1));
 		fprintf(out,
 		        "  window   %s .. %s (--from/--until: packets outside were not "
 		        "counted)\n",
@@ -858,7 +708,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        run->filter);
 	if (run->strict)
 		fputs("  strict   intermittent failures of expected flows are findings\n", out);
-	if (strcmp(run->status, "complete") != 0)
+	if (!run_is(run, RUN_COMPLETE))
 		fprintf(out,
 		        "  %sWARNING%s  this run did not finish (%s): verdicts cover only what "
 		        "was read\n",
@@ -885,7 +735,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		text_coverage(out, run, w,
 		              color); /* before any 'missing': the capture did not see it all */
 	if (sum->nothing_read) {
-		if (strcmp(run->status, "running") == 0)
+		if (run_is(run, RUN_RUNNING))
 			fprintf(out,
 			        "\nINCOMPLETE: run %lld is still running and has stored no packet "
 			        "yet: nothing is judged so far\n",
@@ -896,13 +746,13 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 			        "before its first checkpoint, or it failed to start): nothing was "
 			        "judged\n",
 			        (long long)run->id);
-		return;
+		return SM_OK;
 	}
 
 	fprintf(out, "\n%sMISSING EXPECTED FLOWS (%llu)%s\n", tone_head(color, sum->missing),
 	        (unsigned long long)sum->missing, end);
 	for (size_t i = 0; i < w->nexp; i++)
-		if (strcmp(w->exp[i].kind, "expect") == 0 && is_missing(&w->exp[i]))
+		if (w->exp[i].kind == RK_EXPECT && is_missing(&w->exp[i]))
 			text_expected(out, run, &w->exp[i], true, color);
 	if (sum->missing == 0)
 		fputs("  none\n", out);
@@ -912,7 +762,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        tone_head(color, sum->intermittent), (unsigned long long)sum->intermittent,
 		        end);
 		for (size_t i = 0; i < w->nexp; i++)
-			if (strcmp(w->exp[i].kind, "expect") == 0 && w->exp[i].failed > 0)
+			if (w->exp[i].kind == RK_EXPECT && w->exp[i].failed > 0)
 				text_expected(out, run, &w->exp[i], true, color);
 		if (sum->intermittent == 0)
 			fputs("  none\n", out);
@@ -925,7 +775,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		char port[16] = "";
 		if (u->port >= 0)
 			snprintf(port, sizeof(port), "/%d", u->port);
-		sm_report_time(u->first_ts, t0, sizeof(t0));
+		sm_fmt_time(u->first_ts, t0, sizeof(t0));
 		char id[32];
 		fprintf(out,
 		        "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
@@ -951,7 +801,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "\n%sOPTIONAL FLOWS NOT SEEN WORKING (%llu)%s\n", tone(color, TONE_HEAD),
 	        (unsigned long long)sum->optional_missing, end);
 	for (size_t i = 0; i < w->nexp; i++)
-		if (strcmp(w->exp[i].kind, "optional") == 0 && is_missing(&w->exp[i]))
+		if (w->exp[i].kind == RK_OPTIONAL && is_missing(&w->exp[i]))
 			text_expected(out, run, &w->exp[i], false, color);
 	if (sum->optional_missing == 0)
 		fputs("  none\n", out);
@@ -960,10 +810,11 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fprintf(out, "\n%sHIDDEN BY THE CAPTURE FILTER (%llu)%s: the capture cannot say\n",
 		        tone(color, TONE_HEAD), (unsigned long long)sum->filtered, end);
 		for (size_t i = 0; i < w->nexp; i++)
-			if (strcmp(w->exp[i].verdict, "filtered") == 0) {
+			if (w->exp[i].verdict == V_FILTERED) {
 				char name[256];
-				sm_report_flow_name(&w->exp[i], name, sizeof(name));
-				fprintf(out, "  filtered  %s  (%s)\n", name, w->exp[i].kind);
+				sm_fmt_flow_name(&w->exp[i], name, sizeof(name));
+				fprintf(out, "  filtered  %s  (%s)\n", name,
+				        sm_rule_kind_name(w->exp[i].kind));
 			}
 		if (sum->filtered == 0)
 			fputs("  none\n", out);
@@ -972,9 +823,9 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, "\n%sWORKING%s\n", tone(color, TONE_HEAD), end);
 	size_t nok = 0;
 	for (size_t i = 0; i < w->nexp; i++)
-		if (strcmp(w->exp[i].verdict, "ok") == 0) {
+		if (w->exp[i].verdict == V_OK) {
 			char name[256], id[32];
-			sm_report_flow_name(&w->exp[i], name, sizeof(name));
+			sm_fmt_flow_name(&w->exp[i], name, sizeof(name));
 			fprintf(out, "  %sok%s  %s  %llu session(s)%s%s%s\n",
 			        tone(color, TONE_GOOD), end, name,
 			        (unsigned long long)w->exp[i].sessions,
@@ -989,7 +840,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		fprintf(out, "\n%sNOT APPLICABLE (role not in the site file)%s\n",
 		        tone(color, TONE_HEAD), end);
 		for (size_t i = 0; i < w->nexp; i++)
-			if (strcmp(w->exp[i].verdict, "n/a") == 0)
+			if (w->exp[i].verdict == V_NA)
 				fprintf(out, "  %s %s/%d %s -> %s: %s\n", w->exp[i].rule,
 				        w->exp[i].proto, w->exp[i].port, w->exp[i].src_role,
 				        w->exp[i].dst_role, w->exp[i].detail);
@@ -1021,6 +872,7 @@ render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	if (run->strict)
 		fprintf(out, ", %llu intermittent", (unsigned long long)sum->intermittent);
 	fputc('\n', out);
+	return SM_OK;
 }
 
 /* ---- html: one self-contained file (no script, no external resource) ---- */
@@ -1074,15 +926,14 @@ html_code(FILE *out, const char *cmd)
 	fputs("</code>", out);
 }
 
+/* How bad a verdict is in the matrix: a cell shows its worst flow's. */
 static int
-verdict_rank(const char *v)
+verdict_rank(enum sm_verdict v)
 {
-	static const char *const order[] = {"n/a",     "ok",        "filtered", "not-seen",
-	                                    "one-way", "no-answer", "rejected"};
-	for (int i = 0; i < 7; i++)
-		if (strcmp(v, order[i]) == 0)
-			return i;
-	return 0;
+	static const int rank[] = {
+	    [V_NA] = 0,      [V_OK] = 1,        [V_FILTERED] = 2, [V_NOT_SEEN] = 3,
+	    [V_ONE_WAY] = 4, [V_NO_ANSWER] = 5, [V_REJECTED] = 6, [V_NONE] = 0};
+	return rank[v];
 }
 
 /* The page reads at 1400 px and on a phone (400 px): below 700 px the matrix becomes
@@ -1206,9 +1057,10 @@ static void
 html_expected_card(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
                    bool partial)
 {
-	bool bad = strcmp(r->verdict, "no-answer") == 0 || strcmp(r->verdict, "rejected") == 0;
+	bool bad = r->verdict == V_NO_ANSWER || r->verdict == V_REJECTED;
+	const char *v = sm_verdict_name(r->verdict);
 	fprintf(out, "<div class=\"finding%s%s\"><p><span class=\"badge v-%s\">%s</span> ",
-	        bad ? " bad" : "", partial ? " partial" : "", r->verdict, r->verdict);
+	        bad ? " bad" : "", partial ? " partial" : "", v, v);
 	html_flow(out, r->proto, r->port, r->src_role, r->src, r->dst_role, r->dst);
 	html_finding_id(out, r->finding_id);
 	fputs("</p>\n<p class=\"purpose\">", out);
@@ -1243,7 +1095,7 @@ static void
 html_cell(FILE *out, const struct rows *w, size_t (*cell)[2], size_t col, size_t row,
           const char *colname)
 {
-	const char *worst = NULL;
+	enum sm_verdict worst = V_NONE;
 	bool intermittent = false;
 	char *tip = NULL;
 	size_t tiplen = 0;
@@ -1252,26 +1104,26 @@ html_cell(FILE *out, const struct rows *w, size_t (*cell)[2], size_t col, size_t
 		const struct sm_expected_row *r = &w->exp[i];
 		if (cell[i][0] != col || cell[i][1] != row)
 			continue;
-		if (worst == NULL || verdict_rank(r->verdict) > verdict_rank(worst))
+		if (worst == V_NONE || verdict_rank(r->verdict) > verdict_rank(worst))
 			worst = r->verdict;
 		intermittent |= r->failed > 0;
 		char name[256];
-		sm_report_flow_name(r, name, sizeof(name));
-		fprintf(t, "%s %s: %s (%s, %llu session(s))%s%s\n", r->verdict, name, r->purpose,
-		        r->kind, (unsigned long long)r->sessions, r->detail[0] ? "; " : "",
-		        r->detail);
+		sm_fmt_flow_name(r, name, sizeof(name));
+		fprintf(t, "%s %s: %s (%s, %llu session(s))%s%s\n", sm_verdict_name(r->verdict),
+		        name, r->purpose, sm_rule_kind_name(r->kind),
+		        (unsigned long long)r->sessions, r->detail[0] ? "; " : "", r->detail);
 	}
 	if (t != NULL)
 		fclose(t);
-	if (worst == NULL) {
+	if (worst == V_NONE) {
 		fputs("<td></td>", out);
 	} else {
+		const char *v = sm_verdict_name(worst);
 		fprintf(out,
 		        "<td class=\"cell v-%s%s\" data-verdict=\"%s\" data-col=\"%s\" title=\"",
-		        strcmp(worst, "n/a") == 0 ? "na" : worst,
-		        intermittent ? " intermittent" : "", worst, colname);
+		        worst == V_NA ? "na" : v, intermittent ? " intermittent" : "", v, colname);
 		html_text(out, tip);
-		fprintf(out, "\">%s%s</td>", worst, intermittent ? "*" : "");
+		fprintf(out, "\">%s%s</td>", v, intermittent ? "*" : "");
 	}
 	free(tip);
 }
@@ -1293,8 +1145,8 @@ html_matrix(FILE *out, const struct rows *w)
 		char p[96];
 		snprintf(p, sizeof(p), "%s\t%s", r->src_role, r->dst_role);
 		cell[i][1] = html_key(rws, &nrow, MAX_ROWS, p);
-		applies[cell[i][1]] |= strcmp(r->verdict, "n/a") != 0;
-		nna += strcmp(r->verdict, "n/a") == 0;
+		applies[cell[i][1]] |= r->verdict != V_NA;
+		nna += r->verdict == V_NA;
 		intermittent |= r->failed > 0;
 	}
 	for (size_t i = 0; i < w->nexp; i++) {
@@ -1337,7 +1189,7 @@ html_matrix(FILE *out, const struct rows *w)
 		        nna);
 		for (size_t i = 0; i < w->nexp; i++) {
 			const struct sm_expected_row *r = &w->exp[i];
-			if (strcmp(r->verdict, "n/a") != 0)
+			if (r->verdict != V_NA)
 				continue;
 			fputs("<li>", out);
 			html_flow(out, r->proto, r->port, r->src_role, r->src, r->dst_role, r->dst);
@@ -1361,7 +1213,7 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 	        (unsigned long long)sum->missing);
 	bool any_finding = false;
 	for (size_t i = 0; i < w->nexp; i++)
-		if (is_missing(&w->exp[i]) && strcmp(w->exp[i].kind, "expect") == 0) {
+		if (is_missing(&w->exp[i]) && w->exp[i].kind == RK_EXPECT) {
 			html_expected_card(out, run, &w->exp[i], false);
 			any_finding |= w->exp[i].finding_id > 0;
 		}
@@ -1378,7 +1230,7 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 		        (unsigned long long)sum->intermittent,
 		        run->strict ? "" : ": working, not findings without --strict");
 		for (size_t i = 0; i < w->nexp; i++)
-			if (strcmp(w->exp[i].kind, "expect") == 0 && w->exp[i].failed > 0) {
+			if (w->exp[i].kind == RK_EXPECT && w->exp[i].failed > 0) {
 				html_expected_card(out, run, &w->exp[i], true);
 				any_finding |= w->exp[i].finding_id > 0;
 			}
@@ -1391,7 +1243,7 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 		for (size_t i = 0; i < w->nunx; i++) {
 			const struct sm_unexpected_row *u = &w->unx[i];
 			char t0[40];
-			sm_report_time(u->first_ts, t0, sizeof(t0));
+			sm_fmt_time(u->first_ts, t0, sizeof(t0));
 			fputs("<li>", out);
 			html_flow(out, u->proto, u->port, u->src_role, u->src, u->dst_role, u->dst);
 			fprintf(out,
@@ -1473,8 +1325,8 @@ html_timeline(FILE *out, struct sm_store *st, const struct sm_run_row *run, stru
 		return e;
 	}
 	char t0[40], t1[40];
-	sm_report_time(tl.t0, t0, sizeof(t0));
-	sm_report_time(tl.t1, t1, sizeof(t1));
+	sm_fmt_time(tl.t0, t0, sizeof(t0));
+	sm_fmt_time(tl.t1, t1, sizeof(t1));
 	fprintf(
 	    out,
 	    "<section id=\"timeline\"><h2>Timeline per flow</h2>\n<p>%s .. %s (UTC, %.1f s); "
@@ -1504,8 +1356,8 @@ html_timeline(FILE *out, struct sm_store *st, const struct sm_run_row *run, stru
 				        k, f->marks[k] == TL_ANSWERED ? "#4caf50" : "#e53935");
 		fputs("</svg>", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
-			sm_report_time(f->gaps[g].from, t0, sizeof(t0));
-			sm_report_time(f->gaps[g].to, t1, sizeof(t1));
+			sm_fmt_time(f->gaps[g].from, t0, sizeof(t0));
+			sm_fmt_time(f->gaps[g].to, t1, sizeof(t1));
 			fprintf(out, "<div class=\"gap\">silent %s .. %s (%.1f s)%s</div>", t0, t1,
 			        f->gaps[g].to - f->gaps[g].from,
 			        f->gaps[g].attempts ? ", attempts failed" : "");
@@ -1545,22 +1397,27 @@ html_source(void *ctx, const char *path, uint64_t packets, const char *error)
 	return true;
 }
 
-static void
+static enum sm_err
 html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
             const struct sm_report_summary *sum, const char *db_path, struct sm_errbuf *eb)
 {
 	char *srcs = NULL;
 	size_t len = 0;
 	struct html_src c = {open_memstream(&srcs, &len), 0, ""};
+	enum sm_err e = SM_OK;
 	if (c.out != NULL) {
-		sm_store_each_source(st, run->id, true, html_source, &c, eb);
+		e = sm_store_each_source(st, run->id, true, html_source, &c, eb);
 		fclose(c.out);
+	}
+	if (e != SM_OK) {
+		free(srcs);
+		return e;
 	}
 	char more[32] = "", t0[40], t1[40];
 	if (c.n > 1)
 		snprintf(more, sizeof(more), " + %zu more", c.n - 1);
-	sm_report_time(run->first_ts, t0, sizeof(t0));
-	sm_report_time(run->last_ts, t1, sizeof(t1));
+	sm_fmt_time(run->first_ts, t0, sizeof(t0));
+	sm_fmt_time(run->last_ts, t1, sizeof(t1));
 	fputs("<title>", out);
 	html_text(out, c.first[0] ? c.first : "no capture");
 	fprintf(out, "%s: ", more);
@@ -1626,6 +1483,7 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
 	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
 	free(srcs);
+	return SM_OK;
 }
 
 static enum sm_err
@@ -1637,12 +1495,19 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	FILE *t = open_memstream(&text, &len);
 	if (t == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
-	render_text(t, st, run, w, sum, false, eb);
+	enum sm_err e = render_text(t, st, run, w, sum, false, eb);
 	fclose(t);
+	if (e != SM_OK) {
+		free(text);
+		return e;
+	}
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
 	      out);
-	html_header(out, st, run, sum, db_path, eb);
+	if ((e = html_header(out, st, run, sum, db_path, eb)) != SM_OK) {
+		free(text);
+		return e;
+	}
 	if (run->filter != NULL) {
 		fputs("<p class=\"warn\" id=\"filter\">Capture filter: <code>", out);
 		html_text(out, run->filter);
@@ -1651,7 +1516,7 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		        "excludes are 'filtered' (the capture cannot say), not missing.</p>\n",
 		        (unsigned long long)sum->filtered);
 	}
-	if (strcmp(run->status, "complete") != 0)
+	if (!run_is(run, RUN_COMPLETE))
 		fprintf(out,
 		        "<p class=\"warn\" id=\"status\">This run did not finish (%s): verdicts "
 		        "cover only what was read.</p>\n",
@@ -1684,7 +1549,7 @@ render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 		free(text);
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
 	}
-	enum sm_err e = html_timeline(out, st, run, eb);
+	e = html_timeline(out, st, run, eb);
 	fputs("<section id=\"text-report\"><h2>Full text report</h2>\n<details><summary>Coverage, "
 	      "capture loss and every flow, as <code>smaudit report</code> prints them</summary>\n"
 	      "<pre id=\"text\">",
@@ -1702,15 +1567,6 @@ struct seen_ctx {
 	char list[512]; /* sources, then busiest addresses */
 	int n;
 };
-
-static bool
-count_seen(void *ctx, const struct sm_coverage_row *r)
-{
-	struct seen_ctx *c = ctx;
-	c->addresses++;
-	c->seen += r->seen != 0;
-	return true;
-}
 
 static bool
 name_source(void *ctx, const char *path, uint64_t packets, const char *error)
@@ -1745,7 +1601,11 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 {
 	struct seen_ctx c;
 	memset(&c, 0, sizeof(c));
-	enum sm_err e = sm_store_each_coverage(st, run_id, count_seen, &c, eb);
+	struct sm_coverage_row *cov;
+	enum sm_err e = sm_store_load_coverage(st, run_id, &cov, &c.addresses, eb);
+	for (size_t i = 0; e == SM_OK && i < c.addresses; i++)
+		c.seen += cov[i].seen;
+	free(cov);
 	if (e != SM_OK || c.addresses == 0 || c.seen > 0)
 		return e;
 	struct sm_run_row run;
@@ -1757,10 +1617,10 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 	}
 	struct rows w;
 	memset(&w, 0, sizeof(w));
-	if ((e = sm_store_each_counter(st, run_id, add_ctr, &w, eb)) != SM_OK || w.oom) {
+	if ((e = sm_store_load_counters(st, run_id, &w.ctr, &w.nctr, eb)) != SM_OK) {
 		rows_free(&w);
 		sm_run_row_free(&run);
-		return e != SM_OK ? e : sm_error(eb, SM_ERR_NOMEM, "out of memory");
+		return e;
 	}
 	bool windowed = counter(&w, SM_COUNTER_WINDOW_FROM) || counter(&w, SM_COUNTER_WINDOW_UNTIL);
 	rows_free(&w);
@@ -1809,7 +1669,7 @@ struct list_ctx {
 static bool
 count_finding(void *ctx, const struct sm_finding_row *f)
 {
-	if (strcmp(f->severity, "error") == 0)
+	if (f->severity == SEV_ERROR)
 		(*(uint64_t *)ctx)++;
 	return true;
 }
@@ -1854,8 +1714,8 @@ list_run(void *ctx, int64_t id)
 		        (unsigned long long)findings);
 	} else if (c->err == SM_OK) {
 		char t0[40], t1[40];
-		sm_report_time(r.first_ts, t0, sizeof(t0));
-		sm_report_time(r.last_ts, t1, sizeof(t1));
+		sm_fmt_time(r.first_ts, t0, sizeof(t0));
+		sm_fmt_time(r.last_ts, t1, sizeof(t1));
 		fprintf(out,
 		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
 		        (long long)id, r.mode, r.status, t0, t1, (unsigned long long)r.packets,
@@ -1896,17 +1756,15 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 	if (e != SM_OK)
 		return e;
 	if (e == SM_OK)
-		e = sm_store_each_expected(st, run_id, add_exp, &w, eb);
+		e = sm_store_load_expected(st, run_id, &w.exp, &w.nexp, eb);
 	if (e == SM_OK)
-		e = sm_store_each_unexpected(st, run_id, add_unx, &w, eb);
+		e = sm_store_load_unexpected(st, run_id, &w.unx, &w.nunx, eb);
 	if (e == SM_OK)
-		e = sm_store_each_coverage(st, run_id, add_cov, &w, eb);
+		e = sm_store_load_coverage(st, run_id, &w.cov, &w.ncov, eb);
 	if (e == SM_OK)
-		e = sm_store_each_counter(st, run_id, add_ctr, &w, eb);
+		e = sm_store_load_counters(st, run_id, &w.ctr, &w.nctr, eb);
 	if (e == SM_OK)
-		e = sm_store_each_mismatch(st, run_id, add_mis, &w, eb);
-	if (e == SM_OK && w.oom)
-		e = sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
+		e = sm_store_load_mismatches(st, run_id, &w.mis, &w.nmis, eb);
 	if (e == SM_OK && run.finished[0] == '\0' && run.packets == 0) {
 		/* The verdicts of a run that stopped before it stored a packet (its first
 		 * checkpoint, written at start) judge nothing: none is shown. */
@@ -1921,14 +1779,14 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		sum->strict = run.strict;
 		sum->nothing_read = sum->unfinished && run.packets == 0;
 		if (fmt == FMT_JSON)
-			render_json(out, st, &run, &w, sum, eb);
+			e = render_json(out, st, &run, &w, sum, eb);
 		else if (fmt == FMT_HTML)
 			e = render_html(out, st, &run, &w, sum, style ? style->db_path : NULL, eb);
 		else if (fmt == FMT_CSV)
 			render_csv(out, &w);
 		else
-			render_text(out, st, &run, &w, sum, style && style->color, eb);
-		if (fflush(out) != 0 || ferror(out))
+			e = render_text(out, st, &run, &w, sum, style && style->color, eb);
+		if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
 			e = sm_error(eb, SM_ERR_IO, "cannot write the report");
 	}
 	rows_free(&w);
