@@ -563,7 +563,8 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		}
 	}
 	if (e == SM_OK)
-		e = sm_store_unexpected_findings(st, run, sm_policy_unexpected_finding, NULL, pl->eb);
+		e = sm_store_unexpected_findings(st, run, sm_policy_unexpected_finding, NULL,
+		                                 pl->eb);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		struct sm_finding_row f;
 		if (sm_policy_mismatch_finding(sm_policy_entry(policy, i), &f))
