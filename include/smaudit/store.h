@@ -17,7 +17,7 @@
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
 
-#define SM_SCHEMA_VERSION 6
+#define SM_SCHEMA_VERSION 7
 
 struct sm_store;
 
