@@ -257,6 +257,16 @@ unavailable_ms(const struct live *l, double now)
 	return (uint64_t)(s * 1000);
 }
 
+/* What a line about the database shows: the backlog and the time (the status line
+ * is cleared first). */
+static void
+db_event(struct live *l, struct sm_store_backlog *bl, char *when, size_t len)
+{
+	sm_store_backlog(sm_pipeline_store(l->pl), bl);
+	sm_fmt_time((double)now_ns() / 1e9, when, len);
+	clear_status(l);
+}
+
 /* A checkpoint failed on a database error: logged once, then tried again with backoff. */
 static void
 db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
@@ -273,10 +283,8 @@ db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
 	l->retry_at = now + l->backoff;
 	sm_strlcpy(l->fault.error, eb->msg, sizeof(l->fault.error));
 	struct sm_store_backlog bl;
-	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
-	sm_fmt_time((double)now_ns() / 1e9, when, sizeof(when));
-	clear_status(l);
+	db_event(l, &bl, when, sizeof(when));
 	fprintf(stderr,
 	        "smaudit: %s DATABASE UNAVAILABLE: %s; capture goes on, closed sessions wait in "
 	        "memory (up to %llu, --max-sessions) and the checkpoint is tried again\n",
@@ -301,10 +309,8 @@ db_back(struct live *l, double now)
 	l->down_s += down;
 	l->db_down = false;
 	struct sm_store_backlog bl;
-	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
-	sm_fmt_time((double)now_ns() / 1e9, when, sizeof(when));
-	clear_status(l);
+	db_event(l, &bl, when, sizeof(when));
 	fprintf(stderr,
 	        "smaudit: %s DATABASE BACK after %.1f s: the sessions that waited are stored%s\n",
 	        when, down, bl.not_stored ? ", but some could not wait (see the report)" : "");
