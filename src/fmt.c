@@ -50,7 +50,7 @@ sm_json_opt(FILE *out, const char *s)
 }
 
 void
-sm_json_port(FILE *out, int port)
+sm_json_count(FILE *out, int port)
 {
 	if (port < 0)
 		fputs("null", out);

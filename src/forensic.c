@@ -340,9 +340,9 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 		fputs(", \"dst\": ", out);
 		sm_json_string(out, f->dst);
 		fputs(", \"src_role\": ", out);
-		sm_json_string(out, f->src_role[0] ? f->src_role : NULL);
+		sm_json_opt(out, f->src_role);
 		fputs(", \"dst_role\": ", out);
-		sm_json_string(out, f->dst_role[0] ? f->dst_role : NULL);
+		sm_json_opt(out, f->dst_role);
 		fprintf(out, ", \"sessions\": %llu, \"failed\": %llu, \"activity\": \"",
 		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
 		for (size_t k = 0; k < tl->nbuckets; k++)
@@ -468,7 +468,7 @@ diff_item(struct diff_out *d, enum diff_kind k, const char *name, const char *be
 		fputs(", \"dst\": ", d->out);
 		sm_json_string(d->out, f->dst);
 		fputs(", \"port\": ", d->out);
-		sm_json_port(d->out, f->port);
+		sm_json_count(d->out, f->port);
 	}
 	fputs(", \"before\": ", d->out);
 	sm_json_string(d->out, before);
@@ -698,10 +698,7 @@ static void
 json_member(FILE *out, const char *name, const char *value)
 {
 	fprintf(out, ", \"%s\": ", name);
-	if (*value)
-		sm_json_string(out, value);
-	else
-		fputs("null", out);
+	sm_json_opt(out, value);
 }
 
 static void
@@ -713,10 +710,7 @@ json_session(FILE *out, const struct sm_session_row *r, bool first)
 	fprintf(out, ", \"sport\": %d", r->sport);
 	json_member(out, "dst", r->dst);
 	fprintf(out, ", \"dport\": %d, \"vlan\": ", r->dport);
-	if (r->vlan >= 0)
-		fprintf(out, "%d", r->vlan);
-	else
-		fputs("null", out);
+	sm_json_count(out, r->vlan);
 	fputs(", \"first_ts\": ", out);
 	sm_json_ts(out, r->first_ts);
 	fputs(", \"last_ts\": ", out);

@@ -97,7 +97,7 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputs(", \"proto\": ", out);
 		sm_json_string(out, r->proto);
 		fputs(", \"port\": ", out);
-		sm_json_port(out, r->port);
+		sm_json_count(out, r->port);
 		fputs(",\n     \"src_role\": ", out);
 		sm_json_string(out, r->src_role);
 		fputs(", \"dst_role\": ", out);
@@ -130,7 +130,7 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputs(", \"dst\": ", out);
 		sm_json_string(out, u->dst);
 		fputs(", \"port\": ", out);
-		sm_json_port(out, u->port);
+		sm_json_count(out, u->port);
 		fputs(",\n     \"src_role\": ", out);
 		sm_json_opt(out, u->src_role);
 		fputs(", \"dst_role\": ", out);
@@ -158,7 +158,7 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputs(", \"proto\": ", out);
 		sm_json_string(out, f->proto);
 		fputs(", \"port\": ", out);
-		sm_json_port(out, f->port);
+		sm_json_count(out, f->port);
 		fputs(", \"src\": ", out);
 		sm_json_opt(out, f->src);
 		fputs(", \"dst\": ", out);

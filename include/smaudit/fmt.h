@@ -27,8 +27,8 @@ bool sm_parse_format(const char *s, enum sm_format *out);
 void sm_json_string(FILE *out, const char *s);
 /* The same, with "" written as null too. */
 void sm_json_opt(FILE *out, const char *s);
-/* A port, null when negative (ICMP). */
-void sm_json_port(FILE *out, int port);
+/* A port, VLAN or other count, null when negative (ICMP has no port). */
+void sm_json_count(FILE *out, int port);
 /* Writes a UNIX time with up to microsecond precision, or null for 0. */
 void sm_json_ts(FILE *out, double ts);
 /* Writes s as one CSV field (quoted when it holds a comma, quote or newline);
