@@ -105,13 +105,14 @@ report_counter(const struct rows *w, const char *name)
 bool
 report_counter_is_reason(const char *name)
 {
-	return strcmp(name, SM_COUNTER_REASM_FULL) != 0 &&
-	       strcmp(name, SM_COUNTER_WINDOW_FROM) != 0 &&
-	       strcmp(name, SM_COUNTER_WINDOW_UNTIL) != 0 &&
-	       strcmp(name, SM_COUNTER_STOPPED_AT) != 0 &&
-	       strcmp(name, SM_COUNTER_DB_FAULTS) != 0 &&
-	       strcmp(name, SM_COUNTER_DB_UNAVAILABLE_MS) != 0 &&
-	       strcmp(name, SM_COUNTER_NOT_STORED) != 0;
+	static const char *const how_it_went[] = {
+	    SM_COUNTER_REASM_FULL, SM_COUNTER_WINDOW_FROM, SM_COUNTER_WINDOW_UNTIL,
+	    SM_COUNTER_STOPPED_AT, SM_COUNTER_DB_FAULTS,   SM_COUNTER_DB_UNAVAILABLE_MS,
+	    SM_COUNTER_NOT_STORED};
+	for (size_t i = 0; i < sizeof(how_it_went) / sizeof(how_it_went[0]); i++)
+		if (strcmp(name, how_it_went[i]) == 0)
+			return false;
+	return true;
 }
 
 /* What the report says of database errors the run met (see struct rows). */
