@@ -498,7 +498,7 @@ report_state(struct live *l, bool written, const struct sm_errbuf *eb)
 		return;
 	l->report_down = !written;
 	char when[40];
-	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
+	sm_fmt_time((double)now_ns() / 1e9, when, sizeof(when));
 	clear_status(l);
 	if (written)
 		fprintf(stderr, "smaudit: %s REPORT WRITTEN again to %s\n", when, l->o->output);
