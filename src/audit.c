@@ -12,7 +12,7 @@
 #include "smaudit/capture.h"
 #include "smaudit/policy.h"
 #include "smaudit/reasm.h"
-#include "smaudit/report.h"
+#include "smaudit/fmt.h"
 
 /* The first bytes of one side of a session checked without libnids (IPv6, or
  * an IPv4 stream captured in one direction), kept across in-order segments
@@ -528,49 +528,27 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
 		struct sm_expected_row row;
+		struct sm_finding_row f;
+		char pbuf[8];
 		memset(&row, 0, sizeof(row));
 		sm_strlcpy(row.rule, x->rule->id, sizeof(row.rule));
-		sm_strlcpy(row.kind, sm_rule_kind_name(x->rule->kind), sizeof(row.kind));
-		if (x->rule->proto == 1)
-			sm_strlcpy(row.proto, "icmp", sizeof(row.proto));
-		else
-			sm_strlcpy(row.proto, x->rule->proto == 6 ? "tcp" : "udp",
-			           sizeof(row.proto));
-		row.port = x->rule->proto == 1 ? -1 : x->rule->port;
+		row.kind = x->rule->kind;
+		sm_strlcpy(row.proto, sm_proto_name(x->rule->proto, pbuf, sizeof(pbuf)),
+		           sizeof(row.proto));
+		row.port = x->rule->proto == SM_PROTO_ICMP ? -1 : x->rule->port;
 		sm_strlcpy(row.src_role, x->rule->src_role, sizeof(row.src_role));
 		sm_strlcpy(row.dst_role, x->rule->dst_role, sizeof(row.dst_role));
 		sm_entry_src(x, row.src, sizeof(row.src));
 		sm_entry_dst(x, row.dst, sizeof(row.dst));
-		sm_strlcpy(row.verdict, sm_verdict_name(x->verdict), sizeof(row.verdict));
+		row.verdict = x->verdict;
 		row.sessions = x->sessions;
-		row.failed = x->verdict == V_OK ? x->rejected + x->no_answer : 0;
+		row.failed = sm_entry_failed(x);
 		row.first_ts = (double)x->first_ns / 1e9;
 		row.last_ts = (double)x->last_ns / 1e9;
 		sm_strlcpy(row.purpose, x->rule->purpose, sizeof(row.purpose));
 		sm_strlcpy(row.detail, x->detail, sizeof(row.detail));
-		bool missing = x->verdict != V_OK && x->verdict != V_NA && x->verdict != V_FILTERED;
-		if ((missing || row.failed > 0) && x->rule->kind != RK_ALLOW) {
-			struct sm_finding_row f;
-			memset(&f, 0, sizeof(f));
-			sm_strlcpy(f.kind, missing ? "missing" : "intermittent", sizeof(f.kind));
-			sm_strlcpy(f.severity,
-			           !missing                     ? "warning"
-			           : x->rule->kind == RK_EXPECT ? "error"
-			                                        : "info",
-			           sizeof(f.severity));
-			sm_strlcpy(f.rule, row.rule, sizeof(f.rule));
-			sm_strlcpy(f.proto, row.proto, sizeof(f.proto));
-			sm_strlcpy(f.src, row.src, sizeof(f.src));
-			sm_strlcpy(f.dst, row.dst, sizeof(f.dst));
-			if (!missing && x->try_rank > 0) { /* intermittent: the pair that failed */
-				sm_addr_str(&x->try_src, f.src, sizeof(f.src));
-				sm_addr_str(&x->try_dst, f.dst, sizeof(f.dst));
-			}
-			f.port = row.port;
-			sm_strlcpy(f.verdict, row.verdict, sizeof(f.verdict));
-			sm_strlcpy(f.detail, row.detail, sizeof(f.detail));
+		if (sm_policy_entry_finding(x, &f))
 			e = sm_store_finding(st, run, &f, &row.finding_id, pl->eb);
-		}
 		if (e == SM_OK)
 			e = sm_store_expected(st, run, &row, pl->eb);
 	}
@@ -585,26 +563,12 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		}
 	}
 	if (e == SM_OK)
-		e = sm_store_unexpected_findings(st, run, pl->eb);
+		e = sm_store_unexpected_findings(st, run, sm_policy_unexpected_finding, NULL,
+		                                 pl->eb);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
-		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
-		if (x->mismatched == 0)
-			continue;
 		struct sm_finding_row f;
-		memset(&f, 0, sizeof(f));
-		sm_strlcpy(f.kind, "protocol-mismatch", sizeof(f.kind));
-		sm_strlcpy(f.severity, "error", sizeof(f.severity));
-		sm_strlcpy(f.rule, x->rule->id, sizeof(f.rule));
-		sm_strlcpy(f.proto, "tcp", sizeof(f.proto));
-		sm_addr_str(&x->mismatch_src, f.src, sizeof(f.src));
-		sm_addr_str(&x->mismatch_dst, f.dst, sizeof(f.dst));
-		f.port = x->rule->port;
-		snprintf(f.detail, sizeof(f.detail),
-		         "%llu session(s) speak %s, not %s as the rule requires%s%s%s",
-		         (unsigned long long)x->mismatched, x->mismatch_app, x->rule->app,
-		         x->mismatch_detail[0] ? " (first bytes: " : "", x->mismatch_detail,
-		         x->mismatch_detail[0] ? ")" : "");
-		e = sm_store_finding(st, run, &f, NULL, pl->eb);
+		if (sm_policy_mismatch_finding(sm_policy_entry(policy, i), &f))
+			e = sm_store_finding(st, run, &f, NULL, pl->eb);
 	}
 	if (e == SM_OK && pl->reasm != NULL) {
 		struct sm_reasm_stats rs;

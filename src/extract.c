@@ -182,7 +182,8 @@ select_sessions(struct sm_store *st, const struct sm_extract_opts *o, struct sel
 			snprintf(res->why_empty, sizeof(res->why_empty),
 			         "finding %lld (%s, %s) names no address pair: no packet of it was "
 			         "captured",
-			         (long long)f.id, f.kind, f.verdict[0] ? f.verdict : "-");
+			         (long long)f.id, sm_finding_kind_name(f.kind),
+			         f.verdict != V_NONE ? sm_verdict_name(f.verdict) : "-");
 			return SM_OK;
 		}
 		q.run_id = f.run_id;

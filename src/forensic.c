@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smaudit/report.h"
-
 /* ---- timeline ---- */
 
 #define TL_HASH 4096 /* > 2 * SM_TL_MAX_FLOWS */
@@ -261,8 +259,8 @@ static void
 short_time(double ts, double ref, char *buf, size_t len)
 {
 	char full[40], rfull[40];
-	sm_report_time(ts, full, sizeof(full));
-	sm_report_time(ref, rfull, sizeof(rfull));
+	sm_fmt_time(ts, full, sizeof(full));
+	sm_fmt_time(ref, rfull, sizeof(rfull));
 	if (strncmp(full, rfull, 11) == 0 && strlen(full) > 11)
 		sm_strlcpy(buf, full + 11, len);
 	else
@@ -275,7 +273,7 @@ void
 sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 {
 	char t0[40], t1[40], a[120], b[120], pp[24];
-	sm_report_time(tl->t0, t0, sizeof(t0));
+	sm_fmt_time(tl->t0, t0, sizeof(t0));
 	short_time(tl->t1, tl->t0, t1, sizeof(t1));
 	fprintf(out, "smaudit timeline, run %lld\n", (long long)tl->run_id);
 	fprintf(out, "  time     %s .. %s (%.1f s)\n", t0, t1, tl->t1 - tl->t0);
@@ -297,7 +295,7 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 		fputs("|\n", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
 			const struct sm_tl_gap *gp = &f->gaps[g];
-			sm_report_time(gp->from, t0, sizeof(t0));
+			sm_fmt_time(gp->from, t0, sizeof(t0));
 			short_time(gp->to, gp->from, t1, sizeof(t1));
 			fprintf(out, "  SILENT %s .. %s (%.1f s)", t0, t1, gp->to - gp->from);
 			if (gp->attempts)
@@ -342,9 +340,9 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 		fputs(", \"dst\": ", out);
 		sm_json_string(out, f->dst);
 		fputs(", \"src_role\": ", out);
-		sm_json_string(out, f->src_role[0] ? f->src_role : NULL);
+		sm_json_opt(out, f->src_role);
 		fputs(", \"dst_role\": ", out);
-		sm_json_string(out, f->dst_role[0] ? f->dst_role : NULL);
+		sm_json_opt(out, f->dst_role);
 		fprintf(out, ", \"sessions\": %llu, \"failed\": %llu, \"activity\": \"",
 		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
 		for (size_t k = 0; k < tl->nbuckets; k++)
@@ -369,30 +367,11 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 
 struct diff_side {
 	struct sm_expected_row *exp;
-	size_t nexp, capexp;
+	size_t nexp;
 	bool *matched;
 	struct sm_flow_row *flows;
-	size_t nflows, capflows;
-	bool oom;
+	size_t nflows;
 };
-
-static bool
-diff_add_exp(void *ctx, const struct sm_expected_row *r)
-{
-	struct diff_side *d = ctx;
-	if (!sm_grow((void **)&d->exp, &d->nexp, &d->capexp, sizeof(*r), r))
-		d->oom = true;
-	return !d->oom;
-}
-
-static bool
-diff_add_flow(void *ctx, const struct sm_flow_row *r)
-{
-	struct diff_side *d = ctx;
-	if (!sm_grow((void **)&d->flows, &d->nflows, &d->capflows, sizeof(*r), r))
-		d->oom = true;
-	return !d->oom;
-}
 
 static bool
 same_rule_dir(const struct sm_expected_row *x, const struct sm_expected_row *y)
@@ -419,7 +398,7 @@ flow_name(const struct sm_flow_row *f, char *buf, size_t len)
 {
 	char pp[24];
 	flow_proto_port(f->proto, f->port, pp, sizeof(pp));
-	snprintf(buf, len, "%s  %s -> %s [%s]", pp, f->src, f->dst, f->class_name);
+	snprintf(buf, len, "%s  %s -> %s [%s]", pp, f->src, f->dst, sm_class_name(f->cls));
 }
 
 /* Pairs each expected row of a with one of b: same flow and addresses first, then
@@ -488,10 +467,8 @@ diff_item(struct diff_out *d, enum diff_kind k, const char *name, const char *be
 		sm_json_string(d->out, f->src);
 		fputs(", \"dst\": ", d->out);
 		sm_json_string(d->out, f->dst);
-		if (f->port < 0)
-			fputs(", \"port\": null", d->out);
-		else
-			fprintf(d->out, ", \"port\": %d", f->port);
+		fputs(", \"port\": ", d->out);
+		sm_json_count(d->out, f->port);
 	}
 	fputs(", \"before\": ", d->out);
 	sm_json_string(d->out, before);
@@ -546,8 +523,7 @@ diff_flows(struct diff_out *d, enum diff_kind k, const struct diff_side *a,
 		const struct sm_flow_row *y = c >= 0 ? &b->flows[j] : NULL;
 		/* ND, MLD and other traffic away from the monitored roles is not the story */
 		const struct sm_flow_row *any = x ? x : y;
-		bool relevant = strcmp(any->class_name, "allowed") != 0 &&
-		                strcmp(any->class_name, "unmonitored") != 0;
+		bool relevant = any->cls != CL_ALLOWED && any->cls != CL_UNMONITORED;
 		bool hit =
 		    relevant && ((k == DK_GONE && y == NULL) || (k == DK_NEW && x == NULL) ||
 		                 (k == DK_FAILING && x && y && x->established && !y->established) ||
@@ -566,14 +542,10 @@ diff_flows(struct diff_out *d, enum diff_kind k, const struct diff_side *a,
 static enum sm_err
 diff_load(struct sm_store *st, int64_t run, struct diff_side *d, struct sm_errbuf *eb)
 {
-	enum sm_err e = sm_store_each_expected(st, run, diff_add_exp, d, eb);
+	enum sm_err e = sm_store_load_expected(st, run, &d->exp, &d->nexp, eb);
 	if (e == SM_OK)
-		e = sm_store_each_flow(st, run, diff_add_flow, d, eb);
-	if (e == SM_OK && !d->oom) {
-		d->matched = calloc(d->nexp + 1, sizeof(bool));
-		d->oom = d->matched == NULL;
-	}
-	if (e == SM_OK && d->oom)
+		e = sm_store_load_flows(st, run, &d->flows, &d->nflows, eb);
+	if (e == SM_OK && (d->matched = calloc(d->nexp + 1, sizeof(bool))) == NULL)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory comparing runs");
 	return e;
 }
@@ -598,8 +570,8 @@ diff_header(FILE *out, bool json, const struct sm_run_row *ra, const struct sm_r
 	fprintf(out, "smaudit diff: run %lld -> run %lld\n", (long long)ra->id, (long long)rb->id);
 	const struct sm_run_row *r[2] = {ra, rb};
 	for (int i = 0; i < 2; i++) {
-		sm_report_time(r[i]->first_ts, t0, sizeof(t0));
-		sm_report_time(r[i]->last_ts, t1, sizeof(t1));
+		sm_fmt_time(r[i]->first_ts, t0, sizeof(t0));
+		sm_fmt_time(r[i]->last_ts, t1, sizeof(t1));
 		fprintf(out, "  run %lld  %s .. %s  %s\n", (long long)r[i]->id, t0, t1,
 		        r[i]->sources ? r[i]->sources : "");
 	}
@@ -635,10 +607,11 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 		diff_section(&d, DK_VERDICT);
 		for (size_t i = 0; i < a.nexp; i++) {
 			const struct sm_expected_row *x = &a.exp[i], *y = &b.exp[pair[i]];
-			if (!a.matched[i] || strcmp(x->verdict, y->verdict) == 0)
+			if (!a.matched[i] || x->verdict == y->verdict)
 				continue;
-			sm_report_flow_name(y, name, sizeof(name));
-			diff_item(&d, DK_VERDICT, name, x->verdict, y->verdict, NULL);
+			sm_fmt_flow_name(y, name, sizeof(name));
+			diff_item(&d, DK_VERDICT, name, sm_verdict_name(x->verdict),
+			          sm_verdict_name(y->verdict), NULL);
 		}
 		diff_section_end(&d, DK_VERDICT);
 		for (enum diff_kind k = DK_FAILING; k <= DK_NEW; k++) {
@@ -651,11 +624,10 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 			diff_section(&d, k);
 			for (size_t i = 0; i < s->nexp; i++)
 				if (!s->matched[i]) {
-					sm_report_flow_name(&s->exp[i], name, sizeof(name));
-					diff_item(&d, k, name,
-					          k == DK_EXP_A ? s->exp[i].verdict : "absent",
-					          k == DK_EXP_A ? "absent" : s->exp[i].verdict,
-					          NULL);
+					const char *v = sm_verdict_name(s->exp[i].verdict);
+					sm_fmt_flow_name(&s->exp[i], name, sizeof(name));
+					diff_item(&d, k, name, k == DK_EXP_A ? v : "absent",
+					          k == DK_EXP_A ? "absent" : v, NULL);
 				}
 			diff_section_end(&d, k);
 		}
@@ -726,10 +698,7 @@ static void
 json_member(FILE *out, const char *name, const char *value)
 {
 	fprintf(out, ", \"%s\": ", name);
-	if (*value)
-		sm_json_string(out, value);
-	else
-		fputs("null", out);
+	sm_json_opt(out, value);
 }
 
 static void
@@ -741,10 +710,7 @@ json_session(FILE *out, const struct sm_session_row *r, bool first)
 	fprintf(out, ", \"sport\": %d", r->sport);
 	json_member(out, "dst", r->dst);
 	fprintf(out, ", \"dport\": %d, \"vlan\": ", r->dport);
-	if (r->vlan >= 0)
-		fprintf(out, "%d", r->vlan);
-	else
-		fputs("null", out);
+	sm_json_count(out, r->vlan);
 	fputs(", \"first_ts\": ", out);
 	sm_json_ts(out, r->first_ts);
 	fputs(", \"last_ts\": ", out);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "smaudit/fmt.h"
 #include "smaudit/policy.h"
 #include "smaudit/priv.h"
 #include "smaudit/store.h"
@@ -24,7 +25,7 @@
 
 enum alert_kind { A_NO_ANSWER, A_REJECTED, A_UNEXPECTED, A_COUNT };
 
-static const char *const alert_verdict[A_COUNT] = {"no-answer", "rejected", NULL};
+static const enum sm_verdict alert_verdict[A_COUNT] = {V_NO_ANSWER, V_REJECTED, V_NONE};
 static const char *const alert_label[A_COUNT] = {"NO-ANSWER", "REJECTED", "UNEXPECTED"};
 
 struct live {
@@ -150,7 +151,7 @@ alert(struct live *l, enum alert_kind k, const struct sm_session *s,
 	endpoint(&s->dst, icmp ? -1 : s->dport, dst, sizeof(dst));
 	double age = (double)(now - s->first_ns) / 1e9;
 	alert_detail(k, s, age, detail, sizeof(detail));
-	sm_report_time((double)now / 1e9, when, sizeof(when));
+	sm_fmt_time((double)now / 1e9, when, sizeof(when));
 	const char *proto = sm_proto_name(s->proto, pbuf, sizeof(pbuf));
 	clear_status(l);
 	fprintf(stderr, "smaudit: %s %-10s %s %s -> %s (%s -> %s%s%s): %s\n", when, alert_label[k],
@@ -161,8 +162,9 @@ alert(struct live *l, enum alert_kind k, const struct sm_session *s,
 	char a[SM_ADDRSTRLEN], b[SM_ADDRSTRLEN];
 	printf("{\"event\": \"finding\", \"time\": ");
 	sm_json_ts(stdout, (double)now / 1e9);
-	printf(", \"kind\": \"%s\", \"verdict\": ", k == A_UNEXPECTED ? "unexpected" : "missing");
-	sm_json_string(stdout, alert_verdict[k]);
+	printf(", \"kind\": \"%s\", \"verdict\": ",
+	       sm_finding_kind_name(k == A_UNEXPECTED ? FK_UNEXPECTED : FK_MISSING));
+	sm_json_string(stdout, sm_verdict_name(alert_verdict[k]));
 	printf(", \"class\": ");
 	sm_json_string(stdout, c->class_name);
 	printf(", \"rule\": ");
@@ -191,9 +193,8 @@ static void
 examine(struct live *l, const struct sm_session *s, const struct sm_classification *c, bool done)
 {
 	int64_t now = now_ns();
-	bool expected =
-	    strcmp(c->class_name, "expected") == 0 || strcmp(c->class_name, "optional") == 0;
-	if (strcmp(c->class_name, "unexpected") == 0) {
+	bool expected = c->cls == CL_EXPECTED || c->cls == CL_OPTIONAL;
+	if (c->cls == CL_UNEXPECTED) {
 		alert(l, A_UNEXPECTED, s, c, now);
 		return;
 	}
@@ -257,6 +258,16 @@ unavailable_ms(const struct live *l, double now)
 	return (uint64_t)(s * 1000);
 }
 
+/* What a line about the database shows: the backlog and the time (the status line
+ * is cleared first). */
+static void
+db_event(struct live *l, struct sm_store_backlog *bl, char *when, size_t len)
+{
+	sm_store_backlog(sm_pipeline_store(l->pl), bl);
+	sm_fmt_time((double)now_ns() / 1e9, when, len);
+	clear_status(l);
+}
+
 /* A checkpoint failed on a database error: logged once, then tried again with backoff. */
 static void
 db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
@@ -273,10 +284,8 @@ db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
 	l->retry_at = now + l->backoff;
 	sm_strlcpy(l->fault.error, eb->msg, sizeof(l->fault.error));
 	struct sm_store_backlog bl;
-	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
-	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
-	clear_status(l);
+	db_event(l, &bl, when, sizeof(when));
 	fprintf(stderr,
 	        "smaudit: %s DATABASE UNAVAILABLE: %s; capture goes on, closed sessions wait in "
 	        "memory (up to %llu, --max-sessions) and the checkpoint is tried again\n",
@@ -301,10 +310,8 @@ db_back(struct live *l, double now)
 	l->down_s += down;
 	l->db_down = false;
 	struct sm_store_backlog bl;
-	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
-	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
-	clear_status(l);
+	db_event(l, &bl, when, sizeof(when));
 	fprintf(stderr,
 	        "smaudit: %s DATABASE BACK after %.1f s: the sessions that waited are stored%s\n",
 	        when, down, bl.not_stored ? ", but some could not wait (see the report)" : "");
@@ -491,7 +498,7 @@ report_state(struct live *l, bool written, const struct sm_errbuf *eb)
 		return;
 	l->report_down = !written;
 	char when[40];
-	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
+	sm_fmt_time((double)now_ns() / 1e9, when, sizeof(when));
 	clear_status(l);
 	if (written)
 		fprintf(stderr, "smaudit: %s REPORT WRITTEN again to %s\n", when, l->o->output);

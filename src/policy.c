@@ -23,14 +23,6 @@ struct sm_policy {
 	void *visible_ctx;
 };
 
-const char *
-sm_verdict_name(enum sm_verdict v)
-{
-	static const char *const names[] = {"ok",       "no-answer", "rejected", "one-way",
-	                                    "not-seen", "n/a",       "filtered"};
-	return names[v];
-}
-
 static bool
 push_entry(struct sm_policy *p, size_t *cap, const struct sm_expect_entry *e)
 {
@@ -366,21 +358,22 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 				note_evidence(e, s, o);
 		}
 	}
-	static const char *const kind_class[] = {
-	    [RK_EXPECT] = "expected", [RK_OPTIONAL] = "optional", [RK_ALLOW] = "allowed"};
+	static const enum sm_class kind_class[] = {
+	    [RK_EXPECT] = CL_EXPECTED, [RK_OPTIONAL] = CL_OPTIONAL, [RK_ALLOW] = CL_ALLOWED};
 	bool infra = s->proto == SM_PROTO_ICMP6 &&
 	             ((s->icmp_type >= 130 && s->icmp_type <= 137) || s->icmp_type == 143);
 	if (best >= 0) {
-		out->class_name = kind_class[best];
+		out->cls = kind_class[best];
 	} else if (infra) {
 		/* Neighbour discovery and MLD: IPv6 cannot work without them. */
-		out->class_name = "allowed";
+		out->cls = CL_ALLOWED;
 		out->rule = "builtin:icmp6-nd";
 	} else if (monitored(p, &s->src) || monitored(p, &s->dst)) {
-		out->class_name = "unexpected";
+		out->cls = CL_UNEXPECTED;
 	} else {
-		out->class_name = "unmonitored";
+		out->cls = CL_UNMONITORED;
 	}
+	out->class_name = sm_class_name(out->cls);
 }
 
 void
@@ -540,6 +533,8 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		                  : "no packet of this flow",
 		         e->hidden_src, e->hidden_dst);
 		break;
+	case V_NONE: /* never an entry's verdict */
+		break;
 	}
 }
 
@@ -683,4 +678,80 @@ void
 sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len)
 {
 	side_text(e, e->dst_role, e->dst_member, &e->sat_dst, &e->try_dst, buf, len);
+}
+
+uint64_t
+sm_entry_failed(const struct sm_expect_entry *e)
+{
+	return e->verdict == V_OK ? e->rejected + e->no_answer : 0;
+}
+
+/* What every finding about entry e says of its flow. */
+static void
+entry_finding_flow(const struct sm_expect_entry *e, struct sm_finding_row *f)
+{
+	char pbuf[8];
+	memset(f, 0, sizeof(*f));
+	sm_strlcpy(f->rule, e->rule->id, sizeof(f->rule));
+	sm_strlcpy(f->proto, sm_proto_name(e->rule->proto, pbuf, sizeof(pbuf)), sizeof(f->proto));
+	f->port = e->rule->proto == SM_PROTO_ICMP ? -1 : e->rule->port;
+	f->verdict = V_NONE;
+}
+
+bool
+sm_policy_entry_finding(const struct sm_expect_entry *e, struct sm_finding_row *f)
+{
+	bool missing = sm_verdict_failed(e->verdict);
+	if ((!missing && sm_entry_failed(e) == 0) || e->rule->kind == RK_ALLOW)
+		return false;
+	entry_finding_flow(e, f);
+	f->kind = missing ? FK_MISSING : FK_INTERMITTENT;
+	f->severity = !missing ? SEV_WARNING : e->rule->kind == RK_EXPECT ? SEV_ERROR : SEV_INFO;
+	if (!missing && e->try_rank > 0) { /* intermittent: the pair that failed */
+		sm_addr_str(&e->try_src, f->src, sizeof(f->src));
+		sm_addr_str(&e->try_dst, f->dst, sizeof(f->dst));
+	} else {
+		sm_entry_src(e, f->src, sizeof(f->src));
+		sm_entry_dst(e, f->dst, sizeof(f->dst));
+	}
+	f->verdict = e->verdict;
+	sm_strlcpy(f->detail, e->detail, sizeof(f->detail));
+	return true;
+}
+
+bool
+sm_policy_mismatch_finding(const struct sm_expect_entry *e, struct sm_finding_row *f)
+{
+	if (e->mismatched == 0)
+		return false;
+	entry_finding_flow(e, f);
+	f->kind = FK_PROTOCOL_MISMATCH;
+	f->severity = SEV_ERROR;
+	sm_strlcpy(f->proto, "tcp", sizeof(f->proto)); /* app= is read from TCP streams */
+	f->port = e->rule->port;
+	sm_addr_str(&e->mismatch_src, f->src, sizeof(f->src));
+	sm_addr_str(&e->mismatch_dst, f->dst, sizeof(f->dst));
+	snprintf(f->detail, sizeof(f->detail),
+	         "%llu session(s) speak %s, not %s as the rule requires%s%s%s",
+	         (unsigned long long)e->mismatched, e->mismatch_app, e->rule->app,
+	         e->mismatch_detail[0] ? " (first bytes: " : "", e->mismatch_detail,
+	         e->mismatch_detail[0] ? ")" : "");
+	return true;
+}
+
+bool
+sm_policy_unexpected_finding(void *ctx, const struct sm_unexpected_row *g, struct sm_finding_row *f)
+{
+	(void)ctx;
+	memset(f, 0, sizeof(*f));
+	f->kind = FK_UNEXPECTED;
+	f->severity = SEV_ERROR;
+	sm_strlcpy(f->proto, g->proto, sizeof(f->proto));
+	sm_strlcpy(f->src, g->src, sizeof(f->src));
+	sm_strlcpy(f->dst, g->dst, sizeof(f->dst));
+	f->port = g->port;
+	f->verdict = V_NONE;
+	snprintf(f->detail, sizeof(f->detail), "%llu session(s), %llu packets, last state %s",
+	         (unsigned long long)g->sessions, (unsigned long long)g->packets, g->state);
+	return true;
 }

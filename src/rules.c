@@ -8,12 +8,6 @@
 #include "smaudit/conf.h"
 
 const char *
-sm_rule_kind_name(enum sm_rule_kind k)
-{
-	return k == RK_EXPECT ? "expect" : k == RK_OPTIONAL ? "optional" : "allow";
-}
-
-const char *
 sm_coverage_name(enum sm_coverage c)
 {
 	return c == COV_EACH_PAIR ? "each-pair" : c == COV_EACH_MEMBER ? "each-member" : "any";
@@ -156,13 +150,7 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 	memset(&r, 0, sizeof(r));
 	r.line = p->line;
 	snprintf(r.id, sizeof(r.id), "%s:%d", out->name, p->line);
-	if (strcmp(tok[0].s, "expect") == 0)
-		r.kind = RK_EXPECT;
-	else if (strcmp(tok[0].s, "optional") == 0)
-		r.kind = RK_OPTIONAL;
-	else if (strcmp(tok[0].s, "allow") == 0)
-		r.kind = RK_ALLOW;
-	else
+	if (!sm_rule_kind_parse(tok[0].s, &r.kind))
 		return perr(p, tok[0].col,
 		            "unknown keyword '%s': expected expect, optional, allow or monitor",
 		            tok[0].s);

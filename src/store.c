@@ -871,14 +871,14 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 	int i = 1;
 	sqlite3_bind_int64(s, i++, run_id);
 	bind_text(s, i++, r->rule);
-	bind_text(s, i++, r->kind);
+	bind_text(s, i++, sm_rule_kind_name(r->kind));
 	bind_text(s, i++, r->proto);
 	bind_port(s, i++, r->port);
 	bind_text(s, i++, r->src_role);
 	bind_text(s, i++, r->dst_role);
 	bind_text(s, i++, r->src);
 	bind_text(s, i++, r->dst);
-	bind_text(s, i++, r->verdict);
+	bind_text(s, i++, sm_verdict_name(r->verdict));
 	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->sessions);
 	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->failed);
 	bind_ts(s, i++, r->first_ts);
@@ -892,24 +892,31 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 	return step_insert(st, s, "storing an expected flow", eb);
 }
 
-enum sm_err
-sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f, int64_t *id,
-                 struct sm_errbuf *eb)
+/* The finding insert with f bound, to be stepped. */
+static sqlite3_stmt *
+bind_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f)
 {
-	DRAIN(st, eb);
 	sqlite3_stmt *s = st->stmt[ST_FINDING];
 	int i = 1;
 	sqlite3_bind_int64(s, i++, run_id);
-	bind_text(s, i++, f->kind);
-	bind_text(s, i++, f->severity);
+	bind_text(s, i++, sm_finding_kind_name(f->kind));
+	bind_text(s, i++, sm_severity_name(f->severity));
 	bind_text(s, i++, f->rule);
 	bind_text(s, i++, f->proto);
 	bind_text(s, i++, f->src);
 	bind_text(s, i++, f->dst);
 	bind_port(s, i++, f->port);
-	bind_text(s, i++, f->verdict);
+	bind_text(s, i++, sm_verdict_name(f->verdict));
 	bind_text(s, i++, f->detail);
-	enum sm_err e = step_insert(st, s, "storing a finding", eb);
+	return s;
+}
+
+enum sm_err
+sm_store_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f, int64_t *id,
+                 struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	enum sm_err e = step_insert(st, bind_finding(st, run_id, f), "storing a finding", eb);
 	if (id != NULL)
 		*id = e == SM_OK ? sqlite3_last_insert_rowid(st->db) : 0;
 	return e;
@@ -937,29 +944,37 @@ static const char unexpected_sql[] =
     " max(last_ts), state FROM sessions WHERE run_id = ?1 AND class = 'unexpected'"
     " GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port";
 
+static void decode_unexpected(sqlite3_stmt *s, void *row);
+
 enum sm_err
-sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
+sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, sm_unexpected_decide_fn decide,
+                             void *ctx, struct sm_errbuf *eb)
 {
 	DRAIN(st, eb);
+	static const char what[] = "aggregating unexpected traffic";
 	sqlite3_stmt *s;
-	char sql[sizeof(unexpected_sql) + 256];
-	snprintf(sql, sizeof(sql),
-	         "INSERT INTO findings(run_id, kind, severity, proto, src, dst, port, verdict,"
-	         " detail) SELECT ?1, 'unexpected', 'error', proto, src, dst, port, NULL,"
-	         " printf('%%d session(s), %%d packets, last state %%s', sessions, packets, state)"
-	         " FROM (%s)",
-	         unexpected_sql);
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK)
 		return e;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(st, eb, "aggregating unexpected traffic");
+	if (sqlite3_prepare_v2(st->db, unexpected_sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(st, eb, what);
 	sqlite3_bind_int64(s, 1, run_id);
-	int rc = sqlite3_step(s);
+	int rc = SQLITE_DONE;
+	while (e == SM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sm_unexpected_row g;
+		struct sm_finding_row f;
+		memset(&g, 0, sizeof(g));
+		memset(&f, 0, sizeof(f));
+		decode_unexpected(s, &g);
+		/* no commit while the groups are read: they are one transaction, as
+		 * when SQL made them in one statement */
+		if (decide(ctx, &g, &f))
+			e = step_row(st, bind_finding(st, run_id, &f), "storing a finding", eb);
+	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, eb, "aggregating unexpected traffic");
-	return SM_OK;
+	if (e == SM_OK && rc != SQLITE_DONE)
+		return db_fail(st, eb, what);
+	return e;
 }
 
 enum sm_err
@@ -994,7 +1009,8 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	DRAIN(st, eb);
 	char finished[32];
 	now_text(finished, sizeof(finished));
-	if (strcmp(r->status, "running") == 0)
+	enum sm_run_status status;
+	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING)
 		finished[0] = '\0'; /* a checkpoint: the run goes on */
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK)
@@ -1170,9 +1186,10 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->last_ts = sqlite3_column_double(s, i++);
 	r->missed_bytes = (uint64_t)sqlite3_column_int64(s, i++);
 	r->gap_sessions = (uint64_t)sqlite3_column_int64(s, i++);
-	if (strcmp(r->status, "running") == 0 && run_id != st->run_id &&
-	    !still_running(s, i, i + 1, i + 2))
-		sm_strlcpy(r->status, "interrupted", sizeof(r->status));
+	enum sm_run_status status;
+	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING &&
+	    run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
+		sm_strlcpy(r->status, sm_run_status_name(RUN_INTERRUPTED), sizeof(r->status));
 	sqlite3_finalize(s);
 	return load_run_options(st, r, eb);
 }
@@ -1207,94 +1224,126 @@ each_row(struct sm_store *st, const char *sql, int64_t run_id, bool (*row)(sqlit
 	return SM_OK;
 }
 
-#define FINDING_COLS "id, run_id, kind, severity, rule, proto, src, dst, port, verdict, detail"
+/* Fills one row struct from the current result row. */
+typedef void (*decode_fn)(sqlite3_stmt *s, void *row);
 
-struct cb {
-	union {
-		bool (*exp)(void *, const struct sm_expected_row *);
-		bool (*unx)(void *, const struct sm_unexpected_row *);
-		bool (*cov)(void *, const struct sm_coverage_row *);
-		bool (*ctr)(void *, const struct sm_counter_row *);
-		bool (*src)(void *, const char *, uint64_t, const char *);
-		bool (*fnd)(void *, const struct sm_finding_row *);
-		bool (*run)(void *, int64_t);
-		bool (*flow)(void *, const struct sm_flow_row *);
-	} fn;
-	void *ctx;
+/* The one way rows become an array: each is decoded in place at the end of v. */
+struct collect {
+	decode_fn decode;
+	size_t size; /* of one row */
+	void *v;
+	size_t n, cap;
+	bool oom;
 };
 
 static bool
-expected_row(sqlite3_stmt *s, void *p)
+collect_row(sqlite3_stmt *s, void *p)
 {
-	struct cb *c = p;
-	struct sm_expected_row r;
-	memset(&r, 0, sizeof(r));
+	struct collect *c = p;
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		void *nv = realloc(c->v, ncap * c->size);
+		if (nv == NULL) {
+			c->oom = true;
+			return false;
+		}
+		c->v = nv;
+		c->cap = ncap;
+	}
+	void *row = (char *)c->v + c->n * c->size;
+	memset(row, 0, c->size);
+	c->decode(s, row);
+	c->n++;
+	return true;
+}
+
+/* Runs sql (run id as ?1) and returns its rows, decoded, as one array. */
+static enum sm_err
+load_rows(struct sm_store *st, const char *sql, int64_t run_id, decode_fn decode, size_t size,
+          void **rows, size_t *n, const char *what, struct sm_errbuf *eb)
+{
+	struct collect c = {decode, size, NULL, 0, 0, false};
+	enum sm_err e = each_row(st, sql, run_id, collect_row, &c, what, eb);
+	if (e == SM_OK && c.oom)
+		e = sm_error(eb, SM_ERR_NOMEM, "%s: out of memory %s", st->path, what);
+	*rows = c.v;
+	*n = c.n;
+	return e;
+}
+
+#define FINDING_COLS "id, run_id, kind, severity, rule, proto, src, dst, port, verdict, detail"
+
+/* A name the database holds that no enum knows: a database this version did not
+ * write.  Read as the first value of its enum, as close as a report can get. */
+#define COL_ENUM(parse, s, i, out)                                                                 \
+	do {                                                                                       \
+		const unsigned char *t_ = sqlite3_column_text((s), (i));                           \
+		if (!parse(t_ ? (const char *)t_ : NULL, (out)))                                   \
+			*(out) = 0;                                                                \
+	} while (0)
+
+static void
+decode_expected(sqlite3_stmt *s, void *row)
+{
+	struct sm_expected_row *r = row;
 	int i = 0;
-	col_text(s, i++, r.rule, sizeof(r.rule));
-	col_text(s, i++, r.kind, sizeof(r.kind));
-	col_text(s, i++, r.proto, sizeof(r.proto));
-	r.port = col_port(s, i++);
-	col_text(s, i++, r.src_role, sizeof(r.src_role));
-	col_text(s, i++, r.dst_role, sizeof(r.dst_role));
-	col_text(s, i++, r.src, sizeof(r.src));
-	col_text(s, i++, r.dst, sizeof(r.dst));
-	col_text(s, i++, r.verdict, sizeof(r.verdict));
-	r.sessions = (uint64_t)sqlite3_column_int64(s, i++);
-	r.failed = (uint64_t)sqlite3_column_int64(s, i++);
-	r.first_ts = sqlite3_column_double(s, i++);
-	r.last_ts = sqlite3_column_double(s, i++);
-	col_text(s, i++, r.purpose, sizeof(r.purpose));
-	col_text(s, i++, r.detail, sizeof(r.detail));
-	r.finding_id = sqlite3_column_int64(s, i++);
-	return c->fn.exp(c->ctx, &r);
+	col_text(s, i++, r->rule, sizeof(r->rule));
+	COL_ENUM(sm_rule_kind_parse, s, i++, &r->kind);
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	r->port = col_port(s, i++);
+	col_text(s, i++, r->src_role, sizeof(r->src_role));
+	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	COL_ENUM(sm_verdict_parse, s, i++, &r->verdict);
+	r->sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r->failed = (uint64_t)sqlite3_column_int64(s, i++);
+	r->first_ts = sqlite3_column_double(s, i++);
+	r->last_ts = sqlite3_column_double(s, i++);
+	col_text(s, i++, r->purpose, sizeof(r->purpose));
+	col_text(s, i++, r->detail, sizeof(r->detail));
+	r->finding_id = sqlite3_column_int64(s, i++);
 }
 
 enum sm_err
-sm_store_each_expected(struct sm_store *st, int64_t run_id,
-                       bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
-                       struct sm_errbuf *eb)
+sm_store_load_expected(struct sm_store *st, int64_t run_id, struct sm_expected_row **rows,
+                       size_t *n, struct sm_errbuf *eb)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.exp = fn;
-	return each_row(st,
-	                /* before schema 5 the pair that tried was a hint beside a null */
-	                "SELECT rule, kind, proto, port, src_role, dst_role,"
-	                " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
-	                " failed, first_ts, last_ts, purpose, detail, finding_id"
-	                " FROM expected WHERE run_id = ?1 ORDER BY id",
-	                run_id, expected_row, &c, "reading expected flows", eb);
+	return load_rows(st,
+	                 /* before schema 5 the pair that tried was a hint beside a null */
+	                 "SELECT rule, kind, proto, port, src_role, dst_role,"
+	                 " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
+	                 " failed, first_ts, last_ts, purpose, detail, finding_id"
+	                 " FROM expected WHERE run_id = ?1 ORDER BY id",
+	                 run_id, decode_expected, sizeof(**rows), (void **)rows, n,
+	                 "reading expected flows", eb);
 }
 
-static bool
-unexpected_row(sqlite3_stmt *s, void *p)
+/* A row of unexpected_sql, with the id of its finding as a 13th column if any. */
+static void
+decode_unexpected(sqlite3_stmt *s, void *row)
 {
-	struct cb *c = p;
-	struct sm_unexpected_row r;
-	memset(&r, 0, sizeof(r));
+	struct sm_unexpected_row *r = row;
 	int i = 0;
-	col_text(s, i++, r.proto, sizeof(r.proto));
-	col_text(s, i++, r.src, sizeof(r.src));
-	col_text(s, i++, r.dst, sizeof(r.dst));
-	r.port = col_port(s, i++);
-	col_text(s, i++, r.src_role, sizeof(r.src_role));
-	col_text(s, i++, r.dst_role, sizeof(r.dst_role));
-	r.sessions = (uint64_t)sqlite3_column_int64(s, i++);
-	r.packets = (uint64_t)sqlite3_column_int64(s, i++);
-	r.bytes = (uint64_t)sqlite3_column_int64(s, i++);
-	r.first_ts = sqlite3_column_double(s, i++);
-	r.last_ts = sqlite3_column_double(s, i++);
-	col_text(s, i++, r.state, sizeof(r.state));
-	r.finding_id = sqlite3_column_int64(s, i++);
-	return c->fn.unx(c->ctx, &r);
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	r->port = col_port(s, i++);
+	col_text(s, i++, r->src_role, sizeof(r->src_role));
+	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
+	r->sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r->packets = (uint64_t)sqlite3_column_int64(s, i++);
+	r->bytes = (uint64_t)sqlite3_column_int64(s, i++);
+	r->first_ts = sqlite3_column_double(s, i++);
+	r->last_ts = sqlite3_column_double(s, i++);
+	col_text(s, i++, r->state, sizeof(r->state));
+	r->finding_id = i < sqlite3_column_count(s) ? sqlite3_column_int64(s, i) : 0;
 }
 
 enum sm_err
-sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
-                         bool (*fn)(void *, const struct sm_unexpected_row *), void *ctx,
-                         struct sm_errbuf *eb)
+sm_store_load_unexpected(struct sm_store *st, int64_t run_id, struct sm_unexpected_row **rows,
+                         size_t *n, struct sm_errbuf *eb)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.unx = fn;
 	/* each aggregate with the id of the finding made from it, looked up through
 	 * the findings_unexpected index (a run may hold a million of both) */
 	static const char sql[] =
@@ -1305,53 +1354,55 @@ sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
 	    " (CASE WHEN s.proto IN ('icmp','icmp6') THEN NULL ELSE s.dport END)) FROM sessions s"
 	    " WHERE run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
 	    " ORDER BY proto, src, dst, port";
-	return each_row(st, sql, run_id, unexpected_row, &c, "reading unexpected traffic", eb);
+	return load_rows(st, sql, run_id, decode_unexpected, sizeof(**rows), (void **)rows, n,
+	                 "reading unexpected traffic", eb);
 }
 
-static bool
-coverage_row(sqlite3_stmt *s, void *p)
+static void
+decode_coverage(sqlite3_stmt *s, void *row)
 {
-	struct cb *c = p;
-	struct sm_coverage_row r;
-	col_text(s, 0, r.role, sizeof(r.role));
-	col_text(s, 1, r.member, sizeof(r.member));
-	r.seen = sqlite3_column_int(s, 2) != 0;
-	return c->fn.cov(c->ctx, &r);
+	struct sm_coverage_row *r = row;
+	col_text(s, 0, r->role, sizeof(r->role));
+	col_text(s, 1, r->member, sizeof(r->member));
+	r->seen = sqlite3_column_int(s, 2) != 0;
 }
 
 enum sm_err
-sm_store_each_coverage(struct sm_store *st, int64_t run_id,
-                       bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
+sm_store_load_coverage(struct sm_store *st, int64_t run_id, struct sm_coverage_row **rows,
+                       size_t *n, struct sm_errbuf *eb)
+{
+	return load_rows(st,
+	                 "SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
+	                 " ORDER BY rowid",
+	                 run_id, decode_coverage, sizeof(**rows), (void **)rows, n,
+	                 "reading coverage", eb);
+}
+
+static void
+decode_counter(sqlite3_stmt *s, void *row)
+{
+	struct sm_counter_row *r = row;
+	col_text(s, 0, r->name, sizeof(r->name));
+	r->value = (uint64_t)sqlite3_column_int64(s, 1);
+}
+
+enum sm_err
+sm_store_load_counters(struct sm_store *st, int64_t run_id, struct sm_counter_row **rows, size_t *n,
                        struct sm_errbuf *eb)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.cov = fn;
-	return each_row(st,
-	                "SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
-	                " ORDER BY rowid",
-	                run_id, coverage_row, &c, "reading coverage", eb);
+	return load_rows(
+	    st, "SELECT name, value FROM run_counters WHERE run_id = ?1 ORDER BY rowid", run_id,
+	    decode_counter, sizeof(**rows), (void **)rows, n, "reading counters", eb);
 }
 
-static bool
-counter_row(sqlite3_stmt *s, void *p)
-{
-	struct cb *c = p;
-	struct sm_counter_row r;
-	col_text(s, 0, r.name, sizeof(r.name));
-	r.value = (uint64_t)sqlite3_column_int64(s, 1);
-	return c->fn.ctr(c->ctx, &r);
-}
-
-enum sm_err
-sm_store_each_counter(struct sm_store *st, int64_t run_id,
-                      bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
-                      struct sm_errbuf *eb)
-{
-	struct cb c = {.ctx = ctx};
-	c.fn.ctr = fn;
-	return each_row(st, "SELECT name, value FROM run_counters WHERE run_id = ?1 ORDER BY rowid",
-	                run_id, counter_row, &c, "reading counters", eb);
-}
+struct cb {
+	union {
+		bool (*src)(void *, const char *, uint64_t, const char *);
+		bool (*fnd)(void *, const struct sm_finding_row *);
+		bool (*run)(void *, int64_t);
+	} fn;
+	void *ctx;
+};
 
 static bool
 source_row(sqlite3_stmt *s, void *p)
@@ -1464,37 +1515,43 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	return SM_OK;
 }
 
+static void
+decode_finding(sqlite3_stmt *s, void *row)
+{
+	struct sm_finding_row *r = row;
+	int i = 0;
+	r->id = sqlite3_column_int64(s, i++);
+	r->run_id = sqlite3_column_int64(s, i++);
+	COL_ENUM(sm_finding_kind_parse, s, i++, &r->kind);
+	COL_ENUM(sm_severity_parse, s, i++, &r->severity);
+	col_text(s, i++, r->rule, sizeof(r->rule));
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	r->port = col_port(s, i++);
+	COL_ENUM(sm_verdict_parse, s, i++, &r->verdict);
+	col_text(s, i++, r->detail, sizeof(r->detail));
+}
+
 static bool
 finding_row(sqlite3_stmt *s, void *p)
 {
 	struct cb *c = p;
 	struct sm_finding_row r;
-	int i = 0;
-	r.id = sqlite3_column_int64(s, i++);
-	r.run_id = sqlite3_column_int64(s, i++);
-	col_text(s, i++, r.kind, sizeof(r.kind));
-	col_text(s, i++, r.severity, sizeof(r.severity));
-	col_text(s, i++, r.rule, sizeof(r.rule));
-	col_text(s, i++, r.proto, sizeof(r.proto));
-	col_text(s, i++, r.src, sizeof(r.src));
-	col_text(s, i++, r.dst, sizeof(r.dst));
-	r.port = col_port(s, i++);
-	col_text(s, i++, r.verdict, sizeof(r.verdict));
-	col_text(s, i++, r.detail, sizeof(r.detail));
+	memset(&r, 0, sizeof(r));
+	decode_finding(s, &r);
 	return c->fn.fnd(c->ctx, &r);
 }
 
 enum sm_err
-sm_store_each_mismatch(struct sm_store *st, int64_t run_id,
-                       bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
-                       struct sm_errbuf *eb)
+sm_store_load_mismatches(struct sm_store *st, int64_t run_id, struct sm_finding_row **rows,
+                         size_t *n, struct sm_errbuf *eb)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.fnd = fn;
-	return each_row(st,
-	                "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1"
-	                " AND kind = 'protocol-mismatch' ORDER BY id",
-	                run_id, finding_row, &c, "reading findings", eb);
+	return load_rows(st,
+	                 "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1"
+	                 " AND kind = 'protocol-mismatch' ORDER BY id",
+	                 run_id, decode_finding, sizeof(**rows), (void **)rows, n,
+	                 "reading findings", eb);
 }
 
 enum sm_err
@@ -1508,40 +1565,37 @@ sm_store_each_finding(struct sm_store *st, int64_t run_id,
 	                run_id, finding_row, &c, "reading findings", eb);
 }
 
-static bool
-flow_row(sqlite3_stmt *s, void *p)
+static void
+decode_flow(sqlite3_stmt *s, void *row)
 {
-	struct cb *c = p;
-	struct sm_flow_row r;
+	struct sm_flow_row *r = row;
 	int i = 0;
-	col_text(s, i++, r.proto, sizeof(r.proto));
-	col_text(s, i++, r.src, sizeof(r.src));
-	col_text(s, i++, r.dst, sizeof(r.dst));
-	r.port = sqlite3_column_int(s, i++);
-	col_text(s, i++, r.class_name, sizeof(r.class_name));
-	col_text(s, i++, r.src_role, sizeof(r.src_role));
-	col_text(s, i++, r.dst_role, sizeof(r.dst_role));
-	r.sessions = (uint64_t)sqlite3_column_int64(s, i++);
-	r.established = (uint64_t)sqlite3_column_int64(s, i++);
-	r.packets = (uint64_t)sqlite3_column_int64(s, i++);
-	r.first_ts = sqlite3_column_double(s, i++);
-	r.last_ts = sqlite3_column_double(s, i++);
-	return c->fn.flow(c->ctx, &r);
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	r->port = sqlite3_column_int(s, i++);
+	COL_ENUM(sm_class_parse, s, i++, &r->cls);
+	col_text(s, i++, r->src_role, sizeof(r->src_role));
+	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
+	r->sessions = (uint64_t)sqlite3_column_int64(s, i++);
+	r->established = (uint64_t)sqlite3_column_int64(s, i++);
+	r->packets = (uint64_t)sqlite3_column_int64(s, i++);
+	r->first_ts = sqlite3_column_double(s, i++);
+	r->last_ts = sqlite3_column_double(s, i++);
 }
 
 enum sm_err
-sm_store_each_flow(struct sm_store *st, int64_t run_id,
-                   bool (*fn)(void *, const struct sm_flow_row *), void *ctx, struct sm_errbuf *eb)
+sm_store_load_flows(struct sm_store *st, int64_t run_id, struct sm_flow_row **rows, size_t *n,
+                    struct sm_errbuf *eb)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.flow = fn;
-	return each_row(st,
-	                "SELECT proto, src, dst, CASE WHEN proto IN ('icmp', 'icmp6') THEN -1"
-	                " ELSE dport END AS p, max(class), max(src_role), max(dst_role), count(*),"
-	                " sum(established), sum(pkts_fwd + pkts_rev), min(first_ts), max(last_ts)"
-	                " FROM sessions WHERE run_id = ?1 GROUP BY proto, src, dst, p"
-	                " ORDER BY proto, src, dst, p",
-	                run_id, flow_row, &c, "reading flows", eb);
+	return load_rows(st,
+	                 "SELECT proto, src, dst, CASE WHEN proto IN ('icmp', 'icmp6') THEN -1"
+	                 " ELSE dport END AS p, max(class), max(src_role), max(dst_role), count(*),"
+	                 " sum(established), sum(pkts_fwd + pkts_rev), min(first_ts), max(last_ts)"
+	                 " FROM sessions WHERE run_id = ?1 GROUP BY proto, src, dst, p"
+	                 " ORDER BY proto, src, dst, p",
+	                 run_id, decode_flow, sizeof(**rows), (void **)rows, n, "reading flows",
+	                 eb);
 }
 
 static bool

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "smaudit/err.h"
-#include "smaudit/report.h"
+#include "smaudit/fmt.h"
 #include "smaudit/store.h"
 
 /* Activity of one bucket of a flow. */
@@ -31,7 +31,8 @@ struct sm_tl_gap {
 };
 
 struct sm_tl_flow {
-	char proto[8], src[64], dst[64], src_role[40], dst_role[40];
+	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
+	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
 	int port; /* responder port, -1 for ICMP */
 	uint64_t sessions, failed;
 	double first_ts, last_ts;

@@ -15,10 +15,9 @@
 #include "smaudit/rules.h"
 #include "smaudit/session.h"
 #include "smaudit/site.h"
+#include "smaudit/store.h"
+#include "smaudit/verdict.h"
 
-enum sm_verdict { V_OK, V_NO_ANSWER, V_REJECTED, V_ONE_WAY, V_NOT_SEEN, V_NA, V_FILTERED };
-
-const char *sm_verdict_name(enum sm_verdict v);
 /* What one session says about its path: ok, rejected, no-answer or one-way. */
 enum sm_verdict sm_session_verdict(const struct sm_session *s);
 
@@ -59,7 +58,8 @@ struct sm_expect_entry {
 
 /* How one session was classified; pointers stay valid while the policy lives. */
 struct sm_classification {
-	const char *class_name;
+	enum sm_class cls;
+	const char *class_name; /* sm_class_name(cls) */
 	const char *rule;
 	const char *src_role, *dst_role;
 };
@@ -100,5 +100,20 @@ const uint8_t *sm_policy_service_ports(const struct sm_policy *p);
  * several addresses, or the rule is n/a (docs/verdicts.md). */
 void sm_entry_src(const struct sm_expect_entry *e, char *buf, size_t len);
 void sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len);
+/* Sessions of an ok entry that failed while others worked (0 for other verdicts). */
+uint64_t sm_entry_failed(const struct sm_expect_entry *e);
+
+/* The findings policy makes (docs/json.md), as records for the store.  Each
+ * returns false when there is none. */
+/* A failing entry is missing (error for expect, info for optional); an ok one
+ * with failed sessions is intermittent (warning, about the pair that failed).
+ * allow rules make none. */
+bool sm_policy_entry_finding(const struct sm_expect_entry *e, struct sm_finding_row *out);
+/* Sessions of the entry speak another protocol than its rule's app= (error). */
+bool sm_policy_mismatch_finding(const struct sm_expect_entry *e, struct sm_finding_row *out);
+/* A group of unexpected sessions is an error; ctx unused (an sm_store_unexpected_findings
+ * decide function). */
+bool sm_policy_unexpected_finding(void *ctx, const struct sm_unexpected_row *g,
+                                  struct sm_finding_row *out);
 
 #endif

@@ -11,9 +11,8 @@
 #include <stdio.h>
 
 #include "smaudit/err.h"
+#include "smaudit/fmt.h"
 #include "smaudit/store.h"
-
-enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML };
 
 struct sm_report_summary {
 	uint64_t expected, ok, missing, optional_missing, unexpected, not_applicable;
@@ -61,19 +60,5 @@ enum sm_err sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out,
  * no packet (nothing was judged: such a run is rendered as incomplete, without
  * verdicts). */
 int sm_report_exit(const struct sm_report_summary *sum);
-/* Writes s as a JSON string literal.  The reports write JSON in one pass with keys in
- * a fixed order, so a small writer serves; a JSON library (json-c, jansson) would build
- * the whole document in memory first and parse nothing. */
-void sm_json_string(FILE *out, const char *s);
-/* Writes s as one CSV field (quoted when it holds a comma, quote or newline). */
-void sm_csv_field(FILE *out, const char *s);
-/* Writes a UNIX time with up to microsecond precision, or null for 0. */
-void sm_json_ts(FILE *out, double ts);
-/* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */
-void sm_report_time(double ts, char *buf, size_t len);
-bool sm_parse_format(const char *s, enum sm_format *out);
-/* "tcp/11104  ic-a 10.10.1.11 -> ic-b 10.20.1.11" ("/echo" for ICMP; "*" for a side
- * the row names no address of, as its JSON says null). */
-void sm_report_flow_name(const struct sm_expected_row *r, char *buf, size_t len);
 
 #endif

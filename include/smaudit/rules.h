@@ -17,11 +17,11 @@
 
 #include "smaudit/err.h"
 #include "smaudit/site.h"
+#include "smaudit/verdict.h"
 
 extern const char sm_default_rules[];
 #define SM_DEFAULT_RULES_NAME "sm-as.rules"
 
-enum sm_rule_kind { RK_EXPECT, RK_OPTIONAL, RK_ALLOW };
 enum sm_coverage { COV_ANY, COV_EACH_PAIR, COV_EACH_MEMBER };
 
 struct sm_rule {
@@ -58,7 +58,6 @@ enum sm_err sm_rules_parse(const char *text, const char *fname, struct sm_rules 
                            struct sm_errbuf *eb);
 enum sm_err sm_rules_load(const char *path, struct sm_rules *out, struct sm_errbuf *eb);
 void sm_rules_free(struct sm_rules *r);
-const char *sm_rule_kind_name(enum sm_rule_kind k);
 const char *sm_coverage_name(enum sm_coverage c);
 bool sm_rules_monitors(const struct sm_rules *r, const char *role);
 /*

@@ -14,6 +14,8 @@
 
 #include "smaudit/err.h"
 #include "smaudit/session.h"
+#include "smaudit/site.h"
+#include "smaudit/verdict.h"
 
 #define SM_SCHEMA_VERSION 7
 
@@ -45,12 +47,12 @@ struct sm_run_row {
 
 struct sm_expected_row {
 	char rule[96];
-	char kind[12];
+	enum sm_rule_kind kind; /* expect or optional */
 	char proto[8];
 	int port; /* -1 for ICMP */
-	char src_role[40], dst_role[40];
-	char src[64], dst[64]; /* "" = null */
-	char verdict[12];
+	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
+	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN]; /* "" = null */
+	enum sm_verdict verdict;
 	uint64_t sessions;
 	uint64_t failed;          /* sessions that failed while others succeeded */
 	double first_ts, last_ts; /* 0 = none */
@@ -61,25 +63,18 @@ struct sm_expected_row {
 
 struct sm_unexpected_row {
 	char proto[8];
-	char src[64], dst[64];
-	int port;                        /* -1 for ICMP */
-	char src_role[40], dst_role[40]; /* "" = null */
+	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
+	int port;                                                    /* -1 for ICMP */
+	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX]; /* "" = null */
 	uint64_t sessions, packets, bytes;
 	double first_ts, last_ts;
 	char state[8];
 	int64_t finding_id; /* its finding, 0 = none (an interim report) */
 };
 
-struct sm_finding_row {
-	int64_t id, run_id; /* filled when read back */
-	char kind[24], severity[12], rule[96], proto[8], src[64], dst[64], verdict[12];
-	int port;
-	char detail[512];
-};
-
 struct sm_coverage_row {
-	char role[40];
-	char member[64];
+	char role[SM_ROLE_NAME_MAX];
+	char member[64]; /* as the site file wrote it (an address or a prefix) */
 	bool seen;
 };
 
@@ -119,12 +114,13 @@ struct sm_query {
 
 struct sm_session_row {
 	int64_t id;
-	char proto[8], src[64], dst[64], state[8], class_name[16], rule[96], history[24];
+	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], state[8], class_name[16], rule[96],
+	    history[24];
 	int sport, dport, vlan;
 	double first_ts, last_ts;
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
 	int64_t run_id;
-	char src_role[40], dst_role[40];
+	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
 	bool established;
 	double idle_from, idle_max; /* longest silence inside the session (0 = none) */
 	char source[512];           /* capture file of its first packet */
@@ -179,8 +175,14 @@ enum sm_err sm_store_finding(struct sm_store *st, int64_t run_id, const struct s
                              int64_t *id, struct sm_errbuf *eb);
 enum sm_err sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
                               struct sm_errbuf *eb);
-/* Adds findings for the run's unexpected sessions, aggregated per docs/json.md. */
-enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
+/* Makes what decide says of each group of the run's unexpected sessions (aggregated
+ * per docs/json.md) a finding; decide returns false for none.  Streams the groups:
+ * memory does not grow with their number. */
+typedef bool (*sm_unexpected_decide_fn)(void *ctx, const struct sm_unexpected_row *group,
+                                        struct sm_finding_row *out);
+enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id,
+                                         sm_unexpected_decide_fn decide, void *ctx,
+                                         struct sm_errbuf *eb);
 /* Deletes what a checkpoint wrote for the run (open sessions, verdicts, findings,
  * coverage, counters, sources) so the next checkpoint or the end replaces it. */
 enum sm_err sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
@@ -199,18 +201,22 @@ enum sm_err sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_
 enum sm_err sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *out,
                               struct sm_errbuf *eb);
 void sm_run_row_free(struct sm_run_row *r);
-enum sm_err sm_store_each_expected(struct sm_store *st, int64_t run_id,
-                                   bool (*fn)(void *, const struct sm_expected_row *), void *ctx,
-                                   struct sm_errbuf *eb);
-enum sm_err sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
-                                     bool (*fn)(void *, const struct sm_unexpected_row *),
-                                     void *ctx, struct sm_errbuf *eb);
-enum sm_err sm_store_each_coverage(struct sm_store *st, int64_t run_id,
-                                   bool (*fn)(void *, const struct sm_coverage_row *), void *ctx,
-                                   struct sm_errbuf *eb);
-enum sm_err sm_store_each_counter(struct sm_store *st, int64_t run_id,
-                                  bool (*fn)(void *, const struct sm_counter_row *), void *ctx,
-                                  struct sm_errbuf *eb);
+/* Rows of a run all at once, in stored order: *rows (owned by the caller, who
+ * free()s it, also after an error) holds *n of them. */
+enum sm_err sm_store_load_expected(struct sm_store *st, int64_t run_id,
+                                   struct sm_expected_row **rows, size_t *n, struct sm_errbuf *eb);
+/* The run's unexpected sessions aggregated as sm_store_unexpected_findings does, each
+ * with the id of its finding, ordered by (proto, src, dst, port). */
+enum sm_err sm_store_load_unexpected(struct sm_store *st, int64_t run_id,
+                                     struct sm_unexpected_row **rows, size_t *n,
+                                     struct sm_errbuf *eb);
+enum sm_err sm_store_load_coverage(struct sm_store *st, int64_t run_id,
+                                   struct sm_coverage_row **rows, size_t *n, struct sm_errbuf *eb);
+enum sm_err sm_store_load_counters(struct sm_store *st, int64_t run_id,
+                                   struct sm_counter_row **rows, size_t *n, struct sm_errbuf *eb);
+/* Findings of kind protocol-mismatch, in the order they were stored. */
+enum sm_err sm_store_load_mismatches(struct sm_store *st, int64_t run_id,
+                                     struct sm_finding_row **rows, size_t *n, struct sm_errbuf *eb);
 /* The five addresses with the most packets in the run's sessions, busiest first
  * (fn gets the address, its packets and ""). */
 enum sm_err sm_store_each_busiest(struct sm_store *st, int64_t run_id,
@@ -225,10 +231,6 @@ enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_gi
 enum sm_err sm_store_each_session(struct sm_store *st, const struct sm_query *q,
                                   bool (*fn)(void *, const struct sm_session_row *), void *ctx,
                                   struct sm_errbuf *eb);
-/* Findings of kind protocol-mismatch, in the order they were stored. */
-enum sm_err sm_store_each_mismatch(struct sm_store *st, int64_t run_id,
-                                   bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
-                                   struct sm_errbuf *eb);
 /* Every finding of the run, in the order they were stored. */
 enum sm_err sm_store_each_finding(struct sm_store *st, int64_t run_id,
                                   bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
@@ -236,15 +238,15 @@ enum sm_err sm_store_each_finding(struct sm_store *st, int64_t run_id,
 /* Sessions of a run aggregated per (proto, initiator, responder, responder port;
  * -1 for ICMP), ordered by that key (byte order of the text). */
 struct sm_flow_row {
-	char proto[8], src[64], dst[64];
+	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
 	int port;
-	char class_name[16], src_role[40], dst_role[40];
+	enum sm_class cls; /* the highest class name of its sessions */
+	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
 	uint64_t sessions, established, packets;
 	double first_ts, last_ts;
 };
-enum sm_err sm_store_each_flow(struct sm_store *st, int64_t run_id,
-                               bool (*fn)(void *, const struct sm_flow_row *), void *ctx,
-                               struct sm_errbuf *eb);
+enum sm_err sm_store_load_flows(struct sm_store *st, int64_t run_id, struct sm_flow_row **rows,
+                                size_t *n, struct sm_errbuf *eb);
 /* One finding by id (any run); SM_ERR_USAGE when there is none. */
 enum sm_err sm_store_load_finding(struct sm_store *st, int64_t id, struct sm_finding_row *out,
                                   struct sm_errbuf *eb);

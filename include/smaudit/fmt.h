@@ -1,0 +1,46 @@
+/*
+ * fmt: how values are written in every output.
+ * JSON string literals, CSV fields, timestamps (UNIX with microseconds for
+ * JSON, "2026-12-01 12:03:10.250Z" for people) and flow names, shared by
+ * report, forensic, live and audit so each is spelled one way.  Writes only:
+ * no output format knows another.
+ */
+#ifndef SMAUDIT_FMT_H
+#define SMAUDIT_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smaudit/store.h"
+
+enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML };
+
+/* "text", "json", "csv" or "html"; false for anything else. */
+bool sm_parse_format(const char *s, enum sm_format *out);
+
+/* Writes s as a JSON string literal (null for NULL).  The reports write JSON in one
+ * pass with keys in a fixed order, so a small writer serves; a JSON library
+ * (json-c, jansson) would build the whole document in memory first and parse
+ * nothing. */
+void sm_json_string(FILE *out, const char *s);
+/* The same, with "" written as null too. */
+void sm_json_opt(FILE *out, const char *s);
+/* A port, VLAN or other count, null when negative (ICMP has no port). */
+void sm_json_count(FILE *out, int port);
+/* Writes a UNIX time with up to microsecond precision, or null for 0. */
+void sm_json_ts(FILE *out, double ts);
+/* Writes s as one CSV field (quoted when it holds a comma, quote or newline);
+ * nothing for NULL or "". */
+void sm_csv_field(FILE *out, const char *s);
+
+/* A UNIX time with up to microsecond precision and no trailing zeros ("" for 0). */
+void sm_fmt_ts(double ts, char *buf, size_t len);
+/* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */
+void sm_fmt_time(double ts, char *buf, size_t len);
+/* "tcp/11104  ic-a 10.10.1.11 -> ic-b 10.20.1.11" ("/echo" for ICMP; "*" for a side
+ * the row names no address of, as its JSON says null). */
+void sm_fmt_flow_name(const struct sm_expected_row *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * report_impl: what the report's files share and nothing outside them sees:
+ * the rows of a run as loaded from the store, helpers over them, and one
+ * renderer per format (report_<format>.c).
+ */
+#ifndef SMAUDIT_REPORT_IMPL_H
+#define SMAUDIT_REPORT_IMPL_H
+
+#include "smaudit/fmt.h"
+#include "smaudit/forensic.h"
+#include "smaudit/report.h"
+
+/* Every row of a run a report shows; arrays owned, from the store's readers. */
+struct rows {
+	struct sm_expected_row *exp;
+	size_t nexp;
+	struct sm_unexpected_row *unx;
+	size_t nunx;
+	struct sm_coverage_row *cov;
+	size_t ncov;
+	struct sm_counter_row *ctr;
+	size_t nctr;
+	struct sm_finding_row *mis;
+	size_t nmis;
+	/* database errors of a live run: from its counters, or from the run itself
+	 * when the database never came back (nothing of that could be stored) */
+	bool has_db;
+	struct sm_report_db_fault db;
+};
+
+/* Whether the run's stored status is st. */
+bool report_run_is(const struct sm_run_row *run, enum sm_run_status st);
+/* An expected flow whose verdict is a failure. */
+bool report_is_missing(const struct sm_expected_row *r);
+/* Site addresses the capture never showed. */
+size_t report_unseen_count(const struct rows *w);
+/* The run counter called name, if the run has one. */
+const struct sm_counter_row *report_counter(const struct rows *w, const char *name);
+/* Whether counter name counts undecoded packets (the others record how the run went). */
+bool report_counter_is_reason(const char *name);
+/* A window end stored in nanoseconds, as report seconds (0 = none). */
+double report_counter_ts(const struct rows *w, const char *name);
+
+/* A source of the run as a JSON string in a list (a store callback). */
+struct src_ctx {
+	FILE *out;
+	int n;
+	bool text;
+};
+bool report_json_source(void *ctx, const char *path, uint64_t packets, const char *error);
+
+/* The lines under an expected flow's line (report_text.c). */
+void report_expected_notes(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
+                           bool with_advice);
+
+enum sm_err report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
+                               const struct rows *w, const struct sm_report_summary *sum,
+                               struct sm_errbuf *eb);
+enum sm_err report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
+                               const struct rows *w, const struct sm_report_summary *sum,
+                               bool color, struct sm_errbuf *eb);
+void report_render_csv(FILE *out, const struct rows *w);
+enum sm_err report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
+                               const struct rows *w, const struct sm_report_summary *sum,
+                               const char *db_path, struct sm_errbuf *eb);
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * report_text: the text report, with ANSI colours on a terminal, and the
+ * notes under an expected flow that the HTML report shows too.
+ */
+#include "report_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ANSI colours of the text report on a terminal; "" when off, so the text is the same. */
+enum tone { TONE_HEAD, TONE_BAD, TONE_WARN, TONE_GOOD, TONE_DIM };
+
+static const char *
+tone(bool color, enum tone t)
+{
+	static const char *const sgr[] = {"\033[1m", "\033[1;31m", "\033[33m", "\033[32m",
+	                                  "\033[2m"};
+	return color ? sgr[t] : "";
+}
+
+static const char *
+tone_end(bool color)
+{
+	return color ? "\033[0m" : "";
+}
+
+/* A heading: red when it counts something wrong, else bold. */
+static const char *
+tone_head(bool color, uint64_t bad)
+{
+	return tone(color, bad ? TONE_BAD : TONE_HEAD);
+}
+
+static enum tone
+verdict_tone(enum sm_verdict v)
+{
+	if (v == V_OK)
+		return TONE_GOOD;
+	if (v == V_NO_ANSWER || v == V_REJECTED)
+		return TONE_BAD;
+	if (v == V_FILTERED || v == V_NA)
+		return TONE_DIM;
+	return TONE_WARN;
+}
+
+static void
+text_coverage(FILE *out, const struct sm_run_row *run, const struct rows *w, bool color)
+{
+	size_t unseen = report_unseen_count(w);
+	fprintf(out, "\n%sCOVERAGE: %zu of %zu site addresses seen in the capture%s\n",
+	        tone_head(color, unseen), w->ncov - unseen, w->ncov, tone_end(color));
+	for (size_t i = 0; i < w->ncov; i++)
+		if (!w->cov[i].seen)
+			fprintf(out, "  never seen: %s %s\n", w->cov[i].role, w->cov[i].member);
+	if (unseen && run->filter != NULL)
+		fputs("  (the capture filter may be what hides them: their flows are 'filtered' "
+		      "where it excludes them, else 'not-seen', not proof that they are blocked)\n",
+		      out);
+	else if (unseen)
+		fputs("  (flows of addresses never seen are 'not-seen' because the span port may "
+		      "not see them, not proof that they are blocked)\n",
+		      out);
+}
+
+/* The lines of the text report about database errors the run met. */
+static void
+text_db_fault(FILE *out, const struct rows *w, const char *warn, const char *end)
+{
+	if (!w->has_db)
+		return;
+	if (w->db.never_back)
+		fprintf(out,
+		        "  %sERROR%s    the database failed and did not come back: %s\n"
+		        "           the run is not stored complete: this report is its last "
+		        "checkpoint; %llu session(s) closed since are lost\n",
+		        warn, end, w->db.error, (unsigned long long)w->db.not_stored);
+	else if (w->db.faults > 0)
+		fprintf(out,
+		        "  %sWARNING%s  the database was unavailable %llu time(s), %.1f s in all: "
+		        "capture went on, the sessions of that time waited in memory and were "
+		        "stored when it came back\n",
+		        warn, end, (unsigned long long)w->db.faults, w->db.unavailable_s);
+	if (!w->db.never_back && w->db.not_stored > 0)
+		fprintf(
+		    out,
+		    "  %sWARNING%s  %llu session(s) closed while the database was unavailable "
+		    "could not wait in memory (--max-sessions) and are not stored: the sessions "
+		    "table and the unexpected traffic miss them; expected-flow verdicts count "
+		    "them\n",
+		    warn, end, (unsigned long long)w->db.not_stored);
+}
+/* ---- text ---- */
+
+/* What to check and which ONTAP command tests the path, per flow and verdict. */
+static void
+advice(FILE *out, const struct sm_expected_row *r)
+{
+	const char *dst = r->dst[0] ? r->dst : "<peer LIF>";
+	const char *src = r->src[0] ? r->src : "<LIF>";
+	char what[64];
+	if (r->port >= 0)
+		snprintf(what, sizeof(what), "%s/%d", r->proto, r->port);
+	else
+		sm_strlcpy(what, "ICMP echo", sizeof(what));
+	if (r->verdict == V_NO_ANSWER)
+		fprintf(out,
+		        "      check: a firewall or ACL between %s and %s that drops %s (no "
+		        "permit, or an explicit DROP)\n",
+		        src, dst, what);
+	else if (r->verdict == V_REJECTED)
+		fprintf(out,
+		        "      check: a REJECT rule for %s on the device named above; if the "
+		        "destination itself answered, the service is not listening there "
+		        "(network interface service-policy show)\n",
+		        what);
+	else if (r->verdict == V_ONE_WAY)
+		fprintf(out, "      check: the span/mirror session: it must copy both directions "
+		             "(and every VLAN) of this path before this verdict can be trusted\n");
+	else if (r->verdict == V_NOT_SEEN)
+		fprintf(out, "      check: that the capture point sees this path at all, then "
+		             "whether the initiator was configured to use it\n");
+	else
+		return;
+	bool mediator = strcmp(r->dst_role, "mediator") == 0;
+	if (mediator)
+		fprintf(out,
+		        "      test:  snapmirror mediator show; network interface "
+		        "service-policy show; network connections active show -remote-ip "
+		        "%s\n",
+		        dst);
+	else if (r->port < 0)
+		fprintf(out, "      test:  cluster peer ping; cluster peer health show\n");
+	else if (strncmp(r->src_role, "ic-", 3) == 0)
+		fprintf(out,
+		        "      test:  cluster peer ping; network test-path -source-node <node> "
+		        "-destination-cluster <peer> -destination-network-address %s; network "
+		        "connections active show -remote-ip %s\n",
+		        dst, dst);
+	else
+		fprintf(out,
+		        "      test:  network connections active show -remote-ip %s; network "
+		        "interface service-policy show\n",
+		        dst);
+}
+
+/* "  [finding N]" after the line of an entry that is a finding, else "". */
+static const char *
+finding_tag(int64_t id, char *buf, size_t len)
+{
+	if (id <= 0)
+		return "";
+	snprintf(buf, len, "  [finding %lld]", (long long)id);
+	return buf;
+}
+
+/* The lines under an expected flow's line: sessions, detail, capture loss and, with
+ * advice, what to check; each indented by 6 spaces (the HTML report lists them). */
+void
+report_expected_notes(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
+                      bool with_advice)
+{
+	char t0[40], t1[40];
+	if (r->sessions > 0) {
+		sm_fmt_time(r->first_ts, t0, sizeof(t0));
+		sm_fmt_time(r->last_ts, t1, sizeof(t1));
+		fprintf(out, "      %llu session(s), %s .. %s\n", (unsigned long long)r->sessions,
+		        t0, t1);
+	}
+	if (r->detail[0])
+		fprintf(out, "      %s\n", r->detail);
+	bool loss_sensitive =
+	    r->verdict == V_NO_ANSWER || r->verdict == V_ONE_WAY || r->verdict == V_NOT_SEEN;
+	if (run->dropped > 0 && loss_sensitive)
+		fprintf(out,
+		        "      CAUTION: the capture dropped %llu packet(s) in this run; what is "
+		        "missing here may be capture loss\n",
+		        (unsigned long long)run->dropped);
+	else if (run->missed_bytes > 0 && loss_sensitive)
+		fprintf(out,
+		        "      CAUTION: the capture missed %llu bytes inside TCP streams in this "
+		        "run; what is missing here may be capture loss\n",
+		        (unsigned long long)run->missed_bytes);
+	if (with_advice)
+		advice(out, r);
+}
+
+static void
+text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
+              bool with_advice, bool color)
+{
+	char name[256], id[32];
+	sm_fmt_flow_name(r, name, sizeof(name));
+	fprintf(out, "  %s%-9s%s %s  (%s)%s\n", tone(color, verdict_tone(r->verdict)),
+	        sm_verdict_name(r->verdict), tone_end(color), name, r->purpose,
+	        finding_tag(r->finding_id, id, sizeof(id)));
+	report_expected_notes(out, run, r, with_advice);
+}
+
+static bool
+text_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct src_ctx *c = ctx;
+	fprintf(c->out, "  source   %s (%llu packets)%s%s\n", path, (unsigned long long)packets,
+	        error[0] ? ": " : "", error);
+	return true;
+}
+
+enum sm_err
+report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
+                   const struct rows *w, const struct sm_report_summary *sum, bool color,
+                   struct sm_errbuf *eb)
+{
+	const char *end = tone_end(color), *warn = tone(color, TONE_WARN);
+	char t0[40], t1[40];
+	sm_fmt_time(run->first_ts, t0, sizeof(t0));
+	sm_fmt_time(run->last_ts, t1, sizeof(t1));
+	fprintf(out, "%ssmaudit report, run %lld (%s, %s)%s\n", tone(color, TONE_HEAD),
+	        (long long)run->id, run->mode, run->status, end);
+	struct src_ctx sc = {out, 0, true};
+	enum sm_err e = sm_store_each_source(st, run->id, true, text_source, &sc, eb);
+	if (e != SM_OK)
+		return e;
+	fprintf(out, "  time     %s .. %s\n", t0, t1);
+	if (report_counter(w, SM_COUNTER_WINDOW_FROM) ||
+	    report_counter(w, SM_COUNTER_WINDOW_UNTIL)) {
+		char w0[40] = "(start)", w1[40] = "(end)";
+		if (report_counter(w, SM_COUNTER_WINDOW_FROM))
+			sm_fmt_time(report_counter_ts(w, SM_COUNTER_WINDOW_FROM), w0, sizeof(w0));
+		if (report_counter(w, SM_COUNTER_WINDOW_UNTIL))
+			sm_fmt_time(report_counter_ts(w, SM_COUNTER_WINDOW_UNTIL), w1, sizeof(w1));
+		fprintf(out,
+		        "  window   %s .. %s (--from/--until: packets outside were not "
+		        "counted)\n",
+		        w0, w1);
+	}
+	fprintf(out, "  traffic  %llu packets, %llu bytes, %llu sessions, %llu undecoded",
+	        (unsigned long long)run->packets, (unsigned long long)run->bytes,
+	        (unsigned long long)run->sessions, (unsigned long long)run->undecoded);
+	if (run->dropped)
+		fprintf(out, ", %llu DROPPED by the capture", (unsigned long long)run->dropped);
+	if (run->evicted)
+		fprintf(out, ", %llu evicted (table full)", (unsigned long long)run->evicted);
+	if (run->missed_bytes)
+		fprintf(out, ", %llu bytes MISSED by the capture in %llu TCP session(s)",
+		        (unsigned long long)run->missed_bytes,
+		        (unsigned long long)run->gap_sessions);
+	fputc('\n', out);
+	if (run->filter != NULL)
+		fprintf(out,
+		        "  filter   %s (only matching packets were read: flows it excludes are "
+		        "'filtered', not missing)\n",
+		        run->filter);
+	if (run->strict)
+		fputs("  strict   intermittent failures of expected flows are findings\n", out);
+	if (!report_run_is(run, RUN_COMPLETE))
+		fprintf(out,
+		        "  %sWARNING%s  this run did not finish (%s): verdicts cover only what "
+		        "was read\n",
+		        warn, end, run->status);
+	const struct sm_counter_row *stop = report_counter(w, SM_COUNTER_STOPPED_AT);
+	if (stop != NULL)
+		fprintf(out,
+		        "  %sWARNING%s  stopped after %llu packets (-c): the capture holds more; "
+		        "verdicts cover only what was read\n",
+		        warn, end, (unsigned long long)stop->value);
+	for (size_t i = 0; i < w->nctr; i++)
+		if (strcmp(w->ctr[i].name, SM_COUNTER_REASM_FULL) == 0)
+			fprintf(out,
+			        "  %sWARNING%s  the stream reassembly table was full %llu time(s): "
+			        "some sessions' protocols were not checked (unverified)\n",
+			        warn, end, (unsigned long long)w->ctr[i].value);
+	text_db_fault(out, w, warn, end);
+	if (run->read_errors)
+		fprintf(out,
+		        "  %sWARNING%s  %llu capture file(s) could not be read to the end: "
+		        "flows after the damage may show as not-seen\n",
+		        warn, end, (unsigned long long)run->read_errors);
+	if (report_unseen_count(w) > 0)
+		text_coverage(out, run, w,
+		              color); /* before any 'missing': the capture did not see it all */
+	if (sum->nothing_read) {
+		if (report_run_is(run, RUN_RUNNING))
+			fprintf(out,
+			        "\nINCOMPLETE: run %lld is still running and has stored no packet "
+			        "yet: nothing is judged so far\n",
+			        (long long)run->id);
+		else
+			fprintf(out,
+			        "\nINCOMPLETE: run %lld stored no packet before it stopped (killed "
+			        "before its first checkpoint, or it failed to start): nothing was "
+			        "judged\n",
+			        (long long)run->id);
+		return SM_OK;
+	}
+
+	fprintf(out, "\n%sMISSING EXPECTED FLOWS (%llu)%s\n", tone_head(color, sum->missing),
+	        (unsigned long long)sum->missing, end);
+	for (size_t i = 0; i < w->nexp; i++)
+		if (w->exp[i].kind == RK_EXPECT && report_is_missing(&w->exp[i]))
+			text_expected(out, run, &w->exp[i], true, color);
+	if (sum->missing == 0)
+		fputs("  none\n", out);
+
+	if (run->strict) {
+		fprintf(out, "\n%sINTERMITTENT FAILURES OF EXPECTED FLOWS (%llu)%s\n",
+		        tone_head(color, sum->intermittent), (unsigned long long)sum->intermittent,
+		        end);
+		for (size_t i = 0; i < w->nexp; i++)
+			if (w->exp[i].kind == RK_EXPECT && w->exp[i].failed > 0)
+				text_expected(out, run, &w->exp[i], true, color);
+		if (sum->intermittent == 0)
+			fputs("  none\n", out);
+	}
+
+	fprintf(out, "\n%sUNEXPECTED TRAFFIC ON MONITORED ROLES (%llu)%s\n",
+	        tone_head(color, sum->unexpected), (unsigned long long)sum->unexpected, end);
+	for (size_t i = 0; i < w->nunx; i++) {
+		const struct sm_unexpected_row *u = &w->unx[i];
+		char port[16] = "";
+		if (u->port >= 0)
+			snprintf(port, sizeof(port), "/%d", u->port);
+		sm_fmt_time(u->first_ts, t0, sizeof(t0));
+		char id[32];
+		fprintf(out,
+		        "  %s%s  %s (%s) -> %s (%s)  %llu session(s), %llu packets, state %s, "
+		        "first %s%s\n",
+		        u->proto, port, u->src, u->src_role[0] ? u->src_role : "no role", u->dst,
+		        u->dst_role[0] ? u->dst_role : "no role", (unsigned long long)u->sessions,
+		        (unsigned long long)u->packets, u->state, t0,
+		        finding_tag(u->finding_id, id, sizeof(id)));
+	}
+	if (sum->unexpected == 0)
+		fputs("  none\n", out);
+
+	fprintf(out, "\n%sPROTOCOL MISMATCHES (%zu)%s\n", tone_head(color, w->nmis), w->nmis, end);
+	for (size_t i = 0; i < w->nmis; i++) {
+		const struct sm_finding_row *f = &w->mis[i];
+		char id[32];
+		fprintf(out, "  %s/%d  %s -> %s  [%s]%s\n      %s\n", f->proto, f->port, f->src,
+		        f->dst, f->rule, finding_tag(f->id, id, sizeof(id)), f->detail);
+	}
+	if (w->nmis == 0)
+		fputs("  none\n", out);
+
+	fprintf(out, "\n%sOPTIONAL FLOWS NOT SEEN WORKING (%llu)%s\n", tone(color, TONE_HEAD),
+	        (unsigned long long)sum->optional_missing, end);
+	for (size_t i = 0; i < w->nexp; i++)
+		if (w->exp[i].kind == RK_OPTIONAL && report_is_missing(&w->exp[i]))
+			text_expected(out, run, &w->exp[i], false, color);
+	if (sum->optional_missing == 0)
+		fputs("  none\n", out);
+
+	if (run->filter != NULL) {
+		fprintf(out, "\n%sHIDDEN BY THE CAPTURE FILTER (%llu)%s: the capture cannot say\n",
+		        tone(color, TONE_HEAD), (unsigned long long)sum->filtered, end);
+		for (size_t i = 0; i < w->nexp; i++)
+			if (w->exp[i].verdict == V_FILTERED) {
+				char name[256];
+				sm_fmt_flow_name(&w->exp[i], name, sizeof(name));
+				fprintf(out, "  filtered  %s  (%s)\n", name,
+				        sm_rule_kind_name(w->exp[i].kind));
+			}
+		if (sum->filtered == 0)
+			fputs("  none\n", out);
+	}
+
+	fprintf(out, "\n%sWORKING%s\n", tone(color, TONE_HEAD), end);
+	size_t nok = 0;
+	for (size_t i = 0; i < w->nexp; i++)
+		if (w->exp[i].verdict == V_OK) {
+			char name[256], id[32];
+			sm_fmt_flow_name(&w->exp[i], name, sizeof(name));
+			fprintf(out, "  %sok%s  %s  %llu session(s)%s%s%s\n",
+			        tone(color, TONE_GOOD), end, name,
+			        (unsigned long long)w->exp[i].sessions,
+			        w->exp[i].detail[0] ? "; " : "", w->exp[i].detail,
+			        finding_tag(w->exp[i].finding_id, id, sizeof(id)));
+			nok++;
+		}
+	if (nok == 0)
+		fputs("  none\n", out);
+
+	if (sum->not_applicable) {
+		fprintf(out, "\n%sNOT APPLICABLE (role not in the site file)%s\n",
+		        tone(color, TONE_HEAD), end);
+		for (size_t i = 0; i < w->nexp; i++)
+			if (w->exp[i].verdict == V_NA)
+				fprintf(out, "  %s %s/%d %s -> %s: %s\n", w->exp[i].rule,
+				        w->exp[i].proto, w->exp[i].port, w->exp[i].src_role,
+				        w->exp[i].dst_role, w->exp[i].detail);
+	}
+
+	if (report_unseen_count(w) == 0)
+		text_coverage(out, run, w, color);
+
+	size_t nundecoded = 0;
+	for (size_t i = 0; i < w->nctr; i++)
+		nundecoded += report_counter_is_reason(w->ctr[i].name);
+	if (nundecoded) {
+		fprintf(out, "\n%sUNDECODED PACKETS BY REASON%s\n", tone(color, TONE_HEAD), end);
+		for (size_t i = 0; i < w->nctr; i++)
+			if (report_counter_is_reason(w->ctr[i].name))
+				fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
+				        (unsigned long long)w->ctr[i].value);
+	}
+	bool findings = sum->missing || sum->unexpected || sum->mismatched;
+	fprintf(out,
+	        "\n%sSUMMARY%s: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
+	        "unexpected, %llu protocol mismatches",
+	        tone(color, findings ? TONE_BAD : TONE_GOOD), end,
+	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
+	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
+	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	if (run->filter != NULL)
+		fprintf(out, ", %llu filtered", (unsigned long long)sum->filtered);
+	if (run->strict)
+		fprintf(out, ", %llu intermittent", (unsigned long long)sum->intermittent);
+	fputc('\n', out);
+	return SM_OK;
+}
