@@ -61,7 +61,7 @@ tcp_pkt(int64_t t, const char *src, unsigned sport, const char *dst, unsigned dp
 static void
 feed(struct sm_session_table *t, struct sm_packet p)
 {
-	assert_true(sm_session_packet(t, &p));
+	assert_true(sm_session_packet(t, &p, NULL));
 }
 
 /* SYN, SYN-ACK, ACK at 1 s between A:sport and B:dport (A at 100, B at 900). */
