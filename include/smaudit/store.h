@@ -19,7 +19,7 @@
 #include "smaudit/session.h"
 #include "smaudit/site.h"
 
-#define SM_SCHEMA_VERSION 6
+#define SM_SCHEMA_VERSION 7
 
 struct sm_store;
 
