@@ -88,7 +88,7 @@ sm_session_established(const struct sm_session *s)
 static void
 history_add(struct sm_session *s, int dir, char letter, enum sm_history_bit bit)
 {
-	uint16_t mask = dir ? SM_HIST_RESP_BIT(bit) : SM_HIST_ORIG_BIT(bit);
+	uint16_t mask = (uint16_t)(dir ? SM_HIST_RESP_BIT(bit) : SM_HIST_ORIG_BIT(bit));
 	if (s->history_seen & mask)
 		return;
 	s->history_seen |= mask;
