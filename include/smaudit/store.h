@@ -35,7 +35,7 @@ struct sm_session_record {
 	char state[8]; /* Zeek's conn_state */
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
 	char class_name[16]; /* expected, optional, allowed, unexpected, unmonitored */
-	char rule[sizeof(((struct sm_rule *)0)->id)];
+	char rule[sizeof(((struct sm_rule *)0)->id)]; /* as long as a rule id */
 	char history[SM_HISTORY_MAX];
 	bool established;
 	uint32_t syn_count;
