@@ -10,24 +10,10 @@
 
 #include "smaudit/app.h"
 #include "smaudit/capture.h"
+#include "smaudit/payload.h"
 #include "smaudit/policy.h"
 #include "smaudit/reasm.h"
 #include "smaudit/fmt.h"
-
-/* The first bytes of one side of a session checked without libnids (IPv6, or
- * an IPv4 stream captured in one direction), kept across in-order segments
- * until sm_app_detect decides.  While a side is kept its app is APP_MORE.  At
- * most FIRST_BYTES_MAX sides at once, each up to SM_APP_TLS_WANT bytes; a side
- * that finds no free slot is decided on its first segment. */
-#define FIRST_BYTES_MAX 256
-struct first_bytes {
-	const struct sm_session *s; /* NULL: free; freed before s leaves the table */
-	int dir;
-	bool midway; /* the session was picked up mid-way: not recognised is unverified */
-	uint32_t next_seq;
-	size_t len;
-	uint8_t *buf; /* owned, SM_APP_TLS_WANT bytes */
-};
 
 struct sm_pipeline {
 	struct sm_store *store;
@@ -47,9 +33,7 @@ struct sm_pipeline {
 	struct sm_policy *snapshot;
 	uint64_t missed[2], gaps[2]; /* capture loss of stored sessions: closed, open */
 	struct sm_reasm *reasm;      /* NULL with no_payload */
-	struct sm_session *current;  /* the session of the packet libnids is given */
-	struct first_bytes pending[FIRST_BYTES_MAX]; /* sides checked without libnids */
-	struct app_detail *details;                  /* owned: details of sessions in the table */
+	struct sm_payload *payload;  /* the payload checks, using reasm */
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
 	char **abs_paths;         /* per capture source; NULL entry = keep the path as given */
@@ -93,310 +77,77 @@ resolve_sources(struct sm_pipeline *pl)
 	return true;
 }
 
-/* Details read from payloads: a session points at the text of its node, the
- * pipeline owns the node and frees it when the session leaves the table (or
- * with the pipeline).  At most one node of at most SM_APP_DETAIL_MAX bytes per
- * session in the table. */
-struct app_detail {
-	struct app_detail *prev, *next;
-	char text[];
-};
-
-static struct app_detail *
-app_detail_node(const char *text)
+/* Copies src (NULL = none) into a record's text field. */
+static void
+record_text(char *dst, size_t len, const char *src)
 {
-	return (struct app_detail *)(uintptr_t)(text - offsetof(struct app_detail, text));
+	sm_strlcpy(dst, src != NULL ? src : "", len);
 }
 
-/* Frees the node of a detail set by set_detail (NULL: nothing). */
 static void
-app_detail_free(struct sm_pipeline *pl, const char *text)
+record_addr(char *dst, const struct sm_addr *a)
 {
-	if (text == NULL)
-		return;
-	struct app_detail *d = app_detail_node(text);
-	if (d->prev != NULL)
-		d->prev->next = d->next;
+	if (a->family == 0)
+		dst[0] = '\0';
 	else
-		pl->details = d->next;
-	if (d->next != NULL)
-		d->next->prev = d->prev;
-	free(d);
+		sm_addr_str(a, dst, SM_ADDRSTRLEN);
 }
 
-/* Replaces the detail of s; out of memory keeps the one it had. */
+/* The row of s as the store writes it, with how policy saw it (c). */
 static void
-set_detail(struct sm_pipeline *pl, struct sm_session *s, const char *text)
+session_record(const struct sm_session *s, const struct sm_classification *c, const char *source,
+               bool open, struct sm_session_record *r)
 {
-	size_t n = strnlen(text, SM_APP_DETAIL_MAX - 1);
-	struct app_detail *d = malloc(sizeof(*d) + n + 1);
-	if (d == NULL)
-		return;
-	memcpy(d->text, text, n);
-	d->text[n] = '\0';
-	d->prev = NULL;
-	d->next = pl->details;
-	if (d->next != NULL)
-		d->next->prev = d;
-	pl->details = d;
-	app_detail_free(pl, s->app_detail);
-	s->app_detail = d->text;
-}
-
-/* A TLS ServerHello's choice follows the ClientHello's offer in one detail:
- * "TLS ClientHello offers up to 1.3, SNI x; ServerHello chose 1.2". */
-static bool
-join_tls_detail(struct sm_pipeline *pl, struct sm_session *s, int dir, const char *detail)
-{
-	static const char client[] = "TLS ClientHello", server[] = "TLS ServerHello";
-	const char *have = s->app_detail ? s->app_detail : "";
-	const char *cl = dir == 0 ? detail : have, *sv = dir == 0 ? have : detail;
-	if (s->app[0] != APP_TLS || s->app[1] != APP_TLS ||
-	    strncmp(cl, client, sizeof(client) - 1) != 0 ||
-	    strncmp(sv, server, sizeof(server) - 1) != 0)
-		return false;
-	char joined[2 * SM_APP_DETAIL_MAX + 2]; /* cut to SM_APP_DETAIL_MAX by set_detail */
-	snprintf(joined, sizeof(joined), "%s; %s", cl, sv + 4);
-	set_detail(pl, s, joined);
-	return true;
-}
-
-/* What one side of s speaks; the initiator's detail is the one kept (for TLS,
- * with the version the server chose). */
-static void
-note_app(struct sm_pipeline *pl, struct sm_session *s, int dir, enum sm_app app, const char *detail)
-{
-	s->app[dir] = (uint8_t)app;
-	if (detail == NULL || detail[0] == '\0' || join_tls_detail(pl, s, dir, detail))
-		return;
-	if (dir == 0 || s->app_detail == NULL)
-		set_detail(pl, s, detail);
-}
-
-/* The initiator switched to TLS after what it sent first (STARTTLS, CONNECT):
- * "EHLO x; then TLS ClientHello offers up to 1.3, SNI y". */
-static void
-note_switch(struct sm_pipeline *pl, struct sm_session *s, const char *hello)
-{
-	char joined[2 * SM_APP_DETAIL_MAX + 16];
-	snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
-	         s->app_detail ? "; " : "", hello ? hello : "TLS");
-	set_detail(pl, s, joined);
-}
-
-/* Our own watch for a switch to TLS where libnids does not follow the stream:
- * a hello in one of the initiator's next segments (one cut at the segment's
- * end is read as far as it goes). */
-static void
-watch_switch(struct sm_pipeline *pl, struct sm_session *s, const struct sm_packet *pkt)
-{
-	char detail[SM_APP_DETAIL_MAX];
-	size_t at, n = pkt->payload_caplen;
-	bool found = sm_app_find_hello(pkt->payload, n, &at, detail, sizeof(detail));
-	if (!found && at < n)
-		found = sm_app_decide(pkt->payload + at, n - at, true, detail, sizeof(detail)) ==
-		        APP_TLS;
-	if (found) {
-		note_switch(pl, s, detail);
-		s->tls_watch = 0;
-	} else {
-		s->tls_watch--;
+	char pbuf[8];
+	bool icmp = s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6;
+	record_text(r->proto, sizeof(r->proto), sm_proto_name(s->proto, pbuf, sizeof(pbuf)));
+	sm_addr_str(&s->src, r->src, sizeof(r->src));
+	sm_addr_str(&s->dst, r->dst, sizeof(r->dst));
+	r->sport = icmp ? s->icmp_type : s->sport;
+	r->dport = icmp ? s->icmp_code : s->dport;
+	r->vlan = s->vlan;
+	r->inner_vlan = s->inner_vlan;
+	r->first_ts = (double)s->first_ns / 1e9;
+	r->last_ts = (double)s->last_ns / 1e9;
+	record_text(r->state, sizeof(r->state), sm_session_state(s));
+	r->pkts_fwd = s->pkts[0];
+	r->pkts_rev = s->pkts[1];
+	r->bytes_fwd = s->bytes[0];
+	r->bytes_rev = s->bytes[1];
+	record_text(r->class_name, sizeof(r->class_name), c->class_name);
+	record_text(r->rule, sizeof(r->rule), c->rule);
+	record_text(r->history, sizeof(r->history), s->history);
+	r->established = sm_session_established(s);
+	r->syn_count = s->syn_count;
+	record_text(r->rst_from, sizeof(r->rst_from),
+	            s->rst_from == 0   ? NULL
+	            : s->rst_from == 1 ? "src"
+	                               : "dst");
+	r->rst_ttl = s->rst_from ? s->rst_ttl : -1;
+	r->icmp_errors = s->icmp_errors;
+	r->icmp_err_type = s->icmp_err_type;
+	r->icmp_err_code = s->icmp_err_code;
+	r->icmp_err_ttl = s->icmp_err_ttl;
+	sm_addr_str(&s->icmp_err_from, r->icmp_err_from, sizeof(r->icmp_err_from));
+	r->ttl_fwd = s->pkts[0] ? s->ttl[0] : -1;
+	r->ttl_rev = s->pkts[1] ? s->ttl[1] : -1;
+	record_text(r->tunnel, sizeof(r->tunnel), sm_tunnel_name(s->tunnel));
+	r->outer_src[0] = r->outer_dst[0] = '\0';
+	if (s->tunnel) {
+		record_addr(r->outer_src, &s->outer_src);
+		record_addr(r->outer_dst, &s->outer_dst);
 	}
-}
-
-/* libnids recognised one side of the current packet's stream. */
-static void
-on_app(void *ctx, const struct sm_reasm_result *r)
-{
-	struct sm_pipeline *pl = ctx;
-	struct sm_session *s = pl->current;
-	if (s == NULL)
-		return;
-	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
-	if (r->upgrade) {
-		note_switch(pl, s, r->detail);
-		return;
-	}
-	note_app(pl, s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
-}
-
-static struct first_bytes *
-first_bytes_find(struct sm_pipeline *pl, const struct sm_session *s, int dir)
-{
-	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
-		if (pl->pending[i].s == s && pl->pending[i].dir == dir)
-			return &pl->pending[i];
-	return NULL;
-}
-
-static void
-first_bytes_release(struct first_bytes *fb)
-{
-	free(fb->buf);
-	memset(fb, 0, sizeof(*fb));
-}
-
-/* Decides a kept side with the bytes it has (the session ends or a gap came). */
-/* What a side that showed no protocol is: unknown, or unverified when its first
- * bytes need not be the start of the stream (no detail then). */
-static enum sm_app
-not_recognised(bool midway, char *detail)
-{
-	if (midway)
-		detail[0] = '\0';
-	return midway ? APP_UNVERIFIED : APP_UNKNOWN;
-}
-
-static enum sm_app
-first_bytes_decide(struct first_bytes *fb, char *detail, size_t dlen)
-{
-	enum sm_app a = sm_app_decide(fb->buf, fb->len, fb->dir == 0, detail, dlen);
-	bool midway = fb->midway;
-	first_bytes_release(fb);
-	return a == APP_UNKNOWN ? not_recognised(midway, detail) : a;
-}
-
-/* Starts keeping the first segment of a side; false when no slot or memory is
- * free (the caller decides on this segment alone). */
-static bool
-first_bytes_keep(struct sm_pipeline *pl, const struct sm_session *s, int dir,
-                 const struct sm_packet *pkt)
-{
-	if (pkt->payload_caplen < pkt->payload_len)
-		return false; /* cut by the snap length: nothing follows in order */
-	struct first_bytes *fb = first_bytes_find(pl, NULL, 0);
-	if (fb == NULL || (fb->buf = malloc(SM_APP_TLS_WANT)) == NULL)
-		return false;
-	fb->s = s;
-	fb->dir = dir;
-	fb->midway = !s->syn_seen;
-	fb->len = pkt->payload_caplen < SM_APP_TLS_WANT ? pkt->payload_caplen : SM_APP_TLS_WANT;
-	memcpy(fb->buf, pkt->payload, fb->len);
-	fb->next_seq = pkt->seq + (uint32_t)pkt->payload_caplen;
-	return true;
-}
-
-/* Adds a following segment; false when it cannot follow on (a gap, a cut
- * segment): then the side is decided with what it has. */
-static bool
-first_bytes_append(struct first_bytes *fb, const struct sm_packet *pkt)
-{
-	int32_t ahead = (int32_t)(pkt->seq - fb->next_seq);
-	if (ahead > 0 || pkt->payload_caplen < pkt->payload_len)
-		return false;
-	size_t skip = (size_t) - (int64_t)ahead; /* retransmitted bytes already kept */
-	if (skip >= pkt->payload_caplen)
-		return true;
-	size_t n = pkt->payload_caplen - skip;
-	if (n > SM_APP_TLS_WANT - fb->len)
-		n = SM_APP_TLS_WANT - fb->len;
-	memcpy(fb->buf + fb->len, pkt->payload + skip, n);
-	fb->len += n;
-	fb->next_seq += (uint32_t)(pkt->payload_caplen - skip);
-	return true;
-}
-
-/* Our own check of one side from its first segments, for what libnids does not
- * follow. */
-static void
-check_first_bytes(struct sm_pipeline *pl, struct sm_session *s, int dir,
-                  const struct sm_packet *pkt)
-{
-	char detail[SM_APP_DETAIL_MAX];
-	struct first_bytes *fb = s->app[dir] == APP_MORE ? first_bytes_find(pl, s, dir) : NULL;
-	if (fb != NULL) {
-		if (!first_bytes_append(fb, pkt)) {
-			note_app(pl, s, dir, first_bytes_decide(fb, detail, sizeof(detail)),
-			         detail);
-			return;
-		}
-		enum sm_app a = sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail));
-		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
-			bool midway = fb->midway;
-			first_bytes_release(fb);
-			if (a == APP_MORE || a == APP_UNKNOWN)
-				a = not_recognised(midway, detail);
-			note_app(pl, s, dir, a, detail);
-		}
-		return;
-	}
-	if (s->app[dir] != APP_NONE)
-		return;
-	enum sm_app a =
-	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
-	if (a == APP_MORE && first_bytes_keep(pl, s, dir, pkt))
-		s->app[dir] = APP_MORE;
-	else if (a == APP_MORE || a == APP_UNKNOWN)
-		note_app(pl, s, dir, not_recognised(!s->syn_seen, detail), detail);
-	else
-		note_app(pl, s, dir, a, detail);
-	if (dir == 0 &&
-	    (s->app[0] == APP_UNVERIFIED ||
-	     sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : ""))) {
-		s->tls_watch = SM_APP_SWITCH_WATCH;
-		watch_switch(pl, s, pkt); /* a hello after a PROXY line in the same segment */
-	}
-}
-
-/* A session leaving the table: its kept sides are decided with what arrived. */
-static const struct sm_session *
-first_bytes_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_session *copy)
-{
-	if (s->app[0] != APP_MORE && s->app[1] != APP_MORE)
-		return s;
-	*copy = *s;
-	for (int dir = 0; dir < 2; dir++) {
-		struct first_bytes *fb = first_bytes_find(pl, s, dir);
-		char detail[SM_APP_DETAIL_MAX];
-		if (fb != NULL)
-			note_app(pl, copy, dir, first_bytes_decide(fb, detail, sizeof(detail)),
-			         detail);
-		else if (copy->app[dir] == APP_MORE)
-			copy->app[dir] = s->syn_seen ? APP_UNKNOWN : APP_UNVERIFIED;
-	}
-	return copy;
-}
-
-/* What the payload is: libnids for IPv4 streams it follows, our own check of
- * the first segments for IPv6 and for streams captured in one direction only. */
-static void
-check_payload(struct sm_pipeline *pl, const struct sm_packet *pkt)
-{
-	int dir;
-	struct sm_session *s = sm_session_last(pl->tab, &dir);
-	if (s == NULL)
-		return;
-	s->app_checked = true;
-	if (dir == 0 && s->tls_watch > 0 && pkt->payload_caplen > 0) {
-		watch_switch(pl, s, pkt);
-		return;
-	}
-	/* Both sides known: nothing left to look at, but for a client whose first
-	 * bytes named no protocol, which libnids watches for a switch to TLS
-	 * (STARTTLS) over its next deliveries. */
-	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE &&
-	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 &&
-	      sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "")))
-		return;
-	if (!s->syn_seen) {
-		/* Picked up mid-way: its first bytes are a protocol's only when they
-		 * open one (a TLS hello, an SSH banner, an HTTP request or status line,
-		 * an iSCSI login); anything else leaves it unverified. */
-		if (pkt->payload_caplen > 0)
-			check_first_bytes(pl, s, dir, pkt);
-		return;
-	}
-	/* libnids follows a stream once it saw the handshake: one that shows one
-	 * direction only (a one-sided capture) never gets there. */
-	bool one_sided = s->pkts[dir ^ 1] == 0;
-	if (pkt->l3 != NULL && !(one_sided && pkt->payload_caplen > 0) && s->app[dir] != APP_MORE) {
-		pl->current = s;
-		sm_reasm_packet(pl->reasm, pkt);
-		pl->current = NULL;
-		return;
-	}
-	if (pkt->payload_caplen > 0)
-		check_first_bytes(pl, s, dir, pkt);
+	r->source = source;
+	record_text(r->src_role, sizeof(r->src_role), c->src_role);
+	record_text(r->dst_role, sizeof(r->dst_role), c->dst_role);
+	r->open = open;
+	record_text(r->app, sizeof(r->app), sm_session_app(s));
+	record_text(r->app_detail, sizeof(r->app_detail), s->app_detail);
+	r->missed_bytes = s->missed[0] + s->missed[1];
+	r->idle_from = (double)s->idle_from_ns / 1e9;
+	r->idle_max = s->idle_max_ns > 0 ? (double)s->idle_max_ns / 1e9 : 0;
+	r->uid = s->uid;
+	r->tunnel_parent = s->tunnel_parent;
 }
 
 static void
@@ -407,9 +158,9 @@ store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_sess
 	struct sm_classification c;
 	sm_policy_classify(policy, s, &c);
 	const struct sm_source_info *src = sm_capture_source(pl->capture, s->source);
-	struct sm_session_class cls = {c.class_name,           c.rule, c.src_role, c.dst_role,
-	                               src ? src->path : NULL, open};
-	pl->err = sm_store_session(pl->store, pl->run_id, s, &cls, pl->eb);
+	struct sm_session_record rec;
+	session_record(s, &c, src ? src->path : NULL, open, &rec);
+	pl->err = sm_store_session(pl->store, pl->run_id, &rec, pl->eb);
 	uint64_t missed = s->missed[0] + s->missed[1];
 	pl->missed[open] += missed;
 	pl->gaps[open] += missed > 0;
@@ -417,22 +168,13 @@ store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_sess
 		pl->on_session(pl->ctx, s, &c);
 }
 
-/* A session leaving the table whose stream libnids still holds undecided: its
- * sides are decided with what arrived. */
-static const struct sm_session *
-reasm_flush(struct sm_pipeline *pl, const struct sm_session *s, struct sm_session *copy)
+/* A session about to leave the table: the payload checks decide what it
+ * still waits for. */
+static void
+on_session_done(void *ctx, struct sm_session *s)
 {
-	bool waiting = false;
-	for (int dir = 0; dir < 2; dir++)
-		waiting |= s->app[dir] <= APP_MORE && s->payload[dir] > 0;
-	if (pl->reasm == NULL || s->proto != SM_PROTO_TCP || s->src.family != 4 || !waiting ||
-	    !s->syn_seen)
-		return s;
-	*copy = *s;
-	pl->current = copy;
-	sm_reasm_end(pl->reasm, &copy->src, copy->sport, &copy->dst, copy->dport);
-	pl->current = NULL;
-	return copy;
+	struct sm_pipeline *pl = ctx;
+	sm_payload_done(pl->payload, s);
 }
 
 static void
@@ -440,11 +182,7 @@ on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 {
 	struct sm_pipeline *pl = ctx;
 	(void)why;
-	struct sm_session copy, copy2;
-	const struct sm_session *done = first_bytes_flush(pl, s, &copy);
-	done = reasm_flush(pl, done, &copy2);
-	store_one(pl, pl->policy, done, false);
-	app_detail_free(pl, done->app_detail);
+	store_one(pl, pl->policy, s, false);
 }
 
 static void
@@ -604,6 +342,7 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	struct sm_session_opts so = o->sessions;
 	if (pl->policy != NULL) {
 		so.service_ports = sm_policy_service_ports(pl->policy);
+		so.done = on_session_done;
 		sm_policy_set_visibility(pl->policy, flow_visible, pl);
 	}
 	pl->dec = sm_decoder_new(&o->decoder);
@@ -616,7 +355,9 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	}
 	if (!o->no_payload)
 		e = sm_reasm_new(&pl->reasm, so.max_sessions < 16384 ? so.max_sessions : 16384,
-		                 on_app, pl, eb);
+		                 sm_payload_reasm_result, NULL, eb);
+	if (e == SM_OK && (pl->payload = sm_payload_new(pl->reasm)) == NULL)
+		e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
 	if (e == SM_OK)
 		e = sm_store_run_begin(pl->store, o->mode, srcjson, o->site->path, o->rules_path,
 		                       &pl->run_id, eb);
@@ -652,10 +393,11 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
 	if (rc != DEC_OK)
 		return pl->err;
-	if (!sm_session_packet(pl->tab, &pkt))
+	struct sm_session_hit hit;
+	if (!sm_session_packet(pl->tab, &pkt, &hit))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
-	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP)
-		check_payload(pl, &pkt);
+	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL)
+		sm_payload_packet(pl->payload, hit.s, hit.dir, &pkt);
 	return pl->err;
 }
 
@@ -814,10 +556,7 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	if (pl == NULL)
 		return;
 	sm_session_table_free(pl->tab);
-	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
-		free(pl->pending[i].buf);
-	while (pl->details != NULL)
-		app_detail_free(pl, pl->details->text);
+	sm_payload_free(pl->payload);
 	sm_reasm_free(pl->reasm);
 	sm_decoder_free(pl->dec);
 	sm_policy_free(pl->policy);

@@ -156,8 +156,9 @@ session_outcome(const struct sm_session *s)
 			return O_NO_ANSWER;
 		/* Initiator letters other than S (SYN) and R (its own abort) mean data
 		 * or ACKs went out: the connection works, the capture sees one half. */
-		uint16_t orig = s->history_seen & 0xff;
-		bool only_syn = s->syn_seen && (orig & ~((1u << 1) | (1u << 0))) == 0;
+		uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
+		uint16_t syn_rst = SM_HIST_ORIG_BIT(SM_HIST_SYN) | SM_HIST_ORIG_BIT(SM_HIST_RST);
+		bool only_syn = s->syn_seen && (orig & ~syn_rst) == 0;
 		return only_syn ? O_NO_ANSWER : O_ONE_WAY;
 	}
 	return O_REJECTED; /* the responder sent only RSTs */

@@ -21,6 +21,7 @@ struct sm_reasm {
 	void *ctx;
 	struct sm_reasm_stats st;
 	struct stream_state *states;
+	struct sm_session *session; /* the session of the call libnids runs in, or NULL */
 };
 
 static void
@@ -76,7 +77,8 @@ report_as(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *
 	r.from_client = from_client;
 	r.app = app;
 	r.detail = detail;
-	current->fn(current->ctx, &r);
+	if (current->session != NULL)
+		current->fn(current->ctx, current->session, &r);
 }
 
 static void
@@ -256,7 +258,7 @@ sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *
 }
 
 void
-sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt)
+sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt, struct sm_session *s)
 {
 	if (pkt->l3 == NULL || pkt->l3_caplen < 20 || pkt->src.family != 4)
 		return;
@@ -266,12 +268,14 @@ sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt)
 	h.caplen = pkt->l3_caplen;
 	h.len = pkt->l3_caplen;
 	r->st.packets++;
+	r->session = s;
 	nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)pkt->l3);
+	r->session = NULL;
 }
 
 void
 sm_reasm_end(struct sm_reasm *r, const struct sm_addr *client, uint16_t client_port,
-             const struct sm_addr *server, uint16_t server_port)
+             const struct sm_addr *server, uint16_t server_port, struct sm_session *s)
 {
 	if (client->family != 4 || server->family != 4)
 		return;
@@ -281,8 +285,11 @@ sm_reasm_end(struct sm_reasm *r, const struct sm_addr *client, uint16_t client_p
 	t.source = client_port;
 	t.dest = server_port;
 	struct tcp_stream *ts = nids_find_tcp_stream(&t);
-	if (ts != NULL && ts->user != NULL && r == current)
+	if (ts != NULL && ts->user != NULL && r == current) {
+		r->session = s;
 		decide_rest(ts, ts->user);
+		r->session = NULL;
+	}
 }
 
 void

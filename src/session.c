@@ -1,6 +1,13 @@
+/*
+ * session: the table of sessions.  Finds a packet's session by its key (hash
+ * buckets that grow with the sessions open), keeps the sessions in chunks of
+ * slots and in LRU lists per timeout, creates, expires and evicts them, and
+ * follows tunnels to the sessions that carried a packet.  What a TCP
+ * conversation does with its segments is session_tcp.c's.
+ */
 #include "smaudit/session.h"
 
-#include "smaudit/app.h"
+#include "session_tcp.h"
 
 #include <stdio.h>
 #include <stddef.h>
@@ -10,7 +17,6 @@
 #define NIL         UINT32_MAX
 #define CHUNK_SHIFT 12
 #define CHUNK_SIZE  (1u << CHUNK_SHIFT)
-#define SEC         1000000000LL
 
 enum list_id { L_TCP_OPEN, L_TCP_CLOSED, L_UDP, L_OTHER, L_COUNT };
 
@@ -35,8 +41,6 @@ struct sm_session_table {
 	int64_t now;
 	struct sm_session_stats st;
 	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
-	uint32_t last_idx;   /* session of the last packet, NIL once it left */
-	int last_dir;
 	uint64_t next_uid;
 };
 
@@ -56,13 +60,13 @@ sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit
 	if (t->opts.max_sessions == 0)
 		t->opts.max_sessions = 262144;
 	if (t->opts.tcp_timeout_ns <= 0)
-		t->opts.tcp_timeout_ns = 3600 * SEC;
+		t->opts.tcp_timeout_ns = 3600 * SM_SEC;
 	if (t->opts.tcp_close_ns <= 0)
-		t->opts.tcp_close_ns = 5 * SEC;
+		t->opts.tcp_close_ns = 5 * SM_SEC;
 	if (t->opts.udp_timeout_ns <= 0)
-		t->opts.udp_timeout_ns = 60 * SEC;
+		t->opts.udp_timeout_ns = 60 * SM_SEC;
 	if (t->opts.other_timeout_ns <= 0)
-		t->opts.other_timeout_ns = 60 * SEC;
+		t->opts.other_timeout_ns = 60 * SM_SEC;
 	t->emit = emit;
 	t->ctx = ctx;
 	t->maxchunks = (t->opts.max_sessions + CHUNK_SIZE - 1) / CHUNK_SIZE;
@@ -78,7 +82,6 @@ sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit
 	}
 	memset(t->buckets, 0xff, (size_t)t->nbuckets * sizeof(*t->buckets));
 	t->free_head = NIL;
-	t->last_idx = NIL;
 	for (int i = 0; i < L_COUNT; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
 	return t;
@@ -89,6 +92,9 @@ sm_session_table_free(struct sm_session_table *t)
 {
 	if (t == NULL)
 		return;
+	for (uint32_t i = 0; i < t->nslots; i++)
+		if (at(t, i)->in_use)
+			free(at(t, i)->app_detail);
 	for (uint32_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
@@ -114,75 +120,6 @@ sm_proto_name(uint8_t proto, char *buf, size_t len)
 		snprintf(buf, len, "%u", proto);
 		return buf;
 	}
-}
-
-/* Zeek's test for RSTOS0: the history opens with the initiator's SYN ('^'
- * aside) and reaches its RST with no handshake, ACK, FIN or odd flags on the
- * way (letters H A F G I Q). */
-static bool
-syn_then_rst_only(const char *h)
-{
-	if (*h == '^')
-		h++;
-	if (*h++ != 'S')
-		return false;
-	for (; *h != '\0'; h++) {
-		if (*h == 'R')
-			return true;
-		if (strchr("HAFGIQ", *h) != NULL)
-			return false;
-	}
-	return false;
-}
-
-const char *
-sm_session_state(const struct sm_session *s)
-{
-	if (s->proto == SM_PROTO_UDP) {
-		if (s->pkts[0] > 0)
-			return s->pkts[1] > 0 ? "SF" : "S0";
-		return s->pkts[1] > 0 ? "SHR" : "OTH";
-	}
-	if (s->proto != SM_PROTO_TCP)
-		return "OTH";
-	/* Zeek's conn_state() over the endpoint states. */
-	uint8_t os = s->state[0], rs = s->state[1];
-	bool o_inactive = os == EP_INACTIVE || os == EP_PARTIAL;
-	bool r_inactive = rs == EP_INACTIVE || rs == EP_PARTIAL;
-	if (rs == EP_RESET) {
-		if (os == EP_SYN_SENT || os == EP_SYN_ACK_SENT ||
-		    (os == EP_RESET && s->payload[0] == 0 && s->payload[1] == 0))
-			return "REJ";
-		return o_inactive ? "RSTRH" : "RSTR";
-	}
-	if (os == EP_RESET) {
-		if (!r_inactive)
-			return "RSTO";
-		if (syn_then_rst_only(s->history))
-			return "RSTOS0";
-		return "OTH";
-	}
-	if (rs == EP_CLOSED && os == EP_CLOSED)
-		return "SF";
-	if (os == EP_CLOSED)
-		return r_inactive ? "SH" : "S2";
-	if (rs == EP_CLOSED)
-		return o_inactive ? "SHR" : "S3";
-	if (os == EP_SYN_SENT && rs == EP_INACTIVE)
-		return "S0";
-	if (os == EP_ESTABLISHED && rs == EP_ESTABLISHED)
-		return "S1";
-	return "OTH";
-}
-
-bool
-sm_session_established(const struct sm_session *s)
-{
-	if (s->pkts[0] == 0 || s->pkts[1] == 0)
-		return false;
-	if (s->proto == SM_PROTO_TCP)
-		return s->resp_answer;
-	return true;
 }
 
 /* ---- hashing and lists ---- */
@@ -283,11 +220,8 @@ list_append(struct sm_session_table *t, uint32_t idx, uint8_t list)
 static uint8_t
 list_for(const struct sm_session *s)
 {
-	if (s->proto == SM_PROTO_TCP) {
-		bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
-		              (s->state[0] == EP_CLOSED && s->state[1] == EP_CLOSED);
-		return closed ? L_TCP_CLOSED : L_TCP_OPEN;
-	}
+	if (s->proto == SM_PROTO_TCP)
+		return sm_tcp_closed(s) ? L_TCP_CLOSED : L_TCP_OPEN;
 	return s->proto == SM_PROTO_UDP ? L_UDP : L_OTHER;
 }
 
@@ -306,14 +240,17 @@ timeout_of(const struct sm_session_table *t, uint8_t list)
 	}
 }
 
-/* Removes a session from the table after handing it to the emit callback. */
+/* Removes a session from the table after handing it to the done and emit
+ * callbacks. */
 static void
 finish(struct sm_session_table *t, uint32_t idx, enum sm_session_end why)
 {
 	struct sm_session *s = at(t, idx);
-	if (t->last_idx == idx)
-		t->last_idx = NIL;
+	if (t->opts.done != NULL)
+		t->opts.done(t->ctx, s);
 	t->emit(t->ctx, s, why);
+	free(s->app_detail);
+	s->app_detail = NULL;
 	t->st.emitted++;
 	if (why == END_EVICTED)
 		t->st.evicted++;
@@ -465,21 +402,6 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 	return idx;
 }
 
-/* Records a history letter once per direction (upper case from the initiator). */
-static void
-history_add(struct sm_session *s, int dir, char letter, int bit)
-{
-	uint16_t mask = (uint16_t)(1u << (bit + (dir ? 8 : 0)));
-	if (s->history_seen & mask)
-		return;
-	s->history_seen |= mask;
-	size_t n = strlen(s->history);
-	if (n + 1 < sizeof(s->history)) {
-		s->history[n] = dir ? (char)(letter - 'A' + 'a') : letter;
-		s->history[n + 1] = '\0';
-	}
-}
-
 static bool
 is_service_port(const struct sm_session_table *t, uint16_t port)
 {
@@ -526,248 +448,6 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 	return false;
 }
 
-/* Removes hole k of direction dir. */
-static void
-hole_remove(struct sm_session *s, int dir, uint8_t k)
-{
-	for (uint8_t i = k; i + 1 < s->nholes[dir]; i++) {
-		s->hole_lo[dir][i] = s->hole_lo[dir][i + 1];
-		s->hole_hi[dir][i] = s->hole_hi[dir][i + 1];
-		s->hole_missing[dir][i] = s->hole_missing[dir][i + 1];
-	}
-	s->nholes[dir]--;
-}
-
-/* Opens the hole [lo, hi) of direction dir.  With every slot taken, the two
- * neighbours closest together become one hole spanning both (the bytes between
- * them were seen: the merged hole still counts only its own missing bytes), so
- * heavy reordering never leaves bytes counted missed that arrive later. */
-static void
-hole_open(struct sm_session *s, int dir, uint32_t lo, uint32_t hi)
-{
-	uint8_t n = s->nholes[dir];
-	if (n == SM_SESSION_HOLES) {
-		uint8_t best = (uint8_t)(n - 1); /* the last hole with the new one */
-		uint32_t gap = lo - s->hole_hi[dir][n - 1];
-		for (uint8_t i = 0; i + 1 < n; i++)
-			if (s->hole_lo[dir][i + 1] - s->hole_hi[dir][i] < gap) {
-				gap = s->hole_lo[dir][i + 1] - s->hole_hi[dir][i];
-				best = i;
-			}
-		if (best == n - 1) {
-			s->hole_hi[dir][best] = hi;
-			s->hole_missing[dir][best] += hi - lo;
-			return;
-		}
-		s->hole_hi[dir][best] = s->hole_hi[dir][best + 1];
-		s->hole_missing[dir][best] += s->hole_missing[dir][best + 1];
-		hole_remove(s, dir, (uint8_t)(best + 1));
-		n = s->nholes[dir];
-	}
-	s->hole_lo[dir][n] = lo;
-	s->hole_hi[dir][n] = hi;
-	s->hole_missing[dir][n] = hi - lo;
-	s->nholes[dir] = (uint8_t)(n + 1);
-}
-
-/* Holes in one direction's sequence space: a segment beyond the highest byte
- * seen opens one, a later segment inside it fills it (reordering).  Bytes of a
- * hole are counted missed until they arrive. */
-static void
-track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
-{
-	uint32_t seq = pkt->seq + ((pkt->tcp_flags & TH_SYN) ? 1u : 0u);
-	uint32_t end = seq + pkt->payload_len;
-	if (!s->seq_known[dir]) {
-		s->seq_known[dir] = true;
-		s->next_seq[dir] = end;
-		return;
-	}
-	if (pkt->payload_len == 0 && !(pkt->tcp_flags & TH_FIN))
-		return; /* a FIN marks the end of the data: bytes before it missing are missed */
-	int32_t ahead = (int32_t)(seq - s->next_seq[dir]);
-	if (ahead > 0 && ahead < (1 << 30)) {
-		s->missed[dir] += (uint64_t)ahead;
-		hole_open(s, dir, s->next_seq[dir], seq);
-	} else if (ahead < 0) {
-		for (uint8_t k = 0; k < s->nholes[dir];) {
-			uint32_t lo = s->hole_lo[dir][k], hi = s->hole_hi[dir][k];
-			if ((int32_t)(end - lo) <= 0 || (int32_t)(hi - seq) <= 0) {
-				k++;
-				continue; /* no overlap */
-			}
-			uint32_t a = (int32_t)(seq - lo) > 0 ? seq : lo;
-			uint32_t b = (int32_t)(hi - end) > 0 ? end : hi;
-			uint32_t got =
-			    b - a < s->hole_missing[dir][k] ? b - a : s->hole_missing[dir][k];
-			s->missed[dir] -= got;
-			s->hole_missing[dir][k] -= got;
-			if (a == lo)
-				s->hole_lo[dir][k] = b;
-			else if (b == hi)
-				s->hole_hi[dir][k] = a;
-			/* a fill in the middle: the hole keeps its ends, fewer bytes missing */
-			if (s->hole_missing[dir][k] == 0 ||
-			    s->hole_lo[dir][k] == s->hole_hi[dir][k])
-				hole_remove(s, dir, k);
-			else
-				k++;
-		}
-	}
-	if ((int32_t)(end - s->next_seq[dir]) > 0)
-		s->next_seq[dir] = end;
-}
-
-const char *
-sm_session_app(const struct sm_session *s)
-{
-	for (int d = 0; d < 2; d++)
-		if (s->app[d] >= APP_ISCSI)
-			return sm_app_name((enum sm_app)s->app[d]);
-	if (s->app[0] == APP_UNKNOWN || s->app[1] == APP_UNKNOWN)
-		return "unknown";
-	if (!s->app_checked || s->payload[0] + s->payload[1] == 0 || s->proto != SM_PROTO_TCP)
-		return NULL;
-	/* payload nobody recognised: without the handshake the stream was not followed */
-	return s->syn_seen && (s->history_seen & (1u << 10)) ? "unknown" : "unverified";
-}
-
-/* Moves the sending endpoint (and at times its peer) through Zeek's TCP
- * endpoint states, state by state as Zeek's TCP analyzer does, so that
- * sm_session_state() names the connection as Zeek's conn.log would. */
-static void
-endpoint_update(struct sm_session *s, int dir, uint8_t f, uint32_t payload_len)
-{
-	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
-	bool syn = f & TH_SYN, ack = f & TH_ACK, fin = f & TH_FIN, rst = f & TH_RST;
-	switch (*me) {
-	case EP_INACTIVE:
-		if (syn && dir == 0) {
-			*me = ack ? EP_SYN_ACK_SENT : EP_SYN_SENT;
-		} else if (syn) {
-			/* the responder's SYN(-ACK) completes the handshake for both */
-			if (*peer == EP_SYN_SENT)
-				*peer = EP_ESTABLISHED;
-			*me = EP_ESTABLISHED;
-		}
-		if (fin)
-			*me = EP_CLOSED;
-		if (rst)
-			*me = EP_RESET;
-		if (*me != EP_INACTIVE)
-			break;
-		if (dir == 1 && payload_len == 0 && *peer == EP_SYN_SENT)
-			break; /* a bare ACK ahead of the SYN-ACK forms nothing */
-		/* An ACK answering a SYN-ACK whose SYN was missed completes the
-		 * handshake; anything else joins a conversation under way. */
-		*me = ack && *peer == EP_ESTABLISHED ? EP_ESTABLISHED : EP_PARTIAL;
-		break;
-	case EP_SYN_SENT:
-	case EP_SYN_ACK_SENT:
-		if (fin)
-			*me = EP_CLOSED;
-		if (rst)
-			*me = EP_RESET;
-		break;
-	case EP_ESTABLISHED:
-	case EP_PARTIAL:
-		if (syn && !ack && *me == EP_PARTIAL && *peer == EP_INACTIVE)
-			*me = EP_SYN_SENT;
-		if (fin && !rst) {
-			/* a FIN answering a peer that sent FIN then RST makes that RST
-			 * part of a normal close */
-			if (*peer == EP_RESET && s->rst_after_fin[!dir])
-				*peer = EP_CLOSED;
-			*me = EP_CLOSED;
-		}
-		if (rst)
-			*me = EP_RESET;
-		break;
-	case EP_CLOSED:
-		/* Once both sides sent their FIN the connection closed normally; a RST
-		 * after that (a client aborting its half-closed socket) changes
-		 * nothing. */
-		if (rst && *peer != EP_CLOSED) {
-			*me = EP_RESET;
-			s->rst_after_fin[dir] = true;
-		}
-		break;
-	default: /* EP_RESET is final */
-		break;
-	}
-}
-
-/* Zeek's close_complete: a side's first FIN or RST completes the close when it
- * is a RST, when the other side closed before, or when the other side never
- * sent anything; the conversation then ends tcp_close_ns later. */
-static void
-note_close(struct sm_session *s, int dir, uint8_t f, int64_t ts_ns)
-{
-	if (!(f & (TH_FIN | TH_RST)) || s->did_close[dir])
-		return;
-	s->did_close[dir] = true;
-	if (s->close_ns == 0 &&
-	    ((f & TH_RST) || s->did_close[!dir] || s->state[!dir] == EP_INACTIVE))
-		s->close_ns = ts_ns;
-}
-
-static void
-tcp_update(struct sm_session *s, int dir, const struct sm_packet *pkt)
-{
-	track_gaps(s, dir, pkt);
-	uint8_t f = pkt->tcp_flags;
-	endpoint_update(s, dir, f, pkt->payload_len);
-	note_close(s, dir, f, pkt->ts_ns);
-	if (f & TH_RST) {
-		history_add(s, dir, 'R', 0);
-		if (s->rst_from == 0) {
-			s->rst_from = (uint8_t)(dir + 1);
-			s->rst_ttl = pkt->ttl;
-		}
-		return;
-	}
-	if (dir == 1)
-		s->resp_answer = true;
-	if ((f & TH_SYN) && !(f & TH_ACK)) {
-		history_add(s, dir, 'S', 1);
-		if (dir == 0) {
-			s->syn_count++;
-			if (!s->syn_seen) {
-				s->syn_seen = true;
-				s->syn_seq = pkt->seq;
-				s->syn_ns = pkt->ts_ns;
-			}
-		}
-	} else if ((f & TH_SYN) && (f & TH_ACK)) {
-		history_add(s, dir, 'H', 2);
-	}
-	if (pkt->payload_len > 0)
-		history_add(s, dir, 'D', 3);
-	else if ((f & (TH_SYN | TH_FIN | TH_RST)) == 0 && (f & TH_ACK))
-		history_add(s, dir, 'A', 4);
-	if (f & TH_FIN)
-		history_add(s, dir, 'F', 5);
-}
-
-/* A SYN that opens a new conversation on the 4-tuple of a finished one. */
-static bool
-is_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
-{
-	uint8_t f = pkt->tcp_flags;
-	if (!pkt->l4_header || !(f & TH_SYN) || (f & TH_ACK))
-		return false;
-	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
-	              s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
-	/* After a close any SYN is a new attempt, even with the sequence number of
-	 * the last one (a client retrying after a RST), as Zeek counts them. */
-	if (closed)
-		return true;
-	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
-		return false; /* a retransmitted SYN */
-	/* A new ISN on a session that carried data: the old one ended unseen. */
-	return dir == 0 && s->syn_seen && (s->payload[0] > 0 || s->payload[1] > 0);
-}
-
 static void
 attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struct sm_session *s)
 {
@@ -780,23 +460,10 @@ attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struc
 	t->st.icmp_errors_attached++;
 }
 
-/* Zeek's tcp_attempt_delay: an initiator whose SYN the responder left without
- * any answer for this long has made an attempt that ended; what it sends next
- * starts another session (a SYN retransmitted later too). */
-#define ATTEMPT_NS (5 * SEC)
-
-static bool
-attempt_over(const struct sm_session *s, int64_t now)
-{
-	return s->proto == SM_PROTO_TCP && s->syn_seen && s->state[1] == EP_INACTIVE &&
-	       (s->state[0] == EP_SYN_SENT || s->state[0] == EP_SYN_ACK_SENT) &&
-	       now - s->syn_ns >= ATTEMPT_NS;
-}
-
 /* Zeek's DNS analyzer ends a UDP DNS conversation on a timer: every 10 s from
  * its start, once it has been quiet for 9 s of them. */
-#define DNS_EVERY_NS (10 * SEC)
-#define DNS_QUIET_NS (9 * SEC)
+#define DNS_EVERY_NS (10 * SM_SEC)
+#define DNS_QUIET_NS (9 * SM_SEC)
 
 static bool
 dns_over(const struct sm_session *s, int64_t now)
@@ -809,11 +476,14 @@ dns_over(const struct sm_session *s, int64_t now)
 	return s->first_ns + k * DNS_EVERY_NS <= now;
 }
 
-/* Accounts pkt in its session (created linked to parent when new). */
+/* Accounts pkt in its session (created linked to parent when new): *hit is
+ * where it went (NIL: no session, an ICMP error counted in the one it quotes).
+ * False only when out of memory. */
 static bool
-account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
+account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent, uint32_t *hit,
+        int *dir_out)
 {
-	t->last_idx = NIL;
+	*hit = NIL;
 	int dir;
 	if (pkt->icmp_error && pkt->quote.ports_known) {
 		const struct sm_quote *q = &pkt->quote;
@@ -827,15 +497,15 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 
 	uint32_t idx = lookup(t, pkt->proto, pkt->vlan, pkt->inner_vlan, &pkt->src, pkt->sport,
 	                      &pkt->dst, pkt->dport, &dir);
-	if (idx != NIL && pkt->proto == SM_PROTO_TCP && is_port_reuse(at(t, idx), dir, pkt)) {
+	if (idx != NIL && pkt->proto == SM_PROTO_TCP && sm_tcp_port_reuse(at(t, idx), dir, pkt)) {
 		finish(t, idx, END_CLOSED);
 		idx = NIL;
 	} else if (idx != NIL && at(t, idx)->close_ns != 0 &&
 	           pkt->ts_ns - at(t, idx)->close_ns >= t->opts.tcp_close_ns) {
 		finish(t, idx, END_CLOSED); /* a straggler after the close delay */
 		idx = NIL;
-	} else if (idx != NIL &&
-	           (attempt_over(at(t, idx), pkt->ts_ns) || dns_over(at(t, idx), pkt->ts_ns))) {
+	} else if (idx != NIL && (sm_tcp_attempt_over(at(t, idx), pkt->ts_ns) ||
+	                          dns_over(at(t, idx), pkt->ts_ns))) {
 		finish(t, idx, END_IDLE);
 		idx = NIL;
 	}
@@ -863,7 +533,7 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		s->last_ns = pkt->ts_ns;
 	}
 	if (pkt->proto == SM_PROTO_TCP && pkt->l4_header)
-		tcp_update(s, dir, pkt);
+		sm_tcp_packet(s, dir, pkt);
 	else if (pkt->icmp_echo && s->icmp_id == 0)
 		s->icmp_id = pkt->icmp_id;
 	if ((pkt->proto == SM_PROTO_ICMP || pkt->proto == SM_PROTO_ICMP6) &&
@@ -885,8 +555,8 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		list_append(t, idx, l);
 		s->moved_ns = t->now;
 	}
-	t->last_idx = idx;
-	t->last_dir = dir;
+	*hit = idx;
+	*dir_out = dir;
 	return true;
 }
 
@@ -930,21 +600,29 @@ carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *pare
 			op.outer_src = pkt->outer[0].src;
 			op.outer_dst = pkt->outer[0].dst;
 		}
-		if (!account(t, &op, *parent))
+		uint32_t idx;
+		int dir;
+		if (!account(t, &op, *parent, &idx, &dir))
 			return false;
-		*parent = at(t, t->last_idx)->uid;
+		*parent = at(t, idx)->uid; /* a carrier is never an ICMP error: idx is set */
 	}
 	return true;
 }
 
 bool
-sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt)
+sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
+                  struct sm_session_hit *hit)
 {
 	clock_to(t, pkt->ts_ns);
 	uint64_t parent;
-	if (!carriers(t, pkt, &parent))
-		return false;
-	return account(t, pkt, parent);
+	uint32_t idx = NIL;
+	int dir = 0;
+	bool ok = carriers(t, pkt, &parent) && account(t, pkt, parent, &idx, &dir);
+	if (hit != NULL) {
+		hit->s = idx != NIL ? at(t, idx) : NULL;
+		hit->dir = dir;
+	}
+	return ok;
 }
 
 bool
@@ -952,18 +630,7 @@ sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
 {
 	clock_to(t, pkt->ts_ns);
 	uint64_t parent;
-	bool ok = carriers(t, pkt, &parent);
-	t->last_idx = NIL;
-	return ok;
-}
-
-struct sm_session *
-sm_session_last(struct sm_session_table *t, int *dir)
-{
-	if (t->last_idx == NIL)
-		return NULL;
-	*dir = t->last_dir;
-	return at(t, t->last_idx);
+	return carriers(t, pkt, &parent);
 }
 
 void

@@ -36,13 +36,8 @@ enum stmt_id { ST_SESSION, ST_SOURCE, ST_COUNTER, ST_EXPECTED, ST_FINDING, ST_CO
 #define RING_ROWS 4096
 
 struct ring_row {
-	struct sm_session s;
 	int64_t run_id;
-	char class_name[16], rule[96], src_role[40], dst_role[40];
-	const char *source; /* a capture path: lives as long as the run */
-	bool open;
-	bool has_detail; /* s.app_detail is app_detail when written */
-	char app_detail[SM_APP_DETAIL_MAX];
+	struct sm_session_record rec;
 };
 
 struct writer {
@@ -506,80 +501,67 @@ sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter, bo
 	return rc == SQLITE_DONE ? SM_OK : db_fail(st, eb, "recording the run");
 }
 
-static const char *
-addr_or_null(const struct sm_addr *a, char *buf)
-{
-	if (a->family == 0)
-		return NULL;
-	return sm_addr_str(a, buf, SM_ADDRSTRLEN);
-}
-
+/* Binds one session row: the caller formatted every field. */
 static enum sm_err
-write_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
-              const struct sm_session_class *cls, struct sm_errbuf *eb)
+write_session(struct sm_store *st, int64_t run_id, const struct sm_session_record *r,
+              struct sm_errbuf *eb)
 {
 	sqlite3_stmt *s = st->stmt[ST_SESSION];
-	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], pbuf[8], ebuf[SM_ADDRSTRLEN],
-	    osrc[SM_ADDRSTRLEN], odst[SM_ADDRSTRLEN];
-	bool icmp = ss->proto == SM_PROTO_ICMP || ss->proto == SM_PROTO_ICMP6;
 	int i = 1;
 	sqlite3_bind_int64(s, i++, run_id);
-	bind_text(s, i++, sm_proto_name(ss->proto, pbuf, sizeof(pbuf)));
-	bind_text(s, i++, sm_addr_str(&ss->src, src, sizeof(src)));
-	sqlite3_bind_int(s, i++, icmp ? ss->icmp_type : ss->sport);
-	bind_text(s, i++, sm_addr_str(&ss->dst, dst, sizeof(dst)));
-	sqlite3_bind_int(s, i++, icmp ? ss->icmp_code : ss->dport);
-	bind_port(s, i++, ss->vlan);
-	sqlite3_bind_double(s, i++, (double)ss->first_ns / 1e9);
-	sqlite3_bind_double(s, i++, (double)ss->last_ns / 1e9);
-	bind_text(s, i++, sm_session_state(ss));
-	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->pkts[0]);
-	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->pkts[1]);
-	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->bytes[0]);
-	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->bytes[1]);
-	bind_text(s, i++, cls->class_name);
-	bind_text(s, i++, cls->rule);
-	bind_port(s, i++, ss->inner_vlan);
-	bind_text(s, i++, ss->history);
-	sqlite3_bind_int(s, i++, sm_session_established(ss));
-	sqlite3_bind_int(s, i++, (int)ss->syn_count);
-	bind_text(s, i++, ss->rst_from == 0 ? NULL : ss->rst_from == 1 ? "src" : "dst");
-	if (ss->rst_from)
-		sqlite3_bind_int(s, i++, ss->rst_ttl);
-	else
-		sqlite3_bind_null(s, i++);
-	sqlite3_bind_int(s, i++, (int)ss->icmp_errors);
-	if (ss->icmp_errors) {
-		sqlite3_bind_int(s, i++, ss->icmp_err_type);
-		sqlite3_bind_int(s, i++, ss->icmp_err_code);
-		bind_text(s, i++, sm_addr_str(&ss->icmp_err_from, ebuf, sizeof(ebuf)));
-		sqlite3_bind_int(s, i++, ss->icmp_err_ttl);
+	bind_text(s, i++, r->proto);
+	bind_text(s, i++, r->src);
+	sqlite3_bind_int(s, i++, r->sport);
+	bind_text(s, i++, r->dst);
+	sqlite3_bind_int(s, i++, r->dport);
+	bind_port(s, i++, r->vlan);
+	sqlite3_bind_double(s, i++, r->first_ts);
+	sqlite3_bind_double(s, i++, r->last_ts);
+	bind_text(s, i++, r->state);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->pkts_fwd);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->pkts_rev);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->bytes_fwd);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->bytes_rev);
+	bind_text(s, i++, r->class_name);
+	bind_text(s, i++, r->rule);
+	bind_port(s, i++, r->inner_vlan);
+	bind_text(s, i++, r->history);
+	sqlite3_bind_int(s, i++, r->established);
+	sqlite3_bind_int(s, i++, (int)r->syn_count);
+	bind_text(s, i++, r->rst_from);
+	bind_port(s, i++, r->rst_ttl);
+	sqlite3_bind_int(s, i++, (int)r->icmp_errors);
+	if (r->icmp_errors) {
+		sqlite3_bind_int(s, i++, r->icmp_err_type);
+		sqlite3_bind_int(s, i++, r->icmp_err_code);
+		bind_text(s, i++, r->icmp_err_from);
+		sqlite3_bind_int(s, i++, r->icmp_err_ttl);
 	} else {
 		for (int k = 0; k < 4; k++)
 			sqlite3_bind_null(s, i++);
 	}
-	bind_port(s, i++, ss->pkts[0] ? ss->ttl[0] : -1);
-	bind_port(s, i++, ss->pkts[1] ? ss->ttl[1] : -1);
-	bind_text(s, i++, sm_tunnel_name(ss->tunnel));
-	bind_text(s, i++, ss->tunnel ? addr_or_null(&ss->outer_src, osrc) : NULL);
-	bind_text(s, i++, ss->tunnel ? addr_or_null(&ss->outer_dst, odst) : NULL);
-	bind_text(s, i++, cls->source);
-	bind_text(s, i++, cls->src_role);
-	bind_text(s, i++, cls->dst_role);
-	sqlite3_bind_int(s, i++, cls->open);
-	bind_text(s, i++, sm_session_app(ss));
-	bind_text(s, i++, ss->app_detail);
-	sqlite3_bind_int64(s, i++, (sqlite3_int64)(ss->missed[0] + ss->missed[1]));
-	if (ss->idle_max_ns > 0) {
-		sqlite3_bind_double(s, i++, (double)ss->idle_from_ns / 1e9);
-		sqlite3_bind_double(s, i++, (double)ss->idle_max_ns / 1e9);
+	bind_port(s, i++, r->ttl_fwd);
+	bind_port(s, i++, r->ttl_rev);
+	bind_text(s, i++, r->tunnel);
+	bind_text(s, i++, r->outer_src);
+	bind_text(s, i++, r->outer_dst);
+	bind_text(s, i++, r->source);
+	bind_text(s, i++, r->src_role);
+	bind_text(s, i++, r->dst_role);
+	sqlite3_bind_int(s, i++, r->open);
+	bind_text(s, i++, r->app);
+	bind_text(s, i++, r->app_detail);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->missed_bytes);
+	if (r->idle_max > 0) {
+		sqlite3_bind_double(s, i++, r->idle_from);
+		sqlite3_bind_double(s, i++, r->idle_max);
 	} else {
 		sqlite3_bind_null(s, i++);
 		sqlite3_bind_null(s, i++);
 	}
-	sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->uid);
-	if (ss->tunnel_parent)
-		sqlite3_bind_int64(s, i++, (sqlite3_int64)ss->tunnel_parent);
+	sqlite3_bind_int64(s, i++, (sqlite3_int64)r->uid);
+	if (r->tunnel_parent)
+		sqlite3_bind_int64(s, i++, (sqlite3_int64)r->tunnel_parent);
 	else
 		sqlite3_bind_null(s, i++);
 	return step_row(st, s, "storing a session", eb);
@@ -613,15 +595,7 @@ writer_main(void *arg)
 		enum sm_err e = SM_OK;
 		struct sm_errbuf eb = {""};
 		for (size_t i = first; e == SM_OK && i < first + n; i++) {
-			struct ring_row *r = &w->ring[i];
-			struct sm_session_class cls = {r->class_name,
-			                               r->rule[0] ? r->rule : NULL,
-			                               r->src_role[0] ? r->src_role : NULL,
-			                               r->dst_role[0] ? r->dst_role : NULL,
-			                               r->source,
-			                               r->open};
-			r->s.app_detail = r->has_detail ? r->app_detail : NULL;
-			e = write_session(st, r->run_id, &r->s, &cls, &eb);
+			e = write_session(st, w->ring[i].run_id, &w->ring[i].rec, &eb);
 		}
 		pthread_mutex_lock(&w->mu);
 		bool caught_up = false, commit = false;
@@ -743,12 +717,12 @@ ring_grow(struct writer *w)
 }
 
 enum sm_err
-sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *ss,
-                 const struct sm_session_class *cls, struct sm_errbuf *eb)
+sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session_record *rec,
+                 struct sm_errbuf *eb)
 {
 	struct writer *w = st->w;
 	if (w == NULL) {
-		enum sm_err e = write_session(st, run_id, ss, cls, eb);
+		enum sm_err e = write_session(st, run_id, rec, eb);
 		if (e == SM_OK && st->batch >= BATCH_ROWS)
 			e = commit_now(st, eb);
 		return e;
@@ -768,17 +742,8 @@ sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s
 		return SM_OK;
 	}
 	struct ring_row *r = &w->ring[(w->head + w->count) % w->cap];
-	r->s = *ss;
-	r->has_detail = ss->app_detail != NULL;
-	if (r->has_detail) /* the session's own text goes when it leaves */
-		sm_strlcpy(r->app_detail, ss->app_detail, sizeof(r->app_detail));
 	r->run_id = run_id;
-	sm_strlcpy(r->class_name, cls->class_name ? cls->class_name : "", sizeof(r->class_name));
-	sm_strlcpy(r->rule, cls->rule ? cls->rule : "", sizeof(r->rule));
-	sm_strlcpy(r->src_role, cls->src_role ? cls->src_role : "", sizeof(r->src_role));
-	sm_strlcpy(r->dst_role, cls->dst_role ? cls->dst_role : "", sizeof(r->dst_role));
-	r->source = cls->source;
-	r->open = cls->open;
+	r->rec = *rec;
 	w->count++;
 	if (writer_has_work(w) && !w->busy)
 		pthread_cond_signal(&w->nonempty); /* a busy writer looks again when done */

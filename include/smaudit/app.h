@@ -4,7 +4,7 @@
  * framing lines up; names from a Login
  * request), TLS (record and handshake headers; version and SNI of a
  * ClientHello), SSH (banner) and HTTP.  Pure functions over a byte range;
- * the callers (reasm for IPv4 via libnids, session for IPv6) feed them.
+ * the callers (reasm for IPv4 via libnids, payload for the rest) feed them.
  * Own recognisers, not nDPI (libndpi in Debian): four protocols judged from their
  * first bytes with the version and names they carry, bounds-checked and fuzzed here;
  * nDPI's per-flow heuristics over hundreds of protocols change between its releases,

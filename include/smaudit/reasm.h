@@ -2,8 +2,9 @@
  * reasm: the only user of libnids.  Follows IPv4 TCP streams through
  * libnids' reassembly (packets already decoded by us are fed through a
  * DLT_RAW descriptor, so every link type, tunnel and VLAN depth works) and
- * reports what the first bytes of each side are (app.h).  libnids is global
- * and not thread-safe: one reassembler per process at a time.
+ * reports what the first bytes of each side are (app.h) to the session the
+ * caller names with each packet.  libnids is global and not thread-safe: one
+ * reassembler per process at a time; its state stays behind reasm.c.
  */
 #ifndef SMAUDIT_REASM_H
 #define SMAUDIT_REASM_H
@@ -27,7 +28,11 @@ struct sm_reasm_result {
 	bool upgrade;
 };
 
-typedef void (*sm_reasm_fn)(void *ctx, const struct sm_reasm_result *r);
+struct sm_session;
+
+/* s: the session named by the sm_reasm_packet() or sm_reasm_end() call that
+ * libnids called back from. */
+typedef void (*sm_reasm_fn)(void *ctx, struct sm_session *s, const struct sm_reasm_result *r);
 
 struct sm_reasm_stats {
 	uint64_t packets;    /* IPv4 packets fed */
@@ -42,13 +47,16 @@ struct sm_reasm;
  * when another reassembler exists. */
 enum sm_err sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *ctx,
                          struct sm_errbuf *eb);
-/* Feeds one decoded packet; only IPv4 with its header at pkt->l3 is used.  Once both
- * sides of a stream are recognised libnids forgets it: feed no more of it. */
-void sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt);
-/* The session of a stream ends (it leaves the session table while libnids may
- * still hold it): sides still waiting for bytes are decided and reported now. */
+/* Feeds one decoded packet of session s (borrowed for the call: what libnids
+ * reports meanwhile goes to s); only IPv4 with its header at pkt->l3 is used.
+ * Once both sides of a stream are recognised libnids forgets it: feed no more
+ * of it. */
+void sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt, struct sm_session *s);
+/* Session s of a stream ends (it leaves the session table while libnids may
+ * still hold it): sides still waiting for bytes are decided and reported to s
+ * now. */
 void sm_reasm_end(struct sm_reasm *r, const struct sm_addr *client, uint16_t client_port,
-                  const struct sm_addr *server, uint16_t server_port);
+                  const struct sm_addr *server, uint16_t server_port, struct sm_session *s);
 void sm_reasm_stats(const struct sm_reasm *r, struct sm_reasm_stats *out);
 void sm_reasm_free(struct sm_reasm *r);
 

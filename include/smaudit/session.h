@@ -6,6 +6,9 @@
  * and hands every session to the emit callback when it leaves the table
  * (close, idle timeout, eviction, flush).  Memory follows the number of
  * concurrent sessions: the table never holds more than max_sessions.
+ * session.c is the table (hash, chunks, LRU, eviction), session_tcp.c the
+ * TCP conversation (endpoint states, history, gaps) and what the payload
+ * checks found; what they learn goes in through sm_session_set_app().
  */
 #ifndef SMAUDIT_SESSION_H
 #define SMAUDIT_SESSION_H
@@ -14,6 +17,7 @@
 #include <stdint.h>
 
 #include "smaudit/addr.h"
+#include "smaudit/app.h"
 #include "smaudit/decode.h"
 
 enum sm_ep_state {
@@ -32,6 +36,24 @@ enum sm_session_end {
 	END_EVICTED, /* table full: the least recently active session made room */
 	END_FLUSH,   /* end of input */
 };
+
+/* Letters of a TCP history, each recorded once per direction in history_seen:
+ * bit SM_HIST_<x> for the initiator, that bit + SM_HIST_RESP for the responder. */
+enum sm_history_bit {
+	SM_HIST_RST = 0, /* R */
+	SM_HIST_SYN,     /* S: a SYN without ACK */
+	SM_HIST_SYN_ACK, /* H */
+	SM_HIST_DATA,    /* D: a segment with payload */
+	SM_HIST_ACK,     /* A: a bare ACK */
+	SM_HIST_FIN,     /* F */
+};
+#define SM_HIST_RESP        8
+#define SM_HIST_ORIG_BIT(b) ((uint16_t)(1u << (b)))
+#define SM_HIST_RESP_BIT(b) ((uint16_t)(1u << ((b) + SM_HIST_RESP)))
+#define SM_HIST_ORIG_ALL    ((uint16_t)0xff) /* every letter of the initiator */
+
+/* The longest history text, with its NUL ("^ShADadFf" and more). */
+#define SM_HISTORY_MAX 24
 
 /* Direction index: 0 = from the initiator ("fwd"), 1 = from the responder ("rev"). */
 /* Holes in a direction's sequence space tracked at once (reordering). */
@@ -56,10 +78,10 @@ struct sm_session {
 	bool rst_after_fin[2]; /* this side's RST followed its own FIN */
 	bool did_close[2];     /* this side sent a FIN or RST */
 	int64_t close_ns;      /* when the close was complete (Zeek's close_complete), 0 if not */
-	char history[24];
-	uint16_t history_seen;
-	bool flipped;  /* initiator chosen against the first packet's direction */
-	bool syn_seen; /* initiator's SYN seen */
+	char history[SM_HISTORY_MAX];
+	uint16_t history_seen; /* SM_HIST_* bits */
+	bool flipped;          /* initiator chosen against the first packet's direction */
+	bool syn_seen;         /* initiator's SYN seen */
 	uint32_t syn_seq;
 	uint32_t syn_count; /* SYNs (with retransmissions) sent by the initiator */
 	bool resp_answer;   /* responder sent a non-RST packet */
@@ -80,13 +102,15 @@ struct sm_session {
 	uint64_t uid, tunnel_parent;
 	int64_t syn_ns;  /* when the initiator's first SYN was seen */
 	uint32_t source; /* capture source of the first packet */
-	/* what the payload is (enum sm_app per direction) and what was read of it */
+	/* what the payload is (enum sm_app per direction) and what was read of it,
+	 * set through sm_session_set_app() and sm_session_set_switch() */
 	uint8_t app[2];
 	bool app_checked;  /* payload checks ran on this session */
-	uint8_t tls_watch; /* initiator segments still looked at for a switch to TLS */
+	uint8_t tls_watch; /* the payload checks' own count of initiator segments
+	                    * still looked at for a switch to TLS */
 	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
-	 * out of the slot: owned by whoever set it, valid while s is in the table */
-	const char *app_detail;
+	 * out of the slot: owned by the session, freed when it leaves the table */
+	char *app_detail;
 	/* capture loss: bytes of sequence space never seen, per direction */
 	uint64_t missed[2];
 	uint32_t next_seq[2];
@@ -107,7 +131,24 @@ const char *sm_session_state(const struct sm_session *s);
 bool sm_session_established(const struct sm_session *s);
 const char *sm_proto_name(uint8_t proto, char *buf, size_t len);
 
+/* ---- what the payload checks learn (payload.c, through reasm for libnids) ---- */
+
+/* Payload checks looked at s: payload nobody recognised is then "unknown" or
+ * "unverified" rather than nothing. */
+void sm_session_mark_checked(struct sm_session *s);
+/* Side dir of s speaks app; detail (NULL or "" = none) is what was read of it.
+ * The initiator's detail is the one kept; a TLS ServerHello's choice joins the
+ * ClientHello's offer ("...; ServerHello chose 1.2").  Out of memory keeps the
+ * detail s had. */
+void sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const char *detail);
+/* The initiator switched to TLS after what it sent first (STARTTLS, CONNECT):
+ * hello (NULL: none read) joins the detail as "...; then <hello>". */
+void sm_session_set_switch(struct sm_session *s, const char *hello);
+
 typedef void (*sm_session_emit_fn)(void *ctx, const struct sm_session *s, enum sm_session_end why);
+/* A session about to leave the table (before emit): the last moment to decide
+ * what it still waits for (the payload checks). */
+typedef void (*sm_session_done_fn)(void *ctx, struct sm_session *s);
 
 struct sm_session_opts {
 	uint32_t max_sessions;
@@ -118,6 +159,7 @@ struct sm_session_opts {
 	/* Ports a server listens on (bit per port), used to pick the initiator of a
 	 * session picked up mid-stream; may be NULL. */
 	const uint8_t *service_ports;
+	sm_session_done_fn done; /* may be NULL; called with the emit callback's ctx */
 };
 
 struct sm_session_stats {
@@ -131,10 +173,19 @@ struct sm_session_table;
 struct sm_session_table *sm_session_table_new(const struct sm_session_opts *opts,
                                               sm_session_emit_fn emit, void *ctx);
 void sm_session_table_free(struct sm_session_table *t);
+/* Where a packet went: its session (NULL when none: an ICMP error counted in
+ * the session it quotes) and its direction there (0 from the initiator).  s is
+ * the table's: valid until the next call on the table. */
+struct sm_session_hit {
+	struct sm_session *s;
+	int dir;
+};
 /* Accounts one decoded packet: first each datagram that carried it through a
  * tunnel (pkt->outer, a session of its own), then the packet itself, in the
- * session linked to its carrier.  Returns false only when out of memory. */
-bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt);
+ * session linked to its carrier.  *hit (may be NULL) says where it went.
+ * Returns false only when out of memory. */
+bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
+                       struct sm_session_hit *hit);
 /* Accounts only the carrying datagrams of a packet the decoder holds (an inner
  * fragment waiting for its first): they were on the wire all the same. */
 bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
@@ -146,7 +197,5 @@ void sm_session_flush(struct sm_session_table *t);
 /* Calls fn for every session still open, leaving them in the table. */
 void sm_session_foreach(struct sm_session_table *t, sm_session_emit_fn fn, void *ctx);
 void sm_session_stats(const struct sm_session_table *t, struct sm_session_stats *out);
-/* The session the last packet went to (NULL if none) and its direction. */
-struct sm_session *sm_session_last(struct sm_session_table *t, int *dir);
 
 #endif

@@ -12,7 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "smaudit/addr.h"
+#include "smaudit/app.h"
 #include "smaudit/err.h"
+#include "smaudit/rules.h"
 #include "smaudit/session.h"
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
@@ -21,13 +24,37 @@
 
 struct sm_store;
 
-/* How policy saw a session; strings are borrowed for the call. */
-struct sm_session_class {
-	const char *class_name; /* expected, optional, allowed, unexpected, unmonitored */
-	const char *rule;       /* NULL if none */
-	const char *src_role, *dst_role;
-	const char *source; /* capture file of its first packet */
-	bool open;          /* still open at a checkpoint: replaced by the next one */
+/* One row of the sessions table as written (docs/schema.md): made by the
+ * caller (audit) from the session and how policy saw it, every text already
+ * formatted; "" is stored as NULL. */
+struct sm_session_record {
+	char proto[8]; /* "tcp", "udp", "icmp", "icmp6" or the number */
+	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
+	int sport, dport;     /* ICMP: type and code */
+	int vlan, inner_vlan; /* -1: none */
+	double first_ts, last_ts;
+	char state[8]; /* Zeek's conn_state */
+	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
+	char class_name[16]; /* expected, optional, allowed, unexpected, unmonitored */
+	char rule[sizeof(((struct sm_rule *)0)->id)]; /* as long as a rule id */
+	char history[SM_HISTORY_MAX];
+	bool established;
+	uint32_t syn_count;
+	char rst_from[4]; /* "src", "dst", "" */
+	int rst_ttl;      /* -1: no RST */
+	uint32_t icmp_errors;
+	int icmp_err_type, icmp_err_code, icmp_err_ttl; /* of the first, with icmp_errors */
+	char icmp_err_from[SM_ADDRSTRLEN];
+	int ttl_fwd, ttl_rev; /* -1: no packet that way */
+	char tunnel[16], outer_src[SM_ADDRSTRLEN], outer_dst[SM_ADDRSTRLEN];
+	const char *source; /* borrowed: a capture path that lives as long as the run */
+	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
+	bool open; /* still open at a checkpoint: replaced by the next one */
+	char app[16];
+	char app_detail[SM_APP_DETAIL_MAX];
+	uint64_t missed_bytes;
+	double idle_from, idle_max;  /* idle_max 0: no silence (both NULL) */
+	uint64_t uid, tunnel_parent; /* tunnel_parent 0: NULL */
 };
 
 struct sm_run_row {
@@ -159,8 +186,9 @@ void sm_store_busy_timeout(struct sm_store *st, int ms);
 enum sm_err sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_json,
                                const char *site, const char *rules, int64_t *run_id,
                                struct sm_errbuf *eb);
-enum sm_err sm_store_session(struct sm_store *st, int64_t run_id, const struct sm_session *s,
-                             const struct sm_session_class *cls, struct sm_errbuf *eb);
+/* Copies rec (with write-behind, into the writer's ring) and writes it. */
+enum sm_err sm_store_session(struct sm_store *st, int64_t run_id,
+                             const struct sm_session_record *rec, struct sm_errbuf *eb);
 /* path: absolute (or "-", "live:IFACE"), what extract opens later; given: as the
  * user wrote it, what reports show. */
 enum sm_err sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,

@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                            pkt};
 	struct sm_packet p;
 	if (sm_decode(dec, &raw, &p) == DEC_OK) {
-		sm_session_packet(tab, &p);
+		sm_session_packet(tab, &p, NULL);
 		if (p.payload_caplen > 0) {
 			char detail[96];
 			sm_app_detect(p.payload, p.payload_caplen, sel & 0x8000, detail,

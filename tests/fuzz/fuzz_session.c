@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sm_raw_packet raw = {t, (uint32_t)len, (uint32_t)len, 1, 0, frame};
 		struct sm_packet p;
 		if (sm_decode(dec, &raw, &p) == DEC_OK)
-			sm_session_packet(tab, &p);
+			sm_session_packet(tab, &p, NULL);
 		free(frame);
 	}
 	sm_decoder_finish(dec);

@@ -88,7 +88,7 @@ test_verdicts_per_pair(void **state)
 	struct sm_session na = sess("10.0.1.2", "10.0.2.1", 11104, 3, 0);
 	na.syn_seen = true;
 	na.syn_count = 3;
-	na.history_seen = 1u << 1;
+	na.history_seen = SM_HIST_ORIG_BIT(SM_HIST_SYN);
 	sm_policy_classify(p, &na, &c);
 	/* rejected: RST from the responder */
 	struct sm_session rj = sess("10.0.2.1", "10.0.1.1", 11104, 1, 1);
@@ -96,7 +96,7 @@ test_verdicts_per_pair(void **state)
 	sm_policy_classify(p, &rj, &c);
 	/* one-way: data from the initiator, nothing back */
 	struct sm_session ow = sess("10.0.2.1", "10.0.1.2", 11104, 5, 0);
-	ow.history_seen = (1u << 3) | (1u << 4);
+	ow.history_seen = SM_HIST_ORIG_BIT(SM_HIST_DATA) | SM_HIST_ORIG_BIT(SM_HIST_ACK);
 	sm_policy_classify(p, &ow, &c);
 	sm_policy_finish(p);
 	assert_int_equal(find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104)->verdict, V_OK);
@@ -196,7 +196,7 @@ test_attempt_split_by_the_table_counts_once(void **state)
 	part.syn_seen = true;
 	part.syn_seq = 555;
 	part.syn_count = 3;
-	part.history_seen = 1u << 1;
+	part.history_seen = SM_HIST_ORIG_BIT(SM_HIST_SYN);
 	sm_policy_classify(p, &part, &c);
 	part.pkts[0] = part.syn_count = 1;
 	sm_policy_classify(p, &part, &c);
@@ -209,14 +209,15 @@ test_attempt_split_by_the_table_counts_once(void **state)
 	late.syn_seen = true;
 	late.syn_seq = 777;
 	late.syn_count = 3;
-	late.history_seen = 1u << 1;
+	late.history_seen = SM_HIST_ORIG_BIT(SM_HIST_SYN);
 	sm_policy_classify(p, &late, &c);
 	late.pkts[0] = 3;
 	late.pkts[1] = 2;
 	late.syn_count = 1;
 	late.resp_answer = true;
 	late.state[0] = late.state[1] = EP_ESTABLISHED;
-	late.history_seen = (1u << 1) | (1u << 4) | (1u << (2 + 8));
+	late.history_seen = SM_HIST_ORIG_BIT(SM_HIST_SYN) | SM_HIST_ORIG_BIT(SM_HIST_ACK) |
+	                    SM_HIST_RESP_BIT(SM_HIST_SYN_ACK);
 	sm_policy_classify(p, &late, &c);
 	sm_policy_finish(p);
 	const struct sm_expect_entry *na = find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104);

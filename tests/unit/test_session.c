@@ -61,7 +61,7 @@ tcp_pkt(int64_t t, const char *src, unsigned sport, const char *dst, unsigned dp
 static void
 feed(struct sm_session_table *t, struct sm_packet p)
 {
-	assert_true(sm_session_packet(t, &p));
+	assert_true(sm_session_packet(t, &p, NULL));
 }
 
 /* SYN, SYN-ACK, ACK at 1 s between A:sport and B:dport (A at 100, B at 900). */
@@ -167,15 +167,13 @@ test_midstream_pickup_both_ways_is_established(void **state)
 	sm_session_table_free(t);
 }
 
-static void
-test_icmp_error_attaches_to_quoted_session(void **state)
+/* An ICMP port unreachable from a router quoting A:sport -> B:dport (TCP). */
+static struct sm_packet
+icmp_error_quoting(int64_t t, unsigned sport, unsigned dport)
 {
-	(void)state;
-	struct sm_session_table *t = table(16);
-	feed(t, tcp_pkt(1 * SEC, A, 40004, B, 3260, TH_SYN, 1, 0));
 	struct sm_packet icmp;
 	memset(&icmp, 0, sizeof(icmp));
-	icmp.ts_ns = 1 * SEC + 10;
+	icmp.ts_ns = t;
 	icmp.vlan = icmp.inner_vlan = SM_VLAN_NONE;
 	sm_addr_parse("198.18.9.2", &icmp.src);
 	sm_addr_parse(A, &icmp.dst);
@@ -187,10 +185,93 @@ test_icmp_error_attaches_to_quoted_session(void **state)
 	sm_addr_parse(A, &icmp.quote.src);
 	sm_addr_parse(B, &icmp.quote.dst);
 	icmp.quote.proto = SM_PROTO_TCP;
-	icmp.quote.sport = 40004;
-	icmp.quote.dport = 3260;
+	icmp.quote.sport = (uint16_t)sport;
+	icmp.quote.dport = (uint16_t)dport;
 	icmp.quote.ports_known = true;
-	feed(t, icmp);
+	return icmp;
+}
+
+/* sm_session_packet says where each packet went: its session and its side. */
+static void
+test_packet_tells_its_session_and_side(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	struct sm_session_hit syn, synack, ack, err;
+	struct sm_packet p = tcp_pkt(1 * SEC, A, 40010, B, 3260, TH_SYN, 100, 0);
+	assert_true(sm_session_packet(t, &p, &syn));
+	p = tcp_pkt(1 * SEC + 1, B, 3260, A, 40010, TH_SYN | TH_ACK, 900, 0);
+	assert_true(sm_session_packet(t, &p, &synack));
+	p = tcp_pkt(1 * SEC + 2, A, 40010, B, 3260, TH_ACK, 101, 0);
+	assert_true(sm_session_packet(t, &p, &ack));
+	assert_non_null(syn.s);
+	assert_ptr_equal(synack.s, syn.s);
+	assert_ptr_equal(ack.s, syn.s);
+	assert_int_equal(syn.dir, 0);
+	assert_int_equal(synack.dir, 1);
+	assert_int_equal(ack.dir, 0);
+	assert_int_equal(ack.s->pkts[0], 2);
+	/* an ICMP error is counted in the session it quotes, not one of its own */
+	p = icmp_error_quoting(1 * SEC + 3, 40010, 3260);
+	assert_true(sm_session_packet(t, &p, &err));
+	assert_null(err.s);
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_int_equal(got[0].icmp_errors, 1);
+	sm_session_table_free(t);
+}
+
+static char left_app[16], left_detail[SM_APP_DETAIL_MAX];
+
+/* The emit callback: what the session speaks as it leaves. */
+static void
+collect_app(void *ctx, const struct sm_session *s, enum sm_session_end w)
+{
+	const char *app = sm_session_app(s);
+	snprintf(left_app, sizeof(left_app), "%s", app ? app : "");
+	snprintf(left_detail, sizeof(left_detail), "%s", s->app_detail ? s->app_detail : "");
+	collect(ctx, s, w);
+}
+
+/* The done callback: a side still undecided is decided as the session leaves. */
+static void
+decide_server(void *ctx, struct sm_session *s)
+{
+	(void)ctx;
+	if (s->app[1] == APP_NONE)
+		sm_session_set_app(s, 1, APP_TLS, "TLS ServerHello chose 1.2");
+}
+
+/* What payload checks learn goes in through the session's functions; the done
+ * callback runs before emit; a ServerHello's choice joins the ClientHello. */
+static void
+test_payload_results_go_in_through_the_session(void **state)
+{
+	(void)state;
+	ngot = 0;
+	struct sm_session_opts o = {.max_sessions = 16, .done = decide_server};
+	struct sm_session_table *t = sm_session_table_new(&o, collect_app, NULL);
+	handshake(t, 40020, 443);
+	struct sm_session_hit hit;
+	struct sm_packet p = tcp_pkt(1 * SEC + 3, A, 40020, B, 443, TH_ACK | TH_PSH, 101, 200);
+	assert_true(sm_session_packet(t, &p, &hit));
+	sm_session_mark_checked(hit.s);
+	sm_session_set_app(hit.s, hit.dir, APP_TLS, "TLS ClientHello offers up to 1.3, SNI x");
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(left_app, "tls");
+	assert_string_equal(left_detail,
+	                    "TLS ClientHello offers up to 1.3, SNI x; ServerHello chose 1.2");
+	sm_session_table_free(t);
+}
+
+static void
+test_icmp_error_attaches_to_quoted_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40004, B, 3260, TH_SYN, 1, 0));
+	feed(t, icmp_error_quoting(1 * SEC + 10, 40004, 3260));
 	sm_session_flush(t);
 	assert_int_equal(ngot, 1); /* no session of its own */
 	assert_int_equal(got[0].icmp_errors, 1);
@@ -539,6 +620,8 @@ main(void)
 	    cmocka_unit_test(test_port_reuse_after_close_is_a_new_session),
 	    cmocka_unit_test(test_midstream_pickup_both_ways_is_established),
 	    cmocka_unit_test(test_icmp_error_attaches_to_quoted_session),
+	    cmocka_unit_test(test_packet_tells_its_session_and_side),
+	    cmocka_unit_test(test_payload_results_go_in_through_the_session),
 	    cmocka_unit_test(test_table_is_bounded_and_counts_evictions),
 	    cmocka_unit_test(test_udp_idle_timeout_and_vlan_key),
 	    cmocka_unit_test(test_rst_after_both_fins_is_sf),

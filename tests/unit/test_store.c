@@ -57,19 +57,22 @@ test_session_row_and_unfinished_run(void **state)
 	int64_t run;
 	assert_int_equal(sm_store_run_begin(st, "audit", "[\"x'y.pcap\"]", "s", "r", &run, &eb),
 	                 SM_OK);
-	struct sm_session s;
+	struct sm_session_record s;
 	memset(&s, 0, sizeof(s));
-	sm_addr_parse("fd00:1::11", &s.src);
-	sm_addr_parse("fd00:2::11", &s.dst);
-	s.proto = SM_PROTO_TCP;
+	sm_strlcpy(s.proto, "tcp", sizeof(s.proto));
+	sm_strlcpy(s.src, "fd00:1::11", sizeof(s.src));
+	sm_strlcpy(s.dst, "fd00:2::11", sizeof(s.dst));
 	s.sport = 40000;
 	s.dport = 11104;
-	s.vlan = s.inner_vlan = SM_VLAN_NONE;
-	s.state[0] = EP_SYN_SENT;
-	s.pkts[0] = 2;
-	struct sm_session_class cls = {"expected", "sm-as.rules:1",        "ic-a",
-	                               "ic-b",     "it's \"quoted\".pcap", false};
-	assert_int_equal(sm_store_session(st, run, &s, &cls, &eb), SM_OK);
+	s.vlan = s.inner_vlan = s.rst_ttl = s.ttl_rev = -1; /* none */
+	sm_strlcpy(s.state, "S0", sizeof(s.state));
+	s.pkts_fwd = 2;
+	sm_strlcpy(s.class_name, "expected", sizeof(s.class_name));
+	sm_strlcpy(s.rule, "sm-as.rules:1", sizeof(s.rule));
+	sm_strlcpy(s.src_role, "ic-a", sizeof(s.src_role));
+	sm_strlcpy(s.dst_role, "ic-b", sizeof(s.dst_role));
+	s.source = "it's \"quoted\".pcap";
+	assert_int_equal(sm_store_session(st, run, &s, &eb), SM_OK);
 	assert_int_equal(sm_store_commit(st, &eb), SM_OK);
 	sm_store_close(st); /* never ended: its process (this one) still runs */
 

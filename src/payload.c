@@ -1,0 +1,278 @@
+/*
+ * payload: what a TCP session speaks.  IPv4 streams whose handshake was seen
+ * go to libnids (reasm); what libnids does not follow (IPv6, a stream
+ * captured in one direction, one picked up mid-way) is checked here from its
+ * first in-order segments; a client whose first bytes named no protocol is
+ * watched for a switch to TLS.  Results go into the session through
+ * sm_session_set_app(); sm_payload_done() decides what is left when a session
+ * leaves the table.
+ */
+#include "smaudit/payload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "smaudit/app.h"
+
+/* The first bytes of one side of a session checked without libnids (IPv6, or
+ * an IPv4 stream captured in one direction), kept across in-order segments
+ * until sm_app_detect decides.  While a side is kept its app is APP_MORE.  At
+ * most FIRST_BYTES_MAX sides at once, each up to SM_APP_TLS_WANT bytes; a side
+ * that finds no free slot is decided on its first segment. */
+#define FIRST_BYTES_MAX 256
+struct first_bytes {
+	const struct sm_session *s; /* NULL: free; freed before s leaves the table */
+	int dir;
+	bool midway; /* the session was picked up mid-way: not recognised is unverified */
+	uint32_t next_seq;
+	size_t len;
+	uint8_t *buf; /* owned, SM_APP_TLS_WANT bytes */
+};
+
+struct sm_payload {
+	struct sm_reasm *reasm;                      /* borrowed; NULL: no payload checks */
+	struct first_bytes pending[FIRST_BYTES_MAX]; /* sides checked without libnids */
+};
+
+/* Our own watch for a switch to TLS where libnids does not follow the stream:
+ * a hello in one of the initiator's next segments (one cut at the segment's
+ * end is read as far as it goes). */
+static void
+watch_switch(struct sm_session *s, const struct sm_packet *pkt)
+{
+	char detail[SM_APP_DETAIL_MAX];
+	size_t at, n = pkt->payload_caplen;
+	bool found = sm_app_find_hello(pkt->payload, n, &at, detail, sizeof(detail));
+	if (!found && at < n)
+		found = sm_app_decide(pkt->payload + at, n - at, true, detail, sizeof(detail)) ==
+		        APP_TLS;
+	if (found) {
+		sm_session_set_switch(s, detail);
+		s->tls_watch = 0;
+	} else {
+		s->tls_watch--;
+	}
+}
+
+void
+sm_payload_reasm_result(void *ctx, struct sm_session *s, const struct sm_reasm_result *r)
+{
+	(void)ctx;
+	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
+	if (r->upgrade) {
+		sm_session_set_switch(s, r->detail);
+		return;
+	}
+	sm_session_set_app(s, (r->from_client == client_is_src) ? 0 : 1, r->app, r->detail);
+}
+
+static struct first_bytes *
+first_bytes_find(struct sm_payload *pc, const struct sm_session *s, int dir)
+{
+	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
+		if (pc->pending[i].s == s && pc->pending[i].dir == dir)
+			return &pc->pending[i];
+	return NULL;
+}
+
+static void
+first_bytes_release(struct first_bytes *fb)
+{
+	free(fb->buf);
+	memset(fb, 0, sizeof(*fb));
+}
+
+/* Decides a kept side with the bytes it has (the session ends or a gap came). */
+/* What a side that showed no protocol is: unknown, or unverified when its first
+ * bytes need not be the start of the stream (no detail then). */
+static enum sm_app
+not_recognised(bool midway, char *detail)
+{
+	if (midway)
+		detail[0] = '\0';
+	return midway ? APP_UNVERIFIED : APP_UNKNOWN;
+}
+
+static enum sm_app
+first_bytes_decide(struct first_bytes *fb, char *detail, size_t dlen)
+{
+	enum sm_app a = sm_app_decide(fb->buf, fb->len, fb->dir == 0, detail, dlen);
+	bool midway = fb->midway;
+	first_bytes_release(fb);
+	return a == APP_UNKNOWN ? not_recognised(midway, detail) : a;
+}
+
+/* Starts keeping the first segment of a side; false when no slot or memory is
+ * free (the caller decides on this segment alone). */
+static bool
+first_bytes_keep(struct sm_payload *pc, const struct sm_session *s, int dir,
+                 const struct sm_packet *pkt)
+{
+	if (pkt->payload_caplen < pkt->payload_len)
+		return false; /* cut by the snap length: nothing follows in order */
+	struct first_bytes *fb = first_bytes_find(pc, NULL, 0);
+	if (fb == NULL || (fb->buf = malloc(SM_APP_TLS_WANT)) == NULL)
+		return false;
+	fb->s = s;
+	fb->dir = dir;
+	fb->midway = !s->syn_seen;
+	fb->len = pkt->payload_caplen < SM_APP_TLS_WANT ? pkt->payload_caplen : SM_APP_TLS_WANT;
+	memcpy(fb->buf, pkt->payload, fb->len);
+	fb->next_seq = pkt->seq + (uint32_t)pkt->payload_caplen;
+	return true;
+}
+
+/* Adds a following segment; false when it cannot follow on (a gap, a cut
+ * segment): then the side is decided with what it has. */
+static bool
+first_bytes_append(struct first_bytes *fb, const struct sm_packet *pkt)
+{
+	int32_t ahead = (int32_t)(pkt->seq - fb->next_seq);
+	if (ahead > 0 || pkt->payload_caplen < pkt->payload_len)
+		return false;
+	size_t skip = (size_t) - (int64_t)ahead; /* retransmitted bytes already kept */
+	if (skip >= pkt->payload_caplen)
+		return true;
+	size_t n = pkt->payload_caplen - skip;
+	if (n > SM_APP_TLS_WANT - fb->len)
+		n = SM_APP_TLS_WANT - fb->len;
+	memcpy(fb->buf + fb->len, pkt->payload + skip, n);
+	fb->len += n;
+	fb->next_seq += (uint32_t)(pkt->payload_caplen - skip);
+	return true;
+}
+
+/* Our own check of one side from its first segments, for what libnids does not
+ * follow. */
+static void
+check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	char detail[SM_APP_DETAIL_MAX];
+	struct first_bytes *fb = s->app[dir] == APP_MORE ? first_bytes_find(pc, s, dir) : NULL;
+	if (fb != NULL) {
+		if (!first_bytes_append(fb, pkt)) {
+			sm_session_set_app(s, dir, first_bytes_decide(fb, detail, sizeof(detail)),
+			                   detail);
+			return;
+		}
+		enum sm_app a = sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail));
+		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
+			bool midway = fb->midway;
+			first_bytes_release(fb);
+			if (a == APP_MORE || a == APP_UNKNOWN)
+				a = not_recognised(midway, detail);
+			sm_session_set_app(s, dir, a, detail);
+		}
+		return;
+	}
+	if (s->app[dir] != APP_NONE)
+		return;
+	enum sm_app a =
+	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
+	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt))
+		sm_session_set_app(s, dir, APP_MORE, NULL);
+	else if (a == APP_MORE || a == APP_UNKNOWN)
+		sm_session_set_app(s, dir, not_recognised(!s->syn_seen, detail), detail);
+	else
+		sm_session_set_app(s, dir, a, detail);
+	if (dir == 0 &&
+	    (s->app[0] == APP_UNVERIFIED ||
+	     sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : ""))) {
+		s->tls_watch = SM_APP_SWITCH_WATCH;
+		watch_switch(s, pkt); /* a hello after a PROXY line in the same segment */
+	}
+}
+
+/* A session leaving the table: its kept sides are decided with what arrived. */
+static void
+first_bytes_flush(struct sm_payload *pc, struct sm_session *s)
+{
+	if (s->app[0] != APP_MORE && s->app[1] != APP_MORE)
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		struct first_bytes *fb = first_bytes_find(pc, s, dir);
+		char detail[SM_APP_DETAIL_MAX];
+		if (fb != NULL)
+			sm_session_set_app(s, dir, first_bytes_decide(fb, detail, sizeof(detail)),
+			                   detail);
+		else if (s->app[dir] == APP_MORE)
+			sm_session_set_app(s, dir, s->syn_seen ? APP_UNKNOWN : APP_UNVERIFIED,
+			                   NULL);
+	}
+}
+
+/* What the payload is: libnids for IPv4 streams it follows, our own check of
+ * the first segments for IPv6 and for streams captured in one direction only. */
+void
+sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	sm_session_mark_checked(s);
+	if (dir == 0 && s->tls_watch > 0 && pkt->payload_caplen > 0) {
+		watch_switch(s, pkt);
+		return;
+	}
+	/* Both sides known: nothing left to look at, but for a client whose first
+	 * bytes named no protocol, which libnids watches for a switch to TLS
+	 * (STARTTLS) over its next deliveries. */
+	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE &&
+	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 &&
+	      sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "")))
+		return;
+	if (!s->syn_seen) {
+		/* Picked up mid-way: its first bytes are a protocol's only when they
+		 * open one (a TLS hello, an SSH banner, an HTTP request or status line,
+		 * an iSCSI login); anything else leaves it unverified. */
+		if (pkt->payload_caplen > 0)
+			check_first_bytes(pc, s, dir, pkt);
+		return;
+	}
+	/* libnids follows a stream once it saw the handshake: one that shows one
+	 * direction only (a one-sided capture) never gets there. */
+	bool one_sided = s->pkts[dir ^ 1] == 0;
+	if (pkt->l3 != NULL && !(one_sided && pkt->payload_caplen > 0) && s->app[dir] != APP_MORE) {
+		sm_reasm_packet(pc->reasm, pkt, s);
+		return;
+	}
+	if (pkt->payload_caplen > 0)
+		check_first_bytes(pc, s, dir, pkt);
+}
+
+/* A session leaving the table whose stream libnids still holds undecided: its
+ * sides are decided with what arrived. */
+static void
+reasm_flush(struct sm_payload *pc, struct sm_session *s)
+{
+	bool waiting = false;
+	for (int dir = 0; dir < 2; dir++)
+		waiting |= s->app[dir] <= APP_MORE && s->payload[dir] > 0;
+	if (pc->reasm == NULL || s->proto != SM_PROTO_TCP || s->src.family != 4 || !waiting ||
+	    !s->syn_seen)
+		return;
+	sm_reasm_end(pc->reasm, &s->src, s->sport, &s->dst, s->dport, s);
+}
+
+struct sm_payload *
+sm_payload_new(struct sm_reasm *reasm)
+{
+	struct sm_payload *pc = calloc(1, sizeof(*pc));
+	if (pc != NULL)
+		pc->reasm = reasm;
+	return pc;
+}
+
+void
+sm_payload_done(struct sm_payload *pc, struct sm_session *s)
+{
+	first_bytes_flush(pc, s);
+	reasm_flush(pc, s);
+}
+
+void
+sm_payload_free(struct sm_payload *pc)
+{
+	if (pc == NULL)
+		return;
+	for (size_t i = 0; i < FIRST_BYTES_MAX; i++)
+		free(pc->pending[i].buf);
+	free(pc);
+}

@@ -1,0 +1,421 @@
+/*
+ * session_tcp: the TCP conversation of a session and what its payload is.
+ * Zeek's endpoint states and conn_state names, the history letters, the
+ * close, and the holes in each direction's sequence space (capture loss);
+ * then the protocol results the payload checks put in (sm_session_set_app),
+ * with the detail text each session owns.  The table (session.c) calls in.
+ */
+#include "session_tcp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- naming the conversation ---- */
+
+/* Zeek's test for RSTOS0: the history opens with the initiator's SYN ('^'
+ * aside) and reaches its RST with no handshake, ACK, FIN or odd flags on the
+ * way (letters H A F G I Q). */
+static bool
+syn_then_rst_only(const char *h)
+{
+	if (*h == '^')
+		h++;
+	if (*h++ != 'S')
+		return false;
+	for (; *h != '\0'; h++) {
+		if (*h == 'R')
+			return true;
+		if (strchr("HAFGIQ", *h) != NULL)
+			return false;
+	}
+	return false;
+}
+
+const char *
+sm_session_state(const struct sm_session *s)
+{
+	if (s->proto == SM_PROTO_UDP) {
+		if (s->pkts[0] > 0)
+			return s->pkts[1] > 0 ? "SF" : "S0";
+		return s->pkts[1] > 0 ? "SHR" : "OTH";
+	}
+	if (s->proto != SM_PROTO_TCP)
+		return "OTH";
+	/* Zeek's conn_state() over the endpoint states. */
+	uint8_t os = s->state[0], rs = s->state[1];
+	bool o_inactive = os == EP_INACTIVE || os == EP_PARTIAL;
+	bool r_inactive = rs == EP_INACTIVE || rs == EP_PARTIAL;
+	if (rs == EP_RESET) {
+		if (os == EP_SYN_SENT || os == EP_SYN_ACK_SENT ||
+		    (os == EP_RESET && s->payload[0] == 0 && s->payload[1] == 0))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == EP_RESET) {
+		if (!r_inactive)
+			return "RSTO";
+		if (syn_then_rst_only(s->history))
+			return "RSTOS0";
+		return "OTH";
+	}
+	if (rs == EP_CLOSED && os == EP_CLOSED)
+		return "SF";
+	if (os == EP_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == EP_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == EP_SYN_SENT && rs == EP_INACTIVE)
+		return "S0";
+	if (os == EP_ESTABLISHED && rs == EP_ESTABLISHED)
+		return "S1";
+	return "OTH";
+}
+
+bool
+sm_session_established(const struct sm_session *s)
+{
+	if (s->pkts[0] == 0 || s->pkts[1] == 0)
+		return false;
+	if (s->proto == SM_PROTO_TCP)
+		return s->resp_answer;
+	return true;
+}
+
+/* ---- one segment ---- */
+
+/* Records a history letter once per direction (upper case from the initiator). */
+static void
+history_add(struct sm_session *s, int dir, char letter, enum sm_history_bit bit)
+{
+	uint16_t mask = (uint16_t)(dir ? SM_HIST_RESP_BIT(bit) : SM_HIST_ORIG_BIT(bit));
+	if (s->history_seen & mask)
+		return;
+	s->history_seen |= mask;
+	size_t n = strlen(s->history);
+	if (n + 1 < sizeof(s->history)) {
+		s->history[n] = dir ? (char)(letter - 'A' + 'a') : letter;
+		s->history[n + 1] = '\0';
+	}
+}
+
+/* Removes hole k of direction dir. */
+static void
+hole_remove(struct sm_session *s, int dir, uint8_t k)
+{
+	for (uint8_t i = k; i + 1 < s->nholes[dir]; i++) {
+		s->hole_lo[dir][i] = s->hole_lo[dir][i + 1];
+		s->hole_hi[dir][i] = s->hole_hi[dir][i + 1];
+		s->hole_missing[dir][i] = s->hole_missing[dir][i + 1];
+	}
+	s->nholes[dir]--;
+}
+
+/* Opens the hole [lo, hi) of direction dir.  With every slot taken, the two
+ * neighbours closest together become one hole spanning both (the bytes between
+ * them were seen: the merged hole still counts only its own missing bytes), so
+ * heavy reordering never leaves bytes counted missed that arrive later. */
+static void
+hole_open(struct sm_session *s, int dir, uint32_t lo, uint32_t hi)
+{
+	uint8_t n = s->nholes[dir];
+	if (n == SM_SESSION_HOLES) {
+		uint8_t best = (uint8_t)(n - 1); /* the last hole with the new one */
+		uint32_t gap = lo - s->hole_hi[dir][n - 1];
+		for (uint8_t i = 0; i + 1 < n; i++)
+			if (s->hole_lo[dir][i + 1] - s->hole_hi[dir][i] < gap) {
+				gap = s->hole_lo[dir][i + 1] - s->hole_hi[dir][i];
+				best = i;
+			}
+		if (best == n - 1) {
+			s->hole_hi[dir][best] = hi;
+			s->hole_missing[dir][best] += hi - lo;
+			return;
+		}
+		s->hole_hi[dir][best] = s->hole_hi[dir][best + 1];
+		s->hole_missing[dir][best] += s->hole_missing[dir][best + 1];
+		hole_remove(s, dir, (uint8_t)(best + 1));
+		n = s->nholes[dir];
+	}
+	s->hole_lo[dir][n] = lo;
+	s->hole_hi[dir][n] = hi;
+	s->hole_missing[dir][n] = hi - lo;
+	s->nholes[dir] = (uint8_t)(n + 1);
+}
+
+/* Holes in one direction's sequence space: a segment beyond the highest byte
+ * seen opens one, a later segment inside it fills it (reordering).  Bytes of a
+ * hole are counted missed until they arrive. */
+static void
+track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint32_t seq = pkt->seq + ((pkt->tcp_flags & TH_SYN) ? 1u : 0u);
+	uint32_t end = seq + pkt->payload_len;
+	if (!s->seq_known[dir]) {
+		s->seq_known[dir] = true;
+		s->next_seq[dir] = end;
+		return;
+	}
+	if (pkt->payload_len == 0 && !(pkt->tcp_flags & TH_FIN))
+		return; /* a FIN marks the end of the data: bytes before it missing are missed */
+	int32_t ahead = (int32_t)(seq - s->next_seq[dir]);
+	if (ahead > 0 && ahead < (1 << 30)) {
+		s->missed[dir] += (uint64_t)ahead;
+		hole_open(s, dir, s->next_seq[dir], seq);
+	} else if (ahead < 0) {
+		for (uint8_t k = 0; k < s->nholes[dir];) {
+			uint32_t lo = s->hole_lo[dir][k], hi = s->hole_hi[dir][k];
+			if ((int32_t)(end - lo) <= 0 || (int32_t)(hi - seq) <= 0) {
+				k++;
+				continue; /* no overlap */
+			}
+			uint32_t a = (int32_t)(seq - lo) > 0 ? seq : lo;
+			uint32_t b = (int32_t)(hi - end) > 0 ? end : hi;
+			uint32_t got =
+			    b - a < s->hole_missing[dir][k] ? b - a : s->hole_missing[dir][k];
+			s->missed[dir] -= got;
+			s->hole_missing[dir][k] -= got;
+			if (a == lo)
+				s->hole_lo[dir][k] = b;
+			else if (b == hi)
+				s->hole_hi[dir][k] = a;
+			/* a fill in the middle: the hole keeps its ends, fewer bytes missing */
+			if (s->hole_missing[dir][k] == 0 ||
+			    s->hole_lo[dir][k] == s->hole_hi[dir][k])
+				hole_remove(s, dir, k);
+			else
+				k++;
+		}
+	}
+	if ((int32_t)(end - s->next_seq[dir]) > 0)
+		s->next_seq[dir] = end;
+}
+
+/* Moves the sending endpoint (and at times its peer) through Zeek's TCP
+ * endpoint states, state by state as Zeek's TCP analyzer does, so that
+ * sm_session_state() names the connection as Zeek's conn.log would. */
+static void
+endpoint_update(struct sm_session *s, int dir, uint8_t f, uint32_t payload_len)
+{
+	uint8_t *me = &s->state[dir], *peer = &s->state[!dir];
+	bool syn = f & TH_SYN, ack = f & TH_ACK, fin = f & TH_FIN, rst = f & TH_RST;
+	switch (*me) {
+	case EP_INACTIVE:
+		if (syn && dir == 0) {
+			*me = ack ? EP_SYN_ACK_SENT : EP_SYN_SENT;
+		} else if (syn) {
+			/* the responder's SYN(-ACK) completes the handshake for both */
+			if (*peer == EP_SYN_SENT)
+				*peer = EP_ESTABLISHED;
+			*me = EP_ESTABLISHED;
+		}
+		if (fin)
+			*me = EP_CLOSED;
+		if (rst)
+			*me = EP_RESET;
+		if (*me != EP_INACTIVE)
+			break;
+		if (dir == 1 && payload_len == 0 && *peer == EP_SYN_SENT)
+			break; /* a bare ACK ahead of the SYN-ACK forms nothing */
+		/* An ACK answering a SYN-ACK whose SYN was missed completes the
+		 * handshake; anything else joins a conversation under way. */
+		*me = ack && *peer == EP_ESTABLISHED ? EP_ESTABLISHED : EP_PARTIAL;
+		break;
+	case EP_SYN_SENT:
+	case EP_SYN_ACK_SENT:
+		if (fin)
+			*me = EP_CLOSED;
+		if (rst)
+			*me = EP_RESET;
+		break;
+	case EP_ESTABLISHED:
+	case EP_PARTIAL:
+		if (syn && !ack && *me == EP_PARTIAL && *peer == EP_INACTIVE)
+			*me = EP_SYN_SENT;
+		if (fin && !rst) {
+			/* a FIN answering a peer that sent FIN then RST makes that RST
+			 * part of a normal close */
+			if (*peer == EP_RESET && s->rst_after_fin[!dir])
+				*peer = EP_CLOSED;
+			*me = EP_CLOSED;
+		}
+		if (rst)
+			*me = EP_RESET;
+		break;
+	case EP_CLOSED:
+		/* Once both sides sent their FIN the connection closed normally; a RST
+		 * after that (a client aborting its half-closed socket) changes
+		 * nothing. */
+		if (rst && *peer != EP_CLOSED) {
+			*me = EP_RESET;
+			s->rst_after_fin[dir] = true;
+		}
+		break;
+	default: /* EP_RESET is final */
+		break;
+	}
+}
+
+/* Zeek's close_complete: a side's first FIN or RST completes the close when it
+ * is a RST, when the other side closed before, or when the other side never
+ * sent anything; the conversation then ends tcp_close_ns later. */
+static void
+note_close(struct sm_session *s, int dir, uint8_t f, int64_t ts_ns)
+{
+	if (!(f & (TH_FIN | TH_RST)) || s->did_close[dir])
+		return;
+	s->did_close[dir] = true;
+	if (s->close_ns == 0 &&
+	    ((f & TH_RST) || s->did_close[!dir] || s->state[!dir] == EP_INACTIVE))
+		s->close_ns = ts_ns;
+}
+
+void
+sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	track_gaps(s, dir, pkt);
+	uint8_t f = pkt->tcp_flags;
+	endpoint_update(s, dir, f, pkt->payload_len);
+	note_close(s, dir, f, pkt->ts_ns);
+	if (f & TH_RST) {
+		history_add(s, dir, 'R', SM_HIST_RST);
+		if (s->rst_from == 0) {
+			s->rst_from = (uint8_t)(dir + 1);
+			s->rst_ttl = pkt->ttl;
+		}
+		return;
+	}
+	if (dir == 1)
+		s->resp_answer = true;
+	if ((f & TH_SYN) && !(f & TH_ACK)) {
+		history_add(s, dir, 'S', SM_HIST_SYN);
+		if (dir == 0) {
+			s->syn_count++;
+			if (!s->syn_seen) {
+				s->syn_seen = true;
+				s->syn_seq = pkt->seq;
+				s->syn_ns = pkt->ts_ns;
+			}
+		}
+	} else if ((f & TH_SYN) && (f & TH_ACK)) {
+		history_add(s, dir, 'H', SM_HIST_SYN_ACK);
+	}
+	if (pkt->payload_len > 0)
+		history_add(s, dir, 'D', SM_HIST_DATA);
+	else if ((f & (TH_SYN | TH_FIN | TH_RST)) == 0 && (f & TH_ACK))
+		history_add(s, dir, 'A', SM_HIST_ACK);
+	if (f & TH_FIN)
+		history_add(s, dir, 'F', SM_HIST_FIN);
+}
+
+bool
+sm_tcp_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint8_t f = pkt->tcp_flags;
+	if (!pkt->l4_header || !(f & TH_SYN) || (f & TH_ACK))
+		return false;
+	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
+	              s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
+	/* After a close any SYN is a new attempt, even with the sequence number of
+	 * the last one (a client retrying after a RST), as Zeek counts them. */
+	if (closed)
+		return true;
+	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
+		return false; /* a retransmitted SYN */
+	/* A new ISN on a session that carried data: the old one ended unseen. */
+	return dir == 0 && s->syn_seen && (s->payload[0] > 0 || s->payload[1] > 0);
+}
+
+bool
+sm_tcp_closed(const struct sm_session *s)
+{
+	return s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
+	       (s->state[0] == EP_CLOSED && s->state[1] == EP_CLOSED);
+}
+
+/* Zeek's tcp_attempt_delay: an initiator whose SYN the responder left without
+ * any answer for this long has made an attempt that ended; what it sends next
+ * starts another session (a SYN retransmitted later too). */
+#define ATTEMPT_NS (5 * SM_SEC)
+
+bool
+sm_tcp_attempt_over(const struct sm_session *s, int64_t now)
+{
+	return s->proto == SM_PROTO_TCP && s->syn_seen && s->state[1] == EP_INACTIVE &&
+	       (s->state[0] == EP_SYN_SENT || s->state[0] == EP_SYN_ACK_SENT) &&
+	       now - s->syn_ns >= ATTEMPT_NS;
+}
+
+/* ---- what the payload is ---- */
+
+const char *
+sm_session_app(const struct sm_session *s)
+{
+	for (int d = 0; d < 2; d++)
+		if (s->app[d] >= APP_ISCSI)
+			return sm_app_name((enum sm_app)s->app[d]);
+	if (s->app[0] == APP_UNKNOWN || s->app[1] == APP_UNKNOWN)
+		return "unknown";
+	if (!s->app_checked || s->payload[0] + s->payload[1] == 0 || s->proto != SM_PROTO_TCP)
+		return NULL;
+	/* payload nobody recognised: without the handshake the stream was not followed */
+	return s->syn_seen && (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) ? "unknown"
+	                                                                            : "unverified";
+}
+
+void
+sm_session_mark_checked(struct sm_session *s)
+{
+	s->app_checked = true;
+}
+
+/* Replaces the detail of s; out of memory keeps the one it had. */
+static void
+set_detail(struct sm_session *s, const char *text)
+{
+	size_t n = strnlen(text, SM_APP_DETAIL_MAX - 1);
+	char *d = malloc(n + 1);
+	if (d == NULL)
+		return;
+	memcpy(d, text, n);
+	d[n] = '\0';
+	free(s->app_detail);
+	s->app_detail = d;
+}
+
+/* A TLS ServerHello's choice follows the ClientHello's offer in one detail:
+ * "TLS ClientHello offers up to 1.3, SNI x; ServerHello chose 1.2". */
+static bool
+join_tls_detail(struct sm_session *s, int dir, const char *detail)
+{
+	static const char client[] = "TLS ClientHello", server[] = "TLS ServerHello";
+	const char *have = s->app_detail ? s->app_detail : "";
+	const char *cl = dir == 0 ? detail : have, *sv = dir == 0 ? have : detail;
+	if (s->app[0] != APP_TLS || s->app[1] != APP_TLS ||
+	    strncmp(cl, client, sizeof(client) - 1) != 0 ||
+	    strncmp(sv, server, sizeof(server) - 1) != 0)
+		return false;
+	char joined[2 * SM_APP_DETAIL_MAX + 2]; /* cut to SM_APP_DETAIL_MAX by set_detail */
+	snprintf(joined, sizeof(joined), "%s; %s", cl, sv + 4);
+	set_detail(s, joined);
+	return true;
+}
+
+void
+sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const char *detail)
+{
+	s->app[dir] = (uint8_t)app;
+	if (detail == NULL || detail[0] == '\0' || join_tls_detail(s, dir, detail))
+		return;
+	if (dir == 0 || s->app_detail == NULL)
+		set_detail(s, detail);
+}
+
+void
+sm_session_set_switch(struct sm_session *s, const char *hello)
+{
+	char joined[2 * SM_APP_DETAIL_MAX + 16];
+	snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
+	         s->app_detail ? "; " : "", hello ? hello : "TLS");
+	set_detail(s, joined);
+}
