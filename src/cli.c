@@ -36,12 +36,16 @@ struct opt_def {
 	const char *expect; /* the usage error's "expected ..." for a bad value */
 };
 
+/* The offset of field f, which must be of type t: comparing pointers of two types is
+ * an error under -Werror, so a field of the wrong type does not build. */
+#define FIELD(f, t)                                                                                \
+	(offsetof(struct cli_args, f) + 0 * sizeof(&((struct cli_args *)0)->f == (t *)0))
 #define SPECIAL             KIND_SPECIAL, 0, 0, 0, NULL
-#define FLAG(f)             KIND_FLAG, offsetof(struct cli_args, f), 0, 0, NULL
-#define STR(f)              KIND_STRING, offsetof(struct cli_args, f), 0, 0, NULL
-#define U64(f, lo, hi, exp) KIND_U64, offsetof(struct cli_args, f), lo, hi, exp
-#define SECONDS(f, exp)     KIND_SECONDS, offsetof(struct cli_args, f), 0, 0, exp
-#define WHEN(f)             KIND_WHEN, offsetof(struct cli_args, f), 0, 0, NULL
+#define FLAG(f)             KIND_FLAG, FIELD(f, bool), 0, 0, NULL
+#define STR(f)              KIND_STRING, FIELD(f, const char *), 0, 0, NULL
+#define U64(f, lo, hi, exp) KIND_U64, FIELD(f, uint64_t), lo, hi, exp
+#define SECONDS(f, exp)     KIND_SECONDS, FIELD(f, double), 0, 0, exp
+#define WHEN(f)             KIND_WHEN, FIELD(f, int64_t), 0, 0, NULL
 
 static const struct opt_def opt_defs[] = {
     {'s', "site", "FILE", "who is who: 'role NAME ADDR|CIDR...' lines (required)", STR(site)},

@@ -16,13 +16,26 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* "audit, live, ... or site": the commands of the table, for the errors below. */
+static const char *
+command_names(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		if (c != cli_commands)
+			sm_strlcat(buf, c[1].name ? ", " : " or ", len);
+		sm_strlcat(buf, c->name, len);
+	}
+	return buf;
+}
+
 int
 main(int argc, char **argv)
 {
+	char names[256];
 	if (argc < 2)
-		return cli_usage_error(NULL, "%s",
-		                       "missing command (audit, live, check, report, query, "
-		                       "timeline, diff, extract or site)");
+		return cli_usage_error(NULL, "missing command (%s)",
+		                       command_names(names, sizeof(names)));
 	const char *name = argv[1];
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
 		const struct cli_command *c =
@@ -41,10 +54,8 @@ main(int argc, char **argv)
 	}
 	const struct cli_command *cmd = find_command(name);
 	if (cmd == NULL)
-		return cli_usage_error(NULL,
-		                       "unknown command '%s' (expected audit, live, check, report, "
-		                       "query, timeline, diff, extract or site)",
-		                       name);
+		return cli_usage_error(NULL, "unknown command '%s' (expected %s)", name,
+		                       command_names(names, sizeof(names)));
 	static struct cli_args args; /* 4096 capture names: not on the stack */
 	int rc = cli_parse(argc - 1, argv + 1, cmd, &args);
 	return rc >= 0 ? rc : cmd->run(&args);
