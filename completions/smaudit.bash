@@ -1,7 +1,7 @@
 # bash completion for smaudit(1).
 # The commands and each command's options come from the binary itself
 # (`smaudit --complete [COMMAND]`, one option a line: long name, short name or '-',
-# argument or '-'), so they follow the command table of src/main.c.
+# argument or '-'), so they follow the command table of src/cli.c.
 _smaudit()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}

@@ -1,0 +1,656 @@
+/*
+ * cli: the tables of smaudit's command line and what reads them.  Each option is
+ * described once (names, argument, help, where its value goes and what range it
+ * takes); each command lists the options it takes, so its parser, its --help, its
+ * completion list and the error for an option of another command all come from here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* How an option's argument is read and where it is stored (in struct cli_args). */
+enum opt_kind {
+	KIND_SPECIAL, /* read by parse_special */
+	KIND_FLAG,    /* bool, set */
+	KIND_STRING,  /* const char *, the argument itself */
+	KIND_U64,     /* uint64_t in [min, max] */
+	KIND_SECONDS, /* double > 0 */
+	KIND_WHEN,    /* int64_t UNIX ns (cli_parse_when) */
+};
+
+/* One option: its names, its argument and what it does (shown by COMMAND --help). */
+struct opt_def {
+	int id; /* the short letter, or an OPT_ value */
+	const char *name;
+	const char *arg; /* NULL: takes no argument */
+	const char *help;
+	enum opt_kind kind;
+	size_t field; /* offsetof(struct cli_args, ...) */
+	uint64_t min, max;
+	const char *expect; /* the usage error's "expected ..." for a bad value */
+};
+
+/* The offset of field f, which must be of type t: comparing pointers of two types is
+ * an error under -Werror, so a field of the wrong type does not build. */
+#define FIELD(f, t)                                                                                \
+	(offsetof(struct cli_args, f) + 0 * sizeof(&((struct cli_args *)0)->f == (t *)0))
+#define SPECIAL             KIND_SPECIAL, 0, 0, 0, NULL
+#define FLAG(f)             KIND_FLAG, FIELD(f, bool), 0, 0, NULL
+#define STR(f)              KIND_STRING, FIELD(f, const char *), 0, 0, NULL
+#define U64(f, lo, hi, exp) KIND_U64, FIELD(f, uint64_t), lo, hi, exp
+#define SECONDS(f, exp)     KIND_SECONDS, FIELD(f, double), 0, 0, exp
+#define WHEN(f)             KIND_WHEN, FIELD(f, int64_t), 0, 0, NULL
+
+static const struct opt_def opt_defs[] = {
+    {'s', "site", "FILE", "who is who: 'role NAME ADDR|CIDR...' lines (required)", STR(site)},
+    {OPT_RULES, "rules", "FILE", "policy to use instead of the built-in rules/sm-as.rules",
+     STR(rules)},
+    {'r', "read", "CAPTURE",
+     "read this pcap/pcapng file (or .gz, .zst, .lz4: known by content)\n"
+     "or directory ('-' = stdin); may be given more than once, bare\n"
+     "arguments are captures too",
+     SPECIAL},
+    {'d', "db", "DB",
+     "the SQLite database file (audit, live: the run is appended; without\n"
+     "-d it is kept in memory)",
+     STR(db)},
+    {'f', "filter", "BPF",
+     "only packets matching this tcpdump filter; expected flows it\n"
+     "excludes get the verdict 'filtered', never 'missing'",
+     STR(bpf)},
+    {'o', "output", "FILE", "write there instead of stdout (written whole, then renamed)",
+     STR(output)},
+    {OPT_FORMAT, "format", "FMT",
+     "text (default), json (its fields: docs/json.md), csv or html\n"
+     "(one self-contained page)",
+     SPECIAL},
+    {OPT_COLOR, "color", "WHEN",
+     "colour the text report: auto (default: only on a terminal, not\n"
+     "with NO_COLOR set), always or never",
+     SPECIAL},
+    {OPT_STRICT, "strict", NULL,
+     "an intermittent failure (some attempts of a working flow\n"
+     "failed) is a finding too: exit status 1",
+     FLAG(strict)},
+    {'q', "quiet", NULL, "no progress line (on a terminal: file k/n, %, rate, time left)",
+     FLAG(quiet)},
+    {OPT_MAX_SESSIONS, "max-sessions", "N", "bound of the session table (default 262144)",
+     U64(max_sessions, 1, 50000000, "1-50000000")},
+    {OPT_TCP_TIMEOUT, "tcp-timeout", "SEC", "idle timeout of open TCP sessions (default 3600)",
+     U64(tcp_timeout, 1, 86400 * 30, "seconds")},
+    {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)",
+     U64(udp_timeout, 1, 86400 * 30, "seconds")},
+    {OPT_NO_PAYLOAD, "no-payload", NULL,
+     "skip stream reassembly and protocol checks (faster; no\n"
+     "protocol-mismatch findings, no capture-loss count)",
+     FLAG(no_payload)},
+    {'i', "interface", "IFACE", "where to capture ('any' = every interface)", STR(iface)},
+    {OPT_DURATION, "duration", "SEC", "end the run after SEC seconds (default: until Ctrl-C)",
+     SECONDS(duration, "seconds")},
+    {OPT_SNAPLEN, "snaplen", "BYTES", "bytes kept per packet (default 262144)",
+     U64(snaplen, 64, 262144, "64-262144")},
+    {OPT_BUFFER, "buffer", "MB", "kernel capture buffer (default 128); raise it if drops appear",
+     U64(buffer_mb, 1, 2047, "1-2047 MB")},
+    {OPT_IMMEDIATE, "immediate", NULL, "hand over each packet at once (more CPU, less latency)",
+     FLAG(immediate)},
+    {OPT_NO_PROMISC, "no-promisc", NULL, "do not put the interface in promiscuous mode",
+     FLAG(no_promisc)},
+    {OPT_ALERT_AFTER, "alert-after", "SEC", "log an expected SYN unanswered this long (default 5)",
+     U64(alert_after, 1, 86400, "seconds")},
+    {OPT_CHECKPOINT, "checkpoint", "SEC",
+     "write open sessions to the database this often\n"
+     "(default 10): a killed run loses at most that much",
+     U64(checkpoint, 1, 86400, "seconds")},
+    {OPT_REPORT_EVERY, "report-every", "SEC", "rewrite the -o report this often while running",
+     U64(report_every, 1, 86400 * 30, "seconds")},
+    {OPT_JSON_LINES, "json-lines", NULL,
+     "print each finding as one JSON line on stdout (for a\n"
+     "SIEM); the report then goes only to -o",
+     FLAG(json_lines)},
+    {'Z', "user", "USER",
+     "parse packets as USER once the interface and files are open\n"
+     "(default as root: $SUDO_USER, else tcpdump, else nobody;\n"
+     "'root' keeps root); every capability is dropped and a\n"
+     "seccomp filter confines parsing in any case",
+     STR(user)},
+    {OPT_CHROOT, "chroot", "DIR", "also change root to DIR after opening everything",
+     STR(chroot_dir)},
+    {'w', "ring-dir", "DIR", "keep the raw packets in rotating pcap files in DIR", STR(ring_dir)},
+    {OPT_RING_SIZE, "ring-size", "MB", "size of one ring file (default 100)",
+     U64(ring_mb, 1, 1u << 20, "MB")},
+    {OPT_RING_FILES, "ring-files", "N", "ring files kept (default 10; the oldest is deleted)",
+     U64(ring_files, 1, 100000, "a count")},
+    {OPT_RUN, "run", "ID", "the run to use (default: the latest)",
+     U64(run, 1, INT64_MAX, "a run id (1, 2, ...)")},
+    {OPT_LIST, "list", NULL,
+     "list the stored runs instead (id, mode, status, time, counts,\n"
+     "sources), oldest first; --format text or json",
+     FLAG(list)},
+    {OPT_HOST, "host", "ADDR", "sessions from or to this address", STR(host)},
+    {OPT_PORT, "port", "N", "sessions to or from this port", U64(port, 0, 65535, "0-65535")},
+    {OPT_SINCE, "since", "TIME",
+     "sessions active at or after TIME: ISO 8601 with a zone\n"
+     "(2026-12-02T04:17:00Z, 2026-12-02T05:17:00+01:00, fractions of\n"
+     "a second; a space for the T, as reports print it) or UNIX seconds",
+     WHEN(since_ns)},
+    {OPT_UNTIL, "until", "TIME", "sessions active at or before TIME (as --since)", WHEN(until_ns)},
+    {'c', "count", "N", "stop after N packets (as tcpdump -c); the report says so",
+     U64(count, 1, UINT64_MAX, "a number of packets (1, 2, ...)")},
+    {OPT_WINDOW_FROM, "from", "TIME",
+     "only packets at or after TIME: ISO 8601 with a zone, as in\n"
+     "2026-12-02T05:17:00.5+01:00 or ...04:17:00Z, or UNIX seconds;\n"
+     "packets outside count for nothing, the report shows the window",
+     WHEN(window_from_ns)},
+    {OPT_WINDOW_UNTIL, "until", "TIME", "only packets at or before TIME (as --from)",
+     WHEN(window_until_ns)},
+    {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored",
+     STR(class_name)},
+    {OPT_LIMIT, "limit", "N", "at most N sessions", U64(limit, 0, UINT32_MAX, "a number")},
+    {OPT_PAIR, "pair", "A B", "only the flows between addresses A and B (either way)", SPECIAL},
+    {OPT_GAP, "gap", "SEC", "the shortest silence reported (default 30; e.g. 2.5)",
+     SECONDS(gap, "seconds (e.g. 30 or 2.5)")},
+    {OPT_FINDING, "finding", "N", "the packets behind finding N (the id in the report)",
+     U64(finding, 1, INT64_MAX, "an id (1, 2, ...)")},
+    {OPT_SESSION, "session", "N", "the packets of session N (the id from smaudit query)",
+     U64(session, 1, INT64_MAX, "an id (1, 2, ...)")},
+    {OPT_FROM, "from", "CAPTURE|DIR", "where the run's capture files are now, if they moved",
+     SPECIAL},
+    {OPT_FROM_ONTAP, "from-ontap", NULL, "FILE... are ONTAP command output", FLAG(from_ontap)},
+    {OPT_GUESS, "guess", NULL, "FILE... are captures: propose roles from SM-as traffic",
+     FLAG(guess)},
+    {'h', "help", NULL, "this help", SPECIAL},
+};
+
+/* Laid out by hand: one field a line, the option lists packed. */
+// clang-format off
+const struct cli_command cli_commands[] = {
+    {.name = "audit",
+     .run = cmd_audit,
+     .synopsis = "-s SITE [--rules RULES] [-d DB] [-f BPF] [--strict] [--format FMT] [-o OUT] "
+                 "[-r] CAPTURE|DIR...",
+     .summary =
+         "Reads pcap/pcapng files, plain or compressed with gzip, zstd or lz4 (a directory =\n"
+         "every capture in it; - = stdin) as one timeline, classifies every session against\n"
+         "the policy, stores the run and prints the report: expected flows missing,\n"
+         "unanswered or rejected, unexpected traffic on the intercluster LIFs, protocol\n"
+         "mismatches.",
+     .opts = {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', 'c',
+              OPT_WINDOW_FROM, OPT_WINDOW_UNTIL, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT,
+              OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
+     .examples =
+         "  smaudit audit -s site.conf -r span.pcapng\n"
+         "  smaudit audit -s site.conf -r span.pcap.gz --from 2026-12-02T04:17:00Z "
+         "--until 2026-12-02T05:17:00+01:00\n"
+         "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
+         "  smaudit audit -s site.conf -f 'vlan 20' --format json -o run.json -r span.pcap\n"
+         "  smaudit audit -s site.conf --rules my-sm-as.rules --strict /captures/\n",
+     .captures = true},
+    {.name = "live",
+     .run = cmd_live,
+     .synopsis = "-s SITE [--rules RULES] -i IFACE [-d DB] [-f BPF] [--duration SEC] [-Z USER] ...",
+     .summary =
+         "Audits a span/mirror port or interface as traffic passes; problems are logged as\n"
+         "they show, the report is printed when the run ends (Ctrl-C, SIGTERM or --duration).",
+     .opts = {'s', OPT_RULES, 'i', 'd', 'f', OPT_STRICT, OPT_FORMAT, 'o', 'q', OPT_DURATION,
+              OPT_SNAPLEN, OPT_BUFFER, OPT_IMMEDIATE, OPT_NO_PROMISC, OPT_ALERT_AFTER,
+              OPT_CHECKPOINT, OPT_REPORT_EVERY, OPT_JSON_LINES, 'Z', OPT_CHROOT, 'w',
+              OPT_RING_SIZE, OPT_RING_FILES, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT,
+              OPT_NO_PAYLOAD},
+     .examples = "  smaudit live -s site.conf -i eth1 -d span.db --duration 600\n"
+                 "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
+                 "--report-every 60 -o live.txt\n",
+     .stray_before = "live reads an interface (-i), not files (",
+     .stray_after = "); use 'smaudit audit' for captures"},
+    {.name = "check",
+     .run = cmd_check,
+     .synopsis = "-s SITE [--rules RULES]",
+     .summary = "Validates the site and rules files and prints every flow the site must show.",
+     .opts = {'s', OPT_RULES, 'r'},
+     .examples = "  smaudit check -s site.conf\n"
+                 "  smaudit check -s site.conf --rules my-sm-as.rules\n",
+     .stray_before = "check takes no capture (",
+     .stray_after = ")"},
+    {.name = "report",
+     .run = cmd_report,
+     .synopsis = "-d DB [--run ID] [--format FMT] [--color WHEN] [-o OUT]",
+     .summary = "Renders a stored run again (default: the latest), with the same exit status;\n"
+                "--list lists the runs of the database.",
+     .opts = {'d', OPT_RUN, OPT_LIST, OPT_FORMAT, OPT_COLOR, 'o'},
+     .examples = "  smaudit report -d incident.db --list\n"
+                 "  smaudit report -d incident.db\n"
+                 "  smaudit report -d incident.db --run 2 --format html -o incident.html\n",
+     .stray_before = "report: unexpected argument ",
+     .stray_after = " (a run is --run ID)"},
+    {.name = "query",
+     .run = cmd_query,
+     .synopsis =
+         "-d DB [--run ID] [--host ADDR] [--port N] [--since TIME] [--until TIME] [--class C] "
+         "[--format text|json|csv]",
+     .summary = "Lists stored sessions.",
+     .opts = {'d', OPT_RUN, OPT_HOST, OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_CLASS, OPT_FORMAT,
+              OPT_LIMIT},
+     .examples = "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
+                 "  smaudit query -d incident.db --class unexpected --format csv\n"
+                 "  smaudit query -d incident.db --since '2026-12-02 04:17:00Z' --format json\n",
+     .stray_before = "query: unexpected argument ",
+     .stray_after = " (filters are --host, --port, ...)"},
+    {.name = "timeline",
+     .run = cmd_timeline,
+     .synopsis = "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format text|json]",
+     .summary =
+         "Activity of each flow in 60 time buckets and every silence of SEC seconds or more\n"
+         "with the attempts that failed in it; without --pair or --port, the flows the policy\n"
+         "expects (exit 1 when a silence is found).",
+     .opts = {'d', OPT_RUN, OPT_PAIR, OPT_PORT, OPT_GAP, OPT_FORMAT, 'o'},
+     .examples = "  smaudit timeline -d incident.db --pair 10.10.0.21 10.30.0.5 --gap 60\n"
+                 "  smaudit timeline -d incident.db --port 31784 --gap 3\n",
+     .stray_before = "timeline: unexpected argument ",
+     .stray_after = ""},
+    {.name = "diff",
+     .run = cmd_diff,
+     .synopsis = "-d DB RUN_A RUN_B [--format text|json]",
+     .summary = "Verdicts that changed, flows now failing or answered, flows that appeared or\n"
+                "disappeared between two runs, e.g. before and after a change window (exit 1 when\n"
+                "they differ).",
+     .opts = {'d', OPT_FORMAT, 'o'},
+     .examples = "  smaudit diff -d incident.db 1 2\n",
+     .operands = true},
+    {.name = "extract",
+     .run = cmd_extract,
+     .synopsis = "-d DB --finding N | --session N -o FILE [--from CAPTURE|DIR]...",
+     .summary =
+         "Writes the packets behind a finding or session (and ICMP errors about them) from the\n"
+         "run's capture files to a pcap file, prints its SHA-256 and records it in the\n"
+         "database's evidence table.",
+     .opts = {'d', OPT_FINDING, OPT_SESSION, 'o', OPT_FROM},
+     .examples = "  smaudit extract -d incident.db --finding 3 -o finding3.pcap\n"
+                 "  smaudit extract -d incident.db --session 812 -o s.pcap --from /archive/caps/\n",
+     .stray_before = "extract: unexpected argument ",
+     .stray_after = ""},
+    {.name = "site",
+     .run = cmd_site,
+     .synopsis = "--from-ontap FILE... | --guess CAPTURE... [-o SITE]",
+     .summary =
+         "Makes a site file: from the text of 'network interface show -fields\n"
+         "address,role,service-policy,vserver' (table or -instance) and 'snapmirror mediator\n"
+         "show' of both clusters, or proposed from traffic (who talks 11104/11105/3260/31784\n"
+         "to whom): review it before use.",
+     .opts = {OPT_FROM_ONTAP, OPT_GUESS, 'o'},
+     .examples = "  smaudit site --from-ontap cluster-a.txt cluster-b.txt -o site.conf\n"
+                 "  smaudit site --guess span.pcapng\n",
+     .operands = true},
+    {NULL},
+};
+// clang-format on
+
+#define N_OPT_DEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+_Static_assert(sizeof(opt_defs) / sizeof(opt_defs[0]) <= CLI_MAX_DEFS, "raise CLI_MAX_DEFS");
+#define MAX_CMD_OPTS (sizeof(cli_commands[0].opts) / sizeof(cli_commands[0].opts[0]))
+
+static const struct opt_def *
+opt_def(int id)
+{
+	for (size_t i = 0; i < N_OPT_DEFS; i++)
+		if (opt_defs[i].id == id)
+			return &opt_defs[i];
+	return NULL;
+}
+
+static bool
+command_takes(const struct cli_command *cmd, int id)
+{
+	if (id == 'h')
+		return true;
+	for (size_t i = 0; i < MAX_CMD_OPTS && cmd->opts[i] != 0; i++)
+		if (cmd->opts[i] == id)
+			return true;
+	return false;
+}
+
+bool
+cli_given(const struct cli_args *a, int id)
+{
+	const struct opt_def *o = opt_def(id);
+	return o != NULL && a->given[o - opt_defs];
+}
+
+/* The help of o as cmd shows it: check's -r names the rules, query writes no HTML. */
+static const char *
+opt_help(const struct cli_command *cmd, const struct opt_def *o)
+{
+	if (o->id == 'r' && !cmd->captures)
+		return "the same as --rules (check reads no capture)";
+	if (o->id == OPT_FORMAT && strcmp(cmd->name, "query") == 0)
+		return "text (default), json (one document) or csv";
+	return o->help;
+}
+
+static const char exit_text[] =
+    "exit status: 0 no finding, 1 findings, 2 usage or configuration error,\n"
+    "             3 runtime error (capture or database, or no site address in the capture)\n";
+
+void
+cli_print_command_help(FILE *out, const struct cli_command *cmd)
+{
+	fprintf(out, "usage: smaudit %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis,
+	        cmd->summary);
+	for (size_t i = 0; i < MAX_CMD_OPTS && cmd->opts[i] != 0; i++) {
+		const struct opt_def *o = opt_def(cmd->opts[i]);
+		char names[64];
+		if (o->id < 256)
+			snprintf(names, sizeof(names), "-%c, --%s%s%s", o->id, o->name,
+			         o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(names, sizeof(names), "    --%s%s%s", o->name, o->arg ? " " : "",
+			         o->arg ? o->arg : "");
+		fprintf(out, "  %-24s ", names);
+		for (const char *p = opt_help(cmd, o); *p; p++) {
+			fputc(*p, out);
+			if (*p == '\n')
+				fprintf(out, "  %-24s ", "");
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "  %-24s %s\n\nexamples:\n%s\n%s", "-h, --help", "this help", cmd->examples,
+	        exit_text);
+}
+
+void
+cli_print_overview(FILE *out)
+{
+	fputs("usage: smaudit COMMAND [options]\n"
+	      "\n"
+	      "Audits network traffic against the port policy of NetApp SnapMirror active sync:\n"
+	      "which expected flows are missing, unanswered or rejected, and what else talks to\n"
+	      "the intercluster LIFs.\n\ncommands:\n",
+	      out);
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-8s %s\n", c->name, c->synopsis);
+	fputs("\n'smaudit COMMAND --help' shows a command's options and examples; 'man smaudit'\n"
+	      "all of them. Verdicts, JSON fields, database schema and exit statuses are in\n"
+	      "docs/ (installed in share/doc/smaudit).\n\n"
+	      "a first audit:\n"
+	      "  smaudit check -s site.conf                  # the flows the site must show\n"
+	      "  smaudit audit -s site.conf -d incident.db -r span.pcapng\n"
+	      "  smaudit report -d incident.db --format html -o incident.html\n\n",
+	      out);
+	fputs(exit_text, out);
+}
+
+int
+cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("smaudit: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'smaudit %s%s--help' for more information.\n", cmd ? cmd->name : "",
+	        cmd ? " " : "");
+	return SM_EXIT_USAGE;
+}
+
+/* For the shell completions (completions/): `smaudit --complete` lists the commands,
+ * `smaudit --complete COMMAND` the options of one, a line each: the long name, the
+ * short one or '-', and the argument's first word or '-' (FILE, DIR, FMT, ...).  Not
+ * in --help: it is for scripts, and these tables are its only source. */
+int
+cli_print_completion(const char *name)
+{
+	if (name == NULL) {
+		for (const struct cli_command *c = cli_commands; c->name; c++)
+			printf("%s\n", c->name);
+		return SM_EXIT_CLEAN;
+	}
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		if (strcmp(c->name, name) != 0)
+			continue;
+		for (size_t i = 0; i < MAX_CMD_OPTS && c->opts[i] != 0; i++) {
+			const struct opt_def *o = opt_def(c->opts[i]);
+			const char *arg = o->arg;
+			if (o->id == 'r' && !c->captures)
+				arg = "FILE"; /* check -r RULES */
+			char shortname[3] = {'-', o->id < 256 ? (char)o->id : '\0', '\0'};
+			printf("--%s %s %.*s\n", o->name, shortname,
+			       arg ? (int)strcspn(arg, " ") : 1, arg ? arg : "-");
+		}
+		printf("--help -h -\n");
+		return SM_EXIT_CLEAN;
+	}
+	return cli_usage_error(NULL, "--complete: unknown command '%s'", name);
+}
+
+/* The commands that take option name; for the message about one that does not apply. */
+static void
+commands_taking(int id, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (command_takes(c, id) && id != 'h') {
+			if (buf[0])
+				sm_strlcat(buf, ", ", len);
+			sm_strlcat(buf, c->name, len);
+		}
+}
+
+/* An option the command does not take: name it, and the commands that do. */
+static int
+unknown_option(const struct cli_command *cmd, const char *arg)
+{
+	const char *name = arg;
+	while (*name == '-')
+		name++;
+	size_t n = strcspn(name, "=");
+	char users[256] = "", some[256];
+	for (size_t i = 0; i < N_OPT_DEFS; i++) { /* one name may mean one thing per command */
+		const struct opt_def *o = &opt_defs[i];
+		bool match = arg[1] == '-' ? strlen(o->name) == n && strncmp(o->name, name, n) == 0
+		                           : o->id < 256 && o->id == (unsigned char)name[0];
+		if (!match)
+			continue;
+		commands_taking(o->id, some, sizeof(some));
+		if (users[0] && some[0])
+			sm_strlcat(users, ", ", sizeof(users));
+		sm_strlcat(users, some, sizeof(users));
+	}
+	if (users[0])
+		return cli_usage_error(cmd,
+		                       "option %s does not apply to '%s' (it is an option of: %s)",
+		                       arg, cmd->name, users);
+	return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+static int
+add_input(const struct cli_command *cmd, struct cli_args *a, const char *path)
+{
+	if (a->ninputs == CLI_MAX_INPUTS)
+		return cli_usage_error(cmd, "at most %d captures (give a directory)",
+		                       CLI_MAX_INPUTS);
+	a->inputs[a->ninputs++] = path;
+	return -1;
+}
+
+/* --pair A B (or A,B): the second address is the next argument. */
+static int
+parse_pair(const struct cli_command *cmd, int argc, char **argv, struct cli_args *a)
+{
+	char first[128];
+	sm_strlcpy(first, optarg, sizeof(first));
+	char *comma = strchr(first, ',');
+	const char *second = comma ? comma + 1 : NULL;
+	if (comma)
+		*comma = '\0';
+	else if (optind < argc && argv[optind][0] != '-')
+		second = argv[optind++];
+	struct sm_addr x, y;
+	if (second == NULL || !sm_addr_parse(first, &x) || !sm_addr_parse(second, &y))
+		return cli_usage_error(cmd, "%s",
+		                       "--pair: expected two addresses, as in "
+		                       "--pair 198.18.1.21 198.18.3.5");
+	sm_addr_str(&x, a->pair_a, sizeof(a->pair_a));
+	sm_addr_str(&y, a->pair_b, sizeof(a->pair_b));
+	return -1;
+}
+
+/* The options whose argument is not one value in one field; -1 or an exit status. */
+static int
+parse_special(const struct cli_command *cmd, int id, int argc, char **argv, struct cli_args *a)
+{
+	static const char *const colors[] = {"auto", "always", "never"};
+	switch (id) {
+	case 'h':
+		cli_print_command_help(stdout, cmd);
+		return SM_EXIT_CLEAN;
+	case 'r':
+		if (!cmd->captures) { /* check -r RULES, as smaudit(1) documents it */
+			a->rules = optarg;
+			return -1;
+		}
+		return add_input(cmd, a, optarg);
+	case OPT_FORMAT:
+		if (!sm_parse_format(optarg, &a->format))
+			return cli_usage_error(
+			    cmd, "--format '%s': expected text, json, csv or html", optarg);
+		return -1;
+	case OPT_COLOR:
+		for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++)
+			if (strcmp(optarg, colors[i]) == 0) {
+				a->color = (enum cli_color)i;
+				return -1;
+			}
+		return cli_usage_error(cmd, "--color '%s': expected auto, always or never", optarg);
+	case OPT_PAIR:
+		return parse_pair(cmd, argc, argv, a);
+	case OPT_FROM:
+		if (a->nfrom == CLI_MAX_FROM)
+			return cli_usage_error(cmd, "%s", "--from: at most 64 (give a directory)");
+		a->from[a->nfrom++] = optarg;
+		return -1;
+	default:
+		return cli_usage_error(cmd, "option %s is not handled", argv[optind - 1]);
+	}
+}
+
+/* Stores the argument of option o in its field; -1 or the exit status of a usage error. */
+static int
+store_value(const struct cli_command *cmd, const struct opt_def *o, int argc, char **argv,
+            struct cli_args *a)
+{
+	char *field = (char *)a + o->field;
+	char label[40], why[200];
+	if (o->id < 256)
+		snprintf(label, sizeof(label), "-%c", o->id);
+	else
+		snprintf(label, sizeof(label), "--%s", o->name);
+	switch (o->kind) {
+	case KIND_SPECIAL:
+		return parse_special(cmd, o->id, argc, argv, a);
+	case KIND_FLAG:
+		*(bool *)(void *)field = true;
+		return -1;
+	case KIND_STRING:
+		*(const char **)(void *)field = optarg;
+		return -1;
+	case KIND_U64: {
+		uint64_t v;
+		if (!cli_parse_u64(optarg, o->max, &v) || v < o->min)
+			return cli_usage_error(cmd, "%s '%s': expected %s", label, optarg,
+			                       o->expect);
+		*(uint64_t *)(void *)field = v;
+		return -1;
+	}
+	case KIND_SECONDS: {
+		double v;
+		if (!cli_parse_seconds(optarg, &v) || v <= 0)
+			return cli_usage_error(cmd, "%s '%s': expected %s", label, optarg,
+			                       o->expect);
+		*(double *)(void *)field = v;
+		return -1;
+	}
+	case KIND_WHEN:
+		if (!cli_parse_when(optarg, (int64_t *)(void *)field, why, sizeof(why)))
+			return cli_usage_error(cmd, "%s '%s': %s", label, optarg, why);
+		return -1;
+	}
+	return -1;
+}
+
+int
+cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
+	a->alert_after = 5;
+	a->checkpoint = 10;
+	a->gap = 30;
+
+	struct option longs[MAX_CMD_OPTS + 2];
+	/* ':' first: a missing argument is reported here, not by getopt */
+	char shorts[2 * MAX_CMD_OPTS + 4] = ":h";
+	size_t nl = 0;
+	for (size_t i = 0; i < MAX_CMD_OPTS && cmd->opts[i] != 0; i++) {
+		const struct opt_def *o = opt_def(cmd->opts[i]);
+		longs[nl++] =
+		    (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->id};
+		if (o->id < 256) {
+			char s[3] = {(char)o->id, o->arg ? ':' : '\0', '\0'};
+			sm_strlcat(shorts, s, sizeof(shorts));
+		}
+	}
+	longs[nl++] = (struct option){"help", no_argument, NULL, 'h'};
+	longs[nl] = (struct option){NULL, 0, NULL, 0};
+
+	int c, rc;
+	optind = 1;
+	opterr = 0;
+	int li = -1;
+	while ((c = getopt_long(argc, argv, shorts, longs, &li)) != -1) {
+		if (li >= 0) {
+			/* getopt_long takes abbreviations ('--from' for '--from-ontap'):
+			 * an option is accepted only by its whole name */
+			const char *tok = argv[optind - 1];
+			if (longs[li].has_arg && optarg == tok && optind >= 2)
+				tok = argv[optind - 2];
+			size_t n = strcspn(tok + 2, "=");
+			if (strncmp(tok, "--", 2) != 0 || strlen(longs[li].name) != n ||
+			    strncmp(tok + 2, longs[li].name, n) != 0)
+				return unknown_option(cmd, tok);
+			li = -1;
+		}
+		if (c == '?') {
+			const char *tok = argv[optind - 1];
+			if (optopt != 0 && strncmp(tok, "--", 2) == 0) /* --strict=1 */
+				return cli_usage_error(cmd, "option '%.*s' takes no argument",
+				                       (int)strcspn(tok, "="), tok);
+			char shortopt[3] = {'-', (char)optopt, '\0'};
+			return unknown_option(cmd, optopt ? shortopt : tok);
+		}
+		if (c == ':')
+			return cli_usage_error(cmd, "option %s needs an argument",
+			                       argv[optind - 1]);
+		const struct opt_def *o = opt_def(c);
+		if (o == NULL)
+			return cli_usage_error(cmd, "option %s is not handled", argv[optind - 1]);
+		if ((rc = store_value(cmd, o, argc, argv, a)) >= 0)
+			return rc;
+		a->given[o - opt_defs] = true;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (cmd->captures) {
+			if ((rc = add_input(cmd, a, argv[i])) >= 0)
+				return rc;
+		} else if (!cmd->operands) {
+			return cli_usage_error(cmd, "%s'%s'%s", cmd->stray_before, argv[i],
+			                       cmd->stray_after);
+		}
+	}
+	a->operands = argv + optind;
+	a->noperands = (size_t)(argc - optind);
+	return -1;
+}

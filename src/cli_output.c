@@ -1,0 +1,155 @@
+/*
+ * cli_output: what smaudit's command handlers share: where a report or listing goes
+ * (stdout, or -o FILE written as FILE.tmp.PID and renamed once whole), rendering a
+ * stored run with its exit status, opening the database of -d, the stop signals, and
+ * turning an error into its message and exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "smaudit/store.h"
+
+volatile sig_atomic_t cli_stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (cli_stop_requested)
+		_exit(130); /* a second Ctrl-C: give up at once */
+	cli_stop_requested = 1;
+}
+
+void
+cli_catch_stop_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void
+cli_print_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "smaudit: warning: %s\n", msg);
+}
+
+int
+cli_fail(enum sm_err e, const struct sm_errbuf *eb)
+{
+	fprintf(stderr, "smaudit: %s\n", eb->msg[0] ? eb->msg : sm_strerror(e));
+	return sm_exit_status(e);
+}
+
+int
+cli_out_open(const struct cli_args *a, struct cli_out *o, const char *what)
+{
+	o->what = what;
+	if (a->output == NULL || strcmp(a->output, "-") == 0) {
+		o->f = stdout;
+		return -1;
+	}
+	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", a->output, (long)getpid());
+	o->f = fopen(o->tmp, "w");
+	if (o->f != NULL)
+		return -1;
+	fprintf(stderr, "smaudit: %s: %s: %s\n", a->output, what, strerror(errno));
+	return SM_EXIT_RUNTIME;
+}
+
+/* Closes o; 0 when the output is whole (and renamed into place), else -1. */
+static int
+out_close(const struct cli_args *a, struct cli_out *o, bool ok)
+{
+	FILE *f = o->f;
+	o->f = NULL;
+	if (f == stdout)
+		return fflush(stdout) == 0 ? 0 : -1;
+	int rc = fclose(f);
+	if (!ok || rc != 0 || rename(o->tmp, a->output) != 0) {
+		unlink(o->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cli_out_discard(const struct cli_args *a, struct cli_out *o)
+{
+	out_close(a, o, false);
+}
+
+int
+cli_out_finish(const struct cli_args *a, struct cli_out *o, enum sm_err e, struct sm_errbuf *eb)
+{
+	if (out_close(a, o, e == SM_OK) != 0 && e == SM_OK)
+		e = sm_error(eb, SM_ERR_IO, "%s: %s: %s", a->output ? a->output : "stdout", o->what,
+		             strerror(errno));
+	return e == SM_OK ? -1 : cli_fail(e, eb);
+}
+
+/* Colour only for people: on a terminal, unless NO_COLOR is set (https://no-color.org),
+ * or when asked for with --color=always (e.g. for less -R). */
+static bool
+want_color(const struct cli_args *a, FILE *out)
+{
+	if (a->color != COLOR_AUTO)
+		return a->color == COLOR_ALWAYS;
+	const char *term = getenv("TERM");
+	return out == stdout && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+	       !(term != NULL && strcmp(term, "dumb") == 0);
+}
+
+int
+cli_render(struct sm_store *st, int64_t run, const struct cli_args *a, struct cli_out *o)
+{
+	struct sm_errbuf eb = {""};
+	struct sm_report_summary sum;
+	struct sm_report_style style = {a->db, want_color(a, o->f), NULL};
+	enum sm_err e = sm_report_check_site_seen(st, run, &eb);
+	if (e == SM_OK)
+		e = sm_report_render(st, run, a->format, &style, o->f, &sum, &eb);
+	int rc = cli_out_finish(a, o, e, &eb);
+	if (rc >= 0)
+		return rc;
+	if (sum.nothing_read)
+		fprintf(stderr, "smaudit: run %lld stored no packet: the report is incomplete\n",
+		        (long long)run);
+	return sm_report_exit(&sum);
+}
+
+int
+cli_open_db(const struct cli_args *a, struct sm_store **st, int64_t *run)
+{
+	struct sm_errbuf eb = {""};
+	if (a->db == NULL)
+		return cli_usage_error(a->cmd, "%s",
+		                       "-d DB is required: the database written by "
+		                       "'smaudit audit -d DB'");
+	if (access(a->db, F_OK) != 0) {
+		fprintf(stderr, "smaudit: %s: no such database\n", a->db);
+		return SM_EXIT_RUNTIME;
+	}
+	enum sm_err e = sm_store_open(st, a->db, false, &eb);
+	if (e == SM_OK) {
+		*run = (int64_t)a->run;
+		if (*run == 0)
+			e = sm_store_latest_run(*st, run, &eb);
+	}
+	if (e != SM_OK) {
+		sm_store_close(*st);
+		*st = NULL;
+		return e == SM_ERR_USAGE
+		           ? (fprintf(stderr, "smaudit: %s\n", eb.msg), SM_EXIT_RUNTIME)
+		           : cli_fail(e, &eb);
+	}
+	return -1;
+}

@@ -1,0 +1,231 @@
+/*
+ * cmd_capture: the commands that read packets, audit (capture files) and live (an
+ * interface): options into the pipeline's, the site and rules loaded, the run and its
+ * report.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "smaudit/audit.h"
+#include "smaudit/live.h"
+#include "smaudit/rules.h"
+#include "smaudit/site.h"
+#include "smaudit/store.h"
+
+int
+cli_load_config(const struct cli_args *a, struct sm_site *site, struct sm_rules *rules)
+{
+	struct sm_errbuf eb = {""};
+	enum sm_err e;
+	if (a->site == NULL)
+		return cli_usage_error(a->cmd, "%s",
+		                       "-s SITE is required: the file that says which "
+		                       "addresses are the intercluster LIFs, Mediator, ...");
+	if (a->rules != NULL)
+		e = sm_rules_load(a->rules, rules, &eb);
+	else
+		e = sm_rules_parse(sm_default_rules, SM_DEFAULT_RULES_NAME, rules, &eb);
+	if (e != SM_OK)
+		return cli_fail(e, &eb);
+	e = sm_site_load(a->site, site, cli_print_warning, NULL, &eb);
+	if (e != SM_OK) {
+		sm_rules_free(rules);
+		return cli_fail(e, &eb);
+	}
+	e = sm_rules_check_site(rules, site, cli_print_warning, NULL, &eb);
+	if (e != SM_OK) {
+		sm_site_free(site);
+		sm_rules_free(rules);
+		return cli_fail(e, &eb);
+	}
+	return -1;
+}
+
+/* What audit and live share: database, policy, table bounds, decoding. */
+static void
+pipeline_opts(const struct cli_args *a, const struct sm_rules *rules, const struct sm_site *site,
+              struct sm_pipeline_opts *po)
+{
+	memset(po, 0, sizeof(*po));
+	po->db_path = a->db;
+	po->rules = rules;
+	po->site = site;
+	po->rules_path = a->rules ? a->rules : "(built-in " SM_DEFAULT_RULES_NAME ")";
+	po->sessions.max_sessions = (uint32_t)a->max_sessions;
+	po->sessions.tcp_timeout_ns = (int64_t)a->tcp_timeout * 1000000000;
+	po->sessions.udp_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+	po->sessions.other_timeout_ns = (int64_t)a->udp_timeout * 1000000000;
+	po->decoder.vxlan = true;
+	po->no_payload = a->no_payload;
+	po->filter = a->bpf;
+	po->strict = a->strict;
+	po->has_from = cli_given(a, OPT_WINDOW_FROM);
+	po->has_until = cli_given(a, OPT_WINDOW_UNTIL);
+	po->from_ns = a->window_from_ns;
+	po->until_ns = a->window_until_ns;
+}
+
+/* A capture named on the command line that is a rules or site file (given with -r,
+ * as the rules were before -r meant a capture) is a usage error, not a capture
+ * skipped with a warning while the built-in rules decide. */
+static int
+refuse_config_inputs(const struct cli_args *a)
+{
+	static const char *const words[] = {"expect", "optional", "allow", "monitor", "role"};
+	for (size_t i = 0; i < a->ninputs; i++) {
+		struct stat sb;
+		if (stat(a->inputs[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		FILE *f = fopen(a->inputs[i], "r");
+		if (f == NULL)
+			continue;
+		char line[512];
+		bool config = false;
+		for (int n = 0; n < 200 && !config && fgets(line, sizeof(line), f) != NULL; n++) {
+			const char *w = line + strspn(line, " \t");
+			for (size_t k = 0; k < sizeof(words) / sizeof(words[0]) && !config; k++) {
+				size_t len = strlen(words[k]);
+				config = strncmp(w, words[k], len) == 0 &&
+				         (w[len] == ' ' || w[len] == '\t');
+			}
+		}
+		fclose(f);
+		if (config)
+			return cli_usage_error(
+			    a->cmd,
+			    "%s is a rules or site file, not a capture (rules are given "
+			    "with --rules FILE, the site with -s FILE)",
+			    a->inputs[i]);
+	}
+	return -1;
+}
+
+int
+cmd_audit(struct cli_args *a)
+{
+	int rc;
+	if (a->ninputs == 0)
+		return cli_usage_error(
+		    a->cmd, "%s",
+		    "audit needs at least one capture: -r FILE, a file or a directory");
+	if (cli_given(a, OPT_WINDOW_FROM) && cli_given(a, OPT_WINDOW_UNTIL) &&
+	    a->window_from_ns > a->window_until_ns)
+		return cli_usage_error(a->cmd, "%s",
+		                       "--from is after --until: the window holds no time");
+	if ((rc = refuse_config_inputs(a)) >= 0)
+		return rc;
+	struct sm_site site;
+	struct sm_rules rules;
+	if ((rc = cli_load_config(a, &site, &rules)) >= 0)
+		return rc;
+	struct cli_out ro;
+	if ((rc = cli_out_open(a, &ro, "cannot write the report")) >= 0) {
+		sm_rules_free(&rules);
+		sm_site_free(&site);
+		return rc;
+	}
+	cli_catch_stop_signals();
+
+	struct sm_audit_opts o;
+	memset(&o, 0, sizeof(o));
+	o.inputs = a->inputs;
+	o.ninputs = a->ninputs;
+	o.bpf = a->bpf;
+	pipeline_opts(a, &rules, &site, &o.pipeline);
+	o.progress = !a->quiet && isatty(STDERR_FILENO);
+	o.count = a->count;
+	o.stop = &cli_stop_requested;
+	o.warn = cli_print_warning;
+
+	struct sm_errbuf eb = {""};
+	struct sm_store *st = NULL;
+	int64_t run = 0;
+	enum sm_err e = sm_audit_run(&o, &st, &run, &eb);
+	if (e != SM_OK) {
+		cli_out_discard(a, &ro);
+		rc = cli_fail(e, &eb);
+	} else {
+		if (cli_stop_requested)
+			fprintf(stderr,
+			        "smaudit: interrupted: run %lld stored with what was read\n",
+			        (long long)run);
+		rc = cli_render(st, run, a, &ro);
+	}
+	sm_store_close(st);
+	sm_rules_free(&rules);
+	sm_site_free(&site);
+	return rc;
+}
+
+int
+cmd_live(struct cli_args *a)
+{
+	int rc;
+	if (a->iface == NULL)
+		return cli_usage_error(a->cmd, "%s",
+		                       "live needs -i IFACE (e.g. the span port; 'any' for all)");
+	if (a->report_every && (a->output == NULL || strcmp(a->output, "-") == 0))
+		return cli_usage_error(a->cmd, "%s", "--report-every needs -o FILE to rewrite");
+	if (a->chroot_dir != NULL) { /* checked before anything is opened or stored */
+		struct stat sb;
+		const char *why = stat(a->chroot_dir, &sb) != 0 ? strerror(errno)
+		                  : !S_ISDIR(sb.st_mode)        ? "not a directory"
+		                                                : NULL;
+		if (why != NULL) {
+			fprintf(stderr, "smaudit: --chroot %s: %s\n", a->chroot_dir, why);
+			return SM_EXIT_RUNTIME;
+		}
+	}
+	struct sm_site site;
+	struct sm_rules rules;
+	if ((rc = cli_load_config(a, &site, &rules)) >= 0)
+		return rc;
+	cli_catch_stop_signals();
+	signal(SIGPIPE, SIG_IGN);
+	if (a->db == NULL)
+		fputs("smaudit: note: no -d DB: the run is kept in memory and lost when it ends\n",
+		      stderr);
+
+	struct sm_live_run_opts o;
+	memset(&o, 0, sizeof(o));
+	o.capture.iface = a->iface;
+	o.capture.snaplen = (int)a->snaplen;
+	o.capture.buffer_mb = (int)a->buffer_mb;
+	o.capture.immediate = a->immediate;
+	o.capture.no_promisc = a->no_promisc;
+	o.capture.ring_dir = a->ring_dir;
+	o.capture.ring_bytes = a->ring_mb << 20;
+	o.capture.ring_files = (unsigned)a->ring_files;
+	o.bpf = a->bpf;
+	pipeline_opts(a, &rules, &site, &o.pipeline);
+	o.duration_s = a->duration;
+	o.checkpoint_s = (unsigned)a->checkpoint;
+	o.report_every_s = (unsigned)a->report_every;
+	o.alert_after_s = (unsigned)a->alert_after;
+	o.output = a->output;
+	o.format = a->format;
+	o.status = !a->quiet && isatty(STDERR_FILENO);
+	o.json_lines = a->json_lines;
+	o.user = a->user;
+	o.chroot_dir = a->chroot_dir;
+	o.stop = &cli_stop_requested;
+	o.warn = cli_print_warning;
+
+	struct sm_errbuf eb = {""};
+	struct sm_report_summary sum;
+	int64_t run = 0;
+	enum sm_err e = sm_live_run(&o, &run, &sum, &eb);
+	if (e != SM_OK)
+		rc = cli_fail(e, &eb);
+	else
+		rc = sm_report_exit(&sum);
+	sm_rules_free(&rules);
+	sm_site_free(&site);
+	return rc;
+}
