@@ -58,9 +58,8 @@ cmd_query(struct cli_args *a)
 		return cli_usage_error(a->cmd, "%s",
 		                       "query writes text, json or csv (--format text|json|csv); "
 		                       "the HTML page is 'smaudit report --format html'");
-	if (a->class_name != NULL && strcmp(a->class_name, "expected") &&
-	    strcmp(a->class_name, "optional") && strcmp(a->class_name, "allowed") &&
-	    strcmp(a->class_name, "unexpected") && strcmp(a->class_name, "unmonitored"))
+	enum sm_class cls;
+	if (a->class_name != NULL && !sm_class_parse(a->class_name, &cls))
 		return cli_usage_error(a->cmd,
 		                       "--class '%s': expected expected, optional, allowed, "
 		                       "unexpected or unmonitored",
