@@ -213,7 +213,11 @@ ng_time(const struct ng_if *i, uint64_t ts)
 	int64_t ns = i->units <= 1000000000u
 	                 ? (int64_t)(frac * 1000000000u / i->units)
 	                 : (int64_t)((long double)frac * 1e9L / (long double)i->units);
-	return (int64_t)sec * 1000000000 + ns + i->offset_s * 1000000000;
+	/* A clock no file could hold (seconds past 2262, from a tiny resolution or a
+	 * huge offset) wraps as the machine's arithmetic does instead of overflowing:
+	 * the packet keeps the time it always got, without undefined behaviour. */
+	uint64_t t = sec * 1000000000u + (uint64_t)ns + (uint64_t)i->offset_s * 1000000000u;
+	return (int64_t)t;
 }
 
 /* Whether the source's filter keeps the packet in s->hdr/s->data, compiled for
