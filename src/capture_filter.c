@@ -5,6 +5,7 @@
  * the filter would hide is never judged missing.
  */
 #include "capture_int.h"
+#include "smaudit/decode.h" /* protocol numbers, EtherTypes, ICMP echo types */
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@ shape_of(int linktype, const uint8_t *d, uint32_t caplen, struct frame_shape *f)
 		len = 12;
 		while (len + 4 <= caplen && len < 12 + 8) {
 			unsigned type = (unsigned)d[len] << 8 | d[len + 1];
-			if (type != 0x8100 && type != 0x88a8 && type != 0x9100)
+			if (type != SM_ETHERTYPE_VLAN && type != SM_ETHERTYPE_QINQ &&
+			    type != SM_ETHERTYPE_QINQ_9100)
 				break;
 			len += 4;
 		}
@@ -124,7 +126,7 @@ shape_note(struct sm_capture *c, int linktype, const uint8_t *d, uint32_t caplen
 static bool
 probe_link(const struct frame_shape *sh, bool v6, bool back, uint8_t *b, size_t *n)
 {
-	uint16_t etype = v6 ? 0x86dd : 0x0800;
+	uint16_t etype = v6 ? SM_ETHERTYPE_IPV6 : SM_ETHERTYPE_IPV4;
 	if (sh->linklen == 0xff)
 		return false;
 	memcpy(b, sh->link, sh->linklen);
@@ -188,7 +190,7 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
 	size_t l4len;
 	uint8_t proto = f->proto;
 	memset(l4, 0, sizeof(l4));
-	if (f->proto == 6) {
+	if (f->proto == SM_PROTO_TCP) {
 		static const uint8_t flags[4] = {0x02, 0x12, 0x18, 0x18};
 		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
@@ -197,14 +199,15 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
 		l4[13] = flags[kind];
 		l4[14] = 0xff, l4[15] = 0xff;
 		l4len = kind < 2 ? 20 : 20 + 64;
-	} else if (f->proto == 17) {
+	} else if (f->proto == SM_PROTO_UDP) {
 		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
 		l4len = 8 + 64;
 		l4[4] = 0, l4[5] = (uint8_t)l4len;
 	} else { /* ICMP echo request and reply */
-		proto = v6 ? 58 : 1;
-		l4[0] = v6 ? (back ? 129 : 128) : (back ? 0 : 8);
+		proto = v6 ? SM_PROTO_ICMP6 : SM_PROTO_ICMP;
+		l4[0] = v6 ? (back ? SM_ICMP6_ECHO_REPLY : SM_ICMP6_ECHO_REQUEST)
+		           : (back ? SM_ICMP_ECHO_REPLY : SM_ICMP_ECHO_REQUEST);
 		l4[5] = 1, l4[7] = 1;
 		l4len = 8 + 56;
 	}
@@ -257,11 +260,15 @@ shape_kept(struct sm_capture *c, const struct frame_shape *sh, const struct sm_f
            bool handshake, int *total)
 {
 	const struct lpcap_bpf *prog = probe_prog(c, sh->linktype);
-	*total = f->proto == 6 && !handshake ? 4 : 2;
+	*total = f->proto == SM_PROTO_TCP && !handshake ? 4 : 2;
 	int kept = 0;
 	for (int k = 0; prog != NULL && k < *total; k++) {
 		uint8_t buf[PROBE_MAX];
-		size_t len = probe_packet(sh, f, f->proto == 6 ? k : k == 0 ? 0 : 1, buf);
+		size_t len = probe_packet(sh, f,
+		                          f->proto == SM_PROTO_TCP ? k
+		                          : k == 0                 ? 0
+		                                                   : 1,
+		                          buf);
 		if (len == 0)
 			return 0;
 		kept += lpcap_bpf_match(prog, buf, (uint32_t)len, (uint32_t)len);
