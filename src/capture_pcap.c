@@ -46,24 +46,29 @@ wrap(pcap_t *p)
 	return h;
 }
 
-struct lpcap *
-lpcap_open_file(const char *path, char err[LPCAP_ERRBUF_SIZE])
+/* A file libpcap opened (or err says why it did not, "out of memory" if it did not
+ * say). */
+static struct lpcap *
+wrap_offline(pcap_t *p, char err[LPCAP_ERRBUF_SIZE])
 {
-	struct lpcap *h =
-	    wrap(pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err));
+	struct lpcap *h = wrap(p);
 	if (h == NULL && *err == '\0')
 		snprintf(err, LPCAP_ERRBUF_SIZE, "out of memory");
 	return h;
 }
 
 struct lpcap *
+lpcap_open_file(const char *path, char err[LPCAP_ERRBUF_SIZE])
+{
+	return wrap_offline(
+	    pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err), err);
+}
+
+struct lpcap *
 lpcap_open_stream(FILE *f, char err[LPCAP_ERRBUF_SIZE])
 {
-	struct lpcap *h =
-	    wrap(pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err));
-	if (h == NULL && *err == '\0')
-		snprintf(err, LPCAP_ERRBUF_SIZE, "out of memory");
-	return h;
+	return wrap_offline(
+	    pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err), err);
 }
 
 struct lpcap *
