@@ -304,9 +304,7 @@ source_open_stream(struct source *s, char *perr, struct sm_errbuf *eb)
 		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s",
 		         sm_instream_error(s->in));
 	} else if (n == 4 && pcapng_magic(magic)) {
-		enum sm_err ng_err = SM_OK;
-		pcapng_attach(s, f, &ng_err, eb);
-		return ng_err;
+		return pcapng_attach(s, f, eb);
 	} else {
 		s->pcap = lpcap_open_stream(f, perr);
 		if (s->pcap != NULL)

@@ -104,7 +104,7 @@ void classic_free(struct classic *m);
 /* capture_pcapng.c */
 bool pcapng_magic(const uint8_t m[4]);
 bool pcapng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb);
-bool pcapng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb);
+enum sm_err pcapng_attach(struct source *s, FILE *f, struct sm_errbuf *eb);
 enum cap_read pcapng_next(struct source *s, const char **why);
 FILE *pcapng_file(const struct ng *ng);
 void pcapng_free(struct ng *ng);

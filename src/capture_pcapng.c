@@ -302,7 +302,8 @@ pcapng_magic(const uint8_t m[4])
 	return m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
 }
 
-/* Opens s with our pcapng reader if the file is pcapng; false if it is not. */
+/* Opens s with our pcapng reader if the file is pcapng (*err: how that went);
+ * false if it is not pcapng. */
 bool
 pcapng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb)
 {
@@ -315,28 +316,29 @@ pcapng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb)
 		return false;
 	}
 	rewind(f);
-	return pcapng_attach(s, f, err, eb);
+	*err = pcapng_attach(s, f, eb);
+	return true;
 }
 
-/* Reads pcapng from f (positioned at its start; owned from now on). */
-bool
-pcapng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb)
+/* Reads pcapng from f (positioned at its start; owned from now on).  A file that is
+ * refused is no error: s->info.error says why and s is not opened. */
+enum sm_err
+pcapng_attach(struct source *s, FILE *f, struct sm_errbuf *eb)
 {
 	s->ng = calloc(1, sizeof(*s->ng));
 	if (s->ng == NULL) {
 		fclose(f);
-		*err = sm_error(eb, SM_ERR_NOMEM, "out of memory");
-		return true;
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	}
 	s->ng->f = f;
 	if (s->bpf != NULL && *s->bpf != '\0') { /* reject a bad filter up front */
 		char perr[LPCAP_ERRBUF_SIZE] = "";
 		struct lpcap_bpf *prog = lpcap_compile(NULL, SM_DLT_EN10MB, s->bpf, perr);
 		if (prog == NULL) {
-			*err =
+			enum sm_err e =
 			    sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s", s->bpf, perr);
 			source_finish(s);
-			return true;
+			return e;
 		}
 		lpcap_bpf_free(prog);
 	}
@@ -349,8 +351,8 @@ pcapng_attach(struct source *s, FILE *f, enum sm_err *err, struct sm_errbuf *eb)
 			why = "unsupported pcapng version or malformed section header";
 		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s", why);
 		source_finish(s);
-		return true;
+		return SM_OK;
 	}
 	s->info.opened = true;
-	return true;
+	return SM_OK;
 }
