@@ -5,7 +5,9 @@
 #   bench/run.sh [--quick] [--runs N] [--no-tshark] [--check]
 #
 # --check fails (exit 1) when memory misses its goal (peak RSS over 128 MB, or more
-# than 1.2x when the capture has 4x the sessions); times are reported, never checked.
+# than 1.2x when the capture has 4x the sessions; for a flood of unexpected SYNs
+# with --max-sessions 10000, audit and report over 64 MB or more than 1.2x for 4x
+# the flood); times are reported, never checked.
 #
 # Builds a Release smaudit (build-bench/) and the pcap-read floor (bench/floor.c),
 # generates captures with bench/gen.py into bench/data/ (kept for later runs),
@@ -40,9 +42,9 @@ cc -O2 -o build-bench/floor bench/floor.c $(pkg-config --cflags --libs libpcap)
 BIN=build-bench/smaudit
 mkdir -p bench/data
 if [ $QUICK = 1 ]; then
-	BIG_SESSIONS=8000 MEM_SESSIONS=10000
+	BIG_SESSIONS=8000 MEM_SESSIONS=10000 FLOOD=100000
 else
-	BIG_SESSIONS=40000 MEM_SESSIONS=50000
+	BIG_SESSIONS=40000 MEM_SESSIONS=50000 FLOOD=250000
 fi
 gen() { # file sessions bulk-segments packets/s
 	[ -s "$1" ] || python3 bench/gen.py "$1" --sessions "$2" --concurrency 2000 \
@@ -57,9 +59,20 @@ MEM4=bench/data/mem-$((MEM_SESSIONS * 4)).pcap
 gen "$BIG" $BIG_SESSIONS 40 80000
 gen "$MEM1" $MEM_SESSIONS 2 10000
 gen "$MEM4" $((MEM_SESSIONS * 4)) 2 10000
+# Unexpected traffic: SYNs to an intercluster LIF from ever new source ports, 7
+# destination ports, 100,000 a second (a scan or SYN storm on a span port).
+FLOOD1=bench/data/flood-$FLOOD.pcap
+FLOOD4=bench/data/flood-$((FLOOD * 4)).pcap
+flood() {
+	[ -s "$1" ] || python3 tests/scripts/synflood.py "$2" "$1" --dst 198.18.1.11 --ports 7 \
+		--pps 100000
+}
+flood "$FLOOD1" $FLOOD
+flood "$FLOOD4" $((FLOOD * 4))
 
 db=$(mktemp -u /tmp/smaudit-bench.XXXXXX.db)
-trap 'rm -f "$db" "$db"-wal "$db"-shm "$db.time" "$db.all"' EXIT
+keep=$(mktemp -u /tmp/smaudit-bench.XXXXXX.db)
+trap 'rm -f "$db" "$db"-wal "$db"-shm "$db.time" "$db.all" "$keep" "$keep"-wal "$keep"-shm' EXIT
 
 # once NAME CMD...: one timed run; appends "NAME seconds rssKB" to $db.all
 once() {
@@ -122,7 +135,26 @@ r4=$(echo "$m4" | awk '{print $3}')
 awk -v a="$r1" -v b="$r4" -v s="$MEM_SESSIONS" 'BEGIN {
 	printf "memory: %d sessions -> %.1f MB peak, %d sessions (same concurrency 2000) -> %.1f MB peak: x%.2f\n",
 	s, a / 1024, s * 4, b / 1024, b / a }'
+# the flood: audit into a database kept for the report
+flood_rss() { # capture -> "auditKB reportKB"
+	rm -f "$keep" "$keep"-wal "$keep"-shm
+	/usr/bin/time -o "$db.time" -f "%M" $BIN audit -q -s pcaps/site.conf --max-sessions 10000 \
+		-d "$keep" "$1" >/dev/null 2>&1 || true
+	local a; a=$(tail -1 "$db.time")
+	/usr/bin/time -o "$db.time" -f "%M" $BIN report -d "$keep" >/dev/null 2>&1 || true
+	echo "$a $(tail -1 "$db.time")"
+	rm -f "$keep" "$keep"-wal "$keep"-shm
+}
+f1=$(flood_rss "$FLOOD1")
+f4=$(flood_rss "$FLOOD4")
+awk -v a="$f1" -v b="$f4" -v s="$FLOOD" 'BEGIN { split(a, x, " "); split(b, y, " ")
+	printf "unexpected flood (--max-sessions 10000): %d sessions -> audit %.1f MB, report %.1f MB; %d sessions -> audit %.1f MB, report %.1f MB: x%.2f\n",
+	s, x[1] / 1024, x[2] / 1024, s * 4, y[1] / 1024, y[2] / 1024, y[1] / x[1] }'
 if [ $CHECK = 1 ]; then
-	awk -v a="$r1" -v b="$r4" 'BEGIN { bad = b / a > 1.2 || a > 131072 || b > 131072
-		print bad ? "memory goal MISSED" : "memory goal met"; exit bad }'
+	awk -v a="$r1" -v b="$r4" -v f1="$f1" -v f4="$f4" 'BEGIN { bad = b / a > 1.2 || a > 131072 || b > 131072
+		split(f1, x, " "); split(f4, y, " ")
+		floodbad = y[1] / x[1] > 1.2 || y[1] > 65536 || y[2] > 65536
+		print bad ? "memory goal MISSED" : "memory goal met"
+		print floodbad ? "flood memory goal MISSED" : "flood memory goal met"
+		exit bad || floodbad }'
 fi

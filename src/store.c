@@ -134,6 +134,14 @@ static const char *const migrations[] = {
     [6] = "ALTER TABLE sessions ADD COLUMN uid INTEGER;"
           "ALTER TABLE sessions ADD COLUMN tunnel_parent INTEGER;"
           "PRAGMA user_version = 6;",
+    /* the unexpected traffic is grouped (and looked up by its finding) by walking
+     * these indexes, never by sorting a run's sessions in memory */
+    [7] = "CREATE INDEX sessions_unexpected ON sessions(run_id, proto, src, dst,"
+          " (CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END))"
+          " WHERE class = 'unexpected';"
+          "CREATE INDEX findings_unexpected ON findings(run_id, proto, src, dst, port)"
+          " WHERE kind = 'unexpected';"
+          "PRAGMA user_version = 7;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -922,12 +930,12 @@ sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_
 
 /* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
  * state of the latest session.  The report and the findings both read this. */
+#define UNEXPECTED_PORT "CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
 static const char unexpected_sql[] =
-    "SELECT proto, src, dst, CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END AS"
-    " port, src_role, dst_role, count(*) AS sessions, sum(pkts_fwd + pkts_rev) AS packets,"
-    " sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts), state FROM sessions WHERE"
-    " run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
-    " ORDER BY proto, src, dst, port";
+    "SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*) AS"
+    " sessions, sum(pkts_fwd + pkts_rev) AS packets, sum(bytes_fwd + bytes_rev), min(first_ts),"
+    " max(last_ts), state FROM sessions WHERE run_id = ?1 AND class = 'unexpected'"
+    " GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port";
 
 enum sm_err
 sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
@@ -1287,15 +1295,16 @@ sm_store_each_unexpected(struct sm_store *st, int64_t run_id,
 {
 	struct cb c = {.ctx = ctx};
 	c.fn.unx = fn;
-	/* each aggregate with the id of the finding made from it (a join, not a
-	 * lookup per row: a run may hold thousands of both) */
-	char sql[sizeof(unexpected_sql) + 400];
-	snprintf(sql, sizeof(sql),
-	         "SELECT u.*, f.id FROM (%s) u LEFT JOIN (SELECT min(id) AS id, proto, src,"
-	         " dst, port FROM findings WHERE run_id = ?1 AND kind = 'unexpected'"
-	         " GROUP BY proto, src, dst, port) f ON f.proto = u.proto AND f.src = u.src"
-	         " AND f.dst = u.dst AND f.port IS u.port ORDER BY u.proto, u.src, u.dst, u.port",
-	         unexpected_sql);
+	/* each aggregate with the id of the finding made from it, looked up through
+	 * the findings_unexpected index (a run may hold a million of both) */
+	static const char sql[] =
+	    "SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*),"
+	    " sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts),"
+	    " state, (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1 AND f.kind ="
+	    " 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst AND f.port IS"
+	    " (CASE WHEN s.proto IN ('icmp','icmp6') THEN NULL ELSE s.dport END)) FROM sessions s"
+	    " WHERE run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
+	    " ORDER BY proto, src, dst, port";
 	return each_row(st, sql, run_id, unexpected_row, &c, "reading unexpected traffic", eb);
 }
 

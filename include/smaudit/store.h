@@ -15,7 +15,7 @@
 #include "smaudit/err.h"
 #include "smaudit/session.h"
 
-#define SM_SCHEMA_VERSION 6
+#define SM_SCHEMA_VERSION 7
 
 struct sm_store;
 

@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
 # Golden reports: every capture in pcaps/ audited as text and JSON, compared with
-# the files checked in here, and its exit status checked.
+# the files checked in here, and its exit status checked; the database rows the
+# same audit writes (every table, less the run's clock, pid and host) too.
 # usage: tests/golden/run.sh SMAUDIT [--update]    (run from the repository root)
 set -u
 bin=$1
 update=${2:-}
 dir=$(dirname "$0")
 fail=0 pass=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Every row of every table, in a stable order; what changes from run to run
+# (wall-clock times, pid, host name) is left out.
+rows() {
+	local db=$1 t
+	for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"); do
+		echo "== $t"
+		case $t in
+		runs) sqlite3 -header "$db" "SELECT id, mode, sources, packets, bytes, dropped, status, first_ts, last_ts, sessions, undecoded, evicted, read_errors, site, rules, missed_bytes, gap_sessions, filter, strict FROM runs ORDER BY id" ;;
+		evidence) sqlite3 -header "$db" "SELECT id, run_id, finding_id, session_id, path, sha256, packets, bytes FROM evidence ORDER BY id" ;;
+		*) sqlite3 -header "$db" "SELECT * FROM $t ORDER BY rowid" ;;
+		esac
+	done
+}
 # name site exit captures...
 cases=(
 	"healthy pcaps/site.conf 0 pcaps/healthy.pcap"
@@ -27,11 +43,18 @@ for c in "${cases[@]}"; do
 	set -- $c
 	name=$1 site=$2 want=$3
 	shift 3
-	for fmt in txt json; do
+	for fmt in txt json rows; do
 		f=$fmt
 		[ $fmt = txt ] && f=text
-		out=$("$bin" audit -q -s "$site" --format $f "$@" 2>&1)
-		rc=$?
+		if [ $fmt = rows ]; then
+			rm -f "$tmp/db"
+			"$bin" audit -q -s "$site" -d "$tmp/db" "$@" >/dev/null 2>&1
+			rc=$?
+			out=$(rows "$tmp/db")
+		else
+			out=$("$bin" audit -q -s "$site" --format $f "$@" 2>&1)
+			rc=$?
+		fi
 		if [ "$update" = --update ]; then
 			printf '%s\n' "$out" >"$dir/$name.$fmt"
 			continue
