@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CLASSIC_BUF (4u << 20) /* more than the largest record (16 + 262144) */
+#define CLASSIC_BUF        (4u << 20)      /* read size for large files */
+#define CLASSIC_RECORD_MAX (16u + 262144u) /* a record header and the largest packet */
 
 struct classic {
 	int fd;
 	uint8_t *buf;
+	size_t size;     /* of buf: at least one record of the largest size */
 	size_t len, off; /* bytes in buf, parse position */
 	uint64_t pos;    /* file offset of buf + len */
 	bool eof, swap, nano;
@@ -54,7 +56,7 @@ classic_fill(struct classic *m, size_t need)
 			m->len -= m->off;
 			m->off = 0;
 		}
-		ssize_t n = pread(m->fd, m->buf + m->len, CLASSIC_BUF - m->len, (off_t)m->pos);
+		ssize_t n = pread(m->fd, m->buf + m->len, m->size - m->len, (off_t)m->pos);
 		if (n <= 0) {
 			m->eof = true;
 			break;
@@ -80,7 +82,7 @@ classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data, cha
 	}
 	uint32_t sec = classic_u32(m, m->off), frac = classic_u32(m, m->off + 4);
 	uint32_t caplen = classic_u32(m, m->off + 8), len = classic_u32(m, m->off + 12);
-	if (caplen > m->snaplen || caplen > 262144)
+	if (caplen > m->snaplen || 16 + (size_t)caplen > CLASSIC_RECORD_MAX)
 		return CAP_READ_HAND_OVER;
 	if (!classic_fill(m, 16 + (size_t)caplen)) {
 		snprintf(why, whylen,
@@ -116,10 +118,15 @@ classic_try_open(struct source *s)
 	if (pread(fileno(f), &magic, 4, 0) != 4)
 		return false;
 	struct classic *m = calloc(1, sizeof(*m));
-	if (m == NULL || (m->buf = malloc(CLASSIC_BUF)) == NULL) {
+	/* a small file gets a buffer its size (still one whole record if it grows) */
+	size_t size = (uint64_t)st.st_size < CLASSIC_BUF ? (size_t)st.st_size : CLASSIC_BUF;
+	if (size < CLASSIC_RECORD_MAX)
+		size = CLASSIC_RECORD_MAX;
+	if (m == NULL || (m->buf = malloc(size)) == NULL) {
 		free(m);
 		return false;
 	}
+	m->size = size;
 	m->fd = fileno(f); /* stays open as long as libpcap's handle */
 	m->pos = 24;
 	m->snaplen = (uint32_t)lpcap_snaplen(s->pcap);
