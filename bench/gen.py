@@ -2,6 +2,7 @@
 """Writes a synthetic span-port capture for the benchmark (classic pcap, Ethernet).
 
   gen.py OUT.pcap [--sessions N] [--concurrency C] [--bulk-segments K] [--pps P] [--seed S]
+                 [--payload B] [--vlan-share F] [--udp-share F]
 
 What is in it, like a span port next to an SM-as cluster pair:
 - SnapMirror replication between the intercluster LIFs of pcaps/site.conf on
@@ -10,7 +11,12 @@ What is in it, like a span port next to an SM-as cluster pair:
 - the Mediator: TLS ClientHellos with SNI from the node-management LIFs to 31784;
 - background traffic among 198.19.0.0/16 (web, database, cache ports): short;
 - every 50th SYN unanswered, every 70th answered with a reset;
-- a fifth of the sessions 802.1Q-tagged, a tenth over IPv6 (fd00::/8);
+- a fifth of the sessions 802.1Q-tagged (--vlan-share), a tenth over IPv6 (fd00::/8);
+- with --udp-share F, that part of the sessions are UDP: DNS queries and answers
+  (53) and NTP (123) among the background hosts;
+- --payload B: the bulk segments carry B bytes (1448, full-size, by default; the
+  small-frame capture of the benchmark uses 300, as iSCSI commands, Mediator polls
+  and many short transfers make a span port's traffic);
 - C sessions open at any time, their packets interleaved at random; each opens
   with a handshake and ends with FIN/FIN/ACK, so the session table holds about C.
 """
@@ -68,6 +74,45 @@ class Flow:
             ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
         return self.eth + ip + tcp + payload
 
+    def udp(self, fwd, payload):
+        sport, dport = (self.sport, self.dport) if fwd else (self.dport, self.sport)
+        src, dst = (self.src, self.dst) if fwd else (self.dst, self.src)
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+        if self.v6:
+            ip = struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + src + dst
+        else:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, src, dst)
+            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        return self.eth + ip + udp
+
+
+def dns(i, answer):
+    q = struct.pack("!HHHHHH", i & 0xFFFF, 0x8180 if answer else 0x0100, 1, 1 if answer else 0, 0, 0)
+    q += b"\x03svc\x07example\x00\x00\x01\x00\x01"
+    if answer:
+        q += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc6\x13\x00\x01"
+    return q
+
+
+def udp_session(i, rnd, o):
+    """A DNS or NTP exchange between background hosts."""
+    v6 = rnd.random() < 0.1
+    vlan = 110 if rnd.random() < o.vlan_share else 0
+    if v6:
+        src = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
+        dst = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
+    else:
+        src = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
+        dst = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
+    f = Flow(src, dst, 1024 + (i * 7919) % 60000, rnd.choice([53, 53, 123]), vlan)
+    for _ in range(rnd.randrange(1, 3)):
+        if f.dport == 53:
+            yield f.udp(True, dns(i, False))
+            yield f.udp(False, dns(i, True))
+        else:
+            yield f.udp(True, b"\x23" + bytes(47))
+            yield f.udp(False, b"\x24" + bytes(47))
+
 
 def iscsi_login():
     text = (b"InitiatorName=iqn.1992-08.com.netapp:sn.4082368507\0"
@@ -83,14 +128,15 @@ def client_hello(sni):
     return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 
 
-FULL = bytes(MSS)
-
-
-def session(i, rnd, bulk):
+def session(i, rnd, o):
     """Yields the frames of session i in order."""
+    if o.udp_share and rnd.random() < o.udp_share:
+        yield from udp_session(i, rnd, o)
+        return
+    bulk, full = o.bulk_segments, bytes(o.payload)
     kind = rnd.random()
     v6 = rnd.random() < 0.1
-    vlan = 110 if rnd.random() < 0.2 else 0
+    vlan = 110 if rnd.random() < o.vlan_share else 0
     if kind < 0.35:  # replication / iSCSI between the intercluster LIFs
         src, dst = (rnd.choice(LIFS6_A), rnd.choice(LIFS6_B)) if v6 else (rnd.choice(LIFS_A), rnd.choice(LIFS_B))
         if rnd.random() < 0.5:
@@ -132,13 +178,13 @@ def session(i, rnd, bulk):
     sender_fwd = rnd.random() < 0.5
     for k in range(segs):
         if sender_fwd:
-            yield f.frame(True, a, b, 0x10, FULL)
-            a += MSS
+            yield f.frame(True, a, b, 0x10, full)
+            a += len(full)
             if k % 2:
                 yield f.frame(False, b, a, 0x10, b"")
         else:
-            yield f.frame(False, b, a, 0x10, FULL)
-            b += MSS
+            yield f.frame(False, b, a, 0x10, full)
+            b += len(full)
             if k % 2:
                 yield f.frame(True, a, b, 0x10, b"")
     yield f.frame(True, a, b, 0x11, b"")
@@ -155,6 +201,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pps", type=int, default=80000,
                     help="packets per second of capture time (80000: a busy 1 Gb/s link)")
+    ap.add_argument("--payload", type=int, default=MSS, help="bytes of a bulk segment")
+    ap.add_argument("--vlan-share", type=float, default=0.2)
+    ap.add_argument("--udp-share", type=float, default=0.0)
     o = ap.parse_args()
     rnd = random.Random(o.seed)
     out = open(o.out, "wb", buffering=1 << 20)
@@ -162,11 +211,11 @@ def main():
     t_ns = 1_800_000_000 * 1_000_000_000
     step_ns = 1_000_000_000 // o.pps
     open_flows = []
-    started = packets = 0
+    started = packets = wire = 0
     pack = struct.Struct("<IIII").pack
     while started < o.sessions or open_flows:
         while len(open_flows) < o.concurrency and started < o.sessions:
-            open_flows.append(session(started, rnd, o.bulk_segments))
+            open_flows.append(session(started, rnd, o))
             started += 1
         k = rnd.randrange(len(open_flows))
         try:
@@ -180,8 +229,9 @@ def main():
         out.write(pack(t_us // 1_000_000, t_us % 1_000_000, len(fr), len(fr)))
         out.write(fr)
         packets += 1
+        wire += len(fr)
     out.close()
-    print("%s: %d sessions, %d packets" % (o.out, o.sessions, packets))
+    print("%s: %d sessions, %d packets, %.0f bytes a frame" % (o.out, o.sessions, packets, wire / max(packets, 1)))
 
 
 main()

@@ -441,10 +441,14 @@ reader_stats(struct sm_capture *c, bool final, bool clean, uint64_t kdrop_at_sto
 		r->last = ps;
 	}
 	r->delivered_pub = r->delivered;
-	if (final && clean && r->past_stop) {
-		/* every packet up to the stop was read or dropped by the kernel before
-		 * it (drops are counted as packets arrive); the later ones are not the
-		 * run's, so a busy link does not show drops at every stop */
+	if (final && clean) {
+		/* every packet up to the stop was read (the ring was drained up to a
+		 * later packet, or found empty) or dropped by the kernel before it
+		 * (drops are counted as packets arrive); the later ones are not the
+		 * run's, so a busy link does not show drops at every stop.  ps_recv is
+		 * not used here: on loopback it counts every packet twice (libpcap
+		 * discards the outgoing copy), and it counts what a userland filter
+		 * rejects. */
 		r->kdrop = kdrop_at_stop;
 		r->recv = r->delivered + kdrop_at_stop;
 	} else if (final && r->recv < r->delivered + r->kdrop) {

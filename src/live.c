@@ -45,6 +45,7 @@ struct live {
 	double down_at, down_s, retry_at, backoff;
 	uint64_t faults;
 	struct sm_report_db_fault fault; /* for a run the database never took */
+	bool report_down;                /* the last interim report could not be written */
 };
 
 static int64_t
@@ -480,6 +481,38 @@ open_all(struct live *l, const struct sm_priv *priv, struct sm_errbuf *eb)
 	return sm_pipeline_checkpoint(l->pl, eb); /* creates the WAL files while root */
 }
 
+/* One line on stderr, and a JSON line, for an interim report that could not be
+ * written (a full disk, say) and for the first one written again: the capture
+ * goes on either way; only the final report decides the exit status. */
+static void
+report_state(struct live *l, bool written, const struct sm_errbuf *eb)
+{
+	if (written == !l->report_down)
+		return;
+	l->report_down = !written;
+	char when[40];
+	sm_report_time((double)now_ns() / 1e9, when, sizeof(when));
+	clear_status(l);
+	if (written)
+		fprintf(stderr, "smaudit: %s REPORT WRITTEN again to %s\n", when, l->o->output);
+	else
+		fprintf(stderr,
+		        "smaudit: %s INTERIM REPORT NOT WRITTEN: %s; capture goes on and the "
+		        "report is tried again every %u s\n",
+		        when, eb->msg, l->o->report_every_s);
+	if (l->o->json_lines) {
+		printf("{\"event\": \"report\", \"time\": ");
+		sm_json_ts(stdout, (double)now_ns() / 1e9);
+		printf(", \"state\": \"%s\"", written ? "written" : "failed");
+		if (!written) {
+			printf(", \"error\": ");
+			sm_json_string(stdout, eb->msg);
+		}
+		printf("}\n");
+		fflush(stdout);
+	}
+}
+
 static enum sm_err
 run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 {
@@ -522,9 +555,12 @@ run_loop(struct live *l, bool *interrupted, struct sm_errbuf *eb)
 		if (next_report > 0 && now >= next_report && !l->db_down) {
 			struct sm_report_summary sum;
 			next_report = now + o->report_every_s;
-			if ((e = checkpoint(l, now, eb)) != SM_OK ||
-			    (!l->db_down && (e = write_report(l, &sum, eb)) != SM_OK))
+			if ((e = checkpoint(l, now, eb)) != SM_OK)
 				break;
+			if (!l->db_down) {
+				struct sm_errbuf reb = {""};
+				report_state(l, write_report(l, &sum, &reb) == SM_OK, &reb);
+			}
 		}
 		if (o->status && now >= next_status) {
 			next_status = now + 2;

@@ -19,36 +19,18 @@ set -u
 BIN=$(readlink -f "$1")
 T="python3 $(readlink -f "$2")"
 A=smdf-a B=smdf-b
-W=$(mktemp -d /tmp/smaudit-dbfault.XXXXXX)
-chmod 755 "$W"
-fails=0
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs as root)"
-for t in ip python3 sqlite3; do command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test)"; done
+. "$(dirname "$0")/netns.sh"
+net_need python3 sqlite3
 HOLDER=""
-cleanup() {
-	[ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null
-	for n in $A $B; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
-	wait 2>/dev/null
-	for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-ip netns add $A 2>/dev/null || skip "network namespaces are not permitted here (ip netns add failed)"
-ip netns add $B || skip "network namespaces are not permitted here"
-ip link add va netns $A type veth peer name vb netns $B || skip "veth pairs are not permitted here"
-for n in $A $B; do ip -n $n link set lo up; done
-ip -n $A link set va up; ip -n $B link set vb up
+on_exit() { [ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null; }
+net_work dbfault
+net_ns $A $B
+net_veth $A va $B vb
 ip -n $A addr add 198.18.61.11/24 dev va; ip -n $B addr add 198.18.61.21/24 dev vb
 printf 'role ic-a 198.18.61.11\nrole ic-b 198.18.61.21\n' >"$W/site.conf"
 ip netns exec $B timeout 120 $T listen 11104 >/dev/null 2>&1 &
 sleep 1
 
-check() { # description, then a command that must succeed
-	local what=$1; shift
-	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
-}
 
 # sessions SECONDS LOG: a session every 0.1 s; LOG gets "unix-time local-port" of each
 sessions() {

@@ -16,41 +16,20 @@ BIN=$(readlink -f "$1")
 GEN=$(readlink -f "$2")
 N=${FLOOD_N:-200000}
 A=smfl-a B=smfl-b
-W=$(mktemp -d /tmp/smaudit-flood.XXXXXX)
-chmod 755 "$W"
-fails=0
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs as root)"
-for t in ip python3 tcpdump; do command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test)"; done
-command -v tcpreplay >/dev/null || skip "tcpreplay is not installed (scripts/deps.sh --test)"
-
-cleanup() {
-	for n in $A $B; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
-	wait 2>/dev/null
-	for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-ip netns add $A 2>/dev/null || skip "network namespaces are not permitted here (ip netns add failed)"
-ip netns add $B || skip "network namespaces are not permitted here"
-ip link add fa netns $A type veth peer name fb netns $B || skip "veth pairs are not permitted here"
+. "$(dirname "$0")/netns.sh"
+net_need python3 tcpdump tcpreplay
+net_work flood
+net_ns $A $B
 for n in $A $B; do # no IPv6 neighbour discovery or MLD: only the replay crosses the link
 	ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	ip -n $n link set lo up
 done
-ip -n $A link set fa up; ip -n $B link set fb up
+net_veth $A fa $B fb
 python3 "$GEN" "$N" "$W/flood.pcap" || { echo "FAIL - cannot write the flood capture"; exit 1; }
 cat > "$W/site.conf" <<EOS
 role ic-a 198.19.0.1
 role ic-b 198.19.0.2
 EOS
 
-check() { # description, then a command that must succeed
-	local what=$1; shift
-	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
-}
 rx() { ip netns exec $B cat /sys/class/net/fb/statistics/rx_packets; }
 wait_for() { # file, pattern: up to 20 s
 	for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done

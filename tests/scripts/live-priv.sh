@@ -11,38 +11,19 @@ set -u
 BIN=$(readlink -f "$1")
 T="python3 $(readlink -f "$2")"
 A=smlp-a B=smlp-b
-W=$(mktemp -d /tmp/smaudit-priv.XXXXXX)
-chmod 755 "$W"
-fails=0
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs as root)"
-for t in ip python3 setpriv sqlite3; do command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test)"; done
+. "$(dirname "$0")/netns.sh"
+net_need python3 setpriv sqlite3
 id nobody >/dev/null 2>&1 || skip "no user nobody"
 NOGROUP=$(id -gn nobody)
 
-cleanup() {
-	for n in $A $B; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
-	wait 2>/dev/null
-	for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-ip netns add $A 2>/dev/null || skip "network namespaces are not permitted here (ip netns add failed)"
-ip netns add $B || skip "network namespaces are not permitted here"
-ip link add pa netns $A type veth peer name pb netns $B || skip "veth pairs are not permitted here"
-for n in $A $B; do ip -n $n link set lo up; done
-ip -n $A link set pa up; ip -n $B link set pb up
+net_work priv
+net_ns $A $B
+net_veth $A pa $B pb
 ip -n $A addr add 198.18.2.11/24 dev pa; ip -n $B addr add 198.18.2.21/24 dev pb
 printf 'role ic-a 198.18.2.11\nrole ic-b 198.18.2.21\n' >"$W/site.conf"
 ip netns exec $B timeout 280 $T listen 11104 >/dev/null 2>&1 &
 sleep 1
 
-check() { # description, then a command that must succeed
-	local what=$1; shift
-	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
-}
 # A field of /proc/PID/status over every thread (the SQLite writer too): the
 # distinct values, space-separated.
 field() { cat /proc/$2/task/*/status 2>/dev/null | awk -v k="$1:" '$1 == k {print $2}' | sort -u | xargs; }

@@ -11,28 +11,11 @@ set -u
 BIN=$(readlink -f "$1")
 T="python3 $(readlink -f "$2")"
 A=smlt-a B=smlt-b
-W=$(mktemp -d /tmp/smaudit-live.XXXXXX)
-chmod 755 "$W"
-fails=0
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs as root)"
-for t in ip nft python3 sqlite3; do command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test)"; done
-
-cleanup() {
-	for n in $A $B; do ip netns pids $n 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
-	wait 2>/dev/null
-	for n in $A $B; do ip netns del $n 2>/dev/null || true; done
-	[ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
-}
-trap cleanup EXIT
-cleanup_ns() { for n in $A $B; do ip netns del $n 2>/dev/null || true; done; }
-cleanup_ns
-ip netns add $A 2>/dev/null || skip "network namespaces are not permitted here (ip netns add failed)"
-ip netns add $B || skip "network namespaces are not permitted here"
-ip link add va netns $A type veth peer name vb netns $B || skip "veth pairs are not permitted here"
-for n in $A $B; do ip -n $n link set lo up; done
-ip -n $A link set va up; ip -n $B link set vb up
+. "$(dirname "$0")/netns.sh"
+net_need nft python3 sqlite3
+net_work live
+net_ns $A $B
+net_veth $A va $B vb
 ip -n $A addr add 198.18.1.11/24 dev va; ip -n $B addr add 198.18.1.21/24 dev vb
 ip netns exec $B nft add table inet fw || skip "nftables is not usable in a namespace here"
 ip netns exec $B nft add chain inet fw input_filter '{ type filter hook input priority 0; policy accept; }'
@@ -46,10 +29,6 @@ ip netns exec $B timeout 60 $T listen 3260 11104 11105 443 >/dev/null 2>&1 &
 ip netns exec $A timeout 60 $T listen 11104 443 >/dev/null 2>&1 &
 sleep 1
 
-check() { # description, then a command that must succeed
-	local what=$1; shift
-	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
-}
 
 traffic() { # waits for its own clients only, never for smaudit
 	local pids

@@ -10,31 +10,15 @@
 set -u
 BIN=$(readlink -f "$1")
 N=smrf-a
-W=$(mktemp -d /tmp/smaudit-ringfull.XXXXXX)
-chmod 755 "$W"
-fails=0
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
-for t in ip unshare mount python3 sqlite3; do command -v $t >/dev/null || skip "$t is not installed"; done
-cleanup() {
-	ip netns pids $N 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-	wait 2>/dev/null
-	ip netns del $N 2>/dev/null || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-ip netns del $N 2>/dev/null || true
-ip netns add $N 2>/dev/null || skip "network namespaces are not permitted here"
-ip -n $N link set lo up
+. "$(dirname "$0")/netns.sh"
+net_need unshare mount python3 sqlite3
+net_work ringfull
+net_ns $N
 ip -n $N addr add 198.18.7.1/32 dev lo
 ip -n $N addr add 198.18.7.2/32 dev lo
 unshare -m true 2>/dev/null || skip "mount namespaces are not permitted here"
 printf 'role ic-a 198.18.7.1\nrole ic-b 198.18.7.2\n' >"$W/site.conf"
 
-check() { # description, then a command that must succeed
-	local what=$1; shift
-	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
-}
 
 # run CASE FILL: a live run of 4 s with 3000 UDP datagrams of 200 bytes; FILL=1
 # fills the tmpfs first.  Inside the mount namespace, after the run, each ring
