@@ -179,9 +179,9 @@ proto_matches(const struct sm_rule *r, const struct sm_session *s)
 {
 	if (r->proto == 1) {
 		if (s->proto == SM_PROTO_ICMP)
-			return s->icmp_type == 8;
+			return s->icmp_type == SM_ICMP_ECHO_REQUEST;
 		if (s->proto == SM_PROTO_ICMP6)
-			return s->icmp_type == 128;
+			return s->icmp_type == SM_ICMP6_ECHO_REQUEST;
 		return false;
 	}
 	return r->proto == s->proto && r->port == s->dport;

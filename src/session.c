@@ -436,8 +436,8 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 		if ((f & TH_SYN) && (f & TH_ACK))
 			return true; /* SYN-ACK: the receiver initiated */
 	}
-	if ((pkt->proto == SM_PROTO_ICMP && pkt->icmp_type == 0) ||
-	    (pkt->proto == SM_PROTO_ICMP6 && pkt->icmp_type == 129))
+	if ((pkt->proto == SM_PROTO_ICMP && pkt->icmp_type == SM_ICMP_ECHO_REPLY) ||
+	    (pkt->proto == SM_PROTO_ICMP6 && pkt->icmp_type == SM_ICMP6_ECHO_REPLY))
 		return true; /* echo reply first */
 	/* a broadcast is never the initiator (a DHCP offer seen alone) */
 	static const uint8_t bcast[4] = {255, 255, 255, 255};

@@ -5,6 +5,9 @@
  * and yields their packets as ONE timeline ordered by packet time, even when
  * the files' time ranges interleave.  Damaged or truncated files are read as
  * far as possible; what could not be read is recorded per source, never fatal.
+ * Also: live capture with a ring of raw files, what a -f filter keeps of a flow,
+ * and pcap files written as evidence.  The files behind this contract are listed
+ * in src/capture_int.h; only src/capture_pcap.c includes pcap.h.
  */
 #ifndef SMAUDIT_CAPTURE_H
 #define SMAUDIT_CAPTURE_H
@@ -15,6 +18,30 @@
 
 #include "smaudit/addr.h"
 #include "smaudit/err.h"
+
+/* Link types (pcap/dlt.h values on Linux, and pcapng's LINKTYPE_RAW where it
+ * differs), named here so that no file but src/capture_pcap.c needs libpcap's
+ * headers; that file checks them against libpcap's at compile time. */
+enum sm_linktype {
+	SM_DLT_NULL = 0,
+	SM_DLT_EN10MB = 1,
+	SM_DLT_PPP = 9,
+	SM_DLT_RAW = 12, /* Linux */
+	SM_DLT_RAW_BSD = 14,
+	SM_DLT_PPP_SERIAL = 50,
+	SM_DLT_PPP_ETHER = 51,
+	SM_LINKTYPE_RAW = 101, /* in files; libpcap calls it DLT_RAW */
+	SM_DLT_C_HDLC = 104,
+	SM_DLT_IEEE802_11 = 105,
+	SM_DLT_LOOP = 108,
+	SM_DLT_LINUX_SLL = 113,
+	SM_DLT_IEEE802_11_RADIO = 127,
+	SM_DLT_PPI = 192,
+	SM_DLT_IPV4 = 228,
+	SM_DLT_IPV6 = 229,
+	SM_DLT_NFLOG = 239,
+	SM_DLT_LINUX_SLL2 = 276,
+};
 
 /* One packet as read; data stays valid until the next sm_capture_next(). */
 struct sm_raw_packet {
@@ -80,12 +107,12 @@ enum sm_err sm_capture_open_live(struct sm_capture **out, const struct sm_live_o
                                  const char *bpf, sm_capture_warn_fn warn, void *warn_ctx,
                                  struct sm_errbuf *eb);
 
-enum { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_IDLE = 2 };
+enum sm_capture_status { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_IDLE = 2 };
 
 /* Next packet of the merged timeline: SM_CAPTURE_PACKET, SM_CAPTURE_END when all
  * sources are done (or a live capture failed: see the source's error), or
  * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
-int sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
+enum sm_capture_status sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
 
 /* Ends a live capture now: the capture thread reads every packet that arrived
  * before this call (up to the first later one, or until the ring is empty; a

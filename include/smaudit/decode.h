@@ -91,10 +91,48 @@ struct sm_outer {
 #define TH_ACK 0x10
 #define TH_URG 0x20
 
-#define SM_PROTO_ICMP  1
-#define SM_PROTO_TCP   6
-#define SM_PROTO_UDP   17
-#define SM_PROTO_ICMP6 58
+/* IP protocol numbers (IPv6 next headers) the decoder reads. */
+#define SM_PROTO_HOPOPTS  0
+#define SM_PROTO_ICMP     1
+#define SM_PROTO_IPIP     4 /* IPv4 in IP */
+#define SM_PROTO_TCP      6
+#define SM_PROTO_UDP      17
+#define SM_PROTO_IPV6     41 /* IPv6 in IP */
+#define SM_PROTO_ROUTING  43
+#define SM_PROTO_FRAGMENT 44
+#define SM_PROTO_GRE      47
+#define SM_PROTO_AH       51
+#define SM_PROTO_ICMP6    58
+#define SM_PROTO_NONE     59 /* IPv6: no next header */
+#define SM_PROTO_DSTOPTS  60
+#define SM_PROTO_SCTP     132
+#define SM_PROTO_MOBILITY 135
+#define SM_PROTO_HIP      139
+#define SM_PROTO_SHIM6    140
+
+/* ICMP echo types, for the decoder, the session table, the policy and the -f probes. */
+#define SM_ICMP_ECHO_REPLY    0
+#define SM_ICMP_ECHO_REQUEST  8
+#define SM_ICMP6_ECHO_REQUEST 128
+#define SM_ICMP6_ECHO_REPLY   129
+
+/* EtherTypes the decoder reads (also GRE and Geneve protocol types). */
+#define SM_ETHERTYPE_IPV4        0x0800
+#define SM_ETHERTYPE_IPV6        0x86dd
+#define SM_ETHERTYPE_VLAN        0x8100
+#define SM_ETHERTYPE_QINQ        0x88a8 /* 802.1ad */
+#define SM_ETHERTYPE_QINQ_9100   0x9100 /* pre-802.1ad stacked tags */
+#define SM_ETHERTYPE_QINQ_9200   0x9200
+#define SM_ETHERTYPE_MPLS        0x8847
+#define SM_ETHERTYPE_MPLS_MCAST  0x8848
+#define SM_ETHERTYPE_PBB         0x88e7 /* 802.1ah I-TAG */
+#define SM_ETHERTYPE_VNTAG       0x8926
+#define SM_ETHERTYPE_PPPOE       0x8864 /* session stage */
+#define SM_ETHERTYPE_TEB         0x6558 /* transparent Ethernet bridging */
+#define SM_ETHERTYPE_ERSPAN      0x88be /* types I and II */
+#define SM_ETHERTYPE_ERSPAN3     0x22eb
+#define SM_ETHERTYPE_PPP         0x880b /* PPTP's enhanced GRE */
+#define SM_ETHERTYPE_ARUBA_80211 0x9000 /* Aruba access points (and 0x82x0, 0x83x0) */
 
 /* A packet quoted inside an ICMP error. */
 struct sm_quote {

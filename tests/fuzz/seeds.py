@@ -2,8 +2,10 @@
 """Seeds for the fuzz targets from classic pcap files (pcaps/ and ../shared/corpus).
 
 seeds.py OUTDIR CAPTURE...   writes OUTDIR/decode/* (one packet each, with the link
-type selector fuzz_decode.c expects) and OUTDIR/session/* (runs of packets in the
-record format of fuzz_session.c).  Files that are not classic pcap are skipped.
+type selector fuzz_decode.c expects), OUTDIR/session/* (runs of packets in the
+record format of fuzz_session.c), and the files' first 4 KB as they are in
+OUTDIR/pcap/* (classic pcap) and OUTDIR/pcapng/* (pcapng) for fuzz_pcap.c and
+fuzz_pcapng.c.  Other files are skipped.
 """
 import os, struct, sys
 
@@ -38,8 +40,19 @@ def main():
     outdir = sys.argv[1]
     os.makedirs(outdir + "/decode", exist_ok=True)
     os.makedirs(outdir + "/session", exist_ok=True)
+    os.makedirs(outdir + "/pcap", exist_ok=True)
+    os.makedirs(outdir + "/pcapng", exist_ok=True)
     n = 0
     for i, path in enumerate(sys.argv[2:]):
+        try:
+            head = open(path, "rb").read(4096)
+        except OSError:
+            head = b""
+        kind = "pcapng" if head[:4] == b"\x0a\x0d\x0d\x0a" else "pcap"
+        if len(head) >= 24 and (kind == "pcapng" or head[:4] in (
+                b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d")):
+            open("%s/%s/%d" % (outdir, kind, i), "wb").write(head)
+            n += 1
         lt, pkts = packets(path, 64)
         if lt is None or not pkts:
             continue

@@ -15,6 +15,7 @@ seeds=$b/seeds
 rm -rf "$seeds"
 caps=$(ls pcaps/*.pcap)
 [ -d "$corpus" ] && caps="$caps $(find "$corpus" -type f -name '*.pcap' | sort | awk 'NR % 4 == 0')"
+[ -d "$corpus" ] && caps="$caps $(find "$corpus" -type f -name '*.pcapng' | sort | awk 'NR % 2 == 0')"
 python3 tests/fuzz/seeds.py "$seeds" $caps
 mkdir -p "$seeds/config"
 i=0
@@ -25,7 +26,7 @@ for r in rules/sm-as.rules; do
 	done
 done
 fail=0
-for t in decode session config; do
+for t in decode session config pcap pcapng; do
 	mkdir -p tests/fuzz/regress/$t "$b/work-$t"
 	dir=$seeds/$t
 	echo "== fuzz_$t for $secs s"

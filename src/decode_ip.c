@@ -1,0 +1,556 @@
+/*
+ * decode_ip: IPv4 and IPv6 (extension headers, AH), the fragment table (the
+ * first fragment names the flow, the others borrow its ports; tunnel datagrams
+ * are kept until whole), and TCP, UDP, SCTP ports and ICMP with the packet an
+ * ICMP error quotes.  Every read goes through the cursor of decode_int.h.
+ */
+#include "decode_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- fragment table ---- */
+
+static uint32_t
+frag_hash(const struct sm_addr *src, const struct sm_addr *dst, uint32_t id, uint8_t proto)
+{
+	uint32_t h = sm_addr_hash(src, 2166136261u);
+	h = sm_addr_hash(dst, h);
+	h ^= id * 2654435761u;
+	h ^= proto;
+	return h;
+}
+
+static bool
+frag_alloc(struct sm_decoder *d)
+{
+	if (d->frags != NULL)
+		return true;
+	uint32_t nb = 1;
+	while (nb < d->opts.max_frags * 2)
+		nb <<= 1;
+	d->frags = calloc(d->opts.max_frags, sizeof(*d->frags));
+	d->frag_buckets = malloc(nb * sizeof(*d->frag_buckets));
+	if (d->frags == NULL || d->frag_buckets == NULL) {
+		free(d->frags);
+		free(d->frag_buckets);
+		d->frags = NULL;
+		d->frag_buckets = NULL;
+		return false;
+	}
+	memset(d->frag_buckets, 0xff, nb * sizeof(*d->frag_buckets));
+	d->frag_nbuckets = nb;
+	return true;
+}
+
+static void
+frag_unlink(struct sm_decoder *d, uint32_t idx)
+{
+	struct frag_entry *e = &d->frags[idx];
+	uint32_t b = frag_hash(&e->src, &e->dst, e->id, e->proto) & (d->frag_nbuckets - 1);
+	uint32_t *link = &d->frag_buckets[b];
+	while (*link != UINT32_MAX) {
+		if (*link == idx) {
+			*link = e->next;
+			break;
+		}
+		link = &d->frags[*link].next;
+	}
+	e->used = 0;
+}
+
+static void
+frag_buf_free(struct sm_decoder *d, struct frag_entry *e)
+{
+	if (e->buf != NULL) {
+		free(e->buf);
+		e->buf = NULL;
+		d->nbufs--;
+	}
+}
+
+/* Keeps the bytes of one fragment (data: its payload, off: where it goes in the
+ * datagram, len: its length per the IP header, more: MF); a fragment not
+ * captured whole, or the bound on datagrams kept, ends the keeping. */
+static void
+frag_buf_add(struct sm_decoder *d, struct frag_entry *e, struct cur data, uint32_t off,
+             uint32_t len, bool more)
+{
+	if (e->no_buf)
+		return;
+	if (data.len < len || (size_t)off + len > sizeof(e->buf->data) || (more && len % 8 != 0) ||
+	    (e->buf == NULL && d->nbufs >= MAX_FRAG_BUFS)) {
+		frag_buf_free(d, e);
+		e->no_buf = 1;
+		return;
+	}
+	if (e->buf == NULL) {
+		e->buf = malloc(sizeof(*e->buf));
+		if (e->buf == NULL) {
+			e->no_buf = 1;
+			return;
+		}
+		d->nbufs++;
+		e->buf->total = 0;
+		e->buf->blocks = 0;
+		memset(e->buf->map, 0, sizeof(e->buf->map));
+	}
+	struct frag_buf *b = e->buf;
+	memcpy(b->data + off, data.p, len);
+	for (uint32_t k = off / 8; k < (off + len + 7) / 8; k++) {
+		if (!(b->map[k / 8] & (1u << (k % 8)))) {
+			b->map[k / 8] |= (uint8_t)(1u << (k % 8));
+			b->blocks++;
+		}
+	}
+	if (!more)
+		b->total = off + len;
+}
+
+static bool
+frag_buf_whole(const struct frag_entry *e)
+{
+	const struct frag_buf *b = e->buf;
+	return b != NULL && b->total != 0 && b->blocks == (b->total + 7) / 8;
+}
+
+/* Forgets an entry; fragments it still holds are counted as lost. */
+static void
+frag_drop(struct sm_decoder *d, uint32_t idx, enum sm_dec_reason why)
+{
+	struct frag_entry *e = &d->frags[idx];
+	d->count[why] += e->held_pkts;
+	frag_buf_free(d, e);
+	frag_unlink(d, idx);
+}
+
+/* Finds or creates the entry of a datagram; NULL when out of memory. */
+static struct frag_entry *
+frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
+{
+	if (!frag_alloc(d))
+		return NULL;
+	uint32_t b = frag_hash(&pkt->src, &pkt->dst, id, pkt->proto) & (d->frag_nbuckets - 1);
+	for (uint32_t i = d->frag_buckets[b]; i != UINT32_MAX; i = d->frags[i].next) {
+		struct frag_entry *e = &d->frags[i];
+		if (e->id == id && e->proto == pkt->proto && e->vlan == pkt->vlan &&
+		    sm_addr_eq(&e->src, &pkt->src) && sm_addr_eq(&e->dst, &pkt->dst)) {
+			if (pkt->ts_ns - e->ts_ns > d->opts.frag_timeout_ns) {
+				/* A stale datagram with a reused id: start over. */
+				d->count[R_FRAG_ORPHAN] += e->held_pkts;
+				e->held_pkts = e->held_bytes = 0;
+				e->ports_known = 0;
+				e->no_buf = 0;
+				frag_buf_free(d, e);
+			}
+			e->ts_ns = pkt->ts_ns;
+			return e;
+		}
+	}
+	uint32_t slot = d->frag_ring;
+	d->frag_ring = (d->frag_ring + 1) % d->opts.max_frags;
+	if (d->frags[slot].used) {
+		bool expired = pkt->ts_ns - d->frags[slot].ts_ns > d->opts.frag_timeout_ns;
+		if (!expired)
+			d->frag_evictions++;
+		frag_drop(d, slot, expired ? R_FRAG_ORPHAN : R_FRAG_TABLE_FULL);
+	}
+	struct frag_entry *e = &d->frags[slot];
+	memset(e, 0, sizeof(*e));
+	e->used = 1;
+	e->src = pkt->src;
+	e->dst = pkt->dst;
+	e->id = id;
+	e->proto = pkt->proto;
+	e->vlan = pkt->vlan;
+	e->ts_ns = pkt->ts_ns;
+	e->next = d->frag_buckets[b];
+	d->frag_buckets[b] = slot;
+	return e;
+}
+
+void
+sm_decoder_finish(struct sm_decoder *d)
+{
+	if (d->frags == NULL)
+		return;
+	for (uint32_t i = 0; i < d->opts.max_frags; i++)
+		if (d->frags[i].used)
+			frag_drop(d, i, R_FRAG_ORPHAN);
+}
+
+/* Reads the addresses and ports of a packet quoted by an ICMP error. */
+static bool
+parse_quote(struct cur c, struct sm_quote *q)
+{
+	uint8_t vhl;
+	memset(q, 0, sizeof(*q));
+	if (!cur_u8(&c, 0, &vhl))
+		return false;
+	size_t l4off;
+	uint16_t frag = 0;
+	const uint8_t *a;
+	if ((vhl >> 4) == 4) {
+		size_t ihl = (size_t)(vhl & 0x0f) * 4;
+		if (ihl < 20 || !cur_u8(&c, 9, &q->proto) || !cur_u16(&c, 6, &frag))
+			return false;
+		if (!cur_bytes(&c, 12, 4, &a))
+			return false;
+		sm_addr_v4(&q->src, a);
+		if (!cur_bytes(&c, 16, 4, &a))
+			return false;
+		sm_addr_v4(&q->dst, a);
+		l4off = ihl;
+	} else if ((vhl >> 4) == 6) {
+		uint8_t nh;
+		if (!cur_u8(&c, 6, &nh))
+			return false;
+		if (!cur_bytes(&c, 8, 16, &a))
+			return false;
+		sm_addr_v6(&q->src, a);
+		if (!cur_bytes(&c, 24, 16, &a))
+			return false;
+		sm_addr_v6(&q->dst, a);
+		l4off = 40;
+		for (int i = 0; i < MAX_EXT_HEADERS; i++) {
+			uint8_t nn, hl;
+			if (nh != SM_PROTO_HOPOPTS && nh != SM_PROTO_ROUTING &&
+			    nh != SM_PROTO_DSTOPTS && nh != SM_PROTO_FRAGMENT)
+				break;
+			if (!cur_u8(&c, l4off, &nn) || !cur_u8(&c, l4off + 1, &hl))
+				return true; /* addresses known, ports not */
+			if (nh == SM_PROTO_FRAGMENT) {
+				uint16_t off;
+				if (!cur_u16(&c, l4off + 2, &off))
+					return true;
+				frag = (uint16_t)(off >> 3);
+				l4off += 8;
+			} else {
+				l4off += ((size_t)hl + 1) * 8;
+			}
+			nh = nn;
+		}
+		q->proto = nh;
+	} else {
+		return false;
+	}
+	if ((frag & 0x1fff) != 0)
+		return true; /* a non-first fragment carries no ports */
+	if (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP || q->proto == SM_PROTO_SCTP) {
+		if (cur_u16(&c, l4off, &q->sport) && cur_u16(&c, l4off + 2, &q->dport))
+			q->ports_known = true;
+	} else if (q->proto == SM_PROTO_ICMP || q->proto == SM_PROTO_ICMP6) {
+		uint8_t type;
+		uint16_t id;
+		if (cur_u8(&c, l4off, &type) && cur_u16(&c, l4off + 4, &id)) {
+			bool echo =
+			    q->proto == SM_PROTO_ICMP
+			        ? (type == SM_ICMP_ECHO_REQUEST || type == SM_ICMP_ECHO_REPLY)
+			        : (type == SM_ICMP6_ECHO_REQUEST || type == SM_ICMP6_ECHO_REPLY);
+			q->sport = q->dport = echo ? id : type;
+			q->ports_known = echo;
+		}
+	}
+	return true;
+}
+
+static bool
+icmp_is_error(uint8_t proto, uint8_t type)
+{
+	if (proto == SM_PROTO_ICMP)
+		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;
+}
+
+static enum sm_dec
+decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	switch (pkt->proto) {
+	case SM_PROTO_TCP: {
+		uint8_t off;
+		if (!cur_u16(&c, 0, &pkt->sport) || !cur_u16(&c, 2, &pkt->dport) ||
+		    !cur_u32(&c, 4, &pkt->seq) || !cur_u32(&c, 8, &pkt->ack) ||
+		    !cur_u8(&c, 12, &off) || !cur_u8(&c, 13, &pkt->tcp_flags))
+			return dec_fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+		size_t hl = (size_t)(off >> 4) * 4;
+		if (hl < 20)
+			return dec_fail(d, DEC_INVALID, R_L4_INVALID);
+		pkt->payload_len = pkt->payload_len > hl ? (uint32_t)(pkt->payload_len - hl) : 0;
+		if (cur_skip(&c, hl)) {
+			pkt->payload = c.p;
+			pkt->payload_caplen =
+			    (uint32_t)(c.len < pkt->payload_len ? c.len : pkt->payload_len);
+		}
+		break;
+	}
+	case SM_PROTO_UDP:
+	case SM_PROTO_SCTP: /* ports only */
+		if (!cur_u16(&c, 0, &pkt->sport) || !cur_u16(&c, 2, &pkt->dport))
+			return dec_fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+		if (pkt->proto == SM_PROTO_UDP) {
+			pkt->payload_len = pkt->payload_len > 8 ? pkt->payload_len - 8 : 0;
+			if (cur_skip(&c, 8)) {
+				pkt->payload = c.p;
+				pkt->payload_caplen =
+				    (uint32_t)(c.len < pkt->payload_len ? c.len : pkt->payload_len);
+			}
+			if (!pkt->fragment && pkt->payload != NULL)
+				return decode_udp_tunnel(d, c, pkt, depth);
+		}
+		break;
+	case SM_PROTO_ICMP:
+	case SM_PROTO_ICMP6: {
+		if (!cur_u8(&c, 0, &pkt->icmp_type) || !cur_u8(&c, 1, &pkt->icmp_code))
+			return dec_fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+		bool v4 = pkt->proto == SM_PROTO_ICMP;
+		uint8_t t = pkt->icmp_type;
+		pkt->icmp_echo = v4 ? (t == SM_ICMP_ECHO_REQUEST || t == SM_ICMP_ECHO_REPLY)
+		                    : (t == SM_ICMP6_ECHO_REQUEST || t == SM_ICMP6_ECHO_REPLY);
+		if (pkt->icmp_echo) {
+			if (!cur_u16(&c, 4, &pkt->icmp_id))
+				return dec_fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
+			pkt->sport = pkt->dport = pkt->icmp_id;
+		} else {
+			pkt->sport = t;
+			pkt->dport = pkt->icmp_code;
+		}
+		if (icmp_is_error(pkt->proto, t)) {
+			struct cur q = c;
+			if (cur_skip(&q, 8) && parse_quote(q, &pkt->quote))
+				pkt->icmp_error = true;
+		}
+		break;
+	}
+	case SM_PROTO_GRE:
+		if (!pkt->fragment)
+			return decode_gre(d, c, pkt, depth);
+		break;
+	case SM_PROTO_IPIP:
+	case SM_PROTO_IPV6:
+		if (!pkt->fragment)
+			return decap(d, TUN_IPIP, IN_IP, c, pkt, depth);
+		break;
+	default:
+		break;
+	}
+	return DEC_OK;
+}
+
+/* A tunnel datagram made whole: decoded from the kept bytes as the current
+ * fragment's packet, so that the frame counts once on the carrying flow and the
+ * packet inside goes to its own. */
+static enum sm_dec
+frag_buf_decode(struct sm_decoder *d, struct frag_entry *e, struct sm_packet *pkt, int depth)
+{
+	struct frag_buf *b = e->buf;
+	e->buf = NULL;
+	e->no_buf = 1; /* duplicates of it are plain fragments */
+	d->nbufs--;
+	free(d->done_buf);
+	d->done_buf = b; /* the packet points into it until the next call */
+	struct cur c = {b->data, b->total};
+	uint16_t ulen;
+	if (!cur_u16(&c, 4, &ulen) || ulen < 8 || ulen > b->total || !cur_skip(&c, 8))
+		return DEC_OK;
+	c.len = (size_t)ulen - 8;
+	pkt->payload = c.p;
+	pkt->payload_len = pkt->payload_caplen = (uint32_t)c.len;
+	return decode_udp_tunnel(d, c, pkt, depth);
+}
+
+/* Fragments: the first one names the flow; the others borrow its ports.  The
+ * bytes of a UDP datagram to or from a tunnel port are kept (and those of UDP
+ * fragments that come before their first, which names the port) until the
+ * datagram is whole.  off: the fragment's place in bytes; len: its payload per
+ * the IP header; keep: its bytes start the fragmentable part (no IPv6 header
+ * after the fragment header). */
+static enum sm_dec
+handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
+                uint32_t off, bool more, bool keep, int depth)
+{
+	bool first = off == 0;
+	uint32_t len = pkt->payload_len;
+	pkt->fragment = true;
+	struct frag_entry *e = frag_lookup(d, pkt, id);
+	if (e == NULL)
+		return dec_fail(d, DEC_INVALID, R_FRAG_TABLE_FULL);
+	if (!keep || pkt->proto != SM_PROTO_UDP)
+		e->no_buf = 1;
+	if (first) {
+		pkt->l4_header = true;
+		enum sm_dec rc = decode_l4(d, l4, pkt, depth);
+		if (rc != DEC_OK)
+			return rc;
+		e->ports_known = 1;
+		e->sport = pkt->sport;
+		e->dport = pkt->dport;
+		pkt->held_pkts = e->held_pkts;
+		pkt->held_bytes = e->held_bytes;
+		e->held_pkts = e->held_bytes = 0;
+		if (!is_tunnel_port(d, pkt->sport) && !is_tunnel_port(d, pkt->dport)) {
+			frag_buf_free(d, e);
+			e->no_buf = 1;
+			return DEC_OK;
+		}
+		frag_buf_add(d, e, l4, 0, len, more);
+		return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
+	}
+	pkt->l4_header = false;
+	frag_buf_add(d, e, l4, off, len, more);
+	if (!e->ports_known) {
+		e->held_pkts++;
+		e->held_bytes += pkt->ip_len;
+		return DEC_HELD;
+	}
+	pkt->sport = e->sport;
+	pkt->dport = e->dport;
+	return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
+}
+
+static enum sm_dec
+decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t vhl, ttl, proto;
+	uint16_t tot, fragw, id;
+	const uint8_t *a;
+	if (!cur_u8(&c, 0, &vhl) || !cur_u16(&c, 2, &tot) || !cur_u16(&c, 4, &id) ||
+	    !cur_u16(&c, 6, &fragw) || !cur_u8(&c, 8, &ttl) || !cur_u8(&c, 9, &proto))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	size_t ihl = (size_t)(vhl & 0x0f) * 4;
+	if (ihl < 20)
+		return dec_fail(d, DEC_INVALID, R_IPV4_INVALID);
+	if (!cur_bytes(&c, 12, 4, &a))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	sm_addr_v4(&pkt->src, a);
+	if (!cur_bytes(&c, 16, 4, &a))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	sm_addr_v4(&pkt->dst, a);
+	if (c.len < ihl)
+		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	size_t total = tot;
+	if (total == 0) /* TSO/LRO captures leave it zero */
+		total = c.len;
+	else if (total < ihl)
+		return dec_fail(d, DEC_INVALID, R_IPV4_INVALID);
+	pkt->proto = proto;
+	pkt->ttl = ttl;
+	pkt->ip_len = (uint32_t)total;
+	pkt->payload_len = (uint32_t)(total - ihl);
+	if (c.len > total)
+		c.len = total; /* drop Ethernet padding */
+	pkt->l3 = c.p;
+	pkt->l3_caplen = (uint32_t)c.len;
+	cur_skip(&c, ihl);
+	if (proto == SM_PROTO_AH) { /* AH: authenticates, does not hide, the next header */
+		uint8_t nh, hl;
+		if (cur_u8(&c, 0, &nh) && cur_u8(&c, 1, &hl) &&
+		    cur_skip(&c, ((size_t)hl + 2) * 4)) {
+			size_t ahlen = ((size_t)hl + 2) * 4;
+			pkt->proto = proto = nh;
+			pkt->payload_len =
+			    pkt->payload_len > ahlen ? (uint32_t)(pkt->payload_len - ahlen) : 0;
+		}
+	}
+	uint16_t off = fragw & 0x1fff;
+	bool more = (fragw & 0x2000) != 0;
+	if (off != 0 || more)
+		return handle_fragment(d, c, pkt, id, (uint32_t)off * 8, more, true, depth);
+	pkt->l4_header = true;
+	return decode_l4(d, c, pkt, depth);
+}
+
+static enum sm_dec
+decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint16_t plen;
+	uint8_t nh, hlim;
+	const uint8_t *a;
+	pkt->l3 = NULL; /* an IPv6 (inner) packet: libnids cannot follow it */
+	pkt->l3_caplen = 0;
+	if (!cur_u16(&c, 4, &plen) || !cur_u8(&c, 6, &nh) || !cur_u8(&c, 7, &hlim))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
+	if (!cur_bytes(&c, 8, 16, &a))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
+	sm_addr_v6(&pkt->src, a);
+	if (!cur_bytes(&c, 24, 16, &a))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
+	sm_addr_v6(&pkt->dst, a);
+	cur_skip(&c, 40);
+	size_t payload = plen ? plen : c.len; /* 0: jumbogram or offload */
+	pkt->ttl = hlim;
+	pkt->ip_len = (uint32_t)(40 + payload);
+	if (c.len > payload)
+		c.len = payload;
+	size_t remaining = payload;
+	bool fragmented = false, first = true, frag_more = false;
+	uint32_t id = 0, frag_off = 0;
+	size_t frag_rest = 0; /* bytes after the fragment header */
+	for (int i = 0;; i++) {
+		if (i > MAX_EXT_WALK)
+			return dec_fail(d, DEC_INVALID, R_IPV6_INVALID);
+		uint8_t nn, hl;
+		size_t len;
+		switch (nh) {
+		case SM_PROTO_HOPOPTS:
+		case SM_PROTO_ROUTING:
+		case SM_PROTO_DSTOPTS:
+		case SM_PROTO_MOBILITY:
+		case SM_PROTO_HIP:
+		case SM_PROTO_SHIM6:
+			if (!cur_u8(&c, 0, &nn) || !cur_u8(&c, 1, &hl))
+				return dec_fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+			len = ((size_t)hl + 1) * 8;
+			break;
+		case SM_PROTO_AH:
+			if (!cur_u8(&c, 0, &nn) || !cur_u8(&c, 1, &hl))
+				return dec_fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+			len = ((size_t)hl + 2) * 4;
+			break;
+		case SM_PROTO_FRAGMENT: {
+			uint16_t offw;
+			if (!cur_u8(&c, 0, &nn) || !cur_u16(&c, 2, &offw) || !cur_u32(&c, 4, &id))
+				return dec_fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+			len = 8;
+			uint16_t off = offw >> 3;
+			bool more = (offw & 1) != 0;
+			if (off != 0 || more) {
+				fragmented = true;
+				first = off == 0;
+				frag_off = (uint32_t)off * 8;
+				frag_more = more;
+				frag_rest = remaining > 8 ? remaining - 8 : 0;
+			}
+			break;
+		}
+		default:
+			goto done;
+		}
+		if (!cur_skip(&c, len))
+			return dec_fail(d, DEC_TRUNCATED, R_EXTHDR_TRUNCATED);
+		remaining = remaining > len ? remaining - len : 0;
+		nh = nn;
+		if (fragmented && !first)
+			break; /* the rest belongs to the first fragment */
+	}
+done:
+	pkt->proto = nh;
+	pkt->payload_len = (uint32_t)remaining;
+	if (fragmented)
+		return handle_fragment(d, c, pkt, id, frag_off, frag_more, remaining == frag_rest,
+		                       depth);
+	pkt->l4_header = true;
+	return decode_l4(d, c, pkt, depth);
+}
+
+enum sm_dec
+decode_ip(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
+{
+	uint8_t v;
+	if (!cur_u8(&c, 0, &v))
+		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
+	if ((v >> 4) == 4)
+		return decode_ipv4(d, c, pkt, depth);
+	if ((v >> 4) == 6)
+		return decode_ipv6(d, c, pkt, depth);
+	return dec_fail(d, DEC_UNSUPPORTED, R_NOT_IP);
+}
