@@ -1,0 +1,59 @@
+/*
+ * store_int: what the files of the store module share, behind the contract of
+ * include/smaudit/store.h.  store.c opens the database and writes runs and
+ * sessions (through the writer thread); store_schema.c creates and upgrades the
+ * tables; store_read.c reads them back; store_db.c is SQLite (src/store_db.h).
+ */
+#ifndef SMAUDIT_STORE_INT_H
+#define SMAUDIT_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smaudit/store.h"
+#include "store_db.h"
+
+/* The inserts prepared once when the store opens (store.c). */
+enum store_stmt {
+	ST_SESSION,
+	ST_SOURCE,
+	ST_COUNTER,
+	ST_EXPECTED,
+	ST_FINDING,
+	ST_COVERAGE,
+	ST_COUNT
+};
+
+struct store_writer; /* the write-behind thread and its ring (store.c) */
+
+struct sm_store {
+	struct sm_db *db;
+	struct store_writer *w; /* NULL: sessions are written at once */
+	struct sm_stmt *stmt[ST_COUNT];
+	bool in_txn;
+	uint64_t batch;
+	int64_t run_id; /* the run this connection writes (0: none) */
+};
+
+/* Creates the schema of a new database or upgrades an older one (store_schema.c);
+ * a read-only connection is only checked: its version must not be newer. */
+enum sm_err store_check_schema(struct sm_db *db, struct sm_errbuf *eb);
+
+/* Waits until the writer thread has inserted every queued session; returns
+ * its database error.  Every call but sm_store_session() does this first, so
+ * only one thread uses the connection at a time. */
+enum sm_err store_drain(struct sm_store *st, struct sm_errbuf *eb);
+
+#define DRAIN(st, eb)                                                                              \
+	do {                                                                                       \
+		enum sm_err drained_ = store_drain((st), (eb));                                    \
+		if (drained_ != SM_OK)                                                             \
+			return drained_;                                                           \
+	} while (0)
+
+/* Unexpected traffic aggregated per SPEC section 5 (store_read.c): the run id is
+ * ?1; store_decode_unexpected fills a struct sm_unexpected_row from its row. */
+extern const char store_unexpected_sql[];
+void store_decode_unexpected(struct sm_stmt *s, void *row);
+
+#endif

@@ -1,0 +1,614 @@
+/*
+ * store_read: the store's readers.  Loads a run, its expected-flow verdicts,
+ * unexpected traffic, coverage, counters, findings, flows and sessions back for
+ * report, query, timeline, diff and extract, as arrays (load) or through a
+ * callback (each).  Reaches the database only through src/store_db.h; every
+ * reader first lets the writer thread finish (DRAIN).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_int.h"
+
+/* A run marked running on another host is still going if its last checkpoint
+ * (heartbeat) is at most this old; on this host its process id decides. */
+#define HEARTBEAT_FRESH_S 120
+
+/* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
+ * state of the latest session.  The report and the findings both read this. */
+#define UNEXPECTED_PORT "CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
+const char store_unexpected_sql[] =
+    "SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*) AS"
+    " sessions, sum(pkts_fwd + pkts_rev) AS packets, sum(bytes_fwd + bytes_rev), min(first_ts),"
+    " max(last_ts), state FROM sessions WHERE run_id = ?1 AND class = 'unexpected'"
+    " GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port";
+
+static void
+col_text(struct sm_stmt *s, int i, char *buf, size_t len)
+{
+	const char *t = sm_col_text(s, i);
+	sm_strlcpy(buf, t ? t : "", len);
+}
+
+static char *
+col_dup(struct sm_stmt *s, int i)
+{
+	const char *t = sm_col_text(s, i);
+	return t ? strdup(t) : NULL;
+}
+
+static int
+col_port(struct sm_stmt *s, int i)
+{
+	return sm_col_is_null(s, i) ? -1 : sm_col_int(s, i);
+}
+
+enum sm_err
+sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	struct sm_stmt *s;
+	if (!sm_db_prepare(st->db, "SELECT max(id) FROM runs", false, &s))
+		return sm_db_fail(st->db, eb, "finding the latest run");
+	*run_id = 0;
+	enum sm_db_step rc = sm_stmt_step(s);
+	if (rc == SM_DB_ROW)
+		*run_id = sm_col_int64(s, 0);
+	if (rc != SM_DB_ROW && rc != SM_DB_DONE) {
+		enum sm_err e = sm_db_fail(st->db, eb, "finding the latest run");
+		sm_stmt_finalize(s);
+		return e;
+	}
+	sm_stmt_finalize(s);
+	if (*run_id == 0)
+		return sm_error(eb, SM_ERR_USAGE, "the database holds no run yet");
+	return SM_OK;
+}
+
+/* What the run was asked to do: its -f filter and --strict. */
+static enum sm_err
+load_run_options(struct sm_store *st, struct sm_run_row *r, struct sm_errbuf *eb)
+{
+	struct sm_stmt *s;
+	(void)eb;
+	if (!sm_db_prepare(st->db, "SELECT filter, strict FROM runs WHERE id = ?", false, &s))
+		return SM_OK; /* an older database a reader cannot upgrade: neither was used */
+	sm_bind_int64(s, 1, r->id);
+	if (sm_stmt_step(s) == SM_DB_ROW) {
+		r->filter = col_dup(s, 0);
+		r->strict = sm_col_int(s, 1) != 0;
+	}
+	sm_stmt_finalize(s);
+	return SM_OK;
+}
+
+/* A killed process whose parent has not reaped it yet (a zombie) is gone. */
+static bool
+process_alive(pid_t pid)
+{
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+		return false;
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return true; /* no procfs: kill() is all there is */
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *state = strrchr(stat, ')'); /* "pid (comm) S ...": comm may hold ')' */
+	return state == NULL || (state[1] != '\0' && state[2] != 'Z' && state[2] != 'X');
+}
+
+/* Whether a run marked running still goes on: its process is alive on this host,
+ * or (another host) its last checkpoint is recent.  The connection writing the
+ * run does not ask (an interim report of a live run is running). */
+static bool
+still_running(struct sm_stmt *s, int pid_col, int host_col, int age_col)
+{
+	char host[256] = "", here[256] = "";
+	col_text(s, host_col, host, sizeof(host));
+	gethostname(here, sizeof(here) - 1);
+	if (sm_col_is_null(s, pid_col) || host[0] == '\0')
+		return false; /* written before schema 5: nothing says it still runs */
+	if (strcmp(host, here) == 0)
+		return process_alive((pid_t)sm_col_int64(s, pid_col));
+	return !sm_col_is_null(s, age_col) && sm_col_double(s, age_col) <= HEARTBEAT_FRESH_S;
+}
+
+enum sm_err
+sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	memset(r, 0, sizeof(*r));
+	struct sm_stmt *s;
+	if (!sm_db_prepare(
+	        st->db,
+	        "SELECT id, started, finished, mode, status, sources, site, rules,"
+	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
+	        " first_ts, last_ts, missed_bytes, gap_sessions, pid, host,"
+	        " (julianday('now') - julianday(heartbeat)) * 86400 FROM runs WHERE id = ?",
+	        false, &s))
+		return sm_db_fail(st->db, eb, "reading the run");
+	sm_bind_int64(s, 1, run_id);
+	enum sm_db_step rc = sm_stmt_step(s);
+	if (rc != SM_DB_ROW) {
+		sm_stmt_finalize(s);
+		if (rc == SM_DB_DONE)
+			return sm_error(eb, SM_ERR_USAGE, "no run %lld in the database",
+			                (long long)run_id);
+		return sm_db_fail(st->db, eb, "reading the run");
+	}
+	int i = 0;
+	r->id = sm_col_int64(s, i++);
+	col_text(s, i++, r->started, sizeof(r->started));
+	col_text(s, i++, r->finished, sizeof(r->finished));
+	col_text(s, i++, r->mode, sizeof(r->mode));
+	col_text(s, i++, r->status, sizeof(r->status));
+	r->sources = col_dup(s, i++);
+	r->site = col_dup(s, i++);
+	r->rules = col_dup(s, i++);
+	r->packets = (uint64_t)sm_col_int64(s, i++);
+	r->bytes = (uint64_t)sm_col_int64(s, i++);
+	r->dropped = (uint64_t)sm_col_int64(s, i++);
+	r->sessions = (uint64_t)sm_col_int64(s, i++);
+	r->undecoded = (uint64_t)sm_col_int64(s, i++);
+	r->evicted = (uint64_t)sm_col_int64(s, i++);
+	r->read_errors = (uint64_t)sm_col_int64(s, i++);
+	r->first_ts = sm_col_double(s, i++);
+	r->last_ts = sm_col_double(s, i++);
+	r->missed_bytes = (uint64_t)sm_col_int64(s, i++);
+	r->gap_sessions = (uint64_t)sm_col_int64(s, i++);
+	enum sm_run_status status;
+	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING &&
+	    run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
+		sm_strlcpy(r->status, sm_run_status_name(RUN_INTERRUPTED), sizeof(r->status));
+	sm_stmt_finalize(s);
+	return load_run_options(st, r, eb);
+}
+
+void
+sm_run_row_free(struct sm_run_row *r)
+{
+	free(r->sources);
+	free(r->site);
+	free(r->rules);
+	free(r->filter);
+	r->sources = r->site = r->rules = r->filter = NULL;
+}
+
+/* Prepares sql with the run id bound as ?1 and calls row() for each result. */
+static enum sm_err
+each_row(struct sm_store *st, const char *sql, int64_t run_id,
+         bool (*row)(struct sm_stmt *, void *), void *ctx, const char *what, struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	struct sm_stmt *s;
+	if (!sm_db_prepare(st->db, sql, false, &s))
+		return sm_db_fail(st->db, eb, what);
+	sm_bind_int64(s, 1, run_id);
+	enum sm_db_step rc;
+	while ((rc = sm_stmt_step(s)) == SM_DB_ROW)
+		if (!row(s, ctx))
+			break;
+	sm_stmt_finalize(s);
+	if (rc != SM_DB_ROW && rc != SM_DB_DONE)
+		return sm_db_fail(st->db, eb, what);
+	return SM_OK;
+}
+
+/* Fills one row struct from the current result row. */
+typedef void (*decode_fn)(struct sm_stmt *s, void *row);
+
+/* The one way rows become an array: each is decoded in place at the end of v. */
+struct collect {
+	decode_fn decode;
+	size_t size; /* of one row */
+	void *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static bool
+collect_row(struct sm_stmt *s, void *p)
+{
+	struct collect *c = p;
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		void *nv = realloc(c->v, ncap * c->size);
+		if (nv == NULL) {
+			c->oom = true;
+			return false;
+		}
+		c->v = nv;
+		c->cap = ncap;
+	}
+	void *row = (char *)c->v + c->n * c->size;
+	memset(row, 0, c->size);
+	c->decode(s, row);
+	c->n++;
+	return true;
+}
+
+/* Runs sql (run id as ?1) and returns its rows, decoded, as one array. */
+static enum sm_err
+load_rows(struct sm_store *st, const char *sql, int64_t run_id, decode_fn decode, size_t size,
+          void **rows, size_t *n, const char *what, struct sm_errbuf *eb)
+{
+	struct collect c = {decode, size, NULL, 0, 0, false};
+	enum sm_err e = each_row(st, sql, run_id, collect_row, &c, what, eb);
+	if (e == SM_OK && c.oom)
+		e = sm_error(eb, SM_ERR_NOMEM, "%s: out of memory %s", sm_db_path(st->db), what);
+	*rows = c.v;
+	*n = c.n;
+	return e;
+}
+
+#define FINDING_COLS "id, run_id, kind, severity, rule, proto, src, dst, port, verdict, detail"
+
+/* A name the database holds that no enum knows: a database this version did not
+ * write.  Read as the first value of its enum, as close as a report can get. */
+#define COL_ENUM(parse, s, i, out)                                                                 \
+	do {                                                                                       \
+		const char *t_ = sm_col_text((s), (i));                                            \
+		if (!parse(t_, (out)))                                                             \
+			*(out) = 0;                                                                \
+	} while (0)
+
+static void
+decode_expected(struct sm_stmt *s, void *row)
+{
+	struct sm_expected_row *r = row;
+	int i = 0;
+	col_text(s, i++, r->rule, sizeof(r->rule));
+	COL_ENUM(sm_rule_kind_parse, s, i++, &r->kind);
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	r->port = col_port(s, i++);
+	col_text(s, i++, r->src_role, sizeof(r->src_role));
+	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	COL_ENUM(sm_verdict_parse, s, i++, &r->verdict);
+	r->sessions = (uint64_t)sm_col_int64(s, i++);
+	r->failed = (uint64_t)sm_col_int64(s, i++);
+	r->first_ts = sm_col_double(s, i++);
+	r->last_ts = sm_col_double(s, i++);
+	col_text(s, i++, r->purpose, sizeof(r->purpose));
+	col_text(s, i++, r->detail, sizeof(r->detail));
+	r->finding_id = sm_col_int64(s, i++);
+}
+
+enum sm_err
+sm_store_load_expected(struct sm_store *st, int64_t run_id, struct sm_expected_row **rows,
+                       size_t *n, struct sm_errbuf *eb)
+{
+	return load_rows(st,
+	                 /* before schema 5 the pair that tried was a hint beside a null */
+	                 "SELECT rule, kind, proto, port, src_role, dst_role,"
+	                 " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
+	                 " failed, first_ts, last_ts, purpose, detail, finding_id"
+	                 " FROM expected WHERE run_id = ?1 ORDER BY id",
+	                 run_id, decode_expected, sizeof(**rows), (void **)rows, n,
+	                 "reading expected flows", eb);
+}
+
+/* A row of unexpected_sql, with the id of its finding as a 13th column if any. */
+void
+store_decode_unexpected(struct sm_stmt *s, void *row)
+{
+	struct sm_unexpected_row *r = row;
+	int i = 0;
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	r->port = col_port(s, i++);
+	col_text(s, i++, r->src_role, sizeof(r->src_role));
+	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
+	r->sessions = (uint64_t)sm_col_int64(s, i++);
+	r->packets = (uint64_t)sm_col_int64(s, i++);
+	r->bytes = (uint64_t)sm_col_int64(s, i++);
+	r->first_ts = sm_col_double(s, i++);
+	r->last_ts = sm_col_double(s, i++);
+	col_text(s, i++, r->state, sizeof(r->state));
+	r->finding_id = i < sm_col_count(s) ? sm_col_int64(s, i) : 0;
+}
+
+enum sm_err
+sm_store_load_unexpected(struct sm_store *st, int64_t run_id, struct sm_unexpected_row **rows,
+                         size_t *n, struct sm_errbuf *eb)
+{
+	/* each aggregate with the id of the finding made from it, looked up through
+	 * the findings_unexpected index (a run may hold a million of both) */
+	static const char sql[] =
+	    "SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*),"
+	    " sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts),"
+	    " state, (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1 AND f.kind ="
+	    " 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst AND f.port IS"
+	    " (CASE WHEN s.proto IN ('icmp','icmp6') THEN NULL ELSE s.dport END)) FROM sessions s"
+	    " WHERE run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
+	    " ORDER BY proto, src, dst, port";
+	return load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
+	                 "reading unexpected traffic", eb);
+}
+
+static void
+decode_coverage(struct sm_stmt *s, void *row)
+{
+	struct sm_coverage_row *r = row;
+	col_text(s, 0, r->role, sizeof(r->role));
+	col_text(s, 1, r->member, sizeof(r->member));
+	r->seen = sm_col_int(s, 2) != 0;
+}
+
+enum sm_err
+sm_store_load_coverage(struct sm_store *st, int64_t run_id, struct sm_coverage_row **rows,
+                       size_t *n, struct sm_errbuf *eb)
+{
+	return load_rows(st,
+	                 "SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
+	                 " ORDER BY rowid",
+	                 run_id, decode_coverage, sizeof(**rows), (void **)rows, n,
+	                 "reading coverage", eb);
+}
+
+static void
+decode_counter(struct sm_stmt *s, void *row)
+{
+	struct sm_counter_row *r = row;
+	col_text(s, 0, r->name, sizeof(r->name));
+	r->value = (uint64_t)sm_col_int64(s, 1);
+}
+
+enum sm_err
+sm_store_load_counters(struct sm_store *st, int64_t run_id, struct sm_counter_row **rows, size_t *n,
+                       struct sm_errbuf *eb)
+{
+	return load_rows(
+	    st, "SELECT name, value FROM run_counters WHERE run_id = ?1 ORDER BY rowid", run_id,
+	    decode_counter, sizeof(**rows), (void **)rows, n, "reading counters", eb);
+}
+
+struct cb {
+	union {
+		bool (*src)(void *, const char *, uint64_t, const char *);
+		bool (*fnd)(void *, const struct sm_finding_row *);
+		bool (*run)(void *, int64_t);
+	} fn;
+	void *ctx;
+};
+
+static bool
+source_row(struct sm_stmt *s, void *p)
+{
+	struct cb *c = p;
+	const char *path = sm_col_text(s, 0);
+	const char *err = sm_col_text(s, 2);
+	return c->fn.src(c->ctx, path ? path : "", (uint64_t)sm_col_int64(s, 1), err ? err : "");
+}
+
+enum sm_err
+sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
+                     bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
+                     struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.src = fn;
+	return each_row(st,
+	                as_given ? "SELECT coalesce(given, path), packets, error FROM run_sources"
+	                           " WHERE run_id = ?1 ORDER BY idx"
+	                         : "SELECT path, packets, error FROM run_sources WHERE run_id = ?1"
+	                           " ORDER BY idx",
+	                run_id, source_row, &c, "reading sources", eb);
+}
+
+enum sm_err
+sm_store_each_busiest(struct sm_store *st, int64_t run_id,
+                      bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
+                      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.src = fn;
+	return each_row(st,
+	                "SELECT addr, sum(p), NULL FROM (SELECT src AS addr, pkts_fwd + pkts_rev"
+	                " AS p FROM sessions WHERE run_id = ?1 UNION ALL SELECT dst, pkts_fwd +"
+	                " pkts_rev FROM sessions WHERE run_id = ?1) GROUP BY addr"
+	                " ORDER BY 2 DESC, addr LIMIT 5",
+	                run_id, source_row, &c, "reading sessions", eb);
+}
+
+enum sm_err
+sm_store_each_session(struct sm_store *st, const struct sm_query *q,
+                      bool (*fn)(void *, const struct sm_session_row *), void *ctx,
+                      struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	struct sm_stmt *s;
+	const char *sql =
+	    "SELECT id, proto, src, sport, dst, dport, vlan, first_ts, last_ts, state, pkts_fwd,"
+	    " pkts_rev, bytes_fwd, bytes_rev, class, rule, history, run_id, src_role, dst_role,"
+	    " established, idle_from, idle_max, source FROM sessions"
+	    " WHERE (?8 > 0 AND id = ?8 OR ?8 <= 0 AND run_id = ?1)"
+	    " AND (?2 IS NULL OR (?9 IS NULL AND (src = ?2 OR dst = ?2))"
+	    "      OR (src = ?2 AND dst = ?9) OR (src = ?9 AND dst = ?2))"
+	    " AND (?3 < 0 OR dport = ?3 OR sport = ?3)"
+	    " AND (?4 <= 0 OR last_ts >= ?4) AND (?5 <= 0 OR first_ts <= ?5)"
+	    " AND (?6 IS NULL OR class = ?6) AND (?10 IS NULL OR proto = ?10)"
+	    " AND (?11 <= 0 OR dport = ?11) AND (?12 = 0 OR class IN ('expected', 'optional'))"
+	    " ORDER BY first_ts, id LIMIT ?7";
+	if (!sm_db_prepare(st->db, sql, false, &s))
+		return sm_db_fail(st->db, eb, "querying sessions");
+	sm_bind_int64(s, 1, q->run_id);
+	sm_bind_text(s, 2, q->host);
+	sm_bind_int(s, 3, q->port);
+	sm_bind_double(s, 4, q->since);
+	sm_bind_double(s, 5, q->until);
+	sm_bind_text(s, 6, q->class_name);
+	sm_bind_int64(s, 7, q->limit ? (int64_t)q->limit : -1);
+	sm_bind_int64(s, 8, q->session_id);
+	sm_bind_text(s, 9, q->peer);
+	sm_bind_text(s, 10, q->proto);
+	sm_bind_int(s, 11, q->dport);
+	sm_bind_int(s, 12, q->policy_only);
+	enum sm_db_step rc;
+	while ((rc = sm_stmt_step(s)) == SM_DB_ROW) {
+		struct sm_session_row r;
+		memset(&r, 0, sizeof(r));
+		int i = 0;
+		r.id = sm_col_int64(s, i++);
+		col_text(s, i++, r.proto, sizeof(r.proto));
+		col_text(s, i++, r.src, sizeof(r.src));
+		r.sport = sm_col_int(s, i++);
+		col_text(s, i++, r.dst, sizeof(r.dst));
+		r.dport = sm_col_int(s, i++);
+		r.vlan = col_port(s, i++);
+		r.first_ts = sm_col_double(s, i++);
+		r.last_ts = sm_col_double(s, i++);
+		col_text(s, i++, r.state, sizeof(r.state));
+		r.pkts_fwd = (uint64_t)sm_col_int64(s, i++);
+		r.pkts_rev = (uint64_t)sm_col_int64(s, i++);
+		r.bytes_fwd = (uint64_t)sm_col_int64(s, i++);
+		r.bytes_rev = (uint64_t)sm_col_int64(s, i++);
+		col_text(s, i++, r.class_name, sizeof(r.class_name));
+		col_text(s, i++, r.rule, sizeof(r.rule));
+		col_text(s, i++, r.history, sizeof(r.history));
+		r.run_id = sm_col_int64(s, i++);
+		col_text(s, i++, r.src_role, sizeof(r.src_role));
+		col_text(s, i++, r.dst_role, sizeof(r.dst_role));
+		r.established = sm_col_int(s, i++) != 0;
+		r.idle_from = sm_col_double(s, i++);
+		r.idle_max = sm_col_double(s, i++);
+		col_text(s, i++, r.source, sizeof(r.source));
+		if (!fn(ctx, &r))
+			break;
+	}
+	sm_stmt_finalize(s);
+	if (rc != SM_DB_ROW && rc != SM_DB_DONE)
+		return sm_db_fail(st->db, eb, "querying sessions");
+	return SM_OK;
+}
+
+static void
+decode_finding(struct sm_stmt *s, void *row)
+{
+	struct sm_finding_row *r = row;
+	int i = 0;
+	r->id = sm_col_int64(s, i++);
+	r->run_id = sm_col_int64(s, i++);
+	COL_ENUM(sm_finding_kind_parse, s, i++, &r->kind);
+	COL_ENUM(sm_severity_parse, s, i++, &r->severity);
+	col_text(s, i++, r->rule, sizeof(r->rule));
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	r->port = col_port(s, i++);
+	COL_ENUM(sm_verdict_parse, s, i++, &r->verdict);
+	col_text(s, i++, r->detail, sizeof(r->detail));
+}
+
+static bool
+finding_row(struct sm_stmt *s, void *p)
+{
+	struct cb *c = p;
+	struct sm_finding_row r;
+	memset(&r, 0, sizeof(r));
+	decode_finding(s, &r);
+	return c->fn.fnd(c->ctx, &r);
+}
+
+enum sm_err
+sm_store_load_mismatches(struct sm_store *st, int64_t run_id, struct sm_finding_row **rows,
+                         size_t *n, struct sm_errbuf *eb)
+{
+	return load_rows(st,
+	                 "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1"
+	                 " AND kind = 'protocol-mismatch' ORDER BY id",
+	                 run_id, decode_finding, sizeof(**rows), (void **)rows, n,
+	                 "reading findings", eb);
+}
+
+enum sm_err
+sm_store_each_finding(struct sm_store *st, int64_t run_id,
+                      bool (*fn)(void *, const struct sm_finding_row *), void *ctx,
+                      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.fnd = fn;
+	return each_row(st, "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1 ORDER BY id",
+	                run_id, finding_row, &c, "reading findings", eb);
+}
+
+static void
+decode_flow(struct sm_stmt *s, void *row)
+{
+	struct sm_flow_row *r = row;
+	int i = 0;
+	col_text(s, i++, r->proto, sizeof(r->proto));
+	col_text(s, i++, r->src, sizeof(r->src));
+	col_text(s, i++, r->dst, sizeof(r->dst));
+	r->port = sm_col_int(s, i++);
+	COL_ENUM(sm_class_parse, s, i++, &r->cls);
+	col_text(s, i++, r->src_role, sizeof(r->src_role));
+	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
+	r->sessions = (uint64_t)sm_col_int64(s, i++);
+	r->established = (uint64_t)sm_col_int64(s, i++);
+	r->packets = (uint64_t)sm_col_int64(s, i++);
+	r->first_ts = sm_col_double(s, i++);
+	r->last_ts = sm_col_double(s, i++);
+}
+
+enum sm_err
+sm_store_load_flows(struct sm_store *st, int64_t run_id, struct sm_flow_row **rows, size_t *n,
+                    struct sm_errbuf *eb)
+{
+	return load_rows(st,
+	                 "SELECT proto, src, dst, CASE WHEN proto IN ('icmp', 'icmp6') THEN -1"
+	                 " ELSE dport END AS p, max(class), max(src_role), max(dst_role), count(*),"
+	                 " sum(established), sum(pkts_fwd + pkts_rev), min(first_ts), max(last_ts)"
+	                 " FROM sessions WHERE run_id = ?1 GROUP BY proto, src, dst, p"
+	                 " ORDER BY proto, src, dst, p",
+	                 run_id, decode_flow, sizeof(**rows), (void **)rows, n, "reading flows",
+	                 eb);
+}
+
+static bool
+copy_finding(void *ctx, const struct sm_finding_row *r)
+{
+	*(struct sm_finding_row *)ctx = *r;
+	return false;
+}
+
+enum sm_err
+sm_store_load_finding(struct sm_store *st, int64_t id, struct sm_finding_row *out,
+                      struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = out};
+	c.fn.fnd = copy_finding;
+	out->id = 0;
+	enum sm_err e = each_row(st, "SELECT " FINDING_COLS " FROM findings WHERE id = ?1", id,
+	                         finding_row, &c, "reading findings", eb);
+	if (e == SM_OK && out->id == 0)
+		return sm_error(eb, SM_ERR_USAGE,
+		                "%s: no finding %lld (see the report's finding ids)",
+		                sm_db_path(st->db), (long long)id);
+	return e;
+}
+
+static bool
+run_id_row(struct sm_stmt *s, void *p)
+{
+	struct cb *c = p;
+	return c->fn.run(c->ctx, sm_col_int64(s, 0));
+}
+
+enum sm_err
+sm_store_each_run(struct sm_store *st, bool (*fn)(void *, int64_t), void *ctx, struct sm_errbuf *eb)
+{
+	struct cb c = {.ctx = ctx};
+	c.fn.run = fn;
+	return each_row(st, "SELECT id FROM runs WHERE ?1 = ?1 ORDER BY id", 0, run_id_row, &c,
+	                "reading runs", eb);
+}
