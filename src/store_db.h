@@ -8,7 +8,9 @@
  * A second backend (PostgreSQL through libpq, issue 20) would implement this
  * same interface in its own file.  What the callers' SQL still takes from SQLite:
  * - parameters are numbered "?" and "?N" (libpq wants "$N"), a number may be
- *   used twice ("?1 ... ?1"), and "?N IS NULL" tests an unbound text;
+ *   used twice ("?1 ... ?1"), and "?N IS NULL" tests a text bound to NULL
+ *   (PostgreSQL needs its type); "LIMIT -1" is no limit; "a IS b" compares
+ *   with NULL equal to NULL (IS NOT DISTINCT FROM);
  * - PRAGMA user_version holds the schema version, "SELECT count(*) FROM
  *   sqlite_master" tells an empty file; the WAL pragmas are set by sm_db_open;
  * - ids come from INTEGER PRIMARY KEY and sm_db_last_insert_id() (last_insert_rowid),
