@@ -6,36 +6,6 @@
 
 #include "smaudit/err.h"
 
-const char *
-sm_app_name(enum sm_app a)
-{
-	switch (a) {
-	case APP_UNKNOWN:
-		return "unknown";
-	case APP_UNVERIFIED:
-		return "unverified";
-	case APP_ISCSI:
-		return "iscsi";
-	case APP_TLS:
-		return "tls";
-	case APP_SSH:
-		return "ssh";
-	case APP_HTTP:
-		return "http";
-	default:
-		return NULL;
-	}
-}
-
-enum sm_app
-sm_app_parse(const char *name)
-{
-	for (int a = APP_ISCSI; a <= APP_HTTP; a++)
-		if (strcmp(name, sm_app_name((enum sm_app)a)) == 0)
-			return (enum sm_app)a;
-	return APP_NONE;
-}
-
 /* Appends printable text of p[0..n) to detail. */
 static void
 put_text(char *detail, size_t dlen, const char *prefix, const uint8_t *p, size_t n)
@@ -483,8 +453,9 @@ first_line(const uint8_t *p, size_t len, size_t limit, size_t *n)
 }
 
 static enum sm_app
-ssh(const uint8_t *p, size_t len, char *detail, size_t dlen)
+ssh(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 {
+	(void)client; /* both sides send the banner */
 	if (len < 4)
 		return memcmp(p, "SSH-", len) == 0 ? APP_MORE : APP_UNKNOWN;
 	if (memcmp(p, "SSH-", 4) != 0)
@@ -531,6 +502,48 @@ http(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 	return APP_HTTP;
 }
 
+/*
+ * The recognisers, in the order they are asked: the first that says what the
+ * bytes are wins.  Each takes one side's first bytes and answers its protocol,
+ * APP_MORE (a longer prefix could still say yes) or APP_UNKNOWN, filling
+ * detail when it recognises.  A new protocol is an enum sm_app value (app.h),
+ * its function above and one line here.
+ */
+static const struct recogniser {
+	enum sm_app app;
+	const char *name; /* in rules (app=NAME), the database and reports */
+	enum sm_app (*detect)(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
+	bool own_wait; /* may want more than SM_APP_WANT bytes: bounds its wait itself */
+} recognisers[] = {
+    {APP_TLS, "tls", tls, true},
+    {APP_HTTP, "http", http, false},
+    {APP_SSH, "ssh", ssh, false},
+    {APP_ISCSI, "iscsi", iscsi, false},
+};
+#define NRECOGNISERS (sizeof(recognisers) / sizeof(recognisers[0]))
+
+const char *
+sm_app_name(enum sm_app a)
+{
+	if (a == APP_UNKNOWN)
+		return "unknown";
+	if (a == APP_UNVERIFIED)
+		return "unverified";
+	for (size_t i = 0; i < NRECOGNISERS; i++)
+		if (recognisers[i].app == a)
+			return recognisers[i].name;
+	return NULL;
+}
+
+enum sm_app
+sm_app_parse(const char *name)
+{
+	for (size_t i = 0; i < NRECOGNISERS; i++)
+		if (strcmp(name, recognisers[i].name) == 0)
+			return recognisers[i].app;
+	return APP_NONE;
+}
+
 enum sm_app
 sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 {
@@ -538,27 +551,16 @@ sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dl
 		detail[0] = '\0';
 	if (len == 0)
 		return APP_MORE;
-	enum sm_app (*const text[])(const uint8_t *, size_t, bool, char *, size_t) = {tls, http};
 	bool more = false;
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		enum sm_app a = text[i](p, len, client, detail, dlen);
-		if (a == APP_MORE && text[i] == tls && len >= SM_APP_WANT)
-			return a; /* a hello longer than SM_APP_WANT: tls() bounds its wait */
+	for (size_t i = 0; i < NRECOGNISERS; i++) {
+		enum sm_app a = recognisers[i].detect(p, len, client, detail, dlen);
+		if (a == APP_MORE && recognisers[i].own_wait && len >= SM_APP_WANT)
+			return a; /* e.g. a TLS hello longer than SM_APP_WANT */
 		if (a == APP_MORE)
 			more = true;
 		else if (a != APP_UNKNOWN)
 			return a;
 	}
-	enum sm_app a = ssh(p, len, detail, dlen);
-	if (a == APP_MORE)
-		more = true;
-	else if (a != APP_UNKNOWN)
-		return a;
-	a = iscsi(p, len, client, detail, dlen);
-	if (a == APP_MORE)
-		more = true;
-	else if (a != APP_UNKNOWN)
-		return a;
 	if (detail && dlen)
 		detail[0] = '\0';
 	return more && len < SM_APP_WANT ? APP_MORE : APP_UNKNOWN;

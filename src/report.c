@@ -67,7 +67,7 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 		else if (report_is_missing(r))
 			sum->optional_missing++;
 	}
-	sum->unexpected = w->nunx;
+	sum->unexpected = w->unx_total;
 	sum->mismatched = w->nmis;
 }
 
@@ -341,7 +341,8 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 	if (e == SM_OK)
 		e = sm_store_load_expected(st, run_id, &w.exp, &w.nexp, eb);
 	if (e == SM_OK)
-		e = sm_store_load_unexpected(st, run_id, &w.unx, &w.nunx, eb);
+		e = sm_store_load_unexpected(st, run_id, SM_REPORT_UNEXPECTED_MAX, &w.unx, &w.nunx,
+		                             &w.unx_total, eb);
 	if (e == SM_OK)
 		e = sm_store_load_coverage(st, run_id, &w.cov, &w.ncov, eb);
 	if (e == SM_OK)

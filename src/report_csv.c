@@ -107,6 +107,14 @@ report_render_csv(FILE *out, const struct rows *w)
 		    [C_STATE] = u->state,       [C_FINDING] = n.finding};
 		csv_row(out, col);
 	}
+	if (w->unx_total > w->nunx) { /* the busiest are listed; the rest are findings */
+		char more[96];
+		snprintf(more, sizeof(more), "%zu more unexpected flows not listed",
+		         w->unx_total - w->nunx);
+		const char *col[C_COUNT] = {
+		    [C_SECTION] = "unexpected-not-listed", [C_DETAIL] = more};
+		csv_row(out, col);
+	}
 	for (size_t i = 0; i < w->nmis; i++) {
 		const struct sm_finding_row *f = &w->mis[i];
 		uint64_t counts[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};

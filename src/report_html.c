@@ -373,7 +373,7 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 		fprintf(out,
 		        "<h3>Unexpected traffic on monitored roles (%zu)</h3>\n<ul class=\"items\" "
 		        "id=\"unexpected\">\n",
-		        w->nunx);
+		        w->unx_total);
 		for (size_t i = 0; i < w->nunx; i++) {
 			const struct sm_unexpected_row *u = &w->unx[i];
 			char t0[40];
@@ -389,6 +389,12 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 			fputs("</li>\n", out);
 			any_finding |= u->finding_id > 0;
 		}
+		if (w->unx_total > w->nunx)
+			fprintf(
+			    out,
+			    "<li>... and %zu more not listed here (these are the %zu with the most "
+			    "sessions); each is a finding in the database</li>\n",
+			    w->unx_total - w->nunx, w->nunx);
 		fputs("</ul>\n", out);
 	}
 	if (w->nmis > 0) {

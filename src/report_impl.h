@@ -15,7 +15,8 @@ struct rows {
 	struct sm_expected_row *exp;
 	size_t nexp;
 	struct sm_unexpected_row *unx;
-	size_t nunx;
+	size_t nunx;      /* listed: at most SM_REPORT_UNEXPECTED_MAX */
+	size_t unx_total; /* all of the run's unexpected aggregates */
 	struct sm_coverage_row *cov;
 	size_t ncov;
 	struct sm_counter_row *ctr;

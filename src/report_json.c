@@ -149,6 +149,8 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputs("}", out);
 	}
 	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
+	if (w->unx_total > w->nunx) /* the busiest are listed; the rest are findings */
+		fprintf(out, "  \"unexpected_not_listed\": %zu,\n", w->unx_total - w->nunx);
 	fputs("  \"protocol_mismatches\": [", out);
 	for (size_t i = 0; i < w->nmis; i++) {
 		const struct sm_finding_row *f = &w->mis[i];

@@ -329,6 +329,13 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		        (unsigned long long)u->packets, u->state, t0,
 		        finding_tag(u->finding_id, id, sizeof(id)));
 	}
+	if (w->unx_total > w->nunx) {
+		fprintf(out,
+		        "  ... and %zu more not listed here (these are the %zu with the most "
+		        "sessions); each is a finding in the database: smaudit query --class "
+		        "unexpected lists their sessions\n",
+		        w->unx_total - w->nunx, w->nunx);
+	}
 	if (sum->unexpected == 0)
 		fputs("  none\n", out);
 

@@ -317,20 +317,45 @@ store_decode_unexpected(struct sm_stmt *s, void *row)
 	r->finding_id = i < sm_col_count(s) ? sm_col_int64(s, i) : 0;
 }
 
+static bool
+count_row(struct sm_stmt *s, void *p)
+{
+	*(size_t *)p = (size_t)sm_col_int64(s, 0);
+	return true;
+}
+
 enum sm_err
-sm_store_load_unexpected(struct sm_store *st, int64_t run_id, struct sm_unexpected_row **rows,
-                         size_t *n, struct sm_errbuf *eb)
+sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
+                         struct sm_unexpected_row **rows, size_t *n, size_t *total,
+                         struct sm_errbuf *eb)
 {
 	/* each aggregate with the id of the finding made from it, looked up through
 	 * the findings_unexpected index (a run may hold a million of both) */
-	static const char sql[] =
-	    "SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*),"
-	    " sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts),"
-	    " state, (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1 AND f.kind ="
-	    " 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst AND f.port IS"
-	    " (CASE WHEN s.proto IN ('icmp','icmp6') THEN NULL ELSE s.dport END)) FROM sessions s"
-	    " WHERE run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
-	    " ORDER BY proto, src, dst, port";
+#define UNEXPECTED_GROUPS                                                                          \
+	"SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*) AS n,"  \
+	" sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts),"      \
+	" state, (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1 AND f.kind ="               \
+	" 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst AND f.port IS"    \
+	" (CASE WHEN s.proto IN ('icmp','icmp6') THEN NULL ELSE s.dport END)) FROM sessions s"     \
+	" WHERE run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
+	*rows = NULL;
+	*n = *total = 0;
+	enum sm_err e =
+	    each_row(st,
+	             "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
+	             " class = 'unexpected' GROUP BY proto, src, dst, " UNEXPECTED_PORT ")",
+	             run_id, count_row, total, "counting unexpected traffic", eb);
+	if (e != SM_OK)
+		return e;
+	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
+	if (max == 0 || *total <= max)
+		snprintf(sql, sizeof(sql), "%s ORDER BY proto, src, dst, port", UNEXPECTED_GROUPS);
+	else /* the busiest max, by a bounded sort; then in the usual order */
+		snprintf(sql, sizeof(sql),
+		         "SELECT * FROM (%s ORDER BY n DESC, proto, src, dst, port LIMIT %zu)"
+		         " ORDER BY proto, src, dst, port",
+		         UNEXPECTED_GROUPS, max);
+#undef UNEXPECTED_GROUPS
 	return load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
 	                 "reading unexpected traffic", eb);
 }

@@ -14,6 +14,11 @@
 #include "smaudit/fmt.h"
 #include "smaudit/store.h"
 
+/* The most unexpected-traffic aggregates a report lists: beyond, the ones with the
+ * most sessions, and a line saying how many more there are (each is a finding in
+ * the database), so a scan from a million sources renders in bounded memory. */
+#define SM_REPORT_UNEXPECTED_MAX 10000
+
 struct sm_report_summary {
 	uint64_t expected, ok, missing, optional_missing, unexpected, not_applicable;
 	uint64_t mismatched;   /* protocol-mismatch findings */

@@ -234,9 +234,12 @@ void sm_run_row_free(struct sm_run_row *r);
 enum sm_err sm_store_load_expected(struct sm_store *st, int64_t run_id,
                                    struct sm_expected_row **rows, size_t *n, struct sm_errbuf *eb);
 /* The run's unexpected sessions aggregated as sm_store_unexpected_findings does, each
- * with the id of its finding, ordered by (proto, src, dst, port). */
-enum sm_err sm_store_load_unexpected(struct sm_store *st, int64_t run_id,
-                                     struct sm_unexpected_row **rows, size_t *n,
+ * with the id of its finding, ordered by (proto, src, dst, port); *total of them.
+ * At most max (0: all) are loaded: when there are more, the max with the most
+ * sessions, so memory stays bounded by max whatever the run (a scan from a million
+ * sources is a million aggregates). */
+enum sm_err sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
+                                     struct sm_unexpected_row **rows, size_t *n, size_t *total,
                                      struct sm_errbuf *eb);
 enum sm_err sm_store_load_coverage(struct sm_store *st, int64_t run_id,
                                    struct sm_coverage_row **rows, size_t *n, struct sm_errbuf *eb);

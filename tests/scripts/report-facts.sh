@@ -153,5 +153,27 @@ kill $alive
 wait $alive 2>/dev/null
 "$bin" report -d "$db" --run 5 2>/dev/null | grep -q "run 5 (live, interrupted)" && ok || bad "a run whose process is gone is not interrupted"
 
+# A scan from more sources than a report lists (10,000): the busiest are listed,
+# the rest counted in every format; the total and the exit status stay whole.
+python3 tests/scripts/synflood.py 12000 "$work/scan.pcap" --dst 198.18.1.11 --distinct --pps 100000
+sdb=$work/scan.db
+"$bin" audit -q -s $S -d "$sdb" "$work/scan.pcap" >"$work/scan.txt"
+rc=$?
+[ $rc = 1 ] && ok || bad "a scan: exit $rc, expected 1"
+grep -q "^UNEXPECTED TRAFFIC ON MONITORED ROLES (12000)" "$work/scan.txt" && ok || bad "a scan: the text does not count 12000"
+[ "$(grep -c '(no role) -> 198.18.1.11 (ic-a)' "$work/scan.txt")" = 10000 ] && ok || bad "a scan: the text does not list 10000"
+grep -q "^  ... and 2000 more not listed here (these are the 10000 with the most sessions)" "$work/scan.txt" &&
+	ok || bad "a scan: the text does not say 2000 more"
+"$bin" report -d "$sdb" --format json >"$work/scan.json"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not (len(d["unexpected"]) == 10000 and d["unexpected_not_listed"] == 2000 and d["summary"]["unexpected"] == 12000))
+' "$work/scan.json" && ok || bad "a scan: JSON unexpected / unexpected_not_listed / summary"
+"$bin" report -d "$sdb" --format csv | grep -q "^unexpected-not-listed,.*2000 more unexpected flows not listed" &&
+	ok || bad "a scan: the CSV has no unexpected-not-listed row"
+"$bin" report -d "$sdb" --format html | grep -q "Unexpected traffic on monitored roles (12000)" && ok || bad "a scan: HTML count"
+[ "$(sqlite3 "$sdb" "SELECT count(*) FROM findings WHERE kind = 'unexpected'")" = 12000 ] && ok || bad "a scan: not 12000 findings stored"
+
 echo "report-facts: $pass passed, $fail failed"
 [ $fail -eq 0 ]
