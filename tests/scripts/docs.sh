@@ -83,5 +83,16 @@ for f in $(grep -ohE 'docs/[a-z-]+\.md' README.md man/smaudit.1 <(echo "$helps")
 	[ -f "$f" ] && ok || bad "$f is referred to but does not exist"
 done
 
+# ARCHITECTURE.md stays a map of the tree: every source file is on it, and every
+# file it names exists
+for f in src/*.c src/*.h include/smaudit/*.h; do
+	case $f in include/*) continue ;; esac
+	grep -q "$(basename "$f")" ARCHITECTURE.md && ok || bad "ARCHITECTURE.md does not name $f"
+done
+for f in $(grep -ohE '`[a-z_]+\.[ch]`' ARCHITECTURE.md | tr -d '`' | sort -u); do
+	case $f in pcap.h | nids.h | sqlite3.h) ok; continue ;; esac
+	[ -f "src/$f" ] || [ -f "include/smaudit/$f" ] && ok || bad "ARCHITECTURE.md names $f, which does not exist"
+done
+
 echo "docs: $pass passed, $fail failed"
 [ $fail -eq 0 ]
