@@ -94,16 +94,20 @@ def dns(i, answer):
     return q
 
 
+def background_pair(rnd, v6):
+    """Two hosts of the background traffic (198.19.0.0/16, fd00:19::/32)."""
+    if v6:
+        return ("fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535)),
+                "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535)))
+    return ("198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255)),
+            "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255)))
+
+
 def udp_session(i, rnd, o):
     """A DNS or NTP exchange between background hosts."""
     v6 = rnd.random() < 0.1
     vlan = 110 if rnd.random() < o.vlan_share else 0
-    if v6:
-        src = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
-        dst = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
-    else:
-        src = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
-        dst = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
+    src, dst = background_pair(rnd, v6)
     f = Flow(src, dst, 1024 + (i * 7919) % 60000, rnd.choice([53, 53, 123]), vlan)
     for _ in range(rnd.randrange(1, 3)):
         if f.dport == 53:
@@ -148,12 +152,7 @@ def session(i, rnd, o):
         src, dst, port, v6 = rnd.choice(NODE_MGMT), MEDIATOR, 31784, False
         first, segs = client_hello(MEDIATOR), 3
     else:  # background
-        if v6:
-            src = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
-            dst = "fd00:19:%x::%x" % (rnd.randrange(256), rnd.randrange(1, 65535))
-        else:
-            src = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
-            dst = "198.19.%d.%d" % (rnd.randrange(256), rnd.randrange(1, 255))
+        src, dst = background_pair(rnd, v6)
         port = rnd.choice([80, 8080, 5432, 6379, 9200, 443])
         first = (client_hello("svc%d.example" % rnd.randrange(100)) if port == 443
                  else b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
