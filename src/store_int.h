@@ -51,8 +51,24 @@ enum sm_err store_drain(struct sm_store *st, struct sm_errbuf *eb);
 			return drained_;                                                           \
 	} while (0)
 
-/* Unexpected traffic aggregated per SPEC section 5 (store_read.c): the run id is
- * ?1; store_decode_unexpected fills a struct sm_unexpected_row from its row. */
+/* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
+ * state of the latest session.  The port of an aggregate, with T the table's
+ * qualifier ("" or "s."): the schema's partial index sessions_unexpected is on
+ * this very expression, so that grouping walks it instead of sorting. */
+#define STORE_UNEXPECTED_PORT(T)                                                                   \
+	"CASE WHEN " T "proto IN ('icmp','icmp6') THEN NULL ELSE " T "dport END"
+/* The aggregate's columns, as store_decode_unexpected reads them (a caller may
+ * add its own after them), and the rest of the query up to its ORDER BY; the run
+ * id is ?1. */
+#define STORE_UNEXPECTED_COLS                                                                      \
+	"proto, src, dst, " STORE_UNEXPECTED_PORT(                                                 \
+	    "") " AS port, src_role, dst_role, count(*) AS"                                        \
+	        " sessions, sum(pkts_fwd + pkts_rev) AS packets, sum(bytes_fwd + bytes_rev),"      \
+	        " min(first_ts), max(last_ts), state"
+#define STORE_UNEXPECTED_FROM                                                                      \
+	" FROM sessions s WHERE run_id = ?1 AND class = 'unexpected'"                              \
+	" GROUP BY proto, src, dst, port"
+/* The aggregates in (proto, src, dst, port) order (store_read.c). */
 extern const char store_unexpected_sql[];
 void store_decode_unexpected(struct sm_stmt *s, void *row);
 

@@ -18,14 +18,8 @@
  * (heartbeat) is at most this old; on this host its process id decides. */
 #define HEARTBEAT_FRESH_S 120
 
-/* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
- * state of the latest session.  The report and the findings both read this. */
-#define UNEXPECTED_PORT "CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END"
 const char store_unexpected_sql[] =
-    "SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*) AS"
-    " sessions, sum(pkts_fwd + pkts_rev) AS packets, sum(bytes_fwd + bytes_rev), min(first_ts),"
-    " max(last_ts), state FROM sessions WHERE run_id = ?1 AND class = 'unexpected'"
-    " GROUP BY proto, src, dst, port ORDER BY proto, src, dst, port";
+    "SELECT " STORE_UNEXPECTED_COLS STORE_UNEXPECTED_FROM " ORDER BY proto, src, dst, port";
 
 static void
 col_text(struct sm_stmt *s, int i, char *buf, size_t len)
@@ -332,29 +326,27 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	/* each aggregate with the id of the finding made from it, looked up through
 	 * the findings_unexpected index (a run may hold a million of both) */
 #define UNEXPECTED_GROUPS                                                                          \
-	"SELECT proto, src, dst, " UNEXPECTED_PORT " AS port, src_role, dst_role, count(*) AS n,"  \
-	" sum(pkts_fwd + pkts_rev), sum(bytes_fwd + bytes_rev), min(first_ts), max(last_ts),"      \
-	" state, (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1 AND f.kind ="               \
-	" 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst AND f.port IS"    \
-	" (CASE WHEN s.proto IN ('icmp','icmp6') THEN NULL ELSE s.dport END)) FROM sessions s"     \
-	" WHERE run_id = ?1 AND class = 'unexpected' GROUP BY proto, src, dst, port"
+	"SELECT " STORE_UNEXPECTED_COLS ", (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1"  \
+	" AND f.kind = 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst"     \
+	" AND f.port IS (" STORE_UNEXPECTED_PORT("s.") "))" STORE_UNEXPECTED_FROM
 	*rows = NULL;
 	*n = *total = 0;
-	enum sm_err e =
-	    each_row(st,
-	             "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
-	             " class = 'unexpected' GROUP BY proto, src, dst, " UNEXPECTED_PORT ")",
-	             run_id, count_row, total, "counting unexpected traffic", eb);
+	enum sm_err e = each_row(
+	    st,
+	    "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
+	    " class = 'unexpected' GROUP BY proto, src, dst, " STORE_UNEXPECTED_PORT("") ")",
+	    run_id, count_row, total, "counting unexpected traffic", eb);
 	if (e != SM_OK)
 		return e;
 	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
 	if (max == 0 || *total <= max)
 		snprintf(sql, sizeof(sql), "%s ORDER BY proto, src, dst, port", UNEXPECTED_GROUPS);
 	else /* the busiest max, by a bounded sort; then in the usual order */
-		snprintf(sql, sizeof(sql),
-		         "SELECT * FROM (%s ORDER BY n DESC, proto, src, dst, port LIMIT %zu)"
-		         " ORDER BY proto, src, dst, port",
-		         UNEXPECTED_GROUPS, max);
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT * FROM (%s ORDER BY sessions DESC, proto, src, dst, port LIMIT %zu)"
+		    " ORDER BY proto, src, dst, port",
+		    UNEXPECTED_GROUPS, max);
 #undef UNEXPECTED_GROUPS
 	return load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
 	                 "reading unexpected traffic", eb);

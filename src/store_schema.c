@@ -62,11 +62,12 @@ static const char *const migrations[] = {
     /* the unexpected traffic is grouped (and looked up by its finding) by walking
      * these indexes, never by sorting a run's sessions in memory */
     [7] = "CREATE INDEX sessions_unexpected ON sessions(run_id, proto, src, dst,"
-          " (CASE WHEN proto IN ('icmp','icmp6') THEN NULL ELSE dport END))"
-          " WHERE class = 'unexpected';"
-          "CREATE INDEX findings_unexpected ON findings(run_id, proto, src, dst, port)"
-          " WHERE kind = 'unexpected';"
-          "PRAGMA user_version = 7;",
+          " (" STORE_UNEXPECTED_PORT(
+              "") "))"
+                  " WHERE class = 'unexpected';"
+                  "CREATE INDEX findings_unexpected ON findings(run_id, proto, src, dst, port)"
+                  " WHERE kind = 'unexpected';"
+                  "PRAGMA user_version = 7;",
 };
 
 /*
