@@ -258,14 +258,30 @@ unavailable_ms(const struct live *l, double now)
 	return (uint64_t)(s * 1000);
 }
 
-/* What a line about the database shows: the backlog and the time (the status line
- * is cleared first). */
-static void
-db_event(struct live *l, struct sm_store_backlog *bl, char *when, size_t len)
+/* A change of the run's state (the database, the interim report) is one line on
+ * stderr and, with --json-lines, one JSON line: this gives the stderr line its
+ * time (the status line cleared first) and opens the JSON line, {"event": EVENT,
+ * "time": ..., "state": STATE, to which the caller adds its fields before
+ * state_event_end().  False: no JSON line. */
+static bool
+state_event(struct live *l, const char *event, const char *state, char *when, size_t len)
 {
-	sm_store_backlog(sm_pipeline_store(l->pl), bl);
-	sm_fmt_time((double)now_ns() / 1e9, when, len);
+	double t = (double)now_ns() / 1e9;
+	sm_fmt_time(t, when, len);
 	clear_status(l);
+	if (!l->o->json_lines)
+		return false;
+	printf("{\"event\": \"%s\", \"time\": ", event);
+	sm_json_ts(stdout, t);
+	printf(", \"state\": \"%s\"", state);
+	return true;
+}
+
+static void
+state_event_end(void)
+{
+	printf("}\n");
+	fflush(stdout);
 }
 
 /* A checkpoint failed on a database error: logged once, then tried again with backoff. */
@@ -284,19 +300,17 @@ db_unavailable(struct live *l, const struct sm_errbuf *eb, double now)
 	l->retry_at = now + l->backoff;
 	sm_strlcpy(l->fault.error, eb->msg, sizeof(l->fault.error));
 	struct sm_store_backlog bl;
+	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
-	db_event(l, &bl, when, sizeof(when));
+	bool json = state_event(l, "database", "unavailable", when, sizeof(when));
 	fprintf(stderr,
 	        "smaudit: %s DATABASE UNAVAILABLE: %s; capture goes on, closed sessions wait in "
 	        "memory (up to %llu, --max-sessions) and the checkpoint is tried again\n",
 	        when, eb->msg, (unsigned long long)bl.limit);
-	if (l->o->json_lines) {
-		printf("{\"event\": \"database\", \"time\": ");
-		sm_json_ts(stdout, (double)now_ns() / 1e9);
-		printf(", \"state\": \"unavailable\", \"error\": ");
+	if (json) {
+		printf(", \"error\": ");
 		sm_json_string(stdout, eb->msg);
-		printf("}\n");
-		fflush(stdout);
+		state_event_end();
 	}
 }
 
@@ -310,17 +324,16 @@ db_back(struct live *l, double now)
 	l->down_s += down;
 	l->db_down = false;
 	struct sm_store_backlog bl;
+	sm_store_backlog(sm_pipeline_store(l->pl), &bl);
 	char when[40];
-	db_event(l, &bl, when, sizeof(when));
+	bool json = state_event(l, "database", "back", when, sizeof(when));
 	fprintf(stderr,
 	        "smaudit: %s DATABASE BACK after %.1f s: the sessions that waited are stored%s\n",
 	        when, down, bl.not_stored ? ", but some could not wait (see the report)" : "");
-	if (l->o->json_lines) {
-		printf("{\"event\": \"database\", \"time\": ");
-		sm_json_ts(stdout, (double)now_ns() / 1e9);
-		printf(", \"state\": \"back\", \"unavailable_s\": %.3f, \"not_stored\": %llu}\n",
-		       down, (unsigned long long)bl.not_stored);
-		fflush(stdout);
+	if (json) {
+		printf(", \"unavailable_s\": %.3f, \"not_stored\": %llu", down,
+		       (unsigned long long)bl.not_stored);
+		state_event_end();
 	}
 }
 
@@ -498,8 +511,7 @@ report_state(struct live *l, bool written, const struct sm_errbuf *eb)
 		return;
 	l->report_down = !written;
 	char when[40];
-	sm_fmt_time((double)now_ns() / 1e9, when, sizeof(when));
-	clear_status(l);
+	bool json = state_event(l, "report", written ? "written" : "failed", when, sizeof(when));
 	if (written)
 		fprintf(stderr, "smaudit: %s REPORT WRITTEN again to %s\n", when, l->o->output);
 	else
@@ -507,16 +519,12 @@ report_state(struct live *l, bool written, const struct sm_errbuf *eb)
 		        "smaudit: %s INTERIM REPORT NOT WRITTEN: %s; capture goes on and the "
 		        "report is tried again every %u s\n",
 		        when, eb->msg, l->o->report_every_s);
-	if (l->o->json_lines) {
-		printf("{\"event\": \"report\", \"time\": ");
-		sm_json_ts(stdout, (double)now_ns() / 1e9);
-		printf(", \"state\": \"%s\"", written ? "written" : "failed");
+	if (json) {
 		if (!written) {
 			printf(", \"error\": ");
 			sm_json_string(stdout, eb->msg);
 		}
-		printf("}\n");
-		fflush(stdout);
+		state_event_end();
 	}
 }
 
