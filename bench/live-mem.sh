@@ -18,9 +18,7 @@ A=smbm-a$$ B=smbm-b$$
 net_need python3 tcpreplay
 net_work livemem
 net_ns $A $B
-for n in $A $B; do # no IPv6 neighbour discovery or MLD: only the replay crosses the link
-	ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+net_quiet $A $B # only the replay crosses the link
 net_veth $A fa $B fb
 python3 "$GEN" "$N" "$W/flood.pcap" --dst 198.19.0.1 || { echo "cannot write the flood capture"; exit 1; }
 printf 'role ic-a 198.19.0.1\nrole ic-b 198.19.0.2\n' >"$W/site.conf"

@@ -20,9 +20,7 @@ A=smfl-a$$ B=smfl-b$$
 net_need python3 tcpdump tcpreplay
 net_work flood
 net_ns $A $B
-for n in $A $B; do # no IPv6 neighbour discovery or MLD: only the replay crosses the link
-	ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+net_quiet $A $B # only the replay crosses the link
 net_veth $A fa $B fb
 python3 "$GEN" "$N" "$W/flood.pcap" || { echo "FAIL - cannot write the flood capture"; exit 1; }
 cat > "$W/site.conf" <<EOS

@@ -7,6 +7,8 @@
 #   net_need TOOL...           exit 77 (skip) unless root and the tools are there
 #   net_work NAME              W = a new directory /tmp/smaudit-NAME.XXXXXX (mode 755)
 #   net_ns NS...               new namespaces, lo up (an old one of that name goes first)
+#   net_quiet NS...            no IPv6 on links made after (no neighbour discovery or
+#                              MLD): only the packets the test sends cross a veth
 #   net_veth NSA IFA NSB IFB   a veth pair between two of them, both ends up
 #   check WHAT CMD...          runs CMD: "ok - WHAT", or "FAIL - WHAT" counted in $fails
 # A script may define on_exit: it runs first at exit, before the namespaces go.
@@ -61,6 +63,13 @@ net_ns() {
 		ip netns add "$n" 2>/dev/null || skip "network namespaces are not permitted here (ip netns add failed)"
 		NET_NS+=("$n")
 		ip -n "$n" link set lo up
+	done
+}
+
+net_quiet() {
+	local n
+	for n in "$@"; do
+		ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	done
 }
 
