@@ -26,33 +26,19 @@ out=$here/sensors
 T="python3 $here/traffic.py"
 ONLY=${1:-}
 NS="ssa sra swan srb ssb ssm"
-
-cleanup() {
-	for n in $NS; do ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-	sleep 0.2
-	for n in $NS; do ip netns del $n 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-link() { # ns1 if1 ns2 if2
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
-	ip -n "$1" link set "$2" up
-	ip -n "$3" link set "$4" up
-}
+. "$here/../tests/scripts/netns.sh" # namespaces, veth pairs, cleanup at exit
+net_need tcpdump nft python3
 
 setup() {
-	cleanup
-	for n in $NS; do
-		ip netns add $n
-		ip -n $n link set lo up
-		ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	done
+	net_cleanup # the previous scenario's namespaces and what runs in them
+	net_ns $NS
+	net_quiet $NS
 	for n in sra swan srb; do ip netns exec $n sysctl -qw net.ipv4.ip_forward=1; done
-	link ssa a0 sra a1
-	link sra w0 swan w1
-	link swan w2 srb b0
-	link srb b1 ssb b2
-	link swan m0 ssm m1
+	net_veth ssa a0 sra a1
+	net_veth sra w0 swan w1
+	net_veth swan w2 srb b0
+	net_veth srb b1 ssb b2
+	net_veth swan m0 ssm m1
 	# site A: ic-a .11 .12, cluster-mgmt-a .20, node-mgmt-a .21
 	for a in 11 12 20 21; do ip -n ssa addr add 198.18.1.$a/24 dev a0; done
 	ip -n sra addr add 198.18.1.1/24 dev a1
