@@ -329,27 +329,39 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	"SELECT " STORE_UNEXPECTED_COLS ", (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1"  \
 	" AND f.kind = 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst"     \
 	" AND f.port IS (" STORE_UNEXPECTED_PORT("s.") "))" STORE_UNEXPECTED_FROM
+	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
+	/* In the usual order, up to one more than max: when they fit, as they
+	 * mostly do, this is the only walk of the index. */
+	if (max == 0)
+		snprintf(sql, sizeof(sql), "%s ORDER BY proto, src, dst, port", UNEXPECTED_GROUPS);
+	else
+		snprintf(sql, sizeof(sql), "%s ORDER BY proto, src, dst, port LIMIT %zu",
+		         UNEXPECTED_GROUPS, max + 1);
+	enum sm_err e = load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows),
+	                          (void **)rows, n, "reading unexpected traffic", eb);
+	*total = *n;
+	if (e != SM_OK || max == 0 || *n <= max)
+		return e;
+	/* More: count them, and take the busiest max by a bounded sort, then in the
+	 * usual order. */
+	free(*rows);
 	*rows = NULL;
-	*n = *total = 0;
-	enum sm_err e = each_row(
+	*n = 0;
+	e = each_row(
 	    st,
 	    "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
 	    " class = 'unexpected' GROUP BY proto, src, dst, " STORE_UNEXPECTED_PORT("") ")",
 	    run_id, count_row, total, "counting unexpected traffic", eb);
 	if (e != SM_OK)
 		return e;
-	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
-	if (max == 0 || *total <= max)
-		snprintf(sql, sizeof(sql), "%s ORDER BY proto, src, dst, port", UNEXPECTED_GROUPS);
-	else /* the busiest max, by a bounded sort; then in the usual order */
-		snprintf(
-		    sql, sizeof(sql),
-		    "SELECT * FROM (%s ORDER BY sessions DESC, proto, src, dst, port LIMIT %zu)"
-		    " ORDER BY proto, src, dst, port",
-		    UNEXPECTED_GROUPS, max);
+	snprintf(sql, sizeof(sql),
+	         "SELECT * FROM (%s ORDER BY sessions DESC, proto, src, dst, port LIMIT %zu)"
+	         " ORDER BY proto, src, dst, port",
+	         UNEXPECTED_GROUPS, max);
+	e = load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
+	              "reading unexpected traffic", eb);
 #undef UNEXPECTED_GROUPS
-	return load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
-	                 "reading unexpected traffic", eb);
+	return e;
 }
 
 static void
