@@ -1,0 +1,203 @@
+/* sensor: clock offsets of capture points, estimated from the same packets seen at
+ * two of them (pcaps/sensors/, made by pcaps/make-sensors.sh with real TCP stacks). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "smaudit/sensor.h"
+
+#define PCAPS SMAUDIT_SOURCE_DIR "/pcaps/"
+#define MS    1000000LL
+
+static void
+clocks(const char *const *in, const uint32_t *of, size_t n, size_t nsensors,
+       struct sm_sensor_clock *out)
+{
+	struct sm_errbuf eb = {""};
+	memset(out, 0xa5, nsensors * sizeof(*out)); /* every field must be written */
+	enum sm_err e = sm_sensor_clocks(in, of, n, nsensors, out, &eb);
+	if (e != SM_OK)
+		fail_msg("sm_sensor_clocks: %s", eb.msg);
+	assert_true(out[0].known);
+	assert_int_equal(out[0].offset_ns, 0);
+}
+
+static void
+test_site_b_clock_ahead_by_2_5_s_is_measured(void **state)
+{
+	(void)state;
+	const char *in[] = {PCAPS "sensors/clock-site-a.pcap", PCAPS "sensors/clock-site-b.pcap"};
+	const uint32_t of[] = {0, 1};
+	struct sm_sensor_clock c[2];
+	clocks(in, of, 2, 2, c);
+	assert_true(c[1].known);
+	assert_true(c[1].matched > 0);
+	assert_int_equal(c[1].placed_via, 0);
+	if (llabs(c[1].offset_ns - (-2500 * MS)) >= MS)
+		fail_msg("offset %lld ns, want -2.5 s", (long long)c[1].offset_ns);
+	if (c[1].spread_ns < 0 || c[1].spread_ns >= MS)
+		fail_msg("spread %lld ns", (long long)c[1].spread_ns);
+	/* the other way round: site-a is 2.5 s behind site-b */
+	const char *rev[] = {in[1], in[0]};
+	clocks(rev, of, 2, 2, c);
+	assert_true(c[1].known);
+	if (llabs(c[1].offset_ns - 2500 * MS) >= MS)
+		fail_msg("offset %lld ns, want +2.5 s", (long long)c[1].offset_ns);
+}
+
+static void
+test_agreeing_clocks_give_no_offset(void **state)
+{
+	(void)state;
+	const char *scen[] = {"healthy", "wan-drop", "edge-drop", "wan-rst"};
+	for (size_t k = 0; k < sizeof(scen) / sizeof(scen[0]); k++) {
+		char a[512], b[512];
+		snprintf(a, sizeof(a), PCAPS "sensors/%s-site-a.pcap", scen[k]);
+		snprintf(b, sizeof(b), PCAPS "sensors/%s-site-b.pcap", scen[k]);
+		const char *in[] = {a, b};
+		const uint32_t of[] = {0, 1};
+		struct sm_sensor_clock c[2];
+		clocks(in, of, 2, 2, c);
+		assert_true(c[1].known);
+		assert_true(c[1].matched > 0);
+		if (llabs(c[1].offset_ns) >= MS || c[1].spread_ns >= MS)
+			fail_msg("%s: offset %lld ns, spread %lld ns", scen[k],
+			         (long long)c[1].offset_ns, (long long)c[1].spread_ns);
+	}
+}
+
+/* pcaps/healthy.pcap is another lab run: none of its packets is in the sensors' */
+static void
+test_sensor_sharing_no_packet_is_not_known(void **state)
+{
+	(void)state;
+	const char *in[] = {PCAPS "sensors/healthy-site-a.pcap", PCAPS "healthy.pcap"};
+	const uint32_t of[] = {0, 1};
+	struct sm_sensor_clock c[2];
+	clocks(in, of, 2, 2, c);
+	assert_false(c[1].known);
+	assert_int_equal(c[1].matched, 0);
+	assert_int_equal(c[1].placed_via, -1);
+}
+
+/* The same packets reframed with 802.1ad + 802.1Q tags (pcaps/retag.py) match the
+ * Linux cooked capture they came from: the IP packet is compared, not the frame. */
+static void
+test_vlan_tags_do_not_hide_the_same_packet(void **state)
+{
+	(void)state;
+	const char *in[] = {PCAPS "healthy.pcap", PCAPS "qinq.pcap"};
+	const uint32_t of[] = {0, 1};
+	struct sm_sensor_clock c[2];
+	clocks(in, of, 2, 2, c);
+	assert_true(c[1].known);
+	assert_true(c[1].matched > 10);
+	assert_int_equal(c[1].offset_ns, 0);
+}
+
+/* Sensor 2 shares packets only with sensor 1 (pcaps/dropped.pcap, unshifted), and
+ * sensor 1 is 2.5 s ahead of sensor 0: sensor 2 is placed through sensor 1. */
+static void
+test_sensor_matched_only_through_another_is_chained(void **state)
+{
+	(void)state;
+	const char *in[] = {PCAPS "sensors/clock-site-a.pcap", PCAPS "sensors/clock-site-b.pcap",
+	                    PCAPS "dropped.pcap", PCAPS "dropped.pcap"};
+	const uint32_t of[] = {0, 1, 1, 2};
+	struct sm_sensor_clock c[3];
+	clocks(in, of, 4, 3, c);
+	assert_true(c[1].known);
+	assert_int_equal(c[1].placed_via, 0);
+	assert_true(c[2].known);
+	assert_int_equal(c[2].placed_via, 1);
+	assert_true(c[2].matched > 0);
+	if (llabs(c[2].offset_ns - (-2500 * MS)) >= MS)
+		fail_msg("offset %lld ns, want -2.5 s through sensor 1", (long long)c[2].offset_ns);
+	/* order does not matter: the chained sensor may come first */
+	const char *in2[] = {PCAPS "sensors/clock-site-a.pcap", PCAPS "dropped.pcap",
+	                     PCAPS "sensors/clock-site-b.pcap", PCAPS "dropped.pcap"};
+	const uint32_t of2[] = {0, 1, 2, 2};
+	clocks(in2, of2, 4, 3, c);
+	assert_true(c[1].known);
+	assert_int_equal(c[1].placed_via, 2);
+	if (llabs(c[1].offset_ns - (-2500 * MS)) >= MS)
+		fail_msg("offset %lld ns, want -2.5 s through sensor 2", (long long)c[1].offset_ns);
+}
+
+/* Every packet twice at sensor 1 (its capture given twice): each is ambiguous there,
+ * as a retransmission would be, and none may be matched. */
+static void
+test_packets_seen_twice_at_a_sensor_are_not_matched(void **state)
+{
+	(void)state;
+	const char *in[] = {PCAPS "sensors/clock-site-a.pcap", PCAPS "sensors/clock-site-b.pcap",
+	                    PCAPS "sensors/clock-site-b.pcap"};
+	const uint32_t of[] = {0, 1, 1};
+	struct sm_sensor_clock c[2];
+	clocks(in, of, 3, 2, c);
+	assert_false(c[1].known);
+	assert_int_equal(c[1].matched, 0);
+}
+
+static void
+test_unreadable_or_empty_sensor_is_not_known(void **state)
+{
+	(void)state;
+	char empty[64];
+	snprintf(empty, sizeof(empty), "/tmp/smaudit-sensor-%d.pcap", (int)getpid());
+	FILE *f = fopen(empty, "wb");
+	assert_non_null(f);
+	fclose(f);
+	const char *in[] = {PCAPS "sensors/clock-site-a.pcap", "/nonexistent/x.pcap", empty,
+	                    PCAPS "site.conf"};
+	const uint32_t of[] = {0, 1, 2, 3};
+	struct sm_sensor_clock c[5];
+	clocks(in, of, 4, 5, c); /* sensor 4 has no input at all */
+	for (int i = 1; i < 5; i++) {
+		assert_false(c[i].known);
+		assert_int_equal(c[i].matched, 0);
+	}
+	/* the reference itself unreadable: nobody can be placed */
+	const char *in2[] = {"/nonexistent/x.pcap", PCAPS "sensors/clock-site-b.pcap"};
+	const uint32_t of2[] = {0, 1};
+	clocks(in2, of2, 2, 2, c);
+	assert_false(c[1].known);
+	unlink(empty);
+}
+
+static void
+test_bad_arguments_are_usage_errors(void **state)
+{
+	(void)state;
+	const char *in[] = {PCAPS "sensors/clock-site-a.pcap"};
+	const uint32_t of[] = {3};
+	struct sm_sensor_clock c[SM_SENSORS_MAX + 1];
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_sensor_clocks(in, of, 1, 2, c, &eb), SM_ERR_USAGE);
+	assert_non_null(strstr(eb.msg, "sensor"));
+	const uint32_t of0[] = {0};
+	assert_int_equal(sm_sensor_clocks(in, of0, 1, 0, c, &eb), SM_ERR_USAGE);
+	assert_int_equal(sm_sensor_clocks(in, of0, 1, SM_SENSORS_MAX + 1, c, &eb), SM_ERR_USAGE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_site_b_clock_ahead_by_2_5_s_is_measured),
+	    cmocka_unit_test(test_agreeing_clocks_give_no_offset),
+	    cmocka_unit_test(test_sensor_sharing_no_packet_is_not_known),
+	    cmocka_unit_test(test_vlan_tags_do_not_hide_the_same_packet),
+	    cmocka_unit_test(test_sensor_matched_only_through_another_is_chained),
+	    cmocka_unit_test(test_packets_seen_twice_at_a_sensor_are_not_matched),
+	    cmocka_unit_test(test_unreadable_or_empty_sensor_is_not_known),
+	    cmocka_unit_test(test_bad_arguments_are_usage_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
