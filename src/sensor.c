@@ -15,6 +15,9 @@
 #include "smaudit/capture.h"
 #include "smaudit/decode.h"
 
+/* Packets read of one sensor before the next one's turn. */
+#define SCAN_SLICE 1024
+
 /* Bytes of payload that take part in a packet's identity. */
 #define ID_PAYLOAD_BYTES 16
 
@@ -112,42 +115,61 @@ table_free(struct packet_table *t)
 	free(t->index);
 }
 
-/* Notes that sensor saw the packet key at ts with ttl.  A new packet takes an entry
- * only while the sensor has not used its share (*budget), so that the first sensor
- * cannot fill the table alone. */
+/* One sensor being read. */
+struct sensor_scan {
+	struct sm_capture *cap; /* NULL: nothing (more) to read */
+	struct sm_decoder *dec;
+	uint64_t read;    /* packets read */
+	uint64_t matched; /* its packets another sensor saw too */
+	size_t budget;    /* table entries it may still create */
+};
+
+/* Notes that sensor saw the packet key at ts with ttl, and counts the packets it
+ * shares with another sensor.  A new packet takes an entry only while the sensor has
+ * not used its share of the table, so that no sensor can fill it alone. */
 static void
-table_note(struct packet_table *t, uint64_t key, size_t sensor, int64_t ts, uint8_t ttl,
-           size_t *budget)
+table_note(struct packet_table *t, struct sensor_scan *scan, uint64_t key, size_t sensor,
+           int64_t ts, uint8_t ttl)
 {
 	size_t mask = t->nindex - 1;
 	for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
 		uint32_t e = t->index[i];
 		if (e == 0) {
-			if (*budget == 0 || t->n == t->cap)
+			if (scan[sensor].budget == 0 || t->n == t->cap)
 				return;
-			(*budget)--;
+			scan[sensor].budget--;
 			e = (uint32_t)++t->n;
 			t->index[i] = e;
 			t->key[e - 1] = key;
 		} else if (t->key[e - 1] != key) {
 			continue;
 		}
-		struct seen *s = &t->seen[(size_t)(e - 1) * t->nsensors + sensor];
-		if (s->count == 0) {
-			s->ts_ns = ts;
-			s->ttl = ttl;
+		struct seen *row = &t->seen[(size_t)(e - 1) * t->nsensors];
+		if (row[sensor].count == 0) {
+			row[sensor].ts_ns = ts;
+			row[sensor].ttl = ttl;
+			size_t others = 0, other = 0;
+			for (size_t o = 0; o < t->nsensors; o++)
+				if (o != sensor && row[o].count > 0) {
+					others++;
+					other = o;
+				}
+			if (others > 0)
+				scan[sensor].matched++;
+			if (others == 1) /* the first sensor that saw it has its first match too */
+				scan[other].matched++;
 		}
-		if (s->count < 2)
-			s->count++;
+		if (row[sensor].count < 2)
+			row[sensor].count++;
 		return;
 	}
 }
 
-/* Reads sensor's first SM_CLOCK_SCAN_PACKETS packets into the table.  Captures that
- * cannot be read leave the sensor without packets: the audit says why. */
+/* Opens sensor's captures; captures that cannot be read leave the sensor without
+ * packets (the audit says why). */
 static enum sm_err
-scan_sensor(struct packet_table *t, const char *const *inputs, const uint32_t *sensor_of,
-            size_t ninputs, size_t sensor, size_t budget, struct sm_errbuf *eb)
+scan_open(struct sensor_scan *sc, const char *const *inputs, const uint32_t *sensor_of,
+          size_t ninputs, size_t sensor, struct sm_errbuf *eb)
 {
 	const char **mine = malloc((ninputs ? ninputs : 1) * sizeof(*mine));
 	if (mine == NULL)
@@ -156,30 +178,78 @@ scan_sensor(struct packet_table *t, const char *const *inputs, const uint32_t *s
 	for (size_t i = 0; i < ninputs; i++)
 		if (sensor_of[i] == sensor)
 			mine[n++] = inputs[i];
-	struct sm_capture *c = NULL;
 	struct sm_errbuf ignored;
-	if (n == 0 || sm_capture_open(&c, mine, n, NULL, NULL, NULL, &ignored) != SM_OK) {
-		free(mine);
-		return SM_OK;
-	}
+	if (n > 0 && sm_capture_open(&sc->cap, mine, n, NULL, NULL, NULL, &ignored) != SM_OK)
+		sc->cap = NULL;
 	free(mine);
+	if (sc->cap == NULL)
+		return SM_OK;
 	struct sm_decoder_opts dopts = {.vxlan = true}; /* as the audit decodes */
-	struct sm_decoder *d = sm_decoder_new(&dopts);
-	if (d == NULL) {
-		sm_capture_close(c);
+	sc->dec = sm_decoder_new(&dopts);
+	if (sc->dec == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory matching the sensors' packets");
-	}
+	return SM_OK;
+}
+
+static void
+scan_close(struct sensor_scan *sc)
+{
+	sm_decoder_free(sc->dec);
+	sc->dec = NULL;
+	sm_capture_close(sc->cap);
+	sc->cap = NULL;
+}
+
+/* Reads up to n more packets of sensor into the table; false when it is done. */
+static bool
+scan_some(struct packet_table *t, struct sensor_scan *scan, size_t sensor, size_t n)
+{
+	struct sensor_scan *sc = &scan[sensor];
 	struct sm_raw_packet raw;
 	struct sm_packet p;
-	for (size_t k = 0;
-	     k < SM_CLOCK_SCAN_PACKETS && sm_capture_next(c, &raw) == SM_CAPTURE_PACKET; k++) {
+	for (size_t k = 0; k < n; k++) {
+		if (sc->cap == NULL || sc->read == SM_CLOCK_SCAN_PACKETS ||
+		    sm_capture_next(sc->cap, &raw) != SM_CAPTURE_PACKET) {
+			scan_close(sc);
+			return false;
+		}
+		sc->read++;
 		uint64_t key;
-		if (sm_decode(d, &raw, &p) == DEC_OK && packet_identity(&p, &key))
-			table_note(t, key, sensor, raw.ts_ns, p.ttl, &budget);
+		if (sm_decode(sc->dec, &raw, &p) == DEC_OK && packet_identity(&p, &key))
+			table_note(t, scan, key, sensor, raw.ts_ns, p.ttl);
 	}
-	sm_decoder_free(d);
-	sm_capture_close(c);
-	return SM_OK;
+	return true;
+}
+
+/* Reads the sensors in turn, a slice of each, until each has matched
+ * SM_CLOCK_ENOUGH_MATCHES packets or none can read more (all read to their end or to
+ * the bound): sensors that see the same traffic are placed after a few thousand
+ * packets; while one still lacks matches, all read on (its packets may be further
+ * on in another's capture). */
+static enum sm_err
+scan_sensors(struct packet_table *t, const char *const *inputs, const uint32_t *sensor_of,
+             size_t ninputs, size_t nsensors, struct sm_errbuf *eb)
+{
+	struct sensor_scan scan[SM_SENSORS_MAX];
+	memset(scan, 0, sizeof(scan));
+	enum sm_err err = SM_OK;
+	for (size_t s = 0; s < nsensors && err == SM_OK; s++) {
+		scan[s].budget = t->cap / nsensors;
+		err = scan_open(&scan[s], inputs, sensor_of, ninputs, s, eb);
+	}
+	bool more = err == SM_OK;
+	while (more) {
+		bool needed = false;
+		for (size_t s = 0; s < nsensors; s++)
+			needed = needed || scan[s].matched < SM_CLOCK_ENOUGH_MATCHES;
+		more = false;
+		for (size_t s = 0; s < nsensors && needed; s++)
+			if (scan_some(t, scan, s, SCAN_SLICE))
+				more = true;
+	}
+	for (size_t s = 0; s < nsensors; s++)
+		scan_close(&scan[s]);
+	return err;
 }
 
 static int
@@ -254,8 +324,8 @@ sm_sensor_clocks(const char *const *inputs, const uint32_t *sensor_of, size_t ni
 		return SM_OK;
 	struct packet_table t;
 	enum sm_err err = table_init(&t, nsensors, SM_CLOCK_SCAN_PACKETS, eb);
-	for (size_t s = 0; s < nsensors && err == SM_OK; s++)
-		err = scan_sensor(&t, inputs, sensor_of, ninputs, s, t.cap / nsensors, eb);
+	if (err == SM_OK)
+		err = scan_sensors(&t, inputs, sensor_of, ninputs, nsensors, eb);
 	int64_t *est = NULL;
 	if (err == SM_OK && t.n > 0 && (est = malloc(3 * t.n * sizeof(*est))) == NULL)
 		err = sm_error(eb, SM_ERR_NOMEM, "out of memory matching the sensors' packets");

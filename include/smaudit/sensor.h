@@ -19,6 +19,8 @@
 
 /* Packets read of each sensor, at most; also the bound of the packet table. */
 #define SM_CLOCK_SCAN_PACKETS 200000
+/* A sensor that shares this many packets with the others is read no further. */
+#define SM_CLOCK_ENOUGH_MATCHES 20000
 
 struct sm_sensor_clock {
 	int64_t offset_ns; /* added to this sensor's timestamps puts them on sensor 0's clock */
@@ -33,9 +35,10 @@ struct sm_sensor_clock {
 };
 
 /*
- * inputs[i] belongs to sensor sensor_of[i] (0..nsensors-1).  Reads at most the first
- * SM_CLOCK_SCAN_PACKETS packets of each sensor (sm_capture_open on that sensor's
- * inputs, sm_decode; tunnels and VLAN tags decoded, the innermost IP packet counts)
+ * inputs[i] belongs to sensor sensor_of[i] (0..nsensors-1).  Reads the sensors' first
+ * packets in turn (sm_capture_open on each sensor's inputs, sm_decode; tunnels and
+ * VLAN tags decoded, the innermost IP packet counts), each until it shares
+ * SM_CLOCK_ENOUGH_MATCHES packets with the others, at most SM_CLOCK_SCAN_PACKETS,
  * and fills out[nsensors].  The same packet is: same addresses, protocol, ports
  * (ICMP type, code and id), IPv4 ID, TCP sequence, acknowledgement and flags,
  * payload length and its first 16 bytes; a packet seen more than once by one sensor
