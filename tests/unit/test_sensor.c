@@ -28,14 +28,22 @@ clocks(const char *const *in, const uint32_t *of, size_t n, size_t nsensors,
 	assert_int_equal(out[0].offset_ns, 0);
 }
 
+/* Sensor 0 captured a, sensor 1 captured b. */
+static void
+two_sensors(const char *a, const char *b, struct sm_sensor_clock c[2])
+{
+	const char *in[] = {a, b};
+	const uint32_t of[] = {0, 1};
+	clocks(in, of, 2, 2, c);
+}
+
 static void
 test_site_b_clock_ahead_by_2_5_s_is_measured(void **state)
 {
 	(void)state;
-	const char *in[] = {PCAPS "sensors/clock-site-a.pcap", PCAPS "sensors/clock-site-b.pcap"};
-	const uint32_t of[] = {0, 1};
+	const char *a = PCAPS "sensors/clock-site-a.pcap", *b = PCAPS "sensors/clock-site-b.pcap";
 	struct sm_sensor_clock c[2];
-	clocks(in, of, 2, 2, c);
+	two_sensors(a, b, c);
 	assert_true(c[1].known);
 	assert_true(c[1].matched > 0);
 	assert_int_equal(c[1].placed_via, 0);
@@ -44,8 +52,7 @@ test_site_b_clock_ahead_by_2_5_s_is_measured(void **state)
 	if (c[1].spread_ns < 0 || c[1].spread_ns >= MS)
 		fail_msg("spread %lld ns", (long long)c[1].spread_ns);
 	/* the other way round: site-a is 2.5 s behind site-b */
-	const char *rev[] = {in[1], in[0]};
-	clocks(rev, of, 2, 2, c);
+	two_sensors(b, a, c);
 	assert_true(c[1].known);
 	if (llabs(c[1].offset_ns - 2500 * MS) >= MS)
 		fail_msg("offset %lld ns, want +2.5 s", (long long)c[1].offset_ns);
@@ -60,10 +67,8 @@ test_agreeing_clocks_give_no_offset(void **state)
 		char a[512], b[512];
 		snprintf(a, sizeof(a), PCAPS "sensors/%s-site-a.pcap", scen[k]);
 		snprintf(b, sizeof(b), PCAPS "sensors/%s-site-b.pcap", scen[k]);
-		const char *in[] = {a, b};
-		const uint32_t of[] = {0, 1};
 		struct sm_sensor_clock c[2];
-		clocks(in, of, 2, 2, c);
+		two_sensors(a, b, c);
 		assert_true(c[1].known);
 		assert_true(c[1].matched > 0);
 		if (llabs(c[1].offset_ns) >= MS || c[1].spread_ns >= MS)
@@ -77,10 +82,8 @@ static void
 test_sensor_sharing_no_packet_is_not_known(void **state)
 {
 	(void)state;
-	const char *in[] = {PCAPS "sensors/healthy-site-a.pcap", PCAPS "healthy.pcap"};
-	const uint32_t of[] = {0, 1};
 	struct sm_sensor_clock c[2];
-	clocks(in, of, 2, 2, c);
+	two_sensors(PCAPS "sensors/healthy-site-a.pcap", PCAPS "healthy.pcap", c);
 	assert_false(c[1].known);
 	assert_int_equal(c[1].matched, 0);
 	assert_int_equal(c[1].placed_via, -1);
@@ -92,10 +95,8 @@ static void
 test_vlan_tags_do_not_hide_the_same_packet(void **state)
 {
 	(void)state;
-	const char *in[] = {PCAPS "healthy.pcap", PCAPS "qinq.pcap"};
-	const uint32_t of[] = {0, 1};
 	struct sm_sensor_clock c[2];
-	clocks(in, of, 2, 2, c);
+	two_sensors(PCAPS "healthy.pcap", PCAPS "qinq.pcap", c);
 	assert_true(c[1].known);
 	assert_true(c[1].matched > 10);
 	assert_int_equal(c[1].offset_ns, 0);
@@ -164,9 +165,7 @@ test_unreadable_or_empty_sensor_is_not_known(void **state)
 		assert_int_equal(c[i].matched, 0);
 	}
 	/* the reference itself unreadable: nobody can be placed */
-	const char *in2[] = {"/nonexistent/x.pcap", PCAPS "sensors/clock-site-b.pcap"};
-	const uint32_t of2[] = {0, 1};
-	clocks(in2, of2, 2, 2, c);
+	two_sensors("/nonexistent/x.pcap", PCAPS "sensors/clock-site-b.pcap", c);
 	assert_false(c[1].known);
 	unlink(empty);
 }
