@@ -21,6 +21,8 @@ enum store_stmt {
 	ST_EXPECTED,
 	ST_FINDING,
 	ST_COVERAGE,
+	ST_SIGHTING,
+	ST_SENSOR,
 	ST_COUNT
 };
 

@@ -68,6 +68,17 @@ static const char *const migrations[] = {
                   "CREATE INDEX findings_unexpected ON findings(run_id, proto, src, dst, port)"
                   " WHERE kind = 'unexpected';"
                   "PRAGMA user_version = 7;",
+    /* several capture points (sensors): what each saw of every session, and where a
+     * failing expected flow's packets stopped */
+    [8] = "CREATE TABLE sensors(run_id INTEGER, idx INTEGER, name TEXT, clock_offset REAL,"
+          " clock_spread REAL, clock_matched INTEGER, clock_known INTEGER, packets INTEGER);"
+          "CREATE TABLE sightings(run_id INTEGER, session_id INTEGER, sensor TEXT, dir TEXT,"
+          " packets INTEGER, bytes INTEGER, first_ts REAL, last_ts REAL, ttl_min INTEGER,"
+          " ttl_max INTEGER);"
+          "CREATE INDEX sightings_session ON sightings(session_id);"
+          "ALTER TABLE expected ADD COLUMN path TEXT;"
+          "ALTER TABLE expected ADD COLUMN lost_between TEXT;"
+          "PRAGMA user_version = 8;",
 };
 
 /*
