@@ -267,7 +267,15 @@ short_time(double ts, double ref, char *buf, size_t len)
 		sm_strlcpy(buf, full, len);
 }
 
-static const char tl_chars[] = ".x#";
+/* The activity line of flow f: a character a bucket, '#' answered traffic, 'x' attempts
+ * only, '.' nothing (text between |...|, JSON as the "activity" string). */
+static void
+tl_activity(FILE *out, const struct sm_timeline *tl, const struct sm_tl_flow *f)
+{
+	static const char tl_chars[] = ".x#";
+	for (size_t k = 0; k < tl->nbuckets; k++)
+		fputc(tl_chars[f->marks[k] % 3], out);
+}
 
 void
 sm_timeline_text(FILE *out, const struct sm_timeline *tl)
@@ -290,8 +298,7 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 		role_addr(f->dst_role, f->dst, b, sizeof(b));
 		fprintf(out, "\n%s  %s -> %s  (%llu session(s), %llu failed)\n  |", pp, a, b,
 		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
-		for (size_t k = 0; k < tl->nbuckets; k++)
-			fputc(tl_chars[f->marks[k] % 3], out);
+		tl_activity(out, tl, f);
 		fputs("|\n", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
 			const struct sm_tl_gap *gp = &f->gaps[g];
@@ -331,10 +338,8 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 		fputs(i ? ",\n  {" : "\n  {", out);
 		fputs("\"proto\": ", out);
 		sm_json_string(out, f->proto);
-		if (f->port < 0)
-			fputs(", \"port\": null", out);
-		else
-			fprintf(out, ", \"port\": %d", f->port);
+		fputs(", \"port\": ", out);
+		sm_json_count(out, f->port);
 		fputs(", \"src\": ", out);
 		sm_json_string(out, f->src);
 		fputs(", \"dst\": ", out);
@@ -345,8 +350,7 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 		sm_json_opt(out, f->dst_role);
 		fprintf(out, ", \"sessions\": %llu, \"failed\": %llu, \"activity\": \"",
 		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
-		for (size_t k = 0; k < tl->nbuckets; k++)
-			fputc(tl_chars[f->marks[k] % 3], out);
+		tl_activity(out, tl, f);
 		fputs("\", \"silences\": [", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
 			const struct sm_tl_gap *gp = &f->gaps[g];
