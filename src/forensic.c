@@ -325,6 +325,15 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 	        sm_timeline_gaps(tl), tl->gap);
 }
 
+#define TLF(key, type, field) SM_JSON_MEMBER(key, type, struct sm_tl_flow, field, false)
+static const struct sm_json_member tl_flow_members[] = {
+    TLF("proto", SM_JSON_STR, proto),       TLF("port", SM_JSON_COUNT, port),
+    TLF("src", SM_JSON_STR, src),           TLF("dst", SM_JSON_STR, dst),
+    TLF("src_role", SM_JSON_OPT, src_role), TLF("dst_role", SM_JSON_OPT, dst_role),
+    TLF("sessions", SM_JSON_U64, sessions), TLF("failed", SM_JSON_U64, failed),
+};
+#undef TLF
+
 void
 sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 {
@@ -336,20 +345,9 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 	for (size_t i = 0; i < tl->nflows; i++) {
 		const struct sm_tl_flow *f = &tl->flows[i];
 		fputs(i ? ",\n  {" : "\n  {", out);
-		fputs("\"proto\": ", out);
-		sm_json_string(out, f->proto);
-		fputs(", \"port\": ", out);
-		sm_json_count(out, f->port);
-		fputs(", \"src\": ", out);
-		sm_json_string(out, f->src);
-		fputs(", \"dst\": ", out);
-		sm_json_string(out, f->dst);
-		fputs(", \"src_role\": ", out);
-		sm_json_opt(out, f->src_role);
-		fputs(", \"dst_role\": ", out);
-		sm_json_opt(out, f->dst_role);
-		fprintf(out, ", \"sessions\": %llu, \"failed\": %llu, \"activity\": \"",
-		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
+		sm_json_members(out, tl_flow_members,
+		                sizeof(tl_flow_members) / sizeof(tl_flow_members[0]), f, "");
+		fputs(", \"activity\": \"", out);
 		tl_activity(out, tl, f);
 		fputs("\", \"silences\": [", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
