@@ -163,13 +163,10 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputc('}', out);
 	}
 	fputs(n ? "\n  ]},\n" : "]},\n", out);
-	fprintf(out,
-	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
-	        "\"optional_missing\": %llu, \"unexpected\": %llu, \"protocol_mismatches\": "
-	        "%llu, \"filtered\": %llu, \"intermittent\": %llu}\n}\n",
-	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
-	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched,
-	        (unsigned long long)sum->filtered, (unsigned long long)sum->intermittent);
+	fputs("  \"summary\": {", out);
+	for (size_t i = 0; i < REPORT_SUMMARY_COUNTS; i++)
+		fprintf(out, "%s\"%s\": %llu", i ? ", " : "", report_summary_counts[i].key,
+		        (unsigned long long)report_summary_value(sum, i));
+	fputs("}\n}\n", out);
 	return SM_OK;
 }

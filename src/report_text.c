@@ -428,13 +428,8 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 				        (unsigned long long)w->ctr[i].value);
 	}
 	bool findings = sum->missing || sum->unexpected || sum->mismatched;
-	fprintf(out,
-	        "\n%sSUMMARY%s: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
-	        "unexpected, %llu protocol mismatches",
-	        tone(color, findings ? TONE_BAD : TONE_GOOD), end,
-	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
-	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	fprintf(out, "\n%sSUMMARY%s: ", tone(color, findings ? TONE_BAD : TONE_GOOD), end);
+	report_summary_line(out, sum, false);
 	if (run->filter != NULL)
 		fprintf(out, ", %llu filtered", (unsigned long long)sum->filtered);
 	if (run->strict)
