@@ -325,12 +325,11 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 	        sm_timeline_gaps(tl), tl->gap);
 }
 
-#define TLF(key, type, field) SM_JSON_MEMBER(key, type, struct sm_tl_flow, field, false)
+#define TLF(type, field) SM_JSON_MEMBER(#field, type, struct sm_tl_flow, field, false)
 static const struct sm_json_member tl_flow_members[] = {
-    TLF("proto", SM_JSON_STR, proto),       TLF("port", SM_JSON_COUNT, port),
-    TLF("src", SM_JSON_STR, src),           TLF("dst", SM_JSON_STR, dst),
-    TLF("src_role", SM_JSON_OPT, src_role), TLF("dst_role", SM_JSON_OPT, dst_role),
-    TLF("sessions", SM_JSON_U64, sessions), TLF("failed", SM_JSON_U64, failed),
+    TLF(SM_JSON_STR, proto),    TLF(SM_JSON_COUNT, port),   TLF(SM_JSON_STR, src),
+    TLF(SM_JSON_STR, dst),      TLF(SM_JSON_OPT, src_role), TLF(SM_JSON_OPT, dst_role),
+    TLF(SM_JSON_U64, sessions), TLF(SM_JSON_U64, failed),
 };
 #undef TLF
 

@@ -8,54 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The members of each entry, in the order of docs/json.md (NL: on a new line);
- * `"finding": ID` only on an entry that is a finding (SPEC section 5). */
-#define M(key, type, field)  SM_JSON_MEMBER(key, type, ROW, field, false)
-#define NL(key, type, field) SM_JSON_MEMBER(key, type, ROW, field, true)
-#define ROW                  struct sm_expected_row
+/* The members of each entry, in the order of docs/json.md, each named as its field
+ * (NL: on a new line); `"finding": ID` only on an entry that is a finding (SPEC
+ * section 5). */
+#define M(type, field)  SM_JSON_MEMBER(#field, type, ROW, field, false)
+#define NL(type, field) SM_JSON_MEMBER(#field, type, ROW, field, true)
+#define FINDING(field)  SM_JSON_MEMBER("finding", SM_JSON_ID, ROW, field, false)
+#define ROW             struct sm_expected_row
 static const struct sm_json_member expected_members[] = {
-    M("rule", SM_JSON_STR, rule),
-    M("kind", SM_JSON_RULE_KIND, kind),
-    M("proto", SM_JSON_STR, proto),
-    M("port", SM_JSON_COUNT, port),
-    NL("src_role", SM_JSON_STR, src_role),
-    M("dst_role", SM_JSON_STR, dst_role),
-    M("src", SM_JSON_OPT, src),
-    M("dst", SM_JSON_OPT, dst),
-    NL("verdict", SM_JSON_VERDICT, verdict),
-    M("sessions", SM_JSON_U64, sessions),
-    M("first_ts", SM_JSON_TS, first_ts),
-    M("last_ts", SM_JSON_TS, last_ts),
-    NL("purpose", SM_JSON_STR, purpose),
-    M("finding", SM_JSON_ID, finding_id),
+    M(SM_JSON_STR, rule),     M(SM_JSON_RULE_KIND, kind), M(SM_JSON_STR, proto),
+    M(SM_JSON_COUNT, port),   NL(SM_JSON_STR, src_role),  M(SM_JSON_STR, dst_role),
+    M(SM_JSON_OPT, src),      M(SM_JSON_OPT, dst),        NL(SM_JSON_VERDICT, verdict),
+    M(SM_JSON_U64, sessions), M(SM_JSON_TS, first_ts),    M(SM_JSON_TS, last_ts),
+    NL(SM_JSON_STR, purpose), FINDING(finding_id),
 };
 #undef ROW
 #define ROW struct sm_unexpected_row
 static const struct sm_json_member unexpected_members[] = {
-    M("proto", SM_JSON_STR, proto),
-    M("src", SM_JSON_STR, src),
-    M("dst", SM_JSON_STR, dst),
-    M("port", SM_JSON_COUNT, port),
-    NL("src_role", SM_JSON_OPT, src_role),
-    M("dst_role", SM_JSON_OPT, dst_role),
-    M("sessions", SM_JSON_U64, sessions),
-    M("packets", SM_JSON_U64, packets),
-    M("bytes", SM_JSON_U64, bytes),
-    NL("first_ts", SM_JSON_TS, first_ts),
-    M("last_ts", SM_JSON_TS, last_ts),
-    M("state", SM_JSON_OPT, state),
-    M("finding", SM_JSON_ID, finding_id),
+    M(SM_JSON_STR, proto),    M(SM_JSON_STR, src),       M(SM_JSON_STR, dst),
+    M(SM_JSON_COUNT, port),   NL(SM_JSON_OPT, src_role), M(SM_JSON_OPT, dst_role),
+    M(SM_JSON_U64, sessions), M(SM_JSON_U64, packets),   M(SM_JSON_U64, bytes),
+    NL(SM_JSON_TS, first_ts), M(SM_JSON_TS, last_ts),    M(SM_JSON_OPT, state),
+    FINDING(finding_id),
 };
 #undef ROW
 #define ROW struct sm_finding_row
 static const struct sm_json_member mismatch_members[] = {
-    M("rule", SM_JSON_STR, rule), M("proto", SM_JSON_STR, proto), M("port", SM_JSON_COUNT, port),
-    M("src", SM_JSON_OPT, src),   M("dst", SM_JSON_OPT, dst),     NL("detail", SM_JSON_STR, detail),
-    M("finding", SM_JSON_ID, id),
+    M(SM_JSON_STR, rule), M(SM_JSON_STR, proto), M(SM_JSON_COUNT, port),
+    M(SM_JSON_OPT, src),  M(SM_JSON_OPT, dst),   NL(SM_JSON_STR, detail),
+    FINDING(id),
 };
 #undef ROW
 #undef M
 #undef NL
+#undef FINDING
 
 /* `  "name": [` the n rows of size bytes each as objects of members m, `],`. */
 static void
