@@ -615,13 +615,9 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	if (run->dropped)
 		fprintf(out, ", <span class=\"warn\">%llu dropped by the capture</span>",
 		        (unsigned long long)run->dropped);
-	fprintf(out,
-	        "</dd>\n</dl>\n<p id=\"summary\">%llu expected, %llu ok, <b>%llu missing</b>, "
-	        "%llu optional missing, <b>%llu unexpected</b>, %llu protocol mismatches</p>\n"
-	        "</header>\n",
-	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
-	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	fputs("</dd>\n</dl>\n<p id=\"summary\">", out);
+	report_summary_line(out, sum, true);
+	fputs("</p>\n</header>\n", out);
 	free(srcs);
 	return SM_OK;
 }
