@@ -101,6 +101,10 @@ check "a forged reset is named" 1 "made between site-a and site-b, not by 198\.1
 check "the WAN drop is named" 1 "SYN seen at site-a \(TTL 64, 3 attempt\(s\)\), never at site-b.*lost between site-a and site-b" \
 	"$bin" audit -q -s $S $(two wan-drop)
 
+check "HTML names the sensors" 1 "<dt>sensors</dt>" "$bin" audit -q -s $S --format html $(two wan-drop)
+check "HTML locates the loss" 1 "lost between <span class=\"nw\">site-a</span> and" "$bin" audit -q -s $S --format html $(two wan-drop)
+check "CSV locates the loss" 1 "^expected,.*,no-answer,.*lost between site-a and site-b" "$bin" audit -q -s $S --format csv $(two wan-drop)
+
 # 3. Clocks: site-b 2.5 s ahead is corrected, and the verdicts are the healthy run's.
 check "clock offset measured" 0 "site-b: 299 packets, clock corrected by -2\.50000[0-9] s" \
 	"$bin" audit -q -s $S $(two clock)
