@@ -18,6 +18,8 @@
 #   edge-drop  router B drops tcp/11105 as it leaves for site B: seen at both, never answered
 #   wan-rst    the WAN router answers tcp/11104 towards site B with a reset in B's name:
 #              the RST is seen at site-a only
+#   answer-drop  the WAN router drops B's SYN-ACKs on 11105: seen at site-b, never at site-a
+#   wan-icmp   the WAN router refuses 3260 towards B with ICMP admin-prohibited
 #   clock      healthy, and site-b's clock 2.5 s ahead (its timestamps shifted after the capture)
 # Needs root, iproute2, nftables, tcpdump and python3.  Usage: pcaps/make-sensors.sh [SCENARIO]
 set -euo pipefail
@@ -61,6 +63,8 @@ scenario healthy nothing
 scenario wan-drop wan_drop
 scenario edge-drop edge_drop
 scenario wan-rst wan_rst
+scenario answer-drop answer_drop
+scenario wan-icmp wan_icmp
 if [ -z "$ONLY" ] || [ "$ONLY" = clock ]; then
 	echo "== clock"
 	cp "$out/healthy-site-a.pcap" "$out/clock-site-a.pcap"

@@ -64,6 +64,9 @@ conn() { ip netns exec "$1" $T connect "$2" "$3" "$4" ${5:-} || true; }
 # The flows SM-as needs, per rules/sm-as.rules.
 sm_as_flows() {
 	local m=198.18.3.5
+	# first a ping each way, as a running cluster always has traffic: each sensor is
+	# seen capturing before the flows under test begin
+	ip netns exec $NA $T ping 198.18.1.11 198.18.2.11 & ip netns exec $NB $T ping 198.18.2.11 198.18.1.11 & wait
 	for port in 3260 11104 11105; do
 		for x in 11 12; do for y in 11 12; do
 			conn $NA 198.18.1.$x 198.18.2.$y $port &
@@ -93,3 +96,9 @@ edge_drop() { ip netns exec $RB nft add rule inet fw forward_filter oifname b1 t
 # reject answers with the destination's address): site-b never sees those SYNs.
 wan_rst() { ip netns exec $WAN nft add rule inet fw forward_filter ip daddr 198.18.2.0/24 tcp dport 11104 reject with tcp reset; }
 
+# The WAN router drops site B's answers on 11105 (SYN-ACKs from B): the SYN reaches
+# B, the SYN-ACK is seen at site-b and never at site-a.
+answer_drop() { ip netns exec $WAN nft add rule inet fw forward_filter ip saddr 198.18.2.0/24 tcp sport 11105 drop; }
+# The WAN router refuses 3260 towards B with ICMP admin-prohibited from its own
+# address: seen at site-a, never at site-b.
+wan_icmp() { ip netns exec $WAN nft add rule inet fw forward_filter ip daddr 198.18.2.0/24 tcp dport 3260 reject with icmp type admin-prohibited; }
