@@ -407,19 +407,47 @@ source_row(struct sm_stmt *s, void *p)
 	return c->fn.src(c->ctx, path ? path : "", (uint64_t)sm_col_int64(s, 1), err ? err : "");
 }
 
-enum sm_err
-sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
-                     bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
-                     struct sm_errbuf *eb)
+/* A source row with its texts copied (NULL path: out of memory, seen by the loader). */
+static void
+decode_source(struct sm_stmt *s, void *row)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.src = fn;
-	return each_row(st,
-	                as_given ? "SELECT coalesce(given, path), packets, error FROM run_sources"
-	                           " WHERE run_id = ?1 ORDER BY idx"
-	                         : "SELECT path, packets, error FROM run_sources WHERE run_id = ?1"
-	                           " ORDER BY idx",
-	                run_id, source_row, &c, "reading sources", eb);
+	struct sm_source_row *r = row;
+	const char *path = sm_col_text(s, 0), *err = sm_col_text(s, 2);
+	r->path = strdup(path ? path : "");
+	r->packets = (uint64_t)sm_col_int64(s, 1);
+	r->error = strdup(err ? err : "");
+	if (r->error == NULL) {
+		free(r->path);
+		r->path = NULL;
+	}
+}
+
+enum sm_err
+sm_store_load_sources(struct sm_store *st, int64_t run_id, bool as_given,
+                      struct sm_source_row **rows, size_t *n, struct sm_errbuf *eb)
+{
+	enum sm_err e = load_rows(st,
+	                          as_given ? "SELECT coalesce(given, path), packets, error FROM"
+	                                     " run_sources WHERE run_id = ?1 ORDER BY idx"
+	                                   : "SELECT path, packets, error FROM run_sources"
+	                                     " WHERE run_id = ?1 ORDER BY idx",
+	                          run_id, decode_source, sizeof(**rows), (void **)rows, n,
+	                          "reading sources", eb);
+	for (size_t i = 0; e == SM_OK && i < *n; i++)
+		if ((*rows)[i].path == NULL)
+			e = sm_error(eb, SM_ERR_NOMEM, "%s: out of memory reading sources",
+			             sm_db_path(st->db));
+	return e;
+}
+
+void
+sm_source_rows_free(struct sm_source_row *rows, size_t n)
+{
+	for (size_t i = 0; rows != NULL && i < n; i++) {
+		free(rows[i].path);
+		free(rows[i].error);
+	}
+	free(rows);
 }
 
 enum sm_err
