@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The PostgreSQL store (issue 20, SPEC section 7): a real server from Debian's
+# postgresql package, started in a temporary directory (as nobody when run as
+# root), on a Unix socket only with trust auth, stopped and removed at the end.
+# - every golden capture audited into SQLite and into PostgreSQL: the audit's
+#   report, report (text, JSON, HTML), query (text, JSON, CSV), timeline, diff
+#   and extract give the same output on both;
+# - two audits at once into one PostgreSQL database: both runs and all their
+#   sessions are there, with distinct ids;
+# - a server that cannot be reached: "URI: could not connect: ...", the exit
+#   status of a database error, no password printed.
+# usage: pg.sh SMAUDIT   (from the repository root)
+set -u
+bin=$(readlink -f "$1")
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ] || [ ! -x "$pgbin/postgres" ]; then
+	echo "SKIP: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, postgres):" \
+		"install the postgresql package (scripts/deps.sh --test)"
+	exit 77
+fi
+work=$(mktemp -d)
+chmod 755 "$work"
+pgpid=
+stop() {
+	if [ -n "$pgpid" ]; then
+		kill -INT "$pgpid" 2>/dev/null
+		wait "$pgpid" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap stop EXIT
+mkdir "$work/pg"
+# CI runs as root, which PostgreSQL refuses: the server runs as nobody in a
+# directory it owns; a normal user runs it as themself.
+as=()
+if [ "$(id -u)" = 0 ]; then
+	chown nobody "$work/pg"
+	as=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --)
+fi
+if ! "${as[@]}" "$pgbin/initdb" -D "$work/pg/data" -U smaudit --auth=trust --locale=C.UTF-8 \
+	-E UTF8 >"$work/initdb.log" 2>&1; then
+	echo "FAIL initdb"
+	cat "$work/initdb.log"
+	exit 1
+fi
+"${as[@]}" "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -c listen_addresses= \
+	-c fsync=off >"$work/pg.log" 2>&1 &
+pgpid=$!
+for _ in $(seq 100); do
+	"$pgbin/pg_isready" -q -h "$work/pg" && break
+	sleep 0.1
+done
+if ! "$pgbin/pg_isready" -q -h "$work/pg"; then
+	echo "FAIL the PostgreSQL server did not start"
+	cat "$work/pg.log"
+	exit 1
+fi
+psql() { "$pgbin/psql" -X -q -A -t -h "$work/pg" -U smaudit "$@"; }
+uri() { echo "postgresql:///$1?host=$work/pg&user=smaudit"; }
+"$pgbin/createdb" -h "$work/pg" -U smaudit golden
+pg=$(uri golden)
+lite=$work/golden.db
+fail=0 pass=0
+# same NAME: runs CMD... on both databases (DB in CMD stands for the database)
+# and compares standard output and exit status; the database's name and the
+# extract's output file are the only differences allowed.
+same() {
+	local name=$1 a b ra rb
+	shift
+	a=$("${@//DB/$lite}" 2>&1)
+	ra=$?
+	b=$("${@//DB/$pg}" 2>&1)
+	rb=$?
+	a=${a//$lite/DB}
+	b=${b//$pg/DB}
+	if [ $ra != $rb ]; then
+		echo "FAIL $name: exit $ra on SQLite, $rb on PostgreSQL"
+		printf '%s\n' "$b" | head -5
+		fail=$((fail + 1))
+	elif [ -z "$a" ] || ! diff -u <(printf '%s\n' "$a") <(printf '%s\n' "$b") >"$work/diff"; then
+		echo "FAIL $name: output differs between SQLite and PostgreSQL (or is empty)"
+		head -20 "$work/diff"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+cases=(
+	"pcaps/site.conf pcaps/healthy.pcap"
+	"pcaps/site.conf pcaps/dropped.pcap"
+	"pcaps/site.conf pcaps/rejected.pcap"
+	"pcaps/site.conf pcaps/unexpected.pcap"
+	"pcaps/site.conf pcaps/mediator-down.pcap"
+	"pcaps/site.conf pcaps/vlan.pcap"
+	"pcaps/site.conf pcaps/qinq.pcap"
+	"pcaps/site6.conf pcaps/ipv6.pcap"
+	"pcaps/site.conf pcaps/dropped.pcap pcaps/unexpected.pcap"
+	"pcaps/site.conf pcaps/mismatch.pcap"
+	"pcaps/site.conf pcaps/outage.pcap"
+	"pcaps/iscsi-real.conf pcaps/iscsi-real.pcap"
+)
+run=0
+for c in "${cases[@]}"; do
+	set -- $c
+	site=$1
+	shift
+	run=$((run + 1))
+	same "audit $*" "$bin" audit -q -s "$site" -d DB "$@"
+	for f in text json html; do
+		same "report --run $run --format $f" "$bin" report -d DB --run $run --format $f
+	done
+	for f in text json csv; do
+		same "query --run $run --format $f" "$bin" query -d DB --run $run --format $f
+	done
+	same "query --run $run --class unexpected" "$bin" query -d DB --run $run --class unexpected --format csv
+	same "timeline --run $run" "$bin" timeline -d DB --run $run --gap 1
+	[ $run -gt 1 ] && same "diff $((run - 1)) $run" "$bin" diff -d DB $((run - 1)) $run
+done
+same "report --list" "$bin" report -d DB --list
+same "query --host" "$bin" query -d DB --run 2 --host 198.18.1.11 --port 11104 --format csv
+# extract: the same packets into the same file, and the same evidence row
+for f in 1 2 3; do
+	same "extract --finding $f" bash -c "rm -f '$work/x.pcap'; '$bin' extract -d 'DB' --finding $f -o '$work/x.pcap' --from pcaps/ >/dev/null 2>&1; echo \$?; cksum <'$work/x.pcap'"
+done
+same "report after extract" "$bin" report -d DB --format json
+
+# Two audits at once into one database: runs and session ids never collide.
+"$pgbin/createdb" -h "$work/pg" -U smaudit conc
+python3 bench/gen.py "$work/many.pcap" --sessions 20000 --concurrency 500 --seed 7 >/dev/null
+"$bin" audit -q -s pcaps/site.conf -d "$work/many.db" "$work/many.pcap" >/dev/null 2>&1
+want=$(sqlite3 "$work/many.db" "SELECT count(*) FROM sessions")
+for r in 1 2; do
+	"$bin" audit -q -s pcaps/site.conf -d "$(uri conc)" "$work/many.pcap" >/dev/null 2>"$work/a.err" &
+	a=$!
+	"$bin" audit -q -s pcaps/site.conf -d "$(uri conc)" "$work/many.pcap" >/dev/null 2>"$work/b.err" &
+	b=$!
+	wait $a
+	ra=$?
+	wait $b
+	rb=$?
+	[ $ra -le 1 ] && [ $rb -le 1 ] || { echo "FAIL concurrent audits, round $r: exits $ra, $rb"; cat "$work/a.err" "$work/b.err" | head; fail=$((fail + 1)); }
+done
+got=$(psql conc -c "SELECT count(*), count(DISTINCT run_id), count(DISTINCT id) FROM sessions")
+runs=$(psql conc -c "SELECT count(*), count(DISTINCT id) FROM runs WHERE status = 'complete'")
+per=$(psql conc -c "SELECT DISTINCT count(*) FROM sessions GROUP BY run_id")
+if [ "$got" = "$((4 * want))|4|$((4 * want))" ] && [ "$runs" = "4|4" ] && [ "$per" = "$want" ]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL concurrent audits: sessions, runs, ids = $got (want $((4 * want))|4|$((4 * want))), complete runs $runs, per run $per (want $want)"
+	fail=$((fail + 1))
+fi
+a=$("$bin" report -d "$work/many.db" --format json | sed 's/"started":[^,]*,//; s/"finished":[^,]*,//')
+b=$("$bin" report -d "$(uri conc)" --run 3 --format json | sed 's/"started":[^,]*,//; s/"finished":[^,]*,//; s/"run": *3/"run": 1/; s/"id": *3,/"id": 1,/')
+[ "$a" = "$b" ] && pass=$((pass + 1)) || { echo "FAIL the report of a concurrent run differs from SQLite's"; diff <(echo "$a") <(echo "$b") | head; fail=$((fail + 1)); }
+
+# A server that is not there: a clear error, a database error's exit, no password.
+bad="postgresql://auditor:s3cret@127.0.0.1:1/smaudit"
+out=$("$bin" report -d "$bad" 2>&1)
+rc=$?
+lite_rc=$(
+	echo junk >"$work/junk.db"
+	"$bin" report -d "$work/junk.db" >/dev/null 2>&1
+	echo $?
+)
+if [ $rc = "$lite_rc" ] && [[ $out == *"postgresql://auditor@127.0.0.1:1/smaudit: could not connect: "* ]] &&
+	[[ $out != *s3cret* ]]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL unreachable server: exit $rc (a database error exits $lite_rc): $out"
+	fail=$((fail + 1))
+fi
+echo "pg: $pass passed, $fail failed"
+[ $fail = 0 ]
