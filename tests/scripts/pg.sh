@@ -67,12 +67,13 @@ fail=0 pass=0
 same() {
 	local name=$1 a b ra rb
 	shift
-	a=$("${@//DB/$lite}" 2>&1)
+	a=$("${@//DB/"$lite"}" 2>&1)
 	ra=$?
-	b=$("${@//DB/$pg}" 2>&1)
+	b=$("${@//DB/"$pg"}" 2>&1)
 	rb=$?
-	a=${a//$lite/DB}
-	b=${b//$pg/DB}
+	a=${a//"$lite"/DB}
+	b=${b//"$pg"/DB}
+	b=${b//"${pg//&/"&amp;"}"/DB} # in HTML
 	if [ $ra != $rb ]; then
 		echo "FAIL $name: exit $ra on SQLite, $rb on PostgreSQL"
 		printf '%s\n' "$b" | head -5
@@ -149,8 +150,10 @@ else
 	echo "FAIL concurrent audits: sessions, runs, ids = $got (want $((4 * want))|4|$((4 * want))), complete runs $runs, per run $per (want $want)"
 	fail=$((fail + 1))
 fi
-a=$("$bin" report -d "$work/many.db" --format json | sed 's/"started":[^,]*,//; s/"finished":[^,]*,//')
-b=$("$bin" report -d "$(uri conc)" --run 3 --format json | sed 's/"started":[^,]*,//; s/"finished":[^,]*,//; s/"run": *3/"run": 1/; s/"id": *3,/"id": 1,/')
+# the same report as SQLite's but for the clock, the run and the finding ids
+clean() { sed -E 's/"(started|finished)": *"[^"]*"//g; s/"(run|id|finding)": *[0-9]+//g; s/(run|finding) [0-9]+//g'; }
+a=$("$bin" report -d "$work/many.db" --format json | clean)
+b=$("$bin" report -d "$(uri conc)" --run 3 --format json | clean)
 [ "$a" = "$b" ] && pass=$((pass + 1)) || { echo "FAIL the report of a concurrent run differs from SQLite's"; diff <(echo "$a") <(echo "$b") | head; fail=$((fail + 1)); }
 
 # A server that is not there: a clear error, a database error's exit, no password.
