@@ -12,53 +12,17 @@
 # usage: pg.sh SMAUDIT   (from the repository root)
 set -u
 bin=$(readlink -f "$1")
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ] || [ ! -x "$pgbin/postgres" ]; then
+. "$(dirname "$0")/pgserver.sh"
+if ! pg_have; then
 	echo "SKIP: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb, postgres):" \
 		"install the postgresql package (scripts/deps.sh --test)"
 	exit 77
 fi
 work=$(mktemp -d)
-chmod 755 "$work"
-pgpid=
-stop() {
-	if [ -n "$pgpid" ]; then
-		kill -INT "$pgpid" 2>/dev/null
-		wait "$pgpid" 2>/dev/null
-	fi
-	rm -rf "$work"
-}
-trap stop EXIT
-mkdir "$work/pg"
-# CI runs as root, which PostgreSQL refuses: the server runs as nobody in a
-# directory it owns; a normal user runs it as themself.
-as=()
-if [ "$(id -u)" = 0 ]; then
-	chown nobody "$work/pg"
-	as=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --)
-fi
-if ! "${as[@]}" "$pgbin/initdb" -D "$work/pg/data" -U smaudit --auth=trust --locale=C.UTF-8 \
-	-E UTF8 >"$work/initdb.log" 2>&1; then
-	echo "FAIL initdb"
-	cat "$work/initdb.log"
-	exit 1
-fi
-"${as[@]}" "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -c listen_addresses= \
-	-c fsync=off >"$work/pg.log" 2>&1 &
-pgpid=$!
-for _ in $(seq 100); do
-	"$pgbin/pg_isready" -q -h "$work/pg" && break
-	sleep 0.1
-done
-if ! "$pgbin/pg_isready" -q -h "$work/pg"; then
-	echo "FAIL the PostgreSQL server did not start"
-	cat "$work/pg.log"
-	exit 1
-fi
-psql() { "$pgbin/psql" -X -q -A -t -h "$work/pg" -U smaudit "$@"; }
-uri() { echo "postgresql:///$1?host=$work/pg&user=smaudit"; }
-"$pgbin/createdb" -h "$work/pg" -U smaudit golden
-pg=$(uri golden)
+trap 'pg_stop; rm -rf "$work"' EXIT
+pg_start "$work" -c fsync=off || exit 1
+pg_createdb golden
+pg=$(pg_uri golden)
 lite=$work/golden.db
 fail=0 pass=0
 # same NAME: runs CMD... on both databases (DB in CMD stands for the database)
@@ -126,14 +90,14 @@ done
 same "report after extract" "$bin" report -d DB --format json
 
 # Two audits at once into one database: runs and session ids never collide.
-"$pgbin/createdb" -h "$work/pg" -U smaudit conc
+pg_createdb conc
 python3 bench/gen.py "$work/many.pcap" --sessions 20000 --concurrency 500 --seed 7 >/dev/null
 "$bin" audit -q -s pcaps/site.conf -d "$work/many.db" "$work/many.pcap" >/dev/null 2>&1
 want=$(sqlite3 "$work/many.db" "SELECT count(*) FROM sessions")
 for r in 1 2; do
-	"$bin" audit -q -s pcaps/site.conf -d "$(uri conc)" "$work/many.pcap" >/dev/null 2>"$work/a.err" &
+	"$bin" audit -q -s pcaps/site.conf -d "$(pg_uri conc)" "$work/many.pcap" >/dev/null 2>"$work/a.err" &
 	a=$!
-	"$bin" audit -q -s pcaps/site.conf -d "$(uri conc)" "$work/many.pcap" >/dev/null 2>"$work/b.err" &
+	"$bin" audit -q -s pcaps/site.conf -d "$(pg_uri conc)" "$work/many.pcap" >/dev/null 2>"$work/b.err" &
 	b=$!
 	wait $a
 	ra=$?
@@ -141,9 +105,9 @@ for r in 1 2; do
 	rb=$?
 	[ $ra -le 1 ] && [ $rb -le 1 ] || { echo "FAIL concurrent audits, round $r: exits $ra, $rb"; cat "$work/a.err" "$work/b.err" | head; fail=$((fail + 1)); }
 done
-got=$(psql conc -c "SELECT count(*), count(DISTINCT run_id), count(DISTINCT id) FROM sessions")
-runs=$(psql conc -c "SELECT count(*), count(DISTINCT id) FROM runs WHERE status = 'complete'")
-per=$(psql conc -c "SELECT DISTINCT count(*) FROM sessions GROUP BY run_id")
+got=$(pg_psql conc -c "SELECT count(*), count(DISTINCT run_id), count(DISTINCT id) FROM sessions")
+runs=$(pg_psql conc -c "SELECT count(*), count(DISTINCT id) FROM runs WHERE status = 'complete'")
+per=$(pg_psql conc -c "SELECT DISTINCT count(*) FROM sessions GROUP BY run_id")
 if [ "$got" = "$((4 * want))|4|$((4 * want))" ] && [ "$runs" = "4|4" ] && [ "$per" = "$want" ]; then
 	pass=$((pass + 1))
 else
@@ -153,7 +117,7 @@ fi
 # the same report as SQLite's but for the clock, the run and the finding ids
 clean() { sed -E 's/"(started|finished)": *"[^"]*"//g; s/"(run|id|finding)": *[0-9]+//g; s/(run|finding) [0-9]+//g'; }
 a=$("$bin" report -d "$work/many.db" --format json | clean)
-b=$("$bin" report -d "$(uri conc)" --run 3 --format json | clean)
+b=$("$bin" report -d "$(pg_uri conc)" --run 3 --format json | clean)
 [ "$a" = "$b" ] && pass=$((pass + 1)) || { echo "FAIL the report of a concurrent run differs from SQLite's"; diff <(echo "$a") <(echo "$b") | head; fail=$((fail + 1)); }
 
 # A server that is not there: a clear error, a database error's exit, no password.
