@@ -33,21 +33,18 @@ t0=$(now); audit -d "$work/one.db"; t1=$(now)
 rate "SQLite file" "$(sqlite3 "$work/one.db" 'SELECT count(*) FROM sessions')" "$t0" "$t1"
 t0=$(now); audit -d "$(pg_uri one)"; t1=$(now)
 rate "PostgreSQL, one audit" "$(pg_psql one -c 'SELECT count(*) FROM sessions')" "$t0" "$t1"
-t0=$(now)
-audit -d "$(pg_uri two)" &
-a=$!
-audit -d "$(pg_uri two)" &
-b=$!
-wait $a
-wait $b
-t1=$(now)
-rate "PostgreSQL, two audits at once" "$(pg_psql two -c 'SELECT count(*) FROM sessions')" "$t0" "$t1"
-t0=$(now)
-audit -d "$work/two.db" &
-a=$!
-audit -d "$work/two.db" &
-b=$!
-wait $a
-wait $b
-t1=$(now)
-rate "SQLite file, two audits at once" "$(sqlite3 "$work/two.db" 'SELECT count(*) FROM sessions')" "$t0" "$t1"
+twice() { # label database, counted by the command after it
+	local label=$1 db=$2 a b t0 t1
+	shift 2
+	t0=$(now)
+	audit -d "$db" &
+	a=$!
+	audit -d "$db" &
+	b=$!
+	wait $a
+	wait $b
+	t1=$(now)
+	rate "$label" "$("$@" 'SELECT count(*) FROM sessions')" "$t0" "$t1"
+}
+twice "PostgreSQL, two audits at once" "$(pg_uri two)" pg_psql two -c
+twice "SQLite file, two audits at once" "$work/two.db" sqlite3 "$work/two.db"

@@ -136,5 +136,14 @@ else
 	echo "FAIL unreachable server: exit $rc (a database error exits $lite_rc): $out"
 	fail=$((fail + 1))
 fi
+# live cannot write to PostgreSQL yet: said so at once, before any capture
+out=$("$bin" live -s pcaps/site.conf -i lo -d "$bad" 2>&1)
+rc=$?
+if [ $rc = 2 ] && [[ $out == *"live writes to an SQLite file only"* ]] && [[ $out != *s3cret* ]]; then
+	pass=$((pass + 1))
+else
+	echo "FAIL live -d URI: exit $rc: $out"
+	fail=$((fail + 1))
+fi
 echo "pg: $pass passed, $fail failed"
 [ $fail = 0 ]
