@@ -333,10 +333,10 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	/* each aggregate with the id of the finding made from it, looked up through
 	 * the findings_unexpected index (a run may hold a million of both) */
 #define UNEXPECTED_GROUPS                                                                          \
-	"SELECT g.*, (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1"                        \
-	" AND f.kind = 'unexpected' AND f.proto = g.proto AND f.src = g.src AND f.dst = g.dst"     \
-	" AND f.port IS NOT DISTINCT FROM g.port) FROM (SELECT " STORE_UNEXPECTED_COLS             \
-	    STORE_UNEXPECTED_FROM ") AS g"
+	"SELECT " STORE_UNEXPECTED_COLS ", (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1"  \
+	" AND f.kind = 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst"     \
+	" AND f.port IS NOT DISTINCT FROM max(" STORE_UNEXPECTED_PORT(                             \
+	    "s.") "))" STORE_UNEXPECTED_FROM
 	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
 	/* In the usual order, up to one more than max: when they fit, as they
 	 * mostly do, this is the only walk of the index. */
@@ -364,7 +364,7 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 		return e;
 	snprintf(sql, sizeof(sql),
 	         "SELECT * FROM (%s ORDER BY sessions DESC, proto, src, dst, port LIMIT %zu)"
-	         " AS b ORDER BY proto, src, dst, port",
+	         " AS g ORDER BY proto, src, dst, port",
 	         UNEXPECTED_GROUPS, max);
 	e = load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
 	              "reading unexpected traffic", eb);
