@@ -44,6 +44,12 @@ struct sm_pipeline {
 	bool flushed;                          /* sm_pipeline_finish closed every session */
 	size_t nabs;
 	char cwd[PATH_MAX];
+	/* several sensors: per capture source, its sensor; names and clocks (borrowed) */
+	uint8_t *sensor_of_source;
+	const char *const *sensor_names;
+	size_t nsensors;
+	const struct sm_sensor_row *sensor_clocks;
+	uint64_t sensor_packets[SM_SENSORS_MAX];
 };
 
 /* The absolute path of capture source i (or ring file i - nsrc) into buf. */
@@ -150,6 +156,28 @@ session_record(const struct sm_session *s, const struct sm_classification *c, co
 	r->tunnel_parent = s->tunnel_parent;
 }
 
+/* What each sensor saw of s, as rows of sightings. */
+static void
+sighting_records(const struct sm_pipeline *pl, const struct sm_session *s,
+                 struct sm_session_record *r)
+{
+	r->nsight = 0;
+	for (size_t i = 0; s->sight != NULL && i < pl->nsensors * 2; i++) {
+		const struct sm_sighting *g = &s->sight->at[i];
+		if (g->pkts == 0)
+			continue;
+		struct sm_sighting_row *w = &r->sight[r->nsight++];
+		w->sensor = pl->sensor_names[i / 2];
+		w->rev = i % 2;
+		w->pkts = g->pkts;
+		w->bytes = g->bytes;
+		w->first_ts = (double)g->first_ns / 1e9;
+		w->last_ts = (double)g->last_ns / 1e9;
+		w->ttl_min = g->ttl_min;
+		w->ttl_max = g->ttl_max;
+	}
+}
+
 static void
 store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_session *s, bool open)
 {
@@ -160,6 +188,7 @@ store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_sess
 	const struct sm_source_info *src = sm_capture_source(pl->capture, s->source);
 	struct sm_session_record rec;
 	session_record(s, &c, src ? src->path : NULL, open, &rec);
+	sighting_records(pl, s, &rec);
 	pl->err = sm_store_session(pl->store, pl->run_id, &rec, pl->eb);
 	uint64_t missed = s->missed[0] + s->missed[1];
 	pl->missed[open] += missed;
@@ -262,6 +291,16 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		                     pl->eb);
 	if (e == SM_OK && bl.not_stored > 0)
 		e = sm_store_counter(st, run, SM_COUNTER_NOT_STORED, bl.not_stored, pl->eb);
+	for (size_t k = 0; e == SM_OK && pl->nsensors > 1 && k < pl->nsensors; k++) {
+		struct sm_sensor_row r;
+		memset(&r, 0, sizeof(r));
+		if (pl->sensor_clocks != NULL)
+			r = pl->sensor_clocks[k];
+		r.idx = (int)k;
+		sm_strlcpy(r.name, pl->sensor_names[k], sizeof(r.name));
+		r.packets = pl->sensor_packets[k];
+		e = sm_store_sensor(st, run, &r, pl->eb);
+	}
 	sm_policy_finish(policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
@@ -285,6 +324,8 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		row.last_ts = (double)x->last_ns / 1e9;
 		sm_strlcpy(row.purpose, x->rule->purpose, sizeof(row.purpose));
 		sm_strlcpy(row.detail, x->detail, sizeof(row.detail));
+		sm_strlcpy(row.path, x->path, sizeof(row.path));
+		sm_strlcpy(row.lost_between, x->lost_between, sizeof(row.lost_between));
 		if (sm_policy_entry_finding(x, &f))
 			e = sm_store_finding(st, run, &f, &row.finding_id, pl->eb);
 		if (e == SM_OK)
@@ -340,6 +381,25 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		goto out;
 	pl->policy = sm_policy_new(o->rules, o->site);
 	struct sm_session_opts so = o->sessions;
+	if (o->nsensors > 1) {
+		size_t nsrc = sm_capture_source_count(cap);
+		pl->nsensors = o->nsensors;
+		pl->sensor_names = o->sensor_names;
+		pl->sensor_clocks = o->sensor_clocks;
+		so.nsensors = (uint8_t)o->nsensors;
+		pl->sensor_of_source = calloc(nsrc + 1, 1);
+		for (size_t i = 0; pl->sensor_of_source != NULL && i < nsrc; i++)
+			pl->sensor_of_source[i] =
+			    o->sensor_of_input
+			        ? o->sensor_of_input[sm_capture_source(cap, i)->input]
+			        : 0;
+		if (pl->sensor_of_source == NULL ||
+		    (pl->policy != NULL &&
+		     !sm_policy_set_sensors(pl->policy, o->sensor_names, o->nsensors))) {
+			e = sm_error(eb, SM_ERR_NOMEM, "out of memory setting up the run");
+			goto out;
+		}
+	}
 	if (pl->policy != NULL) {
 		so.service_ports = sm_policy_service_ports(pl->policy);
 		so.done = on_session_done;
@@ -389,6 +449,8 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 	if (raw->ts_ns > pl->last)
 		pl->last = raw->ts_ns;
 	enum sm_dec rc = sm_decode(pl->dec, raw, &pkt);
+	if (pl->sensor_of_source != NULL)
+		pl->sensor_packets[pkt.sensor = pl->sensor_of_source[raw->source]]++;
 	if (rc == DEC_HELD && pkt.nouter > 0 && !sm_session_carriers(pl->tab, &pkt))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
 	if (rc != DEC_OK)
@@ -396,7 +458,7 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 	struct sm_session_hit hit;
 	if (!sm_session_packet(pl->tab, &pkt, &hit))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
-	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL)
+	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL && !hit.copy)
 		sm_payload_packet(pl->payload, hit.s, hit.dir, &pkt);
 	return pl->err;
 }
@@ -564,6 +626,7 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	for (size_t i = 0; i < pl->nabs; i++)
 		free(pl->abs_paths[i]);
 	free(pl->abs_paths);
+	free(pl->sensor_of_source);
 	free(pl);
 }
 
@@ -612,6 +675,51 @@ show_progress(struct sm_pipeline *pl, struct sm_capture *cap, double elapsed)
 	        (unsigned long long)pl->totals.packets, (unsigned long long)ss.created);
 }
 
+/* Each sensor's clock against sensor 0's, from packets two sensors saw (sensor.h);
+ * every capture source is shifted onto the common clock.  A sensor that cannot be
+ * matched is said so (a warning now, its row in the report) and read as it is. */
+static enum sm_err
+sensor_clocks(const struct sm_audit_opts *o, struct sm_capture *cap, struct sm_sensor_row *rows,
+              struct sm_errbuf *eb)
+{
+	const struct sm_pipeline_opts *po = &o->pipeline;
+	uint32_t *of = calloc(o->ninputs + 1, sizeof(*of));
+	if (of == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory matching the sensors' clocks");
+	for (size_t i = 0; i < o->ninputs; i++)
+		of[i] = po->sensor_of_input ? po->sensor_of_input[i] : 0;
+	struct sm_sensor_clock ck[SM_SENSORS_MAX];
+	enum sm_err e = sm_sensor_clocks(o->inputs, of, o->ninputs, po->nsensors, ck, eb);
+	free(of);
+	if (e != SM_OK)
+		return e;
+	memset(rows, 0, po->nsensors * sizeof(*rows));
+	for (size_t k = 0; k < po->nsensors; k++) {
+		rows[k].clock_known = ck[k].known;
+		/* in microseconds, what a capture's timestamps hold (and no "-0") */
+		rows[k].clock_offset =
+		    (double)((ck[k].offset_ns + (ck[k].offset_ns < 0 ? -500 : 500)) / 1000) / 1e6;
+		rows[k].clock_spread = (double)((ck[k].spread_ns + 500) / 1000) / 1e6;
+		rows[k].clock_matched = ck[k].matched;
+		if (!ck[k].known && o->warn != NULL) {
+			char msg[256];
+			snprintf(msg, sizeof(msg),
+			         "sensor %s: no packet also seen by another sensor, so its clock "
+			         "cannot be matched: its times are taken as they are",
+			         po->sensor_names[k]);
+			o->warn(o->warn_ctx, msg);
+		}
+	}
+	for (size_t i = 0; i < sm_capture_source_count(cap); i++) {
+		size_t k = po->sensor_of_input[sm_capture_source(cap, i)->input];
+		if (ck[k].known && ck[k].offset_ns != 0 &&
+		    (e = sm_capture_set_offset(cap, i, ck[k].offset_ns)) != SM_OK)
+			return sm_error(eb, e, "cannot shift %s onto the common clock",
+			                sm_capture_source(cap, i)->path);
+	}
+	return SM_OK;
+}
+
 static bool
 in_window(const struct sm_pipeline_opts *o, int64_t ts_ns)
 {
@@ -631,6 +739,13 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 		return e;
 	struct sm_pipeline_opts po = o->pipeline;
 	po.mode = "audit";
+	struct sm_sensor_row clocks[SM_SENSORS_MAX];
+	if (po.nsensors > 1) {
+		e = sensor_clocks(o, cap, clocks, eb);
+		if (e != SM_OK)
+			goto out;
+		po.sensor_clocks = clocks;
+	}
 	e = sm_pipeline_open(&pl, &po, cap, eb);
 	if (e != SM_OK)
 		goto out;

@@ -32,7 +32,7 @@ capture_warnf(struct sm_capture *c, const char *fmt, ...)
 }
 
 static enum sm_err
-add_path(struct sm_capture *c, const char *path, struct sm_errbuf *eb)
+add_path(struct sm_capture *c, const char *path, size_t input, struct sm_errbuf *eb)
 {
 	if (c->nsrc == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 8;
@@ -45,6 +45,7 @@ add_path(struct sm_capture *c, const char *path, struct sm_errbuf *eb)
 	struct source *s = &c->src[c->nsrc];
 	memset(s, 0, sizeof(*s));
 	s->cap = c;
+	s->info.input = input;
 	s->info.path = strdup(path);
 	if (s->info.path == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory listing captures");
@@ -60,7 +61,7 @@ name_cmp(const void *a, const void *b)
 
 /* Adds every regular file below dir, in name order, descending into subdirectories. */
 static enum sm_err
-add_dir(struct sm_capture *c, const char *dir, int depth, struct sm_errbuf *eb)
+add_dir(struct sm_capture *c, const char *dir, size_t input, int depth, struct sm_errbuf *eb)
 {
 	if (depth > 16)
 		return SM_OK;
@@ -101,9 +102,9 @@ add_dir(struct sm_capture *c, const char *dir, int depth, struct sm_errbuf *eb)
 		struct stat st;
 		if (err == SM_OK && stat(names[i], &st) == 0) {
 			if (S_ISDIR(st.st_mode))
-				err = add_dir(c, names[i], depth + 1, eb);
+				err = add_dir(c, names[i], input, depth + 1, eb);
 			else if (S_ISREG(st.st_mode))
-				err = add_path(c, names[i], eb);
+				err = add_path(c, names[i], input, eb);
 		}
 		free(names[i]);
 	}
@@ -256,13 +257,15 @@ source_read_one(struct sm_capture *c, struct source *s)
 	source_finish(s);
 }
 
-/* The next packet of s that the -f filter keeps. */
+/* The next packet of s that the -f filter keeps, on the common clock. */
 static void
 source_read(struct sm_capture *c, struct source *s)
 {
 	do
 		source_read_one(c, s);
 	while (s->has_pkt && !source_keeps(s));
+	if (s->has_pkt)
+		s->hdr.ts_ns += s->offset_ns;
 }
 
 /* The compression a regular file's first bytes show. */
@@ -384,11 +387,11 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &st) == 0 &&
 		    S_ISDIR(st.st_mode)) {
 			size_t before = c->nsrc;
-			err = add_dir(c, inputs[i], 0, eb);
+			err = add_dir(c, inputs[i], i, 0, eb);
 			if (err == SM_OK && c->nsrc == before)
 				capture_warnf(c, "%s: directory holds no files", inputs[i]);
 		} else {
-			err = add_path(c, inputs[i], eb);
+			err = add_path(c, inputs[i], i, eb);
 		}
 	}
 	if (err == SM_OK && c->nsrc > 0) {
@@ -440,6 +443,7 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 {
 	if (c->live)
 		return live_next(c, pkt);
+	c->started = true;
 	if (c->advance >= 0) {
 		struct source *s = &c->src[c->advance];
 		source_read(c, s);
@@ -461,6 +465,23 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	s->info.bytes += s->hdr.len;
 	c->advance = (long)idx;
 	return SM_CAPTURE_PACKET;
+}
+
+enum sm_err
+sm_capture_set_offset(struct sm_capture *c, size_t i, int64_t offset_ns)
+{
+	if (c->live || c->started || i >= c->nsrc)
+		return SM_ERR_USAGE;
+	struct source *s = &c->src[i];
+	if (s->has_pkt) /* its first packet, read by sm_capture_open, is in the heap */
+		s->hdr.ts_ns += offset_ns - s->offset_ns;
+	s->offset_ns = offset_ns;
+	/* that packet's place in the heap changed: rebuild it (one entry per source) */
+	c->nheap = 0;
+	for (size_t k = 0; k < c->nsrc; k++)
+		if (c->src[k].has_pkt)
+			heap_push(c, (uint32_t)k);
+	return SM_OK;
 }
 
 void

@@ -43,10 +43,11 @@ struct source {
 	struct lpcap_bpf *prog; /* -f for a classic pcap source, applied here; NULL without */
 	struct sm_capture *cap; /* the capture it belongs to (its frame shapes) */
 	int linktype;
-	bool linktype_known; /* declared by the file or interface (not pcapng) */
-	bool has_pkt;        /* hdr/data hold the source's next packet */
-	struct lpcap_hdr hdr;
+	bool linktype_known;  /* declared by the file or interface (not pcapng) */
+	bool has_pkt;         /* hdr/data hold the source's next packet */
+	struct lpcap_hdr hdr; /* ts_ns already shifted by offset_ns */
 	const uint8_t *data;
+	int64_t offset_ns; /* its sensor's clock offset (sm_capture_set_offset) */
 };
 
 /* How a capture's frames look below IP: the link type and the link header of the
@@ -71,6 +72,7 @@ struct sm_capture {
 	uint32_t *heap;
 	size_t nheap;
 	long advance; /* source whose packet was handed out last, -1 if none */
+	bool started; /* sm_capture_next was called: offsets are fixed */
 	sm_capture_warn_fn warn;
 	void *warn_ctx;
 	bool live;

@@ -149,6 +149,10 @@ static const struct opt_def opt_defs[] = {
      WHEN(window_from_ns)},
     {OPT_WINDOW_UNTIL, "until", "TIME", "only packets at or before TIME (as --from)",
      WHEN(window_until_ns)},
+    {OPT_SENSOR, "sensor", "NAME=CAPTURE",
+     "a capture point's captures (again for more): several sensors say\n"
+     "where packets stopped; captures without it are sensor 'default'",
+     SPECIAL},
     {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored",
      STR(class_name)},
     {OPT_LIMIT, "limit", "N", "at most N sessions", U64(limit, 0, UINT32_MAX, "a number")},
@@ -173,7 +177,7 @@ const struct cli_command cli_commands[] = {
     {.name = "audit",
      .run = cmd_audit,
      .synopsis = "-s SITE [--rules RULES] [-d DB] [-f BPF] [--strict] [--format FMT] [-o OUT] "
-                 "[-r] CAPTURE|DIR...",
+                 "[-r] CAPTURE|DIR... | --sensor NAME=CAPTURE|DIR...",
      .summary =
          "Reads pcap/pcapng files, plain or compressed with gzip, zstd or lz4 (a directory =\n"
          "every capture in it; - = stdin) as one timeline, classifies every session against\n"
@@ -182,14 +186,15 @@ const struct cli_command cli_commands[] = {
          "mismatches.",
      .opts = {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', 'c',
               OPT_WINDOW_FROM, OPT_WINDOW_UNTIL, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT,
-              OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
+              OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD, OPT_SENSOR},
      .examples =
          "  smaudit audit -s site.conf -r span.pcapng\n"
          "  smaudit audit -s site.conf -r span.pcap.gz --from 2026-12-02T04:17:00Z "
          "--until 2026-12-02T05:17:00+01:00\n"
          "  smaudit audit -s site.conf -d incident.db /captures/span-*.pcapng\n"
          "  smaudit audit -s site.conf -f 'vlan 20' --format json -o run.json -r span.pcap\n"
-         "  smaudit audit -s site.conf --rules my-sm-as.rules --strict /captures/\n",
+         "  smaudit audit -s site.conf --rules my-sm-as.rules --strict /captures/\n"
+         "  smaudit audit -s site.conf --sensor site-a=/caps/a/ --sensor site-b=b.pcapng\n",
      .captures = true},
     {.name = "live",
      .run = cmd_live,
@@ -466,14 +471,74 @@ unknown_option(const struct cli_command *cmd, const char *arg)
 	return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
+/* The number of sensor name (n bytes of it), made if new; -1 when there are too many. */
 static int
-add_input(const struct cli_command *cmd, struct cli_args *a, const char *path)
+sensor_index(struct cli_args *a, const char *name, size_t n)
+{
+	for (size_t i = 0; i < a->nsensors; i++)
+		if (strlen(a->sensor_names[i]) == n && strncmp(a->sensor_names[i], name, n) == 0)
+			return (int)i;
+	if (a->nsensors == SM_SENSORS_MAX)
+		return -1;
+	char *copy = strndup(name, n); /* lives as long as the process */
+	if (copy == NULL)
+		return -1;
+	a->sensor_names[a->nsensors] = copy;
+	return (int)a->nsensors++;
+}
+
+static int
+add_sensor_input(const struct cli_command *cmd, struct cli_args *a, const char *name, size_t n,
+                 const char *path)
 {
 	if (a->ninputs == CLI_MAX_INPUTS)
 		return cli_usage_error(cmd, "at most %d captures (give a directory)",
 		                       CLI_MAX_INPUTS);
+	int k = sensor_index(a, name, n);
+	if (k < 0)
+		return cli_usage_error(cmd, "at most %d sensors", SM_SENSORS_MAX);
+	a->input_sensor[a->ninputs] = (uint8_t)k;
 	a->inputs[a->ninputs++] = path;
 	return -1;
+}
+
+static int
+add_input(const struct cli_command *cmd, struct cli_args *a, const char *path)
+{
+	return add_sensor_input(cmd, a, "default", strlen("default"), path);
+}
+
+/* --sensor NAME=CAPTURE (audit) or NAME (live). */
+static int
+parse_sensor(const struct cli_command *cmd, struct cli_args *a)
+{
+	const char *eq = strchr(optarg, '=');
+	size_t n = eq ? (size_t)(eq - optarg) : strlen(optarg);
+	bool ok = n > 0 && n < 64;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (optarg[i] >= 'a' && optarg[i] <= 'z') ||
+		     (optarg[i] >= 'A' && optarg[i] <= 'Z') ||
+		     (optarg[i] >= '0' && optarg[i] <= '9') || strchr("._-", optarg[i]) != NULL;
+	if (!ok)
+		return cli_usage_error(cmd,
+		                       "--sensor '%s': a sensor's name is 1 to 63 letters, digits, "
+		                       "'.', '_' or '-'",
+		                       optarg);
+	if (!cmd->captures) {
+		if (eq != NULL)
+			return cli_usage_error(cmd,
+			                       "--sensor '%s': %s takes only the sensor's name",
+			                       optarg, cmd->name);
+		if (sensor_index(a, optarg, n) < 0 || a->nsensors > 1)
+			return cli_usage_error(cmd, "%s", "--sensor: one sensor per live run");
+		return -1;
+	}
+	if (eq == NULL || eq[1] == '\0')
+		return cli_usage_error(cmd,
+		                       "--sensor '%s': expected NAME=CAPTURE, as in "
+		                       "--sensor site-a=/captures/a/",
+		                       optarg);
+	return add_sensor_input(cmd, a, optarg, n, eq + 1);
 }
 
 /* --pair A B (or A,B): the second address is the next argument. */
@@ -527,6 +592,8 @@ parse_special(const struct cli_command *cmd, int id, int argc, char **argv, stru
 		return cli_usage_error(cmd, "--color '%s': expected auto, always or never", optarg);
 	case OPT_PAIR:
 		return parse_pair(cmd, argc, argv, a);
+	case OPT_SENSOR:
+		return parse_sensor(cmd, a);
 	case OPT_FROM:
 		if (a->nfrom == CLI_MAX_FROM)
 			return cli_usage_error(cmd, "%s", "--from: at most 64 (give a directory)");

@@ -16,6 +16,7 @@
 #include "smaudit/addr.h"
 #include "smaudit/err.h"
 #include "smaudit/report.h"
+#include "smaudit/session.h"
 
 #define CLI_MAX_INPUTS 4096 /* captures of one audit (-r FILE and bare arguments) */
 #define CLI_MAX_FROM   64   /* extract --from */
@@ -62,6 +63,7 @@ enum cli_opt_id {
 	OPT_COLOR,
 	OPT_WINDOW_FROM,
 	OPT_WINDOW_UNTIL,
+	OPT_SENSOR,
 };
 
 /*
@@ -80,6 +82,11 @@ struct cli_args {
 	/* audit: captures, -c, --from/--until (UNIX ns; see cli_given) */
 	const char *inputs[CLI_MAX_INPUTS];
 	size_t ninputs;
+	/* --sensor NAME=CAPTURE: the sensor of each input; captures given without
+	 * belong to "default".  live --sensor NAME names its one sensor. */
+	uint8_t input_sensor[CLI_MAX_INPUTS];
+	const char *sensor_names[SM_SENSORS_MAX];
+	size_t nsensors;
 	uint64_t count;
 	int64_t window_from_ns, window_until_ns;
 	/* live */

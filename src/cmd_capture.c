@@ -69,6 +69,11 @@ pipeline_opts(const struct cli_args *a, const struct sm_rules *rules, const stru
 	po->has_until = cli_given(a, OPT_WINDOW_UNTIL);
 	po->from_ns = a->window_from_ns;
 	po->until_ns = a->window_until_ns;
+	if (a->nsensors > 1) {
+		po->sensor_names = a->sensor_names;
+		po->nsensors = a->nsensors;
+		po->sensor_of_input = a->input_sensor;
+	}
 }
 
 /* A capture named on the command line that is a rules or site file (given with -r,
@@ -120,6 +125,13 @@ cmd_audit(struct cli_args *a)
 		                       "--from is after --until: the window holds no time");
 	if ((rc = refuse_config_inputs(a)) >= 0)
 		return rc;
+	for (size_t i = 0; a->nsensors > 1 && i < a->ninputs; i++)
+		if (strcmp(a->inputs[i], "-") == 0)
+			return cli_usage_error(
+			    a->cmd, "%s",
+			    "stdin (-) cannot be a sensor's capture: the sensors' "
+			    "clocks are matched before the audit reads, so every "
+			    "capture is read twice");
 	struct sm_site site;
 	struct sm_rules rules;
 	if ((rc = cli_load_config(a, &site, &rules)) >= 0)

@@ -434,6 +434,7 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 		return dec_fail(d, DEC_INVALID, R_IPV4_INVALID);
 	pkt->proto = proto;
 	pkt->ttl = ttl;
+	pkt->ip_id = id;
 	pkt->ip_len = (uint32_t)total;
 	pkt->payload_len = (uint32_t)(total - ihl);
 	if (c.len > total)

@@ -1,5 +1,7 @@
 #include "smaudit/policy.h"
 
+#include "locate.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@ struct sm_policy {
 	uint8_t service_ports[8192];
 	sm_flow_visible_fn visible;
 	void *visible_ctx;
+	struct sm_locate *locate; /* several sensors; NULL with one */
 };
 
 static bool
@@ -130,7 +133,17 @@ sm_policy_free(struct sm_policy *p)
 	free(p->refs);
 	free(p->entries);
 	free(p->monitored);
+	sm_locate_free(p->locate);
 	free(p);
+}
+
+bool
+sm_policy_set_sensors(struct sm_policy *p, const char *const *names, size_t n)
+{
+	if (n < 2 || n > SM_SENSORS_MAX)
+		return true;
+	p->locate = sm_locate_new(p->site, names, n);
+	return p->locate != NULL;
 }
 
 const uint8_t *
@@ -241,7 +254,8 @@ remember_unanswered(struct sm_expect_entry *e, const struct sm_session *s)
 }
 
 static void
-note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcome o)
+note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct sm_session *s,
+              enum outcome o)
 {
 	continues_attempt(e, s);
 	note_protocol(e, s);
@@ -255,6 +269,12 @@ note_evidence(struct sm_expect_entry *e, const struct sm_session *s, enum outcom
 	 * that decides the verdict (rejected over no-answer over one-way). */
 	static const uint8_t rank[] = {
 	    [O_OK] = 0, [O_ONE_WAY] = 1, [O_NO_ANSWER] = 2, [O_REJECTED] = 3};
+	if (o != O_OK && (!e->tried || rank[o] >= e->try_rank)) {
+		/* what the sensors saw of the attempts of the outcome that decides */
+		if (!e->tried || rank[o] > e->try_rank)
+			memset(e->at, 0, sizeof(e->at));
+		sm_locate_evidence(p->locate, e, s);
+	}
 	if (!e->tried || rank[o] > e->try_rank) {
 		e->tried = true;
 		e->try_rank = rank[o];
@@ -331,6 +351,7 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 	if (record) {
 		mark_seen(p, &s->src);
 		mark_seen(p, &s->dst);
+		sm_locate_session(p->locate, s);
 	}
 	out->src_role = role_of(p, &s->src);
 	out->dst_role = role_of(p, &s->dst);
@@ -356,7 +377,7 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 			struct sm_expect_entry *e = &p->entries[k];
 			if ((e->src_member < 0 || e->src_member == sm) &&
 			    (e->dst_member < 0 || e->dst_member == dm))
-				note_evidence(e, s, o);
+				note_evidence(p, e, s, o);
 		}
 	}
 	static const enum sm_class kind_class[] = {
@@ -398,6 +419,10 @@ sm_policy_clone(const struct sm_policy *p)
 	memcpy(c->entries, p->entries, p->nentries * sizeof(*p->entries));
 	c->visible = p->visible;
 	c->visible_ctx = p->visible_ctx;
+	if (p->locate != NULL && (c->locate = sm_locate_clone(p->locate)) == NULL) {
+		sm_policy_free(c);
+		return NULL;
+	}
 	for (size_t i = 0; i < p->site->nroles; i++)
 		memcpy(c->seen[i], p->seen[i], (p->site->roles[i].nmembers + 1) * sizeof(bool));
 	return c;
@@ -622,6 +647,7 @@ sm_policy_finish(struct sm_policy *p)
 		    p->visible != NULL && !entry_visible(p, e))
 			e->verdict = V_FILTERED;
 		describe(p, e);
+		sm_locate_entry(p->locate, e);
 	}
 }
 

@@ -18,6 +18,22 @@ rows_free(struct rows *w)
 	free(w->unx);
 	free(w->cov);
 	free(w->ctr);
+	free(w->sensors);
+}
+
+void
+report_sensor_line(FILE *out, const struct sm_sensor_row *s, const char *prefix)
+{
+	fprintf(out, "%s%s: %llu packets, ", prefix, s->name, (unsigned long long)s->packets);
+	if (s->idx == 0)
+		fputs("its clock is the reference\n", out);
+	else if (s->clock_known)
+		fprintf(out, "clock corrected by %+.6f s (spread %.6f s, %llu packets matched)\n",
+		        s->clock_offset, s->clock_spread, (unsigned long long)s->clock_matched);
+	else
+		fputs("CLOCK NOT MATCHED: no packet also seen by another sensor; its times are "
+		      "taken as they are\n",
+		      out);
 }
 
 /* Whether the run's stored status is st. */
@@ -349,6 +365,8 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		e = sm_store_load_counters(st, run_id, &w.ctr, &w.nctr, eb);
 	if (e == SM_OK)
 		e = sm_store_load_mismatches(st, run_id, &w.mis, &w.nmis, eb);
+	if (e == SM_OK)
+		e = sm_store_load_sensors(st, run_id, &w.sensors, &w.nsensors, eb);
 	if (e == SM_OK && run.finished[0] == '\0' && run.packets == 0) {
 		/* The verdicts of a run that stopped before it stored a packet (its first
 		 * checkpoint, written at start) judge nothing: none is shown. */

@@ -23,12 +23,17 @@ struct rows {
 	size_t nctr;
 	struct sm_finding_row *mis;
 	size_t nmis;
+	struct sm_sensor_row *sensors; /* several capture points; none with one */
+	size_t nsensors;
 	/* database errors of a live run: from its counters, or from the run itself
 	 * when the database never came back (nothing of that could be stored) */
 	bool has_db;
 	struct sm_report_db_fault db;
 };
 
+/* One line on a sensor and its clock, after prefix: "site-b: 299 packets, clock
+ * -2.500000 s from site-a's (spread 0.000012 s, 40 packets matched)". */
+void report_sensor_line(FILE *out, const struct sm_sensor_row *s, const char *prefix);
 /* Whether the run's stored status is st. */
 bool report_run_is(const struct sm_run_row *run, enum sm_run_status st);
 /* An expected flow whose verdict is a failure. */

@@ -57,6 +57,31 @@ json_limits(FILE *out, const struct rows *w)
 		fprintf(out, ", \"stopped_at\": %llu", (unsigned long long)stop->value);
 }
 
+/* The run's sensors and their clocks (several capture points only). */
+static void
+json_sensors(FILE *out, const struct rows *w)
+{
+	if (w->nsensors == 0)
+		return;
+	fputs(",\n          \"sensors\": [", out);
+	for (size_t i = 0; i < w->nsensors; i++) {
+		const struct sm_sensor_row *s = &w->sensors[i];
+		fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+		sm_json_string(out, s->name);
+		fprintf(out, ", \"packets\": %llu, \"clock_known\": %s",
+		        (unsigned long long)s->packets,
+		        s->clock_known || s->idx == 0 ? "true" : "false");
+		if (s->clock_known || s->idx == 0)
+			fprintf(out,
+			        ", \"clock_offset\": %.6f, \"clock_spread\": %.6f, "
+			        "\"clock_matched\": %llu",
+			        s->clock_offset, s->clock_spread,
+			        (unsigned long long)s->clock_matched);
+		fputs("}", out);
+	}
+	fputs("]", out);
+}
+
 enum sm_err
 report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
                    const struct rows *w, const struct sm_report_summary *sum, struct sm_errbuf *eb)
@@ -85,6 +110,7 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	fprintf(out, ", \"strict\": %s", run->strict ? "true" : "false");
 	json_limits(out, w);
 	json_db_fault(out, w);
+	json_sensors(out, w);
 	fputs("},\n", out);
 	fputs("  \"expected\": [", out);
 	for (size_t i = 0; i < w->nexp; i++) {
@@ -116,6 +142,10 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputs(",\n     \"purpose\": ", out);
 		sm_json_string(out, r->purpose);
 		json_finding(out, r->finding_id);
+		if (r->path[0]) /* JSON as stored (policy made it) */
+			fprintf(out, ",\n     \"path\": %s", r->path);
+		if (r->lost_between[0])
+			fprintf(out, ", \"lost_between\": %s", r->lost_between);
 		fputs("}", out);
 	}
 	fputs(w->nexp ? "\n  ],\n" : "],\n", out);

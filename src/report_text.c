@@ -220,6 +220,8 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	enum sm_err e = sm_store_each_source(st, run->id, true, text_source, &sc, eb);
 	if (e != SM_OK)
 		return e;
+	for (size_t i = 0; i < w->nsensors; i++)
+		report_sensor_line(out, &w->sensors[i], "  sensor   ");
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
 	if (report_counter(w, SM_COUNTER_WINDOW_FROM) ||
 	    report_counter(w, SM_COUNTER_WINDOW_UNTIL)) {

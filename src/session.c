@@ -7,6 +7,7 @@
  */
 #include "smaudit/session.h"
 
+#include "session_sight.h"
 #include "session_tcp.h"
 
 #include <stdio.h>
@@ -93,8 +94,10 @@ sm_session_table_free(struct sm_session_table *t)
 	if (t == NULL)
 		return;
 	for (uint32_t i = 0; i < t->nslots; i++)
-		if (at(t, i)->in_use)
+		if (at(t, i)->in_use) {
 			free(at(t, i)->app_detail);
+			free(at(t, i)->sight);
+		}
 	for (uint32_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
@@ -251,6 +254,8 @@ finish(struct sm_session_table *t, uint32_t idx, enum sm_session_end why)
 	t->emit(t->ctx, s, why);
 	free(s->app_detail);
 	s->app_detail = NULL;
+	free(s->sight);
+	s->sight = NULL;
 	t->st.emitted++;
 	if (why == END_EVICTED)
 		t->st.evicted++;
@@ -362,6 +367,11 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 		return NIL;
 	struct sm_session *s = at(t, idx);
 	memset(s, 0, sizeof(*s));
+	if (t->opts.nsensors > 1 && (s->sight = sm_sight_new(t->opts.nsensors)) == NULL) {
+		s->hnext = t->free_head; /* back to the free list */
+		t->free_head = idx;
+		return NIL;
+	}
 	s->in_use = true;
 	s->proto = pkt->proto;
 	s->vlan = pkt->vlan;
@@ -449,8 +459,11 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 }
 
 static void
-attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struct sm_session *s)
+attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struct sm_session *s,
+                  int dir)
 {
+	if (s->sight != NULL && !sm_sight_icmp_error(s->sight, t->opts.nsensors, dir, pkt))
+		return; /* another sensor's copy of an error already counted */
 	if (s->icmp_errors++ == 0) {
 		s->icmp_err_type = pkt->icmp_type;
 		s->icmp_err_code = pkt->icmp_code;
@@ -477,20 +490,22 @@ dns_over(const struct sm_session *s, int64_t now)
 }
 
 /* Accounts pkt in its session (created linked to parent when new): *hit is
- * where it went (NIL: no session, an ICMP error counted in the one it quotes).
+ * where it went (NIL: no session, an ICMP error counted in the one it quotes),
+ * *copy whether another sensor saw it first (then only its sighting counts).
  * False only when out of memory. */
 static bool
 account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent, uint32_t *hit,
-        int *dir_out)
+        int *dir_out, bool *copy)
 {
 	*hit = NIL;
+	*copy = false;
 	int dir;
 	if (pkt->icmp_error && pkt->quote.ports_known) {
 		const struct sm_quote *q = &pkt->quote;
 		uint32_t qi = lookup(t, q->proto, pkt->vlan, pkt->inner_vlan, &q->src, q->sport,
 		                     &q->dst, q->dport, &dir);
 		if (qi != NIL) {
-			attach_icmp_error(t, pkt, at(t, qi));
+			attach_icmp_error(t, pkt, at(t, qi), dir);
 			return true;
 		}
 	}
@@ -517,6 +532,13 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		dir = flip ? 1 : 0;
 	}
 	struct sm_session *s = at(t, idx);
+	*hit = idx;
+	*dir_out = dir;
+	if (s->sight != NULL && sm_sight_packet(s->sight, dir, pkt)) {
+		s->touch_ns = t->now;
+		*copy = true;
+		return true;
+	}
 	uint32_t n = 1 + pkt->held_pkts;
 	if (s->pkts[dir] == 0)
 		s->ttl[dir] = pkt->ttl;
@@ -555,8 +577,6 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		list_append(t, idx, l);
 		s->moved_ns = t->now;
 	}
-	*hit = idx;
-	*dir_out = dir;
 	return true;
 }
 
@@ -583,6 +603,13 @@ carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *pare
 		memset(&op, 0, offsetof(struct sm_packet, outer));
 		op.ts_ns = pkt->ts_ns;
 		op.source = pkt->source;
+		op.sensor = pkt->sensor;
+		/* a carrier's copy at another sensor is known by what it carries */
+		op.ip_id = pkt->ip_id;
+		op.seq = pkt->seq;
+		op.ack = pkt->ack;
+		op.payload = pkt->payload;
+		op.payload_caplen = pkt->payload_caplen;
 		op.vlan = o->vlan;
 		op.inner_vlan = o->inner_vlan;
 		op.src = o->src;
@@ -602,7 +629,8 @@ carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *pare
 		}
 		uint32_t idx;
 		int dir;
-		if (!account(t, &op, *parent, &idx, &dir))
+		bool copy;
+		if (!account(t, &op, *parent, &idx, &dir, &copy))
 			return false;
 		*parent = at(t, idx)->uid; /* a carrier is never an ICMP error: idx is set */
 	}
@@ -617,10 +645,12 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 	uint64_t parent;
 	uint32_t idx = NIL;
 	int dir = 0;
-	bool ok = carriers(t, pkt, &parent) && account(t, pkt, parent, &idx, &dir);
+	bool copy = false;
+	bool ok = carriers(t, pkt, &parent) && account(t, pkt, parent, &idx, &dir, &copy);
 	if (hit != NULL) {
 		hit->s = idx != NIL ? at(t, idx) : NULL;
 		hit->dir = dir;
+		hit->copy = copy;
 	}
 	return ok;
 }

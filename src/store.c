@@ -65,10 +65,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COUNTER] = "INSERT INTO run_counters VALUES (?,?,?)",
     [ST_EXPECTED] = "INSERT INTO expected(run_id, rule, kind, proto, port, src_role, dst_role,"
                     " src, dst, verdict, sessions, failed, first_ts, last_ts, purpose, detail,"
-                    " finding_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " finding_id, path, lost_between)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_FINDING] = ("INSERT INTO findings(run_id, kind, severity, rule, proto, src, dst, port,"
                     " verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?)"),
     [ST_COVERAGE] = "INSERT INTO role_coverage VALUES (?,?,?,?)",
+    [ST_SIGHTING] = "INSERT INTO sightings(run_id, session_id, sensor, dir, packets, bytes,"
+                    " first_ts, last_ts, ttl_min, ttl_max) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [ST_SENSOR] = "INSERT INTO sensors(run_id, idx, name, clock_offset, clock_spread,"
+                  " clock_matched, clock_known, packets) VALUES (?,?,?,?,?,?,?,?)",
 };
 
 enum sm_err
@@ -339,7 +344,25 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session_recor
 		sm_bind_int64(s, i++, (int64_t)r->tunnel_parent);
 	else
 		sm_bind_null(s, i++);
-	return step_row(st, s, "storing a session", eb);
+	enum sm_err e = step_row(st, s, "storing a session", eb);
+	int64_t id = r->nsight > 0 ? sm_db_last_insert_id(st->db) : 0;
+	for (uint8_t k = 0; e == SM_OK && k < r->nsight; k++) {
+		const struct sm_sighting_row *g = &r->sight[k];
+		s = st->stmt[ST_SIGHTING];
+		i = 1;
+		sm_bind_int64(s, i++, run_id);
+		sm_bind_int64(s, i++, id);
+		sm_bind_text(s, i++, g->sensor);
+		sm_bind_text(s, i++, g->rev ? "rev" : "fwd");
+		sm_bind_int64(s, i++, (int64_t)g->pkts);
+		sm_bind_int64(s, i++, (int64_t)g->bytes);
+		sm_bind_double(s, i++, g->first_ts);
+		sm_bind_double(s, i++, g->last_ts);
+		sm_bind_int(s, i++, g->ttl_min);
+		sm_bind_int(s, i++, g->ttl_max);
+		e = step_row(st, s, "storing a sighting", eb);
+	}
+	return e;
 }
 
 /* The writer has rows to insert now. */
@@ -629,6 +652,8 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 		sm_bind_int64(s, i++, r->finding_id);
 	else
 		sm_bind_null(s, i++);
+	sm_bind_text(s, i++, r->path);
+	sm_bind_text(s, i++, r->lost_between);
 	return step_insert(st, s, "storing an expected flow", eb);
 }
 
@@ -676,6 +701,29 @@ sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_
 }
 
 enum sm_err
+sm_store_sensor(struct sm_store *st, int64_t run_id, const struct sm_sensor_row *r,
+                struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	struct sm_stmt *s = st->stmt[ST_SENSOR];
+	int i = 1;
+	sm_bind_int64(s, i++, run_id);
+	sm_bind_int(s, i++, r->idx);
+	sm_bind_text(s, i++, r->name);
+	if (r->clock_known) {
+		sm_bind_double(s, i++, r->clock_offset);
+		sm_bind_double(s, i++, r->clock_spread);
+	} else {
+		sm_bind_null(s, i++);
+		sm_bind_null(s, i++);
+	}
+	sm_bind_int64(s, i++, (int64_t)r->clock_matched);
+	sm_bind_int(s, i++, r->clock_known);
+	sm_bind_int64(s, i++, (int64_t)r->packets);
+	return step_insert(st, s, "storing a sensor", eb);
+}
+
+enum sm_err
 sm_store_unexpected_findings(struct sm_store *st, int64_t run_id, sm_unexpected_decide_fn decide,
                              void *ctx, struct sm_errbuf *eb)
 {
@@ -711,7 +759,10 @@ sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 {
 	DRAIN(st, eb);
 	static const char *const sql[] = {
+	    "DELETE FROM sightings WHERE run_id = ?1 AND session_id IN"
+	    " (SELECT id FROM sessions WHERE run_id = ?1 AND open = 1)",
 	    "DELETE FROM sessions WHERE run_id = ?1 AND open = 1",
+	    "DELETE FROM sensors WHERE run_id = ?1",
 	    "DELETE FROM expected WHERE run_id = ?1",
 	    "DELETE FROM findings WHERE run_id = ?1",
 	    "DELETE FROM role_coverage WHERE run_id = ?1",

@@ -22,6 +22,8 @@ enum store_stmt {
 	ST_EXPECTED,
 	ST_FINDING,
 	ST_COVERAGE,
+	ST_SIGHTING,
+	ST_SENSOR,
 	ST_COUNT
 };
 

@@ -281,6 +281,8 @@ decode_expected(struct sm_stmt *s, void *row)
 	col_text(s, i++, r->purpose, sizeof(r->purpose));
 	col_text(s, i++, r->detail, sizeof(r->detail));
 	r->finding_id = sm_col_int64(s, i++);
+	col_text(s, i++, r->path, sizeof(r->path));
+	col_text(s, i++, r->lost_between, sizeof(r->lost_between));
 }
 
 enum sm_err
@@ -291,8 +293,8 @@ sm_store_load_expected(struct sm_store *st, int64_t run_id, struct sm_expected_r
 	                 /* before schema 5 the pair that tried was a hint beside a null */
 	                 "SELECT rule, kind, proto, port, src_role, dst_role,"
 	                 " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
-	                 " failed, first_ts, last_ts, purpose, detail, finding_id"
-	                 " FROM expected WHERE run_id = ?1 ORDER BY id",
+	                 " failed, first_ts, last_ts, purpose, detail, finding_id, path,"
+	                 " lost_between FROM expected WHERE run_id = ?1 ORDER BY id",
 	                 run_id, decode_expected, sizeof(**rows), (void **)rows, n,
 	                 "reading expected flows", eb);
 }
@@ -390,6 +392,31 @@ sm_store_load_coverage(struct sm_store *st, int64_t run_id, struct sm_coverage_r
 	                 " ORDER BY rowid",
 	                 run_id, decode_coverage, sizeof(**rows), (void **)rows, n,
 	                 "reading coverage", eb);
+}
+
+static void
+decode_sensor(struct sm_stmt *s, void *row)
+{
+	struct sm_sensor_row *r = row;
+	int i = 0;
+	r->idx = sm_col_int(s, i++);
+	col_text(s, i++, r->name, sizeof(r->name));
+	r->clock_offset = sm_col_double(s, i++);
+	r->clock_spread = sm_col_double(s, i++);
+	r->clock_matched = (uint64_t)sm_col_int64(s, i++);
+	r->clock_known = sm_col_int(s, i++) != 0;
+	r->packets = (uint64_t)sm_col_int64(s, i++);
+}
+
+enum sm_err
+sm_store_load_sensors(struct sm_store *st, int64_t run_id, struct sm_sensor_row **rows, size_t *n,
+                      struct sm_errbuf *eb)
+{
+	return load_rows(st,
+	                 "SELECT idx, name, clock_offset, clock_spread, clock_matched, clock_known,"
+	                 " packets FROM sensors WHERE run_id = ?1 ORDER BY idx",
+	                 run_id, decode_sensor, sizeof(**rows), (void **)rows, n, "reading sensors",
+	                 eb);
 }
 
 static void

@@ -50,6 +50,13 @@ struct sm_pipeline_opts {
 	 * another process's lock (0 = 5000 ms). */
 	size_t db_backlog;
 	int db_busy_ms;
+	/* Sensors (capture points, SPEC section 7): their names, the sensor of each
+	 * capture input (sm_source_info.input; NULL = all sensor 0) and their clocks
+	 * (NULL = not estimated).  nsensors 0 or 1: one, no sightings. */
+	const char *const *sensor_names;
+	size_t nsensors;
+	const uint8_t *sensor_of_input;
+	const struct sm_sensor_row *sensor_clocks;
 };
 
 struct sm_pipeline;

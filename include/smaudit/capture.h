@@ -55,6 +55,7 @@ struct sm_raw_packet {
 
 struct sm_source_info {
 	char *path;
+	size_t input; /* the input (of sm_capture_open's list) it was found in */
 	bool opened;
 	uint64_t packets;
 	uint64_t bytes;
@@ -113,6 +114,14 @@ enum sm_capture_status { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_I
  * sources are done (or a live capture failed: see the source's error), or
  * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
 enum sm_capture_status sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
+
+/*
+ * Shifts every packet of source i by offset_ns (a sensor's clock offset: see
+ * sensor.h), in the merge order and in the ts_ns handed out.  Only before the
+ * first sm_capture_next() (a later call, a live capture or no such source:
+ * SM_ERR_USAGE); the last call for a source counts.
+ */
+enum sm_err sm_capture_set_offset(struct sm_capture *c, size_t i, int64_t offset_ns);
 
 /* Ends a live capture now: the capture thread reads every packet that arrived
  * before this call (up to the first later one, or until the ring is empty; a

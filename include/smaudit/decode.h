@@ -145,12 +145,14 @@ struct sm_quote {
 struct sm_packet {
 	int64_t ts_ns;
 	uint32_t source;
-	int32_t vlan; /* outermost 802.1Q/ad tag, SM_VLAN_NONE if none */
+	uint8_t sensor; /* the capture point that saw it (0 with one sensor), set by the caller */
+	int32_t vlan;   /* outermost 802.1Q/ad tag, SM_VLAN_NONE if none */
 	int32_t inner_vlan;
 
 	struct sm_addr src, dst;
 	uint8_t proto;   /* IP protocol of the transport header */
 	uint8_t ttl;     /* TTL / hop limit */
+	uint16_t ip_id;  /* IPv4 identification (0 for IPv6) */
 	uint32_t ip_len; /* bytes of the IP datagram on the wire */
 	const uint8_t
 	    *l3; /* innermost IPv4 header as captured (stream reassembly); NULL for IPv6 */

@@ -53,7 +53,16 @@ struct sm_expect_entry {
 		uint32_t isn;
 	} unanswered[4];
 	uint8_t nunanswered;
-	char detail[512];
+	char detail[SM_DETAIL_MAX];
+	/* several sensors: what each saw of the failing attempts the verdict is about
+	 * (those of its worst outcome), and where they stopped (sm_policy_finish) */
+	struct sm_entry_sensor {
+		uint64_t fwd, rev;        /* packets from the initiator, from the responder */
+		uint32_t syns, synacks;   /* the initiator's SYNs, the responder's SYN-ACKs */
+		uint32_t rsts, icmp;      /* resets and ICMP errors from the responder's side */
+		uint8_t ttl_fwd, rst_ttl; /* highest TTL of the initiator's packets; of a reset */
+	} at[SM_SENSORS_MAX];
+	char path[SM_PATH_JSON_MAX], lost_between[160];
 };
 
 /* How one session was classified; pointers stay valid while the policy lives. */
@@ -86,6 +95,9 @@ typedef bool (*sm_flow_visible_fn)(void *ctx, uint8_t proto, const struct sm_add
  * no packet at all where the filter drops the flow of some address pair.  A reset or
  * ICMP error seen is evidence and stays rejected.  Clones keep fn. */
 void sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *ctx);
+/* The run's sensors (names borrowed; n > 1): failing verdicts say where their
+ * packets stopped (SPEC section 7).  NULL when out of memory; false then. */
+bool sm_policy_set_sensors(struct sm_policy *p, const char *const *names, size_t n);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);

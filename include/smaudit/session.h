@@ -19,6 +19,7 @@
 #include "smaudit/addr.h"
 #include "smaudit/app.h"
 #include "smaudit/decode.h"
+#include "smaudit/sensor.h" /* SM_SENSORS_MAX */
 
 enum sm_ep_state {
 	EP_INACTIVE = 0,
@@ -54,6 +55,31 @@ enum sm_history_bit {
 
 /* The longest history text, with its NUL ("^ShADadFf" and more). */
 #define SM_HISTORY_MAX 24
+
+/* Capture points (sensors) of one run.  With more than one, each session keeps
+ * what every sensor saw of it (struct sm_sightings), and a packet seen again at
+ * another sensor (the same packet, further along its path) counts there only:
+ * the conversation itself is one session, its packets counted once. */
+/* What one sensor saw of one direction of a session. */
+struct sm_sighting {
+	uint64_t pkts, bytes;
+	int64_t first_ns, last_ns;
+	uint32_t syns;        /* from the initiator: SYNs; from the responder: SYN-ACKs */
+	uint32_t rsts;        /* RSTs sent this way */
+	uint32_t icmp_errors; /* ICMP errors quoting this direction's packets */
+	uint8_t ttl_min, ttl_max, rst_ttl;
+};
+/* Recent packets of a direction, to know a copy seen at another sensor. */
+#define SM_SIGHT_RECENT 8
+struct sm_sightings {
+	struct {
+		uint32_t sig;
+		uint8_t sensors; /* bit per sensor that saw it */
+		int64_t ts_ns;
+	} recent[2][SM_SIGHT_RECENT];
+	uint8_t next[2];
+	struct sm_sighting at[]; /* [sensor * 2 + dir], nsensors * 2 of them */
+};
 
 /* Direction index: 0 = from the initiator ("fwd"), 1 = from the responder ("rev"). */
 /* Holes in a direction's sequence space tracked at once (reordering). */
@@ -120,6 +146,8 @@ struct sm_session {
 	uint32_t hole_missing[2][SM_SESSION_HOLES];
 	uint8_t nholes[2];
 	bool seq_known[2];
+	/* per sensor, with several (NULL with one): owned, freed when it leaves */
+	struct sm_sightings *sight;
 };
 
 /* The protocol the session speaks ("tls", "unknown", "unverified", ...), NULL if
@@ -160,6 +188,8 @@ struct sm_session_opts {
 	 * session picked up mid-stream; may be NULL. */
 	const uint8_t *service_ports;
 	sm_session_done_fn done; /* may be NULL; called with the emit callback's ctx */
+	/* Sensors of the run (pkt->sensor < nsensors); 0 or 1: one, no sightings. */
+	uint8_t nsensors;
 };
 
 struct sm_session_stats {
@@ -179,6 +209,7 @@ void sm_session_table_free(struct sm_session_table *t);
 struct sm_session_hit {
 	struct sm_session *s;
 	int dir;
+	bool copy; /* the packet was already seen at another sensor: counted there only */
 };
 /* Accounts one decoded packet: first each datagram that carried it through a
  * tunnel (pkt->outer, a session of its own), then the packet itself, in the

@@ -20,13 +20,22 @@
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
 
-#define SM_SCHEMA_VERSION 7
+#define SM_SCHEMA_VERSION 8
 
 struct sm_store;
 
 /* One row of the sessions table as written (docs/schema.md): made by the
  * caller (audit) from the session and how policy saw it, every text already
  * formatted; "" is stored as NULL. */
+/* What one sensor saw of one direction of a session (runs with several sensors). */
+struct sm_sighting_row {
+	const char *sensor; /* borrowed: the sensor's name lives as long as the run */
+	bool rev;           /* from the responder */
+	uint64_t pkts, bytes;
+	double first_ts, last_ts;
+	int ttl_min, ttl_max;
+};
+
 struct sm_session_record {
 	char proto[8]; /* "tcp", "udp", "icmp", "icmp6" or the number */
 	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
@@ -55,6 +64,18 @@ struct sm_session_record {
 	uint64_t missed_bytes;
 	double idle_from, idle_max;  /* idle_max 0: no silence (both NULL) */
 	uint64_t uid, tunnel_parent; /* tunnel_parent 0: NULL */
+	uint8_t nsight;              /* rows of table sightings: none with one sensor */
+	struct sm_sighting_row sight[SM_SENSORS_MAX * 2];
+};
+
+/* A capture point of a run and its clock against the first sensor's. */
+struct sm_sensor_row {
+	int idx;
+	char name[64];
+	double clock_offset, clock_spread; /* seconds added to its timestamps; their spread */
+	uint64_t clock_matched;            /* packets that placed it */
+	bool clock_known;                  /* false: no packet matched, clock left as it was */
+	uint64_t packets;
 };
 
 struct sm_run_row {
@@ -84,8 +105,12 @@ struct sm_expected_row {
 	uint64_t failed;          /* sessions that failed while others succeeded */
 	double first_ts, last_ts; /* 0 = none */
 	char purpose[160];
-	char detail[512];
+	char detail[SM_DETAIL_MAX];
 	int64_t finding_id; /* the finding this entry is, 0 = none */
+	/* several sensors: JSON arrays of where a failing flow's packets were seen
+	 * ([{"sensor", "seen", "ttl", ...}]) and of the two places it was lost
+	 * between; "" = not located */
+	char path[SM_PATH_JSON_MAX], lost_between[160];
 };
 
 struct sm_unexpected_row {
@@ -198,6 +223,8 @@ enum sm_err sm_store_session(struct sm_store *st, int64_t run_id,
 enum sm_err sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path,
                             const char *given, uint64_t packets, uint64_t bytes, const char *error,
                             struct sm_errbuf *eb);
+enum sm_err sm_store_sensor(struct sm_store *st, int64_t run_id, const struct sm_sensor_row *r,
+                            struct sm_errbuf *eb);
 enum sm_err sm_store_counter(struct sm_store *st, int64_t run_id, const char *name, uint64_t value,
                              struct sm_errbuf *eb);
 enum sm_err sm_store_expected(struct sm_store *st, int64_t run_id,
@@ -247,6 +274,9 @@ enum sm_err sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t
                                      struct sm_errbuf *eb);
 enum sm_err sm_store_load_coverage(struct sm_store *st, int64_t run_id,
                                    struct sm_coverage_row **rows, size_t *n, struct sm_errbuf *eb);
+/* The run's sensors (none with one capture point), by index. */
+enum sm_err sm_store_load_sensors(struct sm_store *st, int64_t run_id, struct sm_sensor_row **rows,
+                                  size_t *n, struct sm_errbuf *eb);
 enum sm_err sm_store_load_counters(struct sm_store *st, int64_t run_id,
                                    struct sm_counter_row **rows, size_t *n, struct sm_errbuf *eb);
 /* Findings of kind protocol-mismatch, in the order they were stored. */

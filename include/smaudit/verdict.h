@@ -52,6 +52,11 @@ bool sm_run_status_parse(const char *s, enum sm_run_status *out);
 bool sm_verdict_failed(enum sm_verdict v);
 
 /* One finding as policy decides it and the store keeps it (text "" = null). */
+/* The longest detail of a verdict or finding, with its NUL. */
+#define SM_DETAIL_MAX 1024
+/* The longest JSON text of where a flow was seen, one entry per sensor. */
+#define SM_PATH_JSON_MAX 1024
+
 struct sm_finding_row {
 	int64_t id, run_id; /* filled when read back */
 	enum sm_finding_kind kind;
@@ -59,7 +64,7 @@ struct sm_finding_row {
 	char rule[96], proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
 	enum sm_verdict verdict;
 	int port; /* -1 for ICMP */
-	char detail[512];
+	char detail[SM_DETAIL_MAX];
 };
 
 #endif

@@ -40,6 +40,12 @@ cases=(
 	"mismatch-no-payload pcaps/site.conf 0 --no-payload pcaps/mismatch.pcap"
 	"outage pcaps/site.conf 0 pcaps/outage.pcap"
 	"iscsi-real pcaps/iscsi-real.conf 1 pcaps/iscsi-real.pcap"
+	# two sensors (pcaps/make-sensors.sh): one verdict that says where packets stopped
+	"sensors-healthy pcaps/site.conf 0 --sensor site-a=pcaps/sensors/healthy-site-a.pcap --sensor site-b=pcaps/sensors/healthy-site-b.pcap"
+	"sensors-wan-drop pcaps/site.conf 1 --sensor site-a=pcaps/sensors/wan-drop-site-a.pcap --sensor site-b=pcaps/sensors/wan-drop-site-b.pcap"
+	"sensors-edge-drop pcaps/site.conf 1 --sensor site-a=pcaps/sensors/edge-drop-site-a.pcap --sensor site-b=pcaps/sensors/edge-drop-site-b.pcap"
+	"sensors-wan-rst pcaps/site.conf 1 --sensor site-a=pcaps/sensors/wan-rst-site-a.pcap --sensor site-b=pcaps/sensors/wan-rst-site-b.pcap"
+	"sensors-clock pcaps/site.conf 0 --sensor site-b=pcaps/sensors/clock-site-b.pcap --sensor site-a=pcaps/sensors/clock-site-a.pcap"
 )
 for c in "${cases[@]}"; do
 	set -- $c

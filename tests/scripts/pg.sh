@@ -63,6 +63,9 @@ cases=(
 	"pcaps/site.conf pcaps/mismatch.pcap"
 	"pcaps/site.conf pcaps/outage.pcap"
 	"pcaps/iscsi-real.conf pcaps/iscsi-real.pcap"
+	# two sensors: sightings, sensors and the located verdicts
+	"pcaps/site.conf --sensor site-a=pcaps/sensors/wan-drop-site-a.pcap --sensor site-b=pcaps/sensors/wan-drop-site-b.pcap"
+	"pcaps/site.conf --sensor site-b=pcaps/sensors/clock-site-b.pcap --sensor site-a=pcaps/sensors/clock-site-a.pcap"
 )
 run=0
 for c in "${cases[@]}"; do

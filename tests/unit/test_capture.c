@@ -262,6 +262,46 @@ test_pcapng_with_a_thousand_interfaces_reads_whole(void **state)
 	unlink(p);
 }
 
+/* A sensor's clock offset shifts its packets in the merged timeline: b.pcap's packets
+ * (11 s and 13 s) 2.5 s later fall after a.pcapng's 12 s and 14 s ones. */
+static void
+test_source_offset_moves_its_packets_in_the_timeline(void **state)
+{
+	(void)state;
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	const char *in[] = {dir};
+	assert_int_equal(sm_capture_open(&c, in, 1, NULL, NULL, NULL, &eb), SM_OK);
+	assert_int_equal(sm_capture_source(c, 1)->input, 0);
+	assert_non_null(strstr(sm_capture_source(c, 1)->path, "b.pcap"));
+	assert_int_equal(sm_capture_set_offset(c, 1, 2500000000LL), SM_OK);
+	assert_int_equal(sm_capture_set_offset(c, 0, -1), SM_OK);
+	assert_int_equal(sm_capture_set_offset(c, 0, 0), SM_OK); /* the last one counts */
+	assert_int_equal(sm_capture_set_offset(c, 2, 1), SM_ERR_USAGE);
+	struct sm_raw_packet p;
+	const int64_t want_ts[] = {10000000000LL, 12000000005LL, 13500000007LL, 14000000000LL,
+	                           15500000007LL};
+	const uint32_t want_src[] = {0, 0, 1, 0, 1};
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(sm_capture_next(c, &p), 1);
+		assert_int_equal(p.ts_ns, want_ts[i]);
+		assert_int_equal(p.source, want_src[i]);
+	}
+	assert_int_equal(sm_capture_next(c, &p), 0);
+	/* too late once packets were handed out */
+	assert_int_equal(sm_capture_set_offset(c, 1, 0), SM_ERR_USAGE);
+	sm_capture_close(c);
+	/* inputs are numbered as given: a file after a directory is input 1 */
+	char b[128];
+	snprintf(b, sizeof(b), "%s/b.pcap", dir);
+	const char *in2[] = {dir, b};
+	assert_int_equal(sm_capture_open(&c, in2, 2, NULL, NULL, NULL, &eb), SM_OK);
+	assert_int_equal(sm_capture_source_count(c), 3);
+	assert_int_equal(sm_capture_source(c, 1)->input, 0);
+	assert_int_equal(sm_capture_source(c, 2)->input, 1);
+	sm_capture_close(c);
+}
+
 int
 main(void)
 {
@@ -271,6 +311,7 @@ main(void)
 	    cmocka_unit_test(test_unopenable_input_is_an_error_naming_it),
 	    cmocka_unit_test(test_filter_keeps_ip_on_a_raw_pcapng_interface),
 	    cmocka_unit_test(test_pcapng_with_a_thousand_interfaces_reads_whole),
+	    cmocka_unit_test(test_source_offset_moves_its_packets_in_the_timeline),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
