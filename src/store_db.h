@@ -9,8 +9,10 @@
  * module: not part of include/smaudit/store.h.
  *
  * The callers' SQL is written once, in the subset both understand: "?" and
- * "?N" parameters (store_pg.c numbers them $N, outside string literals), "a IS
- * NOT DISTINCT FROM b", no "LIMIT -1", subqueries in FROM named, dates made in C
+ * "?N" parameters (store_pg.c numbers them $N, outside string literals), a text
+ * parameter tested as "CAST(?N AS TEXT) IS NULL" (PostgreSQL needs its type), "a IS
+ * NOT DISTINCT FROM b", no "LIMIT -1", subqueries in FROM named, every column
+ * of a GROUP BY grouped or aggregated (no bare columns), dates made in C
  * and bound, ids from sm_db_last_insert_id(), text sorted by its bytes (the
  * PostgreSQL schema gives every text column the "C" collation).  What still
  * differs is said once: the column types and the schema version (store_schema.c,
