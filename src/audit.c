@@ -50,6 +50,7 @@ struct sm_pipeline {
 	size_t nsensors;
 	const struct sm_sensor_row *sensor_clocks;
 	uint64_t sensor_packets[SM_SENSORS_MAX];
+	int64_t sensor_first[SM_SENSORS_MAX], sensor_last[SM_SENSORS_MAX];
 };
 
 /* The absolute path of capture source i (or ring file i - nsrc) into buf. */
@@ -291,15 +292,16 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		                     pl->eb);
 	if (e == SM_OK && bl.not_stored > 0)
 		e = sm_store_counter(st, run, SM_COUNTER_NOT_STORED, bl.not_stored, pl->eb);
-	for (size_t k = 0; e == SM_OK && pl->nsensors > 1 && k < pl->nsensors; k++) {
+	for (size_t k = 0; e == SM_OK && pl->sensor_names != NULL && k < pl->nsensors; k++) {
 		struct sm_sensor_row r;
 		memset(&r, 0, sizeof(r));
 		if (pl->sensor_clocks != NULL)
 			r = pl->sensor_clocks[k];
 		r.idx = (int)k;
 		sm_strlcpy(r.name, pl->sensor_names[k], sizeof(r.name));
-		r.packets = pl->sensor_packets[k];
+		r.packets = pl->nsensors > 1 ? pl->sensor_packets[k] : pl->totals.packets;
 		e = sm_store_sensor(st, run, &r, pl->eb);
+		sm_policy_sensor_span(policy, k, pl->sensor_first[k], pl->sensor_last[k]);
 	}
 	sm_policy_finish(policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
@@ -381,10 +383,10 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		goto out;
 	pl->policy = sm_policy_new(o->rules, o->site);
 	struct sm_session_opts so = o->sessions;
+	pl->nsensors = o->nsensors;
+	pl->sensor_names = o->sensor_names;
 	if (o->nsensors > 1) {
 		size_t nsrc = sm_capture_source_count(cap);
-		pl->nsensors = o->nsensors;
-		pl->sensor_names = o->sensor_names;
 		pl->sensor_clocks = o->sensor_clocks;
 		so.nsensors = (uint8_t)o->nsensors;
 		pl->sensor_of_source = calloc(nsrc + 1, 1);
@@ -449,8 +451,13 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 	if (raw->ts_ns > pl->last)
 		pl->last = raw->ts_ns;
 	enum sm_dec rc = sm_decode(pl->dec, raw, &pkt);
-	if (pl->sensor_of_source != NULL)
-		pl->sensor_packets[pkt.sensor = pl->sensor_of_source[raw->source]]++;
+	if (pl->sensor_of_source != NULL) {
+		uint8_t k = pkt.sensor = pl->sensor_of_source[raw->source];
+		if (pl->sensor_packets[k]++ == 0 || raw->ts_ns < pl->sensor_first[k])
+			pl->sensor_first[k] = raw->ts_ns;
+		if (raw->ts_ns > pl->sensor_last[k])
+			pl->sensor_last[k] = raw->ts_ns;
+	}
 	if (rc == DEC_HELD && pkt.nouter > 0 && !sm_session_carriers(pl->tab, &pkt))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
 	if (rc != DEC_OK)
@@ -738,7 +745,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	if (e != SM_OK)
 		return e;
 	struct sm_pipeline_opts po = o->pipeline;
-	po.mode = "audit";
+	po.mode = o->mode ? o->mode : "audit";
 	struct sm_sensor_row clocks[SM_SENSORS_MAX];
 	if (po.nsensors > 1) {
 		e = sensor_clocks(o, cap, clocks, eb);

@@ -153,6 +153,11 @@ static const struct opt_def opt_defs[] = {
      "a capture point's captures (again for more): several sensors say\n"
      "where packets stopped; captures without it are sensor 'default'",
      SPECIAL},
+    {OPT_SENSOR_NAME, "sensor", "NAME",
+     "this capture point's name, kept with the run: smaudit combine\n"
+     "joins the runs of several sensors into one verdict",
+     SPECIAL},
+    {OPT_COMBINE_RUN, "run", "ID", "a stored run of one sensor (again for each)", SPECIAL},
     {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored",
      STR(class_name)},
     {OPT_LIMIT, "limit", "N", "at most N sessions", U64(limit, 0, UINT32_MAX, "a number")},
@@ -206,10 +211,11 @@ const struct cli_command cli_commands[] = {
               OPT_SNAPLEN, OPT_BUFFER, OPT_IMMEDIATE, OPT_NO_PROMISC, OPT_ALERT_AFTER,
               OPT_CHECKPOINT, OPT_REPORT_EVERY, OPT_JSON_LINES, 'Z', OPT_CHROOT, 'w',
               OPT_RING_SIZE, OPT_RING_FILES, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT,
-              OPT_NO_PAYLOAD},
+              OPT_NO_PAYLOAD, OPT_SENSOR_NAME},
      .examples = "  smaudit live -s site.conf -i eth1 -d span.db --duration 600\n"
                  "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
-                 "--report-every 60 -o live.txt\n",
+                 "--report-every 60 -o live.txt\n"
+                 "  smaudit live -s site.conf -i eth1 --sensor site-a -w /var/tmp/ring -d a.db\n",
      .stray_before = "live reads an interface (-i), not files (",
      .stray_after = "); use 'smaudit audit' for captures"},
     {.name = "check",
@@ -221,6 +227,20 @@ const struct cli_command cli_commands[] = {
                  "  smaudit check -s site.conf --rules my-sm-as.rules\n",
      .stray_before = "check takes no capture (",
      .stray_after = ")"},
+    {.name = "combine",
+     .run = cmd_combine,
+     .synopsis = "-s SITE -d DB --run A --run B [--run C ...] [--strict] [--format FMT] [-o OUT]",
+     .summary =
+         "Combines stored runs of single sensors (live --sensor NAME at each site, or audits)\n"
+         "into one run whose verdicts say where packets stopped: their capture files are\n"
+         "read again as one sensor each, clocks matched (a live run keeps them with -w DIR).",
+     .opts = {'s', OPT_RULES, 'd', OPT_COMBINE_RUN, OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q',
+              OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
+     .examples = "  smaudit combine -s site.conf -d central.db --run 4 --run 5\n"
+                 "  smaudit combine -s site.conf -d central.db --run 4 --run 5 --run 6 "
+                 "--format json\n",
+     .stray_before = "combine: unexpected argument ",
+     .stray_after = " (runs are --run ID)"},
     {.name = "report",
      .run = cmd_report,
      .synopsis = "-d DB [--run ID] [--format FMT] [--color WHEN] [-o OUT]",
@@ -593,7 +613,20 @@ parse_special(const struct cli_command *cmd, int id, int argc, char **argv, stru
 	case OPT_PAIR:
 		return parse_pair(cmd, argc, argv, a);
 	case OPT_SENSOR:
+	case OPT_SENSOR_NAME:
 		return parse_sensor(cmd, a);
+	case OPT_COMBINE_RUN: {
+		char *end;
+		errno = 0;
+		unsigned long long num = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || num == 0 || num > INT64_MAX)
+			return cli_usage_error(cmd, "--run '%s': expected a run id (1, 2, ...)",
+			                       optarg);
+		if (a->ncombine == SM_SENSORS_MAX)
+			return cli_usage_error(cmd, "at most %d runs are combined", SM_SENSORS_MAX);
+		a->combine[a->ncombine++] = num;
+		return -1;
+	}
 	case OPT_FROM:
 		if (a->nfrom == CLI_MAX_FROM)
 			return cli_usage_error(cmd, "%s", "--from: at most 64 (give a directory)");

@@ -64,6 +64,8 @@ enum cli_opt_id {
 	OPT_WINDOW_FROM,
 	OPT_WINDOW_UNTIL,
 	OPT_SENSOR,
+	OPT_COMBINE_RUN,
+	OPT_SENSOR_NAME,
 };
 
 /*
@@ -87,6 +89,9 @@ struct cli_args {
 	uint8_t input_sensor[CLI_MAX_INPUTS];
 	const char *sensor_names[SM_SENSORS_MAX];
 	size_t nsensors;
+	/* combine: the runs, one a sensor */
+	uint64_t combine[SM_SENSORS_MAX];
+	size_t ncombine;
 	uint64_t count;
 	int64_t window_from_ns, window_until_ns;
 	/* live */
@@ -145,6 +150,7 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
  * (report, query, timeline, diff, extract); each returns the exit status. */
 int cmd_audit(struct cli_args *a);
 int cmd_live(struct cli_args *a);
+int cmd_combine(struct cli_args *a);
 int cmd_check(struct cli_args *a);
 int cmd_site(struct cli_args *a);
 int cmd_report(struct cli_args *a);

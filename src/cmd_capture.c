@@ -69,7 +69,8 @@ pipeline_opts(const struct cli_args *a, const struct sm_rules *rules, const stru
 	po->has_until = cli_given(a, OPT_WINDOW_UNTIL);
 	po->from_ns = a->window_from_ns;
 	po->until_ns = a->window_until_ns;
-	if (a->nsensors > 1) {
+	/* a sensor named (not only "default"): stored with the run, for combine */
+	if (a->nsensors > 1 || (a->nsensors == 1 && strcmp(a->sensor_names[0], "default") != 0)) {
 		po->sensor_names = a->sensor_names;
 		po->nsensors = a->nsensors;
 		po->sensor_of_input = a->input_sensor;
@@ -111,27 +112,12 @@ refuse_config_inputs(const struct cli_args *a)
 	return -1;
 }
 
-int
-cmd_audit(struct cli_args *a)
+/* Audits a->inputs (each of the sensor a->input_sensor names) into a run of mode
+ * ("audit", "combine") and prints its report. */
+static int
+audit_inputs(struct cli_args *a, const char *mode)
 {
 	int rc;
-	if (a->ninputs == 0)
-		return cli_usage_error(
-		    a->cmd, "%s",
-		    "audit needs at least one capture: -r FILE, a file or a directory");
-	if (cli_given(a, OPT_WINDOW_FROM) && cli_given(a, OPT_WINDOW_UNTIL) &&
-	    a->window_from_ns > a->window_until_ns)
-		return cli_usage_error(a->cmd, "%s",
-		                       "--from is after --until: the window holds no time");
-	if ((rc = refuse_config_inputs(a)) >= 0)
-		return rc;
-	for (size_t i = 0; a->nsensors > 1 && i < a->ninputs; i++)
-		if (strcmp(a->inputs[i], "-") == 0)
-			return cli_usage_error(
-			    a->cmd, "%s",
-			    "stdin (-) cannot be a sensor's capture: the sensors' "
-			    "clocks are matched before the audit reads, so every "
-			    "capture is read twice");
 	struct sm_site site;
 	struct sm_rules rules;
 	if ((rc = cli_load_config(a, &site, &rules)) >= 0)
@@ -152,6 +138,7 @@ cmd_audit(struct cli_args *a)
 	pipeline_opts(a, &rules, &site, &o.pipeline);
 	o.progress = !a->quiet && isatty(STDERR_FILENO);
 	o.count = a->count;
+	o.mode = mode;
 	o.stop = &cli_stop_requested;
 	o.warn = cli_print_warning;
 
@@ -173,6 +160,30 @@ cmd_audit(struct cli_args *a)
 	sm_rules_free(&rules);
 	sm_site_free(&site);
 	return rc;
+}
+
+int
+cmd_audit(struct cli_args *a)
+{
+	int rc;
+	if (a->ninputs == 0)
+		return cli_usage_error(
+		    a->cmd, "%s",
+		    "audit needs at least one capture: -r FILE, a file or a directory");
+	if (cli_given(a, OPT_WINDOW_FROM) && cli_given(a, OPT_WINDOW_UNTIL) &&
+	    a->window_from_ns > a->window_until_ns)
+		return cli_usage_error(a->cmd, "%s",
+		                       "--from is after --until: the window holds no time");
+	if ((rc = refuse_config_inputs(a)) >= 0)
+		return rc;
+	for (size_t i = 0; a->nsensors > 1 && i < a->ninputs; i++)
+		if (strcmp(a->inputs[i], "-") == 0)
+			return cli_usage_error(
+			    a->cmd, "%s",
+			    "stdin (-) cannot be a sensor's capture: the sensors' "
+			    "clocks are matched before the audit reads, so every "
+			    "capture is read twice");
+	return audit_inputs(a, "audit");
 }
 
 int
@@ -245,4 +256,128 @@ cmd_live(struct cli_args *a)
 	sm_rules_free(&rules);
 	sm_site_free(&site);
 	return rc;
+}
+
+/* What combine gathers of one stored run: its sensor's name and capture files. */
+struct combine_run {
+	struct cli_args *a;
+	int64_t id;
+	int sensor;
+	size_t files;
+	bool oom;
+};
+
+static bool
+combine_source(void *ctx, const char *path, uint64_t packets, const char *error)
+{
+	struct combine_run *r = ctx;
+	(void)packets;
+	(void)error;
+	struct stat sb;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "smaudit: warning: run %lld: %s %s: its packets are not combined\n",
+		        (long long)r->id, path,
+		        strcmp(path, "-") == 0 ? "was standard input"
+		        : strncmp(path, "live:", 5) == 0
+		            ? "is a live interface (a live run keeps its packets with -w DIR)"
+		            : "can no longer be read");
+		return true;
+	}
+	char *copy = strdup(path); /* lives as long as the process, as argv does */
+	if (copy == NULL || r->a->ninputs == CLI_MAX_INPUTS) {
+		free(copy);
+		r->oom = true;
+		return false;
+	}
+	r->a->input_sensor[r->a->ninputs] = (uint8_t)r->sensor;
+	r->a->inputs[r->a->ninputs++] = copy;
+	r->files++;
+	return true;
+}
+
+/* Run id's sensor (its name when the run had one, else "run-ID") and its files. */
+static int
+combine_gather(struct cli_args *a, struct sm_store *st, int64_t id)
+{
+	struct sm_errbuf eb = {""};
+	struct sm_run_row run;
+	enum sm_err e = sm_store_load_run(st, id, &run, &eb);
+	if (e != SM_OK)
+		return cli_fail(e, &eb);
+	sm_run_row_free(&run);
+	struct sm_sensor_row *sensors = NULL;
+	size_t ns = 0;
+	if ((e = sm_store_load_sensors(st, id, &sensors, &ns, &eb)) != SM_OK) {
+		free(sensors);
+		return cli_fail(e, &eb);
+	}
+	char name[64];
+	if (ns == 1)
+		snprintf(name, sizeof(name), "%s", sensors[0].name);
+	else
+		snprintf(name, sizeof(name), "run-%lld", (long long)id);
+	free(sensors);
+	if (ns > 1) {
+		fprintf(
+		    stderr,
+		    "smaudit: run %lld already combines %zu sensors: combine the runs of single "
+		    "sensors\n",
+		    (long long)id, ns);
+		return SM_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < a->nsensors; i++)
+		if (strcmp(a->sensor_names[i], name) == 0) {
+			fprintf(
+			    stderr,
+			    "smaudit: runs name the sensor '%s' twice: each run combined is one "
+			    "sensor's\n",
+			    name);
+			return SM_EXIT_USAGE;
+		}
+	char *copy = strdup(name);
+	if (copy == NULL || a->nsensors == SM_SENSORS_MAX) {
+		free(copy);
+		fprintf(stderr, "smaudit: at most %d runs are combined\n", SM_SENSORS_MAX);
+		return SM_EXIT_USAGE;
+	}
+	struct combine_run r = {a, id, (int)a->nsensors, 0, false};
+	a->sensor_names[a->nsensors++] = copy;
+	e = sm_store_each_source(st, id, false, combine_source, &r, &eb);
+	if (e != SM_OK)
+		return cli_fail(e, &eb);
+	if (r.oom) {
+		fprintf(stderr, "smaudit: out of memory, or more than %d capture files\n",
+		        CLI_MAX_INPUTS);
+		return SM_EXIT_RUNTIME;
+	}
+	if (r.files == 0) {
+		fprintf(stderr,
+		        "smaudit: run %lld kept no capture file that can be read (a live run keeps "
+		        "its packets with -w DIR): nothing of sensor %s to combine\n",
+		        (long long)id, name);
+		return SM_EXIT_RUNTIME;
+	}
+	return -1;
+}
+
+int
+cmd_combine(struct cli_args *a)
+{
+	if (a->ncombine < 2)
+		return cli_usage_error(a->cmd, "%s",
+		                       "combine needs two runs or more: --run A --run B (smaudit "
+		                       "report -d DB --list lists them)");
+	struct sm_store *st;
+	int64_t latest;
+	int rc;
+	if ((rc = cli_open_db(a, &st, &latest)) >= 0)
+		return rc;
+	a->ninputs = 0;
+	a->nsensors = 0;
+	for (size_t i = 0; rc < 0 && i < a->ncombine; i++)
+		rc = combine_gather(a, st, (int64_t)a->combine[i]);
+	sm_store_close(st);
+	if (rc >= 0)
+		return rc;
+	return audit_inputs(a, "combine");
 }

@@ -179,6 +179,25 @@ sm_decoder_finish(struct sm_decoder *d)
 			frag_drop(d, i, R_FRAG_ORPHAN);
 }
 
+/* Reads the source and destination addresses of the IPv4 (version 4) or IPv6 header
+ * at the cursor; false if they are not all captured. */
+static bool
+ip_addrs(const struct cur *c, int version, struct sm_addr *src, struct sm_addr *dst)
+{
+	size_t off = version == 4 ? 12 : 8, n = version == 4 ? 4 : 16;
+	const uint8_t *s, *d;
+	if (!cur_bytes(c, off, n, &s) || !cur_bytes(c, off + n, n, &d))
+		return false;
+	if (version == 4) {
+		sm_addr_v4(src, s);
+		sm_addr_v4(dst, d);
+	} else {
+		sm_addr_v6(src, s);
+		sm_addr_v6(dst, d);
+	}
+	return true;
+}
+
 /* Reads the addresses and ports of a packet quoted by an ICMP error. */
 static bool
 parse_quote(struct cur c, struct sm_quote *q)
@@ -189,28 +208,19 @@ parse_quote(struct cur c, struct sm_quote *q)
 		return false;
 	size_t l4off;
 	uint16_t frag = 0;
-	const uint8_t *a;
 	if ((vhl >> 4) == 4) {
 		size_t ihl = (size_t)(vhl & 0x0f) * 4;
 		if (ihl < 20 || !cur_u8(&c, 9, &q->proto) || !cur_u16(&c, 6, &frag))
 			return false;
-		if (!cur_bytes(&c, 12, 4, &a))
+		if (!ip_addrs(&c, 4, &q->src, &q->dst))
 			return false;
-		sm_addr_v4(&q->src, a);
-		if (!cur_bytes(&c, 16, 4, &a))
-			return false;
-		sm_addr_v4(&q->dst, a);
 		l4off = ihl;
 	} else if ((vhl >> 4) == 6) {
 		uint8_t nh;
 		if (!cur_u8(&c, 6, &nh))
 			return false;
-		if (!cur_bytes(&c, 8, 16, &a))
+		if (!ip_addrs(&c, 6, &q->src, &q->dst))
 			return false;
-		sm_addr_v6(&q->src, a);
-		if (!cur_bytes(&c, 24, 16, &a))
-			return false;
-		sm_addr_v6(&q->dst, a);
 		l4off = 40;
 		for (int i = 0; i < MAX_EXT_HEADERS; i++) {
 			uint8_t nn, hl;
@@ -412,19 +422,14 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 {
 	uint8_t vhl, ttl, proto;
 	uint16_t tot, fragw, id;
-	const uint8_t *a;
 	if (!cur_u8(&c, 0, &vhl) || !cur_u16(&c, 2, &tot) || !cur_u16(&c, 4, &id) ||
 	    !cur_u16(&c, 6, &fragw) || !cur_u8(&c, 8, &ttl) || !cur_u8(&c, 9, &proto))
 		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
 	size_t ihl = (size_t)(vhl & 0x0f) * 4;
 	if (ihl < 20)
 		return dec_fail(d, DEC_INVALID, R_IPV4_INVALID);
-	if (!cur_bytes(&c, 12, 4, &a))
+	if (!ip_addrs(&c, 4, &pkt->src, &pkt->dst))
 		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
-	sm_addr_v4(&pkt->src, a);
-	if (!cur_bytes(&c, 16, 4, &a))
-		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
-	sm_addr_v4(&pkt->dst, a);
 	if (c.len < ihl)
 		return dec_fail(d, DEC_TRUNCATED, R_IPV4_TRUNCATED);
 	size_t total = tot;
@@ -465,17 +470,12 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 {
 	uint16_t plen;
 	uint8_t nh, hlim;
-	const uint8_t *a;
 	pkt->l3 = NULL; /* an IPv6 (inner) packet: libnids cannot follow it */
 	pkt->l3_caplen = 0;
 	if (!cur_u16(&c, 4, &plen) || !cur_u8(&c, 6, &nh) || !cur_u8(&c, 7, &hlim))
 		return dec_fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
-	if (!cur_bytes(&c, 8, 16, &a))
+	if (!ip_addrs(&c, 6, &pkt->src, &pkt->dst))
 		return dec_fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
-	sm_addr_v6(&pkt->src, a);
-	if (!cur_bytes(&c, 24, 16, &a))
-		return dec_fail(d, DEC_TRUNCATED, R_IPV6_TRUNCATED);
-	sm_addr_v6(&pkt->dst, a);
 	cur_skip(&c, 40);
 	size_t payload = plen ? plen : c.len; /* 0: jumbogram or offload */
 	pkt->ttl = hlim;

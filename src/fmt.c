@@ -81,6 +81,53 @@ sm_json_ts(FILE *out, double ts)
 }
 
 void
+sm_json_members(FILE *out, const struct sm_json_member *m, size_t n, const void *row,
+                const char *new_line_sep)
+{
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		const void *v = (const char *)row + m[i].off;
+		if (m[i].type == SM_JSON_ID && *(const int64_t *)v <= 0)
+			continue;
+		if (m[i].type == SM_JSON_RAW && *(const char *)v == '\0')
+			continue;
+		if (!first)
+			fputs(m[i].new_line ? new_line_sep : ", ", out);
+		first = false;
+		fprintf(out, "\"%s\": ", m[i].key);
+		switch (m[i].type) {
+		case SM_JSON_STR:
+			sm_json_string(out, v);
+			break;
+		case SM_JSON_OPT:
+			sm_json_opt(out, v);
+			break;
+		case SM_JSON_COUNT:
+			sm_json_count(out, *(const int *)v);
+			break;
+		case SM_JSON_U64:
+			fprintf(out, "%llu", (unsigned long long)*(const uint64_t *)v);
+			break;
+		case SM_JSON_TS:
+			sm_json_ts(out, *(const double *)v);
+			break;
+		case SM_JSON_ID:
+			fprintf(out, "%lld", (long long)*(const int64_t *)v);
+			break;
+		case SM_JSON_RULE_KIND:
+			sm_json_string(out, sm_rule_kind_name(*(const enum sm_rule_kind *)v));
+			break;
+		case SM_JSON_VERDICT:
+			sm_json_string(out, sm_verdict_name(*(const enum sm_verdict *)v));
+			break;
+		case SM_JSON_RAW:
+			fputs(v, out);
+			break;
+		}
+	}
+}
+
+void
 sm_csv_field(FILE *out, const char *s)
 {
 	if (s == NULL || *s == '\0')

@@ -267,7 +267,15 @@ short_time(double ts, double ref, char *buf, size_t len)
 		sm_strlcpy(buf, full, len);
 }
 
-static const char tl_chars[] = ".x#";
+/* The activity line of flow f: a character a bucket, '#' answered traffic, 'x' attempts
+ * only, '.' nothing (text between |...|, JSON as the "activity" string). */
+static void
+tl_activity(FILE *out, const struct sm_timeline *tl, const struct sm_tl_flow *f)
+{
+	static const char tl_chars[] = ".x#";
+	for (size_t k = 0; k < tl->nbuckets; k++)
+		fputc(tl_chars[f->marks[k] % 3], out);
+}
 
 void
 sm_timeline_text(FILE *out, const struct sm_timeline *tl)
@@ -290,8 +298,7 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 		role_addr(f->dst_role, f->dst, b, sizeof(b));
 		fprintf(out, "\n%s  %s -> %s  (%llu session(s), %llu failed)\n  |", pp, a, b,
 		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
-		for (size_t k = 0; k < tl->nbuckets; k++)
-			fputc(tl_chars[f->marks[k] % 3], out);
+		tl_activity(out, tl, f);
 		fputs("|\n", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
 			const struct sm_tl_gap *gp = &f->gaps[g];
@@ -318,6 +325,14 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 	        sm_timeline_gaps(tl), tl->gap);
 }
 
+#define TLF(type, field) SM_JSON_MEMBER(#field, type, struct sm_tl_flow, field, false)
+static const struct sm_json_member tl_flow_members[] = {
+    TLF(SM_JSON_STR, proto),    TLF(SM_JSON_COUNT, port),   TLF(SM_JSON_STR, src),
+    TLF(SM_JSON_STR, dst),      TLF(SM_JSON_OPT, src_role), TLF(SM_JSON_OPT, dst_role),
+    TLF(SM_JSON_U64, sessions), TLF(SM_JSON_U64, failed),
+};
+#undef TLF
+
 void
 sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 {
@@ -329,24 +344,10 @@ sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 	for (size_t i = 0; i < tl->nflows; i++) {
 		const struct sm_tl_flow *f = &tl->flows[i];
 		fputs(i ? ",\n  {" : "\n  {", out);
-		fputs("\"proto\": ", out);
-		sm_json_string(out, f->proto);
-		if (f->port < 0)
-			fputs(", \"port\": null", out);
-		else
-			fprintf(out, ", \"port\": %d", f->port);
-		fputs(", \"src\": ", out);
-		sm_json_string(out, f->src);
-		fputs(", \"dst\": ", out);
-		sm_json_string(out, f->dst);
-		fputs(", \"src_role\": ", out);
-		sm_json_opt(out, f->src_role);
-		fputs(", \"dst_role\": ", out);
-		sm_json_opt(out, f->dst_role);
-		fprintf(out, ", \"sessions\": %llu, \"failed\": %llu, \"activity\": \"",
-		        (unsigned long long)f->sessions, (unsigned long long)f->failed);
-		for (size_t k = 0; k < tl->nbuckets; k++)
-			fputc(tl_chars[f->marks[k] % 3], out);
+		sm_json_members(out, tl_flow_members,
+		                sizeof(tl_flow_members) / sizeof(tl_flow_members[0]), f, "");
+		fputs(", \"activity\": \"", out);
+		tl_activity(out, tl, f);
 		fputs("\", \"silences\": [", out);
 		for (size_t g = 0; g < f->ngaps; g++) {
 			const struct sm_tl_gap *gp = &f->gaps[g];

@@ -20,6 +20,7 @@ struct sm_locate {
 	/* per ordered pair of members (a -> b) and sensor: the highest TTL of a's
 	 * packets to b seen there, 0 = none */
 	uint8_t *ttl;
+	int64_t first_ns[SM_SENSORS_MAX], last_ns[SM_SENSORS_MAX]; /* what each captured */
 };
 
 struct sm_locate *
@@ -48,9 +49,21 @@ struct sm_locate *
 sm_locate_clone(const struct sm_locate *l)
 {
 	struct sm_locate *c = sm_locate_new(l->site, l->names, l->nsensors);
-	if (c != NULL)
+	if (c != NULL) {
 		memcpy(c->ttl, l->ttl, l->nmembers * l->nmembers * l->nsensors);
+		memcpy(c->first_ns, l->first_ns, sizeof(c->first_ns));
+		memcpy(c->last_ns, l->last_ns, sizeof(c->last_ns));
+	}
 	return c;
+}
+
+void
+sm_locate_span(struct sm_locate *l, size_t k, int64_t first_ns, int64_t last_ns)
+{
+	if (l == NULL || k >= l->nsensors)
+		return;
+	l->first_ns[k] = first_ns;
+	l->last_ns[k] = last_ns;
 }
 
 void
@@ -149,6 +162,9 @@ path_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t *orde
 	for (size_t k = 0; k < l->nsensors; k++) {
 		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev)
 			continue; /* not on this path: nothing counts against it */
+		if (!e->at[k].fwd && !e->at[k].rev &&
+		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_last_ns))
+			continue; /* not capturing when the attempts were made */
 		size_t at = n++;
 		while (at > 0 && nearer(ab, ba, k, order[at - 1])) {
 			order[at] = order[at - 1];
@@ -191,12 +207,11 @@ path_json(const struct sm_locate *l, struct sm_expect_entry *e, const size_t *or
 		char ttl[8] = "null";
 		if (x->fwd > 0)
 			snprintf(ttl, sizeof(ttl), "%u", x->ttl_fwd);
-		append(
-		    e->path, sizeof(e->path),
-		    "%s{\"sensor\": \"%s\", \"seen\": %llu, \"ttl\": %s, \"answers\": %llu, "
+		append(e->path, sizeof(e->path),
+		       "%s{\"sensor\": \"%s\", \"seen\": %llu, \"ttl\": %s, \"answers\": %llu, "
 		       "\"resets\": %u}",
-		    i ? ", " : "", l->names[order[i]], (unsigned long long)x->fwd, ttl,
-		    (unsigned long long)x->rev, x->rsts);
+		       i ? ", " : "", l->names[order[i]], (unsigned long long)x->fwd, ttl,
+		       (unsigned long long)x->rev, x->rsts);
 	}
 	append(e->path, sizeof(e->path), "]");
 }
@@ -278,10 +293,18 @@ sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 		return;
 	}
 	if (j == n) {
-		append(e->detail, d,
-		       "; %s seen at every sensor up to %s (TTL %u), no answer seen at any: lost "
-		       "between %s and %s, or %s does not answer",
-		       what, seen, at[order[n - 1]].ttl_fwd, seen, b, b);
+		if (n == 1)
+			append(
+			    e->detail, d,
+			    "; %s seen at %s (TTL %u), the only sensor capturing on its path then, "
+			    "no answer seen: lost between %s and %s, or %s does not answer",
+			    what, seen, at[order[0]].ttl_fwd, seen, b, b);
+		else
+			append(
+			    e->detail, d,
+			    "; %s seen at every sensor up to %s (TTL %u), no answer seen at any: "
+			    "lost between %s and %s, or %s does not answer",
+			    what, seen, at[order[n - 1]].ttl_fwd, seen, b, b);
 		set_between(e, seen, b);
 	}
 }

@@ -22,6 +22,8 @@ struct sm_locate *sm_locate_new(const struct sm_site *site, const char *const *n
                                 size_t nsensors);
 struct sm_locate *sm_locate_clone(const struct sm_locate *l);
 void sm_locate_free(struct sm_locate *l);
+/* Sensor k captured from first_ns to last_ns (none: 0, 0); l may be NULL. */
+void sm_locate_span(struct sm_locate *l, size_t k, int64_t first_ns, int64_t last_ns);
 /* Learns the path of s's addresses from what each sensor saw of it (an
  * established session only: what a forger sends must not teach the path). */
 void sm_locate_session(struct sm_locate *l, const struct sm_session *s);

@@ -137,6 +137,12 @@ sm_policy_free(struct sm_policy *p)
 	free(p);
 }
 
+void
+sm_policy_sensor_span(struct sm_policy *p, size_t k, int64_t first_ns, int64_t last_ns)
+{
+	sm_locate_span(p->locate, k, first_ns, last_ns);
+}
+
 bool
 sm_policy_set_sensors(struct sm_policy *p, const char *const *names, size_t n)
 {
@@ -271,8 +277,15 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	    [O_OK] = 0, [O_ONE_WAY] = 1, [O_NO_ANSWER] = 2, [O_REJECTED] = 3};
 	if (o != O_OK && (!e->tried || rank[o] >= e->try_rank)) {
 		/* what the sensors saw of the attempts of the outcome that decides */
-		if (!e->tried || rank[o] > e->try_rank)
+		if (!e->tried || rank[o] > e->try_rank) {
 			memset(e->at, 0, sizeof(e->at));
+			e->fail_first_ns = s->first_ns;
+			e->fail_last_ns = s->last_ns;
+		}
+		if (s->first_ns < e->fail_first_ns)
+			e->fail_first_ns = s->first_ns;
+		if (s->last_ns > e->fail_last_ns)
+			e->fail_last_ns = s->last_ns;
 		sm_locate_evidence(p->locate, e, s);
 	}
 	if (!e->tried || rank[o] > e->try_rank) {

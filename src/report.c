@@ -7,6 +7,7 @@
  */
 #include "report_impl.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,39 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 	}
 	sum->unexpected = w->unx_total;
 	sum->mismatched = w->nmis;
+}
+
+#define COUNT(key, words, field, bold)                                                             \
+	{                                                                                          \
+		key, words, offsetof(struct sm_report_summary, field), bold                        \
+	}
+const struct report_summary_count report_summary_counts[REPORT_SUMMARY_COUNTS] = {
+    COUNT("expected", "expected", expected, false),
+    COUNT("ok", "ok", ok, false),
+    COUNT("missing", "missing", missing, true),
+    COUNT("optional_missing", "optional missing", optional_missing, false),
+    COUNT("unexpected", "unexpected", unexpected, true),
+    COUNT("protocol_mismatches", "protocol mismatches", mismatched, false),
+    COUNT("filtered", "filtered", filtered, false),
+    COUNT("intermittent", "intermittent", intermittent, false),
+};
+#undef COUNT
+
+uint64_t
+report_summary_value(const struct sm_report_summary *sum, size_t i)
+{
+	return *(const uint64_t *)((const char *)sum + report_summary_counts[i].off);
+}
+
+void
+report_summary_line(FILE *out, const struct sm_report_summary *sum, bool html)
+{
+	for (size_t i = 0; i < REPORT_SUMMARY_LINE; i++) {
+		bool bold = html && report_summary_counts[i].bold;
+		fprintf(out, "%s%s%llu %s%s", i ? ", " : "", bold ? "<b>" : "",
+		        (unsigned long long)report_summary_value(sum, i),
+		        report_summary_counts[i].words, bold ? "</b>" : "");
+	}
 }
 
 size_t

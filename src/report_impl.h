@@ -47,6 +47,22 @@ bool report_counter_is_reason(const char *name);
 /* A window end stored in nanoseconds, as report seconds (0 = none). */
 double report_counter_ts(const struct rows *w, const char *name);
 
+/* The counts of a run's summary in the order every format writes them: the JSON key,
+ * the words of the text and HTML summary lines, and the count in the summary.  The
+ * summary lines show the first REPORT_SUMMARY_LINE of them. */
+struct report_summary_count {
+	const char *key, *words;
+	size_t off; /* of a uint64_t in struct sm_report_summary */
+	bool bold;  /* in bold on the HTML summary line */
+};
+#define REPORT_SUMMARY_COUNTS 8
+#define REPORT_SUMMARY_LINE   6
+extern const struct report_summary_count report_summary_counts[REPORT_SUMMARY_COUNTS];
+uint64_t report_summary_value(const struct sm_report_summary *sum, size_t i);
+/* "N expected, N ok, N missing, N optional missing, N unexpected, N protocol
+ * mismatches", as the text and HTML reports write them (html: with <b>). */
+void report_summary_line(FILE *out, const struct sm_report_summary *sum, bool html);
+
 /* A source of the run as a JSON string in a list (a store callback). */
 struct src_ctx {
 	FILE *out;

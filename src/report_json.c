@@ -4,15 +4,69 @@
  */
 #include "report_impl.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* `, "finding": ID` on an entry that is a finding (SPEC section 5). */
+/* The members of each entry, in the order of docs/json.md, each named as its field
+ * (NL: on a new line); `"finding": ID` only on an entry that is a finding (SPEC
+ * section 5). */
+#define M(type, field)  SM_JSON_MEMBER(#field, type, ROW, field, false)
+#define NL(type, field) SM_JSON_MEMBER(#field, type, ROW, field, true)
+#define FINDING(field)  SM_JSON_MEMBER("finding", SM_JSON_ID, ROW, field, false)
+#define ROW             struct sm_expected_row
+static const struct sm_json_member expected_members[] = {
+    M(SM_JSON_STR, rule),
+    M(SM_JSON_RULE_KIND, kind),
+    M(SM_JSON_STR, proto),
+    M(SM_JSON_COUNT, port),
+    NL(SM_JSON_STR, src_role),
+    M(SM_JSON_STR, dst_role),
+    M(SM_JSON_OPT, src),
+    M(SM_JSON_OPT, dst),
+    NL(SM_JSON_VERDICT, verdict),
+    M(SM_JSON_U64, sessions),
+    M(SM_JSON_TS, first_ts),
+    M(SM_JSON_TS, last_ts),
+    NL(SM_JSON_STR, purpose),
+    FINDING(finding_id),
+    /* several sensors: where a failing flow's packets were seen, JSON as policy made it */
+    NL(SM_JSON_RAW, path),
+    M(SM_JSON_RAW, lost_between),
+};
+#undef ROW
+#define ROW struct sm_unexpected_row
+static const struct sm_json_member unexpected_members[] = {
+    M(SM_JSON_STR, proto),    M(SM_JSON_STR, src),       M(SM_JSON_STR, dst),
+    M(SM_JSON_COUNT, port),   NL(SM_JSON_OPT, src_role), M(SM_JSON_OPT, dst_role),
+    M(SM_JSON_U64, sessions), M(SM_JSON_U64, packets),   M(SM_JSON_U64, bytes),
+    NL(SM_JSON_TS, first_ts), M(SM_JSON_TS, last_ts),    M(SM_JSON_OPT, state),
+    FINDING(finding_id),
+};
+#undef ROW
+#define ROW struct sm_finding_row
+static const struct sm_json_member mismatch_members[] = {
+    M(SM_JSON_STR, rule), M(SM_JSON_STR, proto), M(SM_JSON_COUNT, port),
+    M(SM_JSON_OPT, src),  M(SM_JSON_OPT, dst),   NL(SM_JSON_STR, detail),
+    FINDING(id),
+};
+#undef ROW
+#undef M
+#undef NL
+#undef FINDING
+
+/* `  "name": [` the n rows of size bytes each as objects of members m, `],`. */
 static void
-json_finding(FILE *out, int64_t id)
+json_rows(FILE *out, const char *name, const void *rows, size_t n, size_t size,
+          const struct sm_json_member *m, size_t nm)
 {
-	if (id > 0)
-		fprintf(out, ", \"finding\": %lld", (long long)id);
+	fprintf(out, "  \"%s\": [", name);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n    {" : "\n    {", out);
+		sm_json_members(out, m, nm, (const char *)rows + i * size, ",\n     ");
+		fputc('}', out);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
 }
 
 /* "database" of the JSON run object, present only when the run met database errors. */
@@ -112,95 +166,14 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	json_db_fault(out, w);
 	json_sensors(out, w);
 	fputs("},\n", out);
-	fputs("  \"expected\": [", out);
-	for (size_t i = 0; i < w->nexp; i++) {
-		const struct sm_expected_row *r = &w->exp[i];
-		fputs(i ? ",\n    {" : "\n    {", out);
-		fputs("\"rule\": ", out);
-		sm_json_string(out, r->rule);
-		fputs(", \"kind\": ", out);
-		sm_json_string(out, sm_rule_kind_name(r->kind));
-		fputs(", \"proto\": ", out);
-		sm_json_string(out, r->proto);
-		fputs(", \"port\": ", out);
-		sm_json_count(out, r->port);
-		fputs(",\n     \"src_role\": ", out);
-		sm_json_string(out, r->src_role);
-		fputs(", \"dst_role\": ", out);
-		sm_json_string(out, r->dst_role);
-		fputs(", \"src\": ", out);
-		sm_json_opt(out, r->src);
-		fputs(", \"dst\": ", out);
-		sm_json_opt(out, r->dst);
-		fputs(",\n     \"verdict\": ", out);
-		sm_json_string(out, sm_verdict_name(r->verdict));
-		fprintf(out,
-		        ", \"sessions\": %llu, \"first_ts\": ", (unsigned long long)r->sessions);
-		sm_json_ts(out, r->first_ts);
-		fputs(", \"last_ts\": ", out);
-		sm_json_ts(out, r->last_ts);
-		fputs(",\n     \"purpose\": ", out);
-		sm_json_string(out, r->purpose);
-		json_finding(out, r->finding_id);
-		if (r->path[0]) /* JSON as stored (policy made it) */
-			fprintf(out, ",\n     \"path\": %s", r->path);
-		if (r->lost_between[0])
-			fprintf(out, ", \"lost_between\": %s", r->lost_between);
-		fputs("}", out);
-	}
-	fputs(w->nexp ? "\n  ],\n" : "],\n", out);
-	fputs("  \"unexpected\": [", out);
-	for (size_t i = 0; i < w->nunx; i++) {
-		const struct sm_unexpected_row *u = &w->unx[i];
-		fputs(i ? ",\n    {" : "\n    {", out);
-		fputs("\"proto\": ", out);
-		sm_json_string(out, u->proto);
-		fputs(", \"src\": ", out);
-		sm_json_string(out, u->src);
-		fputs(", \"dst\": ", out);
-		sm_json_string(out, u->dst);
-		fputs(", \"port\": ", out);
-		sm_json_count(out, u->port);
-		fputs(",\n     \"src_role\": ", out);
-		sm_json_opt(out, u->src_role);
-		fputs(", \"dst_role\": ", out);
-		sm_json_opt(out, u->dst_role);
-		fprintf(out,
-		        ", \"sessions\": %llu, \"packets\": %llu, \"bytes\": %llu,\n     "
-		        "\"first_ts\": ",
-		        (unsigned long long)u->sessions, (unsigned long long)u->packets,
-		        (unsigned long long)u->bytes);
-		sm_json_ts(out, u->first_ts);
-		fputs(", \"last_ts\": ", out);
-		sm_json_ts(out, u->last_ts);
-		fputs(", \"state\": ", out);
-		sm_json_opt(out, u->state);
-		json_finding(out, u->finding_id);
-		fputs("}", out);
-	}
-	fputs(w->nunx ? "\n  ],\n" : "],\n", out);
+	json_rows(out, "expected", w->exp, w->nexp, sizeof(*w->exp), expected_members,
+	          sizeof(expected_members) / sizeof(expected_members[0]));
+	json_rows(out, "unexpected", w->unx, w->nunx, sizeof(*w->unx), unexpected_members,
+	          sizeof(unexpected_members) / sizeof(unexpected_members[0]));
 	if (w->unx_total > w->nunx) /* the busiest are listed; the rest are findings */
 		fprintf(out, "  \"unexpected_not_listed\": %zu,\n", w->unx_total - w->nunx);
-	fputs("  \"protocol_mismatches\": [", out);
-	for (size_t i = 0; i < w->nmis; i++) {
-		const struct sm_finding_row *f = &w->mis[i];
-		fputs(i ? ",\n    {" : "\n    {", out);
-		fputs("\"rule\": ", out);
-		sm_json_string(out, f->rule);
-		fputs(", \"proto\": ", out);
-		sm_json_string(out, f->proto);
-		fputs(", \"port\": ", out);
-		sm_json_count(out, f->port);
-		fputs(", \"src\": ", out);
-		sm_json_opt(out, f->src);
-		fputs(", \"dst\": ", out);
-		sm_json_opt(out, f->dst);
-		fputs(",\n     \"detail\": ", out);
-		sm_json_string(out, f->detail);
-		json_finding(out, f->id);
-		fputs("}", out);
-	}
-	fputs(w->nmis ? "\n  ],\n" : "],\n", out);
+	json_rows(out, "protocol_mismatches", w->mis, w->nmis, sizeof(*w->mis), mismatch_members,
+	          sizeof(mismatch_members) / sizeof(mismatch_members[0]));
 	size_t unseen = report_unseen_count(w), n = 0;
 	fprintf(out, "  \"coverage\": {\"seen\": %zu, \"total\": %zu, \"never_seen\": [",
 	        w->ncov - unseen, w->ncov);
@@ -214,13 +187,10 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fputc('}', out);
 	}
 	fputs(n ? "\n  ]},\n" : "]},\n", out);
-	fprintf(out,
-	        "  \"summary\": {\"expected\": %llu, \"ok\": %llu, \"missing\": %llu, "
-	        "\"optional_missing\": %llu, \"unexpected\": %llu, \"protocol_mismatches\": "
-	        "%llu, \"filtered\": %llu, \"intermittent\": %llu}\n}\n",
-	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
-	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched,
-	        (unsigned long long)sum->filtered, (unsigned long long)sum->intermittent);
+	fputs("  \"summary\": {", out);
+	for (size_t i = 0; i < REPORT_SUMMARY_COUNTS; i++)
+		fprintf(out, "%s\"%s\": %llu", i ? ", " : "", report_summary_counts[i].key,
+		        (unsigned long long)report_summary_value(sum, i));
+	fputs("}\n}\n", out);
 	return SM_OK;
 }

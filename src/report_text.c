@@ -205,6 +205,41 @@ text_source(void *ctx, const char *path, uint64_t packets, const char *error)
 	return true;
 }
 
+static bool
+is_missing(const struct sm_expected_row *r)
+{
+	return r->kind == RK_EXPECT && report_is_missing(r);
+}
+
+static bool
+is_intermittent(const struct sm_expected_row *r)
+{
+	return r->kind == RK_EXPECT && r->failed > 0;
+}
+
+static bool
+is_optional_missing(const struct sm_expected_row *r)
+{
+	return r->kind == RK_OPTIONAL && report_is_missing(r);
+}
+
+/* A section of expected flows: its title with count (red when a finding is counted;
+ * optional flows are never findings), every flow `pick` keeps, or "none". */
+static void
+text_expected_section(FILE *out, const struct sm_run_row *run, const struct rows *w,
+                      const char *title, uint64_t count,
+                      bool (*pick)(const struct sm_expected_row *), bool findings, bool color)
+{
+	fprintf(out, "\n%s%s (%llu)%s\n",
+	        findings ? tone_head(color, count) : tone(color, TONE_HEAD), title,
+	        (unsigned long long)count, tone_end(color));
+	for (size_t i = 0; i < w->nexp; i++)
+		if (pick(&w->exp[i]))
+			text_expected(out, run, &w->exp[i], findings, color);
+	if (count == 0)
+		fputs("  none\n", out);
+}
+
 enum sm_err
 report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
                    const struct rows *w, const struct sm_report_summary *sum, bool color,
@@ -295,24 +330,11 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		return SM_OK;
 	}
 
-	fprintf(out, "\n%sMISSING EXPECTED FLOWS (%llu)%s\n", tone_head(color, sum->missing),
-	        (unsigned long long)sum->missing, end);
-	for (size_t i = 0; i < w->nexp; i++)
-		if (w->exp[i].kind == RK_EXPECT && report_is_missing(&w->exp[i]))
-			text_expected(out, run, &w->exp[i], true, color);
-	if (sum->missing == 0)
-		fputs("  none\n", out);
-
-	if (run->strict) {
-		fprintf(out, "\n%sINTERMITTENT FAILURES OF EXPECTED FLOWS (%llu)%s\n",
-		        tone_head(color, sum->intermittent), (unsigned long long)sum->intermittent,
-		        end);
-		for (size_t i = 0; i < w->nexp; i++)
-			if (w->exp[i].kind == RK_EXPECT && w->exp[i].failed > 0)
-				text_expected(out, run, &w->exp[i], true, color);
-		if (sum->intermittent == 0)
-			fputs("  none\n", out);
-	}
+	text_expected_section(out, run, w, "MISSING EXPECTED FLOWS", sum->missing, is_missing, true,
+	                      color);
+	if (run->strict)
+		text_expected_section(out, run, w, "INTERMITTENT FAILURES OF EXPECTED FLOWS",
+		                      sum->intermittent, is_intermittent, true, color);
 
 	fprintf(out, "\n%sUNEXPECTED TRAFFIC ON MONITORED ROLES (%llu)%s\n",
 	        tone_head(color, sum->unexpected), (unsigned long long)sum->unexpected, end);
@@ -351,13 +373,8 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	if (w->nmis == 0)
 		fputs("  none\n", out);
 
-	fprintf(out, "\n%sOPTIONAL FLOWS NOT SEEN WORKING (%llu)%s\n", tone(color, TONE_HEAD),
-	        (unsigned long long)sum->optional_missing, end);
-	for (size_t i = 0; i < w->nexp; i++)
-		if (w->exp[i].kind == RK_OPTIONAL && report_is_missing(&w->exp[i]))
-			text_expected(out, run, &w->exp[i], false, color);
-	if (sum->optional_missing == 0)
-		fputs("  none\n", out);
+	text_expected_section(out, run, w, "OPTIONAL FLOWS NOT SEEN WORKING", sum->optional_missing,
+	                      is_optional_missing, false, color);
 
 	if (run->filter != NULL) {
 		fprintf(out, "\n%sHIDDEN BY THE CAPTURE FILTER (%llu)%s: the capture cannot say\n",
@@ -413,13 +430,8 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 				        (unsigned long long)w->ctr[i].value);
 	}
 	bool findings = sum->missing || sum->unexpected || sum->mismatched;
-	fprintf(out,
-	        "\n%sSUMMARY%s: %llu expected, %llu ok, %llu missing, %llu optional missing, %llu "
-	        "unexpected, %llu protocol mismatches",
-	        tone(color, findings ? TONE_BAD : TONE_GOOD), end,
-	        (unsigned long long)sum->expected, (unsigned long long)sum->ok,
-	        (unsigned long long)sum->missing, (unsigned long long)sum->optional_missing,
-	        (unsigned long long)sum->unexpected, (unsigned long long)sum->mismatched);
+	fprintf(out, "\n%sSUMMARY%s: ", tone(color, findings ? TONE_BAD : TONE_GOOD), end);
+	report_summary_line(out, sum, false);
 	if (run->filter != NULL)
 		fprintf(out, ", %llu filtered", (unsigned long long)sum->filtered);
 	if (run->strict)

@@ -47,14 +47,23 @@ perr(const struct parse *p, int col, const char *fmt, ...)
 	return sm_error(p->eb, SM_ERR_CONFIG, "%s:%d:%d: %s", p->fname, p->line, col, what);
 }
 
+/* Appends r from src to dst (roles with their columns): a line of the rules file
+ * makes one rule per source and destination role, and with <-> its reverse too. */
 static enum sm_err
-push_rule(struct sm_rules *out, const struct sm_rule *r, struct sm_errbuf *eb)
+push_rule(struct sm_rules *out, const struct sm_rule *r, const char *src, int src_col,
+          const char *dst, int dst_col, bool reverse, struct sm_errbuf *eb)
 {
 	struct sm_rule *n = realloc(out->rules, (out->nrules + 1) * sizeof(*n));
 	if (n == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	out->rules = n;
-	n[out->nrules++] = *r;
+	struct sm_rule *x = &n[out->nrules++];
+	*x = *r;
+	sm_strlcpy(x->src_role, src, sizeof(x->src_role));
+	sm_strlcpy(x->dst_role, dst, sizeof(x->dst_role));
+	x->src_col = src_col;
+	x->dst_col = dst_col;
+	x->reverse = reverse;
 	return SM_OK;
 }
 
@@ -211,22 +220,12 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 		            "");
 	for (int s = 0; s < nsrc; s++)
 		for (int d = 0; d < ndst; d++) {
-			struct sm_rule x = r;
-			sm_strlcpy(x.src_role, srcs[s], sizeof(x.src_role));
-			sm_strlcpy(x.dst_role, dsts[d], sizeof(x.dst_role));
-			x.src_col = scols[s];
-			x.dst_col = dcols[d];
-			if ((e = push_rule(out, &x, p->eb)) != SM_OK)
+			e = push_rule(out, &r, srcs[s], scols[s], dsts[d], dcols[d], false, p->eb);
+			if (e == SM_OK && r.both)
+				e = push_rule(out, &r, dsts[d], dcols[d], srcs[s], scols[s], true,
+				              p->eb);
+			if (e != SM_OK)
 				return e;
-			if (r.both) {
-				x.reverse = true;
-				sm_strlcpy(x.src_role, dsts[d], sizeof(x.src_role));
-				sm_strlcpy(x.dst_role, srcs[s], sizeof(x.dst_role));
-				x.src_col = dcols[d];
-				x.dst_col = scols[s];
-				if ((e = push_rule(out, &x, p->eb)) != SM_OK)
-					return e;
-			}
 		}
 	return SM_OK;
 }

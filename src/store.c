@@ -631,29 +631,8 @@ sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_
 {
 	DRAIN(st, eb);
 	struct sm_stmt *s = st->stmt[ST_EXPECTED];
-	int i = 1;
-	sm_bind_int64(s, i++, run_id);
-	sm_bind_text(s, i++, r->rule);
-	sm_bind_text(s, i++, sm_rule_kind_name(r->kind));
-	sm_bind_text(s, i++, r->proto);
-	bind_port(s, i++, r->port);
-	sm_bind_text(s, i++, r->src_role);
-	sm_bind_text(s, i++, r->dst_role);
-	sm_bind_text(s, i++, r->src);
-	sm_bind_text(s, i++, r->dst);
-	sm_bind_text(s, i++, sm_verdict_name(r->verdict));
-	sm_bind_int64(s, i++, (int64_t)r->sessions);
-	sm_bind_int64(s, i++, (int64_t)r->failed);
-	bind_ts(s, i++, r->first_ts);
-	bind_ts(s, i++, r->last_ts);
-	sm_bind_text(s, i++, r->purpose);
-	sm_bind_text(s, i++, r->detail);
-	if (r->finding_id > 0)
-		sm_bind_int64(s, i++, r->finding_id);
-	else
-		sm_bind_null(s, i++);
-	sm_bind_text(s, i++, r->path);
-	sm_bind_text(s, i++, r->lost_between);
+	sm_bind_int64(s, 1, run_id);
+	store_bind_cols(s, 2, store_expected_cols, STORE_EXPECTED_COLS, r);
 	return step_insert(st, s, "storing an expected flow", eb);
 }
 
@@ -662,17 +641,8 @@ static struct sm_stmt *
 bind_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f)
 {
 	struct sm_stmt *s = st->stmt[ST_FINDING];
-	int i = 1;
-	sm_bind_int64(s, i++, run_id);
-	sm_bind_text(s, i++, sm_finding_kind_name(f->kind));
-	sm_bind_text(s, i++, sm_severity_name(f->severity));
-	sm_bind_text(s, i++, f->rule);
-	sm_bind_text(s, i++, f->proto);
-	sm_bind_text(s, i++, f->src);
-	sm_bind_text(s, i++, f->dst);
-	bind_port(s, i++, f->port);
-	sm_bind_text(s, i++, sm_verdict_name(f->verdict));
-	sm_bind_text(s, i++, f->detail);
+	sm_bind_int64(s, 1, run_id);
+	store_bind_cols(s, 2, store_finding_cols, STORE_FINDING_COLS, f);
 	return s;
 }
 

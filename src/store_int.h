@@ -9,6 +9,7 @@
 #define SMAUDIT_STORE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "smaudit/store.h"
@@ -53,6 +54,42 @@ enum sm_err store_drain(struct sm_store *st, struct sm_errbuf *eb);
 		if (drained_ != SM_OK)                                                             \
 			return drained_;                                                           \
 	} while (0)
+
+/* How a field of a row is kept in a column (store_cols.c). */
+enum store_col_type {
+	COL_TEXT,         /* a char array; NULL reads back as "" */
+	COL_INT,          /* an int */
+	COL_PORT,         /* an int, NULL when negative (ICMP has no port) */
+	COL_U64,          /* a uint64_t */
+	COL_TS,           /* a double UNIX time, NULL when 0 */
+	COL_ID,           /* an int64_t id, NULL when 0 (none) */
+	COL_RULE_KIND,    /* the enums, by their names in verdict.h; a name this */
+	COL_VERDICT,      /* version does not know reads back as the first value */
+	COL_FINDING_KIND, /* of its enum */
+	COL_SEVERITY,
+	COL_CLASS,
+};
+struct store_col {
+	enum store_col_type type;
+	size_t off, size; /* of the field in its row */
+};
+/* The columns of a row type, in the order its insert binds them and its select
+ * reads them: an expected flow and a finding after their ids, an unexpected
+ * aggregate as STORE_UNEXPECTED_COLS, a flow of sm_store_load_flows. */
+#define STORE_EXPECTED_COLS    18
+#define STORE_FINDING_COLS     9
+#define STORE_UNEXPECTED_NCOLS 12
+#define STORE_FLOW_COLS        12
+extern const struct store_col store_expected_cols[STORE_EXPECTED_COLS];
+extern const struct store_col store_finding_cols[STORE_FINDING_COLS];
+extern const struct store_col store_unexpected_cols[STORE_UNEXPECTED_NCOLS];
+extern const struct store_col store_flow_cols[STORE_FLOW_COLS];
+/* Binds the n fields c of row to the parameters first, first + 1, ... */
+void store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t n,
+                     const void *row);
+/* Reads the columns first, first + 1, ... of the current row into the n fields c of row. */
+void store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t n,
+                       void *row);
 
 /* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
  * state of the session that ended last (sm_latest).  The port of an aggregate, with T the table's

@@ -251,38 +251,10 @@ load_rows(struct sm_store *st, const char *sql, int64_t run_id, decode_fn decode
 
 #define FINDING_COLS "id, run_id, kind, severity, rule, proto, src, dst, port, verdict, detail"
 
-/* A name the database holds that no enum knows: a database this version did not
- * write.  Read as the first value of its enum, as close as a report can get. */
-#define COL_ENUM(parse, s, i, out)                                                                 \
-	do {                                                                                       \
-		const char *t_ = sm_col_text((s), (i));                                            \
-		if (!parse(t_, (out)))                                                             \
-			*(out) = 0;                                                                \
-	} while (0)
-
 static void
 decode_expected(struct sm_stmt *s, void *row)
 {
-	struct sm_expected_row *r = row;
-	int i = 0;
-	col_text(s, i++, r->rule, sizeof(r->rule));
-	COL_ENUM(sm_rule_kind_parse, s, i++, &r->kind);
-	col_text(s, i++, r->proto, sizeof(r->proto));
-	r->port = col_port(s, i++);
-	col_text(s, i++, r->src_role, sizeof(r->src_role));
-	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
-	col_text(s, i++, r->src, sizeof(r->src));
-	col_text(s, i++, r->dst, sizeof(r->dst));
-	COL_ENUM(sm_verdict_parse, s, i++, &r->verdict);
-	r->sessions = (uint64_t)sm_col_int64(s, i++);
-	r->failed = (uint64_t)sm_col_int64(s, i++);
-	r->first_ts = sm_col_double(s, i++);
-	r->last_ts = sm_col_double(s, i++);
-	col_text(s, i++, r->purpose, sizeof(r->purpose));
-	col_text(s, i++, r->detail, sizeof(r->detail));
-	r->finding_id = sm_col_int64(s, i++);
-	col_text(s, i++, r->path, sizeof(r->path));
-	col_text(s, i++, r->lost_between, sizeof(r->lost_between));
+	store_decode_cols(s, 0, store_expected_cols, STORE_EXPECTED_COLS, row);
 }
 
 enum sm_err
@@ -304,19 +276,8 @@ void
 store_decode_unexpected(struct sm_stmt *s, void *row)
 {
 	struct sm_unexpected_row *r = row;
-	int i = 0;
-	col_text(s, i++, r->proto, sizeof(r->proto));
-	col_text(s, i++, r->src, sizeof(r->src));
-	col_text(s, i++, r->dst, sizeof(r->dst));
-	r->port = col_port(s, i++);
-	col_text(s, i++, r->src_role, sizeof(r->src_role));
-	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
-	r->sessions = (uint64_t)sm_col_int64(s, i++);
-	r->packets = (uint64_t)sm_col_int64(s, i++);
-	r->bytes = (uint64_t)sm_col_int64(s, i++);
-	r->first_ts = sm_col_double(s, i++);
-	r->last_ts = sm_col_double(s, i++);
-	col_text(s, i++, r->state, sizeof(r->state));
+	store_decode_cols(s, 0, store_unexpected_cols, STORE_UNEXPECTED_NCOLS, r);
+	int i = STORE_UNEXPECTED_NCOLS;
 	r->finding_id = i < sm_col_count(s) ? sm_col_int64(s, i) : 0;
 }
 
@@ -561,18 +522,9 @@ static void
 decode_finding(struct sm_stmt *s, void *row)
 {
 	struct sm_finding_row *r = row;
-	int i = 0;
-	r->id = sm_col_int64(s, i++);
-	r->run_id = sm_col_int64(s, i++);
-	COL_ENUM(sm_finding_kind_parse, s, i++, &r->kind);
-	COL_ENUM(sm_severity_parse, s, i++, &r->severity);
-	col_text(s, i++, r->rule, sizeof(r->rule));
-	col_text(s, i++, r->proto, sizeof(r->proto));
-	col_text(s, i++, r->src, sizeof(r->src));
-	col_text(s, i++, r->dst, sizeof(r->dst));
-	r->port = col_port(s, i++);
-	COL_ENUM(sm_verdict_parse, s, i++, &r->verdict);
-	col_text(s, i++, r->detail, sizeof(r->detail));
+	r->id = sm_col_int64(s, 0);
+	r->run_id = sm_col_int64(s, 1);
+	store_decode_cols(s, 2, store_finding_cols, STORE_FINDING_COLS, r);
 }
 
 static bool
@@ -610,20 +562,7 @@ sm_store_each_finding(struct sm_store *st, int64_t run_id,
 static void
 decode_flow(struct sm_stmt *s, void *row)
 {
-	struct sm_flow_row *r = row;
-	int i = 0;
-	col_text(s, i++, r->proto, sizeof(r->proto));
-	col_text(s, i++, r->src, sizeof(r->src));
-	col_text(s, i++, r->dst, sizeof(r->dst));
-	r->port = sm_col_int(s, i++);
-	COL_ENUM(sm_class_parse, s, i++, &r->cls);
-	col_text(s, i++, r->src_role, sizeof(r->src_role));
-	col_text(s, i++, r->dst_role, sizeof(r->dst_role));
-	r->sessions = (uint64_t)sm_col_int64(s, i++);
-	r->established = (uint64_t)sm_col_int64(s, i++);
-	r->packets = (uint64_t)sm_col_int64(s, i++);
-	r->first_ts = sm_col_double(s, i++);
-	r->last_ts = sm_col_double(s, i++);
+	store_decode_cols(s, 0, store_flow_cols, STORE_FLOW_COLS, row);
 }
 
 enum sm_err

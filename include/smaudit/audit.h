@@ -103,6 +103,7 @@ struct sm_audit_opts {
 	struct sm_pipeline_opts pipeline; /* mode is set by the audit */
 	bool progress;                    /* a progress line on stderr */
 	uint64_t count;                   /* -c: stop after this many packets; 0 = all */
+	const char *mode;                 /* runs.mode: NULL = "audit" ("combine") */
 	volatile sig_atomic_t *stop;
 	sm_warn_fn warn;
 	void *warn_ctx;

@@ -31,6 +31,37 @@ void sm_json_opt(FILE *out, const char *s);
 void sm_json_count(FILE *out, int port);
 /* Writes a UNIX time with up to microsecond precision, or null for 0. */
 void sm_json_ts(FILE *out, double ts);
+/* How sm_json_members writes one member of a row. */
+enum sm_json_type {
+	SM_JSON_STR,       /* a char array as a string */
+	SM_JSON_OPT,       /* the same, "" as null */
+	SM_JSON_COUNT,     /* an int, null when negative (sm_json_count) */
+	SM_JSON_U64,       /* a uint64_t */
+	SM_JSON_TS,        /* a double UNIX time (sm_json_ts) */
+	SM_JSON_ID,        /* an int64_t id; the whole member is left out when 0 */
+	SM_JSON_RULE_KIND, /* an enum sm_rule_kind by its name */
+	SM_JSON_VERDICT,   /* an enum sm_verdict by its name */
+	SM_JSON_RAW,       /* a char array holding JSON text, written as it is; the whole
+	                    * member is left out when "" */
+};
+/* One member of a JSON object written from a row: its key, its type, where it is
+ * in the row, and whether it starts a new line of the object. */
+struct sm_json_member {
+	const char *key;
+	enum sm_json_type type;
+	size_t off;
+	bool new_line;
+};
+#define SM_JSON_MEMBER(key, type, row, field, new_line)                                            \
+	{                                                                                          \
+		(key), (type), offsetof(row, field), (new_line)                                    \
+	}
+/* Writes the n members m of row, in their order, as `"key": value` separated by ", "
+ * (by new_line_sep before a member that starts a new line); no braces, so a caller
+ * can add members of its own. */
+void sm_json_members(FILE *out, const struct sm_json_member *m, size_t n, const void *row,
+                     const char *new_line_sep);
+
 /* Writes s as one CSV field (quoted when it holds a comma, quote or newline);
  * nothing for NULL or "". */
 void sm_csv_field(FILE *out, const char *s);

@@ -62,6 +62,7 @@ struct sm_expect_entry {
 		uint32_t rsts, icmp;      /* resets and ICMP errors from the responder's side */
 		uint8_t ttl_fwd, rst_ttl; /* highest TTL of the initiator's packets; of a reset */
 	} at[SM_SENSORS_MAX];
+	int64_t fail_first_ns, fail_last_ns; /* when those attempts were seen */
 	char path[SM_PATH_JSON_MAX], lost_between[160];
 };
 
@@ -98,6 +99,9 @@ void sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *
 /* The run's sensors (names borrowed; n > 1): failing verdicts say where their
  * packets stopped (SPEC section 7).  NULL when out of memory; false then. */
 bool sm_policy_set_sensors(struct sm_policy *p, const char *const *names, size_t n);
+/* When sensor k's captures began and ended (on the common clock): an attempt
+ * outside that time says nothing about the sensor.  Before sm_policy_finish. */
+void sm_policy_sensor_span(struct sm_policy *p, size_t k, int64_t first_ns, int64_t last_ns);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);

@@ -250,7 +250,7 @@ for c in $commands; do
 	if [ -z "$bad" ]; then pass=$((pass + 1)); else echo "FAIL $c: options taken or refused unlike its --help:$bad"; fail=$((fail + 1)); fi
 done
 check "an option of another command names it" 2 "option --interface does not apply to 'report' \(it is an option of: live\)" "$bin" report -d "$db" --interface eth0
-check "a short option of other commands names them" 2 "option -d does not apply to 'check' \(it is an option of: audit, live, report, query, timeline, diff, extract\)" "$bin" check -s $S -d "$db"
-check "a foreign option is refused before anything runs" 2 "option --run does not apply to 'diff' \(it is an option of: report, query, timeline\)" "$bin" diff -d "$db" --run 1 1 2
+check "a short option of other commands names them" 2 "option -d does not apply to 'check' \(it is an option of: audit, live, combine, report, query, timeline, diff, extract\)" "$bin" check -s $S -d "$db"
+check "a foreign option is refused before anything runs" 2 "option --run does not apply to 'diff' \(it is an option of: report, query, timeline, combine\)" "$bin" diff -d "$db" --run 1 1 2
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
