@@ -84,6 +84,12 @@ for c in "${cases[@]}"; do
 	same "timeline --run $run" "$bin" timeline -d DB --run $run --gap 1
 	[ $run -gt 1 ] && same "diff $((run - 1)) $run" "$bin" diff -d DB $((run - 1)) $run
 done
+# combine: runs of one sensor each, stored apart, made one located verdict
+P=pcaps/sensors
+same "audit site-a alone" "$bin" audit -q -s pcaps/site.conf -d DB --sensor site-a=$P/wan-rst-site-a.pcap
+same "audit site-b alone" "$bin" audit -q -s pcaps/site.conf -d DB --sensor site-b=$P/wan-rst-site-b.pcap
+same "combine" "$bin" combine -s pcaps/site.conf -d DB --run $((run + 1)) --run $((run + 2))
+same "report of the combined run" "$bin" report -d DB --run $((run + 3)) --format json
 same "report --list" "$bin" report -d DB --list
 same "query --host" "$bin" query -d DB --run 2 --host 198.18.1.11 --port 11104 --format csv
 # extract: the same packets into the same file, and the same evidence row
