@@ -163,8 +163,8 @@ path_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t *orde
 		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev)
 			continue; /* not on this path: nothing counts against it */
 		if (!e->at[k].fwd && !e->at[k].rev &&
-		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_last_ns))
-			continue; /* not capturing when the attempts were made */
+		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_first_ns))
+			continue; /* not capturing when the attempts began */
 		size_t at = n++;
 		while (at > 0 && nearer(ab, ba, k, order[at - 1])) {
 			order[at] = order[at - 1];
