@@ -178,10 +178,14 @@ struct sm_session_row {
 	char source[512];           /* capture file of its first packet */
 };
 
-/* path NULL = in-memory database.  *out owned by caller, freed by sm_store_close. */
+/* path NULL = in-memory database; a postgresql:// or postgres:// URI (as libpq
+ * takes it) = that PostgreSQL database, else an SQLite file.  *out owned by
+ * caller, freed by sm_store_close. */
 enum sm_err sm_store_open(struct sm_store **out, const char *path, bool create,
                           struct sm_errbuf *eb);
 void sm_store_close(struct sm_store *st);
+/* path names a PostgreSQL database (a URI), not a file. */
+bool sm_store_is_uri(const char *path);
 
 /* From now on sm_store_session() queues the row for a writer thread (the other
  * calls wait for it), so SQLite works beside the caller.  A row is kept until
