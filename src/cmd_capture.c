@@ -195,11 +195,6 @@ cmd_live(struct cli_args *a)
 		                       "live needs -i IFACE (e.g. the span port; 'any' for all)");
 	if (a->report_every && (a->output == NULL || strcmp(a->output, "-") == 0))
 		return cli_usage_error(a->cmd, "%s", "--report-every needs -o FILE to rewrite");
-	/* the sandbox of a live run allows no database connection (issue 20) */
-	if (sm_store_is_uri(a->db))
-		return cli_usage_error(a->cmd, "%s",
-		                       "-d: live writes to an SQLite file only, not yet to "
-		                       "PostgreSQL (audit its -w ring files into it instead)");
 	if (a->chroot_dir != NULL) { /* checked before anything is opened or stored */
 		struct stat sb;
 		const char *why = stat(a->chroot_dir, &sb) != 0 ? strerror(errno)

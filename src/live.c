@@ -479,7 +479,7 @@ open_all(struct live *l, const struct sm_priv *priv, struct sm_errbuf *eb)
 	if (e != SM_OK)
 		return e;
 	const char *db = o->pipeline.db_path;
-	if (db != NULL) {
+	if (db != NULL && !sm_store_is_uri(db)) { /* a file; a server is reached by its URI */
 		int fd;
 		if ((e = sm_priv_open_file(priv, db, "database", &fd, eb)) != SM_OK)
 			return e;
@@ -653,7 +653,8 @@ sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_
 		fflush(stdout);
 	}
 	bool interrupted = false;
-	e = sm_priv_confine(eb); /* from here on, hostile packets are parsed */
+	/* from here on, hostile packets are parsed */
+	e = sm_priv_confine(sm_store_is_uri(o->pipeline.db_path), eb);
 	if (e == SM_OK)
 		e = run_loop(&l, &interrupted, eb);
 	if (e != SM_OK) {

@@ -464,8 +464,15 @@ static const int sanitizer_allowed[] = {
 };
 #endif
 
+/* Talking to a database server: its socket (Unix, IPv4, IPv6 only), name lookups. */
+static const int network_calls[] = {
+    SCMP_SYS(connect),     SCMP_SYS(sendto),   SCMP_SYS(recvfrom),
+    SCMP_SYS(sendmsg),     SCMP_SYS(recvmsg),  SCMP_SYS(setsockopt),
+    SCMP_SYS(getpeername), SCMP_SYS(shutdown), SCMP_SYS(bind),
+};
+
 enum sm_err
-sm_priv_confine(struct sm_errbuf *eb)
+sm_priv_confine(bool network, struct sm_errbuf *eb)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -487,6 +494,12 @@ sm_priv_confine(struct sm_errbuf *eb)
 		                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	for (size_t i = 0; network && rc == 0 && i < sizeof(network_calls) / sizeof(int); i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, network_calls[i], 0);
+	static const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+	for (size_t i = 0; network && rc == 0 && i < sizeof(families) / sizeof(int); i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	/* memory is never made executable */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

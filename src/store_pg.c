@@ -25,7 +25,9 @@ struct pg_db {
 	PGconn *conn;
 	char err[512];
 	int64_t changes;
-	unsigned names; /* of the statements prepared on the server */
+	unsigned names;    /* of the statements prepared on the server */
+	unsigned conn_gen; /* connections made: a statement prepared on an older one is
+	                    * prepared again */
 };
 
 struct pg_stmt {
@@ -33,8 +35,9 @@ struct pg_stmt {
 	char *sql;     /* in PostgreSQL's spelling */
 	char name[24]; /* persistent: the server's name for it, "" until prepared */
 	bool persistent;
-	PGresult *res; /* of the last run, NULL before it */
-	int row;       /* the current row of res */
+	unsigned conn_gen; /* the connection its name was prepared on */
+	PGresult *res;     /* of the last run, NULL before it */
+	int row;           /* the current row of res */
 };
 
 static struct pg_db *
@@ -50,6 +53,7 @@ ps(struct sm_stmt *s)
 }
 
 static const struct sm_db_ops pg_ops;
+static bool connected(struct pg_db *db);
 
 /* Keeps the server's message, on one line, for sm_db_errmsg(). */
 static void
@@ -126,6 +130,8 @@ static bool
 pg_exec(struct sm_db *db, const char *sql, char **msg)
 {
 	(void)msg; /* the message is kept for sm_db_errmsg() */
+	if (!connected(pg(db)))
+		return false;
 	PGresult *r = PQexec(pg(db)->conn, sql);
 	bool ok = result_ok(pg(db), r);
 	PQclear(r);
@@ -246,11 +252,33 @@ pg_reset(struct sm_stmt *s)
 	ps(s)->res = NULL;
 }
 
+/* The connection, made again when the server lost it (a restart, a network fault,
+ * an administrator's pg_terminate_backend): one new try each time the store is used,
+ * so a live run that waits out database errors finds the server back.  What the
+ * lost connection had not committed is gone; the store tries those rows again. */
+static bool
+connected(struct pg_db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return true;
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		set_err(db, PQerrorMessage(db->conn));
+		return false;
+	}
+	db->conn_gen++;
+	return true;
+}
+
 /* Runs the statement with its bound values, as text of their type. */
 static PGresult *
 run(struct pg_stmt *s)
 {
 	struct pg_db *db = pg(s->base.db);
+	if (!connected(db))
+		return NULL;
+	if (s->conn_gen != db->conn_gen)
+		s->name[0] = '\0'; /* prepared on a connection that is gone */
 	int n = s->base.nparams;
 	const char *values[SM_DB_MAX_PARAMS];
 	Oid types[SM_DB_MAX_PARAMS];
@@ -283,6 +311,7 @@ run(struct pg_stmt *s)
 		if (!ok)
 			return NULL;
 		sm_strlcpy(s->name, name, sizeof(s->name));
+		s->conn_gen = db->conn_gen;
 	}
 	return PQexecPrepared(db->conn, s->name, n, values, NULL, NULL, 0);
 }

@@ -57,8 +57,11 @@ enum sm_err sm_priv_drop(const struct sm_priv *p, const char *chroot_dir, struct
 /*
  * Confines the process (every thread) with a seccomp filter before it parses
  * packets.  Any system call outside the allow-list (src/priv.c) ends the
- * process with exit status 3 and a message naming the call.
+ * process with exit status 3 and a message naming the call.  network: the run
+ * writes to a database server (PostgreSQL), so sockets of the Unix and IP
+ * families may be opened, connected and used (its connection, and a new one after
+ * it was lost); otherwise no socket is opened.
  */
-enum sm_err sm_priv_confine(struct sm_errbuf *eb);
+enum sm_err sm_priv_confine(bool network, struct sm_errbuf *eb);
 
 #endif

@@ -3,10 +3,13 @@
 # real Linux TCP stacks in network namespaces, the WAN router dropping tcp/11105),
 # write their runs into one database at once; `smaudit combine` of the two runs then
 # says where the SYNs died: between site-a and site-b.  The database is a SQLite file,
-# or the PostgreSQL server of $SMAUDIT_TEST_PG (a libpq URI) when set.
-# usage: live-sensors.sh SMAUDIT      (run from the repository root; needs root)
+# or with --pg a real PostgreSQL server of the test's own (tests/scripts/pgserver.sh)
+# whose connections are cut in the middle of the run: both sensors keep capturing,
+# connect again and store everything.
+# usage: live-sensors.sh SMAUDIT [--pg]     (run from the repository root; needs root)
 set -u
 bin=$(realpath "$1")
+mode=${2:-}
 root=$PWD
 . tests/scripts/netns.sh
 net_need nft python3
@@ -16,13 +19,21 @@ T="python3 $root/pcaps/traffic.py"
 S=$root/pcaps/site.conf
 lab_setup # first: it clears what an earlier lab left, the work directory too
 net_work live-sensors
-db=${SMAUDIT_TEST_PG:-$W/central.db}
+db=$W/central.db
+if [ "$mode" = --pg ]; then
+	. tests/scripts/pgserver.sh
+	pg_have || skip "the PostgreSQL server is not installed (scripts/deps.sh --test)"
+	on_exit() { pg_stop; }
+	pg_start "$W" -c fsync=off || exit 1
+	pg_createdb sensors
+	db=$(pg_uri sensors)
+fi
 lab_listeners
 wan_drop
 # each router's sensor: its WAN link (as a span port of the site's uplink: each packet
 # once), its packets kept in a ring for combine
 sensor() { # router interface name
-	ip netns exec "$1" "$bin" live -q -s "$S" -i "$2" --sensor "$3" -Z root \
+	ip netns exec "$1" "$bin" live -q -s "$S" -i "$2" --sensor "$3" -Z root --checkpoint 2 \
 		-w "$W/ring-$3" -d "$db" --duration 120 -o "$W/$3.txt" 2>"$W/$3.err" &
 }
 sensor "$RA" w0 site-a
@@ -30,8 +41,16 @@ pa=$!
 sensor "$RB" b0 site-b
 pb=$!
 sleep 2
+cut=
+if [ "$mode" = --pg ]; then
+	# the server drops both sensors' connections while the flows run
+	(sleep 4; pg_psql sensors -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = 'sensors' AND pid <> pg_backend_pid()") >"$W/cut" 2>&1 &
+	cut=$!
+fi
 (sm_as_flows) >/dev/null 2>&1
-sleep 1
+[ -z "$cut" ] || wait $cut
+sleep 3 # a checkpoint after the cut, at least
 kill -INT $pa $pb # as Ctrl-C: each stores its run and prints its report
 wait $pa
 ra=$?
@@ -53,5 +72,10 @@ n=$(grep -c "no-answer tcp/11105" <<<"$out")
 m=$(grep -cE "never at site-[ab].*lost between site-a and site-b|never at site-[ab].*lost between site-b and site-a" <<<"$out")
 check "combined: the 8 dropped 11105 flows located in the WAN ($m of $n)" test "$n" -eq 8 -a "$m" -eq 8
 check "combined: nothing else missing" grep -q "^MISSING EXPECTED FLOWS (8)" <<<"$out"
+if [ "$mode" = --pg ]; then
+	check "the server cut $(cat "$W/cut") connections" grep -qx "2" "$W/cut"
+	check "site-a connected again" grep -q "DATABASE BACK" "$W/site-a.err"
+	check "site-b connected again" grep -q "DATABASE BACK" "$W/site-b.err"
+fi
 echo "live-sensors: $fails failed"
 [ $fails -eq 0 ]

@@ -22,11 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "smaudit/priv.h"
 
-/* Runs body in a confined child; its exit status (128 + signal if killed), its stderr. */
+/* Runs body in a confined child (network: as for a database server); its exit status
+ * (128 + signal if killed), its stderr. */
 static int
-confined(void (*body)(void), char *err, size_t len)
+confined_as(bool network, void (*body)(void), char *err, size_t len)
 {
 	int p[2];
 	assert_int_equal(pipe(p), 0);
@@ -36,7 +40,7 @@ confined(void (*body)(void), char *err, size_t len)
 		dup2(p[1], STDERR_FILENO);
 		close(p[0]);
 		struct sm_errbuf eb;
-		if (sm_priv_confine(&eb) != SM_OK) {
+		if (sm_priv_confine(network, &eb) != SM_OK) {
 			fprintf(stderr, "confine: %s\n", eb.msg);
 			_exit(99);
 		}
@@ -55,10 +59,36 @@ confined(void (*body)(void), char *err, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+static int
+confined(void (*body)(void), char *err, size_t len)
+{
+	return confined_as(false, body, err, len);
+}
+
 static void
 open_socket(void)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
+	fprintf(stderr, "socket() returned %d\n", s);
+}
+
+/* A PostgreSQL client's calls: a Unix socket, connect (refused: nobody listens), send. */
+static void
+db_client(void)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "/nonexistent/.s.PGSQL.5432");
+	int c = connect(s, (struct sockaddr *)&a, sizeof(a));
+	int t = socket(AF_INET6, SOCK_STREAM, 0);
+	fprintf(stderr, "%s\n", s >= 0 && c < 0 && t >= 0 ? "done" : "failed");
+}
+
+/* A packet socket is not a database's. */
+static void
+packet_socket(void)
+{
+	int s = socket(AF_PACKET, SOCK_RAW, 0);
 	fprintf(stderr, "socket() returned %d\n", s);
 }
 
@@ -113,6 +143,21 @@ test_socket_refused(void **state)
 }
 
 static void
+test_database_sockets_allowed(void **state)
+{
+	(void)state;
+	char err[512], want[64];
+	assert_int_equal(confined_as(true, db_client, err, sizeof(err)), 0);
+	assert_string_equal(err, "done\n");
+	/* the same body without the database's allowance ends at its first socket */
+	assert_int_equal(confined(db_client, err, sizeof(err)), 3);
+	/* and the allowance is for Unix and IP sockets only */
+	assert_int_equal(confined_as(true, packet_socket, err, sizeof(err)), 3);
+	snprintf(want, sizeof(want), "refused system call %d ", (int)SYS_socket);
+	assert_non_null(strstr(err, want));
+}
+
+static void
 test_exec_refused(void **state)
 {
 	(void)state;
@@ -139,6 +184,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_socket_refused),
+	    cmocka_unit_test(test_database_sockets_allowed),
 	    cmocka_unit_test(test_exec_refused),
 	    cmocka_unit_test(test_live_work_allowed),
 	};
