@@ -131,7 +131,10 @@ struct sm_session {
 	/* what the payload is (enum sm_app per direction) and what was read of it,
 	 * set through sm_session_set_app() and sm_session_set_switch() */
 	uint8_t app[2];
-	bool app_checked;  /* payload checks ran on this session */
+	bool app_checked; /* payload checks ran on this session */
+	/* sm_app_may_switch() of app[0] and app_detail, kept with them: the
+	 * payload checks ask on every packet, without reading the detail */
+	bool app_may_switch;
 	uint8_t tls_watch; /* the payload checks' own count of initiator segments
 	                    * still looked at for a switch to TLS */
 	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
