@@ -686,6 +686,30 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 	return ok;
 }
 
+static uint32_t
+hint_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k)
+{
+	return key_hash(&k->src, k->sport, &k->dst, k->dport, k->proto, k->vlan, k->inner_vlan) &
+	       (t->nbuckets - 1);
+}
+
+void
+sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k)
+{
+	__builtin_prefetch(&t->buckets[hint_bucket(t, k)]);
+}
+
+void
+sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_hint *k)
+{
+	uint32_t i = t->buckets[hint_bucket(t, k)];
+	if (i == NIL)
+		return;
+	const char *p = (const char *)at(t, i);
+	for (size_t off = 0; off < sizeof(struct sm_session); off += 64)
+		__builtin_prefetch(p + off);
+}
+
 bool
 sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
 {
