@@ -163,8 +163,8 @@ path_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t *orde
 		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev)
 			continue; /* not on this path: nothing counts against it */
 		if (!e->at[k].fwd && !e->at[k].rev &&
-		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_last_ns))
-			continue; /* not capturing when the attempts were made */
+		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_first_ns))
+			continue; /* not capturing when the attempts began */
 		size_t at = n++;
 		while (at > 0 && nearer(ab, ba, k, order[at - 1])) {
 			order[at] = order[at - 1];
@@ -216,6 +216,47 @@ path_json(const struct sm_locate *l, struct sm_expect_entry *e, const size_t *or
 	append(e->path, sizeof(e->path), "]");
 }
 
+/* An ICMP error about the attempts: where the device that sent it stands, from the
+ * sensors that saw the error and the next one towards the responder that did not. */
+static void
+icmp_located(const struct sm_locate *l, struct sm_expect_entry *e, const size_t *order, size_t n)
+{
+	const struct sm_entry_sensor *at = e->at;
+	size_t last = n;
+	for (size_t i = 0; i < n; i++)
+		if (at[order[i]].icmp > 0)
+			last = i;
+	if (last == n)
+		return;
+	char b[SM_ADDRSTRLEN], from[SM_ADDRSTRLEN];
+	sm_addr_str(&e->try_dst, b, sizeof(b));
+	sm_addr_str(&e->icmp_from, from, sizeof(from));
+	bool claims_dst = sm_addr_eq(&e->icmp_from, &e->try_dst);
+	const char *x = l->names[order[last]];
+	if (last + 1 == n) {
+		if (!claims_dst) {
+			append(e->detail, sizeof(e->detail),
+			       "; the ICMP error from %s was seen at %s, the sensor nearest %s: %s "
+			       "stands between %s and %s",
+			       from, x, b, from, x, b);
+			set_between(e, x, b);
+		}
+		return;
+	}
+	const char *y = l->names[order[last + 1]];
+	if (claims_dst)
+		append(e->detail, sizeof(e->detail),
+		       "; the ICMP error was seen at %s, never at %s, which is nearer %s: made "
+		       "between %s and %s, not by %s",
+		       x, y, b, x, y, b);
+	else
+		append(e->detail, sizeof(e->detail),
+		       "; the ICMP error from %s was seen at %s, never at %s: %s stands between "
+		       "%s and %s",
+		       from, x, y, from, x, y);
+	set_between(e, x, y);
+}
+
 void
 sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 {
@@ -254,6 +295,10 @@ sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 		       at[y].fwd > 0 ? " and saw the attempt" : " (the attempt never reached it)",
 		       l->names[x], l->names[y], b);
 		set_between(e, l->names[x], l->names[y]);
+		return;
+	}
+	if (e->verdict == V_REJECTED && e->icmp_seen) {
+		icmp_located(l, e, order, n);
 		return;
 	}
 	if (e->verdict != V_NO_ANSWER)

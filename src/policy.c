@@ -160,12 +160,23 @@ sm_policy_service_ports(const struct sm_policy *p)
 
 enum outcome { O_OK, O_REJECTED, O_NO_ANSWER, O_ONE_WAY };
 
+/* A TCP handshake answered and never acknowledged: the initiator sent only SYNs
+ * (no ACK, no data, no reset) and the responder a SYN-ACK.  The answer did not
+ * reach the initiator (dropped on its way back, or an asymmetric route). */
+static bool
+answer_lost(const struct sm_session *s)
+{
+	uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
+	return s->proto == SM_PROTO_TCP && s->syn_seen && orig == SM_HIST_ORIG_BIT(SM_HIST_SYN) &&
+	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
+}
+
 /* What one session says about the path it tried. */
 static enum outcome
 session_outcome(const struct sm_session *s)
 {
 	if (sm_session_established(s))
-		return O_OK;
+		return answer_lost(s) ? O_NO_ANSWER : O_OK;
 	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2))
 		return O_REJECTED;
 	if (s->pkts[0] == 0)
@@ -234,6 +245,7 @@ continues_attempt(struct sm_expect_entry *e, const struct sm_session *s)
 		const struct sm_attempt *a = &e->unanswered[i];
 		if (a->isn == s->syn_seq && a->sport == s->sport && sm_addr_eq(&a->src, &s->src) &&
 		    sm_addr_eq(&a->dst, &s->dst)) {
+			e->answer_lost -= a->answer_lost;
 			e->unanswered[i] = e->unanswered[--e->nunanswered];
 			e->no_answer--;
 			return true;
@@ -257,6 +269,7 @@ remember_unanswered(struct sm_expect_entry *e, const struct sm_session *s)
 	a->dst = s->dst;
 	a->sport = s->sport;
 	a->isn = s->syn_seq;
+	a->answer_lost = answer_lost(s);
 }
 
 static void
@@ -320,6 +333,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		break;
 	case O_NO_ANSWER:
 		e->no_answer++;
+		e->answer_lost += answer_lost(s);
 		remember_unanswered(e, s);
 		break;
 	case O_ONE_WAY:
@@ -529,6 +543,15 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 	case V_NO_ANSWER:
 		sm_addr_str(&e->try_src, a, sizeof(a));
 		sm_addr_str(&e->try_dst, b, sizeof(b));
+		if (e->answer_lost == e->no_answer) {
+			snprintf(e->detail, sizeof(e->detail),
+			         "%llu attempt(s) from %s to %s answered with SYN-ACK, never "
+			         "acknowledged (%llu SYN sent): the answer does not reach %s (a "
+			         "firewall dropping the return traffic, or an asymmetric route)",
+			         (unsigned long long)e->no_answer, a, b,
+			         (unsigned long long)e->syns, a);
+			break;
+		}
 		snprintf(e->detail, sizeof(e->detail),
 		         "%llu attempt(s) from %s to %s never answered (%llu SYN sent): typical "
 		         "of a firewall that silently drops",

@@ -537,8 +537,31 @@ html_source(void *ctx, const char *path, uint64_t packets, const char *error)
 	return true;
 }
 
+/* The run's sensors and their clocks, as the text report words them. */
+static void
+html_sensors(FILE *out, const struct rows *w)
+{
+	if (w->nsensors == 0)
+		return;
+	fputs("</dd>\n<dt>sensors</dt>\n<dd>", out);
+	for (size_t i = 0; i < w->nsensors; i++) {
+		char *line = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&line, &len);
+		if (m == NULL)
+			return;
+		report_sensor_line(m, &w->sensors[i], "");
+		fclose(m);
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		fputs(i ? "<br>" : "", out);
+		html_text(out, line);
+		free(line);
+	}
+}
+
 static enum sm_err
-html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
+html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
             const struct sm_report_summary *sum, const char *db_path, struct sm_errbuf *eb)
 {
 	char *srcs = NULL;
@@ -583,6 +606,7 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	fprintf(out, "%s</span></h1>\n<dl id=\"run\">\n<dt>capture%s</dt>\n<dd>", more,
 	        c.n > 1 ? "s" : "");
 	fputs(srcs ? srcs : "", out);
+	html_sensors(out, w);
 	/* the end without its date when it is the same day */
 	const char *t1_short = strncmp(t0, t1, 11) == 0 && strlen(t1) > 11 ? t1 + 11 : t1;
 	fprintf(out,
@@ -641,7 +665,7 @@ report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
 	      out);
-	if ((e = html_header(out, st, run, sum, db_path, eb)) != SM_OK) {
+	if ((e = html_header(out, st, run, w, sum, db_path, eb)) != SM_OK) {
 		free(text);
 		return e;
 	}

@@ -27,6 +27,7 @@ struct sm_expect_entry {
 	int src_member, dst_member;                /* -1 = any member */
 	enum sm_verdict verdict;
 	uint64_t sessions, ok, rejected, no_answer, one_way;
+	uint64_t answer_lost; /* of no_answer: a SYN-ACK the initiator never acknowledged */
 	int64_t first_ns, last_ns;
 	bool satisfied, tried;
 	/* sat: the first pair that worked; try: the first pair whose outcome is the
@@ -51,6 +52,7 @@ struct sm_expect_entry {
 		struct sm_addr src, dst;
 		uint16_t sport;
 		uint32_t isn;
+		bool answer_lost; /* counted in answer_lost */
 	} unanswered[4];
 	uint8_t nunanswered;
 	char detail[SM_DETAIL_MAX];

@@ -45,6 +45,8 @@ cases=(
 	"sensors-wan-drop pcaps/site.conf 1 --sensor site-a=pcaps/sensors/wan-drop-site-a.pcap --sensor site-b=pcaps/sensors/wan-drop-site-b.pcap"
 	"sensors-edge-drop pcaps/site.conf 1 --sensor site-a=pcaps/sensors/edge-drop-site-a.pcap --sensor site-b=pcaps/sensors/edge-drop-site-b.pcap"
 	"sensors-wan-rst pcaps/site.conf 1 --sensor site-a=pcaps/sensors/wan-rst-site-a.pcap --sensor site-b=pcaps/sensors/wan-rst-site-b.pcap"
+	"sensors-answer-drop pcaps/site.conf 1 --sensor site-a=pcaps/sensors/answer-drop-site-a.pcap --sensor site-b=pcaps/sensors/answer-drop-site-b.pcap"
+	"sensors-wan-icmp pcaps/site.conf 1 --sensor site-a=pcaps/sensors/wan-icmp-site-a.pcap --sensor site-b=pcaps/sensors/wan-icmp-site-b.pcap"
 	"sensors-clock pcaps/site.conf 0 --sensor site-b=pcaps/sensors/clock-site-b.pcap --sensor site-a=pcaps/sensors/clock-site-a.pcap"
 )
 for c in "${cases[@]}"; do

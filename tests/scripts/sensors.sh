@@ -94,12 +94,26 @@ located wan-drop 1 'e["port"] == 11105 and e["lost_between"] == [side(e["src"]),
 located edge-drop 1 'e["src"].startswith("198.18.1.") and e["lost_between"] == ["site-b", e["dst"]]'
 # the WAN resets 11104 towards B in B's name: made between the sensors
 located wan-rst 1 'e["verdict"] == "rejected" and e["lost_between"] == ["site-a", "site-b"] and [p["resets"] for p in e["path"]] == [1, 0]'
+# the WAN drops B's SYN-ACKs on 11105: the answer seen at site-b, never at site-a
+located answer-drop 1 'e["port"] == 11105 and e["src"].startswith("198.18.1.") and e["lost_between"] == ["site-b", "site-a"]'
+# the WAN refuses 3260 towards B with ICMP from its own address: between the sensors
+located wan-icmp 1 'e["port"] == 3260 and e["verdict"] == "rejected" and e["lost_between"] == ["site-a", "site-b"]'
 located healthy 0 'False'
 located clock 0 'False'
 check "a forged reset is named" 1 "made between site-a and site-b, not by 198\.18\.2\.1[12]" \
 	"$bin" audit -q -s $S $(two wan-rst)
 check "the WAN drop is named" 1 "SYN seen at site-a \(TTL 64, 3 attempt\(s\)\), never at site-b.*lost between site-a and site-b" \
 	"$bin" audit -q -s $S $(two wan-drop)
+
+check "HTML names the sensors" 1 "<dt>sensors</dt>" "$bin" audit -q -s $S --format html $(two wan-drop)
+check "HTML locates the loss" 1 "lost between <span class=\"nw\">site-a</span> and" "$bin" audit -q -s $S --format html $(two wan-drop)
+check "CSV locates the loss" 1 "^expected,.*,no-answer,.*lost between site-a and site-b" "$bin" audit -q -s $S --format csv $(two wan-drop)
+
+# one sensor alone: a SYN-ACK never acknowledged is no answer (it used to pass for ok)
+check "an unacknowledged SYN-ACK is no answer" 1 "no-answer tcp/11105 .*ic-a 198\.18\.1\.11 -> ic-b" \
+	"$bin" audit -q -s $S $P/answer-drop-site-b.pcap
+check "an unacknowledged SYN-ACK is explained" 1 "answered with SYN-ACK, never acknowledged \([0-9]+ SYN sent\): the answer does not reach 198\.18\.1\.1[12]" \
+	"$bin" audit -q -s $S $P/answer-drop-site-b.pcap
 
 # 3. Clocks: site-b 2.5 s ahead is corrected, and the verdicts are the healthy run's.
 check "clock offset measured" 0 "site-b: 299 packets, clock corrected by -2\.50000[0-9] s" \
