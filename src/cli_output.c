@@ -134,7 +134,7 @@ cli_open_db(const struct cli_args *a, struct sm_store **st, int64_t *run)
 		return cli_usage_error(a->cmd, "%s",
 		                       "-d DB is required: the database written by "
 		                       "'smaudit audit -d DB'");
-	if (access(a->db, F_OK) != 0) {
+	if (!sm_store_is_uri(a->db) && access(a->db, F_OK) != 0) {
 		fprintf(stderr, "smaudit: %s: no such database\n", a->db);
 		return SM_EXIT_RUNTIME;
 	}

@@ -195,6 +195,11 @@ cmd_live(struct cli_args *a)
 		                       "live needs -i IFACE (e.g. the span port; 'any' for all)");
 	if (a->report_every && (a->output == NULL || strcmp(a->output, "-") == 0))
 		return cli_usage_error(a->cmd, "%s", "--report-every needs -o FILE to rewrite");
+	/* the sandbox of a live run allows no database connection (issue 20) */
+	if (sm_store_is_uri(a->db))
+		return cli_usage_error(a->cmd, "%s",
+		                       "-d: live writes to an SQLite file only, not yet to "
+		                       "PostgreSQL (audit its -w ring files into it instead)");
 	if (a->chroot_dir != NULL) { /* checked before anything is opened or stored */
 		struct stat sb;
 		const char *why = stat(a->chroot_dir, &sb) != 0 ? strerror(errno)
@@ -253,41 +258,17 @@ cmd_live(struct cli_args *a)
 	return rc;
 }
 
-/* What combine gathers of one stored run: its sensor's name and capture files. */
-struct combine_run {
-	struct cli_args *a;
-	int64_t id;
-	int sensor;
-	size_t files;
-	bool oom;
-};
-
-static bool
-combine_source(void *ctx, const char *path, uint64_t packets, const char *error)
+/* A capture file of a run that combine reads again (a sensor's), or why it cannot. */
+static const char *
+combine_unreadable(const char *path)
 {
-	struct combine_run *r = ctx;
-	(void)packets;
-	(void)error;
 	struct stat sb;
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "smaudit: warning: run %lld: %s %s: its packets are not combined\n",
-		        (long long)r->id, path,
-		        strcmp(path, "-") == 0 ? "was standard input"
-		        : strncmp(path, "live:", 5) == 0
-		            ? "is a live interface (a live run keeps its packets with -w DIR)"
-		            : "can no longer be read");
-		return true;
-	}
-	char *copy = strdup(path); /* lives as long as the process, as argv does */
-	if (copy == NULL || r->a->ninputs == CLI_MAX_INPUTS) {
-		free(copy);
-		r->oom = true;
-		return false;
-	}
-	r->a->input_sensor[r->a->ninputs] = (uint8_t)r->sensor;
-	r->a->inputs[r->a->ninputs++] = copy;
-	r->files++;
-	return true;
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+		return NULL;
+	return strcmp(path, "-") == 0 ? "was standard input"
+	       : strncmp(path, "live:", 5) == 0
+	           ? "is a live interface (a live run keeps its packets with -w DIR)"
+	           : "can no longer be read";
 }
 
 /* Run id's sensor (its name when the run had one, else "run-ID") and its files. */
@@ -335,17 +316,34 @@ combine_gather(struct cli_args *a, struct sm_store *st, int64_t id)
 		fprintf(stderr, "smaudit: at most %d runs are combined\n", SM_SENSORS_MAX);
 		return SM_EXIT_USAGE;
 	}
-	struct combine_run r = {a, id, (int)a->nsensors, 0, false};
+	uint8_t sensor = (uint8_t)a->nsensors;
 	a->sensor_names[a->nsensors++] = copy;
-	e = sm_store_each_source(st, id, false, combine_source, &r, &eb);
-	if (e != SM_OK)
+	struct sm_source_row *src = NULL;
+	size_t nsrc = 0, files = 0;
+	if ((e = sm_store_load_sources(st, id, false, &src, &nsrc, &eb)) != SM_OK) {
+		sm_source_rows_free(src, nsrc);
 		return cli_fail(e, &eb);
-	if (r.oom) {
-		fprintf(stderr, "smaudit: out of memory, or more than %d capture files\n",
-		        CLI_MAX_INPUTS);
-		return SM_EXIT_RUNTIME;
 	}
-	if (r.files == 0) {
+	for (size_t i = 0; i < nsrc; i++) {
+		const char *why = combine_unreadable(src[i].path);
+		if (why != NULL) {
+			fprintf(stderr,
+			        "smaudit: warning: run %lld: %s %s: its packets are not combined\n",
+			        (long long)id, src[i].path, why);
+		} else if (a->ninputs < CLI_MAX_INPUTS) { /* the path changes owner: argv's life */
+			a->input_sensor[a->ninputs] = sensor;
+			a->inputs[a->ninputs++] = src[i].path;
+			src[i].path = NULL;
+			files++;
+		} else {
+			fprintf(stderr, "smaudit: more than %d capture files to combine\n",
+			        CLI_MAX_INPUTS);
+			sm_source_rows_free(src, nsrc);
+			return SM_EXIT_USAGE;
+		}
+	}
+	sm_source_rows_free(src, nsrc);
+	if (files == 0) {
 		fprintf(stderr,
 		        "smaudit: run %lld kept no capture file that can be read (a live run keeps "
 		        "its packets with -w DIR): nothing of sensor %s to combine\n",

@@ -34,7 +34,7 @@ struct selection {
 	bool oom;
 	/* the run's sources */
 	char **paths;
-	size_t npaths, cappaths;
+	size_t npaths;
 };
 
 static uint8_t
@@ -136,22 +136,6 @@ selected(const struct selection *s, const struct sm_packet *p)
 	return false;
 }
 
-static bool
-add_source(void *ctx, const char *path, uint64_t packets, const char *error)
-{
-	struct selection *s = ctx;
-	(void)packets;
-	(void)error;
-	char *copy = strdup(path);
-	if (copy == NULL ||
-	    !sm_grow((void **)&s->paths, &s->npaths, &s->cappaths, sizeof(copy), &copy)) {
-		free(copy);
-		s->oom = true;
-		return false;
-	}
-	return true;
-}
-
 static void
 selection_free(struct selection *s)
 {
@@ -227,9 +211,16 @@ select_inputs(struct sm_store *st, const struct sm_extract_opts *o, struct selec
 		*n = o->nfrom;
 		return SM_OK;
 	}
-	enum sm_err e = sm_store_each_source(st, s->run_id, false, add_source, s, eb);
-	if (e == SM_OK && s->oom)
+	struct sm_source_row *src = NULL;
+	size_t nsrc = 0;
+	enum sm_err e = sm_store_load_sources(st, s->run_id, false, &src, &nsrc, eb);
+	if (e == SM_OK && (s->paths = calloc(nsrc + 1, sizeof(*s->paths))) == NULL)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; e == SM_OK && i < nsrc; i++) { /* the paths change owner */
+		s->paths[s->npaths++] = src[i].path;
+		src[i].path = NULL;
+	}
+	sm_source_rows_free(src, nsrc);
 	if (e != SM_OK)
 		return e;
 	size_t keep = 0;

@@ -194,14 +194,26 @@ session_outcome(const struct sm_session *s)
 	return O_REJECTED; /* the responder sent only RSTs */
 }
 
+/* session_outcome, but a SYN-ACK never acknowledged is an answer where the capture
+ * filter (-f) may have dropped the initiator's ACK: no evidence then, as before. */
+static enum outcome
+outcome_of(const struct sm_policy *p, const struct sm_session *s)
+{
+	enum outcome o = session_outcome(s);
+	if (o == O_NO_ANSWER && answer_lost(s) && p->visible != NULL &&
+	    !p->visible(p->visible_ctx, s->proto, &s->src, &s->dst, s->dport, false))
+		return O_OK;
+	return o;
+}
+
 enum sm_verdict
-sm_session_verdict(const struct sm_session *s)
+sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s)
 {
 	static const enum sm_verdict v[] = {[O_OK] = V_OK,
 	                                    [O_REJECTED] = V_REJECTED,
 	                                    [O_NO_ANSWER] = V_NO_ANSWER,
 	                                    [O_ONE_WAY] = V_ONE_WAY};
-	return v[session_outcome(s)];
+	return v[outcome_of(p, s)];
 }
 
 static bool
@@ -384,7 +396,7 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 	out->dst_role = role_of(p, &s->dst);
 	out->rule = NULL;
 	int best = -1; /* lowest kind wins: expect < optional < allow */
-	enum outcome o = session_outcome(s);
+	enum outcome o = outcome_of(p, s);
 	for (size_t i = 0; i < p->rules->nrules; i++) {
 		const struct sm_rule *r = &p->rules->rules[i];
 		const struct rule_ref *ref = &p->refs[i];

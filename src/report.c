@@ -20,6 +20,7 @@ rows_free(struct rows *w)
 	free(w->cov);
 	free(w->ctr);
 	free(w->sensors);
+	sm_source_rows_free(w->src, w->nsrc);
 }
 
 void
@@ -130,15 +131,23 @@ report_unseen_count(const struct rows *w)
 	return unseen;
 }
 
-bool
-report_json_source(void *ctx, const char *path, uint64_t packets, const char *error)
+/* The sources' paths on out: "  a, b" (text) or JSON strings "a", "b". */
+static void
+source_list(FILE *out, const struct sm_source_row *src, size_t n, bool json)
 {
-	struct src_ctx *c = ctx;
-	(void)packets;
-	(void)error;
-	fputs(c->n++ ? ", " : "", c->out);
-	sm_json_string(c->out, path);
-	return true;
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : json ? "" : "  ", out);
+		if (json)
+			sm_json_string(out, src[i].path);
+		else
+			fputs(src[i].path, out);
+	}
+}
+
+void
+report_json_sources(FILE *out, const struct rows *w)
+{
+	source_list(out, w->src, w->nsrc, true);
 }
 
 /* The run counter called name, if the run has one. */
@@ -201,22 +210,6 @@ struct seen_ctx {
 };
 
 static bool
-name_source(void *ctx, const char *path, uint64_t packets, const char *error)
-{
-	struct seen_ctx *c = ctx;
-	(void)packets;
-	(void)error;
-	if (c->n++ == 3) {
-		sm_strlcat(c->list, ", ...", sizeof(c->list));
-		return false;
-	}
-	if (c->n > 1)
-		sm_strlcat(c->list, ", ", sizeof(c->list));
-	sm_strlcat(c->list, path, sizeof(c->list));
-	return true;
-}
-
-static bool
 list_busiest(void *ctx, const char *addr, uint64_t packets, const char *unused)
 {
 	struct seen_ctx *c = ctx;
@@ -257,8 +250,15 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 	bool windowed = report_counter(&w, SM_COUNTER_WINDOW_FROM) ||
 	                report_counter(&w, SM_COUNTER_WINDOW_UNTIL);
 	rows_free(&w);
-	if ((e = sm_store_each_source(st, run_id, true, name_source, &c, eb)) == SM_OK &&
-	    windowed && run.packets == 0) {
+	struct sm_source_row *src = NULL;
+	size_t nsrc = 0;
+	e = sm_store_load_sources(st, run_id, true, &src, &nsrc, eb);
+	for (size_t i = 0; e == SM_OK && i < nsrc && i < 4; i++) {
+		sm_strlcat(c.list, i ? ", " : "", sizeof(c.list));
+		sm_strlcat(c.list, i < 3 ? src[i].path : "...", sizeof(c.list));
+	}
+	sm_source_rows_free(src, nsrc);
+	if (e == SM_OK && windowed && run.packets == 0) {
 		e = sm_error(eb, SM_ERR_IO,
 		             "no packet of %s falls in the --from/--until window: nothing to judge "
 		             "(run %lld is stored, empty)",
@@ -308,16 +308,6 @@ count_finding(void *ctx, const struct sm_finding_row *f)
 }
 
 static bool
-list_source(void *ctx, const char *path, uint64_t packets, const char *error)
-{
-	struct src_ctx *c = ctx;
-	if (!c->text)
-		return report_json_source(ctx, path, packets, error);
-	fprintf(c->out, "%s%s", c->n++ ? ", " : "  ", path);
-	return true;
-}
-
-static bool
 list_run(void *ctx, int64_t id)
 {
 	struct list_ctx *c = ctx;
@@ -330,14 +320,17 @@ list_run(void *ctx, int64_t id)
 	if (!nothing_read)
 		c->err = sm_store_each_finding(c->st, id, count_finding, &findings, c->eb);
 	FILE *out = c->out;
-	struct src_ctx sc = {out, 0, !c->json};
+	struct sm_source_row *src = NULL;
+	size_t nsrc = 0;
+	if (c->err == SM_OK)
+		c->err = sm_store_load_sources(c->st, id, true, &src, &nsrc, c->eb);
 	if (c->err == SM_OK && c->json) {
 		fprintf(out, "%s\n  {\"id\": %lld, \"mode\": ", c->n ? "," : "", (long long)id);
 		sm_json_string(out, r.mode);
 		fputs(", \"status\": ", out);
 		sm_json_string(out, r.status);
 		fputs(", \"sources\": [", out);
-		c->err = sm_store_each_source(c->st, id, true, list_source, &sc, c->eb);
+		source_list(out, src, nsrc, true);
 		fputs("],\n   \"first_ts\": ", out);
 		sm_json_ts(out, r.first_ts);
 		fputs(", \"last_ts\": ", out);
@@ -353,9 +346,10 @@ list_run(void *ctx, int64_t id)
 		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
 		        (long long)id, r.mode, r.status, t0, t1, (unsigned long long)r.packets,
 		        (unsigned long long)r.sessions, (unsigned long long)findings);
-		c->err = sm_store_each_source(c->st, id, true, list_source, &sc, c->eb);
+		source_list(out, src, nsrc, false);
 		fputc('\n', out);
 	}
+	sm_source_rows_free(src, nsrc);
 	sm_run_row_free(&r);
 	c->n++;
 	return c->err == SM_OK;
@@ -401,6 +395,8 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		e = sm_store_load_mismatches(st, run_id, &w.mis, &w.nmis, eb);
 	if (e == SM_OK)
 		e = sm_store_load_sensors(st, run_id, &w.sensors, &w.nsensors, eb);
+	if (e == SM_OK)
+		e = sm_store_load_sources(st, run_id, true, &w.src, &w.nsrc, eb);
 	if (e == SM_OK && run.finished[0] == '\0' && run.packets == 0) {
 		/* The verdicts of a run that stopped before it stored a packet (its first
 		 * checkpoint, written at start) judge nothing: none is shown. */
@@ -415,14 +411,14 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		sum->strict = run.strict;
 		sum->nothing_read = sum->unfinished && run.packets == 0;
 		if (fmt == FMT_JSON)
-			e = report_render_json(out, st, &run, &w, sum, eb);
+			report_render_json(out, &run, &w, sum);
 		else if (fmt == FMT_HTML)
 			e = report_render_html(out, st, &run, &w, sum,
 			                       style ? style->db_path : NULL, eb);
 		else if (fmt == FMT_CSV)
 			report_render_csv(out, &w);
 		else
-			e = report_render_text(out, st, &run, &w, sum, style && style->color, eb);
+			report_render_text(out, &run, &w, sum, style && style->color);
 		if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
 			e = sm_error(eb, SM_ERR_IO, "cannot write the report");
 	}

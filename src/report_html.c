@@ -511,30 +511,20 @@ html_timeline(FILE *out, struct sm_store *st, const struct sm_run_row *run, stru
 	return SM_OK;
 }
 
-/* Title and header: which captures, when, against which site file, through which filter. */
-struct html_src {
-	FILE *out;
-	size_t n;
-	char first[128]; /* the first capture's file name, for the title */
-};
-
-static bool
-html_source(void *ctx, const char *path, uint64_t packets, const char *error)
+/* The capture files, one a line, with what could not be read. */
+static void
+html_sources(FILE *out, const struct rows *w)
 {
-	struct html_src *c = ctx;
-	if (c->n++ == 0) {
-		const char *slash = strrchr(path, '/');
-		sm_strlcpy(c->first, slash && slash[1] ? slash + 1 : path, sizeof(c->first));
+	for (size_t i = 0; i < w->nsrc; i++) {
+		fputs(i ? "<br>" : "", out);
+		html_text(out, w->src[i].path);
+		fprintf(out, " (%llu packets)", (unsigned long long)w->src[i].packets);
+		if (w->src[i].error[0]) {
+			fputs(": <span class=\"warn\">", out);
+			html_text(out, w->src[i].error);
+			fputs("</span>", out);
+		}
 	}
-	fputs(c->n > 1 ? "<br>" : "", c->out);
-	html_text(c->out, path);
-	fprintf(c->out, " (%llu packets)", (unsigned long long)packets);
-	if (error[0]) {
-		fputs(": <span class=\"warn\">", c->out);
-		html_text(c->out, error);
-		fputs("</span>", c->out);
-	}
-	return true;
 }
 
 /* The run's sensors and their clocks, as the text report words them. */
@@ -560,29 +550,23 @@ html_sensors(FILE *out, const struct rows *w)
 	}
 }
 
-static enum sm_err
-html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run, const struct rows *w,
-            const struct sm_report_summary *sum, const char *db_path, struct sm_errbuf *eb)
+static void
+html_header(FILE *out, const struct sm_run_row *run, const struct rows *w,
+            const struct sm_report_summary *sum, const char *db_path)
 {
-	char *srcs = NULL;
-	size_t len = 0;
-	struct html_src c = {open_memstream(&srcs, &len), 0, ""};
-	enum sm_err e = SM_OK;
-	if (c.out != NULL) {
-		e = sm_store_each_source(st, run->id, true, html_source, &c, eb);
-		fclose(c.out);
-	}
-	if (e != SM_OK) {
-		free(srcs);
-		return e;
+	/* the first capture's file name, for the title */
+	const char *name = "no capture";
+	if (w->nsrc > 0) {
+		const char *slash = strrchr(w->src[0].path, '/');
+		name = slash && slash[1] ? slash + 1 : w->src[0].path;
 	}
 	char more[32] = "", t0[40], t1[40];
-	if (c.n > 1)
-		snprintf(more, sizeof(more), " + %zu more", c.n - 1);
+	if (w->nsrc > 1)
+		snprintf(more, sizeof(more), " + %zu more", w->nsrc - 1);
 	sm_fmt_time(run->first_ts, t0, sizeof(t0));
 	sm_fmt_time(run->last_ts, t1, sizeof(t1));
 	fputs("<title>", out);
-	html_text(out, c.first[0] ? c.first : "no capture");
+	html_text(out, name);
 	fprintf(out, "%s: ", more);
 	if (sum->nothing_read)
 		fputs("nothing judged", out);
@@ -602,10 +586,10 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fprintf(out, " (smaudit, %s)</title>\n", t0);
 	fputs(html_style, out);
 	fputs("</head><body>\n<header>\n<h1>smaudit report: <span class=\"file\">", out);
-	html_text(out, c.first[0] ? c.first : "no capture");
+	html_text(out, name);
 	fprintf(out, "%s</span></h1>\n<dl id=\"run\">\n<dt>capture%s</dt>\n<dd>", more,
-	        c.n > 1 ? "s" : "");
-	fputs(srcs ? srcs : "", out);
+	        w->nsrc > 1 ? "s" : "");
+	html_sources(out, w);
 	html_sensors(out, w);
 	/* the end without its date when it is the same day */
 	const char *t1_short = strncmp(t0, t1, 11) == 0 && strlen(t1) > 11 ? t1 + 11 : t1;
@@ -642,8 +626,6 @@ html_header(FILE *out, struct sm_store *st, const struct sm_run_row *run, const 
 	fputs("</dd>\n</dl>\n<p id=\"summary\">", out);
 	report_summary_line(out, sum, true);
 	fputs("</p>\n</header>\n", out);
-	free(srcs);
-	return SM_OK;
 }
 
 enum sm_err
@@ -656,19 +638,13 @@ report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	FILE *t = open_memstream(&text, &len);
 	if (t == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory rendering the report");
-	enum sm_err e = report_render_text(t, st, run, w, sum, false, eb);
+	report_render_text(t, run, w, sum, false);
 	fclose(t);
-	if (e != SM_OK) {
-		free(text);
-		return e;
-	}
+	enum sm_err e = SM_OK;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
 	      out);
-	if ((e = html_header(out, st, run, w, sum, db_path, eb)) != SM_OK) {
-		free(text);
-		return e;
-	}
+	html_header(out, run, w, sum, db_path);
 	if (run->filter != NULL) {
 		fputs("<p class=\"warn\" id=\"filter\">Capture filter: <code>", out);
 		html_text(out, run->filter);

@@ -25,12 +25,16 @@ struct rows {
 	size_t nmis;
 	struct sm_sensor_row *sensors; /* several capture points; none with one */
 	size_t nsensors;
+	struct sm_source_row *src; /* the capture files, as given */
+	size_t nsrc;
 	/* database errors of a live run: from its counters, or from the run itself
 	 * when the database never came back (nothing of that could be stored) */
 	bool has_db;
 	struct sm_report_db_fault db;
 };
 
+/* The run's capture files as JSON strings separated by ", ". */
+void report_json_sources(FILE *out, const struct rows *w);
 /* One line on a sensor and its clock, after prefix: "site-b: 299 packets, clock
  * -2.500000 s from site-a's (spread 0.000012 s, 40 packets matched)". */
 void report_sensor_line(FILE *out, const struct sm_sensor_row *s, const char *prefix);
@@ -63,24 +67,15 @@ uint64_t report_summary_value(const struct sm_report_summary *sum, size_t i);
  * mismatches", as the text and HTML reports write them (html: with <b>). */
 void report_summary_line(FILE *out, const struct sm_report_summary *sum, bool html);
 
-/* A source of the run as a JSON string in a list (a store callback). */
-struct src_ctx {
-	FILE *out;
-	int n;
-	bool text;
-};
-bool report_json_source(void *ctx, const char *path, uint64_t packets, const char *error);
 
 /* The lines under an expected flow's line (report_text.c). */
 void report_expected_notes(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
                            bool with_advice);
 
-enum sm_err report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
-                               const struct rows *w, const struct sm_report_summary *sum,
-                               struct sm_errbuf *eb);
-enum sm_err report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
-                               const struct rows *w, const struct sm_report_summary *sum,
-                               bool color, struct sm_errbuf *eb);
+void report_render_json(FILE *out, const struct sm_run_row *run, const struct rows *w,
+                        const struct sm_report_summary *sum);
+void report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w,
+                        const struct sm_report_summary *sum, bool color);
 void report_render_csv(FILE *out, const struct rows *w);
 enum sm_err report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
                                const struct rows *w, const struct sm_report_summary *sum,

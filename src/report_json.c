@@ -136,18 +136,15 @@ json_sensors(FILE *out, const struct rows *w)
 	fputs("]", out);
 }
 
-enum sm_err
-report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
-                   const struct rows *w, const struct sm_report_summary *sum, struct sm_errbuf *eb)
+void
+report_render_json(FILE *out, const struct sm_run_row *run, const struct rows *w,
+                   const struct sm_report_summary *sum)
 {
 	fprintf(out,
 	        "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"status\": ", (long long)run->id);
 	sm_json_string(out, run->status);
 	fputs(", \"sources\": [", out);
-	struct src_ctx sc = {out, 0, false};
-	enum sm_err e = sm_store_each_source(st, run->id, true, report_json_source, &sc, eb);
-	if (e != SM_OK)
-		return e;
+	report_json_sources(out, w);
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",
 	        (unsigned long long)run->packets, (unsigned long long)run->bytes);
 	sm_json_ts(out, run->first_ts);
@@ -192,5 +189,4 @@ report_render_json(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fprintf(out, "%s\"%s\": %llu", i ? ", " : "", report_summary_counts[i].key,
 		        (unsigned long long)report_summary_value(sum, i));
 	fputs("}\n}\n", out);
-	return SM_OK;
 }

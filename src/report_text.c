@@ -197,15 +197,6 @@ text_expected(FILE *out, const struct sm_run_row *run, const struct sm_expected_
 }
 
 static bool
-text_source(void *ctx, const char *path, uint64_t packets, const char *error)
-{
-	struct src_ctx *c = ctx;
-	fprintf(c->out, "  source   %s (%llu packets)%s%s\n", path, (unsigned long long)packets,
-	        error[0] ? ": " : "", error);
-	return true;
-}
-
-static bool
 is_missing(const struct sm_expected_row *r)
 {
 	return r->kind == RK_EXPECT && report_is_missing(r);
@@ -240,10 +231,9 @@ text_expected_section(FILE *out, const struct sm_run_row *run, const struct rows
 		fputs("  none\n", out);
 }
 
-enum sm_err
-report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
-                   const struct rows *w, const struct sm_report_summary *sum, bool color,
-                   struct sm_errbuf *eb)
+void
+report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w,
+                   const struct sm_report_summary *sum, bool color)
 {
 	const char *end = tone_end(color), *warn = tone(color, TONE_WARN);
 	char t0[40], t1[40];
@@ -251,10 +241,10 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	sm_fmt_time(run->last_ts, t1, sizeof(t1));
 	fprintf(out, "%ssmaudit report, run %lld (%s, %s)%s\n", tone(color, TONE_HEAD),
 	        (long long)run->id, run->mode, run->status, end);
-	struct src_ctx sc = {out, 0, true};
-	enum sm_err e = sm_store_each_source(st, run->id, true, text_source, &sc, eb);
-	if (e != SM_OK)
-		return e;
+	for (size_t i = 0; i < w->nsrc; i++)
+		fprintf(out, "  source   %s (%llu packets)%s%s\n", w->src[i].path,
+		        (unsigned long long)w->src[i].packets, w->src[i].error[0] ? ": " : "",
+		        w->src[i].error);
 	for (size_t i = 0; i < w->nsensors; i++)
 		report_sensor_line(out, &w->sensors[i], "  sensor   ");
 	fprintf(out, "  time     %s .. %s\n", t0, t1);
@@ -327,7 +317,7 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 			        "before its first checkpoint, or it failed to start): nothing was "
 			        "judged\n",
 			        (long long)run->id);
-		return SM_OK;
+		return;
 	}
 
 	text_expected_section(out, run, w, "MISSING EXPECTED FLOWS", sum->missing, is_missing, true,
@@ -437,5 +427,4 @@ report_render_text(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 	if (run->strict)
 		fprintf(out, ", %llu intermittent", (unsigned long long)sum->intermittent);
 	fputc('\n', out);
-	return SM_OK;
 }

@@ -97,6 +97,12 @@ sm_store_open(struct sm_store **out, const char *path, bool create, struct sm_er
 	return SM_OK;
 }
 
+bool
+sm_store_is_uri(const char *path)
+{
+	return sm_db_is_uri(path);
+}
+
 void
 sm_store_close(struct sm_store *st)
 {
@@ -764,7 +770,7 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	                   "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
 	                   " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
 	                   " read_errors=?, missed_bytes=?, gap_sessions=?,"
-	                   " heartbeat=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id=?",
+	                   " heartbeat=? WHERE id=?",
 	                   false, &s))
 		return sm_db_fail(st->db, eb, "finishing the run");
 	int i = 1;
@@ -781,6 +787,9 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	sm_bind_int64(s, i++, (int64_t)r->read_errors);
 	sm_bind_int64(s, i++, (int64_t)r->missed_bytes);
 	sm_bind_int64(s, i++, (int64_t)r->gap_sessions);
+	char now[32];
+	now_text(now, sizeof(now));
+	sm_bind_text(s, i++, now);
 	sm_bind_int64(s, i++, r->id);
 	enum sm_db_step rc = sm_stmt_step(s);
 	sm_stmt_finalize(s);
@@ -797,8 +806,7 @@ sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t
 	struct sm_stmt *s;
 	if (!sm_db_prepare(st->db,
 	                   "INSERT INTO evidence(run_id, finding_id, session_id, path, sha256,"
-	                   " packets, bytes, created) VALUES (?,?,?,?,?,?,?,"
-	                   " strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	                   " packets, bytes, created) VALUES (?,?,?,?,?,?,?,?)",
 	                   false, &s))
 		return sm_db_fail(st->db, eb, "recording evidence");
 	sm_bind_int64(s, 1, ev->run_id);
@@ -814,6 +822,9 @@ sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t
 	sm_bind_text(s, 5, ev->sha256);
 	sm_bind_int64(s, 6, (int64_t)ev->packets);
 	sm_bind_int64(s, 7, (int64_t)ev->bytes);
+	char created[32];
+	now_text(created, sizeof(created));
+	sm_bind_text(s, 8, created);
 	enum sm_db_step rc = sm_stmt_step(s);
 	sm_stmt_finalize(s);
 	if (rc != SM_DB_DONE)

@@ -1,103 +1,79 @@
 /*
- * store_db: the only file that includes sqlite3.h.  Thin wrappers that turn an
- * SQLite connection and its prepared statements into the types of
- * src/store_db.h; no SQL of its own beyond the pragmas every connection gets
- * (what to store, when to commit, how to read it back is decided by store.c and
- * store_read.c).
+ * store_db: what the backends of src/store_db.h share.  Chooses the backend
+ * from the -d string, keeps the parameters bound to a statement until it runs,
+ * words the errors, and passes everything else to the backend's functions
+ * (src/store_backend.h).  No SQL and no database header of its own.
  */
-#include "store_db.h"
+#include "store_backend.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct sm_db {
-	sqlite3 *db;
-	char path[1024]; /* named in every error message */
-	bool readonly;
-};
-
-/* struct sm_stmt is never defined: it is SQLite's statement under our name. */
-static sqlite3_stmt *
-raw(struct sm_stmt *s)
+bool
+sm_db_is_uri(const char *path)
 {
-	return (sqlite3_stmt *)(void *)s;
+	return path != NULL &&
+	       (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
 }
 
-/* A reader without write access: open it read-only, change nothing.  A WAL
- * database needs its -shm file, which this reader may not create: immutable=1
- * reads the file as it is (what was committed). */
-static int
-reopen_readonly(struct sm_db *db, const char *name)
+/* Copies one piece of name, [from, to), into path at *o. */
+static void
+shown_copy(char *path, size_t len, size_t *o, const char *from, const char *to)
 {
-	sqlite3_close(db->db);
-	db->db = NULL;
-	db->readonly = true;
-	char uri[3200] = "file:";
-	size_t o = strlen(uri);
-	for (const char *c = name; *c && o + 4 < sizeof(uri) - 16; c++) {
-		if (*c == '?' || *c == '#' || *c == '%' || (unsigned char)*c < 0x20)
-			o +=
-			    (size_t)snprintf(uri + o, sizeof(uri) - o, "%%%02X", (unsigned char)*c);
+	for (; from < to && *o + 1 < len; from++)
+		path[(*o)++] = *from;
+	path[*o] = '\0';
+}
+
+/* "postgresql://USER:PASSWORD@HOST/DB?password=P&..." is shown without either
+ * password: an error message or a report may be pasted anywhere. */
+void
+sm_db_shown_name(char *path, size_t len, const char *name)
+{
+	size_t o = 0;
+	path[0] = '\0';
+	const char *auth = strstr(name, "://") + 3;
+	const char *end = auth + strcspn(auth, "/?");
+	const char *at = NULL;
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	shown_copy(path, len, &o, name, colon ? colon : end);
+	if (colon != NULL)
+		shown_copy(path, len, &o, at, end);
+	/* the path and each parameter, from its '/', '?' or '&' to the next */
+	for (const char *p = end; *p != '\0';) {
+		const char *next = p + 1 + strcspn(p + 1, "?&");
+		if (*p != '/' && strncmp(p + 1, "password=", 9) == 0)
+			shown_copy(path, len, &o, p, p + 1); /* "?" or "&" alone */
 		else
-			uri[o++] = *c;
+			shown_copy(path, len, &o, p, next);
+		p = next;
 	}
-	snprintf(uri + o, sizeof(uri) - o, "?immutable=1");
-	return sqlite3_open_v2(uri, &db->db,
-	                       SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
 }
 
 enum sm_err
 sm_db_open(struct sm_db **out, const char *path, bool create, struct sm_errbuf *eb)
 {
 	*out = NULL;
-	struct sm_db *db = calloc(1, sizeof(*db));
-	if (db == NULL)
-		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
-	/* one thread at a time uses the connection (see the store's drain): no
-	 * SQLite mutexes */
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-	const char *name = path ? path : ":memory:";
-	sm_strlcpy(db->path, name, sizeof(db->path));
-	int rc = sqlite3_open_v2(name, &db->db, flags, NULL);
-	if (rc == SQLITE_OK && !create && sqlite3_db_readonly(db->db, "main") == 1)
-		rc = reopen_readonly(db, name);
-	if (rc != SQLITE_OK) {
-		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: cannot open database: %s", name,
-		                         db->db ? sqlite3_errmsg(db->db) : "out of memory");
-		sm_db_close(db);
-		return e;
-	}
-	sqlite3_busy_timeout(db->db, 5000);
-	enum sm_err e = SM_OK;
-	/* Switching to WAL does not wait for a process creating the same database:
-	 * it is retried for as long as the busy wait above (5 s). */
-	for (int tries = 0; path != NULL && !db->readonly; tries++) {
-		e = sm_db_exec(db,
-		               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		               /* no temporary files: a live run may be chrooted */
-		               " PRAGMA temp_store=MEMORY;",
-		               "setting WAL mode", eb);
-		if (e == SM_OK || sqlite3_errcode(db->db) != SQLITE_BUSY || tries >= 500)
-			break;
-		sqlite3_sleep(10);
-	}
-	if (e != SM_OK) {
-		sm_db_close(db);
-		return e;
-	}
-	*out = db;
-	return SM_OK;
+	if (sm_db_is_uri(path))
+		return sm_pg_open(out, path, eb);
+	return sm_sqlite_open(out, path, create, eb);
 }
 
 void
 sm_db_close(struct sm_db *db)
 {
-	if (db == NULL)
-		return;
-	sqlite3_close(db->db);
-	free(db);
+	if (db != NULL)
+		db->ops->close(db);
+}
+
+enum sm_db_kind
+sm_db_kind(const struct sm_db *db)
+{
+	return db->kind;
 }
 
 const char *
@@ -115,164 +91,170 @@ sm_db_readonly(const struct sm_db *db)
 void
 sm_db_busy_timeout(struct sm_db *db, int ms)
 {
-	sqlite3_busy_timeout(db->db, ms);
+	db->ops->busy_timeout(db, ms);
 }
 
 const char *
 sm_db_errmsg(struct sm_db *db)
 {
-	return sqlite3_errmsg(db->db);
+	return db->ops->errmsg(db);
 }
 
 enum sm_err
 sm_db_fail(struct sm_db *db, struct sm_errbuf *eb, const char *what)
 {
 	return sm_error(eb, SM_ERR_DB, "%s: database error while %s: %s", db->path, what,
-	                sqlite3_errmsg(db->db));
+	                db->ops->errmsg(db));
 }
 
 enum sm_err
 sm_db_exec(struct sm_db *db, const char *sql, const char *what, struct sm_errbuf *eb)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(db->db, sql, NULL, NULL, eb != NULL ? &msg : NULL) != SQLITE_OK) {
-		enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: database error while %s: %s", db->path,
-		                         what, msg ? msg : sqlite3_errmsg(db->db));
-		sqlite3_free(msg);
-		return e;
-	}
-	return SM_OK;
+	if (db->ops->exec(db, sql, &msg))
+		return SM_OK;
+	enum sm_err e = sm_error(eb, SM_ERR_DB, "%s: database error while %s: %s", db->path,
+	                         what ? what : "", msg ? msg : db->ops->errmsg(db));
+	free(msg);
+	return e;
 }
 
 bool
 sm_db_in_transaction(struct sm_db *db)
 {
-	return !sqlite3_get_autocommit(db->db);
+	return db->ops->in_transaction(db);
 }
 
 int64_t
 sm_db_last_insert_id(struct sm_db *db)
 {
-	return sqlite3_last_insert_rowid(db->db);
+	return db->ops->last_insert_id(db);
 }
 
 int64_t
 sm_db_changes(struct sm_db *db)
 {
-	return sqlite3_changes64(db->db);
+	return db->ops->changes(db);
 }
 
 bool
 sm_db_prepare(struct sm_db *db, const char *sql, bool persistent, struct sm_stmt **out)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = persistent
-	             ? sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
-	             : sqlite3_prepare_v2(db->db, sql, -1, &s, NULL);
-	*out = (struct sm_stmt *)(void *)s;
-	return rc == SQLITE_OK;
+	*out = db->ops->prepare(db, sql, persistent);
+	if (*out == NULL)
+		return false;
+	(*out)->db = db;
+	return true;
 }
 
 bool
 sm_stmt_finalize(struct sm_stmt *s)
 {
-	return sqlite3_finalize(raw(s)) == SQLITE_OK;
+	return s == NULL || s->db->ops->finalize(s);
 }
 
 void
 sm_stmt_reset(struct sm_stmt *s)
 {
-	sqlite3_reset(raw(s));
+	s->db->ops->reset(s);
 }
 
 void
 sm_stmt_clear(struct sm_stmt *s)
 {
-	sqlite3_clear_bindings(raw(s));
+	for (int i = 0; i < SM_DB_MAX_PARAMS; i++)
+		s->p[i].type = SM_P_NULL;
 }
 
 enum sm_db_step
 sm_stmt_step(struct sm_stmt *s)
 {
-	switch (sqlite3_step(raw(s))) {
-	case SQLITE_ROW:
-		return SM_DB_ROW;
-	case SQLITE_DONE:
-		return SM_DB_DONE;
-	case SQLITE_BUSY:
-		return SM_DB_BUSY;
-	default:
-		return SM_DB_ERROR;
-	}
+	return s->db->ops->step(s);
+}
+
+/* Parameter i (from 1), or NULL past the last one a statement can take. */
+static struct sm_param *
+param(struct sm_stmt *s, int i)
+{
+	return i >= 1 && i <= SM_DB_MAX_PARAMS ? &s->p[i - 1] : NULL;
 }
 
 void
 sm_bind_text(struct sm_stmt *s, int i, const char *v)
 {
-	if (v == NULL || *v == '\0')
-		sqlite3_bind_null(raw(s), i);
-	else
-		/* Every caller steps (and clears or finalizes) the statement before v
-		 * goes out of scope, so SQLite need not copy it. */
-		sqlite3_bind_text(raw(s), i, v, -1, SQLITE_STATIC);
+	struct sm_param *p = param(s, i);
+	if (p == NULL)
+		return;
+	p->type = v == NULL || *v == '\0' ? SM_P_NULL : SM_P_TEXT;
+	p->t = v;
 }
 
 void
 sm_bind_int(struct sm_stmt *s, int i, int v)
 {
-	sqlite3_bind_int(raw(s), i, v);
+	sm_bind_int64(s, i, v);
 }
 
 void
 sm_bind_int64(struct sm_stmt *s, int i, int64_t v)
 {
-	sqlite3_bind_int64(raw(s), i, (sqlite3_int64)v);
+	struct sm_param *p = param(s, i);
+	if (p != NULL) {
+		p->type = SM_P_INT;
+		p->i = v;
+	}
 }
 
 void
 sm_bind_double(struct sm_stmt *s, int i, double v)
 {
-	sqlite3_bind_double(raw(s), i, v);
+	struct sm_param *p = param(s, i);
+	if (p != NULL) {
+		p->type = SM_P_DOUBLE;
+		p->d = v;
+	}
 }
 
 void
 sm_bind_null(struct sm_stmt *s, int i)
 {
-	sqlite3_bind_null(raw(s), i);
+	struct sm_param *p = param(s, i);
+	if (p != NULL)
+		p->type = SM_P_NULL;
 }
 
 const char *
 sm_col_text(struct sm_stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(raw(s), i);
+	return s->db->ops->col_text(s, i);
 }
 
 int
 sm_col_int(struct sm_stmt *s, int i)
 {
-	return sqlite3_column_int(raw(s), i);
+	return (int)s->db->ops->col_int64(s, i);
 }
 
 int64_t
 sm_col_int64(struct sm_stmt *s, int i)
 {
-	return sqlite3_column_int64(raw(s), i);
+	return s->db->ops->col_int64(s, i);
 }
 
 double
 sm_col_double(struct sm_stmt *s, int i)
 {
-	return sqlite3_column_double(raw(s), i);
+	return s->db->ops->col_double(s, i);
 }
 
 bool
 sm_col_is_null(struct sm_stmt *s, int i)
 {
-	return sqlite3_column_type(raw(s), i) == SQLITE_NULL;
+	return s->db->ops->col_is_null(s, i);
 }
 
 int
 sm_col_count(struct sm_stmt *s)
 {
-	return sqlite3_column_count(raw(s));
+	return s->db->ops->col_count(s);
 }

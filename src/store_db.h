@@ -1,23 +1,24 @@
 /*
- * store_db: the database behind our own types.  src/store_db.c is the only file
- * that includes sqlite3.h; the other store files (store.c writes, store_read.c
- * reads) reach SQLite only through these functions: open with the busy wait and
- * the pragmas, run a script, prepare, bind, step, read columns, last id.
- * Internal to the store module: not part of include/smaudit/store.h.
+ * store_db: the database behind our own types.  The other store files (store.c
+ * writes, store_read.c reads, store_schema.c creates) reach a database only
+ * through these functions: open, run a script, prepare, bind, step, read
+ * columns, last id.  Two backends implement them (src/store_backend.h): SQLite
+ * (store_sqlite.c, the only file that includes sqlite3.h), the default, and
+ * PostgreSQL (store_pg.c, the only libpq-fe.h), chosen by sm_db_open when the
+ * -d string is a postgresql:// or postgres:// URI.  Internal to the store
+ * module: not part of include/smaudit/store.h.
  *
- * A second backend (PostgreSQL through libpq, issue 20) would implement this
- * same interface in its own file.  What the callers' SQL still takes from SQLite:
- * - parameters are numbered "?" and "?N" (libpq wants "$N"), a number may be
- *   used twice ("?1 ... ?1"), and "?N IS NULL" tests a text bound to NULL
- *   (PostgreSQL needs its type); "LIMIT -1" is no limit; "a IS b" compares
- *   with NULL equal to NULL (IS NOT DISTINCT FROM);
- * - PRAGMA user_version holds the schema version, "SELECT count(*) FROM
- *   sqlite_master" tells an empty file; the WAL pragmas are set by sm_db_open;
- * - ids come from INTEGER PRIMARY KEY and sm_db_last_insert_id() (last_insert_rowid),
- *   not INSERT ... RETURNING; "ORDER BY rowid" keeps insertion order;
- * - dates are made by strftime('%Y-%m-%dT%H:%M:%SZ', 'now') and julianday();
- * - BEGIN IMMEDIATE takes the write lock at once; ALTER TABLE ADD COLUMN and
- *   partial indexes (CREATE INDEX ... WHERE) are in the migrations.
+ * The callers' SQL is written once, in the subset both understand: "?" and
+ * "?N" parameters (store_pg.c numbers them $N, outside string literals), a text
+ * parameter tested as "CAST(?N AS TEXT) IS NULL" (PostgreSQL needs its type), "a IS
+ * NOT DISTINCT FROM b", no "LIMIT -1", subqueries in FROM named, every column
+ * of a GROUP BY grouped or aggregated (no bare columns), dates made in C
+ * and bound, ids from sm_db_last_insert_id(), text sorted by its bytes (the
+ * PostgreSQL schema gives every text column the "C" collation).  What still
+ * differs is said once: the column types and the schema version (store_schema.c,
+ * by sm_db_kind), "ORDER BY rowid" of the tables without an id (PostgreSQL:
+ * ctid, store_pg.c), and the aggregate sm_latest(state, last_ts, id), the
+ * state of a group's session that ended last, which each backend defines.
  */
 #ifndef SMAUDIT_STORE_DB_H
 #define SMAUDIT_STORE_DB_H
@@ -26,6 +27,8 @@
 #include <stdint.h>
 
 #include "smaudit/err.h"
+
+enum sm_db_kind { SM_DB_SQLITE, SM_DB_POSTGRES };
 
 struct sm_db;   /* one connection, used by one thread at a time */
 struct sm_stmt; /* a prepared statement of one connection */
@@ -37,18 +40,25 @@ enum sm_db_step {
 	SM_DB_ERROR, /* anything else: sm_db_errmsg() says what */
 };
 
-/* path NULL = an in-memory database.  create: make the file if missing.  A
+/* path NULL = an in-memory SQLite database; a PostgreSQL URI connects to that
+ * server (an error: "URI: could not connect: ...", the URI without its
+ * password).  SQLite: create makes the file if missing.  A
  * reader (!create) without write access gets the file read-only, as it was
  * last committed.  Waits up to 5 s for another process's lock; a file database
  * that can be written is switched to WAL.  *out owned by the caller, freed by
  * sm_db_close (NULL after an error, which names path). */
 enum sm_err sm_db_open(struct sm_db **out, const char *path, bool create, struct sm_errbuf *eb);
 void sm_db_close(struct sm_db *db);
-/* The path named in every error message (":memory:" for an in-memory database). */
+/* The -d string names a PostgreSQL database: a postgresql:// or postgres:// URI. */
+bool sm_db_is_uri(const char *path);
+enum sm_db_kind sm_db_kind(const struct sm_db *db);
+/* The path named in every error message (":memory:" for an in-memory database,
+ * a URI without its password). */
 const char *sm_db_path(const struct sm_db *db);
 /* Opened read-only: nothing may be written, not even a schema upgrade. */
 bool sm_db_readonly(const struct sm_db *db);
-/* How long a statement waits for another process's lock. */
+/* How long a statement waits for another process's lock (SQLite; PostgreSQL's
+ * writers do not lock each other out). */
 void sm_db_busy_timeout(struct sm_db *db, int ms);
 /* The last error of the connection, as the database says it. */
 const char *sm_db_errmsg(struct sm_db *db);

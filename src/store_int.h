@@ -2,7 +2,8 @@
  * store_int: what the files of the store module share, behind the contract of
  * include/smaudit/store.h.  store.c opens the database and writes runs and
  * sessions (through the writer thread); store_schema.c creates and upgrades the
- * tables; store_read.c reads them back; store_db.c is SQLite (src/store_db.h).
+ * tables; store_read.c reads them back; src/store_db.h is the database, SQLite
+ * or PostgreSQL.
  */
 #ifndef SMAUDIT_STORE_INT_H
 #define SMAUDIT_STORE_INT_H
@@ -91,7 +92,7 @@ void store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, 
                        void *row);
 
 /* Unexpected traffic aggregated per SPEC section 5: (proto, src, dst, port), the
- * state of the latest session.  The port of an aggregate, with T the table's
+ * state of the session that ended last (sm_latest).  The port of an aggregate, with T the table's
  * qualifier ("" or "s."): the schema's partial index sessions_unexpected is on
  * this very expression, so that grouping walks it instead of sorting. */
 #define STORE_UNEXPECTED_PORT(T)                                                                   \
@@ -101,9 +102,9 @@ void store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, 
  * id is ?1. */
 #define STORE_UNEXPECTED_COLS                                                                      \
 	"proto, src, dst, " STORE_UNEXPECTED_PORT(                                                 \
-	    "") " AS port, src_role, dst_role, count(*) AS"                                        \
+	    "") " AS port, max(src_role), max(dst_role), count(*) AS"                              \
 	        " sessions, sum(pkts_fwd + pkts_rev) AS packets, sum(bytes_fwd + bytes_rev),"      \
-	        " min(first_ts), max(last_ts), state"
+	        " min(first_ts), max(last_ts), sm_latest(state, last_ts, id)"
 #define STORE_UNEXPECTED_FROM                                                                      \
 	" FROM sessions s WHERE run_id = ?1 AND class = 'unexpected'"                              \
 	" GROUP BY proto, src, dst, port"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_int.h"
@@ -99,10 +100,11 @@ process_alive(pid_t pid)
 }
 
 /* Whether a run marked running still goes on: its process is alive on this host,
- * or (another host) its last checkpoint is recent.  The connection writing the
- * run does not ask (an interim report of a live run is running). */
+ * or (another host) its last checkpoint is recent (heartbeat, UTC in ISO 8601,
+ * compared as text).  The connection writing the run does not ask (an interim
+ * report of a live run is running). */
 static bool
-still_running(struct sm_stmt *s, int pid_col, int host_col, int age_col)
+still_running(struct sm_stmt *s, int pid_col, int host_col, int heartbeat_col)
 {
 	char host[256] = "", here[256] = "";
 	col_text(s, host_col, host, sizeof(host));
@@ -111,7 +113,13 @@ still_running(struct sm_stmt *s, int pid_col, int host_col, int age_col)
 		return false; /* written before schema 5: nothing says it still runs */
 	if (strcmp(host, here) == 0)
 		return process_alive((pid_t)sm_col_int64(s, pid_col));
-	return !sm_col_is_null(s, age_col) && sm_col_double(s, age_col) <= HEARTBEAT_FRESH_S;
+	char fresh[32];
+	time_t t = time(NULL) - HEARTBEAT_FRESH_S;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(fresh, sizeof(fresh), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *heartbeat = sm_col_text(s, heartbeat_col);
+	return heartbeat != NULL && strcmp(heartbeat, fresh) >= 0;
 }
 
 enum sm_err
@@ -120,13 +128,12 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	DRAIN(st, eb);
 	memset(r, 0, sizeof(*r));
 	struct sm_stmt *s;
-	if (!sm_db_prepare(
-	        st->db,
-	        "SELECT id, started, finished, mode, status, sources, site, rules,"
-	        " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
-	        " first_ts, last_ts, missed_bytes, gap_sessions, pid, host,"
-	        " (julianday('now') - julianday(heartbeat)) * 86400 FROM runs WHERE id = ?",
-	        false, &s))
+	if (!sm_db_prepare(st->db,
+	                   "SELECT id, started, finished, mode, status, sources, site, rules,"
+	                   " packets, bytes, dropped, sessions, undecoded, evicted, read_errors,"
+	                   " first_ts, last_ts, missed_bytes, gap_sessions, pid, host,"
+	                   " heartbeat FROM runs WHERE id = ?",
+	                   false, &s))
 		return sm_db_fail(st->db, eb, "reading the run");
 	sm_bind_int64(s, 1, run_id);
 	enum sm_db_step rc = sm_stmt_step(s);
@@ -291,7 +298,8 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 #define UNEXPECTED_GROUPS                                                                          \
 	"SELECT " STORE_UNEXPECTED_COLS ", (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1"  \
 	" AND f.kind = 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst"     \
-	" AND f.port IS (" STORE_UNEXPECTED_PORT("s.") "))" STORE_UNEXPECTED_FROM
+	" AND f.port IS NOT DISTINCT FROM max(" STORE_UNEXPECTED_PORT(                             \
+	    "s.") "))" STORE_UNEXPECTED_FROM
 	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
 	/* In the usual order, up to one more than max: when they fit, as they
 	 * mostly do, this is the only walk of the index. */
@@ -313,13 +321,13 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	e = each_row(
 	    st,
 	    "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
-	    " class = 'unexpected' GROUP BY proto, src, dst, " STORE_UNEXPECTED_PORT("") ")",
+	    " class = 'unexpected' GROUP BY proto, src, dst, " STORE_UNEXPECTED_PORT("") ") AS g",
 	    run_id, count_row, total, "counting unexpected traffic", eb);
 	if (e != SM_OK)
 		return e;
 	snprintf(sql, sizeof(sql),
 	         "SELECT * FROM (%s ORDER BY sessions DESC, proto, src, dst, port LIMIT %zu)"
-	         " ORDER BY proto, src, dst, port",
+	         " AS g ORDER BY proto, src, dst, port",
 	         UNEXPECTED_GROUPS, max);
 	e = load_rows(st, sql, run_id, store_decode_unexpected, sizeof(**rows), (void **)rows, n,
 	              "reading unexpected traffic", eb);
@@ -407,19 +415,47 @@ source_row(struct sm_stmt *s, void *p)
 	return c->fn.src(c->ctx, path ? path : "", (uint64_t)sm_col_int64(s, 1), err ? err : "");
 }
 
-enum sm_err
-sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
-                     bool (*fn)(void *, const char *, uint64_t, const char *), void *ctx,
-                     struct sm_errbuf *eb)
+/* A source row with its texts copied (NULL path: out of memory, seen by the loader). */
+static void
+decode_source(struct sm_stmt *s, void *row)
 {
-	struct cb c = {.ctx = ctx};
-	c.fn.src = fn;
-	return each_row(st,
-	                as_given ? "SELECT coalesce(given, path), packets, error FROM run_sources"
-	                           " WHERE run_id = ?1 ORDER BY idx"
-	                         : "SELECT path, packets, error FROM run_sources WHERE run_id = ?1"
-	                           " ORDER BY idx",
-	                run_id, source_row, &c, "reading sources", eb);
+	struct sm_source_row *r = row;
+	const char *path = sm_col_text(s, 0), *err = sm_col_text(s, 2);
+	r->path = strdup(path ? path : "");
+	r->packets = (uint64_t)sm_col_int64(s, 1);
+	r->error = strdup(err ? err : "");
+	if (r->error == NULL) {
+		free(r->path);
+		r->path = NULL;
+	}
+}
+
+enum sm_err
+sm_store_load_sources(struct sm_store *st, int64_t run_id, bool as_given,
+                      struct sm_source_row **rows, size_t *n, struct sm_errbuf *eb)
+{
+	enum sm_err e = load_rows(st,
+	                          as_given ? "SELECT coalesce(given, path), packets, error FROM"
+	                                     " run_sources WHERE run_id = ?1 ORDER BY idx"
+	                                   : "SELECT path, packets, error FROM run_sources"
+	                                     " WHERE run_id = ?1 ORDER BY idx",
+	                          run_id, decode_source, sizeof(**rows), (void **)rows, n,
+	                          "reading sources", eb);
+	for (size_t i = 0; e == SM_OK && i < *n; i++)
+		if ((*rows)[i].path == NULL)
+			e = sm_error(eb, SM_ERR_NOMEM, "%s: out of memory reading sources",
+			             sm_db_path(st->db));
+	return e;
+}
+
+void
+sm_source_rows_free(struct sm_source_row *rows, size_t n)
+{
+	for (size_t i = 0; rows != NULL && i < n; i++) {
+		free(rows[i].path);
+		free(rows[i].error);
+	}
+	free(rows);
 }
 
 enum sm_err
@@ -432,7 +468,7 @@ sm_store_each_busiest(struct sm_store *st, int64_t run_id,
 	return each_row(st,
 	                "SELECT addr, sum(p), NULL FROM (SELECT src AS addr, pkts_fwd + pkts_rev"
 	                " AS p FROM sessions WHERE run_id = ?1 UNION ALL SELECT dst, pkts_fwd +"
-	                " pkts_rev FROM sessions WHERE run_id = ?1) GROUP BY addr"
+	                " pkts_rev FROM sessions WHERE run_id = ?1) AS a GROUP BY addr"
 	                " ORDER BY 2 DESC, addr LIMIT 5",
 	                run_id, source_row, &c, "reading sessions", eb);
 }
@@ -449,11 +485,13 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	    " pkts_rev, bytes_fwd, bytes_rev, class, rule, history, run_id, src_role, dst_role,"
 	    " established, idle_from, idle_max, source FROM sessions"
 	    " WHERE (?8 > 0 AND id = ?8 OR ?8 <= 0 AND run_id = ?1)"
-	    " AND (?2 IS NULL OR (?9 IS NULL AND (src = ?2 OR dst = ?2))"
+	    " AND (CAST(?2 AS TEXT) IS NULL OR (CAST(?9 AS TEXT) IS NULL AND (src = ?2 OR dst = "
+	    "?2))"
 	    "      OR (src = ?2 AND dst = ?9) OR (src = ?9 AND dst = ?2))"
 	    " AND (?3 < 0 OR dport = ?3 OR sport = ?3)"
 	    " AND (?4 <= 0 OR last_ts >= ?4) AND (?5 <= 0 OR first_ts <= ?5)"
-	    " AND (?6 IS NULL OR class = ?6) AND (?10 IS NULL OR proto = ?10)"
+	    " AND (CAST(?6 AS TEXT) IS NULL OR class = ?6) AND (CAST(?10 AS TEXT) IS NULL OR proto "
+	    "= ?10)"
 	    " AND (?11 <= 0 OR dport = ?11) AND (?12 = 0 OR class IN ('expected', 'optional'))"
 	    " ORDER BY first_ts, id LIMIT ?7";
 	if (!sm_db_prepare(st->db, sql, false, &s))
@@ -464,7 +502,7 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	sm_bind_double(s, 4, q->since);
 	sm_bind_double(s, 5, q->until);
 	sm_bind_text(s, 6, q->class_name);
-	sm_bind_int64(s, 7, q->limit ? (int64_t)q->limit : -1);
+	sm_bind_int64(s, 7, q->limit ? (int64_t)q->limit : INT64_MAX);
 	sm_bind_int64(s, 8, q->session_id);
 	sm_bind_text(s, 9, q->peer);
 	sm_bind_text(s, 10, q->proto);

@@ -18,9 +18,6 @@
 #include "smaudit/store.h"
 #include "smaudit/verdict.h"
 
-/* What one session says about its path: ok, rejected, no-answer or one-way. */
-enum sm_verdict sm_session_verdict(const struct sm_session *s);
-
 struct sm_expect_entry {
 	const struct sm_rule *rule;
 	const struct sm_role *src_role, *dst_role; /* NULL when the site lacks the role */
@@ -104,6 +101,10 @@ bool sm_policy_set_sensors(struct sm_policy *p, const char *const *names, size_t
 /* When sensor k's captures began and ended (on the common clock): an attempt
  * outside that time says nothing about the sensor.  Before sm_policy_finish. */
 void sm_policy_sensor_span(struct sm_policy *p, size_t k, int64_t first_ns, int64_t last_ns);
+/* What one session says about its path: ok, rejected, no-answer or one-way (a
+ * SYN-ACK the initiator never acknowledged is no answer, unless the capture filter
+ * may have hidden the acknowledgement). */
+enum sm_verdict sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);

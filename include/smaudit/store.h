@@ -178,10 +178,14 @@ struct sm_session_row {
 	char source[512];           /* capture file of its first packet */
 };
 
-/* path NULL = in-memory database.  *out owned by caller, freed by sm_store_close. */
+/* path NULL = in-memory database; a postgresql:// or postgres:// URI (as libpq
+ * takes it) = that PostgreSQL database, else an SQLite file.  *out owned by
+ * caller, freed by sm_store_close. */
 enum sm_err sm_store_open(struct sm_store **out, const char *path, bool create,
                           struct sm_errbuf *eb);
 void sm_store_close(struct sm_store *st);
+/* path names a PostgreSQL database (a URI), not a file. */
+bool sm_store_is_uri(const char *path);
 
 /* From now on sm_store_session() queues the row for a writer thread (the other
  * calls wait for it), so SQLite works beside the caller.  A row is kept until
@@ -284,11 +288,17 @@ enum sm_err sm_store_each_busiest(struct sm_store *st, int64_t run_id,
                                   bool (*fn)(void *, const char *addr, uint64_t packets,
                                              const char *unused),
                                   void *ctx, struct sm_errbuf *eb);
-/* as_given: paths as the user wrote them (reports), else absolute (extract). */
-enum sm_err sm_store_each_source(struct sm_store *st, int64_t run_id, bool as_given,
-                                 bool (*fn)(void *, const char *path, uint64_t packets,
-                                            const char *error),
-                                 void *ctx, struct sm_errbuf *eb);
+/* A capture file of a run, as recorded. */
+struct sm_source_row {
+	char *path; /* owned */
+	uint64_t packets;
+	char *error; /* why it could not be read to the end, "" if fine; owned */
+};
+/* The run's capture files in order: as_given, paths as the user wrote them (reports),
+ * else absolute (extract, combine).  Free with sm_source_rows_free (after an error too). */
+enum sm_err sm_store_load_sources(struct sm_store *st, int64_t run_id, bool as_given,
+                                  struct sm_source_row **rows, size_t *n, struct sm_errbuf *eb);
+void sm_source_rows_free(struct sm_source_row *rows, size_t n);
 enum sm_err sm_store_each_session(struct sm_store *st, const struct sm_query *q,
                                   bool (*fn)(void *, const struct sm_session_row *), void *ctx,
                                   struct sm_errbuf *eb);
