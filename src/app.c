@@ -595,7 +595,13 @@ bool
 sm_app_find_hello(const uint8_t *p, size_t len, size_t *at, char *detail, size_t dlen)
 {
 	for (size_t i = 0; i + 6 <= len; i++) {
-		if (p[i] != 0x16 || p[i + 1] != 3 || p[i + 2] > 4 || p[i + 5] != 1)
+		/* a handshake record's first byte, found by memchr (it reads a word
+		 * at a time): most of what is scanned is bulk data */
+		const uint8_t *h = memchr(p + i, 0x16, len - 5 - i);
+		if (h == NULL)
+			break;
+		i = (size_t)(h - p);
+		if (p[i + 1] != 3 || p[i + 2] > 4 || p[i + 5] != 1)
 			continue;
 		enum sm_app a = sm_app_detect(p + i, len - i, true, detail, dlen);
 		*at = i;

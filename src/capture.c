@@ -467,6 +467,21 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	return SM_CAPTURE_PACKET;
 }
 
+bool
+sm_capture_peek(const struct sm_capture *c, unsigned ahead, struct sm_raw_packet *pkt)
+{
+	if (c->live || c->advance < 0 || ahead == 0)
+		return false;
+	const struct source *s = &c->src[c->advance];
+	if (s->classic == NULL || !classic_peek(s->classic, ahead, &pkt->caplen, &pkt->data))
+		return false;
+	pkt->ts_ns = 0;
+	pkt->len = pkt->caplen;
+	pkt->linktype = s->linktype;
+	pkt->source = (uint32_t)c->advance;
+	return true;
+}
+
 enum sm_err
 sm_capture_set_offset(struct sm_capture *c, size_t i, int64_t offset_ns)
 {

@@ -99,6 +99,28 @@ classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data, cha
 	return CAP_READ_PACKET;
 }
 
+/* The ahead-th record (1: the next) after the one classic_next() returned last,
+ * when its bytes are already in the buffer (nothing is read, nothing moves);
+ * valid until the next classic_next(). */
+bool
+classic_peek(const struct classic *m, unsigned ahead, uint32_t *caplen, const uint8_t **data)
+{
+	size_t off = m->off;
+	for (;;) {
+		if (m->len - off < 16)
+			return false;
+		uint32_t n = classic_u32(m, off + 8);
+		if (n > m->len - off - 16)
+			return false;
+		if (--ahead == 0) {
+			*caplen = n;
+			*data = m->buf + off + 16;
+			return true;
+		}
+		off += 16 + (size_t)n;
+	}
+}
+
 /* Bytes of the file parsed so far (progress). */
 uint64_t
 classic_bytes_read(const struct classic *m)

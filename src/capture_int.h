@@ -97,6 +97,7 @@ void source_finish(struct source *s);
 
 /* capture_classic.c: classic pcap files libpcap opened, read in place. */
 bool classic_try_open(struct source *s);
+bool classic_peek(const struct classic *m, unsigned ahead, uint32_t *caplen, const uint8_t **data);
 enum cap_read classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data,
                            char *why, size_t whylen);
 bool classic_hand_over(struct source *s);

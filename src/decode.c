@@ -274,6 +274,69 @@ decode_nflog(struct sm_decoder *d, struct cur c, struct sm_packet *pkt)
 	}
 }
 
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+bool
+sm_decode_hint(const struct sm_raw_packet *raw, struct sm_flow_hint *out)
+{
+	const uint8_t *p = raw->data;
+	size_t n = raw->caplen, at = 0;
+	out->vlan = out->inner_vlan = SM_VLAN_NONE;
+	uint16_t type;
+	if (raw->linktype == SM_DLT_EN10MB) {
+		if (n < 14)
+			return false;
+		type = be16(p + 12);
+		at = 14;
+		for (int tags = 0; type == SM_ETHERTYPE_VLAN || type == SM_ETHERTYPE_QINQ ||
+		                   type == SM_ETHERTYPE_QINQ_9100 || type == SM_ETHERTYPE_QINQ_9200;
+		     tags++) {
+			if (tags == 2 || n < at + 4)
+				return false;
+			int32_t id = be16(p + at) & 0x0fff;
+			if (tags == 0)
+				out->vlan = id;
+			else
+				out->inner_vlan = id;
+			type = be16(p + at + 2);
+			at += 4;
+		}
+	} else if (raw->linktype == SM_DLT_RAW || raw->linktype == SM_LINKTYPE_RAW) {
+		type = n > 0 && p[0] >> 4 == 6 ? SM_ETHERTYPE_IPV6 : SM_ETHERTYPE_IPV4;
+	} else {
+		return false;
+	}
+	size_t l4;
+	if (type == SM_ETHERTYPE_IPV4) {
+		if (n < at + 20 || p[at] >> 4 != 4)
+			return false;
+		if ((be16(p + at + 6) & 0x3fff) != 0)
+			return false; /* a fragment: the decoder's to put together */
+		out->proto = p[at + 9];
+		sm_addr_v4(&out->src, p + at + 12);
+		sm_addr_v4(&out->dst, p + at + 16);
+		l4 = at + (size_t)(p[at] & 15) * 4;
+	} else if (type == SM_ETHERTYPE_IPV6) {
+		if (n < at + 40 || p[at] >> 4 != 6)
+			return false;
+		out->proto = p[at + 6];
+		sm_addr_v6(&out->src, p + at + 8);
+		sm_addr_v6(&out->dst, p + at + 24);
+		l4 = at + 40;
+	} else {
+		return false;
+	}
+	if ((out->proto != SM_PROTO_TCP && out->proto != SM_PROTO_UDP) || n < l4 + 4)
+		return false;
+	out->sport = be16(p + l4);
+	out->dport = be16(p + l4 + 2);
+	return true;
+}
+
 enum sm_dec
 sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *pkt)
 {

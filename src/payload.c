@@ -215,8 +215,7 @@ sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir, const st
 	 * bytes named no protocol, which libnids watches for a switch to TLS
 	 * (STARTTLS) over its next deliveries. */
 	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE &&
-	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 &&
-	      sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "")))
+	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 && s->app_may_switch))
 		return;
 	if (!s->syn_seen) {
 		/* Picked up mid-way: its first bytes are a protocol's only when they

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NIL         UINT32_MAX
 #define CHUNK_SHIFT 12
@@ -33,6 +34,7 @@ struct sm_session_table {
 	sm_session_emit_fn emit;
 	void *ctx;
 	struct sm_session **chunks; /* sessions live in chunks of CHUNK_SIZE */
+	void **chunk_base;          /* what each chunk's memory is freed by */
 	uint32_t nchunks, maxchunks;
 	uint32_t nslots;    /* slots handed out so far */
 	uint32_t free_head; /* free list through hnext */
@@ -72,12 +74,13 @@ sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit
 	t->ctx = ctx;
 	t->maxchunks = (t->opts.max_sessions + CHUNK_SIZE - 1) / CHUNK_SIZE;
 	t->chunks = calloc(t->maxchunks, sizeof(*t->chunks));
+	t->chunk_base = calloc(t->maxchunks, sizeof(*t->chunk_base));
 	/* Buckets grow with the sessions actually open: a small array stays in the
 	 * CPU cache, where a bucket array sized for the maximum would miss on every
 	 * packet. */
 	t->nbuckets = 4096;
 	t->buckets = malloc((size_t)t->nbuckets * sizeof(*t->buckets));
-	if (t->chunks == NULL || t->buckets == NULL) {
+	if (t->chunks == NULL || t->chunk_base == NULL || t->buckets == NULL) {
 		sm_session_table_free(t);
 		return NULL;
 	}
@@ -99,8 +102,9 @@ sm_session_table_free(struct sm_session_table *t)
 			free(at(t, i)->sight);
 		}
 	for (uint32_t i = 0; i < t->nchunks; i++)
-		free(t->chunks[i]);
+		free(t->chunk_base[i]);
 	free(t->chunks);
+	free(t->chunk_base);
 	free(t->buckets);
 	free(t);
 }
@@ -336,6 +340,32 @@ grow_buckets(struct sm_session_table *t)
 	t->nbuckets = n;
 }
 
+/* A whole chunk of slots goes on one huge page where the system gives them: a
+ * packet's session is anywhere in tens of megabytes, and with small pages
+ * nearly every lookup would also miss the TLB.  A smaller chunk (a small
+ * table) stays on ordinary pages.  *base is what to free (malloc's, so that
+ * allocation failures stay testable). */
+#define HUGE_PAGE ((size_t)2 << 20)
+static struct sm_session *
+chunk_alloc(size_t size, void **base)
+{
+	*base = NULL;
+#ifdef MADV_HUGEPAGE
+	if (size > HUGE_PAGE / 2) {
+		size_t rounded = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+		char *p = malloc(rounded + HUGE_PAGE);
+		if (p == NULL)
+			return NULL;
+		*base = p;
+		p += (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+		(void)madvise(p, rounded, MADV_HUGEPAGE); /* a hint: fine if refused */
+		return (struct sm_session *)(void *)p;
+	}
+#endif
+	*base = malloc(size);
+	return *base;
+}
+
 static uint32_t
 alloc_slot(struct sm_session_table *t)
 {
@@ -351,7 +381,8 @@ alloc_slot(struct sm_session_table *t)
 			return NIL;
 		/* a table smaller than a chunk gets only what it can hold */
 		size_t n = t->opts.max_sessions < CHUNK_SIZE ? t->opts.max_sessions : CHUNK_SIZE;
-		t->chunks[t->nchunks] = malloc(n * sizeof(struct sm_session));
+		t->chunks[t->nchunks] =
+		    chunk_alloc(n * sizeof(struct sm_session), &t->chunk_base[t->nchunks]);
 		if (t->chunks[t->nchunks] == NULL)
 			return NIL;
 		t->nchunks++;
@@ -653,6 +684,30 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 		hit->copy = copy;
 	}
 	return ok;
+}
+
+static uint32_t
+hint_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k)
+{
+	return key_hash(&k->src, k->sport, &k->dst, k->dport, k->proto, k->vlan, k->inner_vlan) &
+	       (t->nbuckets - 1);
+}
+
+void
+sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k)
+{
+	__builtin_prefetch(&t->buckets[hint_bucket(t, k)]);
+}
+
+void
+sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_hint *k)
+{
+	uint32_t i = t->buckets[hint_bucket(t, k)];
+	if (i == NIL)
+		return;
+	const char *p = (const char *)at(t, i);
+	for (size_t off = 0; off < sizeof(struct sm_session); off += 64)
+		__builtin_prefetch(p + off);
 }
 
 bool

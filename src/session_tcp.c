@@ -401,14 +401,21 @@ join_tls_detail(struct sm_session *s, int dir, const char *detail)
 	return true;
 }
 
+static void
+recheck_switch(struct sm_session *s)
+{
+	s->app_may_switch =
+	    sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "");
+}
+
 void
 sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const char *detail)
 {
 	s->app[dir] = (uint8_t)app;
-	if (detail == NULL || detail[0] == '\0' || join_tls_detail(s, dir, detail))
-		return;
-	if (dir == 0 || s->app_detail == NULL)
+	if (detail != NULL && detail[0] != '\0' && !join_tls_detail(s, dir, detail) &&
+	    (dir == 0 || s->app_detail == NULL))
 		set_detail(s, detail);
+	recheck_switch(s);
 }
 
 void
@@ -418,4 +425,5 @@ sm_session_set_switch(struct sm_session *s, const char *hello)
 	snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
 	         s->app_detail ? "; " : "", hello ? hello : "TLS");
 	set_detail(s, joined);
+	recheck_switch(s);
 }

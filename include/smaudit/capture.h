@@ -114,6 +114,12 @@ enum sm_capture_status { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_I
  * sources are done (or a live capture failed: see the source's error), or
  * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
 enum sm_capture_status sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
+/* A look at what likely comes next, to fetch its session into the CPU cache
+ * early: the ahead-th following packet (1: the next) of the file that gave the
+ * last one, when its bytes are already read (classic pcap files only; no time
+ * stamp; valid until the next sm_capture_next()).  False when there is no such
+ * look to have.  Never changes what sm_capture_next() returns. */
+bool sm_capture_peek(const struct sm_capture *c, unsigned ahead, struct sm_raw_packet *pkt);
 
 /*
  * Shifts every packet of source i by offset_ns (a sensor's clock offset: see

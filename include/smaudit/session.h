@@ -131,7 +131,10 @@ struct sm_session {
 	/* what the payload is (enum sm_app per direction) and what was read of it,
 	 * set through sm_session_set_app() and sm_session_set_switch() */
 	uint8_t app[2];
-	bool app_checked;  /* payload checks ran on this session */
+	bool app_checked; /* payload checks ran on this session */
+	/* sm_app_may_switch() of app[0] and app_detail, kept with them: the
+	 * payload checks ask on every packet, without reading the detail */
+	bool app_may_switch;
 	uint8_t tls_watch; /* the payload checks' own count of initiator segments
 	                    * still looked at for a switch to TLS */
 	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
@@ -219,6 +222,12 @@ bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
                        struct sm_session_hit *hit);
 /* Accounts only the carrying datagrams of a packet the decoder holds (an inner
  * fragment waiting for its first): they were on the wire all the same. */
+/* Ask the CPU for what a packet with this key will read, so that it arrives
+ * while the packets before it are worked on; they change nothing.  Two steps,
+ * a packet apart: the hash bucket (two packets ahead), then the session the
+ * bucket leads to (one packet ahead). */
+void sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k);
+void sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_hint *k);
 bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Moves the clock on without a packet (live capture on a quiet link): sessions
  * idle longer than their timeout leave the table. */

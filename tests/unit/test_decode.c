@@ -579,6 +579,99 @@ test_pbb_vntag_and_aruba_gre(void **state)
 	assert_int_equal(p.outer[0].proto, 47);
 }
 
+/* The prefetch hint: where it answers, the decoder's key; where the decoder
+ * must do more (fragments, extension headers, other link types, cut frames), no
+ * answer. */
+static void
+hint_agrees(const struct buf *w, int linktype)
+{
+	struct sm_raw_packet raw = {1000000000LL, (uint32_t)w->n, (uint32_t)w->n, linktype, 0,
+	                            w->b};
+	struct sm_flow_hint h;
+	struct sm_packet p;
+	assert_true(sm_decode_hint(&raw, &h));
+	assert_int_equal(sm_decode(dec, &raw, &p), DEC_OK);
+	assert_int_equal(h.proto, p.proto);
+	assert_int_equal(h.vlan, p.vlan);
+	assert_int_equal(h.inner_vlan, p.inner_vlan);
+	assert_true(sm_addr_eq(&h.src, &p.src));
+	assert_true(sm_addr_eq(&h.dst, &p.dst));
+	assert_int_equal(h.sport, p.sport);
+	assert_int_equal(h.dport, p.dport);
+}
+
+static bool
+hint_of(const struct buf *w, int linktype, size_t caplen)
+{
+	struct sm_raw_packet raw = {1000000000LL, (uint32_t)caplen, (uint32_t)w->n, linktype, 0,
+	                            w->b};
+	struct sm_flow_hint h;
+	return sm_decode_hint(&raw, &h);
+}
+
+static void
+test_flow_hint_is_the_decoders_key_or_nothing(void **state)
+{
+	(void)state;
+	struct buf w = {.n = 0};
+	eth(&w, 0x0800);
+	syn_v4(&w);
+	hint_agrees(&w, 1);
+	/* cut before the ports: no answer (nothing read past the cut) */
+	for (size_t cut = 0; cut < 14 + 20 + 4; cut++)
+		assert_false(hint_of(&w, 1, cut));
+	assert_true(hint_of(&w, 1, 14 + 20 + 4));
+
+	w.n = 0;
+	eth(&w, 0x88a8);
+	put16(&w, 0x2000 | 200);
+	put16(&w, 0x8100);
+	put16(&w, 110);
+	put16(&w, 0x0800);
+	ipv4(&w, "10.0.0.1", "10.0.0.2", 17, 28, 1, 0, 64);
+	put16(&w, 5353);
+	put16(&w, 53);
+	put16(&w, 8);
+	put16(&w, 0);
+	hint_agrees(&w, 1);
+
+	w.n = 0; /* raw IPv6, TCP right after the header */
+	put32(&w, 0x60000000);
+	put16(&w, 20);
+	put8(&w, 6);
+	put8(&w, 64);
+	uint8_t a[16] = {0xfd, 0, 0, 1}, b[16] = {0xfd, 0, 0, 2};
+	putn(&w, a, 16);
+	putn(&w, b, 16);
+	tcp(&w, 50000, 3260, 7, 0, 0x02);
+	hint_agrees(&w, 101);
+
+	w.n = 0; /* a fragment: the decoder's to join */
+	eth(&w, 0x0800);
+	ipv4(&w, "10.0.0.1", "10.0.0.2", 6, 40, 1, 0x2000, 64);
+	tcp(&w, 40000, 11104, 1000, 0, 0x02);
+	assert_false(hint_of(&w, 1, w.n));
+
+	w.n = 0; /* three VLAN tags, ICMP, a link type it does not read */
+	eth(&w, 0x8100);
+	for (int i = 0; i < 3; i++) {
+		put16(&w, 100 + i);
+		put16(&w, i < 2 ? 0x8100 : 0x0800);
+	}
+	syn_v4(&w);
+	assert_false(hint_of(&w, 1, w.n));
+	w.n = 0;
+	eth(&w, 0x0800);
+	ipv4(&w, "10.0.0.1", "10.0.0.2", 1, 28, 1, 0, 64);
+	put32(&w, 0x08000000);
+	put32(&w, 0);
+	assert_false(hint_of(&w, 1, w.n));
+	w.n = 0;
+	put32(&w, 2);
+	syn_v4(&w);
+	assert_false(hint_of(&w, 0, w.n));
+}
+
 static void
 test_unknown_linktype_and_non_ip(void **state)
 {
@@ -615,6 +708,7 @@ main(void)
 	    cmocka_unit_test(test_teredo_and_ayiya_on_any_port),
 	    cmocka_unit_test(test_pbb_vntag_and_aruba_gre),
 	    cmocka_unit_test(test_unknown_linktype_and_non_ip),
+	    cmocka_unit_test(test_flow_hint_is_the_decoders_key_or_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
