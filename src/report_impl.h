@@ -67,7 +67,6 @@ uint64_t report_summary_value(const struct sm_report_summary *sum, size_t i);
  * mismatches", as the text and HTML reports write them (html: with <b>). */
 void report_summary_line(FILE *out, const struct sm_report_summary *sum, bool html);
 
-
 /* The lines under an expected flow's line (report_text.c). */
 void report_expected_notes(FILE *out, const struct sm_run_row *run, const struct sm_expected_row *r,
                            bool with_advice);
