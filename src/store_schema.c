@@ -13,91 +13,76 @@
  * ID is an id given by the database, INT a 64-bit integer, REAL a double, TEXT
  * text compared by its bytes. */
 /* clang-format off: one line per table, the types are the macro's arguments */
-#define SCHEMA(ID, INT, REAL, TEXT)                                                                \
-	{                                                                                          \
-		[1] =                                                                              \
-		    "CREATE TABLE runs(id " ID ", started " TEXT ", finished " TEXT ", mode " TEXT \
-		    ","                                                                            \
-		    " sources " TEXT ", packets " INT ", bytes " INT ", dropped " INT              \
-		    ", status " TEXT ","                                                           \
-		    " first_ts " REAL ", last_ts " REAL ", sessions " INT ", undecoded " INT ","   \
-		    " evicted " INT ", read_errors " INT ", site " TEXT ", rules " TEXT ");"       \
-		    "CREATE TABLE run_sources(run_id " INT ", idx " INT ", path " TEXT ","         \
-		    " packets " INT ", bytes " INT ", error " TEXT ");"                            \
-		    "CREATE TABLE run_counters(run_id " INT ", name " TEXT ", value " INT ");"     \
-		    "CREATE TABLE sessions(id " ID ", run_id " INT ", proto " TEXT ", src " TEXT   \
-		    ","                                                                            \
-		    " sport " INT ", dst " TEXT ", dport " INT ", vlan " INT ", first_ts " REAL    \
-		    ","                                                                            \
-		    " last_ts " REAL ", state " TEXT ", pkts_fwd " INT ", pkts_rev " INT ","       \
-		    " bytes_fwd " INT ", bytes_rev " INT ", class " TEXT ", rule " TEXT ","        \
-		    " inner_vlan " INT ", history " TEXT ", established " INT ", syn_count " INT   \
-		    ","                                                                            \
-		    " rst_from " TEXT ", rst_ttl " INT ", icmp_errors " INT ", icmp_err_type " INT \
-		    ","                                                                            \
-		    " icmp_err_code " INT ", icmp_err_from " TEXT ", icmp_err_ttl " INT ","        \
-		    " ttl_fwd " INT ", ttl_rev " INT ", tunnel " TEXT ", outer_src " TEXT ","      \
-		    " outer_dst " TEXT ", source " TEXT ", src_role " TEXT ", dst_role " TEXT ","  \
-		    " app " TEXT ");"                                                              \
-		    "CREATE INDEX sessions_run ON sessions(run_id, class);"                        \
-		    "CREATE TABLE findings(id " ID ", run_id " INT ", kind " TEXT                  \
-		    ", severity " TEXT ","                                                         \
-		    " rule " TEXT ", proto " TEXT ", src " TEXT ", dst " TEXT ", port " INT ","    \
-		    " verdict " TEXT ", detail " TEXT ");"                                         \
-		    "CREATE TABLE expected(id " ID ", run_id " INT ", rule " TEXT ", kind " TEXT   \
-		    ","                                                                            \
-		    " proto " TEXT ", port " INT ", src_role " TEXT ", dst_role " TEXT             \
-		    ", src " TEXT ","                                                              \
-		    " dst " TEXT ", verdict " TEXT ", sessions " INT ", failed " INT ","           \
-		    " first_ts " REAL ", last_ts " REAL ", purpose " TEXT ", detail " TEXT ","     \
-		    " hint_src " TEXT ", hint_dst " TEXT ");"                                      \
-		    "CREATE TABLE role_coverage(run_id " INT ", role " TEXT ", member " TEXT ","   \
-		    " seen " INT ");",                                                             \
-		[2] = "ALTER TABLE sessions ADD COLUMN open " INT " NOT NULL DEFAULT 0;"           \
-		      "CREATE INDEX sessions_open ON sessions(run_id) WHERE open = 1;",            \
-		[3] = "ALTER TABLE sessions ADD COLUMN app_detail " TEXT ";"                       \
-		      "ALTER TABLE sessions ADD COLUMN missed_bytes " INT ";"                      \
-		      "ALTER TABLE runs ADD COLUMN missed_bytes " INT " NOT NULL DEFAULT 0;"       \
-		      "ALTER TABLE runs ADD COLUMN gap_sessions " INT " NOT NULL DEFAULT 0;",      \
-		[4] = "ALTER TABLE sessions ADD COLUMN idle_from " REAL ";"                        \
-		      "ALTER TABLE sessions ADD COLUMN idle_max " REAL ";"                         \
-		      "CREATE TABLE evidence(id " ID ", run_id " INT ", finding_id " INT ","       \
-		      " session_id " INT ", path " TEXT ", sha256 " TEXT ", packets " INT ","      \
-		      " bytes " INT ", created " TEXT ");",                                        \
-		[5] = "ALTER TABLE expected ADD COLUMN finding_id " INT ";"                        \
-		      "ALTER TABLE run_sources ADD COLUMN given " TEXT ";"                         \
-		      "ALTER TABLE runs ADD COLUMN pid " INT ";"                                   \
-		      "ALTER TABLE runs ADD COLUMN host " TEXT ";"                                 \
-		      "ALTER TABLE runs ADD COLUMN heartbeat " TEXT ";"                            \
-		      "ALTER TABLE runs ADD COLUMN filter " TEXT ";"                               \
-		      "ALTER TABLE runs ADD COLUMN strict " INT " NOT NULL DEFAULT 0;",            \
-		[6] =                                                                              \
-		    "ALTER TABLE sessions ADD COLUMN uid " INT ";"                                 \
-		    "ALTER TABLE sessions ADD COLUMN tunnel_parent " INT                           \
-		    ";", /* the unexpected traffic is grouped (and looked up by its finding) by    \
-		          * walking these indexes, never by sorting a run's sessions in memory */                                     \
-		    [7] = "CREATE INDEX sessions_unexpected ON sessions(run_id, proto, src, dst,"  \
-		          " (" STORE_UNEXPECTED_PORT(                                              \
-		              "") ")) WHERE class = 'unexpected';"                                 \
-		                  "CREATE INDEX findings_unexpected ON findings(run_id, proto, "   \
-		                  "src, dst, port)"                                                \
-		                  " WHERE kind = 'unexpected';", /* several capture points         \
-		                                                  * (sensors): what each saw of    \
-		                                                  * every session, and where a     \
-		                                                  * failing expected flow's        \
-		                                                  * packets stopped */             \
-		    [8] = "CREATE TABLE sensors(run_id " INT ", idx " INT ", name " TEXT ","       \
-		          " clock_offset " REAL ", clock_spread " REAL ", clock_matched " INT ","  \
-		          " clock_known " INT ", packets " INT ");"                                \
-		          "CREATE TABLE sightings(run_id " INT ", session_id " INT                 \
-		          ", sensor " TEXT ","                                                     \
-		          " dir " TEXT ", packets " INT ", bytes " INT ", first_ts " REAL          \
-		          ", last_ts " REAL ","                                                    \
-		          " ttl_min " INT ", ttl_max " INT ");"                                    \
-		          "CREATE INDEX sightings_session ON sightings(session_id);"               \
-		          "ALTER TABLE expected ADD COLUMN path " TEXT ";"                         \
-		          "ALTER TABLE expected ADD COLUMN lost_between " TEXT ";",                \
-	}
+/* the schema reads as a table, one step per version */
+// clang-format off
+#define SCHEMA(ID, INT, REAL, TEXT) {                                                              \
+    [1] = "CREATE TABLE runs(id " ID ", started " TEXT ", finished " TEXT ", mode " TEXT ","    \
+          " sources " TEXT ", packets " INT ", bytes " INT ", dropped " INT ", status " TEXT "," \
+          " first_ts " REAL ", last_ts " REAL ", sessions " INT ", undecoded " INT ","          \
+          " evicted " INT ", read_errors " INT ", site " TEXT ", rules " TEXT ");"               \
+          "CREATE TABLE run_sources(run_id " INT ", idx " INT ", path " TEXT ","                 \
+          " packets " INT ", bytes " INT ", error " TEXT ");"                                    \
+          "CREATE TABLE run_counters(run_id " INT ", name " TEXT ", value " INT ");"             \
+          "CREATE TABLE sessions(id " ID ", run_id " INT ", proto " TEXT ", src " TEXT ","       \
+          " sport " INT ", dst " TEXT ", dport " INT ", vlan " INT ", first_ts " REAL ","        \
+          " last_ts " REAL ", state " TEXT ", pkts_fwd " INT ", pkts_rev " INT ","               \
+          " bytes_fwd " INT ", bytes_rev " INT ", class " TEXT ", rule " TEXT ","                \
+          " inner_vlan " INT ", history " TEXT ", established " INT ", syn_count " INT ","       \
+          " rst_from " TEXT ", rst_ttl " INT ", icmp_errors " INT ", icmp_err_type " INT ","     \
+          " icmp_err_code " INT ", icmp_err_from " TEXT ", icmp_err_ttl " INT ","                \
+          " ttl_fwd " INT ", ttl_rev " INT ", tunnel " TEXT ", outer_src " TEXT ","              \
+          " outer_dst " TEXT ", source " TEXT ", src_role " TEXT ", dst_role " TEXT ","          \
+          " app " TEXT ");"                                                                      \
+          "CREATE INDEX sessions_run ON sessions(run_id, class);"                                \
+          "CREATE TABLE findings(id " ID ", run_id " INT ", kind " TEXT ", severity " TEXT ","   \
+          " rule " TEXT ", proto " TEXT ", src " TEXT ", dst " TEXT ", port " INT ","            \
+          " verdict " TEXT ", detail " TEXT ");"                                                 \
+          "CREATE TABLE expected(id " ID ", run_id " INT ", rule " TEXT ", kind " TEXT ","       \
+          " proto " TEXT ", port " INT ", src_role " TEXT ", dst_role " TEXT ", src " TEXT ","   \
+          " dst " TEXT ", verdict " TEXT ", sessions " INT ", failed " INT ","                   \
+          " first_ts " REAL ", last_ts " REAL ", purpose " TEXT ", detail " TEXT ","             \
+          " hint_src " TEXT ", hint_dst " TEXT ");"                                              \
+          "CREATE TABLE role_coverage(run_id " INT ", role " TEXT ", member " TEXT ","            \
+          " seen " INT ");",                                                                     \
+    [2] = "ALTER TABLE sessions ADD COLUMN open " INT " NOT NULL DEFAULT 0;"                      \
+          "CREATE INDEX sessions_open ON sessions(run_id) WHERE open = 1;",                      \
+    [3] = "ALTER TABLE sessions ADD COLUMN app_detail " TEXT ";"                                 \
+          "ALTER TABLE sessions ADD COLUMN missed_bytes " INT ";"                                \
+          "ALTER TABLE runs ADD COLUMN missed_bytes " INT " NOT NULL DEFAULT 0;"                 \
+          "ALTER TABLE runs ADD COLUMN gap_sessions " INT " NOT NULL DEFAULT 0;",                \
+    [4] = "ALTER TABLE sessions ADD COLUMN idle_from " REAL ";"                                  \
+          "ALTER TABLE sessions ADD COLUMN idle_max " REAL ";"                                   \
+          "CREATE TABLE evidence(id " ID ", run_id " INT ", finding_id " INT ","                 \
+          " session_id " INT ", path " TEXT ", sha256 " TEXT ", packets " INT ","                \
+          " bytes " INT ", created " TEXT ");",                                                  \
+    [5] = "ALTER TABLE expected ADD COLUMN finding_id " INT ";"                                  \
+          "ALTER TABLE run_sources ADD COLUMN given " TEXT ";"                                   \
+          "ALTER TABLE runs ADD COLUMN pid " INT ";"                                             \
+          "ALTER TABLE runs ADD COLUMN host " TEXT ";"                                           \
+          "ALTER TABLE runs ADD COLUMN heartbeat " TEXT ";"                                      \
+          "ALTER TABLE runs ADD COLUMN filter " TEXT ";"                                         \
+          "ALTER TABLE runs ADD COLUMN strict " INT " NOT NULL DEFAULT 0;",                      \
+    [6] = "ALTER TABLE sessions ADD COLUMN uid " INT ";"                                         \
+          "ALTER TABLE sessions ADD COLUMN tunnel_parent " INT ";",                              \
+    /* the unexpected traffic is grouped (and looked up by its finding) by walking             \
+     * these indexes, never by sorting a run's sessions in memory */                           \
+    [7] = "CREATE INDEX sessions_unexpected ON sessions(run_id, proto, src, dst,"                \
+          " (" STORE_UNEXPECTED_PORT("") ")) WHERE class = 'unexpected';"                       \
+          "CREATE INDEX findings_unexpected ON findings(run_id, proto, src, dst, port)"          \
+          " WHERE kind = 'unexpected';",                                                         \
+    /* several capture points (sensors): what each saw of every session, and where a           \
+     * failing expected flow's packets stopped */                                              \
+    [8] = "CREATE TABLE sensors(run_id " INT ", idx " INT ", name " TEXT ","                     \
+          " clock_offset " REAL ", clock_spread " REAL ", clock_matched " INT ","                \
+          " clock_known " INT ", packets " INT ");"                                              \
+          "CREATE TABLE sightings(run_id " INT ", session_id " INT ", sensor " TEXT ","          \
+          " dir " TEXT ", packets " INT ", bytes " INT ", first_ts " REAL ", last_ts " REAL ","  \
+          " ttl_min " INT ", ttl_max " INT ");"                                                  \
+          "CREATE INDEX sightings_session ON sightings(session_id);"                             \
+          "ALTER TABLE expected ADD COLUMN path " TEXT ";"                                       \
+          "ALTER TABLE expected ADD COLUMN lost_between " TEXT ";",                              \
+}
+// clang-format on
 /* clang-format on */
 
 static const char *const lite_steps[] = SCHEMA("INTEGER PRIMARY KEY", "INTEGER", "REAL", "TEXT");
