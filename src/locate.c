@@ -21,6 +21,7 @@ struct sm_locate {
 	 * packets to b seen there, 0 = none */
 	uint8_t *ttl;
 	int64_t first_ns[SM_SENSORS_MAX], last_ns[SM_SENSORS_MAX]; /* what each captured */
+	const struct sm_role *near[SM_SENSORS_MAX]; /* `sensor NAME near ROLE`; NULL = none */
 };
 
 struct sm_locate *
@@ -37,6 +38,10 @@ sm_locate_new(const struct sm_site *site, const char *const *names, size_t nsens
 		l->base[i] = l->nmembers;
 		l->nmembers += site->roles[i].nmembers;
 	}
+	for (size_t k = 0; k < nsensors; k++)
+		for (size_t i = 0; i < site->nsensors; i++)
+			if (strcmp(site->sensors[i].name, names[k]) == 0)
+				l->near[k] = sm_site_role(site, site->sensors[i].role);
 	if (l->base == NULL || l->nmembers > LOCATE_MAX_MEMBERS ||
 	    (l->ttl = calloc(l->nmembers * l->nmembers * nsensors + 1, 1)) == NULL) {
 		sm_locate_free(l);
@@ -134,11 +139,26 @@ sm_locate_evidence(const struct sm_locate *l, struct sm_expect_entry *e, const s
 	}
 }
 
-/* Whether sensor i stands nearer the initiator a than sensor j on the path a -> b:
- * it sees a higher TTL of a's packets, or a lower one of b's. */
-static bool
-nearer(const uint8_t *ab, const uint8_t *ba, size_t i, size_t j)
+/* Where the site file puts sensor k on the path e->try_src -> e->try_dst: -1 near
+ * the initiator, 1 near the responder, 0 not said. */
+static int
+side_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t k)
 {
+	if (l->near[k] == NULL)
+		return 0;
+	if (sm_role_member(l->near[k], &e->try_src) >= 0)
+		return -1;
+	return sm_role_member(l->near[k], &e->try_dst) >= 0 ? 1 : 0;
+}
+
+/* Whether sensor i stands nearer the initiator a than sensor j on the path a -> b:
+ * the site file says so (side), or it sees a higher TTL of a's packets, or a lower
+ * one of b's. */
+static bool
+nearer(const int *side, const uint8_t *ab, const uint8_t *ba, size_t i, size_t j)
+{
+	if (side[i] != side[j])
+		return side[i] < side[j];
 	if (ab[i] && ab[j] && ab[i] != ab[j])
 		return ab[i] > ab[j];
 	if (ba[i] && ba[j] && ba[i] != ba[j])
@@ -158,15 +178,17 @@ path_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t *orde
 	const uint8_t *ab = pair_ttl(l, a, b), *ba = pair_ttl(l, b, a);
 	*ab_out = ab;
 	*ba_out = ba;
+	int side[SM_SENSORS_MAX];
 	size_t n = 0;
 	for (size_t k = 0; k < l->nsensors; k++) {
-		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev)
+		side[k] = side_of(l, e, k);
+		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev && side[k] == 0)
 			continue; /* not on this path: nothing counts against it */
 		if (!e->at[k].fwd && !e->at[k].rev &&
 		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_first_ns))
 			continue; /* not capturing when the attempts began */
 		size_t at = n++;
-		while (at > 0 && nearer(ab, ba, k, order[at - 1])) {
+		while (at > 0 && nearer(side, ab, ba, k, order[at - 1])) {
 			order[at] = order[at - 1];
 			at--;
 		}
@@ -315,11 +337,18 @@ sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 	}
 	const char *seen = l->names[order[i - 1]];
 	if (i < n) {
-		const char *missed = l->names[order[i]];
+		size_t k = order[i];
+		const char *missed = l->names[k];
+		char why[160];
+		if (ab[k] || ba[k])
+			snprintf(why, sizeof(why), "saw other packets between %s and %s", a, b);
+		else /* on the path by the site file's word alone */
+			snprintf(why, sizeof(why), "stands near %s (site file: sensor %s near %s)",
+			         b, missed, l->near[k] ? l->near[k]->name : "?");
 		append(e->detail, d,
-		       "; %s seen at %s (TTL %u, %u attempt(s)), never at %s, which saw other "
-		       "packets between %s and %s: lost between %s and %s",
-		       what, seen, at[order[i - 1]].ttl_fwd, at[order[i - 1]].syns, missed, a, b,
+		       "; %s seen at %s (TTL %u, %u attempt(s)), never at %s, which %s: lost "
+		       "between %s and %s",
+		       what, seen, at[order[i - 1]].ttl_fwd, at[order[i - 1]].syns, missed, why,
 		       seen, missed);
 		set_between(e, seen, missed);
 		return;

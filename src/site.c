@@ -25,6 +25,7 @@ sm_site_free(struct sm_site *s)
 	for (size_t i = 0; i < s->nroles; i++)
 		free(s->roles[i].members);
 	free(s->roles);
+	free(s->sensors);
 	free(s->path);
 	memset(s, 0, sizeof(*s));
 }
@@ -124,6 +125,41 @@ add_member(const struct sm_site *s, struct sm_role *r, const struct sm_prefix *p
 	return SM_OK;
 }
 
+/* `sensor NAME near ROLE` (the role may be defined later in the file). */
+static enum sm_err
+parse_sensor(struct sm_site *out, const struct sm_tok *tok, int n, const char *fname, int lineno,
+             struct sm_errbuf *eb)
+{
+	if (n != 4 || strcmp(tok[2].s, "near") != 0)
+		return sm_error(eb, SM_ERR_CONFIG,
+		                "%s:%d:%d: expected 'sensor NAME near ROLE', as in 'sensor site-b "
+		                "near ic-b'",
+		                fname, lineno, tok[0].col);
+	size_t len = strlen(tok[1].s);
+	bool ok = len > 0 && len < sizeof(out->sensors->name);
+	for (size_t i = 0; ok && i < len; i++)
+		ok = isalnum((unsigned char)tok[1].s[i]) || strchr("._-", tok[1].s[i]) != NULL;
+	if (!ok)
+		return sm_error(eb, SM_ERR_CONFIG,
+		                "%s:%d:%d: invalid sensor name '%s': 1 to 63 letters, digits, '.', "
+		                "'_' or '-' (as --sensor takes it)",
+		                fname, lineno, tok[1].col, tok[1].s);
+	for (size_t i = 0; i < out->nsensors; i++)
+		if (strcmp(out->sensors[i].name, tok[1].s) == 0)
+			return sm_error(eb, SM_ERR_CONFIG,
+			                "%s:%d:%d: sensor %s is already placed on line %d", fname,
+			                lineno, tok[1].col, tok[1].s, out->sensors[i].line);
+	struct sm_site_sensor *ns = realloc(out->sensors, (out->nsensors + 1) * sizeof(*ns));
+	if (ns == NULL)
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	out->sensors = ns;
+	struct sm_site_sensor *x = &ns[out->nsensors++];
+	sm_strlcpy(x->name, tok[1].s, sizeof(x->name));
+	sm_strlcpy(x->role, tok[3].s, sizeof(x->role));
+	x->line = lineno;
+	return SM_OK;
+}
+
 enum sm_err
 sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_fn warn, void *ctx,
               struct sm_errbuf *eb)
@@ -148,10 +184,15 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		}
 		if (n == 0)
 			continue;
+		if (strcmp(tok[0].s, "sensor") == 0) {
+			e = parse_sensor(out, tok, n, fname, lineno, eb);
+			continue;
+		}
 		if (strcmp(tok[0].s, "role") != 0) {
 			e = sm_error(
 			    eb, SM_ERR_CONFIG,
-			    "%s:%d:%d: unknown keyword '%s': expected 'role NAME ADDRESS...'",
+			    "%s:%d:%d: unknown keyword '%s': expected 'role NAME ADDRESS...' "
+			    "or 'sensor NAME near ROLE'",
 			    fname, lineno, tok[0].col, tok[0].s);
 			break;
 		}
@@ -207,6 +248,13 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		}
 	}
 	free(copy);
+	for (size_t i = 0; e == SM_OK && i < out->nsensors; i++)
+		if (sm_site_role(out, out->sensors[i].role) == NULL)
+			e = sm_error(eb, SM_ERR_CONFIG,
+			             "%s:%d: sensor %s is near role '%s', which the file does not "
+			             "define",
+			             fname, out->sensors[i].line, out->sensors[i].name,
+			             out->sensors[i].role);
 	if (e == SM_OK)
 		e = check_overlaps(out, eb);
 	if (e != SM_OK)

@@ -29,10 +29,20 @@ struct sm_role {
 	int line, col; /* where the name stands */
 };
 
+/* `sensor NAME near ROLE`: a capture point stands next to a role's addresses, so it
+ * is on the path of their flows whatever it saw (several sensors, SPEC section 7). */
+struct sm_site_sensor {
+	char name[64];
+	char role[SM_ROLE_NAME_MAX];
+	int line;
+};
+
 struct sm_site {
 	char *path;
 	struct sm_role *roles;
 	size_t nroles;
+	struct sm_site_sensor *sensors;
+	size_t nsensors;
 };
 
 /* Parses text (named fname in messages).  out is freed with sm_site_free. */

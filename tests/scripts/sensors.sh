@@ -139,9 +139,23 @@ if command -v tcpdump >/dev/null; then
 	else
 		ok
 	fi
+	# a sensor that saw nothing at all between a pair is off its path, unless the site
+	# file places it: `sensor site-b near ic-b`
+	tcpdump -r $P/wan-drop-site-b.pcap -w "$work/no-11.pcap" 'not host 198.18.1.11' 2>/dev/null
+	{ cat $S; echo "sensor site-b near ic-b"; } >"$work/near.conf"
+	flow="no-answer tcp/11105  ic-a 198.18.1.11 -> ic-b 198.18.2.11"
+	check "without 'near' the blind sensor is not blamed" 0 "the only sensor capturing on its path then" \
+		bash -c "'$bin' audit -q -s $S --sensor site-a=$P/wan-drop-site-a.pcap --sensor site-b='$work/no-11.pcap' | grep -A2 '$flow'"
+	check "'sensor site-b near ic-b' places it" 0 "never at site-b, which stands near 198\.18\.2\.11 \(site file: sensor site-b near ic-b\): lost between site-a and site-b" \
+		bash -c "'$bin' audit -q -s '$work/near.conf' --sensor site-a=$P/wan-drop-site-a.pcap --sensor site-b='$work/no-11.pcap' | grep -A2 '$flow'"
 else
 	echo "SKIP time coverage: tcpdump is not installed (scripts/deps.sh --test)"
 fi
+{ cat $S; echo "sensor site-b near nowhere"; } >"$work/bad1.conf"
+check "'near' an undefined role" 2 "bad1.conf:10: sensor site-b is near role 'nowhere', which the file does not define" \
+	"$bin" check -s "$work/bad1.conf"
+{ cat $S; echo "sensor site-b beside ic-b"; } >"$work/bad2.conf"
+check "'sensor' line checked" 2 "bad2.conf:10:1: expected 'sensor NAME near ROLE'" "$bin" check -s "$work/bad2.conf"
 
 # 5. Bad input.
 check "sensor name checked" 2 "a sensor's name is 1 to 63 letters" "$bin" audit -s $S --sensor 'a b=x.pcap'
