@@ -70,7 +70,8 @@ test_site_errors_name_file_line_column(void **state)
 	           "site.conf:2:11: '10.0.0.300': not an IPv4 or IPv6 address (expected e.g. "
 	           "10.10.1.11, fd00:20::11 or 10.99.0.0/24)");
 	site_error("rol ic-a 10.0.0.1\n",
-	           "site.conf:1:1: unknown keyword 'rol': expected 'role NAME ADDRESS...'");
+	           "site.conf:1:1: unknown keyword 'rol': expected 'role NAME ADDRESS...' or "
+	           "'sensor NAME near ROLE'");
 	site_error("role ic-a\n", "site.conf:1:10: role 'ic-a' lists no address: expected "
 	                          "IPv4/IPv6 addresses or CIDR prefixes after the name");
 	site_error("role 9x 10.0.0.1\n",
