@@ -9,22 +9,9 @@ set -u
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/check.sh" # check NAME EXIT PATTERN COMMAND...; pass, fail
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { # name expected-exit grep-pattern command...
-	local name=$1 want=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -ne "$want" ]; then
-		bad "$name: exit $rc, expected $want"; echo "$out" | head -8
-	elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
-		bad "$name: output lacks /$pat/"; echo "$out" | head -8
-	else
-		ok
-	fi
-}
 S=pcaps/site.conf
 P=pcaps/sensors
 two() { # scenario [first second]: --sensor arguments of both sites
