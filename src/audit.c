@@ -13,6 +13,7 @@
 #include "smaudit/payload.h"
 #include "smaudit/policy.h"
 #include "smaudit/reasm.h"
+#include "smaudit/stage.h"
 #include "smaudit/fmt.h"
 
 struct sm_pipeline {
@@ -34,6 +35,8 @@ struct sm_pipeline {
 	uint64_t missed[2], gaps[2]; /* capture loss of stored sessions: closed, open */
 	struct sm_reasm *reasm;      /* NULL with no_payload */
 	struct sm_payload *payload;  /* the payload checks, using reasm */
+	/* With threads: the payload checks, policy and store run there (stage.h) */
+	struct sm_stage *stage;
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
 	char **abs_paths;         /* per capture source; NULL entry = keep the path as given */
@@ -179,23 +182,23 @@ sighting_records(const struct sm_pipeline *pl, const struct sm_session *s,
 	}
 }
 
-static void
-store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_session *s, bool open)
+static enum sm_err
+store_one(struct sm_pipeline *pl, struct sm_policy *policy, const struct sm_session *s, bool open,
+          struct sm_errbuf *eb)
 {
-	if (pl->err != SM_OK)
-		return;
 	struct sm_classification c;
 	sm_policy_classify(policy, s, &c);
 	const struct sm_source_info *src = sm_capture_source(pl->capture, s->source);
 	struct sm_session_record rec;
 	session_record(s, &c, src ? src->path : NULL, open, &rec);
 	sighting_records(pl, s, &rec);
-	pl->err = sm_store_session(pl->store, pl->run_id, &rec, pl->eb);
+	enum sm_err e = sm_store_session(pl->store, pl->run_id, &rec, eb);
 	uint64_t missed = s->missed[0] + s->missed[1];
 	pl->missed[open] += missed;
 	pl->gaps[open] += missed > 0;
 	if (!open && pl->on_session != NULL)
 		pl->on_session(pl->ctx, s, &c);
+	return e;
 }
 
 /* A session about to leave the table: the payload checks decide what it
@@ -212,7 +215,10 @@ on_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 {
 	struct sm_pipeline *pl = ctx;
 	(void)why;
-	store_one(pl, pl->policy, s, false);
+	if (pl->stage != NULL)
+		sm_stage_done(pl->stage, s);
+	else if (pl->err == SM_OK)
+		pl->err = store_one(pl, pl->policy, s, false, pl->eb);
 }
 
 static void
@@ -220,7 +226,38 @@ on_open_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 {
 	struct sm_pipeline *pl = ctx;
 	(void)why;
-	store_one(pl, pl->snapshot, s, true);
+	if (pl->err == SM_OK)
+		pl->err = store_one(pl, pl->snapshot, s, true, pl->eb);
+}
+
+/* The stage's thread (stage.h): a TCP packet for the payload checks. */
+static bool
+stage_packet(void *ctx, struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	struct sm_pipeline *pl = ctx;
+	sm_payload_packet(pl->payload, s, dir, pkt);
+	return sm_payload_settled(s);
+}
+
+/* The stage's thread: a session that left the table, as on_session_done and
+ * on_session do with one thread. */
+static enum sm_err
+stage_done(void *ctx, struct sm_session *s, struct sm_errbuf *eb)
+{
+	struct sm_pipeline *pl = ctx;
+	sm_payload_done(pl->payload, s);
+	return store_one(pl, pl->policy, s, false, eb);
+}
+
+/* Ends the stage's thread after what was queued; its first error is the run's. */
+static enum sm_err
+stage_end(struct sm_pipeline *pl, struct sm_errbuf *eb)
+{
+	enum sm_err e = sm_stage_stop(pl->stage, eb);
+	pl->stage = NULL;
+	if (e != SM_OK && pl->err == SM_OK)
+		pl->err = e;
+	return pl->err;
 }
 
 /* The inputs as a JSON array, for runs.sources. */
@@ -404,7 +441,7 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	}
 	if (pl->policy != NULL) {
 		so.service_ports = sm_policy_service_ports(pl->policy);
-		so.done = on_session_done;
+		so.done = o->threads > 1 ? NULL : on_session_done; /* else the stage's */
 		sm_policy_set_visibility(pl->policy, flow_visible, pl);
 	}
 	pl->dec = sm_decoder_new(&o->decoder);
@@ -430,6 +467,11 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 		e = sm_store_write_behind(pl->store, o->db_backlog, eb);
 	if (e == SM_OK && o->db_busy_ms > 0)
 		sm_store_busy_timeout(pl->store, o->db_busy_ms);
+	if (e == SM_OK && o->threads > 1) {
+		struct sm_stage_opts sto = {
+		    .nsensors = so.nsensors, .packet = stage_packet, .done = stage_done, .ctx = pl};
+		e = sm_stage_start(&pl->stage, &sto, eb);
+	}
 out:
 	free(srcjson);
 	if (e != SM_OK) {
@@ -465,8 +507,14 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 	struct sm_session_hit hit;
 	if (!sm_session_packet(pl->tab, &pkt, &hit))
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
-	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL && !hit.copy)
-		sm_payload_packet(pl->payload, hit.s, hit.dir, &pkt);
+	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL && !hit.copy) {
+		if (pl->stage != NULL)
+			sm_stage_packet(pl->stage, hit.s, hit.dir, &pkt);
+		else
+			sm_payload_packet(pl->payload, hit.s, hit.dir, &pkt);
+	}
+	if (pl->stage != NULL && sm_stage_error(pl->stage) != SM_OK)
+		return stage_end(pl, eb);
 	return pl->err;
 }
 
@@ -514,6 +562,8 @@ sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 {
 	if (pl->err != SM_OK)
 		return pl->err;
+	if (pl->stage != NULL) /* open sessions' payload results are the stage's */
+		return sm_error(eb, SM_ERR_INTERNAL, "a checkpoint needs a run on one thread");
 	sm_capture_sync(pl->capture);
 	enum sm_err e = sm_store_run_reset(pl->store, pl->run_id, eb);
 	if (e != SM_OK)
@@ -549,6 +599,8 @@ sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *e
 		pl->missed[1] = pl->gaps[1] = 0;
 		sm_session_flush(pl->tab);
 		sm_decoder_finish(pl->dec);
+		if (pl->stage != NULL)
+			stage_end(pl, eb);
 		if (pl->err != SM_OK)
 			return pl->err;
 	}
@@ -624,6 +676,7 @@ sm_pipeline_free(struct sm_pipeline *pl)
 {
 	if (pl == NULL)
 		return;
+	sm_stage_stop(pl->stage, NULL); /* its thread uses all that follows */
 	sm_session_table_free(pl->tab);
 	sm_payload_free(pl->payload);
 	sm_reasm_free(pl->reasm);

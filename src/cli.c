@@ -86,6 +86,11 @@ static const struct opt_def opt_defs[] = {
      U64(tcp_timeout, 1, 86400 * 30, "seconds")},
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)",
      U64(udp_timeout, 1, 86400 * 30, "seconds")},
+    {OPT_THREADS, "threads", "N",
+     "1: read and check on one thread; 2 (default where two cores\n"
+     "are available; more counts as 2): the payload checks, policy\n"
+     "and database writes run beside the reading. Same results",
+     U64(threads, 1, 1024, "1-1024")},
     {OPT_NO_PAYLOAD, "no-payload", NULL,
      "skip stream reassembly and protocol checks (faster; no\n"
      "protocol-mismatch findings, no capture-loss count)",
@@ -191,7 +196,7 @@ const struct cli_command cli_commands[] = {
          "mismatches.",
      .opts = {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', 'c',
               OPT_WINDOW_FROM, OPT_WINDOW_UNTIL, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT,
-              OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD, OPT_SENSOR},
+              OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD, OPT_THREADS, OPT_SENSOR},
      .examples =
          "  smaudit audit -s site.conf -r span.pcapng\n"
          "  smaudit audit -s site.conf -r span.pcap.gz --from 2026-12-02T04:17:00Z "
@@ -235,7 +240,7 @@ const struct cli_command cli_commands[] = {
          "into one run whose verdicts say where packets stopped: their capture files are\n"
          "read again as one sensor each, clocks matched (a live run keeps them with -w DIR).",
      .opts = {'s', OPT_RULES, 'd', OPT_COMBINE_RUN, OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q',
-              OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD},
+              OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD, OPT_THREADS},
      .examples = "  smaudit combine -s site.conf -d central.db --run 4 --run 5\n"
                  "  smaudit combine -s site.conf -d central.db --run 4 --run 5 --run 6 "
                  "--format json\n",

@@ -236,6 +236,13 @@ sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir, const st
 		check_first_bytes(pc, s, dir, pkt);
 }
 
+bool
+sm_payload_settled(const struct sm_session *s)
+{
+	return s->app[0] > APP_MORE && s->app[1] > APP_MORE && s->tls_watch == 0 &&
+	       !s->app_may_switch && s->app_checked;
+}
+
 /* A session leaving the table whose stream libnids still holds undecided: its
  * sides are decided with what arrived. */
 static void

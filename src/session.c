@@ -404,6 +404,7 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 		return NIL;
 	}
 	s->in_use = true;
+	s->slot = idx;
 	s->proto = pkt->proto;
 	s->vlan = pkt->vlan;
 	s->inner_vlan = pkt->inner_vlan;

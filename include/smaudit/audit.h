@@ -38,7 +38,11 @@ struct sm_pipeline_opts {
 	struct sm_decoder_opts decoder;
 	sm_pipeline_session_fn on_session; /* may be NULL */
 	void *ctx;
-	bool no_payload;    /* skip stream reassembly and protocol checks */
+	bool no_payload; /* skip stream reassembly and protocol checks */
+	/* Threads of an offline run: 2 or more puts the payload checks, policy and
+	 * store on a thread of their own (stage.h), with the same results; 0 or 1:
+	 * everything on the caller's.  Live runs and checkpoints use one. */
+	unsigned threads;
 	const char *filter; /* -f as given, for the run record (the capture applies it) */
 	bool strict;        /* intermittent failures are findings */
 	/* The time window packets were read in (audit --from/--until), recorded with

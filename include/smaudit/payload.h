@@ -21,6 +21,9 @@ void sm_payload_free(struct sm_payload *pc);
 /* One TCP packet of session s, sent from side dir (sm_session_packet's hit). */
 void sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir,
                        const struct sm_packet *pkt);
+/* True when sm_payload_packet() would change nothing for any later packet of
+ * s: both sides decided, no switch to TLS watched for.  It stays true. */
+bool sm_payload_settled(const struct sm_session *s);
 /* s leaves the table (the table's done callback): what its sides still wait
  * for is decided with what arrived. */
 void sm_payload_done(struct sm_payload *pc, struct sm_session *s);

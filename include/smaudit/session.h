@@ -128,6 +128,7 @@ struct sm_session {
 	uint64_t uid, tunnel_parent;
 	int64_t syn_ns;  /* when the initiator's first SYN was seen */
 	uint32_t source; /* capture source of the first packet */
+	uint32_t slot;   /* its place in the table, unique among the sessions in it */
 	/* what the payload is (enum sm_app per direction) and what was read of it,
 	 * set through sm_session_set_app() and sm_session_set_switch() */
 	uint8_t app[2];
@@ -175,6 +176,10 @@ void sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const ch
 /* The initiator switched to TLS after what it sent first (STARTTLS, CONNECT):
  * hello (NULL: none read) joins the detail as "...; then <hello>". */
 void sm_session_set_switch(struct sm_session *s, const char *hello);
+/* Puts what the payload checks found of src (app, app_checked, app_may_switch,
+ * tls_watch and the detail, which src no longer owns) into dst: the fields the
+ * payload checks own, for a copy of the session kept elsewhere (stage.h). */
+void sm_session_move_payload(struct sm_session *dst, struct sm_session *src);
 
 typedef void (*sm_session_emit_fn)(void *ctx, const struct sm_session *s, enum sm_session_end why);
 /* A session about to leave the table (before emit): the last moment to decide
