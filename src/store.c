@@ -597,6 +597,27 @@ sm_store_give_up(struct sm_store *st)
 	return lost;
 }
 
+/* The insert which with the run id as ?1 and the n columns cols of row after it,
+ * to be stepped. */
+static struct sm_stmt *
+bind_row(struct sm_store *st, enum store_stmt which, int64_t run_id, const struct store_col *cols,
+         size_t n, const void *row)
+{
+	struct sm_stmt *s = st->stmt[which];
+	sm_bind_int64(s, 1, run_id);
+	store_bind_cols(s, 2, cols, n, row);
+	return s;
+}
+
+/* Inserts row as bind_row binds it. */
+static enum sm_err
+insert_row(struct sm_store *st, enum store_stmt which, int64_t run_id, const struct store_col *cols,
+           size_t n, const void *row, const char *what, struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	return step_insert(st, bind_row(st, which, run_id, cols, n, row), what, eb);
+}
+
 enum sm_err
 sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, const char *given,
                 uint64_t packets, uint64_t bytes, const char *error, struct sm_errbuf *eb)
@@ -629,21 +650,15 @@ enum sm_err
 sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_row *r,
                   struct sm_errbuf *eb)
 {
-	DRAIN(st, eb);
-	struct sm_stmt *s = st->stmt[ST_EXPECTED];
-	sm_bind_int64(s, 1, run_id);
-	store_bind_cols(s, 2, store_expected_cols, STORE_EXPECTED_COLS, r);
-	return step_insert(st, s, "storing an expected flow", eb);
+	return insert_row(st, ST_EXPECTED, run_id, store_expected_cols, STORE_EXPECTED_COLS, r,
+	                  "storing an expected flow", eb);
 }
 
 /* The finding insert with f bound, to be stepped. */
 static struct sm_stmt *
 bind_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f)
 {
-	struct sm_stmt *s = st->stmt[ST_FINDING];
-	sm_bind_int64(s, 1, run_id);
-	store_bind_cols(s, 2, store_finding_cols, STORE_FINDING_COLS, f);
-	return s;
+	return bind_row(st, ST_FINDING, run_id, store_finding_cols, STORE_FINDING_COLS, f);
 }
 
 enum sm_err
@@ -661,13 +676,8 @@ enum sm_err
 sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
                   struct sm_errbuf *eb)
 {
-	DRAIN(st, eb);
-	struct sm_stmt *s = st->stmt[ST_COVERAGE];
-	sm_bind_int64(s, 1, run_id);
-	sm_bind_text(s, 2, c->role);
-	sm_bind_text(s, 3, c->member);
-	sm_bind_int(s, 4, c->seen);
-	return step_insert(st, s, "storing coverage", eb);
+	return insert_row(st, ST_COVERAGE, run_id, store_coverage_cols, STORE_COVERAGE_COLS, c,
+	                  "storing coverage", eb);
 }
 
 enum sm_err

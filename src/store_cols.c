@@ -50,6 +50,15 @@ const struct store_col store_flow_cols[STORE_FLOW_COLS] = {
 };
 #undef W
 
+/* After run_id. */
+#define C(type, field) COL(type, struct sm_coverage_row, field)
+const struct store_col store_coverage_cols[STORE_COVERAGE_COLS] = {
+    C(COL_TEXT, role),
+    C(COL_TEXT, member),
+    C(COL_BOOL, seen),
+};
+#undef C
+
 void
 store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t n, const void *row)
 {
@@ -62,6 +71,9 @@ store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t 
 			break;
 		case COL_INT:
 			sm_bind_int(s, i, *(const int *)v);
+			break;
+		case COL_BOOL:
+			sm_bind_int(s, i, *(const bool *)v);
 			break;
 		case COL_PORT:
 			if (*(const int *)v < 0)
@@ -125,6 +137,9 @@ store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, size_
 			break;
 		case COL_INT:
 			*(int *)v = sm_col_int(s, i);
+			break;
+		case COL_BOOL:
+			*(bool *)v = sm_col_int(s, i) != 0;
 			break;
 		case COL_PORT:
 			*(int *)v = sm_col_is_null(s, i) ? -1 : sm_col_int(s, i);
