@@ -60,6 +60,24 @@ const struct store_col store_coverage_cols[STORE_COVERAGE_COLS] = {
 #undef C
 
 void
+store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v)
+{
+	if (known)
+		sm_bind_int64(s, i, v);
+	else
+		sm_bind_null(s, i);
+}
+
+void
+store_bind_double_or_null(struct sm_stmt *s, int i, bool known, double v)
+{
+	if (known)
+		sm_bind_double(s, i, v);
+	else
+		sm_bind_null(s, i);
+}
+
+void
 store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t n, const void *row)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -76,25 +94,16 @@ store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t 
 			sm_bind_int(s, i, *(const bool *)v);
 			break;
 		case COL_PORT:
-			if (*(const int *)v < 0)
-				sm_bind_null(s, i);
-			else
-				sm_bind_int(s, i, *(const int *)v);
+			store_bind_int_or_null(s, i, *(const int *)v >= 0, *(const int *)v);
 			break;
 		case COL_U64:
 			sm_bind_int64(s, i, (int64_t) * (const uint64_t *)v);
 			break;
 		case COL_TS:
-			if (*(const double *)v <= 0)
-				sm_bind_null(s, i);
-			else
-				sm_bind_double(s, i, *(const double *)v);
+			store_bind_double_or_null(s, i, *(const double *)v > 0, *(const double *)v);
 			break;
 		case COL_ID:
-			if (*(const int64_t *)v > 0)
-				sm_bind_int64(s, i, *(const int64_t *)v);
-			else
-				sm_bind_null(s, i);
+			store_bind_int_or_null(s, i, *(const int64_t *)v > 0, *(const int64_t *)v);
 			break;
 		case COL_RULE_KIND:
 			sm_bind_text(s, i, sm_rule_kind_name(*(const enum sm_rule_kind *)v));

@@ -88,6 +88,9 @@ extern const struct store_col store_finding_cols[STORE_FINDING_COLS];
 extern const struct store_col store_unexpected_cols[STORE_UNEXPECTED_NCOLS];
 extern const struct store_col store_flow_cols[STORE_FLOW_COLS];
 extern const struct store_col store_coverage_cols[STORE_COVERAGE_COLS];
+/* v at parameter i, or NULL where known is false (no port, time, id or clock). */
+void store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v);
+void store_bind_double_or_null(struct sm_stmt *s, int i, bool known, double v);
 /* Binds the n fields c of row to the parameters first, first + 1, ... */
 void store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t n,
                      const void *row);
