@@ -186,22 +186,18 @@ now_text(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A port, VLAN or TTL: NULL when negative (none). */
 static void
 bind_port(struct sm_stmt *s, int i, int port)
 {
-	if (port < 0)
-		sm_bind_null(s, i);
-	else
-		sm_bind_int(s, i, port);
+	store_bind_int_or_null(s, i, port >= 0, port);
 }
 
+/* A UNIX time: NULL when 0 (none). */
 static void
 bind_ts(struct sm_stmt *s, int i, double ts)
 {
-	if (ts <= 0)
-		sm_bind_null(s, i);
-	else
-		sm_bind_double(s, i, ts);
+	store_bind_double_or_null(s, i, ts > 0, ts);
 }
 
 /* Runs a bound insert in the open transaction (the writer commits on its own). */
@@ -332,18 +328,10 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session_recor
 	sm_bind_text(s, i++, r->app);
 	sm_bind_text(s, i++, r->app_detail);
 	sm_bind_int64(s, i++, (int64_t)r->missed_bytes);
-	if (r->idle_max > 0) {
-		sm_bind_double(s, i++, r->idle_from);
-		sm_bind_double(s, i++, r->idle_max);
-	} else {
-		sm_bind_null(s, i++);
-		sm_bind_null(s, i++);
-	}
+	store_bind_double_or_null(s, i++, r->idle_max > 0, r->idle_from);
+	store_bind_double_or_null(s, i++, r->idle_max > 0, r->idle_max);
 	sm_bind_int64(s, i++, (int64_t)r->uid);
-	if (r->tunnel_parent)
-		sm_bind_int64(s, i++, (int64_t)r->tunnel_parent);
-	else
-		sm_bind_null(s, i++);
+	store_bind_int_or_null(s, i++, r->tunnel_parent != 0, (int64_t)r->tunnel_parent);
 	enum sm_err e = step_row(st, s, "storing a session", eb);
 	int64_t id = r->nsight > 0 ? sm_db_last_insert_id(st->db) : 0;
 	for (uint8_t k = 0; e == SM_OK && k < r->nsight; k++) {
@@ -597,6 +585,27 @@ sm_store_give_up(struct sm_store *st)
 	return lost;
 }
 
+/* The insert which with the run id as ?1 and the n columns cols of row after it,
+ * to be stepped. */
+static struct sm_stmt *
+bind_row(struct sm_store *st, enum store_stmt which, int64_t run_id, const struct store_col *cols,
+         size_t n, const void *row)
+{
+	struct sm_stmt *s = st->stmt[which];
+	sm_bind_int64(s, 1, run_id);
+	store_bind_cols(s, 2, cols, n, row);
+	return s;
+}
+
+/* Inserts row as bind_row binds it. */
+static enum sm_err
+insert_row(struct sm_store *st, enum store_stmt which, int64_t run_id, const struct store_col *cols,
+           size_t n, const void *row, const char *what, struct sm_errbuf *eb)
+{
+	DRAIN(st, eb);
+	return step_insert(st, bind_row(st, which, run_id, cols, n, row), what, eb);
+}
+
 enum sm_err
 sm_store_source(struct sm_store *st, int64_t run_id, int idx, const char *path, const char *given,
                 uint64_t packets, uint64_t bytes, const char *error, struct sm_errbuf *eb)
@@ -629,21 +638,15 @@ enum sm_err
 sm_store_expected(struct sm_store *st, int64_t run_id, const struct sm_expected_row *r,
                   struct sm_errbuf *eb)
 {
-	DRAIN(st, eb);
-	struct sm_stmt *s = st->stmt[ST_EXPECTED];
-	sm_bind_int64(s, 1, run_id);
-	store_bind_cols(s, 2, store_expected_cols, STORE_EXPECTED_COLS, r);
-	return step_insert(st, s, "storing an expected flow", eb);
+	return insert_row(st, ST_EXPECTED, run_id, store_expected_cols, STORE_EXPECTED_COLS, r,
+	                  "storing an expected flow", eb);
 }
 
 /* The finding insert with f bound, to be stepped. */
 static struct sm_stmt *
 bind_finding(struct sm_store *st, int64_t run_id, const struct sm_finding_row *f)
 {
-	struct sm_stmt *s = st->stmt[ST_FINDING];
-	sm_bind_int64(s, 1, run_id);
-	store_bind_cols(s, 2, store_finding_cols, STORE_FINDING_COLS, f);
-	return s;
+	return bind_row(st, ST_FINDING, run_id, store_finding_cols, STORE_FINDING_COLS, f);
 }
 
 enum sm_err
@@ -661,13 +664,8 @@ enum sm_err
 sm_store_coverage(struct sm_store *st, int64_t run_id, const struct sm_coverage_row *c,
                   struct sm_errbuf *eb)
 {
-	DRAIN(st, eb);
-	struct sm_stmt *s = st->stmt[ST_COVERAGE];
-	sm_bind_int64(s, 1, run_id);
-	sm_bind_text(s, 2, c->role);
-	sm_bind_text(s, 3, c->member);
-	sm_bind_int(s, 4, c->seen);
-	return step_insert(st, s, "storing coverage", eb);
+	return insert_row(st, ST_COVERAGE, run_id, store_coverage_cols, STORE_COVERAGE_COLS, c,
+	                  "storing coverage", eb);
 }
 
 enum sm_err
@@ -680,13 +678,8 @@ sm_store_sensor(struct sm_store *st, int64_t run_id, const struct sm_sensor_row 
 	sm_bind_int64(s, i++, run_id);
 	sm_bind_int(s, i++, r->idx);
 	sm_bind_text(s, i++, r->name);
-	if (r->clock_known) {
-		sm_bind_double(s, i++, r->clock_offset);
-		sm_bind_double(s, i++, r->clock_spread);
-	} else {
-		sm_bind_null(s, i++);
-		sm_bind_null(s, i++);
-	}
+	store_bind_double_or_null(s, i++, r->clock_known, r->clock_offset);
+	store_bind_double_or_null(s, i++, r->clock_known, r->clock_spread);
 	sm_bind_int64(s, i++, (int64_t)r->clock_matched);
 	sm_bind_int(s, i++, r->clock_known);
 	sm_bind_int64(s, i++, (int64_t)r->packets);
@@ -810,14 +803,8 @@ sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t
 	                   false, &s))
 		return sm_db_fail(st->db, eb, "recording evidence");
 	sm_bind_int64(s, 1, ev->run_id);
-	if (ev->finding_id)
-		sm_bind_int64(s, 2, ev->finding_id);
-	else
-		sm_bind_null(s, 2);
-	if (ev->session_id)
-		sm_bind_int64(s, 3, ev->session_id);
-	else
-		sm_bind_null(s, 3);
+	store_bind_int_or_null(s, 2, ev->finding_id != 0, ev->finding_id);
+	store_bind_int_or_null(s, 3, ev->session_id != 0, ev->session_id);
 	sm_bind_text(s, 4, ev->path);
 	sm_bind_text(s, 5, ev->sha256);
 	sm_bind_int64(s, 6, (int64_t)ev->packets);

@@ -50,6 +50,33 @@ const struct store_col store_flow_cols[STORE_FLOW_COLS] = {
 };
 #undef W
 
+/* After run_id. */
+#define C(type, field) COL(type, struct sm_coverage_row, field)
+const struct store_col store_coverage_cols[STORE_COVERAGE_COLS] = {
+    C(COL_TEXT, role),
+    C(COL_TEXT, member),
+    C(COL_BOOL, seen),
+};
+#undef C
+
+void
+store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v)
+{
+	if (known)
+		sm_bind_int64(s, i, v);
+	else
+		sm_bind_null(s, i);
+}
+
+void
+store_bind_double_or_null(struct sm_stmt *s, int i, bool known, double v)
+{
+	if (known)
+		sm_bind_double(s, i, v);
+	else
+		sm_bind_null(s, i);
+}
+
 void
 store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t n, const void *row)
 {
@@ -63,26 +90,20 @@ store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t 
 		case COL_INT:
 			sm_bind_int(s, i, *(const int *)v);
 			break;
+		case COL_BOOL:
+			sm_bind_int(s, i, *(const bool *)v);
+			break;
 		case COL_PORT:
-			if (*(const int *)v < 0)
-				sm_bind_null(s, i);
-			else
-				sm_bind_int(s, i, *(const int *)v);
+			store_bind_int_or_null(s, i, *(const int *)v >= 0, *(const int *)v);
 			break;
 		case COL_U64:
 			sm_bind_int64(s, i, (int64_t) * (const uint64_t *)v);
 			break;
 		case COL_TS:
-			if (*(const double *)v <= 0)
-				sm_bind_null(s, i);
-			else
-				sm_bind_double(s, i, *(const double *)v);
+			store_bind_double_or_null(s, i, *(const double *)v > 0, *(const double *)v);
 			break;
 		case COL_ID:
-			if (*(const int64_t *)v > 0)
-				sm_bind_int64(s, i, *(const int64_t *)v);
-			else
-				sm_bind_null(s, i);
+			store_bind_int_or_null(s, i, *(const int64_t *)v > 0, *(const int64_t *)v);
 			break;
 		case COL_RULE_KIND:
 			sm_bind_text(s, i, sm_rule_kind_name(*(const enum sm_rule_kind *)v));
@@ -125,6 +146,9 @@ store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, size_
 			break;
 		case COL_INT:
 			*(int *)v = sm_col_int(s, i);
+			break;
+		case COL_BOOL:
+			*(bool *)v = sm_col_int(s, i) != 0;
 			break;
 		case COL_PORT:
 			*(int *)v = sm_col_is_null(s, i) ? -1 : sm_col_int(s, i);

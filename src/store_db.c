@@ -172,21 +172,20 @@ sm_stmt_step(struct sm_stmt *s)
 	return s->db->ops->step(s);
 }
 
-/* Parameter i (from 1), or NULL past the last one a statement can take. */
-static struct sm_param *
-param(struct sm_stmt *s, int i)
+/* Sets parameter i (from 1) to v; past the last one a statement can take, nothing.
+ * A backend reads only the field of v's type. */
+static void
+set_param(struct sm_stmt *s, int i, struct sm_param v)
 {
-	return i >= 1 && i <= SM_DB_MAX_PARAMS ? &s->p[i - 1] : NULL;
+	if (i >= 1 && i <= SM_DB_MAX_PARAMS)
+		s->p[i - 1] = v;
 }
 
 void
 sm_bind_text(struct sm_stmt *s, int i, const char *v)
 {
-	struct sm_param *p = param(s, i);
-	if (p == NULL)
-		return;
-	p->type = v == NULL || *v == '\0' ? SM_P_NULL : SM_P_TEXT;
-	p->t = v;
+	enum sm_param_type type = v == NULL || *v == '\0' ? SM_P_NULL : SM_P_TEXT;
+	set_param(s, i, (struct sm_param){.type = type, .t = v});
 }
 
 void
@@ -198,29 +197,19 @@ sm_bind_int(struct sm_stmt *s, int i, int v)
 void
 sm_bind_int64(struct sm_stmt *s, int i, int64_t v)
 {
-	struct sm_param *p = param(s, i);
-	if (p != NULL) {
-		p->type = SM_P_INT;
-		p->i = v;
-	}
+	set_param(s, i, (struct sm_param){.type = SM_P_INT, .i = v});
 }
 
 void
 sm_bind_double(struct sm_stmt *s, int i, double v)
 {
-	struct sm_param *p = param(s, i);
-	if (p != NULL) {
-		p->type = SM_P_DOUBLE;
-		p->d = v;
-	}
+	set_param(s, i, (struct sm_param){.type = SM_P_DOUBLE, .d = v});
 }
 
 void
 sm_bind_null(struct sm_stmt *s, int i)
 {
-	struct sm_param *p = param(s, i);
-	if (p != NULL)
-		p->type = SM_P_NULL;
+	set_param(s, i, (struct sm_param){.type = SM_P_NULL});
 }
 
 const char *

@@ -207,7 +207,9 @@ typedef void (*decode_fn)(struct sm_stmt *s, void *row);
 
 /* The one way rows become an array: each is decoded in place at the end of v. */
 struct collect {
-	decode_fn decode;
+	decode_fn decode;             /* or NULL: by the column map cols */
+	const struct store_col *cols; /* from the first column */
+	size_t ncols;
 	size_t size; /* of one row */
 	void *v;
 	size_t n, cap;
@@ -230,45 +232,60 @@ collect_row(struct sm_stmt *s, void *p)
 	}
 	void *row = (char *)c->v + c->n * c->size;
 	memset(row, 0, c->size);
-	c->decode(s, row);
+	if (c->decode != NULL)
+		c->decode(s, row);
+	else
+		store_decode_cols(s, 0, c->cols, c->ncols, row);
 	c->n++;
 	return true;
 }
 
-/* Runs sql (run id as ?1) and returns its rows, decoded, as one array. */
+/* Runs sql (run id as ?1) and returns its rows, decoded as c says, as one array. */
+static enum sm_err
+collect_rows(struct sm_store *st, const char *sql, int64_t run_id, struct collect *c, void **rows,
+             size_t *n, const char *what, struct sm_errbuf *eb)
+{
+	enum sm_err e = each_row(st, sql, run_id, collect_row, c, what, eb);
+	if (e == SM_OK && c->oom)
+		e = sm_error(eb, SM_ERR_NOMEM, "%s: out of memory %s", sm_db_path(st->db), what);
+	*rows = c->v;
+	*n = c->n;
+	return e;
+}
+
+/* The rows of sql, each decoded by decode. */
 static enum sm_err
 load_rows(struct sm_store *st, const char *sql, int64_t run_id, decode_fn decode, size_t size,
           void **rows, size_t *n, const char *what, struct sm_errbuf *eb)
 {
-	struct collect c = {decode, size, NULL, 0, 0, false};
-	enum sm_err e = each_row(st, sql, run_id, collect_row, &c, what, eb);
-	if (e == SM_OK && c.oom)
-		e = sm_error(eb, SM_ERR_NOMEM, "%s: out of memory %s", sm_db_path(st->db), what);
-	*rows = c.v;
-	*n = c.n;
-	return e;
+	struct collect c = {decode, NULL, 0, size, NULL, 0, 0, false};
+	return collect_rows(st, sql, run_id, &c, rows, n, what, eb);
+}
+
+/* The rows of sql, whose columns are the ncols of the column map cols. */
+static enum sm_err
+load_mapped(struct sm_store *st, const char *sql, int64_t run_id, const struct store_col *cols,
+            size_t ncols, size_t size, void **rows, size_t *n, const char *what,
+            struct sm_errbuf *eb)
+{
+	struct collect c = {NULL, cols, ncols, size, NULL, 0, 0, false};
+	return collect_rows(st, sql, run_id, &c, rows, n, what, eb);
 }
 
 #define FINDING_COLS "id, run_id, kind, severity, rule, proto, src, dst, port, verdict, detail"
-
-static void
-decode_expected(struct sm_stmt *s, void *row)
-{
-	store_decode_cols(s, 0, store_expected_cols, STORE_EXPECTED_COLS, row);
-}
 
 enum sm_err
 sm_store_load_expected(struct sm_store *st, int64_t run_id, struct sm_expected_row **rows,
                        size_t *n, struct sm_errbuf *eb)
 {
-	return load_rows(st,
-	                 /* before schema 5 the pair that tried was a hint beside a null */
-	                 "SELECT rule, kind, proto, port, src_role, dst_role,"
-	                 " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
-	                 " failed, first_ts, last_ts, purpose, detail, finding_id, path,"
-	                 " lost_between FROM expected WHERE run_id = ?1 ORDER BY id",
-	                 run_id, decode_expected, sizeof(**rows), (void **)rows, n,
-	                 "reading expected flows", eb);
+	return load_mapped(st,
+	                   /* before schema 5 the pair that tried was a hint beside a null */
+	                   "SELECT rule, kind, proto, port, src_role, dst_role,"
+	                   " coalesce(src, hint_src), coalesce(dst, hint_dst), verdict, sessions,"
+	                   " failed, first_ts, last_ts, purpose, detail, finding_id, path,"
+	                   " lost_between FROM expected WHERE run_id = ?1 ORDER BY id",
+	                   run_id, store_expected_cols, STORE_EXPECTED_COLS, sizeof(**rows),
+	                   (void **)rows, n, "reading expected flows", eb);
 }
 
 /* A row of unexpected_sql, with the id of its finding as a 13th column if any. */
@@ -335,24 +352,15 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	return e;
 }
 
-static void
-decode_coverage(struct sm_stmt *s, void *row)
-{
-	struct sm_coverage_row *r = row;
-	col_text(s, 0, r->role, sizeof(r->role));
-	col_text(s, 1, r->member, sizeof(r->member));
-	r->seen = sm_col_int(s, 2) != 0;
-}
-
 enum sm_err
 sm_store_load_coverage(struct sm_store *st, int64_t run_id, struct sm_coverage_row **rows,
                        size_t *n, struct sm_errbuf *eb)
 {
-	return load_rows(st,
-	                 "SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
-	                 " ORDER BY rowid",
-	                 run_id, decode_coverage, sizeof(**rows), (void **)rows, n,
-	                 "reading coverage", eb);
+	return load_mapped(st,
+	                   "SELECT role, member, seen FROM role_coverage WHERE run_id = ?1"
+	                   " ORDER BY rowid",
+	                   run_id, store_coverage_cols, STORE_COVERAGE_COLS, sizeof(**rows),
+	                   (void **)rows, n, "reading coverage", eb);
 }
 
 static void
@@ -587,24 +595,19 @@ sm_store_each_finding(struct sm_store *st, int64_t run_id,
 	                run_id, finding_row, &c, "reading findings", eb);
 }
 
-static void
-decode_flow(struct sm_stmt *s, void *row)
-{
-	store_decode_cols(s, 0, store_flow_cols, STORE_FLOW_COLS, row);
-}
-
 enum sm_err
 sm_store_load_flows(struct sm_store *st, int64_t run_id, struct sm_flow_row **rows, size_t *n,
                     struct sm_errbuf *eb)
 {
-	return load_rows(st,
-	                 "SELECT proto, src, dst, CASE WHEN proto IN ('icmp', 'icmp6') THEN -1"
-	                 " ELSE dport END AS p, max(class), max(src_role), max(dst_role), count(*),"
-	                 " sum(established), sum(pkts_fwd + pkts_rev), min(first_ts), max(last_ts)"
-	                 " FROM sessions WHERE run_id = ?1 GROUP BY proto, src, dst, p"
-	                 " ORDER BY proto, src, dst, p",
-	                 run_id, decode_flow, sizeof(**rows), (void **)rows, n, "reading flows",
-	                 eb);
+	return load_mapped(
+	    st,
+	    "SELECT proto, src, dst, CASE WHEN proto IN ('icmp', 'icmp6') THEN -1"
+	    " ELSE dport END AS p, max(class), max(src_role), max(dst_role), count(*),"
+	    " sum(established), sum(pkts_fwd + pkts_rev), min(first_ts), max(last_ts)"
+	    " FROM sessions WHERE run_id = ?1 GROUP BY proto, src, dst, p"
+	    " ORDER BY proto, src, dst, p",
+	    run_id, store_flow_cols, STORE_FLOW_COLS, sizeof(**rows), (void **)rows, n,
+	    "reading flows", eb);
 }
 
 static bool
