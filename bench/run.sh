@@ -19,6 +19,8 @@
 #                    the least any reader of the file can do
 #   smaudit          `smaudit audit` with the SQLite database on disk, payload checks on
 #   smaudit-nopay    the same with --no-payload (no libnids, no recognisers)
+#   smaudit-2thr     the same as smaudit with --threads 2 (payload checks, policy and store
+#                    on a second thread)
 #   tshark           `tshark -q -z conv,tcp`, the anchor users would otherwise reach for
 # and prints seconds (median of N runs), the ratio to the floor, packets/s, MB/s,
 # ns a packet and peak RSS; then the memory checks: peak RSS on a capture with 4x
@@ -109,6 +111,7 @@ timing() {
 		once raw-read build-bench/floor --raw "$cap"
 		once smaudit $BIN audit -q -s pcaps/site.conf -d "$db" "$cap"
 		once smaudit-nopay $BIN audit -q --no-payload -s pcaps/site.conf -d "$db" "$cap"
+		once smaudit-2thr $BIN audit -q --threads 2 -s pcaps/site.conf -d "$db" "$cap"
 	done
 	if [ $TSHARK = 1 ] && command -v tshark >/dev/null; then
 		once tshark tshark -n -q -z conv,tcp -r "$cap"

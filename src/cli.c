@@ -87,9 +87,8 @@ static const struct opt_def opt_defs[] = {
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)",
      U64(udp_timeout, 1, 86400 * 30, "seconds")},
     {OPT_THREADS, "threads", "N",
-     "1: read and check on one thread; 2 (default where two cores\n"
-     "are available; more counts as 2): the payload checks, policy\n"
-     "and database writes run beside the reading. Same results",
+     "2: payload checks, policy and database writes on a second thread,\n"
+     "same results (default 1: on 2 cores 2 is no faster, see README)",
      U64(threads, 1, 1024, "1-1024")},
     {OPT_NO_PAYLOAD, "no-payload", NULL,
      "skip stream reassembly and protocol checks (faster; no\n"

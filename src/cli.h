@@ -82,7 +82,7 @@ struct cli_args {
 	enum cli_color color;
 	bool quiet, strict, no_payload;
 	uint64_t max_sessions, tcp_timeout, udp_timeout;
-	uint64_t threads; /* 0: the cores available */
+	uint64_t threads; /* --threads; 0 = not given: one */
 	/* audit: captures, -c, --from/--until (UNIX ns; see cli_given) */
 	const char *inputs[CLI_MAX_INPUTS];
 	size_t ninputs;

@@ -13,7 +13,6 @@
 
 #include "cli.h"
 #include "smaudit/audit.h"
-#include "smaudit/stage.h"
 #include "smaudit/live.h"
 #include "smaudit/rules.h"
 #include "smaudit/site.h"
@@ -137,7 +136,7 @@ audit_inputs(struct cli_args *a, const char *mode)
 	o.ninputs = a->ninputs;
 	o.bpf = a->bpf;
 	pipeline_opts(a, &rules, &site, &o.pipeline);
-	o.pipeline.threads = a->threads > 0 ? (unsigned)a->threads : sm_stage_cores();
+	o.pipeline.threads = (unsigned)a->threads;
 	o.progress = !a->quiet && isatty(STDERR_FILENO);
 	o.count = a->count;
 	o.mode = mode;

@@ -58,7 +58,4 @@ enum sm_err sm_stage_error(const struct sm_stage *st);
  * nothing).  Returns the stage's first error with its message in eb. */
 enum sm_err sm_stage_stop(struct sm_stage *st, struct sm_errbuf *eb);
 
-/* The cores this process may run on (sched_getaffinity), at least 1. */
-unsigned sm_stage_cores(void);
-
 #endif
