@@ -67,9 +67,7 @@ static const struct opt_def opt_defs[] = {
     {'o', "output", "FILE", "write there instead of stdout (written whole, then renamed)",
      STR(output)},
     {OPT_FORMAT, "format", "FMT",
-     "text (default), json (its fields: docs/json.md), csv or html\n"
-     "(one self-contained page)",
-     SPECIAL},
+     "text (default), json (its fields: docs/json.md), csv or html page", SPECIAL},
     {OPT_COLOR, "color", "WHEN",
      "colour the text report: auto (default: only on a terminal, not\n"
      "with NO_COLOR set), always or never",
@@ -86,9 +84,7 @@ static const struct opt_def opt_defs[] = {
      U64(tcp_timeout, 1, 86400 * 30, "seconds")},
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)",
      U64(udp_timeout, 1, 86400 * 30, "seconds")},
-    {OPT_THREADS, "threads", "N",
-     "2: payload checks, policy and database writes on a second thread,\n"
-     "same results (default 1: on 2 cores 2 is no faster, see README)",
+    {OPT_THREADS, "threads", "N", "1 (default) or 2: payload checks and storing on a second thread",
      U64(threads, 1, 1024, "1-1024")},
     {OPT_NO_PAYLOAD, "no-payload", NULL,
      "skip stream reassembly and protocol checks (faster; no\n"

@@ -21,7 +21,8 @@ should_fail(void)
 		fail_after = v ? strtoul(v, NULL, 10) : 0;
 		ready = 1;
 	}
-	return ++calls >= fail_after && fail_after > 0;
+	/* atomic: the audit's threads (writer, --threads 2) allocate at once */
+	return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) >= fail_after && fail_after > 0;
 }
 
 void *

@@ -4,9 +4,13 @@
 # Each run must end with exit 0/1 and the same report as without faults, or exit 3
 # with a message; never a crash or a different report presented as a result.
 # Builds its own binary without sanitizers (they replace malloc) in build-fault/.
-# usage: tests/scripts/faults.sh [POINTS]   (from the repository root; default 150)
+# usage: tests/scripts/faults.sh [POINTS [CAPTURE [AUDIT-OPTION...]]]
+#   (from the repository root; default 150 points over pcaps/rejected.pcap)
 set -u
 points=${1:-150}
+capture=${2:-pcaps/rejected.pcap}
+shift 2 2>/dev/null || shift $#
+extra=("$@")
 b=build-fault
 cmake -S . -B $b -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMAUDIT_TESTS=OFF >/dev/null &&
 	cmake --build $b -j2 >/dev/null || { echo "FAIL: build"; exit 1; }
@@ -16,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 run() { # FAIL_AFTER -> exit status; report in $work/out, messages in $work/err
 	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
 	FAIL_AFTER=$1 FAIL_COUNT_FILE=$work/count timeout 30 \
-		env LD_PRELOAD=$PWD/$b/failmalloc.so $b/smaudit audit -q -s pcaps/site.conf -d "$work/db" pcaps/rejected.pcap >"$work/out" 2>"$work/err"
+		env LD_PRELOAD=$PWD/$b/failmalloc.so $b/smaudit audit -q -s pcaps/site.conf -d "$work/db" "${extra[@]}" "$capture" >"$work/out" 2>"$work/err"
 }
 run 0
 total=$(cat "$work/count")
