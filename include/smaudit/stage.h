@@ -4,10 +4,11 @@
  * runs what follows, in the very order one thread would: the payload checks of
  * TCP packets (libnids and the recognisers) and, for every session that leaves
  * the table, the last payload decisions, policy and the store.  Work crosses in
- * a bounded queue of copies (the session as it stood, the packet's bytes), so
- * nothing the reading thread owns is shared; the stage keeps its own copy of each
- * session's payload results (sm_session_move_payload) and hands it back joined to
- * the session's last state when it leaves.  The report, JSON and database rows
+ * a bounded set of buffers of copies (of a packet: its bytes and what the checks
+ * read of it and of its session; of a session that leaves: all of it), so nothing
+ * the reading thread owns is shared; the stage keeps its own copy of each
+ * session's payload results (sm_session_move_payload), by the session's slot in
+ * the table, and joins them to the session's last state when it leaves.  The report, JSON and database rows
  * are those of one thread (tests/scripts/threads.sh).
  *
  * One producer (the reading thread) and one consumer (the stage).  A session
