@@ -8,8 +8,8 @@
  * read of it and of its session; of a session that leaves: all of it), so nothing
  * the reading thread owns is shared; the stage keeps its own copy of each
  * session's payload results (sm_session_move_payload), by the session's slot in
- * the table, and joins them to the session's last state when it leaves.  The report, JSON and database rows
- * are those of one thread (tests/scripts/threads.sh).
+ * the table, and joins them to the session's last state when it leaves.  The report, JSON and
+ * database rows are those of one thread (tests/scripts/threads.sh).
  *
  * One producer (the reading thread) and one consumer (the stage).  A session
  * whose payload checks are settled (sm_payload_settled) is said so back through
