@@ -245,7 +245,7 @@ static enum sm_err
 stage_done(void *ctx, struct sm_session *s, struct sm_errbuf *eb)
 {
 	struct sm_pipeline *pl = ctx;
-	sm_payload_done(pl->payload, s);
+	on_session_done(pl, s);
 	return store_one(pl, pl->policy, s, false, eb);
 }
 

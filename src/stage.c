@@ -337,57 +337,19 @@ on_done(struct sm_stage *st, struct item_done *it)
 	}
 }
 
-/* The stage's copy of the session of packet item it, if it has one yet. */
-static struct mirror *
-mirror_of(const struct sm_stage *st, const struct item *it)
-{
-	const struct item_packet *p = (const struct item_packet *)it;
-	return it->type == IT_PACKET && p->slot < st->nslots ? st->by_slot[p->slot] : NULL;
-}
-
-#define AHEAD 4 /* items: the slot's entry is asked for 2*AHEAD ahead, the copy AHEAD */
-
-/* Works through one buffer; false after the end item.  Its items were written on
- * the other core: their slots' entries and the sessions' copies are asked for a
- * few items ahead, as the reading thread does with its packets. */
+/* Works through one buffer; false after the end item. */
 static bool
 work(struct sm_stage *st, const struct buf *b)
 {
-	size_t at[2 * AHEAD + 1], n = 0, next = 0; /* offsets of the items ahead */
-	for (; n < 2 * AHEAD + 1 && next < b->used; n++) {
-		at[n] = next;
-		next += ((const struct item *)(b->data + next))->size;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct item *it = (const struct item *)(b->data + at[i % (2 * AHEAD + 1)]);
-		size_t j = i + 2 * AHEAD;
-		if (j < n) {
-			const struct item *far =
-			    (const struct item *)(b->data + at[j % (2 * AHEAD + 1)]);
-			const struct item_packet *p = (const struct item_packet *)far;
-			if (far->type == IT_PACKET && p->slot < st->nslots)
-				__builtin_prefetch(&st->by_slot[p->slot]);
-		}
-		if (i + AHEAD < n) {
-			const struct mirror *m = mirror_of(
-			    st, (const struct item *)(b->data + at[(i + AHEAD) % (2 * AHEAD + 1)]));
-			if (m != NULL) {
-				__builtin_prefetch(&m->s.uid);
-				__builtin_prefetch(&m->s.pkts);
-				__builtin_prefetch(&m->s.app);
-			}
-		}
+	for (size_t at = 0; at < b->used;) {
+		struct item *it = (struct item *)(b->data + at);
 		if (it->type == IT_PACKET && atomic_load(&st->err) == SM_OK)
 			on_packet(st, (struct item_packet *)it);
 		else if (it->type == IT_DONE)
 			on_done(st, (struct item_done *)it);
 		else if (it->type == IT_END)
 			return false;
-		if (next < b->used) { /* one more item known: its offset replaces this one's */
-			at[n % (2 * AHEAD + 1)] = next;
-			next += ((const struct item *)(b->data + next))->size;
-			n++;
-		}
+		at += it->size;
 	}
 	return true;
 }
