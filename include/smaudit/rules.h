@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smaudit/app.h"
 #include "smaudit/err.h"
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
@@ -34,7 +35,7 @@ struct sm_rule {
 	bool both;    /* written with <-> */
 	bool reverse; /* the second direction of a <-> rule */
 	enum sm_coverage coverage;
-	char app[16];
+	enum sm_app app; /* app=NAME; APP_NONE when the rule names none */
 	char purpose[160];
 	int src_col, dst_col; /* where each role name stands, for warnings */
 };

@@ -154,8 +154,11 @@ struct sm_session {
 	struct sm_sightings *sight;
 };
 
-/* The protocol the session speaks ("tls", "unknown", "unverified", ...), NULL if
- * no payload was looked at; from the initiator's side first. */
+/* The protocol the session speaks: a recognised one (sm_app_is_protocol), from
+ * the initiator's side first, else APP_UNKNOWN or APP_UNVERIFIED; APP_NONE if no
+ * payload was looked at. */
+enum sm_app sm_session_app_kind(const struct sm_session *s);
+/* Its name (sm_app_name: "tls", "unknown", "unverified", ...), NULL for APP_NONE. */
 const char *sm_session_app(const struct sm_session *s);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
