@@ -30,6 +30,13 @@ enum sm_app {
 	APP_HTTP,
 };
 
+/* Whether a side's answer is in: any value but APP_NONE and APP_MORE. */
+static inline bool
+sm_app_answered(enum sm_app a)
+{
+	return a != APP_NONE && a != APP_MORE;
+}
+
 /* A protocol's name from the recognisers table ("iscsi", "tls", ...),
  * "unknown", "unverified"; NULL for none/more.  Rules (app=NAME), the
  * database and the reports all use these names. */
