@@ -451,12 +451,13 @@ is_service_port(const struct sm_session_table *t, uint16_t port)
 	case 0:  /* no port at all */
 	case 68: /* DHCP client */
 		return false;
-	case 3544: /* Teredo */
-	case 4754: /* GRE in UDP */
-	case 4789: /* VXLAN */
-	case 4790: /* VXLAN-GPE */
-	case 5072: /* AYIYA */
-	case 6081: /* Geneve */
+	/* tunnels' ports (decode.h): whichever side uses one serves the tunnel */
+	case SM_PORT_TEREDO:
+	case SM_PORT_GRE_UDP:
+	case SM_PORT_VXLAN:
+	case SM_PORT_VXLAN_GPE:
+	case SM_PORT_AYIYA:
+	case SM_PORT_GENEVE:
 		return true;
 	default:
 		break;

@@ -116,6 +116,16 @@ struct sm_outer {
 #define SM_ICMP6_ECHO_REQUEST 128
 #define SM_ICMP6_ECHO_REPLY   129
 
+/* UDP ports of the tunnels the decoder takes off (either port of a datagram);
+ * the session table takes them for service ports too. */
+#define SM_PORT_GTPU      2152
+#define SM_PORT_TEREDO    3544
+#define SM_PORT_GRE_UDP   4754 /* RFC 8086 */
+#define SM_PORT_VXLAN     4789
+#define SM_PORT_VXLAN_GPE 4790
+#define SM_PORT_AYIYA     5072
+#define SM_PORT_GENEVE    6081
+
 /* EtherTypes the decoder reads (also GRE and Geneve protocol types). */
 #define SM_ETHERTYPE_IPV4        0x0800
 #define SM_ETHERTYPE_IPV6        0x86dd
