@@ -109,9 +109,10 @@ decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 			return decap(d, TUN_ERSPAN3, IN_ETHERNET, in, pkt, depth);
 		}
 		default:
-			/* Aruba access points: 802.11 frames, types 0x82x0, 0x8300-0x8370, 0x9000
-			 */
-			if ((((proto & 0xff00) == 0x8200 || (proto >= 0x8300 && proto <= 0x8370)) &&
+			/* Aruba access points: 802.11 frames */
+			if ((((proto & 0xff00) == SM_ETHERTYPE_ARUBA_82X0 ||
+			      (proto >= SM_ETHERTYPE_ARUBA_83X0 &&
+			       proto <= SM_ETHERTYPE_ARUBA_83X0_MAX)) &&
 			     (proto & 0x0f) == 0) ||
 			    proto == SM_ETHERTYPE_ARUBA_80211)
 				return decap(d, TUN_GRE, IN_80211, in, pkt, depth);

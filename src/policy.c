@@ -470,7 +470,7 @@ sm_policy_clone(const struct sm_policy *p)
 static const char *
 icmp_reason(uint8_t type, uint8_t code, bool v6)
 {
-	if (!v6 && type == 3) {
+	if (!v6 && type == SM_ICMP_UNREACH) {
 		static const char *const c[] = {"network unreachable",
 		                                "host unreachable",
 		                                "protocol unreachable",
@@ -489,7 +489,7 @@ icmp_reason(uint8_t type, uint8_t code, bool v6)
 		                                "precedence cutoff"};
 		return code < 16 ? c[code] : "destination unreachable";
 	}
-	if (v6 && type == 1) {
+	if (v6 && type == SM_ICMP6_UNREACH) {
 		static const char *const c[] = {"no route to destination",
 		                                "communication administratively prohibited",
 		                                "beyond scope of source address",
@@ -499,9 +499,9 @@ icmp_reason(uint8_t type, uint8_t code, bool v6)
 		                                "reject route to destination"};
 		return code < 7 ? c[code] : "destination unreachable";
 	}
-	if ((!v6 && type == 11) || (v6 && type == 3))
+	if ((!v6 && type == SM_ICMP_TIME_EXCEEDED) || (v6 && type == SM_ICMP6_TIME_EXCEEDED))
 		return "time exceeded (a routing loop or too many hops)";
-	if (v6 && type == 2)
+	if (v6 && type == SM_ICMP6_PACKET_TOO_BIG)
 		return "packet too big";
 	return "ICMP error";
 }
