@@ -141,9 +141,9 @@ parse_sensor(struct sm_site *out, const struct sm_tok *tok, int n, const char *f
 		ok = isalnum((unsigned char)tok[1].s[i]) || strchr("._-", tok[1].s[i]) != NULL;
 	if (!ok)
 		return sm_error(eb, SM_ERR_CONFIG,
-		                "%s:%d:%d: invalid sensor name '%s': 1 to 63 letters, digits, '.', "
+		                "%s:%d:%d: invalid sensor name '%s': 1 to %d letters, digits, '.', "
 		                "'_' or '-' (as --sensor takes it)",
-		                fname, lineno, tok[1].col, tok[1].s);
+		                fname, lineno, tok[1].col, tok[1].s, SM_SENSOR_NAME_MAX - 1);
 	for (size_t i = 0; i < out->nsensors; i++)
 		if (strcmp(out->sensors[i].name, tok[1].s) == 0)
 			return sm_error(eb, SM_ERR_CONFIG,

@@ -26,7 +26,7 @@ extern const char sm_default_rules[];
 enum sm_coverage { COV_ANY, COV_EACH_PAIR, COV_EACH_MEMBER };
 
 struct sm_rule {
-	char id[96]; /* "sm-as.rules:12" */
+	char id[SM_RULE_ID_MAX]; /* "sm-as.rules:12" */
 	int line;
 	enum sm_rule_kind kind;
 	uint8_t proto; /* 6, 17, or 1 for ICMP echo (v4 and v6) */

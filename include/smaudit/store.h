@@ -15,7 +15,6 @@
 #include "smaudit/addr.h"
 #include "smaudit/app.h"
 #include "smaudit/err.h"
-#include "smaudit/rules.h"
 #include "smaudit/session.h"
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
@@ -45,7 +44,7 @@ struct sm_session_record {
 	char state[8]; /* Zeek's conn_state */
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
 	char class_name[16]; /* expected, optional, allowed, unexpected, unmonitored */
-	char rule[sizeof(((struct sm_rule *)0)->id)]; /* as long as a rule id */
+	char rule[SM_RULE_ID_MAX];
 	char history[SM_HISTORY_MAX];
 	bool established;
 	uint32_t syn_count;
@@ -71,7 +70,7 @@ struct sm_session_record {
 /* A capture point of a run and its clock against the first sensor's. */
 struct sm_sensor_row {
 	int idx;
-	char name[64];
+	char name[SM_SENSOR_NAME_MAX];
 	double clock_offset, clock_spread; /* seconds added to its timestamps; their spread */
 	uint64_t clock_matched;            /* packets that placed it */
 	bool clock_known;                  /* false: no packet matched, clock left as it was */
@@ -94,7 +93,7 @@ struct sm_run_row {
 };
 
 struct sm_expected_row {
-	char rule[96];
+	char rule[SM_RULE_ID_MAX];
 	enum sm_rule_kind kind; /* expect or optional */
 	char proto[8];
 	int port; /* -1 for ICMP */
@@ -166,8 +165,8 @@ struct sm_query {
 
 struct sm_session_row {
 	int64_t id;
-	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], state[8], class_name[16], rule[96],
-	    history[24];
+	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], state[8], class_name[16],
+	    rule[SM_RULE_ID_MAX], history[SM_HISTORY_MAX];
 	int sport, dport, vlan;
 	double first_ts, last_ts;
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
