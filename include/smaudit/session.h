@@ -230,13 +230,13 @@ bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
                        struct sm_session_hit *hit);
 /* Accounts only the carrying datagrams of a packet the decoder holds (an inner
  * fragment waiting for its first): they were on the wire all the same. */
+bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Ask the CPU for what a packet with this key will read, so that it arrives
  * while the packets before it are worked on; they change nothing.  Two steps,
  * a packet apart: the hash bucket (two packets ahead), then the session the
  * bucket leads to (one packet ahead). */
 void sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k);
 void sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_hint *k);
-bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Moves the clock on without a packet (live capture on a quiet link): sessions
  * idle longer than their timeout leave the table. */
 void sm_session_advance(struct sm_session_table *t, int64_t now_ns);

@@ -23,9 +23,6 @@
 
 struct sm_store;
 
-/* One row of the sessions table as written (docs/schema.md): made by the
- * caller (audit) from the session and how policy saw it, every text already
- * formatted; "" is stored as NULL. */
 /* What one sensor saw of one direction of a session (runs with several sensors). */
 struct sm_sighting_row {
 	const char *sensor; /* borrowed: the sensor's name lives as long as the run */
@@ -35,6 +32,9 @@ struct sm_sighting_row {
 	int ttl_min, ttl_max;
 };
 
+/* One row of the sessions table as written (docs/schema.md): made by the
+ * caller (audit) from the session and how policy saw it, every text already
+ * formatted; "" is stored as NULL. */
 struct sm_session_record {
 	char proto[8]; /* "tcp", "udp", "icmp", "icmp6" or the number */
 	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
