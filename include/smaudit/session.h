@@ -81,10 +81,11 @@ struct sm_sightings {
 	struct sm_sighting at[]; /* [sensor * 2 + dir], nsensors * 2 of them */
 };
 
-/* Direction index: 0 = from the initiator ("fwd"), 1 = from the responder ("rev"). */
 /* Holes in a direction's sequence space tracked at once (reordering). */
 #define SM_SESSION_HOLES 4
 
+/* Direction index of the [2] arrays: 0 = from the initiator ("fwd"), 1 = from the
+ * responder ("rev"). */
 struct sm_session {
 	/* table internals and the key first: a lookup reads one cache line */
 	uint32_t hnext, lprev, lnext;

@@ -244,11 +244,11 @@ enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id,
 /* Deletes what a checkpoint wrote for the run (open sessions, verdicts, findings,
  * coverage, counters, sources) so the next checkpoint or the end replaces it. */
 enum sm_err sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
-/* Commits everything and records totals; status "complete" or "interrupted",
- * or "running" for a checkpoint of a run that goes on. */
 /* Records the run's -f filter (NULL or "" for none) and --strict. */
 enum sm_err sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter,
                                  bool strict, struct sm_errbuf *eb);
+/* Commits everything and records totals; status "complete" or "interrupted",
+ * or "running" for a checkpoint of a run that goes on. */
 enum sm_err sm_store_run_end(struct sm_store *st, const struct sm_run_row *totals,
                              struct sm_errbuf *eb);
 /* Commits the current batch (durability point). */
