@@ -41,6 +41,8 @@ sm_app_answered(enum sm_app a)
  * "unknown", "unverified"; NULL for none/more.  Rules (app=NAME), the
  * database and the reports all use these names. */
 const char *sm_app_name(enum sm_app a);
+/* The longest of those names, with its NUL (the database row keeps it). */
+#define SM_APP_NAME_MAX 16
 /* Parses a recognised protocol's name (a rule's app=); APP_NONE if unknown. */
 enum sm_app sm_app_parse(const char *name);
 /* The i-th recognised protocol, in the order they are asked; APP_NONE past

@@ -58,7 +58,7 @@ struct sm_session_record {
 	const char *source; /* borrowed: a capture path that lives as long as the run */
 	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
 	bool open; /* still open at a checkpoint: replaced by the next one */
-	char app[16];
+	char app[SM_APP_NAME_MAX];
 	char app_detail[SM_APP_DETAIL_MAX];
 	uint64_t missed_bytes;
 	double idle_from, idle_max;  /* idle_max 0: no silence (both NULL) */
