@@ -193,13 +193,6 @@ bind_port(struct sm_stmt *s, int i, int port)
 	store_bind_int_or_null(s, i, port >= 0, port);
 }
 
-/* A UNIX time: NULL when 0 (none). */
-static void
-bind_ts(struct sm_stmt *s, int i, double ts)
-{
-	store_bind_double_or_null(s, i, ts > 0, ts);
-}
-
 /* Runs a bound insert in the open transaction (the writer commits on its own). */
 static enum sm_err
 step_row(struct sm_store *st, struct sm_stmt *s, const char *what, struct sm_errbuf *eb)
@@ -761,25 +754,16 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	struct sm_stmt *s;
 	if (!sm_db_prepare(st->db,
 	                   "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
-	                   " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
-	                   " read_errors=?, missed_bytes=?, gap_sessions=?,"
+	                   " sessions=?, undecoded=?, evicted=?, read_errors=?, first_ts=?,"
+	                   " last_ts=?, missed_bytes=?, gap_sessions=?,"
 	                   " heartbeat=? WHERE id=?",
 	                   false, &s))
 		return sm_db_fail(st->db, eb, "finishing the run");
 	int i = 1;
 	sm_bind_text(s, i++, finished);
 	sm_bind_text(s, i++, r->status);
-	sm_bind_int64(s, i++, (int64_t)r->packets);
-	sm_bind_int64(s, i++, (int64_t)r->bytes);
-	sm_bind_int64(s, i++, (int64_t)r->dropped);
-	bind_ts(s, i++, r->first_ts);
-	bind_ts(s, i++, r->last_ts);
-	sm_bind_int64(s, i++, (int64_t)r->sessions);
-	sm_bind_int64(s, i++, (int64_t)r->undecoded);
-	sm_bind_int64(s, i++, (int64_t)r->evicted);
-	sm_bind_int64(s, i++, (int64_t)r->read_errors);
-	sm_bind_int64(s, i++, (int64_t)r->missed_bytes);
-	sm_bind_int64(s, i++, (int64_t)r->gap_sessions);
+	store_bind_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
+	i += STORE_RUN_COLS;
 	char now[32];
 	now_text(now, sizeof(now));
 	sm_bind_text(s, i++, now);

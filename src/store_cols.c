@@ -59,6 +59,16 @@ const struct store_col store_coverage_cols[STORE_COVERAGE_COLS] = {
 };
 #undef C
 
+/* The counters of a run, as sm_store_run_end writes them and sm_store_load_run
+ * reads them back. */
+#define R(type, field) COL(type, struct sm_run_row, field)
+const struct store_col store_run_cols[STORE_RUN_COLS] = {
+    R(COL_U64, packets),   R(COL_U64, bytes),        R(COL_U64, dropped),      R(COL_U64, sessions),
+    R(COL_U64, undecoded), R(COL_U64, evicted),      R(COL_U64, read_errors),  R(COL_TS, first_ts),
+    R(COL_TS, last_ts),    R(COL_U64, missed_bytes), R(COL_U64, gap_sessions),
+};
+#undef R
+
 void
 store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v)
 {

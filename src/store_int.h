@@ -77,17 +77,19 @@ struct store_col {
 /* The columns of a row type, in the order its insert binds them and its select
  * reads them: an expected flow and a finding after their ids, an unexpected
  * aggregate as STORE_UNEXPECTED_COLS, a flow of sm_store_load_flows, a role's
- * coverage after its run id. */
+ * coverage after its run id, the counters of a run. */
 #define STORE_EXPECTED_COLS    18
 #define STORE_FINDING_COLS     9
 #define STORE_COVERAGE_COLS    3
 #define STORE_UNEXPECTED_NCOLS 12
 #define STORE_FLOW_COLS        12
+#define STORE_RUN_COLS         11
 extern const struct store_col store_expected_cols[STORE_EXPECTED_COLS];
 extern const struct store_col store_finding_cols[STORE_FINDING_COLS];
 extern const struct store_col store_unexpected_cols[STORE_UNEXPECTED_NCOLS];
 extern const struct store_col store_flow_cols[STORE_FLOW_COLS];
 extern const struct store_col store_coverage_cols[STORE_COVERAGE_COLS];
+extern const struct store_col store_run_cols[STORE_RUN_COLS];
 /* v at parameter i, or NULL where known is false (no port, time, id or clock). */
 void store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v);
 void store_bind_double_or_null(struct sm_stmt *s, int i, bool known, double v);

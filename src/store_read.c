@@ -153,17 +153,8 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->sources = col_dup(s, i++);
 	r->site = col_dup(s, i++);
 	r->rules = col_dup(s, i++);
-	r->packets = (uint64_t)sm_col_int64(s, i++);
-	r->bytes = (uint64_t)sm_col_int64(s, i++);
-	r->dropped = (uint64_t)sm_col_int64(s, i++);
-	r->sessions = (uint64_t)sm_col_int64(s, i++);
-	r->undecoded = (uint64_t)sm_col_int64(s, i++);
-	r->evicted = (uint64_t)sm_col_int64(s, i++);
-	r->read_errors = (uint64_t)sm_col_int64(s, i++);
-	r->first_ts = sm_col_double(s, i++);
-	r->last_ts = sm_col_double(s, i++);
-	r->missed_bytes = (uint64_t)sm_col_int64(s, i++);
-	r->gap_sessions = (uint64_t)sm_col_int64(s, i++);
+	store_decode_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
+	i += STORE_RUN_COLS;
 	enum sm_run_status status;
 	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING &&
 	    run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
