@@ -55,10 +55,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION] =
         "INSERT INTO sessions(run_id, proto, src, sport, dst, dport, vlan, first_ts, last_ts,"
         " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
-        " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
-        " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-        " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max, uid,"
-        " tunnel_parent) VALUES"
+        " established, syn_count, rst_from, rst_ttl, icmp_errors, ttl_fwd, ttl_rev, tunnel,"
+        " outer_src, outer_dst, src_role, dst_role, open, app, app_detail, missed_bytes, uid,"
+        " icmp_err_type, icmp_err_code, icmp_err_from, icmp_err_ttl, source, idle_from,"
+        " idle_max, tunnel_parent) VALUES"
         " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources(run_id, idx, path, packets, bytes, error, given)"
                   " VALUES (?,?,?,?,?,?,?)",
@@ -186,13 +186,6 @@ now_text(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A port, VLAN or TTL: NULL when negative (none). */
-static void
-bind_port(struct sm_stmt *s, int i, int port)
-{
-	store_bind_int_or_null(s, i, port >= 0, port);
-}
-
 /* Runs a bound insert in the open transaction (the writer commits on its own). */
 static enum sm_err
 step_row(struct sm_store *st, struct sm_stmt *s, const char *what, struct sm_errbuf *eb)
@@ -278,52 +271,17 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session_recor
 	struct sm_stmt *s = st->stmt[ST_SESSION];
 	int i = 1;
 	sm_bind_int64(s, i++, run_id);
-	sm_bind_text(s, i++, r->proto);
-	sm_bind_text(s, i++, r->src);
-	sm_bind_int(s, i++, r->sport);
-	sm_bind_text(s, i++, r->dst);
-	sm_bind_int(s, i++, r->dport);
-	bind_port(s, i++, r->vlan);
-	sm_bind_double(s, i++, r->first_ts);
-	sm_bind_double(s, i++, r->last_ts);
-	sm_bind_text(s, i++, r->state);
-	sm_bind_int64(s, i++, (int64_t)r->pkts_fwd);
-	sm_bind_int64(s, i++, (int64_t)r->pkts_rev);
-	sm_bind_int64(s, i++, (int64_t)r->bytes_fwd);
-	sm_bind_int64(s, i++, (int64_t)r->bytes_rev);
-	sm_bind_text(s, i++, r->class_name);
-	sm_bind_text(s, i++, r->rule);
-	bind_port(s, i++, r->inner_vlan);
-	sm_bind_text(s, i++, r->history);
-	sm_bind_int(s, i++, r->established);
-	sm_bind_int(s, i++, (int)r->syn_count);
-	sm_bind_text(s, i++, r->rst_from);
-	bind_port(s, i++, r->rst_ttl);
-	sm_bind_int(s, i++, (int)r->icmp_errors);
-	if (r->icmp_errors) {
-		sm_bind_int(s, i++, r->icmp_err_type);
-		sm_bind_int(s, i++, r->icmp_err_code);
-		sm_bind_text(s, i++, r->icmp_err_from);
-		sm_bind_int(s, i++, r->icmp_err_ttl);
-	} else {
-		for (int k = 0; k < 4; k++)
-			sm_bind_null(s, i++);
-	}
-	bind_port(s, i++, r->ttl_fwd);
-	bind_port(s, i++, r->ttl_rev);
-	sm_bind_text(s, i++, r->tunnel);
-	sm_bind_text(s, i++, r->outer_src);
-	sm_bind_text(s, i++, r->outer_dst);
+	store_bind_cols(s, i, store_session_cols, STORE_SESSION_COLS, r);
+	i += STORE_SESSION_COLS;
+	if (r->icmp_errors)
+		store_bind_cols(s, i, store_session_icmp_cols, STORE_SESSION_ICMP_COLS, r);
+	else
+		for (int k = 0; k < STORE_SESSION_ICMP_COLS; k++)
+			sm_bind_null(s, i + k);
+	i += STORE_SESSION_ICMP_COLS;
 	sm_bind_text(s, i++, r->source);
-	sm_bind_text(s, i++, r->src_role);
-	sm_bind_text(s, i++, r->dst_role);
-	sm_bind_int(s, i++, r->open);
-	sm_bind_text(s, i++, r->app);
-	sm_bind_text(s, i++, r->app_detail);
-	sm_bind_int64(s, i++, (int64_t)r->missed_bytes);
 	store_bind_double_or_null(s, i++, r->idle_max > 0, r->idle_from);
 	store_bind_double_or_null(s, i++, r->idle_max > 0, r->idle_max);
-	sm_bind_int64(s, i++, (int64_t)r->uid);
 	store_bind_int_or_null(s, i++, r->tunnel_parent != 0, (int64_t)r->tunnel_parent);
 	enum sm_err e = step_row(st, s, "storing a session", eb);
 	int64_t id = r->nsight > 0 ? sm_db_last_insert_id(st->db) : 0;
