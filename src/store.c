@@ -186,6 +186,15 @@ now_text(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Runs a one-off statement to its end and finalizes it; what says what failed. */
+static enum sm_err
+step_once(struct sm_store *st, struct sm_stmt *s, const char *what, struct sm_errbuf *eb)
+{
+	enum sm_db_step rc = sm_stmt_step(s);
+	sm_stmt_finalize(s);
+	return rc == SM_DB_DONE ? SM_OK : sm_db_fail(st->db, eb, what);
+}
+
 /* Runs a bound insert in the open transaction (the writer commits on its own). */
 static enum sm_err
 step_row(struct sm_store *st, struct sm_stmt *s, const char *what, struct sm_errbuf *eb)
@@ -237,10 +246,9 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	gethostname(host, sizeof(host) - 1);
 	sm_bind_int64(s, 6, (int64_t)getpid());
 	sm_bind_text(s, 7, host);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	if (rc != SM_DB_DONE)
-		return sm_db_fail(st->db, eb, "recording the run");
+	enum sm_err e = step_once(st, s, "recording the run", eb);
+	if (e != SM_OK)
+		return e;
 	*run_id = sm_db_last_insert_id(st->db);
 	st->run_id = *run_id;
 	return SM_OK;
@@ -258,9 +266,7 @@ sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter, bo
 	sm_bind_text(s, 1, filter != NULL && *filter ? filter : NULL);
 	sm_bind_int(s, 2, strict);
 	sm_bind_int64(s, 3, run_id);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	return rc == SM_DB_DONE ? SM_OK : sm_db_fail(st->db, eb, "recording the run");
+	return step_once(st, s, "recording the run", eb);
 }
 
 /* Binds one session row: the caller formatted every field. */
@@ -689,10 +695,7 @@ sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 		if (!sm_db_prepare(st->db, sql[i], false, &s))
 			return sm_db_fail(st->db, eb, "replacing the last checkpoint");
 		sm_bind_int64(s, 1, run_id);
-		enum sm_db_step rc = sm_stmt_step(s);
-		sm_stmt_finalize(s);
-		if (rc != SM_DB_DONE)
-			e = sm_db_fail(st->db, eb, "replacing the last checkpoint");
+		e = step_once(st, s, "replacing the last checkpoint", eb);
 	}
 	return e;
 }
@@ -726,10 +729,9 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	now_text(now, sizeof(now));
 	sm_bind_text(s, i++, now);
 	sm_bind_int64(s, i++, r->id);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	if (rc != SM_DB_DONE)
-		return sm_db_fail(st->db, eb, "finishing the run");
+	e = step_once(st, s, "finishing the run", eb);
+	if (e != SM_OK)
+		return e;
 	return sm_store_commit(st, eb);
 }
 
@@ -754,10 +756,9 @@ sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t
 	char created[32];
 	now_text(created, sizeof(created));
 	sm_bind_text(s, 8, created);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	if (rc != SM_DB_DONE)
-		return sm_db_fail(st->db, eb, "recording evidence");
+	enum sm_err e = step_once(st, s, "recording evidence", eb);
+	if (e != SM_OK)
+		return e;
 	*id = sm_db_last_insert_id(st->db);
 	return sm_store_commit(st, eb);
 }
