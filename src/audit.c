@@ -39,10 +39,9 @@ struct sm_pipeline {
 	struct sm_stage *stage;
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
-	char **abs_paths;         /* per capture source; NULL entry = keep the path as given */
-	bool has_from, has_until; /* the window, stored as run counters */
-	int64_t from_ns, until_ns;
-	uint64_t stopped_at; /* -c count the run stopped at, 0 = read to the end */
+	char **abs_paths;        /* per capture source; NULL entry = keep the path as given */
+	struct sm_window window; /* stored as run counters */
+	uint64_t stopped_at;     /* -c count the run stopped at, 0 = read to the end */
 	uint64_t db_faults, db_unavailable_ms; /* database errors waited out (live) */
 	bool flushed;                          /* sm_pipeline_finish closed every session */
 	size_t nabs;
@@ -312,12 +311,12 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 			e = sm_store_counter(st, run, sm_dec_reason_name((enum sm_dec_reason)r),
 			                     sm_decoder_count(pl->dec, (enum sm_dec_reason)r),
 			                     pl->eb);
-	if (e == SM_OK && pl->has_from)
-		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_FROM, (uint64_t)pl->from_ns,
+	if (e == SM_OK && pl->window.has_from)
+		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_FROM, (uint64_t)pl->window.from_ns,
 		                     pl->eb);
-	if (e == SM_OK && pl->has_until)
-		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_UNTIL, (uint64_t)pl->until_ns,
-		                     pl->eb);
+	if (e == SM_OK && pl->window.has_until)
+		e = sm_store_counter(st, run, SM_COUNTER_WINDOW_UNTIL,
+		                     (uint64_t)pl->window.until_ns, pl->eb);
 	if (e == SM_OK && pl->stopped_at > 0)
 		e = sm_store_counter(st, run, SM_COUNTER_STOPPED_AT, pl->stopped_at, pl->eb);
 	struct sm_store_backlog bl;
@@ -408,10 +407,7 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	pl->capture = cap;
 	pl->site = o->site;
 	pl->on_session = o->on_session;
-	pl->has_from = o->has_from;
-	pl->has_until = o->has_until;
-	pl->from_ns = o->from_ns;
-	pl->until_ns = o->until_ns;
+	pl->window = o->window;
 	pl->ctx = o->ctx;
 	pl->eb = eb;
 	char *srcjson = NULL;
@@ -781,9 +777,9 @@ sensor_clocks(const struct sm_audit_opts *o, struct sm_capture *cap, struct sm_s
 }
 
 static bool
-in_window(const struct sm_pipeline_opts *o, int64_t ts_ns)
+window_holds(const struct sm_window *w, int64_t ts_ns)
 {
-	return (!o->has_from || ts_ns >= o->from_ns) && (!o->has_until || ts_ns <= o->until_ns);
+	return (!w->has_from || ts_ns >= w->from_ns) && (!w->has_until || ts_ns <= w->until_ns);
 }
 
 enum sm_err
@@ -814,7 +810,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	bool interrupted = false;
 	uint64_t n = 0, taken = 0;
 	/* the key of the packet after the current one, read a round earlier */
-	struct sm_flow_hint hint[2];
+	struct sm_flow_key hint[2];
 	bool hinted = false;
 	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
 		struct sm_raw_packet ahead;
@@ -823,7 +819,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 		hinted = sm_capture_peek(cap, 2, &ahead) && sm_decode_hint(&ahead, &hint[~n & 1]);
 		if (hinted)
 			sm_session_prefetch_bucket(pl->tab, &hint[~n & 1]);
-		if (in_window(&po, raw.ts_ns)) {
+		if (window_holds(&po.window, raw.ts_ns)) {
 			if (o->count > 0 &&
 			    taken == o->count) { /* one more to read: stopped early */
 				sm_pipeline_set_stopped_at(pl, taken);

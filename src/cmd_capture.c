@@ -65,10 +65,10 @@ pipeline_opts(const struct cli_args *a, const struct sm_rules *rules, const stru
 	po->no_payload = a->no_payload;
 	po->filter = a->bpf;
 	po->strict = a->strict;
-	po->has_from = cli_given(a, OPT_WINDOW_FROM);
-	po->has_until = cli_given(a, OPT_WINDOW_UNTIL);
-	po->from_ns = a->window_from_ns;
-	po->until_ns = a->window_until_ns;
+	po->window = (struct sm_window){.has_from = cli_given(a, OPT_WINDOW_FROM),
+	                                .has_until = cli_given(a, OPT_WINDOW_UNTIL),
+	                                .from_ns = a->window_from_ns,
+	                                .until_ns = a->window_until_ns};
 	/* a sensor named (not only "default"): stored with the run, for combine */
 	if (a->nsensors > 1 || (a->nsensors == 1 && strcmp(a->sensor_names[0], "default") != 0)) {
 		po->sensor_names = a->sensor_names;

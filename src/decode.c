@@ -281,7 +281,7 @@ be16(const uint8_t *p)
 }
 
 bool
-sm_decode_hint(const struct sm_raw_packet *raw, struct sm_flow_hint *out)
+sm_decode_hint(const struct sm_raw_packet *raw, struct sm_flow_key *out)
 {
 	const uint8_t *p = raw->data;
 	size_t n = raw->caplen, at = 0;

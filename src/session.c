@@ -405,23 +405,16 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 	}
 	s->in_use = true;
 	s->slot = idx;
-	s->proto = pkt->proto;
-	s->vlan = pkt->vlan;
-	s->inner_vlan = pkt->inner_vlan;
+	/* flip: the first packet came from the responder */
+	sm_session_set_key(s, &(struct sm_flow_key){.proto = pkt->proto,
+	                                            .vlan = pkt->vlan,
+	                                            .inner_vlan = pkt->inner_vlan,
+	                                            .src = flip ? pkt->dst : pkt->src,
+	                                            .dst = flip ? pkt->src : pkt->dst,
+	                                            .sport = flip ? pkt->dport : pkt->sport,
+	                                            .dport = flip ? pkt->sport : pkt->dport});
 	s->flipped = flip;
-	if (!flip) {
-		s->src = pkt->src;
-		s->dst = pkt->dst;
-		s->sport = pkt->sport;
-		s->dport = pkt->dport;
-	} else {
-		s->src = pkt->dst;
-		s->dst = pkt->src;
-		s->sport = pkt->dport;
-		s->dport = pkt->sport;
-	}
-	s->first_ns = pkt->ts_ns;
-	s->last_ns = pkt->ts_ns;
+	s->first_ns = s->last_ns = pkt->ts_ns;
 	s->source = pkt->source;
 	s->tunnel = pkt->tunnel;
 	s->outer_src = pkt->outer_src;
@@ -688,21 +681,45 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 	return ok;
 }
 
+void
+sm_session_key(const struct sm_session *s, struct sm_flow_key *k)
+{
+	*k = (struct sm_flow_key){.proto = s->proto,
+	                          .vlan = s->vlan,
+	                          .inner_vlan = s->inner_vlan,
+	                          .src = s->src,
+	                          .dst = s->dst,
+	                          .sport = s->sport,
+	                          .dport = s->dport};
+}
+
+void
+sm_session_set_key(struct sm_session *s, const struct sm_flow_key *k)
+{
+	s->proto = k->proto;
+	s->vlan = k->vlan;
+	s->inner_vlan = k->inner_vlan;
+	s->src = k->src;
+	s->dst = k->dst;
+	s->sport = k->sport;
+	s->dport = k->dport;
+}
+
 static uint32_t
-hint_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k)
+hint_bucket(const struct sm_session_table *t, const struct sm_flow_key *k)
 {
 	return key_hash(&k->src, k->sport, &k->dst, k->dport, k->proto, k->vlan, k->inner_vlan) &
 	       (t->nbuckets - 1);
 }
 
 void
-sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k)
+sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_key *k)
 {
 	__builtin_prefetch(&t->buckets[hint_bucket(t, k)]);
 }
 
 void
-sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_hint *k)
+sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *k)
 {
 	uint32_t i = t->buckets[hint_bucket(t, k)];
 	if (i == NIL)

@@ -31,9 +31,8 @@ struct item_packet {
 	uint32_t slot;
 	uint64_t pkts[2];
 	int64_t ts_ns;
-	struct sm_addr src, dst; /* the session's */
-	uint16_t sport, dport;
-	uint8_t proto, dir, family; /* family: the packet's */
+	struct sm_flow_key key; /* the session's */
+	uint8_t dir, family;    /* family: the packet's */
 	bool syn_seen;
 	uint32_t seq, payload_len, payload_caplen;
 	uint32_t l3_len, pl_len; /* bytes that follow: the IP datagram, then the payload */
@@ -171,11 +170,7 @@ sm_stage_packet(struct sm_stage *st, const struct sm_session *s, int dir,
 	it->pkts[0] = s->pkts[0];
 	it->pkts[1] = s->pkts[1];
 	it->ts_ns = pkt->ts_ns;
-	it->src = s->src;
-	it->dst = s->dst;
-	it->sport = s->sport;
-	it->dport = s->dport;
-	it->proto = s->proto;
+	sm_session_key(s, &it->key);
 	it->dir = (uint8_t)dir;
 	it->family = pkt->src.family;
 	it->syn_seen = s->syn_seen;
@@ -258,11 +253,7 @@ mirror_new(struct sm_stage *st, const struct item_packet *it)
 		return NULL;
 	memset(m, 0, sizeof(*m));
 	m->s.uid = it->uid;
-	m->s.src = it->src;
-	m->s.dst = it->dst;
-	m->s.sport = it->sport;
-	m->s.dport = it->dport;
-	m->s.proto = it->proto;
+	sm_session_set_key(&m->s, &it->key);
 	struct mirror **slot = mirror_slot(st, it->slot);
 	if (slot == NULL) {
 		m->next = st->spare;

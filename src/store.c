@@ -55,10 +55,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION] =
         "INSERT INTO sessions(run_id, proto, src, sport, dst, dport, vlan, first_ts, last_ts,"
         " state, pkts_fwd, pkts_rev, bytes_fwd, bytes_rev, class, rule, inner_vlan, history,"
-        " established, syn_count, rst_from, rst_ttl, icmp_errors, icmp_err_type, icmp_err_code,"
-        " icmp_err_from, icmp_err_ttl, ttl_fwd, ttl_rev, tunnel, outer_src, outer_dst, source,"
-        " src_role, dst_role, open, app, app_detail, missed_bytes, idle_from, idle_max, uid,"
-        " tunnel_parent) VALUES"
+        " established, syn_count, rst_from, rst_ttl, icmp_errors, ttl_fwd, ttl_rev, tunnel,"
+        " outer_src, outer_dst, src_role, dst_role, open, app, app_detail, missed_bytes, uid,"
+        " icmp_err_type, icmp_err_code, icmp_err_from, icmp_err_ttl, source, idle_from,"
+        " idle_max, tunnel_parent) VALUES"
         " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_SOURCE] = "INSERT INTO run_sources(run_id, idx, path, packets, bytes, error, given)"
                   " VALUES (?,?,?,?,?,?,?)",
@@ -186,18 +186,13 @@ now_text(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A port, VLAN or TTL: NULL when negative (none). */
-static void
-bind_port(struct sm_stmt *s, int i, int port)
+/* Runs a one-off statement to its end and finalizes it; what says what failed. */
+static enum sm_err
+step_once(struct sm_store *st, struct sm_stmt *s, const char *what, struct sm_errbuf *eb)
 {
-	store_bind_int_or_null(s, i, port >= 0, port);
-}
-
-/* A UNIX time: NULL when 0 (none). */
-static void
-bind_ts(struct sm_stmt *s, int i, double ts)
-{
-	store_bind_double_or_null(s, i, ts > 0, ts);
+	enum sm_db_step rc = sm_stmt_step(s);
+	sm_stmt_finalize(s);
+	return rc == SM_DB_DONE ? SM_OK : sm_db_fail(st->db, eb, what);
 }
 
 /* Runs a bound insert in the open transaction (the writer commits on its own). */
@@ -251,10 +246,9 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	gethostname(host, sizeof(host) - 1);
 	sm_bind_int64(s, 6, (int64_t)getpid());
 	sm_bind_text(s, 7, host);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	if (rc != SM_DB_DONE)
-		return sm_db_fail(st->db, eb, "recording the run");
+	enum sm_err e = step_once(st, s, "recording the run", eb);
+	if (e != SM_OK)
+		return e;
 	*run_id = sm_db_last_insert_id(st->db);
 	st->run_id = *run_id;
 	return SM_OK;
@@ -272,9 +266,7 @@ sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter, bo
 	sm_bind_text(s, 1, filter != NULL && *filter ? filter : NULL);
 	sm_bind_int(s, 2, strict);
 	sm_bind_int64(s, 3, run_id);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	return rc == SM_DB_DONE ? SM_OK : sm_db_fail(st->db, eb, "recording the run");
+	return step_once(st, s, "recording the run", eb);
 }
 
 /* Binds one session row: the caller formatted every field. */
@@ -285,52 +277,17 @@ write_session(struct sm_store *st, int64_t run_id, const struct sm_session_recor
 	struct sm_stmt *s = st->stmt[ST_SESSION];
 	int i = 1;
 	sm_bind_int64(s, i++, run_id);
-	sm_bind_text(s, i++, r->proto);
-	sm_bind_text(s, i++, r->src);
-	sm_bind_int(s, i++, r->sport);
-	sm_bind_text(s, i++, r->dst);
-	sm_bind_int(s, i++, r->dport);
-	bind_port(s, i++, r->vlan);
-	sm_bind_double(s, i++, r->first_ts);
-	sm_bind_double(s, i++, r->last_ts);
-	sm_bind_text(s, i++, r->state);
-	sm_bind_int64(s, i++, (int64_t)r->pkts_fwd);
-	sm_bind_int64(s, i++, (int64_t)r->pkts_rev);
-	sm_bind_int64(s, i++, (int64_t)r->bytes_fwd);
-	sm_bind_int64(s, i++, (int64_t)r->bytes_rev);
-	sm_bind_text(s, i++, r->class_name);
-	sm_bind_text(s, i++, r->rule);
-	bind_port(s, i++, r->inner_vlan);
-	sm_bind_text(s, i++, r->history);
-	sm_bind_int(s, i++, r->established);
-	sm_bind_int(s, i++, (int)r->syn_count);
-	sm_bind_text(s, i++, r->rst_from);
-	bind_port(s, i++, r->rst_ttl);
-	sm_bind_int(s, i++, (int)r->icmp_errors);
-	if (r->icmp_errors) {
-		sm_bind_int(s, i++, r->icmp_err_type);
-		sm_bind_int(s, i++, r->icmp_err_code);
-		sm_bind_text(s, i++, r->icmp_err_from);
-		sm_bind_int(s, i++, r->icmp_err_ttl);
-	} else {
-		for (int k = 0; k < 4; k++)
-			sm_bind_null(s, i++);
-	}
-	bind_port(s, i++, r->ttl_fwd);
-	bind_port(s, i++, r->ttl_rev);
-	sm_bind_text(s, i++, r->tunnel);
-	sm_bind_text(s, i++, r->outer_src);
-	sm_bind_text(s, i++, r->outer_dst);
+	store_bind_cols(s, i, store_session_cols, STORE_SESSION_COLS, r);
+	i += STORE_SESSION_COLS;
+	if (r->icmp_errors)
+		store_bind_cols(s, i, store_session_icmp_cols, STORE_SESSION_ICMP_COLS, r);
+	else
+		for (int k = 0; k < STORE_SESSION_ICMP_COLS; k++)
+			sm_bind_null(s, i + k);
+	i += STORE_SESSION_ICMP_COLS;
 	sm_bind_text(s, i++, r->source);
-	sm_bind_text(s, i++, r->src_role);
-	sm_bind_text(s, i++, r->dst_role);
-	sm_bind_int(s, i++, r->open);
-	sm_bind_text(s, i++, r->app);
-	sm_bind_text(s, i++, r->app_detail);
-	sm_bind_int64(s, i++, (int64_t)r->missed_bytes);
 	store_bind_double_or_null(s, i++, r->idle_max > 0, r->idle_from);
 	store_bind_double_or_null(s, i++, r->idle_max > 0, r->idle_max);
-	sm_bind_int64(s, i++, (int64_t)r->uid);
 	store_bind_int_or_null(s, i++, r->tunnel_parent != 0, (int64_t)r->tunnel_parent);
 	enum sm_err e = step_row(st, s, "storing a session", eb);
 	int64_t id = r->nsight > 0 ? sm_db_last_insert_id(st->db) : 0;
@@ -738,10 +695,7 @@ sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb)
 		if (!sm_db_prepare(st->db, sql[i], false, &s))
 			return sm_db_fail(st->db, eb, "replacing the last checkpoint");
 		sm_bind_int64(s, 1, run_id);
-		enum sm_db_step rc = sm_stmt_step(s);
-		sm_stmt_finalize(s);
-		if (rc != SM_DB_DONE)
-			e = sm_db_fail(st->db, eb, "replacing the last checkpoint");
+		e = step_once(st, s, "replacing the last checkpoint", eb);
 	}
 	return e;
 }
@@ -761,33 +715,23 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	struct sm_stmt *s;
 	if (!sm_db_prepare(st->db,
 	                   "UPDATE runs SET finished=?, status=?, packets=?, bytes=?, dropped=?,"
-	                   " first_ts=?, last_ts=?, sessions=?, undecoded=?, evicted=?,"
-	                   " read_errors=?, missed_bytes=?, gap_sessions=?,"
+	                   " sessions=?, undecoded=?, evicted=?, read_errors=?, first_ts=?,"
+	                   " last_ts=?, missed_bytes=?, gap_sessions=?,"
 	                   " heartbeat=? WHERE id=?",
 	                   false, &s))
 		return sm_db_fail(st->db, eb, "finishing the run");
 	int i = 1;
 	sm_bind_text(s, i++, finished);
 	sm_bind_text(s, i++, r->status);
-	sm_bind_int64(s, i++, (int64_t)r->packets);
-	sm_bind_int64(s, i++, (int64_t)r->bytes);
-	sm_bind_int64(s, i++, (int64_t)r->dropped);
-	bind_ts(s, i++, r->first_ts);
-	bind_ts(s, i++, r->last_ts);
-	sm_bind_int64(s, i++, (int64_t)r->sessions);
-	sm_bind_int64(s, i++, (int64_t)r->undecoded);
-	sm_bind_int64(s, i++, (int64_t)r->evicted);
-	sm_bind_int64(s, i++, (int64_t)r->read_errors);
-	sm_bind_int64(s, i++, (int64_t)r->missed_bytes);
-	sm_bind_int64(s, i++, (int64_t)r->gap_sessions);
+	store_bind_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
+	i += STORE_RUN_COLS;
 	char now[32];
 	now_text(now, sizeof(now));
 	sm_bind_text(s, i++, now);
 	sm_bind_int64(s, i++, r->id);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	if (rc != SM_DB_DONE)
-		return sm_db_fail(st->db, eb, "finishing the run");
+	e = step_once(st, s, "finishing the run", eb);
+	if (e != SM_OK)
+		return e;
 	return sm_store_commit(st, eb);
 }
 
@@ -812,10 +756,9 @@ sm_store_evidence(struct sm_store *st, const struct sm_evidence_row *ev, int64_t
 	char created[32];
 	now_text(created, sizeof(created));
 	sm_bind_text(s, 8, created);
-	enum sm_db_step rc = sm_stmt_step(s);
-	sm_stmt_finalize(s);
-	if (rc != SM_DB_DONE)
-		return sm_db_fail(st->db, eb, "recording evidence");
+	enum sm_err e = step_once(st, s, "recording evidence", eb);
+	if (e != SM_OK)
+		return e;
 	*id = sm_db_last_insert_id(st->db);
 	return sm_store_commit(st, eb);
 }

@@ -59,6 +59,71 @@ const struct store_col store_coverage_cols[STORE_COVERAGE_COLS] = {
 };
 #undef C
 
+/* The counters of a run, as sm_store_run_end writes them and sm_store_load_run
+ * reads them back. */
+#define R(type, field) COL(type, struct sm_run_row, field)
+const struct store_col store_run_cols[STORE_RUN_COLS] = {
+    R(COL_U64, packets),   R(COL_U64, bytes),        R(COL_U64, dropped),      R(COL_U64, sessions),
+    R(COL_U64, undecoded), R(COL_U64, evicted),      R(COL_U64, read_errors),  R(COL_TS, first_ts),
+    R(COL_TS, last_ts),    R(COL_U64, missed_bytes), R(COL_U64, gap_sessions),
+};
+#undef R
+
+/* A session as written: after run_id in the insert of store.c; its ICMP error
+ * follows, NULL when it has none. */
+#define S(type, field) COL(type, struct sm_session_record, field)
+const struct store_col store_session_cols[STORE_SESSION_COLS] = {
+    S(COL_TEXT, proto),      S(COL_TEXT, src),        S(COL_INT, sport),
+    S(COL_TEXT, dst),        S(COL_INT, dport),       S(COL_PORT, vlan),
+    S(COL_DOUBLE, first_ts), S(COL_DOUBLE, last_ts),  S(COL_TEXT, state),
+    S(COL_U64, pkts_fwd),    S(COL_U64, pkts_rev),    S(COL_U64, bytes_fwd),
+    S(COL_U64, bytes_rev),   S(COL_TEXT, class_name), S(COL_TEXT, rule),
+    S(COL_PORT, inner_vlan), S(COL_TEXT, history),    S(COL_BOOL, established),
+    S(COL_U32, syn_count),   S(COL_TEXT, rst_from),   S(COL_PORT, rst_ttl),
+    S(COL_U32, icmp_errors), S(COL_PORT, ttl_fwd),    S(COL_PORT, ttl_rev),
+    S(COL_TEXT, tunnel),     S(COL_TEXT, outer_src),  S(COL_TEXT, outer_dst),
+    S(COL_TEXT, src_role),   S(COL_TEXT, dst_role),   S(COL_BOOL, open),
+    S(COL_TEXT, app),        S(COL_TEXT, app_detail), S(COL_U64, missed_bytes),
+    S(COL_U64, uid),
+};
+const struct store_col store_session_icmp_cols[STORE_SESSION_ICMP_COLS] = {
+    S(COL_INT, icmp_err_type),
+    S(COL_INT, icmp_err_code),
+    S(COL_TEXT, icmp_err_from),
+    S(COL_INT, icmp_err_ttl),
+};
+#undef S
+
+/* A session as sm_store_query_sessions selects it. */
+#define Q(type, field) COL(type, struct sm_session_row, field)
+const struct store_col store_session_row_cols[STORE_SESSION_ROW_COLS] = {
+    Q(COL_ID, id),
+    Q(COL_TEXT, proto),
+    Q(COL_TEXT, src),
+    Q(COL_INT, sport),
+    Q(COL_TEXT, dst),
+    Q(COL_INT, dport),
+    Q(COL_PORT, vlan),
+    Q(COL_DOUBLE, first_ts),
+    Q(COL_DOUBLE, last_ts),
+    Q(COL_TEXT, state),
+    Q(COL_U64, pkts_fwd),
+    Q(COL_U64, pkts_rev),
+    Q(COL_U64, bytes_fwd),
+    Q(COL_U64, bytes_rev),
+    Q(COL_TEXT, class_name),
+    Q(COL_TEXT, rule),
+    Q(COL_TEXT, history),
+    Q(COL_ID, run_id),
+    Q(COL_TEXT, src_role),
+    Q(COL_TEXT, dst_role),
+    Q(COL_BOOL, established),
+    Q(COL_DOUBLE, idle_from),
+    Q(COL_DOUBLE, idle_max),
+    Q(COL_TEXT, source),
+};
+#undef Q
+
 void
 store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v)
 {
@@ -96,8 +161,14 @@ store_bind_cols(struct sm_stmt *s, int first, const struct store_col *c, size_t 
 		case COL_PORT:
 			store_bind_int_or_null(s, i, *(const int *)v >= 0, *(const int *)v);
 			break;
+		case COL_U32:
+			sm_bind_int(s, i, (int)*(const uint32_t *)v);
+			break;
 		case COL_U64:
 			sm_bind_int64(s, i, (int64_t) * (const uint64_t *)v);
+			break;
+		case COL_DOUBLE:
+			sm_bind_double(s, i, *(const double *)v);
 			break;
 		case COL_TS:
 			store_bind_double_or_null(s, i, *(const double *)v > 0, *(const double *)v);
@@ -153,8 +224,14 @@ store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, size_
 		case COL_PORT:
 			*(int *)v = sm_col_is_null(s, i) ? -1 : sm_col_int(s, i);
 			break;
+		case COL_U32:
+			*(uint32_t *)v = (uint32_t)sm_col_int64(s, i);
+			break;
 		case COL_U64:
 			*(uint64_t *)v = (uint64_t)sm_col_int64(s, i);
+			break;
+		case COL_DOUBLE:
+			*(double *)v = sm_col_double(s, i);
 			break;
 		case COL_TS:
 			*(double *)v = sm_col_double(s, i);

@@ -61,7 +61,9 @@ enum store_col_type {
 	COL_INT,          /* an int */
 	COL_BOOL,         /* a bool, as 0 or 1 */
 	COL_PORT,         /* an int, NULL when negative (ICMP has no port) */
+	COL_U32,          /* a uint32_t */
 	COL_U64,          /* a uint64_t */
+	COL_DOUBLE,       /* a double */
 	COL_TS,           /* a double UNIX time, NULL when 0 */
 	COL_ID,           /* an int64_t id, NULL when 0 (none) */
 	COL_RULE_KIND,    /* the enums, by their names in verdict.h; a name this */
@@ -77,17 +79,27 @@ struct store_col {
 /* The columns of a row type, in the order its insert binds them and its select
  * reads them: an expected flow and a finding after their ids, an unexpected
  * aggregate as STORE_UNEXPECTED_COLS, a flow of sm_store_load_flows, a role's
- * coverage after its run id. */
-#define STORE_EXPECTED_COLS    18
-#define STORE_FINDING_COLS     9
-#define STORE_COVERAGE_COLS    3
-#define STORE_UNEXPECTED_NCOLS 12
-#define STORE_FLOW_COLS        12
+ * coverage after its run id, the counters of a run, a session record after its
+ * run id (then its ICMP error, when it has one), a session as
+ * sm_store_query_sessions reads it. */
+#define STORE_EXPECTED_COLS     18
+#define STORE_FINDING_COLS      9
+#define STORE_COVERAGE_COLS     3
+#define STORE_UNEXPECTED_NCOLS  12
+#define STORE_FLOW_COLS         12
+#define STORE_RUN_COLS          11
+#define STORE_SESSION_COLS      34
+#define STORE_SESSION_ICMP_COLS 4
+#define STORE_SESSION_ROW_COLS  24
 extern const struct store_col store_expected_cols[STORE_EXPECTED_COLS];
 extern const struct store_col store_finding_cols[STORE_FINDING_COLS];
 extern const struct store_col store_unexpected_cols[STORE_UNEXPECTED_NCOLS];
 extern const struct store_col store_flow_cols[STORE_FLOW_COLS];
 extern const struct store_col store_coverage_cols[STORE_COVERAGE_COLS];
+extern const struct store_col store_run_cols[STORE_RUN_COLS];
+extern const struct store_col store_session_cols[STORE_SESSION_COLS];
+extern const struct store_col store_session_icmp_cols[STORE_SESSION_ICMP_COLS];
+extern const struct store_col store_session_row_cols[STORE_SESSION_ROW_COLS];
 /* v at parameter i, or NULL where known is false (no port, time, id or clock). */
 void store_bind_int_or_null(struct sm_stmt *s, int i, bool known, int64_t v);
 void store_bind_double_or_null(struct sm_stmt *s, int i, bool known, double v);

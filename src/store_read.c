@@ -36,12 +36,6 @@ col_dup(struct sm_stmt *s, int i)
 	return t ? strdup(t) : NULL;
 }
 
-static int
-col_port(struct sm_stmt *s, int i)
-{
-	return sm_col_is_null(s, i) ? -1 : sm_col_int(s, i);
-}
-
 enum sm_err
 sm_store_latest_run(struct sm_store *st, int64_t *run_id, struct sm_errbuf *eb)
 {
@@ -153,17 +147,8 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	r->sources = col_dup(s, i++);
 	r->site = col_dup(s, i++);
 	r->rules = col_dup(s, i++);
-	r->packets = (uint64_t)sm_col_int64(s, i++);
-	r->bytes = (uint64_t)sm_col_int64(s, i++);
-	r->dropped = (uint64_t)sm_col_int64(s, i++);
-	r->sessions = (uint64_t)sm_col_int64(s, i++);
-	r->undecoded = (uint64_t)sm_col_int64(s, i++);
-	r->evicted = (uint64_t)sm_col_int64(s, i++);
-	r->read_errors = (uint64_t)sm_col_int64(s, i++);
-	r->first_ts = sm_col_double(s, i++);
-	r->last_ts = sm_col_double(s, i++);
-	r->missed_bytes = (uint64_t)sm_col_int64(s, i++);
-	r->gap_sessions = (uint64_t)sm_col_int64(s, i++);
+	store_decode_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
+	i += STORE_RUN_COLS;
 	enum sm_run_status status;
 	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING &&
 	    run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
@@ -520,31 +505,7 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	while ((rc = sm_stmt_step(s)) == SM_DB_ROW) {
 		struct sm_session_row r;
 		memset(&r, 0, sizeof(r));
-		int i = 0;
-		r.id = sm_col_int64(s, i++);
-		col_text(s, i++, r.proto, sizeof(r.proto));
-		col_text(s, i++, r.src, sizeof(r.src));
-		r.sport = sm_col_int(s, i++);
-		col_text(s, i++, r.dst, sizeof(r.dst));
-		r.dport = sm_col_int(s, i++);
-		r.vlan = col_port(s, i++);
-		r.first_ts = sm_col_double(s, i++);
-		r.last_ts = sm_col_double(s, i++);
-		col_text(s, i++, r.state, sizeof(r.state));
-		r.pkts_fwd = (uint64_t)sm_col_int64(s, i++);
-		r.pkts_rev = (uint64_t)sm_col_int64(s, i++);
-		r.bytes_fwd = (uint64_t)sm_col_int64(s, i++);
-		r.bytes_rev = (uint64_t)sm_col_int64(s, i++);
-		col_text(s, i++, r.class_name, sizeof(r.class_name));
-		col_text(s, i++, r.rule, sizeof(r.rule));
-		col_text(s, i++, r.history, sizeof(r.history));
-		r.run_id = sm_col_int64(s, i++);
-		col_text(s, i++, r.src_role, sizeof(r.src_role));
-		col_text(s, i++, r.dst_role, sizeof(r.dst_role));
-		r.established = sm_col_int(s, i++) != 0;
-		r.idle_from = sm_col_double(s, i++);
-		r.idle_max = sm_col_double(s, i++);
-		col_text(s, i++, r.source, sizeof(r.source));
+		store_decode_cols(s, 0, store_session_row_cols, STORE_SESSION_ROW_COLS, &r);
 		if (!fn(ctx, &r))
 			break;
 	}

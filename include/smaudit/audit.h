@@ -28,6 +28,13 @@
 typedef void (*sm_pipeline_session_fn)(void *ctx, const struct sm_session *s,
                                        const struct sm_classification *c);
 
+/* The time window packets are read in (audit --from/--until): a packet outside
+ * it counts for nothing.  An end not given (has_from/has_until false) is open. */
+struct sm_window {
+	bool has_from, has_until;
+	int64_t from_ns, until_ns; /* UNIX time in nanoseconds */
+};
+
 struct sm_pipeline_opts {
 	const char *mode;    /* runs.mode: "audit" or "live" */
 	const char *db_path; /* NULL = in-memory */
@@ -45,10 +52,9 @@ struct sm_pipeline_opts {
 	unsigned threads;
 	const char *filter; /* -f as given, for the run record (the capture applies it) */
 	bool strict;        /* intermittent failures are findings */
-	/* The time window packets were read in (audit --from/--until), recorded with
-	 * the run (counters SM_COUNTER_WINDOW_*) for the report to show. */
-	bool has_from, has_until;
-	int64_t from_ns, until_ns; /* UNIX time in nanoseconds */
+	/* The time window packets were read in, recorded with the run (counters
+	 * SM_COUNTER_WINDOW_*) for the report to show. */
+	struct sm_window window;
 	/* Closed sessions kept in memory while the database is unavailable (live);
 	 * 0 = a database error ends the run.  db_busy_ms: how long one try waits for
 	 * another process's lock (0 = 5000 ms). */
@@ -113,7 +119,7 @@ struct sm_audit_opts {
 	void *warn_ctx;
 };
 
-/* Packets outside the window of o->pipeline (has_from/has_until) are skipped:
+/* Packets outside o->pipeline.window are skipped:
  * they count for nothing, neither packets nor sessions.
  * On success *store (owned by the caller) holds run *run_id. */
 enum sm_err sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store, int64_t *run_id,

@@ -236,17 +236,19 @@ void sm_decoder_free(struct sm_decoder *d);
  * it reassembled from IP fragments): valid until the next call. */
 enum sm_dec sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packet *out);
 
-/* The session key of the plain case only (Ethernet with up to two VLAN tags or
- * raw IP; an unfragmented IPv4 or IPv6 datagram carrying TCP or UDP), read
- * without the decoder's state: a hint to fetch the packet's session early,
- * which sm_decode() may contradict (a tunnel, say).  False for anything else. */
-struct sm_flow_hint {
+/* A session's key: protocol, VLAN tags, both ends (a session's src is its
+ * initiator; a packet's, its sender). */
+struct sm_flow_key {
 	uint8_t proto;
 	int32_t vlan, inner_vlan;
 	struct sm_addr src, dst;
 	uint16_t sport, dport;
 };
-bool sm_decode_hint(const struct sm_raw_packet *raw, struct sm_flow_hint *out);
+/* The key of the plain case only (Ethernet with up to two VLAN tags or raw IP;
+ * an unfragmented IPv4 or IPv6 datagram carrying TCP or UDP), read without the
+ * decoder's state: a hint to fetch the packet's session early, which
+ * sm_decode() may contradict (a tunnel, say).  False for anything else. */
+bool sm_decode_hint(const struct sm_raw_packet *raw, struct sm_flow_key *out);
 
 /* Counts per reason; fragments still held when called are counted as orphans. */
 void sm_decoder_finish(struct sm_decoder *d);

@@ -184,6 +184,10 @@ void sm_session_set_switch(struct sm_session *s, const char *hello);
  * tls_watch and the detail, which src no longer owns) into dst: the fields the
  * payload checks own, for a copy of the session kept elsewhere (stage.h). */
 void sm_session_move_payload(struct sm_session *dst, struct sm_session *src);
+/* A session's key, and the key put into a session (a new one, or a copy kept
+ * elsewhere: stage.h sends the key across instead of the session). */
+void sm_session_key(const struct sm_session *s, struct sm_flow_key *k);
+void sm_session_set_key(struct sm_session *s, const struct sm_flow_key *k);
 
 typedef void (*sm_session_emit_fn)(void *ctx, const struct sm_session *s, enum sm_session_end why);
 /* A session about to leave the table (before emit): the last moment to decide
@@ -236,8 +240,8 @@ bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt
  * while the packets before it are worked on; they change nothing.  Two steps,
  * a packet apart: the hash bucket (two packets ahead), then the session the
  * bucket leads to (one packet ahead). */
-void sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_hint *k);
-void sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_hint *k);
+void sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_key *k);
+void sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *k);
 /* Moves the clock on without a packet (live capture on a quiet link): sessions
  * idle longer than their timeout leave the table. */
 void sm_session_advance(struct sm_session_table *t, int64_t now_ns);

@@ -587,7 +587,7 @@ hint_agrees(const struct buf *w, int linktype)
 {
 	struct sm_raw_packet raw = {1000000000LL, (uint32_t)w->n, (uint32_t)w->n, linktype, 0,
 	                            w->b};
-	struct sm_flow_hint h;
+	struct sm_flow_key h;
 	struct sm_packet p;
 	assert_true(sm_decode_hint(&raw, &h));
 	assert_int_equal(sm_decode(dec, &raw, &p), DEC_OK);
@@ -605,7 +605,7 @@ hint_of(const struct buf *w, int linktype, size_t caplen)
 {
 	struct sm_raw_packet raw = {1000000000LL, (uint32_t)caplen, (uint32_t)w->n, linktype, 0,
 	                            w->b};
-	struct sm_flow_hint h;
+	struct sm_flow_key h;
 	return sm_decode_hint(&raw, &h);
 }
 
