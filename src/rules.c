@@ -262,12 +262,11 @@ sm_rules_parse(const char *text, const char *fname, struct sm_rules *out, struct
 	while (e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL) {
 		p.line++;
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
-		int col;
-		const char *why;
-		int n = sm_conf_tokenize(line, tok, SM_CONF_MAX_TOKENS, &col, &why);
-		if (n < 0)
-			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, p.line, col, why);
-		else if (n > 0 && strcmp(tok[0].s, "monitor") == 0)
+		int n;
+		e = sm_conf_tokenize(line, fname, p.line, tok, SM_CONF_MAX_TOKENS, &n, eb);
+		if (e != SM_OK)
+			break;
+		if (n > 0 && strcmp(tok[0].s, "monitor") == 0)
 			e = parse_monitor(&p, tok, n, out);
 		else if (n > 0)
 			e = parse_rule(&p, tok, n, out);

@@ -663,7 +663,7 @@ carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *pare
 	return true;
 }
 
-bool
+enum sm_err
 sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
                   struct sm_session_hit *hit)
 {
@@ -678,7 +678,7 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 		hit->dir = dir;
 		hit->copy = copy;
 	}
-	return ok;
+	return ok ? SM_OK : SM_ERR_NOMEM;
 }
 
 void
@@ -729,12 +729,12 @@ sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *
 		__builtin_prefetch(p + off);
 }
 
-bool
+enum sm_err
 sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
 {
 	clock_to(t, pkt->ts_ns);
 	uint64_t parent;
-	return carriers(t, pkt, &parent);
+	return carriers(t, pkt, &parent) ? SM_OK : SM_ERR_NOMEM;
 }
 
 void

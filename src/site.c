@@ -175,13 +175,10 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 	enum sm_err e = SM_OK;
 	for (int lineno = 1; e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL; lineno++) {
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
-		int col;
-		const char *why;
-		int n = sm_conf_tokenize(line, tok, SM_CONF_MAX_TOKENS, &col, &why);
-		if (n < 0) {
-			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, lineno, col, why);
+		int n;
+		if ((e = sm_conf_tokenize(line, fname, lineno, tok, SM_CONF_MAX_TOKENS, &n, eb)) !=
+		    SM_OK)
 			break;
-		}
 		if (n == 0)
 			continue;
 		if (strcmp(tok[0].s, "sensor") == 0) {
@@ -237,6 +234,7 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		r->col = tok[1].col;
 		for (int i = 2; i < n && e == SM_OK; i++) {
 			struct sm_prefix p;
+			const char *why;
 			if (!sm_prefix_parse(tok[i].s, &p, &why)) {
 				e = sm_error(eb, SM_ERR_CONFIG,
 				             "%s:%d:%d: '%s': %s (expected e.g. 10.10.1.11, "

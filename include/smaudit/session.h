@@ -19,6 +19,7 @@
 #include "smaudit/addr.h"
 #include "smaudit/app.h"
 #include "smaudit/decode.h"
+#include "smaudit/err.h"
 #include "smaudit/sensor.h" /* SM_SENSORS_MAX */
 
 enum sm_ep_state {
@@ -230,12 +231,13 @@ struct sm_session_hit {
 /* Accounts one decoded packet: first each datagram that carried it through a
  * tunnel (pkt->outer, a session of its own), then the packet itself, in the
  * session linked to its carrier.  *hit (may be NULL) says where it went.
- * Returns false only when out of memory. */
-bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
-                       struct sm_session_hit *hit);
+ * SM_ERR_NOMEM when a new session could not be made (the caller words it). */
+enum sm_err sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
+                              struct sm_session_hit *hit);
 /* Accounts only the carrying datagrams of a packet the decoder holds (an inner
- * fragment waiting for its first): they were on the wire all the same. */
-bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
+ * fragment waiting for its first): they were on the wire all the same.
+ * SM_ERR_NOMEM as sm_session_packet. */
+enum sm_err sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Ask the CPU for what a packet with this key will read, so that it arrives
  * while the packets before it are worked on; they change nothing.  Two steps,
  * a packet apart: the hash bucket (two packets ahead), then the session the
