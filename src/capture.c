@@ -19,18 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void
-capture_warnf(struct sm_capture *c, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->warn)
-		c->warn(c->warn_ctx, msg);
-}
-
 static enum sm_err
 add_path(struct sm_capture *c, const char *path, size_t input, struct sm_errbuf *eb)
 {
@@ -325,6 +313,15 @@ source_open_stream(struct source *s, char *perr, struct sm_errbuf *eb)
 	return SM_OK;
 }
 
+/* A source our pcapng reader took: finished at once when it was refused. */
+static enum sm_err
+pcapng_opened(struct source *s, enum sm_err e)
+{
+	if (!s->info.opened)
+		source_finish(s);
+	return e;
+}
+
 static enum sm_err
 source_open(struct source *s, const char *bpf, struct sm_errbuf *eb)
 {
@@ -338,10 +335,12 @@ source_open(struct source *s, const char *bpf, struct sm_errbuf *eb)
 		s->size = (uint64_t)st.st_size;
 	if (!regular || file_compression(s->info.path) != SM_COMP_NONE) {
 		enum sm_err e = source_open_stream(s, perr, eb);
-		if (e != SM_OK || s->ng != NULL || s->pcap == NULL)
+		if (s->ng != NULL)
+			return pcapng_opened(s, e);
+		if (e != SM_OK || s->pcap == NULL)
 			return e;
 	} else if (pcapng_try_open(s, &ng_err, eb)) {
-		return ng_err;
+		return pcapng_opened(s, ng_err);
 	} else {
 		s->pcap = lpcap_open_file(s->info.path, perr);
 		if (s->pcap == NULL) {
@@ -531,6 +530,29 @@ const struct sm_source_info *
 sm_capture_source(const struct sm_capture *c, size_t i)
 {
 	return i < c->nsrc ? &c->src[i].info : NULL;
+}
+
+enum sm_err
+sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, const char *bpf,
+                     sm_capture_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb)
+{
+	*out = NULL;
+	struct sm_capture *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->src = calloc(1, sizeof(*c->src))) == NULL) {
+		free(c);
+		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
+	}
+	c->warn = warn;
+	c->warn_ctx = warn_ctx;
+	c->advance = -1;
+	c->nsrc = c->cap = 1;
+	enum sm_err err = live_open(c, lo, bpf, eb);
+	if (err != SM_OK) {
+		sm_capture_close(c);
+		return err;
+	}
+	*out = c;
+	return SM_OK;
 }
 
 void

@@ -8,8 +8,10 @@
 #ifndef SMAUDIT_CAPTURE_INT_H
 #define SMAUDIT_CAPTURE_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "capture_pcap.h"
 #include "smaudit/capture.h"
@@ -90,9 +92,23 @@ struct sm_capture {
 	size_t nprobe;
 };
 
-/* capture.c */
-void capture_warnf(struct sm_capture *c, const char *fmt, ...)
+/* A warning for the caller's warn function (none: dropped), from every file of
+ * the module. */
+static inline void capture_warnf(struct sm_capture *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static inline void
+capture_warnf(struct sm_capture *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->warn)
+		c->warn(c->warn_ctx, msg);
+}
+
+/* capture.c */
 void source_finish(struct source *s);
 
 /* capture_classic.c: classic pcap files libpcap opened, read in place. */
@@ -113,6 +129,10 @@ FILE *pcapng_file(const struct ng *ng);
 void pcapng_free(struct ng *ng);
 
 /* capture_live.c */
+/* Opens the interface of lo as c's one source (c made by sm_capture_open_live,
+ * which closes it when this fails). */
+enum sm_err live_open(struct sm_capture *c, const struct sm_live_opts *lo, const char *bpf,
+                      struct sm_errbuf *eb);
 enum sm_capture_status live_next(struct sm_capture *c, struct sm_raw_packet *pkt);
 void live_free(struct sm_capture *c);
 

@@ -270,21 +270,11 @@ static enum sm_err reader_new(struct sm_capture *c, const struct sm_live_opts *l
                               struct sm_errbuf *eb);
 
 enum sm_err
-sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, const char *bpf,
-                     sm_capture_warn_fn warn, void *warn_ctx, struct sm_errbuf *eb)
+live_open(struct sm_capture *c, const struct sm_live_opts *lo, const char *bpf,
+          struct sm_errbuf *eb)
 {
-	*out = NULL;
-	struct sm_capture *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->src = calloc(1, sizeof(*c->src))) == NULL) {
-		free(c);
-		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
-	}
-	c->warn = warn;
-	c->warn_ctx = warn_ctx;
-	c->advance = -1;
 	c->live = true;
 	c->live_fd = -1;
-	c->nsrc = c->cap = 1;
 	struct source *s = &c->src[0];
 	size_t plen = strlen(lo->iface) + 6;
 	s->info.path = malloc(plen);
@@ -320,12 +310,7 @@ sm_capture_open_live(struct sm_capture **out, const struct sm_live_opts *lo, con
 	if (err == SM_OK && lo->ring_dir != NULL)
 		err = ring_open(c, lo, eb);
 out:
-	if (err != SM_OK) {
-		sm_capture_close(c);
-		return err;
-	}
-	*out = c;
-	return SM_OK;
+	return err;
 }
 
 /* ---- the capture thread ---- */

@@ -321,7 +321,8 @@ pcapng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb)
 }
 
 /* Reads pcapng from f (positioned at its start; owned from now on).  A file that is
- * refused is no error: s->info.error says why and s is not opened. */
+ * refused is no error: s->info.error says why and s is not opened; the caller
+ * finishes a source not opened (source_finish), this one as any other. */
 enum sm_err
 pcapng_attach(struct source *s, FILE *f, struct sm_errbuf *eb)
 {
@@ -334,12 +335,9 @@ pcapng_attach(struct source *s, FILE *f, struct sm_errbuf *eb)
 	if (s->bpf != NULL && *s->bpf != '\0') { /* reject a bad filter up front */
 		char perr[LPCAP_ERRBUF_SIZE] = "";
 		struct lpcap_bpf *prog = lpcap_compile(NULL, SM_DLT_EN10MB, s->bpf, perr);
-		if (prog == NULL) {
-			enum sm_err e =
-			    sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s", s->bpf, perr);
-			source_finish(s);
-			return e;
-		}
+		if (prog == NULL)
+			return sm_error(eb, SM_ERR_USAGE, "invalid filter -f '%s': %s", s->bpf,
+			                perr);
 		lpcap_bpf_free(prog);
 	}
 	/* The first block must be a section header libpcap would accept. */
@@ -350,7 +348,6 @@ pcapng_attach(struct source *s, FILE *f, struct sm_errbuf *eb)
 		if (why == NULL || type == NG_SECTION_HEADER)
 			why = "unsupported pcapng version or malformed section header";
 		snprintf(s->info.error, sizeof(s->info.error), "cannot open capture: %s", why);
-		source_finish(s);
 		return SM_OK;
 	}
 	s->info.opened = true;
