@@ -127,8 +127,10 @@ struct cli_command {
 	const char *summary;
 	int opts[40]; /* the options it takes (0 ends the list; -h is implied) */
 	const char *examples;
-	bool captures; /* takes captures: -r FILE and bare arguments */
-	bool operands; /* takes other bare arguments (the handler checks them) */
+	unsigned formats; /* with --format: the formats it writes (SM_FMT_BIT of each); any
+	                   * other is refused before the handler runs */
+	bool captures;    /* takes captures: -r FILE and bare arguments */
+	bool operands;    /* takes other bare arguments (the handler checks them) */
 	/* else a bare argument is refused as: before 'ARG' after */
 	const char *stray_before, *stray_after;
 };

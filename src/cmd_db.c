@@ -54,10 +54,6 @@ int
 cmd_query(struct cli_args *a)
 {
 	int rc;
-	if (a->format == FMT_HTML)
-		return cli_usage_error(a->cmd, "%s",
-		                       "query writes text, json or csv (--format text|json|csv); "
-		                       "the HTML page is 'smaudit report --format html'");
 	enum sm_class cls;
 	if (a->class_name != NULL && !sm_class_parse(a->class_name, &cls))
 		return cli_usage_error(a->cmd,
@@ -96,13 +92,12 @@ cmd_query(struct cli_args *a)
 	return SM_EXIT_CLEAN;
 }
 
-/* The database and the text or JSON output (stdout or -o, written whole) of timeline
- * and diff; -1 when both are open, else the exit status. */
+/* The database and the output (stdout or -o, written whole) of timeline and diff, in
+ * the formats of their entries in cli.c (cli_parse refused any other); -1 when both are
+ * open, else the exit status. */
 static int
 forensic_open(const struct cli_args *a, struct sm_store **st, int64_t *run, struct cli_out *out)
 {
-	if (a->format == FMT_CSV || a->format == FMT_HTML)
-		return cli_usage_error(a->cmd, "%s", "--format: this command writes text or json");
 	int rc = cli_open_db(a, st, run);
 	if (rc >= 0)
 		return rc;
