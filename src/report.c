@@ -42,8 +42,7 @@ report_sensor_line(FILE *out, const struct sm_sensor_row *s, const char *prefix)
 bool
 report_run_is(const struct sm_run_row *run, enum sm_run_status st)
 {
-	enum sm_run_status have;
-	return sm_run_status_parse(run->status, &have) && have == st;
+	return run->status == st;
 }
 
 int
@@ -328,7 +327,7 @@ list_run(void *ctx, int64_t id)
 		fprintf(out, "%s\n  {\"id\": %lld, \"mode\": ", c->n ? "," : "", (long long)id);
 		sm_json_string(out, r.mode);
 		fputs(", \"status\": ", out);
-		sm_json_string(out, r.status);
+		sm_json_string(out, sm_run_status_name(r.status));
 		fputs(", \"sources\": [", out);
 		source_list(out, src, nsrc, true);
 		fputs("],\n   \"first_ts\": ", out);
@@ -344,8 +343,9 @@ list_run(void *ctx, int64_t id)
 		sm_fmt_time(r.last_ts, t1, sizeof(t1));
 		fprintf(out,
 		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
-		        (long long)id, r.mode, r.status, t0, t1, (unsigned long long)r.packets,
-		        (unsigned long long)r.sessions, (unsigned long long)findings);
+		        (long long)id, r.mode, sm_run_status_name(r.status), t0, t1,
+		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
+		        (unsigned long long)findings);
 		source_list(out, src, nsrc, false);
 		fputc('\n', out);
 	}

@@ -143,16 +143,21 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	col_text(s, i++, r->started, sizeof(r->started));
 	col_text(s, i++, r->finished, sizeof(r->finished));
 	col_text(s, i++, r->mode, sizeof(r->mode));
-	col_text(s, i++, r->status, sizeof(r->status));
+	char status[16];
+	col_text(s, i++, status, sizeof(status));
 	r->sources = col_dup(s, i++);
 	r->site = col_dup(s, i++);
 	r->rules = col_dup(s, i++);
 	store_decode_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
 	i += STORE_RUN_COLS;
-	enum sm_run_status status;
-	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING &&
-	    run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
-		sm_strlcpy(r->status, sm_run_status_name(RUN_INTERRUPTED), sizeof(r->status));
+	if (!sm_run_status_parse(status, &r->status)) {
+		sm_stmt_finalize(s);
+		sm_run_row_free(r);
+		return sm_error(eb, SM_ERR_DB, "run %lld: unknown status '%s'", (long long)run_id,
+		                status);
+	}
+	if (r->status == RUN_RUNNING && run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
+		r->status = RUN_INTERRUPTED;
 	sm_stmt_finalize(s);
 	return load_run_options(st, r, eb);
 }

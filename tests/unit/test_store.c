@@ -79,7 +79,7 @@ test_session_row_and_unfinished_run(void **state)
 	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
 	struct sm_run_row r;
 	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
-	assert_string_equal(r.status, "running");
+	assert_int_equal(r.status, RUN_RUNNING);
 	sm_run_row_free(&r);
 	sm_store_close(st);
 
@@ -96,7 +96,7 @@ test_session_row_and_unfinished_run(void **state)
 	sqlite3_close(w);
 	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
 	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
-	assert_string_equal(r.status, "interrupted");
+	assert_int_equal(r.status, RUN_INTERRUPTED);
 	assert_string_equal(r.sources, "[\"x'y.pcap\"]");
 	sm_run_row_free(&r);
 	int n = 0;
