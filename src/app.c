@@ -545,6 +545,21 @@ sm_app_parse(const char *name)
 }
 
 enum sm_app
+sm_app_at(size_t i)
+{
+	return i < NRECOGNISERS ? recognisers[i].app : APP_NONE;
+}
+
+bool
+sm_app_is_protocol(enum sm_app a)
+{
+	for (size_t i = 0; i < NRECOGNISERS; i++)
+		if (recognisers[i].app == a)
+			return true;
+	return false;
+}
+
+enum sm_app
 sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen)
 {
 	if (detail && dlen)

@@ -496,12 +496,12 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 		if (raw->ts_ns > pl->sensor_last[k])
 			pl->sensor_last[k] = raw->ts_ns;
 	}
-	if (rc == DEC_HELD && pkt.nouter > 0 && !sm_session_carriers(pl->tab, &pkt))
+	if (rc == DEC_HELD && pkt.nouter > 0 && sm_session_carriers(pl->tab, &pkt) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
 	if (rc != DEC_OK)
 		return pl->err;
 	struct sm_session_hit hit;
-	if (!sm_session_packet(pl->tab, &pkt, &hit))
+	if (sm_session_packet(pl->tab, &pkt, &hit) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
 	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL && !hit.copy) {
 		if (pl->stage != NULL)

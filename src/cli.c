@@ -573,16 +573,16 @@ parse_sensor(const struct cli_command *cmd, struct cli_args *a)
 {
 	const char *eq = strchr(optarg, '=');
 	size_t n = eq ? (size_t)(eq - optarg) : strlen(optarg);
-	bool ok = n > 0 && n < 64;
+	bool ok = n > 0 && n < SM_SENSOR_NAME_MAX;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = (optarg[i] >= 'a' && optarg[i] <= 'z') ||
 		     (optarg[i] >= 'A' && optarg[i] <= 'Z') ||
 		     (optarg[i] >= '0' && optarg[i] <= '9') || strchr("._-", optarg[i]) != NULL;
 	if (!ok)
 		return cli_usage_error(cmd,
-		                       "--sensor '%s': a sensor's name is 1 to 63 letters, digits, "
+		                       "--sensor '%s': a sensor's name is 1 to %d letters, digits, "
 		                       "'.', '_' or '-'",
-		                       optarg);
+		                       optarg, SM_SENSOR_NAME_MAX - 1);
 	if (!cmd->captures) {
 		if (eq != NULL)
 			return cli_usage_error(cmd,

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int
-sm_conf_tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **why)
+/* Tokenizes line in place: the token count, or -1 with *err_col and *why set. */
+static int
+tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **why)
 {
 	int n = 0;
 	char *p = line;
@@ -49,6 +50,20 @@ sm_conf_tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const c
 				*p++ = '\0';
 		}
 	}
+}
+
+enum sm_err
+sm_conf_tokenize(char *line, const char *fname, int lineno, struct sm_tok *toks, int max, int *n,
+                 struct sm_errbuf *eb)
+{
+	int col;
+	const char *why;
+	*n = tokenize(line, toks, max, &col, &why);
+	if (*n < 0) {
+		*n = 0;
+		return sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, lineno, col, why);
+	}
+	return SM_OK;
 }
 
 enum sm_err

@@ -376,7 +376,9 @@ sm_decode(struct sm_decoder *d, const struct sm_raw_packet *raw, struct sm_packe
 			return dec_fail(d, DEC_TRUNCATED, R_LINK_TRUNCATED);
 		if (raw->linktype == SM_DLT_NULL && fam > 0xffff) /* written in little endian */
 			fam = __builtin_bswap32(fam);
-		if (fam == 2 || fam == 10 || fam == 24 || fam == 28 || fam == 30)
+		if (fam == SM_LOOP_AF_INET || fam == SM_LOOP_AF_INET6_LINUX ||
+		    fam == SM_LOOP_AF_INET6_BSD || fam == SM_LOOP_AF_INET6_FREEBSD ||
+		    fam == SM_LOOP_AF_INET6_DARWIN)
 			return decode_ip(d, c, pkt, 0);
 		return dec_fail(d, DEC_UNSUPPORTED, R_NOT_IP);
 	case SM_DLT_PPP:

@@ -122,17 +122,6 @@ struct sm_decoder {
 	struct frag_buf *done_buf; /* the last datagram reassembled: the packet points into it */
 };
 
-/* UDP ports of the tunnels taken off (either port of a datagram). */
-enum tunnel_port {
-	PORT_GTPU = 2152,
-	PORT_TEREDO = 3544,
-	PORT_GRE_UDP = 4754, /* RFC 8086 */
-	PORT_VXLAN = 4789,
-	PORT_VXLAN_GPE = 4790,
-	PORT_AYIYA = 5072,
-	PORT_GENEVE = 6081,
-};
-
 /* PPP protocol numbers of IP (PPP, PPPoE, PPTP). */
 #define PPP_IPV4 0x21
 #define PPP_IPV6 0x57

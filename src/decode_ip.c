@@ -268,8 +268,10 @@ static bool
 icmp_is_error(uint8_t proto, uint8_t type)
 {
 	if (proto == SM_PROTO_ICMP)
-		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-	return type >= 1 && type <= 4;
+		return type == SM_ICMP_UNREACH || type == SM_ICMP_SOURCE_QUENCH ||
+		       type == SM_ICMP_REDIRECT || type == SM_ICMP_TIME_EXCEEDED ||
+		       type == SM_ICMP_PARAM_PROBLEM;
+	return type >= SM_ICMP6_UNREACH && type <= SM_ICMP6_PARAM_PROBLEM;
 }
 
 static enum sm_dec

@@ -109,9 +109,10 @@ decode_gre(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 			return decap(d, TUN_ERSPAN3, IN_ETHERNET, in, pkt, depth);
 		}
 		default:
-			/* Aruba access points: 802.11 frames, types 0x82x0, 0x8300-0x8370, 0x9000
-			 */
-			if ((((proto & 0xff00) == 0x8200 || (proto >= 0x8300 && proto <= 0x8370)) &&
+			/* Aruba access points: 802.11 frames */
+			if ((((proto & 0xff00) == SM_ETHERTYPE_ARUBA_82X0 ||
+			      (proto >= SM_ETHERTYPE_ARUBA_83X0 &&
+			       proto <= SM_ETHERTYPE_ARUBA_83X0_MAX)) &&
 			     (proto & 0x0f) == 0) ||
 			    proto == SM_ETHERTYPE_ARUBA_80211)
 				return decap(d, TUN_GRE, IN_80211, in, pkt, depth);
@@ -154,14 +155,14 @@ bool
 is_tunnel_port(const struct sm_decoder *d, uint16_t p)
 {
 	switch (p) {
-	case PORT_VXLAN:
-	case PORT_VXLAN_GPE:
+	case SM_PORT_VXLAN:
+	case SM_PORT_VXLAN_GPE:
 		return d->opts.vxlan;
-	case PORT_GTPU:
-	case PORT_TEREDO:
-	case PORT_GRE_UDP:
-	case PORT_AYIYA:
-	case PORT_GENEVE:
+	case SM_PORT_GTPU:
+	case SM_PORT_TEREDO:
+	case SM_PORT_GRE_UDP:
+	case SM_PORT_AYIYA:
+	case SM_PORT_GENEVE:
 		return true;
 	default:
 		return false;
@@ -179,7 +180,7 @@ decode_vxlan(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int dept
 	if (!cur_u8(&c, 0, &b0) || !cur_u8(&c, 3, &next) || !cur_u8(&c, 7, &last) ||
 	    !cur_skip(&in, 8))
 		return DEC_OK;
-	bool std = pkt->dport == PORT_VXLAN || pkt->dport == PORT_VXLAN_GPE;
+	bool std = pkt->dport == SM_PORT_VXLAN || pkt->dport == SM_PORT_VXLAN_GPE;
 	if (!std && ((b0 & ~0x0c) != 0 || last != 0))
 		return DEC_OK;
 	if (b0 & 0x04) { /* GPE: next protocol 1 IPv4, 2 IPv6, 3 Ethernet */
@@ -299,9 +300,9 @@ decode_udp_tunnel(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int
 		if (rc != DEC_OK || pkt->nouter != before)                                         \
 			return rc;                                                                 \
 	} while (0)
-	if (d->opts.vxlan && (PORT(PORT_VXLAN) || PORT(PORT_VXLAN_GPE)))
+	if (d->opts.vxlan && (PORT(SM_PORT_VXLAN) || PORT(SM_PORT_VXLAN_GPE)))
 		TRY(decode_vxlan(d, c, pkt, depth));
-	if (PORT(PORT_GENEVE)) {
+	if (PORT(SM_PORT_GENEVE)) {
 		uint8_t b0;
 		uint16_t proto;
 		struct cur in = c;
@@ -313,13 +314,13 @@ decode_udp_tunnel(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int
 				TRY(decap(d, TUN_GENEVE, IN_IP, in, pkt, depth));
 		}
 	}
-	if (PORT(PORT_GTPU))
+	if (PORT(SM_PORT_GTPU))
 		TRY(decode_gtp(d, c, pkt, depth));
-	if (PORT(PORT_TEREDO))
+	if (PORT(SM_PORT_TEREDO))
 		TRY(decode_teredo(d, c, pkt, depth));
-	if (PORT(PORT_AYIYA))
+	if (PORT(SM_PORT_AYIYA))
 		TRY(decode_ayiya(d, c, pkt, depth));
-	if (PORT(PORT_GRE_UDP))
+	if (PORT(SM_PORT_GRE_UDP))
 		TRY(decode_gre(d, c, pkt, depth));
 #undef TRY
 #undef PORT

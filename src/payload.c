@@ -214,7 +214,7 @@ sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir, const st
 	/* Both sides known: nothing left to look at, but for a client whose first
 	 * bytes named no protocol, which libnids watches for a switch to TLS
 	 * (STARTTLS) over its next deliveries. */
-	if (s->app[0] > APP_MORE && s->app[1] > APP_MORE &&
+	if (sm_app_answered((enum sm_app)s->app[0]) && sm_app_answered((enum sm_app)s->app[1]) &&
 	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 && s->app_may_switch))
 		return;
 	if (!s->syn_seen) {
@@ -239,8 +239,8 @@ sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir, const st
 bool
 sm_payload_settled(const struct sm_session *s)
 {
-	return s->app[0] > APP_MORE && s->app[1] > APP_MORE && s->tls_watch == 0 &&
-	       !s->app_may_switch && s->app_checked;
+	return sm_app_answered((enum sm_app)s->app[0]) && sm_app_answered((enum sm_app)s->app[1]) &&
+	       s->tls_watch == 0 && !s->app_may_switch && s->app_checked;
 }
 
 /* A session leaving the table whose stream libnids still holds undecided: its
@@ -250,7 +250,7 @@ reasm_flush(struct sm_payload *pc, struct sm_session *s)
 {
 	bool waiting = false;
 	for (int dir = 0; dir < 2; dir++)
-		waiting |= s->app[dir] <= APP_MORE && s->payload[dir] > 0;
+		waiting |= !sm_app_answered((enum sm_app)s->app[dir]) && s->payload[dir] > 0;
 	if (pc->reasm == NULL || s->proto != SM_PROTO_TCP || s->src.family != 4 || !waiting ||
 	    !s->syn_seen)
 		return;

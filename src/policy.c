@@ -233,12 +233,12 @@ proto_matches(const struct sm_rule *r, const struct sm_session *s)
 static void
 note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 {
-	const char *app = sm_session_app(s);
-	if (e->rule->app[0] == '\0' || app == NULL || strcmp(app, "unverified") == 0 ||
-	    strcmp(app, e->rule->app) == 0)
+	enum sm_app app = sm_session_app_kind(s);
+	if (e->rule->app == APP_NONE || app == APP_NONE || app == APP_UNVERIFIED ||
+	    app == e->rule->app)
 		return;
 	if (e->mismatched++ == 0) {
-		sm_strlcpy(e->mismatch_app, app, sizeof(e->mismatch_app));
+		e->mismatch_app = app;
 		e->mismatch_src = s->src;
 		e->mismatch_dst = s->dst;
 		sm_strlcpy(e->mismatch_detail, s->app_detail ? s->app_detail : "",
@@ -470,7 +470,7 @@ sm_policy_clone(const struct sm_policy *p)
 static const char *
 icmp_reason(uint8_t type, uint8_t code, bool v6)
 {
-	if (!v6 && type == 3) {
+	if (!v6 && type == SM_ICMP_UNREACH) {
 		static const char *const c[] = {"network unreachable",
 		                                "host unreachable",
 		                                "protocol unreachable",
@@ -489,7 +489,7 @@ icmp_reason(uint8_t type, uint8_t code, bool v6)
 		                                "precedence cutoff"};
 		return code < 16 ? c[code] : "destination unreachable";
 	}
-	if (v6 && type == 1) {
+	if (v6 && type == SM_ICMP6_UNREACH) {
 		static const char *const c[] = {"no route to destination",
 		                                "communication administratively prohibited",
 		                                "beyond scope of source address",
@@ -499,9 +499,9 @@ icmp_reason(uint8_t type, uint8_t code, bool v6)
 		                                "reject route to destination"};
 		return code < 7 ? c[code] : "destination unreachable";
 	}
-	if ((!v6 && type == 11) || (v6 && type == 3))
+	if ((!v6 && type == SM_ICMP_TIME_EXCEEDED) || (v6 && type == SM_ICMP6_TIME_EXCEEDED))
 		return "time exceeded (a routing loop or too many hops)";
-	if (v6 && type == 2)
+	if (v6 && type == SM_ICMP6_PACKET_TOO_BIG)
 		return "packet too big";
 	return "ICMP error";
 }
@@ -808,9 +808,9 @@ sm_policy_mismatch_finding(const struct sm_expect_entry *e, struct sm_finding_ro
 	sm_addr_str(&e->mismatch_dst, f->dst, sizeof(f->dst));
 	snprintf(f->detail, sizeof(f->detail),
 	         "%llu session(s) speak %s, not %s as the rule requires%s%s%s",
-	         (unsigned long long)e->mismatched, e->mismatch_app, e->rule->app,
-	         e->mismatch_detail[0] ? " (first bytes: " : "", e->mismatch_detail,
-	         e->mismatch_detail[0] ? ")" : "");
+	         (unsigned long long)e->mismatched, sm_app_name(e->mismatch_app),
+	         sm_app_name(e->rule->app), e->mismatch_detail[0] ? " (first bytes: " : "",
+	         e->mismatch_detail, e->mismatch_detail[0] ? ")" : "");
 	return true;
 }
 

@@ -1,9 +1,9 @@
 /*
- * report: what every format shares.  Loads a run's rows from the store, sums
- * them into the summary the exit status is made from, and hands them to the
- * renderer of the asked format (report_text.c, report_json.c, report_csv.c,
- * report_html.c); also the list of runs and the check that a capture shows
- * the site at all.
+ * report: loads a run's rows from the store, sums them into the summary the
+ * exit status is made from, and hands them to the renderer of the asked format
+ * (report_text.c, report_json.c, report_csv.c, report_html.c, which share the
+ * helpers of report_rows.c); also the list of runs and the check that a
+ * capture shows the site at all.
  */
 #include "report_impl.h"
 
@@ -23,28 +23,6 @@ rows_free(struct rows *w)
 	sm_source_rows_free(w->src, w->nsrc);
 }
 
-void
-report_sensor_line(FILE *out, const struct sm_sensor_row *s, const char *prefix)
-{
-	fprintf(out, "%s%s: %llu packets, ", prefix, s->name, (unsigned long long)s->packets);
-	if (s->idx == 0)
-		fputs("its clock is the reference\n", out);
-	else if (s->clock_known)
-		fprintf(out, "clock corrected by %+.6f s (spread %.6f s, %llu packets matched)\n",
-		        s->clock_offset, s->clock_spread, (unsigned long long)s->clock_matched);
-	else
-		fputs("CLOCK NOT MATCHED: no packet also seen by another sensor; its times are "
-		      "taken as they are\n",
-		      out);
-}
-
-/* Whether the run's stored status is st. */
-bool
-report_run_is(const struct sm_run_row *run, enum sm_run_status st)
-{
-	return run->status == st;
-}
-
 int
 sm_report_exit(const struct sm_report_summary *sum)
 {
@@ -54,12 +32,6 @@ sm_report_exit(const struct sm_report_summary *sum)
 	bool findings = sum->missing > 0 || sum->unexpected > 0 || sum->mismatched > 0 ||
 	                (sum->strict && sum->intermittent > 0);
 	return findings ? SM_EXIT_FINDINGS : SM_EXIT_CLEAN;
-}
-
-bool
-report_is_missing(const struct sm_expected_row *r)
-{
-	return sm_verdict_failed(r->verdict);
 }
 
 static void
@@ -88,91 +60,6 @@ summarize(const struct rows *w, struct sm_report_summary *sum)
 	sum->mismatched = w->nmis;
 }
 
-#define COUNT(key, words, field, bold)                                                             \
-	{                                                                                          \
-		key, words, offsetof(struct sm_report_summary, field), bold                        \
-	}
-const struct report_summary_count report_summary_counts[REPORT_SUMMARY_COUNTS] = {
-    COUNT("expected", "expected", expected, false),
-    COUNT("ok", "ok", ok, false),
-    COUNT("missing", "missing", missing, true),
-    COUNT("optional_missing", "optional missing", optional_missing, false),
-    COUNT("unexpected", "unexpected", unexpected, true),
-    COUNT("protocol_mismatches", "protocol mismatches", mismatched, false),
-    COUNT("filtered", "filtered", filtered, false),
-    COUNT("intermittent", "intermittent", intermittent, false),
-};
-#undef COUNT
-
-uint64_t
-report_summary_value(const struct sm_report_summary *sum, size_t i)
-{
-	return *(const uint64_t *)((const char *)sum + report_summary_counts[i].off);
-}
-
-void
-report_summary_line(FILE *out, const struct sm_report_summary *sum, bool html)
-{
-	for (size_t i = 0; i < REPORT_SUMMARY_LINE; i++) {
-		bool bold = html && report_summary_counts[i].bold;
-		fprintf(out, "%s%s%llu %s%s", i ? ", " : "", bold ? "<b>" : "",
-		        (unsigned long long)report_summary_value(sum, i),
-		        report_summary_counts[i].words, bold ? "</b>" : "");
-	}
-}
-
-size_t
-report_unseen_count(const struct rows *w)
-{
-	size_t unseen = 0;
-	for (size_t i = 0; i < w->ncov; i++)
-		unseen += !w->cov[i].seen;
-	return unseen;
-}
-
-/* The sources' paths on out: "  a, b" (text) or JSON strings "a", "b". */
-static void
-source_list(FILE *out, const struct sm_source_row *src, size_t n, bool json)
-{
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? ", " : json ? "" : "  ", out);
-		if (json)
-			sm_json_string(out, src[i].path);
-		else
-			fputs(src[i].path, out);
-	}
-}
-
-void
-report_json_sources(FILE *out, const struct rows *w)
-{
-	source_list(out, w->src, w->nsrc, true);
-}
-
-/* The run counter called name, if the run has one. */
-const struct sm_counter_row *
-report_counter(const struct rows *w, const char *name)
-{
-	for (size_t i = 0; i < w->nctr; i++)
-		if (strcmp(w->ctr[i].name, name) == 0)
-			return &w->ctr[i];
-	return NULL;
-}
-
-/* Whether counter name counts undecoded packets (the others record how the run went). */
-bool
-report_counter_is_reason(const char *name)
-{
-	static const char *const how_it_went[] = {
-	    SM_COUNTER_REASM_FULL, SM_COUNTER_WINDOW_FROM, SM_COUNTER_WINDOW_UNTIL,
-	    SM_COUNTER_STOPPED_AT, SM_COUNTER_DB_FAULTS,   SM_COUNTER_DB_UNAVAILABLE_MS,
-	    SM_COUNTER_NOT_STORED};
-	for (size_t i = 0; i < sizeof(how_it_went) / sizeof(how_it_went[0]); i++)
-		if (strcmp(name, how_it_went[i]) == 0)
-			return false;
-	return true;
-}
-
 /* What the report says of database errors the run met (see struct rows). */
 static void
 db_fault_of(struct rows *w, const struct sm_report_style *style)
@@ -190,14 +77,6 @@ db_fault_of(struct rows *w, const struct sm_report_style *style)
 		w->db.not_stored = lost ? lost->value : 0;
 	} else
 		w->has_db = false;
-}
-
-/* A window end stored in nanoseconds, as report seconds (0 = none). */
-double
-report_counter_ts(const struct rows *w, const char *name)
-{
-	const struct sm_counter_row *c = report_counter(w, name);
-	return c != NULL ? (double)c->value / 1e9 : 0;
 }
 
 /* ---- a capture that shows none of the site ---- */
@@ -329,7 +208,7 @@ list_run(void *ctx, int64_t id)
 		fputs(", \"status\": ", out);
 		sm_json_string(out, sm_run_status_name(r.status));
 		fputs(", \"sources\": [", out);
-		source_list(out, src, nsrc, true);
+		report_json_sources(out, src, nsrc);
 		fputs("],\n   \"first_ts\": ", out);
 		sm_json_ts(out, r.first_ts);
 		fputs(", \"last_ts\": ", out);
@@ -346,7 +225,8 @@ list_run(void *ctx, int64_t id)
 		        (long long)id, r.mode, sm_run_status_name(r.status), t0, t1,
 		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
 		        (unsigned long long)findings);
-		source_list(out, src, nsrc, false);
+		for (size_t i = 0; i < nsrc; i++)
+			fprintf(out, "%s%s", i ? ", " : "  ", src[i].path);
 		fputc('\n', out);
 	}
 	sm_source_rows_free(src, nsrc);

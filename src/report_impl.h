@@ -33,8 +33,10 @@ struct rows {
 	struct sm_report_db_fault db;
 };
 
-/* The run's capture files as JSON strings separated by ", ". */
-void report_json_sources(FILE *out, const struct rows *w);
+/* ---- report_rows.c: what the renderers share ---- */
+
+/* Capture files' paths as JSON strings separated by ", ". */
+void report_json_sources(FILE *out, const struct sm_source_row *src, size_t n);
 /* One line on a sensor and its clock, after prefix: "site-b: 299 packets, clock
  * -2.500000 s from site-a's (spread 0.000012 s, 40 packets matched)". */
 void report_sensor_line(FILE *out, const struct sm_sensor_row *s, const char *prefix);

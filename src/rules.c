@@ -47,6 +47,18 @@ perr(const struct parse *p, int col, const char *fmt, ...)
 	return sm_error(p->eb, SM_ERR_CONFIG, "%s:%d:%d: %s", p->fname, p->line, col, what);
 }
 
+/* "tls, http, ssh or iscsi": the protocols app=NAME takes, from app.c's table. */
+static void
+app_names(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; sm_app_at(i) != APP_NONE; i++) {
+		if (i > 0)
+			sm_strlcat(buf, sm_app_at(i + 1) != APP_NONE ? ", " : " or ", len);
+		sm_strlcat(buf, sm_app_name(sm_app_at(i)), len);
+	}
+}
+
 /* Appends r from src to dst (roles with their columns): a line of the rules file
  * makes one rule per source and destination role, and with <-> its reverse too. */
 static enum sm_err
@@ -192,13 +204,13 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 			sm_strlcpy(r.purpose, tok[i].s, sizeof(r.purpose));
 			have_purpose = true;
 		} else if (strncmp(tok[i].s, "app=", 4) == 0) {
-			const char *a = tok[i].s + 4;
-			if (strcmp(a, "iscsi") && strcmp(a, "tls") && strcmp(a, "ssh") &&
-			    strcmp(a, "http"))
-				return perr(p, tok[i].col + 4,
-				            "unknown app '%s': expected iscsi, tls, ssh or http",
-				            a);
-			sm_strlcpy(r.app, a, sizeof(r.app));
+			r.app = sm_app_parse(tok[i].s + 4);
+			if (r.app == APP_NONE) {
+				char names[128];
+				app_names(names, sizeof(names));
+				return perr(p, tok[i].col + 4, "unknown app '%s': expected %s",
+				            tok[i].s + 4, names);
+			}
 		} else if (!have_cov &&
 		           (strcmp(tok[i].s, "any") == 0 || strcmp(tok[i].s, "each-pair") == 0 ||
 		            strcmp(tok[i].s, "each-member") == 0)) {
@@ -250,12 +262,11 @@ sm_rules_parse(const char *text, const char *fname, struct sm_rules *out, struct
 	while (e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL) {
 		p.line++;
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
-		int col;
-		const char *why;
-		int n = sm_conf_tokenize(line, tok, SM_CONF_MAX_TOKENS, &col, &why);
-		if (n < 0)
-			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, p.line, col, why);
-		else if (n > 0 && strcmp(tok[0].s, "monitor") == 0)
+		int n;
+		e = sm_conf_tokenize(line, fname, p.line, tok, SM_CONF_MAX_TOKENS, &n, eb);
+		if (e != SM_OK)
+			break;
+		if (n > 0 && strcmp(tok[0].s, "monitor") == 0)
 			e = parse_monitor(&p, tok, n, out);
 		else if (n > 0)
 			e = parse_rule(&p, tok, n, out);

@@ -444,12 +444,13 @@ is_service_port(const struct sm_session_table *t, uint16_t port)
 	case 0:  /* no port at all */
 	case 68: /* DHCP client */
 		return false;
-	case 3544: /* Teredo */
-	case 4754: /* GRE in UDP */
-	case 4789: /* VXLAN */
-	case 4790: /* VXLAN-GPE */
-	case 5072: /* AYIYA */
-	case 6081: /* Geneve */
+	/* tunnels' ports (decode.h): whichever side uses one serves the tunnel */
+	case SM_PORT_TEREDO:
+	case SM_PORT_GRE_UDP:
+	case SM_PORT_VXLAN:
+	case SM_PORT_VXLAN_GPE:
+	case SM_PORT_AYIYA:
+	case SM_PORT_GENEVE:
 		return true;
 	default:
 		break;
@@ -662,7 +663,7 @@ carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *pare
 	return true;
 }
 
-bool
+enum sm_err
 sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
                   struct sm_session_hit *hit)
 {
@@ -677,7 +678,7 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 		hit->dir = dir;
 		hit->copy = copy;
 	}
-	return ok;
+	return ok ? SM_OK : SM_ERR_NOMEM;
 }
 
 void
@@ -728,12 +729,12 @@ sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *
 		__builtin_prefetch(p + off);
 }
 
-bool
+enum sm_err
 sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
 {
 	clock_to(t, pkt->ts_ns);
 	uint64_t parent;
-	return carriers(t, pkt, &parent);
+	return carriers(t, pkt, &parent) ? SM_OK : SM_ERR_NOMEM;
 }
 
 void

@@ -348,19 +348,26 @@ sm_tcp_attempt_over(const struct sm_session *s, int64_t now)
 
 /* ---- what the payload is ---- */
 
+enum sm_app
+sm_session_app_kind(const struct sm_session *s)
+{
+	for (int d = 0; d < 2; d++)
+		if (sm_app_is_protocol((enum sm_app)s->app[d]))
+			return (enum sm_app)s->app[d];
+	if (s->app[0] == APP_UNKNOWN || s->app[1] == APP_UNKNOWN)
+		return APP_UNKNOWN;
+	if (!s->app_checked || s->payload[0] + s->payload[1] == 0 || s->proto != SM_PROTO_TCP)
+		return APP_NONE;
+	/* payload nobody recognised: without the handshake the stream was not followed */
+	return s->syn_seen && (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK))
+	           ? APP_UNKNOWN
+	           : APP_UNVERIFIED;
+}
+
 const char *
 sm_session_app(const struct sm_session *s)
 {
-	for (int d = 0; d < 2; d++)
-		if (s->app[d] >= APP_ISCSI)
-			return sm_app_name((enum sm_app)s->app[d]);
-	if (s->app[0] == APP_UNKNOWN || s->app[1] == APP_UNKNOWN)
-		return "unknown";
-	if (!s->app_checked || s->payload[0] + s->payload[1] == 0 || s->proto != SM_PROTO_TCP)
-		return NULL;
-	/* payload nobody recognised: without the handshake the stream was not followed */
-	return s->syn_seen && (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) ? "unknown"
-	                                                                            : "unverified";
+	return sm_app_name(sm_session_app_kind(s));
 }
 
 void

@@ -141,9 +141,9 @@ parse_sensor(struct sm_site *out, const struct sm_tok *tok, int n, const char *f
 		ok = isalnum((unsigned char)tok[1].s[i]) || strchr("._-", tok[1].s[i]) != NULL;
 	if (!ok)
 		return sm_error(eb, SM_ERR_CONFIG,
-		                "%s:%d:%d: invalid sensor name '%s': 1 to 63 letters, digits, '.', "
+		                "%s:%d:%d: invalid sensor name '%s': 1 to %d letters, digits, '.', "
 		                "'_' or '-' (as --sensor takes it)",
-		                fname, lineno, tok[1].col, tok[1].s);
+		                fname, lineno, tok[1].col, tok[1].s, SM_SENSOR_NAME_MAX - 1);
 	for (size_t i = 0; i < out->nsensors; i++)
 		if (strcmp(out->sensors[i].name, tok[1].s) == 0)
 			return sm_error(eb, SM_ERR_CONFIG,
@@ -175,13 +175,10 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 	enum sm_err e = SM_OK;
 	for (int lineno = 1; e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL; lineno++) {
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
-		int col;
-		const char *why;
-		int n = sm_conf_tokenize(line, tok, SM_CONF_MAX_TOKENS, &col, &why);
-		if (n < 0) {
-			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, lineno, col, why);
+		int n;
+		if ((e = sm_conf_tokenize(line, fname, lineno, tok, SM_CONF_MAX_TOKENS, &n, eb)) !=
+		    SM_OK)
 			break;
-		}
 		if (n == 0)
 			continue;
 		if (strcmp(tok[0].s, "sensor") == 0) {
@@ -237,6 +234,7 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 		r->col = tok[1].col;
 		for (int i = 2; i < n && e == SM_OK; i++) {
 			struct sm_prefix p;
+			const char *why;
 			if (!sm_prefix_parse(tok[i].s, &p, &why)) {
 				e = sm_error(eb, SM_ERR_CONFIG,
 				             "%s:%d:%d: '%s': %s (expected e.g. 10.10.1.11, "

@@ -260,7 +260,7 @@ sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_
 	struct sm_raw_packet raw;
 	while (dec && tab && !gs.oom && sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
 		struct sm_packet p;
-		if (sm_decode(dec, &raw, &p) == DEC_OK && !sm_session_packet(tab, &p, NULL))
+		if (sm_decode(dec, &raw, &p) == DEC_OK && sm_session_packet(tab, &p, NULL) != SM_OK)
 			gs.oom = true;
 	}
 	if (tab)

@@ -22,16 +22,34 @@ enum sm_app {
 	APP_MORE,       /* not enough bytes yet to say */
 	APP_UNKNOWN,    /* payload seen, none of the protocols below */
 	APP_UNVERIFIED, /* payload seen mid-stream (no handshake): not checked */
+	/* the recognised protocols, each a line of the recognisers table of app.c
+	 * (their order here means nothing: sm_app_is_protocol() says which is one) */
 	APP_ISCSI,
 	APP_TLS,
 	APP_SSH,
 	APP_HTTP,
 };
 
-/* "iscsi", "tls", "ssh", "http", "unknown", "unverified"; NULL for none/more. */
+/* Whether a side's answer is in: any value but APP_NONE and APP_MORE. */
+static inline bool
+sm_app_answered(enum sm_app a)
+{
+	return a != APP_NONE && a != APP_MORE;
+}
+
+/* A protocol's name from the recognisers table ("iscsi", "tls", ...),
+ * "unknown", "unverified"; NULL for none/more.  Rules (app=NAME), the
+ * database and the reports all use these names. */
 const char *sm_app_name(enum sm_app a);
-/* Parses a rule's app= name; APP_NONE if unknown. */
+/* The longest of those names, with its NUL (the database row keeps it). */
+#define SM_APP_NAME_MAX 16
+/* Parses a recognised protocol's name (a rule's app=); APP_NONE if unknown. */
 enum sm_app sm_app_parse(const char *name);
+/* The i-th recognised protocol, in the order they are asked; APP_NONE past
+ * the last.  How callers list them (e.g. in an error message). */
+enum sm_app sm_app_at(size_t i);
+/* Whether a is a recognised protocol, not none, more, unknown or unverified. */
+bool sm_app_is_protocol(enum sm_app a);
 
 /*
  * Recognises the first len bytes one side of a stream sent (client = the

@@ -21,8 +21,10 @@ struct sm_tok {
 	bool quoted;
 };
 
-/* Tokenizes line in place.  Returns the token count, or -1 with *err_col and *why set. */
-int sm_conf_tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **why);
+/* Tokenizes line lineno of file fname in place into toks (at most max), *n of
+ * them; SM_ERR_CONFIG with "FILE:LINE:COL: why" in eb on a syntax error. */
+enum sm_err sm_conf_tokenize(char *line, const char *fname, int lineno, struct sm_tok *toks,
+                             int max, int *n, struct sm_errbuf *eb);
 
 /* Reads a whole text file; *out is malloc'd and NUL-terminated, owned by the caller. */
 enum sm_err sm_conf_read_file(const char *path, char **out, struct sm_errbuf *eb);

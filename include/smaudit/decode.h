@@ -116,6 +116,35 @@ struct sm_outer {
 #define SM_ICMP6_ECHO_REQUEST 128
 #define SM_ICMP6_ECHO_REPLY   129
 
+/* ICMP errors: each quotes the packet it is about. */
+#define SM_ICMP_UNREACH         3
+#define SM_ICMP_SOURCE_QUENCH   4
+#define SM_ICMP_REDIRECT        5
+#define SM_ICMP_TIME_EXCEEDED   11
+#define SM_ICMP_PARAM_PROBLEM   12
+#define SM_ICMP6_UNREACH        1
+#define SM_ICMP6_PACKET_TOO_BIG 2
+#define SM_ICMP6_TIME_EXCEEDED  3
+#define SM_ICMP6_PARAM_PROBLEM  4
+
+/* UDP ports of the tunnels the decoder takes off (either port of a datagram);
+ * the session table's service ports name them too (all but GTP-U's). */
+#define SM_PORT_GTPU      2152
+#define SM_PORT_TEREDO    3544
+#define SM_PORT_GRE_UDP   4754 /* RFC 8086 */
+#define SM_PORT_VXLAN     4789
+#define SM_PORT_VXLAN_GPE 4790
+#define SM_PORT_AYIYA     5072
+#define SM_PORT_GENEVE    6081
+
+/* The address family in the 4-byte header of DLT_NULL and DLT_LOOP (BSD
+ * loopback): IPv4 is 2 everywhere, IPv6 is the writing system's AF_INET6. */
+#define SM_LOOP_AF_INET          2
+#define SM_LOOP_AF_INET6_LINUX   10
+#define SM_LOOP_AF_INET6_BSD     24 /* NetBSD, OpenBSD, BSD/OS */
+#define SM_LOOP_AF_INET6_FREEBSD 28 /* FreeBSD, DragonFly BSD */
+#define SM_LOOP_AF_INET6_DARWIN  30 /* macOS, iOS */
+
 /* EtherTypes the decoder reads (also GRE and Geneve protocol types). */
 #define SM_ETHERTYPE_IPV4        0x0800
 #define SM_ETHERTYPE_IPV6        0x86dd
@@ -132,7 +161,12 @@ struct sm_outer {
 #define SM_ETHERTYPE_ERSPAN      0x88be /* types I and II */
 #define SM_ETHERTYPE_ERSPAN3     0x22eb
 #define SM_ETHERTYPE_PPP         0x880b /* PPTP's enhanced GRE */
-#define SM_ETHERTYPE_ARUBA_80211 0x9000 /* Aruba access points (and 0x82x0, 0x83x0) */
+#define SM_ETHERTYPE_ARUBA_80211 0x9000 /* Aruba access points (and the two ranges below) */
+/* Aruba's other GRE types for 802.11 frames: 0x82x0, and 0x8300 to 0x8370, low
+ * nibble zero */
+#define SM_ETHERTYPE_ARUBA_82X0     0x8200
+#define SM_ETHERTYPE_ARUBA_83X0     0x8300
+#define SM_ETHERTYPE_ARUBA_83X0_MAX 0x8370
 
 /* A packet quoted inside an ICMP error. */
 struct sm_quote {

@@ -37,7 +37,7 @@ struct sm_expect_entry {
 	uint8_t rst_ttl, icmp_type, icmp_code, icmp_ttl;
 	/* sessions whose payload is not the protocol the rule names (app=) */
 	uint64_t mismatched;
-	char mismatch_app[16];
+	enum sm_app mismatch_app; /* what the first of them spoke */
 	struct sm_addr mismatch_src, mismatch_dst;
 	char mismatch_detail[96];
 	char hidden_src[64], hidden_dst[64]; /* the pair a filtered verdict is about */

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smaudit/app.h"
 #include "smaudit/err.h"
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
@@ -25,7 +26,7 @@ extern const char sm_default_rules[];
 enum sm_coverage { COV_ANY, COV_EACH_PAIR, COV_EACH_MEMBER };
 
 struct sm_rule {
-	char id[96]; /* "sm-as.rules:12" */
+	char id[SM_RULE_ID_MAX]; /* "sm-as.rules:12" */
 	int line;
 	enum sm_rule_kind kind;
 	uint8_t proto; /* 6, 17, or 1 for ICMP echo (v4 and v6) */
@@ -34,7 +35,7 @@ struct sm_rule {
 	bool both;    /* written with <-> */
 	bool reverse; /* the second direction of a <-> rule */
 	enum sm_coverage coverage;
-	char app[16];
+	enum sm_app app; /* app=NAME; APP_NONE when the rule names none */
 	char purpose[160];
 	int src_col, dst_col; /* where each role name stands, for warnings */
 };

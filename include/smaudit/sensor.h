@@ -16,6 +16,8 @@
 #include "smaudit/err.h"
 
 #define SM_SENSORS_MAX 8
+/* The longest sensor name (--sensor, a site's `sensor NAME near ROLE`), with its NUL. */
+#define SM_SENSOR_NAME_MAX 64
 
 /* Packets read of each sensor, at most; also the bound of the packet table. */
 #define SM_CLOCK_SCAN_PACKETS 200000

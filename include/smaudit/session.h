@@ -19,6 +19,7 @@
 #include "smaudit/addr.h"
 #include "smaudit/app.h"
 #include "smaudit/decode.h"
+#include "smaudit/err.h"
 #include "smaudit/sensor.h" /* SM_SENSORS_MAX */
 
 enum sm_ep_state {
@@ -81,10 +82,11 @@ struct sm_sightings {
 	struct sm_sighting at[]; /* [sensor * 2 + dir], nsensors * 2 of them */
 };
 
-/* Direction index: 0 = from the initiator ("fwd"), 1 = from the responder ("rev"). */
 /* Holes in a direction's sequence space tracked at once (reordering). */
 #define SM_SESSION_HOLES 4
 
+/* Direction index of the [2] arrays: 0 = from the initiator ("fwd"), 1 = from the
+ * responder ("rev"). */
 struct sm_session {
 	/* table internals and the key first: a lookup reads one cache line */
 	uint32_t hnext, lprev, lnext;
@@ -154,8 +156,11 @@ struct sm_session {
 	struct sm_sightings *sight;
 };
 
-/* The protocol the session speaks ("tls", "unknown", "unverified", ...), NULL if
- * no payload was looked at; from the initiator's side first. */
+/* The protocol the session speaks: a recognised one (sm_app_is_protocol), from
+ * the initiator's side first, else APP_UNKNOWN or APP_UNVERIFIED; APP_NONE if no
+ * payload was looked at. */
+enum sm_app sm_session_app_kind(const struct sm_session *s);
+/* Its name (sm_app_name: "tls", "unknown", "unverified", ...), NULL for APP_NONE. */
 const char *sm_session_app(const struct sm_session *s);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
@@ -226,18 +231,19 @@ struct sm_session_hit {
 /* Accounts one decoded packet: first each datagram that carried it through a
  * tunnel (pkt->outer, a session of its own), then the packet itself, in the
  * session linked to its carrier.  *hit (may be NULL) says where it went.
- * Returns false only when out of memory. */
-bool sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
-                       struct sm_session_hit *hit);
+ * SM_ERR_NOMEM when a new session could not be made (the caller words it). */
+enum sm_err sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
+                              struct sm_session_hit *hit);
 /* Accounts only the carrying datagrams of a packet the decoder holds (an inner
- * fragment waiting for its first): they were on the wire all the same. */
+ * fragment waiting for its first): they were on the wire all the same.
+ * SM_ERR_NOMEM as sm_session_packet. */
+enum sm_err sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Ask the CPU for what a packet with this key will read, so that it arrives
  * while the packets before it are worked on; they change nothing.  Two steps,
  * a packet apart: the hash bucket (two packets ahead), then the session the
  * bucket leads to (one packet ahead). */
 void sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_key *k);
 void sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *k);
-bool sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Moves the clock on without a packet (live capture on a quiet link): sessions
  * idle longer than their timeout leave the table. */
 void sm_session_advance(struct sm_session_table *t, int64_t now_ns);

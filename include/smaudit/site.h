@@ -13,6 +13,7 @@
 
 #include "smaudit/addr.h"
 #include "smaudit/err.h"
+#include "smaudit/sensor.h" /* SM_SENSOR_NAME_MAX */
 
 #define SM_ROLE_NAME_MAX 40
 
@@ -32,7 +33,7 @@ struct sm_role {
 /* `sensor NAME near ROLE`: a capture point stands next to a role's addresses, so it
  * is on the path of their flows whatever it saw (several sensors, SPEC section 7). */
 struct sm_site_sensor {
-	char name[64];
+	char name[SM_SENSOR_NAME_MAX];
 	char role[SM_ROLE_NAME_MAX];
 	int line;
 };

@@ -15,7 +15,6 @@
 #include "smaudit/addr.h"
 #include "smaudit/app.h"
 #include "smaudit/err.h"
-#include "smaudit/rules.h"
 #include "smaudit/session.h"
 #include "smaudit/site.h"
 #include "smaudit/verdict.h"
@@ -24,9 +23,6 @@
 
 struct sm_store;
 
-/* One row of the sessions table as written (docs/schema.md): made by the
- * caller (audit) from the session and how policy saw it, every text already
- * formatted; "" is stored as NULL. */
 /* What one sensor saw of one direction of a session (runs with several sensors). */
 struct sm_sighting_row {
 	const char *sensor; /* borrowed: the sensor's name lives as long as the run */
@@ -36,6 +32,9 @@ struct sm_sighting_row {
 	int ttl_min, ttl_max;
 };
 
+/* One row of the sessions table as written (docs/schema.md): made by the
+ * caller (audit) from the session and how policy saw it, every text already
+ * formatted; "" is stored as NULL. */
 struct sm_session_record {
 	char proto[8]; /* "tcp", "udp", "icmp", "icmp6" or the number */
 	char src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
@@ -45,7 +44,7 @@ struct sm_session_record {
 	char state[8]; /* Zeek's conn_state */
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
 	char class_name[16]; /* expected, optional, allowed, unexpected, unmonitored */
-	char rule[sizeof(((struct sm_rule *)0)->id)]; /* as long as a rule id */
+	char rule[SM_RULE_ID_MAX];
 	char history[SM_HISTORY_MAX];
 	bool established;
 	uint32_t syn_count;
@@ -59,7 +58,7 @@ struct sm_session_record {
 	const char *source; /* borrowed: a capture path that lives as long as the run */
 	char src_role[SM_ROLE_NAME_MAX], dst_role[SM_ROLE_NAME_MAX];
 	bool open; /* still open at a checkpoint: replaced by the next one */
-	char app[16];
+	char app[SM_APP_NAME_MAX];
 	char app_detail[SM_APP_DETAIL_MAX];
 	uint64_t missed_bytes;
 	double idle_from, idle_max;  /* idle_max 0: no silence (both NULL) */
@@ -71,7 +70,7 @@ struct sm_session_record {
 /* A capture point of a run and its clock against the first sensor's. */
 struct sm_sensor_row {
 	int idx;
-	char name[64];
+	char name[SM_SENSOR_NAME_MAX];
 	double clock_offset, clock_spread; /* seconds added to its timestamps; their spread */
 	uint64_t clock_matched;            /* packets that placed it */
 	bool clock_known;                  /* false: no packet matched, clock left as it was */
@@ -94,7 +93,7 @@ struct sm_run_row {
 };
 
 struct sm_expected_row {
-	char rule[96];
+	char rule[SM_RULE_ID_MAX];
 	enum sm_rule_kind kind; /* expect or optional */
 	char proto[8];
 	int port; /* -1 for ICMP */
@@ -166,8 +165,8 @@ struct sm_query {
 
 struct sm_session_row {
 	int64_t id;
-	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], state[8], class_name[16], rule[96],
-	    history[24];
+	char proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN], state[8], class_name[16],
+	    rule[SM_RULE_ID_MAX], history[SM_HISTORY_MAX];
 	int sport, dport, vlan;
 	double first_ts, last_ts;
 	uint64_t pkts_fwd, pkts_rev, bytes_fwd, bytes_rev;
@@ -245,11 +244,11 @@ enum sm_err sm_store_unexpected_findings(struct sm_store *st, int64_t run_id,
 /* Deletes what a checkpoint wrote for the run (open sessions, verdicts, findings,
  * coverage, counters, sources) so the next checkpoint or the end replaces it. */
 enum sm_err sm_store_run_reset(struct sm_store *st, int64_t run_id, struct sm_errbuf *eb);
-/* Commits everything and records totals; status "complete" or "interrupted",
- * or "running" for a checkpoint of a run that goes on. */
 /* Records the run's -f filter (NULL or "" for none) and --strict. */
 enum sm_err sm_store_run_options(struct sm_store *st, int64_t run_id, const char *filter,
                                  bool strict, struct sm_errbuf *eb);
+/* Commits everything and records totals; status "complete" or "interrupted",
+ * or "running" for a checkpoint of a run that goes on. */
 enum sm_err sm_store_run_end(struct sm_store *st, const struct sm_run_row *totals,
                              struct sm_errbuf *eb);
 /* Commits the current batch (durability point). */

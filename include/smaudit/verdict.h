@@ -60,17 +60,21 @@ bool sm_run_status_parse(const char *s, enum sm_run_status *out);
 /* A verdict that is a failure of the flow: not ok, n/a or filtered. */
 bool sm_verdict_failed(enum sm_verdict v);
 
-/* One finding as policy decides it and the store keeps it (text "" = null). */
 /* The longest detail of a verdict or finding, with its NUL. */
 #define SM_DETAIL_MAX 1024
 /* The longest JSON text of where a flow was seen, one entry per sensor. */
 #define SM_PATH_JSON_MAX 1024
+/* The longest rule id ("sm-as.rules:12"), with its NUL: rules.h makes them, the
+ * finding record and the store's rows keep them.  Here, not in rules.h, which
+ * includes this header for enum sm_rule_kind. */
+#define SM_RULE_ID_MAX 96
 
+/* One finding as policy decides it and the store keeps it (text "" = null). */
 struct sm_finding_row {
 	int64_t id, run_id; /* filled when read back */
 	enum sm_finding_kind kind;
 	enum sm_severity severity;
-	char rule[96], proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
+	char rule[SM_RULE_ID_MAX], proto[8], src[SM_ADDRSTRLEN], dst[SM_ADDRSTRLEN];
 	enum sm_verdict verdict;
 	int port; /* -1 for ICMP */
 	char detail[SM_DETAIL_MAX];

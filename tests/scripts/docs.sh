@@ -67,6 +67,21 @@ for s in 0 1 2 3; do
 	grep -q "^| $s |" docs/exit-status.md && ok || bad "docs/exit-status.md has no row for status $s"
 done
 
+# every protocol app=NAME takes (the error for an unknown one lists app.c's table) is
+# named where users read the protocols: docs/site-file.md's app=NAME, docs/schema.md's
+# sessions.app and the comment of the shipped rules
+printf 'expect tcp/1 a -> b app=no-such-app "x"\n' >"$work/app.rules"
+apps=$("$bin" check -s $S --rules "$work/app.rules" 2>&1 | sed -n "s/.*unknown app 'no-such-app': expected //p" |
+	sed 's/ or /, /; s/, / /g')
+[ "$(wc -w <<<"$apps")" -ge 4 ] && ok || bad "no list of protocols in the error for app=no-such-app: '$apps'"
+for a in $apps; do
+	grep '^- `app=NAME`' -A1 docs/site-file.md | grep -q "\`$a\`" && ok ||
+		bad "docs/site-file.md does not name app=$a"
+	grep -q "^| \`app\`.*\`$a\`" docs/schema.md && ok || bad "docs/schema.md does not name sessions.app '$a'"
+	grep '^#   app=NAME' rules/sm-as.rules | grep -qw "$a" && ok ||
+		bad "the comment of rules/sm-as.rules does not name app=$a"
+done
+
 # no reference to the unshipped SPEC where users read; links to docs/ resolve
 helps=$("$bin" --help; for c in $("$bin" --complete); do "$bin" "$c" --help; done)
 if grep -nw 'SPEC' README.md docs/*.md man/smaudit.1 rules/sm-as.rules >"$work/spec" || grep -q SPEC <<<"$helps"; then

@@ -461,6 +461,30 @@ opaque_is_unknown(void **state)
 	assert_int_equal(sm_app_parse("smb"), APP_NONE);
 }
 
+/* Every protocol of the recognisers' table is one (and nothing else is), and its
+ * name parses back and fits the database row: what rules and the store rely on. */
+static void
+table_names_parse_back_and_fit(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	for (; sm_app_at(n) != APP_NONE; n++) {
+		enum sm_app a = sm_app_at(n);
+		assert_true(sm_app_is_protocol(a));
+		assert_non_null(sm_app_name(a));
+		assert_true(strlen(sm_app_name(a)) < SM_APP_NAME_MAX);
+		assert_int_equal(sm_app_parse(sm_app_name(a)), a);
+	}
+	assert_true(n >= 4); /* iscsi, tls, ssh, http and any added since */
+	const enum sm_app others[] = {APP_NONE, APP_MORE, APP_UNKNOWN, APP_UNVERIFIED};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		assert_false(sm_app_is_protocol(others[i]));
+		assert_int_equal(sm_app_answered(others[i]), i >= 2); /* unknown, unverified */
+	}
+	assert_true(strlen(sm_app_name(APP_UNVERIFIED)) < SM_APP_NAME_MAX);
+	assert_int_equal(sm_app_parse("unknown"), APP_NONE);
+}
+
 int
 main(void)
 {
@@ -480,6 +504,7 @@ main(void)
 	    cmocka_unit_test(ssh_banner),
 	    cmocka_unit_test(http_lines),
 	    cmocka_unit_test(opaque_is_unknown),
+	    cmocka_unit_test(table_names_parse_back_and_fit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "smaudit/rules.h"
 #include "smaudit/addr.h"
+#include "smaudit/app.h"
 #include "smaudit/conf.h"
 #include "smaudit/site.h"
 
@@ -139,10 +140,38 @@ test_default_rules_compile_to_the_spec_policy(void **state)
 	const struct sm_rule *first = &r.rules[0];
 	assert_int_equal(first->port, 3260);
 	assert_int_equal(first->coverage, COV_EACH_PAIR);
-	assert_string_equal(first->app, "iscsi");
+	assert_int_equal(first->app, APP_ISCSI);
 	assert_string_equal(r.rules[1].src_role, "ic-b"); /* <-> made the reverse rule */
 	assert_true(r.rules[1].reverse);
 	sm_rules_free(&r);
+}
+
+/* Rules take app=NAME from the recognisers' table of app.c: each name there
+ * loads as its protocol, and the error for another name lists them all. */
+static void
+test_rules_take_app_names_from_the_recognisers(void **state)
+{
+	(void)state;
+	char want[256] = "my.rules:1:25: unknown app 'smb': expected ";
+	size_t n = 0;
+	while (sm_app_at(n) != APP_NONE)
+		n++;
+	assert_true(n >= 4);
+	for (size_t i = 0; i < n; i++) {
+		enum sm_app a = sm_app_at(i);
+		char text[128];
+		snprintf(text, sizeof(text), "expect tcp/1 a -> b app=%s \"x\"\n", sm_app_name(a));
+		struct sm_rules r;
+		struct sm_errbuf eb = {""};
+		assert_int_equal(sm_rules_parse(text, "my.rules", &r, &eb), SM_OK);
+		assert_int_equal(r.nrules, 1);
+		assert_int_equal(r.rules[0].app, a);
+		sm_rules_free(&r);
+		if (i > 0)
+			sm_strlcat(want, i + 1 < n ? ", " : " or ", sizeof(want));
+		sm_strlcat(want, sm_app_name(a), sizeof(want));
+	}
+	rules_error("expect tcp/1 a -> b app=smb \"x\"\n", want);
 }
 
 static void
@@ -355,6 +384,7 @@ main(void)
 	    cmocka_unit_test(test_builtin_rules_leave_optional_roles_to_the_report),
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_rules_errors_name_file_line_column),
+	    cmocka_unit_test(test_rules_take_app_names_from_the_recognisers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

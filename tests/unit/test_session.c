@@ -61,7 +61,7 @@ tcp_pkt(int64_t t, const char *src, unsigned sport, const char *dst, unsigned dp
 static void
 feed(struct sm_session_table *t, struct sm_packet p)
 {
-	assert_true(sm_session_packet(t, &p, NULL));
+	assert_int_equal(sm_session_packet(t, &p, NULL), SM_OK);
 }
 
 /* SYN, SYN-ACK, ACK at 1 s between A:sport and B:dport (A at 100, B at 900). */
@@ -199,11 +199,11 @@ test_packet_tells_its_session_and_side(void **state)
 	struct sm_session_table *t = table(16);
 	struct sm_session_hit syn, synack, ack, err;
 	struct sm_packet p = tcp_pkt(1 * SEC, A, 40010, B, 3260, TH_SYN, 100, 0);
-	assert_true(sm_session_packet(t, &p, &syn));
+	assert_int_equal(sm_session_packet(t, &p, &syn), SM_OK);
 	p = tcp_pkt(1 * SEC + 1, B, 3260, A, 40010, TH_SYN | TH_ACK, 900, 0);
-	assert_true(sm_session_packet(t, &p, &synack));
+	assert_int_equal(sm_session_packet(t, &p, &synack), SM_OK);
 	p = tcp_pkt(1 * SEC + 2, A, 40010, B, 3260, TH_ACK, 101, 0);
-	assert_true(sm_session_packet(t, &p, &ack));
+	assert_int_equal(sm_session_packet(t, &p, &ack), SM_OK);
 	assert_non_null(syn.s);
 	assert_ptr_equal(synack.s, syn.s);
 	assert_ptr_equal(ack.s, syn.s);
@@ -213,7 +213,7 @@ test_packet_tells_its_session_and_side(void **state)
 	assert_int_equal(ack.s->pkts[0], 2);
 	/* an ICMP error is counted in the session it quotes, not one of its own */
 	p = icmp_error_quoting(1 * SEC + 3, 40010, 3260);
-	assert_true(sm_session_packet(t, &p, &err));
+	assert_int_equal(sm_session_packet(t, &p, &err), SM_OK);
 	assert_null(err.s);
 	sm_session_flush(t);
 	assert_int_equal(ngot, 1);
@@ -254,7 +254,7 @@ test_payload_results_go_in_through_the_session(void **state)
 	handshake(t, 40020, 443);
 	struct sm_session_hit hit;
 	struct sm_packet p = tcp_pkt(1 * SEC + 3, A, 40020, B, 443, TH_ACK | TH_PSH, 101, 200);
-	assert_true(sm_session_packet(t, &p, &hit));
+	assert_int_equal(sm_session_packet(t, &p, &hit), SM_OK);
 	sm_session_mark_checked(hit.s);
 	sm_session_set_app(hit.s, hit.dir, APP_TLS, "TLS ClientHello offers up to 1.3, SNI x");
 	sm_session_flush(t);

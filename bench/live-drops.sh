@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Does `smaudit live` drop more than tcpdump would on the same link?  Each
+# capture given is replayed by tcpreplay --topspeed over a veth pair between two
+# network namespaces made here (nothing leaves them), ROUNDS times into
+# `tcpdump -w /dev/null` and ROUNDS times into `smaudit live`, taking turns, both
+# with a 128 MB kernel buffer.  Prints per capture and contender the rate the
+# replay reached and the packets captured and dropped (tcpdump's own count at
+# exit; smaudit's end event), and one line per capture:
+#   live-drops CAPTURE smaudit-dropped tcpdump-dropped
+# (the most each dropped in a round) for bench/run.sh --check.
+# usage: bench/live-drops.sh SMAUDIT ROUNDS CAPTURE...   (root; exit 77 when it cannot run here)
+set -u
+BIN=$(readlink -f "$1")
+ROUNDS=$2
+shift 2
+A=smld-a$$ B=smld-b$$
+. "$(dirname "$0")/../tests/scripts/netns.sh"
+net_need python3 tcpreplay tcpdump
+net_work livedrops
+net_ns $A $B
+net_quiet $A $B # only the replay crosses the link
+net_veth $A fa $B fb
+SITE=$(readlink -f "$(dirname "$0")/../pcaps/site.conf")
+
+replay() { # capture -> the rate tcpreplay reached (packets/s)
+	ip netns exec $A tcpreplay -i fa --topspeed "$1" >"$W/replay.txt" 2>&1
+	grep -o '[0-9.]* pps' "$W/replay.txt" | head -1 | cut -d' ' -f1
+}
+
+with_tcpdump() { # capture -> "rate captured dropped"
+	ip netns exec $B tcpdump -i fb -B 131072 -n -q -w /dev/null 2>"$W/td.err" &
+	local pid=$!
+	for _ in $(seq 50); do grep -q 'listening on' "$W/td.err" && break; sleep 0.1; done
+	local rate
+	rate=$(replay "$1")
+	sleep 1
+	kill -INT $pid
+	wait $pid
+	local got drop
+	got=$(awk '/packets captured/ {print $1}' "$W/td.err")
+	drop=$(awk '/packets dropped by kernel/ {print $1}' "$W/td.err")
+	echo "$rate ${got:-?} ${drop:-?}"
+}
+
+with_smaudit() { # capture -> "rate captured dropped"
+	rm -f "$W"/live.db*
+	ip netns exec $B "$BIN" live -s "$SITE" -i fb -d "$W/live.db" --json-lines -o "$W/report.txt" \
+		--buffer 128 -Z nobody >"$W/lines" 2>"$W/err" &
+	local pid=$!
+	for _ in $(seq 100); do grep -q '"event": "start"' "$W/lines" 2>/dev/null && break; sleep 0.2; done
+	local rate
+	rate=$(replay "$1")
+	sleep 1
+	kill -TERM $pid
+	wait $pid
+	python3 -c '
+import json, sys
+end = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "end"]
+print(sys.argv[2], *((end[0]["packets"], end[0]["dropped"]) if end else ("?", "?")))
+' "$W/lines" "$rate"
+}
+
+for cap in "$@"; do
+	worst_s=0 worst_t=0
+	for r in $(seq "$ROUNDS"); do
+		read -r rate got drop <<<"$(with_tcpdump "$cap")"
+		echo "live: $cap round $r: tcpdump -w /dev/null at $rate packets/s: $got captured, $drop dropped"
+		[ "$drop" != "?" ] && [ "$drop" -gt "$worst_t" ] && worst_t=$drop
+		read -r rate got drop <<<"$(with_smaudit "$cap")"
+		echo "live: $cap round $r: smaudit live at $rate packets/s: $got captured, $drop dropped"
+		if [ "$drop" = "?" ]; then worst_s=999999999; elif [ "$drop" -gt "$worst_s" ]; then worst_s=$drop; fi
+	done
+	echo "live-drops $cap $worst_s $worst_t"
+done
