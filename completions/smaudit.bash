@@ -1,8 +1,8 @@
 # bash completion for smaudit(1).
 # The commands and each command's options come from the binary itself
 # (`smaudit --complete [COMMAND]`, one option a line: long name, short name or '-',
-# argument or '-', then the words the argument may be, if listed: --format's), so they
-# follow the command table of src/cli.c and the format names of src/fmt.c.
+# argument or '-', then the words the argument may be, if listed: --format's, --class's),
+# so they follow the command table of src/cli.c and the name tables of fmt.c and verdict.c.
 _smaudit()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -31,10 +31,6 @@ _smaudit()
 	fi
 	case $want in
 	"" | -) ;;
-	C)
-		COMPREPLY=($(compgen -W "expected optional allowed unexpected unmonitored" -- "$cur"))
-		return 0
-		;;
 	IFACE)
 		COMPREPLY=($(compgen -W "any $(ls /sys/class/net 2>/dev/null)" -- "$cur"))
 		return 0

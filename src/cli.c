@@ -157,8 +157,7 @@ static const struct opt_def opt_defs[] = {
      "joins the runs of several sensors into one verdict",
      SPECIAL},
     {OPT_COMBINE_RUN, "run", "ID", "a stored run of one sensor (again for each)", SPECIAL},
-    {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored",
-     STR(class_name)},
+    {OPT_CLASS, "class", "C", NULL /* verdict.h's classes: opt_help */, STR(class_name)},
     {OPT_LIMIT, "limit", "N", "at most N sessions", U64(limit, 0, UINT32_MAX, "a number")},
     {OPT_PAIR, "pair", "A B", "only the flows between addresses A and B (either way)", SPECIAL},
     {OPT_GAP, "gap", "SEC", "the shortest silence reported (default 30; e.g. 2.5)",
@@ -375,6 +374,20 @@ format_help(const struct cli_command *cmd, char *buf, size_t len)
 	}
 }
 
+void
+cli_class_list(const char *sep, const char *sep_last, char *buf, size_t len)
+{
+	unsigned n = 0;
+	while (sm_class_name((enum sm_class)n) != NULL)
+		n++;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0)
+			sm_strlcat(buf, i + 1 == n ? sep_last : sep, len);
+		sm_strlcat(buf, sm_class_name((enum sm_class)i), len);
+	}
+}
+
 /* The help of o as cmd shows it (into buf when made): check's -r names the rules,
  * --format the formats of the command. */
 static const char *
@@ -384,6 +397,10 @@ opt_help(const struct cli_command *cmd, const struct opt_def *o, char *buf, size
 		return "the same as --rules (check reads no capture)";
 	if (o->id == OPT_FORMAT) {
 		format_help(cmd, buf, len);
+		return buf;
+	}
+	if (o->id == OPT_CLASS) {
+		cli_class_list(", ", " or ", buf, len);
 		return buf;
 	}
 	return o->help;
@@ -458,7 +475,8 @@ cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 /* For the shell completions (completions/): `smaudit --complete` lists the commands,
  * `smaudit --complete COMMAND` the options of one, a line each: the long name, the
  * short one or '-', the argument's first word or '-' (FILE, DIR, FMT, ...), then the
- * words the argument may be when they are few (--format: the command's formats).  Not
+ * words the argument may be when they are few (--format: the command's formats,
+ * --class: the session classes).  Not
  * in --help: it is for scripts, and these tables are its only source. */
 int
 cli_print_completion(const char *name)
@@ -480,6 +498,8 @@ cli_print_completion(const char *name)
 			char values[128] = ""; /* the words the argument may be */
 			if (o->id == OPT_FORMAT)
 				sm_format_list(c->formats, " ", " ", values, sizeof(values));
+			else if (o->id == OPT_CLASS)
+				cli_class_list(" ", " ", values, sizeof(values));
 			printf("--%s %s %.*s%s%s\n", o->name, shortname,
 			       arg ? (int)strcspn(arg, " ") : 1, arg ? arg : "-",
 			       values[0] ? " " : "", values);

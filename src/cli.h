@@ -140,6 +140,9 @@ extern const struct cli_command cli_commands[]; /* ends with a NULL name */
 /* Parses argv[0] = the command's name, argv[1...] its options into *a; -1 when the
  * handler may run, else the exit status (--help printed, or a usage error). */
 int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli_args *a);
+/* The session classes of verdict.h's table, as a list: "expected, ... or unmonitored"
+ * with sep ", " and sep_last " or ". */
+void cli_class_list(const char *sep, const char *sep_last, char *buf, size_t len);
 /* Whether the option with this id was on the command line. */
 bool cli_given(const struct cli_args *a, int id);
 void cli_print_command_help(FILE *out, const struct cli_command *cmd);

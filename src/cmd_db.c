@@ -55,11 +55,10 @@ cmd_query(struct cli_args *a)
 {
 	int rc;
 	enum sm_class cls;
+	char classes[128];
+	cli_class_list(", ", " or ", classes, sizeof(classes));
 	if (a->class_name != NULL && !sm_class_parse(a->class_name, &cls))
-		return cli_usage_error(a->cmd,
-		                       "--class '%s': expected expected, optional, allowed, "
-		                       "unexpected or unmonitored",
-		                       a->class_name);
+		return cli_usage_error(a->cmd, "--class '%s': expected %s", a->class_name, classes);
 	struct sm_addr tmp;
 	if (a->host != NULL && !sm_addr_parse(a->host, &tmp))
 		return cli_usage_error(a->cmd, "--host '%s': expected an IPv4 or IPv6 address",

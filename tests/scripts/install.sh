@@ -188,6 +188,9 @@ for c in $commands; do # --format <TAB>: the formats of the command's --help
 	got=$(complete "$c" --format "")
 	[ "$got" = "$want" ] && ok || bad "bash: 'smaudit $c --format <TAB>' gives '$(echo $got)', its --help '$(echo $want)'"
 done
+want=$("$bin" query --help | sed -n 's/^ *--class C  *//p' | sed 's/,/ /g; s/ or / /g' | tr ' ' '\n' | grep . | sort)
+[ -n "$want" ] && [ "$(complete query --class "")" = "$want" ] && ok ||
+	bad "bash: 'smaudit query --class <TAB>' gives '$(echo $(complete query --class ""))', its --help '$(echo $want)'"
 [ "$(complete audit -s pcaps/site.c)" = pcaps/site.conf ] && ok || bad "bash: 'smaudit audit -s pcaps/site.c<TAB>' does not complete the file"
 [ "$(complete audit -s pcaps/site.conf pcaps/mediator-d)" = pcaps/mediator-down.pcap ] && ok ||
 	bad "bash: a capture after the options is not completed"
