@@ -1,21 +1,14 @@
 /*
- * store_db: what the backends of src/store_db.h share.  Chooses the backend
- * from the -d string, keeps the parameters bound to a statement until it runs,
- * words the errors, and passes everything else to the backend's functions
- * (src/store_backend.h).  No SQL and no database header of its own.
+ * store_db: what the backends of src/store_db.h share.  Keeps the parameters
+ * bound to a statement until it runs, words the errors, and passes everything
+ * else to the backend's functions (src/store_backend.h), which use it too; the
+ * backend is chosen in store_open.c.  No SQL and no database header of its own.
  */
 #include "store_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool
-sm_db_is_uri(const char *path)
-{
-	return path != NULL &&
-	       (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
-}
 
 /* Copies one piece of name, [from, to), into path at *o. */
 static void
@@ -52,15 +45,6 @@ sm_db_shown_name(char *path, size_t len, const char *name)
 			shown_copy(path, len, &o, p, next);
 		p = next;
 	}
-}
-
-enum sm_err
-sm_db_open(struct sm_db **out, const char *path, bool create, struct sm_errbuf *eb)
-{
-	*out = NULL;
-	if (sm_db_is_uri(path))
-		return sm_pg_open(out, path, eb);
-	return sm_sqlite_open(out, path, create, eb);
 }
 
 void
