@@ -522,7 +522,7 @@ sm_pipeline_tick(struct sm_pipeline *pl, int64_t now_ns)
 
 /* The run row's totals as of now, with the given status. */
 static void
-fill_totals(struct sm_pipeline *pl, const char *status, uint64_t open_sessions)
+fill_totals(struct sm_pipeline *pl, enum sm_run_status status, uint64_t open_sessions)
 {
 	struct sm_session_stats ss;
 	sm_session_stats(pl->tab, &ss);
@@ -540,7 +540,7 @@ fill_totals(struct sm_pipeline *pl, const char *status, uint64_t open_sessions)
 		if (s->opened && s->error[0])
 			t->read_errors++;
 	}
-	sm_strlcpy(t->status, status, sizeof(t->status));
+	t->status = status;
 }
 
 /* A database error in a checkpoint or the end: what it wrote is rolled back; the
@@ -578,7 +578,7 @@ sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 	pl->snapshot = NULL;
 	if (e != SM_OK)
 		return store_failed(pl, e, eb);
-	fill_totals(pl, "running", ss.active);
+	fill_totals(pl, RUN_RUNNING, ss.active);
 	e = sm_store_run_end(pl->store, &pl->totals, eb);
 	return e == SM_OK ? e : store_failed(pl, e, eb);
 }
@@ -605,7 +605,7 @@ sm_pipeline_finish(struct sm_pipeline *pl, bool interrupted, struct sm_errbuf *e
 		e = store_results(pl, pl->policy);
 	if (e != SM_OK)
 		return store_failed(pl, e, eb);
-	fill_totals(pl, interrupted ? "interrupted" : "complete", 0);
+	fill_totals(pl, interrupted ? RUN_INTERRUPTED : RUN_COMPLETE, 0);
 	e = sm_store_run_end(pl->store, &pl->totals, eb);
 	return e == SM_OK ? e : store_failed(pl, e, eb);
 }

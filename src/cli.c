@@ -66,8 +66,7 @@ static const struct opt_def opt_defs[] = {
      STR(bpf)},
     {'o', "output", "FILE", "write there instead of stdout (written whole, then renamed)",
      STR(output)},
-    {OPT_FORMAT, "format", "FMT",
-     "text (default), json (its fields: docs/json.md), csv or html page", SPECIAL},
+    {OPT_FORMAT, "format", "FMT", NULL /* the command's formats: opt_help */, SPECIAL},
     {OPT_COLOR, "color", "WHEN",
      "colour the text report: auto (default: only on a terminal, not\n"
      "with NO_COLOR set), always or never",
@@ -158,8 +157,7 @@ static const struct opt_def opt_defs[] = {
      "joins the runs of several sensors into one verdict",
      SPECIAL},
     {OPT_COMBINE_RUN, "run", "ID", "a stored run of one sensor (again for each)", SPECIAL},
-    {OPT_CLASS, "class", "C", "expected, optional, allowed, unexpected or unmonitored",
-     STR(class_name)},
+    {OPT_CLASS, "class", "C", NULL /* verdict.h's classes: opt_help */, STR(class_name)},
     {OPT_LIMIT, "limit", "N", "at most N sessions", U64(limit, 0, UINT32_MAX, "a number")},
     {OPT_PAIR, "pair", "A B", "only the flows between addresses A and B (either way)", SPECIAL},
     {OPT_GAP, "gap", "SEC", "the shortest silence reported (default 30; e.g. 2.5)",
@@ -192,6 +190,7 @@ const struct cli_command cli_commands[] = {
      .opts = {'s', OPT_RULES, 'r', 'd', 'f', OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q', 'c',
               OPT_WINDOW_FROM, OPT_WINDOW_UNTIL, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT,
               OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD, OPT_THREADS, OPT_SENSOR},
+     .formats = SM_FMT_ALL,
      .examples =
          "  smaudit audit -s site.conf -r span.pcapng\n"
          "  smaudit audit -s site.conf -r span.pcap.gz --from 2026-12-02T04:17:00Z "
@@ -212,6 +211,7 @@ const struct cli_command cli_commands[] = {
               OPT_CHECKPOINT, OPT_REPORT_EVERY, OPT_JSON_LINES, 'Z', OPT_CHROOT, 'w',
               OPT_RING_SIZE, OPT_RING_FILES, OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT,
               OPT_NO_PAYLOAD, OPT_SENSOR_NAME},
+     .formats = SM_FMT_ALL,
      .examples = "  smaudit live -s site.conf -i eth1 -d span.db --duration 600\n"
                  "  smaudit live -s site.conf -i eth1 -d span.db -w /var/tmp/smaudit-ring "
                  "--report-every 60 -o live.txt\n"
@@ -236,6 +236,7 @@ const struct cli_command cli_commands[] = {
          "read again as one sensor each, clocks matched (a live run keeps them with -w DIR).",
      .opts = {'s', OPT_RULES, 'd', OPT_COMBINE_RUN, OPT_STRICT, OPT_FORMAT, OPT_COLOR, 'o', 'q',
               OPT_MAX_SESSIONS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_NO_PAYLOAD, OPT_THREADS},
+     .formats = SM_FMT_ALL,
      .examples = "  smaudit combine -s site.conf -d central.db --run 4 --run 5\n"
                  "  smaudit combine -s site.conf -d central.db --run 4 --run 5 --run 6 "
                  "--format json\n",
@@ -247,6 +248,7 @@ const struct cli_command cli_commands[] = {
      .summary = "Renders a stored run again (default: the latest), with the same exit status;\n"
                 "--list lists the runs of the database.",
      .opts = {'d', OPT_RUN, OPT_LIST, OPT_FORMAT, OPT_COLOR, 'o'},
+     .formats = SM_FMT_ALL,
      .examples = "  smaudit report -d incident.db --list\n"
                  "  smaudit report -d incident.db\n"
                  "  smaudit report -d incident.db --run 2 --format html -o incident.html\n",
@@ -256,10 +258,11 @@ const struct cli_command cli_commands[] = {
      .run = cmd_query,
      .synopsis =
          "-d DB [--run ID] [--host ADDR] [--port N] [--since TIME] [--until TIME] [--class C] "
-         "[--format text|json|csv]",
+         "[--format FMT]",
      .summary = "Lists stored sessions.",
      .opts = {'d', OPT_RUN, OPT_HOST, OPT_PORT, OPT_SINCE, OPT_UNTIL, OPT_CLASS, OPT_FORMAT,
               OPT_LIMIT},
+     .formats = SM_FMT_BIT(FMT_TEXT) | SM_FMT_BIT(FMT_JSON) | SM_FMT_BIT(FMT_CSV),
      .examples = "  smaudit query -d incident.db --host 10.10.1.11 --port 11104\n"
                  "  smaudit query -d incident.db --class unexpected --format csv\n"
                  "  smaudit query -d incident.db --since '2026-12-02 04:17:00Z' --format json\n",
@@ -267,23 +270,25 @@ const struct cli_command cli_commands[] = {
      .stray_after = " (filters are --host, --port, ...)"},
     {.name = "timeline",
      .run = cmd_timeline,
-     .synopsis = "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format text|json]",
+     .synopsis = "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format FMT]",
      .summary =
          "Activity of each flow in 60 time buckets and every silence of SEC seconds or more\n"
          "with the attempts that failed in it; without --pair or --port, the flows the policy\n"
          "expects (exit 1 when a silence is found).",
      .opts = {'d', OPT_RUN, OPT_PAIR, OPT_PORT, OPT_GAP, OPT_FORMAT, 'o'},
+     .formats = SM_FMT_BIT(FMT_TEXT) | SM_FMT_BIT(FMT_JSON),
      .examples = "  smaudit timeline -d incident.db --pair 10.10.0.21 10.30.0.5 --gap 60\n"
                  "  smaudit timeline -d incident.db --port 31784 --gap 3\n",
      .stray_before = "timeline: unexpected argument ",
      .stray_after = ""},
     {.name = "diff",
      .run = cmd_diff,
-     .synopsis = "-d DB RUN_A RUN_B [--format text|json]",
+     .synopsis = "-d DB RUN_A RUN_B [--format FMT]",
      .summary = "Verdicts that changed, flows now failing or answered, flows that appeared or\n"
                 "disappeared between two runs, e.g. before and after a change window (exit 1 when\n"
                 "they differ).",
      .opts = {'d', OPT_FORMAT, 'o'},
+     .formats = SM_FMT_BIT(FMT_TEXT) | SM_FMT_BIT(FMT_JSON),
      .examples = "  smaudit diff -d incident.db 1 2\n",
      .operands = true},
     {.name = "extract",
@@ -345,14 +350,59 @@ cli_given(const struct cli_args *a, int id)
 	return o != NULL && a->given[o - opt_defs];
 }
 
-/* The help of o as cmd shows it: check's -r names the rules, query writes no HTML. */
+/* What --help says after a format's name (none for most). */
+static const char *const format_notes[FMT_COUNT] = {
+    [FMT_TEXT] = " (default)", [FMT_JSON] = " (its fields: docs/json.md)"};
+
+/* "text (default), json (its fields: docs/json.md) or csv": the formats cmd writes, by
+ * the names of fmt.c's table. */
+static void
+format_help(const struct cli_command *cmd, char *buf, size_t len)
+{
+	unsigned n = 0, k = 0;
+	for (unsigned f = 0; f < FMT_COUNT; f++)
+		n += (cmd->formats & SM_FMT_BIT(f)) != 0;
+	buf[0] = '\0';
+	for (unsigned f = 0; f < FMT_COUNT; f++) {
+		if (!(cmd->formats & SM_FMT_BIT(f)))
+			continue;
+		if (k++ > 0)
+			sm_strlcat(buf, k == n ? " or " : ", ", len);
+		sm_strlcat(buf, sm_format_name((enum sm_format)f), len);
+		if (format_notes[f] != NULL)
+			sm_strlcat(buf, format_notes[f], len);
+	}
+}
+
+void
+cli_class_list(const char *sep, const char *sep_last, char *buf, size_t len)
+{
+	unsigned n = 0;
+	while (sm_class_name((enum sm_class)n) != NULL)
+		n++;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0)
+			sm_strlcat(buf, i + 1 == n ? sep_last : sep, len);
+		sm_strlcat(buf, sm_class_name((enum sm_class)i), len);
+	}
+}
+
+/* The help of o as cmd shows it (into buf when made): check's -r names the rules,
+ * --format the formats of the command. */
 static const char *
-opt_help(const struct cli_command *cmd, const struct opt_def *o)
+opt_help(const struct cli_command *cmd, const struct opt_def *o, char *buf, size_t len)
 {
 	if (o->id == 'r' && !cmd->captures)
 		return "the same as --rules (check reads no capture)";
-	if (o->id == OPT_FORMAT && strcmp(cmd->name, "query") == 0)
-		return "text (default), json (one document) or csv";
+	if (o->id == OPT_FORMAT) {
+		format_help(cmd, buf, len);
+		return buf;
+	}
+	if (o->id == OPT_CLASS) {
+		cli_class_list(", ", " or ", buf, len);
+		return buf;
+	}
 	return o->help;
 }
 
@@ -375,7 +425,8 @@ cli_print_command_help(FILE *out, const struct cli_command *cmd)
 			snprintf(names, sizeof(names), "    --%s%s%s", o->name, o->arg ? " " : "",
 			         o->arg ? o->arg : "");
 		fprintf(out, "  %-24s ", names);
-		for (const char *p = opt_help(cmd, o); *p; p++) {
+		char help[256];
+		for (const char *p = opt_help(cmd, o, help, sizeof(help)); *p; p++) {
 			fputc(*p, out);
 			if (*p == '\n')
 				fprintf(out, "  %-24s ", "");
@@ -423,7 +474,9 @@ cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 
 /* For the shell completions (completions/): `smaudit --complete` lists the commands,
  * `smaudit --complete COMMAND` the options of one, a line each: the long name, the
- * short one or '-', and the argument's first word or '-' (FILE, DIR, FMT, ...).  Not
+ * short one or '-', the argument's first word or '-' (FILE, DIR, FMT, ...), then the
+ * words the argument may be when they are few (--format: the command's formats,
+ * --class: the session classes).  Not
  * in --help: it is for scripts, and these tables are its only source. */
 int
 cli_print_completion(const char *name)
@@ -442,8 +495,14 @@ cli_print_completion(const char *name)
 			if (o->id == 'r' && !c->captures)
 				arg = "FILE"; /* check -r RULES */
 			char shortname[3] = {'-', o->id < 256 ? (char)o->id : '\0', '\0'};
-			printf("--%s %s %.*s\n", o->name, shortname,
-			       arg ? (int)strcspn(arg, " ") : 1, arg ? arg : "-");
+			char values[128] = ""; /* the words the argument may be */
+			if (o->id == OPT_FORMAT)
+				sm_format_list(c->formats, " ", " ", values, sizeof(values));
+			else if (o->id == OPT_CLASS)
+				cli_class_list(" ", " ", values, sizeof(values));
+			printf("--%s %s %.*s%s%s\n", o->name, shortname,
+			       arg ? (int)strcspn(arg, " ") : 1, arg ? arg : "-",
+			       values[0] ? " " : "", values);
 		}
 		printf("--help -h -\n");
 		return SM_EXIT_CLEAN;
@@ -583,6 +642,32 @@ parse_pair(const struct cli_command *cmd, int argc, char **argv, struct cli_args
 	return -1;
 }
 
+/* --format NAME: a format of fmt.c's table that cmd writes; any other is refused here,
+ * so no handler renders a format it does not know as another. */
+static int
+parse_format(const struct cli_command *cmd, struct cli_args *a)
+{
+	char names[128];
+	sm_format_list(cmd->formats, ", ", " or ", names, sizeof(names));
+	enum sm_format f;
+	if (!sm_parse_format(optarg, &f))
+		return cli_usage_error(cmd, "--format '%s': expected %s", optarg, names);
+	if (!(cmd->formats & SM_FMT_BIT(f))) {
+		char writers[256] = "";
+		for (const struct cli_command *c = cli_commands; c->name; c++)
+			if (c->formats & SM_FMT_BIT(f)) {
+				if (writers[0])
+					sm_strlcat(writers, ", ", sizeof(writers));
+				sm_strlcat(writers, c->name, sizeof(writers));
+			}
+		return cli_usage_error(cmd, "--format %s: %s does not write %s; it writes %s%s%s%s",
+		                       optarg, cmd->name, optarg, names, writers[0] ? " (" : "",
+		                       writers, writers[0] ? " do)" : "");
+	}
+	a->format = f;
+	return -1;
+}
+
 /* The options whose argument is not one value in one field; -1 or an exit status. */
 static int
 parse_special(const struct cli_command *cmd, int id, int argc, char **argv, struct cli_args *a)
@@ -599,10 +684,7 @@ parse_special(const struct cli_command *cmd, int id, int argc, char **argv, stru
 		}
 		return add_input(cmd, a, optarg);
 	case OPT_FORMAT:
-		if (!sm_parse_format(optarg, &a->format))
-			return cli_usage_error(
-			    cmd, "--format '%s': expected text, json, csv or html", optarg);
-		return -1;
+		return parse_format(cmd, a);
 	case OPT_COLOR:
 		for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++)
 			if (strcmp(optarg, colors[i]) == 0) {

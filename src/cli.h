@@ -127,8 +127,10 @@ struct cli_command {
 	const char *summary;
 	int opts[40]; /* the options it takes (0 ends the list; -h is implied) */
 	const char *examples;
-	bool captures; /* takes captures: -r FILE and bare arguments */
-	bool operands; /* takes other bare arguments (the handler checks them) */
+	unsigned formats; /* with --format: the formats it writes (SM_FMT_BIT of each); any
+	                   * other is refused before the handler runs */
+	bool captures;    /* takes captures: -r FILE and bare arguments */
+	bool operands;    /* takes other bare arguments (the handler checks them) */
 	/* else a bare argument is refused as: before 'ARG' after */
 	const char *stray_before, *stray_after;
 };
@@ -138,6 +140,9 @@ extern const struct cli_command cli_commands[]; /* ends with a NULL name */
 /* Parses argv[0] = the command's name, argv[1...] its options into *a; -1 when the
  * handler may run, else the exit status (--help printed, or a usage error). */
 int cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli_args *a);
+/* The session classes of verdict.h's table, as a list: "expected, ... or unmonitored"
+ * with sep ", " and sep_last " or ". */
+void cli_class_list(const char *sep, const char *sep_last, char *buf, size_t len);
 /* Whether the option with this id was on the command line. */
 bool cli_given(const struct cli_args *a, int id);
 void cli_print_command_help(FILE *out, const struct cli_command *cmd);

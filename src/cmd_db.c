@@ -54,16 +54,11 @@ int
 cmd_query(struct cli_args *a)
 {
 	int rc;
-	if (a->format == FMT_HTML)
-		return cli_usage_error(a->cmd, "%s",
-		                       "query writes text, json or csv (--format text|json|csv); "
-		                       "the HTML page is 'smaudit report --format html'");
 	enum sm_class cls;
+	char classes[128];
+	cli_class_list(", ", " or ", classes, sizeof(classes));
 	if (a->class_name != NULL && !sm_class_parse(a->class_name, &cls))
-		return cli_usage_error(a->cmd,
-		                       "--class '%s': expected expected, optional, allowed, "
-		                       "unexpected or unmonitored",
-		                       a->class_name);
+		return cli_usage_error(a->cmd, "--class '%s': expected %s", a->class_name, classes);
 	struct sm_addr tmp;
 	if (a->host != NULL && !sm_addr_parse(a->host, &tmp))
 		return cli_usage_error(a->cmd, "--host '%s': expected an IPv4 or IPv6 address",
@@ -96,13 +91,12 @@ cmd_query(struct cli_args *a)
 	return SM_EXIT_CLEAN;
 }
 
-/* The database and the text or JSON output (stdout or -o, written whole) of timeline
- * and diff; -1 when both are open, else the exit status. */
+/* The database and the output (stdout or -o, written whole) of timeline and diff, in
+ * the formats of their entries in cli.c (cli_parse refused any other); -1 when both are
+ * open, else the exit status. */
 static int
 forensic_open(const struct cli_args *a, struct sm_store **st, int64_t *run, struct cli_out *out)
 {
-	if (a->format == FMT_CSV || a->format == FMT_HTML)
-		return cli_usage_error(a->cmd, "%s", "--format: this command writes text or json");
 	int rc = cli_open_db(a, st, run);
 	if (rc >= 0)
 		return rc;

@@ -4,20 +4,51 @@
  */
 #include "smaudit/fmt.h"
 
+#include "smaudit/err.h"
+
 #include <string.h>
 #include <time.h>
+
+/* The one table of format names: --format, its help, its errors and the completions
+ * all read it. */
+static const char *const format_names[] = {
+    [FMT_TEXT] = "text", [FMT_JSON] = "json", [FMT_CSV] = "csv", [FMT_HTML] = "html"};
+_Static_assert(sizeof(format_names) / sizeof(format_names[0]) == FMT_COUNT,
+               "every format has a name");
 
 bool
 sm_parse_format(const char *s, enum sm_format *out)
 {
-	static const char *const names[] = {
-	    [FMT_TEXT] = "text", [FMT_JSON] = "json", [FMT_CSV] = "csv", [FMT_HTML] = "html"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i]) == 0) {
+	for (size_t i = 0; i < FMT_COUNT; i++)
+		if (strcmp(s, format_names[i]) == 0) {
 			*out = (enum sm_format)i;
 			return true;
 		}
 	return false;
+}
+
+const char *
+sm_format_name(enum sm_format f)
+{
+	return (unsigned)f < FMT_COUNT ? format_names[f] : NULL;
+}
+
+void
+sm_format_list(unsigned set, const char *sep, const char *sep_last, char *buf, size_t len)
+{
+	size_t n = 0, k = 0;
+	for (unsigned i = 0; i < FMT_COUNT; i++)
+		n += (set & SM_FMT_BIT(i)) != 0;
+	if (len > 0)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < FMT_COUNT; i++) {
+		if (!(set & SM_FMT_BIT(i)))
+			continue;
+		if (k > 0)
+			sm_strlcat(buf, k + 1 == n ? sep_last : sep, len);
+		sm_strlcat(buf, format_names[i], len);
+		k++;
+	}
 }
 
 void

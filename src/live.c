@@ -678,9 +678,9 @@ sm_live_run(const struct sm_live_run_opts *o, int64_t *run_id, struct sm_report_
 		sm_json_ts(stdout, (double)now_ns() / 1e9);
 		printf(", \"run\": %lld, \"status\": \"%s\", \"packets\": %llu, \"dropped\": %llu, "
 		       "\"missing\": %llu, \"unexpected\": %llu}\n",
-		       (long long)*run_id, t->status, (unsigned long long)t->packets,
-		       (unsigned long long)t->dropped, (unsigned long long)sum->missing,
-		       (unsigned long long)sum->unexpected);
+		       (long long)*run_id, sm_run_status_name(t->status),
+		       (unsigned long long)t->packets, (unsigned long long)t->dropped,
+		       (unsigned long long)sum->missing, (unsigned long long)sum->unexpected);
 		fflush(stdout);
 	}
 out:

@@ -206,7 +206,7 @@ list_run(void *ctx, int64_t id)
 		fprintf(out, "%s\n  {\"id\": %lld, \"mode\": ", c->n ? "," : "", (long long)id);
 		sm_json_string(out, r.mode);
 		fputs(", \"status\": ", out);
-		sm_json_string(out, r.status);
+		sm_json_string(out, sm_run_status_name(r.status));
 		fputs(", \"sources\": [", out);
 		report_json_sources(out, src, nsrc);
 		fputs("],\n   \"first_ts\": ", out);
@@ -222,8 +222,9 @@ list_run(void *ctx, int64_t id)
 		sm_fmt_time(r.last_ts, t1, sizeof(t1));
 		fprintf(out,
 		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
-		        (long long)id, r.mode, r.status, t0, t1, (unsigned long long)r.packets,
-		        (unsigned long long)r.sessions, (unsigned long long)findings);
+		        (long long)id, r.mode, sm_run_status_name(r.status), t0, t1,
+		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
+		        (unsigned long long)findings);
 		for (size_t i = 0; i < nsrc; i++)
 			fprintf(out, "%s%s", i ? ", " : "  ", src[i].path);
 		fputc('\n', out);

@@ -609,7 +609,7 @@ html_header(FILE *out, const struct sm_run_row *run, const struct rows *w,
 		fputs("none", out);
 	}
 	fprintf(out, "</dd>\n<dt>run</dt>\n<dd>%lld (%s, %s), ", (long long)run->id, run->mode,
-	        run->status);
+	        sm_run_status_name(run->status));
 	if (db_path != NULL) {
 		fputs("database <code>", out);
 		html_text(out, db_path);
@@ -657,7 +657,7 @@ report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		fprintf(out,
 		        "<p class=\"warn\" id=\"status\">This run did not finish (%s): verdicts "
 		        "cover only what was read.</p>\n",
-		        run->status);
+		        sm_run_status_name(run->status));
 	if (run->strict)
 		fprintf(out,
 		        "<p class=\"warn\" id=\"strict\">--strict: %llu intermittent failure(s) "

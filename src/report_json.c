@@ -142,7 +142,7 @@ report_render_json(FILE *out, const struct sm_run_row *run, const struct rows *w
 {
 	fprintf(out,
 	        "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"status\": ", (long long)run->id);
-	sm_json_string(out, run->status);
+	sm_json_string(out, sm_run_status_name(run->status));
 	fputs(", \"sources\": [", out);
 	report_json_sources(out, w->src, w->nsrc);
 	fprintf(out, "], \"packets\": %llu, \"bytes\": %llu,\n          \"first_ts\": ",

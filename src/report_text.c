@@ -240,7 +240,7 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 	sm_fmt_time(run->first_ts, t0, sizeof(t0));
 	sm_fmt_time(run->last_ts, t1, sizeof(t1));
 	fprintf(out, "%ssmaudit report, run %lld (%s, %s)%s\n", tone(color, TONE_HEAD),
-	        (long long)run->id, run->mode, run->status, end);
+	        (long long)run->id, run->mode, sm_run_status_name(run->status), end);
 	for (size_t i = 0; i < w->nsrc; i++)
 		fprintf(out, "  source   %s (%llu packets)%s%s\n", w->src[i].path,
 		        (unsigned long long)w->src[i].packets, w->src[i].error[0] ? ": " : "",
@@ -283,7 +283,7 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 		fprintf(out,
 		        "  %sWARNING%s  this run did not finish (%s): verdicts cover only what "
 		        "was read\n",
-		        warn, end, run->status);
+		        warn, end, sm_run_status_name(run->status));
 	const struct sm_counter_row *stop = report_counter(w, SM_COUNTER_STOPPED_AT);
 	if (stop != NULL)
 		fprintf(out,

@@ -234,7 +234,7 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	if (!sm_db_prepare(st->db,
 	                   "INSERT INTO runs(started, mode, sources, status, packets, bytes,"
 	                   " dropped, site, rules, pid, host, heartbeat)"
-	                   " VALUES (?,?,?,'running',0,0,0,?,?,?,?,?1)",
+	                   " VALUES (?1,?2,?3,?8,0,0,0,?4,?5,?6,?7,?1)",
 	                   false, &s))
 		return sm_db_fail(st->db, eb, "recording the run");
 	sm_bind_text(s, 1, started);
@@ -246,6 +246,7 @@ sm_store_run_begin(struct sm_store *st, const char *mode, const char *sources_js
 	gethostname(host, sizeof(host) - 1);
 	sm_bind_int64(s, 6, (int64_t)getpid());
 	sm_bind_text(s, 7, host);
+	sm_bind_text(s, 8, sm_run_status_name(RUN_RUNNING));
 	enum sm_err e = step_once(st, s, "recording the run", eb);
 	if (e != SM_OK)
 		return e;
@@ -706,8 +707,7 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 	DRAIN(st, eb);
 	char finished[32];
 	now_text(finished, sizeof(finished));
-	enum sm_run_status status;
-	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING)
+	if (r->status == RUN_RUNNING)
 		finished[0] = '\0'; /* a checkpoint: the run goes on */
 	enum sm_err e = begin(st, eb);
 	if (e != SM_OK)
@@ -722,7 +722,7 @@ sm_store_run_end(struct sm_store *st, const struct sm_run_row *r, struct sm_errb
 		return sm_db_fail(st->db, eb, "finishing the run");
 	int i = 1;
 	sm_bind_text(s, i++, finished);
-	sm_bind_text(s, i++, r->status);
+	sm_bind_text(s, i++, sm_run_status_name(r->status));
 	store_bind_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
 	i += STORE_RUN_COLS;
 	char now[32];

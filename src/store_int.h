@@ -125,8 +125,8 @@ void store_decode_cols(struct sm_stmt *s, int first, const struct store_col *c, 
 	        " sessions, sum(pkts_fwd + pkts_rev) AS packets, sum(bytes_fwd + bytes_rev),"      \
 	        " min(first_ts), max(last_ts), sm_latest(state, last_ts, id)"
 #define STORE_UNEXPECTED_FROM                                                                      \
-	" FROM sessions s WHERE run_id = ?1 AND class = 'unexpected'"                              \
-	" GROUP BY proto, src, dst, port"
+	" FROM sessions s WHERE run_id = ?1 AND class = " SM_SQL_NAME(                             \
+	    SM_CLASS_UNEXPECTED_NAME) " GROUP BY proto, src, dst, port"
 /* The aggregates in (proto, src, dst, port) order (store_read.c). */
 extern const char store_unexpected_sql[];
 void store_decode_unexpected(struct sm_stmt *s, void *row);

@@ -143,16 +143,21 @@ sm_store_load_run(struct sm_store *st, int64_t run_id, struct sm_run_row *r, str
 	col_text(s, i++, r->started, sizeof(r->started));
 	col_text(s, i++, r->finished, sizeof(r->finished));
 	col_text(s, i++, r->mode, sizeof(r->mode));
-	col_text(s, i++, r->status, sizeof(r->status));
+	char status[16];
+	col_text(s, i++, status, sizeof(status));
 	r->sources = col_dup(s, i++);
 	r->site = col_dup(s, i++);
 	r->rules = col_dup(s, i++);
 	store_decode_cols(s, i, store_run_cols, STORE_RUN_COLS, r);
 	i += STORE_RUN_COLS;
-	enum sm_run_status status;
-	if (sm_run_status_parse(r->status, &status) && status == RUN_RUNNING &&
-	    run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
-		sm_strlcpy(r->status, sm_run_status_name(RUN_INTERRUPTED), sizeof(r->status));
+	if (!sm_run_status_parse(status, &r->status)) {
+		sm_stmt_finalize(s);
+		sm_run_row_free(r);
+		return sm_error(eb, SM_ERR_DB, "run %lld: unknown status '%s'", (long long)run_id,
+		                status);
+	}
+	if (r->status == RUN_RUNNING && run_id != st->run_id && !still_running(s, i, i + 1, i + 2))
+		r->status = RUN_INTERRUPTED;
 	sm_stmt_finalize(s);
 	return load_run_options(st, r, eb);
 }
@@ -299,9 +304,10 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	 * the findings_unexpected index (a run may hold a million of both) */
 #define UNEXPECTED_GROUPS                                                                          \
 	"SELECT " STORE_UNEXPECTED_COLS ", (SELECT min(f.id) FROM findings f WHERE f.run_id = ?1"  \
-	" AND f.kind = 'unexpected' AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst"     \
-	" AND f.port IS NOT DISTINCT FROM max(" STORE_UNEXPECTED_PORT(                             \
-	    "s.") "))" STORE_UNEXPECTED_FROM
+	" AND f.kind = " SM_SQL_NAME(                                                              \
+	    SM_FK_UNEXPECTED_NAME) " AND f.proto = s.proto AND f.src = s.src AND f.dst = s.dst"    \
+	                           " AND f.port IS NOT DISTINCT FROM max(" STORE_UNEXPECTED_PORT(  \
+	                               "s.") "))" STORE_UNEXPECTED_FROM
 	char sql[sizeof(UNEXPECTED_GROUPS) + 200];
 	/* In the usual order, up to one more than max: when they fit, as they
 	 * mostly do, this is the only walk of the index. */
@@ -320,11 +326,12 @@ sm_store_load_unexpected(struct sm_store *st, int64_t run_id, size_t max,
 	free(*rows);
 	*rows = NULL;
 	*n = 0;
-	e = each_row(
-	    st,
-	    "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
-	    " class = 'unexpected' GROUP BY proto, src, dst, " STORE_UNEXPECTED_PORT("") ") AS g",
-	    run_id, count_row, total, "counting unexpected traffic", eb);
+	e = each_row(st,
+	             "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE run_id = ?1 AND"
+	             " class = " SM_SQL_NAME(
+	                 SM_CLASS_UNEXPECTED_NAME) " GROUP BY proto, src, "
+	                                           "dst, " STORE_UNEXPECTED_PORT("") ") AS g",
+	             run_id, count_row, total, "counting unexpected traffic", eb);
 	if (e != SM_OK)
 		return e;
 	snprintf(sql, sizeof(sql),
@@ -485,7 +492,7 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	    " AND (?4 <= 0 OR last_ts >= ?4) AND (?5 <= 0 OR first_ts <= ?5)"
 	    " AND (CAST(?6 AS TEXT) IS NULL OR class = ?6) AND (CAST(?10 AS TEXT) IS NULL OR proto "
 	    "= ?10)"
-	    " AND (?11 <= 0 OR dport = ?11) AND (?12 = 0 OR class IN ('expected', 'optional'))"
+	    " AND (?11 <= 0 OR dport = ?11) AND (?12 = 0 OR class IN (?13, ?14))"
 	    " ORDER BY first_ts, id LIMIT ?7";
 	if (!sm_db_prepare(st->db, sql, false, &s))
 		return sm_db_fail(st->db, eb, "querying sessions");
@@ -501,6 +508,8 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	sm_bind_text(s, 10, q->proto);
 	sm_bind_int(s, 11, q->dport);
 	sm_bind_int(s, 12, q->policy_only);
+	sm_bind_text(s, 13, sm_class_name(CL_EXPECTED));
+	sm_bind_text(s, 14, sm_class_name(CL_OPTIONAL));
 	enum sm_db_step rc;
 	while ((rc = sm_stmt_step(s)) == SM_DB_ROW) {
 		struct sm_session_row r;
@@ -540,7 +549,7 @@ sm_store_load_mismatches(struct sm_store *st, int64_t run_id, struct sm_finding_
 {
 	return load_rows(st,
 	                 "SELECT " FINDING_COLS " FROM findings WHERE run_id = ?1"
-	                 " AND kind = 'protocol-mismatch' ORDER BY id",
+	                 " AND kind = " SM_SQL_NAME(SM_FK_PROTOCOL_MISMATCH_NAME) " ORDER BY id",
 	                 run_id, decode_finding, sizeof(**rows), (void **)rows, n,
 	                 "reading findings", eb);
 }

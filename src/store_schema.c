@@ -67,9 +67,9 @@
     /* the unexpected traffic is grouped (and looked up by its finding) by walking             \
      * these indexes, never by sorting a run's sessions in memory */                           \
     [7] = "CREATE INDEX sessions_unexpected ON sessions(run_id, proto, src, dst,"                \
-          " (" STORE_UNEXPECTED_PORT("") ")) WHERE class = 'unexpected';"                       \
+          " (" STORE_UNEXPECTED_PORT("") ")) WHERE class = " SM_SQL_NAME(SM_CLASS_UNEXPECTED_NAME) ";"                       \
           "CREATE INDEX findings_unexpected ON findings(run_id, proto, src, dst, port)"          \
-          " WHERE kind = 'unexpected';",                                                         \
+          " WHERE kind = " SM_SQL_NAME(SM_FK_UNEXPECTED_NAME) ";",                                                         \
     /* several capture points (sensors): what each saw of every session, and where a           \
      * failing expected flow's packets stopped */                                              \
     [8] = "CREATE TABLE sensors(run_id " INT ", idx " INT ", name " TEXT ","                     \

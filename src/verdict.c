@@ -18,14 +18,15 @@ static const char *const verdict_names[] = {[V_OK] = "ok",
                                             [V_NONE] = NULL};
 static const char *const finding_kind_names[] = {[FK_MISSING] = "missing",
                                                  [FK_INTERMITTENT] = "intermittent",
-                                                 [FK_UNEXPECTED] = "unexpected",
-                                                 [FK_PROTOCOL_MISMATCH] = "protocol-mismatch"};
+                                                 [FK_UNEXPECTED] = SM_FK_UNEXPECTED_NAME,
+                                                 [FK_PROTOCOL_MISMATCH] =
+                                                     SM_FK_PROTOCOL_MISMATCH_NAME};
 static const char *const severity_names[] = {
     [SEV_ERROR] = "error", [SEV_WARNING] = "warning", [SEV_INFO] = "info"};
 static const char *const class_names[] = {[CL_EXPECTED] = "expected",
                                           [CL_OPTIONAL] = "optional",
                                           [CL_ALLOWED] = "allowed",
-                                          [CL_UNEXPECTED] = "unexpected",
+                                          [CL_UNEXPECTED] = SM_CLASS_UNEXPECTED_NAME,
                                           [CL_UNMONITORED] = "unmonitored"};
 static const char *const rule_kind_names[] = {
     [RK_EXPECT] = "expect", [RK_OPTIONAL] = "optional", [RK_ALLOW] = "allow"};

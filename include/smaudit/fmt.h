@@ -15,10 +15,21 @@
 
 #include "smaudit/store.h"
 
-enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML };
+/* The output formats; FMT_COUNT counts them.  A new one: its value here, its name in
+ * the table of fmt.c, and the commands that write it in cli.c (ARCHITECTURE.md). */
+enum sm_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML, FMT_COUNT };
 
-/* "text", "json", "csv" or "html"; false for anything else. */
+/* A set of formats, one bit each: SM_FMT_BIT(FMT_TEXT) | SM_FMT_BIT(FMT_JSON). */
+#define SM_FMT_BIT(f) (1u << (f))
+#define SM_FMT_ALL    (SM_FMT_BIT(FMT_COUNT) - 1u)
+
+/* A format by its name ("text", "json", "csv", "html"); false for anything else. */
 bool sm_parse_format(const char *s, enum sm_format *out);
+/* The name of f; NULL for FMT_COUNT or beyond. */
+const char *sm_format_name(enum sm_format f);
+/* The names of the formats in set, in the table's order, as people read a list:
+ * "text, json or csv" (sep_last " or "), or one word apart (sep and sep_last " "). */
+void sm_format_list(unsigned set, const char *sep, const char *sep_last, char *buf, size_t len);
 
 /* Writes s as a JSON string literal (null for NULL).  The reports write JSON in one
  * pass with keys in a fixed order, so a small writer serves; a JSON library

@@ -81,9 +81,9 @@ struct sm_run_row {
 	int64_t id;
 	char started[32], finished[32];
 	char mode[16];
-	char status[16]; /* running, complete, interrupted (read back: a run marked
-	                  * running whose process is gone reads as interrupted) */
-	char *sources;   /* JSON array text; owned */
+	enum sm_run_status status; /* stored by its name (verdict.h); read back, a run
+	                            * marked running whose process is gone is interrupted */
+	char *sources;             /* JSON array text; owned */
 	char *site, *rules;
 	uint64_t packets, bytes, dropped, sessions, undecoded, evicted, read_errors;
 	double first_ts, last_ts;            /* 0 when no packet */

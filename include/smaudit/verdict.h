@@ -31,6 +31,15 @@ enum sm_rule_kind { RK_EXPECT, RK_OPTIONAL, RK_ALLOW };
 /* A stored run: going on, ended, or stopped without its end. */
 enum sm_run_status { RUN_RUNNING, RUN_COMPLETE, RUN_INTERRUPTED };
 
+/* The names that SQL fixed at build time spells (the store's partial indexes and the
+ * queries that repeat their WHERE word for word, as a planner needs): the tables of
+ * verdict.c are made of these, so the SQL cannot say another name.  Every other
+ * statement binds sm_X_name(). */
+#define SM_CLASS_UNEXPECTED_NAME     "unexpected"
+#define SM_FK_UNEXPECTED_NAME        "unexpected"
+#define SM_FK_PROTOCOL_MISMATCH_NAME "protocol-mismatch"
+#define SM_SQL_NAME(name)            "'" name "'" /* a name as an SQL literal */
+
 /* Names ("ok", "no-answer", ...); sm_verdict_name(V_NONE) is NULL (no verdict). */
 const char *sm_verdict_name(enum sm_verdict v);
 const char *sm_finding_kind_name(enum sm_finding_kind k);

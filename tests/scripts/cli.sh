@@ -108,7 +108,55 @@ check "report defaults to the latest run" 0 "run 2 \(audit, complete\)" "$bin" r
 check "report of a missing run" 2 "no run 7" "$bin" report -d "$db" --run 7
 check "query by port" 0 "198.18.1.11 .* 198.18.2.11 +11104" "$bin" query -d "$db" --run 1 --port 11104 --host 198.18.1.11
 check "query by class" 0 "1 session\(s\)|0 session\(s\)" "$bin" query -d "$db" --class unexpected
-check "query --format html is refused, not ignored" 2 "query writes text, json or csv" "$bin" query -d "$db" --format html
+# --format, command by command: each renders the formats its --help lists, each one
+# differently from text, and refuses every other with exit 2, naming the command, the
+# format and the formats it writes; never renders one it does not know as text.  The
+# formats are those of any command's --help (they all come from one table).
+help_formats() { # the formats COMMAND --help lists, one a line, sorted
+	"$bin" "$1" --help | sed -n 's/^ *--format FMT  *//p' | sed 's/ ([^)]*)//g; s/,/ /g; s/ or / /g' | tr ' ' '\n' | grep . | sort
+}
+cp "$db" "$work/combine.db"
+declare -A fmt_args=(
+	[audit]="audit -q -s $S pcaps/rejected.pcap"
+	[live]="live -q -s $S -i smaudit-nosuch0 --duration 1"
+	[combine]="combine -q -s $S -d $work/combine.db --run 1 --run 2"
+	[report]="report -d $db --run 1"
+	[query]="query -d $db --run 1"
+	[timeline]="timeline -d $db --run 1"
+	[diff]="diff -d $db 1 2")
+fmt_cmds=$(for c in $("$bin" --complete); do "$bin" --complete "$c" | grep -q '^--format ' && echo "$c"; done)
+all_formats=$(for c in $fmt_cmds; do help_formats "$c"; done | sort -u)
+[ -n "$all_formats" ] && [ "$(wc -w <<<"$fmt_cmds")" -ge 7 ] && pass=$((pass + 1)) ||
+	{ echo "FAIL --format: no formats ('$all_formats') or commands ('$fmt_cmds') found"; fail=$((fail + 1)); }
+for c in $fmt_cmds; do
+	[ -n "${fmt_args[$c]:-}" ] || { echo "FAIL --format: cli.sh has no example of '$c' to try its formats on"; fail=$((fail + 1)); continue; }
+	mine=$(help_formats "$c")
+	list=$(sed ':a;N;$!ba;s/\n/, /g' <<<"$mine" | sed 's/\(.*\), /\1 or /') # "csv, json or text"
+	text=$("$bin" ${fmt_args[$c]} --format text 2>/dev/null)
+	for f in $all_formats; do
+		got=$("$bin" ${fmt_args[$c]} --format "$f" 2>"$work/fmt.err")
+		rc=$?
+		out="$(cat "$work/fmt.err")"
+		if grep -qx "$f" <<<"$mine"; then
+			if [ $rc -eq 2 ] || grep -q -- "--format" <<<"$out"; then
+				echo "FAIL $c --format $f: its --help lists $f, yet exit $rc:"; echo "$out" | head -3; fail=$((fail + 1))
+			elif [ "$f" != text ] && [ "$c" != live ] && [ "$got" = "$text" ]; then
+				echo "FAIL $c --format $f: rendered as text"; fail=$((fail + 1))
+			else
+				pass=$((pass + 1))
+			fi
+		else
+			want="--format $f: $c does not write $f; it writes "
+			said=$(grep -F -- "$want" <<<"$out" | sed 's/.*it writes //; s/ (.*//; s/,/ /g; s/ or / /' | tr ' ' '\n' | grep . | sort)
+			if [ $rc -eq 2 ] && [ "$said" = "$mine" ]; then
+				pass=$((pass + 1))
+			else
+				echo "FAIL $c --format $f: not in its --help ($(echo $mine)): want exit 2 and '$want$list'; got exit $rc:"; echo "$out" | head -3; fail=$((fail + 1))
+			fi
+		fi
+	done
+done
+check "an unknown --format names the command's formats" 2 "--format 'xml': expected text or json$" "$bin" timeline -d "$db" --format xml
 check "report with a bare argument" 2 "report: unexpected argument '1'" "$bin" report -d "$db" 1
 check "query with a bare argument" 2 "query: unexpected argument '198.18.1.11'" "$bin" query -d "$db" 198.18.1.11
 check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus

@@ -135,6 +135,12 @@ help_options() {
 		grep -oE '^ +(-[A-Za-z], +)?--[a-z][a-z-]*' | grep -oE -- '--[a-z-]+' | sort -u
 }
 commands=$("$bin" --complete)
+# the formats COMMAND --help lists for --format, one a line, sorted (none: no --format)
+help_formats() {
+	"$bin" "$1" --help | sed -n 's/^ *--format FMT  *//p' | sed 's/ ([^)]*)//g; s/,/ /g; s/ or / /g' | tr ' ' '\n' | grep . | sort
+}
+all_formats=$(for c in $commands; do help_formats "$c"; done | sort -u)
+[ -n "$all_formats" ] && ok || bad "no command's --help lists a format"
 overview=$("$bin" --help | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 {print $1}')
 [ -n "$commands" ] && [ "$commands" = "$overview" ] && ok ||
 	bad "smaudit --complete lists '$(echo $commands)', smaudit --help '$(echo $overview)'"
@@ -154,6 +160,10 @@ for c in $commands; do
 	for o in $(help_options "$c" | grep -vx -- --help); do # -h, --help: once, in DESCRIPTION
 		grep -q -- "$o\b" "$work/sec" && ok || bad "man page: section '$c' does not name $o"
 	done
+	# its --format paragraph names exactly the formats of its --help (or none: "As for audit")
+	said=$(awk '/--format fmt/ {p = 1; next} p && /^ *$/ {exit} p' "$work/sec" | tr -c 'a-z\n' '\n' | grep -xF "$all_formats" | sort -u)
+	[ -z "$said" ] || [ "$said" = "$(help_formats "$c")" ] && ok ||
+		bad "man page: section '$c' gives --format $(echo $said), its --help $(echo $(help_formats "$c"))"
 done
 
 # 4. bash completion: sourced as bash-completion would, the function called with COMP_WORDS
@@ -172,8 +182,15 @@ complete() { bash "$work/complete.sh" "$p/share/bash-completion/completions/smau
 [ "$(complete "" | grep -v -- '^-\|^help$')" = "$(sort <<<"$commands")" ] && ok || bad "bash: 'smaudit <TAB>' does not give the commands"
 [ "$(complete help ti)" = timeline ] && ok || bad "bash: 'smaudit help ti<TAB>'"
 [ "$(complete audit --form)" = --format ] && ok || bad "bash: 'smaudit audit --form<TAB>' gives '$(complete audit --form)'"
-[ "$(complete audit --format "" | tr '\n' ' ')" = "csv html json text " ] && ok ||
-	bad "bash: 'smaudit audit --format <TAB>' gives '$(complete audit --format "" | tr '\n' ' ')'"
+for c in $commands; do # --format <TAB>: the formats of the command's --help
+	want=$(help_formats "$c")
+	[ -n "$want" ] || continue
+	got=$(complete "$c" --format "")
+	[ "$got" = "$want" ] && ok || bad "bash: 'smaudit $c --format <TAB>' gives '$(echo $got)', its --help '$(echo $want)'"
+done
+want=$("$bin" query --help | sed -n 's/^ *--class C  *//p' | sed 's/,/ /g; s/ or / /g' | tr ' ' '\n' | grep . | sort)
+[ -n "$want" ] && [ "$(complete query --class "")" = "$want" ] && ok ||
+	bad "bash: 'smaudit query --class <TAB>' gives '$(echo $(complete query --class ""))', its --help '$(echo $want)'"
 [ "$(complete audit -s pcaps/site.c)" = pcaps/site.conf ] && ok || bad "bash: 'smaudit audit -s pcaps/site.c<TAB>' does not complete the file"
 [ "$(complete audit -s pcaps/site.conf pcaps/mediator-d)" = pcaps/mediator-down.pcap ] && ok ||
 	bad "bash: a capture after the options is not completed"
@@ -191,6 +208,12 @@ if command -v zsh >/dev/null; then
 			words=(smaudit '"$c"' --); CURRENT=3; source "$1"' zsh "$(ls "$p"/share/zsh/*/_smaudit)" 2>&1 |
 			grep -oE -- '^\*?--[a-z-]+' | tr -d '*' | sort -u)
 		[ "$got" = "$want" ] && ok || { bad "zsh: options of '$c' differ from '$c --help':"; diff <(echo "$want") <(echo "$got") | head -5; }
+		want=$(help_formats "$c")
+		[ -n "$want" ] || continue
+		got=$(zsh -fc '_arguments() { print -rl -- "$@" }; compadd() { }; _call_program() { shift; "$@" }
+			words=(smaudit '"$c"' --); CURRENT=3; source "$1"' zsh "$(ls "$p"/share/zsh/*/_smaudit)" 2>&1 |
+			sed -n 's/^\*--format:format:(\(.*\))$/\1/p' | tr ' ' '\n' | sort)
+		[ "$got" = "$want" ] && ok || bad "zsh: '$c --format' offers '$(echo $got)', its --help '$(echo $want)'"
 	done
 else
 	echo "install: zsh not installed: its completion not checked (scripts/deps.sh --test installs it)"

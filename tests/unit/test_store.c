@@ -79,7 +79,7 @@ test_session_row_and_unfinished_run(void **state)
 	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
 	struct sm_run_row r;
 	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
-	assert_string_equal(r.status, "running");
+	assert_int_equal(r.status, RUN_RUNNING);
 	sm_run_row_free(&r);
 	sm_store_close(st);
 
@@ -96,7 +96,7 @@ test_session_row_and_unfinished_run(void **state)
 	sqlite3_close(w);
 	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
 	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_OK);
-	assert_string_equal(r.status, "interrupted");
+	assert_int_equal(r.status, RUN_INTERRUPTED);
 	assert_string_equal(r.sources, "[\"x'y.pcap\"]");
 	sm_run_row_free(&r);
 	int n = 0;
@@ -115,6 +115,31 @@ test_session_row_and_unfinished_run(void **state)
 	assert_int_equal(sqlite3_column_type(q2, 1), SQLITE_NULL);
 	sqlite3_finalize(q2);
 	sqlite3_close(db);
+}
+
+/* A run whose stored status is none of verdict.h's names is an error naming it, not
+ * a status passed on as text. */
+static void
+test_unknown_run_status_is_refused(void **state)
+{
+	(void)state;
+	struct sm_store *st;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_store_open(&st, path, true, &eb), SM_OK);
+	int64_t run;
+	assert_int_equal(sm_store_run_begin(st, "audit", "[]", "s", "r", &run, &eb), SM_OK);
+	assert_int_equal(sm_store_commit(st, &eb), SM_OK);
+	sm_store_close(st);
+	sqlite3 *w;
+	assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "UPDATE runs SET status = 'halted'", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(w);
+	assert_int_equal(sm_store_open(&st, path, false, &eb), SM_OK);
+	struct sm_run_row r;
+	assert_int_equal(sm_store_load_run(st, run, &r, &eb), SM_ERR_DB);
+	assert_non_null(strstr(eb.msg, "unknown status 'halted'"));
+	sm_store_close(st);
 }
 
 static void
@@ -141,6 +166,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_session_row_and_unfinished_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_run_status_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_and_newer_databases_are_refused, setup,
 	                                    teardown),
 	};
