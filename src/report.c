@@ -290,15 +290,25 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 		sum->unfinished = run.finished[0] == '\0';
 		sum->strict = run.strict;
 		sum->nothing_read = sum->unfinished && run.packets == 0;
-		if (fmt == FMT_JSON)
+		switch (
+		    fmt) { /* no default: a format added to fmt.h without its branch is a warning */
+		case FMT_JSON:
 			report_render_json(out, &run, &w, sum);
-		else if (fmt == FMT_HTML)
+			break;
+		case FMT_HTML:
 			e = report_render_html(out, st, &run, &w, sum,
 			                       style ? style->db_path : NULL, eb);
-		else if (fmt == FMT_CSV)
+			break;
+		case FMT_CSV:
 			report_render_csv(out, &w);
-		else
+			break;
+		case FMT_TEXT:
 			report_render_text(out, &run, &w, sum, style && style->color);
+			break;
+		case FMT_COUNT:
+			e = sm_error(eb, SM_ERR_INTERNAL, "no such report format");
+			break;
+		}
 		if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
 			e = sm_error(eb, SM_ERR_IO, "cannot write the report");
 	}
