@@ -115,7 +115,7 @@ PY
 [ ! -s "$work/q.err" ] && pass=$((pass + 1)) || { echo "FAIL query --format json wrote to stderr: $(cat "$work/q.err")"; fail=$((fail + 1)); }
 out=$("$bin" query -d "$work/w.db" --run 2 --port 1 --format json 2>&1)
 [ "$out" = '{"run": 2, "sessions": []}' ] && pass=$((pass + 1)) || { echo "FAIL query json, no session: $out"; fail=$((fail + 1)); }
-check "query --format html is refused" 2 "query writes text, json or csv" "$bin" query -d "$work/w.db" --format html
+check "query --format html is refused" 2 "query does not write html; it writes text, json or csv" "$bin" query -d "$work/w.db" --format html
 
 echo "limits: $pass passed, $fail failed"
 [ $fail -eq 0 ]
