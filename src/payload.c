@@ -34,31 +34,17 @@ struct sm_payload {
 	struct first_bytes pending[FIRST_BYTES_MAX]; /* sides checked without libnids */
 };
 
-/* Our own watch for a switch to TLS where libnids does not follow the stream:
- * a hello in one of the initiator's next segments (one cut at the segment's
- * end is read as far as it goes). */
-static void
-watch_switch(struct sm_session *s, const struct sm_packet *pkt)
-{
-	char detail[SM_APP_DETAIL_MAX];
-	size_t at, n = pkt->payload_caplen;
-	bool found = sm_app_find_hello(pkt->payload, n, &at, detail, sizeof(detail));
-	if (!found && at < n)
-		found = sm_app_decide(pkt->payload + at, n - at, true, detail, sizeof(detail)) ==
-		        APP_TLS;
-	if (found) {
-		sm_session_set_switch(s, detail);
-		s->tls_watch = 0;
-	} else {
-		s->tls_watch--;
-	}
-}
-
 void
 sm_payload_reasm_result(void *ctx, struct sm_session *s, const struct sm_reasm_result *r)
 {
 	(void)ctx;
 	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
+	if (r->let_go) {
+		s->tls_watch = (uint8_t)r->watch;
+		if (r->watch == 0)
+			s->app_may_switch = false; /* the watch is over */
+		return;
+	}
 	if (r->upgrade) {
 		sm_session_set_switch(s, r->detail);
 		return;
@@ -102,11 +88,12 @@ first_bytes_decide(struct first_bytes *fb, char *detail, size_t dlen)
 	return a == APP_UNKNOWN ? not_recognised(midway, detail) : a;
 }
 
-/* Starts keeping the first segment of a side; false when no slot or memory is
- * free (the caller decides on this segment alone). */
+/* Starts keeping a side's bytes from offset `from` of this segment (its first
+ * bytes, or the start of a hello); false when no slot or memory is free (the
+ * caller decides on this segment alone). */
 static bool
 first_bytes_keep(struct sm_payload *pc, const struct sm_session *s, int dir,
-                 const struct sm_packet *pkt)
+                 const struct sm_packet *pkt, size_t from)
 {
 	if (pkt->payload_caplen < pkt->payload_len)
 		return false; /* cut by the snap length: nothing follows in order */
@@ -116,8 +103,9 @@ first_bytes_keep(struct sm_payload *pc, const struct sm_session *s, int dir,
 	fb->s = s;
 	fb->dir = dir;
 	fb->midway = !s->syn_seen;
-	fb->len = pkt->payload_caplen < SM_APP_TLS_WANT ? pkt->payload_caplen : SM_APP_TLS_WANT;
-	memcpy(fb->buf, pkt->payload, fb->len);
+	size_t n = pkt->payload_caplen - from;
+	fb->len = n < SM_APP_TLS_WANT ? n : SM_APP_TLS_WANT;
+	memcpy(fb->buf, pkt->payload + from, fb->len);
 	fb->next_seq = pkt->seq + (uint32_t)pkt->payload_caplen;
 	return true;
 }
@@ -140,6 +128,58 @@ first_bytes_append(struct first_bytes *fb, const struct sm_packet *pkt)
 	fb->len += n;
 	fb->next_seq += (uint32_t)(pkt->payload_caplen - skip);
 	return true;
+}
+
+/* The end of the watch for a switch to TLS: found (hello: its detail) or not. */
+static void
+watch_ends(struct sm_session *s, const char *hello)
+{
+	if (hello != NULL)
+		sm_session_set_switch(s, hello);
+	s->tls_watch = 0;
+	s->app_may_switch = false;
+}
+
+/* Our own watch for a switch to TLS, one initiator segment at a time, where
+ * libnids does not follow the stream or has let go of it: a hello in one of
+ * the next segments.  A hello cut at a segment's end is kept (a slot of its
+ * own while the side's first bytes are decided) and completed by the segments
+ * that follow in order; with no slot, or a gap, it is read as far as it goes. */
+static void
+watch_switch(struct sm_payload *pc, struct sm_session *s, const struct sm_packet *pkt)
+{
+	char detail[SM_APP_DETAIL_MAX];
+	struct first_bytes *fb = s->hello_kept ? first_bytes_find(pc, s, 0) : NULL;
+	enum sm_app a;
+	if (fb != NULL) {
+		s->hello_kept = false;
+		if (first_bytes_append(fb, pkt)) {
+			a = sm_app_detect(fb->buf, fb->len, true, detail, sizeof(detail));
+			if (a == APP_MORE && fb->len < SM_APP_TLS_WANT) {
+				s->hello_kept = true;
+				return;
+			}
+		} else {
+			a = sm_app_decide(fb->buf, fb->len, true, detail, sizeof(detail));
+		}
+		first_bytes_release(fb);
+	} else {
+		size_t at, n = pkt->payload_caplen;
+		if (sm_app_find_hello(pkt->payload, n, &at, detail, sizeof(detail))) {
+			watch_ends(s, detail);
+			return;
+		}
+		if (at < n && first_bytes_keep(pc, s, 0, pkt, at)) {
+			s->hello_kept = true; /* the rest of the hello is in the next segments */
+			return;
+		}
+		a = at < n ? sm_app_decide(pkt->payload + at, n - at, true, detail, sizeof(detail))
+		           : APP_UNKNOWN;
+	}
+	if (a == APP_TLS)
+		watch_ends(s, detail);
+	else if (--s->tls_watch == 0)
+		watch_ends(s, NULL);
 }
 
 /* Our own check of one side from its first segments, for what libnids does not
@@ -169,7 +209,7 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 		return;
 	enum sm_app a =
 	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
-	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt))
+	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt, 0))
 		sm_session_set_app(s, dir, APP_MORE, NULL);
 	else if (a == APP_MORE || a == APP_UNKNOWN)
 		sm_session_set_app(s, dir, not_recognised(!s->syn_seen, detail), detail);
@@ -179,7 +219,7 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 	    (s->app[0] == APP_UNVERIFIED ||
 	     sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : ""))) {
 		s->tls_watch = SM_APP_SWITCH_WATCH;
-		watch_switch(s, pkt); /* a hello after a PROXY line in the same segment */
+		watch_switch(pc, s, pkt); /* a hello after a PROXY line in the same segment */
 	}
 }
 
@@ -187,6 +227,14 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 static void
 first_bytes_flush(struct sm_payload *pc, struct sm_session *s)
 {
+	struct first_bytes *hello = s->hello_kept ? first_bytes_find(pc, s, 0) : NULL;
+	if (hello != NULL) { /* a hello cut short is still TLS */
+		s->hello_kept = false;
+		char detail[SM_APP_DETAIL_MAX];
+		if (sm_app_decide(hello->buf, hello->len, true, detail, sizeof(detail)) == APP_TLS)
+			sm_session_set_switch(s, detail);
+		first_bytes_release(hello);
+	}
 	if (s->app[0] != APP_MORE && s->app[1] != APP_MORE)
 		return;
 	for (int dir = 0; dir < 2; dir++) {
@@ -208,14 +256,16 @@ sm_payload_packet(struct sm_payload *pc, struct sm_session *s, int dir, const st
 {
 	sm_session_mark_checked(s);
 	if (dir == 0 && s->tls_watch > 0 && pkt->payload_caplen > 0) {
-		watch_switch(s, pkt);
+		watch_switch(pc, s, pkt);
 		return;
 	}
 	/* Both sides known: nothing left to look at, but for a client whose first
-	 * bytes named no protocol, which libnids watches for a switch to TLS
-	 * (STARTTLS) over its next deliveries. */
+	 * bytes named no protocol, watched for a switch to TLS (STARTTLS) over its
+	 * next segments: by us (tls_watch), or by libnids until it lets go (a hello
+	 * it keeps for its rest). */
 	if (sm_app_answered((enum sm_app)s->app[0]) && sm_app_answered((enum sm_app)s->app[1]) &&
-	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 && s->app_may_switch))
+	    !(pkt->l3 != NULL && s->pkts[0] + s->pkts[1] <= 96 && s->app_may_switch &&
+	      s->tls_watch == 0))
 		return;
 	if (!s->syn_seen) {
 		/* Picked up mid-way: its first bytes are a protocol's only when they

@@ -12,6 +12,7 @@ struct stream_state {
 	/* a client whose first bytes named no protocol may switch to TLS later
 	 * (STARTTLS): its next SM_APP_SWITCH_WATCH deliveries are looked at for a hello */
 	uint8_t watch;
+	bool hello_kept; /* the start of a hello is kept in libnids for its rest */
 	struct stream_state *prev, *next;
 };
 
@@ -63,17 +64,23 @@ nids_oom(char *where)
 }
 
 static void
+result_init(struct sm_reasm_result *r, const struct tcp_stream *ts)
+{
+	memset(r, 0, sizeof(*r));
+	uint32_t sa = ts->addr.saddr, da = ts->addr.daddr; /* network order */
+	sm_addr_v4(&r->client, (const uint8_t *)&sa);
+	sm_addr_v4(&r->server, (const uint8_t *)&da);
+	r->client_port = ts->addr.source;
+	r->server_port = ts->addr.dest;
+}
+
+static void
 report_as(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *detail,
           bool upgrade)
 {
 	struct sm_reasm_result r;
-	memset(&r, 0, sizeof(r));
+	result_init(&r, ts);
 	r.upgrade = upgrade;
-	uint32_t sa = ts->addr.saddr, da = ts->addr.daddr; /* network order */
-	sm_addr_v4(&r.client, (const uint8_t *)&sa);
-	sm_addr_v4(&r.server, (const uint8_t *)&da);
-	r.client_port = ts->addr.source;
-	r.server_port = ts->addr.dest;
 	r.from_client = from_client;
 	r.app = app;
 	r.detail = detail;
@@ -87,12 +94,26 @@ report(struct tcp_stream *ts, bool from_client, enum sm_app app, const char *det
 	report_as(ts, from_client, app, detail, false);
 }
 
-/* Lets go of a stream both sides of which are decided and watched. */
+/* Lets go of a stream both sides of which are decided.  A client still watched
+ * for a switch to TLS is watched on by the payload checks, segment by segment,
+ * for the deliveries left (handed over in the result); but a hello begun and
+ * kept for its rest keeps the stream here until it is whole. */
 static void
 maybe_finish(struct tcp_stream *ts, struct stream_state *ss)
 {
-	if (!ss->done[0] || !ss->done[1] || ss->watch > 0)
+	if (!ss->done[0] || !ss->done[1])
 		return;
+	if (ss->watch > 0) {
+		if (ss->hello_kept)
+			return; /* the start of a hello waits here for its rest */
+		ts->server.collect--;
+	}
+	struct sm_reasm_result r;
+	result_init(&r, ts);
+	r.let_go = true;
+	r.watch = ss->watch;
+	if (current->session != NULL)
+		current->fn(current->ctx, current->session, &r);
 	/* No side collects any more: libnids frees the stream itself after this
 	 * callback, without calling back again. */
 	state_free(current, ss);
@@ -110,17 +131,18 @@ look_for_hello(struct tcp_stream *ts, struct stream_state *ss, struct half_strea
 	const uint8_t *p = (const uint8_t *)h->data;
 	size_t n = (size_t)(h->count - h->offset), at;
 	char detail[SM_APP_DETAIL_MAX];
+	ss->hello_kept = false;
 	if (sm_app_find_hello(p, n, &at, detail, sizeof(detail))) {
 		report_as(ts, true, APP_TLS, detail, true);
 		ss->watch = 1; /* found: the last look */
 	} else if (at < n && n - at < SM_APP_TLS_WANT) {
 		nids_discard(ts, (int)at); /* keep the hello for the next delivery */
+		ss->hello_kept = true;
 		return;
 	}
-	if (--ss->watch == 0) {
+	if (--ss->watch == 0)
 		h->collect--;
-		maybe_finish(ts, ss);
-	}
+	maybe_finish(ts, ss);
 }
 
 /* The stream ends: a side still waiting for more bytes is decided with what it

@@ -432,6 +432,7 @@ sm_session_move_payload(struct sm_session *dst, struct sm_session *src)
 	dst->app_checked = src->app_checked;
 	dst->app_may_switch = src->app_may_switch;
 	dst->tls_watch = src->tls_watch;
+	dst->hello_kept = src->hello_kept;
 	dst->app_detail = src->app_detail;
 	src->app_detail = NULL;
 }
@@ -443,5 +444,5 @@ sm_session_set_switch(struct sm_session *s, const char *hello)
 	snprintf(joined, sizeof(joined), "%s%sthen %s", s->app_detail ? s->app_detail : "",
 	         s->app_detail ? "; " : "", hello ? hello : "TLS");
 	set_detail(s, joined);
-	recheck_switch(s);
+	s->app_may_switch = false; /* switched: nothing more to watch for */
 }

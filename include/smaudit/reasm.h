@@ -26,6 +26,12 @@ struct sm_reasm_result {
 	/* the client, whose first bytes named no protocol, switched to TLS later
 	 * (STARTTLS): detail is its ClientHello, app stays what it was */
 	bool upgrade;
+	/* libnids lets go of the stream, both sides decided: feed no more of it.
+	 * watch: how many more of the client's segments to look at for a switch to
+	 * TLS (SM_APP_SWITCH_WATCH at most; 0: the watch is over); app and detail
+	 * are unset. */
+	bool let_go;
+	unsigned watch;
 };
 
 struct sm_session;
@@ -49,8 +55,8 @@ enum sm_err sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_f
                          struct sm_errbuf *eb);
 /* Feeds one decoded packet of session s (borrowed for the call: what libnids
  * reports meanwhile goes to s); only IPv4 with its header at pkt->l3 is used.
- * Once both sides of a stream are recognised libnids forgets it: feed no more
- * of it. */
+ * Once both sides of a stream are recognised libnids forgets it and says so
+ * (a result with let_go): feed no more of it. */
 void sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt, struct sm_session *s);
 /* Session s of a stream ends (it leaves the session table while libnids may
  * still hold it): sides still waiting for bytes are decided and reported to s

@@ -136,10 +136,12 @@ struct sm_session {
 	uint8_t app[2];
 	bool app_checked; /* payload checks ran on this session */
 	/* sm_app_may_switch() of app[0] and app_detail, kept with them: the
-	 * payload checks ask on every packet, without reading the detail */
+	 * payload checks ask on every packet, without reading the detail; false
+	 * once the watch for a switch ended (found, or nothing in its segments) */
 	bool app_may_switch;
 	uint8_t tls_watch; /* the payload checks' own count of initiator segments
 	                    * still looked at for a switch to TLS */
+	bool hello_kept;   /* and they keep the start of a hello for its rest */
 	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
 	 * out of the slot: owned by the session, freed when it leaves the table */
 	char *app_detail;

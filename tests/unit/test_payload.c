@@ -1,0 +1,218 @@
+/* payload: what a TCP session speaks, through libnids (reasm) and our own look
+ * at a client's next segments, fed real frames: decoder, session table,
+ * reassembler and payload checks as the pipeline joins them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pkt.h"
+#include "smaudit/capture.h"
+#include "smaudit/decode.h"
+#include "smaudit/payload.h"
+#include "smaudit/reasm.h"
+#include "smaudit/session.h"
+
+#define C     "198.18.1.11"
+#define S     "198.18.2.11"
+#define CPORT 40000
+#define SPORT 25
+
+struct rig {
+	struct sm_decoder *dec;
+	struct sm_session_table *tab;
+	struct sm_reasm *reasm;
+	struct sm_payload *pl;
+	uint32_t seq[2]; /* next sequence number of client (0) and server (1) */
+	int64_t ts;
+	struct sm_session *s; /* the session of the last frame */
+};
+
+static struct rig the_rig;
+
+/* setup: cmocka runs the teardown even when a test fails, so that the next
+ * test may make libnids' one reassembler again */
+static int
+rig_open(void **state)
+{
+	struct rig *r = &the_rig;
+	*state = r;
+	memset(r, 0, sizeof(*r));
+	struct sm_decoder_opts dopt = {.max_frags = 64, .frag_timeout_ns = 1000000000LL};
+	struct sm_session_opts sopt = {.max_sessions = 64};
+	struct sm_errbuf eb;
+	r->dec = sm_decoder_new(&dopt);
+	r->tab = sm_session_table_new(&sopt, NULL, NULL);
+	assert_int_equal(sm_reasm_new(&r->reasm, 64, sm_payload_reasm_result, NULL, &eb), SM_OK);
+	r->pl = sm_payload_new(r->reasm);
+	assert_non_null(r->dec);
+	assert_non_null(r->tab);
+	assert_non_null(r->pl);
+	r->seq[0] = 1000;
+	r->seq[1] = 9000;
+	r->ts = 1800000000LL * 1000000000LL;
+	return 0;
+}
+
+static int
+rig_close(void **state)
+{
+	struct rig *r = *state;
+	sm_session_table_free(r->tab);
+	sm_payload_free(r->pl);
+	sm_reasm_free(r->reasm);
+	sm_decoder_free(r->dec);
+	return 0;
+}
+
+/* One frame from the client (dir 0) or the server, through the pipeline's steps. */
+static void
+send_frame(struct rig *r, int dir, unsigned flags, const void *data, size_t len)
+{
+	struct buf w = {.n = 0};
+	eth(&w, 0x0800);
+	ipv4(&w, dir == 0 ? C : S, dir == 0 ? S : C, 6, (unsigned)(40 + len), 1, 0, 64);
+	tcp(&w, dir == 0 ? CPORT : SPORT, dir == 0 ? SPORT : CPORT, r->seq[dir], r->seq[dir ^ 1],
+	    flags);
+	if (len > 0)
+		putn(&w, data, len);
+	r->seq[dir] += (uint32_t)len + ((flags & (TH_SYN | TH_FIN)) ? 1 : 0);
+	r->ts += 1000000;
+	struct sm_raw_packet raw = {.ts_ns = r->ts,
+	                            .caplen = (uint32_t)w.n,
+	                            .len = (uint32_t)w.n,
+	                            .linktype = 1,
+	                            .data = w.b};
+	struct sm_packet pkt;
+	assert_int_equal(sm_decode(r->dec, &raw, &pkt), DEC_OK);
+	struct sm_session_hit hit;
+	assert_int_equal(sm_session_packet(r->tab, &pkt, &hit), SM_OK);
+	assert_non_null(hit.s);
+	r->s = hit.s;
+	sm_payload_packet(r->pl, hit.s, hit.dir, &pkt);
+}
+
+static void
+say(struct rig *r, int dir, const char *text)
+{
+	send_frame(r, dir, TH_ACK | TH_PSH, text, strlen(text));
+}
+
+static uint64_t
+fed(const struct rig *r)
+{
+	struct sm_reasm_stats st;
+	sm_reasm_stats(r->reasm, &st);
+	return st.packets;
+}
+
+/* An SMTP session up to the point where it switches to TLS: both sides named
+ * no protocol, so the client is watched for a hello. */
+static void
+smtp_until_starttls(struct rig *r)
+{
+	send_frame(r, 0, TH_SYN, NULL, 0);
+	send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
+	send_frame(r, 0, TH_ACK, NULL, 0);
+	say(r, 1, "220 mx.example ESMTP\r\n");
+	say(r, 0, "EHLO client.example\r\n");
+	say(r, 1, "250 STARTTLS\r\n");
+	say(r, 0, "STARTTLS\r\n");
+	say(r, 1, "220 go ahead\r\n");
+}
+
+/* A ClientHello offering TLS 1.2 with SNI "mediator.example". */
+static size_t
+client_hello(uint8_t *b)
+{
+	static const char name[] = "mediator.example";
+	size_t nl = sizeof(name) - 1, elen = 9 + nl;
+	size_t hl = 2 + 32 + 1 + 4 + 2 + 2 + elen, n = 9 + hl;
+	memset(b, 0, n);
+	b[0] = 0x16, b[1] = 3, b[2] = 1;
+	b[3] = (uint8_t)((hl + 4) >> 8), b[4] = (uint8_t)(hl + 4);
+	b[5] = 1, b[6] = 0, b[7] = (uint8_t)(hl >> 8), b[8] = (uint8_t)hl;
+	b[9] = 3, b[10] = 3;
+	uint8_t *q = b + 9 + 2 + 32 + 1;
+	q[0] = 0, q[1] = 2, q[2] = 0x13, q[3] = 0x01, q[4] = 1, q[5] = 0;
+	q[6] = (uint8_t)(elen >> 8), q[7] = (uint8_t)elen;
+	uint8_t *e = q + 8;
+	e[0] = 0, e[1] = 0, e[2] = 0, e[3] = (uint8_t)(nl + 5); /* server_name */
+	e[4] = 0, e[5] = (uint8_t)(nl + 3), e[6] = 0, e[7] = 0, e[8] = (uint8_t)nl;
+	memcpy(e + 9, name, nl);
+	return n;
+}
+
+#define SWITCHED "then TLS ClientHello offers up to 1.2, SNI mediator.example"
+
+static void
+test_starttls_is_found(void **state)
+{
+	struct rig *r = *state;
+	smtp_until_starttls(r);
+	uint8_t hello[128];
+	size_t n = client_hello(hello);
+	send_frame(r, 0, TH_ACK | TH_PSH, hello, n);
+	assert_int_equal(sm_session_app_kind(r->s), APP_UNKNOWN);
+	assert_non_null(r->s->app_detail);
+	assert_string_equal(r->s->app_detail, SWITCHED);
+}
+
+/* A hello cut across two segments (a large one, or a small MSS) is read whole:
+ * its SNI is in the second. */
+static void
+test_starttls_hello_across_segments_is_read_whole(void **state)
+{
+	struct rig *r = *state;
+	smtp_until_starttls(r);
+	uint8_t hello[128];
+	size_t n = client_hello(hello);
+	send_frame(r, 0, TH_ACK, hello, 30);
+	send_frame(r, 0, TH_ACK | TH_PSH, hello + 30, n - 30);
+	assert_non_null(r->s->app_detail);
+	assert_string_equal(r->s->app_detail, SWITCHED);
+}
+
+/* Once both sides are decided libnids lets go of the stream: the watch for a
+ * switch goes on in the payload checks, and the rest of the session (bulk data,
+ * acknowledgements, the close) is not fed to libnids. */
+static void
+test_decided_stream_is_not_fed_to_libnids(void **state)
+{
+	struct rig *r = *state;
+	send_frame(r, 0, TH_SYN, NULL, 0);
+	send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
+	send_frame(r, 0, TH_ACK, NULL, 0);
+	say(r, 0, "\x01\x02 opaque replication\r\n");
+	say(r, 1, "\x03\x04 opaque answer\r\n");
+	assert_int_equal(r->s->app[0], APP_UNKNOWN);
+	assert_int_equal(r->s->app[1], APP_UNKNOWN);
+	uint64_t before = fed(r);
+	for (int i = 0; i < 40; i++) {
+		say(r, 0, "\x05 more opaque bytes");
+		send_frame(r, 1, TH_ACK, NULL, 0);
+	}
+	assert_int_equal(fed(r), before);
+	/* a hello after the watch ended is not a switch */
+	uint8_t hello[128];
+	size_t n = client_hello(hello);
+	send_frame(r, 0, TH_ACK | TH_PSH, hello, n);
+	assert_true(r->s->app_detail == NULL || strstr(r->s->app_detail, "then TLS") == NULL);
+	assert_true(sm_payload_settled(r->s));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_starttls_is_found, rig_open, rig_close),
+	    cmocka_unit_test_setup_teardown(test_starttls_hello_across_segments_is_read_whole,
+	                                    rig_open, rig_close),
+	    cmocka_unit_test_setup_teardown(test_decided_stream_is_not_fed_to_libnids, rig_open,
+	                                    rig_close),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
