@@ -421,8 +421,10 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 	}
 	static const enum sm_class kind_class[] = {
 	    [RK_EXPECT] = CL_EXPECTED, [RK_OPTIONAL] = CL_OPTIONAL, [RK_ALLOW] = CL_ALLOWED};
-	bool infra = s->proto == SM_PROTO_ICMP6 &&
-	             ((s->icmp_type >= 130 && s->icmp_type <= 137) || s->icmp_type == 143);
+	bool infra =
+	    s->proto == SM_PROTO_ICMP6 &&
+	    ((s->icmp_type >= SM_ICMP6_MLD_QUERY && s->icmp_type <= SM_ICMP6_ND_REDIRECT) ||
+	     s->icmp_type == SM_ICMP6_MLD2_REPORT);
 	if (best >= 0) {
 		out->cls = kind_class[best];
 	} else if (infra) {

@@ -127,6 +127,13 @@ struct sm_outer {
 #define SM_ICMP6_TIME_EXCEEDED  3
 #define SM_ICMP6_PARAM_PROBLEM  4
 
+/* ICMPv6 that IPv6 cannot work without: MLD (RFC 2710: 130 query, 131 report,
+ * 132 done; RFC 3810: 143 version 2 report) and neighbour discovery (RFC 4861:
+ * 133-137 router and neighbour solicitation and advertisement, redirect). */
+#define SM_ICMP6_MLD_QUERY   130 /* the first of 130-137 */
+#define SM_ICMP6_ND_REDIRECT 137 /* the last */
+#define SM_ICMP6_MLD2_REPORT 143
+
 /* UDP ports of the tunnels the decoder takes off (either port of a datagram);
  * the session table's service ports name them too (all but GTP-U's). */
 #define SM_PORT_GTPU      2152
