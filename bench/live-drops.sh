@@ -22,24 +22,12 @@ net_quiet $A $B # only the replay crosses the link
 net_veth $A fa $B fb
 SITE=$(readlink -f "$(dirname "$0")/../pcaps/site.conf")
 
-replay() { # capture -> the rate tcpreplay reached (packets/s)
-	ip netns exec $A tcpreplay -i fa --topspeed "$1" >"$W/replay.txt" 2>&1
-	grep -o '[0-9.]* pps' "$W/replay.txt" | head -1 | cut -d' ' -f1
-}
-
 with_tcpdump() { # capture -> "rate captured dropped"
-	ip netns exec $B tcpdump -i fb -B 131072 -n -q -w /dev/null 2>"$W/td.err" &
-	local pid=$!
-	for _ in $(seq 50); do grep -q 'listening on' "$W/td.err" && break; sleep 0.1; done
-	local rate
-	rate=$(replay "$1")
+	net_tcpdump_start $B fb -B 131072
+	net_replay $A fa "$1"
 	sleep 1
-	kill -INT $pid
-	wait $pid
-	local got drop
-	got=$(awk '/packets captured/ {print $1}' "$W/td.err")
-	drop=$(awk '/packets dropped by kernel/ {print $1}' "$W/td.err")
-	echo "$rate ${got:-?} ${drop:-?}"
+	net_tcpdump_stop
+	echo "$NET_RATE $NET_TD_CAPTURED $NET_TD_DROPPED"
 }
 
 with_smaudit() { # capture -> "rate captured dropped"
@@ -47,9 +35,8 @@ with_smaudit() { # capture -> "rate captured dropped"
 	ip netns exec $B "$BIN" live -s "$SITE" -i fb -d "$W/live.db" --json-lines -o "$W/report.txt" \
 		--buffer 128 -Z nobody >"$W/lines" 2>"$W/err" &
 	local pid=$!
-	for _ in $(seq 100); do grep -q '"event": "start"' "$W/lines" 2>/dev/null && break; sleep 0.2; done
-	local rate
-	rate=$(replay "$1")
+	net_wait_for "$W/lines" '"event": "start"'
+	net_replay $A fa "$1"
 	sleep 1
 	kill -TERM $pid
 	wait $pid
@@ -57,7 +44,7 @@ with_smaudit() { # capture -> "rate captured dropped"
 import json, sys
 end = [e for e in map(json.loads, open(sys.argv[1])) if e["event"] == "end"]
 print(sys.argv[2], *((end[0]["packets"], end[0]["dropped"]) if end else ("?", "?")))
-' "$W/lines" "$rate"
+' "$W/lines" "$NET_RATE"
 }
 
 for cap in "$@"; do

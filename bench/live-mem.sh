@@ -26,15 +26,15 @@ printf 'role ic-a 198.19.0.1\nrole ic-b 198.19.0.2\n' >"$W/site.conf"
 ip netns exec $B "$BIN" live -s "$W/site.conf" -i fb -d "$W/live.db" --json-lines -o "$W/report.txt" \
 	--max-sessions 10000 -Z nobody >"$W/lines" 2>"$W/err" &
 pid=$!
-for _ in $(seq 100); do grep -q '"event": "start"' "$W/lines" 2>/dev/null && break; sleep 0.2; done
+net_wait_for "$W/lines" '"event": "start"'
 ring_kb=$(awk '/^[0-9a-f]+-/ { m = ($6 ~ /^socket:/) } m && /^Rss:/ { k += $2 } END { print k + 0 }' /proc/$pid/smaps)
 (while [ -e /proc/$pid/status ]; do
 	awk '/^VmHWM/ { print $2 }' /proc/$pid/status >"$W/hwm.tmp" 2>/dev/null && mv "$W/hwm.tmp" "$W/hwm"
 	sleep 0.1
 done) &
 sampler=$!
-ip netns exec $A tcpreplay -i fa --topspeed "$W/flood.pcap" >"$W/replay.txt" 2>&1
-rate=$(grep -o '[0-9.]* pps' "$W/replay.txt" | head -1 | cut -d' ' -f1)
+net_replay $A fa "$W/flood.pcap"
+rate=$NET_RATE
 kill -TERM $pid
 wait $pid
 wait $sampler

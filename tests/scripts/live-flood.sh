@@ -29,25 +29,17 @@ role ic-b 198.19.0.2
 EOS
 
 rx() { ip netns exec $B cat /sys/class/net/fb/statistics/rx_packets; }
-wait_for() { # file, pattern: up to 20 s
-	for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done
-	return 1
-}
 replay() { # the flood at top speed; prints tcpreplay's rate line
-	ip netns exec $A tcpreplay -i fa --topspeed "$W/flood.pcap" >"$W/replay.txt" 2>&1
+	net_replay $A fa "$W/flood.pcap"
 	grep -E "Actual:|Rated:" "$W/replay.txt" | sed 's/^ */     tcpreplay: /'
 }
 
 # --- tcpdump on the same replay: the drops to beat ---
-ip netns exec $B tcpdump -n -i fb -w /dev/null 2>"$W/tcpdump.err" &
-TD=$!
-wait_for "$W/tcpdump.err" "listening on" || echo "FAIL - tcpdump did not start"
+net_tcpdump_start $B fb || echo "FAIL - tcpdump did not start"
 before=$(rx)
 replay
-kill -TERM $TD
-wait $TD
-td_kern=$(awk '/packets dropped by kernel/ {print $1}' "$W/tcpdump.err")
-td_capt=$(awk '/packets captured/ {print $1}' "$W/tcpdump.err")
+net_tcpdump_stop
+td_kern=$NET_TD_DROPPED td_capt=$NET_TD_CAPTURED
 td_reached=$(( $(rx) - before ))
 # what tcpdump did not write: its kernel drops, and what it left in the ring at the
 # signal (tcpdump counts that as neither captured nor dropped)
@@ -59,7 +51,7 @@ flood() { # name, extra smaudit options: one run stopped as the replay ends
 	ip netns exec $B "$BIN" live -s "$W/site.conf" -i fb -d "$W/$name.db" --json-lines \
 		-o "$W/$name.txt" -Z nobody "$@" >"$W/$name.lines" 2>"$W/$name.err" &
 	local pid=$!
-	wait_for "$W/$name.lines" '"event": "start"' || echo "FAIL - smaudit live did not start"
+	net_wait_for "$W/$name.lines" '"event": "start"' || echo "FAIL - smaudit live did not start"
 	local before=$(rx)
 	[ "$name" = paused ] && kill -STOP $pid
 	replay

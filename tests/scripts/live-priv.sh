@@ -38,11 +38,8 @@ audited() {
 	shift
 	ip netns exec $A "${pre[@]}" live -s "$W/site.conf" -i pa --duration 4 -o "$rep" "$@" \
 		>"$W/$name.out" 2>"$W/$name.err" &
-	local pid=$! i
-	for i in $(seq 100); do # privileges are dropped before it says it listens
-		grep -q "listening on" "$W/$name.err" 2>/dev/null && break
-		sleep 0.1
-	done
+	local pid=$!
+	net_wait_for "$W/$name.err" "listening on" # privileges are dropped before it says so
 	sleep 0.5
 	local cap prm nnp sec threads
 	cap=$(field CapEff $pid) prm=$(field CapPrm $pid) nnp=$(field NoNewPrivs $pid) sec=$(field Seccomp $pid)

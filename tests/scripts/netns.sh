@@ -10,6 +10,16 @@
 #   net_quiet NS...            no IPv6 on links made after (no neighbour discovery or
 #                              MLD): only the packets the test sends cross a veth
 #   net_veth NSA IFA NSB IFB   a veth pair between two of them, both ends up
+#   net_wait_for FILE PATTERN  until PATTERN is in FILE, 20 s at most (false then)
+#   net_replay NS IF CAPTURE   tcpreplay --topspeed of CAPTURE out of IF in NS: its
+#                              report in $W/replay.txt, the rate reached in NET_RATE
+#                              (packets/s)
+#   net_tcpdump_start NS IF [OPTION...]
+#                              `tcpdump -w /dev/null` on IF in NS, once it listens
+#                              (false if it does not); its messages in $W/tcpdump.err
+#   net_tcpdump_stop           stops it (SIGINT); its own counts at exit in
+#                              NET_TD_CAPTURED and NET_TD_DROPPED (by the kernel), "?"
+#                              where it printed none
 #   check WHAT CMD...          runs CMD: "ok - WHAT", or "FAIL - WHAT" counted in $fails
 # A script may define on_exit: it runs first at exit, before the namespaces go.
 
@@ -78,4 +88,31 @@ net_veth() {
 		skip "veth pairs are not permitted here"
 	ip -n "$1" link set "$2" up
 	ip -n "$3" link set "$4" up
+}
+
+net_wait_for() {
+	for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done
+	return 1
+}
+
+net_replay() {
+	ip netns exec "$1" tcpreplay -i "$2" --topspeed "$3" >"$W/replay.txt" 2>&1
+	NET_RATE=$(grep -o '[0-9.]* pps' "$W/replay.txt" | head -1 | cut -d' ' -f1)
+}
+
+NET_TD_PID=
+net_tcpdump_start() {
+	local ns=$1 ifc=$2
+	shift 2
+	ip netns exec "$ns" tcpdump -n -q -i "$ifc" "$@" -w /dev/null 2>"$W/tcpdump.err" &
+	NET_TD_PID=$!
+	net_wait_for "$W/tcpdump.err" "listening on"
+}
+
+net_tcpdump_stop() {
+	kill -INT "$NET_TD_PID"
+	wait "$NET_TD_PID"
+	NET_TD_CAPTURED=$(awk '/packets captured/ {print $1}' "$W/tcpdump.err")
+	NET_TD_DROPPED=$(awk '/packets dropped by kernel/ {print $1}' "$W/tcpdump.err")
+	NET_TD_CAPTURED=${NET_TD_CAPTURED:-?} NET_TD_DROPPED=${NET_TD_DROPPED:-?}
 }
