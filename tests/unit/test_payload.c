@@ -148,17 +148,26 @@ client_hello(uint8_t *b)
 
 #define SWITCHED "then TLS ClientHello offers up to 1.2, SNI mediator.example"
 
+/* SMTP up to STARTTLS, then the client's hello, in two segments cut at byte
+ * `cut` (0: one segment): the session stays unknown and gains the hello. */
 static void
-test_starttls_is_found(void **state)
+starttls_hello_in_segments(struct rig *r, size_t cut)
 {
-	struct rig *r = *state;
 	smtp_until_starttls(r);
 	uint8_t hello[128];
 	size_t n = client_hello(hello);
-	send_frame(r, 0, TH_ACK | TH_PSH, hello, n);
+	if (cut > 0)
+		send_frame(r, 0, TH_ACK, hello, cut);
+	send_frame(r, 0, TH_ACK | TH_PSH, hello + cut, n - cut);
 	assert_int_equal(sm_session_app_kind(r->s), APP_UNKNOWN);
 	assert_non_null(r->s->app_detail);
 	assert_string_equal(r->s->app_detail, SWITCHED);
+}
+
+static void
+test_starttls_is_found(void **state)
+{
+	starttls_hello_in_segments(*state, 0);
 }
 
 /* A hello cut across two segments (a large one, or a small MSS) is read whole:
@@ -166,14 +175,7 @@ test_starttls_is_found(void **state)
 static void
 test_starttls_hello_across_segments_is_read_whole(void **state)
 {
-	struct rig *r = *state;
-	smtp_until_starttls(r);
-	uint8_t hello[128];
-	size_t n = client_hello(hello);
-	send_frame(r, 0, TH_ACK, hello, 30);
-	send_frame(r, 0, TH_ACK | TH_PSH, hello + 30, n - 30);
-	assert_non_null(r->s->app_detail);
-	assert_string_equal(r->s->app_detail, SWITCHED);
+	starttls_hello_in_segments(*state, 30);
 }
 
 /* Once both sides are decided libnids lets go of the stream: the watch for a
