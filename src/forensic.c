@@ -659,16 +659,23 @@ void
 sm_session_list_begin(struct sm_session_list *l)
 {
 	l->n = 0;
-	if (l->format == FMT_CSV)
+	switch (l->format) {
+	case FMT_CSV:
 		fputs("id,proto,src,sport,dst,dport,first_ts,last_ts,state,pkts_fwd,pkts_rev,"
 		      "bytes_fwd,bytes_rev,class,rule,history,src_role,dst_role\n",
 		      l->out);
-	else if (l->format == FMT_JSON)
+		break;
+	case FMT_JSON:
 		fprintf(l->out, "{\"run\": %lld, \"sessions\": [", (long long)l->run_id);
-	else
+		break;
+	case FMT_TEXT:
+	case FMT_HTML:  /* not query's: cli.c refuses it */
+	case FMT_COUNT: /* no format */
 		fprintf(l->out, "%-7s %-5s %39s %-5s    %39s %-5s %-6s %-12s %13s %s\n", "ID",
 		        "PROTO", "SRC", "SPORT", "DST", "DPORT", "STATE", "CLASS", "PKTS FWD/REV",
 		        "HISTORY");
+		break;
+	}
 }
 
 static void
@@ -735,15 +742,22 @@ bool
 sm_session_list_row(void *list, const struct sm_session_row *r)
 {
 	struct sm_session_list *l = list;
-	if (l->format == FMT_CSV)
+	switch (l->format) {
+	case FMT_CSV:
 		csv_session(l->out, r);
-	else if (l->format == FMT_JSON)
+		break;
+	case FMT_JSON:
 		json_session(l->out, r, l->n == 0);
-	else
+		break;
+	case FMT_TEXT:
+	case FMT_HTML:  /* not query's: cli.c refuses it */
+	case FMT_COUNT: /* no format */
 		fprintf(l->out, "%-7lld %-5s %39s %-5d -> %39s %-5d %-6s %-12s %6llu/%-6llu %s\n",
 		        (long long)r->id, r->proto, r->src, r->sport, r->dst, r->dport, r->state,
 		        r->class_name, (unsigned long long)r->pkts_fwd,
 		        (unsigned long long)r->pkts_rev, r->history);
+		break;
+	}
 	l->n++;
 	return true;
 }

@@ -438,7 +438,8 @@ write_failed_report(struct live *l)
 	FILE *m = open_memstream(&buf, &len);
 	if (m == NULL)
 		return;
-	if (l->o->format == FMT_JSON) {
+	switch (l->o->format) {
+	case FMT_JSON:
 		fprintf(
 		    m,
 		    "{\n  \"version\": 1,\n  \"run\": {\"id\": %lld, \"status\": \"not stored\", "
@@ -449,12 +450,17 @@ write_failed_report(struct live *l)
 		    l->fault.unavailable_s, (unsigned long long)l->fault.not_stored);
 		sm_json_string(m, l->fault.error);
 		fputs("}}\n}\n", m);
-	} else {
+		break;
+	case FMT_TEXT:
+	case FMT_CSV:   /* no rows to write: the run was not stored */
+	case FMT_HTML:  /* the same: a page would say no more than these lines */
+	case FMT_COUNT: /* no format */
 		fprintf(m,
 		        "smaudit report, run %lld (live, not stored)\n"
 		        "  ERROR    the database failed and did not come back: %s\n"
 		        "           the run is not stored and its report cannot be read: %s\n",
 		        (long long)sm_pipeline_run_id(l->pl), l->fault.error, reb.msg);
+		break;
 	}
 	if (fclose(m) == 0)
 		put_report(l, buf, len, &reb);
