@@ -32,9 +32,13 @@ int
 cmd_report(struct cli_args *a)
 {
 	int rc;
-	if (a->list && (a->run != 0 || (a->format != FMT_TEXT && a->format != FMT_JSON)))
-		return cli_usage_error(a->cmd, "%s",
-		                       "--list takes no --run and --format text or json");
+	/* the formats sm_report_list writes */
+	const unsigned list_formats = SM_FMT_BIT(FMT_TEXT) | SM_FMT_BIT(FMT_JSON);
+	if (a->list && (a->run != 0 || !(list_formats & SM_FMT_BIT(a->format)))) {
+		char names[64];
+		sm_format_list(list_formats, ", ", " or ", names, sizeof(names));
+		return cli_usage_error(a->cmd, "--list takes no --run and --format %s", names);
+	}
 	struct sm_store *st;
 	int64_t run;
 	if ((rc = cli_open_db(a, &st, &run)) >= 0)

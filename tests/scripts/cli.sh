@@ -24,6 +24,8 @@ check "unreadable capture is exit 3" 3 "nothing.pcap: cannot open capture" "$bin
 echo "not a capture" >"$work/junk.pcap"
 check "junk capture is exit 3" 3 "junk.pcap: cannot open capture" "$bin" audit -q -s $S "$work/junk.pcap"
 check "bad file beside a good one is a warning" 0 "warning: .*junk.pcap: skipped" "$bin" audit -q -s $S pcaps/healthy.pcap "$work/junk.pcap"
+check "report --list in a format it does not write" 2 "--list takes no --run and --format text or json" "$bin" report -d "$work/none.db" --list --format csv
+check "report --list with --run" 2 "--list takes no --run and --format text or json" "$bin" report -d "$work/none.db" --list --run 1
 check "bad BPF is a usage error" 2 "invalid filter -f 'port port'" "$bin" audit -q -s $S -f "port port" pcaps/healthy.pcap
 # -f: flows the filter excludes are 'filtered' (not missing, not a finding); the header says the filter
 check "filter: excluded flows are filtered, not missing" 0 "0 missing, 0 optional missing, 0 unexpected, 0 protocol mismatches, 27 filtered" "$bin" audit -q -s $S -f "tcp port 11105" pcaps/healthy.pcap
