@@ -161,7 +161,7 @@ done
 check "an unknown --format names the command's formats" 2 "--format 'xml': expected text or json$" "$bin" timeline -d "$db" --format xml
 check "report with a bare argument" 2 "report: unexpected argument '1'" "$bin" report -d "$db" 1
 check "query with a bare argument" 2 "query: unexpected argument '198.18.1.11'" "$bin" query -d "$db" 198.18.1.11
-check "query bad class" 2 "--class 'bogus'" "$bin" query -d "$db" --class bogus
+check "query bad class" 2 "--class 'bogus': the classes are expected, optional, allowed, unexpected or unmonitored" "$bin" query -d "$db" --class bogus
 n=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE status='complete'" 2>/dev/null || echo 2)
 if [ "$n" = 2 ]; then pass=$((pass + 1)); else echo "FAIL runs table: $n complete runs"; fail=$((fail + 1)); fi
 check "csv report" 1 "^section,rule,kind,proto,port" "$bin" report -d "$db" --run 1 --format csv

@@ -165,6 +165,14 @@ for c in $commands; do
 	[ -z "$said" ] || [ "$said" = "$(help_formats "$c")" ] && ok ||
 		bad "man page: section '$c' gives --format $(echo $said), its --help $(echo $(help_formats "$c"))"
 done
+# query's --class paragraph names exactly the classes of verdict.c's table (its error lists them)
+classes=$("$bin" query -d "$work/none.db" --class no-such-class 2>&1 | sed -n "s/.*the classes are //p" |
+	sed 's/,/ /g; s/ or / /g' | tr ' ' '\n' | grep . | sort)
+awk '$0 == "   query" {p = 1; next} p && (/^   [a-z]+$/ || /^[A-Z]/) {exit} p' "$work/man.txt" |
+	awk '/--class c/ {p = 1; next} p && /^ *$/ {exit} p' | tr -c 'a-z\n' '\n' | grep . | sort -u >"$work/man.classes"
+[ "$(wc -l <<<"$classes")" -ge 4 ] && [ "$classes" = "$(grep -xF "$classes" "$work/man.classes")" ] &&
+	[ "$(grep -vxF -e or "$work/man.classes")" = "$classes" ] && ok ||
+	bad "man page: query's --class gives $(echo $(cat "$work/man.classes")), verdict.c's table $(echo $classes)"
 
 # 4. bash completion: sourced as bash-completion would, the function called with COMP_WORDS
 # complete WORDS...: prints what _smaudit offers for the last word, sorted, one a line
