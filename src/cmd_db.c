@@ -62,7 +62,8 @@ cmd_query(struct cli_args *a)
 	char classes[128];
 	cli_class_list(", ", " or ", classes, sizeof(classes));
 	if (a->class_name != NULL && !sm_class_parse(a->class_name, &cls))
-		return cli_usage_error(a->cmd, "--class '%s': the classes are %s", a->class_name, classes);
+		return cli_usage_error(a->cmd, "--class '%s': the classes are %s", a->class_name,
+		                       classes);
 	struct sm_addr tmp;
 	if (a->host != NULL && !sm_addr_parse(a->host, &tmp))
 		return cli_usage_error(a->cmd, "--host '%s': expected an IPv4 or IPv6 address",
