@@ -34,15 +34,26 @@ struct sm_payload {
 	struct first_bytes pending[FIRST_BYTES_MAX]; /* sides checked without libnids */
 };
 
+/* The end of the watch for a switch to TLS: found (hello: its detail) or not. */
+static void
+watch_ends(struct sm_session *s, const char *hello)
+{
+	if (hello != NULL)
+		sm_session_set_switch(s, hello);
+	s->tls_watch = 0;
+	s->app_may_switch = false;
+}
+
 void
 sm_payload_reasm_result(void *ctx, struct sm_session *s, const struct sm_reasm_result *r)
 {
 	(void)ctx;
 	bool client_is_src = sm_addr_eq(&s->src, &r->client) && s->sport == r->client_port;
 	if (r->let_go) {
-		s->tls_watch = (uint8_t)r->watch;
-		if (r->watch == 0)
-			s->app_may_switch = false; /* the watch is over */
+		if (r->watch > 0)
+			s->tls_watch = (uint8_t)r->watch; /* ours from here */
+		else
+			watch_ends(s, NULL);
 		return;
 	}
 	if (r->upgrade) {
@@ -128,16 +139,6 @@ first_bytes_append(struct first_bytes *fb, const struct sm_packet *pkt)
 	fb->len += n;
 	fb->next_seq += (uint32_t)(pkt->payload_caplen - skip);
 	return true;
-}
-
-/* The end of the watch for a switch to TLS: found (hello: its detail) or not. */
-static void
-watch_ends(struct sm_session *s, const char *hello)
-{
-	if (hello != NULL)
-		sm_session_set_switch(s, hello);
-	s->tls_watch = 0;
-	s->app_may_switch = false;
 }
 
 /* Our own watch for a switch to TLS, one initiator segment at a time, where
@@ -232,7 +233,7 @@ first_bytes_flush(struct sm_payload *pc, struct sm_session *s)
 		s->hello_kept = false;
 		char detail[SM_APP_DETAIL_MAX];
 		if (sm_app_decide(hello->buf, hello->len, true, detail, sizeof(detail)) == APP_TLS)
-			sm_session_set_switch(s, detail);
+			watch_ends(s, detail);
 		first_bytes_release(hello);
 	}
 	if (s->app[0] != APP_MORE && s->app[1] != APP_MORE)
