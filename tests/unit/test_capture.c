@@ -302,6 +302,106 @@ test_source_offset_moves_its_packets_in_the_timeline(void **state)
 	sm_capture_close(c);
 }
 
+/* Sizes of the records of the large file: every boundary of the reader's buffers
+ * falls somewhere else in a record, the largest records included. */
+static uint32_t
+big_caplen(uint32_t i)
+{
+	static const uint32_t sizes[] = {262144, 1, 60, 1514, 9000, 65535, 14, 200000, 777};
+	return sizes[(i * 7u + i / 5u) % (sizeof(sizes) / sizeof(sizes[0]))];
+}
+
+static uint8_t
+big_byte(uint32_t i, uint32_t j)
+{
+	return (uint8_t)(i * 31u + j * 7u + (j >> 8));
+}
+
+/* Writes a classic pcap of n records (snap length 262144) to path; its size. */
+static long
+write_big_pcap(const char *path, uint32_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	w32(f, 0xa1b2c3d4);
+	w16(f, 2);
+	w16(f, 4);
+	w32(f, 0);
+	w32(f, 0);
+	w32(f, 262144);
+	w32(f, 1);
+	static uint8_t buf[262144];
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t caplen = big_caplen(i);
+		w32(f, 1700000000u + i / 1000u);
+		w32(f, (i % 1000u) * 1000u);
+		w32(f, caplen);
+		w32(f, caplen + i % 3u);
+		for (uint32_t j = 0; j < caplen; j++)
+			buf[j] = big_byte(i, j);
+		fwrite(buf, 1, caplen, f);
+	}
+	long size = ftell(f);
+	fclose(f);
+	return size;
+}
+
+/* Reads path: the records must be those write_big_pcap() wrote, in order; how
+ * many, and the source's error ("" if none) in error. */
+static uint32_t
+read_big_pcap(const char *path, char *error, size_t errlen)
+{
+	const char *in[] = {path};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 1, NULL, NULL, NULL, &eb), SM_OK);
+	struct sm_raw_packet pkt;
+	uint32_t i = 0;
+	while (sm_capture_next(c, &pkt) == 1) {
+		uint32_t caplen = big_caplen(i);
+		assert_int_equal(pkt.caplen, caplen);
+		assert_int_equal(pkt.len, caplen + i % 3u);
+		assert_true(pkt.ts_ns == (int64_t)(1700000000u + i / 1000u) * 1000000000 +
+		                             (int64_t)(i % 1000u) * 1000000);
+		for (uint32_t j = 0; j < caplen; j++)
+			if (pkt.data[j] != big_byte(i, j))
+				fail_msg("record %u: byte %u differs", i, j);
+		i++;
+	}
+	snprintf(error, errlen, "%s", sm_capture_source(c, 0)->error);
+	sm_capture_close(c);
+	return i;
+}
+
+/* A classic pcap many times the reader's buffer (capture_classic.c refills it,
+ * keeping the record it ended in): every record arrives whole and in order,
+ * whatever refill it straddles, the largest records included, and a file cut
+ * inside a record stops at the last whole one with libpcap's words. */
+static void
+test_large_classic_pcap_is_read_record_for_record(void **state)
+{
+	(void)state;
+	char p[128], q[400], why[512];
+	snprintf(p, sizeof(p), "%s/big.pcap", dir);
+	const uint32_t n = 600; /* about 35 MB: eight refills and more */
+	long size = write_big_pcap(p, n);
+	assert_int_equal(read_big_pcap(p, why, sizeof(why)), n);
+	assert_string_equal(why, "");
+
+	/* cut 100 bytes into record 400 */
+	long cut = 24;
+	for (uint32_t i = 0; i < 400; i++)
+		cut += 16 + (long)big_caplen(i);
+	assert_true(cut + 116 < size);
+	snprintf(q, sizeof(q), "head -c %ld %s > %s/bigcut.pcap", cut + 116, p, dir);
+	assert_int_equal(system(q), 0);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/bigcut.pcap", dir);
+	assert_int_equal(read_big_pcap(p, why, sizeof(why)), 400);
+	assert_non_null(strstr(why, "truncated dump file; tried to read"));
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -312,6 +412,7 @@ main(void)
 	    cmocka_unit_test(test_filter_keeps_ip_on_a_raw_pcapng_interface),
 	    cmocka_unit_test(test_pcapng_with_a_thousand_interfaces_reads_whole),
 	    cmocka_unit_test(test_source_offset_moves_its_packets_in_the_timeline),
+	    cmocka_unit_test(test_large_classic_pcap_is_read_record_for_record),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
