@@ -354,30 +354,67 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	}
 }
 
+/* Which member of each role one address is, each role read at most once for a
+ * session (a session asks the same roles again and again: seen, its role, the
+ * rules, monitored).  Roles past the first MEMO_ROLES are read each time. */
+#define MEMO_ROLES 64
+struct memo {
+	const struct sm_site *site;
+	const struct sm_addr *a;
+	uint64_t known; /* bit i: m[i] is read */
+	int m[MEMO_ROLES];
+};
+
+static struct memo
+memo_for(const struct sm_policy *p, const struct sm_addr *a)
+{
+	return (struct memo){.site = p->site, .a = a};
+}
+
+/* Which member of role i the address is, -1 none. */
+static int
+memo_member(struct memo *mo, size_t i)
+{
+	if (i >= MEMO_ROLES)
+		return sm_role_member(&mo->site->roles[i], mo->a);
+	if (!(mo->known >> i & 1u)) {
+		mo->m[i] = sm_role_member(&mo->site->roles[i], mo->a);
+		mo->known |= (uint64_t)1 << i;
+	}
+	return mo->m[i];
+}
+
+/* The same for role r, one of the site's. */
+static int
+memo_role(struct memo *mo, const struct sm_role *r)
+{
+	return memo_member(mo, (size_t)(r - mo->site->roles));
+}
+
 static void
-mark_seen(struct sm_policy *p, const struct sm_addr *a)
+mark_seen(struct sm_policy *p, struct memo *mo)
 {
 	for (size_t i = 0; i < p->site->nroles; i++) {
-		int m = sm_role_member(&p->site->roles[i], a);
+		int m = memo_member(mo, i);
 		if (m >= 0)
 			p->seen[i][m] = true;
 	}
 }
 
 static const char *
-role_of(const struct sm_policy *p, const struct sm_addr *a)
+role_of(const struct sm_policy *p, struct memo *mo)
 {
 	for (size_t i = 0; i < p->site->nroles; i++)
-		if (sm_role_member(&p->site->roles[i], a) >= 0)
+		if (memo_member(mo, i) >= 0)
 			return p->site->roles[i].name;
 	return NULL;
 }
 
 static bool
-monitored(const struct sm_policy *p, const struct sm_addr *a)
+monitored(const struct sm_policy *p, struct memo *mo)
 {
 	for (size_t i = 0; i < p->nmonitored; i++)
-		if (sm_role_member(p->monitored[i], a) >= 0)
+		if (memo_role(mo, p->monitored[i]) >= 0)
 			return true;
 	return false;
 }
@@ -387,13 +424,14 @@ static void
 classify(struct sm_policy *p, const struct sm_session *s, struct sm_classification *out,
          bool record)
 {
+	struct memo src = memo_for(p, &s->src), dst = memo_for(p, &s->dst);
 	if (record) {
-		mark_seen(p, &s->src);
-		mark_seen(p, &s->dst);
+		mark_seen(p, &src);
+		mark_seen(p, &dst);
 		sm_locate_session(p->locate, s);
 	}
-	out->src_role = role_of(p, &s->src);
-	out->dst_role = role_of(p, &s->dst);
+	out->src_role = role_of(p, &src);
+	out->dst_role = role_of(p, &dst);
 	out->rule = NULL;
 	int best = -1; /* lowest kind wins: expect < optional < allow */
 	enum outcome o = outcome_of(p, s);
@@ -402,8 +440,8 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 		const struct rule_ref *ref = &p->refs[i];
 		if (ref->src == NULL || ref->dst == NULL || !proto_matches(r, s))
 			continue;
-		int sm = sm_role_member(ref->src, &s->src);
-		int dm = sm < 0 ? -1 : sm_role_member(ref->dst, &s->dst);
+		int sm = memo_role(&src, ref->src);
+		int dm = sm < 0 ? -1 : memo_role(&dst, ref->dst);
 		if (sm < 0 || dm < 0)
 			continue;
 		if (best < 0 || (int)r->kind < best) {
@@ -431,7 +469,7 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 		/* Neighbour discovery and MLD: IPv6 cannot work without them. */
 		out->cls = CL_ALLOWED;
 		out->rule = "builtin:icmp6-nd";
-	} else if (monitored(p, &s->src) || monitored(p, &s->dst)) {
+	} else if (monitored(p, &src) || monitored(p, &dst)) {
 		out->cls = CL_UNEXPECTED;
 	} else {
 		out->cls = CL_UNMONITORED;
