@@ -25,8 +25,8 @@
 #                    the least any reader of the file can do
 #   smaudit          `smaudit audit` with the SQLite database on disk, payload checks on
 #   smaudit-nopay    the same with --no-payload (no libnids, no recognisers)
-#   smaudit-2thr     the same as smaudit with --threads 2 (payload checks, policy and store
-#                    on a second thread)
+#   smaudit-2thr     the same as smaudit with --threads 2 (policy and store of the
+#                    sessions that end on a second thread)
 #   tshark           `tshark -q -z conv,tcp`, the anchor users would otherwise reach for
 # and prints seconds (median of N runs), the ratio to the floor, packets/s, MB/s,
 # ns a packet and peak RSS; where perf can sample, where that time goes, stage by

@@ -35,7 +35,7 @@ struct sm_pipeline {
 	uint64_t missed[2], gaps[2]; /* capture loss of stored sessions: closed, open */
 	struct sm_reasm *reasm;      /* NULL with no_payload */
 	struct sm_payload *payload;  /* the payload checks, using reasm */
-	/* With threads: the payload checks, policy and store run there (stage.h) */
+	/* With threads: policy and store of the sessions that leave run there (stage.h) */
 	struct sm_stage *stage;
 	/* Absolute paths of the sources, resolved when the run opens (before a live
 	 * run may chroot), so extract finds them from any directory later. */
@@ -229,22 +229,12 @@ on_open_session(void *ctx, const struct sm_session *s, enum sm_session_end why)
 		pl->err = store_one(pl, pl->snapshot, s, true, pl->eb);
 }
 
-/* The stage's thread (stage.h): a TCP packet for the payload checks. */
-static bool
-stage_packet(void *ctx, struct sm_session *s, int dir, const struct sm_packet *pkt)
-{
-	struct sm_pipeline *pl = ctx;
-	sm_payload_packet(pl->payload, s, dir, pkt);
-	return sm_payload_settled(s);
-}
-
-/* The stage's thread: a session that left the table, as on_session_done and
- * on_session do with one thread. */
+/* The stage's thread (stage.h): a session that left the table, as on_session
+ * stores it with one thread. */
 static enum sm_err
 stage_done(void *ctx, struct sm_session *s, struct sm_errbuf *eb)
 {
 	struct sm_pipeline *pl = ctx;
-	on_session_done(pl, s);
 	return store_one(pl, pl->policy, s, false, eb);
 }
 
@@ -437,7 +427,7 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	}
 	if (pl->policy != NULL) {
 		so.service_ports = sm_policy_service_ports(pl->policy);
-		so.done = o->threads > 1 ? NULL : on_session_done; /* else the stage's */
+		so.done = on_session_done;
 		sm_policy_set_visibility(pl->policy, flow_visible, pl);
 	}
 	pl->dec = sm_decoder_new(&o->decoder);
@@ -464,8 +454,7 @@ sm_pipeline_open(struct sm_pipeline **out, const struct sm_pipeline_opts *o, str
 	if (e == SM_OK && o->db_busy_ms > 0)
 		sm_store_busy_timeout(pl->store, o->db_busy_ms);
 	if (e == SM_OK && o->threads > 1) {
-		struct sm_stage_opts sto = {
-		    .nsensors = so.nsensors, .packet = stage_packet, .done = stage_done, .ctx = pl};
+		struct sm_stage_opts sto = {.nsensors = so.nsensors, .done = stage_done, .ctx = pl};
 		e = sm_stage_start(&pl->stage, &sto, eb);
 	}
 out:
@@ -503,12 +492,8 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 	struct sm_session_hit hit;
 	if (sm_session_packet(pl->tab, &pkt, &hit) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
-	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL && !hit.copy) {
-		if (pl->stage != NULL)
-			sm_stage_packet(pl->stage, hit.s, hit.dir, &pkt);
-		else
-			sm_payload_packet(pl->payload, hit.s, hit.dir, &pkt);
-	}
+	if (pl->reasm != NULL && pkt.proto == SM_PROTO_TCP && hit.s != NULL && !hit.copy)
+		sm_payload_packet(pl->payload, hit.s, hit.dir, &pkt);
 	if (pl->stage != NULL && sm_stage_error(pl->stage) != SM_OK)
 		return stage_end(pl, eb);
 	return pl->err;
@@ -558,7 +543,7 @@ sm_pipeline_checkpoint(struct sm_pipeline *pl, struct sm_errbuf *eb)
 {
 	if (pl->err != SM_OK)
 		return pl->err;
-	if (pl->stage != NULL) /* open sessions' payload results are the stage's */
+	if (pl->stage != NULL) /* the stage's thread holds the policy while it runs */
 		return sm_error(eb, SM_ERR_INTERNAL, "a checkpoint needs a run on one thread");
 	sm_capture_sync(pl->capture);
 	enum sm_err e = sm_store_run_reset(pl->store, pl->run_id, eb);

@@ -682,18 +682,6 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 }
 
 void
-sm_session_key(const struct sm_session *s, struct sm_flow_key *k)
-{
-	*k = (struct sm_flow_key){.proto = s->proto,
-	                          .vlan = s->vlan,
-	                          .inner_vlan = s->inner_vlan,
-	                          .src = s->src,
-	                          .dst = s->dst,
-	                          .sport = s->sport,
-	                          .dport = s->dport};
-}
-
-void
 sm_session_set_key(struct sm_session *s, const struct sm_flow_key *k)
 {
 	s->proto = k->proto;

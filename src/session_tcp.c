@@ -426,18 +426,6 @@ sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const char *d
 }
 
 void
-sm_session_move_payload(struct sm_session *dst, struct sm_session *src)
-{
-	memcpy(dst->app, src->app, sizeof(dst->app));
-	dst->app_checked = src->app_checked;
-	dst->app_may_switch = src->app_may_switch;
-	dst->tls_watch = src->tls_watch;
-	dst->hello_kept = src->hello_kept;
-	dst->app_detail = src->app_detail;
-	src->app_detail = NULL;
-}
-
-void
 sm_session_set_switch(struct sm_session *s, const char *hello)
 {
 	char joined[2 * SM_APP_DETAIL_MAX + 16];

@@ -1,10 +1,8 @@
 /*
- * stage: the payload checks, policy and store of an offline run on a second
- * thread (stage.h).  A byte ring of copies carries the work from the reading
- * thread, which is its only producer; items never wrap (a pad item fills the
- * ring's end).  Each side waits for the other by spinning a little, then on a
- * condition variable.  The stage keeps a copy of every session it was given a
- * packet of, with the payload results, until the session leaves.
+ * stage: policy and store of an offline run on a second thread (stage.h).
+ * Buffers of copies carry the sessions that leave the table from the reading
+ * thread, their only producer, one lock and one wake-up a buffer.  A session
+ * crosses whole, with its sightings and what the payload checks read of it.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "smaudit/stage.h"
@@ -16,47 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum item_type { IT_PAD, IT_PACKET, IT_DONE, IT_END };
+enum item_type { IT_DONE, IT_END };
 
 struct item {
 	uint32_t type, size; /* size: of the whole item, a multiple of 8 */
 };
 
-/* A packet: what the payload checks read of it and of its session as it stood
- * after it (sm_payload_packet: the key, packet counts, whether the SYN was seen),
- * then its bytes. */
-struct item_packet {
-	struct item h;
-	uint64_t uid;
-	uint32_t slot;
-	uint64_t pkts[2];
-	int64_t ts_ns;
-	struct sm_flow_key key; /* the session's */
-	uint8_t dir, family;    /* family: the packet's */
-	bool syn_seen;
-	uint32_t seq, payload_len, payload_caplen;
-	uint32_t l3_len, pl_len; /* bytes that follow: the IP datagram, then the payload */
-	int32_t pl_off;          /* the payload inside the datagram's bytes, or -1 */
-};
-
-/* A session leaving the table; its sightings follow. */
+/* A session leaving the table; its sightings, then its detail (with its NUL),
+ * follow. */
 struct item_done {
 	struct item h;
-	uint32_t sight_len;
+	uint32_t sight_len, detail_len;
 	struct sm_session s;
 };
 
-/* The stage's copy of a session it was given packets of. */
-struct mirror {
-	struct mirror *next;
-	struct sm_session s;
-};
-
-#define SETTLED_SLOTS 32768u
 /* Work crosses in whole buffers: one lock and one wake-up per buffer, not per
- * item.  Small enough to stay in the caches, and to keep the stage close behind
- * (settled sessions are said back sooner); a buffer grows for an item larger
- * than it (a packet of a large snap length). */
+ * item.  Small enough to stay in the caches; a buffer grows for an item larger
+ * than it. */
 #define BUF_BYTES ((size_t)64 << 10)
 #define NBUFS     8
 
@@ -82,12 +56,6 @@ struct sm_stage {
 	pthread_t thread;
 	bool started;
 	size_t sight_len;
-	/* the stage's own: copies of sessions by their slot in the reading thread's
-	 * table (a slot is used again only after its session's done item) */
-	struct mirror **by_slot;
-	size_t nslots;
-	struct mirror *spare; /* copies of sessions that left, to use again */
-	_Atomic uint64_t settled[SETTLED_SLOTS];
 };
 
 static size_t
@@ -126,7 +94,7 @@ reserve(struct sm_stage *st, size_t size)
 			int none = SM_OK;
 			if (atomic_compare_exchange_strong(&st->err, &none, SM_ERR_NOMEM)) {
 				sm_error(&st->reader_eb, SM_ERR_NOMEM,
-				         "out of memory queueing a packet");
+				         "out of memory queueing a session");
 				st->err_is_reader = true;
 			}
 			return NULL;
@@ -144,83 +112,27 @@ publish(struct sm_stage *st, size_t size)
 }
 
 void
-sm_stage_packet(struct sm_stage *st, const struct sm_session *s, int dir,
-                const struct sm_packet *pkt)
-{
-	if (atomic_load_explicit(&st->settled[s->uid % SETTLED_SLOTS], memory_order_relaxed) ==
-	    s->uid)
-		return; /* the checks would ignore it */
-	uint32_t l3 = pkt->l3 != NULL ? pkt->l3_caplen : 0, pl = 0;
-	int32_t off = -1;
-	if (pkt->payload != NULL && pkt->payload_caplen > 0) {
-		if (l3 > 0 && pkt->payload >= pkt->l3 &&
-		    pkt->payload + pkt->payload_caplen <= pkt->l3 + l3)
-			off = (int32_t)(pkt->payload - pkt->l3);
-		else
-			pl = pkt->payload_caplen;
-	}
-	size_t size = round8(sizeof(struct item_packet) + l3 + pl);
-	struct item_packet *it = (struct item_packet *)reserve(st, size);
-	if (it == NULL)
-		return;
-	it->h.type = IT_PACKET;
-	it->h.size = (uint32_t)size;
-	it->uid = s->uid;
-	it->slot = s->slot;
-	it->pkts[0] = s->pkts[0];
-	it->pkts[1] = s->pkts[1];
-	it->ts_ns = pkt->ts_ns;
-	sm_session_key(s, &it->key);
-	it->dir = (uint8_t)dir;
-	it->family = pkt->src.family;
-	it->syn_seen = s->syn_seen;
-	it->seq = pkt->seq;
-	it->payload_len = pkt->payload_len;
-	it->payload_caplen = pkt->payload_caplen;
-	it->l3_len = l3;
-	it->pl_len = pl;
-	it->pl_off = off;
-	uint8_t *bytes = (uint8_t *)(it + 1);
-	if (l3 > 0)
-		memcpy(bytes, pkt->l3, l3);
-	if (pl > 0)
-		memcpy(bytes + l3, pkt->payload, pl);
-	publish(st, size);
-}
-
-void
 sm_stage_done(struct sm_stage *st, const struct sm_session *s)
 {
 	uint32_t sight = s->sight != NULL ? (uint32_t)st->sight_len : 0;
-	size_t size = round8(sizeof(struct item_done) + sight);
+	uint32_t detail = s->app_detail != NULL ? (uint32_t)strlen(s->app_detail) + 1 : 0;
+	size_t size = round8(sizeof(struct item_done) + sight + detail);
 	struct item_done *it = (struct item_done *)reserve(st, size);
 	if (it == NULL)
 		return;
 	it->h.type = IT_DONE;
 	it->h.size = (uint32_t)size;
 	it->sight_len = sight;
+	it->detail_len = detail;
 	memcpy(&it->s, s, sizeof(*s));
 	if (sight > 0)
 		memcpy(it + 1, s->sight, sight);
+	if (detail > 0)
+		memcpy((char *)(it + 1) + sight, s->app_detail, detail);
 	publish(st, size);
 }
 
 /* ---- the stage ---- */
-
-static struct mirror **
-mirror_slot(struct sm_stage *st, uint32_t slot)
-{
-	if (slot >= st->nslots) {
-		size_t n = st->nslots * 2 > slot ? st->nslots * 2 : (size_t)slot + 1024;
-		struct mirror **b = realloc(st->by_slot, n * sizeof(*b));
-		if (b == NULL)
-			return NULL;
-		memset(b + st->nslots, 0, (n - st->nslots) * sizeof(*b));
-		st->by_slot = b;
-		st->nslots = n;
-	}
-	return &st->by_slot[slot];
-}
 
 static enum sm_err
 fail(struct sm_stage *st, enum sm_err e)
@@ -230,101 +142,17 @@ fail(struct sm_stage *st, enum sm_err e)
 	return e;
 }
 
-/* Takes the state s stood in from the reading thread, keeping the payload
- * results the stage holds in m. */
-static void
-mirror_update(struct mirror *m, const struct sm_session *s)
-{
-	struct sm_session now = *s;
-	sm_session_move_payload(&now, &m->s);
-	now.sight = NULL;
-	m->s = now;
-}
-
-/* A session's copy, made at its first packet: its key, and the payload results
- * as a new session has them (none). */
-static struct mirror *
-mirror_new(struct sm_stage *st, const struct item_packet *it)
-{
-	struct mirror *m = st->spare;
-	if (m != NULL)
-		st->spare = m->next;
-	else if ((m = malloc(sizeof(*m))) == NULL)
-		return NULL;
-	memset(m, 0, sizeof(*m));
-	m->s.uid = it->uid;
-	sm_session_set_key(&m->s, &it->key);
-	struct mirror **slot = mirror_slot(st, it->slot);
-	if (slot == NULL) {
-		m->next = st->spare;
-		st->spare = m;
-		return NULL;
-	}
-	*slot = m;
-	return m;
-}
-
-static void
-on_packet(struct sm_stage *st, struct item_packet *it)
-{
-	struct mirror *m = it->slot < st->nslots ? st->by_slot[it->slot] : NULL;
-	if (m == NULL && (m = mirror_new(st, it)) == NULL) {
-		sm_error(&st->eb, SM_ERR_NOMEM, "out of memory in the payload checks");
-		fail(st, SM_ERR_NOMEM);
-		return;
-	}
-	if (m->s.uid != it->uid) { /* a slot taken again before its session left */
-		sm_error(&st->eb, SM_ERR_INTERNAL,
-		         "payload thread: session %llu in slot %u of %llu",
-		         (unsigned long long)it->uid, it->slot, (unsigned long long)m->s.uid);
-		fail(st, SM_ERR_INTERNAL);
-		return;
-	}
-	m->s.pkts[0] = it->pkts[0];
-	m->s.pkts[1] = it->pkts[1];
-	m->s.syn_seen = it->syn_seen;
-	struct sm_packet p;
-	memset(&p, 0, offsetof(struct sm_packet, nouter));
-	p.ts_ns = it->ts_ns;
-	p.src.family = it->family;
-	p.seq = it->seq;
-	p.payload_len = it->payload_len;
-	p.payload_caplen = it->payload_caplen;
-	const uint8_t *bytes = (const uint8_t *)(it + 1);
-	p.l3 = it->l3_len > 0 ? bytes : NULL;
-	p.l3_caplen = it->l3_len;
-	if (it->pl_off >= 0)
-		p.payload = bytes + it->pl_off;
-	else if (it->pl_len > 0)
-		p.payload = bytes + it->l3_len;
-	if (st->o.packet(st->o.ctx, &m->s, it->dir, &p))
-		atomic_store_explicit(&st->settled[it->uid % SETTLED_SLOTS], it->uid,
-		                      memory_order_relaxed);
-}
-
 static void
 on_done(struct sm_stage *st, struct item_done *it)
 {
-	struct mirror **slot = it->s.slot < st->nslots ? &st->by_slot[it->s.slot] : NULL;
-	struct mirror *m = slot != NULL ? *slot : NULL;
 	struct sm_session *s = &it->s;
-	if (m != NULL) { /* its payload results, where they were worked on */
-		mirror_update(m, &it->s);
-		s = &m->s;
-	} else {
-		s->app_detail = NULL; /* the reading thread's stays its own */
-	}
-	s->sight = it->sight_len > 0 ? (struct sm_sightings *)(it + 1) : NULL;
+	char *after = (char *)(it + 1);
+	s->sight = it->sight_len > 0 ? (struct sm_sightings *)(void *)after : NULL;
+	s->app_detail = it->detail_len > 0 ? after + it->sight_len : NULL;
 	if (atomic_load(&st->err) == SM_OK) {
 		enum sm_err e = st->o.done(st->o.ctx, s, &st->eb);
 		if (e != SM_OK)
 			fail(st, e);
-	}
-	if (m != NULL) {
-		*slot = NULL;
-		free(m->s.app_detail);
-		m->next = st->spare;
-		st->spare = m;
 	}
 }
 
@@ -334,9 +162,7 @@ work(struct sm_stage *st, const struct buf *b)
 {
 	for (size_t at = 0; at < b->used;) {
 		struct item *it = (struct item *)(b->data + at);
-		if (it->type == IT_PACKET && atomic_load(&st->err) == SM_OK)
-			on_packet(st, (struct item_packet *)it);
-		else if (it->type == IT_DONE)
+		if (it->type == IT_DONE)
 			on_done(st, (struct item_done *)it);
 		else if (it->type == IT_END)
 			return false;
@@ -372,7 +198,8 @@ sm_stage_start(struct sm_stage **out, const struct sm_stage_opts *o, struct sm_e
 	*out = NULL;
 	struct sm_stage *st = calloc(1, sizeof(*st));
 	if (st == NULL)
-		return sm_error(eb, SM_ERR_NOMEM, "out of memory starting the payload thread");
+		return sm_error(eb, SM_ERR_NOMEM,
+		                "out of memory starting the policy and store thread");
 	st->o = *o;
 	st->sight_len = o->nsensors > 1 ? sizeof(struct sm_sightings) +
 	                                      (size_t)o->nsensors * 2 * sizeof(struct sm_sighting)
@@ -390,7 +217,8 @@ sm_stage_start(struct sm_stage **out, const struct sm_stage_opts *o, struct sm_e
 	st->cur = &st->bufs[0];
 	if (!ok) {
 		sm_stage_stop(st, NULL);
-		return sm_error(eb, SM_ERR_NOMEM, "out of memory starting the payload thread");
+		return sm_error(eb, SM_ERR_NOMEM,
+		                "out of memory starting the policy and store thread");
 	}
 	/* The stage's allocations come from an arena of their own, which glibc
 	 * shrinks and grows again with every session otherwise: keep what is freed. */
@@ -398,7 +226,7 @@ sm_stage_start(struct sm_stage **out, const struct sm_stage_opts *o, struct sm_e
 	int rc = pthread_create(&st->thread, NULL, run, st);
 	if (rc != 0) {
 		sm_stage_stop(st, NULL);
-		return sm_error(eb, SM_ERR_NOMEM, "cannot start the payload thread: %s",
+		return sm_error(eb, SM_ERR_NOMEM, "cannot start the policy and store thread: %s",
 		                strerror(rc));
 	}
 	pthread_setname_np(st->thread, "smaudit-stage");
@@ -429,21 +257,11 @@ sm_stage_stop(struct sm_stage *st, struct sm_errbuf *eb)
 	enum sm_err e = (enum sm_err)atomic_load(&st->err);
 	if (e != SM_OK && eb != NULL)
 		*eb = st->err_is_reader ? st->reader_eb : st->eb;
-	for (size_t i = 0; i < st->nslots; i++)
-		if (st->by_slot[i] != NULL) {
-			free(st->by_slot[i]->s.app_detail);
-			free(st->by_slot[i]);
-		}
-	for (struct mirror *m = st->spare, *next; m != NULL; m = next) {
-		next = m->next;
-		free(m);
-	}
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->filled_cv);
 	pthread_cond_destroy(&st->free_cv);
 	for (size_t i = 0; i < NBUFS; i++)
 		free(st->bufs[i].data);
-	free(st->by_slot);
 	free(st);
 	return e;
 }

@@ -183,13 +183,7 @@ void sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const ch
 /* The initiator switched to TLS after what it sent first (STARTTLS, CONNECT):
  * hello (NULL: none read) joins the detail as "...; then <hello>". */
 void sm_session_set_switch(struct sm_session *s, const char *hello);
-/* Puts what the payload checks found of src (app, app_checked, app_may_switch,
- * tls_watch and the detail, which src no longer owns) into dst: the fields the
- * payload checks own, for a copy of the session kept elsewhere (stage.h). */
-void sm_session_move_payload(struct sm_session *dst, struct sm_session *src);
-/* A session's key, and the key put into a session (a new one, or a copy kept
- * elsewhere: stage.h sends the key across instead of the session). */
-void sm_session_key(const struct sm_session *s, struct sm_flow_key *k);
+/* The key put into a new session. */
 void sm_session_set_key(struct sm_session *s, const struct sm_flow_key *k);
 
 typedef void (*sm_session_emit_fn)(void *ctx, const struct sm_session *s, enum sm_session_end why);

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# --threads 2 against --threads 1: the payload checks, policy and store on a thread
-# of their own must change nothing a user sees.  Compared: the text report and
+# --threads 2 against --threads 1: policy and store of the sessions that end, on a
+# thread of their own, must change nothing a user sees.  Compared: the text report and
 # messages, the exit status, `report --format json` and every database row
 # (tests/scripts/dbrows.sh)
 #   - on every bundled capture, the two-sensor captures included;
 #   - on a generated capture of 3,000 short sessions (bench/gen.py: payloads of
 #     every recognised kind, VLANs, IPv6, UDP), with the default table and with
 #     --max-sessions 200, where sessions are evicted and their slots used again
-#     while the payload thread still works on them;
+#     while the second thread still stores them;
 # and, built with ThreadSanitizer (build-tsan/), the same captures must show no
 # data race.
 # With --corpus DIR instead: every capture of ../shared/corpus (JSON report, exit
