@@ -794,16 +794,17 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	double started = sm_monotonic_s(), next_progress = started + 1.0;
 	bool interrupted = false;
 	uint64_t n = 0, taken = 0;
-	/* the key of the packet after the current one, read a round earlier */
-	struct sm_flow_key hint[2];
+	/* the hash bucket of the packet after the current one, found a round earlier */
+	uint32_t bucket = 0;
 	bool hinted = false;
 	while (sm_capture_next(cap, &raw) == SM_CAPTURE_PACKET) {
 		struct sm_raw_packet ahead;
+		struct sm_flow_key hint;
 		if (hinted)
-			sm_session_prefetch(pl->tab, &hint[n & 1]);
-		hinted = sm_capture_peek(cap, 2, &ahead) && sm_decode_hint(&ahead, &hint[~n & 1]);
+			sm_session_prefetch(pl->tab, bucket);
+		hinted = sm_capture_peek(cap, 2, &ahead) && sm_decode_hint(&ahead, &hint);
 		if (hinted)
-			sm_session_prefetch_bucket(pl->tab, &hint[~n & 1]);
+			bucket = sm_session_prefetch_bucket(pl->tab, &hint);
 		if (window_holds(&po.window, raw.ts_ns)) {
 			if (o->count > 0 &&
 			    taken == o->count) { /* one more to read: stopped early */

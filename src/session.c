@@ -700,16 +700,18 @@ hint_bucket(const struct sm_session_table *t, const struct sm_flow_key *k)
 	       (t->nbuckets - 1);
 }
 
-void
+uint32_t
 sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_key *k)
 {
-	__builtin_prefetch(&t->buckets[hint_bucket(t, k)]);
+	uint32_t b = hint_bucket(t, k);
+	__builtin_prefetch(&t->buckets[b]);
+	return b;
 }
 
 void
-sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *k)
+sm_session_prefetch(const struct sm_session_table *t, uint32_t bucket)
 {
-	uint32_t i = t->buckets[hint_bucket(t, k)];
+	uint32_t i = t->buckets[bucket & (t->nbuckets - 1)];
 	if (i == NIL)
 		return;
 	const char *p = (const char *)at(t, i);

@@ -236,10 +236,11 @@ enum sm_err sm_session_packet(struct sm_session_table *t, const struct sm_packet
 enum sm_err sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt);
 /* Ask the CPU for what a packet with this key will read, so that it arrives
  * while the packets before it are worked on; they change nothing.  Two steps,
- * a packet apart: the hash bucket (two packets ahead), then the session the
- * bucket leads to (one packet ahead). */
-void sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_key *k);
-void sm_session_prefetch(const struct sm_session_table *t, const struct sm_flow_key *k);
+ * a packet apart: the hash bucket (two packets ahead), whose number it returns,
+ * then the session that bucket leads to (one packet ahead; the key is not hashed
+ * again, and a bucket the table has since moved only fetches the wrong lines). */
+uint32_t sm_session_prefetch_bucket(const struct sm_session_table *t, const struct sm_flow_key *k);
+void sm_session_prefetch(const struct sm_session_table *t, uint32_t bucket);
 /* Moves the clock on without a packet (live capture on a quiet link): sessions
  * idle longer than their timeout leave the table. */
 void sm_session_advance(struct sm_session_table *t, int64_t now_ns);
