@@ -443,16 +443,20 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	if (c->live)
 		return live_next(c, pkt);
 	c->started = true;
+	long next = -1;
 	if (c->advance >= 0) {
-		struct source *s = &c->src[c->advance];
-		source_read(c, s);
-		if (s->has_pkt)
-			heap_push(c, (uint32_t)c->advance);
+		uint32_t adv = (uint32_t)c->advance;
+		source_read(c, &c->src[adv]);
+		/* still first (always, with one source): no trip through the heap */
+		if (c->src[adv].has_pkt && (c->nheap == 0 || heap_less(c, adv, c->heap[0])))
+			next = (long)adv;
+		else if (c->src[adv].has_pkt)
+			heap_push(c, adv);
 		c->advance = -1;
 	}
-	if (c->nheap == 0)
+	if (next < 0 && c->nheap == 0)
 		return SM_CAPTURE_END;
-	uint32_t idx = heap_pop(c);
+	uint32_t idx = next >= 0 ? (uint32_t)next : heap_pop(c);
 	struct source *s = &c->src[idx];
 	pkt->ts_ns = s->hdr.ts_ns;
 	pkt->caplen = s->hdr.caplen;

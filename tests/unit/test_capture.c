@@ -402,6 +402,66 @@ test_large_classic_pcap_is_read_record_for_record(void **state)
 	unlink(p);
 }
 
+/* A classic pcap at path whose packets have these times (seconds) and caplens. */
+static void
+write_times(const char *path, const uint32_t *secs, const uint32_t *caplens, int n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	w32(f, 0xa1b2c3d4);
+	w16(f, 2);
+	w16(f, 4);
+	w32(f, 0);
+	w32(f, 0);
+	w32(f, 65535);
+	w32(f, 1);
+	for (int i = 0; i < n; i++) {
+		w32(f, secs[i]);
+		w32(f, 0);
+		w32(f, caplens[i]);
+		w32(f, caplens[i]);
+		for (uint32_t k = 0; k < caplens[i]; k++)
+			fputc(0, f);
+	}
+	fclose(f);
+}
+
+/* Files merged into one timeline: each next packet is the earliest of what the
+ * files hold next, equal times in command-line order, whether the file handed
+ * out last stays first (no trip through the merge) or another one takes over. */
+static void
+test_equal_times_across_files_keep_command_line_order(void **state)
+{
+	(void)state;
+	char x[128], y[128], z[128];
+	snprintf(x, sizeof(x), "%s/tx.pcap", dir);
+	snprintf(y, sizeof(y), "%s/ty.pcap", dir);
+	snprintf(z, sizeof(z), "%s/tz.pcap", dir);
+	/* after y's first, its next ties with x's: x's goes first; then y's last two
+	 * tie with z's: y stays first */
+	write_times(x, (uint32_t[]){1, 3, 4, 4}, (uint32_t[]){20, 21, 22, 23}, 4);
+	write_times(y, (uint32_t[]){2, 3, 3}, (uint32_t[]){30, 31, 32}, 3);
+	write_times(z, (uint32_t[]){0, 3, 6}, (uint32_t[]){40, 41, 42}, 3);
+	const char *in[] = {x, y, z};
+	struct sm_capture *c;
+	struct sm_errbuf eb = {""};
+	assert_int_equal(sm_capture_open(&c, in, 3, NULL, NULL, NULL, &eb), SM_OK);
+	static const uint32_t want[] = {40, 20, 30, 21, 31, 32, 41, 22, 23, 42};
+	struct sm_raw_packet pkt;
+	size_t n = 0;
+	while (sm_capture_next(c, &pkt) == 1) {
+		assert_true(n < sizeof(want) / sizeof(want[0]));
+		assert_int_equal(pkt.caplen, want[n]);
+		assert_int_equal(pkt.source, want[n] / 10 - 2);
+		n++;
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	sm_capture_close(c);
+	unlink(x);
+	unlink(y);
+	unlink(z);
+}
+
 int
 main(void)
 {
@@ -413,6 +473,7 @@ main(void)
 	    cmocka_unit_test(test_pcapng_with_a_thousand_interfaces_reads_whole),
 	    cmocka_unit_test(test_source_offset_moves_its_packets_in_the_timeline),
 	    cmocka_unit_test(test_large_classic_pcap_is_read_record_for_record),
+	    cmocka_unit_test(test_equal_times_across_files_keep_command_line_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
