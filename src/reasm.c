@@ -1,8 +1,11 @@
 #include "smaudit/reasm.h"
 
 #include <nids.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Per stream: which sides are decided.  Linked into the reassembler so what
@@ -39,6 +42,48 @@ state_free(struct sm_reasm *r, struct stream_state *ss)
 
 /* libnids keeps its state in globals and calls back without a context. */
 static struct sm_reasm *current;
+
+/*
+ * libnids finds a stream by mkhash() for every packet it is given (twice for a
+ * server's): twelve byte-wise steps, each taking a remainder, a division per
+ * byte.  Defined here, the program's mkhash() is the one libnids' own calls
+ * reach (they go through its procedure linkage table; unit_payload checks that
+ * the process resolves it here), and costs a few multiplications.  Keyed with
+ * random bits, as libnids' own is, so that traffic cannot be made to collide
+ * on purpose.
+ */
+static uint64_t hash_key[2];
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+unsigned int mkhash(unsigned int src, unsigned short sport, unsigned int dest,
+                    unsigned short dport);
+unsigned int
+mkhash(unsigned int src, unsigned short sport, unsigned int dest, unsigned short dport)
+{
+	uint64_t h = mix64(((uint64_t)src << 32 | dest) ^ hash_key[0]);
+	h = mix64((h + ((uint64_t)sport << 16 | dport)) ^ hash_key[1]);
+	return (unsigned int)(h >> 33); /* libnids takes it as an int: never negative */
+}
+
+static void
+hash_keys(void)
+{
+	if (getrandom(hash_key, sizeof(hash_key), GRND_NONBLOCK) == (ssize_t)sizeof(hash_key))
+		return;
+	struct timespec ts; /* no entropy yet (early boot): what differs between runs */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hash_key[0] = mix64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32);
+	hash_key[1] = mix64(hash_key[0] ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&ts);
+}
 
 static void
 nids_log(int type, int err, void *iph, void *data)
@@ -264,6 +309,7 @@ sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *
 	nids_params.multiproc = 0;
 	nids_params.tcp_workarounds = 1;
 	nids_params.tcp_flow_timeout = 3600;
+	hash_keys();
 	if (!nids_init()) {
 		enum sm_err e = sm_error(eb, SM_ERR_IO, "libnids: %s", nids_errbuf);
 		pcap_close(r->dead);

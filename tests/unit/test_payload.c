@@ -1,6 +1,8 @@
 /* payload: what a TCP session speaks, through libnids (reasm) and our own look
  * at a client's next segments, fed real frames: decoder, session table,
  * reassembler and payload checks as the pipeline joins them. */
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,12 +28,15 @@ struct rig {
 	struct sm_session_table *tab;
 	struct sm_reasm *reasm;
 	struct sm_payload *pl;
+	unsigned cport;  /* the client's port */
 	uint32_t seq[2]; /* next sequence number of client (0) and server (1) */
 	int64_t ts;
 	struct sm_session *s; /* the session of the last frame */
 };
 
 static struct rig the_rig;
+/* how many sessions and libnids streams the rig holds at once */
+static uint32_t rig_streams = 64;
 
 /* setup: cmocka runs the teardown even when a test fails, so that the next
  * test may make libnids' one reassembler again */
@@ -42,15 +47,17 @@ rig_open(void **state)
 	*state = r;
 	memset(r, 0, sizeof(*r));
 	struct sm_decoder_opts dopt = {.max_frags = 64, .frag_timeout_ns = 1000000000LL};
-	struct sm_session_opts sopt = {.max_sessions = 64};
+	struct sm_session_opts sopt = {.max_sessions = rig_streams};
 	struct sm_errbuf eb;
 	r->dec = sm_decoder_new(&dopt);
 	r->tab = sm_session_table_new(&sopt, NULL, NULL);
-	assert_int_equal(sm_reasm_new(&r->reasm, 64, sm_payload_reasm_result, NULL, &eb), SM_OK);
+	assert_int_equal(sm_reasm_new(&r->reasm, rig_streams, sm_payload_reasm_result, NULL, &eb),
+	                 SM_OK);
 	r->pl = sm_payload_new(r->reasm);
 	assert_non_null(r->dec);
 	assert_non_null(r->tab);
 	assert_non_null(r->pl);
+	r->cport = CPORT;
 	r->seq[0] = 1000;
 	r->seq[1] = 9000;
 	r->ts = 1800000000LL * 1000000000LL;
@@ -75,8 +82,8 @@ send_frame(struct rig *r, int dir, unsigned flags, const void *data, size_t len)
 	struct buf w = {.n = 0};
 	eth(&w, 0x0800);
 	ipv4(&w, dir == 0 ? C : S, dir == 0 ? S : C, 6, (unsigned)(40 + len), 1, 0, 64);
-	tcp(&w, dir == 0 ? CPORT : SPORT, dir == 0 ? SPORT : CPORT, r->seq[dir], r->seq[dir ^ 1],
-	    flags);
+	tcp(&w, dir == 0 ? r->cport : SPORT, dir == 0 ? SPORT : r->cport, r->seq[dir],
+	    r->seq[dir ^ 1], flags);
 	if (len > 0)
 		putn(&w, data, len);
 	r->seq[dir] += (uint32_t)len + ((flags & (TH_SYN | TH_FIN)) ? 1 : 0);
@@ -206,6 +213,50 @@ test_decided_stream_is_not_fed_to_libnids(void **state)
 	assert_true(sm_payload_settled(r->s));
 }
 
+static int
+rig_open_many(void **state)
+{
+	rig_streams = 4096;
+	int rc = rig_open(state);
+	rig_streams = 64;
+	return rc;
+}
+
+/* Thousands of streams open at once, each found again by libnids when its data
+ * comes, long after its handshake: libnids hashes them with the program's own
+ * mkhash() (reasm.c), which the process resolves in place of libnids' own. */
+static void
+test_many_open_streams_are_each_found_again(void **state)
+{
+	void *hash = dlsym(RTLD_DEFAULT, "mkhash");
+	Dl_info where;
+	assert_non_null(hash);
+	assert_true(dladdr(hash, &where) != 0);
+	assert_null(strstr(where.dli_fname, "libnids"));
+
+	struct rig *r = *state;
+	enum { N = 3000 };
+	static uint32_t seq[N][2];
+	for (unsigned i = 0; i < N; i++) { /* every handshake first */
+		r->cport = 20000 + i;
+		r->seq[0] = 1000 + i * 7919u;
+		r->seq[1] = 9000 + i * 104729u;
+		send_frame(r, 0, TH_SYN, NULL, 0);
+		send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
+		send_frame(r, 0, TH_ACK, NULL, 0);
+		memcpy(seq[i], r->seq, sizeof(seq[i]));
+	}
+	for (unsigned i = 0; i < N; i++) { /* then what each speaks */
+		r->cport = 20000 + i;
+		memcpy(r->seq, seq[i], sizeof(seq[i]));
+		say(r, 0, "GET /status HTTP/1.1\r\nHost: mediator\r\n\r\n");
+		say(r, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+		if (r->s->app[0] != APP_HTTP || r->s->app[1] != APP_HTTP)
+			fail_msg("stream %u (client port %u): %d/%d, not HTTP", i, r->cport,
+			         r->s->app[0], r->s->app[1]);
+	}
+}
+
 int
 main(void)
 {
@@ -215,6 +266,8 @@ main(void)
 	                                    rig_open, rig_close),
 	    cmocka_unit_test_setup_teardown(test_decided_stream_is_not_fed_to_libnids, rig_open,
 	                                    rig_close),
+	    cmocka_unit_test_setup_teardown(test_many_open_streams_are_each_found_again,
+	                                    rig_open_many, rig_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
