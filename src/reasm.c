@@ -66,7 +66,8 @@ mix64(uint64_t h)
 
 unsigned int mkhash(unsigned int src, unsigned short sport, unsigned int dest,
                     unsigned short dport);
-unsigned int
+/* used: nothing here calls it, and link-time optimisation must keep it */
+__attribute__((used)) unsigned int
 mkhash(unsigned int src, unsigned short sport, unsigned int dest, unsigned short dport)
 {
 	uint64_t h = mix64(((uint64_t)src << 32 | dest) ^ hash_key[0]);
