@@ -33,22 +33,77 @@ sm_addr_eq(const struct sm_addr *x, const struct sm_addr *y)
 	return sm_addr_cmp(x, y) == 0;
 }
 
+/* a's four bytes in dotted decimal, then a NUL; where the NUL went */
+static char *
+put_v4(char *o, const uint8_t *a)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '\0';
+	}
+	return o - 1;
+}
+
+/* inet_ntop()'s text of an IPv6 address, to the letter (unit_config holds the two
+ * to each other): the longest run of two or more zero groups (the first of equal
+ * ones) as "::", groups in lower-case hex, and an IPv4 address in the last 32 bits
+ * in dotted form where the first 80 bits are zero and the next 16 all zero
+ * (IPv4-compatible) or all ones (IPv4-mapped). */
+static void
+put_v6(char *o, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	int best = -1, blen = 0;
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && w[j] == 0)
+			j++;
+		if (j - i > blen) {
+			best = i;
+			blen = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	if (blen < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + blen) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*o++ = ':';
+		if (i == 6 && best == 0 && (blen == 6 || (blen == 5 && w[5] == 0xffff))) {
+			put_v4(o, a + 12);
+			return;
+		}
+		for (int shift = 12; shift >= 0; shift -= 4)
+			if (shift == 0 || w[i] >> shift != 0)
+				*o++ = hex[w[i] >> shift & 15];
+	}
+	if (best >= 0 && best + blen == 8)
+		*o++ = ':';
+	*o = '\0';
+}
+
 const char *
 sm_addr_str(const struct sm_addr *a, char *buf, size_t len)
 {
-	if (a->family == 4 && len >= 16) {
-		/* every session stores two addresses: skip inet_ntop's sprintf */
-		char *o = buf;
-		for (int i = 0; i < 4; i++) {
-			unsigned v = a->a[i];
-			if (v >= 100)
-				*o++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*o++ = (char)('0' + v / 10 % 10);
-			*o++ = (char)('0' + v % 10);
-			*o++ = i < 3 ? '.' : '\0';
-		}
-	} else if (a->family == 4)
+	/* every session stores two addresses: skip inet_ntop's sprintf */
+	if (a->family == 4 && len >= 16)
+		put_v4(buf, a->a);
+	else if (a->family == 6 && len >= 46)
+		put_v6(buf, a->a);
+	else if (a->family == 4)
 		inet_ntop(AF_INET, a->a, buf, (socklen_t)len);
 	else if (a->family == 6)
 		inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);

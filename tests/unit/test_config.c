@@ -1,4 +1,5 @@
 /* site and rules files: what parses, and every error message a user can get. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -329,6 +330,32 @@ test_edit_distance(void **state)
 	assert_false(sm_conf_near_miss("backup", "aiqum"));
 }
 
+/* IPv6 text is inet_ntop()'s to the letter (the reports, rows and evidence
+ * names of earlier runs used it): every shape of zero runs (each group zero,
+ * one, all ones or other), IPv4-compatible and IPv4-mapped forms among them. */
+static void
+test_ipv6_text_is_inet_ntops(void **state)
+{
+	(void)state;
+	static const unsigned kinds[][4] = {{0, 1, 0xffff, 0x0a0b}, {0, 0x100, 0xffff, 0xfd00}};
+	char ours[SM_ADDRSTRLEN], theirs[INET6_ADDRSTRLEN];
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (unsigned shape = 0; shape < 65536; shape++) {
+			struct sm_addr a = {.family = 6};
+			for (int g = 0; g < 8; g++) {
+				unsigned v = kinds[k][shape >> (2 * g) & 3];
+				if (v == 0x0a0b || v == 0xfd00)
+					v += (unsigned)g * 0x111;
+				a.a[2 * g] = (uint8_t)(v >> 8);
+				a.a[2 * g + 1] = (uint8_t)v;
+			}
+			assert_non_null(inet_ntop(AF_INET6, a.a, theirs, sizeof(theirs)));
+			sm_addr_str(&a, ours, sizeof(ours));
+			if (strcmp(ours, theirs) != 0)
+				fail_msg("shape %u: %s, inet_ntop %s", shape, ours, theirs);
+		}
+}
+
 /* Text forms and prefix matches the reports and roles rely on. */
 static void
 test_addresses_print_and_match(void **state)
@@ -372,6 +399,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_addresses_print_and_match),
+	    cmocka_unit_test(test_ipv6_text_is_inet_ntops),
 	    cmocka_unit_test(test_site_parses_v4_v6_cidr_and_comments),
 	    cmocka_unit_test(test_site_errors_name_file_line_column),
 	    cmocka_unit_test(test_site_address_in_two_roles_is_an_error_naming_both_lines),
