@@ -75,6 +75,23 @@ epb(FILE *f, uint32_t ifid, uint64_t ts, uint32_t caplen)
 	w32(f, len);
 }
 
+/* A classic pcap file at path, its header written (Ethernet): magic says micro-
+ * or nanoseconds. */
+static FILE *
+classic_create(const char *path, uint32_t magic, uint32_t snaplen)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	w32(f, magic);
+	w16(f, 2);
+	w16(f, 4);
+	w32(f, 0);
+	w32(f, 0);
+	w32(f, snaplen);
+	w32(f, 1);
+	return f;
+}
+
 static int
 setup(void **state)
 {
@@ -98,14 +115,7 @@ setup(void **state)
 	fclose(f);
 	/* classic pcap, nanosecond magic, times between those above */
 	snprintf(p, sizeof(p), "%s/b.pcap", dir);
-	f = fopen(p, "wb");
-	w32(f, 0xa1b23c4d);
-	w16(f, 2);
-	w16(f, 4);
-	w32(f, 0);
-	w32(f, 0);
-	w32(f, 65535);
-	w32(f, 1);
+	f = classic_create(p, 0xa1b23c4d, 65535);
 	uint32_t secs[2] = {11, 13};
 	for (int i = 0; i < 2; i++) {
 		w32(f, secs[i]);
@@ -321,15 +331,7 @@ big_byte(uint32_t i, uint32_t j)
 static long
 write_big_pcap(const char *path, uint32_t n)
 {
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	w32(f, 0xa1b2c3d4);
-	w16(f, 2);
-	w16(f, 4);
-	w32(f, 0);
-	w32(f, 0);
-	w32(f, 262144);
-	w32(f, 1);
+	FILE *f = classic_create(path, 0xa1b2c3d4, 262144);
 	static uint8_t buf[262144];
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t caplen = big_caplen(i);
@@ -406,15 +408,7 @@ test_large_classic_pcap_is_read_record_for_record(void **state)
 static void
 write_times(const char *path, const uint32_t *secs, const uint32_t *caplens, int n)
 {
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	w32(f, 0xa1b2c3d4);
-	w16(f, 2);
-	w16(f, 4);
-	w32(f, 0);
-	w32(f, 0);
-	w32(f, 65535);
-	w32(f, 1);
+	FILE *f = classic_create(path, 0xa1b2c3d4, 65535);
 	for (int i = 0; i < n; i++) {
 		w32(f, secs[i]);
 		w32(f, 0);
