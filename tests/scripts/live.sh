@@ -165,7 +165,16 @@ check "smaudit report marks the killed run interrupted" grep -q "live, interrupt
 check "the killed run still shows the reject" grep -q "rejected.*3260" "$W/kill.txt"
 
 # --- killed before its first checkpoint: incomplete, exit 3, not 'not-seen' findings ---
-ip netns exec $A timeout -s KILL 1 "$BIN" live --site "$W/site.conf" -i va -d "$W/early.db" >/dev/null 2>&1
+# killed once its run is in the database (a busy machine may take more than a second
+# to get there), seconds before its first checkpoint (10 s by default)
+ip netns exec $A "$BIN" live --site "$W/site.conf" -i va -d "$W/early.db" >/dev/null 2>&1 &
+EARLY=$!
+for _ in $(seq 100); do
+	[ -s "$W/early.db" ] && [ "$(sqlite3 "$W/early.db" 'SELECT count(*) FROM runs' 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+kill -9 $EARLY
+wait $EARLY 2>/dev/null
 "$BIN" report -d "$W/early.db" >"$W/early.txt" 2>&1
 rc=$?
 check "a run killed before it stored a packet exits 3 (got $rc)" test $rc = 3
