@@ -17,12 +17,19 @@ import sys
 
 # stage, then the functions (exact names, or prefixes ending in '*') that open it;
 # the first match walking a chain from its leaf decides
+# (a link-time optimised build inlines the public entries of a stage into the
+# loop: the stage's own static functions name it too)
 STAGES = [
-    ("store", ["store_one", "writer_main", "sm_store_*", "sm_policy_*", "store_results"]),
-    ("payload checks", ["sm_reasm_*", "sm_payload_*", "on_stream", "sm_app_*", "stage_packet"]),
-    ("session", ["sm_session_*", "sm_tcp_*", "sm_sight*"]),
-    ("decode", ["sm_decode*", "sm_defrag*"]),
-    ("read", ["sm_capture_next", "sm_capture_peek", "classic_*", "pcapng_*", "merge_*"]),
+    ("store", ["store_one", "writer_main", "sm_store_*", "sm_policy_*", "store_results",
+               "classify", "session_record", "stage_done", "on_session"]),
+    ("payload checks", ["sm_reasm_*", "sm_payload_*", "on_stream", "sm_app_*", "nids_*",
+                        "process_tcp", "find_stream", "mkhash", "watch_switch",
+                        "check_first_bytes", "first_bytes_*"]),
+    ("session", ["sm_session_*", "sm_tcp_*", "sm_sight*", "account", "lookup", "carriers",
+                 "expire", "finish", "create", "alloc_slot", "evict_one", "list_*", "clock_to"]),
+    ("decode", ["sm_decode*", "sm_defrag*", "decode_*"]),
+    ("read", ["sm_capture_next", "sm_capture_peek", "classic_*", "pcapng_*", "merge_*",
+              "source_read*"]),
 ]
 # a chain with one of these anywhere is setting up (libnids' tables, the database)
 SETUP = ["sm_pipeline_open", "sm_capture_open", "sm_store_open"]
@@ -39,7 +46,7 @@ IS_SETUP = matcher(SETUP)
 
 
 def stage_of(chain):
-    chain = [re.sub(r"\.(constprop|isra|part|cold)\.\d+.*$", "", s) for s in chain]
+    chain = [re.sub(r"(\.(lto_priv|constprop|isra|part|cold)\.\d+)+$", "", s) for s in chain]
     if any(IS_SETUP(s) for s in chain):
         return "setup"
     for sym in chain:  # leaf first
