@@ -23,10 +23,11 @@
 #   floor            a libpcap loop that only counts packets and bytes
 #   raw-read         read() in 4 MB blocks walking the record headers, no libpcap:
 #                    the least any reader of the file can do
-#   smaudit          `smaudit audit` with the SQLite database on disk, payload checks on
+#   smaudit          `smaudit audit` with the SQLite database on disk, payload checks on,
+#                    its default threads (policy and store on a second thread with two
+#                    cores or more)
 #   smaudit-nopay    the same with --no-payload (no libnids, no recognisers)
-#   smaudit-2thr     the same as smaudit with --threads 2 (policy and store of the
-#                    sessions that end on a second thread)
+#   smaudit-1thr     the same as smaudit with --threads 1 (everything on one thread)
 #   tshark           `tshark -q -z conv,tcp`, the anchor users would otherwise reach for
 # and prints seconds (median of N runs), the ratio to the floor, packets/s, MB/s,
 # ns a packet and peak RSS; where perf can sample, where that time goes, stage by
@@ -122,7 +123,7 @@ timing() {
 		once raw-read build-bench/floor --raw "$cap"
 		once smaudit $BIN audit -q -s pcaps/site.conf -d "$db" "$cap"
 		once smaudit-nopay $BIN audit -q --no-payload -s pcaps/site.conf -d "$db" "$cap"
-		once smaudit-2thr $BIN audit -q --threads 2 -s pcaps/site.conf -d "$db" "$cap"
+		once smaudit-1thr $BIN audit -q --threads 1 -s pcaps/site.conf -d "$db" "$cap"
 	done
 	if [ $TSHARK = 1 ] && command -v tshark >/dev/null; then
 		once tshark tshark -n -q -z conv,tcp -r "$cap"

@@ -83,7 +83,7 @@ static const struct opt_def opt_defs[] = {
      U64(tcp_timeout, 1, 86400 * 30, "seconds")},
     {OPT_UDP_TIMEOUT, "udp-timeout", "SEC", "idle timeout of UDP and ICMP sessions (default 60)",
      U64(udp_timeout, 1, 86400 * 30, "seconds")},
-    {OPT_THREADS, "threads", "N", "1 (default) or 2: policy and storing on a second thread",
+    {OPT_THREADS, "threads", "N", "1 or 2 (policy and storing on a 2nd thread; 2 on 2+ cores)",
      U64(threads, 1, 1024, "1-1024")},
     {OPT_NO_PAYLOAD, "no-payload", NULL,
      "skip stream reassembly and protocol checks (faster; no\n"

@@ -3,7 +3,9 @@
  * interface): options into the pipeline's, the site and rules loaded, the run and its
  * report.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,18 @@ pipeline_opts(const struct cli_args *a, const struct sm_rules *rules, const stru
 	}
 }
 
+/* How many cores this process may run on (its affinity: taskset, a container's
+ * cpuset), 1 when that cannot be read: --threads' default. */
+static unsigned
+cores_allowed(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n > 1 ? (unsigned)n : 1;
+}
+
 /* A capture named on the command line that is a rules or site file (given with -r,
  * as the rules were before -r meant a capture) is a usage error, not a capture
  * skipped with a warning while the built-in rules decide. */
@@ -136,7 +150,7 @@ audit_inputs(struct cli_args *a, const char *mode)
 	o.ninputs = a->ninputs;
 	o.bpf = a->bpf;
 	pipeline_opts(a, &rules, &site, &o.pipeline);
-	o.pipeline.threads = (unsigned)a->threads;
+	o.pipeline.threads = a->threads > 0 ? (unsigned)a->threads : cores_allowed();
 	o.progress = !a->quiet && isatty(STDERR_FILENO);
 	o.count = a->count;
 	o.mode = mode;

@@ -106,6 +106,42 @@ if [ "${ev:-0}" -lt 1000 ]; then
 fi
 echo "threads: bundled and generated captures: $pass the same, $fail different"
 
+# the default: a second thread where the process may use two cores or more, none
+# on one (taskset) or with --threads 1.  A capture from a FIFO holds the run open
+# (its header and first packet written, the writer still open) while the
+# process's threads are named.
+stage_threads() { # ARGS... -> how many threads named smaudit-stage the run had
+	local fifo=$work/hold.pcap pid n i
+	rm -f "$fifo" "$work/hold.db"*
+	mkfifo "$fifo"
+	"$@" audit -q -s pcaps/site.conf -d "$work/hold.db" "$fifo" >/dev/null 2>&1 &
+	pid=$!
+	exec 3>"$fifo"
+	head -c 116 pcaps/rejected.pcap >&3 # the header and the first packet
+	for i in $(seq 50); do              # up to 5 s for the run to open: the
+		[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 2 ] && break # writer thread
+		sleep 0.1
+	done
+	sleep 0.3 # the second thread starts right after the writer
+	n=$(cat /proc/$pid/task/*/comm 2>/dev/null | grep -c '^smaudit-stage$')
+	exec 3>&-
+	wait $pid
+	echo "$n"
+}
+cores=$(nproc)
+want=$([ "$cores" -ge 2 ] && echo 1 || echo 0)
+got=$(stage_threads "$bin")
+if [ "$got" = "$want" ]; then pass=$((pass + 1)); else
+	echo "FAIL default on $cores cores: $got policy and store threads, want $want"
+	fail=$((fail + 1))
+fi
+got=$(stage_threads taskset -c 0 "$bin")
+if [ "$got" = 0 ]; then pass=$((pass + 1)); else
+	echo "FAIL default on one core (taskset -c 0): $got policy and store threads, want 0"
+	fail=$((fail + 1))
+fi
+echo "threads: the default on $cores cores and on one checked"
+
 # data races: a ThreadSanitizer build over the same captures
 tb=build-tsan
 cmake -S . -B $tb -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMAUDIT_TESTS=OFF \
