@@ -406,13 +406,13 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 	s->in_use = true;
 	s->slot = idx;
 	/* flip: the first packet came from the responder */
-	sm_session_set_key(s, &(struct sm_flow_key){.proto = pkt->proto,
-	                                            .vlan = pkt->vlan,
-	                                            .inner_vlan = pkt->inner_vlan,
-	                                            .src = flip ? pkt->dst : pkt->src,
-	                                            .dst = flip ? pkt->src : pkt->dst,
-	                                            .sport = flip ? pkt->dport : pkt->sport,
-	                                            .dport = flip ? pkt->sport : pkt->dport});
+	s->proto = pkt->proto;
+	s->vlan = pkt->vlan;
+	s->inner_vlan = pkt->inner_vlan;
+	s->src = flip ? pkt->dst : pkt->src;
+	s->dst = flip ? pkt->src : pkt->dst;
+	s->sport = flip ? pkt->dport : pkt->sport;
+	s->dport = flip ? pkt->sport : pkt->dport;
 	s->flipped = flip;
 	s->first_ns = s->last_ns = pkt->ts_ns;
 	s->source = pkt->source;
@@ -679,18 +679,6 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 		hit->copy = copy;
 	}
 	return ok ? SM_OK : SM_ERR_NOMEM;
-}
-
-void
-sm_session_set_key(struct sm_session *s, const struct sm_flow_key *k)
-{
-	s->proto = k->proto;
-	s->vlan = k->vlan;
-	s->inner_vlan = k->inner_vlan;
-	s->src = k->src;
-	s->dst = k->dst;
-	s->sport = k->sport;
-	s->dport = k->dport;
 }
 
 static uint32_t

@@ -183,8 +183,6 @@ void sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const ch
 /* The initiator switched to TLS after what it sent first (STARTTLS, CONNECT):
  * hello (NULL: none read) joins the detail as "...; then <hello>". */
 void sm_session_set_switch(struct sm_session *s, const char *hello);
-/* The key put into a new session. */
-void sm_session_set_key(struct sm_session *s, const struct sm_flow_key *k);
 
 typedef void (*sm_session_emit_fn)(void *ctx, const struct sm_session *s, enum sm_session_end why);
 /* A session about to leave the table (before emit): the last moment to decide

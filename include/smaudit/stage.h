@@ -7,8 +7,8 @@
  * its payload detail) in a bounded set of buffers, so nothing the reading
  * thread owns is shared, and no packet crosses: where cores share little
  * cache, moving packets to another core costs more than working on them (the
- * README's performance section has the measurements).  The report,
- * JSON and database rows are those of one thread (tests/scripts/threads.sh).
+ * README's performance section has the measurements).  The report, JSON and
+ * database rows are those of one thread (tests/scripts/threads.sh).
  *
  * One producer (the reading thread) and one consumer (the stage).
  */
@@ -22,8 +22,8 @@
 #include "smaudit/session.h"
 
 /* Session s left the table, the payload checks done with it; s (its sightings
- * and detail too) is valid during the call only.  Returns what the run should stop at (SM_OK: go
- * on), with its message in eb. */
+ * and detail too) is valid during the call only.  Returns what the run should
+ * stop at (SM_OK: go on), with its message in eb. */
 typedef enum sm_err (*sm_stage_done_fn)(void *ctx, struct sm_session *s, struct sm_errbuf *eb);
 
 struct sm_stage_opts {
