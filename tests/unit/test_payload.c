@@ -35,23 +35,22 @@ struct rig {
 };
 
 static struct rig the_rig;
-/* how many sessions and libnids streams the rig holds at once */
-static uint32_t rig_streams = 64;
 
 /* setup: cmocka runs the teardown even when a test fails, so that the next
- * test may make libnids' one reassembler again */
+ * test may make libnids' one reassembler again.  streams: how many sessions and
+ * libnids streams the rig holds at once. */
 static int
-rig_open(void **state)
+rig_open_for(void **state, uint32_t streams)
 {
 	struct rig *r = &the_rig;
 	*state = r;
 	memset(r, 0, sizeof(*r));
 	struct sm_decoder_opts dopt = {.max_frags = 64, .frag_timeout_ns = 1000000000LL};
-	struct sm_session_opts sopt = {.max_sessions = rig_streams};
+	struct sm_session_opts sopt = {.max_sessions = streams};
 	struct sm_errbuf eb;
 	r->dec = sm_decoder_new(&dopt);
 	r->tab = sm_session_table_new(&sopt, NULL, NULL);
-	assert_int_equal(sm_reasm_new(&r->reasm, rig_streams, sm_payload_reasm_result, NULL, &eb),
+	assert_int_equal(sm_reasm_new(&r->reasm, streams, sm_payload_reasm_result, NULL, &eb),
 	                 SM_OK);
 	r->pl = sm_payload_new(r->reasm);
 	assert_non_null(r->dec);
@@ -62,6 +61,12 @@ rig_open(void **state)
 	r->seq[1] = 9000;
 	r->ts = 1800000000LL * 1000000000LL;
 	return 0;
+}
+
+static int
+rig_open(void **state)
+{
+	return rig_open_for(state, 64);
 }
 
 static int
@@ -216,10 +221,7 @@ test_decided_stream_is_not_fed_to_libnids(void **state)
 static int
 rig_open_many(void **state)
 {
-	rig_streams = 4096;
-	int rc = rig_open(state);
-	rig_streams = 64;
-	return rc;
+	return rig_open_for(state, 4096);
 }
 
 /* Thousands of streams open at once, each found again by libnids when its data
