@@ -11,7 +11,7 @@
 # the fastest replay (bench/live-drops.sh).  --check-memory checks memory alone
 # (ctest's bench_memory: speed on a shared CI machine says little).  Memory: peak
 # RSS over 128 MB, or more
-# than 1.2x when the capture has 4x the sessions; for a flood of unexpected SYNs
+# than 1.2x when the capture has 4x the sessions or is cut into 200 rotated files; for a flood of unexpected SYNs
 # with --max-sessions 10000, audit and report over 64 MB or more than 1.2x for 4x
 # the flood, or over 64 MB for a scan from as many sources; as root, `live` under such a flood over 128 MB of its own memory, the
 # kernel's capture ring aside: bench/live-mem.sh).
@@ -184,6 +184,16 @@ r4=$(echo "$m4" | awk '{print $3}')
 awk -v a="$r1" -v b="$r4" -v s="$MEM_SESSIONS" 'BEGIN {
 	printf "memory: %d sessions -> %.1f MB peak, %d sessions (same concurrency 2000) -> %.1f MB peak: x%.2f\n",
 	s, a / 1024, s * 4, b / 1024, b / a }'
+# the same capture rotated into 200 files (tcpdump -C): memory must not grow with files
+ROT=bench/data/rotated-$MEM_SESSIONS
+if [ ! -s "$ROT/part-00199.pcap" ]; then
+	rm -rf "$ROT"
+	python3 tests/scripts/pcap-split.py "$MEM1" --parts 200 "$ROT" >/dev/null
+fi
+mr=$(measure rotated $BIN audit -q -s pcaps/site.conf -d "$db" "$ROT")
+rr=$(echo "$mr" | awk '{print $3}')
+awk -v a="$r1" -v b="$rr" 'BEGIN {
+	printf "memory: the same capture in 200 rotated files -> %.1f MB peak: x%.2f of one file\n", b / 1024, b / a }'
 # the flood: audit into a database kept for the report
 flood_rss() { # capture -> "auditKB reportKB"
 	rm -f "$keep" "$keep"-wal "$keep"-shm
@@ -227,7 +237,7 @@ else
 	echo "speed goal MISSED: bench/live-drops.sh failed (exit $drc)" >>"$db.goals"
 fi
 if [ $CHECK = 1 ]; then
-	awk -v a="$r1" -v b="$r4" -v f1="$f1" -v f4="$f4" -v fs="$fs" -v l="$live_kb" 'BEGIN { bad = b / a > 1.2 || a > 131072 || b > 131072
+	awk -v a="$r1" -v b="$r4" -v r="$rr" -v f1="$f1" -v f4="$f4" -v fs="$fs" -v l="$live_kb" 'BEGIN { bad = b / a > 1.2 || a > 131072 || b > 131072 || r / a > 1.2
 		split(f1, x, " "); split(f4, y, " "); split(fs, z, " ")
 		floodbad = y[1] / x[1] > 1.2 || y[1] > 65536 || y[2] > 65536 || z[1] > 65536 || z[2] > 65536
 		livebad = l > 131072

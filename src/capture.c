@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,13 +172,10 @@ source_bytes_read(const struct source *s)
 	return at > 0 ? (uint64_t)at : 0;
 }
 
-void
-source_finish(struct source *s)
+/* Closes what reads s. */
+static void
+source_release(struct source *s)
 {
-	if (!s->finished) {
-		s->read_at_end = s->size > 0 ? s->size : source_bytes_read(s);
-		s->finished = true;
-	}
 	lpcap_bpf_free(s->prog);
 	s->prog = NULL;
 	classic_free(s->classic);
@@ -187,7 +185,18 @@ source_finish(struct source *s)
 	pcapng_free(s->ng);
 	s->ng = NULL;
 	s->in = NULL; /* closed with the pcap or ng stream above */
+}
+
+void
+source_finish(struct source *s)
+{
+	if (!s->finished) {
+		s->read_at_end = s->size > 0 ? s->size : source_bytes_read(s);
+		s->finished = true;
+	}
+	source_release(s);
 	s->has_pkt = false;
+	s->parked = false;
 }
 
 /* Records and reports why s stopped before its end: the decompressor's reason when
@@ -322,6 +331,26 @@ pcapng_opened(struct source *s, enum sm_err e)
 	return e;
 }
 
+/* With more inputs than this, a regular file waits for its turn in the merge closed
+ * (its first packet read): rotated captures of a day are thousands of files, more than
+ * a process may open, each holding read buffers. */
+#define PARK_AFTER 8
+
+/* Raises the process's limit of open files towards its hard limit when n inputs
+ * could all be open at once (files whose times overlap are). */
+static void
+files_allowed(size_t n)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	rlim_t want = (rlim_t)n + 64; /* the database, the report, libraries */
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static enum sm_err
 source_open(struct source *s, const char *bpf, struct sm_errbuf *eb)
 {
@@ -393,6 +422,8 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 			err = add_path(c, inputs[i], i, eb);
 		}
 	}
+	if (err == SM_OK && c->nsrc > PARK_AFTER)
+		files_allowed(c->nsrc);
 	if (err == SM_OK && c->nsrc > 0) {
 		c->heap = calloc(c->nsrc, sizeof(*c->heap));
 		if (c->heap == NULL)
@@ -410,6 +441,10 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 		source_read(c, s);
 		if (s->has_pkt)
 			heap_push(c, (uint32_t)i);
+		if (s->has_pkt && c->nsrc > PARK_AFTER && s->size > 0) {
+			source_release(s); /* reopened when its turn comes */
+			s->parked = true;
+		}
 	}
 	if (err == SM_OK && opened == 0) {
 		if (c->nsrc == 1)
@@ -437,6 +472,34 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 	return SM_OK;
 }
 
+/* A parked source's turn: its file is opened again and read up to the packet it held.
+ * false when it cannot be, or that packet changed (the file did): then it has ended
+ * with a warning, or is back in the heap at its new place. */
+static bool
+source_unpark(struct sm_capture *c, uint32_t idx)
+{
+	struct source *s = &c->src[idx];
+	int64_t ts = s->hdr.ts_ns;
+	s->parked = false;
+	struct sm_errbuf eb = {""};
+	s->info.opened = false;
+	enum sm_err e = source_open(s, c->bpf, &eb);
+	if (e != SM_OK || !s->info.opened) {
+		char why[sizeof(s->info.error)];
+		snprintf(why, sizeof(why), "%s", e != SM_OK ? eb.msg : s->info.error);
+		snprintf(s->info.error, sizeof(s->info.error), "cannot open it again: %.*s",
+		         (int)sizeof(s->info.error) - 32, why);
+		capture_warnf(c, "%s: %s", s->info.path, s->info.error);
+		s->info.opened = true; /* its first packet was read */
+		source_finish(s);
+		return false;
+	}
+	source_read(c, s);
+	if (s->has_pkt && s->hdr.ts_ns != ts)
+		heap_push(c, idx);
+	return s->has_pkt && s->hdr.ts_ns == ts;
+}
+
 enum sm_capture_status
 sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 {
@@ -454,9 +517,15 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 			heap_push(c, adv);
 		c->advance = -1;
 	}
-	if (next < 0 && c->nheap == 0)
-		return SM_CAPTURE_END;
-	uint32_t idx = next >= 0 ? (uint32_t)next : heap_pop(c);
+	uint32_t idx;
+	for (;;) {
+		if (next < 0 && c->nheap == 0)
+			return SM_CAPTURE_END;
+		idx = next >= 0 ? (uint32_t)next : heap_pop(c);
+		if (!c->src[idx].parked || source_unpark(c, idx))
+			break;
+		next = -1; /* it ended, or took its new place: the next one */
+	}
 	struct source *s = &c->src[idx];
 	pkt->ts_ns = s->hdr.ts_ns;
 	pkt->caplen = s->hdr.caplen;

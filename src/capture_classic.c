@@ -15,13 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CLASSIC_BUF        (4u << 20)      /* read size for large files */
-#define CLASSIC_RECORD_MAX (16u + 262144u) /* a record header and the largest packet */
+/* A source's first read is CLASSIC_FIRST bytes (one waiting for its turn in the merge
+ * holds no more), later reads grow to CLASSIC_BUF; a record is at most
+ * CLASSIC_RECORD_MAX (its header and the largest packet). */
+#define CLASSIC_BUF        (4u << 20)
+#define CLASSIC_FIRST      (64u << 10)
+#define CLASSIC_RECORD_MAX (16u + 262144u)
 
 struct classic {
 	int fd;
 	uint8_t *buf;
-	size_t size;     /* of buf: at least one record of the largest size */
+	size_t size;     /* of buf: grows to CLASSIC_BUF, or to a record of the largest size */
 	size_t len, off; /* bytes in buf, parse position */
 	uint64_t pos;    /* file offset of buf + len */
 	bool eof, swap, nano;
@@ -46,6 +50,22 @@ classic_u32(const struct classic *m, size_t off)
 	return m->swap ? __builtin_bswap32(v) : v;
 }
 
+/* Doubles m's buffer up to CLASSIC_BUF, or makes it hold need bytes; false when
+ * memory runs out. */
+static bool
+classic_grow(struct classic *m, size_t need)
+{
+	size_t size = m->size * 2 < CLASSIC_BUF ? m->size * 2 : CLASSIC_BUF;
+	if (size < need)
+		size = need;
+	uint8_t *buf = realloc(m->buf, size);
+	if (buf == NULL)
+		return false;
+	m->buf = buf;
+	m->size = size;
+	return true;
+}
+
 /* Makes need bytes from off available; false at the end of the file (or an error). */
 static bool
 classic_fill(struct classic *m, size_t need)
@@ -56,6 +76,9 @@ classic_fill(struct classic *m, size_t need)
 			m->len -= m->off;
 			m->off = 0;
 		}
+		bool again = m->pos > 24; /* the file was read before: the source is being read */
+		if ((need > m->size || (again && m->size < CLASSIC_BUF)) && !classic_grow(m, need))
+			break;
 		ssize_t n = pread(m->fd, m->buf + m->len, m->size - m->len, (off_t)m->pos);
 		if (n <= 0) {
 			m->eof = true;
@@ -140,10 +163,8 @@ classic_try_open(struct source *s)
 	if (pread(fileno(f), &magic, 4, 0) != 4)
 		return false;
 	struct classic *m = calloc(1, sizeof(*m));
-	/* a small file gets a buffer its size (still one whole record if it grows) */
-	size_t size = (uint64_t)st.st_size < CLASSIC_BUF ? (size_t)st.st_size : CLASSIC_BUF;
-	if (size < CLASSIC_RECORD_MAX)
-		size = CLASSIC_RECORD_MAX;
+	/* the buffer grows as the file is read: a small file keeps a small one */
+	size_t size = (uint64_t)st.st_size < CLASSIC_FIRST ? (size_t)st.st_size : CLASSIC_FIRST;
 	if (m == NULL || (m->buf = malloc(size)) == NULL) {
 		free(m);
 		return false;

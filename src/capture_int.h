@@ -47,6 +47,8 @@ struct source {
 	int linktype;
 	bool linktype_known;  /* declared by the file or interface (not pcapng) */
 	bool has_pkt;         /* hdr/data hold the source's next packet */
+	bool parked;          /* hdr holds its first packet, its file is closed until the
+	                       * merge reaches it (many inputs); data is not valid */
 	struct lpcap_hdr hdr; /* ts_ns already shifted by offset_ns */
 	const uint8_t *data;
 	int64_t offset_ns; /* its sensor's clock offset (sm_capture_set_offset) */
