@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 /* A source's first read is CLASSIC_FIRST bytes (one waiting for its turn in the merge
- * holds no more), later reads grow to CLASSIC_BUF; a record is at most
+ * holds no more), later reads CLASSIC_BUF; a record is at most
  * CLASSIC_RECORD_MAX (its header and the largest packet). */
 #define CLASSIC_BUF        (4u << 20)
 #define CLASSIC_FIRST      (64u << 10)
@@ -25,7 +25,7 @@
 struct classic {
 	int fd;
 	uint8_t *buf;
-	size_t size;     /* of buf: grows to CLASSIC_BUF, or to a record of the largest size */
+	size_t size;     /* of buf: CLASSIC_FIRST, then CLASSIC_BUF or the record it must hold */
 	size_t len, off; /* bytes in buf, parse position */
 	uint64_t pos;    /* file offset of buf + len */
 	bool eof, swap, nano;
@@ -50,12 +50,12 @@ classic_u32(const struct classic *m, size_t off)
 	return m->swap ? __builtin_bswap32(v) : v;
 }
 
-/* Doubles m's buffer up to CLASSIC_BUF, or makes it hold need bytes; false when
- * memory runs out. */
+/* Makes m's buffer CLASSIC_BUF bytes, or hold need bytes; false when memory runs
+ * out. */
 static bool
 classic_grow(struct classic *m, size_t need)
 {
-	size_t size = m->size * 2 < CLASSIC_BUF ? m->size * 2 : CLASSIC_BUF;
+	size_t size = CLASSIC_BUF;
 	if (size < need)
 		size = need;
 	uint8_t *buf = realloc(m->buf, size);
