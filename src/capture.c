@@ -517,14 +517,13 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 			heap_push(c, adv);
 		c->advance = -1;
 	}
-	uint32_t idx;
-	for (;;) {
-		if (next < 0 && c->nheap == 0)
+	uint32_t idx = (uint32_t)next; /* just read: not parked */
+	while (next < 0) {
+		if (c->nheap == 0)
 			return SM_CAPTURE_END;
-		idx = next >= 0 ? (uint32_t)next : heap_pop(c);
+		idx = heap_pop(c);
 		if (!c->src[idx].parked || source_unpark(c, idx))
-			break;
-		next = -1; /* it ended, or took its new place: the next one */
+			break; /* else it ended, or took its new place: the next one */
 	}
 	struct source *s = &c->src[idx];
 	pkt->ts_ns = s->hdr.ts_ns;

@@ -95,7 +95,7 @@ enum cap_read
 classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data, char *why,
              size_t whylen)
 {
-	if (!classic_fill(m, 16)) {
+	if (m->len - m->off < 16 && !classic_fill(m, 16)) {
 		if (m->len == m->off)
 			return CAP_READ_END;
 		snprintf(why, whylen,
@@ -107,7 +107,7 @@ classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data, cha
 	uint32_t caplen = classic_u32(m, m->off + 8), len = classic_u32(m, m->off + 12);
 	if (caplen > m->snaplen || 16 + (size_t)caplen > CLASSIC_RECORD_MAX)
 		return CAP_READ_HAND_OVER;
-	if (!classic_fill(m, 16 + (size_t)caplen)) {
+	if (m->len - m->off < 16 + (size_t)caplen && !classic_fill(m, 16 + (size_t)caplen)) {
 		snprintf(why, whylen,
 		         "truncated dump file; tried to read %u captured bytes, only got %zu",
 		         caplen, m->len - m->off - 16);
