@@ -11,7 +11,8 @@
 #                              MLD): only the packets the test sends cross a veth
 #   net_veth NSA IFA NSB IFB   a veth pair between two of them, both ends up
 #   net_wait_for FILE PATTERN  until PATTERN is in FILE, 20 s at most (false then)
-#   net_replay NS IF CAPTURE   tcpreplay --topspeed of CAPTURE out of IF in NS: its
+#   net_replay NS IF CAPTURE   tcpreplay --topspeed of CAPTURE out of IF in NS (or,
+#                              with NET_BLAST set, that program: bench/blast.c): its
 #                              report in $W/replay.txt, the rate reached in NET_RATE
 #                              (packets/s)
 #   net_tcpdump_start NS IF [OPTION...]
@@ -96,7 +97,11 @@ net_wait_for() {
 }
 
 net_replay() {
-	ip netns exec "$1" tcpreplay -i "$2" --topspeed "$3" >"$W/replay.txt" 2>&1
+	if [ -n "${NET_BLAST:-}" ]; then
+		ip netns exec "$1" "$NET_BLAST" "$2" "$3" >"$W/replay.txt" 2>&1
+	else
+		ip netns exec "$1" tcpreplay -i "$2" --topspeed "$3" >"$W/replay.txt" 2>&1
+	fi
 	NET_RATE=$(grep -o '[0-9.]* pps' "$W/replay.txt" | head -1 | cut -d' ' -f1)
 }
 
