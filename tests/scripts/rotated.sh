@@ -60,6 +60,24 @@ anon_rows "$work/gz.db" >"$work/gz.rows"
 [ ! -s "$work/gz.err" ] && diff -q "$work/one.rows" "$work/gz.rows" >/dev/null && ok ||
 	bad "rotated, partly compressed: rows differ or warnings: $(head -3 "$work/gz.err")"
 
+# --- two sensors, each a directory of rotated files: clocks matched, sightings kept ---
+P=pcaps/sensors
+for x in a b; do python3 "$(dirname "$0")/pcap-split.py" $P/wan-drop-site-$x.pcap 3 "$work/site-$x" >/dev/null; done
+"$bin" audit -q -s $S -d "$work/s1.db" --sensor site-a=$P/wan-drop-site-a.pcap \
+	--sensor site-b=$P/wan-drop-site-b.pcap >/dev/null 2>&1
+want=$?
+(
+	ulimit -n 48
+	"$bin" audit -q -s $S -d "$work/s2.db" --sensor site-a="$work/site-a" \
+		--sensor site-b="$work/site-b" >/dev/null 2>"$work/s2.err"
+)
+got=$?
+anon_rows "$work/s1.db" >"$work/s1.rows"
+anon_rows "$work/s2.db" >"$work/s2.rows"
+[ "$got" = "$want" ] && [ ! -s "$work/s2.err" ] && [ "$(grep -c . "$work/s1.rows")" -gt 100 ] &&
+	diff -q "$work/s1.rows" "$work/s2.rows" >/dev/null && ok ||
+	bad "two sensors of rotated files: exit $got (want $want) or rows differ: $(head -3 "$work/s2.err")"
+
 # --- overlapping files past a low soft limit: the limit is raised to the hard one ---
 mkdir "$work/same"
 for i in $(seq 1 120); do ln -s "$(readlink -f pcaps/healthy.pcap)" "$work/same/copy-$i.pcap"; done
