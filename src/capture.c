@@ -172,10 +172,15 @@ source_bytes_read(const struct source *s)
 	return at > 0 ? (uint64_t)at : 0;
 }
 
-/* Closes what reads s. */
+/* Closes what reads s: for good, or (park) until the merge reaches it, its pending
+ * packet kept in hdr. */
 static void
-source_release(struct source *s)
+source_close(struct source *s, bool park)
 {
+	if (!park && !s->finished) {
+		s->read_at_end = s->size > 0 ? s->size : source_bytes_read(s);
+		s->finished = true;
+	}
 	lpcap_bpf_free(s->prog);
 	s->prog = NULL;
 	classic_free(s->classic);
@@ -185,18 +190,14 @@ source_release(struct source *s)
 	pcapng_free(s->ng);
 	s->ng = NULL;
 	s->in = NULL; /* closed with the pcap or ng stream above */
+	s->has_pkt = park;
+	s->parked = park;
 }
 
 void
 source_finish(struct source *s)
 {
-	if (!s->finished) {
-		s->read_at_end = s->size > 0 ? s->size : source_bytes_read(s);
-		s->finished = true;
-	}
-	source_release(s);
-	s->has_pkt = false;
-	s->parked = false;
+	source_close(s, false);
 }
 
 /* Records and reports why s stopped before its end: the decompressor's reason when
@@ -441,10 +442,8 @@ sm_capture_open(struct sm_capture **out, const char *const *inputs, size_t ninpu
 		source_read(c, s);
 		if (s->has_pkt)
 			heap_push(c, (uint32_t)i);
-		if (s->has_pkt && c->nsrc > PARK_AFTER && s->size > 0) {
-			source_release(s); /* reopened when its turn comes */
-			s->parked = true;
-		}
+		if (s->has_pkt && c->nsrc > PARK_AFTER && s->size > 0)
+			source_close(s, true); /* opened again when its turn comes */
 	}
 	if (err == SM_OK && opened == 0) {
 		if (c->nsrc == 1)
