@@ -28,6 +28,7 @@ struct classic {
 	size_t size;     /* of buf: CLASSIC_FIRST, then CLASSIC_BUF or the record it must hold */
 	size_t len, off; /* bytes in buf, parse position */
 	uint64_t pos;    /* file offset of buf + len */
+	uint64_t opened; /* the file's size when opened: beyond it, no reason to grow */
 	bool eof, swap, nano;
 	uint32_t snaplen;
 	uint64_t delivered;
@@ -76,8 +77,9 @@ classic_fill(struct classic *m, size_t need)
 			m->len -= m->off;
 			m->off = 0;
 		}
-		bool again = m->pos > 24; /* the file was read before: the source is being read */
-		if ((need > m->size || (again && m->size < CLASSIC_BUF)) && !classic_grow(m, need))
+		/* read before and more to come: the source is being read, in large reads */
+		bool more = m->pos > 24 && m->pos < m->opened;
+		if ((need > m->size || (more && m->size < CLASSIC_BUF)) && !classic_grow(m, need))
 			break;
 		ssize_t n = pread(m->fd, m->buf + m->len, m->size - m->len, (off_t)m->pos);
 		if (n <= 0) {
@@ -90,12 +92,19 @@ classic_fill(struct classic *m, size_t need)
 	return m->len - m->off >= need;
 }
 
+/* Whether need bytes from off are available, read if not yet. */
+static inline bool
+classic_have(struct classic *m, size_t need)
+{
+	return m->len - m->off >= need || classic_fill(m, need);
+}
+
 /* The next record; the packet stays valid until the next call. */
 enum cap_read
 classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data, char *why,
              size_t whylen)
 {
-	if (m->len - m->off < 16 && !classic_fill(m, 16)) {
+	if (!classic_have(m, 16)) {
 		if (m->len == m->off)
 			return CAP_READ_END;
 		snprintf(why, whylen,
@@ -107,7 +116,7 @@ classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8_t **data, cha
 	uint32_t caplen = classic_u32(m, m->off + 8), len = classic_u32(m, m->off + 12);
 	if (caplen > m->snaplen || 16 + (size_t)caplen > CLASSIC_RECORD_MAX)
 		return CAP_READ_HAND_OVER;
-	if (m->len - m->off < 16 + (size_t)caplen && !classic_fill(m, 16 + (size_t)caplen)) {
+	if (!classic_have(m, 16 + (size_t)caplen)) {
 		snprintf(why, whylen,
 		         "truncated dump file; tried to read %u captured bytes, only got %zu",
 		         caplen, m->len - m->off - 16);
@@ -172,6 +181,7 @@ classic_try_open(struct source *s)
 	m->size = size;
 	m->fd = fileno(f); /* stays open as long as libpcap's handle */
 	m->pos = 24;
+	m->opened = (uint64_t)st.st_size;
 	m->snaplen = (uint32_t)lpcap_snaplen(s->pcap);
 	if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
 		m->nano = magic == 0xa1b23c4d;
