@@ -6,6 +6,8 @@
 # Builds its own binary without sanitizers (they replace malloc) in build-fault/.
 # usage: tests/scripts/faults.sh [POINTS [CAPTURE [AUDIT-OPTION...]]]
 #   (from the repository root; default 150 points over pcaps/rejected.pcap)
+# With PARTS=N in the environment, CAPTURE is first cut into N rotated files and the
+# audit reads their directory (more than 8 files wait for their turn closed).
 set -u
 points=${1:-150}
 capture=${2:-pcaps/rejected.pcap}
@@ -17,6 +19,11 @@ cmake -S . -B $b -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMAUDIT_TESTS=OFF >/dev/nul
 cc -shared -fPIC -O2 -o $b/failmalloc.so tests/fault/failmalloc.c || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+if [ -n "${PARTS:-}" ]; then
+	python3 tests/scripts/pcap-split.py "$capture" --parts "$PARTS" "$work/parts" >/dev/null ||
+		{ echo "FAIL: cannot cut $capture into $PARTS files"; exit 1; }
+	capture=$work/parts
+fi
 run() { # FAIL_AFTER -> exit status; report in $work/out, messages in $work/err
 	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
 	FAIL_AFTER=$1 FAIL_COUNT_FILE=$work/count timeout 30 \
