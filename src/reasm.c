@@ -26,7 +26,21 @@ struct sm_reasm {
 	struct sm_reasm_stats st;
 	struct stream_state *states;
 	struct sm_session *session; /* the session of the call libnids runs in, or NULL */
+	struct tuple4 fed;          /* the stream of that call's packet (or of sm_reasm_end) */
 };
+
+/* Whether ts is the stream of the packet being fed.  libnids also calls back about
+ * others meanwhile: the oldest stream, pushed out of a full table by this packet's
+ * SYN, and streams whose closing timed out; what they say is not this session's. */
+static bool
+is_fed(const struct sm_reasm *r, const struct tcp_stream *ts)
+{
+	const struct tuple4 *a = &ts->addr, *f = &r->fed;
+	return (a->saddr == f->saddr && a->source == f->source && a->daddr == f->daddr &&
+	        a->dest == f->dest) ||
+	       (a->saddr == f->daddr && a->source == f->dest && a->daddr == f->saddr &&
+	        a->dest == f->source);
+}
 
 static void
 state_free(struct sm_reasm *r, struct stream_state *ss)
@@ -262,7 +276,12 @@ on_stream(struct tcp_stream *ts, void **param)
 	default: /* closed, reset, timed out, evicted */
 		if (ss == NULL)
 			return;
-		decide_rest(ts, ss);
+		/* Another stream's: its session is not at hand, so its sides stay
+		 * undecided and that session ends unverified, its bytes unread. */
+		if (is_fed(current, ts))
+			decide_rest(ts, ss);
+		else
+			current->st.lost++;
 		state_free(current, ss);
 		ts->user = NULL;
 		return;
@@ -338,6 +357,10 @@ sm_reasm_packet(struct sm_reasm *r, const struct sm_packet *pkt, struct sm_sessi
 	h.len = pkt->l3_caplen;
 	r->st.packets++;
 	r->session = s;
+	memcpy(&r->fed.saddr, pkt->src.a, 4);
+	memcpy(&r->fed.daddr, pkt->dst.a, 4);
+	r->fed.source = pkt->sport;
+	r->fed.dest = pkt->dport;
 	nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)pkt->l3);
 	r->session = NULL;
 }
@@ -356,6 +379,7 @@ sm_reasm_end(struct sm_reasm *r, const struct sm_addr *client, uint16_t client_p
 	struct tcp_stream *ts = nids_find_tcp_stream(&t);
 	if (ts != NULL && ts->user != NULL && r == current) {
 		r->session = s;
+		r->fed = t;
 		decide_rest(ts, ts->user);
 		r->session = NULL;
 	}

@@ -358,10 +358,11 @@ sm_session_app_kind(const struct sm_session *s)
 		return APP_UNKNOWN;
 	if (!s->app_checked || s->payload[0] + s->payload[1] == 0 || s->proto != SM_PROTO_TCP)
 		return APP_NONE;
-	/* payload nobody recognised: without the handshake the stream was not followed */
-	return s->syn_seen && (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK))
-	           ? APP_UNKNOWN
-	           : APP_UNVERIFIED;
+	/* Payload whose first bytes nobody read: a side read and recognised as nothing
+	 * is APP_UNKNOWN above.  Here they were not in the capture (picked up mid-way,
+	 * lost before they were reassembled) or their stream was dropped undecided
+	 * (a full reassembly table): not verified, not a different protocol. */
+	return APP_UNVERIFIED;
 }
 
 const char *

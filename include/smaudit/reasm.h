@@ -44,6 +44,8 @@ struct sm_reasm_stats {
 	uint64_t packets;    /* IPv4 packets fed */
 	uint64_t streams;    /* handshakes libnids followed */
 	uint64_t table_full; /* streams libnids dropped because its table was full */
+	uint64_t lost;       /* streams it dropped (full table, closing timed out) before
+	                      * their sides were decided: their sessions end unverified */
 	uint64_t finished;   /* streams let go once both sides were recognised */
 };
 

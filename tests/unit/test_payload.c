@@ -113,6 +113,26 @@ say(struct rig *r, int dir, const char *text)
 	send_frame(r, dir, TH_ACK | TH_PSH, text, strlen(text));
 }
 
+/* The three-way handshake of the rig's current stream. */
+static void
+handshake(struct rig *r)
+{
+	send_frame(r, 0, TH_SYN, NULL, 0);
+	send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
+	send_frame(r, 0, TH_ACK, NULL, 0);
+}
+
+/* A new stream from client port `port`, the i-th of a test (its own sequence
+ * numbers), up to its handshake. */
+static void
+open_stream(struct rig *r, unsigned port, unsigned i)
+{
+	r->cport = port;
+	r->seq[0] = 1000 + i * 7919u;
+	r->seq[1] = 9000 + i * 104729u;
+	handshake(r);
+}
+
 static uint64_t
 fed(const struct rig *r)
 {
@@ -126,9 +146,7 @@ fed(const struct rig *r)
 static void
 smtp_until_starttls(struct rig *r)
 {
-	send_frame(r, 0, TH_SYN, NULL, 0);
-	send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
-	send_frame(r, 0, TH_ACK, NULL, 0);
+	handshake(r);
 	say(r, 1, "220 mx.example ESMTP\r\n");
 	say(r, 0, "EHLO client.example\r\n");
 	say(r, 1, "250 STARTTLS\r\n");
@@ -197,9 +215,7 @@ static void
 test_decided_stream_is_not_fed_to_libnids(void **state)
 {
 	struct rig *r = *state;
-	send_frame(r, 0, TH_SYN, NULL, 0);
-	send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
-	send_frame(r, 0, TH_ACK, NULL, 0);
+	handshake(r);
 	say(r, 0, "\x01\x02 opaque replication\r\n");
 	say(r, 1, "\x03\x04 opaque answer\r\n");
 	assert_int_equal(r->s->app[0], APP_UNKNOWN);
@@ -240,12 +256,7 @@ test_many_open_streams_are_each_found_again(void **state)
 	enum { N = 3000 };
 	static uint32_t seq[N][2];
 	for (unsigned i = 0; i < N; i++) { /* every handshake first */
-		r->cport = 20000 + i;
-		r->seq[0] = 1000 + i * 7919u;
-		r->seq[1] = 9000 + i * 104729u;
-		send_frame(r, 0, TH_SYN, NULL, 0);
-		send_frame(r, 1, TH_SYN | TH_ACK, NULL, 0);
-		send_frame(r, 0, TH_ACK, NULL, 0);
+		open_stream(r, 20000 + i, i);
 		memcpy(seq[i], r->seq, sizeof(seq[i]));
 	}
 	for (unsigned i = 0; i < N; i++) { /* then what each speaks */
@@ -259,6 +270,63 @@ test_many_open_streams_are_each_found_again(void **state)
 	}
 }
 
+/* libnids' table of 6 streams (8 slots) beside a session table of 64: the rig of
+ * a span port with more streams open than libnids holds. */
+static int
+rig_open_small_reasm(void **state)
+{
+	rig_open_for(state, 64);
+	struct rig *r = *state;
+	struct sm_errbuf eb;
+	sm_payload_free(r->pl);
+	sm_reasm_free(r->reasm);
+	assert_int_equal(sm_reasm_new(&r->reasm, 6, sm_payload_reasm_result, NULL, &eb), SM_OK);
+	r->pl = sm_payload_new(r->reasm);
+	assert_non_null(r->pl);
+	return 0;
+}
+
+/* The first 20 bytes of an iSCSI Login request: a header not yet whole. */
+static const uint8_t login_start[20] = {0x43, 0x87, 0, 0, 0, 0, 0, 64};
+
+/* A stream pushed out of libnids' full table while its first PDU waits for its
+ * rest: libnids says so while it reads another stream's SYN.  That session
+ * learns nothing from it (it showed no payload: no protocol), and the pushed-out
+ * one, its bytes never read, ends unverified: not "unknown", which a rule that
+ * names a protocol reports as a mismatch. */
+static void
+test_stream_pushed_out_of_a_full_table_is_unverified(void **state)
+{
+	struct rig *r = *state;
+	handshake(r);
+	send_frame(r, 0, TH_ACK | TH_PSH, login_start, sizeof(login_start));
+	struct sm_session *first = r->s;
+	uint32_t first_seq[2];
+	memcpy(first_seq, r->seq, sizeof(first_seq));
+	assert_int_equal(first->app[0], APP_NONE); /* libnids keeps the 20 bytes */
+	struct sm_session *idle[12];
+	for (unsigned i = 0; i < 12; i++) { /* handshakes only: they fill the table */
+		open_stream(r, CPORT + 1 + i, i);
+		idle[i] = r->s;
+	}
+	for (unsigned i = 0; i < 12; i++) {
+		if (idle[i]->app[0] != APP_NONE || idle[i]->app[1] != APP_NONE)
+			fail_msg("session of client port %u, which sent no byte, was given %d/%d",
+			         CPORT + 1 + i, idle[i]->app[0], idle[i]->app[1]);
+		assert_int_equal(sm_session_app_kind(idle[i]), APP_NONE);
+	}
+	struct sm_reasm_stats st;
+	sm_reasm_stats(r->reasm, &st);
+	assert_true(st.table_full > 0);
+	assert_true(st.lost > 0);
+	r->cport = CPORT; /* the first stream goes on: libnids no longer follows it */
+	memcpy(r->seq, first_seq, sizeof(first_seq));
+	say(r, 0, "InitiatorName=iqn.1992-08.com.netapp:sn.a");
+	assert_ptr_equal(r->s, first);
+	sm_payload_done(r->pl, first);
+	assert_int_equal(sm_session_app_kind(first), APP_UNVERIFIED);
+}
+
 int
 main(void)
 {
@@ -270,6 +338,8 @@ main(void)
 	                                    rig_close),
 	    cmocka_unit_test_setup_teardown(test_many_open_streams_are_each_found_again,
 	                                    rig_open_many, rig_close),
+	    cmocka_unit_test_setup_teardown(test_stream_pushed_out_of_a_full_table_is_unverified,
+	                                    rig_open_small_reasm, rig_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
