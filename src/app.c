@@ -595,9 +595,11 @@ sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dl
 		tls_hello_detail(&h, p[5] == 1, detail, dlen);
 		return APP_TLS;
 	}
+	/* bytes that could still have been a protocol's, had more come: not read to
+	 * a decision, so not "unknown" (which a rule naming a protocol reports) */
 	if (detail && dlen)
 		detail[0] = '\0';
-	return APP_UNKNOWN;
+	return APP_UNVERIFIED;
 }
 
 bool

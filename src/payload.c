@@ -200,7 +200,9 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
 			bool midway = fb->midway;
 			first_bytes_release(fb);
-			if (a == APP_MORE || a == APP_UNKNOWN)
+			if (a == APP_MORE) /* 16 KB kept and still not whole */
+				a = APP_UNVERIFIED;
+			else if (a == APP_UNKNOWN)
 				a = not_recognised(midway, detail);
 			sm_session_set_app(s, dir, a, detail);
 		}
@@ -212,7 +214,9 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
 	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt, 0))
 		sm_session_set_app(s, dir, APP_MORE, NULL);
-	else if (a == APP_MORE || a == APP_UNKNOWN)
+	else if (a == APP_MORE) /* no room to keep them, or cut by the snap length */
+		sm_session_set_app(s, dir, APP_UNVERIFIED, NULL);
+	else if (a == APP_UNKNOWN)
 		sm_session_set_app(s, dir, not_recognised(!s->syn_seen, detail), detail);
 	else
 		sm_session_set_app(s, dir, a, detail);
@@ -245,8 +249,7 @@ first_bytes_flush(struct sm_payload *pc, struct sm_session *s)
 			sm_session_set_app(s, dir, first_bytes_decide(fb, detail, sizeof(detail)),
 			                   detail);
 		else if (s->app[dir] == APP_MORE)
-			sm_session_set_app(s, dir, s->syn_seen ? APP_UNKNOWN : APP_UNVERIFIED,
-			                   NULL);
+			sm_session_set_app(s, dir, APP_UNVERIFIED, NULL);
 	}
 }
 

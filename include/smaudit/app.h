@@ -65,8 +65,10 @@ bool sm_app_is_protocol(enum sm_app a);
 #define SM_APP_TLS_WANT   (5 + 16384) /* a record header and 16 KB of hello */
 #define SM_APP_DETAIL_MAX 512         /* the longest detail, with its NUL */
 enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
-/* The same when no more bytes will come (the stream ended or a gap came): never
- * APP_MORE; a TLS hello cut short is TLS, with what arrived of it. */
+/* The same when no more bytes will come (the stream ended, a gap came, or a
+ * limit was reached): never APP_MORE.  A TLS hello cut short is TLS, with what
+ * arrived of it; any other prefix that more bytes could still have made a
+ * protocol is APP_UNVERIFIED (APP_UNKNOWN stays for bytes that name none). */
 enum sm_app sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
 
 /* A client side that may still switch to TLS after what it sent first: one

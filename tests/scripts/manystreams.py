@@ -3,7 +3,7 @@
 than libnids' stream table holds (16,383 with smaudit's defaults), as a busy span
 port shows them:
 
-  manystreams.py OUT.pcap [--first N] [--idle M]
+  manystreams.py OUT.pcap [--first N] [--idle M] [--ipv6]
 
 1. N iSCSI sessions 198.18.1.11 -> 198.18.2.11:3260 (source ports 10000 on): each
    handshake, then the header of the client's Login request (a PDU whose text
@@ -15,13 +15,16 @@ port shows them:
 
 Each stream opens with a handshake and all of them are open at once: with N + M
 above the table's size, opening the later ones pushes the earliest ones out of
-libnids while their first PDU is half read.  Checksums are left zero (offload);
-times advance 10 us a frame."""
+libnids while their first PDU is half read.  --ipv6: the same between fd00:1::11
+-> fd00:2::11 and fd00:1::12 -> fd00:2::12 (pcaps/site6.conf), streams that
+smaudit checks without libnids, keeping each side's first bytes until its PDU is
+whole.  Checksums are left zero (offload); times advance 10 us a frame."""
 import argparse
+import ipaddress
 import struct
 
-A_CLIENT, A_SERVER = bytes([198, 18, 1, 11]), bytes([198, 18, 2, 11])
-B_CLIENT, B_SERVER = bytes([198, 18, 1, 12]), bytes([198, 18, 2, 12])
+ENDS = {4: ("198.18.1.11", "198.18.2.11", "198.18.1.12", "198.18.2.12"),
+        6: ("fd00:1::11", "fd00:2::11", "fd00:1::12", "fd00:2::12")}
 SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
 
 
@@ -50,9 +53,14 @@ class Writer:
     def frame(self, src, dst, sport, dport, seq, ack, flags, data=b""):
         tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                           5 << 4, flags, 64240, 0, 0)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(data), 0, 0x4000, 64, 6,
-                         0, src, dst)
-        frame = bytes.fromhex("020000000002" "020000000001" "0800") + ip + tcp + data
+        if len(src) == 4:
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(data), 0, 0x4000, 64,
+                             6, 0, src, dst)
+            ethertype = "0800"
+        else:
+            ip = struct.pack("!IHBB16s16s", 6 << 28, len(tcp) + len(data), 6, 64, src, dst)
+            ethertype = "86dd"
+        frame = bytes.fromhex("020000000002" "020000000001" + ethertype) + ip + tcp + data
         frame += b"\0" * (60 - len(frame)) if len(frame) < 60 else b""
         self.f.write(struct.pack("<IIII", self.t // 1000000, self.t % 1000000, len(frame),
                                  len(frame)))
@@ -90,11 +98,14 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--first", type=int, default=16000)
     ap.add_argument("--idle", type=int, default=2000)
+    ap.add_argument("--ipv6", action="store_true")
     a = ap.parse_args()
+    a_client, a_server, b_client, b_server = (ipaddress.ip_address(x).packed
+                                              for x in ENDS[6 if a.ipv6 else 4])
     with open(a.out, "wb") as f:
         w = Writer(f)
-        first = [Stream(w, A_CLIENT, A_SERVER, 10000 + i) for i in range(a.first)]
-        idle = [Stream(w, B_CLIENT, B_SERVER, 10000 + i) for i in range(a.idle)]
+        first = [Stream(w, a_client, a_server, 10000 + i) for i in range(a.first)]
+        idle = [Stream(w, b_client, b_server, 10000 + i) for i in range(a.idle)]
         for i, s in enumerate(first):
             s.handshake()
             s.send(0, ACK | PSH, login_request(i)[:48])

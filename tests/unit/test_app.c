@@ -405,7 +405,10 @@ tls_client_hello_many_segments(void **state)
 }
 
 /* A stream that ends inside its hello (the capture stopped, the peer reset) is
- * TLS with what arrived; what opens no protocol stays unknown. */
+ * TLS with what arrived.  Any other prefix that more bytes could have made a
+ * protocol (an SSH banner cut before its end of line, four bytes of a TLS record)
+ * was not read to a decision: unverified, never unknown, which a rule naming the
+ * protocol reports as a mismatch.  Bytes that open no protocol stay unknown. */
 static void
 tls_hello_cut_by_the_end_of_the_stream(void **state)
 {
@@ -417,8 +420,10 @@ tls_hello_cut_by_the_end_of_the_stream(void **state)
 	assert_int_equal(sm_app_decide(hello, sizeof(hello), true, d, sizeof(d)), APP_TLS);
 	assert_string_equal(d, "TLS ClientHello offers up to 1.2, SNI med.x");
 	assert_int_equal(sm_app_decide((const uint8_t *)"SSH-2.0-Open", 12, true, d, sizeof(d)),
+	                 APP_UNVERIFIED);
+	assert_int_equal(sm_app_decide(hello, 4, true, d, sizeof(d)), APP_UNVERIFIED);
+	assert_int_equal(sm_app_decide((const uint8_t *)"\x01\x02 opaque", 9, true, d, sizeof(d)),
 	                 APP_UNKNOWN);
-	assert_int_equal(sm_app_decide(hello, 4, true, d, sizeof(d)), APP_UNKNOWN);
 }
 
 static void

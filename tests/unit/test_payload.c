@@ -327,6 +327,31 @@ test_stream_pushed_out_of_a_full_table_is_unverified(void **state)
 	assert_int_equal(sm_session_app_kind(first), APP_UNVERIFIED);
 }
 
+/* Streams captured in one direction (a span port that sees one way) are checked
+ * from their first segments by smaudit itself, which keeps the first bytes of at
+ * most 256 sides at once until their PDU is whole.  With 300 such streams, each
+ * halfway through its first PDU, the sides that find no room were decided on
+ * their half PDU: "unknown", which a rule naming a protocol reports as a
+ * mismatch.  Their bytes were not read to a decision: unverified. */
+static void
+test_first_bytes_with_no_room_left_are_unverified(void **state)
+{
+	struct rig *r = *state;
+	enum { N = 300 };
+	for (unsigned i = 0; i < N; i++) { /* the client's SYN and half a PDU */
+		r->cport = 20000 + i;
+		r->seq[0] = 1000 + i * 7919u;
+		send_frame(r, 0, TH_SYN, NULL, 0);
+		send_frame(r, 0, TH_ACK | TH_PSH, login_start, sizeof(login_start));
+		enum sm_app a = (enum sm_app)r->s->app[0];
+		if (a != APP_MORE && a != APP_UNVERIFIED)
+			fail_msg("stream %u, half a Login request so far: %d", i, a);
+		sm_payload_done(r->pl, r->s);
+		if (sm_session_app_kind(r->s) == APP_UNKNOWN)
+			fail_msg("stream %u ends unknown on half a Login request", i);
+	}
+}
+
 int
 main(void)
 {
@@ -337,6 +362,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_decided_stream_is_not_fed_to_libnids, rig_open,
 	                                    rig_close),
 	    cmocka_unit_test_setup_teardown(test_many_open_streams_are_each_found_again,
+	                                    rig_open_many, rig_close),
+	    cmocka_unit_test_setup_teardown(test_first_bytes_with_no_room_left_are_unverified,
 	                                    rig_open_many, rig_close),
 	    cmocka_unit_test_setup_teardown(test_stream_pushed_out_of_a_full_table_is_unverified,
 	                                    rig_open_small_reasm, rig_close),
