@@ -246,20 +246,48 @@ note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 	}
 }
 
-/* Whether s goes on with an unanswered attempt already counted; it is
- * forgotten (and uncounted) then, and s counts with its own outcome. */
+/* An attempt that can be answered in a later session: a TCP handshake (its SYN)
+ * or an ICMP echo request (its identifier is the session's port). */
 static bool
-continues_attempt(struct sm_expect_entry *e, const struct sm_session *s)
+is_attempt(const struct sm_session *s)
 {
-	if (s->proto != SM_PROTO_TCP || !s->syn_seen || s->flipped)
+	if (s->proto == SM_PROTO_TCP)
+		return s->syn_seen;
+	return (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6) && s->icmp_id != 0 &&
+	       !s->after_attempt;
+}
+
+/* Whether s goes on with an unanswered attempt already counted: the same SYN
+ * sent again, or s opened past it (the attempt's session was pushed out of a
+ * full table before the rest came): with a SYN-ACK acknowledging its ISN when
+ * the handshake then completed (*o is ok), with the initiator's next segment
+ * (ok, or one-way in a capture of one direction), with an echo reply of its
+ * identifier (the request and its reply: *o becomes ok), or with a refusal (*o
+ * is rejected: a RST acknowledging its ISN, an ICMP error quoting its flow).
+ * The attempt is forgotten (and uncounted) then, and s counts with outcome *o. */
+static bool
+continues_attempt(struct sm_expect_entry *e, const struct sm_session *s, enum outcome *o)
+{
+	bool tcp = s->proto == SM_PROTO_TCP;
+	bool error_only = s->pkts[0] + s->pkts[1] == 0; /* an ICMP error, no ISN known */
+	bool past = false;
+	if (s->after_attempt && *o == O_REJECTED)
+		past = true;
+	else if (s->after_attempt && tcp)
+		past = *o == O_OK || (!s->flipped && *o == O_ONE_WAY);
+	else if (s->after_attempt)
+		past = s->icmp_id != 0 && *o == O_ONE_WAY;
+	if (!(tcp && s->syn_seen && !s->flipped) && !past)
 		return false;
 	for (uint8_t i = 0; i < e->nunanswered; i++) {
 		const struct sm_attempt *a = &e->unanswered[i];
-		if (a->isn == s->syn_seq && a->sport == s->sport && sm_addr_eq(&a->src, &s->src) &&
-		    sm_addr_eq(&a->dst, &s->dst)) {
+		if ((!tcp || error_only || a->isn == s->syn_seq) && a->sport == s->sport &&
+		    sm_addr_eq(&a->src, &s->src) && sm_addr_eq(&a->dst, &s->dst)) {
 			e->answer_lost -= a->answer_lost;
 			e->unanswered[i] = e->unanswered[--e->nunanswered];
 			e->no_answer--;
+			if (past && !tcp && *o == O_ONE_WAY)
+				*o = O_OK; /* the echo request and its reply */
 			return true;
 		}
 	}
@@ -269,7 +297,7 @@ continues_attempt(struct sm_expect_entry *e, const struct sm_session *s)
 static void
 remember_unanswered(struct sm_expect_entry *e, const struct sm_session *s)
 {
-	if (s->proto != SM_PROTO_TCP || !s->syn_seen)
+	if (!is_attempt(s))
 		return;
 	const size_t n = sizeof(e->unanswered) / sizeof(e->unanswered[0]);
 	if (e->nunanswered == n) { /* forget the oldest */
@@ -288,7 +316,7 @@ static void
 note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct sm_session *s,
               enum outcome o)
 {
-	continues_attempt(e, s);
+	continues_attempt(e, s, &o);
 	note_protocol(e, s);
 	e->sessions++;
 	if (e->first_ns == 0 || s->first_ns < e->first_ns)

@@ -515,6 +515,43 @@ dns_over(const struct sm_session *s, int64_t now)
 	return s->first_ns + k * DNS_EVERY_NS <= now;
 }
 
+/* A packet of another flow seen with pkt (a carrier of it, the flow an ICMP error
+ * quotes): its time and capture point, nothing else set. */
+static void
+packet_beside(struct sm_packet *op, const struct sm_packet *pkt)
+{
+	memset(op, 0, offsetof(struct sm_packet, outer));
+	op->ts_ns = pkt->ts_ns;
+	op->source = pkt->source;
+	op->sensor = pkt->sensor;
+}
+
+/* An ICMP error about a flow that has no session while sessions were pushed out of
+ * the full table: it may refuse an attempt whose session was one of them.  It
+ * opens a session of the quoted flow, with no packet of its own and the error
+ * attached (the policy then judges that attempt rejected, not unanswered). */
+static bool
+refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
+{
+	struct sm_packet flow;
+	packet_beside(&flow, pkt);
+	flow.vlan = pkt->vlan;
+	flow.inner_vlan = pkt->inner_vlan;
+	flow.proto = pkt->quote.proto;
+	flow.src = pkt->quote.src;
+	flow.dst = pkt->quote.dst;
+	flow.sport = pkt->quote.sport;
+	flow.dport = pkt->quote.dport;
+	uint32_t idx = create(t, &flow, false, parent);
+	if (idx == NIL)
+		return false;
+	struct sm_session *s = at(t, idx);
+	s->after_attempt = true;
+	s->touch_ns = t->now;
+	attach_icmp_error(t, pkt, s, 1);
+	return true;
+}
+
 /* Accounts pkt in its session (created linked to parent when new): *hit is
  * where it went (NIL: no session, an ICMP error counted in the one it quotes),
  * *copy whether another sensor saw it first (then only its sighting counts).
@@ -534,6 +571,8 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 			attach_icmp_error(t, pkt, at(t, qi), dir);
 			return true;
 		}
+		if (t->st.evicted > 0 && (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP))
+			return refused_flow(t, pkt, parent);
 	}
 
 	uint32_t idx = lookup(t, pkt->proto, pkt->vlan, pkt->inner_vlan, &pkt->src, pkt->sport,
@@ -582,8 +621,10 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 	}
 	if (pkt->proto == SM_PROTO_TCP && pkt->l4_header)
 		sm_tcp_packet(s, dir, pkt);
-	else if (pkt->icmp_echo && s->icmp_id == 0)
+	else if (pkt->icmp_echo && s->icmp_id == 0) {
 		s->icmp_id = pkt->icmp_id;
+		s->after_attempt = dir == 1 && s->pkts[0] + s->pkts[1] == n; /* a reply first */
+	}
 	if ((pkt->proto == SM_PROTO_ICMP || pkt->proto == SM_PROTO_ICMP6) &&
 	    s->pkts[0] + s->pkts[1] == n) {
 		/* Shown Zeek-style: type and code of the first message (the request of a
@@ -626,10 +667,7 @@ carriers(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t *pare
 	for (uint8_t i = 0; i < pkt->nouter && i < SM_MAX_OUTER; i++) {
 		const struct sm_outer *o = &pkt->outer[i];
 		struct sm_packet op;
-		memset(&op, 0, offsetof(struct sm_packet, outer));
-		op.ts_ns = pkt->ts_ns;
-		op.source = pkt->source;
-		op.sensor = pkt->sensor;
+		packet_beside(&op, pkt);
 		/* a carrier's copy at another sensor is known by what it carries */
 		op.ip_id = pkt->ip_id;
 		op.seq = pkt->seq;

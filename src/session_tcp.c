@@ -278,12 +278,20 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	endpoint_update(s, dir, f, pkt->payload_len);
 	note_close(s, dir, f, pkt->ts_ns);
 	if (f & TH_RST) {
+		if (dir == 1 && (f & TH_ACK) && s->history_seen == 0) { /* refuses a SYN not here */
+			s->after_attempt = true;
+			s->syn_seq = pkt->ack - 1;
+		}
 		history_add(s, dir, 'R', SM_HIST_RST);
 		if (s->rst_from == 0) {
 			s->rst_from = (uint8_t)(dir + 1);
 			s->rst_ttl = pkt->ttl;
 		}
 		return;
+	}
+	if (dir == 0 && s->history_seen == 0 && !(f & TH_SYN) && (f & TH_ACK)) {
+		s->after_attempt = true; /* the segment after a SYN not here, if any */
+		s->syn_seq = pkt->seq - 1;
 	}
 	if (dir == 1)
 		s->resp_answer = true;
@@ -298,6 +306,10 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 			}
 		}
 	} else if ((f & TH_SYN) && (f & TH_ACK)) {
+		if (dir == 1 && s->history_seen == 0) { /* the session opens with it */
+			s->after_attempt = true;
+			s->syn_seq = pkt->ack - 1;
+		}
 		history_add(s, dir, 'H', SM_HIST_SYN_ACK);
 	}
 	if (pkt->payload_len > 0)

@@ -110,6 +110,12 @@ struct sm_session {
 	uint16_t history_seen; /* SM_HIST_* bits */
 	bool flipped;          /* initiator chosen against the first packet's direction */
 	bool syn_seen;         /* initiator's SYN seen */
+	/* it opened past an attempt made in no packet of it (the attempt's session
+	 * was pushed out of a full table, or began before the capture): with the
+	 * answer, a SYN-ACK or a RST (syn_seq: the ISN it acknowledges), an echo
+	 * reply, an ICMP error quoting the flow (no packet of its own then); or with
+	 * the initiator's next segment (syn_seq: its sequence number - 1) */
+	bool after_attempt;
 	uint32_t syn_seq;
 	uint32_t syn_count; /* SYNs (with retransmissions) sent by the initiator */
 	bool resp_answer;   /* responder sent a non-RST packet */

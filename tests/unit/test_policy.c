@@ -234,6 +234,100 @@ test_attempt_split_by_the_table_counts_once(void **state)
 	sm_policy_free(p);
 }
 
+/* An attempt whose session a full table pushed out before the rest came: the
+ * SYN alone, no answer in it. */
+static struct sm_session
+pushed_out_attempt(const char *src, uint32_t isn)
+{
+	struct sm_session a = sess(src, "10.0.2.1", 11104, 1, 0);
+	a.syn_seen = true;
+	a.syn_seq = isn;
+	a.syn_count = 1;
+	a.history_seen = SM_HIST_ORIG_BIT(SM_HIST_SYN);
+	return a;
+}
+
+/* The session of what followed it, opened past it (session_tcp.c sets
+ * after_attempt and the ISN from the opening segment). */
+static struct sm_session
+opened_past(const char *src, uint32_t isn, uint64_t fwd, uint64_t rev)
+{
+	struct sm_session s = sess(src, "10.0.2.1", 11104, fwd, rev);
+	s.after_attempt = true;
+	s.syn_seq = isn;
+	return s;
+}
+
+/* opened_past with the SYN-ACK, the handshake then completed */
+static struct sm_session
+answered_past(const char *src, uint32_t isn)
+{
+	struct sm_session s = opened_past(src, isn, 3, 2);
+	s.flipped = true;
+	s.resp_answer = true;
+	s.state[0] = s.state[1] = EP_ESTABLISHED;
+	s.history_seen = SM_HIST_RESP_BIT(SM_HIST_SYN_ACK) | SM_HIST_ORIG_BIT(SM_HIST_ACK);
+	return s;
+}
+
+/* Under a flood that fills the session table, the SYN's session is pushed out
+ * and its answer opens another session.  The flow is judged by what the
+ * attempt met: a SYN-ACK and a completed handshake are ok (not "intermittent,
+ * 1 unanswered"); a RST or an ICMP error quoting the flow are a rejection, not
+ * no-answer; an answer to another ISN leaves the attempt unanswered. */
+static void
+test_attempt_pushed_out_before_its_answer(void **state)
+{
+	(void)state;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	struct sm_classification c;
+	struct sm_session a = pushed_out_attempt("10.0.1.1", 100);
+	sm_policy_classify(p, &a, &c);
+	struct sm_session answered = answered_past("10.0.1.1", 100);
+	sm_policy_classify(p, &answered, &c);
+
+	struct sm_session b = pushed_out_attempt("10.0.1.2", 200);
+	sm_policy_classify(p, &b, &c);
+	struct sm_session reset = opened_past("10.0.1.2", 200, 0, 1);
+	reset.flipped = true;
+	reset.rst_from = 2;
+	reset.history_seen = SM_HIST_RESP_BIT(SM_HIST_RST);
+	sm_policy_classify(p, &reset, &c);
+	sm_policy_finish(p);
+
+	const struct sm_expect_entry *ok = find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104);
+	assert_int_equal(ok->verdict, V_OK);
+	assert_int_equal(ok->no_answer, 0);
+	assert_null(strstr(ok->detail, "intermittent"));
+	const struct sm_expect_entry *rej = find(p, "ic-a", "10.0.1.2", "10.0.2.1", 11104);
+	assert_int_equal(rej->verdict, V_REJECTED);
+	assert_int_equal(rej->no_answer, 0);
+	assert_int_equal(rej->rejected, 1);
+	sm_policy_free(p);
+
+	/* an ICMP error quoting the flow, and an answer to another ISN */
+	p = sm_policy_new(&rules, &site);
+	a = pushed_out_attempt("10.0.1.1", 100);
+	sm_policy_classify(p, &a, &c);
+	struct sm_session error = opened_past("10.0.1.1", 0, 0, 0);
+	error.icmp_errors = 1;
+	error.icmp_err_type = 3;
+	error.icmp_err_code = 13;
+	sm_policy_classify(p, &error, &c);
+	b = pushed_out_attempt("10.0.1.2", 200);
+	sm_policy_classify(p, &b, &c);
+	struct sm_session other = answered_past("10.0.1.2", 201);
+	sm_policy_classify(p, &other, &c);
+	sm_policy_finish(p);
+	rej = find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104);
+	assert_int_equal(rej->verdict, V_REJECTED);
+	assert_int_equal(rej->no_answer, 0);
+	const struct sm_expect_entry *na = find(p, "ic-a", "10.0.1.2", "10.0.2.1", 11104);
+	assert_int_equal(na->no_answer, 1);
+	assert_non_null(strstr(na->detail, "intermittent"));
+	sm_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -242,6 +336,7 @@ main(void)
 	    cmocka_unit_test(test_any_rule_names_the_pair_of_its_verdict),
 	    cmocka_unit_test(test_undefined_role_is_na_and_classes),
 	    cmocka_unit_test(test_attempt_split_by_the_table_counts_once),
+	    cmocka_unit_test(test_attempt_pushed_out_before_its_answer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -300,6 +300,54 @@ test_table_is_bounded_and_counts_evictions(void **state)
 	sm_session_table_free(t);
 }
 
+/* Three SYNs pushed out of a table of 2 by newer ones, then what answers each:
+ * a SYN-ACK, a RST and an ICMP error.  The session each answer opens says it
+ * opened past an attempt, and which (the ISN acknowledged), so that the policy
+ * judges the attempt by its answer; the error, with no session of its flow left,
+ * opens one of that flow with the error attached and no packet of its own. */
+static void
+test_answers_to_pushed_out_attempts_open_sessions_past_them(void **state)
+{
+	(void)state;
+	static uint8_t services[8192]; /* the policy's ports: 3260 is served */
+	services[3260 >> 3] |= 1u << (3260 & 7);
+	ngot = 0;
+	struct sm_session_opts o = {.max_sessions = 2, .service_ports = services};
+	struct sm_session_table *t = sm_session_table_new(&o, collect, NULL);
+	for (unsigned i = 0; i < 3; i++)
+		feed(t, tcp_pkt(SEC + i, A, 41000 + i, B, 3260, TH_SYN, 500 + i, 0));
+	for (unsigned i = 0; i < 2; i++) /* push them all out */
+		feed(t, tcp_pkt(SEC + 10 + i, "198.19.0.9", 50000 + i, B, 443, TH_SYN, 1, 0));
+	struct sm_packet synack = tcp_pkt(SEC + 20, B, 3260, A, 41000, TH_SYN | TH_ACK, 900, 0);
+	synack.ack = 501;
+	feed(t, synack);
+	struct sm_packet rst = tcp_pkt(SEC + 21, B, 3260, A, 41001, TH_RST | TH_ACK, 0, 0);
+	rst.ack = 502;
+	feed(t, rst);
+	feed(t, icmp_error_quoting(SEC + 22, 41002, 3260));
+	sm_session_flush(t);
+	int found = 0;
+	for (int i = 0; i < ngot; i++) {
+		const struct sm_session *s = &got[i];
+		if (s->dport != 3260 || s->syn_seen) /* the attempts themselves */
+			continue;
+		assert_true(s->after_attempt);
+		char b1[SM_ADDRSTRLEN], b2[SM_ADDRSTRLEN];
+		assert_string_equal(sm_addr_str(&s->src, b1, sizeof(b1)), A);
+		assert_string_equal(sm_addr_str(&s->dst, b2, sizeof(b2)), B);
+		if (s->sport == 41000 || s->sport == 41001)
+			assert_int_equal(s->syn_seq, 500 + (s->sport - 41000));
+		else {
+			assert_int_equal(s->sport, 41002);
+			assert_int_equal(s->icmp_errors, 1);
+			assert_int_equal(s->pkts[0] + s->pkts[1], 0);
+		}
+		found++;
+	}
+	assert_int_equal(found, 3);
+	sm_session_table_free(t);
+}
+
 static void
 test_udp_idle_timeout_and_vlan_key(void **state)
 {
@@ -623,6 +671,7 @@ main(void)
 	    cmocka_unit_test(test_packet_tells_its_session_and_side),
 	    cmocka_unit_test(test_payload_results_go_in_through_the_session),
 	    cmocka_unit_test(test_table_is_bounded_and_counts_evictions),
+	    cmocka_unit_test(test_answers_to_pushed_out_attempts_open_sessions_past_them),
 	    cmocka_unit_test(test_udp_idle_timeout_and_vlan_key),
 	    cmocka_unit_test(test_rst_after_both_fins_is_sf),
 	    cmocka_unit_test(test_fin_rst_then_peer_fin_is_sf),

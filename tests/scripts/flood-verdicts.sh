@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Verdicts under a flood that fills the session table.  Each example capture of
+# pcaps/ (real Linux TCP stacks in network namespaces, pcaps/make-captures.sh) is
+# copied with 100 new sessions inserted right after every SYN and echo request
+# (tests/scripts/flood-between.py), and audited with --max-sessions 64: every
+# attempt's session is pushed out of the full table before its answer arrives.
+# Every expected flow must keep the verdict of the capture without the flood
+# (ok stays ok, not intermittent; no-answer and rejected stay so), with the same
+# exit status, and the report must say that sessions were evicted.
+# usage: flood-verdicts.sh SMAUDIT     (from the repository root)
+set -u
+bin=$(readlink -f "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+verdicts() { # OUT SITE AUDIT-ARGS... -> OUT: exit status, then one expected flow a line
+	local out=$1 site=$2
+	shift 2
+	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
+	"$bin" audit -q -s "$site" -d "$work/db" --format json "$@" >"$work/json" 2>"$work/err"
+	echo "exit $?" >"$out"
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for e in sorted(r["expected"], key=lambda e: tuple(str(e[k]) for k in ("rule", "src", "dst", "port"))):
+    print(e["rule"], e["proto"], e["port"], e["src"], e["dst"], e["verdict"])
+print("summary", {k: v for k, v in r["summary"].items() if k != "unexpected"})' "$work/json" >>"$out" ||
+		echo "no JSON report: $(head -3 "$work/err")" >>"$out"
+}
+flooded=0
+for cap in pcaps/*.pcap; do
+	name=$(basename "$cap" .pcap)
+	case $name in
+	ipv6 | tls-split6) continue ;; # no IPv4 attempt to flood after
+	iscsi-real) site=pcaps/iscsi-real.conf ;;
+	*) site=pcaps/site.conf ;;
+	esac
+	n=$(python3 tests/scripts/flood-between.py "$cap" "$work/flood.pcap" 100) || exit 1
+	[ "$n" -gt 0 ] || continue
+	verdicts "$work/plain" "$site" "$cap"
+	verdicts "$work/flooded" "$site" --max-sessions 64 "$work/flood.pcap"
+	if ! grep -q "evicted (table full)" < <("$bin" report -d "$work/db" 2>&1); then
+		echo "FAIL $name: the report does not say that sessions were evicted"
+		fail=$((fail + 1))
+	elif cmp -s "$work/plain" "$work/flooded"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name: verdicts change under a flood of $n sessions (< alone, > flooded):"
+		diff "$work/plain" "$work/flooded" | head -12
+		fail=$((fail + 1))
+	fi
+	flooded=$((flooded + 1))
+done
+[ $flooded -ge 8 ] || { echo "FAIL: only $flooded captures flooded"; fail=$((fail + 1)); }
+echo "flood-verdicts: $pass of $flooded captures keep their verdicts, $fail failed"
+[ $fail -eq 0 ]
