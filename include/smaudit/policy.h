@@ -43,14 +43,16 @@ struct sm_expect_entry {
 	char hidden_src[64], hidden_dst[64]; /* the pair a filtered verdict is about */
 	/* the last unanswered attempts, by pair, port and initial sequence number:
 	 * a session that goes on with the same SYN (retransmitted after the
-	 * session table ended the attempt, as Zeek does after 5 s) is the same
-	 * attempt, counted once with the outcome of its last part */
+	 * session table ended the attempt, as Zeek does after 5 s), or that opened
+	 * with the answer to it (its session pushed out of a full table), is the
+	 * same attempt, counted once with the outcome of its last part.  Sixteen:
+	 * an iSCSI initiator opens several connections to a target at once. */
 	struct sm_attempt {
 		struct sm_addr src, dst;
 		uint16_t sport;
 		uint32_t isn;
 		bool answer_lost; /* counted in answer_lost */
-	} unanswered[4];
+	} unanswered[16];
 	uint8_t nunanswered;
 	char detail[SM_DETAIL_MAX];
 	/* several sensors: what each saw of the failing attempts the verdict is about

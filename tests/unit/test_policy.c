@@ -328,6 +328,34 @@ test_attempt_pushed_out_before_its_answer(void **state)
 	sm_policy_free(p);
 }
 
+/* An iSCSI initiator opens its connections to a target at once (8 here), and a
+ * flood pushes all eight SYNs' sessions out before the SYN-ACKs come: each
+ * answer finds its own attempt, none is left counted unanswered. */
+static void
+test_many_attempts_pushed_out_at_once(void **state)
+{
+	(void)state;
+	struct sm_policy *p = sm_policy_new(&rules, &site);
+	struct sm_classification c;
+	enum { N = 8 };
+	for (unsigned i = 0; i < N; i++) {
+		struct sm_session a = pushed_out_attempt("10.0.1.1", 1000 + i);
+		a.sport = (uint16_t)(40000 + i);
+		sm_policy_classify(p, &a, &c);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		struct sm_session s = answered_past("10.0.1.1", 1000 + i);
+		s.sport = (uint16_t)(40000 + i);
+		sm_policy_classify(p, &s, &c);
+	}
+	sm_policy_finish(p);
+	const struct sm_expect_entry *e = find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104);
+	assert_int_equal(e->verdict, V_OK);
+	assert_int_equal(e->no_answer, 0);
+	assert_null(strstr(e->detail, "intermittent"));
+	sm_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -337,6 +365,7 @@ main(void)
 	    cmocka_unit_test(test_undefined_role_is_na_and_classes),
 	    cmocka_unit_test(test_attempt_split_by_the_table_counts_once),
 	    cmocka_unit_test(test_attempt_pushed_out_before_its_answer),
+	    cmocka_unit_test(test_many_attempts_pushed_out_at_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
