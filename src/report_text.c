@@ -180,6 +180,13 @@ report_expected_notes(FILE *out, const struct sm_run_row *run, const struct sm_e
 		        "      CAUTION: the capture missed %llu bytes inside TCP streams in this "
 		        "run; what is missing here may be capture loss\n",
 		        (unsigned long long)run->missed_bytes);
+	if (run->evicted > 0 && loss_sensitive)
+		fprintf(
+		    out,
+		    "      CAUTION: %llu session(s) were evicted from the full session table in "
+		    "this run; if this verdict rests on attempts they split, audit again with "
+		    "a larger --max-sessions\n",
+		    (unsigned long long)run->evicted);
 	if (with_advice)
 		advice(out, r);
 }

@@ -6,7 +6,8 @@
 # attempt's session is pushed out of the full table before its answer arrives.
 # Every expected flow must keep the verdict of the capture without the flood
 # (ok stays ok, not intermittent; no-answer and rejected stay so), with the same
-# exit status, and the report must say that sessions were evicted.
+# exit status, and the report must say that sessions were evicted, with a caution
+# beside each no-answer, one-way or not-seen verdict.
 # usage: flood-verdicts.sh SMAUDIT     (from the repository root)
 set -u
 bin=$(readlink -f "$1")
@@ -39,8 +40,14 @@ for cap in pcaps/*.pcap; do
 	[ "$n" -gt 0 ] || continue
 	verdicts "$work/plain" "$site" "$cap"
 	verdicts "$work/flooded" "$site" --max-sessions 64 "$work/flood.pcap"
-	if ! grep -q "evicted (table full)" < <("$bin" report -d "$work/db" 2>&1); then
+	"$bin" report -d "$work/db" >"$work/text" 2>&1
+	failing=$(grep -cE '^  (no-answer|one-way|not-seen) ' "$work/text")
+	cautions=$(grep -cE '^      CAUTION: [0-9]+ session\(s\) were evicted from the full session table' "$work/text")
+	if ! grep -q "evicted (table full)" "$work/text"; then
 		echo "FAIL $name: the report does not say that sessions were evicted"
+		fail=$((fail + 1))
+	elif [ "$cautions" -ne "$failing" ]; then
+		echo "FAIL $name: $failing verdict(s) that evictions could explain, $cautions with a caution"
 		fail=$((fail + 1))
 	elif cmp -s "$work/plain" "$work/flooded"; then
 		pass=$((pass + 1))
