@@ -203,7 +203,12 @@ static enum sm_app
 iscsi_login(const uint8_t *p, size_t len)
 {
 	size_t dsl = be24(p + 5), seg = BHS_LEN + (size_t)p[4] * 4, pairs;
-	if (dsl == 0 || dsl > LOGIN_TEXT_MAX)
+	/* A response with no keys (a login reject, or nothing left to negotiate) is
+	 * its header alone, valid with its sixteen reserved zero bytes; a first
+	 * request always names its initiator. */
+	if (dsl == 0)
+		return (p[0] & 0x3f) == 0x23 ? APP_ISCSI : APP_UNKNOWN;
+	if (dsl > LOGIN_TEXT_MAX)
 		return APP_UNKNOWN;
 	if (len <= seg)
 		return len < SM_APP_WANT ? APP_MORE : APP_UNKNOWN;

@@ -138,6 +138,27 @@ iscsi_login_fields_checked(void **state)
 	assert_int_equal(detect(b, 48, true, d), APP_UNKNOWN);
 }
 
+/* A target's Login response with no keys, as a reject carries them (status 2/3,
+ * "target not found"): its header alone is iSCSI, not "unknown", which a rule
+ * with app=iscsi would report as a mismatch when the request was not read (a
+ * capture cut at 128 bytes a frame).  A reserved byte set: not a Login. */
+static void
+iscsi_login_response_without_keys(void **state)
+{
+	(void)state;
+	uint8_t b[48];
+	memcpy(b, tgtd_login_bhs, 48);
+	b[5] = b[6] = b[7] = 0;
+	b[1] = 0x80; /* Transit, from the security stage: refused there */
+	b[36] = 0x02;
+	b[37] = 0x03;
+	char d[96];
+	assert_int_equal(detect(b, 48, false, d), APP_ISCSI);
+	assert_string_equal(d, "Login response");
+	b[44] = 0x01;
+	assert_int_equal(detect(b, 48, false, d), APP_UNKNOWN);
+}
+
 static void
 iscsi_data_length_not_trusted(void **state)
 {
@@ -497,6 +518,7 @@ main(void)
 	    cmocka_unit_test(iscsi_real_login_request),
 	    cmocka_unit_test(iscsi_real_login_response),
 	    cmocka_unit_test(iscsi_login_fields_checked),
+	    cmocka_unit_test(iscsi_login_response_without_keys),
 	    cmocka_unit_test(iscsi_data_length_not_trusted),
 	    cmocka_unit_test(iscsi_two_pdus_in_a_row),
 	    cmocka_unit_test(iscsi_corpus_false_positives),
