@@ -1,6 +1,7 @@
 #include "smaudit/policy.h"
 
 #include "locate.h"
+#include "policy_attempt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,61 +159,25 @@ sm_policy_service_ports(const struct sm_policy *p)
 	return p->service_ports;
 }
 
-enum outcome { O_OK, O_REJECTED, O_NO_ANSWER, O_ONE_WAY };
-
-/* A TCP handshake answered and never acknowledged: the initiator sent only SYNs
- * (no ACK, no data, no reset) and the responder a SYN-ACK.  The answer did not
- * reach the initiator (dropped on its way back, or an asymmetric route). */
-static bool
-answer_lost(const struct sm_session *s)
-{
-	uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
-	return s->proto == SM_PROTO_TCP && s->syn_seen && orig == SM_HIST_ORIG_BIT(SM_HIST_SYN) &&
-	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
-}
-
-/* What one session says about the path it tried. */
-static enum outcome
-session_outcome(const struct sm_session *s)
-{
-	if (sm_session_established(s))
-		return answer_lost(s) ? O_NO_ANSWER : O_OK;
-	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2))
-		return O_REJECTED;
-	if (s->pkts[0] == 0)
-		return O_ONE_WAY; /* only the responder's half is visible */
-	if (s->pkts[1] == 0) {
-		if (s->proto != SM_PROTO_TCP)
-			return O_NO_ANSWER;
-		/* Initiator letters other than S (SYN) and R (its own abort) mean data
-		 * or ACKs went out: the connection works, the capture sees one half. */
-		uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
-		uint16_t syn_rst = SM_HIST_ORIG_BIT(SM_HIST_SYN) | SM_HIST_ORIG_BIT(SM_HIST_RST);
-		bool only_syn = s->syn_seen && (orig & ~syn_rst) == 0;
-		return only_syn ? O_NO_ANSWER : O_ONE_WAY;
-	}
-	return O_REJECTED; /* the responder sent only RSTs */
-}
-
 /* session_outcome, but a SYN-ACK never acknowledged is an answer where the capture
  * filter (-f) may have dropped the initiator's ACK: no evidence then, as before. */
-static enum outcome
+static enum sm_outcome
 outcome_of(const struct sm_policy *p, const struct sm_session *s)
 {
-	enum outcome o = session_outcome(s);
-	if (o == O_NO_ANSWER && answer_lost(s) && p->visible != NULL &&
+	enum sm_outcome o = sm_outcome_of(s);
+	if (o == SM_OUTCOME_NO_ANSWER && sm_outcome_answer_lost(s) && p->visible != NULL &&
 	    !p->visible(p->visible_ctx, s->proto, &s->src, &s->dst, s->dport, false))
-		return O_OK;
+		return SM_OUTCOME_OK;
 	return o;
 }
 
 enum sm_verdict
 sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s)
 {
-	static const enum sm_verdict v[] = {[O_OK] = V_OK,
-	                                    [O_REJECTED] = V_REJECTED,
-	                                    [O_NO_ANSWER] = V_NO_ANSWER,
-	                                    [O_ONE_WAY] = V_ONE_WAY};
+	static const enum sm_verdict v[] = {[SM_OUTCOME_OK] = V_OK,
+	                                    [SM_OUTCOME_REJECTED] = V_REJECTED,
+	                                    [SM_OUTCOME_NO_ANSWER] = V_NO_ANSWER,
+	                                    [SM_OUTCOME_ONE_WAY] = V_ONE_WAY};
 	return v[outcome_of(p, s)];
 }
 
@@ -246,77 +211,11 @@ note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 	}
 }
 
-/* An attempt that can be answered in a later session: a TCP handshake (its SYN)
- * or an ICMP echo request (its identifier is the session's port). */
-static bool
-is_attempt(const struct sm_session *s)
-{
-	if (s->proto == SM_PROTO_TCP)
-		return s->syn_seen;
-	return (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6) && s->icmp_id != 0 &&
-	       !s->after_attempt;
-}
-
-/* Whether s goes on with an unanswered attempt already counted: the same SYN
- * sent again, or s opened past it (the attempt's session was pushed out of a
- * full table before the rest came): with a SYN-ACK acknowledging its ISN when
- * the handshake then completed (*o is ok), with the initiator's next segment
- * (ok, or one-way in a capture of one direction), with an echo reply of its
- * identifier (the request and its reply: *o becomes ok), or with a refusal (*o
- * is rejected: a RST acknowledging its ISN, an ICMP error quoting its flow).
- * The attempt is forgotten (and uncounted) then, and s counts with outcome *o. */
-static bool
-continues_attempt(struct sm_expect_entry *e, const struct sm_session *s, enum outcome *o)
-{
-	bool tcp = s->proto == SM_PROTO_TCP;
-	bool error_only = s->pkts[0] + s->pkts[1] == 0; /* an ICMP error, no ISN known */
-	bool past = false;
-	if (s->after_attempt && *o == O_REJECTED)
-		past = true;
-	else if (s->after_attempt && tcp)
-		past = *o == O_OK || (!s->flipped && *o == O_ONE_WAY);
-	else if (s->after_attempt)
-		past = s->icmp_id != 0 && *o == O_ONE_WAY;
-	if (!(tcp && s->syn_seen && !s->flipped) && !past)
-		return false;
-	for (uint8_t i = 0; i < e->nunanswered; i++) {
-		const struct sm_attempt *a = &e->unanswered[i];
-		if ((!tcp || error_only || a->isn == s->syn_seq) && a->sport == s->sport &&
-		    sm_addr_eq(&a->src, &s->src) && sm_addr_eq(&a->dst, &s->dst)) {
-			e->answer_lost -= a->answer_lost;
-			e->unanswered[i] = e->unanswered[--e->nunanswered];
-			e->no_answer--;
-			if (past && !tcp && *o == O_ONE_WAY)
-				*o = O_OK; /* the echo request and its reply */
-			return true;
-		}
-	}
-	return false;
-}
-
-static void
-remember_unanswered(struct sm_expect_entry *e, const struct sm_session *s)
-{
-	if (!is_attempt(s))
-		return;
-	const size_t n = sizeof(e->unanswered) / sizeof(e->unanswered[0]);
-	if (e->nunanswered == n) { /* forget the oldest */
-		memmove(&e->unanswered[0], &e->unanswered[1], (n - 1) * sizeof(e->unanswered[0]));
-		e->nunanswered--;
-	}
-	struct sm_attempt *a = &e->unanswered[e->nunanswered++];
-	a->src = s->src;
-	a->dst = s->dst;
-	a->sport = s->sport;
-	a->isn = s->syn_seq;
-	a->answer_lost = answer_lost(s);
-}
-
 static void
 note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct sm_session *s,
-              enum outcome o)
+              enum sm_outcome o)
 {
-	continues_attempt(e, s, &o);
+	sm_attempt_continues(e, s, &o);
 	note_protocol(e, s);
 	e->sessions++;
 	if (e->first_ns == 0 || s->first_ns < e->first_ns)
@@ -326,9 +225,11 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	e->syns += s->syn_count;
 	/* The pair a failing verdict is about: the first session with the outcome
 	 * that decides the verdict (rejected over no-answer over one-way). */
-	static const uint8_t rank[] = {
-	    [O_OK] = 0, [O_ONE_WAY] = 1, [O_NO_ANSWER] = 2, [O_REJECTED] = 3};
-	if (o != O_OK && (!e->tried || rank[o] >= e->try_rank)) {
+	static const uint8_t rank[] = {[SM_OUTCOME_OK] = 0,
+	                               [SM_OUTCOME_ONE_WAY] = 1,
+	                               [SM_OUTCOME_NO_ANSWER] = 2,
+	                               [SM_OUTCOME_REJECTED] = 3};
+	if (o != SM_OUTCOME_OK && (!e->tried || rank[o] >= e->try_rank)) {
 		/* what the sensors saw of the attempts of the outcome that decides */
 		if (!e->tried || rank[o] > e->try_rank) {
 			memset(e->at, 0, sizeof(e->at));
@@ -348,7 +249,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		e->try_dst = s->dst;
 	}
 	switch (o) {
-	case O_OK:
+	case SM_OUTCOME_OK:
 		e->ok++;
 		if (!e->satisfied) {
 			e->satisfied = true;
@@ -356,7 +257,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 			e->sat_dst = s->dst;
 		}
 		break;
-	case O_REJECTED:
+	case SM_OUTCOME_REJECTED:
 		e->rejected++;
 		if (s->icmp_errors > 0 && !e->icmp_seen) {
 			e->icmp_seen = true;
@@ -371,12 +272,12 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 			e->rst_ttl = s->rst_ttl;
 		}
 		break;
-	case O_NO_ANSWER:
+	case SM_OUTCOME_NO_ANSWER:
 		e->no_answer++;
-		e->answer_lost += answer_lost(s);
-		remember_unanswered(e, s);
+		e->answer_lost += sm_outcome_answer_lost(s);
+		sm_attempt_remember(e, s);
 		break;
-	case O_ONE_WAY:
+	case SM_OUTCOME_ONE_WAY:
 		e->one_way++;
 		break;
 	}
@@ -462,7 +363,7 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 	out->dst_role = role_of(p, &dst);
 	out->rule = NULL;
 	int best = -1; /* lowest kind wins: expect < optional < allow */
-	enum outcome o = outcome_of(p, s);
+	enum sm_outcome o = outcome_of(p, s);
 	for (size_t i = 0; i < p->rules->nrules; i++) {
 		const struct sm_rule *r = &p->rules->rules[i];
 		const struct rule_ref *ref = &p->refs[i];

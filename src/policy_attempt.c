@@ -1,0 +1,110 @@
+/*
+ * policy_attempt: what one session says about the path it tried (its outcome),
+ * and the attempts of an expected flow.  An unanswered attempt is remembered, so
+ * that a later session that goes on with it counts it once: the same SYN sent
+ * again, or its answer after the attempt's session was pushed out of a full
+ * table.  Internal to the policy module (policy.c).
+ */
+#include "policy_attempt.h"
+
+#include <string.h>
+
+/* A TCP handshake answered and never acknowledged: the initiator sent only SYNs
+ * (no ACK, no data, no reset) and the responder a SYN-ACK.  The answer did not
+ * reach the initiator (dropped on its way back, or an asymmetric route). */
+bool
+sm_outcome_answer_lost(const struct sm_session *s)
+{
+	uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
+	return s->proto == SM_PROTO_TCP && s->syn_seen && orig == SM_HIST_ORIG_BIT(SM_HIST_SYN) &&
+	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
+}
+
+/* What one session says about the path it tried. */
+enum sm_outcome
+sm_outcome_of(const struct sm_session *s)
+{
+	if (sm_session_established(s))
+		return sm_outcome_answer_lost(s) ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_OK;
+	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2))
+		return SM_OUTCOME_REJECTED;
+	if (s->pkts[0] == 0)
+		return SM_OUTCOME_ONE_WAY; /* only the responder's half is visible */
+	if (s->pkts[1] == 0) {
+		if (s->proto != SM_PROTO_TCP)
+			return SM_OUTCOME_NO_ANSWER;
+		/* Initiator letters other than S (SYN) and R (its own abort) mean data
+		 * or ACKs went out: the connection works, the capture sees one half. */
+		uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
+		uint16_t syn_rst = SM_HIST_ORIG_BIT(SM_HIST_SYN) | SM_HIST_ORIG_BIT(SM_HIST_RST);
+		bool only_syn = s->syn_seen && (orig & ~syn_rst) == 0;
+		return only_syn ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_ONE_WAY;
+	}
+	return SM_OUTCOME_REJECTED; /* the responder sent only RSTs */
+}
+
+/* An attempt that can be answered in a later session: a TCP handshake (its SYN)
+ * or an ICMP echo request (its identifier is the session's port). */
+static bool
+is_attempt(const struct sm_session *s)
+{
+	if (s->proto == SM_PROTO_TCP)
+		return s->syn_seen;
+	return (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6) && s->icmp_id != 0 &&
+	       !s->after_attempt;
+}
+
+/* Whether s goes on with an unanswered attempt already counted: the same SYN
+ * sent again, or s opened past it (the attempt's session was pushed out of a
+ * full table before the rest came): with a SYN-ACK acknowledging its ISN when
+ * the handshake then completed (*o is ok), with the initiator's next segment
+ * (ok, or one-way in a capture of one direction), with an echo reply of its
+ * identifier (the request and its reply: *o becomes ok), or with a refusal (*o
+ * is rejected: a RST acknowledging its ISN, an ICMP error quoting its flow).
+ * The attempt is forgotten (and uncounted) then, and s counts with outcome *o. */
+bool
+sm_attempt_continues(struct sm_expect_entry *e, const struct sm_session *s, enum sm_outcome *o)
+{
+	bool tcp = s->proto == SM_PROTO_TCP;
+	bool error_only = s->pkts[0] + s->pkts[1] == 0; /* an ICMP error, no ISN known */
+	bool past = false;
+	if (s->after_attempt && *o == SM_OUTCOME_REJECTED)
+		past = true;
+	else if (s->after_attempt && tcp)
+		past = *o == SM_OUTCOME_OK || (!s->flipped && *o == SM_OUTCOME_ONE_WAY);
+	else if (s->after_attempt)
+		past = s->icmp_id != 0 && *o == SM_OUTCOME_ONE_WAY;
+	if (!(tcp && s->syn_seen && !s->flipped) && !past)
+		return false;
+	for (uint8_t i = 0; i < e->nunanswered; i++) {
+		const struct sm_attempt *a = &e->unanswered[i];
+		if ((!tcp || error_only || a->isn == s->syn_seq) && a->sport == s->sport &&
+		    sm_addr_eq(&a->src, &s->src) && sm_addr_eq(&a->dst, &s->dst)) {
+			e->answer_lost -= a->answer_lost;
+			e->unanswered[i] = e->unanswered[--e->nunanswered];
+			e->no_answer--;
+			if (past && !tcp && *o == SM_OUTCOME_ONE_WAY)
+				*o = SM_OUTCOME_OK; /* the echo request and its reply */
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+sm_attempt_remember(struct sm_expect_entry *e, const struct sm_session *s)
+{
+	if (!is_attempt(s))
+		return;
+	const size_t n = sizeof(e->unanswered) / sizeof(e->unanswered[0]);
+	if (e->nunanswered == n) { /* forget the oldest */
+		memmove(&e->unanswered[0], &e->unanswered[1], (n - 1) * sizeof(e->unanswered[0]));
+		e->nunanswered--;
+	}
+	struct sm_attempt *a = &e->unanswered[e->nunanswered++];
+	a->src = s->src;
+	a->dst = s->dst;
+	a->sport = s->sport;
+	a->isn = s->syn_seq;
+	a->answer_lost = sm_outcome_answer_lost(s);
+}

@@ -1,0 +1,29 @@
+/*
+ * policy_attempt: the outcome of one session (what it says about the path it
+ * tried) and the unanswered attempts an expected flow remembers
+ * (struct sm_attempt in policy.h).  Internal to the policy module.
+ */
+#ifndef SMAUDIT_POLICY_ATTEMPT_H
+#define SMAUDIT_POLICY_ATTEMPT_H
+
+#include <stdbool.h>
+
+#include "smaudit/policy.h"
+#include "smaudit/session.h"
+
+enum sm_outcome { SM_OUTCOME_OK, SM_OUTCOME_REJECTED, SM_OUTCOME_NO_ANSWER, SM_OUTCOME_ONE_WAY };
+
+/* A TCP handshake answered and never acknowledged: the initiator sent only SYNs
+ * (no ACK, no data, no reset) and the responder a SYN-ACK. */
+bool sm_outcome_answer_lost(const struct sm_session *s);
+/* What s says about the path it tried. */
+enum sm_outcome sm_outcome_of(const struct sm_session *s);
+/* Whether s goes on with an unanswered attempt e remembers: then the attempt is
+ * forgotten and uncounted, and s counts with outcome *o (which an echo reply
+ * after its request turns to ok). */
+bool sm_attempt_continues(struct sm_expect_entry *e, const struct sm_session *s,
+                          enum sm_outcome *o);
+/* Remembers s, an unanswered attempt of e (the oldest goes when all are taken). */
+void sm_attempt_remember(struct sm_expect_entry *e, const struct sm_session *s);
+
+#endif
