@@ -270,28 +270,38 @@ note_close(struct sm_session *s, int dir, uint8_t f, int64_t ts_ns)
 		s->close_ns = ts_ns;
 }
 
+/* A session that opens past an attempt made before it (after_attempt in
+ * session.h): with the responder's SYN-ACK or RST, which acknowledge the
+ * attempt's ISN + 1, or with the initiator's next segment, sequence ISN + 1. */
+static void
+note_opening(struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint8_t f = pkt->tcp_flags;
+	if (s->history_seen != 0 || !(f & TH_ACK))
+		return;
+	bool answer = dir == 1 && (f & (TH_SYN | TH_RST));
+	bool next = dir == 0 && !(f & (TH_SYN | TH_RST));
+	if (answer || next) {
+		s->after_attempt = true;
+		s->syn_seq = (answer ? pkt->ack : pkt->seq) - 1;
+	}
+}
+
 void
 sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
+	note_opening(s, dir, pkt);
 	track_gaps(s, dir, pkt);
 	uint8_t f = pkt->tcp_flags;
 	endpoint_update(s, dir, f, pkt->payload_len);
 	note_close(s, dir, f, pkt->ts_ns);
 	if (f & TH_RST) {
-		if (dir == 1 && (f & TH_ACK) && s->history_seen == 0) { /* refuses a SYN not here */
-			s->after_attempt = true;
-			s->syn_seq = pkt->ack - 1;
-		}
 		history_add(s, dir, 'R', SM_HIST_RST);
 		if (s->rst_from == 0) {
 			s->rst_from = (uint8_t)(dir + 1);
 			s->rst_ttl = pkt->ttl;
 		}
 		return;
-	}
-	if (dir == 0 && s->history_seen == 0 && !(f & TH_SYN) && (f & TH_ACK)) {
-		s->after_attempt = true; /* the segment after a SYN not here, if any */
-		s->syn_seq = pkt->seq - 1;
 	}
 	if (dir == 1)
 		s->resp_answer = true;
@@ -306,10 +316,6 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 			}
 		}
 	} else if ((f & TH_SYN) && (f & TH_ACK)) {
-		if (dir == 1 && s->history_seen == 0) { /* the session opens with it */
-			s->after_attempt = true;
-			s->syn_seq = pkt->ack - 1;
-		}
 		history_add(s, dir, 'H', SM_HIST_SYN_ACK);
 	}
 	if (pkt->payload_len > 0)
