@@ -20,12 +20,7 @@ verdicts() { # OUT SITE AUDIT-ARGS... -> OUT: exit status, then one expected flo
 	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
 	"$bin" audit -q -s "$site" -d "$work/db" --format json "$@" >"$work/json" 2>"$work/err"
 	echo "exit $?" >"$out"
-	python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-for e in sorted(r["expected"], key=lambda e: tuple(str(e[k]) for k in ("rule", "src", "dst", "port"))):
-    print(e["rule"], e["proto"], e["port"], e["src"], e["dst"], e["verdict"])
-print("summary", {k: v for k, v in r["summary"].items() if k != "unexpected"})' "$work/json" >>"$out" ||
+	python3 tests/scripts/verdicts.py "$work/json" --summary >>"$out" ||
 		echo "no JSON report: $(head -3 "$work/err")" >>"$out"
 }
 flooded=0

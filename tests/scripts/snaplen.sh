@@ -18,13 +18,7 @@ judge() { # OUT SITE CAPTURE -> OUT: the verdicts, then the mismatches
 	local rc=$?
 	: >"$1"
 	[ $rc -le 1 ] || echo "exit status $rc" >"$1"
-	python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-for e in sorted(r["expected"], key=lambda e: tuple(str(e[k]) for k in ("rule", "src", "dst", "port"))):
-    print(e["rule"], e["proto"], e["port"], e["src"], e["dst"], e["verdict"])
-for m in r.get("protocol_mismatches", []):
-    print("mismatch", json.dumps(m, sort_keys=True))' "$work/json" >>"$1" ||
+	python3 tests/scripts/verdicts.py "$work/json" --mismatches >>"$1" ||
 		echo "no JSON report: $(head -3 "$work/err")" >>"$1"
 }
 for cap in pcaps/*.pcap; do
