@@ -82,6 +82,11 @@ struct sm_sightings {
 	struct sm_sighting at[]; /* [sensor * 2 + dir], nsensors * 2 of them */
 };
 
+/* Other VLAN tags one session may be seen with, and the sensor of an alias that
+ * holds at every sensor. */
+#define SM_SESSION_ALIASES  2
+#define SM_ALIAS_ANY_SENSOR 0xff
+
 /* Holes in a direction's sequence space tracked at once (reordering). */
 #define SM_SESSION_HOLES 4
 
@@ -162,6 +167,16 @@ struct sm_session {
 	bool seq_known[2];
 	/* per sensor, with several (NULL with one): owned, freed when it leaves */
 	struct sm_sightings *sight;
+	/* Other VLAN tags it is seen with (docs/verdicts.md "Sessions"): packets
+	 * tagged vlan/inner_vlan from its side dirs (bit 0: the initiator's, bit 1:
+	 * the responder's) at sensor (SM_ALIAS_ANY_SENSOR: any) are its packets too:
+	 * a span of a routed hop shows each direction on the VLAN it came in on, and
+	 * another sensor the conversation on that site's VLAN. */
+	struct sm_vlan_alias {
+		int16_t vlan, inner_vlan;
+		uint8_t dirs, sensor;
+	} alias[SM_SESSION_ALIASES];
+	uint8_t nalias;
 };
 
 /* The protocol the session speaks: a recognised one (sm_app_is_protocol), from

@@ -369,6 +369,79 @@ test_udp_idle_timeout_and_vlan_key(void **state)
 	sm_session_table_free(t);
 }
 
+static struct sm_packet
+tagged(struct sm_packet p, int32_t vlan)
+{
+	p.vlan = vlan;
+	return p;
+}
+
+/* A span of a routed hop copies what each VLAN receives: the initiator's side of
+ * a conversation on VLAN 10, the responder's on VLAN 20.  It is one session, with
+ * both sides; a second SYN on VLAN 20 (a span of both ways: every packet twice)
+ * is a conversation of its own there, and an ICMP error on VLAN 20 about a SYN
+ * seen on VLAN 10 is its answer. */
+static void
+test_directions_on_two_vlans_are_one_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tagged(tcp_pkt(1 * SEC, A, 40020, B, 3260, TH_SYN, 100, 0), 10));
+	feed(t, tagged(tcp_pkt(1 * SEC + 1, B, 3260, A, 40020, TH_SYN | TH_ACK, 900, 0), 20));
+	feed(t, tagged(tcp_pkt(1 * SEC + 2, A, 40020, B, 3260, TH_ACK, 101, 0), 10));
+	feed(t, tagged(tcp_pkt(1 * SEC + 3, A, 40020, B, 3260, TH_ACK | TH_PSH, 101, 48), 10));
+	feed(t, tagged(tcp_pkt(1 * SEC + 4, B, 3260, A, 40020, TH_ACK | TH_PSH, 901, 48), 20));
+	/* both ways spanned: the same SYN on each VLAN, two sessions */
+	feed(t, tagged(tcp_pkt(2 * SEC, A, 40021, B, 3260, TH_SYN, 500, 0), 10));
+	feed(t, tagged(tcp_pkt(2 * SEC + 1, A, 40021, B, 3260, TH_SYN, 500, 0), 20));
+	/* refused on its way: the error comes back on the other VLAN */
+	feed(t, tagged(tcp_pkt(3 * SEC, A, 40022, B, 3260, TH_SYN, 700, 0), 10));
+	feed(t, tagged(icmp_error_quoting(3 * SEC + 1, 40022, 3260), 20));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 4);
+	assert_int_equal(got[0].sport, 40020);
+	assert_true(sm_session_established(&got[0]));
+	assert_int_equal(got[0].pkts[0], 3);
+	assert_int_equal(got[0].pkts[1], 2);
+	assert_int_equal(got[0].vlan, 10);
+	assert_int_equal(got[0].nalias, 1);
+	assert_int_equal(got[0].alias[0].vlan, 20);
+	assert_int_equal(got[1].sport, 40021);
+	assert_int_equal(got[2].sport, 40021);
+	assert_int_equal(got[1].pkts[0] + got[2].pkts[0], 2);
+	assert_int_equal(got[3].sport, 40022);
+	assert_int_equal(got[3].icmp_errors, 1);
+	sm_session_table_free(t);
+}
+
+/* Two capture points, each on its site's VLAN: sensor 1 sees the conversation
+ * sensor 0 saw, tagged otherwise.  One session, seen at both, its packets counted
+ * once. */
+static void
+test_sensors_on_other_vlans_see_one_session(void **state)
+{
+	(void)state;
+	ngot = 0;
+	struct sm_session_opts o = {.max_sessions = 16, .nsensors = 2};
+	struct sm_session_table *t = sm_session_table_new(&o, collect, NULL);
+	struct sm_packet p[3] = {tcp_pkt(1 * SEC, A, 40030, B, 3260, TH_SYN, 100, 0),
+	                         tcp_pkt(1 * SEC + 1, B, 3260, A, 40030, TH_SYN | TH_ACK, 900, 0),
+	                         tcp_pkt(1 * SEC + 2, A, 40030, B, 3260, TH_ACK, 101, 0)};
+	for (int i = 0; i < 3; i++) {
+		struct sm_packet a = tagged(p[i], 10), b = tagged(p[i], 20);
+		b.sensor = 1;
+		b.ts_ns += 1000;
+		feed(t, a);
+		feed(t, b);
+	}
+	sm_session_flush(t);
+	assert_int_equal(ngot, 1);
+	assert_true(sm_session_established(&got[0]));
+	assert_int_equal(got[0].pkts[0], 2);
+	assert_int_equal(got[0].pkts[1], 1);
+	sm_session_table_free(t);
+}
+
 /* Zeek leaves a connection whose FINs both went out closed when a RST follows
  * (a client aborting after the close, as STARTTLS clients of imap, pop3, xmpp
  * and irc do): SF, not RSTO. */
@@ -673,6 +746,8 @@ main(void)
 	    cmocka_unit_test(test_table_is_bounded_and_counts_evictions),
 	    cmocka_unit_test(test_answers_to_pushed_out_attempts_open_sessions_past_them),
 	    cmocka_unit_test(test_udp_idle_timeout_and_vlan_key),
+	    cmocka_unit_test(test_directions_on_two_vlans_are_one_session),
+	    cmocka_unit_test(test_sensors_on_other_vlans_see_one_session),
 	    cmocka_unit_test(test_rst_after_both_fins_is_sf),
 	    cmocka_unit_test(test_fin_rst_then_peer_fin_is_sf),
 	    cmocka_unit_test(test_rst_after_one_fin_is_rsto),
