@@ -97,3 +97,20 @@ if found < min_found or equal < min_state:
     sys.exit(1)
 print("zeek: 1 passed, 0 failed")
 PY
+[ $? -eq 0 ] || exit 1
+# Conversations Zeek logs as one connection while their directions come on two VLANs
+# (tests/zeek/one-connection.tsv): one session with both directions here too.
+fail=0
+while IFS=$'\t' read -r t proto oh rh rp conns; do
+	case $t in '#'* | '') continue ;; esac
+	rm -f "$work/one.db"
+	timeout 120 "$bin" audit -q -s "$work/site.conf" -d "$work/one.db" "$corpus/zeek/$t" >/dev/null 2>&1
+	got=$(sqlite3 "$work/one.db" "SELECT count(*), coalesce(min(pkts_fwd > 0 AND pkts_rev > 0), 0)
+		FROM sessions WHERE proto = '$proto' AND src = '$oh' AND dst = '$rh' AND dport = $rp")
+	if [ "$got" != "$conns|1" ]; then
+		echo "FAIL $t: Zeek logs $conns connection(s) $oh -> $rh:$rp with both directions; ours (sessions|both ways): $got"
+		fail=1
+	fi
+done <"$here/zeek/one-connection.tsv"
+[ $fail -eq 0 ] && echo "zeek: the conversations of one-connection.tsv are one session each"
+exit $fail
