@@ -275,6 +275,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	case SM_OUTCOME_NO_ANSWER:
 		e->no_answer++;
 		e->answer_lost += sm_outcome_answer_lost(s);
+		e->bare_acked += sm_outcome_bare_acked(s);
 		sm_attempt_remember(e, s);
 		break;
 	case SM_OUTCOME_ONE_WAY:
@@ -531,6 +532,15 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 			         "firewall dropping the return traffic, or an asymmetric route)",
 			         (unsigned long long)e->no_answer, a, b,
 			         (unsigned long long)e->syns, a);
+			break;
+		}
+		if (e->bare_acked == e->no_answer) {
+			snprintf(
+			    e->detail, sizeof(e->detail),
+			    "%llu attempt(s) from %s to %s answered only by a bare ACK, never a "
+			    "SYN-ACK (%llu SYN sent): %s, or a firewall in the path, still holds "
+			    "an older connection between these ports (a challenge ACK, RFC 5961)",
+			    (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns, b);
 			break;
 		}
 		snprintf(e->detail, sizeof(e->detail),

@@ -15,9 +15,19 @@
 bool
 sm_outcome_answer_lost(const struct sm_session *s)
 {
-	uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
-	return s->proto == SM_PROTO_TCP && s->syn_seen && orig == SM_HIST_ORIG_BIT(SM_HIST_SYN) &&
+	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->orig_past_syn &&
+	       (s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) == 0 &&
 	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
+}
+
+/* A TCP handshake answered only by bare ACKs, never a SYN-ACK nor a reset: the
+ * responder, or a firewall in the path, holds an older connection between the
+ * same ports (a challenge ACK, RFC 5961). */
+bool
+sm_outcome_bare_acked(const struct sm_session *s)
+{
+	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->resp_answer && s->pkts[1] > 0 &&
+	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_RST)) == 0;
 }
 
 /* What one session says about the path it tried. */
@@ -30,15 +40,12 @@ sm_outcome_of(const struct sm_session *s)
 		return SM_OUTCOME_REJECTED;
 	if (s->pkts[0] == 0)
 		return SM_OUTCOME_ONE_WAY; /* only the responder's half is visible */
-	if (s->pkts[1] == 0) {
+	if (s->pkts[1] == 0 || sm_outcome_bare_acked(s)) {
 		if (s->proto != SM_PROTO_TCP)
 			return SM_OUTCOME_NO_ANSWER;
-		/* Initiator letters other than S (SYN) and R (its own abort) mean data
-		 * or ACKs went out: the connection works, the capture sees one half. */
-		uint16_t orig = s->history_seen & SM_HIST_ORIG_ALL;
-		uint16_t syn_rst = SM_HIST_ORIG_BIT(SM_HIST_SYN) | SM_HIST_ORIG_BIT(SM_HIST_RST);
-		bool only_syn = s->syn_seen && (orig & ~syn_rst) == 0;
-		return only_syn ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_ONE_WAY;
+		/* An initiator that went on past its SYNs (ACKs, data, a FIN) had an
+		 * answer: the connection works, the capture sees one half. */
+		return s->syn_seen && !s->orig_past_syn ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_ONE_WAY;
 	}
 	return SM_OUTCOME_REJECTED; /* the responder sent only RSTs */
 }
@@ -81,6 +88,7 @@ sm_attempt_continues(struct sm_expect_entry *e, const struct sm_session *s, enum
 		if ((!tcp || error_only || a->isn == s->syn_seq) && a->sport == s->sport &&
 		    sm_addr_eq(&a->src, &s->src) && sm_addr_eq(&a->dst, &s->dst)) {
 			e->answer_lost -= a->answer_lost;
+			e->bare_acked -= a->bare_acked;
 			e->unanswered[i] = e->unanswered[--e->nunanswered];
 			e->no_answer--;
 			if (past && !tcp && *o == SM_OUTCOME_ONE_WAY)
@@ -107,4 +115,5 @@ sm_attempt_remember(struct sm_expect_entry *e, const struct sm_session *s)
 	a->sport = s->sport;
 	a->isn = s->syn_seq;
 	a->answer_lost = sm_outcome_answer_lost(s);
+	a->bare_acked = sm_outcome_bare_acked(s);
 }

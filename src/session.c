@@ -576,6 +576,13 @@ static void
 attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struct sm_session *s,
                   int dir)
 {
+	/* A redirect says the packet was forwarded, a source quench is ignored by
+	 * hosts (RFC 6633): advice about the flow, no refusal of it. */
+	if (pkt->proto == SM_PROTO_ICMP &&
+	    (pkt->icmp_type == SM_ICMP_REDIRECT || pkt->icmp_type == SM_ICMP_SOURCE_QUENCH)) {
+		t->st.icmp_errors_attached++;
+		return;
+	}
 	if (s->sight != NULL && !sm_sight_icmp_error(s->sight, t->opts.nsensors, dir, pkt))
 		return; /* another sensor's copy of an error already counted */
 	if (s->icmp_errors++ == 0) {

@@ -303,7 +303,10 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 		}
 		return;
 	}
-	if (dir == 1)
+	if (dir == 0 && !(f & TH_SYN))
+		s->orig_past_syn = true;
+	bool bare_ack = !(f & (TH_SYN | TH_FIN)) && pkt->payload_len == 0;
+	if (dir == 1 && !(bare_ack && s->syn_seen && !s->orig_past_syn))
 		s->resp_answer = true;
 	if ((f & TH_SYN) && !(f & TH_ACK)) {
 		history_add(s, dir, 'S', SM_HIST_SYN);
@@ -326,6 +329,9 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 		history_add(s, dir, 'F', SM_HIST_FIN);
 }
 
+/* The soonest a new ISN from the same port is a new attempt, not a copy. */
+#define RETRY_NS (SM_SEC / 5)
+
 bool
 sm_tcp_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
@@ -338,10 +344,16 @@ sm_tcp_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *p
 	 * the last one (a client retrying after a RST), as Zeek counts them. */
 	if (closed)
 		return true;
-	if (dir == 0 && s->syn_seen && s->syn_seq == pkt->seq)
+	if (dir != 0 || !s->syn_seen || s->syn_seq == pkt->seq)
 		return false; /* a retransmitted SYN */
-	/* A new ISN on a session that carried data: the old one ended unseen. */
-	return dir == 0 && s->syn_seen && (s->payload[0] > 0 || s->payload[1] > 0);
+	/* A new ISN on a session that carried data: the old one ended unseen.  On
+	 * one whose initiator sent only SYNs: the attempt failed, and the
+	 * application tries again from the same port (RFC 9293: a new ISN is no
+	 * retransmission), unless it comes so soon after the first SYN that it is
+	 * a middlebox's copy with its own ISN (a firewall randomising sequence
+	 * numbers, both sides spanned). */
+	return s->payload[0] > 0 || s->payload[1] > 0 ||
+	       (!s->orig_past_syn && pkt->ts_ns - s->syn_ns >= RETRY_NS);
 }
 
 bool

@@ -25,6 +25,7 @@ struct sm_expect_entry {
 	enum sm_verdict verdict;
 	uint64_t sessions, ok, rejected, no_answer, one_way;
 	uint64_t answer_lost; /* of no_answer: a SYN-ACK the initiator never acknowledged */
+	uint64_t bare_acked;  /* of no_answer: only bare ACKs answered the SYN (no SYN-ACK) */
 	int64_t first_ns, last_ns;
 	bool satisfied, tried;
 	/* sat: the first pair that worked; try: the first pair whose outcome is the
@@ -52,6 +53,7 @@ struct sm_expect_entry {
 		uint16_t sport;
 		uint32_t isn;
 		bool answer_lost; /* counted in answer_lost */
+		bool bare_acked;  /* counted in bare_acked */
 	} unanswered[16];
 	uint8_t nunanswered;
 	char detail[SM_DETAIL_MAX];

@@ -123,9 +123,14 @@ struct sm_session {
 	bool after_attempt;
 	uint32_t syn_seq;
 	uint32_t syn_count; /* SYNs (with retransmissions) sent by the initiator */
-	bool resp_answer;   /* responder sent a non-RST packet */
-	uint8_t ttl[2];     /* TTL of the first packet in each direction */
-	uint8_t rst_from;   /* 0 none, 1 initiator, 2 responder */
+	/* the initiator sent a segment that is neither a SYN (with or without data:
+	 * TCP Fast Open) nor a RST: it went on past its handshake */
+	bool orig_past_syn;
+	/* the responder answered: a packet that is not a RST, nor a bare ACK to an
+	 * initiator that sent only SYNs (a challenge ACK, RFC 5961: no SYN-ACK) */
+	bool resp_answer;
+	uint8_t ttl[2];   /* TTL of the first packet in each direction */
+	uint8_t rst_from; /* 0 none, 1 initiator, 2 responder */
 	uint8_t rst_ttl;
 	uint16_t icmp_id;
 	uint8_t icmp_type, icmp_code; /* first message, for display */

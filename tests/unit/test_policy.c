@@ -97,6 +97,7 @@ test_verdicts_per_pair(void **state)
 	/* one-way: data from the initiator, nothing back */
 	struct sm_session ow = sess("10.0.2.1", "10.0.1.2", 11104, 5, 0);
 	ow.history_seen = SM_HIST_ORIG_BIT(SM_HIST_DATA) | SM_HIST_ORIG_BIT(SM_HIST_ACK);
+	ow.orig_past_syn = true;
 	sm_policy_classify(p, &ow, &c);
 	sm_policy_finish(p);
 	assert_int_equal(find(p, "ic-a", "10.0.1.1", "10.0.2.1", 11104)->verdict, V_OK);
@@ -215,6 +216,7 @@ test_attempt_split_by_the_table_counts_once(void **state)
 	late.pkts[1] = 2;
 	late.syn_count = 1;
 	late.resp_answer = true;
+	late.orig_past_syn = true;
 	late.state[0] = late.state[1] = EP_ESTABLISHED;
 	late.history_seen = SM_HIST_ORIG_BIT(SM_HIST_SYN) | SM_HIST_ORIG_BIT(SM_HIST_ACK) |
 	                    SM_HIST_RESP_BIT(SM_HIST_SYN_ACK);
@@ -267,6 +269,7 @@ answered_past(const char *src, uint32_t isn)
 	s.resp_answer = true;
 	s.state[0] = s.state[1] = EP_ESTABLISHED;
 	s.history_seen = SM_HIST_RESP_BIT(SM_HIST_SYN_ACK) | SM_HIST_ORIG_BIT(SM_HIST_ACK);
+	s.orig_past_syn = true;
 	return s;
 }
 

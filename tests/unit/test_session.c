@@ -462,6 +462,40 @@ test_rst_after_both_fins_is_sf(void **state)
 	sm_session_table_free(t);
 }
 
+/* A SYN with a new ISN from the same port after an attempt of SYNs only: the
+ * application tried again (a session of its own) once 200 ms have passed since
+ * the first SYN; sooner it is a middlebox's copy with its own ISN.  TCP Fast
+ * Open data on the SYNs keeps them an attempt; a bare ACK answering them is no
+ * answer (a challenge ACK, RFC 5961), not an established session. */
+static void
+test_new_isn_after_an_attempt_is_a_new_session(void **state)
+{
+	(void)state;
+	struct sm_session_table *t = table(16);
+	feed(t, tcp_pkt(1 * SEC, A, 40040, B, 11104, TH_SYN, 1000, 0));
+	feed(t, tcp_pkt(1 * SEC + 100, A, 40040, B, 11104, TH_SYN, 777777, 0)); /* a copy */
+	feed(t, tcp_pkt(1 * SEC + SEC / 2, A, 40040, B, 11104, TH_SYN, 1000, 0));
+	feed(t, tcp_pkt(2 * SEC, A, 40040, B, 11104, TH_SYN, 4000000, 0)); /* a retry */
+	feed(t, tcp_pkt(2 * SEC + 1, B, 11104, A, 40040, TH_SYN | TH_ACK, 900, 0));
+	feed(t, tcp_pkt(2 * SEC + 2, A, 40040, B, 11104, TH_ACK, 4000001, 0));
+	feed(t, tcp_pkt(3 * SEC, A, 40041, B, 11104, TH_SYN, 1000, 13)); /* Fast Open */
+	feed(t, tcp_pkt(3 * SEC + 1, B, 11104, A, 40041, TH_ACK, 123456, 0));
+	feed(t, tcp_pkt(4 * SEC, A, 40041, B, 11104, TH_SYN, 1000, 13));
+	sm_session_flush(t);
+	assert_int_equal(ngot, 3);
+	assert_int_equal(got[0].syn_count, 3);
+	assert_int_equal(got[0].syn_seq, 1000);
+	assert_false(sm_session_established(&got[0]));
+	assert_int_equal(got[1].syn_seq, 4000000);
+	assert_true(sm_session_established(&got[1]));
+	assert_int_equal(got[1].missed[0] + got[1].missed[1], 0);
+	assert_int_equal(got[2].sport, 40041);
+	assert_int_equal(got[2].syn_count, 2);
+	assert_false(got[2].orig_past_syn);
+	assert_false(sm_session_established(&got[2]));
+	sm_session_table_free(t);
+}
+
 /* A FIN, then a RST from the same side, then the peer's FIN: Zeek takes it back
  * to a normal close. */
 static void
@@ -750,6 +784,7 @@ main(void)
 	    cmocka_unit_test(test_sensors_on_other_vlans_see_one_session),
 	    cmocka_unit_test(test_rst_after_both_fins_is_sf),
 	    cmocka_unit_test(test_fin_rst_then_peer_fin_is_sf),
+	    cmocka_unit_test(test_new_isn_after_an_attempt_is_a_new_session),
 	    cmocka_unit_test(test_rst_after_one_fin_is_rsto),
 	    cmocka_unit_test(test_synack_without_syn_then_data_is_s1),
 	    cmocka_unit_test(test_syn_synack_without_last_ack_is_s1),

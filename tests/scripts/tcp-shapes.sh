@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The verdict of a connection that fails in the ways a span port shows (written
+# by tcpshapes.py, each beside a healthy control conversation): a retry from the
+# same port with a new ISN, a SYN answered only by a bare ACK (RFC 5961), an ICMP
+# redirect or source quench (no refusal: RFC 792, RFC 6633), TCP Fast Open SYNs
+# carrying data.  What the report must say of 198.18.1.11 -> 198.18.2.12:11104.
+# usage: tcp-shapes.sh SMAUDIT     (from the repository root)
+set -u
+bin=$(readlink -f "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 tests/scripts/tcpshapes.py "$work" || exit 1
+pass=0 fail=0
+want() { # SHAPE PATTERN: the report's line of the flow matches PATTERN
+	local shape=$1 pattern=$2 line
+	"$bin" audit -s pcaps/site.conf --color never "$work/$shape.pcap" >"$work/$shape.txt" 2>&1
+	line=$(grep -E '^  [a-z-]+ +tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 ' "$work/$shape.txt")
+	if ! grep -qE '^  ok  tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.11  1 session\(s\)$' "$work/$shape.txt"; then
+		echo "FAIL $shape: the healthy control is not plain ok"
+		fail=$((fail + 1))
+	elif ! echo "$line" | grep -qE "$pattern"; then
+		echo "FAIL $shape: want /$pattern/, got: ${line:-no line}"
+		fail=$((fail + 1))
+	elif grep -q "MISSED by the capture" "$work/$shape.txt"; then
+		echo "FAIL $shape: capture loss reported where none is: $(grep -m1 MISSED "$work/$shape.txt")"
+		fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+failed_once='^  ok .* 2 session\(s\); intermittent: 1 of 2 sessions failed \(0 rejected, 1 unanswered\)'
+want new-isn-after-drop "$failed_once"
+want new-isn-after-lost "$failed_once"
+want challenge-ack '^  no-answer '
+want ack-only '^  no-answer '
+want redirect '^  no-answer '
+want source-quench '^  no-answer '
+want tfo-dropped '^  no-answer '
+want tfo-answer-lost '^  no-answer '
+want tfo-ok '^  ok .*  1 session\(s\)$'
+want unreachable '^  rejected '
+# what the report says of them, beyond the verdict
+grep -q "answered with SYN-ACK, never acknowledged" "$work/tfo-answer-lost.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL tfo-answer-lost: not told the answer was lost"; fail=$((fail + 1)); }
+grep -q "bare ACK" "$work/ack-only.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL ack-only: not told of the bare ACKs"; fail=$((fail + 1)); }
+echo "tcp-shapes: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Writes one classic pcap (Ethernet, IPv4, correct checksums) per TCP/ICMP shape a
+span port shows around a failing connection, each beside a healthy control
+conversation 198.18.1.11 -> 198.18.2.11:11104; the shape is on 198.18.1.11 ->
+198.18.2.12:11104 (pcaps/site.conf).  tcp-shapes.sh says what each must give.
+
+  tcpshapes.py DIR
+
+new-isn-after-drop  SYN (ISN 1000) at 0 s and 1 s unanswered, then the same
+                    4-tuple with a new ISN at 3 s, answered: the application
+                    retried from the same port (RFC 9293: not a retransmission)
+new-isn-after-lost  SYN answered by SYN-ACK, never acknowledged, twice; then a
+                    new ISN from the same port at 3 s, answered
+challenge-ack       SYN answered by a bare ACK (stale state in the responder or a
+                    firewall: RFC 5961 challenge ACK), the client's RST, the SYN
+                    again at 1 s and 3 s, unanswered
+ack-only            SYN answered only by bare ACKs, three times
+redirect            SYN, an ICMP redirect from the gateway (the packet was
+                    forwarded), the SYN again at 1 s and 3 s, unanswered
+source-quench       the same with an ICMP source quench (RFC 6633: ignored)
+tfo-dropped         a TCP Fast Open SYN carrying data, sent three times, unanswered
+tfo-answer-lost     a TCP Fast Open SYN answered by SYN-ACK, never acknowledged
+tfo-ok              a TCP Fast Open SYN, answered, the conversation completes
+unreachable         SYN refused by an ICMP administratively prohibited (control:
+                    an ICMP error that is a refusal)
+"""
+import ipaddress
+import os
+import struct
+import sys
+
+SYN, ACK, PSH, FIN, RST = 0x02, 0x10, 0x08, 0x01, 0x04
+T0 = 1800000000.0
+A1, B1, B2, GW = "198.18.1.11", "198.18.2.11", "198.18.2.12", "198.18.1.1"
+TFO_COOKIE = bytes([34, 10]) + b"\x11" * 8  # TCP option 34, an 8-byte cookie
+
+
+def csum(data):
+    data += b"\0" * (len(data) % 2)
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip(a):
+    return ipaddress.ip_address(a).packed
+
+
+def tcp(src, dst, sport, dport, seq, ack, flags, data=b"", opts=b""):
+    opts += b"\0" * (-len(opts) % 4)
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      (20 + len(opts)) // 4 << 4, flags, 64240, 0, 0) + opts
+    pseudo = ip(src) + ip(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(data))
+    c = csum(pseudo + hdr + data)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + data
+
+
+def ipv4(src, dst, proto, payload, ttl=64):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, ttl, proto, 0,
+                    ip(src), ip(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def icmp(typ, code, quoted, rest=0):
+    h = struct.pack("!BBHI", typ, code, 0, rest) + quoted[:28]
+    return h[:2] + struct.pack("!H", csum(h)) + h[4:]
+
+
+class Capture:
+    def __init__(self, path):
+        self.path, self.frames = path, []
+
+    def raw(self, t, packet):
+        frame = bytes.fromhex("020000000002020000000001" "0800") + packet
+        frame += b"\0" * (60 - len(frame))
+        self.frames.append((int(round(t * 1e6)), len(self.frames), frame))
+
+    def tcp(self, t, src, dst, sport, dport, seq, ack, flags, data=b"", opts=b""):
+        self.raw(t, ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack, flags, data, opts)))
+
+    def conversation(self, t, cli, srv, sport, dport, cisn, sisn, first=b"", opts=b""):
+        """A whole conversation (first: data on the SYN, Fast Open)."""
+        c, s = cisn, sisn
+        self.tcp(t, cli, srv, sport, dport, c, 0, SYN, first, opts)
+        c += 1 + len(first)
+        self.tcp(t + .001, srv, cli, dport, sport, s, c, SYN | ACK)
+        s += 1
+        self.tcp(t + .002, cli, srv, sport, dport, c, s, ACK)
+        self.tcp(t + .003, cli, srv, sport, dport, c, s, ACK | PSH, b"request")
+        c += 7
+        self.tcp(t + .004, srv, cli, dport, sport, s, c, ACK | PSH, b"reply")
+        s += 5
+        self.tcp(t + .005, cli, srv, sport, dport, c, s, FIN | ACK)
+        self.tcp(t + .006, srv, cli, dport, sport, s, c + 1, FIN | ACK)
+        self.tcp(t + .007, cli, srv, sport, dport, c + 1, s + 1, ACK)
+
+    def write(self):
+        with open(self.path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            for us, _, frame in sorted(self.frames):
+                f.write(struct.pack("<IIII", us // 1000000, us % 1000000, len(frame), len(frame)))
+                f.write(frame)
+
+
+def shapes():
+    t = T0 + 1
+    syn = lambda c, dt, isn=1000, data=b"", opts=b"": c.tcp(t + dt, A1, B2, 40001, 11104, isn, 0,
+                                                        SYN, data, opts)
+    synack = lambda c, dt, ack: c.tcp(t + dt, B2, A1, 11104, 40001, 50000, ack, SYN | ACK)
+    bare_ack = lambda c, dt: c.tcp(t + dt, B2, A1, 11104, 40001, 123456789, 3000000000, ACK)
+    syn_ip = ipv4(A1, B2, 6, tcp(A1, B2, 40001, 11104, 1000, 0, SYN))
+
+    def new_isn_after_drop(c):
+        syn(c, 0), syn(c, 1)
+        c.conversation(t + 3, A1, B2, 40001, 11104, 4000000, 8000000)
+
+    def new_isn_after_lost(c):
+        for dt in (0, 1):
+            syn(c, dt), synack(c, dt + .0003, 1001)
+        c.conversation(t + 3, A1, B2, 40001, 11104, 3000000, 8000000)
+
+    def challenge_ack(c):
+        syn(c, 0), bare_ack(c, .0003)
+        c.tcp(t + .0006, A1, B2, 40001, 11104, 3000000000, 0, RST)
+        syn(c, 1), syn(c, 3)
+
+    def ack_only(c):
+        for dt in (0, 1, 3):
+            syn(c, dt), bare_ack(c, dt + .0003)
+
+    def advisory(typ, code, rest):
+        def shape(c):
+            c.raw(t, syn_ip)
+            c.raw(t + .0004, ipv4(GW, A1, 1, icmp(typ, code, syn_ip, rest)))
+            c.raw(t + 1, syn_ip), c.raw(t + 3, syn_ip)
+        return shape
+
+    def tfo_dropped(c):
+        for dt in (0, 1, 3):
+            syn(c, dt, data=b"fast-open-req", opts=TFO_COOKIE)
+
+    def tfo_answer_lost(c):
+        for dt in (0, 1, 3):
+            syn(c, dt, data=b"fast-open-req", opts=TFO_COOKIE), synack(c, dt + .0003, 1014)
+
+    def tfo_ok(c):
+        c.conversation(t, A1, B2, 40001, 11104, 1000, 50000, b"fast-open-req", TFO_COOKIE)
+
+    def unreachable(c):
+        c.raw(t, syn_ip)
+        c.raw(t + .0004, ipv4(GW, A1, 1, icmp(3, 13, syn_ip)))
+        c.raw(t + 1, syn_ip)
+        c.raw(t + 1.0004, ipv4(GW, A1, 1, icmp(3, 13, syn_ip)))
+
+    return {"new-isn-after-drop": new_isn_after_drop, "new-isn-after-lost": new_isn_after_lost,
+            "challenge-ack": challenge_ack, "ack-only": ack_only,
+            "redirect": advisory(5, 1, int.from_bytes(ip("198.18.1.254"), "big")),
+            "source-quench": advisory(4, 0, 0), "tfo-dropped": tfo_dropped,
+            "tfo-answer-lost": tfo_answer_lost, "tfo-ok": tfo_ok, "unreachable": unreachable}
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    for name, shape in shapes().items():
+        c = Capture(os.path.join(out, name + ".pcap"))
+        c.conversation(T0, A1, B1, 40000, 11104, 1000, 50000)  # the healthy control
+        shape(c)
+        c.write()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
