@@ -223,6 +223,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	if (s->last_ns > e->last_ns)
 		e->last_ns = s->last_ns;
 	e->syns += s->syn_count;
+	e->rst_ignored += sm_outcome_rst_ignored(s);
 	/* The pair a failing verdict is about: the first session with the outcome
 	 * that decides the verdict (rejected over no-answer over one-way). */
 	static const uint8_t rank[] = {[SM_OUTCOME_OK] = 0,
@@ -266,7 +267,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 			e->icmp_code = s->icmp_err_code;
 			e->icmp_ttl = s->icmp_err_ttl;
 		}
-		if (s->rst_from == 2 && !e->rst_seen) {
+		if (s->rst_from == 2 && !s->rst_ignored && !e->rst_seen) {
 			e->rst_seen = true;
 			e->rst_from = s->dst;
 			e->rst_ttl = s->rst_ttl;
@@ -545,8 +546,11 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		}
 		snprintf(e->detail, sizeof(e->detail),
 		         "%llu attempt(s) from %s to %s never answered (%llu SYN sent): typical "
-		         "of a firewall that silently drops",
-		         (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns);
+		         "of a firewall that silently drops%s",
+		         (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns,
+		         e->rst_ignored > 0 ? "; the resets that came back do not acknowledge "
+		                              "the SYN, so the initiator ignores them (RFC 9293)"
+		                            : "");
 		break;
 	case V_ONE_WAY:
 		snprintf(e->detail, sizeof(e->detail),

@@ -20,14 +20,26 @@ sm_outcome_answer_lost(const struct sm_session *s)
 	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
 }
 
-/* A TCP handshake answered only by bare ACKs, never a SYN-ACK nor a reset: the
- * responder, or a firewall in the path, holds an older connection between the
- * same ports (a challenge ACK, RFC 5961). */
+/* A TCP handshake the responder answered only with what the initiator, still
+ * sending SYNs, does not take for an answer: bare ACKs, resets that do not
+ * acknowledge its SYN. */
+static bool
+unheard(const struct sm_session *s)
+{
+	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->resp_answer && s->pkts[1] > 0 &&
+	       ((s->history_seen & SM_HIST_RESP_BIT(SM_HIST_RST)) == 0 || s->rst_ignored);
+}
+
 bool
 sm_outcome_bare_acked(const struct sm_session *s)
 {
-	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->resp_answer && s->pkts[1] > 0 &&
-	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_RST)) == 0;
+	return unheard(s) && (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_RST)) == 0;
+}
+
+bool
+sm_outcome_rst_ignored(const struct sm_session *s)
+{
+	return unheard(s) && s->rst_ignored;
 }
 
 /* What one session says about the path it tried. */
@@ -36,11 +48,11 @@ sm_outcome_of(const struct sm_session *s)
 {
 	if (sm_session_established(s))
 		return sm_outcome_answer_lost(s) ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_OK;
-	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2))
+	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2 && !s->rst_ignored))
 		return SM_OUTCOME_REJECTED;
 	if (s->pkts[0] == 0)
 		return SM_OUTCOME_ONE_WAY; /* only the responder's half is visible */
-	if (s->pkts[1] == 0 || sm_outcome_bare_acked(s)) {
+	if (s->pkts[1] == 0 || unheard(s)) {
 		if (s->proto != SM_PROTO_TCP)
 			return SM_OUTCOME_NO_ANSWER;
 		/* An initiator that went on past its SYNs (ACKs, data, a FIN) had an

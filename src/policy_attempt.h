@@ -19,6 +19,10 @@ bool sm_outcome_answer_lost(const struct sm_session *s);
 /* A TCP handshake answered only by bare ACKs (no SYN-ACK, no reset): a challenge
  * ACK (RFC 5961) from the responder or a firewall holding an older connection. */
 bool sm_outcome_bare_acked(const struct sm_session *s);
+/* A TCP handshake whose responder sent resets that do not acknowledge the SYN (no
+ * ACK, or another number), which the initiator in SYN-SENT drops (RFC 9293
+ * 3.10.7.3), and no answer. */
+bool sm_outcome_rst_ignored(const struct sm_session *s);
 /* What s says about the path it tried. */
 enum sm_outcome sm_outcome_of(const struct sm_session *s);
 /* Whether s goes on with an unanswered attempt e remembers: then the attempt is

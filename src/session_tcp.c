@@ -287,6 +287,21 @@ note_opening(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	}
 }
 
+/* A reset from the responder: rst_ignored in session.h.  What an initiator in
+ * SYN-SENT accepts acknowledges its SYN: ISN + 1, up to the Fast Open data its
+ * SYNs carried. */
+static void
+note_reset(struct sm_session *s, const struct sm_packet *pkt)
+{
+	bool first = (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_RST)) == 0;
+	bool syn_sent = s->syn_seen && !s->orig_past_syn;
+	bool acceptable = (pkt->tcp_flags & TH_ACK) && pkt->ack - (s->syn_seq + 1) <= s->payload[0];
+	if (!syn_sent || acceptable)
+		s->rst_ignored = false;
+	else if (first)
+		s->rst_ignored = true;
+}
+
 void
 sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
@@ -296,6 +311,8 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	endpoint_update(s, dir, f, pkt->payload_len);
 	note_close(s, dir, f, pkt->ts_ns);
 	if (f & TH_RST) {
+		if (dir == 1)
+			note_reset(s, pkt);
 		history_add(s, dir, 'R', SM_HIST_RST);
 		if (s->rst_from == 0) {
 			s->rst_from = (uint8_t)(dir + 1);

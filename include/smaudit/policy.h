@@ -26,6 +26,7 @@ struct sm_expect_entry {
 	uint64_t sessions, ok, rejected, no_answer, one_way;
 	uint64_t answer_lost; /* of no_answer: a SYN-ACK the initiator never acknowledged */
 	uint64_t bare_acked;  /* of no_answer: only bare ACKs answered the SYN (no SYN-ACK) */
+	uint64_t rst_ignored; /* sessions whose resets the initiator ignored (rst_ignored) */
 	int64_t first_ns, last_ns;
 	bool satisfied, tried;
 	/* sat: the first pair that worked; try: the first pair whose outcome is the

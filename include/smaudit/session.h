@@ -131,6 +131,10 @@ struct sm_session {
 	bool resp_answer;
 	uint8_t ttl[2];   /* TTL of the first packet in each direction */
 	uint8_t rst_from; /* 0 none, 1 initiator, 2 responder */
+	/* the responder's resets all came while the initiator sent only SYNs, and
+	 * none acknowledged its SYN (no ACK, or another number): the initiator, in
+	 * SYN-SENT, drops them (RFC 9293 3.10.7.3): no refusal */
+	bool rst_ignored;
 	uint8_t rst_ttl;
 	uint16_t icmp_id;
 	uint8_t icmp_type, icmp_code; /* first message, for display */

@@ -3,7 +3,7 @@
 # by tcpshapes.py, each beside a healthy control conversation): a retry from the
 # same port with a new ISN, a SYN answered only by a bare ACK (RFC 5961), an ICMP
 # redirect or source quench (no refusal: RFC 792, RFC 6633), TCP Fast Open SYNs
-# carrying data.  What the report must say of 198.18.1.11 -> 198.18.2.12:11104.
+# carrying data, resets an initiator in SYN-SENT drops (RFC 9293 3.10.7.3).  What the report must say of 198.18.1.11 -> 198.18.2.12:11104.
 # usage: tcp-shapes.sh SMAUDIT     (from the repository root)
 set -u
 bin=$(readlink -f "$1")
@@ -39,9 +39,14 @@ want tfo-dropped '^  no-answer '
 want tfo-answer-lost '^  no-answer '
 want tfo-ok '^  ok .*  1 session\(s\)$'
 want unreachable '^  rejected '
+want reset '^  rejected '
+want reset-without-ack '^  no-answer '
+want blind-reset-then-ok '^  ok .*  2 session\(s\)$'
 # what the report says of them, beyond the verdict
 grep -q "answered with SYN-ACK, never acknowledged" "$work/tfo-answer-lost.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL tfo-answer-lost: not told the answer was lost"; fail=$((fail + 1)); }
+grep -q "do not acknowledge the SYN, so the initiator ignores them" "$work/reset-without-ack.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL reset-without-ack: not told the reset was ignored"; fail=$((fail + 1)); }
 grep -q "bare ACK" "$work/ack-only.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL ack-only: not told of the bare ACKs"; fail=$((fail + 1)); }
 echo "tcp-shapes: $pass passed, $fail failed"

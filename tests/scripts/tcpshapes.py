@@ -23,6 +23,12 @@ tfo-answer-lost     a TCP Fast Open SYN answered by SYN-ACK, never acknowledged
 tfo-ok              a TCP Fast Open SYN, answered, the conversation completes
 unreachable         SYN refused by an ICMP administratively prohibited (control:
                     an ICMP error that is a refusal)
+reset               SYN refused by a RST+ACK acknowledging it (control)
+reset-without-ack   SYN answered by a RST without ACK, which the initiator in
+                    SYN-SENT drops (RFC 9293 3.10.7.3); the SYN again at 1 s and 3 s
+blind-reset-then-ok SYN answered by a RST+ACK of another number (dropped by the
+                    initiator), the same SYN at 1 s answered, the conversation
+                    completes
 """
 import ipaddress
 import os
@@ -153,7 +159,22 @@ def shapes():
         c.raw(t + 1, syn_ip)
         c.raw(t + 1.0004, ipv4(GW, A1, 1, icmp(3, 13, syn_ip)))
 
-    return {"new-isn-after-drop": new_isn_after_drop, "new-isn-after-lost": new_isn_after_lost,
+    def reset(ack, flags):
+        def shape(c):
+            syn(c, 0)
+            c.tcp(t + .0003, B2, A1, 11104, 40001, 0, ack, flags)
+            if flags != RST | ACK or ack != 1001:
+                syn(c, 1), syn(c, 3)
+        return shape
+
+    def blind_reset_then_ok(c):
+        syn(c, 0)
+        c.tcp(t + .0003, B2, A1, 11104, 40001, 0, 77777, RST | ACK)
+        c.conversation(t + 1, A1, B2, 40001, 11104, 1000, 50000)
+
+    return {"reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
+            "blind-reset-then-ok": blind_reset_then_ok,
+            "new-isn-after-drop": new_isn_after_drop, "new-isn-after-lost": new_isn_after_lost,
             "challenge-ack": challenge_ack, "ack-only": ack_only,
             "redirect": advisory(5, 1, int.from_bytes(ip("198.18.1.254"), "big")),
             "source-quench": advisory(4, 0, 0), "tfo-dropped": tfo_dropped,
