@@ -13,28 +13,17 @@ set -u
 bin=$(readlink -f "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. tests/scripts/examples.sh
 pass=0 fail=0
-verdicts() { # OUT SITE AUDIT-ARGS... -> OUT: exit status, then one expected flow a line
-	local out=$1 site=$2
-	shift 2
-	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
-	"$bin" audit -q -s "$site" -d "$work/db" --format json "$@" >"$work/json" 2>"$work/err"
-	echo "exit $?" >"$out"
-	python3 tests/scripts/verdicts.py "$work/json" --summary >>"$out" ||
-		echo "no JSON report: $(head -3 "$work/err")" >>"$out"
-}
 flooded=0
 for cap in pcaps/*.pcap; do
 	name=$(basename "$cap" .pcap)
-	case $name in
-	ipv6 | tls-split6) continue ;; # no IPv4 attempt to flood after
-	iscsi-real) site=pcaps/iscsi-real.conf ;;
-	*) site=pcaps/site.conf ;;
-	esac
+	site=$(example_site "$cap")
+	[ -n "$site" ] || continue
 	n=$(python3 tests/scripts/flood-between.py "$cap" "$work/flood.pcap" 100) || exit 1
-	[ "$n" -gt 0 ] || continue
-	verdicts "$work/plain" "$site" "$cap"
-	verdicts "$work/flooded" "$site" --max-sessions 64 "$work/flood.pcap"
+	[ "$n" -gt 0 ] || continue # no IPv4 attempt to flood after (ipv6)
+	judge "$work/plain" "$site" "$cap" -- --summary
+	judge "$work/flooded" "$site" --max-sessions 64 "$work/flood.pcap" -- --summary
 	"$bin" report -d "$work/db" >"$work/text" 2>&1
 	failing=$(grep -cE '^  (no-answer|one-way|not-seen) ' "$work/text")
 	cautions=$(grep -cE '^      CAUTION: [0-9]+ session\(s\) were evicted from the full session table' "$work/text")

@@ -11,30 +11,18 @@ bin=$(readlink -f "$1")
 command -v editcap >/dev/null || { echo "SKIP: needs editcap (apt-get install wireshark-common)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. tests/scripts/examples.sh
 pass=0 fail=0
-judge() { # OUT SITE CAPTURE -> OUT: the verdicts, then the mismatches
-	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
-	"$bin" audit -q -s "$2" -d "$work/db" --format json "$3" >"$work/json" 2>"$work/err"
-	local rc=$?
-	: >"$1"
-	[ $rc -le 1 ] || echo "exit status $rc" >"$1"
-	python3 tests/scripts/verdicts.py "$work/json" --mismatches >>"$1" ||
-		echo "no JSON report: $(head -3 "$work/err")" >>"$1"
-}
 for cap in pcaps/*.pcap; do
 	name=$(basename "$cap" .pcap)
-	case $name in
-	tls-split6) continue ;; # no address of a site file in it
-	ipv6) site=pcaps/site6.conf ;;
-	iscsi-real) site=pcaps/iscsi-real.conf ;;
-	*) site=pcaps/site.conf ;;
-	esac
-	judge "$work/whole" "$site" "$cap"
-	grep -v '^mismatch' "$work/whole" >"$work/whole.verdicts"
+	site=$(example_site "$cap")
+	[ -n "$site" ] || continue
+	judge "$work/whole" "$site" "$cap" -- --mismatches
+	grep -v -e '^mismatch' -e '^exit [01]$' "$work/whole" >"$work/whole.verdicts"
 	for snap in 96 128 200; do
 		editcap -s $snap "$cap" "$work/cut.pcap" || exit 1
-		judge "$work/cut" "$site" "$work/cut.pcap"
-		grep -v '^mismatch' "$work/cut" >"$work/cut.verdicts"
+		judge "$work/cut" "$site" "$work/cut.pcap" -- --mismatches
+		grep -v -e '^mismatch' -e '^exit [01]$' "$work/cut" >"$work/cut.verdicts"
 		extra=$(comm -13 <(grep '^mismatch' "$work/whole" | sort) <(grep '^mismatch' "$work/cut" | sort))
 		if ! cmp -s "$work/whole.verdicts" "$work/cut.verdicts"; then
 			echo "FAIL $name -s $snap: verdicts change (< whole, > cut):"

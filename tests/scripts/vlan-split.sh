@@ -13,34 +13,21 @@ set -u
 bin=$(readlink -f "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. tests/scripts/examples.sh
 pass=0 fail=0
-judge() { # OUT SITE CAPTURE [verdicts.py options] -> OUT
-	local out=$1 site=$2 cap=$3
-	shift 3
-	"$bin" audit -q -s "$site" --format json "$cap" >"$work/json" 2>"$work/err"
-	local rc=$?
-	: >"$out"
-	[ $rc -le 1 ] || echo "exit status $rc" >"$out"
-	python3 tests/scripts/verdicts.py "$work/json" --mismatches "$@" >>"$out" ||
-		echo "no JSON report: $(head -3 "$work/err")" >>"$out"
-}
 for cap in pcaps/*.pcap; do
 	name=$(basename "$cap" .pcap)
-	case $name in
-	tls-split6) continue ;; # no address of a site file in it
-	ipv6) site=pcaps/site6.conf ;;
-	iscsi-real) site=pcaps/iscsi-real.conf ;;
-	*) site=pcaps/site.conf ;;
-	esac
-	judge "$work/asis" "$site" "$cap" --summary
+	site=$(example_site "$cap")
+	[ -n "$site" ] || continue
+	judge "$work/asis" "$site" "$cap" -- --mismatches --summary
 	grep -v '^summary' "$work/asis" >"$work/asis.verdicts"
 	for shape in "split 10 20" "split none 30" "split 200.10 200.20" "copy 10 20"; do
 		python3 tests/scripts/vlansplit.py $shape "$cap" "$work/tagged.pcap" || exit 1
 		if [ "${shape%% *}" = split ]; then
-			judge "$work/tagged" "$site" "$work/tagged.pcap" --summary
+			judge "$work/tagged" "$site" "$work/tagged.pcap" -- --mismatches --summary
 			want=$work/asis
 		else
-			judge "$work/tagged" "$site" "$work/tagged.pcap"
+			judge "$work/tagged" "$site" "$work/tagged.pcap" -- --mismatches
 			want=$work/asis.verdicts
 		fi
 		if cmp -s "$want" "$work/tagged"; then
