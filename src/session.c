@@ -457,8 +457,9 @@ opens(const struct sm_packet *pkt)
 
 /* The session under other VLAN tags that a packet of (src,sport -> dst,dport)
  * tagged vlan/inner_vlan at sensor belongs to (*dir its side), NIL if none;
- * join: make the alias that says so. */
-static uint32_t
+ * join: make the alias that says so.  Out of line: asked only when a packet's
+ * own tags hold no session, it keeps account() small on every other packet. */
+static __attribute__((noinline, cold)) uint32_t
 lookup_other_vlan(struct sm_session_table *t, uint8_t proto, int32_t vlan, int32_t inner_vlan,
                   uint8_t sensor, const struct sm_addr *src, uint16_t sport,
                   const struct sm_addr *dst, uint16_t dport, int *dir, bool join)
@@ -647,6 +648,23 @@ refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t p
 	return true;
 }
 
+/* Whether pkt starts another conversation than s, its side dir, which ends
+ * first (*why): a new SYN on a closed one or another ISN (port reuse), a
+ * straggler after the close delay, a SYN after an attempt left unanswered for
+ * ATTEMPT_NS, a DNS query after its quiet timer. */
+static bool
+ends_before(const struct sm_session_table *t, const struct sm_session *s, int dir,
+            const struct sm_packet *pkt, enum sm_session_end *why)
+{
+	*why = END_CLOSED;
+	if (pkt->proto == SM_PROTO_TCP && sm_tcp_port_reuse(s, dir, pkt))
+		return true;
+	if (s->close_ns != 0 && pkt->ts_ns - s->close_ns >= t->opts.tcp_close_ns)
+		return true;
+	*why = END_IDLE;
+	return sm_tcp_attempt_over(s, pkt->ts_ns) || dns_over(s, pkt->ts_ns);
+}
+
 /* Accounts pkt in its session (created linked to parent when new): *hit is
  * where it went (NIL: no session, an ICMP error counted in the one it quotes),
  * *copy whether another sensor saw it first (then only its sighting counts).
@@ -662,8 +680,7 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		const struct sm_quote *q = &pkt->quote;
 		uint32_t qi = lookup(t, q->proto, pkt->vlan, pkt->inner_vlan, &q->src, q->sport,
 		                     &q->dst, q->dport, &dir);
-		int edir; /* the side the error comes from, under other tags: the quoted one's peer
-		           */
+		int edir; /* the side it comes from under other tags: the quoted side's peer */
 		if (qi == NIL && (qi = lookup_other_vlan(t, q->proto, pkt->vlan, pkt->inner_vlan,
 		                                         pkt->sensor, &q->dst, q->dport, &q->src,
 		                                         q->sport, &edir, false)) != NIL)
@@ -681,16 +698,9 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 	if (idx == NIL && (t->opts.nsensors > 1 || !opens(pkt)))
 		idx = lookup_other_vlan(t, pkt->proto, pkt->vlan, pkt->inner_vlan, pkt->sensor,
 		                        &pkt->src, pkt->sport, &pkt->dst, pkt->dport, &dir, true);
-	if (idx != NIL && pkt->proto == SM_PROTO_TCP && sm_tcp_port_reuse(at(t, idx), dir, pkt)) {
-		finish(t, idx, END_CLOSED);
-		idx = NIL;
-	} else if (idx != NIL && at(t, idx)->close_ns != 0 &&
-	           pkt->ts_ns - at(t, idx)->close_ns >= t->opts.tcp_close_ns) {
-		finish(t, idx, END_CLOSED); /* a straggler after the close delay */
-		idx = NIL;
-	} else if (idx != NIL && (sm_tcp_attempt_over(at(t, idx), pkt->ts_ns) ||
-	                          dns_over(at(t, idx), pkt->ts_ns))) {
-		finish(t, idx, END_IDLE);
+	enum sm_session_end why;
+	if (idx != NIL && ends_before(t, at(t, idx), dir, pkt, &why)) {
+		finish(t, idx, why);
 		idx = NIL;
 	}
 	if (idx == NIL) {
