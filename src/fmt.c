@@ -6,6 +6,7 @@
 
 #include "smaudit/err.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -183,12 +184,16 @@ sm_fmt_time(double ts, char *buf, size_t len)
 		sm_strlcpy(buf, "-", len);
 		return;
 	}
-	time_t t = (time_t)ts;
+	/* To the microsecond first: a capture's stamp, held in seconds by a double,
+	 * is a fraction of a microsecond off (10.3 is 10.29999995), which cut to the
+	 * millisecond would show 10.299. */
+	long long us = llround(ts * 1e6);
+	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	char base[32];
 	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", base, (int)((ts - (double)t) * 1000));
+	snprintf(buf, len, "%s.%03dZ", base, (int)(us % 1000000 / 1000));
 }
 
 void

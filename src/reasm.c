@@ -324,7 +324,11 @@ sm_reasm_new(struct sm_reasm **out, uint32_t max_streams, sm_reasm_fn fn, void *
 	nids_params.scan_num_hosts = 0; /* no port scan detection */
 	/* Streams live only until both sides are recognised (a few packets), so a
 	 * small table suffices and stays in the CPU cache. */
-	nids_params.n_tcp_streams = (int)(max_streams ? max_streams : 16384) / 3 * 4;
+	if (max_streams == 0)
+		max_streams = 16384;
+	/* libnids holds 3/4 of its table, at least one stream (a table of 0 divides
+	 * by zero) */
+	nids_params.n_tcp_streams = (int)(max_streams < 3 ? 3 : max_streams) / 3 * 4;
 	nids_params.n_hosts = 1024;
 	nids_params.multiproc = 0;
 	nids_params.tcp_workarounds = 1;

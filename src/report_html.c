@@ -5,6 +5,7 @@
  */
 #include "report_impl.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -427,13 +428,14 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 static void
 html_axis_label(double ts, bool tenths, char *buf, size_t len)
 {
-	time_t t = (time_t)ts;
+	long long us = llround(ts * 1e6); /* as sm_fmt_time */
+	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	char hms[16];
 	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
 	if (tenths)
-		snprintf(buf, len, "%s.%d", hms, (int)((ts - (double)t) * 10));
+		snprintf(buf, len, "%s.%d", hms, (int)(us % 1000000 / 100000));
 	else
 		snprintf(buf, len, "%s", hms);
 }

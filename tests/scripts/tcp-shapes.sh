@@ -7,6 +7,7 @@
 # usage: tcp-shapes.sh SMAUDIT     (from the repository root)
 set -u
 bin=$(readlink -f "$1")
+command -v tshark >/dev/null || { echo "SKIP: needs tshark (apt-get install tshark)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 tests/scripts/tcpshapes.py "$work" || exit 1
@@ -49,5 +50,18 @@ grep -q "do not acknowledge the SYN, so the initiator ignores them" "$work/reset
 	pass=$((pass + 1)) || { echo "FAIL reset-without-ack: not told the reset was ignored"; fail=$((fail + 1)); }
 grep -q "bare ACK" "$work/ack-only.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL ack-only: not told of the bare ACKs"; fail=$((fail + 1)); }
+# the report's time range is the first and last frames' times, as tshark reads them
+# (to the millisecond, cut, not a microsecond early)
+for cap in "$work"/*.pcap; do
+	want=$(tshark -r "$cap" -T fields -e frame.time_epoch 2>/dev/null | sed -n '1p;$p' |
+		python3 -c 'import sys, datetime as d
+t = [d.datetime.fromtimestamp(int(l.split(".")[0]), d.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.") + l.split(".")[1][:3] + "Z" for l in sys.stdin]
+print("  time     %s .. %s" % (t[0], t[1]))')
+	got=$(grep -m1 '^  time ' "${cap%.pcap}.txt")
+	if [ "$got" = "$want" ]; then pass=$((pass + 1)); else
+		echo "FAIL $(basename "$cap"): the report's times differ from tshark's: '$got', want '$want'"
+		fail=$((fail + 1))
+	fi
+done
 echo "tcp-shapes: $pass passed, $fail failed"
 [ $fail -eq 0 ]
