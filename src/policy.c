@@ -215,7 +215,7 @@ static void
 note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct sm_session *s,
               enum sm_outcome o)
 {
-	sm_attempt_continues(e, s, &o);
+	bool continues = sm_attempt_continues(e, s, &o);
 	note_protocol(e, s);
 	e->sessions++;
 	if (e->first_ns == 0 || s->first_ns < e->first_ns)
@@ -223,6 +223,8 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	if (s->last_ns > e->last_ns)
 		e->last_ns = s->last_ns;
 	e->syns += s->syn_count;
+	if (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6)
+		e->requests += s->pkts[0];
 	e->rst_ignored += sm_outcome_rst_ignored(s);
 	/* The pair a failing verdict is about: the first session with the outcome
 	 * that decides the verdict (rejected over no-answer over one-way). */
@@ -249,6 +251,10 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		e->try_src = s->src;
 		e->try_dst = s->dst;
 	}
+	/* an attempt cut by an edge of the capture, not one going on from before */
+	bool cut = s->edge != 0 && !continues && o != SM_OUTCOME_OK;
+	if (cut)
+		e->cut_edges |= s->edge;
 	switch (o) {
 	case SM_OUTCOME_OK:
 		e->ok++;
@@ -260,6 +266,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		break;
 	case SM_OUTCOME_REJECTED:
 		e->rejected++;
+		e->cut_rejected += cut;
 		if (s->icmp_errors > 0 && !e->icmp_seen) {
 			e->icmp_seen = true;
 			e->icmp_from = s->icmp_err_from;
@@ -275,12 +282,14 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		break;
 	case SM_OUTCOME_NO_ANSWER:
 		e->no_answer++;
+		e->cut_no_answer += cut;
 		e->answer_lost += sm_outcome_answer_lost(s);
 		e->bare_acked += sm_outcome_bare_acked(s);
 		sm_attempt_remember(e, s);
 		break;
 	case SM_OUTCOME_ONE_WAY:
 		e->one_way++;
+		e->cut_one_way += cut;
 		break;
 	}
 }
@@ -545,9 +554,11 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 			break;
 		}
 		snprintf(e->detail, sizeof(e->detail),
-		         "%llu attempt(s) from %s to %s never answered (%llu SYN sent): typical "
+		         "%llu attempt(s) from %s to %s never answered (%llu %s sent): typical "
 		         "of a firewall that silently drops%s",
-		         (unsigned long long)e->no_answer, a, b, (unsigned long long)e->syns,
+		         (unsigned long long)e->no_answer, a, b,
+		         (unsigned long long)(e->rule->proto == 1 ? e->requests : e->syns),
+		         e->rule->proto == 1 ? "echo request(s)" : "SYN",
 		         e->rst_ignored > 0 ? "; the resets that came back do not acknowledge "
 		                              "the SYN, so the initiator ignores them (RFC 9293)"
 		                            : "");
@@ -592,6 +603,20 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		break;
 	case V_NONE: /* never an entry's verdict */
 		break;
+	}
+	if (e->cut_edges != 0 && e->verdict != V_OK && e->verdict != V_FILTERED) {
+		size_t n = strlen(e->detail);
+		snprintf(
+		    e->detail + n, sizeof(e->detail) - n, "%s%s",
+		    (e->cut_edges & SM_EDGE_END)
+		        ? "; but the capture ended less than 1 s after these attempts began: "
+		          "what followed them is unseen"
+		        : "",
+		    (e->cut_edges & SM_EDGE_START)
+		        ? "; but these sessions were under way when the capture began (seen "
+		          "first in its first second, without their opening): what opened them "
+		          "is unseen"
+		        : "");
 	}
 }
 
@@ -661,6 +686,17 @@ sm_policy_finish(struct sm_policy *p)
 {
 	for (size_t i = 0; i < p->nentries; i++) {
 		struct sm_expect_entry *e = &p->entries[i];
+		/* Sessions cut by an edge of the capture are no evidence where others
+		 * are: a working flow is not failing for them, and the failures seen
+		 * whole decide.  Alone, they decide and say so (describe). */
+		uint64_t cut = e->cut_rejected + e->cut_no_answer + e->cut_one_way;
+		if (cut > 0 && (e->ok > 0 || e->rejected + e->no_answer + e->one_way > cut)) {
+			e->rejected -= e->cut_rejected;
+			e->no_answer -= e->cut_no_answer;
+			e->one_way -= e->cut_one_way;
+			e->cut_rejected = e->cut_no_answer = e->cut_one_way = 0;
+			e->cut_edges = 0;
+		}
 		if (e->verdict == V_NA)
 			;
 		else if (e->ok > 0)

@@ -45,6 +45,7 @@ struct sm_session_table {
 	uint32_t nbuckets;
 	struct lru lists[L_COUNT];
 	int64_t now;
+	int64_t first_ns; /* the first packet's time (0: none yet) */
 	struct sm_session_stats st;
 	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
 	uint64_t next_uid;
@@ -512,6 +513,10 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 	s->tunnel_parent = parent;
 	if (flip)
 		s->history[s->history[0] = '^', 1] = '\0';
+	/* opened without its opening packet (a SYN; a request), at the start */
+	if ((pkt->proto == SM_PROTO_TCP ? !opens(pkt) : flip) &&
+	    pkt->ts_ns - t->first_ns < SM_EDGE_NS)
+		s->edge |= SM_EDGE_START;
 	uint32_t b = session_hash(s) & (t->nbuckets - 1);
 	s->hnext = t->buckets[b];
 	t->buckets[b] = idx;
@@ -766,6 +771,8 @@ clock_to(struct sm_session_table *t, int64_t ts_ns)
 {
 	if (ts_ns > t->now)
 		t->now = ts_ns;
+	if (ts_ns < t->first_ns || t->first_ns == 0)
+		t->first_ns = ts_ns;
 	if (t->now >= t->next_expire) {
 		expire(t);
 		t->next_expire = t->now + EXPIRE_EVERY;
@@ -871,8 +878,12 @@ void
 sm_session_flush(struct sm_session_table *t)
 {
 	for (uint8_t l = 0; l < L_COUNT; l++)
-		while (t->lists[l].head != NIL)
+		while (t->lists[l].head != NIL) {
+			struct sm_session *s = at(t, t->lists[l].head);
+			if (t->now - s->first_ns < SM_EDGE_NS)
+				s->edge |= SM_EDGE_END; /* its answer may come after the end */
 			finish(t, t->lists[l].head, END_FLUSH);
+		}
 }
 
 void

@@ -27,13 +27,19 @@ struct sm_expect_entry {
 	uint64_t answer_lost; /* of no_answer: a SYN-ACK the initiator never acknowledged */
 	uint64_t bare_acked;  /* of no_answer: only bare ACKs answered the SYN (no SYN-ACK) */
 	uint64_t rst_ignored; /* sessions whose resets the initiator ignored (rst_ignored) */
+	/* of rejected, no_answer, one_way: sessions cut by an edge of the capture
+	 * (SM_EDGE_* in session.h).  They fail no working flow; a verdict resting
+	 * on them alone says so. */
+	uint64_t cut_rejected, cut_no_answer, cut_one_way;
+	uint8_t cut_edges; /* the SM_EDGE_* bits of those */
 	int64_t first_ns, last_ns;
 	bool satisfied, tried;
 	/* sat: the first pair that worked; try: the first pair whose outcome is the
 	 * worst seen, i.e. the pair a failing verdict is about */
 	struct sm_addr sat_src, sat_dst, try_src, try_dst;
 	uint8_t try_rank;
-	uint64_t syns;
+	uint64_t syns;     /* SYNs the initiators sent (TCP) */
+	uint64_t requests; /* echo requests they sent (ICMP) */
 	bool rst_seen, icmp_seen;
 	struct sm_addr rst_from, icmp_from;
 	uint8_t rst_ttl, icmp_type, icmp_code, icmp_ttl;

@@ -82,6 +82,16 @@ struct sm_sightings {
 	struct sm_sighting at[]; /* [sensor * 2 + dir], nsensors * 2 of them */
 };
 
+/* A session cut by an edge of the capture (struct sm_session edge): it began
+ * within SM_EDGE_NS of the first packet without its opening (a TCP SYN, a
+ * request), so what came before is unseen; or it was still open at the end and
+ * began within SM_EDGE_NS of the last packet, so its answer may have come after.
+ * One second: a SYN's first retransmission, and a hundred times the round trip
+ * SnapMirror active sync allows. */
+#define SM_EDGE_START 1
+#define SM_EDGE_END   2
+#define SM_EDGE_NS    1000000000LL
+
 /* Other VLAN tags one session may be seen with, and the sensor of an alias that
  * holds at every sensor. */
 #define SM_SESSION_ALIASES  2
@@ -186,6 +196,7 @@ struct sm_session {
 		uint8_t dirs, sensor;
 	} alias[SM_SESSION_ALIASES];
 	uint8_t nalias;
+	uint8_t edge; /* SM_EDGE_* bits */
 };
 
 /* The protocol the session speaks: a recognised one (sm_app_is_protocol), from

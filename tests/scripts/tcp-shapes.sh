@@ -38,16 +38,42 @@ want redirect '^  no-answer '
 want source-quench '^  no-answer '
 want tfo-dropped '^  no-answer '
 want tfo-answer-lost '^  no-answer '
+want ping-unanswered '^  not-seen ' # no TCP on the shape's pair: its pings are below
 want tfo-ok '^  ok .*  1 session\(s\)$'
 want unreachable '^  rejected '
 want reset '^  rejected '
 want reset-without-ack '^  no-answer '
 want blind-reset-then-ok '^  ok .*  2 session\(s\)$'
+want last-syn '^  no-answer '
+want ok-then-last-syn '^  ok .*  2 session\(s\)$'
+want first-reset '^  rejected '
+want first-ack-then-ok '^  ok .*  2 session\(s\)$'
 # what the report says of them, beyond the verdict
 grep -q "answered with SYN-ACK, never acknowledged" "$work/tfo-answer-lost.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL tfo-answer-lost: not told the answer was lost"; fail=$((fail + 1)); }
 grep -q "do not acknowledge the SYN, so the initiator ignores them" "$work/reset-without-ack.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL reset-without-ack: not told the reset was ignored"; fail=$((fail + 1)); }
+grep -q "but the capture ended less than 1 s after these attempts began" "$work/last-syn.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL last-syn: not told the capture ended right after it"; fail=$((fail + 1)); }
+grep -q "but these sessions were under way when the capture began" "$work/first-reset.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL first-reset: not told the capture began under way"; fail=$((fail + 1)); }
+grep -q "but the capture ended" "$work/new-isn-after-drop.txt" "$work/ack-only.txt" "$work/tfo-dropped.txt" &&
+	{ echo "FAIL: a caution about the capture's end where the attempts lasted seconds"; fail=$((fail + 1)); } ||
+	pass=$((pass + 1))
+# an audit window (--until) ending between a SYN and its answer: the caution too
+syn=$(tshark -r pcaps/healthy.pcap -Y 'tcp.flags == 0x002 && tcp.dstport == 3260' -T fields \
+	-e frame.time_epoch -e ip.src -e ip.dst 2>/dev/null | head -1)
+set -- $syn
+"$bin" audit -s pcaps/site.conf --color never --until "$1" pcaps/healthy.pcap >"$work/until.txt" 2>&1
+if grep -A2 -E "^  no-answer tcp/3260  ic-[ab] ${2//./\\.} -> ic-[ab] ${3//./\\.} " "$work/until.txt" |
+	grep -q "but the capture ended less than 1 s after"; then pass=$((pass + 1)); else
+	echo "FAIL --until $1: the SYN $2 -> $3 cut from its answer is not said to be cut"
+	grep -A2 -E "tcp/3260  ic-[ab] ${2//./\\.} " "$work/until.txt" | head -4
+	fail=$((fail + 1))
+fi
+grep -A2 -E "^  no-answer icmp/echo  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 " "$work/ping-unanswered.txt" |
+	grep -q "never answered (3 echo request(s) sent)" && pass=$((pass + 1)) ||
+	{ echo "FAIL ping-unanswered: not told of 3 echo requests"; fail=$((fail + 1)); }
 grep -q "bare ACK" "$work/ack-only.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL ack-only: not told of the bare ACKs"; fail=$((fail + 1)); }
 # the report's time range is the first and last frames' times, as tshark reads them

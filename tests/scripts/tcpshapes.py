@@ -29,6 +29,14 @@ reset-without-ack   SYN answered by a RST without ACK, which the initiator in
 blind-reset-then-ok SYN answered by a RST+ACK of another number (dropped by the
                     initiator), the same SYN at 1 s answered, the conversation
                     completes
+last-syn            a lone SYN, the capture's last packet (its answer would come
+                    after the capture ended)
+ok-then-last-syn    a whole conversation, then a lone SYN as the capture's last packet
+first-reset         the capture's first packet: a RST+ACK from 198.18.2.12 (of a
+                    conversation under way, or refusing a SYN sent before)
+ping-unanswered     three ICMP echo requests, no reply
+first-ack-then-ok   the capture's first packet: a bare ACK of 198.18.1.11 (the end of
+                    a conversation), then a whole conversation
 """
 import ipaddress
 import os
@@ -172,7 +180,29 @@ def shapes():
         c.tcp(t + .0003, B2, A1, 11104, 40001, 0, 77777, RST | ACK)
         c.conversation(t + 1, A1, B2, 40001, 11104, 1000, 50000)
 
-    return {"reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
+    def last_syn(c):
+        syn(c, 4)  # after every other packet
+
+    def ok_then_last_syn(c):
+        c.conversation(t, A1, B2, 40002, 11104, 1000, 50000)
+        syn(c, 4)
+
+    def first_reset(c):  # before the control conversation, T0 - 0.5 s
+        c.tcp(T0 - .5, B2, A1, 11104, 40001, 50000, 1001, RST | ACK)
+
+    def first_ack_then_ok(c):
+        c.tcp(T0 - .5, A1, B2, 40001, 11104, 5000, 9000, ACK)
+        c.conversation(t, A1, B2, 40002, 11104, 1000, 50000)
+
+    def ping_unanswered(c):
+        for i in range(3):
+            echo = struct.pack("!BBHHH", 8, 0, 0, 0x1234, i + 1) + b"smaudit-ping"
+            echo = echo[:2] + struct.pack("!H", csum(echo)) + echo[4:]
+            c.raw(t + i, ipv4(A1, B2, 1, echo))
+
+    return {"ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
+            "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
+            "reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
             "blind-reset-then-ok": blind_reset_then_ok,
             "new-isn-after-drop": new_isn_after_drop, "new-isn-after-lost": new_isn_after_lost,
             "challenge-ack": challenge_ack, "ack-only": ack_only,
