@@ -272,11 +272,14 @@ sources_json(const struct sm_capture *c)
 /* The policy asks whether the capture filter lets a flow be seen. */
 static bool
 flow_visible(void *ctx, uint8_t proto, const struct sm_addr *src, const struct sm_addr *dst,
-             uint16_t dport, bool seen)
+             uint16_t dport, enum sm_visible what)
 {
 	struct sm_pipeline *pl = ctx;
 	struct sm_flow_probe f = {proto, *src, *dst, dport};
-	return sm_capture_filter_keeps(pl->capture, &f, seen);
+	return sm_capture_filter_keeps(pl->capture, &f,
+	                               what == SM_VISIBLE_FLOW        ? SM_FILTER_FLOW
+	                               : what == SM_VISIBLE_HANDSHAKE ? SM_FILTER_HANDSHAKE
+	                                                              : SM_FILTER_REFUSAL);
 }
 
 /* Sources, counters, verdicts, findings and coverage of the run, from policy. */

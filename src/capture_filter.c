@@ -172,21 +172,59 @@ probe_link(const struct frame_shape *sh, bool v6, bool back, uint8_t *b, size_t 
 	}
 }
 
-#define PROBE_MAX (40 + 40 + 20 + 64) /* link header, IPv6, TCP, payload */
+/* The most payload a probe carries: a full Ethernet frame's worth. */
+#define PROBE_PAYLOAD 1400
+#define PROBE_MAX     (40 + 40 + 8 + 40 + 20 + PROBE_PAYLOAD) /* link, IP, ICMP, IP, TCP */
 
-/* One packet of the flow: kind 0 = SYN, 1 = SYN-ACK, 2 = data, 3 = data back (ICMP:
- * request, reply; UDP: a datagram either way).  Returns its length, 0 if unbuildable. */
+/* Probe kinds: the flow's packets, and an ICMP error refusing its first one. */
+enum { K_SYN, K_SYN_ACK, K_DATA, K_DATA_BACK, K_REFUSAL };
+
+/* What real packets of a flow vary in, which a filter may test (ip[8], less, ...):
+ * each probe is built three ways, and only a filter keeping all three keeps it. */
+static const struct variant {
+	uint8_t ttl, tos;
+	bool df;
+	uint16_t payload; /* of data and datagrams (ICMP: of the echo) */
+} variants[] = {{64, 0, true, 64}, {1, 0xb8, false, 1}, {255, 0, true, PROBE_PAYLOAD}};
+#define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+/* An IP header for l4len bytes of proto from src to dst, as variant v; its length. */
 static size_t
-probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int kind,
-             uint8_t b[PROBE_MAX])
+ip_header(uint8_t *ip, bool v6, uint8_t proto, const struct sm_addr *src, const struct sm_addr *dst,
+          size_t l4len, const struct variant *v)
 {
-	bool v6 = f->src.family == 6, back = kind == 1 || kind == 3;
+	if (v6) {
+		memset(ip, 0, 40);
+		ip[0] = (uint8_t)(0x60 | v->tos >> 4), ip[1] = (uint8_t)(v->tos << 4);
+		ip[4] = (uint8_t)(l4len >> 8), ip[5] = (uint8_t)l4len;
+		ip[6] = proto;
+		ip[7] = v->ttl;
+		memcpy(ip + 8, src->a, 16);
+		memcpy(ip + 24, dst->a, 16);
+		return 40;
+	}
+	size_t tot = 20 + l4len;
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[1] = v->tos;
+	ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot;
+	ip[6] = v->df ? 0x40 : 0;
+	ip[8] = v->ttl;
+	ip[9] = proto;
+	memcpy(ip + 12, src->a, 4);
+	memcpy(ip + 16, dst->a, 4);
+	return 20;
+}
+
+/* The IP packet (no link header) of a probe of kind K_SYN..K_DATA_BACK (ICMP:
+ * request, reply; UDP: a datagram either way), variant v, at ip; its length. */
+static size_t
+probe_ip(const struct sm_flow_probe *f, int kind, const struct variant *v, uint8_t *ip)
+{
+	bool v6 = f->src.family == 6, back = kind == K_SYN_ACK || kind == K_DATA_BACK;
 	const struct sm_addr *src = back ? &f->dst : &f->src, *dst = back ? &f->src : &f->dst;
 	uint16_t sport = back ? f->dport : 49152, dport = back ? 49152 : f->dport;
-	size_t n;
-	if (!probe_link(sh, v6, back, b, &n))
-		return 0;
-	uint8_t l4[20 + 64];
+	uint8_t l4[20 + PROBE_PAYLOAD];
 	size_t l4len;
 	uint8_t proto = f->proto;
 	memset(l4, 0, sizeof(l4));
@@ -198,43 +236,53 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
 		l4[12] = 5 << 4;
 		l4[13] = flags[kind];
 		l4[14] = 0xff, l4[15] = 0xff;
-		l4len = kind < 2 ? 20 : 20 + 64;
+		l4len = kind < K_DATA ? 20 : 20 + (size_t)v->payload;
 	} else if (f->proto == SM_PROTO_UDP) {
 		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
-		l4len = 8 + 64;
-		l4[4] = 0, l4[5] = (uint8_t)l4len;
+		l4len = 8 + (size_t)v->payload;
+		l4[4] = (uint8_t)(l4len >> 8), l4[5] = (uint8_t)l4len;
 	} else { /* ICMP echo request and reply */
 		proto = v6 ? SM_PROTO_ICMP6 : SM_PROTO_ICMP;
 		l4[0] = v6 ? (back ? SM_ICMP6_ECHO_REPLY : SM_ICMP6_ECHO_REQUEST)
 		           : (back ? SM_ICMP_ECHO_REPLY : SM_ICMP_ECHO_REQUEST);
 		l4[5] = 1, l4[7] = 1;
-		l4len = 8 + 56;
+		l4len = 8 + (size_t)v->payload;
 	}
-	uint8_t *ip = b + n;
-	if (v6) {
-		memset(ip, 0, 40);
-		ip[0] = 0x60;
-		ip[4] = (uint8_t)(l4len >> 8), ip[5] = (uint8_t)l4len;
-		ip[6] = proto;
-		ip[7] = 64;
-		memcpy(ip + 8, src->a, 16);
-		memcpy(ip + 24, dst->a, 16);
-		n += 40;
-	} else {
-		size_t tot = 20 + l4len;
-		memset(ip, 0, 20);
-		ip[0] = 0x45;
-		ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot;
-		ip[6] = 0x40; /* DF */
-		ip[8] = 64;
-		ip[9] = proto;
-		memcpy(ip + 12, src->a, 4);
-		memcpy(ip + 16, dst->a, 4);
-		n += 20;
-	}
-	memcpy(b + n, l4, l4len);
+	size_t n = ip_header(ip, v6, proto, src, dst, l4len, v);
+	memcpy(ip + n, l4, l4len);
 	return n + l4len;
+}
+
+/* A probe in frames of shape sh: one packet of the flow (kind K_SYN..K_DATA_BACK),
+ * or K_REFUSAL, an ICMP destination unreachable (administratively prohibited)
+ * from the responder's side quoting its first packet.  Its length, 0 if
+ * unbuildable. */
+static size_t
+probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int kind,
+             const struct variant *v, uint8_t b[PROBE_MAX])
+{
+	bool v6 = f->src.family == 6;
+	bool back = kind == K_SYN_ACK || kind == K_DATA_BACK || kind == K_REFUSAL;
+	size_t n;
+	if (!probe_link(sh, v6, back, b, &n))
+		return 0;
+	if (kind != K_REFUSAL)
+		return n + probe_ip(f, kind, v, b + n);
+	/* the quote: the first packet's IP header and 8 bytes after it */
+	static const struct variant plain = {64, 0, true, 0};
+	uint8_t first[40 + 20 + PROBE_PAYLOAD];
+	size_t qlen = probe_ip(f, K_SYN, &plain, first);
+	qlen = (v6 ? 40 : 20) + 8 < qlen ? (size_t)(v6 ? 40 : 20) + 8 : qlen;
+	uint8_t icmp[8 + 48];
+	memset(icmp, 0, 8);
+	icmp[0] = v6 ? 1 : 3;  /* destination unreachable */
+	icmp[1] = v6 ? 1 : 13; /* administratively prohibited */
+	memcpy(icmp + 8, first, qlen);
+	uint8_t proto = v6 ? SM_PROTO_ICMP6 : SM_PROTO_ICMP;
+	size_t h = ip_header(b + n, v6, proto, &f->dst, &f->src, 8 + qlen, v);
+	memcpy(b + n + h, icmp, 8 + qlen);
+	return n + h + 8 + qlen;
 }
 
 /* The -f program for a link type, compiled once; NULL if it does not compile there. */
@@ -252,26 +300,47 @@ probe_prog(struct sm_capture *c, int linktype)
 	return p->prog;
 }
 
-/* How many of flow f's probe packets in frames of shape sh the filter keeps, of *total
- * (0 kept when the shape cannot be probed); handshake: only the first packet and its
- * answer (SYN and SYN-ACK, request and reply). */
+/* Whether the filter keeps probe kind of flow f in frames of shape sh, built
+ * every way real packets vary (variants): 1 all, 0 none, -1 some (the filter tests
+ * what varies: a TTL, a size, a flag), -2 when it cannot be built or tested. */
 static int
-shape_kept(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f,
-           bool handshake, int *total)
+kind_kept(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f,
+          int kind)
 {
 	const struct lpcap_bpf *prog = probe_prog(c, sh->linktype);
-	*total = f->proto == SM_PROTO_TCP && !handshake ? 4 : 2;
-	int kept = 0;
-	for (int k = 0; prog != NULL && k < *total; k++) {
+	if (prog == NULL)
+		return -2;
+	unsigned kept = 0;
+	for (size_t v = 0; v < NVARIANTS; v++) {
 		uint8_t buf[PROBE_MAX];
-		size_t len = probe_packet(sh, f,
-		                          f->proto == SM_PROTO_TCP ? k
-		                          : k == 0                 ? 0
-		                                                   : 1,
-		                          buf);
+		size_t len = probe_packet(sh, f, kind, &variants[v], buf);
 		if (len == 0)
+			return -2;
+		kept += lpcap_bpf_match(prog, buf, (uint32_t)len, (uint32_t)len) != 0;
+	}
+	return kept == NVARIANTS ? 1 : kept == 0 ? 0 : -1;
+}
+
+/* How many of flow f's probe packets in frames of shape sh the filter keeps, of *total
+ * (0 kept when the shape cannot be probed); *some: the filter keeps part of a
+ * packet's variants.  handshake: only the first packet and its answer (SYN and
+ * SYN-ACK, request and reply). */
+static int
+shape_kept(struct sm_capture *c, const struct frame_shape *sh, const struct sm_flow_probe *f,
+           bool handshake, int *total, bool *some)
+{
+	*total = f->proto == SM_PROTO_TCP && !handshake ? 4 : 2;
+	*some = false;
+	int kept = 0;
+	for (int k = 0; k < *total; k++) {
+		int r = kind_kept(c, sh, f,
+		                  f->proto == SM_PROTO_TCP ? k
+		                  : k == 0                 ? K_SYN
+		                                           : K_SYN_ACK);
+		if (r == -2)
 			return 0;
-		kept += lpcap_bpf_match(prog, buf, (uint32_t)len, (uint32_t)len);
+		*some |= r == -1;
+		kept += r == 1;
 	}
 	return kept;
 }
@@ -290,20 +359,41 @@ default_shape(int linktype, struct frame_shape *sh)
 	return shape_of(linktype, frame, 20, sh);
 }
 
+/* SM_FILTER_REFUSAL: in every shape where f's first packet passes (each way it
+ * varies), an ICMP error refusing it passes too. */
+static bool
+refusals_kept(struct sm_capture *c, const struct sm_flow_probe *f)
+{
+	size_t counted = 0;
+	for (size_t i = 0; i < c->nshapes; i++) {
+		if (kind_kept(c, &c->shapes[i], f, K_SYN) != 1)
+			continue;
+		if (kind_kept(c, &c->shapes[i], f, K_REFUSAL) != 1)
+			return false;
+		counted++;
+	}
+	return counted > 0;
+}
+
 bool
-sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, bool seen)
+sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f,
+                        enum sm_filter_probe what)
 {
 	if (c->bpf == NULL)
 		return true;
+	if (what == SM_FILTER_REFUSAL)
+		return refusals_kept(c, f);
+	bool seen = what == SM_FILTER_HANDSHAKE;
 	if (!seen && c->shapes_lost)
 		return false; /* a shape not kept could hide the flow */
 	size_t counted = 0;
 	struct frame_shape dflt;
+	bool some;
 	for (size_t i = 0; i < c->nshapes; i++) {
-		int total, kept = shape_kept(c, &c->shapes[i], f, seen, &total);
+		int total, kept = shape_kept(c, &c->shapes[i], f, seen, &total, &some);
 		if (!seen && kept < total)
 			return false; /* the flow may travel in this shape, hidden */
-		if (seen && kept > 0 && kept < total)
+		if (seen && (kept > 0 || some) && kept < total)
 			return false; /* where its packets pass, some of them do not */
 		counted += kept == total;
 	}
@@ -312,7 +402,7 @@ sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, boo
 		const struct source *s = &c->src[i];
 		if (!s->info.opened || !s->linktype_known || !default_shape(s->linktype, &dflt))
 			continue;
-		int total, kept = shape_kept(c, &dflt, f, seen, &total);
+		int total, kept = shape_kept(c, &dflt, f, seen, &total, &some);
 		if (kept < total)
 			return false;
 		counted++;

@@ -159,18 +159,6 @@ sm_policy_service_ports(const struct sm_policy *p)
 	return p->service_ports;
 }
 
-/* session_outcome, but a SYN-ACK never acknowledged is an answer where the capture
- * filter (-f) may have dropped the initiator's ACK: no evidence then, as before. */
-static enum sm_outcome
-outcome_of(const struct sm_policy *p, const struct sm_session *s)
-{
-	enum sm_outcome o = sm_outcome_of(s);
-	if (o == SM_OUTCOME_NO_ANSWER && sm_outcome_answer_lost(s) && p->visible != NULL &&
-	    !p->visible(p->visible_ctx, s->proto, &s->src, &s->dst, s->dport, false))
-		return SM_OUTCOME_OK;
-	return o;
-}
-
 enum sm_verdict
 sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s)
 {
@@ -178,7 +166,8 @@ sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s)
 	                                    [SM_OUTCOME_REJECTED] = V_REJECTED,
 	                                    [SM_OUTCOME_NO_ANSWER] = V_NO_ANSWER,
 	                                    [SM_OUTCOME_ONE_WAY] = V_ONE_WAY};
-	return v[outcome_of(p, s)];
+	(void)p;
+	return v[sm_outcome_of(s)];
 }
 
 static bool
@@ -374,7 +363,7 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 	out->dst_role = role_of(p, &dst);
 	out->rule = NULL;
 	int best = -1; /* lowest kind wins: expect < optional < allow */
-	enum sm_outcome o = outcome_of(p, s);
+	enum sm_outcome o = sm_outcome_of(s);
 	for (size_t i = 0; i < p->rules->nrules; i++) {
 		const struct sm_rule *r = &p->rules->rules[i];
 		const struct rule_ref *ref = &p->refs[i];
@@ -562,6 +551,14 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		         e->rst_ignored > 0 ? "; the resets that came back do not acknowledge "
 		                              "the SYN, so the initiator ignores them (RFC 9293)"
 		                            : "");
+		if (p->visible != NULL &&
+		    !p->visible(p->visible_ctx, e->rule->proto, &e->try_src, &e->try_dst,
+		                e->rule->port, SM_VISIBLE_REFUSAL)) {
+			size_t n = strlen(e->detail);
+			snprintf(e->detail + n, sizeof(e->detail) - n,
+			         "; but the capture filter (-f) drops ICMP errors about this flow: "
+			         "refusals by ICMP (rejected) would look the same");
+		}
 		break;
 	case V_ONE_WAY:
 		snprintf(e->detail, sizeof(e->detail),
@@ -652,8 +649,10 @@ entry_visible(const struct sm_policy *p, struct sm_expect_entry *e)
 {
 	uint8_t proto = e->rule->proto;
 	if (e->verdict == V_NO_ANSWER || e->verdict == V_ONE_WAY) {
+		/* a SYN-ACK never acknowledged: whether the acknowledgement passes */
+		bool lost = e->verdict == V_NO_ANSWER && e->answer_lost == e->no_answer;
 		if (p->visible(p->visible_ctx, proto, &e->try_src, &e->try_dst, e->rule->port,
-		               true))
+		               lost ? SM_VISIBLE_FLOW : SM_VISIBLE_HANDSHAKE))
 			return true;
 		sm_addr_str(&e->try_src, e->hidden_src, sizeof(e->hidden_src));
 		sm_addr_str(&e->try_dst, e->hidden_dst, sizeof(e->hidden_dst));
@@ -670,7 +669,8 @@ entry_visible(const struct sm_policy *p, struct sm_expect_entry *e)
 			struct sm_addr y = probe_address(&dr->members[j]);
 			if (x.family != y.family)
 				continue; /* not a pair */
-			if (!p->visible(p->visible_ctx, proto, &x, &y, e->rule->port, false)) {
+			if (!p->visible(p->visible_ctx, proto, &x, &y, e->rule->port,
+			                SM_VISIBLE_FLOW)) {
 				sm_strlcpy(e->hidden_src, sr->members[i].text,
 				           sizeof(e->hidden_src));
 				sm_strlcpy(e->hidden_dst, dr->members[j].text,

@@ -172,15 +172,26 @@ struct sm_flow_probe {
 	struct sm_addr src, dst;
 	uint16_t dport;
 };
+/* What sm_capture_filter_keeps() asks of a flow. */
+enum sm_filter_probe {
+	SM_FILTER_FLOW,      /* all its packets, wherever it may travel */
+	SM_FILTER_HANDSHAKE, /* its first packet and the answer, where they were read */
+	SM_FILTER_REFUSAL,   /* an ICMP error refusing it, where its first packet passes */
+};
 /* Whether the -f filter keeps the packets of f, built on every frame shape the capture
  * held (link type, MAC addresses, VLAN tags, cooked header; offline the frames the
- * filter dropped too, live those it kept).  Not seen: SYN, SYN-ACK and data both ways
- * (else request and answer) in every shape, as the flow may travel in any.  seen
- * (attempts of f were read through the filter): the first packet and its answer, in
- * every shape where either passes, and there must be one.  True without a filter;
- * false where the filter cannot be tested (or, not seen, where the capture held more
- * shapes than it keeps). */
-bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f, bool seen);
+ * filter dropped too, live those it kept), each packet built the ways real ones vary
+ * (TTL 1/64/255, DF or not, DSCP, 1 to 1400 bytes of payload: a filter that keeps
+ * some of them keeps the flow only in part).  SM_FILTER_FLOW: SYN, SYN-ACK and data
+ * both ways (else request and answer) in every shape, as the flow may travel in any.
+ * SM_FILTER_HANDSHAKE (attempts of f were read through the filter): the first
+ * packet and its answer, in every shape where either passes, and there must be one.
+ * SM_FILTER_REFUSAL: an ICMP destination unreachable from the responder's side,
+ * quoting the first packet, in every shape where that passes.  True without a
+ * filter; false where the filter cannot be tested (or, for the flow, where the
+ * capture held more shapes than it keeps). */
+bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f,
+                             enum sm_filter_probe what);
 
 /* A pcap file being written (nanosecond timestamps, one link type). */
 struct sm_capture_writer;

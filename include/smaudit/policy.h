@@ -96,15 +96,23 @@ void sm_policy_peek(const struct sm_policy *p, const struct sm_session *s,
                     struct sm_classification *out);
 /* A copy with the evidence so far, to finish early without ending p (a checkpoint). */
 struct sm_policy *sm_policy_clone(const struct sm_policy *p);
-/* Whether the capture shows both directions of a flow (the -f filter keeps its
- * packets); proto is 6, 17 or 1 (ICMP echo), src the initiator; seen: some of its
- * packets were read (only where those pass does the answer matter). */
+/* What a visibility question is about. */
+enum sm_visible {
+	SM_VISIBLE_FLOW,      /* both directions, all its packets, wherever it may travel */
+	SM_VISIBLE_HANDSHAKE, /* some of its packets were read: only where those pass does
+	                       * the answer to its first packet matter */
+	SM_VISIBLE_REFUSAL,   /* an ICMP error refusing its first packet */
+};
+/* Whether the capture shows what of a flow `what` says (the -f filter keeps those
+ * packets); proto is 6, 17 or 1 (ICMP echo), src the initiator. */
 typedef bool (*sm_flow_visible_fn)(void *ctx, uint8_t proto, const struct sm_addr *src,
-                                   const struct sm_addr *dst, uint16_t dport, bool seen);
+                                   const struct sm_addr *dst, uint16_t dport, enum sm_visible what);
 /* With fn set, an entry the capture cannot judge gets the verdict filtered (never a
- * finding): unanswered or one-way attempts whose answers the filter would drop, or
- * no packet at all where the filter drops the flow of some address pair.  A reset or
- * ICMP error seen is evidence and stays rejected.  Clones keep fn. */
+ * finding): unanswered or one-way attempts whose answers the filter would drop (for a
+ * SYN-ACK never acknowledged: the acknowledgement), or no packet at all where the
+ * filter drops the flow of some address pair.  A reset or ICMP error seen is
+ * evidence and stays rejected; unanswered attempts whose ICMP refusal the filter
+ * would drop stay no-answer, and say that they could be refusals.  Clones keep fn. */
 void sm_policy_set_visibility(struct sm_policy *p, sm_flow_visible_fn fn, void *ctx);
 /* The run's sensors (names borrowed; n > 1): failing verdicts say where their
  * packets stopped (SPEC section 7).  NULL when out of memory; false then. */
