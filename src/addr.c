@@ -153,6 +153,14 @@ sm_prefix_parse(const char *s, struct sm_prefix *out, const char **why)
 		*why = "not an IPv4 or IPv6 address";
 		return false;
 	}
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (out->addr.family == 6 && memcmp(out->addr.a, mapped, sizeof(mapped)) == 0) {
+		/* ::ffff:a.b.c.d (RFC 4291 2.5.5.2) stands for an IPv4 host inside a
+		 * dual-stack socket; on the wire it is plain IPv4 */
+		*why = "an IPv4-mapped IPv6 address: write the IPv4 address (packets carry it as "
+		       "IPv4)";
+		return false;
+	}
 	unsigned max = out->addr.family == 4 ? 32 : 128;
 	out->len = (uint8_t)max;
 	if (slash) {

@@ -63,6 +63,10 @@ site_case() {
 run "dead mediator is a finding" 1 "$bin" audit -q -s pcaps/site.conf pcaps/mediator-down.pcap &&
 	pass=$((pass + 1))
 
+site=$work/mapped.conf
+site_case "IPv4-mapped IPv6 address" 's/^role ic-a           198.18.1.11 198.18.1.12/role ic-a ::ffff:198.18.1.11 198.18.1.12/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:2:11: '::ffff:198.18.1.11': an IPv4-mapped IPv6 address: write the IPv4 address (packets carry it as IPv4) (expected e.g. 10.10.1.11, fd00:20::11 or 10.99.0.0/24)"
+
 site=$work/mediatr.conf
 site_case "mediatr typo" 's/^role mediator /role mediatr  /' 2 pcaps/mediator-down.pcap \
 	"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
