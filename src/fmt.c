@@ -6,7 +6,6 @@
 
 #include "smaudit/err.h"
 
-#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -187,7 +186,7 @@ sm_fmt_time(double ts, char *buf, size_t len)
 	/* To the microsecond first: a capture's stamp, held in seconds by a double,
 	 * is a fraction of a microsecond off (10.3 is 10.29999995), which cut to the
 	 * millisecond would show 10.299. */
-	long long us = llround(ts * 1e6);
+	long long us = (long long)(ts * 1e6 + 0.5); /* ts > 0: rounded */
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&t, &tm);

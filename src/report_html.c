@@ -5,7 +5,6 @@
  */
 #include "report_impl.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -428,7 +427,7 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 static void
 html_axis_label(double ts, bool tenths, char *buf, size_t len)
 {
-	long long us = llround(ts * 1e6); /* as sm_fmt_time */
+	long long us = (long long)(ts * 1e6 + 0.5); /* as sm_fmt_time (ts > 0) */
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&t, &tm);

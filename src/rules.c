@@ -354,6 +354,61 @@ meant_role(const char *name, const struct role_use *missing, size_t n)
 	return best;
 }
 
+/* The address families of a role's members: bit 0 IPv4, bit 1 IPv6. */
+static unsigned
+families(const struct sm_role *role)
+{
+	unsigned f = 0;
+	for (size_t i = 0; i < role->nmembers; i++)
+		f |= role->members[i].prefix.addr.family == 6 ? 2u : 1u;
+	return f;
+}
+
+/* A rule whose two roles share no address family pairs nothing: no packet can
+ * show it, and an each-pair rule has no entry at all (a verdict lost without a
+ * word), so it is an error; a role with a family the other lacks is a warning (its
+ * addresses of that family are checked by no entry of the rule). */
+static enum sm_err
+check_families(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx,
+               struct sm_errbuf *eb)
+{
+	char msg[512];
+	for (size_t i = 0; i < r->nrules; i++) {
+		const struct sm_rule *x = &r->rules[i];
+		const struct sm_role *a = sm_site_role(s, x->src_role),
+		                     *b = sm_site_role(s, x->dst_role);
+		if (x->reverse || a == NULL || b == NULL)
+			continue;
+		unsigned fa = families(a), fb = families(b);
+		if ((fa & fb) == 0)
+			return sm_error(
+			    eb, SM_ERR_CONFIG,
+			    "%s:%d: %s and %s have no address family in common (%s has only "
+			    "%s addresses, %s only %s): rule %s/%u pairs none of them",
+			    s->path, b->line, a->name, b->name, a->name, fa == 1 ? "IPv4" : "IPv6",
+			    b->name, fb == 1 ? "IPv4" : "IPv6",
+			    x->proto == 6    ? "tcp"
+			    : x->proto == 17 ? "udp"
+			                     : "icmp",
+			    (unsigned)x->port);
+		if (fa != fb && warn != NULL && x->coverage == COV_EACH_PAIR) {
+			const struct sm_role *wide = (fa & ~fb) ? a : b,
+			                     *narrow = wide == a ? b : a;
+			snprintf(msg, sizeof(msg),
+			         "%s:%d: %s has %s addresses and %s none: the each-pair rule %s/%u "
+			         "checks none of them",
+			         s->path, wide->line, wide->name,
+			         ((fa | fb) & ~(fa & fb)) == 1 ? "IPv4" : "IPv6", narrow->name,
+			         x->proto == 6    ? "tcp"
+			         : x->proto == 17 ? "udp"
+			                          : "icmp",
+			         (unsigned)x->port);
+			warn(ctx, msg);
+		}
+	}
+	return SM_OK;
+}
+
 enum sm_err
 sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx,
                     struct sm_errbuf *eb)
@@ -402,5 +457,5 @@ sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_f
 		warn(ctx, msg);
 	}
 	free(missing);
-	return e;
+	return e == SM_OK ? check_families(r, s, warn, ctx, eb) : e;
 }

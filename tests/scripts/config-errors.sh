@@ -67,6 +67,16 @@ site=$work/mapped.conf
 site_case "IPv4-mapped IPv6 address" 's/^role ic-a           198.18.1.11 198.18.1.12/role ic-a ::ffff:198.18.1.11 198.18.1.12/' 2 pcaps/healthy.pcap \
 	"smaudit: $site:2:11: '::ffff:198.18.1.11': an IPv4-mapped IPv6 address: write the IPv4 address (packets carry it as IPv4) (expected e.g. 10.10.1.11, fd00:20::11 or 10.99.0.0/24)"
 
+# roles of no common address family pair nothing: an each-pair rule would have no entry
+site=$work/families.conf
+site_case "roles of different address families" 's/^role ic-a           198.18.1.11 198.18.1.12/role ic-a fd00:1::11 fd00:1::12/' 2 pcaps/healthy.pcap \
+	"smaudit: $site:3: ic-a and ic-b have no address family in common (ic-a has only IPv6 addresses, ic-b only IPv4): rule tcp/3260 pairs none of them"
+site=$work/families2.conf
+site_case "a family the other role lacks" 's/^role ic-a           198.18.1.11 198.18.1.12/role ic-a 198.18.1.11 198.18.1.12 fd00:1::11/' 0 pcaps/healthy.pcap \
+	"smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/3260 checks none of them
+smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11104 checks none of them
+smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11105 checks none of them"
+
 site=$work/mediatr.conf
 site_case "mediatr typo" 's/^role mediator /role mediatr  /' 2 pcaps/mediator-down.pcap \
 	"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
