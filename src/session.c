@@ -9,6 +9,7 @@
 
 #include "session_sight.h"
 #include "session_tcp.h"
+#include "session_vlan.h"
 
 #include <stdio.h>
 #include <stddef.h>
@@ -29,9 +30,6 @@ struct lru {
 #define EXPIRE_EVERY (10 * 1000000)   /* ns: timeouts are seconds long */
 #define LRU_SLACK    (1000 * 1000000) /* ns: expiry may come up to 1 s late */
 
-/* VLAN tags a packet's conversation is looked for under when its own has none. */
-#define VLAN_KEYS 16
-
 struct sm_session_table {
 	struct sm_session_opts opts;
 	sm_session_emit_fn emit;
@@ -49,13 +47,7 @@ struct sm_session_table {
 	struct sm_session_stats st;
 	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
 	uint64_t next_uid;
-	/* the VLAN tags (outer, inner) sessions were created with, the first
-	 * VLAN_KEYS of them: where a packet no session of its own tags holds looks
-	 * for the conversation it belongs to (join_other_vlan) */
-	struct {
-		int32_t vlan, inner_vlan;
-	} vkeys[VLAN_KEYS];
-	uint8_t nvkeys;
+	struct sm_vlan_keys vkeys; /* the tags sessions were created with */
 };
 
 static struct sm_session *
@@ -401,52 +393,6 @@ alloc_slot(struct sm_session_table *t)
 	return t->nslots++;
 }
 
-static void
-note_vlan_key(struct sm_session_table *t, int32_t vlan, int32_t inner_vlan)
-{
-	for (uint8_t i = 0; i < t->nvkeys; i++)
-		if (t->vkeys[i].vlan == vlan && t->vkeys[i].inner_vlan == inner_vlan)
-			return;
-	if (t->nvkeys < VLAN_KEYS) {
-		t->vkeys[t->nvkeys].vlan = vlan;
-		t->vkeys[t->nvkeys++].inner_vlan = inner_vlan;
-	}
-}
-
-/* Whether s, a session under other VLAN tags, takes a packet of its side dir
- * tagged vlan/inner_vlan at sensor: an alias of s says so, or one is made when
- * s has room for it and has seen nothing of that side (the two directions of
- * a routed hop, each on the VLAN it came in on) or nothing at that sensor
- * (another capture point, on its site's VLAN).  add: make the alias. */
-static bool
-takes_other_vlan(struct sm_session *s, int dir, int32_t vlan, int32_t inner_vlan, uint8_t sensor,
-                 bool add)
-{
-	for (uint8_t i = 0; i < s->nalias; i++) {
-		const struct sm_vlan_alias *a = &s->alias[i];
-		if (a->vlan == vlan && a->inner_vlan == inner_vlan && (a->dirs & (1u << dir)) &&
-		    (a->sensor == SM_ALIAS_ANY_SENSOR || a->sensor == sensor))
-			return true;
-	}
-	if (s->nalias == SM_SESSION_ALIASES || vlan != (int16_t)vlan ||
-	    inner_vlan != (int16_t)inner_vlan)
-		return false;
-	struct sm_vlan_alias a = {.vlan = (int16_t)vlan, .inner_vlan = (int16_t)inner_vlan};
-	if (s->pkts[dir] == 0) {
-		a.dirs = (uint8_t)(1u << dir);
-		a.sensor = SM_ALIAS_ANY_SENSOR;
-	} else if (s->sight != NULL &&
-	           s->sight->at[sensor * 2].pkts + s->sight->at[sensor * 2 + 1].pkts == 0) {
-		a.dirs = 3;
-		a.sensor = sensor;
-	} else {
-		return false;
-	}
-	if (add)
-		s->alias[s->nalias++] = a;
-	return true;
-}
-
 /* A TCP SYN without ACK: the first packet of a conversation, never part of one
  * seen before under other VLAN tags at the same sensor. */
 static bool
@@ -465,13 +411,14 @@ lookup_other_vlan(struct sm_session_table *t, uint8_t proto, int32_t vlan, int32
                   uint8_t sensor, const struct sm_addr *src, uint16_t sport,
                   const struct sm_addr *dst, uint16_t dport, int *dir, bool join)
 {
-	for (uint8_t i = 0; i < t->nvkeys; i++) {
-		if (t->vkeys[i].vlan == vlan && t->vkeys[i].inner_vlan == inner_vlan)
+	const struct sm_vlan_keys *k = &t->vkeys;
+	for (uint8_t i = 0; i < k->n; i++) {
+		if (k->key[i].vlan == vlan && k->key[i].inner_vlan == inner_vlan)
 			continue;
 		int d;
-		uint32_t idx = lookup(t, proto, t->vkeys[i].vlan, t->vkeys[i].inner_vlan, src,
-		                      sport, dst, dport, &d);
-		if (idx != NIL && takes_other_vlan(at(t, idx), d, vlan, inner_vlan, sensor, join)) {
+		uint32_t idx = lookup(t, proto, k->key[i].vlan, k->key[i].inner_vlan, src, sport,
+		                      dst, dport, &d);
+		if (idx != NIL && sm_vlan_takes(at(t, idx), d, vlan, inner_vlan, sensor, join)) {
 			*dir = d;
 			return idx;
 		}
@@ -503,7 +450,7 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 	s->sport = flip ? pkt->dport : pkt->sport;
 	s->dport = flip ? pkt->sport : pkt->dport;
 	s->flipped = flip;
-	note_vlan_key(t, pkt->vlan, pkt->inner_vlan);
+	sm_vlan_keys_note(&t->vkeys, pkt->vlan, pkt->inner_vlan);
 	s->first_ns = s->last_ns = pkt->ts_ns;
 	s->source = pkt->source;
 	s->tunnel = pkt->tunnel;
