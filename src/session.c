@@ -43,7 +43,7 @@ struct sm_session_table {
 	uint32_t nbuckets;
 	struct lru lists[L_COUNT];
 	int64_t now;
-	int64_t first_ns; /* the first packet's time (0: none yet) */
+	int64_t first_ns; /* the first packet's time (INT64_MAX: none yet) */
 	struct sm_session_stats st;
 	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
 	uint64_t next_uid;
@@ -63,6 +63,7 @@ sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit
 	if (t == NULL)
 		return NULL;
 	t->opts = *opts;
+	t->first_ns = INT64_MAX;
 	if (t->opts.max_sessions == 0)
 		t->opts.max_sessions = 262144;
 	if (t->opts.tcp_timeout_ns <= 0)
@@ -718,7 +719,7 @@ clock_to(struct sm_session_table *t, int64_t ts_ns)
 {
 	if (ts_ns > t->now)
 		t->now = ts_ns;
-	if (ts_ns < t->first_ns || t->first_ns == 0)
+	if (ts_ns < t->first_ns)
 		t->first_ns = ts_ns;
 	if (t->now >= t->next_expire) {
 		expire(t);
