@@ -152,15 +152,15 @@ side_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t k)
 }
 
 /* Whether sensor i stands nearer the initiator a than sensor j on the path a -> b:
- * the site file says so (side), or it sees a higher TTL of a's packets, or a lower
- * one of b's. */
+ * the site file says so (side), or it sees a higher TTL of a's packets (ta: of
+ * conversations that worked, else of the failing attempts), or a lower one of b's. */
 static bool
-nearer(const int *side, const uint8_t *ab, const uint8_t *ba, size_t i, size_t j)
+nearer(const int *side, const uint8_t *ta, const uint8_t *ba, size_t i, size_t j)
 {
 	if (side[i] != side[j])
 		return side[i] < side[j];
-	if (ab[i] && ab[j] && ab[i] != ab[j])
-		return ab[i] > ab[j];
+	if (ta[i] && ta[j] && ta[i] != ta[j])
+		return ta[i] > ta[j];
 	if (ba[i] && ba[j] && ba[i] != ba[j])
 		return ba[i] < ba[j];
 	return i < j;
@@ -179,16 +179,18 @@ path_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t *orde
 	*ab_out = ab;
 	*ba_out = ba;
 	int side[SM_SENSORS_MAX];
+	uint8_t ta[SM_SENSORS_MAX];
 	size_t n = 0;
 	for (size_t k = 0; k < l->nsensors; k++) {
 		side[k] = side_of(l, e, k);
+		ta[k] = ab[k] ? ab[k] : e->at[k].fwd > 0 ? e->at[k].ttl_fwd : 0;
 		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev && side[k] == 0)
 			continue; /* not on this path: nothing counts against it */
 		if (!e->at[k].fwd && !e->at[k].rev &&
 		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_first_ns))
 			continue; /* not capturing when the attempts began */
 		size_t at = n++;
-		while (at > 0 && nearer(side, ab, ba, k, order[at - 1])) {
+		while (at > 0 && nearer(side, ta, ba, k, order[at - 1])) {
 			order[at] = order[at - 1];
 			at--;
 		}
@@ -325,7 +327,18 @@ sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 	}
 	if (e->verdict != V_NO_ANSWER)
 		return;
-	/* from the initiator: the last sensor that saw the attempt, the next that did not */
+	/* From the initiator: the last sensor that saw the attempt, the next that did
+	 * not.  A sensor that saw the pair's packets one way only, the responder's, does
+	 * not see the way the attempt goes (a span of one direction): it says nothing
+	 * of it, and leaves the path. */
+	size_t kept = 0;
+	for (size_t k = 0; k < n; k++)
+		if (at[order[k]].fwd > 0 || ab[order[k]] || !ba[order[k]])
+			order[kept++] = order[k];
+	bool half = kept < n; /* some sensors see the other way only */
+	n = kept;
+	if (n == 0)
+		return;
 	size_t i = 0;
 	while (i < n && at[order[i]].fwd > 0)
 		i++;
@@ -368,11 +381,13 @@ sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 	}
 	if (j == n) {
 		if (n == 1)
-			append(
-			    e->detail, d,
-			    "; %s seen at %s (TTL %u), the only sensor capturing on its path then, "
-			    "no answer seen: lost between %s and %s, or %s does not answer",
-			    what, seen, at[order[0]].ttl_fwd, seen, b, b);
+			append(e->detail, d,
+			       "; %s seen at %s (TTL %u), the only sensor %s, no answer seen: lost "
+			       "between %s and %s, or %s does not answer",
+			       what, seen, at[order[0]].ttl_fwd,
+			       half ? "that sees this way of its path"
+			            : "capturing on its path then",
+			       seen, b, b);
 		else
 			append(
 			    e->detail, d,

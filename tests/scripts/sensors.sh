@@ -153,6 +153,19 @@ check "live takes a name only" 2 "live takes only the sensor's name" "$bin" live
 check "one named sensor: named in the report" 1 "sensor   site-a: 299 packets, its clock is the reference" "$bin" audit -q -s $S --sensor site-a=$P/healthy-site-a.pcap
 check "nine sensors" 2 "at most 8 sensors" "$bin" audit -s $S $(for i in 1 2 3 4 5 6 7 8 9; do echo --sensor s$i=$P/healthy-site-a.pcap; done)
 
+# 5b. Where a loss is put when what the sensors saw is partial (sensorshapes.py): the
+# sensor that saw the attempts is nearer its initiator than one that saw other
+# conversations of the pair but not them; a sensor that sees only the responder's
+# direction is not blamed for missing the initiator's SYNs.
+python3 "$(dirname "$0")/sensorshapes.py" "$work/shapes" || bad "sensorshapes.py"
+sh() { echo "--sensor site-a=$work/shapes/$1-site-a.pcap --sensor site-b=$work/shapes/$1-site-b.pcap"; }
+check "loss placed by the sensor that saw the attempts" 1 \
+	"SYN seen at site-b \(TTL 64, 3 attempt\(s\)\), never at site-a, which saw other packets between 198\.18\.2\.11 and 198\.18\.1\.12: lost between site-b and site-a" \
+	"$bin" audit -q -s $S $(sh nearer-by-attempt)
+check "a sensor of one direction is not blamed" 1 \
+	"SYN seen at site-a \(TTL 64\), the only sensor that sees this way of its path, no answer seen: lost between site-a and 198\.18\.2\.12" \
+	"$bin" audit -q -s $S $(sh one-way-sensor)
+
 # 6. combine: runs of one sensor each, stored apart, give the audit's verdicts.
 db=$work/central.db
 "$bin" audit -q -s $S -d "$db" --sensor site-a=$P/wan-rst-site-a.pcap >/dev/null

@@ -82,8 +82,11 @@ def icmp(typ, code, quoted, rest=0):
 
 
 class Capture:
-    def __init__(self, path):
+    """ttl: the TTL packets of each source address arrive with (64 unless named);
+    keep: which packets it records (a sensor that sees part of the traffic)."""
+    def __init__(self, path, ttl=None, keep=None):
         self.path, self.frames = path, []
+        self.ttl, self.keep = ttl or {}, keep
 
     def raw(self, t, packet):
         frame = bytes.fromhex("020000000002020000000001" "0800") + packet
@@ -91,7 +94,9 @@ class Capture:
         self.frames.append((int(round(t * 1e6)), len(self.frames), frame))
 
     def tcp(self, t, src, dst, sport, dport, seq, ack, flags, data=b"", opts=b""):
-        self.raw(t, ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack, flags, data, opts)))
+        if self.keep is None or self.keep(src, dst):
+            self.raw(t, ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack, flags, data, opts),
+                             self.ttl.get(src, 64)))
 
     def conversation(self, t, cli, srv, sport, dport, cisn, sisn, first=b"", opts=b""):
         """A whole conversation (first: data on the SYN, Fast Open)."""
