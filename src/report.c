@@ -177,11 +177,13 @@ struct list_ctx {
 	struct sm_errbuf *eb;
 };
 
+/* Every finding of a run ([0]) and its errors ([1]). */
 static bool
 count_finding(void *ctx, const struct sm_finding_row *f)
 {
-	if (f->severity == SEV_ERROR)
-		(*(uint64_t *)ctx)++;
+	uint64_t *n = ctx;
+	n[0]++;
+	n[1] += f->severity == SEV_ERROR;
 	return true;
 }
 
@@ -190,13 +192,13 @@ list_run(void *ctx, int64_t id)
 {
 	struct list_ctx *c = ctx;
 	struct sm_run_row r;
-	uint64_t findings = 0;
+	uint64_t findings[2] = {0, 0};
 	c->err = sm_store_load_run(c->st, id, &r, c->eb);
 	if (c->err != SM_OK)
 		return false;
 	bool nothing_read = r.finished[0] == '\0' && r.packets == 0;
 	if (!nothing_read)
-		c->err = sm_store_each_finding(c->st, id, count_finding, &findings, c->eb);
+		c->err = sm_store_each_finding(c->st, id, count_finding, findings, c->eb);
 	FILE *out = c->out;
 	struct sm_source_row *src = NULL;
 	size_t nsrc = 0;
@@ -213,18 +215,21 @@ list_run(void *ctx, int64_t id)
 		sm_json_ts(out, r.first_ts);
 		fputs(", \"last_ts\": ", out);
 		sm_json_ts(out, r.last_ts);
-		fprintf(out, ", \"packets\": %llu, \"sessions\": %llu, \"findings\": %llu}",
+		fprintf(out,
+		        ", \"packets\": %llu, \"sessions\": %llu, \"findings\": %llu, \"errors\": "
+		        "%llu}",
 		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
-		        (unsigned long long)findings);
+		        (unsigned long long)findings[0], (unsigned long long)findings[1]);
 	} else if (c->err == SM_OK) {
 		char t0[40], t1[40];
 		sm_fmt_time(r.first_ts, t0, sizeof(t0));
 		sm_fmt_time(r.last_ts, t1, sizeof(t1));
 		fprintf(out,
-		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings",
+		        "%-4lld %-6s %-11s %s .. %s  %llu packets, %llu sessions, %llu findings "
+		        "(%llu errors)",
 		        (long long)id, r.mode, sm_run_status_name(r.status), t0, t1,
 		        (unsigned long long)r.packets, (unsigned long long)r.sessions,
-		        (unsigned long long)findings);
+		        (unsigned long long)findings[0], (unsigned long long)findings[1]);
 		for (size_t i = 0; i < nsrc; i++)
 			fprintf(out, "%s%s", i ? ", " : "  ", src[i].path);
 		fputc('\n', out);

@@ -107,14 +107,15 @@ esac
 # report --list: one line a run, newest last; JSON an array
 "$bin" report -d "$db" --list >"$work/list.txt"; rc=$?
 if [ $rc = 0 ] && [ "$(wc -l <"$work/list.txt")" = 4 ] && tail -1 "$work/list.txt" | grep -Eq "^4 +audit +complete .*mismatch.pcap" &&
-	head -1 "$work/list.txt" | grep -Eq "^1 .*290 packets, 36 sessions, 6 findings"; then ok; else
+	head -1 "$work/list.txt" | grep -Eq "^1 .*290 packets, 36 sessions, 7 findings \(6 errors\)"; then ok; else
 	bad "report --list (exit $rc):"; cat "$work/list.txt"; fi
 "$bin" report -d "$db" --list --format json | python3 -c '
 import json, sys
 runs = json.load(sys.stdin)
 assert [r["id"] for r in runs] == [1, 2, 3, 4], runs
 r = runs[0]
-assert (r["mode"], r["status"], r["packets"], r["sessions"], r["findings"]) == ("audit", "complete", 290, 36, 6), r
+assert (r["mode"], r["status"], r["packets"], r["sessions"], r["findings"], r["errors"]) == ("audit", "complete", 290, 36, 7, 6), r
+# every finding of the run is counted, as the findings table holds them
 assert r["sources"] == ["pcaps/mediator-down.pcap"] and r["first_ts"] > 0 and r["last_ts"] >= r["first_ts"], r
 ' && ok || bad "report --list --format json"
 
