@@ -200,6 +200,35 @@ select_sessions(struct sm_store *st, const struct sm_extract_opts *o, struct sel
 	return SM_OK;
 }
 
+/* With several sensors, a file's packets carry its sensor's own clock, which the
+ * run corrected by up to its largest clock offset (the run does not keep which file
+ * is whose): each session's window widens by that much. */
+static enum sm_err
+widen_for_clocks(struct sm_store *st, struct selection *s, struct sm_errbuf *eb)
+{
+	struct sm_sensor_row *rows = NULL;
+	size_t n = 0;
+	enum sm_err e = sm_store_load_sensors(st, s->run_id, &rows, &n, eb);
+	if (e != SM_OK) {
+		free(rows);
+		return e;
+	}
+	double most = 0;
+	for (size_t i = 0; i < n; i++) {
+		double off =
+		    rows[i].clock_offset < 0 ? -rows[i].clock_offset : rows[i].clock_offset;
+		if (rows[i].clock_known && off > most)
+			most = off;
+	}
+	free(rows);
+	int64_t w = (int64_t)(most * 1e9) + 1;
+	for (size_t i = 0; most > 0 && i < s->n; i++) {
+		s->m[i].from_ns -= w;
+		s->m[i].to_ns += w;
+	}
+	return SM_OK;
+}
+
 /* Inputs: the files the user named, else the run's sources that still exist. */
 static enum sm_err
 select_inputs(struct sm_store *st, const struct sm_extract_opts *o, struct selection *s,
@@ -325,8 +354,10 @@ sm_extract(struct sm_store *st, const struct sm_extract_opts *o, struct sm_extra
 	size_t ninputs = 0;
 	if (e == SM_OK && res->sessions > 0) {
 		s.run_id = res->run_id;
-		e = select_inputs(st, o, &s, &inputs, &ninputs, eb);
+		e = widen_for_clocks(st, &s, eb);
 	}
+	if (e == SM_OK && res->sessions > 0)
+		e = select_inputs(st, o, &s, &inputs, &ninputs, eb);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", o->output, (long)getpid());
 	if (e == SM_OK && res->sessions > 0)

@@ -166,6 +166,14 @@ check "a sensor of one direction is not blamed" 1 \
 	"SYN seen at site-a \(TTL 64\), the only sensor that sees this way of its path, no answer seen: lost between site-a and 198\.18\.2\.12" \
 	"$bin" audit -q -s $S $(sh one-way-sensor)
 
+# 5c. extract of a session seen at both sensors, site-b's clock 2.5 s ahead: every
+# packet its sightings count, on both sensors' clocks, none left out.
+rm -f "$work/clk.db"
+"$bin" audit -q -s $S -d "$work/clk.db" $(two clock) >/dev/null
+want=$(sqlite3 "$work/clk.db" "SELECT sum(packets) FROM sightings WHERE session_id = 1")
+check "extract across sensor clocks" 0 "^$want packet\(s\) of 1 session" \
+	"$bin" extract -d "$work/clk.db" --session 1 -o "$work/clk1.pcap"
+
 # 6. combine: runs of one sensor each, stored apart, give the audit's verdicts.
 db=$work/central.db
 "$bin" audit -q -s $S -d "$db" --sensor site-a=$P/wan-rst-site-a.pcap >/dev/null
