@@ -425,6 +425,15 @@ diff_match_expected(struct diff_side *a, struct diff_side *b, size_t *pair)
 		}
 }
 
+/* An expected flow's verdict as diff compares it: an ok flow some of whose sessions
+ * failed is "ok (intermittent)", a change as much as one of verdict. */
+static void
+verdict_text(const struct sm_expected_row *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", sm_verdict_name(r->verdict),
+	         r->verdict == V_OK && r->failed > 0 ? " (intermittent)" : "");
+}
+
 enum diff_kind { DK_VERDICT, DK_FAILING, DK_ANSWERED, DK_GONE, DK_NEW, DK_EXP_A, DK_EXP_B, DK_N };
 
 static const char *const diff_title[DK_N] = {
@@ -608,11 +617,13 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 		diff_section(&d, DK_VERDICT);
 		for (size_t i = 0; i < a.nexp; i++) {
 			const struct sm_expected_row *x = &a.exp[i], *y = &b.exp[pair[i]];
-			if (!a.matched[i] || x->verdict == y->verdict)
+			char v0[64], v1[64];
+			verdict_text(x, v0, sizeof(v0));
+			verdict_text(y, v1, sizeof(v1));
+			if (!a.matched[i] || strcmp(v0, v1) == 0)
 				continue;
 			sm_fmt_flow_name(y, name, sizeof(name));
-			diff_item(&d, DK_VERDICT, name, sm_verdict_name(x->verdict),
-			          sm_verdict_name(y->verdict), NULL);
+			diff_item(&d, DK_VERDICT, name, v0, v1, NULL);
 		}
 		diff_section_end(&d, DK_VERDICT);
 		for (enum diff_kind k = DK_FAILING; k <= DK_NEW; k++) {

@@ -58,6 +58,10 @@ check "diff names the verdict change" 1 "tcp/11105  ic-a 198.18.1.11 -> ic-b 198
 	"$bin" diff -d "$db" 1 2
 check "diff lists flows now failing" 1 "4 flow\(s\) now failing" "$bin" diff -d "$db" 1 2
 check "diff of a run with itself" 0 "SUMMARY: 0 verdict" "$bin" diff -d "$db" 2 2
+# healthy (run 1) -> outage (run 3): the Mediator flow still works, some attempts failed
+check "diff names a flow become intermittent" 1 \
+	"tcp/31784  node-mgmt-a 198.18.1.21 -> mediator 198.18.3.5: ok -> ok \(intermittent\)" \
+	"$bin" diff -d "$db" 1 3
 check "diff: one run id" 2 "expected two run ids" "$bin" diff -d "$db" 1
 "$bin" diff -d "$db" 2 1 --format json >"$work/diff.json"
 python3 - "$work/diff.json" <<'PY' && ok || bad "diff json"
