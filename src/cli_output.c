@@ -1,6 +1,7 @@
 /*
  * cli_output: what smaudit's command handlers share: where a report or listing goes
- * (stdout, or -o FILE written as FILE.tmp.PID and renamed once whole), rendering a
+ * (stdout, or -o FILE written as FILE.tmp.PID and renamed once whole; a path that is
+ * no regular file, /dev/null or a FIFO, written in place), rendering a
  * stored run with its exit status, opening the database of -d, the stop signals, and
  * turning an error into its message and exit status.
  */
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -57,8 +59,14 @@ cli_out_open(const struct cli_args *a, struct cli_out *o, const char *what)
 		o->f = stdout;
 		return -1;
 	}
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", a->output, (long)getpid());
-	o->f = fopen(o->tmp, "w");
+	/* A path that is no regular file (/dev/null, a FIFO, a terminal) is written in
+	 * place: renaming over it would replace the device with a file. */
+	struct stat st;
+	if (stat(a->output, &st) == 0 && !S_ISREG(st.st_mode))
+		o->tmp[0] = '\0';
+	else
+		snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", a->output, (long)getpid());
+	o->f = fopen(o->tmp[0] ? o->tmp : a->output, "w");
 	if (o->f != NULL)
 		return -1;
 	fprintf(stderr, "smaudit: %s: %s: %s\n", a->output, what, strerror(errno));
@@ -74,6 +82,8 @@ out_close(const struct cli_args *a, struct cli_out *o, bool ok)
 	if (f == stdout)
 		return fflush(stdout) == 0 ? 0 : -1;
 	int rc = fclose(f);
+	if (o->tmp[0] == '\0') /* written in place */
+		return ok && rc == 0 ? 0 : -1;
 	if (!ok || rc != 0 || rename(o->tmp, a->output) != 0) {
 		unlink(o->tmp);
 		return -1;

@@ -344,6 +344,14 @@ sm_extract(struct sm_store *st, const struct sm_extract_opts *o, struct sm_extra
            struct sm_errbuf *eb)
 {
 	memset(res, 0, sizeof(*res));
+	/* evidence is a file its digest stands for: renaming over a device or a FIFO
+	 * would replace it, and /dev/null would be recorded with the digest of nothing */
+	struct stat ost;
+	if (stat(o->output, &ost) == 0 && !S_ISREG(ost.st_mode))
+		return sm_error(
+		    eb, SM_ERR_USAGE,
+		    "%s: not a regular file: extract writes evidence to a file of its own",
+		    o->output);
 	struct selection s;
 	memset(&s, 0, sizeof(s));
 	s.hash = calloc(MATCH_HASH, sizeof(uint32_t));

@@ -203,6 +203,23 @@ if [ "$n" = 8 ]; then pass=$((pass + 1)); else echo "FAIL missed_bytes per sessi
 # a full stream reassembly table is said, not hidden among undecoded packets
 python3 bench/gen.py "$work/busy.pcap" --sessions 400 --concurrency 200 --bulk-segments 2 >/dev/null
 check "full reassembly table is a warning" 1 "stream reassembly table was full [0-9]+ time" "$bin" audit -q -s $S --max-sessions 40 "$work/busy.pcap"
+# -o onto what is no regular file is written in place: a FIFO stays a FIFO and its
+# reader gets the report; a device node (here a private /dev/null) stays a device;
+# extract refuses one (evidence is a file its digest stands for)
+mkfifo "$work/out.fifo"
+timeout 20 cat "$work/out.fifo" >"$work/fifo.txt" & # the old way left it no writer: bounded
+reader=$!
+check "-o onto a FIFO" 0 "" "$bin" audit -q -s $S -o "$work/out.fifo" pcaps/healthy.pcap
+wait $reader
+if [ -p "$work/out.fifo" ] && grep -q "^smaudit report" "$work/fifo.txt"; then pass=$((pass + 1)); else
+	echo "FAIL -o onto a FIFO: replaced, or its reader got no report"; fail=$((fail + 1)); fi
+nodes=$work/node
+if mknod "$nodes" c 1 3 2>/dev/null; then
+	check "-o onto a device" 0 "" "$bin" audit -q -s $S -o "$nodes" pcaps/healthy.pcap
+	if [ -c "$nodes" ]; then pass=$((pass + 1)); else echo "FAIL -o onto a device: replaced by a file"; fail=$((fail + 1)); fi
+	check "extract onto a device" 2 "not a regular file: extract writes evidence to a file of its own" \
+		"$bin" extract -d "$work/drops.db" --finding 1 -o "$nodes"
+fi
 for n in 1 2 3; do # the smallest tables the option allows: a report, every session evicted but one
 	check "--max-sessions $n" 1 "[0-9]+ evicted \(table full\)" "$bin" audit -s $S --max-sessions $n "$work/busy.pcap"
 done
