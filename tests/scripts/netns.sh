@@ -109,7 +109,7 @@ NET_TD_PID=
 net_tcpdump_start() {
 	local ns=$1 ifc=$2
 	shift 2
-	ip netns exec "$ns" tcpdump -n -q -i "$ifc" "$@" -w /dev/null 2>"$W/tcpdump.err" &
+	ip netns exec "$ns" tcpdump -n -q -Z root -i "$ifc" "$@" -w /dev/null 2>"$W/tcpdump.err" & # -Z root: it would give /dev/null to its own user
 	NET_TD_PID=$!
 	net_wait_for "$W/tcpdump.err" "listening on"
 }
