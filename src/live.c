@@ -200,7 +200,7 @@ examine(struct live *l, const struct sm_session *s, const struct sm_classificati
 	}
 	if (!expected)
 		return;
-	enum sm_verdict v = sm_policy_session_verdict(sm_pipeline_policy(l->pl), s);
+	enum sm_verdict v = sm_policy_session_verdict(s);
 	if (v == V_REJECTED)
 		alert(l, A_REJECTED, s, c, now);
 	else if (v == V_NO_ANSWER &&

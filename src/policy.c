@@ -160,13 +160,12 @@ sm_policy_service_ports(const struct sm_policy *p)
 }
 
 enum sm_verdict
-sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s)
+sm_policy_session_verdict(const struct sm_session *s)
 {
 	static const enum sm_verdict v[] = {[SM_OUTCOME_OK] = V_OK,
 	                                    [SM_OUTCOME_REJECTED] = V_REJECTED,
 	                                    [SM_OUTCOME_NO_ANSWER] = V_NO_ANSWER,
 	                                    [SM_OUTCOME_ONE_WAY] = V_ONE_WAY};
-	(void)p;
 	return v[sm_outcome_of(s)];
 }
 

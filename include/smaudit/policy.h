@@ -121,9 +121,10 @@ bool sm_policy_set_sensors(struct sm_policy *p, const char *const *names, size_t
  * outside that time says nothing about the sensor.  Before sm_policy_finish. */
 void sm_policy_sensor_span(struct sm_policy *p, size_t k, int64_t first_ns, int64_t last_ns);
 /* What one session says about its path: ok, rejected, no-answer or one-way (a
- * SYN-ACK the initiator never acknowledged is no answer, unless the capture filter
- * may have hidden the acknowledgement). */
-enum sm_verdict sm_policy_session_verdict(const struct sm_policy *p, const struct sm_session *s);
+ * SYN-ACK the initiator never acknowledged is no answer here; whether a capture
+ * filter may have hidden the acknowledgement is judged per flow, by
+ * sm_policy_finish). */
+enum sm_verdict sm_policy_session_verdict(const struct sm_session *s);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);
