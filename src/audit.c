@@ -299,6 +299,15 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		e = sm_store_source(st, run, (int)i, abs, s->path, s->packets, s->bytes, s->error,
 		                    pl->eb);
 	}
+	uint64_t out_of_order = 0, late = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		out_of_order += sm_capture_source(pl->capture, i)->reordered;
+		late += sm_capture_source(pl->capture, i)->late;
+	}
+	if (e == SM_OK && out_of_order + late > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_OUT_OF_ORDER, out_of_order + late, pl->eb);
+	if (e == SM_OK && late > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_LATE, late, pl->eb);
 	for (int r = 1; e == SM_OK && r < R_COUNT; r++)
 		if (sm_decoder_count(pl->dec, (enum sm_dec_reason)r) > 0)
 			e = sm_store_counter(st, run, sm_dec_reason_name((enum sm_dec_reason)r),

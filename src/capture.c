@@ -34,6 +34,7 @@ add_path(struct sm_capture *c, const char *path, size_t input, struct sm_errbuf 
 	struct source *s = &c->src[c->nsrc];
 	memset(s, 0, sizeof(*s));
 	s->cap = c;
+	s->last_ns = INT64_MIN;
 	s->info.input = input;
 	s->info.path = strdup(path);
 	if (s->info.path == NULL)
@@ -255,15 +256,73 @@ source_read_one(struct sm_capture *c, struct source *s)
 	source_finish(s);
 }
 
-/* The next packet of s that the -f filter keeps, on the common clock. */
+/* The next packet of s in the order of its file that the -f filter keeps, on the
+ * common clock. */
 static void
-source_read(struct sm_capture *c, struct source *s)
+source_read_raw(struct sm_capture *c, struct source *s)
 {
 	do
 		source_read_one(c, s);
 	while (s->has_pkt && !source_keeps(s));
 	if (s->has_pkt)
 		s->hdr.ts_ns += s->offset_ns;
+}
+
+/* s's records came out of time order: from the packet just read on, they are
+ * sorted (capture_order.c).  Without memory for it, they stay in file order. */
+static bool
+order_start(struct sm_capture *c, struct source *s)
+{
+	s->order = order_new();
+	if (s->order == NULL || !order_push(s->order, &s->hdr, s->data)) {
+		order_free(s->order);
+		s->order = NULL;
+		return false;
+	}
+	capture_warnf(c,
+	              "%s: records out of time order (a packet comes %.3f ms after one taken later,"
+	              " as in a capture of several NICs): sorted from here on, within %.1f s",
+	              s->info.path, (double)(s->last_ns - s->hdr.ts_ns) / 1e6,
+	              (double)ORDER_WINDOW_NS / 1e9);
+	return true;
+}
+
+/* The next packet of s the -f filter keeps, on the common clock, in time order
+ * once its records showed they are not. */
+static void
+source_read(struct sm_capture *c, struct source *s)
+{
+	if (s->order == NULL) {
+		source_read_raw(c, s);
+		if (!s->has_pkt || s->hdr.ts_ns >= s->last_ns) {
+			if (s->has_pkt)
+				s->last_ns = s->hdr.ts_ns;
+			return;
+		}
+		s->info.late++; /* the packet before it was handed on already */
+		if (!order_start(c, s))
+			return;
+	}
+	/* read on until the oldest packet held can no longer be preceded */
+	while (!s->read_end && !order_full(s->order)) {
+		source_read_raw(c, s);
+		if (!s->has_pkt) {
+			s->read_end = true;
+			break;
+		}
+		if (s->hdr.ts_ns < s->last_ns)
+			s->info.late++;
+		else if (s->hdr.ts_ns < order_newest(s->order))
+			s->info.reordered++;
+		if (!order_push(s->order, &s->hdr, s->data)) {
+			read_stopped(c, s, "out of memory sorting packets out of time order");
+			source_finish(s);
+			s->read_end = true;
+		}
+	}
+	s->has_pkt = order_pop(s->order, &s->hdr, &s->data);
+	if (s->has_pkt && s->hdr.ts_ns > s->last_ns)
+		s->last_ns = s->hdr.ts_ns;
 }
 
 /* The compression a regular file's first bytes show. */
@@ -543,7 +602,8 @@ sm_capture_peek(const struct sm_capture *c, unsigned ahead, struct sm_raw_packet
 	if (c->live || c->advance < 0 || ahead == 0)
 		return false;
 	const struct source *s = &c->src[c->advance];
-	if (s->classic == NULL || !classic_peek(s->classic, ahead, &pkt->caplen, &pkt->data))
+	if (s->classic == NULL || s->order != NULL ||
+	    !classic_peek(s->classic, ahead, &pkt->caplen, &pkt->data))
 		return false;
 	pkt->ts_ns = 0;
 	pkt->len = pkt->caplen;
@@ -558,8 +618,10 @@ sm_capture_set_offset(struct sm_capture *c, size_t i, int64_t offset_ns)
 	if (c->live || c->started || i >= c->nsrc)
 		return SM_ERR_USAGE;
 	struct source *s = &c->src[i];
-	if (s->has_pkt) /* its first packet, read by sm_capture_open, is in the heap */
+	if (s->has_pkt) { /* its first packet, read by sm_capture_open, is in the heap */
 		s->hdr.ts_ns += offset_ns - s->offset_ns;
+		s->last_ns = s->hdr.ts_ns;
+	}
 	s->offset_ns = offset_ns;
 	/* that packet's place in the heap changed: rebuild it (one entry per source) */
 	c->nheap = 0;
@@ -634,6 +696,7 @@ sm_capture_close(struct sm_capture *c)
 	live_free(c); /* ends the capture thread before its handle closes */
 	for (size_t i = 0; i < c->nsrc; i++) {
 		source_finish(&c->src[i]);
+		order_free(c->src[i].order);
 		free(c->src[i].info.path);
 	}
 	free(c->src);

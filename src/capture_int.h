@@ -26,7 +26,22 @@ enum cap_read {
 };
 
 struct classic; /* capture_classic.c */
-struct ng;      /* capture_pcapng.c */
+struct order;   /* capture_order.c */
+struct ng;      /* capture_order.c: a source's packets sorted by time, handed on once the source
+                 * was read ORDER_WINDOW_NS past them or ORDER_MAX_BYTES are held. */
+#define ORDER_WINDOW_NS (1000000000LL / 2)
+#define ORDER_MAX_BYTES ((size_t)64 << 20)
+struct order *order_new(void);
+void order_free(struct order *o);
+/* Copies the packet in at its place; false when out of memory. */
+bool order_push(struct order *o, const struct lpcap_hdr *hdr, const uint8_t *data);
+/* Whether the oldest packet held may be handed on before the source is read further. */
+bool order_full(const struct order *o);
+int64_t order_newest(const struct order *o);
+/* The oldest packet held, valid until the next call; false when none is. */
+bool order_pop(struct order *o, struct lpcap_hdr *hdr, const uint8_t **data);
+
+/* capture_pcapng.c */
 struct live_reader;
 struct ring; /* capture_live.c */
 
@@ -51,7 +66,10 @@ struct source {
 	                       * merge reaches it (many inputs); data is not valid */
 	struct lpcap_hdr hdr; /* ts_ns already shifted by offset_ns */
 	const uint8_t *data;
-	int64_t offset_ns; /* its sensor's clock offset (sm_capture_set_offset) */
+	int64_t offset_ns;   /* its sensor's clock offset (sm_capture_set_offset) */
+	int64_t last_ns;     /* time of the packet read last (INT64_MIN: none yet) */
+	struct order *order; /* its records came out of time order: sorted from then on */
+	bool read_end;       /* sorted: the reader has nothing more, the queue the rest */
 };
 
 /* How a capture's frames look below IP: the link type and the link header of the
@@ -121,6 +139,20 @@ enum cap_read classic_next(struct classic *m, struct lpcap_hdr *hdr, const uint8
 bool classic_hand_over(struct source *s);
 uint64_t classic_bytes_read(const struct classic *m);
 void classic_free(struct classic *m);
+
+/* capture_order.c: a source's packets sorted by time, handed on once the source
+ * was read ORDER_WINDOW_NS past them or ORDER_MAX_BYTES are held. */
+#define ORDER_WINDOW_NS (1000000000LL / 2)
+#define ORDER_MAX_BYTES ((size_t)64 << 20)
+struct order *order_new(void);
+void order_free(struct order *o);
+/* Copies the packet in at its place; false when out of memory. */
+bool order_push(struct order *o, const struct lpcap_hdr *hdr, const uint8_t *data);
+/* Whether the oldest packet held may be handed on before the source is read further. */
+bool order_full(const struct order *o);
+int64_t order_newest(const struct order *o);
+/* The oldest packet held, valid until the next call; false when none is. */
+bool order_pop(struct order *o, struct lpcap_hdr *hdr, const uint8_t **data);
 
 /* capture_pcapng.c */
 bool pcapng_magic(const uint8_t m[4]);

@@ -111,6 +111,24 @@ json_limits(FILE *out, const struct rows *w)
 		fprintf(out, ", \"stopped_at\": %llu", (unsigned long long)stop->value);
 }
 
+/* What the run could not see whole, present only when it happened: capture files
+ * not read to the end, sessions evicted from the full table, packets out of time
+ * order (and those read after later ones). */
+static void
+json_cautions(FILE *out, const struct sm_run_row *run, const struct rows *w)
+{
+	const struct sm_counter_row *disorder = report_counter(w, SM_COUNTER_OUT_OF_ORDER),
+	                            *late = report_counter(w, SM_COUNTER_LATE);
+	if (run->read_errors > 0)
+		fprintf(out, ", \"read_errors\": %llu", (unsigned long long)run->read_errors);
+	if (run->evicted > 0)
+		fprintf(out, ", \"evicted\": %llu", (unsigned long long)run->evicted);
+	if (disorder != NULL)
+		fprintf(out, ", \"out_of_order\": %llu, \"read_late\": %llu",
+		        (unsigned long long)disorder->value,
+		        late != NULL ? (unsigned long long)late->value : 0ULL);
+}
+
 /* The run's sensors and their clocks (several capture points only). */
 static void
 json_sensors(FILE *out, const struct rows *w)
@@ -160,6 +178,7 @@ report_render_json(FILE *out, const struct sm_run_row *run, const struct rows *w
 		fputs("null", out);
 	fprintf(out, ", \"strict\": %s", run->strict ? "true" : "false");
 	json_limits(out, w);
+	json_cautions(out, run, w);
 	json_db_fault(out, w);
 	json_sensors(out, w);
 	fputs("},\n", out);

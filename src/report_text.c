@@ -303,6 +303,20 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 			        "  %sWARNING%s  the stream reassembly table was full %llu time(s): "
 			        "some sessions' protocols were not checked (unverified)\n",
 			        warn, end, (unsigned long long)w->ctr[i].value);
+	const struct sm_counter_row *disorder = report_counter(w, SM_COUNTER_OUT_OF_ORDER),
+	                            *late = report_counter(w, SM_COUNTER_LATE);
+	if (disorder != NULL)
+		fprintf(
+		    out,
+		    "  note     %llu packet(s) were out of time order in the capture files (as a "
+		    "capture of several NICs writes them): read in time order\n",
+		    (unsigned long long)disorder->value);
+	if (late != NULL)
+		fprintf(
+		    out,
+		    "           but %llu came after packets taken later had been read: each "
+		    "still counts in its conversation, its stream's protocol may go unchecked\n",
+		    (unsigned long long)late->value);
 	text_db_fault(out, w, warn, end);
 	if (run->read_errors)
 		fprintf(out,

@@ -27,8 +27,14 @@ struct lru {
 	uint32_t head, tail;
 };
 
-#define EXPIRE_EVERY (10 * 1000000)   /* ns: timeouts are seconds long */
-#define LRU_SLACK    (1000 * 1000000) /* ns: expiry may come up to 1 s late */
+#define EXPIRE_EVERY (10 * 1000000) /* ns: timeouts are seconds long */
+/* An ICMP error about a flow without a session waits this long (packet time) for
+ * the packet it quotes, read out of time order (several NICs flushed in turn, or
+ * files of millisecond clocks merged), before it counts alone; at most
+ * ERROR_HOLD_MAX wait at once. */
+#define ERROR_HOLD_NS  (10 * 1000000)
+#define ERROR_HOLD_MAX 32
+#define LRU_SLACK      (1000 * 1000000) /* ns: expiry may come up to 1 s late */
 
 struct sm_session_table {
 	struct sm_session_opts opts;
@@ -48,7 +54,20 @@ struct sm_session_table {
 	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
 	uint64_t next_uid;
 	struct sm_vlan_keys vkeys; /* the tags sessions were created with */
+	/* ICMP errors quoting a flow that has no session yet, oldest first: the packet
+	 * they quote may be read after them (held_errors()) */
+	struct held_error {
+		struct sm_packet pkt;
+		uint64_t parent;
+		uint8_t payload[16]; /* the first bytes of the quote (a copy's signature) */
+	} held[ERROR_HOLD_MAX];
+	uint8_t nheld;
+	bool releasing;
 };
+
+static bool account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent,
+                    uint32_t *hit, int *dir_out, bool *copy);
+static bool release_errors(struct sm_session_table *t, int64_t now);
 
 static struct sm_session *
 at(const struct sm_session_table *t, uint32_t idx)
@@ -302,6 +321,9 @@ sm_session_advance(struct sm_session_table *t, int64_t now_ns)
 {
 	if (now_ns > t->now)
 		t->now = now_ns;
+	if (t->nheld > 0)
+		(void)release_errors(
+		    t, now_ns); /* out of memory: counted when the next packet comes */
 	expire(t);
 }
 
@@ -601,6 +623,53 @@ refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t p
 	return true;
 }
 
+/* Keeps an ICMP error whose quoted flow has no session for ERROR_HOLD_NS: false
+ * when ERROR_HOLD_MAX wait already. */
+static bool
+hold_error(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
+{
+	if (t->nheld == ERROR_HOLD_MAX)
+		return false;
+	struct held_error *h = &t->held[t->nheld++];
+	h->pkt = *pkt;
+	h->parent = parent;
+	uint32_t n = pkt->payload_caplen < sizeof(h->payload) ? pkt->payload_caplen
+	                                                      : (uint32_t)sizeof(h->payload);
+	if (n > 0)
+		memcpy(h->payload, pkt->payload, n);
+	h->pkt.payload = h->payload; /* what pkt pointed into is the reader's */
+	h->pkt.payload_caplen = n;
+	return true;
+}
+
+/* Counts the held errors taken ERROR_HOLD_NS or more before now (all: INT64_MAX):
+ * attached to the session of the flow they quote if it came meanwhile, else as
+ * they would have counted at once.  False only when out of memory. */
+static bool
+release_errors(struct sm_session_table *t, int64_t now)
+{
+	uint8_t n = 0;
+	while (n < t->nheld && (now == INT64_MAX || now - t->held[n].pkt.ts_ns >= ERROR_HOLD_NS))
+		n++;
+	if (n == 0)
+		return true;
+	bool ok = true;
+	t->releasing = true;
+	for (uint8_t i = 0; i < n && ok; i++) {
+		uint32_t idx;
+		int dir;
+		bool copy;
+		ok = account(t, &t->held[i].pkt, t->held[i].parent, &idx, &dir, &copy);
+	}
+	t->releasing = false;
+	t->nheld -= n;
+	for (uint8_t i = 0; i < t->nheld; i++) {
+		t->held[i] = t->held[i + n];
+		t->held[i].pkt.payload = t->held[i].payload;
+	}
+	return ok;
+}
+
 /* Whether pkt starts another conversation than s, its side dir, which ends
  * first (*why): a new SYN on a closed one or another ISN (port reuse), a
  * straggler after the close delay, a SYN after an attempt left unanswered for
@@ -609,6 +678,11 @@ static bool
 ends_before(const struct sm_session_table *t, const struct sm_session *s, int dir,
             const struct sm_packet *pkt, enum sm_session_end *why)
 {
+	/* A packet taken before the session's last one is part of it, read out of
+	 * time order (a capture of two NICs flushed in turn): it cannot open the
+	 * conversation that comes after. */
+	if (pkt->ts_ns < s->last_ns)
+		return false;
 	*why = END_CLOSED;
 	if (pkt->proto == SM_PROTO_TCP && sm_tcp_port_reuse(s, dir, pkt))
 		return true;
@@ -642,6 +716,8 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 			attach_icmp_error(t, pkt, at(t, qi), dir);
 			return true;
 		}
+		if (!t->releasing && hold_error(t, pkt, parent))
+			return true;
 		if (t->st.evicted > 0 && (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP))
 			return refused_flow(t, pkt, parent);
 	}
@@ -779,7 +855,8 @@ sm_session_packet(struct sm_session_table *t, const struct sm_packet *pkt,
 	uint32_t idx = NIL;
 	int dir = 0;
 	bool copy = false;
-	bool ok = carriers(t, pkt, &parent) && account(t, pkt, parent, &idx, &dir, &copy);
+	bool ok = (t->nheld == 0 || release_errors(t, pkt->ts_ns)) && carriers(t, pkt, &parent) &&
+	          account(t, pkt, parent, &idx, &dir, &copy);
 	if (hit != NULL) {
 		hit->s = idx != NIL ? at(t, idx) : NULL;
 		hit->dir = dir;
@@ -825,6 +902,7 @@ sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
 void
 sm_session_flush(struct sm_session_table *t)
 {
+	(void)release_errors(t, INT64_MAX);
 	for (uint8_t l = 0; l < L_COUNT; l++)
 		while (t->lists[l].head != NIL) {
 			struct sm_session *s = at(t, t->lists[l].head);

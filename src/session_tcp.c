@@ -355,6 +355,12 @@ sm_tcp_port_reuse(const struct sm_session *s, int dir, const struct sm_packet *p
 	uint8_t f = pkt->tcp_flags;
 	if (!pkt->l4_header || !(f & TH_SYN) || (f & TH_ACK))
 		return false;
+	/* The SYN the session's first answer acknowledged, taken no later than the
+	 * session's last packet: its own opening, read after the rest (records of
+	 * two directions in two files of millisecond times, equal at a tie). */
+	if (dir == 0 && !s->syn_seen && s->after_attempt && pkt->seq == s->syn_seq &&
+	    pkt->ts_ns <= s->last_ns)
+		return false;
 	bool closed = s->state[0] == EP_RESET || s->state[1] == EP_RESET ||
 	              s->state[0] == EP_CLOSED || s->state[1] == EP_CLOSED;
 	/* After a close any SYN is a new attempt, even with the sequence number of

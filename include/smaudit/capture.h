@@ -59,6 +59,9 @@ struct sm_source_info {
 	bool opened;
 	uint64_t packets;
 	uint64_t bytes;
+	/* records out of time order: put back in place (reordered), or found after a
+	 * packet taken later had been handed on (late: read in the order found) */
+	uint64_t reordered, late;
 	char error[512]; /* why it could not be opened or read to the end; "" if fine */
 };
 

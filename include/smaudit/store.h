@@ -142,6 +142,10 @@ struct sm_coverage_row {
 #define SM_COUNTER_DB_FAULTS         "database-faults"
 #define SM_COUNTER_DB_UNAVAILABLE_MS "database-unavailable-ms"
 #define SM_COUNTER_NOT_STORED        "sessions-not-stored"
+/* Packets of the capture files out of time order (all of them), and those of them
+ * read after packets taken later had been judged (not put back in place). */
+#define SM_COUNTER_OUT_OF_ORDER "packets-out-of-order"
+#define SM_COUNTER_LATE         "packets-read-late"
 
 struct sm_counter_row {
 	char name[48];
