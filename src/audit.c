@@ -484,12 +484,13 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 {
 	struct sm_packet pkt;
 	pl->totals.packets++;
-	pl->totals.bytes += raw->len;
 	if (pl->first == 0 || raw->ts_ns < pl->first)
 		pl->first = raw->ts_ns;
 	if (raw->ts_ns > pl->last)
 		pl->last = raw->ts_ns;
 	enum sm_dec rc = sm_decode(pl->dec, raw, &pkt);
+	/* IP bytes, as tshark's ip.len sums: the outermost datagram's, 0 for no IP */
+	pl->totals.bytes += pkt.nouter > 0 ? pkt.outer[0].ip_len : pkt.ip_len;
 	if (pl->sensor_of_source != NULL) {
 		uint8_t k = pkt.sensor = pl->sensor_of_source[raw->source];
 		if (pl->sensor_packets[k]++ == 0 || raw->ts_ns < pl->sensor_first[k])

@@ -176,5 +176,18 @@ sys.exit(not (len(d["unexpected"]) == 10000 and d["unexpected_not_listed"] == 20
 "$bin" report -d "$sdb" --format html | grep -q "Unexpected traffic on monitored roles (12000)" && ok || bad "a scan: HTML count"
 [ "$(sqlite3 "$sdb" "SELECT count(*) FROM findings WHERE kind = 'unexpected'")" = 12000 ] && ok || bad "a scan: not 12000 findings stored"
 
+# The run's bytes are IP bytes, as tshark's ip.len (IPv4) and 40 + ipv6.plen (IPv6)
+# sum, whatever the link layer (SPEC section 6): Linux cooked, 802.1Q, QinQ.
+if command -v tshark >/dev/null; then
+	for cap in pcaps/healthy.pcap pcaps/vlan.pcap pcaps/qinq.pcap pcaps/ipv6.pcap pcaps/iscsi-real.pcap; do
+		want=$(tshark -r "$cap" -T fields -E separator=, -e ip.len -e ipv6.plen 2>/dev/null |
+			awk -F, '{ split($1, v4, ";"); split($2, v6, ";")
+				if (v4[1] != "") s += v4[1]; else if (v6[1] != "") s += 40 + v6[1] } END { print s + 0 }')
+		got=$("$bin" audit -q -s "$(case $cap in *ipv6*) echo pcaps/site6.conf ;; *iscsi*) echo pcaps/iscsi-real.conf ;; *) echo $S ;; esac)" \
+			--format json "$cap" 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["run"]["bytes"])')
+		[ "$got" = "$want" ] && ok || bad "$cap: run bytes $got, tshark's IP bytes $want"
+	done
+fi
+
 echo "report-facts: $pass passed, $fail failed"
 [ $fail -eq 0 ]
