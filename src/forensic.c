@@ -402,8 +402,32 @@ flow_name(const struct sm_flow_row *f, char *buf, size_t len)
 	snprintf(buf, len, "%s  %s -> %s [%s]", pp, f->src, f->dst, sm_class_name(f->cls));
 }
 
+/* Entries of side d of x's rule direction. */
+static size_t
+rule_dir_entries(const struct diff_side *d, const struct sm_expected_row *x)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < d->nexp; k++)
+		n += same_rule_dir(&d->exp[k], x);
+	return n;
+}
+
+/* Whether x and y may be the same expected flow with another address pair: a
+ * rule direction of one entry in each run (an 'any' rule, whose satisfying pair
+ * may change between runs), or an entry whose addresses were not known.  Entries
+ * of an each-pair or each-member rule are known by their addresses: one with
+ * another pair is another flow, in one run only. */
+static bool
+may_pair(const struct diff_side *a, const struct diff_side *b, const struct sm_expected_row *x,
+         const struct sm_expected_row *y)
+{
+	if (x->src[0] == '\0' || x->dst[0] == '\0' || y->src[0] == '\0' || y->dst[0] == '\0')
+		return true;
+	return rule_dir_entries(a, x) == 1 && rule_dir_entries(b, y) == 1;
+}
+
 /* Pairs each expected row of a with one of b: same flow and addresses first, then
- * the same rule direction (rules whose satisfying pair may change between runs). */
+ * the same rule direction where may_pair() allows. */
 static void
 diff_match_expected(struct diff_side *a, struct diff_side *b, size_t *pair)
 {
@@ -417,6 +441,8 @@ diff_match_expected(struct diff_side *a, struct diff_side *b, size_t *pair)
 					continue;
 				if (pass == 0 &&
 				    (strcmp(x->src, y->src) != 0 || strcmp(x->dst, y->dst) != 0))
+					continue;
+				if (pass == 1 && !may_pair(a, b, x, y))
 					continue;
 				a->matched[i] = b->matched[k] = true;
 				pair[i] = k;
@@ -434,7 +460,17 @@ verdict_text(const struct sm_expected_row *r, char *buf, size_t len)
 	         r->verdict == V_OK && r->failed > 0 ? " (intermittent)" : "");
 }
 
-enum diff_kind { DK_VERDICT, DK_FAILING, DK_ANSWERED, DK_GONE, DK_NEW, DK_EXP_A, DK_EXP_B, DK_N };
+enum diff_kind {
+	DK_VERDICT,
+	DK_FAILING,
+	DK_ANSWERED,
+	DK_GONE,
+	DK_NEW,
+	DK_CLASS,
+	DK_EXP_A,
+	DK_EXP_B,
+	DK_N
+};
 
 static const char *const diff_title[DK_N] = {
     "VERDICTS CHANGED",
@@ -442,12 +478,13 @@ static const char *const diff_title[DK_N] = {
     "FLOWS NOW ANSWERED (failing before)",
     "FLOWS THAT DISAPPEARED (in the first run only; expected, optional or unexpected)",
     "FLOWS THAT APPEARED (in the second run only; expected, optional or unexpected)",
+    "FLOWS CLASSED OTHERWISE (the site or rules differ: e.g. expected before, unexpected now)",
     "EXPECTED FLOWS ONLY IN THE FIRST RUN (the site or rules differ)",
     "EXPECTED FLOWS ONLY IN THE SECOND RUN (the site or rules differ)",
 };
 static const char *const diff_key[DK_N] = {
-    "verdict_changed", "now_failing",     "now_answered",    "disappeared",
-    "appeared",        "expected_only_a", "expected_only_b",
+    "verdict_changed", "now_failing",   "now_answered",    "disappeared",
+    "appeared",        "class_changed", "expected_only_a", "expected_only_b",
 };
 
 struct diff_out {
@@ -534,6 +571,13 @@ diff_flows(struct diff_out *d, enum diff_kind k, const struct diff_side *a,
 		/* ND, MLD and other traffic away from the monitored roles is not the story */
 		const struct sm_flow_row *any = x ? x : y;
 		bool relevant = any->cls != CL_ALLOWED && any->cls != CL_UNMONITORED;
+		if (k == DK_CLASS && x && y && x->cls != y->cls &&
+		    (relevant || (y->cls != CL_ALLOWED && y->cls != CL_UNMONITORED))) {
+			char pp[24];
+			flow_proto_port(x->proto, x->port, pp, sizeof(pp));
+			snprintf(name, sizeof(name), "%s  %s -> %s", pp, x->src, x->dst);
+			diff_item(d, k, name, sm_class_name(x->cls), sm_class_name(y->cls), x);
+		}
 		bool hit =
 		    relevant && ((k == DK_GONE && y == NULL) || (k == DK_NEW && x == NULL) ||
 		                 (k == DK_FAILING && x && y && x->established && !y->established) ||
@@ -626,7 +670,7 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 			diff_item(&d, DK_VERDICT, name, v0, v1, NULL);
 		}
 		diff_section_end(&d, DK_VERDICT);
-		for (enum diff_kind k = DK_FAILING; k <= DK_NEW; k++) {
+		for (enum diff_kind k = DK_FAILING; k <= DK_CLASS; k++) {
 			diff_section(&d, k);
 			diff_flows(&d, k, &a, &b);
 			diff_section_end(&d, k);
@@ -652,9 +696,11 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 			fprintf(
 			    out,
 			    "\nSUMMARY: %zu verdict(s) changed, %zu flow(s) now failing, %zu now "
-			    "answered, %zu disappeared, %zu appeared\n",
+			    "answered, %zu disappeared, %zu appeared, %zu classed otherwise, %zu "
+			    "expected flow(s) in one run only\n",
 			    d.count[DK_VERDICT], d.count[DK_FAILING], d.count[DK_ANSWERED],
-			    d.count[DK_GONE], d.count[DK_NEW]);
+			    d.count[DK_GONE], d.count[DK_NEW], d.count[DK_CLASS],
+			    d.count[DK_EXP_A] + d.count[DK_EXP_B]);
 	}
 	free(pair);
 	diff_free(&a);

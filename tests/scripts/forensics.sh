@@ -71,6 +71,24 @@ assert len(d["verdict_changed"]) == 8, d["verdict_changed"]
 assert all(x["after"] == "ok" for x in d["verdict_changed"])
 assert len(d["now_answered"]) == 4 and d["differences"] > 0
 PY
+# the same capture audited with another site (ic-b's 198.18.2.12 became 198.18.2.13):
+# no verdict changed; the flows of .12 are in the first run only, those of .13 in the
+# second, and the traffic of .12, expected before, is unexpected now
+sdb=$work/site.db
+sed 's/198\.18\.2\.12/198.18.2.13/' pcaps/site.conf >"$work/site2.conf"
+"$bin" audit -q -s pcaps/site.conf -d "$sdb" pcaps/healthy.pcap >/dev/null
+"$bin" audit -q -s "$work/site2.conf" -d "$sdb" pcaps/healthy.pcap >/dev/null
+"$bin" diff -d "$sdb" 1 2 --format json >"$work/sitediff.json"
+python3 - "$work/sitediff.json" <<'PY' && ok || bad "diff across a site change pairs flows of other addresses"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict_changed"] == [], d["verdict_changed"]
+a, b = d["expected_only_a"], d["expected_only_b"]
+assert len(a) == 12 and all("198.18.2.12" in x["flow"] and x["before"] == "ok" for x in a), a
+assert len(b) == 12 and all("198.18.2.13" in x["flow"] and x["after"] == "not-seen" for x in b), b
+c = d["class_changed"]
+assert len(c) == 12 and all(x["before"] == "expected" and x["after"] == "unexpected" for x in c), c
+PY
 
 # extract: the SYNs behind a no-answer finding, hashed and recorded
 fid=$(sqlite3 "$db" "SELECT id FROM findings WHERE run_id = 2 AND verdict = 'no-answer' ORDER BY id LIMIT 1")
