@@ -12,15 +12,17 @@
 #include "smaudit/digest.h"
 
 #define MAX_SESSIONS 100000
-#define SLACK_NS     2000000000LL /* ICMP errors and stragglers around a session's span */
+#define SLACK_NS     2000000000LL /* ICMP errors quoting a session come up to this late */
+#define TOL_NS       2000LL       /* times stored as REAL seconds: 0.5 us apart, rounded */
 
 struct match {
 	uint8_t proto;
 	struct sm_addr a, b; /* initiator, responder */
 	uint16_t pa, pb;
-	bool ports; /* TCP/UDP: ports are part of the match */
-	int64_t from_ns, to_ns;
-	uint32_t next; /* chain in the hash, index + 1 */
+	bool ports;             /* TCP/UDP: ports are part of the match */
+	int64_t from_ns, to_ns; /* the session's packets: its first and last */
+	int64_t err_to_ns;      /* ICMP errors quoting it: up to SLACK_NS after its last */
+	uint32_t next;          /* chain in the hash, index + 1 */
 };
 
 #define MATCH_HASH 65536
@@ -74,8 +76,11 @@ add_session(void *ctx, const struct sm_session_row *r)
 	m.ports = m.proto == SM_PROTO_TCP || m.proto == SM_PROTO_UDP;
 	m.pa = (uint16_t)r->sport;
 	m.pb = (uint16_t)r->dport;
-	m.from_ns = (int64_t)(r->first_ts * 1e9) - SLACK_NS;
-	m.to_ns = (int64_t)(r->last_ts * 1e9) + SLACK_NS;
+	/* its own packets exactly: the same 4-tuple may carry another session just
+	 * before or after (a port reused, a retry after a refusal) */
+	m.from_ns = (int64_t)(r->first_ts * 1e9) - TOL_NS;
+	m.to_ns = (int64_t)(r->last_ts * 1e9) + TOL_NS;
+	m.err_to_ns = (int64_t)(r->last_ts * 1e9) + SLACK_NS;
 	uint32_t h = pair_hash(m.proto, &m.a, &m.b);
 	m.next = s->hash[h];
 	if (!sm_grow((void **)&s->m, &s->n, &s->cap, sizeof(m), &m)) {
@@ -102,13 +107,14 @@ tuple_matches(const struct match *m, uint8_t proto, const struct sm_addr *src,
 	return fwd ? sport == m->pa && dport == m->pb : sport == m->pb && dport == m->pa;
 }
 
+/* error: pkt is an ICMP error quoting the tuple, which comes after what it quotes */
 static bool
 tuple_selected(const struct selection *s, int64_t ts, uint8_t proto, const struct sm_addr *src,
-               const struct sm_addr *dst, uint16_t sport, uint16_t dport, bool ports)
+               const struct sm_addr *dst, uint16_t sport, uint16_t dport, bool ports, bool error)
 {
 	for (uint32_t i = s->hash[pair_hash(proto, src, dst)]; i != 0; i = s->m[i - 1].next) {
 		const struct match *m = &s->m[i - 1];
-		if (ts >= m->from_ns && ts <= m->to_ns &&
+		if (ts >= m->from_ns && ts <= (error ? m->err_to_ns : m->to_ns) &&
 		    tuple_matches(m, proto, src, dst, sport, dport, ports))
 			return true;
 	}
@@ -121,16 +127,16 @@ static bool
 selected(const struct selection *s, const struct sm_packet *p)
 {
 	if (tuple_selected(s, p->ts_ns, p->proto, &p->src, &p->dst, p->sport, p->dport,
-	                   p->l4_header))
+	                   p->l4_header, false))
 		return true;
 	const struct sm_quote *q = &p->quote;
 	if (p->icmp_error && tuple_selected(s, p->ts_ns, q->proto, &q->src, &q->dst, q->sport,
-	                                    q->dport, q->ports_known))
+	                                    q->dport, q->ports_known, true))
 		return true;
 	for (uint8_t i = 0; i < p->nouter && i < SM_MAX_OUTER; i++) {
 		const struct sm_outer *o = &p->outer[i];
 		if (tuple_selected(s, p->ts_ns, o->proto, &o->src, &o->dst, o->sport, o->dport,
-		                   true))
+		                   true, false))
 			return true;
 	}
 	return false;
@@ -200,15 +206,26 @@ select_sessions(struct sm_store *st, const struct sm_extract_opts *o, struct sel
 	return SM_OK;
 }
 
-/* With several sensors, a file's packets carry its sensor's own clock, which the
- * run corrected by up to its largest clock offset (the run does not keep which file
- * is whose): each session's window widens by that much. */
+/* Each session's window ends where the run's packets ended (ICMP errors after an
+ * --until or -c end were never read).  With several sensors, a file's packets carry
+ * its sensor's own clock, which the run corrected by up to its largest clock offset
+ * (the run does not keep which file is whose): each window then widens by that
+ * much. */
 static enum sm_err
-widen_for_clocks(struct sm_store *st, struct selection *s, struct sm_errbuf *eb)
+bound_windows(struct sm_store *st, struct selection *s, struct sm_errbuf *eb)
 {
+	struct sm_run_row run;
+	enum sm_err e = sm_store_load_run(st, s->run_id, &run, eb);
+	if (e != SM_OK)
+		return e;
+	int64_t run_last = (int64_t)(run.last_ts * 1e9) + TOL_NS;
+	sm_run_row_free(&run);
+	for (size_t i = 0; run_last > TOL_NS && i < s->n; i++)
+		if (s->m[i].err_to_ns > run_last)
+			s->m[i].err_to_ns = run_last;
 	struct sm_sensor_row *rows = NULL;
 	size_t n = 0;
-	enum sm_err e = sm_store_load_sensors(st, s->run_id, &rows, &n, eb);
+	e = sm_store_load_sensors(st, s->run_id, &rows, &n, eb);
 	if (e != SM_OK) {
 		free(rows);
 		return e;
@@ -225,6 +242,7 @@ widen_for_clocks(struct sm_store *st, struct selection *s, struct sm_errbuf *eb)
 	for (size_t i = 0; most > 0 && i < s->n; i++) {
 		s->m[i].from_ns -= w;
 		s->m[i].to_ns += w;
+		s->m[i].err_to_ns += w;
 	}
 	return SM_OK;
 }
@@ -362,7 +380,7 @@ sm_extract(struct sm_store *st, const struct sm_extract_opts *o, struct sm_extra
 	size_t ninputs = 0;
 	if (e == SM_OK && res->sessions > 0) {
 		s.run_id = res->run_id;
-		e = widen_for_clocks(st, &s, eb);
+		e = bound_windows(st, &s, eb);
 	}
 	if (e == SM_OK && res->sessions > 0)
 		e = select_inputs(st, o, &s, &inputs, &ninputs, eb);

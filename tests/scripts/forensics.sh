@@ -115,6 +115,33 @@ check "extract: moved capture" 3 "give them with --from" "$bin" extract -d "$wor
 check "extract --from" 0 "^[0-9a-f]{64} " "$bin" extract -d "$work/moved.db" --finding "$f2" --from "$work/elsewhere.pcap" -o "$work/m.pcap"
 check "extract: both ids" 2 "give one of --finding" "$bin" extract -d "$db" --finding 1 --session 1 -o "$work/y.pcap"
 check "extract: no such finding" 2 "no finding 9999" "$bin" extract -d "$db" --finding 9999 -o "$work/y.pcap"
+# extract a session whose 4-tuple carries another just after it: a SYN refused by a
+# RST, then 0.5 s later the same ports again, answered (tcpshapes.py's writer): the
+# evidence is the refused session's 2 packets, not the 8 of the next
+python3 - "$work/reuse.pcap" <<'PY'
+import sys
+sys.path.insert(0, "tests/scripts")
+from tcpshapes import Capture, T0, A1, B1, SYN, RST, ACK
+c = Capture(sys.argv[1])
+c.tcp(T0, A1, B1, 40000, 11104, 1000, 0, SYN)
+c.tcp(T0 + .0003, B1, A1, 11104, 40000, 0, 1001, RST | ACK)
+c.conversation(T0 + .5, A1, B1, 40000, 11104, 900000, 50000)
+c.write()
+PY
+"$bin" audit -q -s $S -d "$work/reuse.db" "$work/reuse.pcap" >/dev/null
+rid=$(sqlite3 "$work/reuse.db" "SELECT id FROM sessions WHERE state = 'REJ'")
+"$bin" extract -d "$work/reuse.db" --session "$rid" -o "$work/rej.pcap" >/dev/null 2>&1
+n=$(tcpdump -nr "$work/rej.pcap" 2>/dev/null | wc -l)
+[ "$n" = 2 ] && ok || bad "extract --session of a refused attempt: $n packets, want its 2 (the next session's are not its evidence)"
+# extract after an audit window (--until): no packet the run did not read; tshark
+# counts the flow's packets inside the window
+"$bin" audit -q -s $S -d "$work/win.db" --from 1796185025 --until 1796185036 pcaps/outage.pcap >/dev/null
+wf=$(sqlite3 "$work/win.db" "SELECT id FROM findings WHERE kind = 'intermittent' AND port = 31784 LIMIT 1")
+"$bin" extract -d "$work/win.db" --finding "$wf" -o "$work/win.pcap" >/dev/null 2>&1
+src=$(sqlite3 "$work/win.db" "SELECT src FROM findings WHERE id = $wf")
+want=$(tshark -r pcaps/outage.pcap -Y "frame.time_epoch >= 1796185025 && frame.time_epoch <= 1796185036 && ip.addr == $src && (tcp.port == 31784 || icmp)" 2>/dev/null | wc -l)
+got=$(tcpdump -nr "$work/win.pcap" 2>/dev/null | wc -l)
+[ "$got" = "$want" ] && [ "$got" -gt 0 ] && ok || bad "extract after --until: $got packets, tshark counts $want in the window"
 
 # HTML: self-contained, and what a browser shows
 check "html report" 1 "" "$bin" report -d "$db" --run 4 --format html -o "$work/r.html"
