@@ -23,6 +23,17 @@
 static enum sm_err
 add_path(struct sm_capture *c, const char *path, size_t input, struct sm_errbuf *eb)
 {
+	/* a file given twice (or through a link, or in a directory given too) is read
+	 * once: read twice, every conversation would count double */
+	struct stat st;
+	bool regular = strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	for (size_t i = 0; regular && i < c->nsrc; i++)
+		if (c->src[i].file_known && c->src[i].dev == st.st_dev &&
+		    c->src[i].ino == st.st_ino) {
+			capture_warnf(c, "%s: the same file as %s: read once", path,
+			              c->src[i].info.path);
+			return SM_OK;
+		}
 	if (c->nsrc == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 8;
 		struct source *n = realloc(c->src, ncap * sizeof(*n));
@@ -34,6 +45,11 @@ add_path(struct sm_capture *c, const char *path, size_t input, struct sm_errbuf 
 	struct source *s = &c->src[c->nsrc];
 	memset(s, 0, sizeof(*s));
 	s->cap = c;
+	s->file_known = regular;
+	if (regular) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
 	s->last_ns = INT64_MIN;
 	s->info.input = input;
 	s->info.path = strdup(path);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "capture_pcap.h"
 #include "smaudit/capture.h"
@@ -66,8 +67,11 @@ struct source {
 	                       * merge reaches it (many inputs); data is not valid */
 	struct lpcap_hdr hdr; /* ts_ns already shifted by offset_ns */
 	const uint8_t *data;
-	int64_t offset_ns;   /* its sensor's clock offset (sm_capture_set_offset) */
-	int64_t last_ns;     /* time of the packet read last (INT64_MIN: none yet) */
+	int64_t offset_ns; /* its sensor's clock offset (sm_capture_set_offset) */
+	int64_t last_ns;   /* time of the packet read last (INT64_MIN: none yet) */
+	bool file_known;   /* a regular file: dev and ino say which (a file is read once) */
+	dev_t dev;
+	ino_t ino;
 	struct order *order; /* its records came out of time order: sorted from then on */
 	bool read_end;       /* sorted: the reader has nothing more, the queue the rest */
 };

@@ -85,5 +85,19 @@ for f in "$work/hugesnap.pcap" "$work/hugeblock.pcapng"; do
 	*) bad "$(basename "$f"): exit $rc (crash?): $(echo "$out" | head -3)" ;;
 	esac
 done
+# --- one file given twice, or through a link in a directory given: read once ---
+"$bin" audit -q -s $S --format json pcaps/dropped.pcap >"$work/once.json" 2>/dev/null
+mkdir "$work/twice" && cp pcaps/dropped.pcap "$work/twice/a.pcap" && ln -s a.pcap "$work/twice/b.pcap"
+for args in "pcaps/dropped.pcap pcaps/dropped.pcap" "$work/twice" "pcaps/dropped.pcap ./pcaps/../pcaps/dropped.pcap"; do
+	"$bin" audit -q -s $S --format json $args >"$work/twice.json" 2>"$work/twice.err"
+	python3 - "$work/once.json" "$work/twice.json" <<'PY' && grep -q "the same file as .*: read once" "$work/twice.err" && ok ||
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["run"]["packets"] == b["run"]["packets"], (a["run"]["packets"], b["run"]["packets"])
+assert a["summary"] == b["summary"] and a["expected"] == b["expected"]
+PY
+		bad "the same file twice ($args): counted twice, or no warning"
+done
+
 echo "inputs: $pass passed, $fail failed"
 [ $fail -eq 0 ]
