@@ -272,6 +272,27 @@ test_pcapng_with_a_thousand_interfaces_reads_whole(void **state)
 	unlink(p);
 }
 
+static void
+copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+static void
+count_warning(void *ctx, const char *msg)
+{
+	(void)msg;
+	++*(int *)ctx;
+}
+
 /* A sensor's clock offset shifts its packets in the merged timeline: b.pcap's packets
  * (11 s and 13 s) 2.5 s later fall after a.pcapng's 12 s and 14 s ones. */
 static void
@@ -302,13 +323,23 @@ test_source_offset_moves_its_packets_in_the_timeline(void **state)
 	assert_int_equal(sm_capture_set_offset(c, 1, 0), SM_ERR_USAGE);
 	sm_capture_close(c);
 	/* inputs are numbered as given: a file after a directory is input 1 */
-	char b[128];
+	char b[128], b2[128];
 	snprintf(b, sizeof(b), "%s/b.pcap", dir);
-	const char *in2[] = {dir, b};
+	snprintf(b2, sizeof(b2), "%s-b2.pcap", dir);
+	copy_file(b, b2);
+	const char *in2[] = {dir, b2};
 	assert_int_equal(sm_capture_open(&c, in2, 2, NULL, NULL, NULL, &eb), SM_OK);
 	assert_int_equal(sm_capture_source_count(c), 3);
 	assert_int_equal(sm_capture_source(c, 1)->input, 0);
 	assert_int_equal(sm_capture_source(c, 2)->input, 1);
+	sm_capture_close(c);
+	unlink(b2);
+	/* a file of the directory named again is read once, with a warning */
+	const char *in3[] = {dir, b};
+	int warnings = 0;
+	assert_int_equal(sm_capture_open(&c, in3, 2, NULL, count_warning, &warnings, &eb), SM_OK);
+	assert_int_equal(sm_capture_source_count(c), 2);
+	assert_int_equal(warnings, 1);
 	sm_capture_close(c);
 }
 
