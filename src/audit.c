@@ -15,6 +15,7 @@
 #include "smaudit/reasm.h"
 #include "smaudit/stage.h"
 #include "smaudit/fmt.h"
+#include "snapcut.h"
 
 struct sm_pipeline {
 	struct sm_store *store;
@@ -22,6 +23,7 @@ struct sm_pipeline {
 	struct sm_capture *capture; /* borrowed */
 	struct sm_decoder *dec;
 	struct sm_session_table *tab;
+	struct sm_snapcut *cuts; /* pairs of packets cut before their ports; NULL: none */
 	const struct sm_site *site;
 	sm_pipeline_session_fn on_session;
 	void *ctx;
@@ -282,6 +284,23 @@ flow_visible(void *ctx, uint8_t proto, const struct sm_addr *src, const struct s
 	                                                              : SM_FILTER_REFUSAL);
 }
 
+/* A packet whose transport header the capture cut: its address pair is kept for
+ * the policy (snapcut.h); without memory for that, it is only undecoded. */
+static __attribute__((cold, noinline)) void
+note_snap_cut(struct sm_pipeline *pl, const struct sm_packet *pkt)
+{
+	if (pl->cuts == NULL && (pl->cuts = sm_snapcut_new()) == NULL)
+		return;
+	sm_snapcut_add(pl->cuts, pkt->proto, &pkt->src, &pkt->dst);
+}
+
+static bool
+policy_snap_cut(void *ctx, uint8_t proto, const struct sm_addr *a, const struct sm_addr *b,
+                uint64_t n)
+{
+	return sm_policy_snap_cut(ctx, proto, a, b, n);
+}
+
 /* Sources, counters, verdicts, findings and coverage of the run, from policy. */
 static enum sm_err
 store_results(struct sm_pipeline *pl, struct sm_policy *policy)
@@ -341,6 +360,8 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		e = sm_store_sensor(st, run, &r, pl->eb);
 		sm_policy_sensor_span(policy, k, pl->sensor_first[k], pl->sensor_last[k]);
 	}
+	if (pl->cuts != NULL && !sm_snapcut_each(pl->cuts, policy_snap_cut, policy) && e == SM_OK)
+		e = sm_error(pl->eb, SM_ERR_NOMEM, "out of memory");
 	sm_policy_finish(policy);
 	for (size_t i = 0; e == SM_OK && i < sm_policy_entry_count(policy); i++) {
 		const struct sm_expect_entry *x = sm_policy_entry(policy, i);
@@ -500,8 +521,13 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 	}
 	if (rc == DEC_HELD && pkt.nouter > 0 && sm_session_carriers(pl->tab, &pkt) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
-	if (rc != DEC_OK)
+	if (rc != DEC_OK) {
+		if (rc == DEC_TRUNCATED && pkt.src.family != 0 &&
+		    (pkt.proto == SM_PROTO_TCP || pkt.proto == SM_PROTO_UDP ||
+		     pkt.proto == SM_PROTO_ICMP || pkt.proto == SM_PROTO_ICMP6))
+			note_snap_cut(pl, &pkt);
 		return pl->err;
+	}
 	struct sm_session_hit hit;
 	if (sm_session_packet(pl->tab, &pkt, &hit) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
@@ -675,6 +701,7 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	sm_payload_free(pl->payload);
 	sm_reasm_free(pl->reasm);
 	sm_decoder_free(pl->dec);
+	sm_snapcut_free(pl->cuts);
 	sm_policy_free(pl->policy);
 	sm_store_close(pl->store);
 	for (size_t i = 0; i < pl->nabs; i++)

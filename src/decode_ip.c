@@ -198,6 +198,21 @@ ip_addrs(const struct cur *c, int version, struct sm_addr *src, struct sm_addr *
 	return true;
 }
 
+/* A quote cut inside its IP header (a short snap length): its source when that
+ * much is there (q->dst stays unset); the protocol is known. */
+static bool
+quote_cut(const struct cur *c, int version, struct sm_quote *q)
+{
+	const uint8_t *a;
+	memset(&q->dst, 0, sizeof(q->dst));
+	memset(&q->src, 0, sizeof(q->src));
+	if (version == 4 && cur_bytes(c, 12, 4, &a))
+		sm_addr_v4(&q->src, a);
+	else if (version == 6 && cur_bytes(c, 8, 16, &a))
+		sm_addr_v6(&q->src, a);
+	return true;
+}
+
 /* Reads the addresses and ports of a packet quoted by an ICMP error. */
 static bool
 parse_quote(struct cur c, struct sm_quote *q)
@@ -213,14 +228,16 @@ parse_quote(struct cur c, struct sm_quote *q)
 		if (ihl < 20 || !cur_u8(&c, 9, &q->proto) || !cur_u16(&c, 6, &frag))
 			return false;
 		if (!ip_addrs(&c, 4, &q->src, &q->dst))
-			return false;
+			return quote_cut(&c, 4, q);
 		l4off = ihl;
 	} else if ((vhl >> 4) == 6) {
 		uint8_t nh;
 		if (!cur_u8(&c, 6, &nh))
 			return false;
-		if (!ip_addrs(&c, 6, &q->src, &q->dst))
-			return false;
+		if (!ip_addrs(&c, 6, &q->src, &q->dst)) {
+			q->proto = nh; /* what follows the fixed header, when no extension header */
+			return quote_cut(&c, 6, q);
+		}
 		l4off = 40;
 		for (int i = 0; i < MAX_EXT_HEADERS; i++) {
 			uint8_t nn, hl;

@@ -25,6 +25,12 @@ struct sm_policy {
 	sm_flow_visible_fn visible;
 	void *visible_ctx;
 	struct sm_locate *locate; /* several sensors; NULL with one */
+	struct snap_cut {
+		uint8_t proto;
+		struct sm_addr a, b;
+		uint64_t n;
+	} * cuts; /* sm_policy_snap_cut */
+	size_t ncuts, cap_cuts;
 };
 
 static bool
@@ -134,6 +140,7 @@ sm_policy_free(struct sm_policy *p)
 	free(p->refs);
 	free(p->entries);
 	free(p->monitored);
+	free(p->cuts);
 	sm_locate_free(p->locate);
 	free(p);
 }
@@ -432,6 +439,12 @@ sm_policy_clone(const struct sm_policy *p)
 	}
 	for (size_t i = 0; i < p->site->nroles; i++)
 		memcpy(c->seen[i], p->seen[i], (p->site->roles[i].nmembers + 1) * sizeof(bool));
+	for (size_t i = 0; i < p->ncuts; i++)
+		if (!sm_grow((void **)&c->cuts, &c->ncuts, &c->cap_cuts, sizeof(*c->cuts),
+		             &p->cuts[i])) {
+			sm_policy_free(c);
+			return NULL;
+		}
 	return c;
 }
 
@@ -590,6 +603,15 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		         e->src_role == NULL ? e->rule->src_role : e->rule->dst_role);
 		break;
 	case V_FILTERED:
+		if (e->snap_cut > 0) {
+			snprintf(
+			    e->detail, sizeof(e->detail),
+			    "%llu packet(s) between these addresses were cut before their ports "
+			    "by the capture's snap length: the capture cannot say whether this "
+			    "flow works (capture again with a larger snap length: tcpdump -s 0)",
+			    (unsigned long long)e->snap_cut);
+			break;
+		}
 		snprintf(e->detail, sizeof(e->detail),
 		         "%s: the capture filter (-f) would drop packets of this flow (%s -> %s), "
 		         "so the capture cannot say whether it works",
@@ -680,6 +702,45 @@ entry_visible(const struct sm_policy *p, struct sm_expect_entry *e)
 	return true;
 }
 
+bool
+sm_policy_snap_cut(struct sm_policy *p, uint8_t proto, const struct sm_addr *a,
+                   const struct sm_addr *b, uint64_t n)
+{
+	struct memo ma = memo_for(p, a), mb = memo_for(p, b);
+	mark_seen(p, &ma);
+	mark_seen(p, &mb);
+	struct snap_cut c = {proto, *a, *b, n};
+	return sm_grow((void **)&p->cuts, &p->ncuts, &p->cap_cuts, sizeof(c), &c);
+}
+
+/* Whether a is member m of role r (any member: m < 0). */
+static bool
+is_member(const struct sm_role *r, int m, const struct sm_addr *a)
+{
+	int k = sm_role_member(r, a);
+	return k >= 0 && (m < 0 || k == m);
+}
+
+/* Packets of e's flow (its protocol, its addresses, either way) whose ports the
+ * snap length cut. */
+static uint64_t
+snap_cut_of(const struct sm_policy *p, const struct sm_expect_entry *e)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < p->ncuts; i++) {
+		const struct snap_cut *c = &p->cuts[i];
+		uint8_t proto = c->proto == SM_PROTO_ICMP6 ? SM_PROTO_ICMP : c->proto;
+		if (proto != e->rule->proto)
+			continue;
+		if ((is_member(e->src_role, e->src_member, &c->a) &&
+		     is_member(e->dst_role, e->dst_member, &c->b)) ||
+		    (is_member(e->src_role, e->src_member, &c->b) &&
+		     is_member(e->dst_role, e->dst_member, &c->a)))
+			n += c->n;
+	}
+	return n;
+}
+
 void
 sm_policy_finish(struct sm_policy *p)
 {
@@ -708,6 +769,8 @@ sm_policy_finish(struct sm_policy *p)
 			e->verdict = V_ONE_WAY;
 		else
 			e->verdict = V_NOT_SEEN;
+		if (e->verdict == V_NOT_SEEN && (e->snap_cut = snap_cut_of(p, e)) > 0)
+			e->verdict = V_FILTERED;
 		/* a reset or ICMP error seen is evidence whatever the filter hides */
 		if (e->verdict != V_OK && e->verdict != V_NA && e->verdict != V_REJECTED &&
 		    p->visible != NULL && !entry_visible(p, e))

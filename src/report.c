@@ -127,6 +127,10 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 	}
 	bool windowed = report_counter(&w, SM_COUNTER_WINDOW_FROM) ||
 	                report_counter(&w, SM_COUNTER_WINDOW_UNTIL);
+	/* IP headers cut by the capture's snap length: the addresses may be there */
+	const struct sm_counter_row *cut4 = report_counter(&w, "ipv4-truncated"),
+	                            *cut6 = report_counter(&w, "ipv6-truncated");
+	unsigned long long cut = (cut4 ? cut4->value : 0) + (cut6 ? cut6->value : 0);
 	rows_free(&w);
 	struct sm_source_row *src = NULL;
 	size_t nsrc = 0;
@@ -148,7 +152,16 @@ sm_report_check_site_seen(struct sm_store *st, int64_t run_id, struct sm_errbuf 
 		c.list[0] = '\0';
 		c.n = 0;
 		e = sm_store_each_busiest(st, run_id, list_busiest, &c, eb);
-		if (e == SM_OK)
+		if (e == SM_OK && c.n == 0 && cut > 0)
+			e = sm_error(
+			    eb, SM_ERR_IO,
+			    "none of the %zu site addresses of %s appears in %s; no IP packet "
+			    "was read whole: the IP headers of %llu packet(s) are cut short (a "
+			    "snap length too short to hold the addresses, or damage): if it was "
+			    "short, capture again with a larger one (tcpdump -s 0) (run %lld is "
+			    "stored, but it says nothing about this site)",
+			    c.addresses, site, sources, cut, (long long)run_id);
+		else if (e == SM_OK)
 			e = sm_error(
 			    eb, SM_ERR_IO,
 			    "none of the %zu site addresses of %s appears in %s%s%s%s; %s%s: "

@@ -654,6 +654,12 @@ report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		        "excludes are 'filtered' (the capture cannot say), not missing.</p>\n",
 		        (unsigned long long)sum->filtered);
 	}
+	if (run->filter == NULL && sum->filtered > 0)
+		fprintf(out,
+		        "<p class=\"warn\" id=\"snapcut\">The capture's snap length cut packets "
+		        "before their ports: %llu expected flow(s) of their addresses are "
+		        "'filtered' (the capture cannot say), not missing.</p>\n",
+		        (unsigned long long)sum->filtered);
 	if (!report_run_is(run, RUN_COMPLETE))
 		fprintf(out,
 		        "<p class=\"warn\" id=\"status\">This run did not finish (%s): verdicts "

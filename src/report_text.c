@@ -387,15 +387,20 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 	text_expected_section(out, run, w, "OPTIONAL FLOWS NOT SEEN WORKING", sum->optional_missing,
 	                      is_optional_missing, false, color);
 
-	if (run->filter != NULL) {
-		fprintf(out, "\n%sHIDDEN BY THE CAPTURE FILTER (%llu)%s: the capture cannot say\n",
-		        tone(color, TONE_HEAD), (unsigned long long)sum->filtered, end);
+	/* hidden by -f, or cut before their ports by the snap length */
+	if (run->filter != NULL || sum->filtered > 0) {
+		fprintf(out, "\n%sHIDDEN %s (%llu)%s: the capture cannot say\n",
+		        tone(color, TONE_HEAD),
+		        run->filter != NULL ? "BY THE CAPTURE FILTER" : "FROM THE CAPTURE",
+		        (unsigned long long)sum->filtered, end);
 		for (size_t i = 0; i < w->nexp; i++)
 			if (w->exp[i].verdict == V_FILTERED) {
 				char name[256];
 				sm_fmt_flow_name(&w->exp[i], name, sizeof(name));
 				fprintf(out, "  filtered  %s  (%s)\n", name,
 				        sm_rule_kind_name(w->exp[i].kind));
+				if (run->filter == NULL)
+					fprintf(out, "      %s\n", w->exp[i].detail);
 			}
 		if (sum->filtered == 0)
 			fputs("  none\n", out);

@@ -670,6 +670,37 @@ release_errors(struct sm_session_table *t, int64_t now)
 	return ok;
 }
 
+/* The attempt an ICMP error refuses whose quote was cut before the ports (a short
+ * snap length: 64 bytes of Ethernet keep the quoted addresses, not the ports; of
+ * Linux cooked headers, not even the destination): the latest TCP attempt from the
+ * quoted source (the error's destination, RFC 792, when cut) to the quoted
+ * destination if known, still without an answer, whose last SYN came at most 1 s
+ * before the error, among the QUOTED_SCAN open TCP sessions touched last.  NIL if
+ * none. */
+#define QUOTED_SCAN 256
+static uint32_t
+quoted_attempt(const struct sm_session_table *t, const struct sm_packet *pkt)
+{
+	const struct sm_quote *q = &pkt->quote;
+	if (q->proto != SM_PROTO_TCP)
+		return NIL;
+	const struct sm_addr *src = q->src.family != 0 ? &q->src : &pkt->dst;
+	uint32_t best = NIL;
+	int n = 0;
+	for (uint32_t i = t->lists[L_TCP_OPEN].tail; i != NIL && n < QUOTED_SCAN;
+	     i = at(t, i)->lprev, n++) {
+		const struct sm_session *s = at(t, i);
+		if (!s->syn_seen || s->orig_past_syn || s->resp_answer ||
+		    !sm_addr_eq(&s->src, src) ||
+		    (q->dst.family != 0 && !sm_addr_eq(&s->dst, &q->dst)) ||
+		    s->last_ns > pkt->ts_ns || pkt->ts_ns - s->last_ns > SM_SEC)
+			continue;
+		if (best == NIL || s->last_ns > at(t, best)->last_ns)
+			best = i;
+	}
+	return best;
+}
+
 /* Whether pkt starts another conversation than s, its side dir, which ends
  * first (*why): a new SYN on a closed one or another ISN (port reuse), a
  * straggler after the close delay, a SYN after an attempt left unanswered for
@@ -720,6 +751,12 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 			return true;
 		if (t->st.evicted > 0 && (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP))
 			return refused_flow(t, pkt, parent);
+	} else if (pkt->icmp_error) {
+		uint32_t qi = quoted_attempt(t, pkt);
+		if (qi != NIL) {
+			attach_icmp_error(t, pkt, at(t, qi), 0);
+			return true;
+		}
 	}
 
 	uint32_t idx = lookup(t, pkt->proto, pkt->vlan, pkt->inner_vlan, &pkt->src, pkt->sport,

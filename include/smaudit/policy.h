@@ -49,6 +49,10 @@ struct sm_expect_entry {
 	struct sm_addr mismatch_src, mismatch_dst;
 	char mismatch_detail[96];
 	char hidden_src[64], hidden_dst[64]; /* the pair a filtered verdict is about */
+	/* packets of the entry's protocol between its addresses whose transport header
+	 * the capture's snap length cut (their ports unknown): a flow not seen so is
+	 * 'filtered', not missing */
+	uint64_t snap_cut;
 	/* the last unanswered attempts, by pair, port and initial sequence number:
 	 * a session that goes on with the same SYN (retransmitted after the
 	 * session table ended the attempt, as Zeek does after 5 s), or that opened
@@ -125,6 +129,12 @@ void sm_policy_sensor_span(struct sm_policy *p, size_t k, int64_t first_ns, int6
  * filter may have hidden the acknowledgement is judged per flow, by
  * sm_policy_finish). */
 enum sm_verdict sm_policy_session_verdict(const struct sm_session *s);
+/* n packets of protocol proto between a and b (either way) whose transport header
+ * the capture cut (a short snap length): their addresses count as seen, and an
+ * expected flow of the pair seen no other way cannot be judged.  Before
+ * sm_policy_finish; false when out of memory. */
+bool sm_policy_snap_cut(struct sm_policy *p, uint8_t proto, const struct sm_addr *a,
+                        const struct sm_addr *b, uint64_t n);
 /* Computes verdicts and their details; call once after the last session. */
 void sm_policy_finish(struct sm_policy *p);
 size_t sm_policy_entry_count(const struct sm_policy *p);
