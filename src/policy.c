@@ -173,7 +173,10 @@ sm_policy_session_verdict(const struct sm_session *s)
 	                                    [SM_OUTCOME_REJECTED] = V_REJECTED,
 	                                    [SM_OUTCOME_NO_ANSWER] = V_NO_ANSWER,
 	                                    [SM_OUTCOME_ONE_WAY] = V_ONE_WAY};
-	return v[sm_outcome_of(s)];
+	enum sm_outcome o = sm_outcome_of(s);
+	if (o != SM_OUTCOME_OK && sm_outcome_under_way(s))
+		return V_NOT_SEEN; /* a connection opened before, reset: no attempt */
+	return v[o];
 }
 
 static bool
@@ -217,6 +220,15 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		e->first_ns = s->first_ns;
 	if (s->last_ns > e->last_ns)
 		e->last_ns = s->last_ns;
+	if (o != SM_OUTCOME_OK && !continues && sm_outcome_under_way(s)) {
+		/* a connection reset, not an attempt refused: no failure */
+		if (e->under_way++ == 0) {
+			e->under_way_by_responder = s->rst_from == 2;
+			e->under_way_rst = s->rst_from == 2 ? s->dst : s->src;
+			e->under_way_ttl = s->rst_ttl;
+		}
+		return;
+	}
 	e->syns += s->syn_count;
 	if (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6)
 		e->requests += s->pkts[0];
@@ -579,6 +591,21 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		         (unsigned long long)e->one_way);
 		break;
 	case V_NOT_SEEN: {
+		if (e->under_way > 0) {
+			char who[SM_ADDRSTRLEN];
+			sm_addr_str(&e->under_way_rst, who, sizeof(who));
+			snprintf(e->detail, sizeof(e->detail),
+			         "no attempt of this flow was seen: only %llu connection(s) opened "
+			         "before the capture (no SYN seen), ended by a reset from %s (the "
+			         "%s, TTL %u): an established connection reset, not one refused; "
+			         "if a device in the path sent it (a TTL other than the %s's), it "
+			         "cuts established traffic",
+			         (unsigned long long)e->under_way, who,
+			         e->under_way_by_responder ? "responder" : "initiator",
+			         e->under_way_ttl,
+			         e->under_way_by_responder ? "responder" : "initiator");
+			break;
+		}
 		bool s_seen = member_seen(p, e->src_role, e->src_member);
 		bool d_seen = member_seen(p, e->dst_role, e->dst_member);
 		if (!s_seen && !d_seen)

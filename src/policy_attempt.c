@@ -42,6 +42,14 @@ sm_outcome_rst_ignored(const struct sm_session *s)
 	return unheard(s) && s->rst_ignored;
 }
 
+bool
+sm_outcome_under_way(const struct sm_session *s)
+{
+	uint16_t resets = SM_HIST_ORIG_BIT(SM_HIST_RST) | SM_HIST_RESP_BIT(SM_HIST_RST);
+	return s->proto == SM_PROTO_TCP && !s->syn_seen && (s->history_seen & resets) != 0 &&
+	       !s->rst_refusal && s->icmp_errors == 0;
+}
+
 /* What one session says about the path it tried. */
 enum sm_outcome
 sm_outcome_of(const struct sm_session *s)

@@ -25,6 +25,10 @@ bool sm_outcome_bare_acked(const struct sm_session *s);
 bool sm_outcome_rst_ignored(const struct sm_session *s);
 /* What s says about the path it tried. */
 enum sm_outcome sm_outcome_of(const struct sm_session *s);
+/* A TCP conversation opened before the capture (no SYN of it seen) that a reset
+ * ended, from either side, none of them shaped as the refusal of a SYN: no
+ * attempt, so no refused or one-way one, whatever sm_outcome_of says. */
+bool sm_outcome_under_way(const struct sm_session *s);
 /* Whether s goes on with an unanswered attempt e remembers: then the attempt is
  * forgotten and uncounted, and s counts with outcome *o (which an echo reply
  * after its request turns to ok). */

@@ -311,8 +311,10 @@ sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	endpoint_update(s, dir, f, pkt->payload_len);
 	note_close(s, dir, f, pkt->ts_ns);
 	if (f & TH_RST) {
-		if (dir == 1)
+		if (dir == 1) {
 			note_reset(s, pkt);
+			s->rst_refusal |= (f & TH_ACK) && pkt->seq == 0;
+		}
 		history_add(s, dir, 'R', SM_HIST_RST);
 		if (s->rst_from == 0) {
 			s->rst_from = (uint8_t)(dir + 1);

@@ -53,6 +53,12 @@ struct sm_expect_entry {
 	 * the capture's snap length cut (their ports unknown): a flow not seen so is
 	 * 'filtered', not missing */
 	uint64_t snap_cut;
+	/* sessions of conversations opened before the capture that a reset ended
+	 * (sm_outcome_under_way): no attempt; the first reset's sender and TTL */
+	uint64_t under_way;
+	struct sm_addr under_way_rst;
+	uint8_t under_way_ttl;
+	bool under_way_by_responder;
 	/* the last unanswered attempts, by pair, port and initial sequence number:
 	 * a session that goes on with the same SYN (retransmitted after the
 	 * session table ended the attempt, as Zeek does after 5 s), or that opened
@@ -127,7 +133,8 @@ void sm_policy_sensor_span(struct sm_policy *p, size_t k, int64_t first_ns, int6
 /* What one session says about its path: ok, rejected, no-answer or one-way (a
  * SYN-ACK the initiator never acknowledged is no answer here; whether a capture
  * filter may have hidden the acknowledgement is judged per flow, by
- * sm_policy_finish). */
+ * sm_policy_finish); not-seen for a connection opened before the capture that a
+ * reset ended (no attempt of it was seen). */
 enum sm_verdict sm_policy_session_verdict(const struct sm_session *s);
 /* n packets of protocol proto between a and b (either way) whose transport header
  * the capture cut (a short snap length): their addresses count as seen, and an

@@ -145,6 +145,9 @@ struct sm_session {
 	 * none acknowledged its SYN (no ACK, or another number): the initiator, in
 	 * SYN-SENT, drops them (RFC 9293 3.10.7.3): no refusal */
 	bool rst_ignored;
+	/* a reset from the responder shaped as the refusal of a SYN (RFC 9293
+	 * 3.10.7.1: RST and ACK, sequence number 0), not the end of a connection */
+	bool rst_refusal;
 	uint8_t rst_ttl;
 	uint16_t icmp_id;
 	uint8_t icmp_type, icmp_code; /* first message, for display */

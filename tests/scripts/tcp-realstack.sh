@@ -13,6 +13,8 @@
 #   .11 -> .11:11105  a connection whose client vanished (its reset dropped) and
 #                     that comes back from the same port: the server's challenge
 #                     ACK, the client's reset, the SYN again, answered    ok, not intermittent
+#   .12 -> .12:11105  a connection opened before the capture, aborted by its server
+#                     (a reset, no SYN in the capture), then a new one    ok, not intermittent
 # usage: tcp-realstack.sh SMAUDIT      (root; from the repository root)
 set -u
 bin=$(readlink -f "$1")
@@ -50,6 +52,12 @@ NFT
 peer() { timeout 60 ip netns exec "$1" python3 "$here/tcppeer.py" "${@:2}"; }
 peer $S serve 198.18.2.11 198.18.2.12 -p 11104 11105 >"$W/serve.out" 2>&1 &
 net_wait_for "$W/serve.out" listening || skip "the server did not start: $(cat "$W/serve.out")"
+# a connection opened before the capture begins (a span port joined while SnapMirror
+# runs), aborted by its server during it (SO_LINGER 0: a reset), then the flow again
+peer $C connect 198.18.1.12 198.18.2.12 11105 --sport 40002 --abort-when "$W/go2" \
+	--server-resets >"$W/before.out" 2>&1 &
+before=$!
+net_wait_for "$W/before.out" answered || check "the connection opened before the capture was answered" false
 ip netns exec $C tcpdump -n -U -i c0 -w "$W/cap.pcap" tcp 2>"$W/tcpdump.err" &
 td=$!
 net_wait_for "$W/tcpdump.err" "listening on" || skip "tcpdump did not start"
@@ -78,7 +86,13 @@ touch "$W/go"
 wait $!
 ip netns exec $C nft flush chain inet cli output
 outcome ok 198.18.1.11 198.18.2.11 11105 --sport 40001
-sleep 0.5
+sleep 1.5 # past the capture's first second: no edge of it
+touch "$W/go2"
+wait $before
+outcome ok 198.18.1.12 198.18.2.12 11105
+sleep 1.5 # a last connection more than 1 s after the reset: no edge of the end either
+outcome ok 198.18.1.12 198.18.2.11 11104
+sleep 1.5 # tcpdump without --immediate-mode hands packets on by the block
 kill -INT $td
 wait $td
 
@@ -87,6 +101,7 @@ n() { tshark -r "$W/cap.pcap" -Y "$1" 2>/dev/null | wc -l; }
 check "tshark: a Fast Open SYN with data to .12:11105, dropped" [ "$(n 'tcp.dstport==11105 && ip.dst==198.18.2.12 && tcp.flags.syn==1 && tcp.len>0')" -ge 1 ]
 check "tshark: SYN-ACKs from .11:11105 to .12, never acknowledged" [ "$(n 'tcp.srcport==11105 && ip.dst==198.18.1.12 && tcp.flags.syn==1 && tcp.flags.ack==1')" -ge 2 ]
 check "tshark: two ISNs from .12:40000" [ "$(tshark -r "$W/cap.pcap" -Y 'tcp.srcport==40000 && tcp.flags.syn==1 && tcp.flags.ack==0' -o tcp.relative_sequence_numbers:FALSE -T fields -e tcp.seq 2>/dev/null | sort -u | wc -l)" -eq 2 ]
+check "tshark: the server's reset to .12:40002, no SYN of it" [ "$(n 'tcp.dstport==40002 && tcp.flags.reset==1')" -ge 1 ] && [ "$(n 'tcp.port==40002 && tcp.flags.syn==1')" -eq 0 ]
 check "tshark: a bare ACK answering a SYN from .11:40001 (challenge ACK)" [ "$(tshark -r "$W/cap.pcap" -Y 'tcp.dstport==40001 && tcp.flags==0x010' -T fields -e frame.number 2>/dev/null | wc -l)" -ge 1 ]
 
 cp pcaps/site.conf "$W/site.conf"
@@ -105,6 +120,7 @@ verdict 12 11 11104 '^  ok '
 verdict 12 11 11105 '^  no-answer '
 verdict 12 12 11104 '^  ok .*intermittent: 1 of 2 sessions failed \(0 rejected, 1 unanswered\)'
 verdict 11 11 11105 '^  ok [^;]*$'
+verdict 12 12 11105 '^  ok .*2 session\(s\)$' # the reset of the connection opened before: no failure
 check "smaudit: no capture loss claimed" bash -c "! grep -q 'MISSED by the capture' '$W/report.txt'"
 [ $fails -eq 0 ] || { echo "report:"; sed -n '/MISSING/,/^NOT APPLICABLE/p' "$W/report.txt" | head -40; }
 echo "tcp-realstack: $fails failed"

@@ -26,8 +26,13 @@ def serve(addrs, ports):
         try:
             if c.recv(4096):
                 c.sendall(b"reply\n")
-            while c.recv(4096):
-                pass
+            while True:
+                d = c.recv(4096)
+                if not d:
+                    break
+                if b"abort" in d:  # the client asks the server to reset the connection
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    break
         except OSError:
             pass
         c.close()
@@ -76,7 +81,14 @@ def connect(a):
             if os.path.exists(a.abort_when):
                 break
             time.sleep(0.1)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if a.server_resets:  # the server aborts: its reset ends the connection
+            s.sendall(b"abort\n")
+            try:
+                s.recv(4096)
+            except OSError:
+                pass
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     print("ok", flush=True)
 
@@ -97,6 +109,7 @@ def main():
         p.add_argument("--fastopen", action="store_true")
         p.add_argument("--syncnt", type=int, default=0)
         p.add_argument("--abort-when")
+        p.add_argument("--server-resets", action="store_true")
         connect(p.parse_args(sys.argv[2:]))
     else:
         sys.exit(__doc__)

@@ -32,11 +32,24 @@ blind-reset-then-ok SYN answered by a RST+ACK of another number (dropped by the
 last-syn            a lone SYN, the capture's last packet (its answer would come
                     after the capture ended)
 ok-then-last-syn    a whole conversation, then a lone SYN as the capture's last packet
-first-reset         the capture's first packet: a RST+ACK from 198.18.2.12 (of a
-                    conversation under way, or refusing a SYN sent before)
+first-reset         the capture's first packet: a RST+ACK from 198.18.2.12 of sequence
+                    number 50000 (a conversation under way: a refusal's would be 0)
 ping-unanswered     three ICMP echo requests, no reply
 first-ack-then-ok   the capture's first packet: a bare ACK of 198.18.1.11 (the end of
                     a conversation), then a whole conversation
+under-way-reset     2 s in, data of a connection opened before the capture (no SYN),
+                    and the responder's RST ending it (sequence number in the
+                    conversation, no ACK): a connection reset, no attempt refused
+under-way-reset-then-ok
+                    the same, then a new connection from another port, answered
+under-way-client-reset
+                    2 s in, the initiator's RST+ACK ending a connection opened
+                    before the capture: no packet of the responder
+unseen-syn-refused  2 s in, a RST+ACK of sequence number 0 acknowledging ISN 1000 + 1
+                    from the responder, no SYN seen (RFC 9293 3.10.7.1: a refused
+                    SYN's reset; the SYN went by another path)
+Every shape from under-way-reset on ends with a working tcp/11105 conversation 3 s
+later, so that none is cut by the capture's end.
 """
 import ipaddress
 import os
@@ -205,7 +218,30 @@ def shapes():
             echo = echo[:2] + struct.pack("!H", csum(echo)) + echo[4:]
             c.raw(t + i, ipv4(A1, B2, 1, echo))
 
-    return {"ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
+    def later(c):  # a working conversation after the shape: no edge of the capture
+        c.conversation(t + 5, A1, B1, 40009, 11105, 7000, 9000)
+
+    def under_way_reset(c):
+        c.tcp(t + 2, A1, B2, 40001, 11104, 1008, 50006, ACK | PSH, b"more")
+        c.tcp(t + 2.0003, B2, A1, 11104, 40001, 50006, 0, RST)
+        later(c)
+
+    def under_way_reset_then_ok(c):
+        under_way_reset(c)
+        c.conversation(t + 3, A1, B2, 40002, 11104, 1000, 50000)
+
+    def under_way_client_reset(c):
+        c.tcp(t + 2, A1, B2, 40001, 11104, 1008, 50006, RST | ACK)
+        later(c)
+
+    def unseen_syn_refused(c):
+        c.tcp(t + 2, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
+        later(c)
+
+    return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
+            "under-way-client-reset": under_way_client_reset,
+            "unseen-syn-refused": unseen_syn_refused,
+            "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
             "reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
             "blind-reset-then-ok": blind_reset_then_ok,
