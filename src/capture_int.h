@@ -28,21 +28,7 @@ enum cap_read {
 
 struct classic; /* capture_classic.c */
 struct order;   /* capture_order.c */
-struct ng;      /* capture_order.c: a source's packets sorted by time, handed on once the source
-                 * was read ORDER_WINDOW_NS past them or ORDER_MAX_BYTES are held. */
-#define ORDER_WINDOW_NS (1000000000LL / 2)
-#define ORDER_MAX_BYTES ((size_t)64 << 20)
-struct order *order_new(void);
-void order_free(struct order *o);
-/* Copies the packet in at its place; false when out of memory. */
-bool order_push(struct order *o, const struct lpcap_hdr *hdr, const uint8_t *data);
-/* Whether the oldest packet held may be handed on before the source is read further. */
-bool order_full(const struct order *o);
-int64_t order_newest(const struct order *o);
-/* The oldest packet held, valid until the next call; false when none is. */
-bool order_pop(struct order *o, struct lpcap_hdr *hdr, const uint8_t **data);
-
-/* capture_pcapng.c */
+struct ng;      /* capture_pcapng.c */
 struct live_reader;
 struct ring; /* capture_live.c */
 

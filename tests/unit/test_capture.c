@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "files.h"
 #include "smaudit/capture.h"
 
 static char dir[64];
@@ -273,20 +274,6 @@ test_pcapng_with_a_thousand_interfaces_reads_whole(void **state)
 }
 
 static void
-copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-	assert_non_null(in);
-	assert_non_null(out);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	fclose(in);
-	assert_int_equal(fclose(out), 0);
-}
-
-static void
 count_warning(void *ctx, const char *msg)
 {
 	(void)msg;
@@ -326,7 +313,7 @@ test_source_offset_moves_its_packets_in_the_timeline(void **state)
 	char b[128], b2[128];
 	snprintf(b, sizeof(b), "%s/b.pcap", dir);
 	snprintf(b2, sizeof(b2), "%s-b2.pcap", dir);
-	copy_file(b, b2);
+	assert_true(copy_file(b, b2));
 	const char *in2[] = {dir, b2};
 	assert_int_equal(sm_capture_open(&c, in2, 2, NULL, NULL, NULL, &eb), SM_OK);
 	assert_int_equal(sm_capture_source_count(c), 3);

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "files.h"
 #include "pkt.h"
 #include "smaudit/capture.h"
 #include "smaudit/sensor.h"
@@ -194,15 +195,7 @@ test_packets_seen_twice_at_a_sensor_are_not_matched(void **state)
 	(void)state;
 	char copy[64];
 	snprintf(copy, sizeof(copy), "/tmp/smaudit-sensor-copy-%d.pcap", (int)getpid());
-	FILE *from = fopen(PCAPS "sensors/clock-site-b.pcap", "rb"), *to = fopen(copy, "wb");
-	assert_non_null(from);
-	assert_non_null(to);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, to), n);
-	fclose(from);
-	assert_int_equal(fclose(to), 0);
+	assert_true(copy_file(PCAPS "sensors/clock-site-b.pcap", copy));
 	const char *in[] = {PCAPS "sensors/clock-site-a.pcap", PCAPS "sensors/clock-site-b.pcap",
 	                    copy};
 	const uint32_t of[] = {0, 1, 1};
