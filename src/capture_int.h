@@ -133,7 +133,7 @@ void classic_free(struct classic *m);
 /* capture_order.c: a source's packets sorted by time, handed on once the source
  * was read ORDER_WINDOW_NS past them or ORDER_MAX_BYTES are held. */
 #define ORDER_WINDOW_NS (1000000000LL / 2)
-#define ORDER_MAX_BYTES ((size_t)64 << 20)
+#define ORDER_MAX_BYTES ((size_t)32 << 20)
 struct order *order_new(void);
 void order_free(struct order *o);
 /* Copies the packet in at its place; false when out of memory. */

@@ -120,7 +120,10 @@ sm_json_members(FILE *out, const struct sm_json_member *m, size_t n, const void 
 		const void *v = (const char *)row + m[i].off;
 		if (m[i].type == SM_JSON_ID && *(const int64_t *)v <= 0)
 			continue;
-		if (m[i].type == SM_JSON_RAW && *(const char *)v == '\0')
+		if ((m[i].type == SM_JSON_RAW || m[i].type == SM_JSON_STR_SOME) &&
+		    *(const char *)v == '\0')
+			continue;
+		if (m[i].type == SM_JSON_U64_SOME && *(const uint64_t *)v == 0)
 			continue;
 		if (!first)
 			fputs(m[i].new_line ? new_line_sep : ", ", out);
@@ -128,6 +131,7 @@ sm_json_members(FILE *out, const struct sm_json_member *m, size_t n, const void 
 		fprintf(out, "\"%s\": ", m[i].key);
 		switch (m[i].type) {
 		case SM_JSON_STR:
+		case SM_JSON_STR_SOME:
 			sm_json_string(out, v);
 			break;
 		case SM_JSON_OPT:
@@ -137,6 +141,7 @@ sm_json_members(FILE *out, const struct sm_json_member *m, size_t n, const void 
 			sm_json_count(out, *(const int *)v);
 			break;
 		case SM_JSON_U64:
+		case SM_JSON_U64_SOME:
 			fprintf(out, "%llu", (unsigned long long)*(const uint64_t *)v);
 			break;
 		case SM_JSON_TS:

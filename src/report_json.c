@@ -30,6 +30,10 @@ static const struct sm_json_member expected_members[] = {
     M(SM_JSON_TS, last_ts),
     NL(SM_JSON_STR, purpose),
     FINDING(finding_id),
+    /* what the text says of a failing or intermittent flow: the attempts, who
+     * answered and with what TTL, the cautions */
+    M(SM_JSON_U64_SOME, failed),
+    NL(SM_JSON_STR_SOME, detail),
     /* several sensors: where a failing flow's packets were seen, JSON as policy made it */
     NL(SM_JSON_RAW, path),
     M(SM_JSON_RAW, lost_between),

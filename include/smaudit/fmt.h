@@ -54,6 +54,8 @@ enum sm_json_type {
 	SM_JSON_VERDICT,   /* an enum sm_verdict by its name */
 	SM_JSON_RAW,       /* a char array holding JSON text, written as it is; the whole
 	                    * member is left out when "" */
+	SM_JSON_STR_SOME,  /* a char array as a string; the whole member is left out when "" */
+	SM_JSON_U64_SOME,  /* a uint64_t; the whole member is left out when 0 */
 };
 /* One member of a JSON object written from a row: its key, its type, where it is
  * in the row, and whether it starts a new line of the object. */
