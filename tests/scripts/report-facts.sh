@@ -176,6 +176,23 @@ sys.exit(not (len(d["unexpected"]) == 10000 and d["unexpected_not_listed"] == 20
 "$bin" report -d "$sdb" --format html | grep -q "Unexpected traffic on monitored roles (12000)" && ok || bad "a scan: HTML count"
 [ "$(sqlite3 "$sdb" "SELECT count(*) FROM findings WHERE kind = 'unexpected'")" = 12000 ] && ok || bad "a scan: not 12000 findings stored"
 
+# A failing flow's detail is in the JSON as in the text; an intermittent one says
+# how many sessions failed
+"$bin" audit -q -s $S --format json pcaps/dropped.pcap >"$work/dropped.json" 2>/dev/null
+"$bin" audit -q -s $S --color never pcaps/dropped.pcap >"$work/dropped.txt" 2>/dev/null
+"$bin" audit -q -s $S --format json pcaps/outage.pcap >"$work/outage.json" 2>/dev/null
+python3 - "$work/dropped.json" "$work/dropped.txt" "$work/outage.json" <<'PY' && ok || bad "JSON detail or failed of a failing or intermittent flow"
+import json, sys
+d = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+failing = [e for e in d["expected"] if e["verdict"] == "no-answer"]
+assert failing and all("never answered" in e["detail"] and e["detail"] in text for e in failing)
+o = json.load(open(sys.argv[3]))
+inter = [e for e in o["expected"] if e["verdict"] == "ok" and e.get("failed")]
+assert inter and all("intermittent" in e["detail"] for e in inter), inter
+assert all("failed" not in e for e in o["expected"] if e not in inter)
+PY
+
 # The run's bytes are IP bytes, as tshark's ip.len (IPv4) and 40 + ipv6.plen (IPv6)
 # sum, whatever the link layer (SPEC section 6): Linux cooked, 802.1Q, QinQ.
 if command -v tshark >/dev/null; then
