@@ -154,11 +154,16 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	if (!s->seq_known[dir]) {
 		s->seq_known[dir] = true;
 		s->next_seq[dir] = end;
+		s->seq_from_bare[dir] =
+		    pkt->payload_len == 0 && !(pkt->tcp_flags & (TH_SYN | TH_FIN));
 		return;
 	}
 	if (pkt->payload_len == 0 && !(pkt->tcp_flags & TH_FIN))
 		return; /* a FIN marks the end of the data: bytes before it missing are missed */
 	int32_t ahead = (int32_t)(seq - s->next_seq[dir]);
+	if (s->seq_from_bare[dir] && ahead == 1)
+		ahead = 0; /* the first segment seen was a keepalive probe */
+	s->seq_from_bare[dir] = false;
 	if (ahead > 0 && ahead < (1 << 30)) {
 		s->missed[dir] += (uint64_t)ahead;
 		hole_open(s, dir, s->next_seq[dir], seq);

@@ -187,6 +187,9 @@ struct sm_session {
 	uint32_t hole_missing[2][SM_SESSION_HOLES];
 	uint8_t nholes[2];
 	bool seq_known[2];
+	/* next_seq was taken from a segment without data (picked up mid-stream): a
+	 * keepalive's sequence number is one below the next byte (RFC 9293 3.8.4) */
+	bool seq_from_bare[2];
 	/* per sensor, with several (NULL with one): owned, freed when it leaves */
 	struct sm_sightings *sight;
 	/* Other VLAN tags it is seen with (docs/verdicts.md "Sessions"): packets

@@ -54,6 +54,7 @@ want under-way-reset '^  not-seen '
 want under-way-reset-then-ok '^  ok .*  2 session\(s\)$'
 want under-way-client-reset '^  not-seen '
 want unseen-syn-refused '^  rejected '
+want keepalive-under-way '^  ok ' # and no byte missed: a keepalive is one below the next byte
 # what the report says of them, beyond the verdict
 grep -q "answered with SYN-ACK, never acknowledged" "$work/tfo-answer-lost.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL tfo-answer-lost: not told the answer was lost"; fail=$((fail + 1)); }

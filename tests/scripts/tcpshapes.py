@@ -45,6 +45,9 @@ under-way-reset-then-ok
 under-way-client-reset
                     2 s in, the initiator's RST+ACK ending a connection opened
                     before the capture: no packet of the responder
+keepalive-under-way 2 s in, keepalive probes of a connection opened before the capture
+                    (sequence number one below the next byte, no data) answered by
+                    ACKs, then its close: no byte of it is missed
 unseen-syn-refused  2 s in, a RST+ACK of sequence number 0 acknowledging ISN 1000 + 1
                     from the responder, no SYN seen (RFC 9293 3.10.7.1: a refused
                     SYN's reset; the SYN went by another path)
@@ -234,13 +237,22 @@ def shapes():
         c.tcp(t + 2, A1, B2, 40001, 11104, 1008, 50006, RST | ACK)
         later(c)
 
+    def keepalive_under_way(c):
+        for dt in (2, 3):
+            c.tcp(t + dt, A1, B2, 40001, 11104, 1007, 50006, ACK)
+            c.tcp(t + dt + .0003, B2, A1, 11104, 40001, 50006, 1008, ACK)
+        c.tcp(t + 4, A1, B2, 40001, 11104, 1008, 50006, FIN | ACK)
+        c.tcp(t + 4.0003, B2, A1, 11104, 40001, 50006, 1009, FIN | ACK)
+        c.tcp(t + 4.0006, A1, B2, 40001, 11104, 1009, 50007, ACK)
+        later(c)
+
     def unseen_syn_refused(c):
         c.tcp(t + 2, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
         later(c)
 
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused,
+            "unseen-syn-refused": unseen_syn_refused, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
             "reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
