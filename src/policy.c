@@ -19,6 +19,9 @@ struct sm_policy {
 	struct sm_expect_entry *entries;
 	size_t nentries;
 	bool **seen; /* per role, per member */
+	/* per role, per member: the TTL its packets arrive with in TCP conversations
+	 * that worked (one sensor), TTL_UNKNOWN or TTL_VARIES */
+	uint16_t **ttl;
 	const struct sm_role **monitored;
 	size_t nmonitored;
 	uint8_t service_ports[8192];
@@ -102,9 +105,13 @@ sm_policy_new(const struct sm_rules *rules, const struct sm_site *site)
 	p->monitored = calloc(rules->nmonitor ? rules->nmonitor : 1, sizeof(*p->monitored));
 	if (p->refs == NULL || p->seen == NULL || p->monitored == NULL)
 		goto oom;
+	p->ttl = calloc(site->nroles ? site->nroles : 1, sizeof(*p->ttl));
+	if (p->ttl == NULL)
+		goto oom;
 	for (size_t i = 0; i < site->nroles; i++) {
 		p->seen[i] = calloc(site->roles[i].nmembers + 1, sizeof(bool));
-		if (p->seen[i] == NULL)
+		p->ttl[i] = calloc(site->roles[i].nmembers + 1, sizeof(uint16_t));
+		if (p->seen[i] == NULL || p->ttl[i] == NULL)
 			goto oom;
 	}
 	for (size_t i = 0; i < rules->nmonitor; i++) {
@@ -133,10 +140,14 @@ sm_policy_free(struct sm_policy *p)
 {
 	if (p == NULL)
 		return;
-	if (p->seen != NULL)
-		for (size_t i = 0; i < p->site->nroles; i++)
+	for (size_t i = 0; i < p->site->nroles; i++) {
+		if (p->seen != NULL)
 			free(p->seen[i]);
+		if (p->ttl != NULL)
+			free(p->ttl[i]);
+	}
 	free(p->seen);
+	free(p->ttl);
 	free(p->refs);
 	free(p->entries);
 	free(p->monitored);
@@ -338,6 +349,39 @@ memo_role(struct memo *mo, const struct sm_role *r)
 	return memo_member(mo, (size_t)(r - mo->site->roles));
 }
 
+#define TTL_UNKNOWN 0
+#define TTL_VARIES  0xffff
+
+/* The TTL the packets of the address of mo arrive with: noted from conversations
+ * that worked, to tell a reset made in its name by a device in the path. */
+static void
+note_ttl(struct sm_policy *p, struct memo *mo, uint8_t ttl)
+{
+	for (size_t i = 0; i < p->site->nroles; i++) {
+		int m = memo_member(mo, i);
+		if (m < 0)
+			continue;
+		uint16_t *t = &p->ttl[i][m];
+		if (*t == TTL_UNKNOWN)
+			*t = (uint16_t)(ttl + 1);
+		else if (*t != ttl + 1)
+			*t = TTL_VARIES;
+	}
+}
+
+/* What note_ttl knows of address a: its TTL + 1, TTL_UNKNOWN or TTL_VARIES. */
+static uint16_t
+ttl_of(const struct sm_policy *p, const struct sm_addr *a)
+{
+	struct memo mo = memo_for(p, a);
+	for (size_t i = 0; i < p->site->nroles; i++) {
+		int m = memo_member(&mo, i);
+		if (m >= 0 && p->ttl[i][m] != TTL_UNKNOWN)
+			return p->ttl[i][m];
+	}
+	return TTL_UNKNOWN;
+}
+
 static void
 mark_seen(struct sm_policy *p, struct memo *mo)
 {
@@ -376,6 +420,11 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 		mark_seen(p, &src);
 		mark_seen(p, &dst);
 		sm_locate_session(p->locate, s);
+		if (p->locate == NULL && s->proto == SM_PROTO_TCP && s->syn_seen &&
+		    sm_session_established(s)) {
+			note_ttl(p, &src, s->ttl[0]);
+			note_ttl(p, &dst, s->ttl[1]);
+		}
 	}
 	out->src_role = role_of(p, &src);
 	out->dst_role = role_of(p, &dst);
@@ -449,8 +498,10 @@ sm_policy_clone(const struct sm_policy *p)
 		sm_policy_free(c);
 		return NULL;
 	}
-	for (size_t i = 0; i < p->site->nroles; i++)
+	for (size_t i = 0; i < p->site->nroles; i++) {
 		memcpy(c->seen[i], p->seen[i], (p->site->roles[i].nmembers + 1) * sizeof(bool));
+		memcpy(c->ttl[i], p->ttl[i], (p->site->roles[i].nmembers + 1) * sizeof(uint16_t));
+	}
 	for (size_t i = 0; i < p->ncuts; i++)
 		if (!sm_grow((void **)&c->cuts, &c->ncuts, &c->cap_cuts, sizeof(*c->cuts),
 		             &p->cuts[i])) {
@@ -539,10 +590,28 @@ describe(const struct sm_policy *p, struct sm_expect_entry *e)
 			                      : "");
 		} else {
 			sm_addr_str(&e->rst_from, x, sizeof(x));
+			uint16_t own = ttl_of(p, &e->rst_from);
+			char why[200];
+			if (own == TTL_UNKNOWN || own == TTL_VARIES)
+				snprintf(why, sizeof(why),
+				         "nothing listens on the port, or a firewall resets in its "
+				         "name");
+			else if (own == e->rst_ttl + 1)
+				snprintf(
+				    why, sizeof(why),
+				    "%s's own packets arrive with the same TTL: it reset them "
+				    "itself (nothing listens on the port), or a device as many "
+				    "hops away did",
+				    x);
+			else
+				snprintf(
+				    why, sizeof(why),
+				    "but %s's own packets arrive with TTL %u: a device in the path "
+				    "reset them in its name (a firewall's REJECT with a reset)",
+				    x, own - 1);
 			snprintf(e->detail, sizeof(e->detail),
-			         "%llu attempt(s) answered by TCP RST from %s (TTL %u): nothing "
-			         "listens on the port, or a firewall resets in its name",
-			         (unsigned long long)e->rejected, x, e->rst_ttl);
+			         "%llu attempt(s) answered by TCP RST from %s (TTL %u): %s",
+			         (unsigned long long)e->rejected, x, e->rst_ttl, why);
 		}
 		break;
 	case V_NO_ANSWER:

@@ -193,6 +193,13 @@ assert inter and all("intermittent" in e["detail"] for e in inter), inter
 assert all("failed" not in e for e in o["expected"] if e not in inter)
 PY
 
+# rejected.pcap: a firewall between the sites (nftables 'reject with tcp reset',
+# pcaps/make-captures.sh) refuses tcp/11104 in the responders' name; their own
+# packets arrive one hop further (TTL 63, the resets 64): the report says so
+"$bin" audit -q -s $S --color never pcaps/rejected.pcap >"$work/rej.txt" 2>/dev/null
+n=$(grep -c "TCP RST from 198.18.2.1[12] (TTL 64): but 198.18.2.1[12]'s own packets arrive with TTL 63: a device in the path" "$work/rej.txt")
+[ "$n" = 4 ] && ok || bad "rejected.pcap: $n of the 4 resets made by the firewall are told apart from their hosts"
+
 # The run's bytes are IP bytes, as tshark's ip.len (IPv4) and 40 + ipv6.plen (IPv6)
 # sum, whatever the link layer (SPEC section 6): Linux cooked, 802.1Q, QinQ.
 if command -v tshark >/dev/null; then
