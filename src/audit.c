@@ -849,6 +849,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 			if (o->count > 0 &&
 			    taken == o->count) { /* one more to read: stopped early */
 				sm_pipeline_set_stopped_at(pl, taken);
+				sm_capture_unread(cap);
 				break;
 			}
 			taken++;

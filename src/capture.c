@@ -612,6 +612,16 @@ sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt)
 	return SM_CAPTURE_PACKET;
 }
 
+void
+sm_capture_unread(struct sm_capture *c)
+{
+	if (c->live || c->advance < 0)
+		return;
+	struct source *s = &c->src[c->advance];
+	s->info.packets--;
+	s->info.bytes -= s->hdr.len;
+}
+
 bool
 sm_capture_peek(const struct sm_capture *c, unsigned ahead, struct sm_raw_packet *pkt)
 {

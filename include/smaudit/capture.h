@@ -117,6 +117,10 @@ enum sm_capture_status { SM_CAPTURE_END = 0, SM_CAPTURE_PACKET = 1, SM_CAPTURE_I
  * sources are done (or a live capture failed: see the source's error), or
  * SM_CAPTURE_IDLE when a live capture had nothing within its timeout. */
 enum sm_capture_status sm_capture_next(struct sm_capture *c, struct sm_raw_packet *pkt);
+/* The packet sm_capture_next returned last was not taken (the run stopped before it,
+ * -c): its source does not count it.  Only right after sm_capture_next, offline. */
+void sm_capture_unread(struct sm_capture *c);
+
 /* A look at what likely comes next, to fetch its session into the CPU cache
  * early: the ahead-th following packet (1: the next) of the file that gave the
  * last one, when its bytes are already read (classic pcap files only; no time

@@ -38,6 +38,7 @@ sp_from=$(date -u -d @$from '+%Y-%m-%d %H:%M:%S.000Z')
 n=$((total / 3))
 check "-c: the report counts COUNT packets" 1 "^  traffic  $n packets" "$bin" audit -q -s $S -c $n $P
 check "-c: the report says it stopped early" 1 "WARNING  stopped after $n packets \(-c\)" "$bin" audit -q -s $S -c $n $P
+check "-c: the source counts the COUNT packets taken, not the one after" 1 "^  source   .*\($n packets\)" "$bin" audit -q -s $S -c $n $P
 "$bin" audit -q -s $S -c $n --format json $P >"$work/c.json"
 python3 - "$work/c.json" $n <<'PY' && pass=$((pass + 1)) || { echo "FAIL -c: JSON run"; fail=$((fail + 1)); }
 import json, sys
