@@ -419,6 +419,11 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 	if (record) {
 		mark_seen(p, &src);
 		mark_seen(p, &dst);
+		if (s->icmp_errors >
+		    0) { /* the sender of an ICMP error about it is in the capture */
+			struct memo err = memo_for(p, &s->icmp_err_from);
+			mark_seen(p, &err);
+		}
 		sm_locate_session(p->locate, s);
 		if (p->locate == NULL && s->proto == SM_PROTO_TCP && s->syn_seen &&
 		    sm_session_established(s)) {

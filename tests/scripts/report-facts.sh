@@ -199,6 +199,10 @@ PY
 "$bin" audit -q -s $S --color never pcaps/rejected.pcap >"$work/rej.txt" 2>/dev/null
 n=$(grep -c "TCP RST from 198.18.2.1[12] (TTL 64): but 198.18.2.1[12]'s own packets arrive with TTL 63: a device in the path" "$work/rej.txt")
 [ "$n" = 4 ] && ok || bad "rejected.pcap: $n of the 4 resets made by the firewall are told apart from their hosts"
+# the firewall 198.18.9.2 (in admin's 198.18.9.0/30) sends the ICMP errors the report
+# names: it is in the capture, as its coverage must say
+grep -q "^COVERAGE: 10 of 10 site addresses seen" "$work/rej.txt" && ok ||
+	bad "rejected.pcap: the sender of the ICMP errors is said never seen
 
 # The run's bytes are IP bytes, as tshark's ip.len (IPv4) and 40 + ipv6.plen (IPv6)
 # sum, whatever the link layer (SPEC section 6): Linux cooked, 802.1Q, QinQ.
