@@ -202,7 +202,7 @@ n=$(grep -c "TCP RST from 198.18.2.1[12] (TTL 64): but 198.18.2.1[12]'s own pack
 # the firewall 198.18.9.2 (in admin's 198.18.9.0/30) sends the ICMP errors the report
 # names: it is in the capture, as its coverage must say
 grep -q "^COVERAGE: 10 of 10 site addresses seen" "$work/rej.txt" && ok ||
-	bad "rejected.pcap: the sender of the ICMP errors is said never seen
+	bad "rejected.pcap: the sender of the ICMP errors is said never seen"
 
 # The run's bytes are IP bytes, as tshark's ip.len (IPv4) and 40 + ipv6.plen (IPv6)
 # sum, whatever the link layer (SPEC section 6): Linux cooked, 802.1Q, QinQ.
