@@ -290,7 +290,32 @@ combine_gather(struct cli_args *a, struct sm_store *st, int64_t id)
 	enum sm_err e = sm_store_load_run(st, id, &run, &eb);
 	if (e != SM_OK)
 		return cli_fail(e, &eb);
+	/* what limited the run is not applied again: its files are read whole */
+	if (run.filter != NULL)
+		fprintf(
+		    stderr,
+		    "smaudit: warning: run %lld was audited with -f '%s': combine reads every "
+		    "packet of its files, so flows that run called 'filtered' are judged here\n",
+		    (long long)id, run.filter);
 	sm_run_row_free(&run);
+	struct sm_counter_row *ctr = NULL;
+	size_t nctr = 0;
+	if ((e = sm_store_load_counters(st, id, &ctr, &nctr, &eb)) != SM_OK) {
+		free(ctr);
+		return cli_fail(e, &eb);
+	}
+	for (size_t i = 0; i < nctr; i++)
+		if (strcmp(ctr[i].name, SM_COUNTER_WINDOW_FROM) == 0 ||
+		    strcmp(ctr[i].name, SM_COUNTER_WINDOW_UNTIL) == 0 ||
+		    strcmp(ctr[i].name, SM_COUNTER_STOPPED_AT) == 0) {
+			fprintf(
+			    stderr,
+			    "smaudit: warning: run %lld read part of its files (--from, --until "
+			    "or -c): combine reads them whole\n",
+			    (long long)id);
+			break;
+		}
+	free(ctr);
 	struct sm_sensor_row *sensors = NULL;
 	size_t ns = 0;
 	if ((e = sm_store_load_sensors(st, id, &sensors, &ns, &eb)) != SM_OK) {

@@ -194,5 +194,13 @@ rm "$work/gone.pcap"
 check "combine of a run whose files are gone" 3 "run 4 kept no capture file that can be read" \
 	"$bin" combine -s $S -d "$db" --run 1 --run 4
 
+# a run limited by -f or --until: combine reads its files whole, and says so
+"$bin" audit -q -s $S -d "$work/lim.db" -f 'not port 11105' --sensor site-a=$P/wan-rst-site-a.pcap >/dev/null
+"$bin" audit -q -s $S -d "$work/lim.db" --until 1796000000 --sensor site-b=$P/wan-rst-site-b.pcap >/dev/null 2>&1
+"$bin" combine -s $S -d "$work/lim.db" --run 1 --run 2 >/dev/null 2>"$work/lim.err"
+grep -q "run 1 was audited with -f 'not port 11105': combine reads every packet" "$work/lim.err" &&
+	grep -q "run 2 read part of its files (--from, --until or -c): combine reads them whole" "$work/lim.err" &&
+	ok || bad "combine of runs limited by -f or --until does not say it reads their files whole: $(cat "$work/lim.err")"
+
 echo "sensors: $pass passed, $fail failed"
 [ $fail -eq 0 ]
