@@ -559,11 +559,15 @@ fill_totals(struct sm_pipeline *pl, enum sm_run_status status, uint64_t open_ses
 	t->first_ts = (double)pl->first / 1e9;
 	t->last_ts = (double)pl->last / 1e9;
 	t->read_errors = 0;
+	uint64_t declared = 0; /* drops the capture files declare (a live run has none) */
 	for (size_t i = 0; i < sm_capture_source_count(pl->capture); i++) {
 		const struct sm_source_info *s = sm_capture_source(pl->capture, i);
 		if (s->opened && s->error[0])
 			t->read_errors++;
+		declared += s->dropped;
 	}
+	if (declared > 0)
+		t->dropped = declared;
 	t->status = status;
 }
 

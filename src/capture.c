@@ -204,6 +204,8 @@ source_close(struct source *s, bool park)
 	s->classic = NULL;
 	lpcap_close(s->pcap);
 	s->pcap = NULL;
+	if (s->ng != NULL) /* reopened after parking, it reads from the start again */
+		s->info.dropped = pcapng_dropped(s->ng);
 	pcapng_free(s->ng);
 	s->ng = NULL;
 	s->in = NULL; /* closed with the pcap or ng stream above */

@@ -150,6 +150,8 @@ bool pcapng_try_open(struct source *s, enum sm_err *err, struct sm_errbuf *eb);
 enum sm_err pcapng_attach(struct source *s, FILE *f, struct sm_errbuf *eb);
 enum cap_read pcapng_next(struct source *s, const char **why);
 FILE *pcapng_file(const struct ng *ng);
+/* The packets the file declares dropped, so far (statistics and packet blocks). */
+uint64_t pcapng_dropped(const struct ng *ng);
 void pcapng_free(struct ng *ng);
 
 /* capture_live.c */

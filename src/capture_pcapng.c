@@ -18,8 +18,12 @@ enum {
 	NG_INTERFACE = 1,
 	NG_OBSOLETE_PACKET = 2,
 	NG_SIMPLE_PACKET = 3,
+	NG_INTERFACE_STATS = 5,
 	NG_ENHANCED_PACKET = 6,
 	NG_OPT_END = 0,
+	NG_OPT_EPB_DROPCOUNT = 4, /* packets lost between this one and the one before */
+	NG_OPT_ISB_IFDROP = 5,    /* dropped by the interface, since the capture began */
+	NG_OPT_ISB_OSDROP = 7,    /* dropped by the operating system, the same */
 	NG_OPT_TSRESOL = 9,
 	NG_OPT_TSOFFSET = 14,
 };
@@ -32,6 +36,7 @@ struct ng_if {
 	struct lpcap_bpf *prog; /* -f for its link type (NULL: it does not fit, nothing
 	                         * passes) */
 	bool compiled;          /* prog was tried */
+	uint64_t stat_drops;    /* the drops its statistics blocks declare, the latest */
 };
 
 struct ng {
@@ -42,15 +47,29 @@ struct ng {
 	uint8_t *buf;
 	size_t cap;
 	int64_t last_ts_ns;
+	/* drops the file declares: packet blocks' drop counts, and the statistics of the
+	 * interfaces of sections already read */
+	uint64_t counted_drops, past_sections_drops;
 };
 
 /* A new section forgets the interfaces of the one before. */
 static void
 ng_forget_interfaces(struct ng *ng)
 {
-	for (size_t i = 0; i < ng->nifs; i++)
+	for (size_t i = 0; i < ng->nifs; i++) {
 		lpcap_bpf_free(ng->ifs[i].prog);
+		ng->past_sections_drops += ng->ifs[i].stat_drops;
+	}
 	ng->nifs = 0;
+}
+
+uint64_t
+pcapng_dropped(const struct ng *ng)
+{
+	uint64_t n = ng->counted_drops + ng->past_sections_drops;
+	for (size_t i = 0; i < ng->nifs; i++)
+		n += ng->ifs[i].stat_drops;
+	return n;
 }
 
 void
@@ -206,6 +225,46 @@ ng_idb(struct ng *ng, const uint8_t *b, uint32_t len)
 	return true;
 }
 
+static uint64_t
+ng_u64(const struct ng *ng, const uint8_t *v)
+{
+	uint64_t lo = ng_u32(ng, v), hi = ng_u32(ng, v + 4);
+	return host_is_little() != ng->swap ? (hi << 32 | lo) : (lo << 32 | hi);
+}
+
+/* The sum of the 64-bit options code and code2 (0: none) of a block whose options
+ * start at off. */
+static uint64_t
+ng_option_u64(const struct ng *ng, const uint8_t *b, uint32_t len, uint64_t off, uint16_t code,
+              uint16_t code2)
+{
+	uint64_t n = 0;
+	while (off + 4 <= (uint64_t)len - 4) {
+		uint16_t c = ng_u16(ng, b + off), olen = ng_u16(ng, b + off + 2);
+		if (c == NG_OPT_END || off + 4 + olen > (uint64_t)len - 4)
+			break;
+		if ((c == code || (code2 != 0 && c == code2)) && olen >= 8)
+			n += ng_u64(ng, b + off + 4);
+		off += 4 + (((uint32_t)olen + 3) & ~3u);
+	}
+	return n;
+}
+
+/* An interface statistics block: its drop counters (since the capture began, so
+ * the latest block of an interface holds them all). */
+static void
+ng_isb(struct ng *ng, const uint8_t *b, uint32_t len)
+{
+	if (len < 24)
+		return;
+	uint32_t ifid = ng_u32(ng, b + 8);
+	if (ifid >= ng->nifs)
+		return;
+	uint64_t drops = ng_option_u64(ng, b, len, 20, NG_OPT_ISB_IFDROP, NG_OPT_ISB_OSDROP);
+	if (drops > ng->ifs[ifid].stat_drops)
+		ng->ifs[ifid].stat_drops = drops;
+}
+
 static int64_t
 ng_time(const struct ng_if *i, uint64_t ts)
 {
@@ -258,11 +317,21 @@ pcapng_next(struct source *s, const char **why)
 			}
 			continue;
 		}
+		if (type == NG_INTERFACE_STATS) {
+			ng_isb(ng, b, len);
+			continue;
+		}
 		uint32_t ifid, caplen, origlen, hdrlen;
 		uint64_t ts;
 		if ((type == NG_ENHANCED_PACKET || type == NG_OBSOLETE_PACKET) && len >= 32) {
 			/* the obsolete block has a 16-bit interface and 16-bit drop count */
 			ifid = type == NG_ENHANCED_PACKET ? ng_u32(ng, b + 8) : ng_u16(ng, b + 8);
+			if (type == NG_OBSOLETE_PACKET && ng_u16(ng, b + 10) != 0xffff)
+				ng->counted_drops += ng_u16(ng, b + 10); /* 0xffff: unknown */
+			else if (type == NG_ENHANCED_PACKET)
+				ng->counted_drops +=
+				    ng_option_u64(ng, b, len, 28 + ((ng_u32(ng, b + 20) + 3) & ~3u),
+				                  NG_OPT_EPB_DROPCOUNT, 0);
 			ts = (uint64_t)ng_u32(ng, b + 12) << 32 | ng_u32(ng, b + 16);
 			caplen = ng_u32(ng, b + 20);
 			origlen = ng_u32(ng, b + 24);

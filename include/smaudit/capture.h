@@ -62,7 +62,8 @@ struct sm_source_info {
 	/* records out of time order: put back in place (reordered), or found after a
 	 * packet taken later had been handed on (late: read in the order found) */
 	uint64_t reordered, late;
-	char error[512]; /* why it could not be opened or read to the end; "" if fine */
+	uint64_t dropped; /* packets the file says the capture dropped (pcapng statistics) */
+	char error[512];  /* why it could not be opened or read to the end; "" if fine */
 };
 
 /* Called for each non-fatal problem (a source that cannot be opened or read). */

@@ -99,5 +99,26 @@ PY
 		bad "the same file twice ($args): counted twice, or no warning"
 done
 
+# --- a pcapng file that declares capture loss (dumpcap's interface statistics, drop
+# counts of packet blocks): the run counts it as dropped, and every verdict that
+# rests on a missing packet carries the caution; tshark reads the EPB counts too ---
+for mode in isb epb pb; do
+	python3 tests/scripts/ngdrops.py $mode pcaps/dropped.pcap "$work/$mode.pcapng" || exit 1
+	case $mode in
+	isb) want=5000 ;;
+	epb) want=$(tshark -r "$work/$mode.pcapng" -T fields -e frame.drop_count 2>/dev/null | awk '{s += $1} END {print s + 0}') ;;
+	pb) want=$((3 * ($(tshark -r pcaps/dropped.pcap 2>/dev/null | wc -l) / 50))) ;;
+	esac
+	"$bin" audit -q -s $S --format json "$work/$mode.pcapng" >"$work/$mode.json" 2>/dev/null
+	"$bin" audit -q -s $S --color never "$work/$mode.pcapng" >"$work/$mode.txt" 2>/dev/null
+	got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["run"]["dropped"])' "$work/$mode.json")
+	# a caution under every verdict that a lost packet could explain
+	lossy=$(python3 -c 'import json, sys
+print(sum(e["verdict"] in ("no-answer", "one-way", "not-seen") for e in json.load(open(sys.argv[1]))["expected"]))' "$work/$mode.json")
+	[ "$got" = "$want" ] && [ "$want" -gt 0 ] && [ "$lossy" -ge 4 ] &&
+		[ "$(grep -c "CAUTION: the capture dropped $want packet(s)" "$work/$mode.txt")" = "$lossy" ] && ok ||
+		bad "pcapng declaring $want dropped packets ($mode): the run says $got, with $(grep -c CAUTION "$work/$mode.txt") caution(s)"
+done
+
 echo "inputs: $pass passed, $fail failed"
 [ $fail -eq 0 ]
