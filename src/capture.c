@@ -300,7 +300,7 @@ order_start(struct sm_capture *c, struct source *s)
 	capture_warnf(c,
 	              "%s: records out of time order (a packet comes %.3f ms after one taken later,"
 	              " as in a capture of several NICs): sorted from here on, within %.1f s",
-	              s->info.path, (double)(s->last_ns - s->hdr.ts_ns) / 1e6,
+	              s->info.path, ((double)s->last_ns - (double)s->hdr.ts_ns) / 1e6,
 	              (double)ORDER_WINDOW_NS / 1e9);
 	return true;
 }

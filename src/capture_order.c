@@ -94,8 +94,12 @@ order_push(struct order *o, const struct lpcap_hdr *hdr, const uint8_t *data)
 bool
 order_full(const struct order *o)
 {
-	return o->n > 0 && (o->newest - (*slot(o, 0))->hdr.ts_ns >= ORDER_WINDOW_NS ||
-	                    o->bytes >= ORDER_MAX_BYTES);
+	if (o->n == 0)
+		return false;
+	int64_t held; /* how long the queue spans; times from a damaged file may be far apart */
+	if (__builtin_sub_overflow(o->newest, (*slot(o, 0))->hdr.ts_ns, &held))
+		return true;
+	return held >= ORDER_WINDOW_NS || o->bytes >= ORDER_MAX_BYTES;
 }
 
 int64_t

@@ -65,6 +65,15 @@ struct sm_session_table {
 	bool releasing;
 };
 
+/* Whether later comes less than w after earlier (or before it), for any two times:
+ * a damaged capture's may be far apart. */
+static inline bool
+before(int64_t later, int64_t earlier, int64_t w)
+{
+	int64_t d;
+	return !__builtin_sub_overflow(later, earlier, &d) ? d < w : later < earlier;
+}
+
 static bool account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent,
                     uint32_t *hit, int *dir_out, bool *copy);
 static bool release_errors(struct sm_session_table *t, int64_t now);
@@ -485,7 +494,7 @@ create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint6
 		s->history[s->history[0] = '^', 1] = '\0';
 	/* opened without its opening packet (a SYN; a request), at the start */
 	if ((pkt->proto == SM_PROTO_TCP ? !opens(pkt) : flip) &&
-	    pkt->ts_ns - t->first_ns < SM_EDGE_NS)
+	    before(pkt->ts_ns, t->first_ns, SM_EDGE_NS))
 		s->edge |= SM_EDGE_START;
 	uint32_t b = session_hash(s) & (t->nbuckets - 1);
 	s->hnext = t->buckets[b];
@@ -649,7 +658,7 @@ static bool
 release_errors(struct sm_session_table *t, int64_t now)
 {
 	uint8_t n = 0;
-	while (n < t->nheld && (now == INT64_MAX || now - t->held[n].pkt.ts_ns >= ERROR_HOLD_NS))
+	while (n < t->nheld && !before(now, t->held[n].pkt.ts_ns, ERROR_HOLD_NS))
 		n++;
 	if (n == 0)
 		return true;
@@ -693,7 +702,7 @@ quoted_attempt(const struct sm_session_table *t, const struct sm_packet *pkt)
 		if (!s->syn_seen || s->orig_past_syn || s->resp_answer ||
 		    !sm_addr_eq(&s->src, src) ||
 		    (q->dst.family != 0 && !sm_addr_eq(&s->dst, &q->dst)) ||
-		    s->last_ns > pkt->ts_ns || pkt->ts_ns - s->last_ns > SM_SEC)
+		    s->last_ns > pkt->ts_ns || !before(pkt->ts_ns, s->last_ns, SM_SEC + 1))
 			continue;
 		if (best == NIL || s->last_ns > at(t, best)->last_ns)
 			best = i;
@@ -943,7 +952,7 @@ sm_session_flush(struct sm_session_table *t)
 	for (uint8_t l = 0; l < L_COUNT; l++)
 		while (t->lists[l].head != NIL) {
 			struct sm_session *s = at(t, t->lists[l].head);
-			if (t->now - s->first_ns < SM_EDGE_NS)
+			if (before(t->now, s->first_ns, SM_EDGE_NS))
 				s->edge |= SM_EDGE_END; /* its answer may come after the end */
 			finish(t, t->lists[l].head, END_FLUSH);
 		}
