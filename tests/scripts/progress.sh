@@ -17,7 +17,7 @@ S=$(readlink -f pcaps/site.conf)
 python3 bench/gen.py "$work/span-a.pcap" --sessions 3000 --concurrency 500 --bulk-segments 30 \
 	--pps 20000 --seed 7 >/dev/null
 gzip -1 -c "$work/span-a.pcap" >"$work/span-b.pcap.gz"
-ln "$work/span-a.pcap" "$work/span-c.pcap" # a third file, no more disk
+cp "$work/span-a.pcap" "$work/span-c.pcap" # a third file (a link to the first would be read once)
 
 on_tty() { # COMMAND: its terminal output, carriage returns as new lines
 	script -qec "$1" /dev/null </dev/null | tr '\r' '\n'
