@@ -11,20 +11,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "smaudit/store.h"
 
 volatile sig_atomic_t cli_stop_requested;
+static struct timespec first_stop; /* when the first stop signal came */
 
+/* The first SIGINT or SIGTERM ends the run in order: what was read is stored and
+ * reported.  One more 2 s or later gives up at once (exit 130); sooner, it is the
+ * same request again (Ctrl-C pressed twice, or a supervisor's SIGTERM beside the
+ * terminal's SIGINT), and losing what the orderly end is storing would be no
+ * answer to it. */
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	if (cli_stop_requested)
-		_exit(130); /* a second Ctrl-C: give up at once */
-	cli_stop_requested = 1;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!cli_stop_requested) {
+		first_stop = now;
+		cli_stop_requested = 1;
+		return;
+	}
+	if (now.tv_sec - first_stop.tv_sec > 2 ||
+	    (now.tv_sec - first_stop.tv_sec == 2 && now.tv_nsec >= first_stop.tv_nsec))
+		_exit(130);
 }
 
 void

@@ -108,13 +108,18 @@ check "the database is owned by nobody after the run" test "$(stat -c %U "$W/liv
 status=$(sqlite3 "$W/live.db" "SELECT status FROM runs ORDER BY id DESC LIMIT 1")
 check "the run is stored complete (got $status)" test "$status" = complete
 
-# --- SIGTERM is the normal end: flushed database, final report, exit status ---
-ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$W/term.db" >"$W/term.txt" 2>"$W/err3" &
+# --- SIGTERM is the normal end: flushed database, final report, exit status; a
+# SIGINT 50 ms after it (a supervisor's TERM beside the terminal's Ctrl-C, or Ctrl-C
+# pressed twice) is the same request, not a reason to drop what the end stores ---
+ip netns exec $A "$BIN" live -s "$W/site.conf" -i va -d "$W/term.db" --checkpoint 60 \
+	>"$W/term.txt" 2>"$W/err3" &
 LIVE=$!
 sleep 1.5
 traffic >/dev/null 2>&1
 sleep 1
 kill -TERM $LIVE
+sleep 0.05
+kill -INT $LIVE
 wait $LIVE
 rc=$?
 check "SIGTERM ends the run with exit 1 (findings), got $rc" test $rc = 1
