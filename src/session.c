@@ -3,10 +3,12 @@
  * buckets that grow with the sessions open), keeps the sessions in chunks of
  * slots and in LRU lists per timeout, creates, expires and evicts them, and
  * follows tunnels to the sessions that carried a packet.  What a TCP
- * conversation does with its segments is session_tcp.c's.
+ * conversation does with its segments is session_tcp.c's, which session an ICMP
+ * error counts in session_icmp.c's.
  */
 #include "smaudit/session.h"
 
+#include "session_int.h"
 #include "session_sight.h"
 #include "session_tcp.h"
 #include "session_vlan.h"
@@ -17,72 +19,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define NIL         UINT32_MAX
-#define CHUNK_SHIFT 12
-#define CHUNK_SIZE  (1u << CHUNK_SHIFT)
-
-enum list_id { L_TCP_OPEN, L_TCP_CLOSED, L_UDP, L_OTHER, L_COUNT };
-
-struct lru {
-	uint32_t head, tail;
-};
-
-#define EXPIRE_EVERY (10 * 1000000) /* ns: timeouts are seconds long */
-/* An ICMP error about a flow without a session waits this long (packet time) for
- * the packet it quotes, read out of time order (several NICs flushed in turn, or
- * files of millisecond clocks merged), before it counts alone; at most
- * ERROR_HOLD_MAX wait at once. */
-#define ERROR_HOLD_NS  (10 * 1000000)
-#define ERROR_HOLD_MAX 32
-#define LRU_SLACK      (1000 * 1000000) /* ns: expiry may come up to 1 s late */
-
-struct sm_session_table {
-	struct sm_session_opts opts;
-	sm_session_emit_fn emit;
-	void *ctx;
-	struct sm_session **chunks; /* sessions live in chunks of CHUNK_SIZE */
-	void **chunk_base;          /* what each chunk's memory is freed by */
-	uint32_t nchunks, maxchunks;
-	uint32_t nslots;    /* slots handed out so far */
-	uint32_t free_head; /* free list through hnext */
-	uint32_t *buckets;
-	uint32_t nbuckets;
-	struct lru lists[L_COUNT];
-	int64_t now;
-	int64_t first_ns; /* the first packet's time (INT64_MAX: none yet) */
-	struct sm_session_stats st;
-	int64_t next_expire; /* timeouts are looked at every EXPIRE_EVERY of packet time */
-	uint64_t next_uid;
-	struct sm_vlan_keys vkeys; /* the tags sessions were created with */
-	/* ICMP errors quoting a flow that has no session yet, oldest first: the packet
-	 * they quote may be read after them (held_errors()) */
-	struct held_error {
-		struct sm_packet pkt;
-		uint64_t parent;
-		uint8_t payload[16]; /* the first bytes of the quote (a copy's signature) */
-	} held[ERROR_HOLD_MAX];
-	uint8_t nheld;
-	bool releasing;
-};
-
-/* Whether later comes less than w after earlier (or before it), for any two times:
- * a damaged capture's may be far apart. */
-static inline bool
-before(int64_t later, int64_t earlier, int64_t w)
-{
-	int64_t d;
-	return !__builtin_sub_overflow(later, earlier, &d) ? d < w : later < earlier;
-}
-
 static bool account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent,
                     uint32_t *hit, int *dir_out, bool *copy);
 static bool release_errors(struct sm_session_table *t, int64_t now);
-
-static struct sm_session *
-at(const struct sm_session_table *t, uint32_t idx)
-{
-	return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
-}
 
 struct sm_session_table *
 sm_session_table_new(const struct sm_session_opts *opts, sm_session_emit_fn emit, void *ctx)
@@ -458,8 +397,8 @@ lookup_other_vlan(struct sm_session_table *t, uint8_t proto, int32_t vlan, int32
 	return NIL;
 }
 
-static uint32_t
-create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint64_t parent)
+uint32_t
+session_create(struct sm_session_table *t, const struct sm_packet *pkt, bool flip, uint64_t parent)
 {
 	uint32_t idx = alloc_slot(t);
 	if (idx == NIL)
@@ -557,28 +496,6 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 	return false;
 }
 
-static void
-attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt, struct sm_session *s,
-                  int dir)
-{
-	/* A redirect says the packet was forwarded, a source quench is ignored by
-	 * hosts (RFC 6633): advice about the flow, no refusal of it. */
-	if (pkt->proto == SM_PROTO_ICMP &&
-	    (pkt->icmp_type == SM_ICMP_REDIRECT || pkt->icmp_type == SM_ICMP_SOURCE_QUENCH)) {
-		t->st.icmp_errors_attached++;
-		return;
-	}
-	if (s->sight != NULL && !sm_sight_icmp_error(s->sight, t->opts.nsensors, dir, pkt))
-		return; /* another sensor's copy of an error already counted */
-	if (s->icmp_errors++ == 0) {
-		s->icmp_err_type = pkt->icmp_type;
-		s->icmp_err_code = pkt->icmp_code;
-		s->icmp_err_ttl = pkt->ttl;
-		s->icmp_err_from = pkt->src;
-	}
-	t->st.icmp_errors_attached++;
-}
-
 /* Zeek's DNS analyzer ends a UDP DNS conversation on a timer: every 10 s from
  * its start, once it has been quiet for 9 s of them. */
 #define DNS_EVERY_NS (10 * SM_SEC)
@@ -593,62 +510,6 @@ dns_over(const struct sm_session *s, int64_t now)
 	int64_t due = s->last_ns + DNS_QUIET_NS - s->first_ns; /* first tick at or after it */
 	int64_t k = due <= DNS_EVERY_NS ? 1 : (due + DNS_EVERY_NS - 1) / DNS_EVERY_NS;
 	return s->first_ns + k * DNS_EVERY_NS <= now;
-}
-
-/* A packet of another flow seen with pkt (a carrier of it, the flow an ICMP error
- * quotes): its time and capture point, nothing else set. */
-static void
-packet_beside(struct sm_packet *op, const struct sm_packet *pkt)
-{
-	memset(op, 0, offsetof(struct sm_packet, outer));
-	op->ts_ns = pkt->ts_ns;
-	op->source = pkt->source;
-	op->sensor = pkt->sensor;
-}
-
-/* An ICMP error about a flow that has no session while sessions were pushed out of
- * the full table: it may refuse an attempt whose session was one of them.  It
- * opens a session of the quoted flow, with no packet of its own and the error
- * attached (the policy then judges that attempt rejected, not unanswered). */
-static bool
-refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
-{
-	struct sm_packet flow;
-	packet_beside(&flow, pkt);
-	flow.vlan = pkt->vlan;
-	flow.inner_vlan = pkt->inner_vlan;
-	flow.proto = pkt->quote.proto;
-	flow.src = pkt->quote.src;
-	flow.dst = pkt->quote.dst;
-	flow.sport = pkt->quote.sport;
-	flow.dport = pkt->quote.dport;
-	uint32_t idx = create(t, &flow, false, parent);
-	if (idx == NIL)
-		return false;
-	struct sm_session *s = at(t, idx);
-	s->after_attempt = true;
-	s->touch_ns = t->now;
-	attach_icmp_error(t, pkt, s, 1);
-	return true;
-}
-
-/* Keeps an ICMP error whose quoted flow has no session for ERROR_HOLD_NS: false
- * when ERROR_HOLD_MAX wait already. */
-static bool
-hold_error(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
-{
-	if (t->nheld == ERROR_HOLD_MAX)
-		return false;
-	struct held_error *h = &t->held[t->nheld++];
-	h->pkt = *pkt;
-	h->parent = parent;
-	uint32_t n = pkt->payload_caplen < sizeof(h->payload) ? pkt->payload_caplen
-	                                                      : (uint32_t)sizeof(h->payload);
-	if (n > 0)
-		memcpy(h->payload, pkt->payload, n);
-	h->pkt.payload = h->payload; /* what pkt pointed into is the reader's */
-	h->pkt.payload_caplen = n;
-	return true;
 }
 
 /* Counts the held errors taken ERROR_HOLD_NS or more before now (all: INT64_MAX):
@@ -677,37 +538,6 @@ release_errors(struct sm_session_table *t, int64_t now)
 		t->held[i].pkt.payload = t->held[i].payload;
 	}
 	return ok;
-}
-
-/* The attempt an ICMP error refuses whose quote was cut before the ports (a short
- * snap length: 64 bytes of Ethernet keep the quoted addresses, not the ports; of
- * Linux cooked headers, not even the destination): the latest TCP attempt from the
- * quoted source (the error's destination, RFC 792, when cut) to the quoted
- * destination if known, still without an answer, whose last SYN came at most 1 s
- * before the error, among the QUOTED_SCAN open TCP sessions touched last.  NIL if
- * none. */
-#define QUOTED_SCAN 256
-static uint32_t
-quoted_attempt(const struct sm_session_table *t, const struct sm_packet *pkt)
-{
-	const struct sm_quote *q = &pkt->quote;
-	if (q->proto != SM_PROTO_TCP)
-		return NIL;
-	const struct sm_addr *src = q->src.family != 0 ? &q->src : &pkt->dst;
-	uint32_t best = NIL;
-	int n = 0;
-	for (uint32_t i = t->lists[L_TCP_OPEN].tail; i != NIL && n < QUOTED_SCAN;
-	     i = at(t, i)->lprev, n++) {
-		const struct sm_session *s = at(t, i);
-		if (!s->syn_seen || s->orig_past_syn || s->resp_answer ||
-		    !sm_addr_eq(&s->src, src) ||
-		    (q->dst.family != 0 && !sm_addr_eq(&s->dst, &q->dst)) ||
-		    s->last_ns > pkt->ts_ns || !before(pkt->ts_ns, s->last_ns, SM_SEC + 1))
-			continue;
-		if (best == NIL || s->last_ns > at(t, best)->last_ns)
-			best = i;
-	}
-	return best;
 }
 
 /* Whether pkt starts another conversation than s, its side dir, which ends
@@ -753,17 +583,17 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		                                         q->sport, &edir, false)) != NIL)
 			dir = 1 - edir;
 		if (qi != NIL) {
-			attach_icmp_error(t, pkt, at(t, qi), dir);
+			session_attach_icmp_error(t, pkt, at(t, qi), dir);
 			return true;
 		}
-		if (!t->releasing && hold_error(t, pkt, parent))
+		if (!t->releasing && session_hold_error(t, pkt, parent))
 			return true;
 		if (t->st.evicted > 0 && (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP))
-			return refused_flow(t, pkt, parent);
+			return session_refused_flow(t, pkt, parent);
 	} else if (pkt->icmp_error) {
-		uint32_t qi = quoted_attempt(t, pkt);
+		uint32_t qi = session_quoted_attempt(t, pkt);
 		if (qi != NIL) {
-			attach_icmp_error(t, pkt, at(t, qi), 0);
+			session_attach_icmp_error(t, pkt, at(t, qi), 0);
 			return true;
 		}
 	}
@@ -780,7 +610,7 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 	}
 	if (idx == NIL) {
 		bool flip = should_flip(t, pkt);
-		idx = create(t, pkt, flip, parent);
+		idx = session_create(t, pkt, flip, parent);
 		if (idx == NIL)
 			return false;
 		dir = flip ? 1 : 0;
