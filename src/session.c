@@ -269,9 +269,9 @@ sm_session_advance(struct sm_session_table *t, int64_t now_ns)
 {
 	if (now_ns > t->now)
 		t->now = now_ns;
+	/* errors held long enough count now: time passes without packets (live) */
 	if (t->nheld > 0)
-		(void)release_errors(
-		    t, now_ns); /* out of memory: counted when the next packet comes */
+		(void)release_errors(t, now_ns);
 	expire(t);
 }
 
