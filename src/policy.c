@@ -73,17 +73,13 @@ sm_policy_new(const struct sm_rules *rules, const struct sm_site *site)
 	p->rules = rules;
 	p->site = site;
 	p->refs = calloc(rules->nrules ? rules->nrules : 1, sizeof(*p->refs));
-	p->seen = calloc(site->nroles ? site->nroles : 1, sizeof(*p->seen));
+	p->members = calloc(site->nroles ? site->nroles : 1, sizeof(*p->members));
 	p->monitored = calloc(rules->nmonitor ? rules->nmonitor : 1, sizeof(*p->monitored));
-	if (p->refs == NULL || p->seen == NULL || p->monitored == NULL)
-		goto oom;
-	p->ttl = calloc(site->nroles ? site->nroles : 1, sizeof(*p->ttl));
-	if (p->ttl == NULL)
+	if (p->refs == NULL || p->members == NULL || p->monitored == NULL)
 		goto oom;
 	for (size_t i = 0; i < site->nroles; i++) {
-		p->seen[i] = calloc(site->roles[i].nmembers + 1, sizeof(bool));
-		p->ttl[i] = calloc(site->roles[i].nmembers + 1, sizeof(uint16_t));
-		if (p->seen[i] == NULL || p->ttl[i] == NULL)
+		p->members[i] = calloc(site->roles[i].nmembers + 1, sizeof(**p->members));
+		if (p->members[i] == NULL)
 			goto oom;
 	}
 	for (size_t i = 0; i < rules->nmonitor; i++) {
@@ -112,14 +108,9 @@ sm_policy_free(struct sm_policy *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->site->nroles; i++) {
-		if (p->seen != NULL)
-			free(p->seen[i]);
-		if (p->ttl != NULL)
-			free(p->ttl[i]);
-	}
-	free(p->seen);
-	free(p->ttl);
+	for (size_t i = 0; p->members != NULL && i < p->site->nroles; i++)
+		free(p->members[i]);
+	free(p->members);
 	free(p->refs);
 	free(p->entries);
 	free(p->monitored);
@@ -330,7 +321,7 @@ note_ttl(struct sm_policy *p, struct memo *mo, uint8_t ttl)
 		int m = memo_member(mo, i);
 		if (m < 0)
 			continue;
-		uint16_t *t = &p->ttl[i][m];
+		uint16_t *t = &p->members[i][m].ttl;
 		if (*t == TTL_UNKNOWN)
 			*t = (uint16_t)(ttl + 1);
 		else if (*t != ttl + 1)
@@ -344,8 +335,8 @@ policy_ttl_of(const struct sm_policy *p, const struct sm_addr *a)
 	struct memo mo = memo_for(p, a);
 	for (size_t i = 0; i < p->site->nroles; i++) {
 		int m = memo_member(&mo, i);
-		if (m >= 0 && p->ttl[i][m] != TTL_UNKNOWN)
-			return p->ttl[i][m];
+		if (m >= 0 && p->members[i][m].ttl != TTL_UNKNOWN)
+			return p->members[i][m].ttl;
 	}
 	return TTL_UNKNOWN;
 }
@@ -356,7 +347,7 @@ mark_seen(struct sm_policy *p, struct memo *mo)
 	for (size_t i = 0; i < p->site->nroles; i++) {
 		int m = memo_member(mo, i);
 		if (m >= 0)
-			p->seen[i][m] = true;
+			p->members[i][m].seen = true;
 	}
 }
 
@@ -472,8 +463,8 @@ sm_policy_clone(const struct sm_policy *p)
 		return NULL;
 	}
 	for (size_t i = 0; i < p->site->nroles; i++) {
-		memcpy(c->seen[i], p->seen[i], (p->site->roles[i].nmembers + 1) * sizeof(bool));
-		memcpy(c->ttl[i], p->ttl[i], (p->site->roles[i].nmembers + 1) * sizeof(uint16_t));
+		memcpy(c->members[i], p->members[i],
+		       (p->site->roles[i].nmembers + 1) * sizeof(**p->members));
 	}
 	for (size_t i = 0; i < p->ncuts; i++)
 		if (!sm_grow((void **)&c->cuts, &c->ncuts, &c->cap_cuts, sizeof(*c->cuts),
@@ -489,9 +480,9 @@ policy_member_seen(const struct sm_policy *p, const struct sm_role *r, int m)
 {
 	size_t ri = (size_t)(r - p->site->roles);
 	if (m >= 0)
-		return p->seen[ri][m];
+		return p->members[ri][m].seen;
 	for (size_t i = 0; i < r->nmembers; i++)
-		if (p->seen[ri][i])
+		if (p->members[ri][i].seen)
 			return true;
 	return false;
 }

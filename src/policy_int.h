@@ -23,10 +23,13 @@ struct sm_policy {
 	struct rule_ref *refs;
 	struct sm_expect_entry *entries;
 	size_t nentries;
-	bool **seen; /* per role, per member */
-	/* per role, per member: the TTL its packets arrive with in TCP conversations
-	 * that worked (one sensor), TTL_UNKNOWN or TTL_VARIES */
-	uint16_t **ttl;
+	/* per role, per member: whether it appears in the capture, and the TTL its
+	 * packets arrive with in TCP conversations that worked (one sensor),
+	 * TTL_UNKNOWN or TTL_VARIES */
+	struct member_note {
+		bool seen;
+		uint16_t ttl;
+	} * *members;
 	const struct sm_role **monitored;
 	size_t nmonitored;
 	uint8_t service_ports[8192];
