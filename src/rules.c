@@ -409,6 +409,53 @@ check_families(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn war
 	return SM_OK;
 }
 
+/* A prefix in a role that an each-pair rule (either side) or an each-member rule
+ * (its initiators) checks address by address: the rule cannot list the addresses
+ * inside it, so the prefix is one member, which any address in it satisfies.
+ * Said once per prefix, with the rules, so that nobody reads an 'ok' of it as
+ * every LIF's. */
+static void
+warn_prefixes(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx)
+{
+	for (size_t i = 0; i < s->nroles; i++) {
+		const struct sm_role *role = &s->roles[i];
+		for (size_t m = 0; m < role->nmembers; m++) {
+			const struct sm_member *mb = &role->members[m];
+			if (mb->prefix.len == (mb->prefix.addr.family == 6 ? 128 : 32))
+				continue;
+			char rules[256] = "";
+			size_t nr = 0;
+			for (size_t k = 0; k < r->nrules; k++) {
+				const struct sm_rule *x = &r->rules[k];
+				bool per_address =
+				    !x->reverse && ((x->coverage == COV_EACH_PAIR &&
+				                     (strcmp(x->src_role, role->name) == 0 ||
+				                      strcmp(x->dst_role, role->name) == 0)) ||
+				                    (x->coverage == COV_EACH_MEMBER &&
+				                     strcmp(x->src_role, role->name) == 0));
+				if (!per_address)
+					continue;
+				size_t n = strlen(rules);
+				snprintf(rules + n, sizeof(rules) - n, "%s%s/%u", nr++ ? ", " : "",
+				         x->proto == 6    ? "tcp"
+				         : x->proto == 17 ? "udp"
+				                          : "icmp",
+				         (unsigned)x->port);
+			}
+			if (nr == 0)
+				continue;
+			char msg[1024];
+			snprintf(
+			    msg, sizeof(msg),
+			    "%s:%d:%d: %s %s is a prefix: the rule(s) %s, which check each "
+			    "address, take it as one address that any address in it satisfies; "
+			    "list the addresses one by one to check each",
+			    s->path, mb->line, mb->col, role->name, mb->text, rules);
+			warn(ctx, msg);
+		}
+	}
+}
+
 enum sm_err
 sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn, void *ctx,
                     struct sm_errbuf *eb)
@@ -457,5 +504,7 @@ sm_rules_check_site(const struct sm_rules *r, const struct sm_site *s, sm_warn_f
 		warn(ctx, msg);
 	}
 	free(missing);
+	if (e == SM_OK && warn != NULL)
+		warn_prefixes(r, s, warn, ctx);
 	return e == SM_OK ? check_families(r, s, warn, ctx, eb) : e;
 }

@@ -77,6 +77,13 @@ site_case "a family the other role lacks" 's/^role ic-a           198.18.1.11 19
 smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11104 checks none of them
 smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11105 checks none of them"
 
+# a prefix in a role an each-pair / each-member rule checks address by address: one
+# member, which any address in it satisfies (a LIF never seen would go unnoticed)
+site=$work/prefix-each.conf
+site_case "a prefix checked as one address" 's|^role ic-a           198.18.1.11 198.18.1.12|role ic-a 198.18.1.8/29|; s|^role node-mgmt-a    198.18.1.21|role node-mgmt-a 198.18.1.21 198.18.1.24/30|' 1 pcaps/healthy.pcap \
+	"smaudit: warning: $site:2:11: ic-a 198.18.1.8/29 is a prefix: the rule(s) tcp/3260, tcp/11104, tcp/11105, which check each address, take it as one address that any address in it satisfies; list the addresses one by one to check each
+smaudit: warning: $site:6:30: node-mgmt-a 198.18.1.24/30 is a prefix: the rule(s) tcp/31784, tcp/3260, which check each address, take it as one address that any address in it satisfies; list the addresses one by one to check each"
+
 site=$work/mediatr.conf
 site_case "mediatr typo" 's/^role mediator /role mediatr  /' 2 pcaps/mediator-down.pcap \
 	"smaudit: $site:8:6: role 'mediatr' is used by no rule; did you mean 'mediator'?"
