@@ -15,17 +15,24 @@
 #include "smaudit/app.h"
 
 /* The first bytes of one side of a session checked without libnids (IPv6, or
- * an IPv4 stream captured in one direction), kept across in-order segments
- * until sm_app_detect decides.  While a side is kept its app is APP_MORE.  At
- * most FIRST_BYTES_MAX sides at once, each up to SM_APP_TLS_WANT bytes; a side
- * that finds no free slot is decided on its first segment. */
-#define FIRST_BYTES_MAX 256
+ * an IPv4 stream captured in one direction), kept across segments until
+ * sm_app_detect decides.  While a side is kept its app is APP_MORE.  At most
+ * FIRST_BYTES_MAX sides at once, each up to SM_APP_TLS_WANT bytes; a side that
+ * finds no free slot is decided on its first segment.  Segments that come
+ * before the bytes ahead of them (reordered, or those bytes lost) are held at
+ * their place, up to FIRST_BYTES_HELD runs of them: what is read is only ever
+ * the side's bytes in order from its first. */
+#define FIRST_BYTES_MAX  256
+#define FIRST_BYTES_HELD 4
 struct first_bytes {
 	const struct sm_session *s; /* NULL: free; freed before s leaves the table */
 	int dir;
-	bool midway; /* the session was picked up mid-way: not recognised is unverified */
-	uint32_t next_seq;
-	size_t len;
+	bool midway;   /* the session was picked up mid-way: not recognised is unverified */
+	uint32_t base; /* sequence number of buf[0] */
+	size_t len;    /* bytes in order from buf[0] */
+	/* runs [lo, hi) of buf held past a gap, offsets from buf[0], in no order */
+	uint32_t held_lo[FIRST_BYTES_HELD], held_hi[FIRST_BYTES_HELD];
+	uint8_t nheld;
 	uint8_t *buf; /* owned, SM_APP_TLS_WANT bytes */
 };
 
@@ -79,7 +86,6 @@ first_bytes_release(struct first_bytes *fb)
 	memset(fb, 0, sizeof(*fb));
 }
 
-/* Decides a kept side with the bytes it has (the session ends or a gap came). */
 /* What a side that showed no protocol is: unknown, or unverified when its first
  * bytes need not be the start of the stream (no detail then). */
 static enum sm_app
@@ -90,21 +96,88 @@ not_recognised(bool midway, char *detail)
 	return midway ? APP_UNVERIFIED : APP_UNKNOWN;
 }
 
+/* Decides a kept side with the bytes it has in order (the session ends, or what
+ * came next cannot be held); none: its first bytes were never captured. */
 static enum sm_app
 first_bytes_decide(struct first_bytes *fb, char *detail, size_t dlen)
 {
-	enum sm_app a = sm_app_decide(fb->buf, fb->len, fb->dir == 0, detail, dlen);
+	detail[0] = '\0';
+	enum sm_app a = fb->len == 0 ? APP_UNVERIFIED
+	                             : sm_app_decide(fb->buf, fb->len, fb->dir == 0, detail, dlen);
 	bool midway = fb->midway;
 	first_bytes_release(fb);
 	return a == APP_UNKNOWN ? not_recognised(midway, detail) : a;
 }
 
-/* Starts keeping a side's bytes from offset `from` of this segment (its first
- * bytes, or the start of a hello); false when no slot or memory is free (the
- * caller decides on this segment alone). */
+/* The sequence number of a segment's first byte of payload (a SYN takes one). */
+static uint32_t
+payload_seq(const struct sm_packet *pkt)
+{
+	return pkt->seq + ((pkt->tcp_flags & TH_SYN) ? 1u : 0u);
+}
+
+/* Places n bytes at sequence number seq; false when they cannot be kept (past
+ * the buffer, or past a gap with no run free): the side is decided with what
+ * it has in order. */
+static bool
+first_bytes_put(struct first_bytes *fb, uint32_t seq, const uint8_t *p, size_t n)
+{
+	int64_t off = (int32_t)(seq - fb->base);
+	if (off < 0) { /* bytes before the first: retransmitted, or before the base */
+		if ((uint64_t)-off >= n)
+			return true;
+		p += -off;
+		n -= (size_t)-off;
+		off = 0;
+	}
+	if (off >= SM_APP_TLS_WANT)
+		return fb->len == SM_APP_TLS_WANT;
+	if (n > SM_APP_TLS_WANT - (size_t)off)
+		n = SM_APP_TLS_WANT - (size_t)off;
+	uint32_t lo = (uint32_t)off, hi = (uint32_t)(off + (int64_t)n);
+	if (lo > fb->len) { /* past a gap: held until the gap fills */
+		uint8_t k = 0;
+		while (k < fb->nheld && (hi < fb->held_lo[k] || lo > fb->held_hi[k]))
+			k++;
+		if (k == fb->nheld) {
+			if (fb->nheld == FIRST_BYTES_HELD)
+				return false;
+			fb->held_lo[k] = lo;
+			fb->held_hi[k] = hi;
+			fb->nheld++;
+		}
+		memcpy(fb->buf + lo, p, n);
+		fb->held_lo[k] = lo < fb->held_lo[k] ? lo : fb->held_lo[k];
+		fb->held_hi[k] = hi > fb->held_hi[k] ? hi : fb->held_hi[k];
+		return true;
+	}
+	if (hi > fb->len) {
+		memcpy(fb->buf + fb->len, p + (fb->len - lo), hi - fb->len);
+		fb->len = hi;
+	}
+	/* held runs the bytes in order now reach */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (uint8_t k = 0; k < fb->nheld; k++)
+			if (fb->held_lo[k] <= fb->len) {
+				if (fb->held_hi[k] > fb->len)
+					fb->len = fb->held_hi[k];
+				fb->held_lo[k] = fb->held_lo[fb->nheld - 1];
+				fb->held_hi[k] = fb->held_hi[fb->nheld - 1];
+				fb->nheld--;
+				grew = true;
+				break;
+			}
+	}
+	return true;
+}
+
+/* Starts keeping a side's bytes, buf[0] at sequence number base (the side's
+ * first byte, or the start of a hello), with this segment's; false when no slot
+ * or memory is free (the caller decides on this segment alone). */
 static bool
 first_bytes_keep(struct sm_payload *pc, const struct sm_session *s, int dir,
-                 const struct sm_packet *pkt, size_t from)
+                 const struct sm_packet *pkt, uint32_t base)
 {
 	if (pkt->payload_caplen < pkt->payload_len)
 		return false; /* cut by the snap length: nothing follows in order */
@@ -114,31 +187,23 @@ first_bytes_keep(struct sm_payload *pc, const struct sm_session *s, int dir,
 	fb->s = s;
 	fb->dir = dir;
 	fb->midway = !s->syn_seen;
-	size_t n = pkt->payload_caplen - from;
-	fb->len = n < SM_APP_TLS_WANT ? n : SM_APP_TLS_WANT;
-	memcpy(fb->buf, pkt->payload + from, fb->len);
-	fb->next_seq = pkt->seq + (uint32_t)pkt->payload_caplen;
+	fb->base = base;
+	if (!first_bytes_put(fb, payload_seq(pkt), pkt->payload, pkt->payload_caplen)) {
+		first_bytes_release(fb);
+		return false;
+	}
 	return true;
 }
 
-/* Adds a following segment; false when it cannot follow on (a gap, a cut
- * segment): then the side is decided with what it has. */
+/* Adds a following segment; false when it cannot be kept (a segment cut by the
+ * snap length, or past what can be held): then the side is decided with what
+ * it has in order. */
 static bool
 first_bytes_append(struct first_bytes *fb, const struct sm_packet *pkt)
 {
-	int32_t ahead = (int32_t)(pkt->seq - fb->next_seq);
-	if (ahead > 0 || pkt->payload_caplen < pkt->payload_len)
+	if (pkt->payload_caplen < pkt->payload_len)
 		return false;
-	size_t skip = (size_t) - (int64_t)ahead; /* retransmitted bytes already kept */
-	if (skip >= pkt->payload_caplen)
-		return true;
-	size_t n = pkt->payload_caplen - skip;
-	if (n > SM_APP_TLS_WANT - fb->len)
-		n = SM_APP_TLS_WANT - fb->len;
-	memcpy(fb->buf + fb->len, pkt->payload + skip, n);
-	fb->len += n;
-	fb->next_seq += (uint32_t)(pkt->payload_caplen - skip);
-	return true;
+	return first_bytes_put(fb, payload_seq(pkt), pkt->payload, pkt->payload_caplen);
 }
 
 /* Our own watch for a switch to TLS, one initiator segment at a time, where
@@ -170,7 +235,7 @@ watch_switch(struct sm_payload *pc, struct sm_session *s, const struct sm_packet
 			watch_ends(s, detail);
 			return;
 		}
-		if (at < n && first_bytes_keep(pc, s, 0, pkt, at)) {
+		if (at < n && first_bytes_keep(pc, s, 0, pkt, payload_seq(pkt) + (uint32_t)at)) {
 			s->hello_kept = true; /* the rest of the hello is in the next segments */
 			return;
 		}
@@ -210,9 +275,19 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 	}
 	if (s->app[dir] != APP_NONE)
 		return;
+	if (s->start_known[dir] && payload_seq(pkt) != s->start_seq[dir]) {
+		/* not the side's first bytes (those came late, or never): this segment
+		 * is held at its place until they come */
+		sm_session_set_app(s, dir,
+		                   first_bytes_keep(pc, s, dir, pkt, s->start_seq[dir])
+		                       ? APP_MORE
+		                       : APP_UNVERIFIED,
+		                   NULL);
+		return;
+	}
 	enum sm_app a =
 	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
-	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt, 0))
+	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt, payload_seq(pkt)))
 		sm_session_set_app(s, dir, APP_MORE, NULL);
 	else if (a == APP_MORE) /* no room to keep them, or cut by the snap length */
 		sm_session_set_app(s, dir, APP_UNVERIFIED, NULL);

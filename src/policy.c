@@ -171,6 +171,14 @@ static void
 note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 {
 	enum sm_app app = sm_session_app_kind(s);
+	/* the responder speaks the rule's protocol, a client another one (SSH sent
+	 * to a TLS port): a mismatch still, of that client */
+	if (app == e->rule->app && sm_app_is_protocol((enum sm_app)s->app[0]))
+		app = (enum sm_app)s->app[0];
+	if (e->rule->app != APP_NONE && app == APP_UNVERIFIED)
+		e->app_unverified++;
+	else if (e->rule->app != APP_NONE && app != APP_NONE)
+		e->app_read++;
 	if (e->rule->app == APP_NONE || app == APP_NONE || app == APP_UNVERIFIED ||
 	    app == e->rule->app)
 		return;

@@ -217,4 +217,13 @@ policy_describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		          "is unseen"
 		        : "");
 	}
+	if (e->verdict == V_OK && e->app_read == 0 && e->app_unverified > 0) {
+		size_t n = strlen(e->detail);
+		snprintf(e->detail + n, sizeof(e->detail) - n,
+		         "%sits protocol (%s) was not verified: the first bytes of its %llu "
+		         "session(s) with payload are not in the capture (picked up mid-way, "
+		         "or lost by the capture)",
+		         n ? "; " : "", sm_app_name(e->rule->app),
+		         (unsigned long long)e->app_unverified);
+	}
 }

@@ -154,6 +154,8 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	if (!s->seq_known[dir]) {
 		s->seq_known[dir] = true;
 		s->next_seq[dir] = end;
+		s->start_known[dir] = (pkt->tcp_flags & TH_SYN) != 0;
+		s->start_seq[dir] = seq;
 		s->seq_from_bare[dir] =
 		    pkt->payload_len == 0 && !(pkt->tcp_flags & (TH_SYN | TH_FIN));
 		return;
@@ -411,7 +413,10 @@ sm_tcp_attempt_over(const struct sm_session *s, int64_t now)
 enum sm_app
 sm_session_app_kind(const struct sm_session *s)
 {
-	for (int d = 0; d < 2; d++)
+	/* The responder's side first: it is what runs on the port.  A TLS client
+	 * answered by an SSH banner or an HTTP 400 speaks to a port that does not
+	 * run TLS (a Mediator started without it). */
+	for (int d = 1; d >= 0; d--)
 		if (sm_app_is_protocol((enum sm_app)s->app[d]))
 			return (enum sm_app)s->app[d];
 	if (s->app[0] == APP_UNKNOWN || s->app[1] == APP_UNKNOWN)
@@ -476,12 +481,28 @@ recheck_switch(struct sm_session *s)
 	    sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "");
 }
 
+/* Two sides naming two protocols: both first bytes, the client's first, in one
+ * detail: "TLS ClientHello offers up to 1.3; answered: SSH-2.0-dropbear". */
+static bool
+join_other_detail(struct sm_session *s, int dir, const char *detail)
+{
+	enum sm_app other = (enum sm_app)s->app[dir ^ 1];
+	if (!sm_app_is_protocol((enum sm_app)s->app[dir]) || !sm_app_is_protocol(other) ||
+	    other == s->app[dir] || s->app_detail == NULL)
+		return false;
+	const char *cl = dir == 0 ? detail : s->app_detail, *sv = dir == 0 ? s->app_detail : detail;
+	char joined[2 * SM_APP_DETAIL_MAX + 16]; /* cut to SM_APP_DETAIL_MAX by set_detail */
+	snprintf(joined, sizeof(joined), "%s; answered: %s", cl, sv);
+	set_detail(s, joined);
+	return true;
+}
+
 void
 sm_session_set_app(struct sm_session *s, int dir, enum sm_app app, const char *detail)
 {
 	s->app[dir] = (uint8_t)app;
 	if (detail != NULL && detail[0] != '\0' && !join_tls_detail(s, dir, detail) &&
-	    (dir == 0 || s->app_detail == NULL))
+	    !join_other_detail(s, dir, detail) && (dir == 0 || s->app_detail == NULL))
 		set_detail(s, detail);
 	recheck_switch(s);
 }

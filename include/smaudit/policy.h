@@ -48,6 +48,9 @@ struct sm_expect_entry {
 	enum sm_app mismatch_app; /* what the first of them spoke */
 	struct sm_addr mismatch_src, mismatch_dst;
 	char mismatch_detail[96];
+	/* of the rule's (app=) sessions whose payload was checked: read, whatever
+	 * they spoke; and not verified (their first bytes not in the capture) */
+	uint64_t app_read, app_unverified;
 	char hidden_src[64], hidden_dst[64]; /* the pair a filtered verdict is about */
 	/* packets of the entry's protocol between its addresses whose transport header
 	 * the capture's snap length cut (their ports unknown): a flow not seen so is

@@ -187,6 +187,10 @@ struct sm_session {
 	uint32_t hole_missing[2][SM_SESSION_HOLES];
 	uint8_t nholes[2];
 	bool seq_known[2];
+	/* the sequence number of a side's first byte of data (its SYN's + 1), when
+	 * the side's first packet was its SYN: where its first bytes start */
+	bool start_known[2];
+	uint32_t start_seq[2];
 	/* next_seq was taken from a segment without data (picked up mid-stream): a
 	 * keepalive's sequence number is one below the next byte (RFC 9293 3.8.4) */
 	bool seq_from_bare[2];

@@ -32,8 +32,10 @@ expect pcaps/ipv6.pcap "dport = 3260 AND app = 'iscsi' AND src LIKE 'fd00:%'" "i
 # Real implementations (tests/scripts/make-iscsi-capture.sh): libiscsi's tools log in
 # to tgtd four times; every session is iSCSI and keeps both names whole.
 expect pcaps/iscsi-real.pcap "dport = 3260 AND app = 'iscsi' AND app_detail = 'Login request InitiatorName=iqn.2026-12.test:smis-a TargetName=iqn.2026-12.test:lun0' AND (SELECT count(*) FROM sessions WHERE dport = 3260 AND app = 'iscsi') = 4" "iSCSI of libiscsi and tgtd, names whole" pcaps/iscsi-real.conf
-expect pcaps/mismatch.pcap "dport = 443 AND app = 'ssh'" "SSH on the HTTPS port"
-expect pcaps/mismatch.pcap "dport = 3260 AND app = 'http' AND app_detail = 'GET /api/cluster HTTP/1.1'" "HTTP on the iSCSI port"
+# a client speaking another protocol than the server that answers it: the session is
+# what runs on the port (the server's), its detail has both first bytes
+expect pcaps/mismatch.pcap "dport = 443 AND app = 'tls' AND app_detail LIKE 'SSH-2.0-OpenSSH%; answered: TLS ServerHello chose 1.2'" "SSH on the HTTPS port"
+expect pcaps/mismatch.pcap "dport = 3260 AND app = 'iscsi' AND app_detail = 'GET /api/cluster HTTP/1.1; answered: Login response'" "HTTP on the iSCSI port"
 expect pcaps/tls-split6.pcap "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI split.example.net; ServerHello chose 1.3'" "TLS ClientHello over IPv6 in several segments (own check)"
 expect pcaps/tls-onesided.pcap "dport = 443 AND app = 'tls' AND app_detail = 'TLS ClientHello offers up to 1.3, SNI one-side.example.net'" "TLS from a capture of the client's direction only"
 if [ -d "$corpus" ]; then

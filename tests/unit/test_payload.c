@@ -352,11 +352,69 @@ test_first_bytes_with_no_room_left_are_unverified(void **state)
 	}
 }
 
+/* A client's hello in one-direction capture (checked from its first bytes by
+ * smaudit itself), its segments taken in `order` (indexes of 4 parts; a part
+ * named twice is a retransmission; -1 ends the list; a part never named was
+ * lost by the capture).  The first bytes are read in sequence order, wherever
+ * their segments stand in the capture. */
+static void
+hello_in_order(struct rig *r, unsigned port, const int *order)
+{
+	r->cport = port;
+	r->seq[0] = 1000 + port * 7919u;
+	send_frame(r, 0, TH_SYN, NULL, 0);
+	uint32_t isn1 = r->seq[0];
+	uint8_t hello[128];
+	size_t n = client_hello(hello), cut[5] = {0, 7, 30, 61, n};
+	for (const int *k = order; *k >= 0; k++) {
+		r->seq[0] = isn1 + (uint32_t)cut[*k];
+		send_frame(r, 0, TH_ACK, hello + cut[*k], cut[*k + 1] - cut[*k]);
+	}
+	sm_payload_done(r->pl, r->s);
+}
+
+static void
+test_first_bytes_out_of_order_are_read_in_order(void **state)
+{
+	struct rig *r = *state;
+	static const int orders[][8] = {
+	    {0, 1, 2, 3, -1}, {1, 0, 2, 3, -1},    {2, 1, 3, 0, -1},
+	    {3, 2, 1, 0, -1}, {1, 2, 1, 3, 0, -1}, {2, 3, 0, 0, 1, -1},
+	};
+	for (unsigned i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+		hello_in_order(r, 30000 + i, orders[i]);
+		if (sm_session_app_kind(r->s) != APP_TLS || r->s->app_detail == NULL ||
+		    strcmp(r->s->app_detail,
+		           "TLS ClientHello offers up to 1.2, SNI mediator.example") != 0)
+			fail_msg("order %u: app %d, detail '%s'", i, sm_session_app_kind(r->s),
+			         r->s->app_detail ? r->s->app_detail : "");
+	}
+}
+
+/* Without its first segment, a side's first bytes were never read: unverified,
+ * not whatever the later segments look like (unknown, or a switch to TLS). */
+static void
+test_first_bytes_never_captured_are_unverified(void **state)
+{
+	struct rig *r = *state;
+	static const int orders[][8] = {{1, 2, 3, -1}, {3, 2, 1, -1}, {2, 3, -1}};
+	for (unsigned i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+		hello_in_order(r, 31000 + i, orders[i]);
+		if (sm_session_app_kind(r->s) != APP_UNVERIFIED)
+			fail_msg("order %u: app %d, detail '%s'", i, sm_session_app_kind(r->s),
+			         r->s->app_detail ? r->s->app_detail : "");
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_starttls_is_found, rig_open, rig_close),
+	    cmocka_unit_test_setup_teardown(test_first_bytes_out_of_order_are_read_in_order,
+	                                    rig_open, rig_close),
+	    cmocka_unit_test_setup_teardown(test_first_bytes_never_captured_are_unverified,
+	                                    rig_open, rig_close),
 	    cmocka_unit_test_setup_teardown(test_starttls_hello_across_segments_is_read_whole,
 	                                    rig_open, rig_close),
 	    cmocka_unit_test_setup_teardown(test_decided_stream_is_not_fed_to_libnids, rig_open,

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The protocol check against what real clients and servers did (tests/captures/,
+# README there), with tshark's dissectors as the oracle:
+#  1. a TLS client whose server answers in another protocol (an HTTP server's 400 on
+#     the Mediator port, an SSH server's banner on 443) is a protocol mismatch naming
+#     the server's protocol and its first bytes: a port that does not run TLS;
+#  2. a TLS 1.3 hello over 100-byte segments, IPv4 and IPv6, whose first data
+#     segment of each side the capture holds late (after the second), or not at all,
+#     or whose capture shows the client's side only: late is still TLS with the SNI
+#     and version tshark reads; lost is unverified, never a mismatch, and the flow's
+#     report line says its protocol was not verified.
+# usage: app-peers.sh SMAUDIT     (from the repository root)
+set -u
+bin=$(readlink -f "$1")
+command -v tshark >/dev/null || { echo "SKIP: needs tshark (scripts/deps.sh --test)"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "SKIP: needs sqlite3 (scripts/deps.sh --test)"; exit 77; }
+caps=tests/captures
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+printf 'role ic-a 198.19.8.1 fd00:8::1\nrole ic-b 198.19.8.2 fd00:8::2\n' >"$work/ic.conf"
+printf 'role node-mgmt-a 198.19.8.1 fd00:8::1\nrole mediator 198.19.8.2 fd00:8::2\n' >"$work/med.conf"
+
+# audit NAME SITE CAPTURE: $work/NAME.json, .txt, .db
+audit() {
+	rm -f "$work/$1.db"
+	"$bin" audit -q -s "$2" -d "$work/$1.db" --format json -o "$work/$1.json" "$3" 2>"$work/$1.err"
+	"$bin" report -d "$work/$1.db" >"$work/$1.txt" 2>>"$work/$1.err"
+}
+# app_of NAME CLIENT_PORT: the app column of that session
+app_of() { sqlite3 "$work/$1.db" "SELECT app FROM sessions WHERE proto = 'tcp' AND sport = $2"; }
+detail_of() { sqlite3 "$work/$1.db" "SELECT app_detail FROM sessions WHERE proto = 'tcp' AND sport = $2"; }
+# mismatches NAME PORT: "SESSIONS APP" summed over the JSON rows of that port, and their details
+mismatches() {
+	python3 - "$work/$1.json" "$2" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+rows = [m for m in d["protocol_mismatches"] if m["port"] == int(sys.argv[2])]
+n, apps = 0, set()
+for m in rows:
+    g = re.match(r"(\d+) session\(s\) speak (\S+), not", m["detail"])
+    n += int(g.group(1)); apps.add(g.group(2))
+print(n, ",".join(sorted(apps)) or "-")
+for m in rows:
+    print(m["detail"])
+PY
+}
+
+# 1. servers that answer a ClientHello in another protocol
+check_server() { # NAME SITE CAPTURE PORT DISSECTOR FILTER FIELD APP
+	local name=$1 site=$2 cap=$3 port=$4 dis=$5 filter=$6 field=$7 app=$8
+	audit "$name" "$site" "$cap"
+	# (the 400 ends in a reset: HTTP headers are read without waiting for a body)
+	tshark -r "$cap" $( [ "$dis" = http ] && echo -o http.desegment_body:FALSE) -d "tcp.port==$port,$dis" -Y "tcp.srcport == $port && $filter" \
+		-T fields -E occurrence=f -e tcp.dstport -e "$field" 2>/dev/null | sort -u -k1,1n >"$work/$name.oracle"
+	local streams
+	streams=$(wc -l <"$work/$name.oracle")
+	[ "$streams" -ge 2 ] || { bad "$name: tshark finds $streams stream(s) whose server speaks $app"; return; }
+	while read -r cport first; do
+		local got
+		got=$(app_of "$name" "$cport")
+		[ "$got" = "$app" ] && ok || bad "$name: session from port $cport: app '$got', tshark reads $app from its server ($first)"
+	done <"$work/$name.oracle"
+	mismatches "$name" "$port" >"$work/$name.mis"
+	read -r n apps <"$work/$name.mis"
+	[ "$n" = "$streams" ] && [ "$apps" = "$app" ] && ok ||
+		bad "$name: mismatch rows count $n session(s) speaking '$apps'; tshark: $streams speak $app"
+	# the server's first bytes are what the row quotes
+	local first
+	first=$(head -1 "$work/$name.oracle" | cut -f2 | tr -d '\r')
+	grep -qF -- "${first%% *}" "$work/$name.mis" && ok ||
+		bad "$name: no mismatch row quotes the server's first bytes ($first): $(tail -n +2 "$work/$name.mis")"
+	grep -q "speak $app, not tls" "$work/$name.txt" && ok || bad "$name: text report has no mismatch '$app, not tls'"
+}
+check_server http "$work/med.conf" $caps/tls-client-http-server.pcap 31784 http http.response http.response.version http
+check_server ssh "$work/ic.conf" $caps/tls-client-ssh-server.pcap 443 ssh ssh.protocol ssh.protocol ssh
+
+# 2. the first data segments late, lost, or the client's side alone
+for v in v4 v6; do
+	cap=$caps/tls13-mss100-$v.pcap
+	cport=$(tshark -r "$cap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e tcp.srcport 2>/dev/null | head -1)
+	sni=$(tshark -r "$cap" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.extensions_server_name 2>/dev/null | head -1)
+	vers=$(tshark -r "$cap" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.extensions.supported_version 2>/dev/null | head -1)
+	case $vers in *0x0304*) hi=1.3 ;; *) hi=1.2 ;; esac
+	[ -n "$sni" ] && [ -n "$cport" ] || { bad "$v: tshark reads no ClientHello in $cap"; continue; }
+	audit whole-$v "$work/ic.conf" "$cap"
+	whole=$(detail_of whole-$v "$cport")
+	[ "$(app_of whole-$v "$cport")" = tls ] && case $whole in *"offers up to $hi, SNI $sni"*) true ;; *) false ;; esac && ok ||
+		bad "$v whole: app $(app_of whole-$v "$cport") '$whole'; tshark: TLS up to $hi, SNI $sni"
+	for how in late lost client; do
+		python3 tests/scripts/firstseg.py "$cap" "$work/$how.pcap" $how
+		audit $how-$v "$work/ic.conf" "$work/$how.pcap"
+		app=$(app_of $how-$v "$cport")
+		det=$(detail_of $how-$v "$cport")
+		read -r n _ < <(mismatches $how-$v 443)
+		case $how in
+		late)
+			[ "$app" = tls ] && [ "$det" = "$whole" ] && ok ||
+				bad "$v $how: app $app '$det'; the capture in order: tls '$whole'" ;;
+		client)
+			[ "$app" = tls ] && [ "$det" = "TLS ClientHello offers up to $hi, SNI $sni" ] && ok ||
+				bad "$v $how: app $app '$det'; tshark: TLS ClientHello up to $hi, SNI $sni" ;;
+		lost)
+			[ "$app" = unverified ] && ok || bad "$v $how: app $app '$det'; its first bytes are not in the capture"
+			python3 - "$work/$how-$v.json" <<'PY' && ok || bad "$v $how: the tcp/443 entry does not say its protocol was not verified"
+import json, sys
+e = [x for x in json.load(open(sys.argv[1]))["expected"] if x["port"] == 443 and x["verdict"] == "ok"]
+sys.exit(not e or "not verified" not in (e[0].get("detail") or ""))
+PY
+			grep -E "^  ok  tcp/443 .*not verified" "$work/$how-$v.txt" >/dev/null && ok ||
+				bad "$v $how: the text's WORKING line of tcp/443 does not say its protocol was not verified" ;;
+		esac
+		[ "$n" = 0 ] && ok || bad "$v $how: $n session(s) in protocol mismatches (none: it is TLS)"
+	done
+done
+
+echo "app_peers: $pass passed, $fail failed"
+[ "$fail" = 0 ]
