@@ -519,7 +519,10 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 		if (raw->ts_ns > pl->sensor_last[k])
 			pl->sensor_last[k] = raw->ts_ns;
 	}
-	if (rc == DEC_HELD && pkt.nouter > 0 && sm_session_carriers(pl->tab, &pkt) != SM_OK)
+	/* a packet held (a fragment) or cut (its transport header) inside a tunnel:
+	 * its carriers count it all the same */
+	if ((rc == DEC_HELD || rc == DEC_TRUNCATED) && pkt.nouter > 0 &&
+	    sm_session_carriers(pl->tab, &pkt) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
 	if (rc != DEC_OK) {
 		if (rc == DEC_TRUNCATED && pkt.src.family != 0 &&

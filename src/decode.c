@@ -90,6 +90,7 @@ sm_decoder_free(struct sm_decoder *d)
 	for (uint32_t i = 0; d->frags != NULL && i < d->opts.max_frags; i++)
 		free(d->frags[i].buf);
 	free(d->done_buf);
+	free(d->whole_ip);
 	free(d->frags);
 	free(d->frag_buckets);
 	free(d);
@@ -99,6 +100,7 @@ enum sm_dec
 dec_fail(struct sm_decoder *d, enum sm_dec kind, enum sm_dec_reason r)
 {
 	d->count[r]++;
+	d->last_fail = r;
 	return kind;
 }
 

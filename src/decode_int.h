@@ -84,10 +84,10 @@ cur_bytes(const struct cur *c, size_t off, size_t n, const uint8_t **out)
 	return true;
 }
 
-/* The bytes of a fragmented UDP datagram that may carry a tunnel, kept until it
-
- * is whole and then decoded as one: the tunnel header is in the first fragment,
- * the packet it carries spans them all. */
+/* The bytes of a fragmented datagram kept until it is whole and then decoded as
+ * one: a tunnel's (UDP to a tunnel port, GRE, IP in IP), whose header is in the
+ * first fragment and the packet it carries spans them all; a datagram whose first
+ * fragment has not come, or was too short for the transport header. */
 struct frag_buf {
 	uint32_t total;  /* bytes of the datagram, known once its last fragment came */
 	uint32_t blocks; /* 8-byte blocks received */
@@ -95,10 +95,17 @@ struct frag_buf {
 	uint8_t data[65536];
 };
 
+/* Runs of a datagram's bytes seen, tracked per entry to know when it is whole. */
+#define FRAG_RUNS 4
+
 struct frag_entry {
 	uint8_t used;
 	uint8_t ports_known;
 	uint8_t no_buf; /* not a tunnel, too many at once, or done: keep no bytes */
+	/* [run_lo, run_hi) of the datagram seen (merged); has_end: its last fragment
+	 * came (end: its length); runs_lost: more runs than FRAG_RUNS, not tracked */
+	uint8_t nruns, has_end, runs_lost;
+	uint32_t run_lo[FRAG_RUNS], run_hi[FRAG_RUNS], end;
 	uint8_t proto;
 	int32_t vlan;
 	uint32_t id;
@@ -119,7 +126,11 @@ struct sm_decoder {
 	uint32_t frag_nbuckets;
 	uint32_t frag_ring; /* next slot to reuse: slots are taken in creation order */
 	uint32_t nbufs;
-	struct frag_buf *done_buf; /* the last datagram reassembled: the packet points into it */
+	enum sm_dec_reason last_fail; /* the reason dec_fail counted last */
+	struct frag_buf *done_buf;    /* the last datagram reassembled: the packet points into it */
+	/* an IPv4 TCP datagram reassembled, header and all, as libnids is given it
+	 * (its l3); allocated at the first, 20 + 65536 bytes */
+	uint8_t *whole_ip;
 };
 
 /* PPP protocol numbers of IP (PPP, PPPoE, PPTP). */

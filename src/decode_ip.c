@@ -141,6 +141,7 @@ frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
 				e->held_pkts = e->held_bytes = 0;
 				e->ports_known = 0;
 				e->no_buf = 0;
+				e->nruns = e->has_end = e->runs_lost = 0;
 				frag_buf_free(d, e);
 			}
 			e->ts_ns = pkt->ts_ns;
@@ -167,6 +168,41 @@ frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
 	e->next = d->frag_buckets[b];
 	d->frag_buckets[b] = slot;
 	return e;
+}
+
+/* Notes bytes [off, off + len) of a datagram seen; true once every byte of it
+ * was (then its entry is retired: a later datagram with the same id is another
+ * one, as for Linux and tshark, not a duplicate of this). */
+static bool
+frag_seen(struct frag_entry *e, uint32_t off, uint32_t len, bool more)
+{
+	if (!more) {
+		e->has_end = 1;
+		e->end = off + len;
+	}
+	if (e->runs_lost)
+		return false;
+	uint32_t lo = off, hi = off + len;
+	for (uint8_t k = 0; k < e->nruns;) {
+		if (hi < e->run_lo[k] || lo > e->run_hi[k]) {
+			k++;
+			continue;
+		}
+		lo = e->run_lo[k] < lo ? e->run_lo[k] : lo;
+		hi = e->run_hi[k] > hi ? e->run_hi[k] : hi;
+		e->nruns--;
+		e->run_lo[k] = e->run_lo[e->nruns];
+		e->run_hi[k] = e->run_hi[e->nruns];
+		k = 0; /* the wider run may now join one already passed */
+	}
+	if (e->nruns == FRAG_RUNS) {
+		e->runs_lost = 1;
+		return false;
+	}
+	e->run_lo[e->nruns] = lo;
+	e->run_hi[e->nruns] = hi;
+	e->nruns++;
+	return e->has_end && e->nruns == 1 && e->run_lo[0] == 0 && e->run_hi[0] >= e->end;
 }
 
 void
@@ -365,9 +401,57 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 	return DEC_OK;
 }
 
-/* A tunnel datagram made whole: decoded from the kept bytes as the current
- * fragment's packet, so that the frame counts once on the carrying flow and the
- * packet inside goes to its own. */
+/* IP protocols that carry a tunnel, whose datagrams are kept until whole. */
+static bool
+carries_tunnel(const struct sm_decoder *d, const struct sm_packet *pkt)
+{
+	switch (pkt->proto) {
+	case SM_PROTO_GRE:
+	case SM_PROTO_IPIP:
+	case SM_PROTO_IPV6:
+		return true;
+	case SM_PROTO_UDP:
+		return is_tunnel_port(d, pkt->sport) || is_tunnel_port(d, pkt->dport);
+	default:
+		return false;
+	}
+}
+
+/* The reassembled IPv4 datagram of a TCP segment, for libnids (it follows the
+ * stream from l3): the header of the fragment that completed it, without
+ * options or fragment fields, then the bytes.  Unchanged where no memory. */
+static void
+whole_ipv4(struct sm_decoder *d, struct sm_packet *pkt, const struct frag_buf *b)
+{
+	if (pkt->l3 == NULL || pkt->l3_caplen < 20 || pkt->src.family != 4 || b->total > 65535 - 20)
+		return;
+	if (d->whole_ip == NULL && (d->whole_ip = malloc(20 + 65536)) == NULL)
+		return;
+	uint8_t *w = d->whole_ip;
+	uint32_t total = 20 + b->total;
+	memcpy(w, pkt->l3, 20);
+	w[0] = 0x45;
+	w[2] = (uint8_t)(total >> 8);
+	w[3] = (uint8_t)total;
+	w[6] = w[7] = 0;
+	w[10] = w[11] = 0;
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(w[i] << 8 | w[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	w[10] = (uint8_t)(~sum >> 8);
+	w[11] = (uint8_t)~sum;
+	memcpy(w + 20, b->data, b->total);
+	pkt->l3 = w;
+	pkt->l3_caplen = total;
+}
+
+/* A datagram made whole: decoded from the kept bytes as the current fragment's
+ * packet, so that the frame counts once on the carrying flow and the packet
+ * inside goes to its own; or, when its first fragment was too short for the
+ * transport header, as the packet that names the flow (the fragments held so
+ * far counted with it). */
 static enum sm_dec
 frag_buf_decode(struct sm_decoder *d, struct frag_entry *e, struct sm_packet *pkt, int depth)
 {
@@ -378,35 +462,88 @@ frag_buf_decode(struct sm_decoder *d, struct frag_entry *e, struct sm_packet *pk
 	free(d->done_buf);
 	d->done_buf = b; /* the packet points into it until the next call */
 	struct cur c = {b->data, b->total};
-	uint16_t ulen;
-	if (!cur_u16(&c, 4, &ulen) || ulen < 8 || ulen > b->total || !cur_skip(&c, 8))
-		return DEC_OK;
-	c.len = (size_t)ulen - 8;
-	pkt->payload = c.p;
-	pkt->payload_len = pkt->payload_caplen = (uint32_t)c.len;
-	return decode_udp_tunnel(d, c, pkt, depth);
+	if (!e->ports_known) {
+		pkt->l4_header = true;
+		pkt->payload_len = b->total;
+		enum sm_dec rc = decode_l4(d, c, pkt, depth);
+		if (rc != DEC_OK)
+			return rc;
+		e->ports_known = 1;
+		e->sport = pkt->sport;
+		e->dport = pkt->dport;
+		pkt->held_pkts = e->held_pkts;
+		pkt->held_bytes = e->held_bytes;
+		e->held_pkts = e->held_bytes = 0;
+		if (pkt->proto == SM_PROTO_TCP)
+			whole_ipv4(d, pkt, b);
+		if (!carries_tunnel(d, pkt))
+			return DEC_OK;
+	}
+	switch (pkt->proto) {
+	case SM_PROTO_UDP: {
+		uint16_t ulen;
+		if (!cur_u16(&c, 4, &ulen) || ulen < 8 || ulen > b->total || !cur_skip(&c, 8))
+			return DEC_OK;
+		c.len = (size_t)ulen - 8;
+		pkt->payload = c.p;
+		pkt->payload_len = pkt->payload_caplen = (uint32_t)c.len;
+		return decode_udp_tunnel(d, c, pkt, depth);
+	}
+	case SM_PROTO_GRE:
+		return decode_gre(d, c, pkt, depth);
+	default: /* IP in IP */
+		return decap(d, TUN_IPIP, IN_IP, c, pkt, depth);
+	}
 }
 
-/* Fragments: the first one names the flow; the others borrow its ports.  The
- * bytes of a UDP datagram to or from a tunnel port are kept (and those of UDP
- * fragments that come before their first, which names the port) until the
- * datagram is whole.  off: the fragment's place in bytes; len: its payload per
- * the IP header; keep: its bytes start the fragmentable part (no IPv6 header
- * after the fragment header). */
-static enum sm_dec
-handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
-                uint32_t off, bool more, bool keep, int depth)
+/* The least of a transport header a first fragment must hold to name its flow
+ * (an ICMP error: its quote of an IP header and 8 bytes). */
+static uint32_t
+l4_needed(uint8_t proto, struct cur l4)
 {
-	bool first = off == 0;
+	uint8_t type;
+	switch (proto) {
+	case SM_PROTO_TCP:
+		return 20;
+	case SM_PROTO_UDP:
+		return 8;
+	case SM_PROTO_ICMP:
+	case SM_PROTO_ICMP6:
+		if (!cur_u8(&l4, 0, &type) || !icmp_is_error(proto, type))
+			return 8;
+		return proto == SM_PROTO_ICMP ? 8 + 20 + 8 : 8 + 40 + 8;
+	default:
+		return 0;
+	}
+}
+
+static enum sm_dec
+fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct sm_packet *pkt,
+              uint32_t off, bool more, int depth)
+{
 	uint32_t len = pkt->payload_len;
-	pkt->fragment = true;
-	struct frag_entry *e = frag_lookup(d, pkt, id);
-	if (e == NULL)
-		return dec_fail(d, DEC_INVALID, R_FRAG_TABLE_FULL);
-	if (!keep || pkt->proto != SM_PROTO_UDP)
-		e->no_buf = 1;
-	if (first) {
+	if (off == 0) {
 		pkt->l4_header = true;
+		/* A first fragment too short for its transport header (RFC 1858's tiny
+		 * fragment), or for the quote of an ICMP error, names its flow only once
+		 * its datagram is whole: kept until then, up to MAX_FRAG_BUFS datagrams
+		 * at once.  So is a TCP segment or ICMP message whose later fragments
+		 * came first (held, their bytes kept): read whole, as its receiver reads
+		 * it, where libnids could not put it together from what it is given. */
+		bool tiny = len < l4_needed(pkt->proto, l4);
+		bool behind = e->held_pkts > 0 && e->buf != NULL &&
+		              (pkt->proto == SM_PROTO_TCP || pkt->proto == SM_PROTO_ICMP ||
+		               pkt->proto == SM_PROTO_ICMP6);
+		if (more && (tiny || behind) && l4.len >= len && !e->no_buf) {
+			frag_buf_add(d, e, l4, 0, len, more);
+			if (!e->no_buf && frag_buf_whole(e))
+				return frag_buf_decode(d, e, pkt, depth);
+			if (!e->no_buf) {
+				e->held_pkts++;
+				e->held_bytes += pkt->ip_len;
+				return DEC_HELD;
+			}
+		}
 		enum sm_dec rc = decode_l4(d, l4, pkt, depth);
 		if (rc != DEC_OK)
 			return rc;
@@ -416,7 +553,7 @@ handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint
 		pkt->held_pkts = e->held_pkts;
 		pkt->held_bytes = e->held_bytes;
 		e->held_pkts = e->held_bytes = 0;
-		if (!is_tunnel_port(d, pkt->sport) && !is_tunnel_port(d, pkt->dport)) {
+		if (!carries_tunnel(d, pkt)) {
 			frag_buf_free(d, e);
 			e->no_buf = 1;
 			return DEC_OK;
@@ -427,6 +564,8 @@ handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint
 	pkt->l4_header = false;
 	frag_buf_add(d, e, l4, off, len, more);
 	if (!e->ports_known) {
+		if (frag_buf_whole(e)) /* after a first fragment too short for its header */
+			return frag_buf_decode(d, e, pkt, depth);
 		e->held_pkts++;
 		e->held_bytes += pkt->ip_len;
 		return DEC_HELD;
@@ -434,6 +573,31 @@ handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint
 	pkt->sport = e->sport;
 	pkt->dport = e->dport;
 	return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
+}
+
+/* Fragments: the first one names the flow; the others borrow its ports.  The
+ * bytes of a datagram are kept until its first fragment shows it needs them
+ * no more (a transport header whole, no tunnel), or until it is whole (a
+ * tunnel's).  An entry is retired once its datagram is whole.  off: the
+ * fragment's place in bytes; keep: its bytes start the fragmentable part (no
+ * IPv6 header after the fragment header). */
+static enum sm_dec
+handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
+                uint32_t off, bool more, bool keep, int depth)
+{
+	pkt->fragment = true;
+	struct frag_entry *e = frag_lookup(d, pkt, id);
+	if (e == NULL)
+		return dec_fail(d, DEC_INVALID, R_FRAG_TABLE_FULL);
+	if (!keep)
+		e->no_buf = 1;
+	bool whole = frag_seen(e, off, pkt->payload_len, more);
+	uint8_t proto = pkt->proto; /* pkt may become the packet a tunnel carried */
+	enum sm_dec rc = fragment_step(d, e, l4, pkt, off, more, depth);
+	/* (unless the carried packet's own fragments took its slot meanwhile) */
+	if (whole && e->used && e->id == id && e->proto == proto)
+		frag_drop(d, (uint32_t)(e - d->frags), R_FRAG_ORPHAN);
+	return rc;
 }
 
 static enum sm_dec
@@ -466,7 +630,8 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	pkt->l3 = c.p;
 	pkt->l3_caplen = (uint32_t)c.len;
 	cur_skip(&c, ihl);
-	if (proto == SM_PROTO_AH) { /* AH: authenticates, does not hide, the next header */
+	bool ah = proto == SM_PROTO_AH;
+	if (ah) { /* AH: authenticates, does not hide, the next header */
 		uint8_t nh, hl;
 		if (cur_u8(&c, 0, &nh) && cur_u8(&c, 1, &hl) &&
 		    cur_skip(&c, ((size_t)hl + 2) * 4)) {
@@ -478,8 +643,8 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	}
 	uint16_t off = fragw & 0x1fff;
 	bool more = (fragw & 0x2000) != 0;
-	if (off != 0 || more)
-		return handle_fragment(d, c, pkt, id, (uint32_t)off * 8, more, true, depth);
+	if (off != 0 || more) /* (after AH the bytes are not the fragmentable part's first) */
+		return handle_fragment(d, c, pkt, id, (uint32_t)off * 8, more, !ah, depth);
 	pkt->l4_header = true;
 	return decode_l4(d, c, pkt, depth);
 }

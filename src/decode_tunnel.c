@@ -21,6 +21,7 @@ decap(struct sm_decoder *d, enum sm_tunnel kind, enum inner what, struct cur inn
 	pkt->ts_ns = outer.ts_ns;
 	pkt->source = outer.source;
 	pkt->vlan = pkt->inner_vlan = SM_VLAN_NONE;
+	d->last_fail = R_NONE;
 	enum sm_dec rc;
 	if (what == IN_80211) {
 		rc = decode_80211(d, inner, pkt, depth + 1);
@@ -33,7 +34,13 @@ decap(struct sm_decoder *d, enum sm_tunnel kind, enum inner what, struct cur inn
 	} else {
 		rc = decode_ip(d, inner, pkt, depth + 1);
 	}
-	if ((rc == DEC_OK || rc == DEC_HELD) && pkt->nouter < SM_MAX_OUTER) {
+	/* An inner packet whose addresses were read but whose transport header the
+	 * snap length cut is that: its pair counts as cut (audit.c), its carriers
+	 * as carriers. */
+	bool cut = rc == DEC_TRUNCATED && pkt->src.family != 0 &&
+	           (pkt->proto == SM_PROTO_TCP || pkt->proto == SM_PROTO_UDP ||
+	            pkt->proto == SM_PROTO_ICMP || pkt->proto == SM_PROTO_ICMP6);
+	if ((rc == DEC_OK || rc == DEC_HELD || cut) && pkt->nouter < SM_MAX_OUTER) {
 		if (outer.tunnel == TUN_NONE) {
 			pkt->tunnel = kind;
 			pkt->outer_src = outer.src;
@@ -60,7 +67,11 @@ decap(struct sm_decoder *d, enum sm_tunnel kind, enum inner what, struct cur inn
 		o->inner_vlan = outer.inner_vlan;
 		return rc;
 	}
+	/* The carrier was decoded (its flow counts it), what it carries not: one
+	 * reason for the packet, this one, in place of the inner packet's. */
 	*pkt = outer;
+	if (d->last_fail != R_NONE && d->count[d->last_fail] > 0)
+		d->count[d->last_fail]--;
 	d->count[R_TUNNEL_INNER]++;
 	return DEC_OK;
 }

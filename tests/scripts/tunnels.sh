@@ -78,5 +78,14 @@ db=$work/gtp.db
 "$bin" audit -q -s "$work/site.conf" -d "$db" "$corpus/zeek/tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap" >/dev/null 2>&1
 [ "$(q "SELECT pkts_fwd || '/' || pkts_rev FROM sessions WHERE proto = 'tcp'")" = "27/41" ] && ok ||
 	bad "gtp1_gn_normal_incl_fragmentation: inner TCP is not 27/41 packets"
+# Zeek's ERSPAN capture, whose carriers are IP fragments (GRE over a 1500-byte
+# path): each TCP conversation inside has tshark's frames each way
+db=$work/erspan.db
+"$bin" audit -q -s "$work/site.conf" -d "$db" "$corpus/zeek/erspan.pcap" >/dev/null 2>&1
+tshark -r "$corpus/zeek/erspan.pcap" -q -z conv,tcp 2>/dev/null |
+	awk '/<->/ { split($1, a, ":"); split($3, b, ":"); print a[2], b[2], $7, $4 }' | sort >"$work/want"
+q "SELECT sport, dport, pkts_fwd, pkts_rev FROM sessions WHERE proto = 'tcp' ORDER BY 1" | tr '|' ' ' | sort >"$work/got"
+[ -s "$work/want" ] && cmp -s "$work/want" "$work/got" && ok ||
+	bad "zeek/erspan.pcap: TCP frames each way differ from tshark's: $(diff "$work/want" "$work/got" | head -4 | tr '\n' ' ')"
 echo "tunnels: $pass passed, $fail failed"
 [ "$fail" = 0 ]
