@@ -105,6 +105,13 @@ struct frag_entry {
 	/* [run_lo, run_hi) of the datagram seen (merged); has_end: its last fragment
 	 * came (end: its length); runs_lost: more runs than FRAG_RUNS, not tracked */
 	uint8_t nruns, has_end, runs_lost;
+	/* the transport protocol its first fragment named (past AH or extension
+	 * headers; proto, the key, is the IP header's or the fragment header's) */
+	uint8_t l4proto, l4_known;
+	/* TCP: the sequence number of the first payload byte, at byte l4hdr of the
+	 * fragmentable part (what comes before: AH, extension headers, TCP header) */
+	uint8_t seq_known;
+	uint32_t seq0, l4hdr;
 	uint32_t run_lo[FRAG_RUNS], run_hi[FRAG_RUNS], end;
 	uint8_t proto;
 	int32_t vlan;

@@ -126,20 +126,20 @@ frag_drop(struct sm_decoder *d, uint32_t idx, enum sm_dec_reason why)
 
 /* Finds or creates the entry of a datagram; NULL when out of memory. */
 static struct frag_entry *
-frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
+frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id, uint8_t key)
 {
 	if (!frag_alloc(d))
 		return NULL;
-	uint32_t b = frag_hash(&pkt->src, &pkt->dst, id, pkt->proto) & (d->frag_nbuckets - 1);
+	uint32_t b = frag_hash(&pkt->src, &pkt->dst, id, key) & (d->frag_nbuckets - 1);
 	for (uint32_t i = d->frag_buckets[b]; i != UINT32_MAX; i = d->frags[i].next) {
 		struct frag_entry *e = &d->frags[i];
-		if (e->id == id && e->proto == pkt->proto && e->vlan == pkt->vlan &&
+		if (e->id == id && e->proto == key && e->vlan == pkt->vlan &&
 		    sm_addr_eq(&e->src, &pkt->src) && sm_addr_eq(&e->dst, &pkt->dst)) {
 			if (pkt->ts_ns - e->ts_ns > d->opts.frag_timeout_ns) {
 				/* A stale datagram with a reused id: start over. */
 				d->count[R_FRAG_ORPHAN] += e->held_pkts;
 				e->held_pkts = e->held_bytes = 0;
-				e->ports_known = 0;
+				e->ports_known = e->l4_known = 0;
 				e->no_buf = 0;
 				e->nruns = e->has_end = e->runs_lost = 0;
 				frag_buf_free(d, e);
@@ -162,7 +162,7 @@ frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id)
 	e->src = pkt->src;
 	e->dst = pkt->dst;
 	e->id = id;
-	e->proto = pkt->proto;
+	e->proto = key;
 	e->vlan = pkt->vlan;
 	e->ts_ns = pkt->ts_ns;
 	e->next = d->frag_buckets[b];
@@ -464,6 +464,7 @@ frag_buf_decode(struct sm_decoder *d, struct frag_entry *e, struct sm_packet *pk
 	struct cur c = {b->data, b->total};
 	if (!e->ports_known) {
 		pkt->l4_header = true;
+		pkt->proto = e->l4proto;
 		pkt->payload_len = b->total;
 		enum sm_dec rc = decode_l4(d, c, pkt, depth);
 		if (rc != DEC_OK)
@@ -524,6 +525,8 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
 	uint32_t len = pkt->payload_len;
 	if (off == 0) {
 		pkt->l4_header = true;
+		e->l4proto = pkt->proto; /* past AH or extension headers: the flow's */
+		e->l4_known = 1;
 		/* A first fragment too short for its transport header (RFC 1858's tiny
 		 * fragment), or for the quote of an ICMP error, names its flow only once
 		 * its datagram is whole: kept until then, up to MAX_FRAG_BUFS datagrams
@@ -562,6 +565,8 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
 		return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
 	}
 	pkt->l4_header = false;
+	if (e->l4_known)
+		pkt->proto = e->l4proto;
 	frag_buf_add(d, e, l4, off, len, more);
 	if (!e->ports_known) {
 		if (frag_buf_whole(e)) /* after a first fragment too short for its header */
@@ -575,6 +580,26 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
 	return frag_buf_whole(e) ? frag_buf_decode(d, e, pkt, depth) : DEC_OK;
 }
 
+/* A TCP segment's bytes in its later fragments have sequence numbers too: from
+ * its first fragment's (e->seq0 at byte e->l4hdr of the fragmentable part), so
+ * that a first-bytes check (payload.c) reads them in their place. */
+static void
+tcp_fragment_seq(struct frag_entry *e, struct cur l4, struct sm_packet *pkt, uint32_t off,
+                 uint32_t skip)
+{
+	if (off == 0) {
+		e->seq_known = pkt->payload != NULL;
+		e->seq0 = pkt->seq + ((pkt->tcp_flags & TH_SYN) ? 1u : 0u);
+		e->l4hdr = skip + (uint32_t)(pkt->payload != NULL ? pkt->payload - l4.p : 0);
+		return;
+	}
+	if (!e->seq_known || off < e->l4hdr)
+		return;
+	pkt->seq = e->seq0 + (off - e->l4hdr);
+	pkt->payload = l4.p;
+	pkt->payload_caplen = (uint32_t)(l4.len < pkt->payload_len ? l4.len : pkt->payload_len);
+}
+
 /* Fragments: the first one names the flow; the others borrow its ports.  The
  * bytes of a datagram are kept until its first fragment shows it needs them
  * no more (a transport header whole, no tunnel), or until it is whole (a
@@ -583,19 +608,21 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
  * IPv6 header after the fragment header). */
 static enum sm_dec
 handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
-                uint32_t off, bool more, bool keep, int depth)
+                uint8_t key, uint32_t off, bool more, uint32_t skip, int depth)
 {
+	bool keep = skip == 0;
 	pkt->fragment = true;
-	struct frag_entry *e = frag_lookup(d, pkt, id);
+	struct frag_entry *e = frag_lookup(d, pkt, id, key);
 	if (e == NULL)
 		return dec_fail(d, DEC_INVALID, R_FRAG_TABLE_FULL);
 	if (!keep)
 		e->no_buf = 1;
-	bool whole = frag_seen(e, off, pkt->payload_len, more);
-	uint8_t proto = pkt->proto; /* pkt may become the packet a tunnel carried */
+	bool whole = frag_seen(e, off, (off == 0 ? skip : 0) + pkt->payload_len, more);
 	enum sm_dec rc = fragment_step(d, e, l4, pkt, off, more, depth);
+	if (rc == DEC_OK && pkt->proto == SM_PROTO_TCP && pkt->fragment)
+		tcp_fragment_seq(e, l4, pkt, off, skip);
 	/* (unless the carried packet's own fragments took its slot meanwhile) */
-	if (whole && e->used && e->id == id && e->proto == proto)
+	if (whole && e->used && e->id == id && e->proto == key)
 		frag_drop(d, (uint32_t)(e - d->frags), R_FRAG_ORPHAN);
 	return rc;
 }
@@ -630,21 +657,26 @@ decode_ipv4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 	pkt->l3 = c.p;
 	pkt->l3_caplen = (uint32_t)c.len;
 	cur_skip(&c, ihl);
-	bool ah = proto == SM_PROTO_AH;
-	if (ah) { /* AH: authenticates, does not hide, the next header */
+	uint8_t key = proto; /* what a fragment's datagram is known by */
+	uint16_t off = fragw & 0x1fff;
+	bool more = (fragw & 0x2000) != 0;
+	/* AH (in the first fragment only): authenticates, does not hide, the next header */
+	size_t ahlen = 0;
+	if (proto == SM_PROTO_AH) {
 		uint8_t nh, hl;
-		if (cur_u8(&c, 0, &nh) && cur_u8(&c, 1, &hl) &&
+		if (off == 0 && cur_u8(&c, 0, &nh) && cur_u8(&c, 1, &hl) &&
 		    cur_skip(&c, ((size_t)hl + 2) * 4)) {
-			size_t ahlen = ((size_t)hl + 2) * 4;
+			ahlen = ((size_t)hl + 2) * 4;
 			pkt->proto = proto = nh;
 			pkt->payload_len =
 			    pkt->payload_len > ahlen ? (uint32_t)(pkt->payload_len - ahlen) : 0;
 		}
+		pkt->l3 = NULL;     /* libnids follows TCP right after the IP header only: */
+		pkt->l3_caplen = 0; /* checked by payload.c, as IPv6 */
 	}
-	uint16_t off = fragw & 0x1fff;
-	bool more = (fragw & 0x2000) != 0;
 	if (off != 0 || more) /* (after AH the bytes are not the fragmentable part's first) */
-		return handle_fragment(d, c, pkt, id, (uint32_t)off * 8, more, !ah, depth);
+		return handle_fragment(d, c, pkt, id, key, (uint32_t)off * 8, more, (uint32_t)ahlen,
+		                       depth);
 	pkt->l4_header = true;
 	return decode_l4(d, c, pkt, depth);
 }
@@ -668,6 +700,7 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 		c.len = payload;
 	size_t remaining = payload;
 	bool fragmented = false, first = true, frag_more = false;
+	uint8_t frag_nh = 0; /* the fragment header's next header: what the datagram is known by */
 	uint32_t id = 0, frag_off = 0;
 	size_t frag_rest = 0; /* bytes after the fragment header */
 	for (int i = 0;; i++) {
@@ -700,6 +733,7 @@ decode_ipv6(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth
 			bool more = (offw & 1) != 0;
 			if (off != 0 || more) {
 				fragmented = true;
+				frag_nh = nn;
 				first = off == 0;
 				frag_off = (uint32_t)off * 8;
 				frag_more = more;
@@ -721,8 +755,8 @@ done:
 	pkt->proto = nh;
 	pkt->payload_len = (uint32_t)remaining;
 	if (fragmented)
-		return handle_fragment(d, c, pkt, id, frag_off, frag_more, remaining == frag_rest,
-		                       depth);
+		return handle_fragment(d, c, pkt, id, frag_nh, frag_off, frag_more,
+		                       first ? (uint32_t)(frag_rest - remaining) : 0, depth);
 	pkt->l4_header = true;
 	return decode_l4(d, c, pkt, depth);
 }

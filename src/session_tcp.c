@@ -155,6 +155,7 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 		s->seq_known[dir] = true;
 		s->next_seq[dir] = end;
 		s->start_known[dir] = (pkt->tcp_flags & TH_SYN) != 0;
+		s->frag_open[dir] = pkt->fragment;
 		s->start_seq[dir] = seq;
 		s->seq_from_bare[dir] =
 		    pkt->payload_len == 0 && !(pkt->tcp_flags & (TH_SYN | TH_FIN));
@@ -166,6 +167,10 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	if (s->seq_from_bare[dir] && ahead == 1)
 		ahead = 0; /* the first segment seen was a keepalive probe */
 	s->seq_from_bare[dir] = false;
+	if (s->frag_open[dir] && ahead > 0)
+		ahead = 0; /* the rest of a segment sent in IP fragments: no TCP header tells its
+		              length */
+	s->frag_open[dir] = pkt->fragment;
 	if (ahead > 0 && ahead < (1 << 30)) {
 		s->missed[dir] += (uint64_t)ahead;
 		hole_open(s, dir, s->next_seq[dir], seq);

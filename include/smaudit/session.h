@@ -191,6 +191,9 @@ struct sm_session {
 	 * the side's first packet was its SYN: where its first bytes start */
 	bool start_known[2];
 	uint32_t start_seq[2];
+	/* the side's last segment came in IP fragments: how long it was, its first
+	 * fragment did not say (the next segment's sequence number does) */
+	bool frag_open[2];
 	/* next_seq was taken from a segment without data (picked up mid-stream): a
 	 * keepalive's sequence number is one below the next byte (RFC 9293 3.8.4) */
 	bool seq_from_bare[2];

@@ -7,8 +7,11 @@ through a tunnel, as a capture point between the tunnel's endpoints sees it:
 KIND: gre (IP in GRE), teb (Ethernet in GRE), erspan2 (ERSPAN type II, Ethernet in
 GRE), ipip (IPv4 or IPv6 in IPv4), vxlan (Ethernet in UDP 4789).  The outer
 datagram goes from 198.19.99.1 to 198.19.99.2 (no site's addresses).  Two kinds
-carry no tunnel: eth (each packet in an Ethernet frame as it is) and frag (each
-IPv4 packet itself cut into fragments by --mtu; IPv6 ones as they are).
+carry no tunnel: eth (each packet in an Ethernet frame as it is), frag (each
+IPv4 packet itself cut into fragments by --mtu; IPv6 ones as they are), ahfrag (the
+same with an AH header before the transport header, RFC 4302) and frag6 (each IPv6
+packet cut into fragments whose fragmentable part starts with a Destination Options
+header, RFC 8200 4.5; IPv4 ones as they are).
 --mtu N     the outer IPv4 datagram is cut into fragments of at most N bytes (IP
             header included) where it is larger, as a router on a path of that MTU
 --same-id   every outer datagram has IP ID 7 (a device that repeats IDs, or IDs
@@ -77,6 +80,22 @@ def carrier(kind, et, ip, seq):
         return 17, struct.pack("!HHHH", 40000 + seq % 1000, 4789, 8 + len(vx), 0) + vx
     sys.exit("wrap.py: unknown kind " + kind)
 
+def frag6(ip, mtu, ident, reverse):
+    """An IPv6 packet cut into fragments of at most mtu bytes, its fragmentable part
+    a Destination Options header (8 bytes of padding) and then its payload."""
+    nh, rest = ip[6], ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+    part = bytes([nh, 0, 1, 4, 0, 0, 0, 0]) + rest  # PadN of 4 bytes
+    step = max(8, (mtu - 48) // 8 * 8)
+    frags = []
+    for o in range(0, len(part), step):
+        chunk = part[o:o + step]
+        fh = struct.pack("!BBHI", 60, 0, o | (1 if o + step < len(part) else 0), ident)
+        hdr = bytearray(ip[:40])
+        hdr[4:6] = struct.pack("!H", 8 + len(chunk))
+        hdr[6] = 44
+        frags.append(bytes(hdr) + fh + chunk)
+    return frags[::-1] if reverse else frags
+
 def main():
     src, dst, kind = sys.argv[1:4]
     opts = sys.argv[4:]
@@ -90,15 +109,23 @@ def main():
             if kind != "ipip":
                 out.append((ts, frac, ETH + struct.pack("!H", et) + ip))
             continue
-        if kind == "eth" or (kind == "frag" and et != 0x0800):
+        if kind == "eth" or (kind in ("frag", "ahfrag") and et != 0x0800) or \
+                (kind == "frag6" and et != 0x86DD):
             out.append((ts, frac, ETH + struct.pack("!H", et) + ip))
+            continue
+        if kind == "frag6":
+            for fr in frag6(ip, mtu, 7 if same_id else n * 37 + 1, reverse):
+                out.append((ts, frac, ETH + b"\x86\xdd" + fr))
             continue
         ident = 7 if same_id else (n * 37 + 1) & 0xFFFF
         addrs, ttl = OUTER, 64
-        if kind == "frag":  # the packet's own datagram (options dropped), cut
+        if kind in ("frag", "ahfrag"):  # the packet's own datagram (options dropped), cut
             ihl = (ip[0] & 15) * 4
             total = struct.unpack("!H", ip[2:4])[0]
             proto, pay, ttl, addrs = ip[9], ip[ihl:total], ip[8], (ip[12:16], ip[16:20])
+            if kind == "ahfrag":  # next header, length (4-byte words - 2), SPI, sequence, ICV
+                pay = struct.pack("!BBHII", proto, 4, 0, 0x1000, n) + bytes(12) + pay
+                proto = 51
         else:
             proto, pay = carrier(kind, et, ip, n)
         if mtu == 0 or 20 + len(pay) <= mtu:
