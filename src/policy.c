@@ -188,7 +188,12 @@ note_protocol(struct sm_expect_entry *e, const struct sm_session *s)
 		e->mismatch_dst = s->dst;
 		sm_strlcpy(e->mismatch_detail, s->app_detail ? s->app_detail : "",
 		           sizeof(e->mismatch_detail));
+		return;
 	}
+	if (!sm_addr_eq(&s->src, &e->mismatch_src) || !sm_addr_eq(&s->dst, &e->mismatch_dst))
+		e->mismatch_elsewhere++;
+	if (app != e->mismatch_app)
+		e->mismatch_other_app++;
 }
 
 static void
@@ -744,11 +749,22 @@ sm_policy_mismatch_finding(const struct sm_expect_entry *e, struct sm_finding_ro
 	f->port = e->rule->port;
 	sm_addr_str(&e->mismatch_src, f->src, sizeof(f->src));
 	sm_addr_str(&e->mismatch_dst, f->dst, sizeof(f->dst));
-	snprintf(f->detail, sizeof(f->detail),
-	         "%llu session(s) speak %s, not %s as the rule requires%s%s%s",
-	         (unsigned long long)e->mismatched, sm_app_name(e->mismatch_app),
-	         sm_app_name(e->rule->app), e->mismatch_detail[0] ? " (first bytes: " : "",
-	         e->mismatch_detail, e->mismatch_detail[0] ? ")" : "");
+	int n = snprintf(f->detail, sizeof(f->detail),
+	                 "%llu session(s) speak %s, not %s as the rule requires%s%s%s",
+	                 (unsigned long long)e->mismatched, sm_app_name(e->mismatch_app),
+	                 sm_app_name(e->rule->app), e->mismatch_detail[0] ? " (first bytes: " : "",
+	                 e->mismatch_detail, e->mismatch_detail[0] ? ")" : "");
+	size_t at = n < 0 ? 0 : (size_t)n < sizeof(f->detail) ? (size_t)n : sizeof(f->detail) - 1;
+	if (e->mismatch_other_app > 0)
+		at += (size_t)snprintf(f->detail + at, sizeof(f->detail) - at,
+		                       "; %llu of them another protocol than %s",
+		                       (unsigned long long)e->mismatch_other_app,
+		                       sm_app_name(e->mismatch_app));
+	if (e->mismatch_elsewhere > 0 && at < sizeof(f->detail))
+		snprintf(f->detail + at, sizeof(f->detail) - at,
+		         "; %llu of them between other addresses than these (smaudit query --port "
+		         "%u lists them)",
+		         (unsigned long long)e->mismatch_elsewhere, (unsigned)e->rule->port);
 	return true;
 }
 

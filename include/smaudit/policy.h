@@ -48,6 +48,9 @@ struct sm_expect_entry {
 	enum sm_app mismatch_app; /* what the first of them spoke */
 	struct sm_addr mismatch_src, mismatch_dst;
 	char mismatch_detail[96];
+	/* of those: between other addresses than the first's, speaking another
+	 * protocol than the first's (the finding names the first only) */
+	uint64_t mismatch_elsewhere, mismatch_other_app;
 	/* of the rule's (app=) sessions whose payload was checked: read, whatever
 	 * they spoke; and not verified (their first bytes not in the capture) */
 	uint64_t app_read, app_unverified;

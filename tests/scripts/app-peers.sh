@@ -74,6 +74,27 @@ check_server() { # NAME SITE CAPTURE PORT DISSECTOR FILTER FIELD APP
 	grep -qF -- "${first%% *}" "$work/$name.mis" && ok ||
 		bad "$name: no mismatch row quotes the server's first bytes ($first): $(tail -n +2 "$work/$name.mis")"
 	grep -q "speak $app, not tls" "$work/$name.txt" && ok || bad "$name: text report has no mismatch '$app, not tls'"
+	# a row names one pair: the sessions it counts between other addresses are said
+	python3 - "$work/$name.json" "$work/$name.db" "$port" <<'PY' && ok || bad "$name: a mismatch row does not say how many of its sessions are between other addresses"
+import json, re, sqlite3, sys
+rows = [m for m in json.load(open(sys.argv[1]))["protocol_mismatches"] if m["port"] == int(sys.argv[3])]
+db = sqlite3.connect(sys.argv[2])
+def count(rule, app, pair=None):
+    q = "SELECT count(*) FROM sessions WHERE rule = ? AND app = ?"
+    a = (rule, app)
+    if pair:
+        q += " AND src = ? AND dst = ?"
+        a += pair
+    return db.execute(q, a).fetchone()[0]
+for m in rows:
+    app = re.search(r"speak (\S+), not", m["detail"]).group(1)
+    # the rule's sessions of that protocol, less this row's pair and the other rows' pairs
+    other = count(m["rule"], app) - sum(count(m["rule"], app, (r["src"], r["dst"]))
+                                        for r in rows if r["rule"] == m["rule"])
+    said = re.search(r"(\d+) of them between other addresses", m["detail"])
+    if other != (int(said.group(1)) if said else 0):
+        print(m["detail"], "- other pairs:", other); sys.exit(1)
+PY
 }
 check_server http "$work/med.conf" $caps/tls-client-http-server.pcap 31784 http http.response http.response.version http
 check_server ssh "$work/ic.conf" $caps/tls-client-ssh-server.pcap 443 ssh ssh.protocol ssh.protocol ssh
