@@ -607,6 +607,32 @@ sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dl
 	return APP_UNVERIFIED;
 }
 
+/* Whether the first bytes of p are text (printable ASCII, tabs, line ends). */
+static bool
+text_start(const uint8_t *p, size_t len)
+{
+	size_t n = len < 8 ? len : 8;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t' || p[i] == '\r' ||
+		      p[i] == '\n'))
+			return false;
+	return n > 0;
+}
+
+enum sm_app
+sm_app_answer_to_tls(enum sm_app a, const uint8_t *p, size_t len, char *detail, size_t dlen)
+{
+	if (sm_app_is_protocol(a) || len < 2)
+		return a;
+	if (!text_start(p, len)) /* binary: an SSL 2.0 record, a server's own error bytes */
+		return a == APP_UNKNOWN ? APP_UNVERIFIED : a;
+	if (detail != NULL && dlen > 0) {
+		detail[0] = '\0';
+		put_text(detail, dlen, "", p, len < 40 ? len : 40);
+	}
+	return APP_UNKNOWN;
+}
+
 bool
 sm_app_may_switch(enum sm_app a, const char *detail)
 {

@@ -248,6 +248,18 @@ watch_switch(struct sm_payload *pc, struct sm_session *s, const struct sm_packet
 		watch_ends(s, NULL);
 }
 
+/* What a side's first bytes p (read from the stream's start) are, a as
+ * recognised: a server answering a TLS hello in no TLS record is unknown
+ * (detail: SM_APP_DETAIL_MAX bytes). */
+static enum sm_app
+answer(const struct sm_session *s, int dir, const uint8_t *p, size_t len, char *detail,
+       enum sm_app a)
+{
+	if (dir == 1 && s->app[0] == APP_TLS && s->syn_seen)
+		return sm_app_answer_to_tls(a, p, len, detail, SM_APP_DETAIL_MAX);
+	return a;
+}
+
 /* Our own check of one side from its first segments, for what libnids does not
  * follow. */
 static void
@@ -261,7 +273,9 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 			                   detail);
 			return;
 		}
-		enum sm_app a = sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail));
+		enum sm_app a =
+		    answer(s, dir, fb->buf, fb->len, detail,
+		           sm_app_detect(fb->buf, fb->len, dir == 0, detail, sizeof(detail)));
 		if (a != APP_MORE || fb->len >= SM_APP_TLS_WANT) {
 			bool midway = fb->midway;
 			first_bytes_release(fb);
@@ -285,8 +299,9 @@ check_first_bytes(struct sm_payload *pc, struct sm_session *s, int dir, const st
 		                   NULL);
 		return;
 	}
-	enum sm_app a =
-	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail));
+	enum sm_app a = answer(
+	    s, dir, pkt->payload, pkt->payload_caplen, detail,
+	    sm_app_detect(pkt->payload, pkt->payload_caplen, dir == 0, detail, sizeof(detail)));
 	if (a == APP_MORE && first_bytes_keep(pc, s, dir, pkt, payload_seq(pkt)))
 		sm_session_set_app(s, dir, APP_MORE, NULL);
 	else if (a == APP_MORE) /* no room to keep them, or cut by the snap length */

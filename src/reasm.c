@@ -16,6 +16,7 @@ struct stream_state {
 	 * (STARTTLS): its next SM_APP_SWITCH_WATCH deliveries are looked at for a hello */
 	uint8_t watch;
 	bool hello_kept; /* the start of a hello is kept in libnids for its rest */
+	bool client_tls; /* the client's first bytes were a TLS hello */
 	struct stream_state *prev, *next;
 };
 
@@ -215,9 +216,11 @@ decide_rest(struct tcp_stream *ts, struct stream_state *ss)
 		if (ss->done[side] || h->data == NULL || h->count <= h->offset)
 			continue;
 		char detail[SM_APP_DETAIL_MAX];
-		enum sm_app a =
-		    sm_app_decide((const uint8_t *)h->data, (size_t)(h->count - h->offset),
-		                  side == 0, detail, sizeof(detail));
+		const uint8_t *p = (const uint8_t *)h->data;
+		size_t n = (size_t)(h->count - h->offset);
+		enum sm_app a = sm_app_decide(p, n, side == 0, detail, sizeof(detail));
+		if (side == 1 && ss->client_tls)
+			a = sm_app_answer_to_tls(a, p, n, detail, sizeof(detail));
 		ss->done[side] = true;
 		report(ts, side == 0, a, detail);
 	}
@@ -256,13 +259,16 @@ on_stream(struct tcp_stream *ts, void **param)
 		}
 		size_t n = (size_t)(h->count - h->offset);
 		char detail[SM_APP_DETAIL_MAX];
-		enum sm_app a =
-		    sm_app_detect((const uint8_t *)h->data, n, from_client, detail, sizeof(detail));
+		const uint8_t *p = (const uint8_t *)h->data;
+		enum sm_app a = sm_app_detect(p, n, from_client, detail, sizeof(detail));
+		if (!from_client && ss->client_tls)
+			a = sm_app_answer_to_tls(a, p, n, detail, sizeof(detail));
 		if (a == APP_MORE) {
 			nids_discard(ts, 0); /* keep the bytes: the next segment completes them */
 			return;
 		}
 		ss->done[side] = true;
+		ss->client_tls |= side == 0 && a == APP_TLS;
 		report(ts, from_client, a, detail);
 		if (side == 0 && sm_app_may_switch(a, detail)) {
 			ss->watch = SM_APP_SWITCH_WATCH; /* keeps collecting the client's bytes */

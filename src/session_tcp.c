@@ -415,12 +415,24 @@ sm_tcp_attempt_over(const struct sm_session *s, int64_t now)
 
 /* ---- what the payload is ---- */
 
+/* Protocols whose servers answer only in kind (RFC 8446 5: TLS is records from
+ * the first byte; an iSCSI target sends PDUs), so that a server whose first bytes
+ * name nothing runs something else on the port.  Not SSH: a server may send
+ * lines before its version string (RFC 4253 4.2). */
+static bool
+answered_in_kind(enum sm_app client)
+{
+	return client == APP_TLS || client == APP_ISCSI;
+}
+
 enum sm_app
 sm_session_app_kind(const struct sm_session *s)
 {
 	/* The responder's side first: it is what runs on the port.  A TLS client
 	 * answered by an SSH banner or an HTTP 400 speaks to a port that does not
 	 * run TLS (a Mediator started without it). */
+	if (s->app[1] == APP_UNKNOWN && answered_in_kind((enum sm_app)s->app[0]))
+		return APP_UNKNOWN; /* a TLS hello answered by bytes that are no TLS record */
 	for (int d = 1; d >= 0; d--)
 		if (sm_app_is_protocol((enum sm_app)s->app[d]))
 			return (enum sm_app)s->app[d];
@@ -486,14 +498,17 @@ recheck_switch(struct sm_session *s)
 	    sm_app_may_switch((enum sm_app)s->app[0], s->app_detail ? s->app_detail : "");
 }
 
-/* Two sides naming two protocols: both first bytes, the client's first, in one
+/* Two sides naming two protocols (or a server answering a TLS or iSCSI client in
+ * none): both first bytes, the client's first, in one
  * detail: "TLS ClientHello offers up to 1.3; answered: SSH-2.0-dropbear". */
 static bool
 join_other_detail(struct sm_session *s, int dir, const char *detail)
 {
-	enum sm_app other = (enum sm_app)s->app[dir ^ 1];
-	if (!sm_app_is_protocol((enum sm_app)s->app[dir]) || !sm_app_is_protocol(other) ||
-	    other == s->app[dir] || s->app_detail == NULL)
+	enum sm_app mine = (enum sm_app)s->app[dir], other = (enum sm_app)s->app[dir ^ 1];
+	enum sm_app client = dir == 0 ? mine : other, server = dir == 0 ? other : mine;
+	bool two = sm_app_is_protocol(mine) && sm_app_is_protocol(other) && other != mine;
+	bool unanswered = server == APP_UNKNOWN && answered_in_kind(client);
+	if (!(two || unanswered) || s->app_detail == NULL)
 		return false;
 	const char *cl = dir == 0 ? detail : s->app_detail, *sv = dir == 0 ? s->app_detail : detail;
 	char joined[2 * SM_APP_DETAIL_MAX + 16]; /* cut to SM_APP_DETAIL_MAX by set_detail */

@@ -71,6 +71,17 @@ enum sm_app sm_app_detect(const uint8_t *p, size_t len, bool client, char *detai
  * protocol is APP_UNVERIFIED (APP_UNKNOWN stays for bytes that name none). */
 enum sm_app sm_app_decide(const uint8_t *p, size_t len, bool client, char *detail, size_t dlen);
 
+/* What a server whose client sent a TLS hello answered, a: what its first bytes
+ * p were recognised as.  TLS is records from the first byte (RFC 8446 5.1), none
+ * of which starts with text: a text answer that recognises as no protocol (an
+ * HTML page with no status line, an SMTP banner on 465) is APP_UNKNOWN, the port
+ * runs something else, even where a recogniser would still wait; detail: its
+ * printable start.  A binary answer that names no protocol is APP_UNVERIFIED,
+ * not read to a decision (an SSL 2.0 record, a server's own error bytes).  A
+ * protocol's answer is a. */
+enum sm_app sm_app_answer_to_tls(enum sm_app a, const uint8_t *p, size_t len, char *detail,
+                                 size_t dlen);
+
 /* A client side that may still switch to TLS after what it sent first: one
  * that named no protocol (STARTTLS, STLS, AUTH TLS, SSLRequest) or an HTTP
  * CONNECT through a proxy. */

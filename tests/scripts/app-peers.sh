@@ -2,8 +2,9 @@
 # The protocol check against what real clients and servers did (tests/captures/,
 # README there), with tshark's dissectors as the oracle:
 #  1. a TLS client whose server answers in another protocol (an HTTP server's 400 on
-#     the Mediator port, an SSH server's banner on 443) is a protocol mismatch naming
-#     the server's protocol and its first bytes: a port that does not run TLS;
+#     the Mediator port, an SSH server's banner on 443), or in none (an HTML page),
+#     is a protocol mismatch naming the server's protocol and its first bytes: a
+#     port that does not run TLS;
 #  2. a TLS 1.3 hello over 100-byte segments, IPv4 and IPv6, whose first data
 #     segment of each side the capture holds late (after the second), or not at all,
 #     or whose capture shows the client's side only: late is still TLS with the SNI
@@ -98,6 +99,34 @@ PY
 }
 check_server http "$work/med.conf" $caps/tls-client-http-server.pcap 31784 http http.response http.response.version http
 check_server ssh "$work/ic.conf" $caps/tls-client-ssh-server.pcap 443 ssh ssh.protocol ssh.protocol ssh
+
+# ... and one that answers in no protocol at all (an HTML page): a TLS server
+# answers only in TLS records, so the port runs something else ('unknown')
+cap=$caps/tls-client-http09-server.pcap
+audit http09 "$work/ic.conf" "$cap"
+# tshark: streams whose client sent a ClientHello and whose server sent data, no TLS record
+tshark -r "$cap" -Y 'tcp.len > 0' -T fields -e tcp.stream -e tcp.srcport -e tcp.dstport \
+	-e tls.handshake.type -e tls.record.content_type 2>/dev/null | python3 -c '
+import sys
+hello, srv_data, srv_tls, port = set(), set(), set(), {}
+for line in sys.stdin:
+    st, sp, dp, hs, ct = (line.rstrip("\n").split("\t") + [""] * 5)[:5]
+    if dp == "443":
+        port[st] = sp
+        if "1" in hs.split(","): hello.add(st)
+    else:
+        srv_data.add(st)
+        if ct: srv_tls.add(st)
+for st in sorted(hello & srv_data - srv_tls): print(port[st])' >"$work/http09.oracle"
+[ "$(wc -l <"$work/http09.oracle")" -ge 2 ] || bad "http09: tshark finds no TLS client answered without TLS records"
+while read -r cport; do
+	got=$(app_of http09 "$cport")
+	[ "$got" = unknown ] && ok || bad "http09: session from port $cport: app '$got'; tshark reads no TLS record from its server"
+	case $(detail_of http09 "$cport") in *"answered: <!DOCTYPE"*) ok ;; *) bad "http09: session from port $cport: detail lacks the server's first bytes" ;; esac
+done <"$work/http09.oracle"
+read -r n apps < <(mismatches http09 443)
+[ "$n" = "$(wc -l <"$work/http09.oracle")" ] && [ "$apps" = unknown ] && ok ||
+	bad "http09: mismatch rows count $n session(s) speaking '$apps'; tshark: $(wc -l <"$work/http09.oracle") answered without TLS"
 
 # 2. the first data segments late, lost, or the client's side alone
 for v in v4 v6; do

@@ -85,6 +85,36 @@ iscsi_real_login_request(void **state)
 	assert_int_equal(detect(b, n, false, d), APP_UNKNOWN);    /* not from a target */
 }
 
+/* A server's answer to a TLS hello: text that names no protocol is another
+ * service on the port (unknown, its start in the detail); binary bytes that do
+ * not are not read to a decision; a protocol's answer stays what it is. */
+static void
+answer_to_tls_hello(void **state)
+{
+	(void)state;
+	static const uint8_t page[] = "<!DOCTYPE HTML>\n<html lang=\"en\">";
+	static const uint8_t smtp[] = "220-mx.example ESMTP Exim 4.96\r\n";
+	static const uint8_t ssl2[] = {0x83, 0xb4, 0x04, 0x00, 0x01, 0x00, 0x02, 0x03, 0x87};
+	static const uint8_t odd[] = {0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x28};
+	static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+	char d[96];
+	d[0] = '\0';
+	assert_int_equal(sm_app_answer_to_tls(APP_MORE, page, sizeof(page) - 1, d, sizeof(d)),
+	                 APP_UNKNOWN);
+	assert_string_equal(d, "<!DOCTYPE HTML>?<html lang=\"en\">");
+	assert_int_equal(sm_app_answer_to_tls(APP_UNKNOWN, smtp, sizeof(smtp) - 1, d, sizeof(d)),
+	                 APP_UNKNOWN);
+	assert_int_equal(sm_app_answer_to_tls(APP_UNKNOWN, ssl2, sizeof(ssl2), d, sizeof(d)),
+	                 APP_UNVERIFIED);
+	assert_int_equal(sm_app_answer_to_tls(APP_UNKNOWN, odd, sizeof(odd), d, sizeof(d)),
+	                 APP_UNVERIFIED);
+	assert_int_equal(sm_app_answer_to_tls(APP_TLS, alert, sizeof(alert), d, sizeof(d)),
+	                 APP_TLS);
+	assert_int_equal(sm_app_answer_to_tls(APP_HTTP, smtp, sizeof(smtp) - 1, d, sizeof(d)),
+	                 APP_HTTP);
+	assert_int_equal(sm_app_answer_to_tls(APP_MORE, page, 1, d, sizeof(d)), APP_MORE);
+}
+
 static void
 iscsi_real_login_response(void **state)
 {
@@ -517,6 +547,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(iscsi_real_login_request),
 	    cmocka_unit_test(iscsi_real_login_response),
+	    cmocka_unit_test(answer_to_tls_hello),
 	    cmocka_unit_test(iscsi_login_fields_checked),
 	    cmocka_unit_test(iscsi_login_response_without_keys),
 	    cmocka_unit_test(iscsi_data_length_not_trusted),
