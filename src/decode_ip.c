@@ -401,6 +401,19 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 	return DEC_OK;
 }
 
+/* pkt, decoded with its transport header, names its datagram's flow: the
+ * fragments held until then count with it. */
+static void
+ports_named(struct frag_entry *e, struct sm_packet *pkt)
+{
+	e->ports_known = 1;
+	e->sport = pkt->sport;
+	e->dport = pkt->dport;
+	pkt->held_pkts = e->held_pkts;
+	pkt->held_bytes = e->held_bytes;
+	e->held_pkts = e->held_bytes = 0;
+}
+
 /* IP protocols that carry a tunnel, whose datagrams are kept until whole. */
 static bool
 carries_tunnel(const struct sm_decoder *d, const struct sm_packet *pkt)
@@ -469,12 +482,7 @@ frag_buf_decode(struct sm_decoder *d, struct frag_entry *e, struct sm_packet *pk
 		enum sm_dec rc = decode_l4(d, c, pkt, depth);
 		if (rc != DEC_OK)
 			return rc;
-		e->ports_known = 1;
-		e->sport = pkt->sport;
-		e->dport = pkt->dport;
-		pkt->held_pkts = e->held_pkts;
-		pkt->held_bytes = e->held_bytes;
-		e->held_pkts = e->held_bytes = 0;
+		ports_named(e, pkt);
 		if (pkt->proto == SM_PROTO_TCP)
 			whole_ipv4(d, pkt, b);
 		if (!carries_tunnel(d, pkt))
@@ -550,12 +558,7 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
 		enum sm_dec rc = decode_l4(d, l4, pkt, depth);
 		if (rc != DEC_OK)
 			return rc;
-		e->ports_known = 1;
-		e->sport = pkt->sport;
-		e->dport = pkt->dport;
-		pkt->held_pkts = e->held_pkts;
-		pkt->held_bytes = e->held_bytes;
-		e->held_pkts = e->held_bytes = 0;
+		ports_named(e, pkt);
 		if (!carries_tunnel(d, pkt)) {
 			frag_buf_free(d, e);
 			e->no_buf = 1;
