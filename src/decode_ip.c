@@ -139,7 +139,7 @@ frag_lookup(struct sm_decoder *d, const struct sm_packet *pkt, uint32_t id, uint
 				/* A stale datagram with a reused id: start over. */
 				d->count[R_FRAG_ORPHAN] += e->held_pkts;
 				e->held_pkts = e->held_bytes = 0;
-				e->ports_known = e->l4_known = 0;
+				e->ports_known = e->l4_known = e->seq_known = 0;
 				e->no_buf = 0;
 				e->nruns = e->has_end = e->runs_lost = 0;
 				frag_buf_free(d, e);

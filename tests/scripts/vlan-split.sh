@@ -27,8 +27,15 @@ for cap in pcaps/*.pcap; do
 			judge "$work/tagged" "$site" "$work/tagged.pcap" -- --mismatches --summary
 			want=$work/asis
 		else
+			# every packet on two VLANs: two conversations (SPEC section 4) of one
+			# TCP stream for libnids, which follows one per address/port 4-tuple and
+			# reports each side's first bytes to whichever VLAN's session fed it
+			# last: a mismatch row quotes the client's bytes, the server's answer
+			# ("; answered: ...") may be the other session's
 			judge "$work/tagged" "$site" "$work/tagged.pcap" -- --mismatches
-			want=$work/asis.verdicts
+			sed -i 's/; answered: [^)]*)/)/' "$work/tagged"
+			sed 's/; answered: [^)]*)/)/' "$work/asis.verdicts" >"$work/asis.copy"
+			want=$work/asis.copy
 		fi
 		if cmp -s "$want" "$work/tagged"; then
 			pass=$((pass + 1))
