@@ -414,6 +414,15 @@ ports_named(struct frag_entry *e, struct sm_packet *pkt)
 	e->held_pkts = e->held_bytes = 0;
 }
 
+/* pkt waits for its datagram to name the flow (ports_named counts it then). */
+static enum sm_dec
+hold(struct frag_entry *e, const struct sm_packet *pkt)
+{
+	e->held_pkts++;
+	e->held_bytes += pkt->ip_len;
+	return DEC_HELD;
+}
+
 /* IP protocols that carry a tunnel, whose datagrams are kept until whole. */
 static bool
 carries_tunnel(const struct sm_decoder *d, const struct sm_packet *pkt)
@@ -549,11 +558,8 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
 			frag_buf_add(d, e, l4, 0, len, more);
 			if (!e->no_buf && frag_buf_whole(e))
 				return frag_buf_decode(d, e, pkt, depth);
-			if (!e->no_buf) {
-				e->held_pkts++;
-				e->held_bytes += pkt->ip_len;
-				return DEC_HELD;
-			}
+			if (!e->no_buf)
+				return hold(e, pkt);
 		}
 		enum sm_dec rc = decode_l4(d, l4, pkt, depth);
 		if (rc != DEC_OK)
@@ -574,9 +580,7 @@ fragment_step(struct sm_decoder *d, struct frag_entry *e, struct cur l4, struct 
 	if (!e->ports_known) {
 		if (frag_buf_whole(e)) /* after a first fragment too short for its header */
 			return frag_buf_decode(d, e, pkt, depth);
-		e->held_pkts++;
-		e->held_bytes += pkt->ip_len;
-		return DEC_HELD;
+		return hold(e, pkt);
 	}
 	pkt->sport = e->sport;
 	pkt->dport = e->dport;
@@ -606,9 +610,10 @@ tcp_fragment_seq(struct frag_entry *e, struct cur l4, struct sm_packet *pkt, uin
 /* Fragments: the first one names the flow; the others borrow its ports.  The
  * bytes of a datagram are kept until its first fragment shows it needs them
  * no more (a transport header whole, no tunnel), or until it is whole (a
- * tunnel's).  An entry is retired once its datagram is whole.  off: the
- * fragment's place in bytes; keep: its bytes start the fragmentable part (no
- * IPv6 header after the fragment header). */
+ * tunnel's).  An entry is retired once its datagram is whole.  key: the protocol
+ * the IP (fragment) header names; off: the fragment's place in bytes; skip: the
+ * bytes before l4 in the fragmentable part (AH, extension headers after the
+ * fragment header), whose datagrams are not kept: their offsets are not l4's. */
 static enum sm_dec
 handle_fragment(struct sm_decoder *d, struct cur l4, struct sm_packet *pkt, uint32_t id,
                 uint8_t key, uint32_t off, bool more, uint32_t skip, int depth)

@@ -354,6 +354,13 @@ meant_role(const char *name, const struct role_use *missing, size_t n)
 	return best;
 }
 
+/* A rule's protocol as its messages name it (with its port: "tcp/3260"). */
+static const char *
+rule_proto(const struct sm_rule *x)
+{
+	return x->proto == 6 ? "tcp" : x->proto == 17 ? "udp" : "icmp";
+}
+
 /* The address families of a role's members: bit 0 IPv4, bit 1 IPv6. */
 static unsigned
 families(const struct sm_role *role)
@@ -386,11 +393,7 @@ check_families(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn war
 			    "%s:%d: %s and %s have no address family in common (%s has only "
 			    "%s addresses, %s only %s): rule %s/%u pairs none of them",
 			    s->path, b->line, a->name, b->name, a->name, fa == 1 ? "IPv4" : "IPv6",
-			    b->name, fb == 1 ? "IPv4" : "IPv6",
-			    x->proto == 6    ? "tcp"
-			    : x->proto == 17 ? "udp"
-			                     : "icmp",
-			    (unsigned)x->port);
+			    b->name, fb == 1 ? "IPv4" : "IPv6", rule_proto(x), (unsigned)x->port);
 		if (fa != fb && warn != NULL && x->coverage == COV_EACH_PAIR) {
 			const struct sm_role *wide = (fa & ~fb) ? a : b,
 			                     *narrow = wide == a ? b : a;
@@ -399,10 +402,7 @@ check_families(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn war
 			         "checks none of them",
 			         s->path, wide->line, wide->name,
 			         ((fa | fb) & ~(fa & fb)) == 1 ? "IPv4" : "IPv6", narrow->name,
-			         x->proto == 6    ? "tcp"
-			         : x->proto == 17 ? "udp"
-			                          : "icmp",
-			         (unsigned)x->port);
+			         rule_proto(x), (unsigned)x->port);
 			warn(ctx, msg);
 		}
 	}
@@ -437,10 +437,7 @@ warn_prefixes(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn warn
 					continue;
 				size_t n = strlen(rules);
 				snprintf(rules + n, sizeof(rules) - n, "%s%s/%u", nr++ ? ", " : "",
-				         x->proto == 6    ? "tcp"
-				         : x->proto == 17 ? "udp"
-				                          : "icmp",
-				         (unsigned)x->port);
+				         rule_proto(x), (unsigned)x->port);
 			}
 			if (nr == 0)
 				continue;

@@ -432,7 +432,7 @@ sm_session_app_kind(const struct sm_session *s)
 	 * answered by an SSH banner or an HTTP 400 speaks to a port that does not
 	 * run TLS (a Mediator started without it). */
 	if (s->app[1] == APP_UNKNOWN && answered_in_kind((enum sm_app)s->app[0]))
-		return APP_UNKNOWN; /* a TLS hello answered by bytes that are no TLS record */
+		return APP_UNKNOWN; /* a TLS or iSCSI client answered in no protocol */
 	for (int d = 1; d >= 0; d--)
 		if (sm_app_is_protocol((enum sm_app)s->app[d]))
 			return (enum sm_app)s->app[d];
