@@ -15,6 +15,7 @@
 #include "smaudit/reasm.h"
 #include "smaudit/stage.h"
 #include "smaudit/fmt.h"
+#include "ifcopy.h"
 #include "snapcut.h"
 
 struct sm_pipeline {
@@ -23,7 +24,8 @@ struct sm_pipeline {
 	struct sm_capture *capture; /* borrowed */
 	struct sm_decoder *dec;
 	struct sm_session_table *tab;
-	struct sm_snapcut *cuts; /* pairs of packets cut before their ports; NULL: none */
+	struct sm_snapcut *cuts;  /* pairs of packets cut before their ports; NULL: none */
+	struct sm_ifcopy *ifcopy; /* a Linux "any" capture's copies; NULL: none yet */
 	const struct sm_site *site;
 	sm_pipeline_session_fn on_session;
 	void *ctx;
@@ -327,6 +329,9 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		e = sm_store_counter(st, run, SM_COUNTER_OUT_OF_ORDER, out_of_order + late, pl->eb);
 	if (e == SM_OK && late > 0)
 		e = sm_store_counter(st, run, SM_COUNTER_LATE, late, pl->eb);
+	if (e == SM_OK && sm_ifcopy_count(pl->ifcopy) > 0)
+		e = sm_store_counter(st, run, SM_COUNTER_IFACE_COPIES, sm_ifcopy_count(pl->ifcopy),
+		                     pl->eb);
 	for (int r = 1; e == SM_OK && r < R_COUNT; r++)
 		if (sm_decoder_count(pl->dec, (enum sm_dec_reason)r) > 0)
 			e = sm_store_counter(st, run, sm_dec_reason_name((enum sm_dec_reason)r),
@@ -531,6 +536,8 @@ sm_pipeline_packet(struct sm_pipeline *pl, const struct sm_raw_packet *raw, stru
 			note_snap_cut(pl, &pkt);
 		return pl->err;
 	}
+	if (sm_ifcopy_packet(&pl->ifcopy, raw, &pkt))
+		return pl->err; /* seen on another interface already */
 	struct sm_session_hit hit;
 	if (sm_session_packet(pl->tab, &pkt, &hit) != SM_OK)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory in the session table");
@@ -709,6 +716,7 @@ sm_pipeline_free(struct sm_pipeline *pl)
 	sm_reasm_free(pl->reasm);
 	sm_decoder_free(pl->dec);
 	sm_snapcut_free(pl->cuts);
+	sm_ifcopy_free(pl->ifcopy);
 	sm_policy_free(pl->policy);
 	sm_store_close(pl->store);
 	for (size_t i = 0; i < pl->nabs; i++)

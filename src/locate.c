@@ -359,7 +359,7 @@ sm_locate_entry(const struct sm_locate *l, struct sm_expect_entry *e)
 			snprintf(why, sizeof(why), "stands near %s (site file: sensor %s near %s)",
 			         b, missed, l->near[k] ? l->near[k]->name : "?");
 		append(e->detail, d,
-		       "; %s seen at %s (TTL %u, %u attempt(s)), never at %s, which %s: lost "
+		       "; %s seen at %s (TTL %u, %u sent), never at %s, which %s: lost "
 		       "between %s and %s",
 		       what, seen, at[order[i - 1]].ttl_fwd, at[order[i - 1]].syns, missed, why,
 		       seen, missed);

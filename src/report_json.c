@@ -122,7 +122,8 @@ static void
 json_cautions(FILE *out, const struct sm_run_row *run, const struct rows *w)
 {
 	const struct sm_counter_row *disorder = report_counter(w, SM_COUNTER_OUT_OF_ORDER),
-	                            *late = report_counter(w, SM_COUNTER_LATE);
+	                            *late = report_counter(w, SM_COUNTER_LATE),
+	                            *copies = report_counter(w, SM_COUNTER_IFACE_COPIES);
 	if (run->read_errors > 0)
 		fprintf(out, ", \"read_errors\": %llu", (unsigned long long)run->read_errors);
 	if (run->evicted > 0)
@@ -131,6 +132,8 @@ json_cautions(FILE *out, const struct sm_run_row *run, const struct rows *w)
 		fprintf(out, ", \"out_of_order\": %llu, \"read_late\": %llu",
 		        (unsigned long long)disorder->value,
 		        late != NULL ? (unsigned long long)late->value : 0ULL);
+	if (copies != NULL)
+		fprintf(out, ", \"interface_copies\": %llu", (unsigned long long)copies->value);
 }
 
 /* The run's sensors and their clocks (several capture points only). */

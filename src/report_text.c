@@ -317,6 +317,15 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 		    "           but %llu came after packets taken later had been read: each "
 		    "still counts in its conversation, its stream's protocol may go unchecked\n",
 		    (unsigned long long)late->value);
+	const struct sm_counter_row *copies = report_counter(w, SM_COUNTER_IFACE_COPIES);
+	if (copies != NULL)
+		fprintf(out,
+		        "  note     %llu packet(s) were seen again on another interface of the "
+		        "capturing host (a Linux 'any' capture of a host that forwards, bridges or "
+		        "bonds them): counted once. Where that host filters, what its firewall "
+		        "sends (a RST, an ICMP error) reads as sent by the far end: audit each "
+		        "interface as a --sensor (docs/verdicts.md)\n",
+		        (unsigned long long)copies->value);
 	text_db_fault(out, w, warn, end);
 	if (run->read_errors)
 		fprintf(out,

@@ -146,6 +146,8 @@ struct sm_coverage_row {
  * read after packets taken later had been judged (not put back in place). */
 #define SM_COUNTER_OUT_OF_ORDER "packets-out-of-order"
 #define SM_COUNTER_LATE         "packets-read-late"
+/* Packets a Linux "any" capture saw again on another interface (not counted again). */
+#define SM_COUNTER_IFACE_COPIES "packets-seen-on-two-interfaces"
 
 struct sm_counter_row {
 	char name[48];

@@ -89,7 +89,7 @@ located healthy 0 'False'
 located clock 0 'False'
 check "a forged reset is named" 1 "made between site-a and site-b, not by 198\.18\.2\.1[12]" \
 	"$bin" audit -q -s $S $(two wan-rst)
-check "the WAN drop is named" 1 "SYN seen at site-a \(TTL 64, 3 attempt\(s\)\), never at site-b.*lost between site-a and site-b" \
+check "the WAN drop is named" 1 "SYN seen at site-a \(TTL 64, 3 sent\), never at site-b.*lost between site-a and site-b" \
 	"$bin" audit -q -s $S $(two wan-drop)
 
 check "HTML names the sensors" 1 "<dt>sensors</dt>" "$bin" audit -q -s $S --format html $(two wan-drop)
@@ -160,7 +160,7 @@ check "nine sensors" 2 "at most 8 sensors" "$bin" audit -s $S $(for i in 1 2 3 4
 python3 "$(dirname "$0")/sensorshapes.py" "$work/shapes" || bad "sensorshapes.py"
 sh() { echo "--sensor site-a=$work/shapes/$1-site-a.pcap --sensor site-b=$work/shapes/$1-site-b.pcap"; }
 check "loss placed by the sensor that saw the attempts" 1 \
-	"SYN seen at site-b \(TTL 64, 3 attempt\(s\)\), never at site-a, which saw other packets between 198\.18\.2\.11 and 198\.18\.1\.12: lost between site-b and site-a" \
+	"SYN seen at site-b \(TTL 64, 3 sent\), never at site-a, which saw other packets between 198\.18\.2\.11 and 198\.18\.1\.12: lost between site-b and site-a" \
 	"$bin" audit -q -s $S $(sh nearer-by-attempt)
 check "a sensor of one direction is not blamed" 1 \
 	"SYN seen at site-a \(TTL 64\), the only sensor that sees this way of its path, no answer seen: lost between site-a and 198\.18\.2\.12" \
