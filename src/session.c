@@ -782,8 +782,11 @@ sm_session_flush(struct sm_session_table *t)
 	for (uint8_t l = 0; l < L_COUNT; l++)
 		while (t->lists[l].head != NIL) {
 			struct sm_session *s = at(t, t->lists[l].head);
-			if (before(t->now, s->first_ns, SM_EDGE_NS))
-				s->edge |= SM_EDGE_END; /* its answer may come after the end */
+			/* its answer may come after the end; a refusal (a reset closed it,
+			 * an ICMP error came) is whole */
+			if (l != L_TCP_CLOSED && s->icmp_errors == 0 &&
+			    before(t->now, s->first_ns, SM_EDGE_NS))
+				s->edge |= SM_EDGE_END;
 			finish(t, t->lists[l].head, END_FLUSH);
 		}
 }

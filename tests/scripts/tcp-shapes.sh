@@ -55,6 +55,9 @@ want under-way-reset-then-ok '^  ok .*  2 session\(s\)$'
 want under-way-client-reset '^  not-seen '
 want unseen-syn-refused '^  rejected '
 want keepalive-under-way '^  ok ' # and no byte missed: a keepalive is one below the next byte
+# a refusal among the last packets is whole (its RST came): not cut by the capture's end
+want refused-at-end '^  rejected '
+want ok-then-refused-at-end '^  ok .* 2 session\(s\); intermittent: 1 of 2 sessions failed \(1 rejected, 0 unanswered\)'
 # what the report says of them, beyond the verdict
 grep -q "answered with SYN-ACK, never acknowledged" "$work/tfo-answer-lost.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL tfo-answer-lost: not told the answer was lost"; fail=$((fail + 1)); }
@@ -64,7 +67,8 @@ grep -q "but the capture ended less than 1 s after these attempts began" "$work/
 	pass=$((pass + 1)) || { echo "FAIL last-syn: not told the capture ended right after it"; fail=$((fail + 1)); }
 grep -q "no attempt of this flow was seen: only 1 connection(s) opened before the capture" "$work/first-reset.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL first-reset: not told the capture began under way"; fail=$((fail + 1)); }
-grep -q "but the capture ended" "$work/new-isn-after-drop.txt" "$work/ack-only.txt" "$work/tfo-dropped.txt" &&
+grep -q "but the capture ended" "$work/new-isn-after-drop.txt" "$work/ack-only.txt" "$work/tfo-dropped.txt" \
+	"$work/refused-at-end.txt" &&
 	{ echo "FAIL: a caution about the capture's end where the attempts lasted seconds"; fail=$((fail + 1)); } ||
 	pass=$((pass + 1))
 # an audit window (--until) ending between a SYN and its answer: the caution too

@@ -246,13 +246,22 @@ def shapes():
         c.tcp(t + 4.0006, A1, B2, 40001, 11104, 1009, 50007, ACK)
         later(c)
 
+    def refused_at_end(c):  # the last packets: a refusal is whole, nothing of it is cut
+        syn(c, 4)
+        c.tcp(t + 4.00001, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
+
+    def ok_then_refused_at_end(c):
+        c.conversation(t, A1, B2, 40002, 11104, 1000, 50000)
+        refused_at_end(c)
+
     def unseen_syn_refused(c):
         c.tcp(t + 2, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
         later(c)
 
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused, "keepalive-under-way": keepalive_under_way,
+            "unseen-syn-refused": unseen_syn_refused, "refused-at-end": refused_at_end,
+            "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
             "reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
