@@ -171,7 +171,7 @@ track_gaps(struct sm_session *s, int dir, const struct sm_packet *pkt)
 		ahead = 0; /* the rest of a segment sent in IP fragments: no TCP header tells its
 		              length */
 	s->frag_open[dir] = pkt->fragment;
-	if (ahead > 0 && ahead < (1 << 30)) {
+	if (ahead > 0) { /* as tshark's "previous segment not captured", however far */
 		s->missed[dir] += (uint64_t)ahead;
 		hole_open(s, dir, s->next_seq[dir], seq);
 	} else if (ahead < 0) {

@@ -71,6 +71,11 @@ grep -q "but the capture ended" "$work/new-isn-after-drop.txt" "$work/ack-only.t
 	"$work/refused-at-end.txt" &&
 	{ echo "FAIL: a caution about the capture's end where the attempts lasted seconds"; fail=$((fail + 1)); } ||
 	pass=$((pass + 1))
+# 1.2 GB of a stream never captured (tshark: "previous segment not captured"): every byte
+# counted, however far the next segment is
+"$bin" audit -s pcaps/site.conf --color never "$work/big-hole.pcap" >"$work/big-hole.txt" 2>&1
+grep -q "1200000000 bytes MISSED by the capture in 1 TCP session(s)" "$work/big-hole.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL big-hole: $(grep -m1 traffic "$work/big-hole.txt")"; fail=$((fail + 1)); }
 # an audit window (--until) ending between a SYN and its answer: the caution too
 syn=$(tshark -r pcaps/healthy.pcap -Y 'tcp.flags == 0x002 && tcp.dstport == 3260' -T fields \
 	-e frame.time_epoch -e ip.src -e ip.dst 2>/dev/null | head -1)

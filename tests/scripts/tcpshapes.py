@@ -246,6 +246,16 @@ def shapes():
         c.tcp(t + 4.0006, A1, B2, 40001, 11104, 1009, 50007, ACK)
         later(c)
 
+    def big_hole(c):  # a span port overrun for a second at 10 Gb/s: 1.2 GB of a stream unseen
+        c.conversation(t, A1, B2, 40002, 11104, 1000, 50000)
+        cs, ss = 3000, 90000
+        c.tcp(t + 1, A1, B2, 40003, 11105, cs, 0, SYN)
+        c.tcp(t + 1.0001, B2, A1, 11105, 40003, ss, cs + 1, SYN | ACK)
+        c.tcp(t + 1.0002, A1, B2, 40003, 11105, cs + 1, ss + 1, ACK | PSH, b"x" * 100)
+        gap = 1200000000
+        c.tcp(t + 2, A1, B2, 40003, 11105, (cs + 101 + gap) % 2**32, ss + 1, ACK | PSH, b"y" * 100)
+        c.tcp(t + 2.0001, B2, A1, 11105, 40003, ss + 1, (cs + 201 + gap) % 2**32, ACK)
+
     def refused_at_end(c):  # the last packets: a refusal is whole, nothing of it is cut
         syn(c, 4)
         c.tcp(t + 4.00001, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
@@ -260,7 +270,7 @@ def shapes():
 
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused, "refused-at-end": refused_at_end,
+            "unseen-syn-refused": unseen_syn_refused, "big-hole": big_hole, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
