@@ -157,8 +157,9 @@ session_record(const struct sm_session *s, const struct sm_classification *c, co
 	record_text(r->app, sizeof(r->app), sm_session_app(s));
 	record_text(r->app_detail, sizeof(r->app_detail), s->app_detail);
 	r->missed_bytes = s->missed[0] + s->missed[1];
-	r->idle_from = (double)s->idle_from_ns / 1e9;
-	r->idle_max = s->idle_max_ns > 0 ? (double)s->idle_max_ns / 1e9 : 0;
+	int64_t idle_from, idle = sm_session_silence(s, &idle_from);
+	r->idle_from = (double)idle_from / 1e9;
+	r->idle_max = idle > 0 ? (double)idle / 1e9 : 0;
 	r->uid = s->uid;
 	r->tunnel_parent = s->tunnel_parent;
 }

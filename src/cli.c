@@ -272,9 +272,10 @@ const struct cli_command cli_commands[] = {
      .run = cmd_timeline,
      .synopsis = "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format FMT]",
      .summary =
-         "Activity of each flow in 60 time buckets and every silence of SEC seconds or more\n"
-         "with the attempts that failed in it; without --pair or --port, the flows the policy\n"
-         "expects (exit 1 when a silence is found).",
+         "Activity of each flow in 60 time buckets and its silences of SEC seconds or more\n"
+         "(one side sending nothing, the other perhaps retransmitting; in one session, its\n"
+         "longest) with the attempts that failed in them; without --pair or --port, the flows\n"
+         "the policy expects (exit 1 when a silence is found).",
      .opts = {'d', OPT_RUN, OPT_PAIR, OPT_PORT, OPT_GAP, OPT_FORMAT, 'o'},
      .formats = SM_FMT_BIT(FMT_TEXT) | SM_FMT_BIT(FMT_JSON),
      .examples = "  smaudit timeline -d incident.db --pair 10.10.0.21 10.30.0.5 --gap 60\n"

@@ -631,13 +631,16 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 	s->payload[dir] += pkt->payload_len;
 	if (pkt->ts_ns < s->first_ns)
 		s->first_ns = pkt->ts_ns;
-	if (pkt->ts_ns > s->last_ns) {
-		if (pkt->ts_ns - s->last_ns > s->idle_max_ns) {
-			s->idle_max_ns = pkt->ts_ns - s->last_ns;
-			s->idle_from_ns = s->last_ns;
-		}
-		s->last_ns = pkt->ts_ns;
+	/* a silence is one side's: the other may go on (retransmissions unanswered) */
+	int64_t prev = s->side_last_ns[dir] != 0 ? s->side_last_ns[dir] : s->first_ns;
+	if (pkt->ts_ns - prev > s->idle_max_ns) {
+		s->idle_max_ns = pkt->ts_ns - prev;
+		s->idle_from_ns = prev;
 	}
+	if (pkt->ts_ns > s->side_last_ns[dir])
+		s->side_last_ns[dir] = pkt->ts_ns;
+	if (pkt->ts_ns > s->last_ns)
+		s->last_ns = pkt->ts_ns;
 	if (pkt->proto == SM_PROTO_TCP && pkt->l4_header)
 		sm_tcp_packet(s, dir, pkt);
 	else if (pkt->icmp_echo && s->icmp_id == 0) {
@@ -803,4 +806,17 @@ void
 sm_session_stats(const struct sm_session_table *t, struct sm_session_stats *out)
 {
 	*out = t->st;
+}
+
+int64_t
+sm_session_silence(const struct sm_session *s, int64_t *from)
+{
+	int64_t len = s->idle_max_ns;
+	*from = s->idle_from_ns;
+	for (int d = 0; d < 2; d++)
+		if (s->side_last_ns[d] != 0 && s->last_ns - s->side_last_ns[d] > len) {
+			len = s->last_ns - s->side_last_ns[d];
+			*from = s->side_last_ns[d];
+		}
+	return len;
 }

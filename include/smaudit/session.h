@@ -114,7 +114,10 @@ struct sm_session {
 	int64_t touch_ns, moved_ns;
 
 	int64_t first_ns, last_ns;
-	int64_t idle_max_ns, idle_from_ns; /* longest silence between two packets, its start */
+	/* the longest time one side sent nothing (the other may have: retransmissions
+	 * unanswered), its start; after the last packet too: sm_session_silence() */
+	int64_t idle_max_ns, idle_from_ns;
+	int64_t side_last_ns[2]; /* each side's last packet (0: none yet) */
 	uint64_t pkts[2], bytes[2];
 	uint64_t payload[2];
 	uint8_t state[2];      /* enum sm_ep_state per direction (TCP) */
@@ -220,6 +223,9 @@ enum sm_app sm_session_app_kind(const struct sm_session *s);
 const char *sm_session_app(const struct sm_session *s);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
+/* The longest time one side of s sent nothing while s lasted (its last packets
+ * included: a side silent to the end), and in *from when that began; 0: none. */
+int64_t sm_session_silence(const struct sm_session *s, int64_t *from);
 /* A completed handshake or replies seen (docs/verdicts.md "established"). */
 bool sm_session_established(const struct sm_session *s);
 const char *sm_proto_name(uint8_t proto, char *buf, size_t len);

@@ -50,6 +50,18 @@ assert len(f) == 1 and f[0]["failed"] >= 2, f
 assert any(s["attempts"] >= 2 and not s["edge"] for s in f[0]["silences"]), f[0]["silences"]
 assert len(f[0]["activity"]) == 60 and "x" in f[0]["activity"]
 PY
+# a silence is one side's: the server silent 14.3 s while the client retransmits, the
+# replies of a ping stopped for 9 s while its requests go on (tests/scripts/silences.py)
+python3 tests/scripts/silences.py "$work/sil" || bad "silences.py"
+for f in outage ping; do
+	"$bin" audit -q -s $S -d "$work/sil/$f.db" "$work/sil/$f.pcap" >/dev/null
+done
+check "timeline: the server silent while its client retransmits" 1 \
+	"SILENT 2027-01-15 08:00:05\.010Z \.\. 08:00:19\.340Z \(14\.3 s\)" \
+	"$bin" timeline -d "$work/sil/outage.db" --gap 10
+check "timeline: a ping's replies stopped, its requests going on" 1 \
+	"SILENT 2027-01-15 08:00:05\.500Z \.\. 08:00:14\.500Z \(9\.0 s\)" \
+	"$bin" timeline -d "$work/sil/ping.db" --gap 5
 check "timeline: bad --pair" 2 "--pair: expected two addresses" "$bin" timeline -d "$db" --pair 1.2.3.4
 check "timeline: no such run" 2 "" "$bin" timeline -d "$db" --run 99
 

@@ -51,6 +51,13 @@ keepalive-under-way 2 s in, keepalive probes of a connection opened before the c
 unseen-syn-refused  2 s in, a RST+ACK of sequence number 0 acknowledging ISN 1000 + 1
                     from the responder, no SYN seen (RFC 9293 3.10.7.1: a refused
                     SYN's reset; the SYN went by another path)
+refused-at-end      the capture's last packets: a SYN and, 10 us later, the RST+ACK
+                    refusing it (a refusal is whole: nothing of it is cut by the end)
+ok-then-refused-at-end
+                    a whole conversation, then that refusal at the end
+big-hole            a whole conversation; then on tcp/11105 a handshake, 100 bytes,
+                    and the next segment 1.2 GB further (a span port overrun for a
+                    second at 10 Gb/s), acknowledged
 Every shape from under-way-reset on ends with a working tcp/11105 conversation 3 s
 later, so that none is cut by the capture's end.
 """
