@@ -216,9 +216,6 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		}
 		return;
 	}
-	e->syns += s->syn_count;
-	if (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6)
-		e->requests += s->pkts[0];
 	e->rst_ignored += sm_outcome_rst_ignored(s);
 	/* The pair a failing verdict is about: the first session with the outcome
 	 * that decides the verdict (rejected over no-answer over one-way). */
@@ -274,7 +271,10 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 			e->rst_ttl = s->rst_ttl;
 		}
 		break;
-	case SM_OUTCOME_NO_ANSWER:
+	case SM_OUTCOME_NO_ANSWER: /* what the unanswered attempts sent */
+		e->syns += s->syn_count;
+		if (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6)
+			e->requests += s->pkts[0];
 		e->no_answer++;
 		e->cut_no_answer += cut;
 		e->answer_lost += sm_outcome_answer_lost(s);

@@ -38,8 +38,8 @@ struct sm_expect_entry {
 	 * worst seen, i.e. the pair a failing verdict is about */
 	struct sm_addr sat_src, sat_dst, try_src, try_dst;
 	uint8_t try_rank;
-	uint64_t syns;     /* SYNs the initiators sent (TCP) */
-	uint64_t requests; /* echo requests they sent (ICMP) */
+	uint64_t syns;     /* SYNs the unanswered attempts sent (TCP) */
+	uint64_t requests; /* echo requests they sent (ICMP): unanswered */
 	bool rst_seen, icmp_seen;
 	struct sm_addr rst_from, icmp_from;
 	uint8_t rst_ttl, icmp_type, icmp_code, icmp_ttl;

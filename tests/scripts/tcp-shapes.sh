@@ -71,6 +71,10 @@ grep -q "but the capture ended" "$work/new-isn-after-drop.txt" "$work/ack-only.t
 	"$work/refused-at-end.txt" &&
 	{ echo "FAIL: a caution about the capture's end where the attempts lasted seconds"; fail=$((fail + 1)); } ||
 	pass=$((pass + 1))
+# the SYNs an unanswered attempt sent, not those of a session beside it
+want unanswered-beside-one-way '^  no-answer '
+grep -q "1 attempt(s) from 198.18.1.11 to 198.18.2.12 never answered (3 SYN sent)" "$work/unanswered-beside-one-way.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL unanswered-beside-one-way: $(grep -m1 'never answered' "$work/unanswered-beside-one-way.txt")"; fail=$((fail + 1)); }
 # 1.2 GB of a stream never captured (tshark: "previous segment not captured"): every byte
 # counted, however far the next segment is
 "$bin" audit -s pcaps/site.conf --color never "$work/big-hole.pcap" >"$work/big-hole.txt" 2>&1

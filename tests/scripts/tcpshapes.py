@@ -55,6 +55,10 @@ refused-at-end      the capture's last packets: a SYN and, 10 us later, the RST+
                     refusing it (a refusal is whole: nothing of it is cut by the end)
 ok-then-refused-at-end
                     a whole conversation, then that refusal at the end
+unanswered-beside-one-way
+                    SYNs at 0, 1 and 3 s unanswered, and another connection from
+                    port 40005 whose SYN-ACK the capture misses (one-way): 3 SYN sent
+                    by the unanswered attempt
 big-hole            a whole conversation; then on tcp/11105 a handshake, 100 bytes,
                     and the next segment 1.2 GB further (a span port overrun for a
                     second at 10 Gb/s), acknowledged
@@ -263,6 +267,12 @@ def shapes():
         c.tcp(t + 2, A1, B2, 40003, 11105, (cs + 101 + gap) % 2**32, ss + 1, ACK | PSH, b"y" * 100)
         c.tcp(t + 2.0001, B2, A1, 11105, 40003, ss + 1, (cs + 201 + gap) % 2**32, ACK)
 
+    def unanswered_beside_one_way(c):  # and a session whose answers the span misses
+        syn(c, 0), syn(c, 1), syn(c, 3)
+        c.tcp(t + .2, A1, B2, 40005, 11104, 7000, 0, SYN)
+        c.tcp(t + .202, A1, B2, 40005, 11104, 7001, 9001, ACK)
+        c.tcp(t + .203, A1, B2, 40005, 11104, 7001, 9001, ACK | PSH, b"data")
+
     def refused_at_end(c):  # the last packets: a refusal is whole, nothing of it is cut
         syn(c, 4)
         c.tcp(t + 4.00001, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
@@ -277,7 +287,7 @@ def shapes():
 
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused, "big-hole": big_hole, "refused-at-end": refused_at_end,
+            "unseen-syn-refused": unseen_syn_refused, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
