@@ -390,19 +390,21 @@ check_families(const struct sm_rules *r, const struct sm_site *s, sm_warn_fn war
 		if ((fa & fb) == 0)
 			return sm_error(
 			    eb, SM_ERR_CONFIG,
-			    "%s:%d: %s and %s have no address family in common (%s has only "
+			    "%s:%d:%d: %s and %s have no address family in common (%s has only "
 			    "%s addresses, %s only %s): rule %s/%u pairs none of them",
-			    s->path, b->line, a->name, b->name, a->name, fa == 1 ? "IPv4" : "IPv6",
-			    b->name, fb == 1 ? "IPv4" : "IPv6", rule_proto(x), (unsigned)x->port);
+			    s->path, b->line, b->col, a->name, b->name, a->name,
+			    fa == 1 ? "IPv4" : "IPv6", b->name, fb == 1 ? "IPv4" : "IPv6",
+			    rule_proto(x), (unsigned)x->port);
 		if (fa != fb && warn != NULL && x->coverage == COV_EACH_PAIR) {
 			const struct sm_role *wide = (fa & ~fb) ? a : b,
 			                     *narrow = wide == a ? b : a;
-			snprintf(msg, sizeof(msg),
-			         "%s:%d: %s has %s addresses and %s none: the each-pair rule %s/%u "
-			         "checks none of them",
-			         s->path, wide->line, wide->name,
-			         ((fa | fb) & ~(fa & fb)) == 1 ? "IPv4" : "IPv6", narrow->name,
-			         rule_proto(x), (unsigned)x->port);
+			snprintf(
+			    msg, sizeof(msg),
+			    "%s:%d:%d: %s has %s addresses and %s none: the each-pair rule %s/%u "
+			    "checks none of them",
+			    s->path, wide->line, wide->col, wide->name,
+			    ((fa | fb) & ~(fa & fb)) == 1 ? "IPv4" : "IPv6", narrow->name,
+			    rule_proto(x), (unsigned)x->port);
 			warn(ctx, msg);
 		}
 	}

@@ -157,6 +157,7 @@ parse_sensor(struct sm_site *out, const struct sm_tok *tok, int n, const char *f
 	sm_strlcpy(x->name, tok[1].s, sizeof(x->name));
 	sm_strlcpy(x->role, tok[3].s, sizeof(x->role));
 	x->line = lineno;
+	x->col = tok[3].col;
 	return SM_OK;
 }
 
@@ -248,11 +249,17 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 	free(copy);
 	for (size_t i = 0; e == SM_OK && i < out->nsensors; i++)
 		if (sm_site_role(out, out->sensors[i].role) == NULL)
-			e = sm_error(eb, SM_ERR_CONFIG,
-			             "%s:%d: sensor %s is near role '%s', which the file does not "
-			             "define",
-			             fname, out->sensors[i].line, out->sensors[i].name,
-			             out->sensors[i].role);
+			e = sm_error(
+			    eb, SM_ERR_CONFIG,
+			    "%s:%d:%d: sensor %s is near role '%s', which the file does not "
+			    "define",
+			    fname, out->sensors[i].line, out->sensors[i].col, out->sensors[i].name,
+			    out->sensors[i].role);
+	if (e == SM_OK && out->nroles == 0) /* an empty file, or every line commented out */
+		e = sm_error(eb, SM_ERR_CONFIG,
+		             "%s:1:1: no role defined: a site file names who is who, a line 'role "
+		             "NAME ADDR|CIDR...' a role (docs/site-file.md)",
+		             fname);
 	if (e == SM_OK)
 		e = check_overlaps(out, eb);
 	if (e != SM_OK)

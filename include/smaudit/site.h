@@ -35,7 +35,7 @@ struct sm_role {
 struct sm_site_sensor {
 	char name[SM_SENSOR_NAME_MAX];
 	char role[SM_ROLE_NAME_MAX];
-	int line;
+	int line, col; /* where the role's name stands */
 };
 
 struct sm_site {

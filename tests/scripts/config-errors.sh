@@ -70,12 +70,21 @@ site_case "IPv4-mapped IPv6 address" 's/^role ic-a           198.18.1.11 198.18.
 # roles of no common address family pair nothing: an each-pair rule would have no entry
 site=$work/families.conf
 site_case "roles of different address families" 's/^role ic-a           198.18.1.11 198.18.1.12/role ic-a fd00:1::11 fd00:1::12/' 2 pcaps/healthy.pcap \
-	"smaudit: $site:3: ic-a and ic-b have no address family in common (ic-a has only IPv6 addresses, ic-b only IPv4): rule tcp/3260 pairs none of them"
+	"smaudit: $site:3:6: ic-a and ic-b have no address family in common (ic-a has only IPv6 addresses, ic-b only IPv4): rule tcp/3260 pairs none of them"
 site=$work/families2.conf
 site_case "a family the other role lacks" 's/^role ic-a           198.18.1.11 198.18.1.12/role ic-a 198.18.1.11 198.18.1.12 fd00:1::11/' 0 pcaps/healthy.pcap \
-	"smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/3260 checks none of them
-smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11104 checks none of them
-smaudit: warning: $site:2: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11105 checks none of them"
+	"smaudit: warning: $site:2:6: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/3260 checks none of them
+smaudit: warning: $site:2:6: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11104 checks none of them
+smaudit: warning: $site:2:6: ic-a has IPv6 addresses and ic-b none: the each-pair rule tcp/11105 checks none of them"
+
+# a site file that names no role (empty, or a template whose lines are all commented
+# out) is an error: with no address, no flow is checked and the run would say "no finding"
+site=$work/empty.conf
+printf '# site of cluster pair X: fill in\n#role ic-a 198.18.1.11\n' >"$site"
+run "a site file of comments only" 2 "$bin" audit -q -s "$site" pcaps/healthy.pcap &&
+	stderr_is "a site file of comments only" "smaudit: $site:1:1: no role defined: a site file names who is who, a line 'role NAME ADDR|CIDR...' a role (docs/site-file.md)"
+run "check of an empty site file" 2 "$bin" check -s /dev/null &&
+	stderr_is "check of an empty site file" "smaudit: /dev/null:1:1: no role defined: a site file names who is who, a line 'role NAME ADDR|CIDR...' a role (docs/site-file.md)"
 
 # a prefix in a role an each-pair / each-member rule checks address by address: one
 # member, which any address in it satisfies (a LIF never seen would go unnoticed)

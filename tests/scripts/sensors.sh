@@ -139,7 +139,7 @@ else
 	echo "SKIP time coverage: tcpdump is not installed (scripts/deps.sh --test)"
 fi
 { cat $S; echo "sensor site-b near nowhere"; } >"$work/bad1.conf"
-check "'near' an undefined role" 2 "bad1.conf:10: sensor site-b is near role 'nowhere', which the file does not define" \
+check "'near' an undefined role" 2 "bad1.conf:10:20: sensor site-b is near role 'nowhere', which the file does not define" \
 	"$bin" check -s "$work/bad1.conf"
 { cat $S; echo "sensor site-b beside ic-b"; } >"$work/bad2.conf"
 check "'sensor' line checked" 2 "bad2.conf:10:1: expected 'sensor NAME near ROLE'" "$bin" check -s "$work/bad2.conf"
