@@ -177,6 +177,26 @@ audit_inputs(struct cli_args *a, const char *mode)
 	return rc;
 }
 
+/* A capture (file or directory) given to two sensors: one would see the other's
+ * packets as copies of its own, and the second report its clock matched to itself. */
+static int
+refuse_shared_captures(const struct cli_args *a)
+{
+	struct stat si, sj;
+	for (size_t i = 0; a->nsensors > 1 && i < a->ninputs; i++)
+		for (size_t j = i + 1; j < a->ninputs; j++)
+			if (a->input_sensor[i] != a->input_sensor[j] &&
+			    stat(a->inputs[i], &si) == 0 && stat(a->inputs[j], &sj) == 0 &&
+			    si.st_dev == sj.st_dev && si.st_ino == sj.st_ino)
+				return cli_usage_error(
+				    a->cmd,
+				    "%s is the capture of sensor %s and of sensor %s: each sensor "
+				    "reads its own",
+				    a->inputs[j], a->sensor_names[a->input_sensor[i]],
+				    a->sensor_names[a->input_sensor[j]]);
+	return -1;
+}
+
 int
 cmd_audit(struct cli_args *a)
 {
@@ -198,6 +218,8 @@ cmd_audit(struct cli_args *a)
 			    "stdin (-) cannot be a sensor's capture: the sensors' "
 			    "clocks are matched before the audit reads, so every "
 			    "capture is read twice");
+	if ((rc = refuse_shared_captures(a)) >= 0)
+		return rc;
 	return audit_inputs(a, "audit");
 }
 

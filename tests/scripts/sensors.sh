@@ -138,6 +138,8 @@ if command -v tcpdump >/dev/null; then
 else
 	echo "SKIP time coverage: tcpdump is not installed (scripts/deps.sh --test)"
 fi
+check "one capture given to two sensors" 2 "wan-drop-site-a.pcap is the capture of sensor site-a and of sensor site-b: each sensor reads its own" \
+	"$bin" audit -q -s $S --sensor site-a=$P/wan-drop-site-a.pcap --sensor site-b=$P/wan-drop-site-a.pcap
 { cat $S; echo "sensor site-b near nowhere"; } >"$work/bad1.conf"
 check "'near' an undefined role" 2 "bad1.conf:10:20: sensor site-b is near role 'nowhere', which the file does not define" \
 	"$bin" check -s "$work/bad1.conf"
