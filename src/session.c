@@ -77,6 +77,7 @@ sm_session_table_free(struct sm_session_table *t)
 	free(t->chunks);
 	free(t->chunk_base);
 	free(t->buckets);
+	free(t->orient);
 	free(t);
 }
 
@@ -124,6 +125,47 @@ key_hash(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t
 	     (uint64_t)(uint32_t)(inner_vlan + 1);
 	h *= 0x9e3779b97f4a7c15ull;
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+/* One direction of a conversation (never 0): initiator a, responder b. */
+static uint64_t
+orient_key(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb,
+           uint8_t proto, int32_t vlan, int32_t inner_vlan)
+{
+	uint64_t h = endpoint_hash(a, pa) * 0x9e3779b97f4a7c15ull + endpoint_hash(b, pb);
+	h ^= (uint64_t)proto << 56 ^ (uint64_t)(uint32_t)(vlan + 1) << 20 ^
+	     (uint64_t)(uint32_t)(inner_vlan + 1);
+	h *= 0xff51afd7ed558ccdull;
+	return (h ^ (h >> 31)) | 1;
+}
+
+/* Remembers the orientation of s, ended while its conversation may go on. */
+static void
+orient_keep(struct sm_session_table *t, const struct sm_session *s)
+{
+	if (s->proto != SM_PROTO_TCP && s->proto != SM_PROTO_UDP)
+		return;
+	if (t->orient == NULL && (t->orient = calloc(ORIENT_SLOTS, sizeof(uint64_t))) == NULL)
+		return; /* without memory: the next session is oriented by its first packet */
+	uint64_t k =
+	    orient_key(&s->src, s->sport, &s->dst, s->dport, s->proto, s->vlan, s->inner_vlan);
+	t->orient[k & (ORIENT_SLOTS - 1)] = k;
+}
+
+/* 1: pkt goes from the initiator of an ended session of its ports, -1: from its
+ * responder, 0: none remembered. */
+static int
+orient_of(const struct sm_session_table *t, const struct sm_packet *pkt)
+{
+	if (t->orient == NULL)
+		return 0;
+	uint64_t f = orient_key(&pkt->src, pkt->sport, &pkt->dst, pkt->dport, pkt->proto, pkt->vlan,
+	                        pkt->inner_vlan),
+	         r = orient_key(&pkt->dst, pkt->dport, &pkt->src, pkt->sport, pkt->proto, pkt->vlan,
+	                        pkt->inner_vlan);
+	return t->orient[f & (ORIENT_SLOTS - 1)] == f   ? 1
+	       : t->orient[r & (ORIENT_SLOTS - 1)] == r ? -1
+	                                                : 0;
 }
 
 static uint32_t
@@ -227,6 +269,8 @@ finish(struct sm_session_table *t, uint32_t idx, enum sm_session_end why)
 	if (t->opts.done != NULL)
 		t->opts.done(t->ctx, s);
 	t->emit(t->ctx, s, why);
+	if (why == END_IDLE || why == END_EVICTED)
+		orient_keep(t, s);
 	free(s->app_detail);
 	s->app_detail = NULL;
 	free(s->sight);
@@ -491,9 +535,12 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 	static const uint8_t bcast[4] = {255, 255, 255, 255};
 	if (pkt->dst.family == 4 && memcmp(pkt->dst.a, bcast, 4) == 0)
 		return false;
-	if (pkt->proto == SM_PROTO_TCP || pkt->proto == SM_PROTO_UDP)
-		return is_service_port(t, pkt->sport) && !is_service_port(t, pkt->dport);
-	return false;
+	if (pkt->proto != SM_PROTO_TCP && pkt->proto != SM_PROTO_UDP)
+		return false;
+	int o = orient_of(t, pkt); /* the conversation of a session ended idle goes on */
+	if (o != 0)
+		return o < 0;
+	return is_service_port(t, pkt->sport) && !is_service_port(t, pkt->dport);
 }
 
 /* Zeek's DNS analyzer ends a UDP DNS conversation on a timer: every 10 s from

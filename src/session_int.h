@@ -62,7 +62,12 @@ struct sm_session_table {
 	} held[ERROR_HOLD_MAX];
 	uint8_t nheld;
 	bool releasing;
+	/* the initiator -> responder keys of TCP and UDP sessions ended while their
+	 * conversation may go on (idle, evicted): the next session of the same ports
+	 * keeps that orientation (orient_key(); NULL until one ends so) */
+	uint64_t *orient;
 };
+#define ORIENT_SLOTS 4096
 
 /* Whether later comes less than w after earlier (or before it), for any two times:
  * a damaged capture's may be far apart. */

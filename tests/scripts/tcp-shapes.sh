@@ -71,6 +71,12 @@ grep -q "but the capture ended" "$work/new-isn-after-drop.txt" "$work/ack-only.t
 	"$work/refused-at-end.txt" &&
 	{ echo "FAIL: a caution about the capture's end where the attempts lasted seconds"; fail=$((fail + 1)); } ||
 	pass=$((pass + 1))
+# a session after an idle timeout keeps the orientation its SYN gave (both ports are
+# rule ports: by port alone, the server's keepalive would open tcp/11105 from it)
+want idle-then-server-first '^  ok .* 3 session\(s\)$'
+grep -qE '^  ok +tcp/11105  ic-b 198\.18\.2\.12 -> ic-a' "$work/idle-then-server-first.txt" &&
+	{ echo "FAIL idle-then-server-first: $(grep -E 'tcp/11105  ic-b 198\.18\.2\.12' "$work/idle-then-server-first.txt")"; fail=$((fail + 1)); } ||
+	pass=$((pass + 1))
 # the SYNs an unanswered attempt sent, not those of a session beside it
 want unanswered-beside-one-way '^  no-answer '
 grep -q "1 attempt(s) from 198.18.1.11 to 198.18.2.12 never answered (3 SYN sent)" "$work/unanswered-beside-one-way.txt" &&

@@ -59,6 +59,10 @@ unanswered-beside-one-way
                     SYNs at 0, 1 and 3 s unanswered, and another connection from
                     port 40005 whose SYN-ACK the capture misses (one-way): 3 SYN sent
                     by the unanswered attempt
+idle-then-server-first
+                    a connection from client port 11105 to 11104, idle past the TCP
+                    timeout (3700 s), then the server's keepalive first, twice: the
+                    same connection (never 11105 from 198.18.2.12)
 big-hole            a whole conversation; then on tcp/11105 a handshake, 100 bytes,
                     and the next segment 1.2 GB further (a span port overrun for a
                     second at 10 Gb/s), acknowledged
@@ -273,6 +277,21 @@ def shapes():
         c.tcp(t + .202, A1, B2, 40005, 11104, 7001, 9001, ACK)
         c.tcp(t + .203, A1, B2, 40005, 11104, 7001, 9001, ACK | PSH, b"data")
 
+    def idle_then_server_first(c):
+        # from client port 11105 (FreeBSD's ephemeral ports start at 10000), idle past
+        # --tcp-timeout (an hour), then the server's keepalive first: the same connection
+        c.tcp(t, A1, B2, 11105, 11104, 1000, 0, SYN)
+        c.tcp(t + .001, B2, A1, 11104, 11105, 50000, 1001, SYN | ACK)
+        c.tcp(t + .002, A1, B2, 11105, 11104, 1001, 50001, ACK)
+        c.tcp(t + .003, A1, B2, 11105, 11104, 1001, 50001, ACK | PSH, b"request")
+        c.tcp(t + .004, B2, A1, 11104, 11105, 50001, 1008, ACK | PSH, b"reply")
+        c.tcp(t + .005, A1, B2, 11105, 11104, 1008, 50006, ACK)
+        for k in (1, 2):
+            at = t + 3700 * k
+            c.tcp(at, B2, A1, 11104, 11105, 50005, 1008, ACK)
+            c.tcp(at + .0003, A1, B2, 11105, 11104, 1008, 50006, ACK)
+        c.conversation(t + 7500, A1, B1, 40009, 11105, 7000, 9000)
+
     def refused_at_end(c):  # the last packets: a refusal is whole, nothing of it is cut
         syn(c, 4)
         c.tcp(t + 4.00001, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
@@ -287,7 +306,7 @@ def shapes():
 
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "refused-at-end": refused_at_end,
+            "unseen-syn-refused": unseen_syn_refused, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
