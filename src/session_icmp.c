@@ -8,14 +8,24 @@
 #include "session_sight.h"
 #include "session_tcp.h" /* SM_SEC */
 
+/* A redirect says the packet was forwarded, a source quench is ignored by hosts
+ * (RFC 6633), "fragmentation needed" and "packet too big" are path MTU discovery
+ * (RFC 1191, RFC 8201: the sender sends smaller, and no SYN is ever too big):
+ * advice about the flow, no refusal of it. */
+static bool
+advisory(const struct sm_packet *pkt)
+{
+	if (pkt->proto == SM_PROTO_ICMP6)
+		return pkt->icmp_type == SM_ICMP6_PACKET_TOO_BIG;
+	return pkt->icmp_type == SM_ICMP_REDIRECT || pkt->icmp_type == SM_ICMP_SOURCE_QUENCH ||
+	       (pkt->icmp_type == SM_ICMP_UNREACH && pkt->icmp_code == SM_ICMP_FRAG_NEEDED);
+}
+
 void
 session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt,
                           struct sm_session *s, int dir)
 {
-	/* A redirect says the packet was forwarded, a source quench is ignored by
-	 * hosts (RFC 6633): advice about the flow, no refusal of it. */
-	if (pkt->proto == SM_PROTO_ICMP &&
-	    (pkt->icmp_type == SM_ICMP_REDIRECT || pkt->icmp_type == SM_ICMP_SOURCE_QUENCH)) {
+	if (advisory(pkt)) {
 		t->st.icmp_errors_attached++;
 		return;
 	}
@@ -37,6 +47,8 @@ session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pk
 bool
 session_refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
 {
+	if (advisory(pkt))
+		return true; /* refuses nothing: no session of its own */
 	struct sm_packet flow;
 	packet_beside(&flow, pkt);
 	flow.vlan = pkt->vlan;

@@ -118,6 +118,7 @@ struct sm_outer {
 
 /* ICMP errors: each quotes the packet it is about. */
 #define SM_ICMP_UNREACH         3
+#define SM_ICMP_FRAG_NEEDED     4 /* the code of SM_ICMP_UNREACH (path MTU discovery) */
 #define SM_ICMP_SOURCE_QUENCH   4
 #define SM_ICMP_REDIRECT        5
 #define SM_ICMP_TIME_EXCEEDED   11
