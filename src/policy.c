@@ -208,7 +208,9 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	if (s->last_ns > e->last_ns)
 		e->last_ns = s->last_ns;
 	if (o != SM_OUTCOME_OK && !continues && sm_outcome_under_way(s)) {
-		/* a connection reset, not an attempt refused: no failure */
+		/* a connection reset, not an attempt refused: no failure (or the late
+		 * answer to an attempt of an earlier session, reset by its initiator) */
+		e->answer_late += sm_outcome_answer_refused(s);
 		if (e->under_way++ == 0) {
 			e->under_way_by_responder = s->rst_from == 2;
 			e->under_way_rst = s->rst_from == 2 ? s->dst : s->src;

@@ -50,10 +50,22 @@ sm_outcome_under_way(const struct sm_session *s)
 	       !s->rst_refusal && s->icmp_errors == 0;
 }
 
+/* (a connect() timed out while the SYN-ACKs were held back: nothing was opened) */
+bool
+sm_outcome_answer_refused(const struct sm_session *s)
+{
+	return s->proto == SM_PROTO_TCP && !s->syn_seen &&
+	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0 &&
+	       (s->history_seen & SM_HIST_ORIG_ALL) == SM_HIST_ORIG_BIT(SM_HIST_RST) &&
+	       s->payload[0] == 0 && s->payload[1] == 0;
+}
+
 /* What one session says about the path it tried. */
 enum sm_outcome
 sm_outcome_of(const struct sm_session *s)
 {
+	if (sm_outcome_answer_refused(s))
+		return SM_OUTCOME_NO_ANSWER;
 	if (sm_session_established(s))
 		return sm_outcome_answer_lost(s) ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_OK;
 	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2 && !s->rst_ignored))

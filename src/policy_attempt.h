@@ -16,6 +16,9 @@ enum sm_outcome { SM_OUTCOME_OK, SM_OUTCOME_REJECTED, SM_OUTCOME_NO_ANSWER, SM_O
 /* A TCP handshake answered and never acknowledged: the initiator sent only SYNs
  * (no ACK, no data, no reset) and the responder a SYN-ACK. */
 bool sm_outcome_answer_lost(const struct sm_session *s);
+/* A SYN-ACK of a SYN not in the session, the initiator's reset its only answer
+ * (^hR): the answer came after the initiator had given up its attempt. */
+bool sm_outcome_answer_refused(const struct sm_session *s);
 /* A TCP handshake answered only by bare ACKs (no SYN-ACK, no reset): a challenge
  * ACK (RFC 5961) from the responder or a firewall holding an older connection. */
 bool sm_outcome_bare_acked(const struct sm_session *s);

@@ -126,9 +126,12 @@ policy_describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		         (unsigned long long)e->no_answer, a, b,
 		         (unsigned long long)(e->rule->proto == 1 ? e->requests : e->syns),
 		         e->rule->proto == 1 ? "echo request(s)" : "SYN",
-		         e->rst_ignored > 0 ? "; the resets that came back do not acknowledge "
-		                              "the SYN, so the initiator ignores them (RFC 9293)"
-		                            : "");
+		         e->rst_ignored > 0   ? "; the resets that came back do not acknowledge "
+		                                "the SYN, so the initiator ignores them (RFC 9293)"
+		         : e->answer_late > 0 ? "; a SYN-ACK came only after the initiator had "
+		                                "given up (it reset it): the answers were held "
+		                                "back or dropped on their way"
+		                              : "");
 		if (p->visible != NULL &&
 		    !p->visible(p->visible_ctx, e->rule->proto, &e->try_src, &e->try_dst,
 		                e->rule->port, SM_VISIBLE_REFUSAL)) {
