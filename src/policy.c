@@ -246,11 +246,17 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 	}
 	/* an attempt cut by an edge of the capture, not one going on from before */
 	bool cut = s->edge != 0 && !continues && o != SM_OUTCOME_OK;
+	uint32_t len;
 	if (cut)
 		e->cut_edges |= s->edge;
 	switch (o) {
 	case SM_OUTCOME_OK:
 		e->ok++;
+		if (sm_session_stalled(s, &len)) {
+			e->stalled++;
+			if (len > e->stall_len)
+				e->stall_len = len;
+		}
 		if (!e->satisfied) {
 			e->satisfied = true;
 			e->sat_src = s->src;
@@ -703,7 +709,7 @@ sm_entry_dst(const struct sm_expect_entry *e, char *buf, size_t len)
 uint64_t
 sm_entry_failed(const struct sm_expect_entry *e)
 {
-	return e->verdict == V_OK ? e->rejected + e->no_answer : 0;
+	return e->verdict == V_OK ? e->rejected + e->no_answer + e->stalled : 0;
 }
 
 /* What every finding about entry e says of its flow. */

@@ -314,10 +314,46 @@ note_reset(struct sm_session *s, const struct sm_packet *pkt)
 		s->rst_ignored = true;
 }
 
+/* A side's acknowledgements, and its segments that resend the first byte its peer
+ * has not acknowledged (before track_gaps moves next_seq past them). */
+static void
+note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
+{
+	uint8_t f = pkt->tcp_flags;
+	if ((f & TH_ACK) && !(f & TH_RST) &&
+	    (!s->ack_known[dir] || (int32_t)(pkt->ack - s->ack_hi[dir]) > 0)) {
+		s->ack_known[dir] = true;
+		s->ack_hi[dir] = pkt->ack;
+		s->stall_rtx[!dir] = 0; /* the peer's data goes through */
+		s->stall_len[!dir] = 0;
+	}
+	if (pkt->payload_len == 0 || (f & (TH_SYN | TH_RST)) || !s->ack_known[!dir] ||
+	    !s->seq_known[dir] || pkt->seq != s->ack_hi[!dir] ||
+	    (int32_t)(pkt->seq - s->next_seq[dir]) >= 0)
+		return;
+	if (s->stall_rtx[dir] < UINT8_MAX)
+		s->stall_rtx[dir]++;
+	if (pkt->payload_len > s->stall_len[dir])
+		s->stall_len[dir] = pkt->payload_len;
+}
+
+bool
+sm_session_stalled(const struct sm_session *s, uint32_t *len)
+{
+	for (int d = 0; s->proto == SM_PROTO_TCP && d < 2; d++)
+		if (s->stall_rtx[d] >= SM_STALL_RESENT && s->ack_known[!d] &&
+		    (int32_t)(s->next_seq[d] - s->ack_hi[!d]) > 0) {
+			*len = s->stall_len[d];
+			return true;
+		}
+	return false;
+}
+
 void
 sm_tcp_packet(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
 	note_opening(s, dir, pkt);
+	note_stall(s, dir, pkt);
 	track_gaps(s, dir, pkt);
 	uint8_t f = pkt->tcp_flags;
 	endpoint_update(s, dir, f, pkt->payload_len);

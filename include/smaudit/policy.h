@@ -27,6 +27,8 @@ struct sm_expect_entry {
 	uint64_t answer_lost; /* of no_answer: a SYN-ACK the initiator never acknowledged */
 	uint64_t bare_acked;  /* of no_answer: only bare ACKs answered the SYN (no SYN-ACK) */
 	uint64_t answer_late; /* SYN-ACKs after the initiator gave up (^hR sessions, reset) */
+	uint64_t stalled;     /* of ok: sessions whose data did not get through (stalled) */
+	uint32_t stall_len;   /* the longest segment they resent */
 	uint64_t rst_ignored; /* sessions whose resets the initiator ignored (rst_ignored) */
 	/* of rejected, no_answer, one_way: sessions cut by an edge of the capture
 	 * (SM_EDGE_* in session.h).  They fail no working flow; a verdict resting

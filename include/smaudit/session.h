@@ -200,6 +200,13 @@ struct sm_session {
 	/* next_seq was taken from a segment without data (picked up mid-stream): a
 	 * keepalive's sequence number is one below the next byte (RFC 9293 3.8.4) */
 	bool seq_from_bare[2];
+	/* a stall (sm_session_stalled): the highest acknowledgement each side sent,
+	 * and how often a side resent the first byte its peer had not acknowledged
+	 * since that acknowledgement last moved (at most 255), its longest segment */
+	bool ack_known[2];
+	uint32_t ack_hi[2];
+	uint8_t stall_rtx[2];
+	uint32_t stall_len[2];
 	/* per sensor, with several (NULL with one): owned, freed when it leaves */
 	struct sm_sightings *sight;
 	/* Other VLAN tags it is seen with (docs/verdicts.md "Sessions"): packets
@@ -221,6 +228,13 @@ struct sm_session {
 enum sm_app sm_session_app_kind(const struct sm_session *s);
 /* Its name (sm_app_name: "tls", "unknown", "unverified", ...), NULL for APP_NONE. */
 const char *sm_session_app(const struct sm_session *s);
+/* A TCP session one side of which resent the first byte its peer had not
+ * acknowledged SM_STALL_RESENT times or more, and that byte was never
+ * acknowledged (by the session's end, or the capture's): its data did not get
+ * through (a path MTU black hole drops its large segments; or a receiver stopped
+ * reading).  *len: the longest segment resent so. */
+#define SM_STALL_RESENT 3
+bool sm_session_stalled(const struct sm_session *s, uint32_t *len);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
 /* The longest time one side of s sent nothing while s lasted (its last packets
