@@ -143,7 +143,7 @@ orient_key(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16
 static void
 orient_keep(struct sm_session_table *t, const struct sm_session *s)
 {
-	if (s->proto != SM_PROTO_TCP && s->proto != SM_PROTO_UDP)
+	if (s->proto != SM_PROTO_TCP) /* a UDP session is an exchange of its own */
 		return;
 	if (t->orient == NULL && (t->orient = calloc(ORIENT_SLOTS, sizeof(uint64_t))) == NULL)
 		return; /* without memory: the next session is oriented by its first packet */
@@ -537,8 +537,8 @@ should_flip(const struct sm_session_table *t, const struct sm_packet *pkt)
 		return false;
 	if (pkt->proto != SM_PROTO_TCP && pkt->proto != SM_PROTO_UDP)
 		return false;
-	int o = orient_of(t, pkt); /* the conversation of a session ended idle goes on */
-	if (o != 0)
+	int o = pkt->proto == SM_PROTO_TCP ? orient_of(t, pkt) : 0;
+	if (o != 0) /* the connection of a session ended idle goes on */
 		return o < 0;
 	return is_service_port(t, pkt->sport) && !is_service_port(t, pkt->dport);
 }

@@ -62,8 +62,8 @@ struct sm_session_table {
 	} held[ERROR_HOLD_MAX];
 	uint8_t nheld;
 	bool releasing;
-	/* the initiator -> responder keys of TCP and UDP sessions ended while their
-	 * conversation may go on (idle, evicted): the next session of the same ports
+	/* the initiator -> responder keys of TCP sessions ended while their
+	 * connection may go on (idle, evicted): the next session of the same ports
 	 * keeps that orientation (orient_key(); NULL until one ends so) */
 	uint64_t *orient;
 };
