@@ -320,15 +320,17 @@ static void
 note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
 	uint8_t f = pkt->tcp_flags;
-	if ((f & TH_ACK) && !(f & TH_RST) &&
-	    (!s->ack_known[dir] || (int32_t)(pkt->ack - s->ack_hi[dir]) > 0)) {
+	if ((f & (TH_ACK | TH_RST)) == TH_ACK &&
+	    ((int32_t)(pkt->ack - s->ack_hi[dir]) > 0 || !s->ack_known[dir])) {
 		s->ack_known[dir] = true;
 		s->ack_hi[dir] = pkt->ack;
-		s->stall_rtx[!dir] = 0; /* the peer's data goes through */
-		s->stall_len[!dir] = 0;
+		if (s->stall_rtx[!dir] != 0) { /* the peer's data goes through */
+			s->stall_rtx[!dir] = 0;
+			s->stall_len[!dir] = 0;
+		}
 	}
-	if (pkt->payload_len == 0 || (f & (TH_SYN | TH_RST)) || !s->ack_known[!dir] ||
-	    !s->seq_known[dir] || pkt->seq != s->ack_hi[!dir] ||
+	if (pkt->payload_len == 0 || pkt->seq != s->ack_hi[!dir] || !s->ack_known[!dir] ||
+	    (f & (TH_SYN | TH_RST)) || !s->seq_known[dir] ||
 	    (int32_t)(pkt->seq - s->next_seq[dir]) >= 0)
 		return;
 	if (s->stall_rtx[dir] < UINT8_MAX)
