@@ -6,16 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SLL's and SLL2's packet type of a packet the host sent (PACKET_OUTGOING). */
-#define SLL_OUTGOING 4
-/* No interface named (SLL): a copy is the one leaving after the one arriving. */
+/* No interface named (SLL): the same packet again so soon is a copy. */
 #define IFINDEX_NONE UINT32_MAX
 
 struct slot {
 	uint64_t key; /* 0: empty */
 	int64_t ts_ns;
 	uint32_t ifindex;
-	bool out;
 };
 
 struct sm_ifcopy {
@@ -67,12 +64,9 @@ sm_ifcopy_packet(struct sm_ifcopy **cp, const struct sm_raw_packet *raw,
 {
 	const uint8_t *d = raw->data;
 	uint32_t ifindex;
-	bool out;
 	if (raw->linktype == SM_DLT_LINUX_SLL && raw->caplen >= 16) {
-		out = d[0] == 0 && d[1] == SLL_OUTGOING;
 		ifindex = IFINDEX_NONE;
 	} else if (raw->linktype == SM_DLT_LINUX_SLL2 && raw->caplen >= 20) {
-		out = d[10] == SLL_OUTGOING;
 		ifindex = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
 	} else {
 		return false;
@@ -84,11 +78,10 @@ sm_ifcopy_packet(struct sm_ifcopy **cp, const struct sm_raw_packet *raw,
 	struct slot *s = &c->slot[key & (SM_IFCOPY_SLOTS - 1)];
 	if (s->key == key && raw->ts_ns >= s->ts_ns &&
 	    raw->ts_ns - s->ts_ns <= SM_IFCOPY_WINDOW_NS &&
-	    (ifindex == IFINDEX_NONE ? out && !s->out && s->ifindex == IFINDEX_NONE
-	                             : ifindex != s->ifindex)) {
+	    (ifindex == IFINDEX_NONE || ifindex != s->ifindex)) {
 		c->copies++; /* the first copy stays: a third interface may see it too */
 		return true;
 	}
-	*s = (struct slot){.key = key, .ts_ns = raw->ts_ns, .ifindex = ifindex, .out = out};
+	*s = (struct slot){.key = key, .ts_ns = raw->ts_ns, .ifindex = ifindex};
 	return false;
 }

@@ -6,10 +6,11 @@
  * would count in its session again (packets, bytes, SYNs sent).  A copy is the
  * same IP packet (addresses, protocol, IPv4 ID and length, transport header;
  * never its TTL) at the same sensor (pkt->sensor: several capture points see
- * copies of their own, session_sight.h) within SM_IFCOPY_WINDOW_NS of the first: on another
- * interface (SLL2 names it), or leaving where the first arrived (SLL has no interface). Bounded:
- * SM_IFCOPY_SLOTS recent packets; one forgotten is counted again, as before.  Used by the reading
- * thread only.
+ * copies of their own, session_sight.h) within SM_IFCOPY_WINDOW_NS of the first:
+ * on another interface (SLL2 names it), or at all (SLL names none; a sender's
+ * own retransmission comes later, or with another IPv4 ID).  Bounded:
+ * SM_IFCOPY_SLOTS recent packets; one forgotten is counted again, as before.
+ * Used by the reading thread only.
  */
 #ifndef SMAUDIT_IFCOPY_H
 #define SMAUDIT_IFCOPY_H
@@ -21,7 +22,7 @@
 #include "smaudit/decode.h"
 
 #define SM_IFCOPY_SLOTS     4096
-#define SM_IFCOPY_WINDOW_NS (1000 * 1000000LL)
+#define SM_IFCOPY_WINDOW_NS (50 * 1000000LL)
 
 struct sm_ifcopy;
 
