@@ -28,8 +28,8 @@ gen_add(struct gen *g, enum gen_role role, int cluster, const char *addr, const 
 	for (size_t i = 0; i < g->n; i++) {
 		if (strcmp(g->e[i].addr, x.addr) != 0)
 			continue;
-		if (g->e[i].role == role)
-			return true;
+		if (g->e[i].role == role && g->e[i].cluster == cluster)
+			return true; /* the same LIF again */
 		/* the first role found keeps the address */
 		struct gen_left_out l = {x, i};
 		if (!sm_grow((void **)&g->left, &g->nleft, &g->capleft, sizeof(l), &l))
@@ -39,6 +39,21 @@ gen_add(struct gen *g, enum gen_role role, int cluster, const char *addr, const 
 	if (!sm_grow((void **)&g->e, &g->n, &g->cap, sizeof(x), &x))
 		g->oom = true;
 	return true;
+}
+
+const struct gen_entry *
+gen_clash(const struct gen *g, enum gen_role role, int cluster, const char *addr)
+{
+	struct sm_addr a;
+	char text[SM_ADDRSTRLEN];
+	if (!sm_addr_parse(addr, &a))
+		return NULL;
+	sm_addr_str(&a, text, sizeof(text));
+	for (size_t i = 0; i < g->n; i++)
+		if (g->e[i].role == role && g->e[i].cluster != cluster &&
+		    strcmp(g->e[i].addr, text) == 0)
+			return &g->e[i];
+	return NULL;
 }
 
 const char *

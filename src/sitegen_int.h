@@ -46,6 +46,10 @@ struct gen {
  * already there with another role is kept as a "left out" comment. */
 bool gen_add(struct gen *g, enum gen_role role, int cluster, const char *addr, const char *why);
 const char *gen_role_str(enum gen_role r, int cluster, char *buf, size_t len);
+/* The entry that has addr with role for the other cluster than cluster, or NULL:
+ * one address cannot be both clusters' LIF. */
+const struct gen_entry *gen_clash(const struct gen *g, enum gen_role role, int cluster,
+                                  const char *addr);
 void gen_free(struct gen *g);
 /* Writes the site: one role line per role, each address's origin as a comment. */
 void gen_write(const struct gen *g, FILE *out);

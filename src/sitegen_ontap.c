@@ -38,22 +38,40 @@ gen_cluster(struct gen *g, const char *vserver, const char *path)
 	return (int)g->nclusters++;
 }
 
+/* Service policies of LIFs that play no part in SM-as ports (data, cluster). */
+static bool
+policy_not_smas(const char *policy)
+{
+	return strncmp(policy, "default-data-", 13) == 0 ||
+	       strcmp(policy, "default-cluster") == 0 ||
+	       strcmp(policy, "default-route-announce") == 0;
+}
+
 /* Classifies one LIF; data and cluster LIFs play no part in SM-as ports and are skipped.
- * An unreadable address or a third cluster is an error naming the LIF's line. */
+ * An unreadable address or a third cluster is an error naming the LIF's line; a LIF
+ * whose role is not shown and whose policy does not say it (*left: why) is left out. */
 static enum sm_err
-gen_lif(struct gen *g, const struct lif *l, struct sm_errbuf *eb)
+gen_lif(struct gen *g, const struct lif *l, const char **left, struct sm_errbuf *eb)
 {
 	enum gen_role r;
-	bool mgmt = strstr(l->policy, "management") != NULL;
-	if (strcmp(l->role, "intercluster") == 0 || strstr(l->policy, "intercluster") != NULL)
+	*left = NULL;
+	if (strcmp(l->role, "intercluster") == 0 ||
+	    (l->role[0] == '\0' && strstr(l->policy, "intercluster") != NULL))
 		r = GR_IC;
-	else if (strcmp(l->role, "cluster-mgmt") == 0 ||
-	         (mgmt && l->role[0] == '\0' && strstr(l->name, "cluster_mgmt") != NULL))
+	else if (strcmp(l->role, "cluster-mgmt") == 0)
 		r = GR_CLUSTER_MGMT;
-	else if (strcmp(l->role, "node-mgmt") == 0 || (mgmt && l->role[0] == '\0'))
+	else if (strcmp(l->role, "node-mgmt") == 0)
 		r = GR_NODE_MGMT;
-	else
+	else if (l->role[0] != '\0' || policy_not_smas(l->policy))
 		return SM_OK;
+	else {
+		*left = strstr(l->policy, "management") != NULL
+		            ? "a management service policy is that of cluster, node and SVM "
+		              "management LIFs alike"
+		            : "its service policy names no service smaudit knows (as "
+		              "default-intercluster does)";
+		return SM_OK;
+	}
 	struct sm_addr a;
 	if (!sm_addr_parse(l->addr, &a))
 		return sm_error(eb, SM_ERR_CONFIG, "%s: LIF %s %s: '%s' is not an IP address",
@@ -64,6 +82,14 @@ gen_lif(struct gen *g, const struct lif *l, struct sm_errbuf *eb)
 		                "%s: a third cluster (%s): give the outputs of the two SM-as "
 		                "clusters only",
 		                l->where, l->vserver);
+	const struct gen_entry *other = gen_clash(g, r, c, l->addr);
+	if (other != NULL)
+		return sm_error(
+		    eb, SM_ERR_CONFIG,
+		    "%s: LIF %s %s: %s is already a LIF of cluster %s (%s): one address "
+		    "cannot be both clusters'; a site file gives an address one role",
+		    l->where, l->vserver, l->name, l->addr, g->clusters[other->cluster],
+		    other->why);
 	char why[512];
 	snprintf(why, sizeof(why), "%s: %s %s (%s%s%s)", l->where, l->vserver, l->name,
 	         l->role[0] ? l->role : "", l->role[0] && l->policy[0] ? ", " : "", l->policy);
@@ -116,6 +142,13 @@ struct ontap_reader {
 	char cmd[128];
 	int cmd_line;
 	char cmd_role[32];
+	/* the default view being read: the role its command named, and that line */
+	char table_role[32];
+	int table_role_line;
+	/* rows read of the table being read, for its "N entries were displayed" */
+	size_t rows;
+	/* ONTAP's pager prompt, with no row after it yet: the paste may stop there */
+	int pager_line;
 	/* the table being read: column names (-fields) and count, header line */
 	char cols[MAX_COLS][32];
 	size_t ncols;
@@ -149,6 +182,32 @@ ontap_warn(struct ontap_reader *r, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	r->warn(r->warn_ctx, msg);
+}
+
+/* The paste stops at ONTAP's pager prompt: the rows after it are missing. */
+static void
+pager_cut(struct ontap_reader *r)
+{
+	ontap_warn(r,
+	           "%s:%d: the output stops at ONTAP's pager prompt: the LIFs after it are "
+	           "missing and in no role (run 'rows 0' before the command to print it whole)",
+	           r->path, r->pager_line);
+}
+
+/* One LIF read (a row or a record): classified, or a warning why it is left out. */
+static enum sm_err
+reader_lif(struct ontap_reader *r, const struct lif *l)
+{
+	const char *left;
+	enum sm_err e = gen_lif(r->g, l, &left, r->eb);
+	r->rows++;
+	if (e == SM_OK && left != NULL)
+		ontap_warn(r,
+		           "%s: LIF %s %s (%s) left out: its role is not shown, and %s: give the "
+		           "role column ('" ONTAP_LIF_COMMAND "') or add it to the site file "
+		           "by hand",
+		           l->where, l->vserver, l->name, l->addr, left);
+	return e;
 }
 
 /* A line smaudit does not read: joins the current run of such lines. */
@@ -228,10 +287,10 @@ table_row(struct ontap_reader *r)
 		sm_strlcpy(l.name, r->cells[1], sizeof(l.name));
 		sm_strlcpy(l.addr, r->cells[3], sizeof(l.addr));
 		l.addr[strcspn(l.addr, "/")] = '\0'; /* Address/Mask */
-		sm_strlcpy(l.role, r->cmd_role, sizeof(l.role));
+		sm_strlcpy(l.role, r->table_role, sizeof(l.role));
 		snprintf(l.policy, sizeof(l.policy), "role from the command on line %d",
-		         r->cmd_line);
-		return gen_lif(r->g, &l, r->eb);
+		         r->table_role_line);
+		return reader_lif(r, &l);
 	}
 	for (size_t k = 0; k < r->ncols; k++) {
 		const char *c = r->cols[k], *v = r->cells[k];
@@ -246,7 +305,7 @@ table_row(struct ontap_reader *r)
 		else if (strcmp(c, "service-policy") == 0)
 			copy_value(l.policy, v, sizeof(l.policy));
 	}
-	return gen_lif(r->g, &l, r->eb);
+	return reader_lif(r, &l);
 }
 
 /* The row being read cannot continue: it must be complete (or, in the default view,
@@ -315,22 +374,29 @@ section_end(struct ontap_reader *r)
 {
 	enum sm_err e = row_end(r);
 	if (e == SM_OK && r->in_record)
-		e = gen_lif(r->g, &r->rec, r->eb);
+		e = reader_lif(r, &r->rec);
 	r->in_record = false;
 	return e;
 }
 
-/* "cluster1::> cmd" or "cluster1::*> cmd" (advanced privilege): the command. */
+/* "cluster1::> cmd" or "cluster1::*> cmd" (advanced privilege), or typed in a
+ * command directory, "cluster1::network interface> cmd": the command, whole
+ * ("network interface cmd"), in buf. */
 static char *
-command_line(char *low)
+command_line(const char *low, char *buf, size_t size)
 {
-	char *p = strstr(low, "::");
+	const char *p = strstr(low, "::");
 	if (p == NULL)
 		return NULL;
 	p += 2;
-	if (*p == '*')
-		p++;
-	return *p == '>' ? trim(p + 1) : NULL;
+	size_t dir = strspn(p, "abcdefghijklmnopqrstuvwxyz- ");
+	const char *gt = p + dir;
+	if (*gt == '*')
+		gt++;
+	if (*gt != '>' || (dir > 0 && p[0] == ' '))
+		return NULL;
+	snprintf(buf, size, "%.*s %s", (int)dir, p, gt + 1);
+	return trim(buf);
 }
 
 /* True if cmd is the command want, each word possibly abbreviated ("net int show"). */
@@ -410,6 +476,7 @@ static enum sm_err
 open_table(struct ontap_reader *r, enum ontap_section kind, const char *low, size_t indent)
 {
 	r->sec = kind;
+	r->rows = 0;
 	r->header_line = r->lineno;
 	r->base_indent = indent;
 	r->ncells = 0;
@@ -420,7 +487,12 @@ open_table(struct ontap_reader *r, enum ontap_section kind, const char *low, siz
 	}
 	if (kind == SEC_DEFAULT) {
 		r->ncols = DEFAULT_VIEW_COLS;
-		if (r->cmd_role[0] != '\0')
+		/* the role names this table only: a later default view needs its own
+		 * command line (typed at a prompt smaudit reads, and pasted) */
+		sm_strlcpy(r->table_role, r->cmd_role, sizeof(r->table_role));
+		r->table_role_line = r->cmd_line;
+		r->cmd_role[0] = '\0';
+		if (r->table_role[0] != '\0')
 			return SM_OK;
 		return sm_error(r->eb, SM_ERR_CONFIG,
 		                "%s:%d: the default view of 'network interface show' has no role "
@@ -482,7 +554,7 @@ instance_line(struct ontap_reader *r, char *s, char *colon)
 	} else if (strcmp(key, "logical interface name") == 0 ||
 	           strcmp(key, "logical interface") == 0) {
 		copy_value(r->rec.name, val, sizeof(r->rec.name));
-	} else if (strcmp(key, "role") == 0) {
+	} else if (strcmp(key, "role") == 0 || strcmp(key, "(deprecated)-role") == 0) {
 		copy_value(r->rec.role, val, sizeof(r->rec.role));
 	} else if (strcmp(key, "network address") == 0 || strcmp(key, "address") == 0) {
 		copy_value(r->rec.addr, val, sizeof(r->rec.addr));
@@ -513,7 +585,7 @@ ontap_line(struct ontap_reader *r, char *s, size_t indent)
 	lower(low);
 	enum sm_err e = SM_OK;
 	bool in_table = r->sec == SEC_FIELDS || r->sec == SEC_DEFAULT || r->sec == SEC_MEDIATOR;
-	char *cmd;
+	char *cmd, cmdbuf[1100];
 	enum ontap_section kind;
 	if (*s == '\0') {
 		if (r->sec == SEC_OTHER)
@@ -523,12 +595,23 @@ ontap_line(struct ontap_reader *r, char *s, size_t indent)
 			r->sec = SEC_NONE;
 		return e;
 	}
-	if (strncmp(low, "press <space> to page down", 26) == 0)
+	if (strncmp(low, "press <space> to page down", 26) == 0) {
+		r->pager_line = r->lineno;
 		return SM_OK;
-	if ((cmd = command_line(low)) != NULL) {
+	}
+	if (r->pager_line != 0 && !is_trailer(low)) {
+		bool row = (r->sec == SEC_FIELDS || r->sec == SEC_DEFAULT) &&
+		           command_line(low, cmdbuf, sizeof(cmdbuf)) == NULL &&
+		           header_kind(low) == SEC_NONE;
+		if (!row)
+			pager_cut(r);
+		r->pager_line = 0;
+	}
+	if ((cmd = command_line(low, cmdbuf, sizeof(cmdbuf))) != NULL) {
 		e = section_end(r);
 		report_ignored(r);
 		r->cmd_line = r->lineno;
+		r->rows = 0;
 		sm_strlcpy(r->cmd, s, sizeof(r->cmd));
 		command_role(cmd, r->cmd_role, sizeof(r->cmd_role));
 		r->sec = *cmd == '\0' || command_is(cmd, "network interface show") ||
@@ -557,9 +640,20 @@ ontap_line(struct ontap_reader *r, char *s, size_t indent)
 		return SM_OK;
 	}
 	if (is_trailer(low)) {
+		enum ontap_section was = r->sec;
 		e = section_end(r);
 		report_ignored(r);
 		r->sec = SEC_NONE;
+		unsigned long said = strtoul(low, NULL, 10);
+		if (e == SM_OK &&
+		    (was == SEC_FIELDS || was == SEC_DEFAULT || was == SEC_INSTANCE) && said > 0 &&
+		    said != r->rows)
+			ontap_warn(
+			    r,
+			    "%s:%d: ONTAP says %lu LIF(s), smaudit read %zu: the output above "
+			    "is not whole (cut at the pager, a line lost in the paste); the LIFs "
+			    "missing from it are in no role",
+			    r->path, r->lineno, said, r->rows);
 		return e;
 	}
 	if (in_table) {
@@ -628,6 +722,8 @@ ontap_file(struct gen *g, const char *path, sm_warn_fn warn, void *warn_ctx, str
 	}
 	if (e == SM_OK)
 		e = section_end(r);
+	if (r->pager_line != 0)
+		pager_cut(r);
 	report_ignored(r);
 	if (e == SM_OK && ferror(f))
 		e = sm_error(eb, SM_ERR_IO, "%s: read error", path);

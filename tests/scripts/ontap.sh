@@ -43,6 +43,46 @@ check "default view: the Mediator too" 0 "role mediator 198.18.3.5" cat "$work/d
 grep -q "mgmt" <(roles "$work/default.conf") &&
 	{ echo "FAIL default view: management roles guessed"; fail=$((fail + 1)); } || pass=$((pass + 1))
 
+# a role a command line names is its own table's: a second default view whose command
+# line is missing, or typed in a command directory ("clusterA::network interface> show
+# -role node-mgmt"), never inherits it
+check "default view without its command line refused" 2 \
+	"$T/prompt-missing-a.txt:13: the default view of 'network interface show' has no role column" \
+	"$bin" site --from-ontap $T/prompt-missing-a.txt $T/cluster-b.txt
+check "a command typed in a command directory names its role" 0 \
+	"role node-mgmt-a 198.18.1.21 198.18.1.22" \
+	"$bin" site --from-ontap $T/prompt-inherit2-a.txt $T/cluster-b.txt
+"$bin" site --from-ontap $T/prompt-inherit2-a.txt $T/cluster-b.txt -o "$work/dir.conf" 2>/dev/null
+grep -qx 'role ic-a 198.18.1.11 198.18.1.12' "$work/dir.conf" && pass=$((pass + 1)) ||
+	{ echo "FAIL a command typed in a command directory: its node-mgmt LIFs made intercluster: $(grep '^role ic-a' "$work/dir.conf")"; fail=$((fail + 1)); }
+# -instance with the "(DEPRECATED)-Role:" label of newer releases
+check "(DEPRECATED)-Role read: the custom-policy intercluster LIF" 0 "role ic-a 198.18.1.11 198.18.1.12" \
+	"$bin" site --from-ontap $T/instance-deprecated-role-a.txt $T/cluster-b.txt
+check "(DEPRECATED)-Role read: the cluster management LIF" 0 "role cluster-mgmt-a 198.18.1.20" \
+	"$bin" site --from-ontap $T/instance-deprecated-role-a.txt $T/cluster-b.txt
+# a LIF whose role is not shown ('-') and whose policy does not say it: left out with a
+# warning naming its line, never guessed from its name
+check "role '-', a custom intercluster policy: warned" 0 \
+	"smaudit: warning: $T/roledash-a.txt:5: LIF clusterA clusterA-01_ic1 (198.18.1.11) left out: its role is not shown" \
+	"$bin" site --from-ontap $T/roledash-a.txt $T/cluster-b.txt
+check "role '-', a management policy: warned, not guessed from the LIF's name" 0 \
+	"$T/roledash-a.txt:8: LIF clusterA clusterA_mgmt (198.18.1.20) left out: its role is not shown, and a management service policy is that of cluster, node and SVM management LIFs alike" \
+	"$bin" site --from-ontap $T/roledash-a.txt $T/cluster-b.txt
+"$bin" site --from-ontap $T/roledash-a.txt $T/cluster-b.txt -o "$work/dash.conf" 2>/dev/null
+grep -qE '^role (cluster|node)-mgmt-a' "$work/dash.conf" &&
+	{ echo "FAIL role '-': management roles guessed"; fail=$((fail + 1)); } || pass=$((pass + 1))
+# output that is not whole: fewer LIFs than ONTAP counted, a paste cut at the pager
+check "fewer rows than 'N entries were displayed': warned" 0 \
+	"smaudit: warning: $T/count-mismatch-b.txt:6: ONTAP says 6 LIF(s), smaudit read 2" \
+	"$bin" site --from-ontap $T/cluster-a.txt $T/count-mismatch-b.txt
+check "a paste cut at the pager: warned" 0 \
+	"smaudit: warning: $T/pager-quit-b.txt:14: the output stops at ONTAP's pager prompt" \
+	"$bin" site --from-ontap $T/cluster-a.txt $T/pager-quit-b.txt
+# one address in both clusters: an error naming both LIFs, not one of them dropped
+check "one address, both clusters' intercluster LIF: refused" 2 \
+	"both-clusters-one-file.txt:13: LIF clusterB clusterB-01_ic1: 10.0.0.11 is already a LIF of cluster clusterA ($T/both-clusters-one-file.txt:4:" \
+	"$bin" site --from-ontap $T/both-clusters-one-file.txt
+
 # one cluster only: a warning naming the missing side; exit 0 and the site is written
 check "one cluster: warning" 0 \
 	"smaudit: warning: $T/cluster-a.txt: only cluster 'clusterA' has intercluster LIFs (role ic-a); give the output of the peer cluster too, or role ic-b stays undefined and every intercluster rule is n/a" \
