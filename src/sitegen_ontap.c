@@ -21,6 +21,10 @@
 
 struct lif {
 	char vserver[64], name[96], role[32], addr[64], policy[64];
+	/* the cluster whose prompt ("clusterA::>") the output came under; "" when the
+	 * paste has no command line: then its vserver names it (an intercluster LIF of
+	 * a custom IPspace has the IPspace's SVM for vserver, not the cluster) */
+	char cluster[64];
 	const char *path; /* the file it was read from; not owned */
 	char where[128];  /* "FILE:LINE" */
 };
@@ -76,12 +80,18 @@ gen_lif(struct gen *g, const struct lif *l, const char **left, struct sm_errbuf 
 	if (!sm_addr_parse(l->addr, &a))
 		return sm_error(eb, SM_ERR_CONFIG, "%s: LIF %s %s: '%s' is not an IP address",
 		                l->where, l->vserver, l->name, l->addr);
-	int c = gen_cluster(g, l->vserver, l->path);
+	const char *cluster = l->cluster[0] ? l->cluster : l->vserver;
+	int c = gen_cluster(g, cluster, l->path);
 	if (c < 0)
 		return sm_error(eb, SM_ERR_CONFIG,
 		                "%s: a third cluster (%s): give the outputs of the two SM-as "
-		                "clusters only",
-		                l->where, l->vserver);
+		                "clusters only%s",
+		                l->where, cluster,
+		                l->cluster[0] ? ""
+		                              : " (without its command line, a LIF's cluster is "
+		                                "its vserver: an intercluster LIF of a custom "
+		                                "IPspace names the IPspace; paste the command "
+		                                "lines, 'clusterA::> ...', too)");
 	const struct gen_entry *other = gen_clash(g, r, c, l->addr);
 	if (other != NULL)
 		return sm_error(
@@ -142,6 +152,7 @@ struct ontap_reader {
 	char cmd[128];
 	int cmd_line;
 	char cmd_role[32];
+	char prompt_cluster[64]; /* the cluster of the last command line's prompt */
 	/* the default view being read: the role its command named, and that line */
 	char table_role[32];
 	int table_role_line;
@@ -241,6 +252,7 @@ lif_init(struct ontap_reader *r, struct lif *l, int lineno)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = r->path;
+	sm_strlcpy(l->cluster, r->prompt_cluster, sizeof(l->cluster));
 	snprintf(l->where, sizeof(l->where), "%s:%d", r->path, lineno);
 }
 
@@ -543,7 +555,8 @@ instance_line(struct ontap_reader *r, char *s, char *colon)
 		lif_init(r, &r->rec, r->lineno);
 		r->in_record = true;
 		sm_strlcpy(r->rec.vserver, val, sizeof(r->rec.vserver));
-	} else if (strcmp(key, "mediator address") == 0) {
+	} else if (strcmp(key, "mediator address") == 0 ||
+	           strcmp(key, "mediator ip address") == 0) {
 		if ((e = section_end(r)) == SM_OK)
 			e = gen_mediator(r, val, r->lineno);
 		lif_init(r, &r->rec, r->lineno); /* its other keys belong to no LIF */
@@ -612,6 +625,8 @@ ontap_line(struct ontap_reader *r, char *s, size_t indent)
 		report_ignored(r);
 		r->cmd_line = r->lineno;
 		r->rows = 0;
+		snprintf(r->prompt_cluster, sizeof(r->prompt_cluster), "%.*s",
+		         (int)(strstr(s, "::") - s), s);
 		sm_strlcpy(r->cmd, s, sizeof(r->cmd));
 		command_role(cmd, r->cmd_role, sizeof(r->cmd_role));
 		r->sec = *cmd == '\0' || command_is(cmd, "network interface show") ||
@@ -714,6 +729,8 @@ ontap_file(struct gen *g, const char *path, sm_warn_fn warn, void *warn_ctx, str
 	enum sm_err e = SM_OK;
 	while (e == SM_OK && fgets(line, sizeof(line), f) != NULL) {
 		r->lineno++;
+		if (r->lineno == 1 && memcmp(line, "\xef\xbb\xbf", 3) == 0) /* a UTF-8 BOM */
+			memmove(line, line + 3, strlen(line + 3) + 1);
 		if (strchr(line, '\n') == NULL && !feof(f))
 			e = sm_error(eb, SM_ERR_CONFIG, "%s:%d: line longer than %zu characters",
 			             path, r->lineno, sizeof(line) - 2);

@@ -83,6 +83,17 @@ check "one address, both clusters' intercluster LIF: refused" 2 \
 	"both-clusters-one-file.txt:13: LIF clusterB clusterB-01_ic1: 10.0.0.11 is already a LIF of cluster clusterA ($T/both-clusters-one-file.txt:4:" \
 	"$bin" site --from-ontap $T/both-clusters-one-file.txt
 
+# intercluster LIFs in a custom IPspace belong to the IPspace's SVM (vserver ips_smas
+# on both sides): the cluster is the prompt's ("clusterA::>"), not the vserver
+"$bin" site --from-ontap $T/ipspace-ic-a.txt $T/ipspace-ic-b.txt -o "$work/ips.conf" 2>/dev/null
+grep -qx 'role ic-a 198.18.1.11 198.18.1.12' "$work/ips.conf" && grep -qx 'role ic-b 198.18.2.11 198.18.2.12' "$work/ips.conf" &&
+	pass=$((pass + 1)) || { echo "FAIL custom IPspace, default view: $(grep '^role' "$work/ips.conf" | tr '\n' ';')"; fail=$((fail + 1)); }
+"$bin" site --from-ontap $T/ipspace-a.txt $T/ipspace-b.txt -o "$work/ips2.conf" 2>/dev/null
+grep -qx 'role ic-a 198.18.1.11 198.18.1.12' "$work/ips2.conf" && grep -qx 'role node-mgmt-b 198.18.2.21' "$work/ips2.conf" &&
+	pass=$((pass + 1)) || { echo "FAIL custom IPspace, -fields: $(grep '^role' "$work/ips2.conf" | tr '\n' ';')"; fail=$((fail + 1)); }
+# a file saved with a UTF-8 byte order mark (Notepad) is read as without it
+check "a UTF-8 BOM" 0 "role ic-b 198.18.2.11 198.18.2.12" "$bin" site --from-ontap $T/cluster-a.txt $T/bom-b.txt
+
 # one cluster only: a warning naming the missing side; exit 0 and the site is written
 check "one cluster: warning" 0 \
 	"smaudit: warning: $T/cluster-a.txt: only cluster 'clusterA' has intercluster LIFs (role ic-a); give the output of the peer cluster too, or role ic-b stays undefined and every intercluster rule is n/a" \
