@@ -256,6 +256,33 @@ guess_mediator(struct gen *g, const struct guess *gs)
 	}
 }
 
+/* A cluster has one cluster management LIF: more on one side, and some of them are
+ * node management LIFs whose iSCSI to the Mediator was not seen (blocked, say). */
+static void
+warn_cluster_mgmt(const struct gen *g, sm_warn_fn warn, void *warn_ctx)
+{
+	for (int side = 0; side < 2 && warn != NULL; side++) {
+		char list[256] = "", msg[512];
+		size_t n = 0, at = 0;
+		for (size_t i = 0; i < g->n; i++)
+			if (g->e[i].role == GR_CLUSTER_MGMT && g->e[i].cluster == side &&
+			    at < sizeof(list))
+				at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+				                       n++ ? ", " : "", g->e[i].addr);
+		if (n < 2)
+			continue;
+		snprintf(
+		    msg, sizeof(msg),
+		    "site --guess: %zu addresses of side %c speak to the Mediator on tcp/31784 "
+		    "without iSCSI (%s), proposed as cluster-mgmt-%c; a cluster has one cluster "
+		    "management LIF, and a node management LIF whose iSCSI to the Mediator is "
+		    "blocked looks the same: tell them apart (network interface show) before "
+		    "auditing, or that failure is hidden",
+		    n, 'a' + side, list, 'a' + side);
+		warn(warn_ctx, msg);
+	}
+}
+
 enum sm_err
 sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_fn warn,
               void *warn_ctx, struct sm_errbuf *eb)
@@ -290,6 +317,7 @@ sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_
 	if (e == SM_OK) {
 		guess_intercluster(&g, &gs);
 		guess_mediator(&g, &gs);
+		warn_cluster_mgmt(&g, warn, warn_ctx);
 		if (g.oom)
 			e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
 	}

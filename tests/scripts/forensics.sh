@@ -226,5 +226,30 @@ check "site --from-ontap: not ONTAP output" 2 "no LIF or Mediator found" "$bin" 
 check "site --from-ontap: missing file" 3 "cannot read" "$bin" site --from-ontap "$work/nope.txt"
 check "site --guess: no SM-as traffic" 2 "no SM-as traffic" "$bin" site --guess "$work/ev.pcap"
 check "site: no mode" 2 "smaudit site --from-ontap FILE" "$bin" site pcaps/healthy.pcap
+# --guess: per cluster a management LIF speaking to the Mediator on 31784 only (cluster
+# management), one on 31784 and 3260 (node management), one on 31784 whose iSCSI is
+# blocked: the last two look alike and the guess says so
+python3 - "$work/blocked.pcap" <<'PY' || bad "writing blocked.pcap"
+import sys
+sys.path.insert(0, "tests/scripts")
+from tcpshapes import Capture
+c = Capture(sys.argv[1])
+t, port = 1800000000.0, 40000
+def conv(cli, srv, dport):
+    global t, port
+    port += 1
+    t += 0.01
+    c.conversation(t, cli, srv, port, dport, 1000, 5000)
+for side in "12":
+    conv("198.18.%s.11" % side, "198.18.%s.11" % ("2" if side == "1" else "1"), 11104)
+    conv("198.18.%s.20" % side, "198.18.3.5", 31784)
+    for dport in (31784, 3260):
+        conv("198.18.%s.21" % side, "198.18.3.5", dport)
+    conv("198.18.%s.22" % side, "198.18.3.5", 31784)
+c.write()
+PY
+check "site --guess: two cluster management LIFs on a side are doubted" 0 \
+	"site --guess: 2 addresses of side a speak to the Mediator on tcp/31784 without iSCSI \(198.18.1.20, 198.18.1.22\)" \
+	"$bin" site --guess "$work/blocked.pcap" -o "$work/blocked.conf"
 echo "forensics: $pass passed, $fail failed"
 [ $fail -eq 0 ]
