@@ -8,11 +8,16 @@
 
 /* No interface named (SLL): the same packet again so soon is a copy. */
 #define IFINDEX_NONE UINT32_MAX
+/* SLL's and SLL2's packet type of a packet the host sent (PACKET_OUTGOING). */
+#define SLL_OUTGOING 4
+/* Bytes of the IP packet a copy shares with its first. */
+#define KEY_BYTES 96
 
 struct slot {
 	uint64_t key; /* 0: empty */
 	int64_t ts_ns;
 	uint32_t ifindex;
+	bool out; /* sent by the host (the loopback device shows a packet so, then received) */
 };
 
 struct sm_ifcopy {
@@ -39,22 +44,55 @@ mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* What two copies of one packet share: all but the TTL (and the checksum it
- * changes) and the link layer. */
+/* What two copies of one packet share: its IP header but the TTL (hop limit) and
+ * the checksum that changes with it, and its first bytes after (transport header
+ * but its checksum,
+ * the start of the payload: packets of one length and IPv4 ID 0, a UDP media
+ * stream, an SCTP association, differ there).  0: no IP packet at off. */
 static uint64_t
-packet_key(const struct sm_packet *p)
+packet_key(const struct sm_raw_packet *raw, size_t off, uint16_t type, uint8_t sensor)
 {
-	uint64_t h = mix(0x5eed, (uint64_t)p->sensor << 8 | p->src.family);
-	uint64_t a[4];
-	memcpy(a, p->src.a, 16);
-	memcpy(a + 2, p->dst.a, 16);
-	for (int i = 0; i < 4; i++)
-		h = mix(h, a[i]);
-	h = mix(h, (uint64_t)p->proto << 48 | (uint64_t)p->ip_id << 32 | p->ip_len);
-	h = mix(h, (uint64_t)p->sport << 48 | (uint64_t)p->dport << 32 | p->payload_len);
-	h = mix(h, (uint64_t)p->seq << 32 | p->ack);
-	h = mix(h, (uint64_t)p->tcp_flags << 40 | (uint64_t)p->icmp_type << 32 |
-	               (uint64_t)p->icmp_code << 16 | p->icmp_id);
+	const uint8_t *d = raw->data;
+	while ((type == 0x8100 || type == 0x88a8) && off + 4 <= raw->caplen) { /* tags */
+		type = (uint16_t)(d[off + 2] << 8 | d[off + 3]);
+		off += 4;
+	}
+	if ((type != 0x0800 && type != 0x86dd) || off + 20 > raw->caplen)
+		return 0;
+	/* to the end of the IP packet: an Ethernet frame's padding is captured as it
+	 * arrives, not as it leaves */
+	const uint8_t *ip = d + off;
+	size_t len =
+	    type == 0x0800 ? (size_t)(ip[2] << 8 | ip[3]) : 40 + (size_t)(ip[4] << 8 | ip[5]);
+	size_t n = raw->caplen - off;
+	if (len < n)
+		n = len;
+	if (n > KEY_BYTES)
+		n = KEY_BYTES;
+	uint8_t b[KEY_BYTES] = {0};
+	memcpy(b, ip, n);
+	size_t l4; /* the transport header: its checksum, of a packet the host sent,
+	            * is the NIC's to fill (offload), and a capture sees it before */
+	uint8_t proto;
+	if (type == 0x0800) {
+		b[8] = 0;          /* TTL */
+		b[10] = b[11] = 0; /* header checksum */
+		l4 = (size_t)(b[0] & 0x0f) * 4;
+		proto = b[9];
+	} else {
+		b[7] = 0; /* hop limit */
+		l4 = 40;
+		proto = b[6];
+	}
+	size_t sum = proto == 6 ? 16 : proto == 17 ? 6 : proto == 1 || proto == 58 ? 2 : 0;
+	if (sum != 0 && l4 + sum + 2 <= KEY_BYTES)
+		b[l4 + sum] = b[l4 + sum + 1] = 0;
+	uint64_t h = mix(0x5eed, (uint64_t)sensor << 16 | n);
+	for (size_t k = 0; k < KEY_BYTES; k += 8) {
+		uint64_t w;
+		memcpy(&w, b + k, 8);
+		h = mix(h, w);
+	}
 	return h != 0 ? h : 1;
 }
 
@@ -64,24 +102,29 @@ sm_ifcopy_packet(struct sm_ifcopy **cp, const struct sm_raw_packet *raw,
 {
 	const uint8_t *d = raw->data;
 	uint32_t ifindex;
+	bool out;
+	uint64_t key;
 	if (raw->linktype == SM_DLT_LINUX_SLL && raw->caplen >= 16) {
 		ifindex = IFINDEX_NONE;
+		out = d[0] == 0 && d[1] == SLL_OUTGOING;
+		key = packet_key(raw, 16, (uint16_t)(d[14] << 8 | d[15]), pkt->sensor);
 	} else if (raw->linktype == SM_DLT_LINUX_SLL2 && raw->caplen >= 20) {
+		out = d[10] == SLL_OUTGOING;
 		ifindex = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
+		key = packet_key(raw, 20, (uint16_t)(d[0] << 8 | d[1]), pkt->sensor);
 	} else {
 		return false;
 	}
-	if (*cp == NULL && (*cp = calloc(1, sizeof(**cp))) == NULL)
+	if (key == 0 || (*cp == NULL && (*cp = calloc(1, sizeof(**cp))) == NULL))
 		return false;
 	struct sm_ifcopy *c = *cp;
-	uint64_t key = packet_key(pkt);
 	struct slot *s = &c->slot[key & (SM_IFCOPY_SLOTS - 1)];
 	if (s->key == key && raw->ts_ns >= s->ts_ns &&
 	    raw->ts_ns - s->ts_ns <= SM_IFCOPY_WINDOW_NS &&
-	    (ifindex == IFINDEX_NONE || ifindex != s->ifindex)) {
+	    (ifindex == IFINDEX_NONE || ifindex != s->ifindex || out != s->out)) {
 		c->copies++; /* the first copy stays: a third interface may see it too */
 		return true;
 	}
-	*s = (struct slot){.key = key, .ts_ns = raw->ts_ns, .ifindex = ifindex};
+	*s = (struct slot){.key = key, .ts_ns = raw->ts_ns, .ifindex = ifindex, .out = out};
 	return false;
 }

@@ -16,6 +16,25 @@ set -u
 bin=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/netns.sh"
+# first, a router's own 'any' capture from elsewhere (nDPI's rtsp.pcap, SLL): each packet
+# is there four times (arriving on a bridge port and on the bridge, leaving, seen on the
+# far port), and arrives at the host once (packet type 0): tshark counts those
+rtsp=${CORPUS:-../shared/corpus}/ndpi/rtsp.pcap
+if [ -f "$rtsp" ] && command -v tshark >/dev/null; then
+	cw=$(mktemp -d)
+	printf 'role ic-a 10.1.1.10\nrole ic-b 10.2.2.2\n' >"$cw/site.conf"
+	"$bin" audit -q -s "$cw/site.conf" -d "$cw/r.db" "$rtsp" >/dev/null 2>&1
+	got=$(sqlite3 "$cw/r.db" "SELECT sport, sum(pkts_fwd + pkts_rev) FROM sessions WHERE proto = 'tcp' GROUP BY 1 ORDER BY 1" 2>/dev/null ||
+		python3 -c "import sqlite3,sys; [print('%d|%d' % r) for r in sqlite3.connect(sys.argv[1]).execute(\"SELECT sport, sum(pkts_fwd + pkts_rev) FROM sessions WHERE proto = 'tcp' GROUP BY 1 ORDER BY 1\")]" "$cw/r.db")
+	want=$(tshark -r "$rtsp" -Y 'sll.pkttype == 0 && tcp' -T fields -e tcp.srcport -e tcp.dstport 2>/dev/null |
+		awk '{n[$1 == 8554 ? $2 : $1]++} END {for (p in n) print p "|" n[p]}' | sort -n)
+	check "rtsp.pcap (a router's SLL capture): each packet once, as tshark's arriving copies" \
+		[ "$got" = "$want" ]
+	[ "$got" = "$want" ] || { echo "smaudit:"; echo "$got"; echo "tshark:"; echo "$want"; }
+	rm -rf "$cw"
+else
+	echo "SKIP rtsp.pcap: the shared corpus (../shared/corpus) is not here"
+fi
 net_need nft tcpdump tshark python3 timeout
 net_work anyif
 A=smaudit-anyif-a R=smaudit-anyif-r B=smaudit-anyif-b
