@@ -4,8 +4,8 @@
  * forwards twice, arriving on one interface and leaving on another, and a packet
  * of a VLAN, bridge or bond interface on the interfaces under it too; each copy
  * would count in its session again (packets, bytes, SYNs sent).  A copy is the
- * same IP packet (addresses, protocol, IPv4 ID and length, transport header;
- * never its TTL) at the same sensor (pkt->sensor: several capture points see
+ * same IP packet, its first 96 bytes byte for byte but the TTL (hop limit) and
+ * the IP and transport checksums, at the same sensor (pkt->sensor: several capture points see
  * copies of their own, session_sight.h) within SM_IFCOPY_WINDOW_NS of the first:
  * on another interface (SLL2 names it), or at all (SLL names none; a sender's
  * own retransmission comes later, or with another IPv4 ID).  Bounded:
