@@ -262,7 +262,7 @@ static void
 warn_cluster_mgmt(const struct gen *g, sm_warn_fn warn, void *warn_ctx)
 {
 	for (int side = 0; side < 2 && warn != NULL; side++) {
-		char list[256] = "", msg[512];
+		char list[256] = "", msg[768];
 		size_t n = 0, at = 0;
 		for (size_t i = 0; i < g->n; i++)
 			if (g->e[i].role == GR_CLUSTER_MGMT && g->e[i].cluster == side &&
