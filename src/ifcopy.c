@@ -44,26 +44,25 @@ mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* What two copies of one packet share: its IP header but the TTL (hop limit) and
- * the checksum that changes with it, and its first bytes after (transport header
- * but its checksum,
- * the start of the payload: packets of one length and IPv4 ID 0, a UDP media
- * stream, an SCTP association, differ there).  0: no IP packet at off. */
+/* What two copies of one packet share: its first KEY_BYTES bytes (to its IP
+ * length) but the TTL (hop limit) and the IP and transport checksums; the bytes
+ * after the headers tell apart packets of one length and IPv4 ID 0 (a UDP media
+ * stream, an SCTP association).  0: no IP packet at off. */
 static uint64_t
 packet_key(const struct sm_raw_packet *raw, size_t off, uint16_t type, uint8_t sensor)
 {
 	const uint8_t *d = raw->data;
-	while ((type == 0x8100 || type == 0x88a8) && off + 4 <= raw->caplen) { /* tags */
+	while ((type == SM_ETHERTYPE_VLAN || type == SM_ETHERTYPE_QINQ) && off + 4 <= raw->caplen) {
 		type = (uint16_t)(d[off + 2] << 8 | d[off + 3]);
 		off += 4;
 	}
-	if ((type != 0x0800 && type != 0x86dd) || off + 20 > raw->caplen)
+	if ((type != SM_ETHERTYPE_IPV4 && type != SM_ETHERTYPE_IPV6) || off + 20 > raw->caplen)
 		return 0;
 	/* to the end of the IP packet: an Ethernet frame's padding is captured as it
 	 * arrives, not as it leaves */
 	const uint8_t *ip = d + off;
-	size_t len =
-	    type == 0x0800 ? (size_t)(ip[2] << 8 | ip[3]) : 40 + (size_t)(ip[4] << 8 | ip[5]);
+	size_t len = type == SM_ETHERTYPE_IPV4 ? (size_t)(ip[2] << 8 | ip[3])
+	                                       : 40 + (size_t)(ip[4] << 8 | ip[5]);
 	size_t n = raw->caplen - off;
 	if (len < n)
 		n = len;
@@ -74,7 +73,7 @@ packet_key(const struct sm_raw_packet *raw, size_t off, uint16_t type, uint8_t s
 	size_t l4; /* the transport header: its checksum, of a packet the host sent,
 	            * is the NIC's to fill (offload), and a capture sees it before */
 	uint8_t proto;
-	if (type == 0x0800) {
+	if (type == SM_ETHERTYPE_IPV4) {
 		b[8] = 0;          /* TTL */
 		b[10] = b[11] = 0; /* header checksum */
 		l4 = (size_t)(b[0] & 0x0f) * 4;
@@ -84,7 +83,10 @@ packet_key(const struct sm_raw_packet *raw, size_t off, uint16_t type, uint8_t s
 		l4 = 40;
 		proto = b[6];
 	}
-	size_t sum = proto == 6 ? 16 : proto == 17 ? 6 : proto == 1 || proto == 58 ? 2 : 0;
+	size_t sum = proto == SM_PROTO_TCP                               ? 16
+	             : proto == SM_PROTO_UDP                             ? 6
+	             : proto == SM_PROTO_ICMP || proto == SM_PROTO_ICMP6 ? 2
+	                                                                 : 0;
 	if (sum != 0 && l4 + sum + 2 <= KEY_BYTES)
 		b[l4 + sum] = b[l4 + sum + 1] = 0;
 	uint64_t h = mix(0x5eed, (uint64_t)sensor << 16 | n);

@@ -53,26 +53,25 @@ policy_describe(const struct sm_policy *p, struct sm_expect_entry *e)
 	char a[SM_ADDRSTRLEN], b[SM_ADDRSTRLEN], x[SM_ADDRSTRLEN];
 	uint64_t failed = e->rejected + e->no_answer + e->one_way + e->stalled;
 	switch (e->verdict) {
-	case V_OK:
+	case V_OK: {
+		char stalled[320] = "";
 		if (e->stalled > 0)
 			snprintf(
-			    e->detail, sizeof(e->detail),
-			    "intermittent: %llu of %llu sessions failed (%llu rejected, %llu "
-			    "unanswered, %llu stalled: data resent, never acknowledged, in "
-			    "segments of up to %u bytes: a path MTU black hole drops segments "
-			    "that large (jumbo frames through a smaller MTU, its 'fragmentation "
-			    "needed' or 'packet too big' dropped), or the receiver stopped "
-			    "reading)",
-			    (unsigned long long)failed, (unsigned long long)e->sessions,
-			    (unsigned long long)e->rejected, (unsigned long long)e->no_answer,
+			    stalled, sizeof(stalled),
+			    ", %llu stalled: data resent, never acknowledged, in segments of up "
+			    "to %u bytes: a path MTU black hole drops segments that large (jumbo "
+			    "frames through a smaller MTU, its 'fragmentation needed' or 'packet "
+			    "too big' dropped), or the receiver stopped reading",
 			    (unsigned long long)e->stalled, e->stall_len);
-		else if (e->rejected + e->no_answer > 0)
+		if (e->rejected + e->no_answer + e->stalled > 0)
 			snprintf(e->detail, sizeof(e->detail),
 			         "intermittent: %llu of %llu sessions failed (%llu rejected, %llu "
-			         "unanswered)",
+			         "unanswered%s)",
 			         (unsigned long long)failed, (unsigned long long)e->sessions,
-			         (unsigned long long)e->rejected, (unsigned long long)e->no_answer);
+			         (unsigned long long)e->rejected, (unsigned long long)e->no_answer,
+			         stalled);
 		break;
+	}
 	case V_REJECTED:
 		sm_addr_str(&e->try_dst, b, sizeof(b));
 		if (e->icmp_seen) {

@@ -115,15 +115,21 @@ endpoint_hash(const struct sm_addr *a, uint16_t port)
 	return h ^ (h >> 32);
 }
 
+/* The endpoints' hash h with the rest of a session's key mixed in. */
+static uint64_t
+key_rest(uint64_t h, uint8_t proto, int32_t vlan, int32_t inner_vlan)
+{
+	h ^= (uint64_t)proto << 56 ^ (uint64_t)(uint32_t)(vlan + 1) << 20 ^
+	     (uint64_t)(uint32_t)(inner_vlan + 1);
+	return h * 0x9e3779b97f4a7c15ull;
+}
+
 static uint32_t
 key_hash(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb, uint8_t proto,
          int32_t vlan, int32_t inner_vlan)
 {
 	/* The same for both directions: the endpoints' hashes are added. */
-	uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
-	h ^= (uint64_t)proto << 56 ^ (uint64_t)(uint32_t)(vlan + 1) << 20 ^
-	     (uint64_t)(uint32_t)(inner_vlan + 1);
-	h *= 0x9e3779b97f4a7c15ull;
+	uint64_t h = key_rest(endpoint_hash(a, pa) + endpoint_hash(b, pb), proto, vlan, inner_vlan);
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
@@ -132,10 +138,8 @@ static uint64_t
 orient_key(const struct sm_addr *a, uint16_t pa, const struct sm_addr *b, uint16_t pb,
            uint8_t proto, int32_t vlan, int32_t inner_vlan)
 {
-	uint64_t h = endpoint_hash(a, pa) * 0x9e3779b97f4a7c15ull + endpoint_hash(b, pb);
-	h ^= (uint64_t)proto << 56 ^ (uint64_t)(uint32_t)(vlan + 1) << 20 ^
-	     (uint64_t)(uint32_t)(inner_vlan + 1);
-	h *= 0xff51afd7ed558ccdull;
+	uint64_t h = key_rest(endpoint_hash(a, pa) * 0xff51afd7ed558ccdull + endpoint_hash(b, pb),
+	                      proto, vlan, inner_vlan);
 	return (h ^ (h >> 31)) | 1;
 }
 
