@@ -176,6 +176,11 @@ static const struct opt_def opt_defs[] = {
 
 /* Laid out by hand: one field a line, the option lists packed. */
 // clang-format off
+/* Commands that report no finding: they are done, or fail. */
+#define EXITS_DONE                                                                             \
+	"exit status: 0 done, 2 usage or configuration error, 3 runtime error (a file or the\n"      \
+	"             database)\n"
+
 const struct cli_command cli_commands[] = {
     {.name = "audit",
      .run = cmd_audit,
@@ -219,6 +224,7 @@ const struct cli_command cli_commands[] = {
      .stray_before = "live reads an interface (-i), not files (",
      .stray_after = "); use 'smaudit audit' for captures"},
     {.name = "check",
+     .exits = EXITS_DONE,
      .run = cmd_check,
      .synopsis = "-s SITE [--rules RULES]",
      .summary = "Validates the site and rules files and prints every flow the site must show.",
@@ -255,6 +261,7 @@ const struct cli_command cli_commands[] = {
      .stray_before = "report: unexpected argument ",
      .stray_after = " (a run is --run ID)"},
     {.name = "query",
+     .exits = EXITS_DONE,
      .run = cmd_query,
      .synopsis =
          "-d DB [--run ID] [--host ADDR] [--port N] [--since TIME] [--until TIME] [--class C] "
@@ -269,6 +276,8 @@ const struct cli_command cli_commands[] = {
      .stray_before = "query: unexpected argument ",
      .stray_after = " (filters are --host, --port, ...)"},
     {.name = "timeline",
+     .exits = "exit status: 0 no silence, 1 a silence of --gap seconds or more, 2 usage error,\n"
+              "             3 database error\n",
      .run = cmd_timeline,
      .synopsis = "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format FMT]",
      .summary =
@@ -283,6 +292,7 @@ const struct cli_command cli_commands[] = {
      .stray_before = "timeline: unexpected argument ",
      .stray_after = ""},
     {.name = "diff",
+     .exits = "exit status: 0 the runs agree, 1 they differ, 2 usage error, 3 database error\n",
      .run = cmd_diff,
      .synopsis = "-d DB RUN_A RUN_B [--format FMT]",
      .summary = "Verdicts that changed, flows now failing or answered, flows that appeared or\n"
@@ -293,6 +303,7 @@ const struct cli_command cli_commands[] = {
      .examples = "  smaudit diff -d incident.db 1 2\n",
      .operands = true},
     {.name = "extract",
+     .exits = EXITS_DONE,
      .run = cmd_extract,
      .synopsis = "-d DB --finding N | --session N -o FILE [--from CAPTURE|DIR]...",
      .summary =
@@ -305,6 +316,7 @@ const struct cli_command cli_commands[] = {
      .stray_before = "extract: unexpected argument ",
      .stray_after = ""},
     {.name = "site",
+     .exits = EXITS_DONE,
      .run = cmd_site,
      .synopsis = "--from-ontap FILE... | --guess CAPTURE... [-o SITE]",
      .summary =
@@ -435,7 +447,7 @@ cli_print_command_help(FILE *out, const struct cli_command *cmd)
 		fputc('\n', out);
 	}
 	fprintf(out, "  %-24s %s\n\nexamples:\n%s\n%s", "-h, --help", "this help", cmd->examples,
-	        exit_text);
+	        cmd->exits != NULL ? cmd->exits : exit_text);
 }
 
 void

@@ -133,6 +133,7 @@ struct cli_command {
 	bool operands;    /* takes other bare arguments (the handler checks them) */
 	/* else a bare argument is refused as: before 'ARG' after */
 	const char *stray_before, *stray_after;
+	const char *exits; /* its exit statuses for --help (NULL: those of an audit) */
 };
 
 extern const struct cli_command cli_commands[]; /* ends with a NULL name */

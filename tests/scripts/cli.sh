@@ -259,6 +259,13 @@ check "a rules file given with -r (the old habit)" 2 "rules/sm-as.rules is a rul
 check "live on a link that never shows the site" 3 "none of the 10 site addresses of pcaps/site.conf appears in live:lo" "$bin" live -q -s $S -i lo --duration 1
 check "missing option argument" 2 "option -s needs an argument" "$bin" audit -s
 check "audit --help is audit's" 0 "usage: smaudit audit .*--strict" "$bin" audit --help
+# each command's --help gives its own exit statuses (docs/exit-status.md): check never
+# exits 1, timeline does when it finds a silence, diff when the runs differ
+for c in check query extract site; do
+	check "$c --help: its exit statuses" 0 "exit status: 0 done, 2 usage or configuration error" "$bin" $c --help
+done
+check "timeline --help: its exit statuses" 0 "exit status: 0 no silence, 1 a silence of --gap seconds or more" "$bin" timeline --help
+check "diff --help: its exit statuses" 0 "exit status: 0 the runs agree, 1 they differ" "$bin" diff --help
 out=$("$bin" audit --help)
 if grep -q -- "--interface\|--finding\|--ring-dir" <<<"$out" || ! grep -q "^examples:" <<<"$out" || [ "$(wc -l <<<"$out")" -gt 50 ]; then
 	echo "FAIL audit --help shows other commands' options or no examples"; fail=$((fail + 1))
