@@ -612,11 +612,8 @@ ontap_line(struct ontap_reader *r, char *s, size_t indent)
 		r->pager_line = r->lineno;
 		return SM_OK;
 	}
-	if (r->pager_line != 0 && !is_trailer(low)) {
-		bool row = (r->sec == SEC_FIELDS || r->sec == SEC_DEFAULT) &&
-		           command_line(low, cmdbuf, sizeof(cmdbuf)) == NULL &&
-		           header_kind(low) == SEC_NONE;
-		if (!row)
+	if (r->pager_line != 0) { /* the output goes on, unless a new command comes */
+		if (command_line(low, cmdbuf, sizeof(cmdbuf)) != NULL)
 			pager_cut(r);
 		r->pager_line = 0;
 	}

@@ -75,6 +75,9 @@ grep -qE '^role (cluster|node)-mgmt-a' "$work/dash.conf" &&
 check "fewer rows than 'N entries were displayed': warned" 0 \
 	"smaudit: warning: $T/count-mismatch-b.txt:6: ONTAP says 6 LIF(s), smaudit read 2" \
 	"$bin" site --from-ontap $T/cluster-a.txt $T/count-mismatch-b.txt
+"$bin" site --from-ontap $T/cluster-a.txt $T/paged-b.txt >/dev/null 2>"$work/paged.err"
+grep -q "pager" "$work/paged.err" && { echo "FAIL a pager prompt paged on (-instance) taken for a cut: $(cat "$work/paged.err")"; fail=$((fail + 1)); } ||
+	pass=$((pass + 1))
 check "a paste cut at the pager: warned" 0 \
 	"smaudit: warning: $T/pager-quit-b.txt:14: the output stops at ONTAP's pager prompt" \
 	"$bin" site --from-ontap $T/cluster-a.txt $T/pager-quit-b.txt
