@@ -368,6 +368,8 @@ grow_buckets(struct sm_session_table *t)
  * table) stays on ordinary pages.  *base is what to free (malloc's, so that
  * allocation failures stay testable). */
 #define HUGE_PAGE ((size_t)2 << 20)
+_Static_assert(sizeof(struct sm_session) * CHUNK_SIZE <= HUGE_PAGE,
+               "a chunk of sessions fills one huge page: a byte more a session takes two");
 static struct sm_session *
 chunk_alloc(size_t size, void **base)
 {

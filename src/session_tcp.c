@@ -336,7 +336,8 @@ note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	if (s->stall_rtx[dir] < UINT8_MAX)
 		s->stall_rtx[dir]++;
 	if (pkt->payload_len > s->stall_len[dir])
-		s->stall_len[dir] = pkt->payload_len;
+		s->stall_len[dir] =
+		    pkt->payload_len < UINT16_MAX ? (uint16_t)pkt->payload_len : UINT16_MAX;
 }
 
 bool

@@ -54,8 +54,9 @@ enum sm_history_bit {
 #define SM_HIST_RESP_BIT(b) ((uint16_t)(1u << ((b) + SM_HIST_RESP)))
 #define SM_HIST_ORIG_ALL    ((uint16_t)0xff) /* every letter of the initiator */
 
-/* The longest history text, with its NUL ("^ShADadFf" and more). */
-#define SM_HISTORY_MAX 24
+/* The longest history text, with its NUL: six letters a side (S H A D F R) and
+ * the flip mark ("^ShADadFfRr" and more). */
+#define SM_HISTORY_MAX 16
 
 /* Capture points (sensors) of one run.  With more than one, each session keeps
  * what every sensor saw of it (struct sm_sightings), and a packet seen again at
@@ -108,9 +109,11 @@ struct sm_session {
 	uint8_t list;
 	bool in_use;
 	uint8_t proto;
+	uint8_t edge;          /* SM_EDGE_* bits */
 	uint16_t sport, dport; /* ICMP echo: identifier in both; other ICMP: type, code */
 	int32_t vlan, inner_vlan;
 	struct sm_addr src, dst; /* src is the initiator */
+	uint8_t stall_rtx[2];    /* a stall's resent segments (ack_hi below) */
 	int64_t touch_ns, moved_ns;
 
 	int64_t first_ns, last_ns;
@@ -123,6 +126,7 @@ struct sm_session {
 	uint8_t state[2];      /* enum sm_ep_state per direction (TCP) */
 	bool rst_after_fin[2]; /* this side's RST followed its own FIN */
 	bool did_close[2];     /* this side sent a FIN or RST */
+	bool ack_known[2];     /* ack_hi[] below is known */
 	int64_t close_ns;      /* when the close was complete (Zeek's close_complete), 0 if not */
 	char history[SM_HISTORY_MAX];
 	uint16_t history_seen; /* SM_HIST_* bits */
@@ -134,6 +138,8 @@ struct sm_session {
 	 * reply, an ICMP error quoting the flow (no packet of its own then); or with
 	 * the initiator's next segment (syn_seq: its sequence number - 1) */
 	bool after_attempt;
+	uint8_t nalias;    /* of alias[] below */
+	bool seq_known[2]; /* next_seq[] below is known */
 	uint32_t syn_seq;
 	uint32_t syn_count; /* SYNs (with retransmissions) sent by the initiator */
 	/* the initiator sent a segment that is neither a SYN (with or without data:
@@ -160,6 +166,14 @@ struct sm_session {
 	struct sm_addr icmp_err_from;
 	enum sm_tunnel tunnel;
 	struct sm_addr outer_src, outer_dst;
+	/* start_seq[] below is known: the side's first packet was its SYN */
+	bool start_known[2];
+	/* the side's last segment came in IP fragments: how long it was, its first
+	 * fragment did not say (the next segment's sequence number does) */
+	bool frag_open[2];
+	/* next_seq was taken from a segment without data (picked up mid-stream): a
+	 * keepalive's sequence number is one below the next byte (RFC 9293 3.8.4) */
+	bool seq_from_bare[2];
 	/* uid: this session's number in the table, in creation order from 1;
 	 * tunnel_parent: the uid of the session that carried its first packet
 	 * (the UDP, GRE or IP-in-IP flow of the tunnel), 0 if none */
@@ -178,6 +192,7 @@ struct sm_session {
 	uint8_t tls_watch; /* the payload checks' own count of initiator segments
 	                    * still looked at for a switch to TLS */
 	bool hello_kept;   /* and they keep the start of a hello for its rest */
+	uint8_t nholes[2]; /* of hole_lo[] below */
 	/* what was read of it (NULL: nothing), up to SM_APP_DETAIL_MAX bytes; kept
 	 * out of the slot: owned by the session, freed when it leaves the table */
 	char *app_detail;
@@ -188,27 +203,15 @@ struct sm_session {
 	 * never seen (less than hi - lo once two holes were merged into one) */
 	uint32_t hole_lo[2][SM_SESSION_HOLES], hole_hi[2][SM_SESSION_HOLES];
 	uint32_t hole_missing[2][SM_SESSION_HOLES];
-	uint8_t nholes[2];
-	bool seq_known[2];
 	/* the sequence number of a side's first byte of data (its SYN's + 1), when
-	 * the side's first packet was its SYN: where its first bytes start */
-	bool start_known[2];
+	 * the side's first packet was its SYN (start_known): where its first bytes
+	 * start */
 	uint32_t start_seq[2];
-	/* the side's last segment came in IP fragments: how long it was, its first
-	 * fragment did not say (the next segment's sequence number does) */
-	bool frag_open[2];
-	/* next_seq was taken from a segment without data (picked up mid-stream): a
-	 * keepalive's sequence number is one below the next byte (RFC 9293 3.8.4) */
-	bool seq_from_bare[2];
 	/* a stall (sm_session_stalled): the highest acknowledgement each side sent,
 	 * and how often a side resent the first byte its peer had not acknowledged
 	 * since that acknowledgement last moved (at most 255), its longest segment */
-	bool ack_known[2];
 	uint32_t ack_hi[2];
-	uint8_t stall_rtx[2];
-	uint32_t stall_len[2];
-	/* per sensor, with several (NULL with one): owned, freed when it leaves */
-	struct sm_sightings *sight;
+	uint16_t stall_len[2];
 	/* Other VLAN tags it is seen with (docs/verdicts.md "Sessions"): packets
 	 * tagged vlan/inner_vlan from its side dirs (bit 0: the initiator's, bit 1:
 	 * the responder's) at sensor (SM_ALIAS_ANY_SENSOR: any) are its packets too:
@@ -218,8 +221,8 @@ struct sm_session {
 		int16_t vlan, inner_vlan;
 		uint8_t dirs, sensor;
 	} alias[SM_SESSION_ALIASES];
-	uint8_t nalias;
-	uint8_t edge; /* SM_EDGE_* bits */
+	/* per sensor, with several (NULL with one): owned, freed when it leaves */
+	struct sm_sightings *sight;
 };
 
 /* The protocol the session speaks: a recognised one (sm_app_is_protocol), from
