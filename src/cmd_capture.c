@@ -182,12 +182,16 @@ audit_inputs(struct cli_args *a, const char *mode)
 static int
 refuse_shared_captures(const struct cli_args *a)
 {
-	struct stat si, sj;
-	for (size_t i = 0; a->nsensors > 1 && i < a->ninputs; i++)
-		for (size_t j = i + 1; j < a->ninputs; j++)
-			if (a->input_sensor[i] != a->input_sensor[j] &&
-			    stat(a->inputs[i], &si) == 0 && stat(a->inputs[j], &sj) == 0 &&
-			    si.st_dev == sj.st_dev && si.st_ino == sj.st_ino)
+	if (a->nsensors < 2)
+		return -1;
+	static struct stat st[CLI_MAX_INPUTS]; /* each input's, read once */
+	bool known[CLI_MAX_INPUTS];
+	for (size_t i = 0; i < a->ninputs; i++)
+		known[i] = stat(a->inputs[i], &st[i]) == 0;
+	for (size_t i = 0; i < a->ninputs; i++)
+		for (size_t j = i + 1; known[i] && j < a->ninputs; j++)
+			if (a->input_sensor[i] != a->input_sensor[j] && known[j] &&
+			    st[i].st_dev == st[j].st_dev && st[i].st_ino == st[j].st_ino)
 				return cli_usage_error(
 				    a->cmd,
 				    "%s is the capture of sensor %s and of sensor %s: each sensor "
