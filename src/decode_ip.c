@@ -338,6 +338,8 @@ decode_l4(struct sm_decoder *d, struct cur c, struct sm_packet *pkt, int depth)
 		    !cur_u8(&c, 12, &off) || !cur_u8(&c, 13, &pkt->tcp_flags))
 			return dec_fail(d, DEC_TRUNCATED, R_L4_TRUNCATED);
 		size_t hl = (size_t)(off >> 4) * 4;
+		if (!cur_u16(&c, 14, &pkt->tcp_win))
+			pkt->tcp_win = 1;
 		if (hl < 20)
 			return dec_fail(d, DEC_INVALID, R_L4_INVALID);
 		pkt->payload_len = pkt->payload_len > hl ? (uint32_t)(pkt->payload_len - hl) : 0;

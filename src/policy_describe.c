@@ -61,7 +61,7 @@ policy_describe(const struct sm_policy *p, struct sm_expect_entry *e)
 			    ", %llu stalled: data resent, never acknowledged, in segments of up "
 			    "to %u bytes: a path MTU black hole drops segments that large (jumbo "
 			    "frames through a smaller MTU, its 'fragmentation needed' or 'packet "
-			    "too big' dropped), or the receiver stopped reading",
+			    "too big' dropped), or the receiver stopped answering",
 			    (unsigned long long)e->stalled, e->stall_len);
 		if (e->rejected + e->no_answer + e->stalled > 0)
 			snprintf(e->detail, sizeof(e->detail),

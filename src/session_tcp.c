@@ -314,23 +314,30 @@ note_reset(struct sm_session *s, const struct sm_packet *pkt)
 		s->rst_ignored = true;
 }
 
-/* A side's acknowledgements, and its segments that resend the first byte its peer
- * has not acknowledged (before track_gaps moves next_seq past them). */
+/* A side's acknowledgements and the window they offer, and its segments that
+ * resend the first byte its peer has not acknowledged (before track_gaps moves
+ * next_seq past them).  A segment sent into a zero window is a window probe (RFC
+ * 9293 3.8.6.1: one byte, resent until the receiver reads again), no stall. */
 static void
 note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
 	uint8_t f = pkt->tcp_flags;
-	if ((f & (TH_ACK | TH_RST)) == TH_ACK &&
-	    ((int32_t)(pkt->ack - s->ack_hi[dir]) > 0 || !s->ack_known[dir])) {
-		s->ack_known[dir] = true;
-		s->ack_hi[dir] = pkt->ack;
-		if (s->stall_rtx[!dir] != 0) { /* the peer's data goes through */
-			s->stall_rtx[!dir] = 0;
-			s->stall_len[!dir] = 0;
+	if ((f & (TH_ACK | TH_RST)) == TH_ACK) {
+		if ((int32_t)(pkt->ack - s->ack_hi[dir]) > 0 ||
+		    !(s->ack_state[dir] & SM_ACK_KNOWN)) {
+			s->ack_state[dir] |= SM_ACK_KNOWN;
+			s->ack_hi[dir] = pkt->ack;
+			if (s->stall_rtx[!dir] != 0) { /* the peer's data goes through */
+				s->stall_rtx[!dir] = 0;
+				s->stall_len[!dir] = 0;
+			}
 		}
+		if (pkt->ack == s->ack_hi[dir])
+			s->ack_state[dir] = (uint8_t)((s->ack_state[dir] & ~SM_ACK_WIN_ZERO) |
+			                              (pkt->tcp_win == 0 ? SM_ACK_WIN_ZERO : 0));
 	}
-	if (pkt->payload_len == 0 || pkt->seq != s->ack_hi[!dir] || !s->ack_known[!dir] ||
-	    (f & (TH_SYN | TH_RST)) || !s->seq_known[dir] ||
+	if (pkt->payload_len == 0 || pkt->seq != s->ack_hi[!dir] ||
+	    s->ack_state[!dir] != SM_ACK_KNOWN || (f & (TH_SYN | TH_RST)) || !s->seq_known[dir] ||
 	    (int32_t)(pkt->seq - s->next_seq[dir]) >= 0)
 		return;
 	if (s->stall_rtx[dir] < UINT8_MAX)
@@ -344,7 +351,7 @@ bool
 sm_session_stalled(const struct sm_session *s, uint32_t *len)
 {
 	for (int d = 0; s->proto == SM_PROTO_TCP && d < 2; d++)
-		if (s->stall_rtx[d] >= SM_STALL_RESENT && s->ack_known[!d] &&
+		if (s->stall_rtx[d] >= SM_STALL_RESENT && (s->ack_state[!d] & SM_ACK_KNOWN) &&
 		    (int32_t)(s->next_seq[d] - s->ack_hi[!d]) > 0) {
 			*len = s->stall_len[d];
 			return true;

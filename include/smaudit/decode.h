@@ -207,6 +207,7 @@ struct sm_packet {
 
 	uint16_t sport, dport;
 	uint8_t tcp_flags;
+	uint16_t tcp_win; /* the window field as sent (unscaled); 1 if not captured */
 	uint32_t seq, ack;
 	uint32_t payload_len; /* transport payload length per the headers */
 	uint32_t payload_caplen;

@@ -113,7 +113,8 @@ struct sm_session {
 	uint16_t sport, dport; /* ICMP echo: identifier in both; other ICMP: type, code */
 	int32_t vlan, inner_vlan;
 	struct sm_addr src, dst; /* src is the initiator */
-	uint8_t stall_rtx[2];    /* a stall's resent segments (ack_hi below) */
+	/* a stall's resent segments (ack_hi below); a window probe is none */
+	uint8_t stall_rtx[2];
 	int64_t touch_ns, moved_ns;
 
 	int64_t first_ns, last_ns;
@@ -126,7 +127,7 @@ struct sm_session {
 	uint8_t state[2];      /* enum sm_ep_state per direction (TCP) */
 	bool rst_after_fin[2]; /* this side's RST followed its own FIN */
 	bool did_close[2];     /* this side sent a FIN or RST */
-	bool ack_known[2];     /* ack_hi[] below is known */
+	uint8_t ack_state[2];  /* SM_ACK_* bits: ack_hi[] below is known, its window */
 	int64_t close_ns;      /* when the close was complete (Zeek's close_complete), 0 if not */
 	char history[SM_HISTORY_MAX];
 	uint16_t history_seen; /* SM_HIST_* bits */
@@ -234,9 +235,12 @@ const char *sm_session_app(const struct sm_session *s);
 /* A TCP session one side of which resent the first byte its peer had not
  * acknowledged SM_STALL_RESENT times or more, and that byte was never
  * acknowledged (by the session's end, or the capture's): its data did not get
- * through (a path MTU black hole drops its large segments; or a receiver stopped
- * reading).  *len: the longest segment resent so. */
+ * through (a path MTU black hole drops its large segments; or the receiver went
+ * away).  A window probe, sent into a zero window, is no resend.  *len: the
+ * longest segment resent so. */
 #define SM_STALL_RESENT 3
+#define SM_ACK_KNOWN    1 /* ack_state[]: ack_hi[] is known */
+#define SM_ACK_WIN_ZERO 2 /* and the last ACK of that number offered a zero window */
 bool sm_session_stalled(const struct sm_session *s, uint32_t *len);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);

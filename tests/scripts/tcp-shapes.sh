@@ -58,6 +58,8 @@ want keepalive-under-way '^  ok ' # and no byte missed: a keepalive is one below
 # a refusal among the last packets is whole (its RST came): not cut by the capture's end
 want refused-at-end '^  rejected '
 want ok-then-refused-at-end '^  ok .* 2 session\(s\); intermittent: 1 of 2 sessions failed \(1 rejected, 0 unanswered\)'
+# a receiver that stopped reading (zero window): its window probes are no stalled path
+want zero-window '^  ok  tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12  1 session\(s\)$'
 # what the report says of them, beyond the verdict
 grep -q "answered with SYN-ACK, never acknowledged" "$work/tfo-answer-lost.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL tfo-answer-lost: not told the answer was lost"; fail=$((fail + 1)); }

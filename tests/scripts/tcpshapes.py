@@ -66,6 +66,9 @@ idle-then-server-first
 big-hole            a whole conversation; then on tcp/11105 a handshake, 100 bytes,
                     and the next segment 1.2 GB further (a span port overrun for a
                     second at 10 Gb/s), acknowledged
+zero-window         a conversation whose receiver stopped reading: its ACKs advertise a
+                    zero window, the sender's 1-byte window probes (RFC 9293 3.8.6.1)
+                    at 1, 2, 4, 8 and 16 s are never acknowledged: no stall of the path
 Every shape from under-way-reset on ends with a working tcp/11105 conversation 3 s
 later, so that none is cut by the capture's end.
 """
@@ -92,10 +95,10 @@ def ip(a):
     return ipaddress.ip_address(a).packed
 
 
-def tcp(src, dst, sport, dport, seq, ack, flags, data=b"", opts=b""):
+def tcp(src, dst, sport, dport, seq, ack, flags, data=b"", opts=b"", win=64240):
     opts += b"\0" * (-len(opts) % 4)
     hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      (20 + len(opts)) // 4 << 4, flags, 64240, 0, 0) + opts
+                      (20 + len(opts)) // 4 << 4, flags, win, 0, 0) + opts
     pseudo = ip(src) + ip(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(data))
     c = csum(pseudo + hdr + data)
     return hdr[:16] + struct.pack("!H", c) + hdr[18:] + data
@@ -124,9 +127,10 @@ class Capture:
         frame += b"\0" * (60 - len(frame))
         self.frames.append((int(round(t * 1e6)), len(self.frames), frame))
 
-    def tcp(self, t, src, dst, sport, dport, seq, ack, flags, data=b"", opts=b""):
+    def tcp(self, t, src, dst, sport, dport, seq, ack, flags, data=b"", opts=b"", win=64240):
         if self.keep is None or self.keep(src, dst):
-            self.raw(t, ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack, flags, data, opts),
+            self.raw(t, ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack, flags, data, opts,
+                                              win),
                              self.ttl.get(src, 64)))
 
     def conversation(self, t, cli, srv, sport, dport, cisn, sisn, first=b"", opts=b""):
@@ -292,6 +296,20 @@ def shapes():
             c.tcp(at + .0003, A1, B2, 11105, 11104, 1008, 50006, ACK)
         c.conversation(t + 7500, A1, B1, 40009, 11105, 7000, 9000)
 
+    def zero_window(c):  # a receiver that stopped reading: RFC 9293 3.8.6.1's probes
+        cs, ss = 2000, 60000
+        c.tcp(t, A1, B2, 40002, 11104, cs, 0, SYN)
+        c.tcp(t + .001, B2, A1, 11104, 40002, ss, cs + 1, SYN | ACK)
+        c.tcp(t + .002, A1, B2, 40002, 11104, cs + 1, ss + 1, ACK)
+        for k in range(3):
+            c.tcp(t + .003 + k / 1e4, A1, B2, 40002, 11104, cs + 1 + 1000 * k, ss + 1, ACK | PSH,
+                  b"d" * 1000)
+        c.tcp(t + .004, B2, A1, 11104, 40002, ss + 1, cs + 3001, ACK, win=0)
+        for dt in (1, 2, 4, 8, 16):
+            c.tcp(t + dt, A1, B2, 40002, 11104, cs + 3001, ss + 1, ACK, b"d")
+            c.tcp(t + dt + .0003, B2, A1, 11104, 40002, ss + 1, cs + 3001, ACK, win=0)
+        c.conversation(t + 20, A1, B1, 40009, 11105, 7000, 9000)
+
     def refused_at_end(c):  # the last packets: a refusal is whole, nothing of it is cut
         syn(c, 4)
         c.tcp(t + 4.00001, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
@@ -306,7 +324,7 @@ def shapes():
 
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "refused-at-end": refused_at_end,
+            "unseen-syn-refused": unseen_syn_refused, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
