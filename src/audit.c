@@ -15,6 +15,7 @@
 #include "smaudit/reasm.h"
 #include "smaudit/stage.h"
 #include "smaudit/fmt.h"
+#include "smaudit/inflate.h"
 #include "ifcopy.h"
 #include "record.h"
 #include "snapcut.h"
@@ -752,6 +753,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 	e = sm_pipeline_open(&pl, &po, cap, eb);
 	if (e != SM_OK)
 		goto out;
+	sm_instream_stop_on(o->stop); /* Ctrl-C ends a read from a quiet pipe */
 	struct sm_raw_packet raw;
 	double started = sm_monotonic_s(), next_progress = started + 1.0;
 	bool interrupted = false;
@@ -800,6 +802,7 @@ sm_audit_run(const struct sm_audit_opts *o, struct sm_store **store_out, int64_t
 		*store_out = sm_pipeline_take_store(pl);
 	}
 out:
+	sm_instream_stop_on(NULL);
 	sm_pipeline_free(pl);
 	sm_capture_close(cap);
 	return e;

@@ -292,7 +292,8 @@ const struct cli_command cli_commands[] = {
      .stray_before = "timeline: unexpected argument ",
      .stray_after = ""},
     {.name = "diff",
-     .exits = "exit status: 0 the runs agree, 1 they differ, 2 usage error, 3 database error\n",
+     .exits = "exit status: 0 the runs agree, 1 they differ, 2 usage error, 3 database error\n"
+              "             or a run that stored no verdict (killed, or still running)\n",
      .run = cmd_diff,
      .synopsis = "-d DB RUN_A RUN_B [--format FMT]",
      .summary = "Verdicts that changed, flows now failing or answered, flows that appeared or\n"

@@ -178,7 +178,7 @@ bool cli_parse_seconds(const char *s, double *out);
 bool cli_parse_when(const char *s, int64_t *ns, char *why, size_t whylen);
 
 /* cli_output.c: what the handlers share. */
-extern volatile sig_atomic_t cli_stop_requested; /* set by SIGINT/SIGTERM */
+extern volatile sig_atomic_t cli_stop_requested; /* set by SIGINT/SIGTERM/SIGHUP */
 void cli_catch_stop_signals(void);
 void cli_print_warning(void *ctx, const char *msg);
 /* Prints the error (eb's message, else e's text); returns its exit status. */

@@ -20,7 +20,7 @@
 volatile sig_atomic_t cli_stop_requested;
 static struct timespec first_stop; /* when the first stop signal came */
 
-/* The first SIGINT or SIGTERM ends the run in order: what was read is stored and
+/* The first SIGINT, SIGTERM or SIGHUP ends the run in order: what was read is stored and
  * reported.  One more 2 s or later gives up at once (exit 130); sooner, it is the
  * same request again (Ctrl-C pressed twice, or a supervisor's SIGTERM beside the
  * terminal's SIGINT), and losing what the orderly end is storing would be no
@@ -49,6 +49,11 @@ cli_catch_stop_signals(void)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* the terminal or ssh session closing: the same orderly end, unless the
+	 * process was started to ignore it (nohup) */
+	struct sigaction old;
+	if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 }
 
 void

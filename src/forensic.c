@@ -612,12 +612,34 @@ diff_free(struct diff_side *d)
 	free(d->flows);
 }
 
+/* A run that stopped before it stored a verdict (killed, or still running) has
+ * nothing to compare: every flow of the other run would read as gone. */
+static enum sm_err
+diff_judged(const struct sm_run_row *r, const struct diff_side *d, struct sm_errbuf *eb)
+{
+	if (r->finished[0] != '\0' || (r->packets > 0 && d->nexp > 0))
+		return SM_OK;
+	if (r->status == RUN_RUNNING)
+		return sm_error(eb, SM_ERR_DB,
+		                "run %lld is still running and has stored no verdict yet: compare "
+		                "it when it has finished",
+		                (long long)r->id);
+	return sm_error(eb, SM_ERR_DB,
+	                "run %lld stopped before it stored a verdict (killed, or it failed to "
+	                "start): nothing to compare ('smaudit report --run %lld' shows what it "
+	                "stored)",
+	                (long long)r->id, (long long)r->id);
+}
+
 static void
 diff_header(FILE *out, bool json, const struct sm_run_row *ra, const struct sm_run_row *rb)
 {
 	if (json) {
-		fprintf(out, "{\"run_a\": %lld, \"run_b\": %lld,\n", (long long)ra->id,
-		        (long long)rb->id);
+		fprintf(out,
+		        "{\"run_a\": %lld, \"run_b\": %lld, \"run_a_status\": \"%s\", "
+		        "\"run_b_status\": \"%s\",\n",
+		        (long long)ra->id, (long long)rb->id, sm_run_status_name(ra->status),
+		        sm_run_status_name(rb->status));
 		return;
 	}
 	char t0[40], t1[40];
@@ -629,6 +651,13 @@ diff_header(FILE *out, bool json, const struct sm_run_row *ra, const struct sm_r
 		fprintf(out, "  run %lld  %s .. %s  %s\n", (long long)r[i]->id, t0, t1,
 		        r[i]->sources ? r[i]->sources : "");
 	}
+	for (int i = 0; i < 2; i++)
+		if (r[i]->status != RUN_COMPLETE)
+			fprintf(
+			    out,
+			    "  WARNING  run %lld did not finish (%s): its verdicts cover only what "
+			    "was read, and flows after that read as gone or appeared\n",
+			    (long long)r[i]->id, sm_run_status_name(r[i]->status));
 }
 
 enum sm_err
@@ -650,6 +679,10 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 	e = diff_load(st, run_a, &a, eb);
 	if (e == SM_OK)
 		e = diff_load(st, run_b, &b, eb);
+	if (e == SM_OK)
+		e = diff_judged(&ra, &a, eb);
+	if (e == SM_OK)
+		e = diff_judged(&rb, &b, eb);
 	size_t *pair = e == SM_OK ? calloc(a.nexp + 1, sizeof(size_t)) : NULL;
 	if (e == SM_OK && pair == NULL)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory comparing runs");
@@ -660,11 +693,13 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 		diff_header(out, json, &ra, &rb);
 		diff_section(&d, DK_VERDICT);
 		for (size_t i = 0; i < a.nexp; i++) {
+			if (!a.matched[i])
+				continue; /* pair[i] names none of b */
 			const struct sm_expected_row *x = &a.exp[i], *y = &b.exp[pair[i]];
 			char v0[64], v1[64];
 			verdict_text(x, v0, sizeof(v0));
 			verdict_text(y, v1, sizeof(v1));
-			if (!a.matched[i] || strcmp(v0, v1) == 0)
+			if (strcmp(v0, v1) == 0)
 				continue;
 			sm_fmt_flow_name(y, name, sizeof(name));
 			diff_item(&d, DK_VERDICT, name, v0, v1, NULL);

@@ -82,6 +82,29 @@ corrupt(struct sm_instream *h, const char *why)
 	return false;
 }
 
+static volatile sig_atomic_t *stop_flag;
+
+void
+sm_instream_stop_on(volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
+}
+
+/* read(2), again when a signal interrupts it, unless that signal asked to stop:
+ * then 0, the end of the data (a quiet pipe would otherwise hold Ctrl-C until its
+ * writer wrote or closed). */
+static ssize_t
+read_some(int fd, void *buf, size_t len)
+{
+	ssize_t r;
+	do {
+		if (stop_flag != NULL && *stop_flag)
+			return 0;
+		r = read(fd, buf, len);
+	} while (r < 0 && errno == EINTR);
+	return r;
+}
+
 /* Refills the input buffer once it is used up; false on a read error. */
 static bool
 fill_in(struct sm_instream *h)
@@ -89,10 +112,7 @@ fill_in(struct sm_instream *h)
 	if (h->in_off < h->in_len || h->in_eof)
 		return true;
 	h->in_off = h->in_len = 0;
-	ssize_t r;
-	do
-		r = read(h->fd, h->in, IN_BUF);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = read_some(h->fd, h->in, IN_BUF);
 	if (r < 0) {
 		fail(h, "read error after %llu bytes: %s", (unsigned long long)h->consumed,
 		     strerror(errno));
@@ -290,10 +310,7 @@ sm_instream_open(int fd, struct sm_instream **out)
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* fails harmlessly on a pipe */
 	/* The magic numbers: a pipe may deliver them in pieces. */
 	while (h->in_len < 4 && !h->in_eof && !h->failed) {
-		ssize_t r;
-		do
-			r = read(fd, h->in + h->in_len, IN_BUF - h->in_len);
-		while (r < 0 && errno == EINTR);
+		ssize_t r = read_some(fd, h->in + h->in_len, IN_BUF - h->in_len);
 		if (r < 0)
 			fail(h, "read error: %s", strerror(errno));
 		else if (r == 0)

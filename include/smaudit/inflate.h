@@ -10,6 +10,7 @@
 #ifndef SMAUDIT_INFLATE_H
 #define SMAUDIT_INFLATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,10 @@ enum sm_compression sm_instream_kind(const struct sm_instream *h);
 size_t sm_instream_peek(struct sm_instream *h, uint8_t *buf, size_t n);
 /* Why the stream stopped early ("gzip data truncated ..."), "" if it did not. */
 const char *sm_instream_error(const struct sm_instream *h);
+/* From now on a read that a signal interrupts ends every stream (as the end of its
+ * data) once *flag is set (Ctrl-C while a pipe is quiet); NULL (the default):
+ * the read is made again. */
+void sm_instream_stop_on(volatile sig_atomic_t *flag);
 /* Bytes read from fd so far (the compressed size, for progress). */
 uint64_t sm_instream_consumed(const struct sm_instream *h);
 

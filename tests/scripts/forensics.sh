@@ -101,6 +101,56 @@ assert len(b) == 12 and all("198.18.2.13" in x["flow"] and x["after"] == "not-se
 c = d["class_changed"]
 assert len(c) == 12 and all(x["before"] == "expected" and x["after"] == "unexpected" for x in c), c
 PY
+# a run killed before it stored a verdict (an audit reading a pipe that stays open):
+# nothing to compare, exit 3, never a crash or every flow "gone"; a run stopped by
+# Ctrl-C is compared, with a warning that it did not finish
+kdb=$work/killed.db
+cp "$db" "$kdb"
+mkfifo "$work/fifo"
+"$bin" audit -q -s $S -d "$kdb" -r - <"$work/fifo" >/dev/null 2>&1 &
+kpid=$!
+exec 9>"$work/fifo"
+cat pcaps/healthy.pcap >&9
+for _ in $(seq 100); do
+	"$bin" report -d "$kdb" --list 2>/dev/null | grep -qE "^ *5 " && break
+	sleep 0.1
+done
+kill -9 $kpid
+wait $kpid 2>/dev/null
+exec 9>&-
+check "diff with a killed run (second)" 3 "run 5 stopped before it stored a verdict" \
+	"$bin" diff -d "$kdb" 1 5
+check "diff with a killed run (first, JSON)" 3 "run 5 stopped before it stored a verdict" \
+	"$bin" diff -d "$kdb" 5 1 --format json
+# SIG PATTERN: an audit of a pipe that stays open and quiet after the capture, stopped
+# by SIG, ends at once (within 10 s) and stores what it read
+stop_quiet_pipe() {
+	"$bin" audit -q -s $S -d "$kdb" -r - <"$work/fifo" >"$work/stop.txt" 2>&1 &
+	kpid=$!
+	exec 9>"$work/fifo"
+	cat pcaps/healthy.pcap >&9
+	sleep 1
+	kill -$1 $kpid
+	for _ in $(seq 100); do kill -0 $kpid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $kpid 2>/dev/null; then
+		bad "SIG$1 does not end an audit reading a quiet pipe"
+		kill -9 $kpid
+	elif grep -q "$2" "$work/stop.txt"; then ok; else
+		bad "SIG$1: the audit of a quiet pipe lacks /$2/"; head -3 "$work/stop.txt"
+	fi
+	wait $kpid
+	exec 9>&-
+}
+stop_quiet_pipe INT "smaudit report, run 6 (audit, interrupted)"
+stop_quiet_pipe HUP "smaudit report, run 7 (audit, interrupted)"
+check "diff with an interrupted run" 0 "WARNING  run 6 did not finish \(interrupted\)" \
+	"$bin" diff -d "$kdb" 1 6
+"$bin" diff -d "$kdb" 1 6 --format json >"$work/idiff.json"
+python3 - "$work/idiff.json" <<'PY' && ok || bad "diff json: the run status"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["run_a_status"] == "complete" and d["run_b_status"] == "interrupted", d
+PY
 
 # extract: the SYNs behind a no-answer finding, hashed and recorded
 fid=$(sqlite3 "$db" "SELECT id FROM findings WHERE run_id = 2 AND verdict = 'no-answer' ORDER BY id LIMIT 1")
