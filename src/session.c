@@ -641,7 +641,7 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		}
 		if (!t->releasing && session_hold_error(t, pkt, parent))
 			return true;
-		if (t->st.evicted > 0 && (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP))
+		if (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP)
 			return session_refused_flow(t, pkt, parent);
 	} else if (pkt->icmp_error) {
 		uint32_t qi = session_quoted_attempt(t, pkt);

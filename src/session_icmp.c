@@ -40,10 +40,11 @@ session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pk
 	t->st.icmp_errors_attached++;
 }
 
-/* An ICMP error about a flow that has no session while sessions were pushed out of
- * the full table: it may refuse an attempt whose session was one of them.  It
- * opens a session of the quoted flow, with no packet of its own and the error
- * attached (the policy then judges that attempt rejected, not unanswered). */
+/* An ICMP error about a flow that has no session (its attempt unseen: a filter,
+ * the capture's start, a sensor of one direction, or its session pushed out of
+ * the full table) still names the packet it refuses.  It opens a session of the
+ * quoted flow, with no packet of its own and the error attached (the policy then
+ * judges that attempt rejected, never an ICMP conversation of the refuser's). */
 bool
 session_refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
 {

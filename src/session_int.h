@@ -105,8 +105,8 @@ uint32_t session_create(struct sm_session_table *t, const struct sm_packet *pkt,
  * it quotes); a redirect or source quench is advice, no refusal. */
 void session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt,
                                struct sm_session *s, int dir);
-/* An ICMP error about a flow without a session while sessions were evicted: a
- * session of the quoted flow, the error attached.  False when out of room. */
+/* An ICMP error about a flow without a session (its attempt unseen): a session of
+ * the quoted flow, the error attached.  False when out of room. */
 bool session_refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent);
 /* Keeps pkt, an ICMP error whose quoted flow has no session, for ERROR_HOLD_NS;
  * false when ERROR_HOLD_MAX wait already. */

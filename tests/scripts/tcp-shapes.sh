@@ -54,6 +54,9 @@ want under-way-reset '^  not-seen '
 want under-way-reset-then-ok '^  ok .*  2 session\(s\)$'
 want under-way-client-reset '^  not-seen '
 want unseen-syn-refused '^  rejected '
+want unseen-syn-icmp-refused '^  rejected '
+grep -q "^UNEXPECTED TRAFFIC ON MONITORED ROLES (0)" "$work/unseen-syn-icmp-refused.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL unseen-syn-icmp-refused: $(grep -A1 '^UNEXPECTED' "$work/unseen-syn-icmp-refused.txt")"; fail=$((fail + 1)); }
 want keepalive-under-way '^  ok ' # and no byte missed: a keepalive is one below the next byte
 # a refusal among the last packets is whole (its RST came): not cut by the capture's end
 want refused-at-end '^  rejected '

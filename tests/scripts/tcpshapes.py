@@ -51,6 +51,10 @@ keepalive-under-way 2 s in, keepalive probes of a connection opened before the c
 unseen-syn-refused  2 s in, a RST+ACK of sequence number 0 acknowledging ISN 1000 + 1
                     from the responder, no SYN seen (RFC 9293 3.10.7.1: a refused
                     SYN's reset; the SYN went by another path)
+unseen-syn-icmp-refused
+                    2 s in, an ICMP administratively prohibited from 198.18.2.12
+                    quoting the SYN, no SYN seen (a filter or the capture's start hid
+                    it): the refusal of that flow, no ICMP traffic of ic-b's
 refused-at-end      the capture's last packets: a SYN and, 10 us later, the RST+ACK
                     refusing it (a refusal is whole: nothing of it is cut by the end)
 ok-then-refused-at-end
@@ -322,9 +326,14 @@ def shapes():
         c.tcp(t + 2, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
         later(c)
 
+    def unseen_syn_icmp_refused(c):  # the refusal names the flow: no ICMP conversation
+        c.raw(t + 2, ipv4(B2, A1, 1, icmp(3, 13, syn_ip)))
+        later(c)
+
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
-            "unseen-syn-refused": unseen_syn_refused, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
+            "unseen-syn-refused": unseen_syn_refused,
+            "unseen-syn-icmp-refused": unseen_syn_icmp_refused, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
