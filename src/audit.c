@@ -191,6 +191,7 @@ flow_visible(void *ctx, uint8_t proto, const struct sm_addr *src, const struct s
 	return sm_capture_filter_keeps(pl->capture, &f,
 	                               what == SM_VISIBLE_FLOW        ? SM_FILTER_FLOW
 	                               : what == SM_VISIBLE_HANDSHAKE ? SM_FILTER_HANDSHAKE
+	                               : what == SM_VISIBLE_RESET     ? SM_FILTER_RESET
 	                                                              : SM_FILTER_REFUSAL);
 }
 

@@ -176,8 +176,9 @@ probe_link(const struct frame_shape *sh, bool v6, bool back, uint8_t *b, size_t 
 #define PROBE_PAYLOAD 1400
 #define PROBE_MAX     (40 + 40 + 8 + 40 + 20 + PROBE_PAYLOAD) /* link, IP, ICMP, IP, TCP */
 
-/* Probe kinds: the flow's packets, and an ICMP error refusing its first one. */
-enum { K_SYN, K_SYN_ACK, K_DATA, K_DATA_BACK, K_REFUSAL };
+/* Probe kinds: the flow's packets, an ICMP error refusing its first one, and (TCP)
+ * the responder's reset refusing it. */
+enum { K_SYN, K_SYN_ACK, K_DATA, K_DATA_BACK, K_REFUSAL, K_RESET };
 
 /* What real packets of a flow vary in, which a filter may test (ip[8], less, ...):
  * each probe is built three ways, and only a filter keeping all three keeps it. */
@@ -216,12 +217,13 @@ ip_header(uint8_t *ip, bool v6, uint8_t proto, const struct sm_addr *src, const 
 	return 20;
 }
 
-/* The IP packet (no link header) of a probe of kind K_SYN..K_DATA_BACK (ICMP:
- * request, reply; UDP: a datagram either way), variant v, at ip; its length. */
+/* The IP packet (no link header) of a probe of kind K_SYN..K_DATA_BACK or K_RESET
+ * (ICMP: request, reply; UDP: a datagram either way), variant v, at ip; its length. */
 static size_t
 probe_ip(const struct sm_flow_probe *f, int kind, const struct variant *v, uint8_t *ip)
 {
-	bool v6 = f->src.family == 6, back = kind == K_SYN_ACK || kind == K_DATA_BACK;
+	bool v6 = f->src.family == 6,
+	     back = kind == K_SYN_ACK || kind == K_DATA_BACK || kind == K_RESET;
 	const struct sm_addr *src = back ? &f->dst : &f->src, *dst = back ? &f->src : &f->dst;
 	uint16_t sport = back ? f->dport : 49152, dport = back ? 49152 : f->dport;
 	uint8_t l4[20 + PROBE_PAYLOAD];
@@ -229,14 +231,16 @@ probe_ip(const struct sm_flow_probe *f, int kind, const struct variant *v, uint8
 	uint8_t proto = f->proto;
 	memset(l4, 0, sizeof(l4));
 	if (f->proto == SM_PROTO_TCP) {
-		static const uint8_t flags[4] = {0x02, 0x12, 0x18, 0x18};
+		static const uint8_t flags[] = {
+		    [K_SYN] = 0x02,       [K_SYN_ACK] = 0x12, [K_DATA] = 0x18,
+		    [K_DATA_BACK] = 0x18, [K_REFUSAL] = 0,    [K_RESET] = 0x14};
 		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
-		l4[7] = 1, l4[11] = kind == 0 ? 0 : 1;
+		l4[7] = kind == K_RESET ? 0 : 1, l4[11] = kind == 0 ? 0 : 1;
 		l4[12] = 5 << 4;
 		l4[13] = flags[kind];
-		l4[14] = 0xff, l4[15] = 0xff;
-		l4len = kind < K_DATA ? 20 : 20 + (size_t)v->payload;
+		l4[14] = kind == K_RESET ? 0 : 0xff, l4[15] = kind == K_RESET ? 0 : 0xff;
+		l4len = kind < K_DATA || kind == K_RESET ? 20 : 20 + (size_t)v->payload;
 	} else if (f->proto == SM_PROTO_UDP) {
 		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
@@ -263,7 +267,8 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
              const struct variant *v, uint8_t b[PROBE_MAX])
 {
 	bool v6 = f->src.family == 6;
-	bool back = kind == K_SYN_ACK || kind == K_DATA_BACK || kind == K_REFUSAL;
+	bool back =
+	    kind == K_SYN_ACK || kind == K_DATA_BACK || kind == K_REFUSAL || kind == K_RESET;
 	size_t n;
 	if (!probe_link(sh, v6, back, b, &n))
 		return 0;
@@ -359,16 +364,16 @@ default_shape(int linktype, struct frame_shape *sh)
 	return shape_of(linktype, frame, 20, sh);
 }
 
-/* SM_FILTER_REFUSAL: in every shape where f's first packet passes (each way it
- * varies), an ICMP error refusing it passes too. */
+/* SM_FILTER_REFUSAL, SM_FILTER_RESET: in every shape where f's first packet passes
+ * (each way it varies), the refusal of kind (K_REFUSAL, K_RESET) passes too. */
 static bool
-refusals_kept(struct sm_capture *c, const struct sm_flow_probe *f)
+refusals_kept(struct sm_capture *c, const struct sm_flow_probe *f, int kind)
 {
 	size_t counted = 0;
 	for (size_t i = 0; i < c->nshapes; i++) {
 		if (kind_kept(c, &c->shapes[i], f, K_SYN) != 1)
 			continue;
-		if (kind_kept(c, &c->shapes[i], f, K_REFUSAL) != 1)
+		if (kind_kept(c, &c->shapes[i], f, kind) != 1)
 			return false;
 		counted++;
 	}
@@ -382,7 +387,9 @@ sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f,
 	if (c->bpf == NULL)
 		return true;
 	if (what == SM_FILTER_REFUSAL)
-		return refusals_kept(c, f);
+		return refusals_kept(c, f, K_REFUSAL);
+	if (what == SM_FILTER_RESET)
+		return f->proto != SM_PROTO_TCP || refusals_kept(c, f, K_RESET);
 	bool seen = what == SM_FILTER_HANDSHAKE;
 	if (!seen && c->shapes_lost)
 		return false; /* a shape not kept could hide the flow */

@@ -143,13 +143,21 @@ policy_describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		                                "given up (it reset it): the answers were held "
 		                                "back or dropped on their way"
 		                              : "");
-		if (p->visible != NULL &&
-		    !p->visible(p->visible_ctx, e->rule->proto, &e->try_src, &e->try_dst,
-		                e->rule->port, SM_VISIBLE_REFUSAL)) {
+		if (p->visible != NULL) {
+			bool icmp = !p->visible(p->visible_ctx, e->rule->proto, &e->try_src,
+			                        &e->try_dst, e->rule->port, SM_VISIBLE_REFUSAL);
+			bool rst = !p->visible(p->visible_ctx, e->rule->proto, &e->try_src,
+			                       &e->try_dst, e->rule->port, SM_VISIBLE_RESET);
 			size_t n = strlen(e->detail);
-			snprintf(e->detail + n, sizeof(e->detail) - n,
-			         "; but the capture filter (-f) drops ICMP errors about this flow: "
-			         "refusals by ICMP (rejected) would look the same");
+			if (icmp || rst)
+				snprintf(
+				    e->detail + n, sizeof(e->detail) - n,
+				    "; but the capture filter (-f) drops %s: a refusal (rejected) "
+				    "would look the same",
+				    icmp && rst
+				        ? "the TCP resets of this flow and ICMP errors about it"
+				    : rst ? "the TCP resets of this flow"
+				          : "ICMP errors about this flow");
 		}
 		break;
 	case V_ONE_WAY:

@@ -185,6 +185,7 @@ enum sm_filter_probe {
 	SM_FILTER_FLOW,      /* all its packets, wherever it may travel */
 	SM_FILTER_HANDSHAKE, /* its first packet and the answer, where they were read */
 	SM_FILTER_REFUSAL,   /* an ICMP error refusing it, where its first packet passes */
+	SM_FILTER_RESET,     /* TCP: the responder's reset refusing it, the same way */
 };
 /* Whether the -f filter keeps the packets of f, built on every frame shape the capture
  * held (link type, MAC addresses, VLAN tags, cooked header; offline the frames the
@@ -195,7 +196,8 @@ enum sm_filter_probe {
  * SM_FILTER_HANDSHAKE (attempts of f were read through the filter): the first
  * packet and its answer, in every shape where either passes, and there must be one.
  * SM_FILTER_REFUSAL: an ICMP destination unreachable from the responder's side,
- * quoting the first packet, in every shape where that passes.  True without a
+ * quoting the first packet, in every shape where that passes; SM_FILTER_RESET: the
+ * responder's RST+ACK of a TCP flow the same way (true for other protocols).  True without a
  * filter; false where the filter cannot be tested (or, for the flow, where the
  * capture held more shapes than it keeps). */
 bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f,

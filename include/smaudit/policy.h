@@ -121,6 +121,7 @@ enum sm_visible {
 	SM_VISIBLE_HANDSHAKE, /* some of its packets were read: only where those pass does
 	                       * the answer to its first packet matter */
 	SM_VISIBLE_REFUSAL,   /* an ICMP error refusing its first packet */
+	SM_VISIBLE_RESET,     /* TCP: the responder's reset refusing its first packet */
 };
 /* Whether the capture shows what of a flow `what` says (the -f filter keeps those
  * packets); proto is 6, 17 or 1 (ICMP echo), src the initiator. */

@@ -91,6 +91,14 @@ grep -q "1 attempt(s) from 198.18.1.11 to 198.18.2.12 never answered (3 SYN sent
 "$bin" audit -s pcaps/site.conf --color never "$work/big-hole.pcap" >"$work/big-hole.txt" 2>&1
 grep -q "1200000000 bytes MISSED by the capture in 1 TCP session(s)" "$work/big-hole.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL big-hole: $(grep -m1 traffic "$work/big-hole.txt")"; fail=$((fail + 1)); }
+# a filter that keeps SYNs and SYN-ACKs only (no resets): a refusal by reset would look
+# as unanswered, and the detail says so (the ICMP errors it keeps are no caution)
+"$bin" audit -s pcaps/site.conf --color never -f 'tcp[tcpflags] & tcp-syn != 0 or icmp' \
+	"$work/reset.pcap" >"$work/reset-f.txt" 2>&1
+grep -A2 -E '^  no-answer tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 ' "$work/reset-f.txt" |
+	grep -q "but the capture filter (-f) drops the TCP resets of this flow: a refusal (rejected) would look the same;" &&
+	! grep -q "drops ICMP errors" "$work/reset-f.txt" && pass=$((pass + 1)) ||
+	{ echo "FAIL reset hidden by -f: $(grep -A2 -m1 '^  no-answer tcp/11104' "$work/reset-f.txt" | tail -1)"; fail=$((fail + 1)); }
 # an audit window (--until) ending between a SYN and its answer: the caution too
 syn=$(tshark -r pcaps/healthy.pcap -Y 'tcp.flags == 0x002 && tcp.dstport == 3260' -T fields \
 	-e frame.time_epoch -e ip.src -e ip.dst 2>/dev/null | head -1)
