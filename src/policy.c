@@ -286,6 +286,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		e->no_answer++;
 		e->cut_no_answer += cut;
 		e->answer_lost += sm_outcome_answer_lost(s);
+		e->answer_late += sm_outcome_answer_reset(s);
 		e->bare_acked += sm_outcome_bare_acked(s);
 		sm_attempt_remember(e, s);
 		break;

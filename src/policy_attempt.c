@@ -20,6 +20,19 @@ sm_outcome_answer_lost(const struct sm_session *s)
 	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
 }
 
+/* A TCP handshake answered whose initiator, having sent its SYN again (the
+ * SYN-ACKs did not reach it), reset the SYN-ACK instead of acknowledging it: its
+ * connect() had given up before an answer got through (a route back after a
+ * flap).  One SYN answered and reset at once is a port check: answered. */
+bool
+sm_outcome_answer_reset(const struct sm_session *s)
+{
+	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->orig_past_syn && s->syn_count > 1 &&
+	       (s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) != 0 &&
+	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0 && s->payload[0] == 0 &&
+	       s->payload[1] == 0;
+}
+
 /* A TCP handshake the responder answered only with what the initiator, still
  * sending SYNs, does not take for an answer: bare ACKs, resets that do not
  * acknowledge its SYN. */
@@ -67,7 +80,9 @@ sm_outcome_of(const struct sm_session *s)
 	if (sm_outcome_answer_refused(s))
 		return SM_OUTCOME_NO_ANSWER;
 	if (sm_session_established(s))
-		return sm_outcome_answer_lost(s) ? SM_OUTCOME_NO_ANSWER : SM_OUTCOME_OK;
+		return sm_outcome_answer_lost(s) || sm_outcome_answer_reset(s)
+		           ? SM_OUTCOME_NO_ANSWER
+		           : SM_OUTCOME_OK;
 	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2 && !s->rst_ignored))
 		return SM_OUTCOME_REJECTED;
 	if (s->pkts[0] == 0)

@@ -19,6 +19,9 @@ bool sm_outcome_answer_lost(const struct sm_session *s);
 /* A SYN-ACK of a SYN not in the session, the initiator's reset its only answer
  * (^hR): the answer came after the initiator had given up its attempt. */
 bool sm_outcome_answer_refused(const struct sm_session *s);
+/* A TCP handshake answered, whose initiator sent its SYN more than once and then
+ * reset the SYN-ACK, never acknowledging it: the answer came too late. */
+bool sm_outcome_answer_reset(const struct sm_session *s);
 /* A TCP handshake answered only by bare ACKs (no SYN-ACK, no reset): a challenge
  * ACK (RFC 5961) from the responder or a firewall holding an older connection. */
 bool sm_outcome_bare_acked(const struct sm_session *s);

@@ -55,6 +55,10 @@ want under-way-reset-then-ok '^  ok .*  2 session\(s\)$'
 want under-way-client-reset '^  not-seen '
 want unseen-syn-refused '^  rejected '
 want unseen-syn-icmp-refused '^  rejected '
+want answers-lost-then-reset '^  no-answer '
+grep -q "a SYN-ACK came only after the initiator had given up (it reset it)" "$work/answers-lost-then-reset.txt" &&
+	pass=$((pass + 1)) || { echo "FAIL answers-lost-then-reset: the late answer is not named"; fail=$((fail + 1)); }
+want half-open-check '^  ok  tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12  1 session\(s\)$'
 grep -q "^UNEXPECTED TRAFFIC ON MONITORED ROLES (0)" "$work/unseen-syn-icmp-refused.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL unseen-syn-icmp-refused: $(grep -A1 '^UNEXPECTED' "$work/unseen-syn-icmp-refused.txt")"; fail=$((fail + 1)); }
 want keepalive-under-way '^  ok ' # and no byte missed: a keepalive is one below the next byte

@@ -55,6 +55,13 @@ unseen-syn-icmp-refused
                     2 s in, an ICMP administratively prohibited from 198.18.2.12
                     quoting the SYN, no SYN seen (a filter or the capture's start hid
                     it): the refusal of that flow, no ICMP traffic of ic-b's
+answers-lost-then-reset
+                    seen near the responder: SYNs at 0, 1 and 3 s each answered by a
+                    SYN-ACK that never arrived (the SYN is sent again), at 7 s the
+                    route is back, the initiator had given up and resets the SYN-ACK:
+                    no connection was made
+half-open-check     SYN, SYN-ACK, the initiator's RST 0.3 ms later (a port check or SYN
+                    scan): answered
 refused-at-end      the capture's last packets: a SYN and, 10 us later, the RST+ACK
                     refusing it (a refusal is whole: nothing of it is cut by the end)
 ok-then-refused-at-end
@@ -326,6 +333,20 @@ def shapes():
         c.tcp(t + 2, B2, A1, 11104, 40001, 0, 1001, RST | ACK)
         later(c)
 
+    def answers_lost_then_reset(c):  # seen near the responder: its SYN-ACKs did not arrive
+        for dt in (0, 1, 3):
+            syn(c, dt)
+            synack(c, dt + .0005, 1001)
+        synack(c, 7, 1001)  # the route is back: the initiator's connect() had timed out
+        c.tcp(t + 7.0003, A1, B2, 40001, 11104, 1001, 0, RST)
+        later(c)
+
+    def half_open_check(c):  # SYN, SYN-ACK, RST: a port check or a SYN scan, answered
+        syn(c, 0)
+        synack(c, .0005, 1001)
+        c.tcp(t + .0008, A1, B2, 40001, 11104, 1001, 0, RST)
+        later(c)
+
     def unseen_syn_icmp_refused(c):  # the refusal names the flow: no ICMP conversation
         c.raw(t + 2, ipv4(B2, A1, 1, icmp(3, 13, syn_ip)))
         later(c)
@@ -333,7 +354,8 @@ def shapes():
     return {"under-way-reset": under_way_reset, "under-way-reset-then-ok": under_way_reset_then_ok,
             "under-way-client-reset": under_way_client_reset,
             "unseen-syn-refused": unseen_syn_refused,
-            "unseen-syn-icmp-refused": unseen_syn_icmp_refused, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
+            "unseen-syn-icmp-refused": unseen_syn_icmp_refused,
+            "answers-lost-then-reset": answers_lost_then_reset, "half-open-check": half_open_check, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
