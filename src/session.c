@@ -641,7 +641,9 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 		}
 		if (!t->releasing && session_hold_error(t, pkt, parent))
 			return true;
-		if (q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP)
+		/* advice about a flow not seen (no refusal) is a conversation of its own */
+		if ((q->proto == SM_PROTO_TCP || q->proto == SM_PROTO_UDP) &&
+		    (t->st.evicted > 0 || !session_icmp_advisory(pkt)))
 			return session_refused_flow(t, pkt, parent);
 	} else if (pkt->icmp_error) {
 		uint32_t qi = session_quoted_attempt(t, pkt);
@@ -831,6 +833,15 @@ sm_session_carriers(struct sm_session_table *t, const struct sm_packet *pkt)
 	return carriers(t, pkt, &parent) ? SM_OK : SM_ERR_NOMEM;
 }
 
+/* Whether s, open in list l at the table's clock, may get its answer after it:
+ * begun less than SM_EDGE_NS before; a refusal (a reset closed it, an ICMP error
+ * came) is whole. */
+static bool
+awaits_answer(const struct sm_session_table *t, const struct sm_session *s, uint8_t l)
+{
+	return l != L_TCP_CLOSED && s->icmp_errors == 0 && before(t->now, s->first_ns, SM_EDGE_NS);
+}
+
 void
 sm_session_flush(struct sm_session_table *t)
 {
@@ -838,10 +849,7 @@ sm_session_flush(struct sm_session_table *t)
 	for (uint8_t l = 0; l < L_COUNT; l++)
 		while (t->lists[l].head != NIL) {
 			struct sm_session *s = at(t, t->lists[l].head);
-			/* its answer may come after the end; a refusal (a reset closed it,
-			 * an ICMP error came) is whole */
-			if (l != L_TCP_CLOSED && s->icmp_errors == 0 &&
-			    before(t->now, s->first_ns, SM_EDGE_NS))
+			if (awaits_answer(t, s, l))
 				s->edge |= SM_EDGE_END;
 			finish(t, t->lists[l].head, END_FLUSH);
 		}
@@ -851,8 +859,16 @@ void
 sm_session_foreach(struct sm_session_table *t, sm_session_emit_fn fn, void *ctx)
 {
 	for (uint8_t l = 0; l < L_COUNT; l++)
-		for (uint32_t i = t->lists[l].head; i != NIL; i = at(t, i)->lnext)
-			fn(ctx, at(t, i), END_FLUSH);
+		for (uint32_t i = t->lists[l].head; i != NIL; i = at(t, i)->lnext) {
+			const struct sm_session *s = at(t, i);
+			if (!awaits_answer(t, s, l)) {
+				fn(ctx, s, END_FLUSH);
+				continue;
+			}
+			struct sm_session cut = *s; /* as the end would leave it, here and now */
+			cut.edge |= SM_EDGE_END;
+			fn(ctx, &cut, END_FLUSH);
+		}
 }
 
 void

@@ -12,8 +12,8 @@
  * (RFC 6633), "fragmentation needed" and "packet too big" are path MTU discovery
  * (RFC 1191, RFC 8201: the sender sends smaller, and no SYN is ever too big):
  * advice about the flow, no refusal of it. */
-static bool
-advisory(const struct sm_packet *pkt)
+bool
+session_icmp_advisory(const struct sm_packet *pkt)
 {
 	if (pkt->proto == SM_PROTO_ICMP6)
 		return pkt->icmp_type == SM_ICMP6_PACKET_TOO_BIG;
@@ -25,7 +25,7 @@ void
 session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt,
                           struct sm_session *s, int dir)
 {
-	if (advisory(pkt)) {
+	if (session_icmp_advisory(pkt)) {
 		t->st.icmp_errors_attached++;
 		return;
 	}
@@ -48,7 +48,7 @@ session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pk
 bool
 session_refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent)
 {
-	if (advisory(pkt))
+	if (session_icmp_advisory(pkt))
 		return true; /* refuses nothing: no session of its own */
 	struct sm_packet flow;
 	packet_beside(&flow, pkt);

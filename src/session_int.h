@@ -105,6 +105,9 @@ uint32_t session_create(struct sm_session_table *t, const struct sm_packet *pkt,
  * it quotes); a redirect or source quench is advice, no refusal. */
 void session_attach_icmp_error(struct sm_session_table *t, const struct sm_packet *pkt,
                                struct sm_session *s, int dir);
+/* A redirect, source quench, "fragmentation needed" or "packet too big": advice
+ * about the quoted flow, no refusal of it. */
+bool session_icmp_advisory(const struct sm_packet *pkt);
 /* An ICMP error about a flow without a session (its attempt unseen): a session of
  * the quoted flow, the error attached.  False when out of room. */
 bool session_refused_flow(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent);

@@ -325,7 +325,9 @@ void sm_session_prefetch(const struct sm_session_table *t, uint32_t bucket);
 void sm_session_advance(struct sm_session_table *t, int64_t now_ns);
 /* Emits every session still open (END_FLUSH). */
 void sm_session_flush(struct sm_session_table *t);
-/* Calls fn for every session still open, leaving them in the table. */
+/* Calls fn for every session still open, leaving them in the table, each as the
+ * end of the capture now would leave it (a checkpoint: cut by the end, SM_EDGE_END,
+ * if its answer may still come). */
 void sm_session_foreach(struct sm_session_table *t, sm_session_emit_fn fn, void *ctx);
 void sm_session_stats(const struct sm_session_table *t, struct sm_session_stats *out);
 

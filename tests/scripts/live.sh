@@ -185,5 +185,49 @@ rc=$?
 check "a run killed before it stored a packet exits 3 (got $rc)" test $rc = 3
 check "... and reads as interrupted and incomplete" grep -q "live, interrupted.*INCOMPLETE" <(tr '\n' ' ' <"$W/early.txt")
 
+# --- killed right after a checkpoint that fell half a second after a SYN: that
+# attempt's answer may have come after the checkpoint, so its no-answer (11105 is
+# dropped: it never comes) says the end cut it, as the end of an audit would ---
+packets() { sqlite3 "$W/late.db" 'SELECT packets FROM runs' 2>/dev/null; }
+next_checkpoint() { # waits (up to 6 s) for runs.packets to differ from $1
+	for _ in $(seq 120); do
+		[ "$(packets)" != "$1" ] && [ -n "$(packets)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+late_ok=0
+for try in 1 2 3; do
+	rm -f "$W/late.db"*
+	ip netns exec $A "$BIN" live -q -s "$W/site.conf" -i va -d "$W/late.db" --checkpoint 2 \
+		-Z nobody >/dev/null 2>&1 &
+	LATE=$!
+	for _ in $(seq 100); do [ -n "$(packets)" ] && break; sleep 0.1; done
+	ip netns exec $A python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"m", ("198.18.1.21", 9))'
+	next_checkpoint "$(packets)" # the checkpoint that holds the marker
+	before=$(packets)
+	sleep 1.5
+	t_syn=$(date +%s.%N)
+	ip netns exec $A timeout 5 $T connect 198.18.1.11 198.18.1.21 11105 >/dev/null 2>&1 &
+	SYN=$!
+	next_checkpoint "$before"
+	kill -9 $LATE
+	t_cp=$(date +%s.%N)
+	wait $LATE 2>/dev/null
+	wait $SYN 2>/dev/null
+	# what the test is about: the last checkpoint holds the SYN, less than 1 s old
+	# then (at most the time from before the SYN was sent to the kill)
+	n=$(sqlite3 "$W/late.db" "SELECT count(*) FROM sessions WHERE dport = 11105")
+	if [ "$n" = 1 ] && python3 -c "import sys; sys.exit(not float(sys.argv[2]) - float(sys.argv[1]) < 0.9)" "$t_syn" "$t_cp"; then
+		late_ok=1
+		break
+	fi
+	echo "     (try $try: $n SYN session(s) stored, $t_syn .. $t_cp; again)"
+done
+check "a SYN half a second before the last checkpoint of a killed run was caught there" test $late_ok = 1
+"$BIN" report -d "$W/late.db" >"$W/late.txt" 2>&1
+check "... its no-answer says the capture ended right after it, no firm drop" \
+	grep -q "never answered (1 SYN sent): typical of a firewall that silently drops; but the capture ended less than 1 s after these attempts began" "$W/late.txt"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
