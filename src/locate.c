@@ -187,8 +187,8 @@ path_of(const struct sm_locate *l, const struct sm_expect_entry *e, size_t *orde
 		if (!ab[k] && !ba[k] && !e->at[k].fwd && !e->at[k].rev && side[k] == 0)
 			continue; /* not on this path: nothing counts against it */
 		if (!e->at[k].fwd && !e->at[k].rev &&
-		    (l->first_ns[k] > e->fail_first_ns || l->last_ns[k] < e->fail_first_ns))
-			continue; /* not capturing when the attempts began */
+		    (l->first_ns[k] > e->fail_last_ns || l->last_ns[k] < e->fail_first_ns))
+			continue; /* not capturing while any of the attempts were made */
 		size_t at = n++;
 		while (at > 0 && nearer(side, ta, ba, k, order[at - 1])) {
 			order[at] = order[at - 1];

@@ -167,6 +167,9 @@ check "loss placed by the sensor that saw the attempts" 1 \
 check "a sensor of one direction is not blamed" 1 \
 	"SYN seen at site-a \(TTL 64\), the only sensor that sees this way of its path, no answer seen: lost between site-a and 198\.18\.2\.12" \
 	"$bin" audit -q -s $S $(sh one-way-sensor)
+check "a sensor that began after the first attempt, capturing for the later ones, is on the path" 1 \
+	"SYN seen at site-a \(TTL 64, 9 sent\), never at site-b, which saw other packets between 198\.18\.1\.11 and 198\.18\.2\.11: lost between site-a and site-b" \
+	"$bin" audit -q -s $S $(sh late-sensor)
 
 # 5c. extract of a session seen at both sensors, site-b's clock 2.5 s ahead: every
 # packet its sightings count, on both sensors' clocks, none left out.
