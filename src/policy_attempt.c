@@ -15,9 +15,8 @@
 bool
 sm_outcome_answer_lost(const struct sm_session *s)
 {
-	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->orig_past_syn &&
-	       (s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) == 0 &&
-	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0;
+	return sm_session_synack_unheard(s) &&
+	       (s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) == 0;
 }
 
 /* A TCP handshake answered whose initiator, having sent its SYN again (the
@@ -27,10 +26,8 @@ sm_outcome_answer_lost(const struct sm_session *s)
 bool
 sm_outcome_answer_reset(const struct sm_session *s)
 {
-	return s->proto == SM_PROTO_TCP && s->syn_seen && !s->orig_past_syn && s->syn_count > 1 &&
-	       (s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) != 0 &&
-	       (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) != 0 && s->payload[0] == 0 &&
-	       s->payload[1] == 0;
+	return sm_session_synack_unheard(s) &&
+	       (s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) != 0;
 }
 
 /* A TCP handshake the responder answered only with what the initiator, still
@@ -77,12 +74,10 @@ sm_outcome_answer_refused(const struct sm_session *s)
 enum sm_outcome
 sm_outcome_of(const struct sm_session *s)
 {
-	if (sm_outcome_answer_refused(s))
+	if (sm_outcome_answer_refused(s) || sm_session_synack_unheard(s))
 		return SM_OUTCOME_NO_ANSWER;
 	if (sm_session_established(s))
-		return sm_outcome_answer_lost(s) || sm_outcome_answer_reset(s)
-		           ? SM_OUTCOME_NO_ANSWER
-		           : SM_OUTCOME_OK;
+		return SM_OUTCOME_OK;
 	if (s->icmp_errors > 0 || (s->proto == SM_PROTO_TCP && s->rst_from == 2 && !s->rst_ignored))
 		return SM_OUTCOME_REJECTED;
 	if (s->pkts[0] == 0)

@@ -73,12 +73,23 @@ sm_session_state(const struct sm_session *s)
 }
 
 bool
+sm_session_synack_unheard(const struct sm_session *s)
+{
+	if (s->proto != SM_PROTO_TCP || !s->syn_seen || s->orig_past_syn ||
+	    (s->history_seen & SM_HIST_RESP_BIT(SM_HIST_SYN_ACK)) == 0)
+		return false;
+	if ((s->history_seen & SM_HIST_ORIG_BIT(SM_HIST_RST)) == 0)
+		return true; /* only SYNs: the SYN-ACK never came */
+	return s->syn_count > 1 && s->payload[0] == 0 && s->payload[1] == 0;
+}
+
+bool
 sm_session_established(const struct sm_session *s)
 {
 	if (s->pkts[0] == 0 || s->pkts[1] == 0)
 		return false;
 	if (s->proto == SM_PROTO_TCP)
-		return s->resp_answer;
+		return s->resp_answer && !sm_session_synack_unheard(s);
 	return true;
 }
 

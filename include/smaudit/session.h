@@ -247,8 +247,15 @@ const char *sm_session_state(const struct sm_session *s);
 /* The longest time one side of s sent nothing while s lasted (its last packets
  * included: a side silent to the end), and in *from when that began; 0: none. */
 int64_t sm_session_silence(const struct sm_session *s, int64_t *from);
-/* A completed handshake or replies seen (docs/verdicts.md "established"). */
+/* A completed handshake or replies seen (docs/verdicts.md "established"); not a
+ * SYN-ACK that did not reach the initiator (sm_session_synack_unheard). */
 bool sm_session_established(const struct sm_session *s);
+/* A TCP handshake the responder answered with a SYN-ACK that never reached the
+ * initiator: it sent only SYNs, and either nothing more (the answer was dropped on
+ * its way back) or, having sent its SYN again, a reset of the SYN-ACK when one got
+ * through at last (its connect() had given up).  One SYN answered and reset at once
+ * is a port check, answered. */
+bool sm_session_synack_unheard(const struct sm_session *s);
 const char *sm_proto_name(uint8_t proto, char *buf, size_t len);
 
 /* ---- what the payload checks learn (payload.c, through reasm for libnids) ---- */

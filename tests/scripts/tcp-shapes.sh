@@ -58,6 +58,15 @@ want unseen-syn-icmp-refused '^  rejected '
 want answers-lost-then-reset '^  no-answer '
 grep -q "a SYN-ACK came only after the initiator had given up (it reset it)" "$work/answers-lost-then-reset.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL answers-lost-then-reset: the late answer is not named"; fail=$((fail + 1)); }
+# timeline: a SYN-ACK that never reached the initiator is an attempt that failed, as
+# the report counts it, not answered traffic
+for shape in tfo-answer-lost answers-lost-then-reset; do
+	rm -f "$work/tl.db"
+	"$bin" audit -q -s pcaps/site.conf -d "$work/tl.db" "$work/$shape.pcap" >/dev/null 2>&1
+	"$bin" timeline -d "$work/tl.db" --pair 198.18.1.11 198.18.2.12 >"$work/tl.txt" 2>&1
+	grep -q "^tcp/11104  ic-a 198.18.1.11 -> ic-b 198.18.2.12  (1 session(s), 1 failed)" "$work/tl.txt" &&
+		pass=$((pass + 1)) || { echo "FAIL timeline $shape: $(grep -m1 '^tcp/11104' "$work/tl.txt")"; fail=$((fail + 1)); }
+done
 want half-open-check '^  ok  tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12  1 session\(s\)$'
 grep -q "^UNEXPECTED TRAFFIC ON MONITORED ROLES (0)" "$work/unseen-syn-icmp-refused.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL unseen-syn-icmp-refused: $(grep -A1 '^UNEXPECTED' "$work/unseen-syn-icmp-refused.txt")"; fail=$((fail + 1)); }

@@ -137,6 +137,7 @@ test_port_reuse_after_close_is_a_new_session(void **state)
 	feed(t, tcp_pkt(1 * SEC + 1, B, 3260, A, 40003, TH_RST | TH_ACK, 0, 0));
 	feed(t, tcp_pkt(2 * SEC, A, 40003, B, 3260, TH_SYN, 7777, 0));
 	feed(t, tcp_pkt(2 * SEC + 1, B, 3260, A, 40003, TH_SYN | TH_ACK, 1, 0));
+	feed(t, tcp_pkt(2 * SEC + 2, A, 40003, B, 3260, TH_ACK, 7778, 0));
 	sm_session_flush(t);
 	assert_int_equal(ngot, 2);
 	assert_string_equal(sm_session_state(&got[0]), "REJ");
