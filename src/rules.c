@@ -196,6 +196,7 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 	if ((e = split_roles(p, &tok[4], dsts, dcols, &ndst)) != SM_OK)
 		return e;
 	bool have_purpose = false, have_cov = false;
+	int app_col = 0; /* where the first app= stands; a second would replace it */
 	for (int i = 5; i < n; i++) {
 		if (tok[i].quoted) {
 			if (have_purpose)
@@ -204,6 +205,12 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 			sm_strlcpy(r.purpose, tok[i].s, sizeof(r.purpose));
 			have_purpose = true;
 		} else if (strncmp(tok[i].s, "app=", 4) == 0) {
+			if (app_col != 0)
+				return perr(p, tok[i].col,
+				            "second app= '%s': the rule already requires app=%s "
+				            "(column %d); a port carries one protocol",
+				            tok[i].s, sm_app_name(r.app), app_col);
+			app_col = tok[i].col;
 			r.app = sm_app_parse(tok[i].s + 4);
 			if (r.app == APP_NONE) {
 				char names[128];

@@ -146,5 +146,16 @@ run "site --from-ontap, one address on two LIFs" 0 \
 		fail=$((fail + 1))
 	fi
 
+# rules_case NAME TEXT EXIT STDERR: checks pcaps/site.conf against a rules file of TEXT
+rules_case() {
+	printf '%s' "$2" >"$work/case.rules"
+	run "$1" "$3" "$bin" check -s pcaps/site.conf $RULES_OPT "$work/case.rules" &&
+		stderr_is "$1" "$4"
+}
+
+# a second app= would silently replace the first: a false protocol mismatch
+rules_case "app= twice on one line" 'expect tcp/3260 ic-a -> ic-b app=iscsi app=tls "x"
+' 2 "smaudit: $work/case.rules:1:40: second app= 'app=tls': the rule already requires app=iscsi (column 30); a port carries one protocol"
+
 echo "config-errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]
