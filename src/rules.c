@@ -60,11 +60,29 @@ app_names(char *buf, size_t len)
 }
 
 /* Appends r from src to dst (roles with their columns): a line of the rules file
- * makes one rule per source and destination role, and with <-> its reverse too. */
+ * makes one rule per source and destination role, and with <-> its reverse too.
+ * A flow an earlier rule already names is an error: policy would make each of its
+ * entries, and each finding, twice. */
 static enum sm_err
-push_rule(struct sm_rules *out, const struct sm_rule *r, const char *src, int src_col,
-          const char *dst, int dst_col, bool reverse, struct sm_errbuf *eb)
+push_rule(const struct parse *p, struct sm_rules *out, const struct sm_rule *r, const char *src,
+          int src_col, const char *dst, int dst_col, bool reverse)
 {
+	for (size_t i = 0; i < out->nrules; i++) {
+		const struct sm_rule *o = &out->rules[i];
+		if (o->proto != r->proto || o->port != r->port || strcmp(o->src_role, src) != 0 ||
+		    strcmp(o->dst_role, dst) != 0)
+			continue;
+		char pp[16];
+		if (r->proto == 1)
+			sm_strlcpy(pp, "icmp/echo", sizeof(pp));
+		else
+			snprintf(pp, sizeof(pp), "%s/%u", r->proto == 6 ? "tcp" : "udp", r->port);
+		return perr(p, src_col,
+		            "%s %s -> %s is already a rule at %s:%d:%d: write each flow once (a "
+		            "repeat would count its entries and findings twice)",
+		            pp, src, dst, p->fname, o->line, o->src_col);
+	}
+	struct sm_errbuf *eb = p->eb;
 	struct sm_rule *n = realloc(out->rules, (out->nrules + 1) * sizeof(*n));
 	if (n == NULL)
 		return sm_error(eb, SM_ERR_NOMEM, "out of memory");
@@ -86,6 +104,8 @@ split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_M
 {
 	*count = 0;
 	char *s = t->s;
+	char whole[160]; /* the list as written, for messages: the loop cuts it at commas */
+	sm_strlcpy(whole, t->s, sizeof(whole));
 	for (;;) {
 		char *comma = strchr(s, ',');
 		if (comma)
@@ -97,6 +117,11 @@ split_roles(const struct parse *p, struct sm_tok *t, char names[][SM_ROLE_NAME_M
 			            s);
 		if (*count == SM_MAX_MONITOR)
 			return perr(p, t->col, "too many roles in '%s'", t->s);
+		for (int k = 0; k < *count; k++)
+			if (strcmp(names[k], s) == 0) {
+				return perr(p, t->col + (int)(s - t->s),
+				            "role '%s' is listed twice in '%s'", s, whole);
+			}
 		cols[*count] = t->col + (int)(s - t->s);
 		sm_strlcpy(names[(*count)++], s, SM_ROLE_NAME_MAX);
 		if (!comma)
@@ -239,10 +264,11 @@ parse_rule(const struct parse *p, struct sm_tok *tok, int n, struct sm_rules *ou
 		            "");
 	for (int s = 0; s < nsrc; s++)
 		for (int d = 0; d < ndst; d++) {
-			e = push_rule(out, &r, srcs[s], scols[s], dsts[d], dcols[d], false, p->eb);
-			if (e == SM_OK && r.both)
-				e = push_rule(out, &r, dsts[d], dcols[d], srcs[s], scols[s], true,
-				              p->eb);
+			e = push_rule(p, out, &r, srcs[s], scols[s], dsts[d], dcols[d], false);
+			/* ic-a <-> ic-a: the reverse is the same flow */
+			if (e == SM_OK && r.both && strcmp(srcs[s], dsts[d]) != 0)
+				e = push_rule(p, out, &r, dsts[d], dcols[d], srcs[s], scols[s],
+				              true);
 			if (e != SM_OK)
 				return e;
 		}

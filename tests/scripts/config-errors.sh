@@ -157,5 +157,16 @@ rules_case() {
 rules_case "app= twice on one line" 'expect tcp/3260 ic-a -> ic-b app=iscsi app=tls "x"
 ' 2 "smaudit: $work/case.rules:1:40: second app= 'app=tls': the rule already requires app=iscsi (column 30); a port carries one protocol"
 
+# a rule line written twice would make every entry, and its finding, twice
+rules_case "the same rule on two lines" 'monitor ic-a ic-b
+expect tcp/11104 ic-a -> ic-b any "a"
+expect tcp/11104 ic-a -> ic-b any "a"
+' 2 "smaudit: $work/case.rules:3:18: tcp/11104 ic-a -> ic-b is already a rule at $work/case.rules:2:18: write each flow once (a repeat would count its entries and findings twice)"
+rules_case "a <-> rule repeating a -> rule" 'expect tcp/443 ic-b -> ic-a "a"
+optional tcp/443 ic-a <-> ic-b "b"
+' 2 "smaudit: $work/case.rules:2:27: tcp/443 ic-b -> ic-a is already a rule at $work/case.rules:1:16: write each flow once (a repeat would count its entries and findings twice)"
+rules_case "a role twice in one list" 'expect tcp/3260 ic-a,ic-a -> ic-b "x"
+' 2 "smaudit: $work/case.rules:1:22: role 'ic-a' is listed twice in 'ic-a,ic-a'"
+
 echo "config-errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]
