@@ -95,6 +95,9 @@ sm_conf_read_file(const char *path, char **out, struct sm_errbuf *eb)
 		return sm_error(eb, SM_ERR_CONFIG, "%s: binary file (contains NUL bytes)", path);
 	}
 	buf[n] = '\0';
+	/* Windows editors start a UTF-8 file with a byte-order mark: not a word of line 1 */
+	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		memmove(buf, buf + 3, n - 3 + 1);
 	*out = buf;
 	return SM_OK;
 }

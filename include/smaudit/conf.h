@@ -26,7 +26,8 @@ struct sm_tok {
 enum sm_err sm_conf_tokenize(char *line, const char *fname, int lineno, struct sm_tok *toks,
                              int max, int *n, struct sm_errbuf *eb);
 
-/* Reads a whole text file; *out is malloc'd and NUL-terminated, owned by the caller. */
+/* Reads a whole text file; *out is malloc'd and NUL-terminated, owned by the caller.
+ * A leading UTF-8 byte-order mark is left out (columns count from the text after it). */
 enum sm_err sm_conf_read_file(const char *path, char **out, struct sm_errbuf *eb);
 
 /* The next line of *text (which advances); NULL at the end.  Modifies the text. */

@@ -168,5 +168,15 @@ optional tcp/443 ic-a <-> ic-b "b"
 rules_case "a role twice in one list" 'expect tcp/3260 ic-a,ic-a -> ic-b "x"
 ' 2 "smaudit: $work/case.rules:1:22: role 'ic-a' is listed twice in 'ic-a,ic-a'"
 
+# a UTF-8 byte-order mark (Windows editors write one) is not part of the first word
+printf '\357\273\277' >"$work/bom.conf"
+cat pcaps/site.conf >>"$work/bom.conf"
+printf '\357\273\277' >"$work/bom.rules"
+cat rules/sm-as.rules >>"$work/bom.rules"
+run "a site file starting with a byte-order mark" 0 "$bin" check -s "$work/bom.conf" &&
+	stderr_is "a site file starting with a byte-order mark" ""
+run "a rules file starting with a byte-order mark" 0 \
+	"$bin" check -s pcaps/site.conf $RULES_OPT "$work/bom.rules" && pass=$((pass + 1))
+
 echo "config-errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]
