@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char too_many_words[] = "too many words on one line";
+
 /* Tokenizes line in place: the token count, or -1 with *err_col and *why set. */
 static int
 tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **why)
@@ -21,7 +23,7 @@ tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **wh
 			return n;
 		if (n == max) {
 			*err_col = (int)(p - line) + 1;
-			*why = "too many words on one line";
+			*why = too_many_words;
 			return -1;
 		}
 		struct sm_tok *t = &toks[n++];
@@ -53,17 +55,19 @@ tokenize(char *line, struct sm_tok *toks, int max, int *err_col, const char **wh
 }
 
 enum sm_err
-sm_conf_tokenize(char *line, const char *fname, int lineno, struct sm_tok *toks, int max, int *n,
-                 struct sm_errbuf *eb)
+sm_conf_tokenize(char *line, const char *fname, int lineno, struct sm_tok *toks, int max,
+                 const char *more_hint, int *n, struct sm_errbuf *eb)
 {
 	int col;
 	const char *why;
 	*n = tokenize(line, toks, max, &col, &why);
-	if (*n < 0) {
-		*n = 0;
+	if (*n >= 0)
+		return SM_OK;
+	*n = 0;
+	if (why != too_many_words)
 		return sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s", fname, lineno, col, why);
-	}
-	return SM_OK;
+	return sm_error(eb, SM_ERR_CONFIG, "%s:%d:%d: %s (at most %d)%s%s", fname, lineno, col, why,
+	                max, more_hint != NULL ? ": " : "", more_hint != NULL ? more_hint : "");
 }
 
 enum sm_err

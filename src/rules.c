@@ -296,7 +296,7 @@ sm_rules_parse(const char *text, const char *fname, struct sm_rules *out, struct
 		p.line++;
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
 		int n;
-		e = sm_conf_tokenize(line, fname, p.line, tok, SM_CONF_MAX_TOKENS, &n, eb);
+		e = sm_conf_tokenize(line, fname, p.line, tok, SM_CONF_MAX_TOKENS, NULL, &n, eb);
 		if (e != SM_OK)
 			break;
 		if (n > 0 && strcmp(tok[0].s, "monitor") == 0)

@@ -177,8 +177,10 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 	for (int lineno = 1; e == SM_OK && (line = sm_conf_next_line(&cursor)) != NULL; lineno++) {
 		struct sm_tok tok[SM_CONF_MAX_TOKENS];
 		int n;
-		if ((e = sm_conf_tokenize(line, fname, lineno, tok, SM_CONF_MAX_TOKENS, &n, eb)) !=
-		    SM_OK)
+		if ((e = sm_conf_tokenize(line, fname, lineno, tok, SM_CONF_MAX_TOKENS,
+		                          "continue on another line 'role NAME ADDRESS...' of the "
+		                          "same role",
+		                          &n, eb)) != SM_OK)
 			break;
 		if (n == 0)
 			continue;
@@ -214,25 +216,25 @@ sm_site_parse(const char *text, const char *fname, struct sm_site *out, sm_warn_
 			             fname, lineno, tok[1].col + (int)strlen(tok[1].s), tok[1].s);
 			break;
 		}
-		const struct sm_role *prev = sm_site_role(out, tok[1].s);
-		if (prev != NULL) {
-			e = sm_error(eb, SM_ERR_CONFIG,
-			             "%s:%d:%d: role '%s' is already defined on line %d: list all "
-			             "its addresses on one line",
-			             fname, lineno, tok[1].col, tok[1].s, prev->line);
-			break;
+		/* A role named again goes on: a site of hundreds of LIFs, one line each or
+		 * one line per node, lists them all; the role keeps its first line. */
+		struct sm_role *r = NULL;
+		for (size_t i = 0; i < out->nroles && r == NULL; i++)
+			if (strcmp(out->roles[i].name, tok[1].s) == 0)
+				r = &out->roles[i];
+		if (r == NULL) {
+			struct sm_role *nr = realloc(out->roles, (out->nroles + 1) * sizeof(*nr));
+			if (nr == NULL) {
+				e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
+				break;
+			}
+			out->roles = nr;
+			r = &nr[out->nroles++];
+			memset(r, 0, sizeof(*r));
+			sm_strlcpy(r->name, tok[1].s, sizeof(r->name));
+			r->line = lineno;
+			r->col = tok[1].col;
 		}
-		struct sm_role *nr = realloc(out->roles, (out->nroles + 1) * sizeof(*nr));
-		if (nr == NULL) {
-			e = sm_error(eb, SM_ERR_NOMEM, "out of memory");
-			break;
-		}
-		out->roles = nr;
-		struct sm_role *r = &nr[out->nroles++];
-		memset(r, 0, sizeof(*r));
-		sm_strlcpy(r->name, tok[1].s, sizeof(r->name));
-		r->line = lineno;
-		r->col = tok[1].col;
 		for (int i = 2; i < n && e == SM_OK; i++) {
 			struct sm_prefix p;
 			const char *why;

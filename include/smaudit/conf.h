@@ -12,7 +12,7 @@
 
 #include "smaudit/err.h"
 
-#define SM_CONF_MAX_TOKENS 64
+#define SM_CONF_MAX_TOKENS 1024 /* words a line; a site role continues on more lines */
 #define SM_CONF_MAX_FILE   (1024 * 1024)
 
 struct sm_tok {
@@ -22,9 +22,10 @@ struct sm_tok {
 };
 
 /* Tokenizes line lineno of file fname in place into toks (at most max), *n of
- * them; SM_ERR_CONFIG with "FILE:LINE:COL: why" in eb on a syntax error. */
+ * them; SM_ERR_CONFIG with "FILE:LINE:COL: why" in eb on a syntax error.  A line
+ * of more than max words names max and then more_hint (the way out; may be NULL). */
 enum sm_err sm_conf_tokenize(char *line, const char *fname, int lineno, struct sm_tok *toks,
-                             int max, int *n, struct sm_errbuf *eb);
+                             int max, const char *more_hint, int *n, struct sm_errbuf *eb);
 
 /* Reads a whole text file; *out is malloc'd and NUL-terminated, owned by the caller.
  * A leading UTF-8 byte-order mark is left out (columns count from the text after it). */

@@ -178,5 +178,28 @@ run "a site file starting with a byte-order mark" 0 "$bin" check -s "$work/bom.c
 run "a rules file starting with a byte-order mark" 0 \
 	"$bin" check -s pcaps/site.conf $RULES_OPT "$work/bom.rules" && pass=$((pass + 1))
 
+# a role's addresses may go on several lines: the same flows as on one line
+sed 's/^role ic-a .*/role ic-a 198.18.1.11\n# its second LIF\nrole ic-a 198.18.1.12/' pcaps/site.conf >"$work/cont.conf"
+if run "a role continued on a second line" 0 "$bin" check -s "$work/cont.conf"; then
+	"$bin" check -s pcaps/site.conf | sed 1d >"$work/one-line.out"
+	sed 1d "$work/out" >"$work/two-lines.out"
+	if cmp -s "$work/one-line.out" "$work/two-lines.out"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL a role continued on a second line: check lists other flows"
+		diff "$work/one-line.out" "$work/two-lines.out" | head -5
+		fail=$((fail + 1))
+	fi
+fi
+# hundreds of addresses on one line (a site without prefixes for its LIFs)
+addrs() { for i in $(seq "$1" "$2"); do printf ' 198.19.%d.%d' $((i / 250)) $((i % 250 + 1)); done; }
+{ grep -v '^role admin' pcaps/site.conf; echo "role admin$(addrs 0 899)"; } >"$work/many.conf"
+run "a role of 900 addresses on one line" 0 "$bin" check -s "$work/many.conf" &&
+	stderr_is "a role of 900 addresses on one line" ""
+{ grep -v '^role admin' pcaps/site.conf; echo "role admin$(addrs 0 1099)"; } >"$work/toomany.conf"
+col=$(($(grep '^role admin' "$work/toomany.conf" | cut -d" " -f1-1024 | wc -c) + 1))
+run "too many words on one line" 2 "$bin" check -s "$work/toomany.conf" &&
+	stderr_is "too many words on one line" "smaudit: $work/toomany.conf:9:$col: too many words on one line (at most 1024): continue on another line 'role NAME ADDRESS...' of the same role"
+
 echo "config-errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]

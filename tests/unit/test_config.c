@@ -64,6 +64,26 @@ test_site_parses_v4_v6_cidr_and_comments(void **state)
 	sm_site_free(&s);
 }
 
+/* A role named on a second line goes on with the addresses of that line. */
+static void
+test_site_role_continues_on_another_line(void **state)
+{
+	(void)state;
+	struct sm_site s;
+	struct sm_errbuf eb = {""};
+	warnings[0] = '\0';
+	const char *text = "role a 10.0.0.1\nrole b 10.0.1.1\nrole a 10.0.0.2 10.0.0.1\n";
+	assert_int_equal(sm_site_parse(text, "site.conf", &s, warn, NULL, &eb), SM_OK);
+	assert_int_equal(s.nroles, 2);
+	const struct sm_role *a = sm_site_role(&s, "a");
+	assert_int_equal(a->nmembers, 2);
+	assert_int_equal(a->line, 1);
+	assert_int_equal(a->members[1].line, 3);
+	assert_string_equal(warnings, "site.conf:3:17: 10.0.0.1 (role a) overlaps 10.0.0.1 of the "
+	                              "same role at site.conf:1:8; listing it once is enough\n");
+	sm_site_free(&s);
+}
+
 static void
 test_site_errors_name_file_line_column(void **state)
 {
@@ -79,9 +99,6 @@ test_site_errors_name_file_line_column(void **state)
 	site_error("role 9x 10.0.0.1\n",
 	           "site.conf:1:6: invalid role name '9x': expected a letter then letters, digits, "
 	           "'-' or '_' (at most 39 characters)");
-	site_error("role a 10.0.0.1\nrole a 10.0.0.2\n",
-	           "site.conf:2:6: role 'a' is already defined on line 1: list all its addresses "
-	           "on one line");
 	site_error("role a 10.0.0.0/33\n", "site.conf:1:8: '10.0.0.0/33': IPv4 prefix length must "
 	                                   "be 0-32 (expected e.g. 10.10.1.11, fd00:20::11 or "
 	                                   "10.99.0.0/24)");
@@ -412,6 +429,7 @@ main(void)
 	    cmocka_unit_test(test_builtin_rules_leave_optional_roles_to_the_report),
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_rules_errors_name_file_line_column),
+	    cmocka_unit_test(test_site_role_continues_on_another_line),
 	    cmocka_unit_test(test_rules_take_app_names_from_the_recognisers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
