@@ -98,8 +98,8 @@ out_close(const struct cli_args *a, struct cli_out *o, bool ok)
 {
 	FILE *f = o->f;
 	o->f = NULL;
-	if (f == stdout)
-		return fflush(stdout) == 0 ? 0 : -1;
+	if (f == stdout) /* a write that failed before the last flush counts too */
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 	int rc = fclose(f);
 	if (o->tmp[0] == '\0') /* written in place */
 		return ok && rc == 0 ? 0 : -1;

@@ -82,14 +82,22 @@ cmd_query(struct cli_args *a)
 	                     .until = (double)a->until_ns / 1e9,
 	                     .class_name = a->class_name,
 	                     .limit = a->limit};
-	struct sm_session_list list = {.out = stdout, .format = a->format, .run_id = run};
+	/* written as report, timeline and diff write: a failed write is exit 3 naming
+	 * the output and why, not an export that looks done */
+	struct cli_out out;
+	if ((rc = cli_out_open(a, &out, "cannot write")) >= 0) {
+		sm_store_close(st);
+		return rc;
+	}
+	struct sm_session_list list = {.out = out.f, .format = a->format, .run_id = run};
 	sm_session_list_begin(&list);
 	struct sm_errbuf eb = {""};
 	enum sm_err e = sm_store_each_session(st, &q, sm_session_list_row, &list, &eb);
 	sm_store_close(st);
-	if (e != SM_OK)
-		return cli_fail(e, &eb);
-	sm_session_list_end(&list);
+	if (e == SM_OK)
+		sm_session_list_end(&list);
+	if ((rc = cli_out_finish(a, &out, e, &eb)) >= 0)
+		return rc;
 	if (a->format == FMT_TEXT)
 		fprintf(stderr, "%llu session(s) in run %lld\n", (unsigned long long)list.n,
 		        (long long)run);

@@ -301,5 +301,13 @@ PY
 check "site --guess: two cluster management LIFs on a side are doubted" 0 \
 	"site --guess: 2 addresses of side a speak to the Mediator on tcp/31784 without iSCSI \(198.18.1.20, 198.18.1.22\)" \
 	"$bin" site --guess "$work/blocked.pcap" -o "$work/blocked.conf"
+# an output that cannot be written (a full disk: /dev/full) is exit 3 naming the output
+# and the reason; an export that looks done but is empty would be lost data
+full_stdout() { "$@" >/dev/full; }
+for fmt in text csv json; do
+	check "query --format $fmt to a full disk" 3 \
+		"^smaudit: stdout: cannot write: No space left on device$" \
+		full_stdout "$bin" query -d "$db" --format $fmt
+done
 echo "forensics: $pass passed, $fail failed"
 [ $fail -eq 0 ]
