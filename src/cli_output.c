@@ -119,6 +119,11 @@ cli_out_discard(const struct cli_args *a, struct cli_out *o)
 int
 cli_out_finish(const struct cli_args *a, struct cli_out *o, enum sm_err e, struct sm_errbuf *eb)
 {
+	if (e == SM_ERR_IO && o->f != NULL && ferror(o->f)) { /* the renderer's failed write */
+		char why[sizeof(eb->msg)];
+		sm_strlcpy(why, eb->msg, sizeof(why));
+		sm_error(eb, e, "%s: %s", a->output ? a->output : "stdout", why);
+	}
 	if (out_close(a, o, e == SM_OK) != 0 && e == SM_OK)
 		e = sm_error(eb, SM_ERR_IO, "%s: %s: %s", a->output ? a->output : "stdout", o->what,
 		             strerror(errno));

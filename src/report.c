@@ -7,6 +7,7 @@
  */
 #include "report_impl.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +266,7 @@ sm_report_list(struct sm_store *st, enum sm_format fmt, FILE *out, struct sm_err
 	if (c.json)
 		fputs(c.n ? "\n]\n" : "]\n", out);
 	if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
-		e = sm_error(eb, SM_ERR_IO, "cannot write the list of runs");
+		e = sm_error(eb, SM_ERR_IO, "cannot write the list of runs: %s", strerror(errno));
 	return e;
 }
 
@@ -328,7 +329,7 @@ sm_report_render(struct sm_store *st, int64_t run_id, enum sm_format fmt,
 			break;
 		}
 		if (e == SM_OK && (fflush(out) != 0 || ferror(out)))
-			e = sm_error(eb, SM_ERR_IO, "cannot write the report");
+			e = sm_error(eb, SM_ERR_IO, "cannot write the report: %s", strerror(errno));
 	}
 	rows_free(&w);
 	sm_run_row_free(&run);

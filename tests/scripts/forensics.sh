@@ -309,5 +309,17 @@ for fmt in text csv json; do
 		"^smaudit: stdout: cannot write: No space left on device$" \
 		full_stdout "$bin" query -d "$db" --format $fmt
 done
+for fmt in text html; do
+	check "report --format $fmt to a full stdout" 3 \
+		"^smaudit: stdout: cannot write the report: No space left on device$" \
+		full_stdout "$bin" report -d "$db" --format $fmt
+done
+check "report -o a full disk" 3 "^smaudit: /dev/full: cannot write the report: No space left on device$" \
+	"$bin" report -d "$db" -o /dev/full
+check "report --list to a full stdout" 3 \
+	"^smaudit: stdout: cannot write the list of runs: No space left on device$" \
+	full_stdout "$bin" report --list -d "$db"
+check "audit -o a full disk" 3 "^smaudit: /dev/full: cannot write the report: No space left on device$" \
+	"$bin" audit -q -s $S pcaps/healthy.pcap -o /dev/full
 echo "forensics: $pass passed, $fail failed"
 [ $fail -eq 0 ]
