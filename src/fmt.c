@@ -6,6 +6,8 @@
 
 #include "smaudit/err.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -212,4 +214,33 @@ sm_fmt_flow_name(const struct sm_expected_row *r, char *buf, size_t len)
 	const char *dst = r->dst[0] ? r->dst : "*";
 	snprintf(buf, len, "%s%s  %s %s -> %s %s", r->proto, port, r->src_role, src, r->dst_role,
 	         dst);
+}
+
+void
+sm_fmt_shell_word(const char *s, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	bool safe = *s != '\0';
+	for (const char *c = s; *c != '\0' && safe; c++)
+		safe = isalnum((unsigned char)*c) || strchr("@%+=:,./-_", *c) != NULL;
+	if (safe || len < 3) {
+		sm_strlcpy(buf, s, len);
+		return;
+	}
+	size_t n = 0;
+	buf[n++] = '\'';
+	for (const char *c = s; *c != '\0'; c++) {
+		const char *piece = *c == '\'' ? "'\\''" : NULL; /* close, a quoted ', reopen */
+		size_t plen = piece != NULL ? strlen(piece) : 1;
+		if (n + plen + 2 > len) /* room for the closing quote and the NUL */
+			break;
+		if (piece != NULL)
+			memcpy(buf + n, piece, plen);
+		else
+			buf[n] = *c;
+		n += plen;
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
 }

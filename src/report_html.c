@@ -412,9 +412,11 @@ html_failing(FILE *out, const struct sm_run_row *run, const struct rows *w,
 		fputs("</ul>\n", out);
 	}
 	if (db_path != NULL && any_finding) {
-		char cmd[4200];
+		char cmd[4200], word[4100];
+		/* pasted into a shell: a URI's '&' and '?' or a space in a path quoted */
+		sm_fmt_shell_word(db_path, word, sizeof(word));
 		snprintf(cmd, sizeof(cmd), "smaudit extract -d %s --finding N -o finding-N.pcap",
-		         db_path);
+		         word);
 		fputs("<p id=\"extract\">The packets behind a finding, for the firewall team: ",
 		      out);
 		html_code(out, cmd);

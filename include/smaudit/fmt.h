@@ -79,6 +79,11 @@ void sm_json_members(FILE *out, const struct sm_json_member *m, size_t n, const 
  * nothing for NULL or "". */
 void sm_csv_field(FILE *out, const char *s);
 
+/* s as one shell word a user can paste: as it is when every character is safe
+ * (letters, digits, "@%+=:,./-_"), else in single quotes ("'" as '\''); cut to
+ * fit len. */
+void sm_fmt_shell_word(const char *s, char *buf, size_t len);
+
 /* A UNIX time with up to microsecond precision and no trailing zeros ("" for 0). */
 void sm_fmt_ts(double ts, char *buf, size_t len);
 /* "2026-12-01 12:03:10.250Z" (UTC, milliseconds), or "-" for 0. */

@@ -321,5 +321,21 @@ check "report --list to a full stdout" 3 \
 	full_stdout "$bin" report --list -d "$db"
 check "audit -o a full disk" 3 "^smaudit: /dev/full: cannot write the report: No space left on device$" \
 	"$bin" audit -q -s $S pcaps/healthy.pcap -o /dev/full
+# the HTML report's extract hint, pasted into a shell, runs as shown: a database whose
+# name holds '&', '?' or a space (a PostgreSQL URI's '?host=...&port=...') is quoted
+qdb="$work/it's a&b?.db"
+"$bin" audit -q -s $S -d "$qdb" --format html -o "$work/q.html" pcaps/rejected.pcap
+hint=$(python3 -c '
+import html, re, sys
+m = re.search(r"<p id=\"extract\">.*?<code>(.*?)</code>", open(sys.argv[1]).read(), re.S)
+print(html.unescape(re.sub("<[^>]*>", "", m.group(1))) if m else "")' "$work/q.html")
+hint=${hint//finding-N/$work/hint-1}
+hint=${hint//--finding N/--finding 1}
+if [ "${hint#smaudit extract }" = "$hint" ]; then
+	bad "extract hint: none in the HTML report"
+else
+	check "the HTML report's extract hint runs in a shell" 0 "$work/hint-1.pcap" \
+		env SMAUDIT="$bin" bash -c "smaudit() { \"\$SMAUDIT\" \"\$@\"; } && $hint"
+fi
 echo "forensics: $pass passed, $fail failed"
 [ $fail -eq 0 ]
