@@ -281,7 +281,7 @@ note_evidence(const struct sm_policy *p, struct sm_expect_entry *e, const struct
 		break;
 	case SM_OUTCOME_NO_ANSWER: /* what the unanswered attempts sent */
 		e->syns += s->syn_count;
-		if (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6)
+		if (s->proto != SM_PROTO_TCP) /* echo requests, UDP datagrams */
 			e->requests += s->pkts[0];
 		e->no_answer++;
 		e->cut_no_answer += cut;

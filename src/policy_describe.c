@@ -135,8 +135,10 @@ policy_describe(const struct sm_policy *p, struct sm_expect_entry *e)
 		         "%llu attempt(s) from %s to %s never answered (%llu %s sent): typical "
 		         "of a firewall that silently drops%s",
 		         (unsigned long long)e->no_answer, a, b,
-		         (unsigned long long)(e->rule->proto == 1 ? e->requests : e->syns),
-		         e->rule->proto == 1 ? "echo request(s)" : "SYN",
+		         (unsigned long long)(e->rule->proto == 6 ? e->syns : e->requests),
+		         e->rule->proto == 1    ? "echo request(s)"
+		         : e->rule->proto == 17 ? "datagram(s)"
+		                                : "SYN",
 		         e->rst_ignored > 0   ? "; the resets that came back do not acknowledge "
 		                                "the SYN, so the initiator ignores them (RFC 9293)"
 		         : e->answer_late > 0 ? "; a SYN-ACK came only after the initiator had "

@@ -42,7 +42,7 @@ struct sm_expect_entry {
 	struct sm_addr sat_src, sat_dst, try_src, try_dst;
 	uint8_t try_rank;
 	uint64_t syns;     /* SYNs the unanswered attempts sent (TCP) */
-	uint64_t requests; /* echo requests they sent (ICMP): unanswered */
+	uint64_t requests; /* echo requests (ICMP) or datagrams (UDP) they sent */
 	bool rst_seen, icmp_seen;
 	struct sm_addr rst_from, icmp_from;
 	uint8_t rst_ttl, icmp_type, icmp_code, icmp_ttl;

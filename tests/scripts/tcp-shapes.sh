@@ -126,6 +126,14 @@ fi
 grep -A2 -E "^  no-answer icmp/echo  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 " "$work/ping-unanswered.txt" |
 	grep -q "never answered (3 echo request(s) sent)" && pass=$((pass + 1)) ||
 	{ echo "FAIL ping-unanswered: not told of 3 echo requests"; fail=$((fail + 1)); }
+# a UDP attempt sends datagrams, not SYNs
+printf 'monitor ic-a ic-b\nexpect udp/5001 ic-a -> ic-b each-pair "udp test"\n' >"$work/udp.rules"
+"$bin" audit -s pcaps/site.conf --rules "$work/udp.rules" --color never "$work/udp-unanswered.pcap" \
+	>"$work/udp-unanswered.txt" 2>&1
+grep -A2 -E "^  no-answer udp/5001  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 " "$work/udp-unanswered.txt" |
+	grep -q "1 attempt(s) from 198.18.1.11 to 198.18.2.12 never answered (2 datagram(s) sent)" &&
+	pass=$((pass + 1)) ||
+	{ echo "FAIL udp-unanswered: not told of 2 datagrams: $(grep -m1 'never answered' "$work/udp-unanswered.txt")"; fail=$((fail + 1)); }
 grep -q "only 1 connection(s) opened before the capture (no SYN seen), ended by a reset from 198.18.2.12 (the responder" \
 	"$work/under-way-reset.txt" && pass=$((pass + 1)) ||
 	{ echo "FAIL under-way-reset: not told a connection opened before was reset"; fail=$((fail + 1)); }

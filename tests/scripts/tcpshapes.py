@@ -35,6 +35,7 @@ ok-then-last-syn    a whole conversation, then a lone SYN as the capture's last 
 first-reset         the capture's first packet: a RST+ACK from 198.18.2.12 of sequence
                     number 50000 (a conversation under way: a refusal's would be 0)
 ping-unanswered     three ICMP echo requests, no reply
+udp-unanswered      two UDP datagrams to 198.18.2.12:5001 from one port, no reply
 first-ack-then-ok   the capture's first packet: a bare ACK of 198.18.1.11 (the end of
                     a conversation), then a whole conversation
 under-way-reset     2 s in, data of a connection opened before the capture (no SYN),
@@ -251,6 +252,11 @@ def shapes():
             echo = echo[:2] + struct.pack("!H", csum(echo)) + echo[4:]
             c.raw(t + i, ipv4(A1, B2, 1, echo))
 
+    def udp_unanswered(c):
+        for i in range(2):
+            data = b"smaudit-udp"
+            c.raw(t + i, ipv4(A1, B2, 17, struct.pack("!HHHH", 40100, 5001, 8 + len(data), 0) + data))
+
     def later(c):  # a working conversation after the shape: no edge of the capture
         c.conversation(t + 5, A1, B1, 40009, 11105, 7000, 9000)
 
@@ -357,7 +363,7 @@ def shapes():
             "unseen-syn-icmp-refused": unseen_syn_icmp_refused,
             "answers-lost-then-reset": answers_lost_then_reset, "half-open-check": half_open_check, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
-            "ping-unanswered": ping_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
+            "ping-unanswered": ping_unanswered, "udp-unanswered": udp_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
             "reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
             "blind-reset-then-ok": blind_reset_then_ok,
