@@ -254,6 +254,8 @@ store_results(struct sm_pipeline *pl, struct sm_policy *policy)
 		                     (uint64_t)pl->window.until_ns, pl->eb);
 	if (e == SM_OK && pl->stopped_at > 0)
 		e = sm_store_counter(st, run, SM_COUNTER_STOPPED_AT, pl->stopped_at, pl->eb);
+	if (e == SM_OK && pl->reasm == NULL) /* --no-payload */
+		e = sm_store_counter(st, run, SM_COUNTER_PROTOCOLS_UNCHECKED, 1, pl->eb);
 	struct sm_store_backlog bl;
 	sm_store_backlog(st, &bl);
 	if (e == SM_OK && pl->db_faults > 0)

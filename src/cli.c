@@ -86,8 +86,8 @@ static const struct opt_def opt_defs[] = {
     {OPT_THREADS, "threads", "N", "1 or 2 (policy and storing on a 2nd thread; 2 on 2+ cores)",
      U64(threads, 1, 1024, "1-1024")},
     {OPT_NO_PAYLOAD, "no-payload", NULL,
-     "skip stream reassembly and protocol checks (faster; no\n"
-     "protocol-mismatch findings, no capture-loss count)",
+     "skip stream reassembly and protocol checks (faster; protocols\n"
+     "reported 'not checked', no capture-loss count)",
      FLAG(no_payload)},
     {'i', "interface", "IFACE", "where to capture ('any' = every interface)", STR(iface)},
     {OPT_DURATION, "duration", "SEC", "end the run after SEC seconds (default: until Ctrl-C)",

@@ -667,6 +667,10 @@ report_render_html(FILE *out, struct sm_store *st, const struct sm_run_row *run,
 		        "<p class=\"warn\" id=\"status\">This run did not finish (%s): verdicts "
 		        "cover only what was read.</p>\n",
 		        sm_run_status_name(run->status));
+	if (report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL)
+		fputs("<p class=\"warn\" id=\"protocols\">Protocol mismatches: not checked "
+		      "(--no-payload): what each port carries was not verified.</p>\n",
+		      out);
 	if (run->strict)
 		fprintf(out,
 		        "<p class=\"warn\" id=\"strict\">--strict: %llu intermittent failure(s) "

@@ -184,6 +184,8 @@ report_render_json(FILE *out, const struct sm_run_row *run, const struct rows *w
 	else
 		fputs("null", out);
 	fprintf(out, ", \"strict\": %s", run->strict ? "true" : "false");
+	if (report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL) /* --no-payload */
+		fputs(", \"protocols_checked\": false", out);
 	json_limits(out, w);
 	json_cautions(out, run, w);
 	json_db_fault(out, w);

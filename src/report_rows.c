@@ -104,10 +104,10 @@ bool
 report_counter_is_reason(const char *name)
 {
 	static const char *const how_it_went[] = {
-	    SM_COUNTER_REASM_FULL,  SM_COUNTER_WINDOW_FROM,  SM_COUNTER_WINDOW_UNTIL,
-	    SM_COUNTER_STOPPED_AT,  SM_COUNTER_DB_FAULTS,    SM_COUNTER_DB_UNAVAILABLE_MS,
-	    SM_COUNTER_NOT_STORED,  SM_COUNTER_OUT_OF_ORDER, SM_COUNTER_LATE,
-	    SM_COUNTER_IFACE_COPIES};
+	    SM_COUNTER_REASM_FULL,   SM_COUNTER_WINDOW_FROM,        SM_COUNTER_WINDOW_UNTIL,
+	    SM_COUNTER_STOPPED_AT,   SM_COUNTER_DB_FAULTS,          SM_COUNTER_DB_UNAVAILABLE_MS,
+	    SM_COUNTER_NOT_STORED,   SM_COUNTER_OUT_OF_ORDER,       SM_COUNTER_LATE,
+	    SM_COUNTER_IFACE_COPIES, SM_COUNTER_PROTOCOLS_UNCHECKED};
 	for (size_t i = 0; i < sizeof(how_it_went) / sizeof(how_it_went[0]); i++)
 		if (strcmp(name, how_it_went[i]) == 0)
 			return false;

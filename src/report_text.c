@@ -286,6 +286,10 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 		        run->filter);
 	if (run->strict)
 		fputs("  strict   intermittent failures of expected flows are findings\n", out);
+	if (report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL)
+		fputs("  payload  not checked (--no-payload): no protocol-mismatch finding could "
+		      "be made\n",
+		      out);
 	if (!report_run_is(run, RUN_COMPLETE))
 		fprintf(out,
 		        "  %sWARNING%s  this run did not finish (%s): verdicts cover only what "
@@ -383,14 +387,22 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 	if (sum->unexpected == 0)
 		fputs("  none\n", out);
 
-	fprintf(out, "\n%sPROTOCOL MISMATCHES (%zu)%s\n", tone_head(color, w->nmis), w->nmis, end);
+	bool unchecked = report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL;
+	if (unchecked) /* "(0) none" would read as verified */
+		fprintf(out,
+		        "\n%sPROTOCOL MISMATCHES (not checked)%s\n  not checked (--no-payload): "
+		        "what each port carries was not verified\n",
+		        tone(color, TONE_HEAD), end);
+	else
+		fprintf(out, "\n%sPROTOCOL MISMATCHES (%zu)%s\n", tone_head(color, w->nmis),
+		        w->nmis, end);
 	for (size_t i = 0; i < w->nmis; i++) {
 		const struct sm_finding_row *f = &w->mis[i];
 		char id[32];
 		fprintf(out, "  %s/%d  %s -> %s  [%s]%s\n      %s\n", f->proto, f->port, f->src,
 		        f->dst, f->rule, finding_tag(f->id, id, sizeof(id)), f->detail);
 	}
-	if (w->nmis == 0)
+	if (w->nmis == 0 && !unchecked)
 		fputs("  none\n", out);
 
 	text_expected_section(out, run, w, "OPTIONAL FLOWS NOT SEEN WORKING", sum->optional_missing,
@@ -461,5 +473,7 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 		fprintf(out, ", %llu filtered", (unsigned long long)sum->filtered);
 	if (run->strict)
 		fprintf(out, ", %llu intermittent", (unsigned long long)sum->intermittent);
+	if (report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL)
+		fputs(", protocols not checked (--no-payload)", out);
 	fputc('\n', out);
 }

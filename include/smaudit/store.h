@@ -148,6 +148,9 @@ struct sm_coverage_row {
 #define SM_COUNTER_LATE         "packets-read-late"
 /* Packets a Linux "any" capture saw again on another interface (not counted again). */
 #define SM_COUNTER_IFACE_COPIES "packets-seen-on-two-interfaces"
+/* 1 when the run read no payload (--no-payload): no protocol was checked, and the
+ * reports say so instead of "no protocol mismatch". */
+#define SM_COUNTER_PROTOCOLS_UNCHECKED "protocols-not-checked"
 
 struct sm_counter_row {
 	char name[48];

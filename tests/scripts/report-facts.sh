@@ -217,5 +217,34 @@ if command -v tshark >/dev/null; then
 	done
 fi
 
+# --no-payload: the protocols were not checked, and every report says so (not "none"),
+# also a report rendered later from the database; a checked run's reports do not
+np=$work/np.db
+"$bin" audit -q -s $S --no-payload -d "$np" pcaps/mismatch.pcap >"$work/np.txt" 2>&1
+"$bin" report -d "$np" >"$work/np-later.txt"
+for t in "$work/np.txt" "$work/np-later.txt"; do
+	grep -A1 '^PROTOCOL MISMATCHES' "$t" >"$work/np-section.txt"
+	if [ "$(cat "$work/np-section.txt")" = "PROTOCOL MISMATCHES (not checked)
+  not checked (--no-payload): what each port carries was not verified" ] &&
+		grep -q '^  payload  not checked (--no-payload)' "$t" &&
+		grep -q '^SUMMARY: .*, protocols not checked (--no-payload)$' "$t"; then ok; else
+		bad "--no-payload text report: $(cat "$work/np-section.txt") / $(grep '^SUMMARY' "$t")"
+	fi
+done
+"$bin" report -d "$np" --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["run"].get("protocols_checked") is False, d["run"]
+assert d["protocol_mismatches"] == []' && ok || bad "--no-payload JSON: run.protocols_checked is not false"
+"$bin" report -d "$np" --format html | grep -q '<p[^>]* id="protocols">Protocol mismatches: not checked (--no-payload)' &&
+	ok || bad "--no-payload HTML: no 'not checked (--no-payload)'"
+"$bin" audit -q -s $S --format json pcaps/mismatch.pcap | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert "protocols_checked" not in d["run"] and len(d["protocol_mismatches"]) > 0' &&
+	ok || bad "a checked run: protocols_checked or no mismatch"
+"$bin" audit -q -s $S pcaps/mismatch.pcap | grep -q 'not checked' &&
+	bad "a checked run says 'not checked'" || ok
+
 echo "report-facts: $pass passed, $fail failed"
 [ $fail -eq 0 ]
