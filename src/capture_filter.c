@@ -180,13 +180,16 @@ probe_link(const struct frame_shape *sh, bool v6, bool back, uint8_t *b, size_t 
  * the responder's reset refusing it. */
 enum { K_SYN, K_SYN_ACK, K_DATA, K_DATA_BACK, K_REFUSAL, K_RESET };
 
-/* What real packets of a flow vary in, which a filter may test (ip[8], less, ...):
- * each probe is built three ways, and only a filter keeping all three keeps it. */
+/* What real packets of a flow vary in, which a filter may test (ip[8], ip[4:2],
+ * less, ...): each probe is built three ways, and only a filter keeping all three
+ * keeps it. */
 static const struct variant {
 	uint8_t ttl, tos;
 	bool df;
 	uint16_t payload; /* of data and datagrams (ICMP: of the echo) */
-} variants[] = {{64, 0, true, 64}, {1, 0xb8, false, 1}, {255, 0, true, PROBE_PAYLOAD}};
+	uint16_t id;      /* IPv4 identification */
+} variants[] = {
+    {64, 0, true, 64, 0}, {1, 0xb8, false, 1, 0x8001}, {255, 0, true, PROBE_PAYLOAD, 0x7ffe}};
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 /* An IP header for l4len bytes of proto from src to dst, as variant v; its length. */
@@ -209,6 +212,7 @@ ip_header(uint8_t *ip, bool v6, uint8_t proto, const struct sm_addr *src, const 
 	ip[0] = 0x45;
 	ip[1] = v->tos;
 	ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot;
+	ip[4] = (uint8_t)(v->id >> 8), ip[5] = (uint8_t)v->id;
 	ip[6] = v->df ? 0x40 : 0;
 	ip[8] = v->ttl;
 	ip[9] = proto;
@@ -275,7 +279,7 @@ probe_packet(const struct frame_shape *sh, const struct sm_flow_probe *f, int ki
 	if (kind != K_REFUSAL)
 		return n + probe_ip(f, kind, v, b + n);
 	/* the quote: the first packet's IP header and 8 bytes after it */
-	static const struct variant plain = {64, 0, true, 0};
+	static const struct variant plain = {64, 0, true, 0, 0};
 	uint8_t first[40 + 20 + PROBE_PAYLOAD];
 	size_t qlen = probe_ip(f, K_SYN, &plain, first);
 	qlen = (v6 ? 40 : 20) + 8 < qlen ? (size_t)(v6 ? 40 : 20) + 8 : qlen;

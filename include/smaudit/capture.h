@@ -190,7 +190,7 @@ enum sm_filter_probe {
 /* Whether the -f filter keeps the packets of f, built on every frame shape the capture
  * held (link type, MAC addresses, VLAN tags, cooked header; offline the frames the
  * filter dropped too, live those it kept), each packet built the ways real ones vary
- * (TTL 1/64/255, DF or not, DSCP, 1 to 1400 bytes of payload: a filter that keeps
+ * (TTL 1/64/255, DF or not, DSCP, IPv4 identification, 1 to 1400 bytes of payload: a filter that keeps
  * some of them keeps the flow only in part).  SM_FILTER_FLOW: SYN, SYN-ACK and data
  * both ways (else request and answer) in every shape, as the flow may travel in any.
  * SM_FILTER_HANDSHAKE (attempts of f were read through the filter): the first

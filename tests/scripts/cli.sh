@@ -55,6 +55,7 @@ check "filter: a pass for SYNs only claims nothing works" 0 "0 ok, 0 missing.*33
 # a filter dropping ICMP: unanswered SYNs stay missing, saying ICMP refusals would look
 # the same; one on a field that varies packet to packet (TTL, size) hides part of every flow
 check "filter dropping ICMP: no-answer says refusals could hide" 1 "never answered \(1 SYN sent\): typical of a firewall that silently drops; but the capture filter \(-f\) drops ICMP errors about this flow" "$bin" audit -q -s $S -f tcp pcaps/rejected.pcap
+check "filter on the IPv4 identification: nothing judged" 0 "0 missing, 0 optional missing, 0 unexpected, 0 protocol mismatches" "$bin" audit -q -s $S -f "ip[4:2] & 1 = 0" pcaps/healthy.pcap
 check "filter on the TTL: nothing judged" 0 "0 missing, 0 optional missing, 0 unexpected, 0 protocol mismatches" "$bin" audit -q -s $S -f "ip[8] == 64" pcaps/healthy.pcap
 check "filter on the size: pings not judged" 0 "filtered  icmp/echo  ic-a \* -> ic-b \*" "$bin" audit -s $S --color never -f "greater 100" pcaps/healthy.pcap
 if command -v editcap >/dev/null; then
