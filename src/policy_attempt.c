@@ -92,13 +92,16 @@ sm_outcome_of(const struct sm_session *s)
 	return SM_OUTCOME_REJECTED; /* the responder sent only RSTs */
 }
 
-/* An attempt that can be answered in a later session: a TCP handshake (its SYN)
- * or an ICMP echo request (its identifier is the session's port). */
+/* An attempt that can be answered in a later session: a TCP handshake (its SYN),
+ * a UDP request (its reply may come after --udp-timeout ended its session) or an
+ * ICMP echo request (its identifier is the session's port). */
 static bool
 is_attempt(const struct sm_session *s)
 {
 	if (s->proto == SM_PROTO_TCP)
 		return s->syn_seen;
+	if (s->proto == SM_PROTO_UDP)
+		return s->pkts[0] > 0;
 	return (s->proto == SM_PROTO_ICMP || s->proto == SM_PROTO_ICMP6) && s->icmp_id != 0 &&
 	       !s->after_attempt;
 }
@@ -121,6 +124,8 @@ sm_attempt_continues(struct sm_expect_entry *e, const struct sm_session *s, enum
 		past = true;
 	else if (s->after_attempt && tcp)
 		past = *o == SM_OUTCOME_OK || (!s->flipped && *o == SM_OUTCOME_ONE_WAY);
+	else if (s->proto == SM_PROTO_UDP) /* a reply after its request's session ended */
+		past = *o == SM_OUTCOME_ONE_WAY && s->pkts[0] == 0;
 	else if (s->after_attempt)
 		past = s->icmp_id != 0 && *o == SM_OUTCOME_ONE_WAY;
 	if (!(tcp && s->syn_seen && !s->flipped) && !past)
@@ -134,7 +139,7 @@ sm_attempt_continues(struct sm_expect_entry *e, const struct sm_session *s, enum
 			e->unanswered[i] = e->unanswered[--e->nunanswered];
 			e->no_answer--;
 			if (past && !tcp && *o == SM_OUTCOME_ONE_WAY)
-				*o = SM_OUTCOME_OK; /* the echo request and its reply */
+				*o = SM_OUTCOME_OK; /* the request (echo, datagram) and its reply */
 			return true;
 		}
 	}

@@ -36,8 +36,8 @@ enum sm_outcome sm_outcome_of(const struct sm_session *s);
  * attempt, so no refused or one-way one, whatever sm_outcome_of says. */
 bool sm_outcome_under_way(const struct sm_session *s);
 /* Whether s goes on with an unanswered attempt e remembers: then the attempt is
- * forgotten and uncounted, and s counts with outcome *o (which an echo reply
- * after its request turns to ok). */
+ * forgotten and uncounted, and s counts with outcome *o (which a reply, echo or
+ * UDP, after its request's session ended turns to ok). */
 bool sm_attempt_continues(struct sm_expect_entry *e, const struct sm_session *s,
                           enum sm_outcome *o);
 /* Remembers s, an unanswered attempt of e (the oldest goes when all are taken). */

@@ -38,6 +38,7 @@ same() {
 	a=${a//"$lite"/DB}
 	b=${b//"$pg"/DB}
 	b=${b//"${pg//&/"&amp;"}"/DB} # in HTML
+	b=${b//"'DB'"/DB}                # quoted for a shell (the URI's ? and &), in HTML's hints
 	if [ $ra != $rb ]; then
 		echo "FAIL $name: exit $ra on SQLite, $rb on PostgreSQL"
 		printf '%s\n' "$b" | head -5

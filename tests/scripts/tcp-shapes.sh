@@ -134,6 +134,12 @@ grep -A2 -E "^  no-answer udp/5001  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 "
 	grep -q "1 attempt(s) from 198.18.1.11 to 198.18.2.12 never answered (2 datagram(s) sent)" &&
 	pass=$((pass + 1)) ||
 	{ echo "FAIL udp-unanswered: not told of 2 datagrams: $(grep -m1 'never answered' "$work/udp-unanswered.txt")"; fail=$((fail + 1)); }
+# a reply that came after its request's session ended (--udp-timeout 1): answered
+"$bin" audit -s pcaps/site.conf --rules "$work/udp.rules" --color never --udp-timeout 1 \
+	"$work/udp-late-reply.pcap" >"$work/udp-late-reply.txt" 2>&1
+grep -qE "^  ok  udp/5001  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12  2 session\(s\)$" "$work/udp-late-reply.txt" &&
+	pass=$((pass + 1)) ||
+	{ echo "FAIL udp-late-reply: $(grep -E -m1 '^  [a-z-]+ +udp/5001' "$work/udp-late-reply.txt")"; fail=$((fail + 1)); }
 grep -q "only 1 connection(s) opened before the capture (no SYN seen), ended by a reset from 198.18.2.12 (the responder" \
 	"$work/under-way-reset.txt" && pass=$((pass + 1)) ||
 	{ echo "FAIL under-way-reset: not told a connection opened before was reset"; fail=$((fail + 1)); }

@@ -36,6 +36,7 @@ first-reset         the capture's first packet: a RST+ACK from 198.18.2.12 of se
                     number 50000 (a conversation under way: a refusal's would be 0)
 ping-unanswered     three ICMP echo requests, no reply
 udp-unanswered      two UDP datagrams to 198.18.2.12:5001 from one port, no reply
+udp-late-reply      a UDP datagram to 198.18.2.12:5001, its reply 2 s later
 first-ack-then-ok   the capture's first packet: a bare ACK of 198.18.1.11 (the end of
                     a conversation), then a whole conversation
 under-way-reset     2 s in, data of a connection opened before the capture (no SYN),
@@ -257,6 +258,12 @@ def shapes():
             data = b"smaudit-udp"
             c.raw(t + i, ipv4(A1, B2, 17, struct.pack("!HHHH", 40100, 5001, 8 + len(data), 0) + data))
 
+    def udp_late_reply(c):  # the reply 2 s after the request (a --udp-timeout of 1 s ends it)
+        data = b"smaudit-udp"
+        c.raw(t, ipv4(A1, B2, 17, struct.pack("!HHHH", 40100, 5001, 8 + len(data), 0) + data))
+        c.raw(t + 2, ipv4(B2, A1, 17, struct.pack("!HHHH", 5001, 40100, 8 + len(data), 0) + data))
+        later(c)
+
     def later(c):  # a working conversation after the shape: no edge of the capture
         c.conversation(t + 5, A1, B1, 40009, 11105, 7000, 9000)
 
@@ -363,7 +370,8 @@ def shapes():
             "unseen-syn-icmp-refused": unseen_syn_icmp_refused,
             "answers-lost-then-reset": answers_lost_then_reset, "half-open-check": half_open_check, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
-            "ping-unanswered": ping_unanswered, "udp-unanswered": udp_unanswered, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
+            "ping-unanswered": ping_unanswered, "udp-unanswered": udp_unanswered,
+            "udp-late-reply": udp_late_reply, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
             "first-reset": first_reset, "first-ack-then-ok": first_ack_then_ok,
             "reset": reset(1001, RST | ACK), "reset-without-ack": reset(0, RST),
             "blind-reset-then-ok": blind_reset_then_ok,
