@@ -277,7 +277,8 @@ const struct cli_command cli_commands[] = {
      .stray_after = " (filters are --host, --port, ...)"},
     {.name = "timeline",
      .exits = "exit status: 0 no silence, 1 a silence of --gap seconds or more, 2 usage error,\n"
-              "             3 database error\n",
+              "             3 database error or a run that stored nothing to draw (killed, or\n"
+              "             still running)\n",
      .run = cmd_timeline,
      .synopsis = "-d DB [--run ID] [--pair A B] [--port P] [--gap SEC] [--format FMT]",
      .summary =

@@ -176,6 +176,26 @@ tl_find_gaps(const struct sm_timeline *tl, struct sm_tl_flow *f)
 	return true;
 }
 
+/* A run that stopped before it stored its first checkpoint (killed, or still
+ * running) has no verdict nor time range: nothing to `what` (compare, draw); an
+ * error naming it.  judged: the run stored verdicts. */
+static enum sm_err
+run_unjudged(const struct sm_run_row *r, bool judged, const char *what, struct sm_errbuf *eb)
+{
+	if (r->finished[0] != '\0' || (r->packets > 0 && judged))
+		return SM_OK;
+	if (r->status == RUN_RUNNING)
+		return sm_error(eb, SM_ERR_DB,
+		                "run %lld is still running and has stored no verdict yet: %s it "
+		                "when it has finished",
+		                (long long)r->id, what);
+	return sm_error(eb, SM_ERR_DB,
+	                "run %lld stopped before it stored a verdict (killed, or it failed to "
+	                "start): nothing to %s ('smaudit report --run %lld' shows what it "
+	                "stored)",
+	                (long long)r->id, what, (long long)r->id);
+}
+
 enum sm_err
 sm_timeline_build(struct sm_store *st, const struct sm_timeline_opts *o, struct sm_timeline *tl,
                   struct sm_errbuf *eb)
@@ -185,6 +205,12 @@ sm_timeline_build(struct sm_store *st, const struct sm_timeline_opts *o, struct 
 	enum sm_err e = sm_store_load_run(st, o->run_id, &run, eb);
 	if (e != SM_OK)
 		return e;
+	e = run_unjudged(&run, true, "draw", eb);
+	if (e != SM_OK) {
+		sm_run_row_free(&run);
+		return e;
+	}
+	tl->status = run.status;
 	tl->run_id = run.id;
 	tl->t0 = run.first_ts;
 	tl->t1 = run.last_ts > run.first_ts ? run.last_ts : run.first_ts;
@@ -289,6 +315,11 @@ sm_timeline_text(FILE *out, const struct sm_timeline *tl)
 	        tl->nbuckets, tl->bucket, tl->gap);
 	fprintf(out, "  legend   '#' answered traffic, 'x' attempts only (unanswered or "
 	             "refused), '.' nothing\n");
+	if (tl->status != RUN_COMPLETE)
+		fprintf(out,
+		        "  WARNING  run %lld did not finish (%s): its sessions are those stored "
+		        "before it stopped, what came after is not drawn\n",
+		        (long long)tl->run_id, sm_run_status_name(tl->status));
 	if (tl->nflows == 0)
 		fputs("\n  no session matches\n", out);
 	for (size_t i = 0; i < tl->nflows; i++) {
@@ -336,7 +367,9 @@ static const struct sm_json_member tl_flow_members[] = {
 void
 sm_timeline_json(FILE *out, const struct sm_timeline *tl)
 {
-	fprintf(out, "{\"run\": %lld, \"first_ts\": ", (long long)tl->run_id);
+	fprintf(out,
+	        "{\"run\": %lld, \"run_status\": \"%s\", \"first_ts\": ", (long long)tl->run_id,
+	        sm_run_status_name(tl->status));
 	sm_json_ts(out, tl->t0);
 	fputs(", \"last_ts\": ", out);
 	sm_json_ts(out, tl->t1);
@@ -612,25 +645,6 @@ diff_free(struct diff_side *d)
 	free(d->flows);
 }
 
-/* A run that stopped before it stored a verdict (killed, or still running) has
- * nothing to compare: every flow of the other run would read as gone. */
-static enum sm_err
-diff_judged(const struct sm_run_row *r, const struct diff_side *d, struct sm_errbuf *eb)
-{
-	if (r->finished[0] != '\0' || (r->packets > 0 && d->nexp > 0))
-		return SM_OK;
-	if (r->status == RUN_RUNNING)
-		return sm_error(eb, SM_ERR_DB,
-		                "run %lld is still running and has stored no verdict yet: compare "
-		                "it when it has finished",
-		                (long long)r->id);
-	return sm_error(eb, SM_ERR_DB,
-	                "run %lld stopped before it stored a verdict (killed, or it failed to "
-	                "start): nothing to compare ('smaudit report --run %lld' shows what it "
-	                "stored)",
-	                (long long)r->id, (long long)r->id);
-}
-
 static void
 diff_header(FILE *out, bool json, const struct sm_run_row *ra, const struct sm_run_row *rb)
 {
@@ -680,9 +694,9 @@ sm_diff_runs(struct sm_store *st, int64_t run_a, int64_t run_b, bool json, FILE 
 	if (e == SM_OK)
 		e = diff_load(st, run_b, &b, eb);
 	if (e == SM_OK)
-		e = diff_judged(&ra, &a, eb);
+		e = run_unjudged(&ra, a.nexp > 0, "compare", eb);
 	if (e == SM_OK)
-		e = diff_judged(&rb, &b, eb);
+		e = run_unjudged(&rb, b.nexp > 0, "compare", eb);
 	size_t *pair = e == SM_OK ? calloc(a.nexp + 1, sizeof(size_t)) : NULL;
 	if (e == SM_OK && pair == NULL)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory comparing runs");

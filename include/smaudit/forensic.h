@@ -56,6 +56,7 @@ struct sm_timeline_opts {
 
 struct sm_timeline {
 	int64_t run_id;
+	enum sm_run_status status; /* of the run: one not complete is said to be */
 	double t0, t1, bucket, gap;
 	size_t nbuckets;
 	struct sm_tl_flow *flows;

@@ -146,6 +146,12 @@ stop_quiet_pipe HUP "smaudit report, run 7 (audit, interrupted)"
 check "diff with an interrupted run" 0 "WARNING  run 6 did not finish \(interrupted\)" \
 	"$bin" diff -d "$kdb" 1 6
 "$bin" diff -d "$kdb" 1 6 --format json >"$work/idiff.json"
+check "timeline of a killed run" 3 "run 5 stopped before it stored a verdict" \
+	"$bin" timeline -d "$kdb" --run 5
+check "timeline of an interrupted run says so" 0 "WARNING  run 6 did not finish \(interrupted\)" \
+	"$bin" timeline -d "$kdb" --run 6
+check "query of a killed run says so" 0 "warning: run 5 did not finish \(interrupted\)" \
+	"$bin" query -d "$kdb" --run 5 --format csv
 python3 - "$work/idiff.json" <<'PY' && ok || bad "diff json: the run status"
 import json, sys
 d = json.load(open(sys.argv[1]))
