@@ -334,18 +334,18 @@ note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
 {
 	uint8_t f = pkt->tcp_flags;
 	if ((f & (TH_ACK | TH_RST)) == TH_ACK) {
-		if ((int32_t)(pkt->ack - s->ack_hi[dir]) > 0 ||
-		    !(s->ack_state[dir] & SM_ACK_KNOWN)) {
-			s->ack_state[dir] |= SM_ACK_KNOWN;
+		int32_t ahead = (int32_t)(pkt->ack - s->ack_hi[dir]);
+		if (ahead > 0 || !s->ack_state[dir]) {
 			s->ack_hi[dir] = pkt->ack;
+			ahead = 0;
 			if (s->stall_rtx[!dir] != 0) { /* the peer's data goes through */
 				s->stall_rtx[!dir] = 0;
 				s->stall_len[!dir] = 0;
 			}
 		}
-		if (pkt->ack == s->ack_hi[dir])
-			s->ack_state[dir] = (uint8_t)((s->ack_state[dir] & ~SM_ACK_WIN_ZERO) |
-			                              (pkt->tcp_win == 0 ? SM_ACK_WIN_ZERO : 0));
+		if (ahead == 0) /* the window the latest acknowledgement offers */
+			s->ack_state[dir] =
+			    (uint8_t)(SM_ACK_KNOWN | (pkt->tcp_win == 0 ? SM_ACK_WIN_ZERO : 0));
 	}
 	if (pkt->payload_len == 0 || pkt->seq != s->ack_hi[!dir] ||
 	    s->ack_state[!dir] != SM_ACK_KNOWN || (f & (TH_SYN | TH_RST)) || !s->seq_known[dir] ||
