@@ -337,14 +337,16 @@ memo_role(struct memo *mo, const struct sm_role *r)
 /* The TTL the packets of the address of mo arrive with: noted from conversations
  * that worked, to tell a reset made in its name by a device in the path. */
 static void
-note_ttl(struct sm_policy *p, struct memo *mo, uint8_t ttl)
+note_ttl(struct sm_policy *p, struct memo *mo, uint8_t ttl, bool varies)
 {
 	for (size_t i = 0; i < p->site->nroles; i++) {
 		int m = memo_member(mo, i);
 		if (m < 0)
 			continue;
 		uint16_t *t = &p->members[i][m].ttl;
-		if (*t == TTL_UNKNOWN)
+		if (varies) /* within one session: no one TTL to compare a reset with */
+			*t = TTL_VARIES;
+		else if (*t == TTL_UNKNOWN)
 			*t = (uint16_t)(ttl + 1);
 		else if (*t != ttl + 1)
 			*t = TTL_VARIES;
@@ -408,8 +410,8 @@ classify(struct sm_policy *p, const struct sm_session *s, struct sm_classificati
 		sm_locate_session(p->locate, s);
 		if (p->locate == NULL && s->proto == SM_PROTO_TCP && s->syn_seen &&
 		    sm_session_established(s)) {
-			note_ttl(p, &src, s->ttl[0]);
-			note_ttl(p, &dst, s->ttl[1]);
+			note_ttl(p, &src, s->ttl[0], s->dir_flags[0] & SM_DIR_TTL_VARIES);
+			note_ttl(p, &dst, s->ttl[1], s->dir_flags[1] & SM_DIR_TTL_VARIES);
 		}
 	}
 	out->src_role = role_of(p, &src);

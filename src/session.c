@@ -681,6 +681,8 @@ account(struct sm_session_table *t, const struct sm_packet *pkt, uint64_t parent
 	uint32_t n = 1 + pkt->held_pkts;
 	if (s->pkts[dir] == 0)
 		s->ttl[dir] = pkt->ttl;
+	else if (pkt->ttl != s->ttl[dir])
+		s->dir_flags[dir] |= SM_DIR_TTL_VARIES;
 	s->pkts[dir] += n;
 	s->bytes[dir] += pkt->ip_len + pkt->held_bytes;
 	s->payload[dir] += pkt->payload_len;

@@ -335,7 +335,7 @@ note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
 	uint8_t f = pkt->tcp_flags;
 	if ((f & (TH_ACK | TH_RST)) == TH_ACK) {
 		int32_t ahead = (int32_t)(pkt->ack - s->ack_hi[dir]);
-		if (ahead > 0 || !s->ack_state[dir]) {
+		if (ahead > 0 || !(s->dir_flags[dir] & SM_DIR_ACK_KNOWN)) {
 			s->ack_hi[dir] = pkt->ack;
 			ahead = 0;
 			if (s->stall_rtx[!dir] != 0) { /* the peer's data goes through */
@@ -344,11 +344,13 @@ note_stall(struct sm_session *s, int dir, const struct sm_packet *pkt)
 			}
 		}
 		if (ahead == 0) /* the window the latest acknowledgement offers */
-			s->ack_state[dir] =
-			    (uint8_t)(SM_ACK_KNOWN | (pkt->tcp_win == 0 ? SM_ACK_WIN_ZERO : 0));
+			s->dir_flags[dir] =
+			    (uint8_t)((s->dir_flags[dir] & SM_DIR_TTL_VARIES) | SM_DIR_ACK_KNOWN |
+			              (pkt->tcp_win == 0 ? SM_DIR_WIN_ZERO : 0));
 	}
 	if (pkt->payload_len == 0 || pkt->seq != s->ack_hi[!dir] ||
-	    s->ack_state[!dir] != SM_ACK_KNOWN || (f & (TH_SYN | TH_RST)) || !s->seq_known[dir] ||
+	    (s->dir_flags[!dir] & (SM_DIR_ACK_KNOWN | SM_DIR_WIN_ZERO)) != SM_DIR_ACK_KNOWN ||
+	    (f & (TH_SYN | TH_RST)) || !s->seq_known[dir] ||
 	    (int32_t)(pkt->seq - s->next_seq[dir]) >= 0)
 		return;
 	if (s->stall_rtx[dir] < UINT8_MAX)
@@ -362,7 +364,7 @@ bool
 sm_session_stalled(const struct sm_session *s, uint32_t *len)
 {
 	for (int d = 0; s->proto == SM_PROTO_TCP && d < 2; d++)
-		if (s->stall_rtx[d] >= SM_STALL_RESENT && (s->ack_state[!d] & SM_ACK_KNOWN) &&
+		if (s->stall_rtx[d] >= SM_STALL_RESENT && (s->dir_flags[!d] & SM_DIR_ACK_KNOWN) &&
 		    (int32_t)(s->next_seq[d] - s->ack_hi[!d]) > 0) {
 			*len = s->stall_len[d];
 			return true;

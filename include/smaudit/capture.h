@@ -190,15 +190,14 @@ enum sm_filter_probe {
 /* Whether the -f filter keeps the packets of f, built on every frame shape the capture
  * held (link type, MAC addresses, VLAN tags, cooked header; offline the frames the
  * filter dropped too, live those it kept), each packet built the ways real ones vary
- * (TTL 1/64/255, DF or not, DSCP, IPv4 identification, 1 to 1400 bytes of payload: a filter that keeps
- * some of them keeps the flow only in part).  SM_FILTER_FLOW: SYN, SYN-ACK and data
- * both ways (else request and answer) in every shape, as the flow may travel in any.
- * SM_FILTER_HANDSHAKE (attempts of f were read through the filter): the first
- * packet and its answer, in every shape where either passes, and there must be one.
- * SM_FILTER_REFUSAL: an ICMP destination unreachable from the responder's side,
- * quoting the first packet, in every shape where that passes; SM_FILTER_RESET: the
- * responder's RST+ACK of a TCP flow the same way (true for other protocols).  True without a
- * filter; false where the filter cannot be tested (or, for the flow, where the
+ * (TTL 1/64/255, DF or not, DSCP, IPv4 identification, 1 to 1400 bytes of payload: a filter that
+ * keeps some of them keeps the flow only in part).  SM_FILTER_FLOW: SYN, SYN-ACK and data both ways
+ * (else request and answer) in every shape, as the flow may travel in any. SM_FILTER_HANDSHAKE
+ * (attempts of f were read through the filter): the first packet and its answer, in every shape
+ * where either passes, and there must be one. SM_FILTER_REFUSAL: an ICMP destination unreachable
+ * from the responder's side, quoting the first packet, in every shape where that passes;
+ * SM_FILTER_RESET: the responder's RST+ACK of a TCP flow the same way (true for other protocols).
+ * True without a filter; false where the filter cannot be tested (or, for the flow, where the
  * capture held more shapes than it keeps). */
 bool sm_capture_filter_keeps(struct sm_capture *c, const struct sm_flow_probe *f,
                              enum sm_filter_probe what);

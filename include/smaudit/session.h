@@ -127,7 +127,7 @@ struct sm_session {
 	uint8_t state[2];      /* enum sm_ep_state per direction (TCP) */
 	bool rst_after_fin[2]; /* this side's RST followed its own FIN */
 	bool did_close[2];     /* this side sent a FIN or RST */
-	uint8_t ack_state[2];  /* SM_ACK_* bits: ack_hi[] below is known, its window */
+	uint8_t dir_flags[2];  /* SM_DIR_* bits of each direction */
 	int64_t close_ns;      /* when the close was complete (Zeek's close_complete), 0 if not */
 	char history[SM_HISTORY_MAX];
 	uint16_t history_seen; /* SM_HIST_* bits */
@@ -238,9 +238,13 @@ const char *sm_session_app(const struct sm_session *s);
  * through (a path MTU black hole drops its large segments; or the receiver went
  * away).  A window probe, sent into a zero window, is no resend.  *len: the
  * longest segment resent so. */
-#define SM_STALL_RESENT 3
-#define SM_ACK_KNOWN    1 /* ack_state[]: ack_hi[] is known */
-#define SM_ACK_WIN_ZERO 2 /* and the last ACK of that number offered a zero window */
+#define SM_STALL_RESENT  3
+#define SM_DIR_ACK_KNOWN 1 /* dir_flags[]: ack_hi[] is known */
+#define SM_DIR_WIN_ZERO  2 /* and the last ACK of that number offered a zero window */
+#define SM_DIR_TTL_VARIES                                                                          \
+	4 /* its packets came with more than one TTL (ttl[] the first's):                          \
+	   * seen at two hops (a span of both ports of a router), or by                            \
+	   * two paths */
 bool sm_session_stalled(const struct sm_session *s, uint32_t *len);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);

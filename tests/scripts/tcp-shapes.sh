@@ -67,6 +67,10 @@ for shape in tfo-answer-lost answers-lost-then-reset; do
 	grep -q "^tcp/11104  ic-a 198.18.1.11 -> ic-b 198.18.2.12  (1 session(s), 1 failed)" "$work/tl.txt" &&
 		pass=$((pass + 1)) || { echo "FAIL timeline $shape: $(grep -m1 '^tcp/11104' "$work/tl.txt")"; fail=$((fail + 1)); }
 done
+want two-hops-forged-reset '^  rejected '
+grep -A2 -E '^  rejected  tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12 ' "$work/two-hops-forged-reset.txt" |
+	grep -q "answered by TCP RST from 198.18.2.12 (TTL 64): nothing listens on the port, or a firewall resets in its name" &&
+	pass=$((pass + 1)) || { echo "FAIL two-hops-forged-reset: $(grep -A2 -m1 '^  rejected  tcp/11104' "$work/two-hops-forged-reset.txt" | tail -1)"; fail=$((fail + 1)); }
 want half-open-check '^  ok  tcp/11104  ic-a 198\.18\.1\.11 -> ic-b 198\.18\.2\.12  1 session\(s\)$'
 grep -q "^UNEXPECTED TRAFFIC ON MONITORED ROLES (0)" "$work/unseen-syn-icmp-refused.txt" &&
 	pass=$((pass + 1)) || { echo "FAIL unseen-syn-icmp-refused: $(grep -A1 '^UNEXPECTED' "$work/unseen-syn-icmp-refused.txt")"; fail=$((fail + 1)); }

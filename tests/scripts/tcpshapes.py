@@ -62,6 +62,11 @@ answers-lost-then-reset
                     SYN-ACK that never arrived (the SYN is sent again), at 7 s the
                     route is back, the initiator had given up and resets the SYN-ACK:
                     no connection was made
+two-hops-forged-reset
+                    a span of both ports of a router (each packet twice, TTL 64 and
+                    63): a conversation with 198.18.2.12:3260, then a SYN to
+                    198.18.2.12:11104 reset with TTL 64 on A's port only: 198.18.2.12's
+                    own packets come with two TTLs, so no TTL says who reset
 half-open-check     SYN, SYN-ACK, the initiator's RST 0.3 ms later (a port check or SYN
                     scan): answered
 refused-at-end      the capture's last packets: a SYN and, 10 us later, the RST+ACK
@@ -360,6 +365,22 @@ def shapes():
         c.tcp(t + .0008, A1, B2, 40001, 11104, 1001, 0, RST)
         later(c)
 
+    def two_hops_forged_reset(c):  # a span of both ports of a router: each packet twice
+        def both(dt, src, dst, sport, dport, seq, ack, flags):
+            for k, ttl in enumerate((64, 63)):  # at the sender's port, then past the router
+                c.raw(t + dt + k * 1e-5, ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack,
+                                                               flags), ttl))
+        both(0, A1, B2, 40002, 3260, 2000, 0, SYN)
+        both(.001, B2, A1, 3260, 40002, 60000, 2001, SYN | ACK)
+        both(.002, A1, B2, 40002, 3260, 2001, 60001, ACK)
+        both(.003, A1, B2, 40002, 3260, 2001, 60001, FIN | ACK)
+        both(.004, B2, A1, 3260, 40002, 60001, 2002, FIN | ACK)
+        both(.005, A1, B2, 40002, 3260, 2002, 60002, ACK)
+        c.raw(t + 1, ipv4(A1, B2, 6, tcp(A1, B2, 40001, 11104, 1000, 0, SYN)))  # A's port
+        # the router's reset in 198.18.2.12's name, on A's port only: TTL 64 as B2's own there
+        c.raw(t + 1.0001, ipv4(B2, A1, 6, tcp(B2, A1, 11104, 40001, 0, 1001, RST | ACK)))
+        later(c)
+
     def unseen_syn_icmp_refused(c):  # the refusal names the flow: no ICMP conversation
         c.raw(t + 2, ipv4(B2, A1, 1, icmp(3, 13, syn_ip)))
         later(c)
@@ -368,7 +389,8 @@ def shapes():
             "under-way-client-reset": under_way_client_reset,
             "unseen-syn-refused": unseen_syn_refused,
             "unseen-syn-icmp-refused": unseen_syn_icmp_refused,
-            "answers-lost-then-reset": answers_lost_then_reset, "half-open-check": half_open_check, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
+            "answers-lost-then-reset": answers_lost_then_reset,
+            "two-hops-forged-reset": two_hops_forged_reset, "half-open-check": half_open_check, "idle-then-server-first": idle_then_server_first, "unanswered-beside-one-way": unanswered_beside_one_way, "big-hole": big_hole, "zero-window": zero_window, "refused-at-end": refused_at_end,
             "ok-then-refused-at-end": ok_then_refused_at_end, "keepalive-under-way": keepalive_under_way,
             "ping-unanswered": ping_unanswered, "udp-unanswered": udp_unanswered,
             "udp-late-reply": udp_late_reply, "last-syn": last_syn, "ok-then-last-syn": ok_then_last_syn,
