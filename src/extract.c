@@ -183,6 +183,7 @@ select_sessions(struct sm_store *st, const struct sm_extract_opts *o, struct sel
 		q.proto = f.proto;
 		q.dport = f.port > 0 ? f.port : 0;
 	}
+	q.last_copy = true; /* the last packet's copy at a later sensor is evidence too */
 	enum sm_err e = sm_store_each_session(st, &q, add_session, s, eb);
 	if (e == SM_OK && s->oom)
 		e = sm_error(eb, SM_ERR_NOMEM, "out of memory selecting sessions");

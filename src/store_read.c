@@ -481,7 +481,10 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	DRAIN(st, eb);
 	struct sm_stmt *s;
 	const char *sql =
-	    "SELECT id, proto, src, sport, dst, dport, vlan, first_ts, last_ts, state, pkts_fwd,"
+	    "SELECT id, proto, src, sport, dst, dport, vlan, first_ts, CASE WHEN ?15 = 0 THEN "
+	    "last_ts"
+	    " ELSE COALESCE((SELECT max(g.last_ts) FROM sightings g WHERE g.session_id ="
+	    " sessions.id AND g.last_ts > sessions.last_ts), last_ts) END, state, pkts_fwd,"
 	    " pkts_rev, bytes_fwd, bytes_rev, class, rule, history, run_id, src_role, dst_role,"
 	    " established, idle_from, idle_max, source FROM sessions"
 	    " WHERE (?8 > 0 AND id = ?8 OR ?8 <= 0 AND run_id = ?1)"
@@ -510,6 +513,7 @@ sm_store_each_session(struct sm_store *st, const struct sm_query *q,
 	sm_bind_int(s, 12, q->policy_only);
 	sm_bind_text(s, 13, sm_class_name(CL_EXPECTED));
 	sm_bind_text(s, 14, sm_class_name(CL_OPTIONAL));
+	sm_bind_int(s, 15, q->last_copy);
 	enum sm_db_step rc;
 	while ((rc = sm_stmt_step(s)) == SM_DB_ROW) {
 		struct sm_session_row r;

@@ -170,6 +170,9 @@ struct sm_query {
 	const char *proto; /* tcp, udp, icmp, ... */
 	int dport;         /* -1 or 0 = any; the responder port only */
 	bool policy_only;  /* class expected or optional */
+	/* last_ts: the last copy any sensor saw (table sightings), not the first
+	 * sensor's of the last packet: every packet of it, for extract */
+	bool last_copy;
 };
 
 struct sm_session_row {

@@ -179,6 +179,19 @@ want=$(sqlite3 "$work/clk.db" "SELECT sum(packets) FROM sightings WHERE session_
 check "extract across sensor clocks" 0 "^$want packet\(s\) of 1 session" \
 	"$bin" extract -d "$work/clk.db" --session 1 -o "$work/clk1.pcap"
 
+# 5d. extract of a finding seen at two sensors: every copy, the later sensor's copy of
+# the last SYN too (the session's last_ts is the first sensor's)
+rm -f "$work/edge.db"
+"$bin" audit -q -s $S -d "$work/edge.db" --sensor site-a=$P/edge-drop-site-a.pcap \
+	--sensor site-b=$P/edge-drop-site-b.pcap >/dev/null
+if command -v tshark >/dev/null; then
+	want=$(for s in a b; do tshark -r $P/edge-drop-site-$s.pcap -Y 'ip.src==198.18.1.11 && ip.dst==198.18.2.11 && tcp.dstport==11105' 2>/dev/null; done | wc -l)
+	check "extract of a two-sensor finding: every sensor's copies ($want)" 0 "^$want packet\(s\) of 1 session" \
+		"$bin" extract -d "$work/edge.db" --finding 1 -o "$work/edge1.pcap"
+else
+	echo "SKIP extract of a two-sensor finding against tshark: tshark is not installed"
+fi
+
 # 6. combine: runs of one sensor each, stored apart, give the audit's verdicts.
 db=$work/central.db
 "$bin" audit -q -s $S -d "$db" --sensor site-a=$P/wan-rst-site-a.pcap >/dev/null
