@@ -305,7 +305,8 @@ const struct cli_command cli_commands[] = {
      .examples = "  smaudit diff -d incident.db 1 2\n",
      .operands = true},
     {.name = "extract",
-     .exits = EXITS_DONE,
+     .exits = "exit status: 0 done, 1 nothing to extract (a not-seen finding has no packet),\n"
+              "             2 usage or configuration error, 3 runtime error\n",
      .run = cmd_extract,
      .synopsis = "-d DB --finding N | --session N -o FILE [--from CAPTURE|DIR]...",
      .summary =
