@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "smaudit/extract.h"
 #include "smaudit/forensic.h"
+#include "smaudit/report.h"
 #include "smaudit/store.h"
 
 /* report --list: every run, one a line (or a JSON array). */
@@ -186,8 +187,14 @@ cmd_diff(struct cli_args *a)
 		return rc;
 	struct sm_errbuf eb = {""};
 	uint64_t ndiff = 0;
-	enum sm_err e = sm_diff_runs(st, (int64_t)ids[0], (int64_t)ids[1], a->format == FMT_JSON,
-	                             out.f, &ndiff, &eb);
+	/* a run of a capture that holds no site address judged nothing: its verdicts
+	 * (all not-seen) are no change to report */
+	enum sm_err e = sm_report_check_site_seen(st, (int64_t)ids[0], &eb);
+	if (e == SM_OK)
+		e = sm_report_check_site_seen(st, (int64_t)ids[1], &eb);
+	if (e == SM_OK)
+		e = sm_diff_runs(st, (int64_t)ids[0], (int64_t)ids[1], a->format == FMT_JSON, out.f,
+		                 &ndiff, &eb);
 	return forensic_close(a, st, &out, e, &eb, ndiff);
 }
 

@@ -146,6 +146,11 @@ stop_quiet_pipe HUP "smaudit report, run 7 (audit, interrupted)"
 check "diff with an interrupted run" 0 "WARNING  run 6 did not finish \(interrupted\)" \
 	"$bin" diff -d "$kdb" 1 6
 "$bin" diff -d "$kdb" 1 6 --format json >"$work/idiff.json"
+# a run whose capture holds no site address (the wrong site file) judged nothing:
+# diff refuses it as report does, not 34 verdict changes
+"$bin" audit -q -s pcaps/site6.conf -d "$kdb" pcaps/healthy.pcap >/dev/null 2>&1
+check "diff with a run of the wrong site" 3 "run 8 is stored, but it says nothing about this site" \
+	"$bin" diff -d "$kdb" 1 8
 check "timeline of a killed run" 3 "run 5 stopped before it stored a verdict" \
 	"$bin" timeline -d "$kdb" --run 5
 check "timeline of an interrupted run says so" 0 "WARNING  run 6 did not finish \(interrupted\)" \
