@@ -152,10 +152,14 @@ common_bits(const struct sm_addr *x, const struct sm_addr *y)
 	return n;
 }
 
+#define SIDE_UNKNOWN (-2)
+
 static int
 gen_side(const struct gen *g, const struct sm_addr *a, enum gen_role role)
 {
-	/* the side whose intercluster LIFs share the longest prefix with a */
+	/* the side whose intercluster LIFs share the longest prefix with a; a tie
+	 * between the sides (a management network of its own per site, or one for
+	 * both) says nothing: SIDE_UNKNOWN */
 	size_t best = 0;
 	int side = -1;
 	for (size_t i = 0; i < g->n; i++) {
@@ -165,6 +169,8 @@ gen_side(const struct gen *g, const struct sm_addr *a, enum gen_role role)
 		size_t b = common_bits(a, &ic);
 		if (b > best)
 			best = b, side = g->e[i].cluster;
+		else if (b == best && b > 0 && side >= 0 && g->e[i].cluster != side)
+			side = SIDE_UNKNOWN;
 	}
 	return side;
 }
@@ -215,9 +221,39 @@ guess_intercluster(struct gen *g, const struct guess *gs)
 		}
 }
 
+/* A management LIF as near one cluster's intercluster LIFs as the other's: left out,
+ * and said so once (done: the addresses said so already). */
+#define UNSIDED_MAX 64
+struct unsided {
+	char addr[UNSIDED_MAX][SM_ADDRSTRLEN];
+	size_t n;
+};
+
 static void
-guess_mediator(struct gen *g, const struct guess *gs)
+warn_no_side(struct unsided *done, const struct sm_addr *a, sm_warn_fn warn, void *warn_ctx)
 {
+	char s[SM_ADDRSTRLEN], msg[512];
+	sm_addr_str(a, s, sizeof(s));
+	for (size_t i = 0; i < done->n; i++)
+		if (strcmp(done->addr[i], s) == 0)
+			return;
+	if (done->n < UNSIDED_MAX)
+		sm_strlcpy(done->addr[done->n++], s, SM_ADDRSTRLEN);
+	if (warn == NULL)
+		return;
+	snprintf(msg, sizeof(msg),
+	         "site --guess: %s speaks to the Mediator but is as near cluster a's "
+	         "intercluster LIFs as cluster b's: its side is unknown, left out; add it to "
+	         "the cluster it belongs to (network interface show) as its cluster-mgmt or "
+	         "node-mgmt",
+	         s);
+	warn(warn_ctx, msg);
+}
+
+static void
+guess_mediator(struct gen *g, const struct guess *gs, sm_warn_fn warn, void *warn_ctx)
+{
+	struct unsided done = {.n = 0};
 	char s[SM_ADDRSTRLEN], d[SM_ADDRSTRLEN], why[160];
 	for (size_t i = 0; i < gs->n; i++) {
 		const struct guess_flow *f = &gs->f[i];
@@ -233,6 +269,10 @@ guess_mediator(struct gen *g, const struct guess *gs)
 			continue;
 		sm_addr_str(&f->src, s, sizeof(s));
 		int side = gen_side(g, &f->src, GR_IC);
+		if (side == SIDE_UNKNOWN && f->dport != 22) {
+			warn_no_side(&done, &f->src, warn, warn_ctx);
+			continue;
+		}
 		if (f->dport == 22) {
 			snprintf(why, sizeof(why), "%s: SSH to the Mediator (an admin host?)", s);
 			gen_add(g, GR_ADMIN, -1, s, why);
@@ -316,7 +356,7 @@ sm_site_guess(const char *const *captures, size_t ncaptures, FILE *out, sm_warn_
 	memset(&g, 0, sizeof(g));
 	if (e == SM_OK) {
 		guess_intercluster(&g, &gs);
-		guess_mediator(&g, &gs);
+		guess_mediator(&g, &gs, warn, warn_ctx);
 		warn_cluster_mgmt(&g, warn, warn_ctx);
 		if (g.oom)
 			e = sm_error(eb, SM_ERR_NOMEM, "out of memory");

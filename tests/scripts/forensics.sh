@@ -312,6 +312,24 @@ PY
 check "site --guess: two cluster management LIFs on a side are doubted" 0 \
 	"site --guess: 2 addresses of side a speak to the Mediator on tcp/31784 without iSCSI \(198.18.1.20, 198.18.1.22\)" \
 	"$bin" site --guess "$work/blocked.pcap" -o "$work/blocked.conf"
+# --guess: management LIFs on a network of their own per site (198.19.1.x, 198.19.2.x)
+# are as near one cluster's intercluster LIFs (198.18.1.x) as the other's (198.18.2.x):
+# their side is unknown, said so and left for the user, never put on side a
+python3 - "$work/mgmtnet.pcap" <<'PY' || bad "writing mgmtnet.pcap"
+import sys
+sys.path.insert(0, "tests/scripts")
+from tcpshapes import Capture
+c = Capture(sys.argv[1])
+c.conversation(1800000000.0, "198.18.1.11", "198.18.2.11", 40001, 11104, 1000, 5000)
+c.conversation(1800000000.1, "198.19.1.20", "198.19.3.5", 40002, 31784, 1000, 5000)
+c.conversation(1800000000.2, "198.19.2.20", "198.19.3.5", 40003, 31784, 1000, 5000)
+c.write()
+PY
+check "site --guess: a management LIF as near both clusters is not given a side" 0 \
+	"site --guess: 198.19.2.20 speaks to the Mediator but is as near cluster a's intercluster LIFs as cluster b's" \
+	"$bin" site --guess "$work/mgmtnet.pcap" -o "$work/mgmtnet.conf"
+grep -q "198.19.2.20" "$work/mgmtnet.conf" && grep -E "^role " "$work/mgmtnet.conf" | grep -q "198.19.2.20" &&
+	bad "site --guess: 198.19.2.20 was given a side: $(grep -E '^role .*198.19.2.20' "$work/mgmtnet.conf")" || ok
 # an output that cannot be written (a full disk: /dev/full) is exit 3 naming the output
 # and the reason; an export that looks done but is empty would be lost data
 full_stdout() { "$@" >/dev/full; }
