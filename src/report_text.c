@@ -466,7 +466,8 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 				fprintf(out, "  %-26s %llu\n", w->ctr[i].name,
 				        (unsigned long long)w->ctr[i].value);
 	}
-	bool findings = sum->missing || sum->unexpected || sum->mismatched;
+	/* red whenever the exit status is 1: with --strict an intermittent flow too */
+	bool findings = sm_report_exit(sum) == SM_EXIT_FINDINGS;
 	fprintf(out, "\n%sSUMMARY%s: ", tone(color, findings ? TONE_BAD : TONE_GOOD), end);
 	report_summary_line(out, sum, false);
 	if (run->filter != NULL)

@@ -36,6 +36,10 @@ has_color "terminal" yes "$work/tty.txt"
 # the failing verdict is red, the words are those of the golden report
 grep -qF "${esc}1;31mno-answer${esc}0m tcp/11105" "$work/tty.txt" && pass=$((pass + 1)) ||
 	{ echo "FAIL terminal: no-answer is not red"; fail=$((fail + 1)); }
+# a --strict run whose only finding is an intermittent flow exits 1: its SUMMARY is red
+"$bin" audit -q -s $S --strict --color always pcaps/outage.pcap >"$work/strict.txt"
+grep -qF "${esc}1;31mSUMMARY${esc}0m" "$work/strict.txt" && pass=$((pass + 1)) ||
+	{ echo "FAIL --strict, intermittent only: SUMMARY is not red"; fail=$((fail + 1)); }
 sed 's/\x1b\[[0-9;]*m//g' "$work/tty.txt" >"$work/plain.txt"
 diff -u tests/golden/dropped.txt "$work/plain.txt" >/dev/null && pass=$((pass + 1)) ||
 	{ echo "FAIL terminal: without its colours the report differs from tests/golden/dropped.txt"; fail=$((fail + 1)); }
