@@ -38,11 +38,7 @@ cmd_check(struct cli_args *a)
 	for (size_t i = 0; i < n; i++) {
 		const struct sm_expect_entry *e = sm_policy_entry(p, i);
 		char flow[24], s[128], d[128], sa[64], da[64];
-		if (e->rule->proto == 1)
-			snprintf(flow, sizeof(flow), "icmp/echo");
-		else
-			snprintf(flow, sizeof(flow), "%s/%u", e->rule->proto == 6 ? "tcp" : "udp",
-			         e->rule->port);
+		sm_rule_flow(e->rule, flow, sizeof(flow));
 		sm_entry_src(e, sa, sizeof(sa));
 		sm_entry_dst(e, da, sizeof(da));
 		snprintf(s, sizeof(s), "%s %s", e->rule->src_role, sa[0] ? sa : "(any)");

@@ -59,6 +59,16 @@ app_names(char *buf, size_t len)
 	}
 }
 
+const char *
+sm_rule_flow(const struct sm_rule *r, char *buf, size_t len)
+{
+	if (r->proto == 1)
+		snprintf(buf, len, "icmp/echo");
+	else
+		snprintf(buf, len, "%s/%u", r->proto == 6 ? "tcp" : "udp", r->port);
+	return buf;
+}
+
 /* Appends r from src to dst (roles with their columns): a line of the rules file
  * makes one rule per source and destination role, and with <-> its reverse too.
  * A flow an earlier rule already names is an error: policy would make each of its
@@ -73,14 +83,11 @@ push_rule(const struct parse *p, struct sm_rules *out, const struct sm_rule *r, 
 		    strcmp(o->dst_role, dst) != 0)
 			continue;
 		char pp[16];
-		if (r->proto == 1)
-			sm_strlcpy(pp, "icmp/echo", sizeof(pp));
-		else
-			snprintf(pp, sizeof(pp), "%s/%u", r->proto == 6 ? "tcp" : "udp", r->port);
 		return perr(p, src_col,
 		            "%s %s -> %s is already a rule at %s:%d:%d: write each flow once (a "
 		            "repeat would count its entries and findings twice)",
-		            pp, src, dst, p->fname, o->line, o->src_col);
+		            sm_rule_flow(r, pp, sizeof(pp)), src, dst, p->fname, o->line,
+		            o->src_col);
 	}
 	struct sm_errbuf *eb = p->eb;
 	struct sm_rule *n = realloc(out->rules, (out->nrules + 1) * sizeof(*n));

@@ -60,6 +60,8 @@ enum sm_err sm_rules_parse(const char *text, const char *fname, struct sm_rules 
 enum sm_err sm_rules_load(const char *path, struct sm_rules *out, struct sm_errbuf *eb);
 void sm_rules_free(struct sm_rules *r);
 const char *sm_coverage_name(enum sm_coverage c);
+/* The flow r names as written in a rules file: "tcp/11104", "udp/53", "icmp/echo". */
+const char *sm_rule_flow(const struct sm_rule *r, char *buf, size_t len);
 bool sm_rules_monitors(const struct sm_rules *r, const char *role);
 /*
  * Checks the site against the rules.  A site role no rule uses whose name is a
