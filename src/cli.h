@@ -181,6 +181,8 @@ bool cli_parse_when(const char *s, int64_t *ns, char *why, size_t whylen);
 extern volatile sig_atomic_t cli_stop_requested; /* set by SIGINT/SIGTERM/SIGHUP */
 void cli_catch_stop_signals(void);
 void cli_print_warning(void *ctx, const char *msg);
+/* The stored status of run (RUN_COMPLETE when it cannot be read: nothing to warn of). */
+enum sm_run_status cli_run_status(struct sm_store *st, int64_t run);
 /* Prints the error (eb's message, else e's text); returns its exit status. */
 int cli_fail(enum sm_err e, const struct sm_errbuf *eb);
 

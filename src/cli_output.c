@@ -56,6 +56,18 @@ cli_catch_stop_signals(void)
 		sigaction(SIGHUP, &sa, NULL);
 }
 
+enum sm_run_status
+cli_run_status(struct sm_store *st, int64_t run)
+{
+	struct sm_run_row r;
+	struct sm_errbuf eb = {""};
+	if (sm_store_load_run(st, run, &r, &eb) != SM_OK)
+		return RUN_COMPLETE;
+	enum sm_run_status status = r.status;
+	sm_run_row_free(&r);
+	return status;
+}
+
 void
 cli_print_warning(void *ctx, const char *msg)
 {

@@ -126,20 +126,6 @@ refuse_config_inputs(const struct cli_args *a)
 	return -1;
 }
 
-/* Whether run was stored interrupted (a stop signal that came while the end was
- * being stored leaves it complete). */
-static bool
-stored_interrupted(struct sm_store *st, int64_t run)
-{
-	struct sm_run_row r;
-	struct sm_errbuf eb = {""};
-	if (sm_store_load_run(st, run, &r, &eb) != SM_OK)
-		return false;
-	bool interrupted = r.status == RUN_INTERRUPTED;
-	sm_run_row_free(&r);
-	return interrupted;
-}
-
 /* Audits a->inputs (each of the sensor a->input_sensor names) into a run of mode
  * ("audit", "combine") and prints its report. */
 static int
@@ -179,7 +165,8 @@ audit_inputs(struct cli_args *a, const char *mode)
 		cli_out_discard(a, &ro);
 		rc = cli_fail(e, &eb);
 	} else {
-		if (cli_stop_requested && stored_interrupted(st, run))
+		/* a stop signal that came while the end was stored leaves the run complete */
+		if (cli_stop_requested && cli_run_status(st, run) == RUN_INTERRUPTED)
 			fprintf(stderr,
 			        "smaudit: interrupted: run %lld stored with what was read\n",
 			        (long long)run);

@@ -91,15 +91,12 @@ cmd_query(struct cli_args *a)
 		return rc;
 	}
 	struct sm_errbuf eb = {""};
-	struct sm_run_row rr;
-	if (sm_store_load_run(st, run, &rr, &eb) == SM_OK) {
-		if (rr.status != RUN_COMPLETE)
-			fprintf(stderr,
-			        "smaudit: warning: run %lld did not finish (%s): its sessions are "
-			        "those stored before it stopped\n",
-			        (long long)run, sm_run_status_name(rr.status));
-		sm_run_row_free(&rr);
-	}
+	enum sm_run_status status = cli_run_status(st, run);
+	if (status != RUN_COMPLETE)
+		fprintf(stderr,
+		        "smaudit: warning: run %lld did not finish (%s): its sessions are those "
+		        "stored before it stopped\n",
+		        (long long)run, sm_run_status_name(status));
 	struct sm_session_list list = {.out = out.f, .format = a->format, .run_id = run};
 	sm_session_list_begin(&list);
 	enum sm_err e = sm_store_each_session(st, &q, sm_session_list_row, &list, &eb);
