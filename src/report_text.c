@@ -243,6 +243,8 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
                    const struct sm_report_summary *sum, bool color)
 {
 	const char *end = tone_end(color), *warn = tone(color, TONE_WARN);
+	/* --no-payload: "(0) none" would read as verified */
+	bool unchecked = report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL;
 	char t0[40], t1[40];
 	sm_fmt_time(run->first_ts, t0, sizeof(t0));
 	sm_fmt_time(run->last_ts, t1, sizeof(t1));
@@ -286,7 +288,7 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 		        run->filter);
 	if (run->strict)
 		fputs("  strict   intermittent failures of expected flows are findings\n", out);
-	if (report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL)
+	if (unchecked)
 		fputs("  payload  not checked (--no-payload): no protocol-mismatch finding could "
 		      "be made\n",
 		      out);
@@ -387,8 +389,7 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 	if (sum->unexpected == 0)
 		fputs("  none\n", out);
 
-	bool unchecked = report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL;
-	if (unchecked) /* "(0) none" would read as verified */
+	if (unchecked)
 		fprintf(out,
 		        "\n%sPROTOCOL MISMATCHES (not checked)%s\n  not checked (--no-payload): "
 		        "what each port carries was not verified\n",
@@ -474,7 +475,7 @@ report_render_text(FILE *out, const struct sm_run_row *run, const struct rows *w
 		fprintf(out, ", %llu filtered", (unsigned long long)sum->filtered);
 	if (run->strict)
 		fprintf(out, ", %llu intermittent", (unsigned long long)sum->intermittent);
-	if (report_counter(w, SM_COUNTER_PROTOCOLS_UNCHECKED) != NULL)
+	if (unchecked)
 		fputs(", protocols not checked (--no-payload)", out);
 	fputc('\n', out);
 }
