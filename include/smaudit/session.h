@@ -238,13 +238,13 @@ const char *sm_session_app(const struct sm_session *s);
  * through (a path MTU black hole drops its large segments; or the receiver went
  * away).  A window probe, sent into a zero window, is no resend.  *len: the
  * longest segment resent so. */
-#define SM_STALL_RESENT  3
-#define SM_DIR_ACK_KNOWN 1 /* dir_flags[]: ack_hi[] is known */
-#define SM_DIR_WIN_ZERO  2 /* and the last ACK of that number offered a zero window */
-#define SM_DIR_TTL_VARIES                                                                          \
-	4 /* its packets came with more than one TTL (ttl[] the first's):                          \
-	   * seen at two hops (a span of both ports of a router), or by                            \
-	   * two paths */
+#define SM_STALL_RESENT 3
+/* dir_flags[]: ack_hi[] is known; the last ACK of that number offered a zero
+ * window; the direction's packets came with more than one TTL (ttl[] is the
+ * first's): seen at two hops (a span of both ports of a router), or by two paths */
+#define SM_DIR_ACK_KNOWN  1
+#define SM_DIR_WIN_ZERO   2
+#define SM_DIR_TTL_VARIES 4
 bool sm_session_stalled(const struct sm_session *s, uint32_t *len);
 /* Zeek's conn_state name: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH. */
 const char *sm_session_state(const struct sm_session *s);
